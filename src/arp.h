@@ -1,0 +1,42 @@
+/* arp.h - ARP: answers for VIPs on the TAP link, gratuitous ARP, real servers' MACs */
+#ifndef VSR_ARP_H
+#define VSR_ARP_H
+
+#include <event2/event.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct link;
+struct pkt;
+struct worker;
+
+/* A real server's MAC on a link, resolved by our own ARP and kept fresh. */
+struct neigh {
+	struct neigh *next;
+	struct link  *link;
+	uint32_t      addr;         /* network order */
+	uint8_t       mac[6];
+	bool          valid;
+	unsigned      unanswered;   /* probes since the last reply */
+};
+
+/* The neighbour entry for ADDR on L, created (and probed) on first use. */
+struct neigh *neigh_get(struct link *l, uint32_t addr);
+/* Listen for ARP on every link and probe every neighbour; call once after set-up. */
+int  arp_start(struct event_base *base);
+/* Probe unresolved neighbours; with ALL, resolved ones too (to notice a change). */
+void arp_refresh(bool all);
+/* Number of neighbours without a MAC yet. */
+unsigned arp_unresolved(void);
+void arp_stop(void);
+
+/*
+ * An ARP frame read from the TAP: a request for a VIP is answered with
+ * OUR_MAC, written back into the TAP. Anything else is ignored.
+ */
+void arp_tap_input(struct worker *w, struct pkt *p);
+
+/* Gratuitous ARP for VIP from interface IFINDEX (request, sender = target). */
+int  arp_garp(int ifindex, uint32_t vip);
+
+#endif

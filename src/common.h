@@ -1,0 +1,36 @@
+/* common.h - enums shared by the config, the daemon and vsradm, and their names */
+#ifndef VSR_COMMON_H
+#define VSR_COMMON_H
+
+#include <stddef.h>
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* LVS forwarding methods (ipvsadm -g -i -m, and --fullnat) */
+enum fwd_method {
+	FWD_DR,
+	FWD_TUN,
+	FWD_NAT,
+	FWD_FULLNAT,
+	FWD_MAX
+};
+
+enum tunnel_type {
+	TUNNEL_IPIP,
+	TUNNEL_GRE,
+	TUNNEL_MAX
+};
+
+/* config keyword ("dr") and ipvsadm listing word ("Route") */
+const char *fwd_name(enum fwd_method f);
+const char *fwd_listing_name(enum fwd_method f);
+/* -1 when unknown */
+int fwd_parse(const char *s);
+const char *tunnel_name(enum tunnel_type t);
+int tunnel_parse(const char *s);
+/* "tcp"/"udp" -> IPPROTO_*; -1 when unknown */
+int proto_parse(const char *s);
+/* IPPROTO_TCP -> "TCP" (ipvsadm's spelling) */
+const char *proto_upper_name(int proto);
+
+#endif

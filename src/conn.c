@@ -1,0 +1,411 @@
+/* conn.c - the connection table: preallocated, O(1) lookup both ways, wheel expiry */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "conn.h"
+#include "stats.h"
+
+/*
+ * Hash chains link (index, direction) pairs, encoded as a "ref":
+ * ref = index * 2 + dir + 1, 0 ending the chain. Each conn carries one
+ * chain link per direction (hnext[dir]), so the in and out keys of one
+ * flow sit in one bucket array without a second allocation.
+ *
+ * Expiry: one wheel of WHEEL_SLOTS slots of one tick each. A conn sits in
+ * the slot of the expiry it had when it was (re)inserted; traffic only
+ * moves c->expires forward. When the sweep reaches a slot, each conn in
+ * it is either due (freed) or re-inserted at its real expiry. No timer per
+ * connection, and a store per packet.
+ */
+#define WHEEL_SLOTS 4096u            /* 409.6 s per turn at 10 Hz */
+#define WHEEL_MASK  (WHEEL_SLOTS - 1)
+
+enum { HDIR_IN = 0, HDIR_OUT = 1 };
+
+struct conn_table {
+	struct conn *conns;
+	uint32_t     max;
+	uint32_t     count;
+	uint32_t     free_head;      /* index + 1, chained through tnext */
+	uint32_t    *buckets;        /* refs */
+	uint32_t     mask;
+	uint32_t    *wheel;          /* index + 1 of the first conn of each slot */
+	uint32_t     swept;          /* last tick whose slot was swept */
+	uint64_t     seed;
+	uint32_t     timeout[CS_MAX];    /* ticks */
+};
+
+static inline int
+tick_before_eq(uint32_t a, uint32_t b)
+{
+	return (int32_t)(a - b) <= 0;
+}
+
+static inline uint32_t
+hash_tuple(const struct conn_table *t, uint8_t proto, uint32_t a1, uint16_t p1,
+    uint32_t a2, uint16_t p2)
+{
+	uint64_t x = ((uint64_t)a1 << 32 | a2) ^ t->seed;
+
+	x ^= ((uint64_t)p1 << 24 | (uint64_t)p2 << 8 | proto) * 0x9e3779b97f4a7c15ull;
+	/* 64-bit finaliser: every input bit reaches every output bit. */
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdull;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ull;
+	x ^= x >> 33;
+	return (uint32_t)x & t->mask;
+}
+
+static inline uint32_t
+conn_bucket(const struct conn_table *t, const struct conn *c, int dir)
+{
+	if (dir == HDIR_IN)
+		return hash_tuple(t, c->proto, c->caddr, c->cport, c->vaddr, c->vport);
+	return hash_tuple(t, c->proto, c->daddr, c->dport, c->laddr, c->lport);
+}
+
+static inline uint32_t
+conn_index(const struct conn_table *t, const struct conn *c)
+{
+	return (uint32_t)(c - t->conns);
+}
+
+struct conn_table *
+conn_table_new(uint32_t max, uint32_t now)
+{
+	struct conn_table *t;
+	uint32_t nb = 1024;
+
+	if (max == 0 || max > (1u << 26)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	while (nb < max)
+		nb <<= 1;
+	t = calloc(1, sizeof(*t));
+	if (t == NULL)
+		return NULL;
+	t->conns = calloc(max, sizeof(*t->conns));
+	t->buckets = calloc(nb, sizeof(*t->buckets));
+	t->wheel = calloc(WHEEL_SLOTS, sizeof(*t->wheel));
+	if (t->conns == NULL || t->buckets == NULL || t->wheel == NULL) {
+		conn_table_free(t);
+		errno = ENOMEM;
+		return NULL;
+	}
+	t->max = max;
+	t->mask = nb - 1;
+	t->swept = now;
+	if (getrandom(&t->seed, sizeof(t->seed), 0) != sizeof(t->seed))
+		t->seed = 0x5851f42d4c957f2dull ^ (uint64_t)(uintptr_t)t;
+	/* Free list in index order. */
+	for (uint32_t i = 0; i < max; i++)
+		t->conns[i].tnext = i + 2 <= max ? i + 2 : 0;
+	t->free_head = 1;
+	conn_set_timeouts(t, proto_default_timeout);
+	return t;
+}
+
+void
+conn_table_free(struct conn_table *t)
+{
+	if (t == NULL)
+		return;
+	free(t->conns);
+	free(t->buckets);
+	free(t->wheel);
+	free(t);
+}
+
+uint64_t
+conn_table_bytes(const struct conn_table *t)
+{
+	return sizeof(*t) + (uint64_t)t->max * sizeof(struct conn) +
+	    ((uint64_t)t->mask + 1) * sizeof(uint32_t) + WHEEL_SLOTS * sizeof(uint32_t);
+}
+
+void
+conn_set_timeouts(struct conn_table *t, const unsigned secs[CS_MAX])
+{
+	for (int s = 0; s < CS_MAX; s++)
+		t->timeout[s] = secs[s] * CONN_HZ;
+}
+
+unsigned
+conn_get_timeout(const struct conn_table *t, enum conn_state s)
+{
+	return t->timeout[s] / CONN_HZ;
+}
+
+uint32_t
+conn_count(const struct conn_table *t)
+{
+	return t->count;
+}
+
+uint32_t
+conn_capacity(const struct conn_table *t)
+{
+	return t->max;
+}
+
+/* ---- hashing ---- */
+
+static void
+hash_link(struct conn_table *t, struct conn *c, int dir)
+{
+	uint32_t b = conn_bucket(t, c, dir);
+
+	c->hnext[dir] = t->buckets[b];
+	t->buckets[b] = conn_index(t, c) * 2 + (uint32_t)dir + 1;
+}
+
+static void
+hash_unlink(struct conn_table *t, struct conn *c, int dir)
+{
+	uint32_t want = conn_index(t, c) * 2 + (uint32_t)dir + 1;
+	uint32_t *pp = &t->buckets[conn_bucket(t, c, dir)];
+
+	while (*pp) {
+		if (*pp == want) {
+			*pp = c->hnext[dir];
+			return;
+		}
+		uint32_t r = *pp - 1;
+		pp = &t->conns[r >> 1].hnext[r & 1];
+	}
+}
+
+struct conn *
+conn_lookup_in(struct conn_table *t, uint8_t proto, uint32_t caddr, uint16_t cport,
+    uint32_t vaddr, uint16_t vport)
+{
+	uint32_t ref = t->buckets[hash_tuple(t, proto, caddr, cport, vaddr, vport)];
+
+	while (ref) {
+		uint32_t r = ref - 1;
+		struct conn *c = &t->conns[r >> 1];
+		if ((r & 1) == HDIR_IN && c->caddr == caddr && c->vaddr == vaddr &&
+		    c->cport == cport && c->vport == vport && c->proto == proto)
+			return c;
+		ref = c->hnext[r & 1];
+	}
+	return NULL;
+}
+
+struct conn *
+conn_lookup_out(struct conn_table *t, uint8_t proto, uint32_t daddr, uint16_t dport,
+    uint32_t laddr, uint16_t lport)
+{
+	uint32_t ref = t->buckets[hash_tuple(t, proto, daddr, dport, laddr, lport)];
+
+	while (ref) {
+		uint32_t r = ref - 1;
+		struct conn *c = &t->conns[r >> 1];
+		if ((r & 1) == HDIR_OUT && c->daddr == daddr && c->laddr == laddr &&
+		    c->dport == dport && c->lport == lport && c->proto == proto)
+			return c;
+		ref = c->hnext[r & 1];
+	}
+	return NULL;
+}
+
+/* ---- timer wheel ---- */
+
+/*
+ * tprev of the first conn in a slot holds SLOT_HEAD | slot, so a conn can
+ * leave its slot even after c->expires moved on (indices stay below 2^26).
+ */
+#define SLOT_HEAD 0x80000000u
+
+static void
+wheel_insert(struct conn_table *t, struct conn *c)
+{
+	/* Due already: the next slot to be swept. */
+	uint32_t at = tick_before_eq(c->expires, t->swept) ? t->swept + 1 : c->expires;
+	uint32_t slot = at & WHEEL_MASK;
+	uint32_t self = conn_index(t, c) + 1;
+
+	c->tprev = SLOT_HEAD | slot;
+	c->tnext = t->wheel[slot];
+	if (c->tnext)
+		t->conns[c->tnext - 1].tprev = self;
+	t->wheel[slot] = self;
+}
+
+static void
+wheel_remove(struct conn_table *t, struct conn *c)
+{
+	if (c->tprev & SLOT_HEAD)
+		t->wheel[c->tprev & ~SLOT_HEAD] = c->tnext;
+	else
+		t->conns[c->tprev - 1].tnext = c->tnext;
+	if (c->tnext)
+		t->conns[c->tnext - 1].tprev = c->tprev;
+}
+
+/* ---- life cycle ---- */
+
+struct conn *
+conn_new(struct conn_table *t, const struct conn_param *cp, struct dest *dest, uint32_t now)
+{
+	struct conn *c;
+
+	if (t->free_head == 0)
+		return NULL;
+	c = &t->conns[t->free_head - 1];
+	t->free_head = c->tnext;
+
+	c->proto = cp->proto;
+	c->caddr = cp->caddr;
+	c->cport = cp->cport;
+	c->vaddr = cp->vaddr;
+	c->vport = cp->vport;
+	c->daddr = cp->daddr;
+	c->dport = cp->dport;
+	c->laddr = cp->laddr;
+	c->lport = cp->lport;
+	c->flags = (uint8_t)(cp->flags | CONN_F_INACTIVE);
+	c->state = cp->proto == IPPROTO_UDP ? CS_UDP : CS_NONE;
+	c->dest = dest;
+	c->xmit = dest->xmit;
+	dest_hold(dest);
+	dest->inactconns++;
+	dest->stats.conns++;
+
+	hash_link(t, c, HDIR_IN);
+	if (c->flags & CONN_F_HASH_OUT)
+		hash_link(t, c, HDIR_OUT);
+	c->expires = now + t->timeout[c->state];
+	wheel_insert(t, c);
+	t->count++;
+	STAT_INC(STAT_CONN_CREATED);
+	return c;
+}
+
+/* Unhash, unbind from the dest and return C to the free list. */
+static void
+conn_release(struct conn_table *t, struct conn *c)
+{
+	struct dest *d = c->dest;
+
+	hash_unlink(t, c, HDIR_IN);
+	if (c->flags & CONN_F_HASH_OUT)
+		hash_unlink(t, c, HDIR_OUT);
+	if (c->flags & CONN_F_INACTIVE)
+		d->inactconns--;
+	else
+		d->activeconns--;
+	c->dest = NULL;
+	c->xmit = NULL;
+	dest_put(d);
+	c->tnext = t->free_head;
+	c->tprev = 0;
+	t->free_head = conn_index(t, c) + 1;
+	t->count--;
+	STAT_INC(STAT_CONN_EXPIRED);
+}
+
+static void
+conn_set_state(struct conn *c, enum conn_state ns)
+{
+	struct dest *d = c->dest;
+
+	if (ns == c->state)
+		return;
+	/* ActiveConn counts ESTABLISHED only; InActConn every other state. */
+	if (!(c->flags & CONN_F_INACTIVE) && ns != CS_ESTABLISHED) {
+		d->activeconns--;
+		d->inactconns++;
+		c->flags |= CONN_F_INACTIVE;
+	} else if ((c->flags & CONN_F_INACTIVE) && ns == CS_ESTABLISHED) {
+		d->inactconns--;
+		d->activeconns++;
+		c->flags &= (uint8_t)~CONN_F_INACTIVE;
+	}
+	c->state = (uint8_t)ns;
+}
+
+void
+conn_tcp_update(struct conn_table *t, struct conn *c, enum conn_dir dir, uint8_t tcpflags,
+    uint32_t now)
+{
+	if (c->flags & CONN_F_NOOUTPUT) {
+		if (dir == DIR_OUTPUT)
+			c->flags &= (uint8_t)~CONN_F_NOOUTPUT;
+		else
+			dir = DIR_INPUT_ONLY;
+	}
+	conn_set_state(c, proto_tcp_next((enum conn_state)c->state, dir, tcpflags));
+	conn_touch(t, c, now);
+}
+
+void
+conn_touch(struct conn_table *t, struct conn *c, uint32_t now)
+{
+	uint32_t e = now + t->timeout[c->state];
+
+	/*
+	 * Later than the slot it sits in: the sweep re-inserts it. Earlier
+	 * (a shorter timeout after a state change): move it now, so it is
+	 * not kept past its time.
+	 */
+	if (tick_before_eq(c->expires, e)) {
+		c->expires = e;
+		return;
+	}
+	wheel_remove(t, c);
+	c->expires = e;
+	wheel_insert(t, c);
+}
+
+void
+conn_expire_now(struct conn_table *t, struct conn *c)
+{
+	wheel_remove(t, c);
+	conn_release(t, c);
+}
+
+unsigned
+conn_expire_run(struct conn_table *t, uint32_t now)
+{
+	unsigned n = 0;
+
+	while ((int32_t)(now - t->swept) > 0) {
+		uint32_t tick = t->swept + 1;
+		uint32_t slot = tick & WHEEL_MASK;
+		uint32_t ref = t->wheel[slot];
+
+		/* Detach the slot; what is not due goes back where it belongs. */
+		t->wheel[slot] = 0;
+		t->swept = tick;
+		while (ref) {
+			struct conn *c = &t->conns[ref - 1];
+			ref = c->tnext;
+			if (tick_before_eq(c->expires, tick)) {
+				conn_release(t, c);
+				n++;
+			} else {
+				wheel_insert(t, c);
+			}
+		}
+	}
+	return n;
+}
+
+int
+conn_foreach(struct conn_table *t, int (*fn)(struct conn *c, void *arg), void *arg)
+{
+	for (uint32_t i = 0; i < t->max; i++) {
+		struct conn *c = &t->conns[i];
+		if (c->dest != NULL) {
+			int r = fn(c, arg);
+			if (r)
+				return r;
+		}
+	}
+	return 0;
+}

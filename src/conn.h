@@ -1,0 +1,85 @@
+/* conn.h - the connection table: preallocated, O(1) lookup both ways, wheel expiry */
+#ifndef VSR_CONN_H
+#define VSR_CONN_H
+
+#include <stdint.h>
+
+#include "proto.h"
+#include "svc.h"
+
+/* Time in ticks of 1/CONN_HZ s, from a monotonic clock, wrapping. */
+#define CONN_HZ 10u
+
+#define CONN_F_INACTIVE   0x01   /* counted in the dest's InActConn */
+#define CONN_F_NOOUTPUT   0x02   /* replies bypass us (dr, tun): INPUT_ONLY */
+#define CONN_F_HASH_OUT   0x04   /* also found by the reply's tuple */
+
+/*
+ * One flow, 64 bytes. In-direction key: (proto, caddr, cport, vaddr, vport),
+ * the client's packet as it reaches the VIP. Out-direction key, for modes
+ * that see replies: (proto, daddr, dport, laddr, lport), the real server's
+ * packet; laddr/lport equal caddr/cport except under FULLNAT.
+ */
+struct conn {
+	uint32_t caddr, vaddr, daddr, laddr;     /* network order */
+	uint16_t cport, vport, dport, lport;
+	uint32_t hnext[2];      /* hash chains, per direction (refs, see conn.c) */
+	uint32_t tnext, tprev;  /* timer wheel slot list (index + 1) */
+	uint32_t expires;       /* tick; moved forward by traffic, lazily */
+	uint8_t  proto;
+	uint8_t  state;         /* enum conn_state */
+	uint8_t  flags;         /* CONN_F_* */
+	uint8_t  spare;
+	struct dest *dest;      /* holds a reference */
+	xmit_fn  xmit;          /* bound from the dest at creation */
+};
+
+struct conn_param {
+	uint8_t  proto;
+	uint32_t caddr, vaddr, daddr, laddr;
+	uint16_t cport, vport, dport, lport;
+	uint8_t  flags;         /* CONN_F_NOOUTPUT, CONN_F_HASH_OUT */
+};
+
+struct conn_table;
+
+/* All memory is taken here, once; NULL (errno set) if it cannot be. */
+struct conn_table *conn_table_new(uint32_t max, uint32_t now);
+void conn_table_free(struct conn_table *t);
+/* Bytes allocated for the table (entries, buckets, wheel). */
+uint64_t conn_table_bytes(const struct conn_table *t);
+
+/* Timeouts in seconds per state (proto_default_timeout to start with). */
+void conn_set_timeouts(struct conn_table *t, const unsigned secs[CS_MAX]);
+unsigned conn_get_timeout(const struct conn_table *t, enum conn_state s);
+uint32_t conn_count(const struct conn_table *t);
+uint32_t conn_capacity(const struct conn_table *t);
+
+struct conn *conn_lookup_in(struct conn_table *t, uint8_t proto,
+    uint32_t caddr, uint16_t cport, uint32_t vaddr, uint16_t vport);
+struct conn *conn_lookup_out(struct conn_table *t, uint8_t proto,
+    uint32_t daddr, uint16_t dport, uint32_t laddr, uint16_t lport);
+
+/*
+ * A new connection bound to DEST (a reference is taken, InActConn counted,
+ * the transmit function copied), in state NONE for TCP or UDP for UDP.
+ * NULL when the table is full.
+ */
+struct conn *conn_new(struct conn_table *t, const struct conn_param *cp,
+    struct dest *dest, uint32_t now);
+
+/* Apply a TCP segment's flags (dir as seen by us) and refresh the timeout. */
+void conn_tcp_update(struct conn_table *t, struct conn *c, enum conn_dir dir,
+    uint8_t tcpflags, uint32_t now);
+/* Refresh the timeout of the current state. */
+void conn_touch(struct conn_table *t, struct conn *c, uint32_t now);
+/* Remove C at once (the dest reference dropped, the slot freed). */
+void conn_expire_now(struct conn_table *t, struct conn *c);
+
+/* Expire what is due up to NOW; returns how many were removed. */
+unsigned conn_expire_run(struct conn_table *t, uint32_t now);
+
+/* Visit every live connection (for listings and reloads); stops when FN returns non-zero. */
+int conn_foreach(struct conn_table *t, int (*fn)(struct conn *c, void *arg), void *arg);
+
+#endif

@@ -1,0 +1,155 @@
+/* link.c - the director's interfaces toward real servers: AF_PACKET output in batches */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/if_ether.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "link.h"
+#include "log.h"
+#include "netlink.h"
+#include "pkt.h"
+#include "stats.h"
+
+static struct link *links;
+
+static int
+packet_socket(int ifindex, uint16_t proto, int vnet)
+{
+	struct sockaddr_ll sll = {
+		.sll_family   = AF_PACKET,
+		.sll_protocol = htons(proto),
+		.sll_ifindex  = ifindex,
+	};
+	int fd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, htons(proto));
+
+	if (fd < 0)
+		return -1;
+	if (vnet && setsockopt(fd, SOL_PACKET, PACKET_VNET_HDR, &vnet, sizeof(vnet)) < 0)
+		goto fail;
+	if (bind(fd, (struct sockaddr *)&sll, sizeof(sll)) < 0)
+		goto fail;
+	return fd;
+fail:
+	close(fd);
+	return -1;
+}
+
+struct link *
+link_get(int ifindex)
+{
+	struct link *l;
+
+	for (l = links; l; l = l->next)
+		if (l->ifindex == ifindex)
+			return l;
+
+	l = calloc(1, sizeof(*l));
+	if (l == NULL) {
+		log_warn("link: out of memory");
+		return NULL;
+	}
+	l->ifindex = ifindex;
+	l->fd_tx = l->fd_arp = -1;
+	if (if_indextoname((unsigned)ifindex, l->name) == NULL) {
+		log_warn("interface index %d", ifindex);
+		goto fail;
+	}
+	if (nl_link_mac(ifindex, l->mac) < 0 || nl_link_mtu(ifindex, &l->mtu) < 0)
+		goto fail;
+	if (nl_addr_get(ifindex, &l->addr) < 0)
+		l->addr = 0;
+	/* Protocol 0: a send-only socket, nothing is queued to it. */
+	l->fd_tx = packet_socket(ifindex, 0, 1);
+	if (l->fd_tx < 0) {
+		log_warn("%s: AF_PACKET socket", l->name);
+		goto fail;
+	}
+	l->fd_arp = packet_socket(ifindex, ETH_P_ARP, 0);
+	if (l->fd_arp < 0) {
+		log_warn("%s: AF_PACKET ARP socket", l->name);
+		goto fail;
+	}
+	l->sll.sll_family = AF_PACKET;
+	l->sll.sll_protocol = htons(ETH_P_IP);
+	l->sll.sll_ifindex = ifindex;
+	l->sll.sll_halen = 6;
+	for (unsigned i = 0; i < LINK_TXQ; i++) {
+		l->msgs[i].msg_hdr.msg_name = &l->sll;
+		l->msgs[i].msg_hdr.msg_namelen = sizeof(l->sll);
+		l->msgs[i].msg_hdr.msg_iov = &l->iov[i];
+		l->msgs[i].msg_hdr.msg_iovlen = 1;
+	}
+	l->next = links;
+	links = l;
+	log_debug("link %s: index %d, mtu %u", l->name, ifindex, l->mtu);
+	return l;
+fail:
+	if (l->fd_tx >= 0)
+		close(l->fd_tx);
+	free(l);
+	return NULL;
+}
+
+struct link *
+link_first(void)
+{
+	return links;
+}
+
+static void
+link_flush(struct link *l)
+{
+	unsigned done = 0;
+
+	while (done < l->ntx) {
+		int n = sendmmsg(l->fd_tx, l->msgs + done, l->ntx - done, MSG_DONTWAIT);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			/* The first frame was refused (full queue, too big): drop it, go on. */
+			STAT_INC(STAT_DROP_TX_ERROR);
+			done++;
+			continue;
+		}
+		for (int i = 0; i < n; i++) {
+			STAT_INC(STAT_TX_PACKETS);
+			STAT_ADD(STAT_TX_BYTES, l->iov[done + (unsigned)i].iov_len - PKT_VNET_LEN);
+		}
+		done += (unsigned)n;
+	}
+	l->ntx = 0;
+}
+
+void
+link_tx(struct link *l, uint8_t *buf, uint32_t len)
+{
+	l->iov[l->ntx].iov_base = buf;
+	l->iov[l->ntx].iov_len = PKT_VNET_LEN + len;
+	if (++l->ntx == LINK_TXQ)
+		link_flush(l);
+}
+
+void
+link_flush_all(void)
+{
+	for (struct link *l = links; l; l = l->next)
+		if (l->ntx)
+			link_flush(l);
+}
+
+void
+links_close(void)
+{
+	while (links) {
+		struct link *l = links;
+		links = l->next;
+		/* The event is freed by its owner (arp.c) before this. */
+		if (l->fd_tx >= 0)
+			close(l->fd_tx);
+		if (l->fd_arp >= 0)
+			close(l->fd_arp);
+		free(l);
+	}
+}

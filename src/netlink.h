@@ -1,0 +1,73 @@
+/* netlink.h - the director's host set-up over rtnetlink (libmnl), journaled for undo */
+#ifndef VSR_NETLINK_H
+#define VSR_NETLINK_H
+
+#include <netinet/in.h>
+#include <stdint.h>
+
+/*
+ * Every change to the host made through this module (routes, proxy
+ * neighbour entries, sysctls) is recorded in a journal, and nl_undo_all()
+ * reverts the journal in reverse order. Functions return 0 on success and
+ * -1 on failure after logging one line that names the object and the
+ * kernel's reason (log_warnx/log_warn). Addresses are in network order.
+ */
+
+int  nl_init(void);             /* open and bind the rtnetlink socket */
+void nl_fini(void);             /* nl_undo_all() must have run first */
+
+/* Link helpers (not journaled: the TAP disappears with its fd). */
+int  nl_link_up(int ifindex);
+int  nl_link_mac(int ifindex, uint8_t mac[6]);
+int  nl_link_mtu(int ifindex, unsigned *mtu);
+
+/* "ip route add ADDR/PLEN dev IFINDEX scope link proto static"; journaled. */
+int  nl_route_add(uint32_t addr, int plen, int ifindex);
+/* "ip neigh add proxy ADDR dev IFINDEX"; journaled. */
+int  nl_proxy_neigh_add(uint32_t addr, int ifindex);
+
+/*
+ * Reload sweep: remove what nl_route_add()/nl_proxy_neigh_add() made and
+ * drop its journal entry; an object that is already gone is not an error.
+ */
+int  nl_route_del(uint32_t addr, int plen, int ifindex);
+int  nl_proxy_neigh_del(uint32_t addr, int ifindex);
+
+/*
+ * Policy routing for nat, e.g. "ip route add 0.0.0.0/0 dev TAP table 100"
+ * and "ip rule add from RIP/32 iif IIF lookup 100 pref 100" (IIF 0: any,
+ * PRIO 0: the kernel's choice); journaled. nl_rule_del() takes the same
+ * arguments as nl_rule_add() and drops its journal entry.
+ */
+int  nl_route_add_table(uint32_t addr, int plen, int ifindex, uint32_t table);
+int  nl_rule_add(uint32_t src, int plen, int iif, uint32_t table, uint32_t prio);
+int  nl_rule_del(uint32_t src, int plen, int iif, uint32_t table, uint32_t prio);
+
+/* What the kernel would do to reach ADDR ("ip route get ADDR"). */
+struct nl_route_info {
+	int      oif;         /* output interface index */
+	uint32_t gateway;     /* 0 when ADDR is on a directly connected link */
+	uint32_t prefsrc;     /* preferred source address, 0 if none */
+	int      local;       /* ADDR is one of this host's own addresses */
+};
+int  nl_route_get(uint32_t addr, struct nl_route_info *out);
+
+/* First IPv4 address on IFINDEX; -1 when there is none. */
+int  nl_addr_get(int ifindex, uint32_t *addr);
+
+/* Kernel neighbour table lookup; 0 and MAC when a usable entry exists. */
+int  nl_neigh_get(uint32_t addr, int ifindex, uint8_t mac[6]);
+
+/*
+ * Write VALUE into /proc/sys/PATH (e.g. "net/ipv4/conf/vsr0/rp_filter"),
+ * journaling the old value; nothing is journaled when it already holds
+ * VALUE, or when the write fails.
+ */
+int  sysctl_set(const char *path, const char *value);
+/* Read /proc/sys/PATH into BUF (newline stripped). */
+int  sysctl_get(const char *path, char *buf, size_t len);
+
+/* Undo every journaled change, newest first; logs what fails and goes on. */
+void nl_undo_all(void);
+
+#endif

@@ -1,0 +1,222 @@
+/* pkt.c - a frame from the TAP: parsing with every field checked, and checksums */
+#include <arpa/inet.h>
+#include <string.h>
+
+#include "pkt.h"
+
+static inline uint16_t
+rd16(const uint8_t *b)
+{
+	return (uint16_t)(b[0] << 8 | b[1]);
+}
+
+/* Walk IPv4 options: each one must fit (RFC 791); EOL ends the list. */
+static int
+ip_options_ok(const uint8_t *opt, unsigned len)
+{
+	unsigned i = 0;
+
+	while (i < len) {
+		uint8_t type = opt[i];
+		if (type == 0)          /* end of option list */
+			return 1;
+		if (type == 1) {        /* no-operation */
+			i++;
+			continue;
+		}
+		if (i + 1 >= len)
+			return 0;
+		uint8_t olen = opt[i + 1];
+		if (olen < 2 || i + olen > len)
+			return 0;
+		i += olen;
+	}
+	return 1;
+}
+
+/*
+ * Check an IPv4 header at IP with AVAIL bytes after it. On success returns
+ * the header length and sets *TOT to the total length.
+ */
+static int
+ip_header_ok(const uint8_t *ip, uint32_t avail, uint16_t *tot)
+{
+	if (avail < 20)
+		return -1;
+	if ((ip[0] >> 4) != 4)
+		return -1;
+	unsigned ihl = (ip[0] & 0x0f) * 4u;
+	if (ihl < 20 || ihl > avail)
+		return -1;
+	uint16_t t = rd16(ip + 2);
+	if (t < ihl || t > avail)
+		return -1;
+	if (ihl > 20 && !ip_options_ok(ip + 20, ihl - 20))
+		return -1;
+	*tot = t;
+	return (int)ihl;
+}
+
+enum stat_id
+pkt_parse(struct pkt *p, uint8_t *buf, uint32_t len)
+{
+	p->buf = buf;
+	p->data = buf + PKT_VNET_LEN;
+	p->len = len;
+	p->tcpflags = 0;
+
+	if (len < ETH_HLEN_)
+		return STAT_DROP_MALFORMED;
+	p->ethtype = rd16(p->data + 12);
+	if (p->ethtype == ETHTYPE_ARP)
+		return STAT_NONE;
+	if (p->ethtype != ETHTYPE_IPV4)
+		return STAT_DROP_UNEXPECTED;
+
+	const uint8_t *ip = p->data + ETH_HLEN_;
+	uint16_t tot;
+	int ihl = ip_header_ok(ip, len - ETH_HLEN_, &tot);
+	if (ihl < 0)
+		return STAT_DROP_MALFORMED;
+	/* A header that the kernel would have refused is not forwarded. */
+	if (csum_ip(ip, (unsigned)ihl) != 0)
+		return STAT_DROP_MALFORMED;
+	/* Ethernet padding and trailing garbage after the datagram go. */
+	p->len = ETH_HLEN_ + tot;
+
+	uint16_t frag = rd16(ip + 6);
+	if (frag & 0x8000)                 /* reserved bit */
+		return STAT_DROP_MALFORMED;
+	if (frag & 0x3fff)                 /* MF or a fragment offset */
+		return STAT_DROP_FRAGMENT;
+
+	p->l3off = ETH_HLEN_;
+	p->l4off = (uint16_t)(ETH_HLEN_ + ihl);
+	p->l4len = (uint16_t)(tot - ihl);
+	p->proto = ip[9];
+	memcpy(&p->saddr, ip + 12, 4);
+	memcpy(&p->daddr, ip + 16, 4);
+
+	const uint8_t *l4 = p->data + p->l4off;
+	switch (p->proto) {
+	case IPPROTO_TCP: {
+		if (p->l4len < 20)
+			return STAT_DROP_MALFORMED;
+		unsigned doff = (l4[12] >> 4) * 4u;
+		if (doff < 20 || doff > p->l4len)
+			return STAT_DROP_MALFORMED;
+		p->tcpflags = l4[13] & (TCPF_FIN | TCPF_SYN | TCPF_RST | TCPF_PSH | TCPF_ACK);
+		memcpy(&p->sport, l4, 2);
+		memcpy(&p->dport, l4 + 2, 2);
+		break;
+	}
+	case IPPROTO_UDP: {
+		if (p->l4len < 8)
+			return STAT_DROP_MALFORMED;
+		uint16_t ulen = rd16(l4 + 4);
+		if (ulen < 8 || ulen > p->l4len)
+			return STAT_DROP_MALFORMED;
+		memcpy(&p->sport, l4, 2);
+		memcpy(&p->dport, l4 + 2, 2);
+		break;
+	}
+	case IPPROTO_ICMP:
+		if (p->l4len < 8)
+			return STAT_DROP_MALFORMED;
+		p->sport = 0;
+		p->dport = 0;
+		break;
+	default:
+		return STAT_DROP_UNEXPECTED;
+	}
+	return STAT_NONE;
+}
+
+int
+pkt_parse_quoted(const struct pkt *p, struct pkt_quoted *q)
+{
+	/* ICMP header is 8 bytes; the quoted datagram follows. */
+	uint32_t off = p->l4off + 8u;
+	uint32_t avail = p->len > off ? p->len - off : 0;
+	const uint8_t *ip = p->data + off;
+
+	if (avail < 20 || (ip[0] >> 4) != 4)
+		return -1;
+	unsigned ihl = (ip[0] & 0x0f) * 4u;
+	/* The quoted total length may exceed what was quoted: not checked. */
+	if (ihl < 20 || ihl + 8 > avail)
+		return -1;
+	if (rd16(ip + 6) & 0x1fff)       /* not the first fragment: no ports */
+		return -1;
+	q->proto = ip[9];
+	q->off = (uint16_t)off;
+	memcpy(&q->saddr, ip + 12, 4);
+	memcpy(&q->daddr, ip + 16, 4);
+	memcpy(&q->sport, ip + ihl, 2);
+	memcpy(&q->dport, ip + ihl + 2, 2);
+	return 0;
+}
+
+uint32_t
+csum_partial(const void *data, uint32_t len, uint32_t sum)
+{
+	const uint8_t *b = data;
+	uint64_t s = sum;
+
+	while (len >= 4) {
+		uint32_t w;
+		memcpy(&w, b, 4);
+		s += ntohl(w);
+		b += 4;
+		len -= 4;
+	}
+	if (len >= 2) {
+		s += rd16(b);
+		b += 2;
+		len -= 2;
+	}
+	if (len)
+		s += (uint32_t)b[0] << 8;
+	/* Fold 64 -> 32 keeping the carries (one's complement). */
+	s = (s & 0xffffffffu) + (s >> 32);
+	s = (s & 0xffffffffu) + (s >> 32);
+	return (uint32_t)s;
+}
+
+uint16_t
+csum_fold(uint32_t sum)
+{
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return htons((uint16_t)~sum);
+}
+
+uint16_t
+csum_ip(const void *iph, unsigned ihl)
+{
+	return csum_fold(csum_partial(iph, ihl, 0));
+}
+
+/* Sums are kept in host order over network-order words read as numbers. */
+void
+csum_replace2(uint16_t *check, uint16_t from, uint16_t to)
+{
+	uint32_t s = (uint16_t)~ntohs(*check);
+
+	s += (uint16_t)~ntohs(from);
+	s += ntohs(to);
+	*check = csum_fold(s);
+}
+
+void
+csum_replace4(uint16_t *check, uint32_t from, uint32_t to)
+{
+	uint32_t f = ntohl(from), t = ntohl(to);
+	uint32_t s = (uint16_t)~ntohs(*check);
+
+	s += (uint16_t)~(f >> 16);
+	s += (uint16_t)~(f & 0xffff);
+	s += t >> 16;
+	s += t & 0xffff;
+	*check = csum_fold(s);
+}

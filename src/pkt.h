@@ -1,0 +1,92 @@
+/* pkt.h - a frame from the TAP: parsing with every field checked, and checksums */
+#ifndef VSR_PKT_H
+#define VSR_PKT_H
+
+#include <linux/virtio_net.h>
+#include <netinet/in.h>
+#include <stdint.h>
+
+#include "stats.h"
+
+/*
+ * Receive buffers hold the virtio-net header the TAP hands us with
+ * IFF_VNET_HDR, immediately followed by the Ethernet frame; the same
+ * layout goes out on an AF_PACKET socket with PACKET_VNET_HDR, so a frame
+ * is forwarded without a copy. 10 + 14 bytes put the IP header on a
+ * 4-byte boundary. Sized for 64 KB GSO super-frames.
+ */
+#define PKT_VNET_LEN   ((uint32_t)sizeof(struct virtio_net_hdr))
+#define PKT_FRAME_MAX  (65535u + 14u + 4u)
+#define PKT_BUF_SIZE   (PKT_VNET_LEN + PKT_FRAME_MAX)
+
+#define ETH_HLEN_      14u
+#define ETHTYPE_IPV4   0x0800
+#define ETHTYPE_ARP    0x0806
+
+#define TCPF_FIN  0x01
+#define TCPF_SYN  0x02
+#define TCPF_RST  0x04
+#define TCPF_PSH  0x08
+#define TCPF_ACK  0x10
+
+struct pkt {
+	uint8_t  *buf;        /* virtio-net header, then the frame */
+	uint8_t  *data;       /* the Ethernet frame (buf + PKT_VNET_LEN) */
+	uint32_t  len;        /* frame length, trimmed to the IP total length */
+	uint16_t  ethtype;    /* host order */
+	uint16_t  l3off;      /* IP header offset in the frame */
+	uint16_t  l4off;      /* transport header offset in the frame */
+	uint16_t  l4len;      /* IP payload length */
+	uint8_t   proto;
+	uint8_t   tcpflags;   /* TCPF_* for TCP, 0 otherwise */
+	uint32_t  saddr;      /* network order */
+	uint32_t  daddr;
+	uint16_t  sport;      /* network order; ICMP: 0 */
+	uint16_t  dport;
+};
+
+static inline struct virtio_net_hdr *
+pkt_vnet(const struct pkt *p)
+{
+	return (struct virtio_net_hdr *)p->buf;
+}
+
+/*
+ * Parse the frame at BUF (virtio-net header + LEN bytes of frame). Fills P
+ * and returns STAT_NONE, or the drop reason (STAT_DROP_*) when the frame
+ * is malformed or not something the director handles. ARP frames return
+ * STAT_NONE with ethtype ETHTYPE_ARP and only the Ethernet part parsed.
+ */
+enum stat_id pkt_parse(struct pkt *p, uint8_t *buf, uint32_t len);
+
+/*
+ * Parse the IPv4 header + 8 bytes quoted inside an ICMP error at OFF (in
+ * the frame of P): on success fill proto, addresses and ports of the
+ * quoted packet and return 0; -1 when it is too short or malformed.
+ */
+struct pkt_quoted {
+	uint8_t  proto;
+	uint16_t off;         /* quoted IP header offset in the frame */
+	uint32_t saddr, daddr;
+	uint16_t sport, dport;
+};
+int pkt_parse_quoted(const struct pkt *p, struct pkt_quoted *q);
+
+/* ---- Internet checksum (RFC 1071) and incremental update (RFC 1624) ---- */
+
+/* One's-complement sum of LEN bytes at DATA added to SUM (not folded). */
+uint32_t csum_partial(const void *data, uint32_t len, uint32_t sum);
+/* Fold a 32-bit sum to 16 bits and complement it. */
+uint16_t csum_fold(uint32_t sum);
+/* IPv4 header checksum over IHL*4 bytes (the field itself included as is). */
+uint16_t csum_ip(const void *iph, unsigned ihl);
+
+/*
+ * RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m'). CHECK points at a checksum
+ * field (network order); FROM and TO are the old and new values of a
+ * 16-bit or 32-bit field covered by it (network order).
+ */
+void csum_replace2(uint16_t *check, uint16_t from, uint16_t to);
+void csum_replace4(uint16_t *check, uint32_t from, uint32_t to);
+
+#endif

@@ -1,0 +1,37 @@
+/* sched.h - the scheduler interface and its registry */
+#ifndef VSR_SCHED_H
+#define VSR_SCHED_H
+
+struct service;
+struct dest;
+struct pkt;
+
+/*
+ * A scheduler is one file that exports one const struct sched_ops and is
+ * listed once in the registry in sched.c. Its per-service state lives in
+ * svc->sched_data, owned by init_service/done_service. add_dest and
+ * upd_dest are called after the dest was linked or changed (weight,
+ * thresholds), del_dest just before it is unlinked; any may be NULL.
+ * schedule returns an available dest (weight > 0, not overloaded) or NULL.
+ * Integer arithmetic only.
+ */
+struct sched_ops {
+	const char *name;
+	int  (*init_service)(struct service *svc);
+	void (*done_service)(struct service *svc);
+	int  (*add_dest)(struct service *svc, struct dest *d);
+	int  (*del_dest)(struct service *svc, struct dest *d);
+	int  (*upd_dest)(struct service *svc, struct dest *d);
+	struct dest *(*schedule)(struct service *svc, const struct pkt *p);
+};
+
+/* The scheduler registered as NAME, or NULL. */
+const struct sched_ops *sched_lookup(const char *name);
+/* NAME is one of the fourteen IPVS scheduler names (implemented or not). */
+int sched_is_ipvs_name(const char *name);
+
+extern const struct sched_ops sched_rr;
+extern const struct sched_ops sched_wrr;
+extern const struct sched_ops sched_wlc;
+
+#endif

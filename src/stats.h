@@ -1,0 +1,48 @@
+/* stats.h - global counters, drop reasons among them, and their names */
+#ifndef VSR_STATS_H
+#define VSR_STATS_H
+
+#include <stdint.h>
+
+/*
+ * One table of counters; the names (stats.c) are used by the log dump,
+ * and later by vsradm and the metrics. Per-packet events are counted here,
+ * never logged.
+ */
+enum stat_id {
+	STAT_NONE = 0,          /* not a counter: "no drop" */
+	STAT_RX_PACKETS,        /* frames read from the TAP */
+	STAT_RX_BYTES,
+	STAT_TX_PACKETS,        /* frames handed to an output socket */
+	STAT_TX_BYTES,
+	STAT_CONN_CREATED,
+	STAT_CONN_EXPIRED,
+	STAT_CONN_RESCHEDULED,  /* SYN on a closing connection: scheduled anew */
+	STAT_ARP_REPLIES,       /* ARP answers for VIPs on the TAP link */
+	STAT_GARP_SENT,
+	STAT_ICMP_ECHO_REPLIES,
+	STAT_ICMP_RELAYED,      /* ICMP errors about a connection, forwarded */
+	STAT_NEIGH_CHANGED,     /* a real server's MAC changed */
+	/* drop reasons */
+	STAT_DROP_MALFORMED,    /* a header or length field is wrong */
+	STAT_DROP_UNEXPECTED,   /* not IPv4/ARP, or not TCP/UDP/ICMP */
+	STAT_DROP_FRAGMENT,     /* IP fragments are not forwarded */
+	STAT_DROP_NO_SERVICE,   /* no virtual service at that address/port */
+	STAT_DROP_NO_CONN,      /* TCP segment other than SYN without a connection */
+	STAT_DROP_NO_DEST,      /* the scheduler found no available real server */
+	STAT_DROP_TABLE_FULL,   /* new flow while conn_max connections exist */
+	STAT_DROP_NO_NEIGH,     /* real server's MAC not resolved yet */
+	STAT_DROP_ICMP,         /* ICMP that is neither echo nor about a connection */
+	STAT_DROP_TX_ERROR,     /* the output socket refused the frame */
+	STAT_MAX
+};
+
+extern uint64_t stats_global[STAT_MAX];
+
+#define STAT_INC(id)        (stats_global[(id)]++)
+#define STAT_ADD(id, n)     (stats_global[(id)] += (n))
+
+/* "rx_packets", "drop_malformed", ... */
+const char *stat_name(enum stat_id id);
+
+#endif

@@ -1,0 +1,112 @@
+/* svc.h - virtual services and their real servers (destinations) at run time */
+#ifndef VSR_SVC_H
+#define VSR_SVC_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/queue.h>
+
+#include "common.h"
+#include "conf.h"
+
+struct service;
+struct conn;
+struct pkt;
+struct worker;
+struct neigh;
+
+/* 64-bit counters, as ipvsadm --stats shows them */
+struct stats {
+	uint64_t conns;
+	uint64_t inpkts;
+	uint64_t outpkts;
+	uint64_t inbytes;
+	uint64_t outbytes;
+};
+
+/*
+ * A transmit function is bound once per destination, copied into each
+ * connection (IPVS's ip_vs_bind_xmit); the packet path calls through it.
+ * Returns 0 when the packet was queued or sent, -1 when it was dropped
+ * (and counted by the callee).
+ */
+typedef int (*xmit_fn)(struct worker *w, struct conn *c, struct pkt *p);
+
+#define DEST_F_OVERLOAD  0x1   /* above its upper threshold (ipvsadm -x) */
+
+struct dest {
+	TAILQ_ENTRY(dest) entry;       /* in svc->dests, config order */
+	struct service  *svc;          /* NULL once unlinked */
+	char             name[CONF_NAME_MAX];
+	uint32_t         addr;         /* network order */
+	uint16_t         port;         /* network order */
+	enum fwd_method  fwd;
+	int              weight;
+	unsigned         flags;        /* DEST_F_* */
+	uint32_t         activeconns;  /* connections in ESTABLISHED */
+	uint32_t         inactconns;   /* every other state */
+	uint32_t         refcnt;       /* bound connections + 1 while linked */
+	struct stats     stats;
+	xmit_fn          xmit;
+	struct neigh    *neigh;        /* dr: where the RS's MAC lives */
+};
+
+TAILQ_HEAD(dest_list, dest);
+
+struct service {
+	TAILQ_ENTRY(service) entry;
+	char             name[CONF_NAME_MAX];
+	uint32_t         addr;         /* network order */
+	uint16_t         port;         /* network order */
+	uint8_t          proto;        /* IPPROTO_TCP / IPPROTO_UDP */
+	enum fwd_method  fwd;          /* default for its dests */
+	enum tunnel_type tunnel;
+	unsigned         persistent;
+	uint32_t         netmask;      /* network order */
+	const struct sched_ops *sched;
+	void            *sched_data;
+	struct dest_list dests;
+	unsigned         ndests;
+	struct stats     stats;
+};
+
+TAILQ_HEAD(service_list, service);
+
+/* A dest may receive new flows: weight > 0 and not overloaded. */
+static inline bool
+dest_available(const struct dest *d)
+{
+	return d->weight > 0 && !(d->flags & DEST_F_OVERLOAD);
+}
+
+/* IPVS's overhead for lc/wlc: ActiveConn * 256 + InActConn. */
+static inline uint32_t
+dest_overhead(const struct dest *d)
+{
+	return (d->activeconns << 8) + d->inactconns;
+}
+
+/* Take / drop a reference; the last put frees an unlinked dest. */
+static inline void
+dest_hold(struct dest *d)
+{
+	d->refcnt++;
+}
+void dest_put(struct dest *d);
+
+/*
+ * Build the run-time services from CONF (schedulers initialised, transmit
+ * functions bound on this host). Returns 0, or -1 after logging each
+ * problem as "FILE:LINE: message"; on failure nothing is left allocated.
+ */
+int  svc_setup(const struct config *conf, int tap_ifindex);
+void svc_teardown(void);
+
+/* The service for a packet's destination, or NULL. */
+struct service *svc_lookup(uint8_t proto, uint32_t addr, uint16_t port);
+/* ADDR (network order) is one of the VIPs. */
+bool svc_is_vip(uint32_t addr);
+/* Iterate all services (for stats dumps and set-up). */
+struct service_list *svc_list(void);
+
+#endif

@@ -1,0 +1,58 @@
+/* tap.c - the TAP device that holds the VIPs' routes */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if_tun.h>
+#include <linux/virtio_net.h>
+#include <net/if.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "tap.h"
+
+int
+tap_open(const char *name, int *ifindex)
+{
+	struct ifreq ifr;
+	int fd, hdrsz = (int)sizeof(struct virtio_net_hdr);
+
+	/* Attaching to a persistent device of someone else's is not ours to undo. */
+	if (if_nametoindex(name) != 0) {
+		log_errx("interface %s already exists: is another vsrouted running?", name);
+		return -1;
+	}
+	fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
+		log_err("/dev/net/tun");
+		return -1;
+	}
+	memset(&ifr, 0, sizeof(ifr));
+	/* VNET_HDR from the start: GSO super-frames can be switched on later. */
+	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
+	strncpy(ifr.ifr_name, name, IFNAMSIZ - 1);
+	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
+		if (errno == EPERM)
+			log_errx("TAP %s: permission denied (needs CAP_NET_ADMIN)", name);
+		else
+			log_err("TAP %s", name);
+		goto fail;
+	}
+	if (ioctl(fd, TUNSETVNETHDRSZ, &hdrsz) < 0) {
+		log_err("TAP %s: virtio-net header size", name);
+		goto fail;
+	}
+	if (ioctl(fd, TUNSETOFFLOAD, 0) < 0) {
+		log_err("TAP %s: offloads", name);
+		goto fail;
+	}
+	*ifindex = (int)if_nametoindex(name);
+	if (*ifindex == 0) {
+		log_err("TAP %s", name);
+		goto fail;
+	}
+	return fd;
+fail:
+	close(fd);
+	return -1;
+}

@@ -1,0 +1,380 @@
+/* vsrouted.c - the daemon: options, set-up of the director, signals, the event loop */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <event2/event.h>
+#include <getopt.h>
+#include <net/if.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "arp.h"
+#include "conf.h"
+#include "conn.h"
+#include "core.h"
+#include "link.h"
+#include "log.h"
+#include "netlink.h"
+#include "stats.h"
+#include "svc.h"
+#include "tap.h"
+
+#ifndef SYSCONFDIR
+#define SYSCONFDIR "/etc"
+#endif
+#define DEFAULT_CONF SYSCONFDIR "/vsrouted.conf"
+
+#define SWEEP_MS      100   /* connection expiry */
+#define NEIGH_SECS    1     /* unresolved real servers are probed this often */
+#define NEIGH_ALL     10    /* every NEIGH_ALL rounds, resolved ones too */
+
+struct daemon {
+	struct config     *conf;
+	struct conn_table *ct;
+	struct worker      worker;
+	struct event_base *base;
+	int                tap_fd;
+	int                tap_ifindex;
+	const char        *pidfile;
+	struct event      *ev_sig[5];
+	struct event      *ev_sweep;
+	struct event      *ev_neigh;
+	unsigned           neigh_rounds;
+};
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: vsrouted [-f FILE] [-n] [-t] [-p PIDFILE] [-s SOCKET] [-l LEVEL] [-V] [-h]\n"
+	    "  -f FILE     configuration file (default %s)\n"
+	    "  -n          stay in the foreground, log to stderr\n"
+	    "  -t          check the configuration and exit (0 valid, 1 not)\n"
+	    "  -p PIDFILE  write the process id to PIDFILE\n"
+	    "  -s SOCKET   control socket (not supported yet)\n"
+	    "  -l LEVEL    debug, info, notice, warning or error (default info)\n"
+	    "  -V          print the version and exit\n"
+	    "  -h          this help\n", DEFAULT_CONF);
+}
+
+static void
+stats_dump(struct daemon *d)
+{
+	struct service *s;
+	struct dest *dst;
+
+	for (int i = STAT_NONE + 1; i < STAT_MAX; i++)
+		log_notice("stat %s %llu", stat_name((enum stat_id)i),
+		    (unsigned long long)stats_global[i]);
+	log_notice("stat conns %u", conn_count(d->ct));
+	log_notice("stat conn_max %u", conn_capacity(d->ct));
+	TAILQ_FOREACH(s, svc_list(), entry) {
+		log_notice("stat vs %s conns %llu", s->name, (unsigned long long)s->stats.conns);
+		log_notice("stat vs %s in_packets %llu", s->name, (unsigned long long)s->stats.inpkts);
+		log_notice("stat vs %s in_bytes %llu", s->name, (unsigned long long)s->stats.inbytes);
+		TAILQ_FOREACH(dst, &s->dests, entry) {
+			log_notice("stat rs %s/%s conns %llu", s->name, dst->name,
+			    (unsigned long long)dst->stats.conns);
+			log_notice("stat rs %s/%s in_packets %llu", s->name, dst->name,
+			    (unsigned long long)dst->stats.inpkts);
+			log_notice("stat rs %s/%s in_bytes %llu", s->name, dst->name,
+			    (unsigned long long)dst->stats.inbytes);
+			log_notice("stat rs %s/%s active_conns %u", s->name, dst->name, dst->activeconns);
+			log_notice("stat rs %s/%s inactive_conns %u", s->name, dst->name, dst->inactconns);
+		}
+	}
+	log_notice("stat end");
+}
+
+static void
+on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct daemon *d = arg;
+
+	(void)what;
+	switch (sig) {
+	case SIGTERM:
+	case SIGINT:
+		log_notice("signal %d: stopping", (int)sig);
+		event_base_loopbreak(d->base);
+		break;
+	case SIGHUP:
+		log_warnx("SIGHUP: reloading is not supported yet; the running configuration stays (restart to apply a new one)");
+		break;
+	case SIGUSR1:
+		stats_dump(d);
+		break;
+	default:
+		break;
+	}
+}
+
+static void
+on_sweep(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+
+	(void)fd;
+	(void)what;
+	conn_expire_run(d->ct, core_clock());
+}
+
+static void
+on_neigh(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+
+	(void)fd;
+	(void)what;
+	arp_refresh(++d->neigh_rounds % NEIGH_ALL == 0);
+}
+
+static void
+random_mac(uint8_t mac[6])
+{
+	if (getrandom(mac, 6, 0) != 6)
+		memcpy(mac, "\x02\x76\x73\x72\x00\x01", 6);
+	mac[0] = (uint8_t)((mac[0] & 0xfe) | 0x02);    /* unicast, locally administered */
+}
+
+/* Announce each VIP: route into the TAP, proxy ARP on every announce interface. */
+static int
+setup_vips(struct daemon *d)
+{
+	const struct config *c = d->conf;
+	char path[128];
+
+	for (unsigned a = 0; a < c->nannounce; a++) {
+		snprintf(path, sizeof(path), "net/ipv4/neigh/%s/proxy_delay", c->announce[a]);
+		if (sysctl_set(path, "0") < 0)
+			return -1;
+	}
+	for (unsigned i = 0; i < c->nvs; i++) {
+		uint32_t vip = c->vs[i].addr.s_addr;
+		unsigned j;
+		/* Several services may share a VIP: once each. */
+		for (j = 0; j < i && c->vs[j].addr.s_addr != vip; j++)
+			;
+		if (j < i)
+			continue;
+		if (nl_route_add(vip, 32, d->tap_ifindex) < 0)
+			return -1;
+		for (unsigned a = 0; a < c->nannounce; a++) {
+			int ifx = (int)if_nametoindex(c->announce[a]);
+			if (nl_proxy_neigh_add(vip, ifx) < 0)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+static void
+announce_vips(struct daemon *d)
+{
+	const struct config *c = d->conf;
+
+	for (unsigned i = 0; i < c->nvs; i++)
+		for (unsigned a = 0; a < c->nannounce; a++)
+			arp_garp((int)if_nametoindex(c->announce[a]), c->vs[i].addr.s_addr);
+}
+
+static int
+setup(struct daemon *d)
+{
+	const struct config *c = d->conf;
+	char path[128];
+	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1 };
+
+	for (unsigned a = 0; a < c->nannounce; a++) {
+		if (if_nametoindex(c->announce[a]) == 0) {
+			log_errx("announce interface %s does not exist", c->announce[a]);
+			return -1;
+		}
+	}
+	d->ct = conn_table_new(c->conn_max, core_clock());
+	if (d->ct == NULL) {
+		log_errx("conn_max %u: cannot allocate the connection table (%llu MiB)", c->conn_max,
+		    (unsigned long long)(c->conn_max * sizeof(struct conn)) >> 20);
+		return -1;
+	}
+	unsigned timeouts[CS_MAX];
+	memcpy(timeouts, proto_default_timeout, sizeof(timeouts));
+	timeouts[CS_ESTABLISHED] = c->timeout_tcp;
+	timeouts[CS_FIN_WAIT] = c->timeout_tcp_fin;
+	timeouts[CS_UDP] = c->timeout_udp;
+	conn_set_timeouts(d->ct, timeouts);
+
+	if (nl_init() < 0)
+		return -1;
+	d->tap_fd = tap_open(c->tap, &d->tap_ifindex);
+	if (d->tap_fd < 0)
+		return -1;
+	random_mac(d->worker.our_mac);
+	if (nl_link_mac(d->tap_ifindex, d->worker.tap_mac) < 0)
+		return -1;
+
+	/* The TAP: no IPv6 chatter, no reverse-path filter, forwarding on. */
+	snprintf(path, sizeof(path), "net/ipv6/conf/%s/disable_ipv6", c->tap);
+	if (sysctl_set(path, "1") < 0)
+		log_info("IPv6 is not available on %s; going on", c->tap);
+	snprintf(path, sizeof(path), "net/ipv4/conf/%s/rp_filter", c->tap);
+	if (sysctl_set(path, "0") < 0)
+		return -1;
+	if (sysctl_set("net/ipv4/ip_forward", "1") < 0)
+		return -1;
+	if (nl_link_up(d->tap_ifindex) < 0)
+		return -1;
+
+	if (svc_setup(c, d->tap_ifindex) < 0)
+		return -1;
+	if (setup_vips(d) < 0)
+		return -1;
+
+	d->base = event_base_new();
+	if (d->base == NULL) {
+		log_errx("cannot create the event loop");
+		return -1;
+	}
+	if (core_worker_init(&d->worker, d->base, d->tap_fd, d->ct) < 0)
+		return -1;
+	if (arp_start(d->base) < 0)
+		return -1;
+	for (size_t i = 0; i < ARRAY_SIZE(sigs); i++) {
+		d->ev_sig[i] = evsignal_new(d->base, sigs[i], on_signal, d);
+		if (d->ev_sig[i] == NULL || event_add(d->ev_sig[i], NULL) < 0) {
+			log_errx("cannot watch signal %d", sigs[i]);
+			return -1;
+		}
+	}
+	struct timeval sweep = { 0, SWEEP_MS * 1000 }, neigh = { NEIGH_SECS, 0 };
+	d->ev_sweep = event_new(d->base, -1, EV_PERSIST, on_sweep, d);
+	d->ev_neigh = event_new(d->base, -1, EV_PERSIST, on_neigh, d);
+	if (d->ev_sweep == NULL || d->ev_neigh == NULL || event_add(d->ev_sweep, &sweep) < 0 ||
+	    event_add(d->ev_neigh, &neigh) < 0) {
+		log_errx("cannot start the timers");
+		return -1;
+	}
+	announce_vips(d);
+	return 0;
+}
+
+static int
+conn_drop(struct conn *c, void *arg)
+{
+	conn_expire_now(arg, c);
+	return 0;
+}
+
+static void
+teardown(struct daemon *d)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(d->ev_sig); i++)
+		if (d->ev_sig[i])
+			event_free(d->ev_sig[i]);
+	if (d->ev_sweep)
+		event_free(d->ev_sweep);
+	if (d->ev_neigh)
+		event_free(d->ev_neigh);
+	core_worker_fini(&d->worker);
+	arp_stop();
+	if (d->ct)
+		conn_foreach(d->ct, conn_drop, d->ct);
+	svc_teardown();
+	links_close();
+	/* Host changes go first; the TAP (and routes into it) with its fd. */
+	nl_undo_all();
+	if (d->tap_fd >= 0)
+		close(d->tap_fd);
+	nl_fini();
+	conn_table_free(d->ct);
+	if (d->base)
+		event_base_free(d->base);
+	if (d->pidfile)
+		unlink(d->pidfile);
+	conf_free(d->conf);
+}
+
+static int
+write_pidfile(const char *path)
+{
+	FILE *f = fopen(path, "w");
+
+	if (f == NULL || fprintf(f, "%ld\n", (long)getpid()) < 0 || fclose(f) != 0) {
+		log_err("pid file %s", path);
+		return -1;
+	}
+	return 0;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct daemon d = { .tap_fd = -1 };
+	const char *file = DEFAULT_CONF;
+	int foreground = 0, check = 0, ch, lvl = LOG_LVL_INFO, rc = 1;
+
+	while ((ch = getopt(argc, argv, "f:ntp:s:l:Vh")) != -1) {
+		switch (ch) {
+		case 'f': file = optarg; break;
+		case 'n': foreground = 1; break;
+		case 't': check = 1; break;
+		case 'p': d.pidfile = optarg; break;
+		case 's':
+			fprintf(stderr, "vsrouted: -s: the control socket is not supported yet\n");
+			return 1;
+		case 'l':
+			lvl = log_level_parse(optarg);
+			if (lvl < 0) {
+				fprintf(stderr, "vsrouted: -l: unknown level '%s'\n", optarg);
+				return 1;
+			}
+			break;
+		case 'V':
+			printf("vsrouted %s\n", PACKAGE_VERSION);
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 1;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 1;
+	}
+
+	log_init("vsrouted", foreground || check, (enum log_level)lvl);
+	d.conf = conf_load(file);
+	if (d.conf == NULL)
+		return 1;
+	if (check) {
+		conf_free(d.conf);
+		fprintf(stderr, "%s: configuration is valid\n", file);
+		return 0;
+	}
+	if (!foreground && daemon(0, 0) < 0) {
+		log_err("daemon");
+		conf_free(d.conf);
+		return 1;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	if (d.pidfile && write_pidfile(d.pidfile) < 0)
+		d.pidfile = NULL;
+	else if (setup(&d) == 0) {
+		log_notice("ready: %u virtual services on %s, %u-connection table",
+		    d.conf->nvs, d.conf->tap, d.conf->conn_max);
+		if (event_base_dispatch(d.base) < 0)
+			log_errx("event loop failed");
+		else
+			rc = 0;
+	}
+	teardown(&d);
+	if (rc == 0)
+		log_notice("stopped");
+	return rc;
+}
