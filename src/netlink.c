@@ -1,0 +1,1023 @@
+/* netlink.c - the director's host set-up over rtnetlink (libmnl), journaled for undo */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libmnl/libmnl.h>
+#include <linux/fib_rules.h>
+#include <linux/if_link.h>
+#include <linux/neighbour.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+
+#include "log.h"
+#include "netlink.h"
+
+#ifndef SOL_NETLINK
+#define SOL_NETLINK 270
+#endif
+
+#define NL_RXBUF      32768     /* the kernel sizes dump skbs up to 32 KiB */
+#define NL_TIMEOUT_S  5         /* a request the kernel never answers */
+#define NL_JOURNAL_0  16        /* first journal capacity */
+#define SYSCTL_ROOT   "/proc/sys/"
+
+/* What a journal entry undoes. */
+enum nl_jkind {
+	NLJ_ROUTE,      /* RTM_NEWROUTE -> RTM_DELROUTE */
+	NLJ_PROXY,      /* RTM_NEWNEIGH NTF_PROXY -> RTM_DELNEIGH */
+	NLJ_RULE,       /* RTM_NEWRULE -> RTM_DELRULE */
+	NLJ_SYSCTL,     /* write VALUE -> write old value back */
+};
+
+/*
+ * One host change. Fixed-size strings so that an entry needs no allocation
+ * of its own; entries are zeroed before they are filled, so that unused
+ * fields compare equal in nl_jsame().
+ */
+struct nl_jent {
+	enum nl_jkind kind;
+	uint32_t      addr;        /* route dst, proxy dst, rule src (network order) */
+	int           plen;
+	int           ifindex;     /* route oif, proxy dev, rule iif */
+	uint32_t      table;       /* route and rule */
+	uint32_t      prio;        /* rule */
+	char          path[128];   /* sysctl path below /proc/sys; rule iif name */
+	char          old[64];     /* sysctl value to restore */
+};
+
+static struct mnl_socket *nl_sock;
+static unsigned           nl_portid;
+static unsigned           nl_seq;
+static char               nl_rxbuf[NL_RXBUF];
+static char               nl_txbuf[8192];
+
+static struct nl_jent    *nl_journal;   /* oldest first */
+static size_t             nl_jlen, nl_jcap;
+
+/* Formatting helpers for log lines. */
+
+static const char *
+nl_ip(uint32_t addr, char buf[INET_ADDRSTRLEN])
+{
+	return inet_ntop(AF_INET, &addr, buf, INET_ADDRSTRLEN);
+}
+
+static const char *
+nl_ifname(int ifindex, char buf[IF_NAMESIZE])
+{
+	int saved = errno;
+
+	if (ifindex <= 0 || if_indextoname((unsigned)ifindex, buf) == NULL)
+		snprintf(buf, IF_NAMESIZE, "if%d", ifindex);
+	errno = saved;
+	return buf;
+}
+
+/* " table N" unless it is the main table. */
+static const char *
+nl_tabname(uint32_t table, char *buf, size_t len)
+{
+	if (table == RT_TABLE_MAIN)
+		buf[0] = '\0';
+	else
+		snprintf(buf, len, " table %u", table);
+	return buf;
+}
+
+/* The socket */
+
+int
+nl_init(void)
+{
+	struct timeval tv = { .tv_sec = NL_TIMEOUT_S };
+	int            one = 1;
+	int            fd;
+
+	if (nl_sock != NULL)
+		return 0;
+	nl_sock = mnl_socket_open(NETLINK_ROUTE);
+	if (nl_sock == NULL) {
+		log_warn("netlink: socket");
+		return -1;
+	}
+	if (mnl_socket_bind(nl_sock, 0, MNL_SOCKET_AUTOPID) < 0) {
+		log_warn("netlink: bind");
+		mnl_socket_close(nl_sock);
+		nl_sock = NULL;
+		return -1;
+	}
+	nl_portid = mnl_socket_get_portid(nl_sock);
+	nl_seq = (unsigned)time(NULL);
+	fd = mnl_socket_get_fd(nl_sock);
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0)
+		log_debug("netlink: SO_RCVTIMEO: %s", strerror(errno));
+	/* let the kernel filter dumps by the request's header (4.20 and later) */
+	if (setsockopt(fd, SOL_NETLINK, NETLINK_GET_STRICT_CHK, &one, sizeof(one)) < 0)
+		log_debug("netlink: NETLINK_GET_STRICT_CHK: %s", strerror(errno));
+	return 0;
+}
+
+void
+nl_fini(void)
+{
+	if (nl_jlen > 0)
+		log_warnx("netlink: %zu host changes left in place", nl_jlen);
+	if (nl_sock != NULL)
+		mnl_socket_close(nl_sock);
+	nl_sock = NULL;
+	free(nl_journal);
+	nl_journal = NULL;
+	nl_jlen = nl_jcap = 0;
+}
+
+static struct nlmsghdr *
+nl_msg(uint16_t type, uint16_t flags, void *hdr, size_t hdrlen)
+{
+	struct nlmsghdr *nlh;
+
+	memset(nl_txbuf, 0, sizeof(nl_txbuf));
+	nlh = mnl_nlmsg_put_header(nl_txbuf);
+	nlh->nlmsg_type = type;
+	nlh->nlmsg_flags = NLM_F_REQUEST | flags;
+	memcpy(mnl_nlmsg_put_extra_header(nlh, hdrlen), hdr, hdrlen);
+	return nlh;
+}
+
+/*
+ * Send NLH and read replies until the ACK, the error or the end of the dump
+ * for its sequence number; CB sees each data message. Leftovers of an
+ * earlier request that was cut short (other sequence numbers) are skipped.
+ * -1 with errno set on failure.
+ */
+static int
+nl_talk(struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
+{
+	const struct nlmsghdr *m;
+	unsigned               seq;
+	ssize_t                n;
+	int                    len, ret;
+
+	if (nl_sock == NULL) {
+		errno = ENOTCONN;
+		return -1;
+	}
+	nlh->nlmsg_seq = seq = ++nl_seq;
+	if (mnl_socket_sendto(nl_sock, nlh, nlh->nlmsg_len) < 0)
+		return -1;
+	for (;;) {
+		n = mnl_socket_recvfrom(nl_sock, nl_rxbuf, sizeof(nl_rxbuf));
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		len = (int)n;
+		for (m = (const struct nlmsghdr *)nl_rxbuf; mnl_nlmsg_ok(m, len);
+		     m = mnl_nlmsg_next(m, &len)) {
+			if (m->nlmsg_seq != seq)
+				continue;
+			ret = mnl_cb_run(m, m->nlmsg_len, seq, nl_portid, cb, data);
+			if (ret == MNL_CB_ERROR)
+				return -1;
+			if (ret == MNL_CB_STOP)
+				return 0;
+		}
+	}
+}
+
+/* Attribute tables */
+
+struct nl_attrs {
+	const struct nlattr *tb[32];
+	int                  max;
+};
+
+static int
+nl_attr_cb(const struct nlattr *attr, void *data)
+{
+	struct nl_attrs *a = data;
+	int              type = mnl_attr_get_type(attr);
+
+	if (type <= a->max && type < 32)
+		a->tb[type] = attr;
+	return MNL_CB_OK;
+}
+
+static int
+nl_attr_u32(const struct nlattr *attr, uint32_t *v)
+{
+	if (attr == NULL || mnl_attr_get_payload_len(attr) < sizeof(uint32_t))
+		return -1;
+	memcpy(v, mnl_attr_get_payload(attr), sizeof(*v));
+	return 0;
+}
+
+/* The journal */
+
+/* Room for one more entry; called before the change it will record. */
+static int
+nl_jreserve(void)
+{
+	struct nl_jent *j;
+	size_t          cap;
+
+	if (nl_jlen < nl_jcap)
+		return 0;
+	cap = nl_jcap ? nl_jcap * 2 : NL_JOURNAL_0;
+	j = realloc(nl_journal, cap * sizeof(*j));
+	if (j == NULL) {
+		log_warn("netlink: journal");
+		return -1;
+	}
+	nl_journal = j;
+	nl_jcap = cap;
+	return 0;
+}
+
+static int
+nl_jsame(const struct nl_jent *a, const struct nl_jent *b)
+{
+	return a->kind == b->kind && a->addr == b->addr && a->plen == b->plen &&
+	    a->ifindex == b->ifindex && a->table == b->table &&
+	    a->prio == b->prio && strcmp(a->path, b->path) == 0;
+}
+
+/* Index of the newest entry that undoes the same object as E, or -1. */
+static long
+nl_jfind(const struct nl_jent *e)
+{
+	for (size_t i = nl_jlen; i-- > 0;)
+		if (nl_jsame(&nl_journal[i], e))
+			return (long)i;
+	return -1;
+}
+
+/* Record E; nl_jreserve() made room. A sysctl may be journaled many times. */
+static void
+nl_jadd(const struct nl_jent *e)
+{
+	if (e->kind != NLJ_SYSCTL && nl_jfind(e) >= 0)
+		return;
+	nl_journal[nl_jlen++] = *e;
+}
+
+static void
+nl_jdrop(const struct nl_jent *e)
+{
+	long i = nl_jfind(e);
+
+	if (i < 0)
+		return;
+	memmove(&nl_journal[i], &nl_journal[i + 1],
+	    (nl_jlen - (size_t)i - 1) * sizeof(*nl_journal));
+	nl_jlen--;
+}
+
+/* Links */
+
+struct nl_link {
+	int      ifindex;
+	int      found;
+	int      has_mac;
+	int      has_mtu;
+	uint8_t  mac[6];
+	uint32_t mtu;
+};
+
+static int
+nl_link_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct nl_link         *l = data;
+	const struct ifinfomsg *ifm = mnl_nlmsg_get_payload(nlh);
+	struct nl_attrs         a = { .max = IFLA_MTU };
+
+	if (nlh->nlmsg_type != RTM_NEWLINK ||
+	    nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*ifm)) ||
+	    ifm->ifi_index != l->ifindex)
+		return MNL_CB_OK;
+	mnl_attr_parse(nlh, sizeof(*ifm), nl_attr_cb, &a);
+	l->found = 1;
+	if (a.tb[IFLA_ADDRESS] != NULL &&
+	    mnl_attr_get_payload_len(a.tb[IFLA_ADDRESS]) == 6) {
+		memcpy(l->mac, mnl_attr_get_payload(a.tb[IFLA_ADDRESS]), 6);
+		l->has_mac = 1;
+	}
+	if (nl_attr_u32(a.tb[IFLA_MTU], &l->mtu) == 0)
+		l->has_mtu = 1;
+	return MNL_CB_OK;
+}
+
+static int
+nl_link_get(int ifindex, struct nl_link *l, const char *what)
+{
+	struct ifinfomsg ifm = { .ifi_family = AF_UNSPEC, .ifi_index = ifindex };
+	struct nlmsghdr *nlh;
+	char             ifn[IF_NAMESIZE];
+
+	memset(l, 0, sizeof(*l));
+	l->ifindex = ifindex;
+	nlh = nl_msg(RTM_GETLINK, NLM_F_ACK, &ifm, sizeof(ifm));
+	mnl_attr_put_u32(nlh, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
+	if (nl_talk(nlh, nl_link_cb, l) < 0) {
+		log_warn("link %s %s", nl_ifname(ifindex, ifn), what);
+		return -1;
+	}
+	if (!l->found) {
+		log_warnx("link %s %s: no answer", nl_ifname(ifindex, ifn), what);
+		return -1;
+	}
+	return 0;
+}
+
+int
+nl_link_up(int ifindex)
+{
+	struct ifinfomsg ifm = {
+		.ifi_family = AF_UNSPEC,
+		.ifi_index  = ifindex,
+		.ifi_flags  = IFF_UP,
+		.ifi_change = IFF_UP,
+	};
+	char ifn[IF_NAMESIZE];
+
+	if (nl_talk(nl_msg(RTM_NEWLINK, NLM_F_ACK, &ifm, sizeof(ifm)), NULL, NULL) < 0) {
+		log_warn("link %s up", nl_ifname(ifindex, ifn));
+		return -1;
+	}
+	return 0;
+}
+
+int
+nl_link_mac(int ifindex, uint8_t mac[6])
+{
+	struct nl_link l;
+	char           ifn[IF_NAMESIZE];
+
+	if (nl_link_get(ifindex, &l, "mac") < 0)
+		return -1;
+	if (!l.has_mac) {
+		log_warnx("link %s mac: no Ethernet address", nl_ifname(ifindex, ifn));
+		return -1;
+	}
+	memcpy(mac, l.mac, 6);
+	return 0;
+}
+
+int
+nl_link_mtu(int ifindex, unsigned *mtu)
+{
+	struct nl_link l;
+	char           ifn[IF_NAMESIZE];
+
+	if (nl_link_get(ifindex, &l, "mtu") < 0)
+		return -1;
+	if (!l.has_mtu) {
+		log_warnx("link %s mtu: not reported", nl_ifname(ifindex, ifn));
+		return -1;
+	}
+	*mtu = l.mtu;
+	return 0;
+}
+
+/* Routes */
+
+static struct nlmsghdr *
+nl_route_msg(uint16_t type, uint16_t flags, const struct nl_jent *e)
+{
+	struct rtmsg rtm = {
+		.rtm_family   = AF_INET,
+		.rtm_dst_len  = (unsigned char)e->plen,
+		.rtm_table    = e->table < 256 ? (unsigned char)e->table : RT_TABLE_UNSPEC,
+		.rtm_protocol = RTPROT_STATIC,
+		.rtm_scope    = RT_SCOPE_LINK,
+		.rtm_type     = RTN_UNICAST,
+	};
+	struct nlmsghdr *nlh = nl_msg(type, flags, &rtm, sizeof(rtm));
+
+	if (e->plen > 0)
+		mnl_attr_put(nlh, RTA_DST, sizeof(e->addr), &e->addr);
+	mnl_attr_put_u32(nlh, RTA_OIF, (uint32_t)e->ifindex);
+	if (e->table >= 256)
+		mnl_attr_put_u32(nlh, RTA_TABLE, e->table);
+	return nlh;
+}
+
+static const char *
+nl_route_name(const struct nl_jent *e, char *buf, size_t len)
+{
+	char ip[INET_ADDRSTRLEN], ifn[IF_NAMESIZE], tab[24];
+
+	snprintf(buf, len, "route %s/%d dev %s%s", nl_ip(e->addr, ip), e->plen,
+	    nl_ifname(e->ifindex, ifn), nl_tabname(e->table, tab, sizeof(tab)));
+	return buf;
+}
+
+static void
+nl_route_ent(struct nl_jent *e, uint32_t addr, int plen, int ifindex, uint32_t table)
+{
+	memset(e, 0, sizeof(*e));
+	e->kind = NLJ_ROUTE;
+	e->addr = addr;
+	e->plen = plen;
+	e->ifindex = ifindex;
+	e->table = table;
+}
+
+int
+nl_route_add_table(uint32_t addr, int plen, int ifindex, uint32_t table)
+{
+	struct nl_jent e;
+	char           name[128];
+
+	nl_route_ent(&e, addr, plen, ifindex, table);
+	if (plen < 0 || plen > 32 || table == RT_TABLE_UNSPEC) {
+		errno = EINVAL;
+		log_warn("%s", nl_route_name(&e, name, sizeof(name)));
+		return -1;
+	}
+	if (nl_jreserve() < 0)
+		return -1;
+	if (nl_talk(nl_route_msg(RTM_NEWROUTE, NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL, &e),
+	    NULL, NULL) < 0) {
+		log_warn("%s", nl_route_name(&e, name, sizeof(name)));
+		return -1;
+	}
+	nl_jadd(&e);
+	return 0;
+}
+
+int
+nl_route_add(uint32_t addr, int plen, int ifindex)
+{
+	return nl_route_add_table(addr, plen, ifindex, RT_TABLE_MAIN);
+}
+
+/* Delete route E; one that is already gone (or whose device is) is no error. */
+static int
+nl_route_delete(const struct nl_jent *e, const char *verb)
+{
+	char name[128];
+
+	if (nl_talk(nl_route_msg(RTM_DELROUTE, NLM_F_ACK, e), NULL, NULL) == 0)
+		return 0;
+	if (errno == ESRCH || errno == ENODEV) {
+		log_debug("%s%s: already gone (%s)", verb,
+		    nl_route_name(e, name, sizeof(name)), strerror(errno));
+		return 0;
+	}
+	log_warn("%s%s", verb, nl_route_name(e, name, sizeof(name)));
+	return -1;
+}
+
+int
+nl_route_del(uint32_t addr, int plen, int ifindex)
+{
+	struct nl_jent e;
+
+	nl_route_ent(&e, addr, plen, ifindex, RT_TABLE_MAIN);
+	if (nl_route_delete(&e, "delete ") < 0)
+		return -1;
+	nl_jdrop(&e);
+	return 0;
+}
+
+struct nl_rget {
+	struct nl_route_info *out;
+	int                   found;
+};
+
+static int
+nl_route_get_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct nl_rget     *g = data;
+	const struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
+	struct nl_attrs     a = { .max = RTA_PREFSRC };
+	uint32_t            v;
+
+	if (nlh->nlmsg_type != RTM_NEWROUTE || g->found ||
+	    nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*rtm)) ||
+	    rtm->rtm_family != AF_INET)
+		return MNL_CB_OK;
+	mnl_attr_parse(nlh, sizeof(*rtm), nl_attr_cb, &a);
+	g->found = 1;
+	g->out->local = rtm->rtm_type == RTN_LOCAL;
+	if (nl_attr_u32(a.tb[RTA_OIF], &v) == 0)
+		g->out->oif = (int)v;
+	nl_attr_u32(a.tb[RTA_GATEWAY], &g->out->gateway);
+	nl_attr_u32(a.tb[RTA_PREFSRC], &g->out->prefsrc);
+	return MNL_CB_OK;
+}
+
+int
+nl_route_get(uint32_t addr, struct nl_route_info *out)
+{
+	struct rtmsg     rtm = { .rtm_family = AF_INET, .rtm_dst_len = 32 };
+	struct nl_rget   g = { .out = out };
+	struct nlmsghdr *nlh;
+	char             ip[INET_ADDRSTRLEN];
+
+	memset(out, 0, sizeof(*out));
+	nlh = nl_msg(RTM_GETROUTE, NLM_F_ACK, &rtm, sizeof(rtm));
+	mnl_attr_put(nlh, RTA_DST, sizeof(addr), &addr);
+	if (nl_talk(nlh, nl_route_get_cb, &g) < 0) {
+		log_warn("route get %s", nl_ip(addr, ip));
+		return -1;
+	}
+	if (!g.found) {
+		log_warnx("route get %s: no answer", nl_ip(addr, ip));
+		return -1;
+	}
+	return 0;
+}
+
+/* Policy rules */
+
+static struct nlmsghdr *
+nl_rule_msg(uint16_t type, uint16_t flags, const struct nl_jent *e)
+{
+	struct fib_rule_hdr frh = {
+		.family  = AF_INET,
+		.src_len = (unsigned char)e->plen,
+		.table   = e->table < 256 ? (unsigned char)e->table : RT_TABLE_UNSPEC,
+		.action  = FR_ACT_TO_TBL,
+	};
+	struct nlmsghdr *nlh = nl_msg(type, flags, &frh, sizeof(frh));
+
+	if (e->plen > 0)
+		mnl_attr_put(nlh, FRA_SRC, sizeof(e->addr), &e->addr);
+	if (e->path[0] != '\0')
+		mnl_attr_put_strz(nlh, FRA_IIFNAME, e->path);
+	mnl_attr_put_u32(nlh, FRA_TABLE, e->table);
+	if (e->prio != 0)
+		mnl_attr_put_u32(nlh, FRA_PRIORITY, e->prio);
+	return nlh;
+}
+
+static const char *
+nl_rule_name(const struct nl_jent *e, char *buf, size_t len)
+{
+	char ip[INET_ADDRSTRLEN];
+
+	snprintf(buf, len, "rule from %s/%d iif %s lookup %u pref %u",
+	    nl_ip(e->addr, ip), e->plen, e->path[0] ? e->path : "any",
+	    e->table, e->prio);
+	return buf;
+}
+
+static int
+nl_rule_ent(struct nl_jent *e, uint32_t src, int plen, int iif,
+    uint32_t table, uint32_t prio)
+{
+	memset(e, 0, sizeof(*e));
+	e->kind = NLJ_RULE;
+	e->addr = src;
+	e->plen = plen;
+	e->ifindex = iif;
+	e->table = table;
+	e->prio = prio;
+	if (iif > 0 && if_indextoname((unsigned)iif, e->path) == NULL) {
+		snprintf(e->path, sizeof(e->path), "if%d", iif);
+		return -1;
+	}
+	if (plen < 0 || plen > 32 || table == RT_TABLE_UNSPEC) {
+		errno = EINVAL;
+		return -1;
+	}
+	return 0;
+}
+
+int
+nl_rule_add(uint32_t src, int plen, int iif, uint32_t table, uint32_t prio)
+{
+	struct nl_jent e;
+	char           name[256];
+
+	if (nl_rule_ent(&e, src, plen, iif, table, prio) < 0) {
+		log_warn("%s", nl_rule_name(&e, name, sizeof(name)));
+		return -1;
+	}
+	if (nl_jreserve() < 0)
+		return -1;
+	if (nl_talk(nl_rule_msg(RTM_NEWRULE, NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL, &e),
+	    NULL, NULL) < 0) {
+		log_warn("%s", nl_rule_name(&e, name, sizeof(name)));
+		return -1;
+	}
+	nl_jadd(&e);
+	return 0;
+}
+
+static int
+nl_rule_delete(const struct nl_jent *e, const char *verb)
+{
+	char name[256];
+
+	if (nl_talk(nl_rule_msg(RTM_DELRULE, NLM_F_ACK, e), NULL, NULL) == 0)
+		return 0;
+	if (errno == ENOENT) {
+		log_debug("%s%s: already gone", verb, nl_rule_name(e, name, sizeof(name)));
+		return 0;
+	}
+	log_warn("%s%s", verb, nl_rule_name(e, name, sizeof(name)));
+	return -1;
+}
+
+int
+nl_rule_del(uint32_t src, int plen, int iif, uint32_t table, uint32_t prio)
+{
+	struct nl_jent e;
+	long           i;
+	char           name[256];
+
+	/* the interface may be gone: take its name from the journal */
+	if (nl_rule_ent(&e, src, plen, iif, table, prio) < 0) {
+		if (errno == EINVAL) {
+			log_warn("delete %s", nl_rule_name(&e, name, sizeof(name)));
+			return -1;
+		}
+		for (i = (long)nl_jlen - 1; i >= 0; i--) {
+			const struct nl_jent *j = &nl_journal[i];
+
+			if (j->kind == NLJ_RULE && j->addr == src && j->plen == plen &&
+			    j->ifindex == iif && j->table == table && j->prio == prio) {
+				e = *j;
+				break;
+			}
+		}
+	}
+	if (nl_rule_delete(&e, "delete ") < 0)
+		return -1;
+	nl_jdrop(&e);
+	return 0;
+}
+
+/* Neighbours */
+
+static struct nlmsghdr *
+nl_proxy_msg(uint16_t type, uint16_t flags, const struct nl_jent *e)
+{
+	struct ndmsg ndm = {
+		.ndm_family  = AF_INET,
+		.ndm_ifindex = e->ifindex,
+		.ndm_state   = NUD_PERMANENT,
+		.ndm_flags   = NTF_PROXY,
+	};
+	struct nlmsghdr *nlh = nl_msg(type, flags, &ndm, sizeof(ndm));
+
+	mnl_attr_put(nlh, NDA_DST, sizeof(e->addr), &e->addr);
+	return nlh;
+}
+
+static const char *
+nl_proxy_name(const struct nl_jent *e, char *buf, size_t len)
+{
+	char ip[INET_ADDRSTRLEN], ifn[IF_NAMESIZE];
+
+	snprintf(buf, len, "proxy neigh %s dev %s", nl_ip(e->addr, ip),
+	    nl_ifname(e->ifindex, ifn));
+	return buf;
+}
+
+static void
+nl_proxy_ent(struct nl_jent *e, uint32_t addr, int ifindex)
+{
+	memset(e, 0, sizeof(*e));
+	e->kind = NLJ_PROXY;
+	e->addr = addr;
+	e->plen = 32;
+	e->ifindex = ifindex;
+}
+
+int
+nl_proxy_neigh_add(uint32_t addr, int ifindex)
+{
+	struct nl_jent e;
+	char           name[96];
+
+	nl_proxy_ent(&e, addr, ifindex);
+	if (nl_jreserve() < 0)
+		return -1;
+	/* REPLACE: an entry left by a crashed earlier run is taken over */
+	if (nl_talk(nl_proxy_msg(RTM_NEWNEIGH, NLM_F_ACK | NLM_F_CREATE | NLM_F_REPLACE, &e),
+	    NULL, NULL) < 0) {
+		log_warn("%s", nl_proxy_name(&e, name, sizeof(name)));
+		return -1;
+	}
+	nl_jadd(&e);
+	return 0;
+}
+
+static int
+nl_proxy_delete(const struct nl_jent *e, const char *verb)
+{
+	char name[96];
+
+	if (nl_talk(nl_proxy_msg(RTM_DELNEIGH, NLM_F_ACK, e), NULL, NULL) == 0)
+		return 0;
+	if (errno == ENOENT || errno == ENODEV) {
+		log_debug("%s%s: already gone (%s)", verb,
+		    nl_proxy_name(e, name, sizeof(name)), strerror(errno));
+		return 0;
+	}
+	log_warn("%s%s", verb, nl_proxy_name(e, name, sizeof(name)));
+	return -1;
+}
+
+int
+nl_proxy_neigh_del(uint32_t addr, int ifindex)
+{
+	struct nl_jent e;
+
+	nl_proxy_ent(&e, addr, ifindex);
+	if (nl_proxy_delete(&e, "delete ") < 0)
+		return -1;
+	nl_jdrop(&e);
+	return 0;
+}
+
+/* States in which the kernel's link-layer address can be used as it is. */
+#define NL_NUD_USABLE \
+	(NUD_REACHABLE | NUD_STALE | NUD_DELAY | NUD_PROBE | NUD_PERMANENT | NUD_NOARP)
+
+struct nl_nget {
+	uint32_t addr;
+	int      ifindex;
+	int      seen;         /* an entry exists */
+	int      found;        /* ... and it is usable */
+	uint16_t state;
+	uint8_t  mac[6];
+};
+
+static int
+nl_neigh_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct nl_nget     *g = data;
+	const struct ndmsg *ndm = mnl_nlmsg_get_payload(nlh);
+	struct nl_attrs     a = { .max = NDA_LLADDR };
+	uint32_t            dst;
+
+	if (nlh->nlmsg_type != RTM_NEWNEIGH || g->found ||
+	    nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*ndm)) ||
+	    ndm->ndm_family != AF_INET || ndm->ndm_ifindex != g->ifindex ||
+	    (ndm->ndm_flags & NTF_PROXY))
+		return MNL_CB_OK;
+	mnl_attr_parse(nlh, sizeof(*ndm), nl_attr_cb, &a);
+	if (nl_attr_u32(a.tb[NDA_DST], &dst) < 0 || dst != g->addr)
+		return MNL_CB_OK;
+	g->seen = 1;
+	g->state = ndm->ndm_state;
+	if ((ndm->ndm_state & NL_NUD_USABLE) && a.tb[NDA_LLADDR] != NULL &&
+	    mnl_attr_get_payload_len(a.tb[NDA_LLADDR]) == 6) {
+		memcpy(g->mac, mnl_attr_get_payload(a.tb[NDA_LLADDR]), 6);
+		g->found = 1;
+	}
+	return MNL_CB_OK;
+}
+
+int
+nl_neigh_get(uint32_t addr, int ifindex, uint8_t mac[6])
+{
+	struct ndmsg     ndm = { .ndm_family = AF_INET, .ndm_ifindex = ifindex };
+	struct nl_nget   g = { .addr = addr, .ifindex = ifindex };
+	struct nlmsghdr *nlh;
+	char             ip[INET_ADDRSTRLEN], ifn[IF_NAMESIZE];
+	int              ret;
+
+	nlh = nl_msg(RTM_GETNEIGH, NLM_F_ACK, &ndm, sizeof(ndm));
+	mnl_attr_put(nlh, NDA_DST, sizeof(addr), &addr);
+	ret = nl_talk(nlh, nl_neigh_cb, &g);
+	if (ret < 0 && errno == EOPNOTSUPP) {
+		/* before Linux 5.0 there is no single-entry get: dump the table */
+		ndm.ndm_ifindex = 0;
+		nlh = nl_msg(RTM_GETNEIGH, NLM_F_DUMP, &ndm, sizeof(ndm));
+		ret = nl_talk(nlh, nl_neigh_cb, &g);
+	}
+	if (ret < 0 && errno != ENOENT) {
+		log_warn("neighbour %s dev %s", nl_ip(addr, ip), nl_ifname(ifindex, ifn));
+		return -1;
+	}
+	if (!g.found) {
+		if (g.seen)
+			log_debug("neighbour %s dev %s: state 0x%x, not usable",
+			    nl_ip(addr, ip), nl_ifname(ifindex, ifn), g.state);
+		else
+			log_debug("neighbour %s dev %s: none", nl_ip(addr, ip),
+			    nl_ifname(ifindex, ifn));
+		errno = ENOENT;
+		return -1;
+	}
+	memcpy(mac, g.mac, 6);
+	return 0;
+}
+
+/* Addresses */
+
+struct nl_aget {
+	int      ifindex;
+	int      found;
+	uint32_t addr;
+};
+
+static int
+nl_addr_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct nl_aget         *g = data;
+	const struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
+	struct nl_attrs         a = { .max = IFA_LOCAL };
+
+	if (nlh->nlmsg_type != RTM_NEWADDR || g->found ||
+	    nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*ifa)) ||
+	    ifa->ifa_family != AF_INET || (int)ifa->ifa_index != g->ifindex)
+		return MNL_CB_OK;
+	mnl_attr_parse(nlh, sizeof(*ifa), nl_attr_cb, &a);
+	/* IFA_ADDRESS is the peer's on a point-to-point link: IFA_LOCAL first */
+	if (nl_attr_u32(a.tb[IFA_LOCAL], &g->addr) == 0 ||
+	    nl_attr_u32(a.tb[IFA_ADDRESS], &g->addr) == 0)
+		g->found = 1;
+	return MNL_CB_OK;
+}
+
+int
+nl_addr_get(int ifindex, uint32_t *addr)
+{
+	struct ifaddrmsg ifa = { .ifa_family = AF_INET, .ifa_index = (unsigned)ifindex };
+	struct nl_aget   g = { .ifindex = ifindex };
+	char             ifn[IF_NAMESIZE];
+
+	if (nl_talk(nl_msg(RTM_GETADDR, NLM_F_DUMP, &ifa, sizeof(ifa)),
+	    nl_addr_cb, &g) < 0) {
+		log_warn("address on %s", nl_ifname(ifindex, ifn));
+		return -1;
+	}
+	if (!g.found) {
+		log_debug("address on %s: none", nl_ifname(ifindex, ifn));
+		errno = EADDRNOTAVAIL;
+		return -1;
+	}
+	*addr = g.addr;
+	return 0;
+}
+
+/* Sysctls */
+
+static int
+sysctl_file(const char *path, char *buf, size_t len)
+{
+	if (strstr(path, "..") != NULL || path[0] == '/') {
+		errno = EINVAL;
+		return -1;
+	}
+	if ((size_t)snprintf(buf, len, SYSCTL_ROOT "%s", path) >= len) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Read without logging; -1 and errno (EOVERFLOW when BUF is too small).
+ * Integer sysctls answer only the first read(), truncated to its size, so
+ * read into a buffer of our own that is larger than any value we restore.
+ */
+static int
+sysctl_read(const char *path, char *buf, size_t len)
+{
+	char    file[256], val[1024];
+	size_t  off = 0;
+	ssize_t n;
+	int     fd;
+
+	if (len == 0 || sysctl_file(path, file, sizeof(file)) < 0)
+		return -1;
+	fd = open(file, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	while (off < sizeof(val)) {
+		n = read(fd, val + off, sizeof(val) - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			close(fd);
+			return -1;
+		}
+		if (n == 0)
+			break;
+		off += (size_t)n;
+	}
+	close(fd);
+	while (off > 0 && val[off - 1] == '\n')
+		off--;
+	if (off >= len || off == sizeof(val)) {
+		errno = EOVERFLOW;
+		return -1;
+	}
+	memcpy(buf, val, off);
+	buf[off] = '\0';
+	return 0;
+}
+
+static int
+sysctl_write(const char *path, const char *value)
+{
+	char    file[256];
+	size_t  len = strlen(value);
+	ssize_t n;
+	int     fd;
+
+	if (sysctl_file(path, file, sizeof(file)) < 0)
+		return -1;
+	fd = open(file, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	do
+		n = write(fd, value, len);
+	while (n < 0 && errno == EINTR);
+	if (n >= 0 && (size_t)n != len) {
+		errno = EIO;
+		n = -1;
+	}
+	if (close(fd) < 0 && n >= 0)
+		n = -1;
+	return n < 0 ? -1 : 0;
+}
+
+int
+sysctl_get(const char *path, char *buf, size_t len)
+{
+	if (sysctl_read(path, buf, len) < 0) {
+		log_warn("sysctl %s", path);
+		return -1;
+	}
+	return 0;
+}
+
+int
+sysctl_set(const char *path, const char *value)
+{
+	struct nl_jent e = { .kind = NLJ_SYSCTL };
+
+	if (strlen(path) >= sizeof(e.path)) {
+		errno = ENAMETOOLONG;
+		log_warn("sysctl %s = %s", path, value);
+		return -1;
+	}
+	strcpy(e.path, path);
+	if (sysctl_read(path, e.old, sizeof(e.old)) < 0) {
+		log_warn("sysctl %s", path);
+		return -1;
+	}
+	if (strcmp(e.old, value) == 0)
+		return 0;
+	if (nl_jreserve() < 0)
+		return -1;
+	if (sysctl_write(path, value) < 0) {
+		log_warn("sysctl %s = %s", path, value);
+		return -1;
+	}
+	log_debug("sysctl %s = %s (was %s)", path, value, e.old);
+	nl_jadd(&e);
+	return 0;
+}
+
+/* Undo */
+
+static void
+nl_undo_one(const struct nl_jent *e)
+{
+	switch (e->kind) {
+	case NLJ_ROUTE:
+		nl_route_delete(e, "undo ");
+		break;
+	case NLJ_PROXY:
+		nl_proxy_delete(e, "undo ");
+		break;
+	case NLJ_RULE:
+		nl_rule_delete(e, "undo ");
+		break;
+	case NLJ_SYSCTL:
+		if (sysctl_write(e->path, e->old) == 0)
+			break;
+		/* the interface the sysctl belonged to is gone (the TAP) */
+		if (errno == ENOENT)
+			log_debug("undo sysctl %s: already gone", e->path);
+		else
+			log_warn("undo sysctl %s = %s", e->path, e->old);
+		break;
+	}
+}
+
+void
+nl_undo_all(void)
+{
+	while (nl_jlen > 0)
+		nl_undo_one(&nl_journal[--nl_jlen]);
+}

@@ -1,0 +1,396 @@
+/* test_netlink.c - netlink.c against the real kernel, in a private network namespace */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <net/if.h>
+#include <linux/sched.h>    /* CLONE_NEWNET; <sched.h> is shadowed by src/sched.h under -Isrc */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "netlink.h"
+
+/*
+ *   lo (up)         veth0 ===== veth1          vg0 ===== vg1
+ *                  10.99.0.1/24  (no address)   deleted before the undo,
+ *                  02:00:00:00:00:01 mtu 1400   as the TAP vanishes
+ *
+ *   192.0.2.0/24 via 10.99.0.2 dev veth0 (added by the test with ip(8))
+ */
+
+static int failures, checks;
+
+static void
+check(int ok, const char *fmt, ...)
+{
+	va_list ap;
+
+	checks++;
+	if (!ok)
+		failures++;
+	printf("%s - ", ok ? "ok" : "not ok");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+	fflush(stdout);
+}
+
+static int
+sh(const char *fmt, ...)
+{
+	char    cmd[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	return system(cmd);
+}
+
+/* Output of CMD (both streams) into BUF; "" on failure. */
+static const char *
+sh_out(char *buf, size_t len, const char *cmd)
+{
+	FILE  *p;
+	size_t n = 0;
+
+	buf[0] = '\0';
+	p = popen(cmd, "r");
+	if (p == NULL)
+		return buf;
+	n = fread(buf, 1, len - 1, p);
+	buf[n] = '\0';
+	pclose(p);
+	return buf;
+}
+
+/* Log capture: stderr goes into a temporary file between begin and end. */
+static FILE *cap_file;
+static int   cap_saved = -1;
+
+static void
+cap_begin(void)
+{
+	fflush(stderr);
+	cap_file = tmpfile();
+	cap_saved = dup(STDERR_FILENO);
+	if (cap_file == NULL || cap_saved < 0 ||
+	    dup2(fileno(cap_file), STDERR_FILENO) < 0) {
+		perror("capture");
+		exit(1);
+	}
+}
+
+static const char *
+cap_end(char *buf, size_t len)
+{
+	size_t n;
+
+	fflush(stderr);
+	dup2(cap_saved, STDERR_FILENO);
+	close(cap_saved);
+	rewind(cap_file);
+	n = fread(buf, 1, len - 1, cap_file);
+	buf[n] = '\0';
+	fclose(cap_file);
+	if (n > 0)
+		fprintf(stderr, "%s", buf);   /* show what was logged */
+	return buf;
+}
+
+static uint32_t
+ip(const char *s)
+{
+	struct in_addr a;
+
+	if (inet_pton(AF_INET, s, &a) != 1)
+		abort();
+	return a.s_addr;
+}
+
+/* Direct reads, independent of the module under test. */
+static int
+if_flags(const char *name)
+{
+	struct ifreq ifr = { 0 };
+	int          fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), ret;
+
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+	ret = fd >= 0 && ioctl(fd, SIOCGIFFLAGS, &ifr) == 0 ? ifr.ifr_flags : -1;
+	if (fd >= 0)
+		close(fd);
+	return ret;
+}
+
+static const char *
+proc_sys(const char *path, char *buf, size_t len)
+{
+	char  file[256];
+	FILE *f;
+
+	snprintf(file, sizeof(file), "/proc/sys/%s", path);
+	buf[0] = '\0';
+	f = fopen(file, "r");
+	if (f == NULL)
+		return "(absent)";
+	if (fgets(buf, (int)len, f) == NULL)
+		buf[0] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	fclose(f);
+	return buf;
+}
+
+int
+main(void)
+{
+	static const uint8_t mac0[6] = { 0x02, 0, 0, 0, 0, 0x01 };
+	static const uint8_t mac7[6] = { 0x02, 0, 0, 0, 0, 0x07 };
+	static const uint8_t mac10[6] = { 0x02, 0, 0, 0, 0, 0x0a };
+	struct nl_route_info ri;
+	char                 out[8192], log[4096], buf[64];
+	char                 old_fwd[64], old_rp[64], new_rp[8], rp_path[64];
+	uint8_t              mac[6];
+	unsigned             mtu;
+	uint32_t             addr;
+	int                  veth0, veth1, vg0, lo, ret;
+
+	if (geteuid() != 0) {
+		printf("skip: needs root\n");
+		return 77;
+	}
+	if (syscall(SYS_unshare, CLONE_NEWNET) < 0) {
+		printf("skip: unshare(CLONE_NEWNET): %s\n", strerror(errno));
+		return 77;
+	}
+	log_init("test_netlink", 1, LOG_LVL_INFO);
+
+	if (sh("ip link add veth0 type veth peer name veth1 && "
+	       "ip link set veth0 address 02:00:00:00:00:01 mtu 1400 && "
+	       "ip link add vg0 type veth peer name vg1 && ip link set vg1 up") != 0) {
+		printf("not ok - set up the veth pairs\n");
+		return 1;
+	}
+	lo = (int)if_nametoindex("lo");
+	veth0 = (int)if_nametoindex("veth0");
+	veth1 = (int)if_nametoindex("veth1");
+	vg0 = (int)if_nametoindex("vg0");
+
+	check(nl_init() == 0, "nl_init");
+
+	/* links */
+	check(!(if_flags("veth0") & IFF_UP), "veth0 starts down");
+	check(nl_link_up(lo) == 0 && (if_flags("lo") & IFF_UP), "nl_link_up lo");
+	check(nl_link_up(veth0) == 0 && (if_flags("veth0") & IFF_UP), "nl_link_up veth0");
+	check(nl_link_up(veth1) == 0 && (if_flags("veth1") & IFF_UP), "nl_link_up veth1");
+	check(nl_link_up(vg0) == 0 && (if_flags("vg0") & IFF_UP), "nl_link_up vg0");
+	check(nl_link_mac(veth0, mac) == 0 && memcmp(mac, mac0, 6) == 0,
+	    "nl_link_mac veth0 is 02:00:00:00:00:01");
+	ret = nl_link_mtu(veth0, &mtu);
+	check(ret == 0 && mtu == 1400, "nl_link_mtu veth0 is 1400 (%u)", mtu);
+	ret = nl_link_mtu(lo, &mtu);
+	check(ret == 0 && mtu == 65536, "nl_link_mtu lo is 65536 (%u)", mtu);
+	cap_begin();
+	ret = nl_link_mtu(9999, &mtu);
+	cap_end(log, sizeof(log));
+	check(ret == -1 && strstr(log, "link if9999 mtu: No such device") != NULL,
+	    "nl_link_mtu on a missing link fails with one log line");
+	cap_begin();
+	ret = nl_link_up(9999);
+	cap_end(log, sizeof(log));
+	check(ret == -1 && strstr(log, "link if9999 up: No such device") != NULL,
+	    "nl_link_up on a missing link fails with one log line");
+
+	sh("ip addr add 10.99.0.1/24 dev veth0");
+
+	/* routes */
+	check(nl_route_add(ip("10.10.0.100"), 32, veth0) == 0, "nl_route_add 10.10.0.100/32 dev veth0");
+	sh_out(out, sizeof(out), "ip -4 route show 10.10.0.100/32");
+	check(strstr(out, "10.10.0.100 dev veth0 proto static scope link") != NULL,
+	    "ip route shows it as static, scope link");
+	check(nl_route_get(ip("10.10.0.100"), &ri) == 0 && ri.oif == veth0 &&
+	    ri.gateway == 0 && ri.prefsrc == ip("10.99.0.1") && !ri.local,
+	    "nl_route_get 10.10.0.100: dev veth0, no gateway, src 10.99.0.1");
+	cap_begin();
+	ret = nl_route_add(ip("10.10.0.100"), 32, veth0);
+	cap_end(log, sizeof(log));
+	check(ret == -1 && strstr(log, "route 10.10.0.100/32 dev veth0: File exists\n") != NULL &&
+	    strchr(log, '\n') == strrchr(log, '\n'),
+	    "second nl_route_add fails with one line \"... File exists\"");
+	cap_begin();
+	ret = nl_route_add(ip("10.10.0.0"), 33, veth0);
+	cap_end(log, sizeof(log));
+	check(ret == -1 && strstr(log, "Invalid argument") != NULL, "nl_route_add /33 is refused");
+
+	sh("ip route add 192.0.2.0/24 via 10.99.0.2 dev veth0");
+	check(nl_route_get(ip("192.0.2.5"), &ri) == 0 && ri.oif == veth0 &&
+	    ri.gateway == ip("10.99.0.2") && !ri.local,
+	    "nl_route_get 192.0.2.5: via 10.99.0.2 dev veth0");
+	check(nl_route_get(ip("10.99.0.1"), &ri) == 0 && ri.local && ri.oif == lo,
+	    "nl_route_get 10.99.0.1: local, dev lo");
+	check(nl_route_get(ip("10.99.0.5"), &ri) == 0 && ri.oif == veth0 &&
+	    ri.gateway == 0 && !ri.local, "nl_route_get 10.99.0.5: on link veth0");
+	cap_begin();
+	ret = nl_route_get(ip("203.0.113.1"), &ri);
+	cap_end(log, sizeof(log));
+	check(ret == -1 && strstr(log, "route get 203.0.113.1: Network is unreachable") != NULL,
+	    "nl_route_get with no route fails with one log line");
+
+	/* a route added and removed again (reload) */
+	check(nl_route_add(ip("10.10.0.101"), 32, veth0) == 0 &&
+	    nl_route_del(ip("10.10.0.101"), 32, veth0) == 0 &&
+	    strstr(sh_out(out, sizeof(out), "ip -4 route show 10.10.0.101/32"), "10.10.0.101") == NULL,
+	    "nl_route_del removes a route");
+	check(nl_route_del(ip("10.10.0.101"), 32, veth0) == 0,
+	    "nl_route_del of a route already gone is no error");
+
+	/* proxy neighbours */
+	check(nl_proxy_neigh_add(ip("10.10.0.100"), veth0) == 0, "nl_proxy_neigh_add 10.10.0.100 dev veth0");
+	check(nl_proxy_neigh_add(ip("10.10.0.100"), veth0) == 0, "nl_proxy_neigh_add again takes it over");
+	sh_out(out, sizeof(out), "ip neigh show proxy");
+	check(strstr(out, "10.10.0.100 dev veth0 proxy") != NULL, "ip neigh show proxy lists it");
+	check(nl_proxy_neigh_add(ip("10.10.0.101"), veth0) == 0 &&
+	    nl_proxy_neigh_del(ip("10.10.0.101"), veth0) == 0 &&
+	    strstr(sh_out(out, sizeof(out), "ip neigh show proxy"), "10.10.0.101") == NULL,
+	    "nl_proxy_neigh_del removes a proxy entry");
+
+	/* policy routing */
+	check(nl_route_add_table(0, 0, veth1, 100) == 0 &&
+	    strstr(sh_out(out, sizeof(out), "ip -4 route show table 100"),
+	    "default dev veth1 proto static scope link") != NULL,
+	    "nl_route_add_table default dev veth1 table 100");
+	check(nl_route_add_table(ip("10.30.0.0"), 24, veth1, 1000) == 0 &&
+	    strstr(sh_out(out, sizeof(out), "ip -4 route show table 1000"),
+	    "10.30.0.0/24 dev veth1") != NULL, "nl_route_add_table in table 1000");
+	check(nl_rule_add(ip("10.20.0.11"), 32, veth0, 100, 100) == 0 &&
+	    strstr(sh_out(out, sizeof(out), "ip rule show"),
+	    "100:\tfrom 10.20.0.11 iif veth0 lookup 100") != NULL,
+	    "nl_rule_add from 10.20.0.11 iif veth0 lookup 100 pref 100");
+	cap_begin();
+	ret = nl_rule_add(ip("10.20.0.11"), 32, veth0, 100, 100);
+	cap_end(log, sizeof(log));
+	check(ret == -1 && strstr(log, "rule from 10.20.0.11/32 iif veth0 lookup 100 pref 100: File exists") != NULL,
+	    "a second identical nl_rule_add fails with \"File exists\"");
+	check(nl_rule_add(ip("10.20.0.12"), 32, veth0, 1000, 101) == 0 &&
+	    nl_rule_del(ip("10.20.0.12"), 32, veth0, 1000, 101) == 0 &&
+	    strstr(sh_out(out, sizeof(out), "ip rule show"), "10.20.0.12") == NULL,
+	    "nl_rule_del removes a rule");
+
+	check(nl_rule_add(ip("10.20.0.14"), 32, 0, 100, 0) == 0 &&
+	    strstr(sh_out(out, sizeof(out), "ip rule show"), "from 10.20.0.14 lookup 100") != NULL,
+	    "nl_rule_add from 10.20.0.14 lookup 100, any iif, kernel's pref");
+
+	/* sysctls */
+	snprintf(rp_path, sizeof(rp_path), "net/ipv4/conf/veth0/rp_filter");
+	check(sysctl_get("net/ipv4/ip_forward", old_fwd, sizeof(old_fwd)) == 0 &&
+	    strcmp(old_fwd, proc_sys("net/ipv4/ip_forward", buf, sizeof(buf))) == 0,
+	    "sysctl_get net/ipv4/ip_forward = %s", old_fwd);
+	check(sysctl_set("net/ipv4/ip_forward", "1") == 0 &&
+	    strcmp(proc_sys("net/ipv4/ip_forward", buf, sizeof(buf)), "1") == 0,
+	    "sysctl_set net/ipv4/ip_forward = 1");
+	check(sysctl_set("net/ipv4/ip_forward", "1") == 0, "sysctl_set to the value it holds");
+	check(sysctl_get(rp_path, old_rp, sizeof(old_rp)) == 0, "sysctl_get %s = %s", rp_path, old_rp);
+	snprintf(new_rp, sizeof(new_rp), "%s", strcmp(old_rp, "2") == 0 ? "1" : "2");
+	check(sysctl_set(rp_path, new_rp) == 0 &&
+	    strcmp(proc_sys(rp_path, buf, sizeof(buf)), new_rp) == 0,
+	    "sysctl_set %s = %s", rp_path, new_rp);
+	check(sysctl_set(rp_path, "0") == 0 &&
+	    strcmp(proc_sys(rp_path, buf, sizeof(buf)), "0") == 0,
+	    "sysctl_set %s = 0 (set twice)", rp_path);
+	cap_begin();
+	ret = sysctl_set("net/ipv4/ip_forward", "abc");
+	cap_end(log, sizeof(log));
+	check(ret == -1 && strstr(log, "sysctl net/ipv4/ip_forward = abc: Invalid argument") != NULL &&
+	    strcmp(proc_sys("net/ipv4/ip_forward", buf, sizeof(buf)), "1") == 0,
+	    "sysctl_set of a bad value fails and changes nothing");
+	cap_begin();
+	ret = sysctl_get("net/ipv4/no_such_knob", buf, sizeof(buf));
+	cap_end(log, sizeof(log));
+	check(ret == -1 && strstr(log, "No such file or directory") != NULL,
+	    "sysctl_get of a missing path fails");
+	cap_begin();
+	ret = sysctl_get("net/ipv4/ip_local_port_range", buf, 4);
+	cap_end(log, sizeof(log));
+	check(ret == -1 && strstr(log, "sysctl net/ipv4/ip_local_port_range: Value too large") != NULL,
+	    "sysctl_get into a too small buffer fails");
+	check(sysctl_get("net/ipv4/ip_local_port_range", buf, sizeof(buf)) == 0 &&
+	    strcmp(buf, proc_sys("net/ipv4/ip_local_port_range", out, sizeof(out))) == 0,
+	    "sysctl_get net/ipv4/ip_local_port_range = %s", buf);
+
+	/* addresses */
+	check(nl_addr_get(veth0, &addr) == 0 && addr == ip("10.99.0.1"), "nl_addr_get veth0 is 10.99.0.1");
+	check(nl_addr_get(veth1, &addr) == -1, "nl_addr_get veth1 (no address) fails");
+
+	/* neighbours */
+	sh("ip neigh add 10.99.0.7 lladdr 02:00:00:00:00:07 dev veth0 nud permanent");
+	sh("ip neigh add 10.99.0.10 lladdr 02:00:00:00:00:0a dev veth0 nud stale");
+	sh("ip neigh add 10.99.0.9 dev veth0 nud incomplete");
+	memset(mac, 0, sizeof(mac));
+	check(nl_neigh_get(ip("10.99.0.7"), veth0, mac) == 0 && memcmp(mac, mac7, 6) == 0,
+	    "nl_neigh_get permanent 10.99.0.7 is 02:00:00:00:00:07");
+	check(nl_neigh_get(ip("10.99.0.10"), veth0, mac) == 0 && memcmp(mac, mac10, 6) == 0,
+	    "nl_neigh_get stale 10.99.0.10 is 02:00:00:00:00:0a");
+	check(nl_neigh_get(ip("10.99.0.9"), veth0, mac) == -1, "nl_neigh_get incomplete 10.99.0.9 fails");
+	check(nl_neigh_get(ip("10.99.0.11"), veth0, mac) == -1, "nl_neigh_get unknown 10.99.0.11 fails");
+	check(nl_neigh_get(ip("10.99.0.7"), veth1, mac) == -1, "nl_neigh_get 10.99.0.7 on veth1 fails");
+	check(nl_neigh_get(ip("10.10.0.100"), veth0, mac) == -1, "nl_neigh_get does not return a proxy entry");
+
+	/* what the TAP does: things on a link that disappears before the undo */
+	check(nl_route_add(ip("10.10.0.200"), 32, vg0) == 0, "nl_route_add 10.10.0.200/32 dev vg0");
+	check(nl_proxy_neigh_add(ip("10.10.0.200"), vg0) == 0, "nl_proxy_neigh_add 10.10.0.200 dev vg0");
+	check(nl_rule_add(ip("10.20.0.13"), 32, vg0, 100, 102) == 0, "nl_rule_add iif vg0");
+	check(nl_route_add_table(0, 0, vg0, 200) == 0, "nl_route_add_table default dev vg0 table 200");
+	check(sysctl_set("net/ipv4/conf/vg0/rp_filter", "2") == 0 &&
+	    sysctl_set("net/ipv4/conf/vg0/proxy_arp", "1") == 0, "sysctl_set on vg0");
+	check(sh("ip link del vg0") == 0, "vg0 deleted");
+
+	/* undo */
+	cap_begin();
+	nl_undo_all();
+	cap_end(log, sizeof(log));
+	check(log[0] == '\0', "nl_undo_all logs nothing at level info");
+	sh_out(out, sizeof(out), "ip -4 route show table all proto static");
+	check(out[0] == '\0', "no static route is left");
+	sh_out(out, sizeof(out), "ip neigh show proxy");
+	check(out[0] == '\0', "no proxy entry is left");
+	sh_out(out, sizeof(out), "ip rule show");
+	check(strstr(out, "10.20.0.") == NULL, "no rule is left");
+	check(strcmp(proc_sys("net/ipv4/ip_forward", buf, sizeof(buf)), old_fwd) == 0,
+	    "ip_forward is back to %s", old_fwd);
+	check(strcmp(proc_sys(rp_path, buf, sizeof(buf)), old_rp) == 0,
+	    "%s is back to %s", rp_path, old_rp);
+	sh_out(out, sizeof(out), "ip -4 route show 192.0.2.0/24");
+	check(strstr(out, "192.0.2.0/24 via 10.99.0.2") != NULL, "a route the module did not add stays");
+	sh_out(out, sizeof(out), "ip neigh show 10.99.0.7");
+	check(strstr(out, "PERMANENT") != NULL, "a neighbour the module did not add stays");
+
+	/* a second undo has nothing left to do */
+	sh("echo 1 > /proc/sys/net/ipv4/ip_forward");
+	cap_begin();
+	nl_undo_all();
+	cap_end(log, sizeof(log));
+	check(log[0] == '\0' && strcmp(proc_sys("net/ipv4/ip_forward", buf, sizeof(buf)), "1") == 0,
+	    "the journal is emptied by nl_undo_all");
+	sh("echo %s > /proc/sys/net/ipv4/ip_forward", old_fwd);
+	cap_begin();
+	nl_fini();
+	cap_end(log, sizeof(log));
+	check(log[0] == '\0', "nl_fini after the undo logs nothing");
+
+	/* without a socket */
+	cap_begin();
+	ret = nl_route_add(ip("10.10.0.100"), 32, veth0);
+	cap_end(log, sizeof(log));
+	check(ret == -1 && strstr(log, "route 10.10.0.100/32 dev veth0: Transport endpoint is not connected") != NULL,
+	    "nl_route_add before nl_init fails");
+	nl_fini();
+
+	printf("%d checks, %d failed\n", checks, failures);
+	return failures ? 1 : 0;
+}
