@@ -29,6 +29,7 @@ struct conn_table {
 	uint32_t     max;
 	uint32_t     count;
 	uint32_t     free_head;      /* index + 1, chained through tnext */
+	uint32_t     fresh;          /* entries [fresh, max) never used yet */
 	uint32_t    *buckets;        /* refs */
 	uint32_t     mask;
 	uint32_t    *wheel;          /* index + 1 of the first conn of each slot */
@@ -101,10 +102,12 @@ conn_table_new(uint32_t max, uint32_t now)
 	t->swept = now;
 	if (getrandom(&t->seed, sizeof(t->seed), 0) != sizeof(t->seed))
 		t->seed = 0x5851f42d4c957f2dull ^ (uint64_t)(uintptr_t)t;
-	/* Free list in index order. */
-	for (uint32_t i = 0; i < max; i++)
-		t->conns[i].tnext = i + 2 <= max ? i + 2 : 0;
-	t->free_head = 1;
+	/*
+	 * Entries are handed out from the never-used tail before the free
+	 * list exists, so pages of an idle table are never touched.
+	 */
+	t->free_head = 0;
+	t->fresh = 0;
 	conn_set_timeouts(t, proto_default_timeout);
 	return t;
 }
@@ -254,10 +257,14 @@ conn_new(struct conn_table *t, const struct conn_param *cp, struct dest *dest, u
 {
 	struct conn *c;
 
-	if (t->free_head == 0)
+	if (t->free_head) {
+		c = &t->conns[t->free_head - 1];
+		t->free_head = c->tnext;
+	} else if (t->fresh < t->max) {
+		c = &t->conns[t->fresh++];
+	} else {
 		return NULL;
-	c = &t->conns[t->free_head - 1];
-	t->free_head = c->tnext;
+	}
 
 	c->proto = cp->proto;
 	c->caddr = cp->caddr;
@@ -399,7 +406,7 @@ conn_expire_run(struct conn_table *t, uint32_t now)
 int
 conn_foreach(struct conn_table *t, int (*fn)(struct conn *c, void *arg), void *arg)
 {
-	for (uint32_t i = 0; i < t->max; i++) {
+	for (uint32_t i = 0; i < t->fresh; i++) {
 		struct conn *c = &t->conns[i];
 		if (c->dest != NULL) {
 			int r = fn(c, arg);
