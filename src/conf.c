@@ -1,0 +1,1090 @@
+/* conf.c - vsrouted.conf: parse and validate into a plain structure */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <confuse.h>
+
+#include "common.h"
+#include "conf.h"
+#include "log.h"
+#include "sched.h"
+
+#define CONF_FILE_MAX     (16 * 1024 * 1024)  /* bytes read at most */
+#define CONF_CONN_MAX     67108864L           /* 2^26 connections */
+#define CONF_TIMEOUT_MAX  31536000L           /* one year, in seconds */
+#define CONF_NOTE_OPTS    16                  /* options per section, at most */
+#define CONF_NAMED        (CFGF_TITLE | CFGF_MULTI | CFGF_NO_TITLE_DUPES)
+
+/*
+ * libconfuse keeps values but no line numbers, so the parse keeps its own
+ * notes beside the tree, one per section: where the section opened, where
+ * each option was set, and which values were refused. Refused values are
+ * reported and parsing goes on, so one run prints every error; checks that
+ * relate several values skip the ones already refused.
+ */
+struct conf_note {
+	cfg_t    *sec;
+	int       open;                   /* line of the opening brace */
+	int       line[CONF_NOTE_OPTS];   /* by index in sec->opts; 0 = unset */
+	unsigned  bad;                    /* bit per index: value refused */
+};
+
+struct conf_err {
+	int       line;                   /* 0: about the file as a whole */
+	unsigned  seq;                    /* keeps equal lines in found order */
+	char     *msg;
+};
+
+struct conf_parse {
+	const char       *file;
+	cfg_t            *root;
+	struct conf_note *notes;
+	size_t            nnotes;
+	size_t            capnotes;
+	size_t            hint;           /* note found last */
+	struct conf_note  spare;          /* stands in when out of memory */
+	struct conf_err  *errs;
+	size_t            nerrs;
+	size_t            caperrs;
+	unsigned          nfail;          /* errors found, stored or not */
+	int               nomem;
+};
+
+/* The parse in progress: libconfuse's callbacks carry no user pointer. */
+static struct conf_parse *cp;
+
+static const struct {
+	const char *name;
+	long        min;
+	long        max;
+} conf_ranges[] = {
+	{ "conn_max",   1, CONF_CONN_MAX },
+	{ "tcp",        1, CONF_TIMEOUT_MAX },
+	{ "tcp_fin",    1, CONF_TIMEOUT_MAX },
+	{ "udp",        1, CONF_TIMEOUT_MAX },
+	{ "port",       1, 65535 },
+	{ "weight",     0, 65535 },
+	{ "persistent", 0, CONF_TIMEOUT_MAX },
+};
+
+/* libconfuse's own messages, reworded for an operator. */
+enum {
+	CFGMSG_NO_OPTION,
+	CFGMSG_DUP_TITLE,
+	CFGMSG_EOF,
+	CFGMSG_NO_TITLE,
+	CFGMSG_NO_EQUAL,
+};
+
+static const char *const conf_cfgmsgs[] = {
+	[CFGMSG_NO_OPTION] = "no such option '%s'",
+	[CFGMSG_DUP_TITLE] = "found duplicate title '%s'",
+	[CFGMSG_EOF]       = "premature end of file",
+	[CFGMSG_NO_TITLE]  = "missing title for section '%s'",
+	[CFGMSG_NO_EQUAL]  = "missing equal sign after option '%s'",
+};
+
+/* Errors */
+
+static void
+conf_verr(int line, const char *fmt, va_list ap)
+{
+	struct conf_err *e;
+	char            *msg;
+	va_list          aq;
+	int              n;
+
+	cp->nfail++;
+	va_copy(aq, ap);
+	n = vsnprintf(NULL, 0, fmt, aq);
+	va_end(aq);
+	if (n < 0 || (msg = malloc((size_t)n + 1)) == NULL) {
+		cp->nomem = 1;
+		return;
+	}
+	vsnprintf(msg, (size_t)n + 1, fmt, ap);
+	if (cp->nerrs == cp->caperrs) {
+		size_t cap = cp->caperrs ? 2 * cp->caperrs : 16;
+
+		e = reallocarray(cp->errs, cap, sizeof(*e));
+		if (e == NULL) {
+			free(msg);
+			cp->nomem = 1;
+			return;
+		}
+		cp->errs = e;
+		cp->caperrs = cap;
+	}
+	e = &cp->errs[cp->nerrs];
+	e->line = line;
+	e->seq = (unsigned)cp->nerrs++;
+	e->msg = msg;
+}
+
+static void __attribute__((format(printf, 2, 3)))
+conf_err(int line, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	conf_verr(line, fmt, ap);
+	va_end(ap);
+}
+
+static int
+conf_err_cmp(const void *a, const void *b)
+{
+	const struct conf_err *x = a, *y = b;
+
+	if (x->line != y->line)
+		return x->line < y->line ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Print the errors in line order, as FILE:LINE: message, and drop them. */
+static void
+conf_err_flush(void)
+{
+	if (cp->nerrs > 1)
+		qsort(cp->errs, cp->nerrs, sizeof(*cp->errs), conf_err_cmp);
+	for (size_t i = 0; i < cp->nerrs; i++) {
+		struct conf_err *e = &cp->errs[i];
+
+		if (e->line > 0)
+			log_errx("%s:%d: %s", cp->file, e->line, e->msg);
+		else
+			log_errx("%s: %s", cp->file, e->msg);
+		free(e->msg);
+	}
+	if (cp->nomem)
+		log_errx("%s: out of memory", cp->file);
+	free(cp->errs);
+	cp->errs = NULL;
+	cp->nerrs = cp->caperrs = 0;
+}
+
+/* Notes */
+
+static int
+conf_is(cfg_t *sec, const char *name)
+{
+	return strcmp(cfg_name(sec), name) == 0;
+}
+
+/* The section of kind NAME in SEC that was opened last (the one being read). */
+static cfg_t *
+conf_last(cfg_t *sec, const char *name)
+{
+	unsigned n = cfg_size(sec, name);
+
+	return n ? cfg_getnsec(sec, name, n - 1) : NULL;
+}
+
+static struct conf_note *conf_note(cfg_t *sec);
+
+/*
+ * The line SEC opened on. While a section is read, libconfuse advances only
+ * that section's line and leaves its parent's on the opening brace, so the
+ * first note taken inside a section finds it there. A section noted only
+ * once it closed (an empty one) gets its closing line instead.
+ */
+static int
+conf_open_line(cfg_t *sec)
+{
+	cfg_t *vs;
+
+	if (sec == cp->root)
+		return 1;
+	if (conf_is(sec, "real_server") &&
+	    (vs = conf_last(cp->root, "virtual_server")) != NULL) {
+		conf_note(vs);  /* first, while the root still shows its line */
+		return vs->line;
+	}
+	return cp->root->line;
+}
+
+static struct conf_note *
+conf_note(cfg_t *sec)
+{
+	struct conf_note *nt;
+	size_t            n = cp->nnotes;
+	int               open;
+
+	for (size_t k = 0; k < n; k++) {
+		size_t i = (cp->hint + k) % n;
+
+		if (cp->notes[i].sec == sec) {
+			cp->hint = i;
+			return &cp->notes[i];
+		}
+	}
+	open = conf_open_line(sec);  /* may add the parent's note */
+	if (cp->nnotes == cp->capnotes) {
+		size_t m = cp->capnotes ? 2 * cp->capnotes : 32;
+
+		nt = reallocarray(cp->notes, m, sizeof(*nt));
+		if (nt == NULL) {
+			cp->nomem = 1;
+			memset(&cp->spare, 0, sizeof(cp->spare));
+			return &cp->spare;
+		}
+		cp->notes = nt;
+		cp->capnotes = m;
+	}
+	nt = &cp->notes[cp->nnotes];
+	memset(nt, 0, sizeof(*nt));
+	nt->sec = sec;
+	nt->open = open;
+	cp->hint = cp->nnotes++;
+	return nt;
+}
+
+static int
+conf_optidx(cfg_t *sec, cfg_opt_t *opt)
+{
+	long i = opt - sec->opts;
+
+	return i >= 0 && i < CONF_NOTE_OPTS ? (int)i : -1;
+}
+
+/* Line option NAME of SEC was set on; 0 when it holds its default. */
+static int
+conf_line(cfg_t *sec, const char *name)
+{
+	int i = conf_optidx(sec, cfg_getopt(sec, name));
+
+	return i < 0 ? 0 : conf_note(sec)->line[i];
+}
+
+/* Option NAME of SEC is set and its value was accepted. */
+static int
+conf_good(cfg_t *sec, const char *name)
+{
+	int i = conf_optidx(sec, cfg_getopt(sec, name));
+
+	if (cfg_size(sec, name) == 0)
+		return 0;
+	return i < 0 || !(conf_note(sec)->bad & (1u << i));
+}
+
+/* "timeout tcp" for the timeout section's options, else the option's name. */
+static const char *
+conf_label(cfg_t *cfg, cfg_opt_t *opt, char *buf, size_t len)
+{
+	if (conf_is(cfg, "timeout")) {
+		snprintf(buf, len, "timeout %s", opt->name);
+		return buf;
+	}
+	return opt->name;
+}
+
+/*
+ * A value of OPT was read on the current line: note where, and refuse a
+ * second setting of one option in one section (a list may grow by +=).
+ */
+static void
+conf_seen(cfg_t *cfg, cfg_opt_t *opt)
+{
+	struct conf_note *nt = conf_note(cfg);
+	int               i = conf_optidx(cfg, opt);
+	char              lbl[64];
+
+	if (i < 0)
+		return;
+	if (nt->line[i] == 0) {
+		nt->line[i] = cfg->line;
+		return;
+	}
+	if (!(opt->flags & CFGF_LIST))
+		conf_err(cfg->line, "'%s' is set twice (first at line %d)",
+		    conf_label(cfg, opt, lbl, sizeof(lbl)), nt->line[i]);
+	else if (cfg_opt_size(opt) == 1)  /* '=' emptied the list */
+		conf_err(cfg->line, "'%s' is set twice (first at line %d); "
+		    "use += to add to a list",
+		    conf_label(cfg, opt, lbl, sizeof(lbl)), nt->line[i]);
+}
+
+/* Report a refused value of OPT on the current line. */
+static void __attribute__((format(printf, 3, 4)))
+conf_refuse(cfg_t *cfg, cfg_opt_t *opt, const char *fmt, ...)
+{
+	int     i = conf_optidx(cfg, opt);
+	va_list ap;
+
+	if (i >= 0)
+		conf_note(cfg)->bad |= 1u << i;
+	va_start(ap, fmt);
+	conf_verr(cfg->line, fmt, ap);
+	va_end(ap);
+}
+
+/* libconfuse callbacks */
+
+static void
+conf_cfg_error(cfg_t *cfg, const char *fmt, va_list ap)
+{
+	int         line = cfg ? cfg->line : 0;
+	const char *arg;
+	size_t      m;
+
+	for (m = 0; m < ARRAY_SIZE(conf_cfgmsgs); m++)
+		if (strcmp(fmt, conf_cfgmsgs[m]) == 0)
+			break;
+
+	switch (m) {
+	case CFGMSG_NO_OPTION:
+		arg = va_arg(ap, const char *);
+		if (cfg == NULL || cfg == cp->root)
+			conf_err(line, "unknown option '%s'", arg);
+		else if (cfg_title(cfg))
+			conf_err(line, "unknown option '%s' in %s '%s'", arg,
+			    cfg_name(cfg), cfg_title(cfg));
+		else
+			conf_err(line, "unknown option '%s' in %s", arg,
+			    cfg_name(cfg));
+		break;
+	case CFGMSG_DUP_TITLE: {
+		const char *kind = cfg == cp->root ? "virtual_server" : "real_server";
+		cfg_t      *first;
+
+		arg = va_arg(ap, const char *);
+		first = cfg_gettsec(cfg, kind, arg);
+		if (first)
+			conf_err(line, "duplicate %s name '%s' (first defined "
+			    "at line %d)", kind, arg, conf_note(first)->open);
+		else
+			conf_err(line, "duplicate %s name '%s'", kind, arg);
+		break;
+	}
+	case CFGMSG_EOF:
+		conf_err(line, "unexpected end of the file");
+		break;
+	case CFGMSG_NO_TITLE:
+		arg = va_arg(ap, const char *);
+		conf_err(line, "%s needs a name: %s NAME { ... }", arg, arg);
+		break;
+	case CFGMSG_NO_EQUAL:
+		arg = va_arg(ap, const char *);
+		conf_err(line, "missing '=' after option '%s'", arg);
+		break;
+	default:
+		conf_verr(line, fmt, ap);
+		break;
+	}
+}
+
+/* A section closed: make sure it has a note, for an empty one too. */
+static int
+conf_cb_closed(cfg_t *cfg, cfg_opt_t *opt)
+{
+	unsigned n = cfg_opt_size(opt);
+
+	(void)cfg;
+	if (n > 0)
+		conf_note(cfg_opt_getnsec(opt, n - 1));
+	return 0;
+}
+
+/* Decimal digits with an optional minus sign; 0 when S is one. */
+static int
+conf_strtol(const char *s, long *v)
+{
+	char *end;
+
+	if (!isdigit((unsigned char)s[s[0] == '-']))
+		return -1;
+	errno = 0;
+	*v = strtol(s, &end, 10);
+	if (*end != '\0')
+		return -1;
+	if (errno == ERANGE)
+		*v = s[0] == '-' ? LONG_MIN : LONG_MAX;
+	return 0;
+}
+
+static int
+conf_cb_number(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
+{
+	long   v, min = 0, max = LONG_MAX;
+	char   lbl[64];
+
+	for (size_t i = 0; i < ARRAY_SIZE(conf_ranges); i++)
+		if (strcmp(opt->name, conf_ranges[i].name) == 0) {
+			min = conf_ranges[i].min;
+			max = conf_ranges[i].max;
+		}
+	conf_seen(cfg, opt);
+	*(long *)result = min;
+	if (conf_strtol(value, &v) < 0) {
+		conf_refuse(cfg, opt, "invalid number '%s' for '%s'", value,
+		    conf_label(cfg, opt, lbl, sizeof(lbl)));
+		return 0;
+	}
+	if (v < min || v > max) {
+		conf_refuse(cfg, opt, "'%s' value %s out of range (%ld..%ld)",
+		    conf_label(cfg, opt, lbl, sizeof(lbl)), value, min, max);
+		return 0;
+	}
+	if (strcmp(opt->name, "persistent") == 0 && v != 0) {
+		conf_refuse(cfg, opt, "'persistent' is not supported yet "
+		    "(only 0, no persistence)");
+		return 0;
+	}
+	*(long *)result = v;
+	return 0;
+}
+
+/* Dotted-quad IPv4 address, in host order. */
+static int
+conf_cb_address(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
+{
+	struct in_addr a;
+	uint32_t       h;
+	const char    *why = NULL;
+
+	conf_seen(cfg, opt);
+	*(long *)result = 0;
+	if (inet_pton(AF_INET, value, &a) != 1) {
+		conf_refuse(cfg, opt, "invalid address '%s' for '%s'", value,
+		    opt->name);
+		return 0;
+	}
+	h = ntohl(a.s_addr);
+	if (h == 0)
+		why = "unspecified";
+	else if (h == 0xffffffffu)
+		why = "broadcast";
+	else if ((h >> 28) == 0xe)
+		why = "multicast";
+	if (why) {
+		conf_refuse(cfg, opt, "invalid address '%s' for '%s' (%s)",
+		    value, opt->name, why);
+		return 0;
+	}
+	*(long *)result = (long)h;
+	return 0;
+}
+
+static int
+conf_cb_netmask(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
+{
+	struct in_addr a;
+	uint32_t       inv;
+
+	conf_seen(cfg, opt);
+	*(long *)result = 0xffffffffL;
+	if (inet_pton(AF_INET, value, &a) != 1) {
+		conf_refuse(cfg, opt, "invalid netmask '%s' for '%s'", value,
+		    opt->name);
+		return 0;
+	}
+	inv = ~ntohl(a.s_addr);
+	if (inv & (inv + 1)) {  /* the host part must be 0...01...1 */
+		conf_refuse(cfg, opt, "invalid netmask '%s' for '%s' "
+		    "(not contiguous)", value, opt->name);
+		return 0;
+	}
+	*(long *)result = (long)ntohl(a.s_addr);
+	return 0;
+}
+
+static int
+conf_cb_protocol(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
+{
+	int p = proto_parse(value);
+
+	conf_seen(cfg, opt);
+	if (p < 0) {
+		conf_refuse(cfg, opt, "unknown protocol '%s' (tcp or udp)",
+		    value);
+		p = IPPROTO_TCP;
+	}
+	*(long *)result = p;
+	return 0;
+}
+
+static int
+conf_cb_forward(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
+{
+	int f = fwd_parse(value);
+
+	conf_seen(cfg, opt);
+	if (f < 0) {
+		conf_refuse(cfg, opt, "unknown forwarding method '%s' "
+		    "(dr, tun, nat or fullnat)", value);
+		f = FWD_DR;
+	} else if (f != FWD_DR) {
+		conf_refuse(cfg, opt, "forwarding method '%s' is not "
+		    "supported yet", fwd_name(f));
+	}
+	*(long *)result = f;
+	return 0;
+}
+
+static int
+conf_cb_tunnel(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
+{
+	int t = tunnel_parse(value);
+
+	conf_seen(cfg, opt);
+	if (t < 0) {
+		conf_refuse(cfg, opt, "unknown tunnel type '%s' (ipip or gre)",
+		    value);
+		t = TUNNEL_IPIP;
+	}
+	*(long *)result = t;
+	return 0;
+}
+
+static int
+conf_cb_scheduler(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
+{
+	conf_seen(cfg, opt);
+	*(const char **)result = value;
+	if (sched_lookup(value))
+		return 0;
+	if (sched_is_ipvs_name(value))
+		conf_refuse(cfg, opt, "scheduler '%s' is not supported yet "
+		    "(rr, wrr or wlc)", value);
+	else
+		conf_refuse(cfg, opt, "unknown scheduler '%s'", value);
+	return 0;
+}
+
+/* The kernel's rule (dev_valid_name): 1..15 bytes, no '/', ':' or space. */
+static int
+conf_ifname_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n >= IFNAMSIZ || strcmp(s, ".") == 0 ||
+	    strcmp(s, "..") == 0)
+		return 0;
+	for (; *s; s++)
+		if (*s == '/' || *s == ':' || isspace((unsigned char)*s) ||
+		    !isprint((unsigned char)*s))
+			return 0;
+	return 1;
+}
+
+static int
+conf_cb_ifname(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
+{
+	unsigned n = cfg_opt_size(opt);
+
+	conf_seen(cfg, opt);
+	*(const char **)result = value;
+	if (!conf_ifname_ok(value)) {
+		conf_refuse(cfg, opt, "invalid interface name '%s' for '%s' "
+		    "(1..%d characters, no '/', ':' or space)", value,
+		    opt->name, IFNAMSIZ - 1);
+		return 0;
+	}
+	/* A list's new value is the last one, still empty. */
+	for (unsigned i = 0; (opt->flags & CFGF_LIST) && i + 1 < n; i++) {
+		const char *s = cfg_opt_getnstr(opt, i);
+
+		if (s && strcmp(s, value) == 0) {
+			conf_refuse(cfg, opt, "interface '%s' is listed twice "
+			    "in '%s'", value, opt->name);
+			break;
+		}
+	}
+	return 0;
+}
+
+static int
+conf_cb_unsupported(cfg_t *cfg, cfg_opt_t *opt, const char *value,
+    void *result)
+{
+	conf_seen(cfg, opt);
+	*(const char **)result = value;
+	if (cfg_opt_size(opt) > 1)  /* said once per list */
+		return 0;
+	conf_refuse(cfg, opt, "'%s' is not supported yet", opt->name);
+	return 0;
+}
+
+/* Comments */
+
+/*
+ * Copy the file without its comments (# or // to the end of the line,
+ * slash-star to star-slash), each turned into one space, its newlines kept,
+ * quoted strings and ${VAR} left as they are. libconfuse 3.3 counts the
+ * lines of a file with comments wrongly, so it never sees any. Also catch
+ * what libconfuse lets through or words poorly: a string, comment or brace
+ * left open at the end of the file.
+ */
+static char *
+conf_strip(const char *in, size_t len, size_t *outlen)
+{
+	enum { CODE, DQUOTE, SQUOTE, LINE, BLOCK, ENVVAR } st = CODE;
+	char  *out, *o;
+	int    line = 1, open_line = 0;
+	int    brace[8], depth = 0;  /* lines of the braces still open */
+
+	if ((out = malloc(len + 1)) == NULL) {
+		cp->nomem = 1;
+		return NULL;
+	}
+	o = out;
+	for (size_t i = 0; i < len; i++) {
+		char c = in[i], next = i + 1 < len ? in[i + 1] : '\0';
+
+		if (c == '\0') {
+			conf_err(line, "NUL byte in the file");
+			free(out);
+			return NULL;
+		}
+		switch (st) {
+		case CODE:
+			if (c == '#' || (c == '/' && (next == '/' || next == '*'))) {
+				st = c == '/' && next == '*' ? BLOCK : LINE;
+				open_line = line;
+				if (c == '/')
+					i++;
+				*o++ = ' ';
+				continue;
+			}
+			if (c == '"' || c == '\'') {
+				st = c == '"' ? DQUOTE : SQUOTE;
+				open_line = line;
+			} else if (c == '$' && next == '{') {
+				st = ENVVAR;
+				open_line = line;
+			} else if (c == '{') {
+				if (depth < (int)ARRAY_SIZE(brace))
+					brace[depth] = line;
+				depth++;
+			} else if (c == '}' && depth > 0) {
+				depth--;
+			}
+			break;
+		case DQUOTE:
+		case SQUOTE:
+			if (c == '\\' && next != '\0') {
+				*o++ = c;
+				c = in[++i];
+			} else if (c == (st == DQUOTE ? '"' : '\'')) {
+				st = CODE;
+			}
+			break;
+		case ENVVAR:
+			if (c == '}')
+				st = CODE;
+			break;
+		case LINE:
+			if (c != '\n')
+				continue;
+			st = CODE;
+			break;
+		case BLOCK:
+			if (c == '*' && next == '/') {
+				i++;
+				st = CODE;
+				continue;
+			}
+			if (c != '\n')
+				continue;
+			break;
+		}
+		if (c == '\n')
+			line++;
+		*o++ = c;
+	}
+	if (st == BLOCK || st == DQUOTE || st == SQUOTE || st == ENVVAR) {
+		conf_err(open_line, st == BLOCK ?
+		    "comment not closed: '/*' without '*/'" : st == ENVVAR ?
+		    "'${' without its closing '}'" :
+		    "string not closed: quote without its closing quote");
+		free(out);
+		return NULL;
+	}
+	/* libconfuse takes the end of the file for the missing braces. */
+	if (depth > 0)
+		conf_err(brace[depth > (int)ARRAY_SIZE(brace) ?
+		    (int)ARRAY_SIZE(brace) - 1 : depth - 1],
+		    "'{' not closed: a '}' is missing");
+	*o = '\0';
+	*outlen = (size_t)(o - out);
+	return out;
+}
+
+static char *
+conf_read(const char *file, size_t *lenp)
+{
+	FILE   *fp;
+	char   *buf = NULL, *nbuf;
+	size_t  len = 0, cap = 0, n;
+
+	if ((fp = fopen(file, "r")) == NULL) {
+		conf_err(0, "%s", strerror(errno));
+		return NULL;
+	}
+	for (;;) {
+		if (len == cap) {
+			cap = cap ? 2 * cap : 8192;
+			if (cap > CONF_FILE_MAX + 1)
+				cap = CONF_FILE_MAX + 1;
+			if ((nbuf = realloc(buf, cap)) == NULL) {
+				cp->nomem = 1;
+				goto fail;
+			}
+			buf = nbuf;
+		}
+		n = fread(buf + len, 1, cap - len, fp);
+		len += n;
+		if (n == 0)
+			break;
+		if (len > CONF_FILE_MAX) {
+			conf_err(0, "larger than %d bytes", CONF_FILE_MAX);
+			goto fail;
+		}
+	}
+	if (ferror(fp)) {
+		conf_err(0, "read error");
+		goto fail;
+	}
+	fclose(fp);
+	*lenp = len;
+	return buf;
+fail:
+	fclose(fp);
+	free(buf);
+	return NULL;
+}
+
+/* From the libconfuse tree to struct config */
+
+/* 1..63 printable characters, no space: names show up in logs and vsradm. */
+static int
+conf_name_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n >= CONF_NAME_MAX)
+		return 0;
+	for (; *s; s++)
+		if (!isgraph((unsigned char)*s))
+			return 0;
+	return 1;
+}
+
+static void
+conf_copy(char *dst, size_t len, const char *src)
+{
+	snprintf(dst, len, "%s", src ? src : "");
+}
+
+static struct in_addr
+conf_in_addr(long host)
+{
+	struct in_addr a = { .s_addr = htonl((uint32_t)host) };
+
+	return a;
+}
+
+static const char *
+conf_addr_str(struct in_addr a, char *buf)
+{
+	return inet_ntop(AF_INET, &a, buf, INET_ADDRSTRLEN);
+}
+
+/*
+ * Real server I of VS from SEC. ok[j] tells whether real server j has an
+ * accepted address and port, for the duplicate check.
+ */
+static void
+conf_build_rs(cfg_t *sec, struct vs_conf *vs, int vs_port_ok, int vs_fwd_ok,
+    unsigned char *ok)
+{
+	struct rs_conf *rs = &vs->rs[vs->nrs];
+	const char     *title = cfg_title(sec);
+	int             open = conf_note(sec)->open;
+	int             port_ok, fwd_ok;
+	char            a[INET_ADDRSTRLEN];
+
+	conf_copy(rs->name, sizeof(rs->name), title);
+	rs->line = open;
+	if (!conf_name_ok(title))
+		conf_err(open, "invalid real_server name '%s' (1..%d "
+		    "characters, no space)", title, CONF_NAME_MAX - 1);
+	if (cfg_size(sec, "address") == 0)
+		conf_err(open, "real_server '%s': 'address' is required", title);
+
+	rs->addr = conf_in_addr(cfg_getint(sec, "address"));
+	rs->weight = (int)cfg_getint(sec, "weight");
+	if (cfg_size(sec, "port")) {
+		rs->port = (uint16_t)cfg_getint(sec, "port");
+		port_ok = conf_good(sec, "port");
+	} else {
+		rs->port = vs->port;
+		port_ok = vs_port_ok;
+	}
+	if (cfg_size(sec, "forward")) {
+		rs->fwd = (enum fwd_method)cfg_getint(sec, "forward");
+		fwd_ok = conf_good(sec, "forward");
+	} else {
+		rs->fwd = vs->fwd;
+		fwd_ok = vs_fwd_ok;
+	}
+
+	/* dr leaves the packet as it is and tun only wraps it. */
+	if (port_ok && fwd_ok && vs_port_ok && rs->port != vs->port &&
+	    (rs->fwd == FWD_DR || rs->fwd == FWD_TUN))
+		conf_err(conf_line(sec, "port"), "real server port must equal "
+		    "the service port for %s (%u is not %u)", fwd_name(rs->fwd),
+		    rs->port, vs->port);
+
+	ok[vs->nrs] = conf_good(sec, "address") && port_ok;
+	for (unsigned j = 0; ok[vs->nrs] && j < vs->nrs; j++) {
+		struct rs_conf *o = &vs->rs[j];
+
+		if (ok[j] && o->addr.s_addr == rs->addr.s_addr &&
+		    o->port == rs->port) {
+			conf_err(open, "real_server '%s' duplicates %s:%u of "
+			    "real_server '%s' (line %d)", title,
+			    conf_addr_str(rs->addr, a), rs->port, o->name,
+			    o->line);
+			break;
+		}
+	}
+	vs->nrs++;
+}
+
+/*
+ * Virtual server conf->nvs from SEC. ok[j] tells whether virtual server j
+ * has an accepted protocol, address and port, for the duplicate check.
+ */
+static int
+conf_build_vs(cfg_t *sec, struct config *conf, unsigned char *ok)
+{
+	struct vs_conf *vs = &conf->vs[conf->nvs];
+	const char     *title = cfg_title(sec);
+	int             open = conf_note(sec)->open;
+	unsigned        n = cfg_size(sec, "real_server");
+	unsigned char  *rsok;
+	char            a[INET_ADDRSTRLEN];
+
+	conf_copy(vs->name, sizeof(vs->name), title);
+	vs->line = open;
+	if (!conf_name_ok(title))
+		conf_err(open, "invalid virtual_server name '%s' (1..%d "
+		    "characters, no space)", title, CONF_NAME_MAX - 1);
+	if (cfg_size(sec, "address") == 0)
+		conf_err(open, "virtual_server '%s': 'address' is required",
+		    title);
+	if (cfg_size(sec, "port") == 0)
+		conf_err(open, "virtual_server '%s': 'port' is required",
+		    title);
+
+	vs->addr = conf_in_addr(cfg_getint(sec, "address"));
+	vs->port = (uint16_t)cfg_getint(sec, "port");
+	vs->proto = (int)cfg_getint(sec, "protocol");
+	conf_copy(vs->sched, sizeof(vs->sched), cfg_getstr(sec, "scheduler"));
+	vs->persistent = (unsigned)cfg_getint(sec, "persistent");
+	vs->netmask = conf_in_addr(cfg_getint(sec, "netmask"));
+	vs->fwd = (enum fwd_method)cfg_getint(sec, "forward");
+	vs->tunnel = (enum tunnel_type)cfg_getint(sec, "tunnel");
+
+	ok[conf->nvs] = conf_good(sec, "address") && conf_good(sec, "port") &&
+	    conf_good(sec, "protocol");
+	for (unsigned j = 0; ok[conf->nvs] && j < conf->nvs; j++) {
+		struct vs_conf *o = &conf->vs[j];
+
+		if (ok[j] && o->proto == vs->proto &&
+		    o->addr.s_addr == vs->addr.s_addr && o->port == vs->port) {
+			conf_err(open, "virtual_server '%s' duplicates the "
+			    "service %s %s:%u of virtual_server '%s' (line %d)",
+			    title, proto_upper_name(vs->proto),
+			    conf_addr_str(vs->addr, a), vs->port, o->name,
+			    o->line);
+			break;
+		}
+	}
+	conf->nvs++;
+
+	if (n == 0)
+		return 0;
+	vs->rs = calloc(n, sizeof(*vs->rs));
+	rsok = calloc(n, 1);
+	if (vs->rs == NULL || rsok == NULL) {
+		free(rsok);
+		cp->nomem = 1;
+		return -1;
+	}
+	for (unsigned i = 0; i < n; i++)
+		conf_build_rs(cfg_getnsec(sec, "real_server", i), vs,
+		    conf_good(sec, "port"), conf_good(sec, "forward"), rsok);
+	free(rsok);
+	return 0;
+}
+
+static int
+conf_build(struct config *conf)
+{
+	cfg_t         *root = cp->root, *to = cfg_getsec(root, "timeout");
+	unsigned       n = cfg_size(root, "announce");
+	unsigned char *ok;
+	int            rc = 0;
+
+	conf_copy(conf->tap, sizeof(conf->tap), cfg_getstr(root, "tap"));
+	if (n == 0)
+		conf_err(1, "'announce' is required: the interfaces on which "
+		    "the virtual addresses are announced, e.g. "
+		    "announce = { eth0 }");
+	if (n && (conf->announce = calloc(n, sizeof(*conf->announce))) == NULL)
+		goto nomem;
+	for (unsigned i = 0; i < n; i++) {
+		const char *s = cfg_getnstr(root, "announce", i);
+
+		conf_copy(conf->announce[i], IFNAMSIZ, s);
+		conf->nannounce++;
+		if (strcmp(s, conf->tap) == 0 && conf_good(root, "tap"))
+			conf_err(conf_line(root, "announce"), "interface '%s' "
+			    "is the tap device; 'announce' names the "
+			    "interfaces toward the clients", s);
+	}
+	conf->conn_max = (uint32_t)cfg_getint(root, "conn_max");
+	conf->timeout_tcp = (unsigned)cfg_getint(to, "tcp");
+	conf->timeout_tcp_fin = (unsigned)cfg_getint(to, "tcp_fin");
+	conf->timeout_udp = (unsigned)cfg_getint(to, "udp");
+
+	n = cfg_size(root, "virtual_server");
+	if (n == 0)
+		return 0;
+	conf->vs = calloc(n, sizeof(*conf->vs));
+	ok = calloc(n, 1);
+	if (conf->vs == NULL || ok == NULL) {
+		free(ok);
+		goto nomem;
+	}
+	for (unsigned i = 0; i < n && rc == 0; i++)
+		rc = conf_build_vs(cfg_getnsec(root, "virtual_server", i), conf,
+		    ok);
+	free(ok);
+	return rc;
+nomem:
+	cp->nomem = 1;
+	return -1;
+}
+
+/* Interface */
+
+struct config *
+conf_load(const char *file)
+{
+	struct conf_parse p = { .file = file };
+	struct config    *conf = NULL;
+	char             *raw = NULL, *buf = NULL;
+	size_t            rawlen = 0, len = 0;
+	FILE             *fp;
+	int               rc;
+
+	cfg_opt_t rs_opts[] = {
+		CFG_INT_CB(     "address",        0,            CFGF_NODEFAULT, conf_cb_address),
+		CFG_INT_CB(     "port",           0,            CFGF_NODEFAULT, conf_cb_number),
+		CFG_INT_CB(     "weight",         1,            CFGF_NONE,      conf_cb_number),
+		CFG_INT_CB(     "forward",        FWD_DR,       CFGF_NODEFAULT, conf_cb_forward),
+		CFG_END()
+	};
+	cfg_opt_t vs_opts[] = {
+		CFG_INT_CB(     "address",        0,            CFGF_NODEFAULT, conf_cb_address),
+		CFG_INT_CB(     "port",           0,            CFGF_NODEFAULT, conf_cb_number),
+		CFG_INT_CB(     "protocol",       IPPROTO_TCP,  CFGF_NONE,      conf_cb_protocol),
+		CFG_STR_CB(     "scheduler",      "wlc",        CFGF_NONE,      conf_cb_scheduler),
+		CFG_INT_CB(     "persistent",     0,            CFGF_NONE,      conf_cb_number),
+		CFG_INT_CB(     "netmask",        0xffffffffL,  CFGF_NONE,      conf_cb_netmask),
+		CFG_INT_CB(     "forward",        FWD_DR,       CFGF_NONE,      conf_cb_forward),
+		CFG_INT_CB(     "tunnel",         TUNNEL_IPIP,  CFGF_NONE,      conf_cb_tunnel),
+		CFG_SEC(        "real_server",    rs_opts,      CONF_NAMED),
+		CFG_END()
+	};
+	cfg_opt_t timeout_opts[] = {
+		CFG_INT_CB(     "tcp",            900,          CFGF_NONE,      conf_cb_number),
+		CFG_INT_CB(     "tcp_fin",        120,          CFGF_NONE,      conf_cb_number),
+		CFG_INT_CB(     "udp",            300,          CFGF_NONE,      conf_cb_number),
+		CFG_END()
+	};
+	cfg_opt_t opts[] = {
+		CFG_STR_CB(     "tap",            "vsr0",       CFGF_NONE,      conf_cb_ifname),
+		CFG_STR_LIST_CB("announce",       NULL,         CFGF_NODEFAULT, conf_cb_ifname),
+		CFG_STR_CB(     "user",           NULL,         CFGF_NODEFAULT, conf_cb_unsupported),
+		CFG_STR_CB(     "control_socket", NULL,         CFGF_NODEFAULT, conf_cb_unsupported),
+		CFG_INT_CB(     "conn_max",       1048576,      CFGF_NONE,      conf_cb_number),
+		CFG_STR_LIST_CB("local_address",  NULL,         CFGF_NODEFAULT, conf_cb_unsupported),
+		CFG_SEC(        "timeout",        timeout_opts, CFGF_NONE),
+		CFG_SEC(        "virtual_server", vs_opts,      CONF_NAMED),
+		CFG_END()
+	};
+
+	cp = &p;
+	if ((raw = conf_read(file, &rawlen)) == NULL)
+		goto out;
+	if ((buf = conf_strip(raw, rawlen, &len)) == NULL)
+		goto out;
+	if ((p.root = cfg_init(opts, CFGF_NONE)) == NULL) {
+		p.nomem = 1;
+		goto out;
+	}
+	cfg_set_error_function(p.root, conf_cfg_error);
+	cfg_set_validate_func(p.root, "virtual_server", conf_cb_closed);
+	cfg_set_validate_func(p.root, "virtual_server|real_server",
+	    conf_cb_closed);
+	free(p.root->filename);
+	p.root->filename = strdup(file);
+	conf_note(p.root);
+
+	if (len > 0) {
+		if ((fp = fmemopen(buf, len, "r")) == NULL) {
+			p.nomem = 1;
+			goto out;
+		}
+		rc = cfg_parse_fp(p.root, fp);
+		fclose(fp);
+		if (rc != CFG_SUCCESS) {
+			if (p.nfail == 0)
+				conf_err(p.root->line, "syntax error");
+			goto out;
+		}
+	}
+
+	if ((conf = calloc(1, sizeof(*conf))) == NULL ||
+	    (conf->file = strdup(file)) == NULL) {
+		p.nomem = 1;
+		goto out;
+	}
+	conf_build(conf);
+out:
+	if (p.nfail || p.nomem) {
+		conf_free(conf);
+		conf = NULL;
+	}
+	conf_err_flush();
+	if (p.root)
+		cfg_free(p.root);
+	free(p.notes);
+	free(buf);
+	free(raw);
+	cp = NULL;
+	return conf;
+}
+
+void
+conf_free(struct config *conf)
+{
+	if (conf == NULL)
+		return;
+	for (unsigned i = 0; i < conf->nvs; i++)
+		free(conf->vs[i].rs);
+	free(conf->vs);
+	free(conf->announce);
+	free(conf->file);
+	free(conf);
+}

@@ -1,0 +1,59 @@
+/* conf.h - vsrouted.conf: parse and validate into a plain structure */
+#ifndef VSR_CONF_H
+#define VSR_CONF_H
+
+#include <net/if.h>
+#include <netinet/in.h>
+#include <stdint.h>
+
+#include "common.h"
+
+#define CONF_NAME_MAX   64     /* virtual_server / real_server titles */
+#define CONF_SCHED_MAX  16
+
+struct rs_conf {
+	char             name[CONF_NAME_MAX];
+	int              line;       /* line of the real_server block in the file */
+	struct in_addr   addr;
+	uint16_t         port;       /* host order; the service port when not set */
+	int              weight;     /* 0 .. 65535, default 1 */
+	enum fwd_method  fwd;        /* the service's default unless overridden */
+};
+
+struct vs_conf {
+	char             name[CONF_NAME_MAX];
+	int              line;       /* line of the virtual_server block */
+	struct in_addr   addr;
+	uint16_t         port;       /* host order, 1 .. 65535 */
+	int              proto;      /* IPPROTO_TCP or IPPROTO_UDP */
+	char             sched[CONF_SCHED_MAX];  /* default "wlc" */
+	unsigned         persistent; /* seconds, 0 = off */
+	struct in_addr   netmask;    /* default 255.255.255.255 */
+	enum fwd_method  fwd;        /* default FWD_DR */
+	enum tunnel_type tunnel;     /* default TUNNEL_IPIP */
+	struct rs_conf  *rs;
+	unsigned         nrs;
+};
+
+struct config {
+	char            *file;           /* path it was read from */
+	char             tap[IFNAMSIZ];  /* default "vsr0" */
+	char           (*announce)[IFNAMSIZ];
+	unsigned         nannounce;
+	uint32_t         conn_max;       /* default 1048576; 1 .. 2^26 */
+	unsigned         timeout_tcp;    /* seconds; defaults 900 / 120 / 300 */
+	unsigned         timeout_tcp_fin;
+	unsigned         timeout_udp;
+	struct vs_conf  *vs;
+	unsigned         nvs;
+};
+
+/*
+ * Read and validate FILE. On success returns a new config. On failure
+ * returns NULL after logging every error found as "FILE:LINE: message"
+ * through log_errx(); nothing on the host is touched either way.
+ */
+struct config *conf_load(const char *file);
+void conf_free(struct config *conf);
+
+#endif

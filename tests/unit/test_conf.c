@@ -1,0 +1,613 @@
+/* test_conf.c - unit test of the vsrouted.conf parser (src/conf.c) */
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common.h"
+#include "conf.h"
+#include "log.h"
+#include "unit.h"
+
+#define MAX_ERRS 6
+
+static char fixdir[4096];
+
+/* Load PATH with stderr caught; *out gets what conf_load() printed. */
+static struct config *
+load(const char *path, char **out)
+{
+	struct config *c;
+	FILE          *tmp = tmpfile();
+	int            saved = dup(STDERR_FILENO);
+	long           n;
+
+	if (tmp == NULL || saved < 0) {
+		perror("tmpfile/dup");
+		exit(2);
+	}
+	fflush(stderr);
+	dup2(fileno(tmp), STDERR_FILENO);
+	c = conf_load(path);
+	fflush(stderr);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+
+	n = ftell(tmp);
+	*out = calloc(1, n > 0 ? (size_t)n + 1 : 1);
+	rewind(tmp);
+	if (n > 0 && fread(*out, 1, (size_t)n, tmp) != (size_t)n)
+		(*out)[0] = '\0';
+	fclose(tmp);
+	return c;
+}
+
+/* Write TEXT to a fresh temporary file; its name goes to PATH. */
+static void
+write_tmp(const char *text, char *path, size_t len)
+{
+	int fd;
+
+	snprintf(path, len, "/tmp/test_conf.XXXXXX");
+	if ((fd = mkstemp(path)) < 0 ||
+	    write(fd, text, strlen(text)) != (ssize_t)strlen(text)) {
+		perror("mkstemp/write");
+		exit(2);
+	}
+	close(fd);
+}
+
+static const char *
+fixture(const char *name)
+{
+	static char path[8192];
+
+	snprintf(path, sizeof(path), "%s/%s", fixdir, name);
+	return path;
+}
+
+static uint32_t
+ip(const char *s)
+{
+	struct in_addr a;
+
+	if (inet_pton(AF_INET, s, &a) != 1)
+		abort();
+	return a.s_addr;
+}
+
+/*
+ * OUT (what conf_load printed for FILE) holds exactly the errors in WANT,
+ * in that order, each "LINE: substring" of a line "FILE:LINE: message".
+ */
+static int
+errors_match(const char *file, const char *out, const char *const *want,
+    char *why, size_t whylen)
+{
+	const char *p = out;
+	size_t      i;
+
+	for (i = 0; i < MAX_ERRS && want[i]; i++) {
+		const char *eol = strchr(p, '\n');
+		char        line[1024], prefix[4200];
+		long        lno = strtol(want[i], NULL, 10);
+		const char *sub = strstr(want[i], ": ");
+
+		if (eol == NULL) {
+			snprintf(why, whylen, "error %zu missing", i + 1);
+			return 0;
+		}
+		snprintf(line, sizeof(line), "%.*s", (int)(eol - p), p);
+		snprintf(prefix, sizeof(prefix), "%s:%ld: ", file, lno);
+		if (strncmp(line, prefix, strlen(prefix)) != 0 ||
+		    (sub && strstr(line + strlen(prefix), sub + 2) == NULL)) {
+			snprintf(why, whylen, "got \"%s\"", line);
+			return 0;
+		}
+		p = eol + 1;
+	}
+	if (*p) {
+		snprintf(why, whylen, "more output: \"%s\"", p);
+		return 0;
+	}
+	return 1;
+}
+
+/* Field by field */
+
+struct num_case {
+	const char *what;
+	long        got;
+	long        want;
+};
+
+struct str_case {
+	const char *what;
+	const char *got;
+	const char *want;
+};
+
+static void
+run_num(const char *file, const struct num_case *t, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (t[i].got == t[i].want)
+			CHECK(1, "%s: %s", file, t[i].what);
+		else
+			CHECK(0, "%s: %s (got %ld, want %ld)", file, t[i].what,
+			    t[i].got, t[i].want);
+}
+
+static void
+run_str(const char *file, const struct str_case *t, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		CHECK(strcmp(t[i].got, t[i].want) == 0, "%s: %s (got '%s')",
+		    file, t[i].what, t[i].got);
+}
+
+/* Everything not in the file takes its documented default. */
+static void
+test_minimal(void)
+{
+	const char    *file = "good-minimal.conf";
+	char          *out;
+	struct config *c = load(fixture(file), &out);
+
+	CHECK(c != NULL && *out == '\0', "%s: loads silently", file);
+	if (c == NULL || c->nvs != 1 || c->vs[0].nrs != 1) {
+		CHECK(0, "%s: one virtual server with one real server", file);
+		free(out);
+		conf_free(c);
+		return;
+	}
+	const struct vs_conf *v = &c->vs[0];
+	const struct rs_conf *r = &v->rs[0];
+	const struct num_case num[] = {
+		{ "one announce interface",       c->nannounce,          1 },
+		{ "conn_max default 1048576",     c->conn_max,           1048576 },
+		{ "timeout tcp default 900",      c->timeout_tcp,        900 },
+		{ "timeout tcp_fin default 120",  c->timeout_tcp_fin,    120 },
+		{ "timeout udp default 300",      c->timeout_udp,        300 },
+		{ "vs line",                      v->line,               4 },
+		{ "vs address",                   v->addr.s_addr,        ip("10.10.0.100") },
+		{ "vs port",                      v->port,               80 },
+		{ "protocol default tcp",         v->proto,              IPPROTO_TCP },
+		{ "persistent default 0",         v->persistent,         0 },
+		{ "netmask default /32",          v->netmask.s_addr,     ip("255.255.255.255") },
+		{ "forward default dr",           v->fwd,                FWD_DR },
+		{ "tunnel default ipip",          v->tunnel,             TUNNEL_IPIP },
+		{ "rs line",                      r->line,               7 },
+		{ "rs address",                   r->addr.s_addr,        ip("10.10.0.11") },
+		{ "rs port defaults to the service port", r->port,       80 },
+		{ "rs weight default 1",          r->weight,             1 },
+		{ "rs forward defaults to the service's", r->fwd,        FWD_DR },
+	};
+	const struct str_case str[] = {
+		{ "tap default vsr0",             c->tap,                "vsr0" },
+		{ "announce eth0",                c->announce[0],        "eth0" },
+		{ "file is the path as given",    c->file,               fixture(file) },
+		{ "vs name",                      v->name,               "web" },
+		{ "scheduler default wlc",        v->sched,              "wlc" },
+		{ "rs name",                      r->name,               "rs1" },
+	};
+
+	run_num(file, num, ARRAY_SIZE(num));
+	run_str(file, str, ARRAY_SIZE(str));
+	free(out);
+	conf_free(c);
+}
+
+/* Every option set away from its default, in every layout. */
+static void
+test_full(void)
+{
+	const char    *file = "good-full.conf";
+	char          *out;
+	struct config *c = load(fixture(file), &out);
+
+	CHECK(c != NULL && *out == '\0', "%s: loads silently", file);
+	if (c == NULL || c->nvs != 3 || c->nannounce != 2 ||
+	    c->vs[0].nrs != 2 || c->vs[1].nrs != 2 || c->vs[2].nrs != 0) {
+		CHECK(0, "%s: the shape is 2 announce, 3 vs with 2, 2, 0 rs", file);
+		free(out);
+		conf_free(c);
+		return;
+	}
+	const struct vs_conf *web = &c->vs[0], *dns = &c->vs[1], *idle = &c->vs[2];
+	const struct num_case num[] = {
+		{ "conn_max",                     c->conn_max,              4096 },
+		{ "timeout tcp",                  c->timeout_tcp,           3600 },
+		{ "timeout tcp_fin",              c->timeout_tcp_fin,       60 },
+		{ "timeout udp",                  c->timeout_udp,           30 },
+		{ "web line is its brace's",      web->line,                19 },
+		{ "web address",                  web->addr.s_addr,         ip("10.10.0.100") },
+		{ "web port",                     web->port,                443 },
+		{ "web protocol TCP (any case)",  web->proto,               IPPROTO_TCP },
+		{ "web persistent 0",             web->persistent,          0 },
+		{ "web netmask",                  web->netmask.s_addr,      ip("255.255.255.0") },
+		{ "web forward",                  web->fwd,                 FWD_DR },
+		{ "web tunnel gre",               web->tunnel,              TUNNEL_GRE },
+		{ "web rs1 line",                 web->rs[0].line,          29 },
+		{ "web rs1 address",              web->rs[0].addr.s_addr,   ip("10.20.0.11") },
+		{ "web rs1 port",                 web->rs[0].port,          443 },
+		{ "web rs1 weight 0",             web->rs[0].weight,        0 },
+		{ "web rs1 forward",              web->rs[0].fwd,           FWD_DR },
+		{ "web rs-2 line",                web->rs[1].line,          34 },
+		{ "web rs-2 address",             web->rs[1].addr.s_addr,   ip("10.20.0.12") },
+		{ "web rs-2 port",                web->rs[1].port,          443 },
+		{ "web rs-2 weight 65535",        web->rs[1].weight,        65535 },
+		{ "web rs-2 forward DR",          web->rs[1].fwd,           FWD_DR },
+		{ "dns line",                     dns->line,                37 },
+		{ "dns protocol udp",             dns->proto,               IPPROTO_UDP },
+		{ "dns port",                     dns->port,                53 },
+		{ "dns a line",                   dns->rs[0].line,          38 },
+		{ "dns a port from the service",  dns->rs[0].port,          53 },
+		{ "dns b line",                   dns->rs[1].line,          39 },
+		{ "dns b address",                dns->rs[1].addr.s_addr,   ip("10.20.0.54") },
+		{ "idle line",                    idle->line,               42 },
+		{ "idle has no real server",      idle->nrs,                0 },
+		{ "idle shares web's address",    idle->addr.s_addr,        ip("10.10.0.100") },
+	};
+	const struct str_case str[] = {
+		{ "tap",                          c->tap,                   "vsr1" },
+		{ "announce[0]",                  c->announce[0],           "eth0" },
+		{ "announce[1], quoted, by +=",   c->announce[1],           "eth1" },
+		{ "web name, quoted",             web->name,                "web" },
+		{ "web scheduler",                web->sched,               "wrr" },
+		{ "web rs-2 name, single-quoted", web->rs[1].name,          "rs-2" },
+		{ "dns scheduler",                dns->sched,               "rr" },
+		{ "dns a name",                   dns->rs[0].name,          "a" },
+		{ "idle name",                    idle->name,               "idle" },
+		{ "idle scheduler default",       idle->sched,              "wlc" },
+	};
+
+	run_num(file, num, ARRAY_SIZE(num));
+	run_str(file, str, ARRAY_SIZE(str));
+	free(out);
+	conf_free(c);
+}
+
+/* The example shipped in etc/ (the README's demo) is valid and says what it should. */
+static void
+test_example(void)
+{
+	const char    *file = "etc/vsrouted.conf";
+	char           path[8192], *out;
+	struct config *c;
+	struct stat    st;
+
+	snprintf(path, sizeof(path), "%s/../../../%s", fixdir, file);
+	if (stat(path, &st) < 0) {
+		CHECK(1, "%s: # skip, not found beside the fixtures", file);
+		return;
+	}
+	c = load(path, &out);
+	CHECK(c != NULL && *out == '\0', "%s: loads silently", file);
+	if (c == NULL || c->nvs != 1 || c->vs[0].nrs != 3 || c->nannounce != 1) {
+		CHECK(0, "%s: one announce, one vs with three rs", file);
+		free(out);
+		conf_free(c);
+		return;
+	}
+	const struct vs_conf *v = &c->vs[0];
+	const struct num_case num[] = {
+		{ "web address",   v->addr.s_addr,       ip("10.10.0.100") },
+		{ "web port",      v->port,              80 },
+		{ "web tcp",       v->proto,             IPPROTO_TCP },
+		{ "web dr",        v->fwd,               FWD_DR },
+		{ "rs1 address",   v->rs[0].addr.s_addr, ip("10.10.0.11") },
+		{ "rs2 address",   v->rs[1].addr.s_addr, ip("10.10.0.12") },
+		{ "rs3 address",   v->rs[2].addr.s_addr, ip("10.10.0.13") },
+		{ "rs1 weight",    v->rs[0].weight,      1 },
+		{ "rs2 weight",    v->rs[1].weight,      1 },
+		{ "rs3 weight",    v->rs[2].weight,      1 },
+		{ "rs3 port",      v->rs[2].port,        80 },
+	};
+	const struct str_case str[] = {
+		{ "tap",           c->tap,               "vsr0" },
+		{ "announce",      c->announce[0],       "eth0" },
+		{ "web name",      v->name,              "web" },
+		{ "web rr",        v->sched,             "rr" },
+		{ "rs3 name",      v->rs[2].name,        "rs3" },
+	};
+
+	run_num(file, num, ARRAY_SIZE(num));
+	run_str(file, str, ARRAY_SIZE(str));
+	free(out);
+	conf_free(c);
+}
+
+/* Every good-*.conf loads without a word; every bad-*.conf fails with
+ * exactly the one error its first line announces. */
+
+static int
+is_fixture(const struct dirent *d)
+{
+	size_t n = strlen(d->d_name);
+
+	return n > 5 && strcmp(d->d_name + n - 5, ".conf") == 0 &&
+	    (strncmp(d->d_name, "good-", 5) == 0 ||
+	     strncmp(d->d_name, "bad-", 4) == 0);
+}
+
+static void
+test_fixtures(void)
+{
+	struct dirent **ents;
+	int             n = scandir(fixdir, &ents, is_fixture, alphasort);
+	int             nbad = 0, ngood = 0;
+
+	if (n < 0) {
+		CHECK(0, "scandir %s: %s", fixdir, strerror(errno));
+		return;
+	}
+	for (int i = 0; i < n; i++) {
+		const char    *name = ents[i]->d_name;
+		const char    *path = fixture(name);
+		char           head[512] = "", why[1200] = "", *out, *nl;
+		const char    *want[MAX_ERRS] = { NULL };
+		struct config *c;
+		FILE          *fp;
+
+		if (strncmp(name, "good-", 5) == 0) {
+			c = load(path, &out);
+			CHECK(c != NULL && *out == '\0', "%s: valid", name);
+			if (*out)
+				printf("# %s", out);
+			ngood++;
+			conf_free(c);
+			free(out);
+			continue;
+		}
+		nbad++;
+		if ((fp = fopen(path, "r")) != NULL) {
+			if (fgets(head, sizeof(head), fp) == NULL)
+				head[0] = '\0';
+			fclose(fp);
+		}
+		if ((nl = strchr(head, '\n')) != NULL)
+			*nl = '\0';
+		if (strncmp(head, "# expect: ", 10) != 0) {
+			CHECK(0, "%s: first line is '# expect: LINE: message'", name);
+			continue;
+		}
+		want[0] = head + 10;
+		c = load(path, &out);
+		CHECK(c == NULL && errors_match(path, out, want, why, sizeof(why)),
+		    "%s: %s%s%s", name, want[0], *why ? " -- " : "", why);
+		conf_free(c);
+		free(out);
+	}
+	for (int i = 0; i < n; i++)
+		free(ents[i]);
+	free(ents);
+	CHECK(nbad >= 15, "at least 15 bad fixtures (%d)", nbad);
+	CHECK(ngood >= 2, "at least 2 good fixtures (%d)", ngood);
+}
+
+/* Cases written on the fly */
+
+struct text_case {
+	const char *what;
+	const char *text;
+	const char *errs[MAX_ERRS];           /* none: the text is valid */
+	int       (*check)(const struct config *c);
+};
+
+static int
+check_hash_in_quotes(const struct config *c)
+{
+	return strcmp(c->tap, "a#b") == 0 && c->nannounce == 2 &&
+	    strcmp(c->announce[1], "eth1") == 0;
+}
+
+static int
+check_bounds(const struct config *c)
+{
+	return c->conn_max == 67108864 && c->timeout_tcp == 1 &&
+	    c->timeout_udp == 31536000 && c->nvs == 2 &&
+	    c->vs[0].port == 1 && c->vs[1].port == 65535 &&
+	    c->vs[0].netmask.s_addr == 0 && c->vs[0].rs[0].weight == 0;
+}
+
+static int
+check_decimal(const struct config *c)
+{
+	return c->nvs == 1 && c->vs[0].port == 10 && c->vs[0].rs[0].weight == 8;
+}
+
+static const struct text_case text_cases[] = {
+	{ .what = "every error is reported, in line order",
+	  .text =
+	    "announce = { eth0 }\n"                                  /* 1 */
+	    "virtual_server web {\n"
+	    "    address = 10.10.0.100  port = 80\n"
+	    "    real_server a { address = 10.0.0.1  port = 81 }\n"     /* 4 */
+	    "    scheduler = lc\n"                                      /* 5 */
+	    "    real_server b { address = 10.0.0.2  weight = -1 }\n"   /* 6 */
+	    "}\n"
+	    "conn_max = many\n",                                     /* 8 */
+	  .errs = { "4: real server port must equal the service port for dr",
+	    "5: scheduler 'lc' is not supported yet",
+	    "6: 'weight' value -1 out of range (0..65535)",
+	    "8: invalid number 'many' for 'conn_max'" },
+	},
+	{ .what = "comments of every kind keep line numbers true",
+	  .text =
+	    "# one\n"
+	    "// two\n"
+	    "/* three\n"
+	    "   four */ announce = { eth0 } # five\n"
+	    "virtual_server web { /* six */\n"
+	    "    address = 10.10.0.300\n",                           /* 6 */
+	  .errs = { "5: '{' not closed", "5: 'port' is required",
+	    "6: invalid address '10.10.0.300' for 'address'" },
+	},
+	{ .what = "a # or // inside quotes is not a comment",
+	  .text =
+	    "tap = \"a#b\"\nannounce = { eth0, 'eth1' } // eth2\n",
+	  .check = check_hash_in_quotes,
+	},
+	{ .what = "bounds are inclusive",
+	  .text =
+	    "announce = { eth0 }\nconn_max = 67108864\n"
+	    "timeout { tcp = 1  udp = 31536000 }\n"
+	    "virtual_server a { address = 10.0.0.1  port = 1  netmask = 0.0.0.0\n"
+	    "    real_server r { address = 10.0.1.1  weight = 0 } }\n"
+	    "virtual_server b { address = 10.0.0.1  port = 65535 }\n",
+	  .check = check_bounds,
+	},
+	{ .what = "numbers are decimal, a leading 0 is not octal",
+	  .text =
+	    "announce = { eth0 }\n"
+	    "virtual_server a { address = 10.0.0.1  port = 010\n"
+	    "    real_server r { address = 10.0.1.1  port = 10  weight = 08 } }\n",
+	  .check = check_decimal,
+	},
+	{ .what = "hex and signs are not numbers",
+	  .text =
+	    "announce = { eth0 }\nconn_max = 0x10\ntimeout { tcp = \"+5\" }\n",
+	  .errs = { "2: invalid number '0x10' for 'conn_max'",
+	    "3: invalid number '+5' for 'timeout tcp'" },
+	},
+	{ .what = "an empty file lacks announce",
+	  .text =
+	    "",
+	  .errs = { "1: 'announce' is required" },
+	},
+	{ .what = "= on a list already set is refused, += adds",
+	  .text =
+	    "announce = { eth0 }\nannounce += { eth1 }\nannounce = { eth2 }\n",
+	  .errs = { "3: 'announce' is set twice (first at line 1)" },
+	},
+	{ .what = "addresses are strict dotted quads",
+	  .text =
+	    "announce = { eth0 }\n"
+	    "virtual_server a { address = 10.0.0  port = 1 }\n"
+	    "virtual_server b { address = 1.2.3.4.5  port = 1 }\n"
+	    "virtual_server c { address = 255.255.255.255  port = 1 }\n"
+	    "virtual_server d { address = 0.0.0.0  port = 1 }\n"
+	    "virtual_server e { address = eth0  port = 1 }\n",
+	  .errs = { "2: invalid address '10.0.0'", "3: invalid address '1.2.3.4.5'",
+	    "4: (broadcast)", "5: (unspecified)", "6: invalid address 'eth0'" },
+	},
+	{ .what = "same address and port under another protocol is another service",
+	  .text =
+	    "announce = { eth0 }\n"
+	    "virtual_server a { address = 10.0.0.1  port = 53 }\n"
+	    "virtual_server b { address = 10.0.0.1  port = 53  protocol = udp }\n",
+	},
+	{ .what = "a refused value does not cascade into more errors",
+	  .text =
+	    "announce = { eth0 }\n"
+	    "virtual_server a { address = 10.0.0.1  port = 0\n"
+	    "    real_server r { address = 10.0.1.1  port = 80 } }\n"
+	    "virtual_server b { address = 10.0.0.1  port = 0 }\n",
+	  .errs = { "2: 'port' value 0 out of range", "4: 'port' value 0 out of range" },
+	},
+	{ .what = "unknown option in timeout names the section",
+	  .text =
+	    "announce = { eth0 }\ntimeout { tcpfin = 10 }\n",
+	  .errs = { "2: unknown option 'tcpfin' in timeout" },
+	},
+	{ .what = "a name is 63 characters at most",
+	  .text =
+	    "announce = { eth0 }\n"
+	    "virtual_server a234567890123456789012345678901234567890123456789012345678901234 "
+	    "{ address = 10.0.0.1  port = 1 }\n",
+	  .errs = { "2: invalid virtual_server name" },
+	},
+};
+
+static void
+test_texts(void)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(text_cases); i++) {
+		const struct text_case *t = &text_cases[i];
+		char                    path[64], *out, why[1200] = "";
+		struct config          *c;
+		int                     good;
+
+		write_tmp(t->text, path, sizeof(path));
+		c = load(path, &out);
+		if (t->errs[0] == NULL)
+			good = c != NULL && *out == '\0' &&
+			    (t->check == NULL || t->check(c));
+		else
+			good = c == NULL &&
+			    errors_match(path, out, t->errs, why, sizeof(why));
+		CHECK(good, "%s%s%s", t->what, *why ? " -- " : "", why);
+		if (!good && *out)
+			printf("# %s", out);
+		conf_free(c);
+		free(out);
+		unlink(path);
+	}
+}
+
+static void
+test_missing_file(void)
+{
+	char           *out, want[256];
+	struct config  *c = load("/nonexistent/vsrouted.conf", &out);
+
+	snprintf(want, sizeof(want), "/nonexistent/vsrouted.conf: %s\n",
+	    strerror(ENOENT));
+	CHECK(c == NULL && strcmp(out, want) == 0,
+	    "a missing file is 'FILE: reason'");
+	conf_free(c);
+	free(out);
+}
+
+/*
+ * The fixtures: argv[1], else CONF_FIXTURES (set by Makefile.am), else
+ * found from $srcdir, $top_srcdir or the current directory.
+ */
+static int
+find_fixdir(const char *arg)
+{
+	const char *bases[] = { getenv("srcdir"), getenv("top_srcdir"), "." };
+	const char *tries[] = { "%s/conf", "%s/tests/unit/conf" };
+	struct stat st;
+
+	if (arg == NULL) {
+#ifdef CONF_FIXTURES
+		arg = CONF_FIXTURES;
+#endif
+	}
+	if (arg) {
+		snprintf(fixdir, sizeof(fixdir), "%s", arg);
+		return stat(fixdir, &st) == 0 ? 0 : -1;
+	}
+	for (size_t b = 0; b < ARRAY_SIZE(bases); b++)
+		for (size_t i = 0; bases[b] && i < ARRAY_SIZE(tries); i++) {
+			snprintf(fixdir, sizeof(fixdir), tries[i], bases[b]);
+			if (stat(fixture("good-minimal.conf"), &st) == 0)
+				return 0;
+		}
+	return -1;
+}
+
+int
+main(int argc, char **argv)
+{
+	log_init("test_conf", 1, LOG_LVL_DEBUG);
+	if (find_fixdir(argc > 1 ? argv[1] : NULL) < 0) {
+		fprintf(stderr, "test_conf: fixture directory not found "
+		    "(give it as the argument)\n");
+		return 2;
+	}
+	test_minimal();
+	test_full();
+	test_example();
+	test_fixtures();
+	test_texts();
+	test_missing_file();
+	return unit_done();
+}
