@@ -1,5 +1,7 @@
 /* test_netlink.c - netlink.c against the real kernel, in a private network namespace */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <arpa/inet.h>
 #include <errno.h>
 #include <net/if.h>

@@ -1,0 +1,940 @@
+/* test_conn.c - the connection table: lookups, capacity, dest counters, TCP states, wheel expiry */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conn.h"
+#include "pkt.h"
+#include "proto.h"
+#include "stats.h"
+#include "unit.h"
+
+#define SEC(s)  ((uint32_t)(s) * CONN_HZ)
+
+#define F  TCPF_FIN
+#define S  TCPF_SYN
+#define R  TCPF_RST
+#define P  TCPF_PSH
+#define A  TCPF_ACK
+
+static int
+dummy_xmit(struct worker *w, struct conn *c, struct pkt *p)
+{
+	(void)w;
+	(void)c;
+	(void)p;
+	return 0;
+}
+
+static void
+dest_init(struct dest *d, uint32_t addr)
+{
+	memset(d, 0, sizeof(*d));
+	d->addr = addr;
+	d->port = htons(80);
+	d->weight = 1;
+	d->refcnt = 1;            /* linked */
+	d->xmit = dummy_xmit;
+}
+
+/* A client flow toward VIP 10.10.0.100:80, to real server D. */
+static struct conn_param
+flow(uint8_t proto, uint32_t client, uint16_t cport, const struct dest *d, uint8_t flags)
+{
+	struct conn_param cp = {
+		.proto = proto,
+		.caddr = htonl(client), .cport = htons(cport),
+		.vaddr = htonl(0x0a0a0064), .vport = htons(80),
+		.daddr = d->addr, .dport = d->port,
+		.laddr = htonl(client), .lport = htons(cport),
+		.flags = flags,
+	};
+	return cp;
+}
+
+static struct conn *
+lookup_in(struct conn_table *t, const struct conn_param *cp)
+{
+	return conn_lookup_in(t, cp->proto, cp->caddr, cp->cport, cp->vaddr, cp->vport);
+}
+
+static struct conn *
+lookup_out(struct conn_table *t, const struct conn_param *cp)
+{
+	return conn_lookup_out(t, cp->proto, cp->daddr, cp->dport, cp->laddr, cp->lport);
+}
+
+static int
+count_cb(struct conn *c, void *arg)
+{
+	(void)c;
+	(*(unsigned *)arg)++;
+	return 0;
+}
+
+static unsigned
+live(struct conn_table *t)
+{
+	unsigned n = 0;
+
+	conn_foreach(t, count_cb, &n);
+	return n;
+}
+
+/* ---- defaults ---- */
+
+static void
+test_defaults(void)
+{
+	static const struct {
+		enum conn_state s;
+		const char *name;
+		unsigned secs;
+	} want[] = {
+		{ CS_NONE,        "NONE",        2 },
+		{ CS_ESTABLISHED, "ESTABLISHED", 900 },
+		{ CS_SYN_SENT,    "SYN_SENT",    120 },
+		{ CS_SYN_RECV,    "SYN_RECV",    60 },
+		{ CS_FIN_WAIT,    "FIN_WAIT",    120 },
+		{ CS_TIME_WAIT,   "TIME_WAIT",   120 },
+		{ CS_CLOSE,       "CLOSE",       10 },
+		{ CS_CLOSE_WAIT,  "CLOSE_WAIT",  60 },
+		{ CS_LAST_ACK,    "LAST_ACK",    30 },
+		{ CS_LISTEN,      "LISTEN",      120 },
+		{ CS_SYNACK,      "SYNACK",      120 },
+		{ CS_UDP,         "UDP",         300 },
+	};
+	struct conn_table *t = conn_table_new(16, 0);
+
+	UNIT_SECTION("defaults: IPVS's timeouts and state names");
+	CHECK(ARRAY_SIZE(want) == CS_MAX, "every state has an expected timeout");
+	for (size_t i = 0; i < ARRAY_SIZE(want); i++) {
+		CHECK_EQ(proto_default_timeout[want[i].s], want[i].secs, "default timeout %s",
+		    want[i].name);
+		CHECK_EQ(conn_get_timeout(t, want[i].s), want[i].secs, "new table's timeout %s",
+		    want[i].name);
+		CHECK(strcmp(conn_state_name(want[i].s), want[i].name) == 0, "state name %s",
+		    want[i].name);
+	}
+	CHECK(strcmp(conn_state_name(CS_MAX), "?") == 0, "state name out of range: ?");
+	CHECK_EQ(sizeof(struct conn), 64, "a connection takes 64 bytes");
+	CHECK(conn_table_bytes(t) >= 16 * sizeof(struct conn), "conn_table_bytes covers the entries");
+	CHECK_EQ(conn_capacity(t), 16, "capacity as asked");
+	CHECK_EQ(conn_count(t), 0, "empty at start");
+	conn_table_free(t);
+
+	errno = 0;
+	t = conn_table_new(0, 0);
+	CHECK(t == NULL && errno == EINVAL, "conn_max 0 is refused with EINVAL");
+	conn_table_free(t);
+	errno = 0;
+	t = conn_table_new((1u << 26) + 1, 0);
+	CHECK(t == NULL && errno == EINVAL, "conn_max above 2^26 is refused with EINVAL");
+	conn_table_free(t);
+	conn_table_free(NULL);
+}
+
+/* ---- creation and lookups ---- */
+
+static void
+test_lookup(void)
+{
+	struct conn_table *t = conn_table_new(64, 1000);
+	struct dest d;
+	struct conn *c;
+
+	UNIT_SECTION("conn_new and lookups in both directions");
+	dest_init(&d, htonl(0x0a14000b));
+
+	/* dr: client side only. */
+	struct conn_param dr = flow(IPPROTO_TCP, 0xc0000201, 40000, &d, CONN_F_NOOUTPUT);
+	c = conn_new(t, &dr, &d, 1000);
+	CHECK(c != NULL, "dr: conn_new");
+	CHECK(lookup_in(t, &dr) == c, "dr: found by the client's tuple");
+	CHECK(lookup_out(t, &dr) == NULL, "dr: not found by the reply tuple (no CONN_F_HASH_OUT)");
+	CHECK(c->caddr == dr.caddr && c->cport == dr.cport && c->vaddr == dr.vaddr &&
+	    c->vport == dr.vport && c->daddr == dr.daddr && c->dport == dr.dport &&
+	    c->laddr == dr.laddr && c->lport == dr.lport && c->proto == IPPROTO_TCP,
+	    "dr: tuple copied");
+	CHECK_EQ(c->state, CS_NONE, "dr: a TCP conn starts in NONE");
+	CHECK(c->flags == (CONN_F_NOOUTPUT | CONN_F_INACTIVE), "dr: flags NOOUTPUT|INACTIVE (0x%x)",
+	    c->flags);
+	CHECK(c->dest == &d && c->xmit == dummy_xmit, "dr: bound to the dest, its xmit copied");
+	CHECK(d.refcnt == 2 && d.inactconns == 1 && d.activeconns == 0 && d.stats.conns == 1,
+	    "dr: dest ref taken, InActConn 1, conns 1 (ref %u in %u act %u)", d.refcnt,
+	    d.inactconns, d.activeconns);
+
+	/* Near misses are not found. */
+	CHECK(conn_lookup_in(t, IPPROTO_UDP, dr.caddr, dr.cport, dr.vaddr, dr.vport) == NULL,
+	    "other protocol: not found");
+	CHECK(conn_lookup_in(t, IPPROTO_TCP, dr.vaddr, dr.vport, dr.caddr, dr.cport) == NULL,
+	    "addresses and ports reversed: not found");
+	CHECK(conn_lookup_in(t, IPPROTO_TCP, dr.caddr, dr.vport, dr.vaddr, dr.cport) == NULL,
+	    "ports swapped: not found");
+	CHECK(conn_lookup_in(t, IPPROTO_TCP, dr.caddr, htons(40001), dr.vaddr, dr.vport) == NULL,
+	    "next client port: not found");
+	CHECK(conn_lookup_in(t, IPPROTO_TCP, dr.caddr ^ htonl(1), dr.cport, dr.vaddr, dr.vport) ==
+	    NULL, "next client address: not found");
+
+	/* A flow that sees replies: found both ways. */
+	struct conn_param nat = flow(IPPROTO_TCP, 0xc0000202, 40000, &d, CONN_F_HASH_OUT);
+	nat.dport = htons(8080);
+	struct conn *cn = conn_new(t, &nat, &d, 1000);
+	CHECK(cn != NULL && cn != c, "nat: conn_new");
+	CHECK(lookup_in(t, &nat) == cn, "nat: found by the client's tuple");
+	CHECK(lookup_out(t, &nat) == cn, "nat: found by the real server's tuple");
+	CHECK(conn_lookup_out(t, IPPROTO_TCP, nat.laddr, nat.lport, nat.daddr, nat.dport) == NULL,
+	    "nat: reply tuple reversed: not found");
+	CHECK(conn_lookup_in(t, IPPROTO_TCP, nat.daddr, nat.dport, nat.laddr, nat.lport) == NULL,
+	    "nat: the reply tuple is not an input key");
+
+	/* One flow's out key equal to another's in key: each found only its own way. */
+	struct conn_param x = flow(IPPROTO_TCP, 0xc0000203, 1234, &d, CONN_F_NOOUTPUT);
+	struct conn_param y = flow(IPPROTO_TCP, 0xc0000204, 4321, &d, CONN_F_HASH_OUT);
+	y.daddr = x.caddr;
+	y.dport = x.cport;
+	y.laddr = x.vaddr;
+	y.lport = x.vport;
+	struct conn *cx = conn_new(t, &x, &d, 1000), *cy = conn_new(t, &y, &d, 1000);
+	CHECK(lookup_in(t, &x) == cx && lookup_out(t, &y) == cy,
+	    "an in key equal to another flow's out key: each direction finds its own");
+
+	/* UDP starts in UDP. */
+	struct conn_param u = flow(IPPROTO_UDP, 0xc0000201, 40000, &d, CONN_F_NOOUTPUT);
+	struct conn *cu = conn_new(t, &u, &d, 1000);
+	CHECK(cu != NULL && cu->state == CS_UDP, "udp: starts in state UDP");
+	CHECK(lookup_in(t, &u) == cu && lookup_in(t, &dr) == c, "udp and tcp of one tuple both found");
+
+	CHECK_EQ(conn_count(t), 5, "conn_count");
+	CHECK_EQ(live(t), 5, "conn_foreach visits every live conn");
+
+	unsigned seen = 0;
+	CHECK(conn_foreach(t, count_cb, &seen) == 0 && seen == 5,
+	    "conn_foreach returns 0 after a full walk");
+
+	conn_expire_now(t, cn);
+	CHECK(lookup_in(t, &nat) == NULL && lookup_out(t, &nat) == NULL,
+	    "nat: gone both ways after conn_expire_now");
+	CHECK(lookup_in(t, &dr) == c && lookup_in(t, &x) == cx && lookup_out(t, &y) == cy &&
+	    lookup_in(t, &u) == cu, "the others are still found");
+	CHECK_EQ(d.refcnt, 1 + 4, "dest refcnt: one per remaining conn");
+	conn_table_free(t);
+}
+
+static int
+stop_at_second(struct conn *c, void *arg)
+{
+	(void)c;
+	return ++*(unsigned *)arg == 2 ? 7 : 0;
+}
+
+static void
+test_foreach_stop(void)
+{
+	struct conn_table *t = conn_table_new(8, 0);
+	struct dest d;
+	unsigned n = 0;
+
+	dest_init(&d, htonl(0x0a14000b));
+	for (unsigned i = 0; i < 5; i++) {
+		struct conn_param cp = flow(IPPROTO_TCP, 0xc0000201, (uint16_t)(1000 + i), &d, 0);
+		conn_new(t, &cp, &d, 0);
+	}
+	CHECK(conn_foreach(t, stop_at_second, &n) == 7 && n == 2,
+	    "conn_foreach stops at the first non-zero return and returns it");
+	conn_table_free(t);
+}
+
+/* ---- capacity ---- */
+
+static void
+test_capacity(void)
+{
+	const uint32_t max = 100;
+	struct conn_table *t = conn_table_new(max, 0);
+	struct conn *c[101];
+	struct dest d;
+	uint64_t created = stats_global[STAT_CONN_CREATED];
+	uint64_t expired = stats_global[STAT_CONN_EXPIRED];
+
+	UNIT_SECTION("capacity");
+	dest_init(&d, htonl(0x0a14000b));
+	unsigned ok = 0;
+	for (uint32_t i = 0; i < max; i++) {
+		struct conn_param cp = flow(IPPROTO_TCP, 0xc0000201, (uint16_t)(1000 + i), &d, 0);
+		c[i] = conn_new(t, &cp, &d, 0);
+		ok += c[i] != NULL;
+	}
+	CHECK_EQ(ok, max, "the table takes conn_max connections");
+	CHECK_EQ(conn_count(t), max, "conn_count = conn_max");
+	struct conn_param extra = flow(IPPROTO_TCP, 0xc0000202, 1, &d, 0);
+	CHECK(conn_new(t, &extra, &d, 0) == NULL, "one more: conn_new returns NULL");
+	CHECK(d.inactconns == max && d.refcnt == max + 1,
+	    "a refused conn_new leaves the dest alone (in %u ref %u)", d.inactconns, d.refcnt);
+	CHECK(lookup_in(t, &extra) == NULL, "the refused flow is not in the table");
+
+	struct conn_param victim = flow(IPPROTO_TCP, 0xc0000201, 1000 + 42, &d, 0);
+	conn_expire_now(t, c[42]);
+	CHECK_EQ(conn_count(t), max - 1, "one freed: count conn_max - 1");
+	CHECK(lookup_in(t, &victim) == NULL, "the freed flow is gone");
+	c[100] = conn_new(t, &extra, &d, 0);
+	CHECK(c[100] != NULL && lookup_in(t, &extra) == c[100], "after freeing one, conn_new succeeds");
+	CHECK(conn_new(t, &victim, &d, 0) == NULL, "and the table is full again");
+	CHECK_EQ(live(t), max, "conn_foreach counts conn_max");
+	CHECK_EQ(stats_global[STAT_CONN_CREATED] - created, max + 1, "conn_created counted");
+	CHECK_EQ(stats_global[STAT_CONN_EXPIRED] - expired, 1, "conn_expired counted");
+
+	/* Everything expires; the table is whole again. */
+	CHECK_EQ(conn_expire_run(t, SEC(2)), max, "all expire after NONE's 2 s");
+	CHECK(conn_count(t) == 0 && live(t) == 0 && d.refcnt == 1 && d.inactconns == 0,
+	    "empty again; the dest's counters back to the start");
+	ok = 0;
+	for (uint32_t i = 0; i < max; i++) {
+		struct conn_param cp = flow(IPPROTO_UDP, 0xc0000203, (uint16_t)(2000 + i), &d, 0);
+		ok += conn_new(t, &cp, &d, SEC(2)) != NULL;
+	}
+	CHECK_EQ(ok, max, "and takes conn_max connections again");
+	conn_table_free(t);
+
+	t = conn_table_new(1, 0);
+	struct conn_param one = flow(IPPROTO_TCP, 0xc0000201, 1, &d, 0);
+	struct conn *c1 = conn_new(t, &one, &d, 0);
+	CHECK(c1 != NULL && conn_new(t, &extra, &d, 0) == NULL, "a table of one: one conn");
+	conn_expire_now(t, c1);
+	CHECK(conn_new(t, &extra, &d, 0) != NULL, "a table of one: reused");
+	conn_table_free(t);
+}
+
+/* ---- many flows ---- */
+
+static void
+test_many(void)
+{
+	enum { N = 30000 };
+	struct conn_table *t = conn_table_new(N, 0);
+	static struct conn_param cp[N];
+	static struct conn *c[N];
+	struct dest d[4];
+	unsigned n = 0, bad = 0;
+
+	UNIT_SECTION("many flows with similar tuples");
+	for (unsigned i = 0; i < 4; i++)
+		dest_init(&d[i], htonl(0x0a140010 + i));
+
+	/*
+	 * Tuples that differ little: one client on consecutive ports; clients
+	 * one bit apart on one port; address pairs and port pairs mirrored;
+	 * the same tuples under the other protocol.
+	 */
+	for (unsigned i = 0; i < 8000; i++, n++)
+		cp[n] = flow(IPPROTO_TCP, 0xc0000201, (uint16_t)(1024 + i), &d[i % 4],
+		    i % 2 ? CONN_F_HASH_OUT : CONN_F_NOOUTPUT);
+	for (unsigned i = 0; i < 8000; i++, n++)
+		cp[n] = flow(IPPROTO_TCP, 0xc0000000 + (i << 8), 1024, &d[i % 4], CONN_F_HASH_OUT);
+	for (unsigned i = 0; i < 4000; i++, n++) {
+		cp[n] = flow(IPPROTO_TCP, 0x0a0a0064, 80, &d[i % 4], CONN_F_HASH_OUT);
+		cp[n].vaddr = htonl(0xc0000201);
+		cp[n].vport = htons((uint16_t)(1024 + i));     /* mirror of the first set */
+		cp[n].laddr = cp[n].caddr;
+		cp[n].lport = htons((uint16_t)(30000 + i));
+	}
+	for (unsigned i = 0; i < 8000; i++, n++) {
+		cp[n] = cp[i];
+		cp[n].proto = IPPROTO_UDP;
+	}
+	for (unsigned i = 0; n < N; i++, n++) {
+		/* Same client port and address, VIP ports changing. */
+		cp[n] = flow(IPPROTO_TCP, 0xc0000201, 1024, &d[i % 4], CONN_F_HASH_OUT);
+		cp[n].vport = htons((uint16_t)(81 + i));
+		cp[n].lport = htons((uint16_t)(50000 + i));
+	}
+
+	for (unsigned i = 0; i < N; i++) {
+		/* Unique out keys for the flows that hash them: one dport per conn. */
+		if (cp[i].flags & CONN_F_HASH_OUT)
+			cp[i].dport = htons((uint16_t)(i % 60000 + 1));
+		c[i] = conn_new(t, &cp[i], cp[i].proto == IPPROTO_TCP ? &d[i % 4] : &d[0], 0);
+		bad += c[i] == NULL;
+	}
+	CHECK_EQ(bad, 0, "%d flows created", N);
+	bad = 0;
+	for (unsigned i = 0; i < N; i++) {
+		bad += lookup_in(t, &cp[i]) != c[i];
+		if (cp[i].flags & CONN_F_HASH_OUT)
+			bad += lookup_out(t, &cp[i]) != c[i];
+		else
+			bad += lookup_out(t, &cp[i]) == c[i];
+	}
+	CHECK_EQ(bad, 0, "each found by its own tuples");
+
+	/* Every third removed: the rest still found, the removed not. */
+	for (unsigned i = 0; i < N; i += 3)
+		conn_expire_now(t, c[i]);
+	bad = 0;
+	for (unsigned i = 0; i < N; i++) {
+		struct conn *want = i % 3 ? c[i] : NULL;
+		bad += lookup_in(t, &cp[i]) != want;
+		if (cp[i].flags & CONN_F_HASH_OUT)
+			bad += lookup_out(t, &cp[i]) != want;
+	}
+	CHECK_EQ(bad, 0, "after removing every third: the others found, those not");
+	CHECK_EQ(conn_count(t), N - (N + 2) / 3, "count after removal");
+
+	/* Put them back (other slots now), look everything up again. */
+	bad = 0;
+	for (unsigned i = 0; i < N; i += 3) {
+		c[i] = conn_new(t, &cp[i], &d[0], 0);
+		bad += c[i] == NULL;
+	}
+	for (unsigned i = 0; i < N; i++) {
+		bad += lookup_in(t, &cp[i]) != c[i];
+		if (cp[i].flags & CONN_F_HASH_OUT)
+			bad += lookup_out(t, &cp[i]) != c[i];
+	}
+	CHECK_EQ(bad, 0, "re-added: all found again");
+	CHECK_EQ(live(t), N, "conn_foreach counts them all");
+	CHECK_EQ(conn_expire_run(t, SEC(300)), N, "all expire by UDP's 300 s");
+	unsigned refs = 0;
+	for (unsigned i = 0; i < 4; i++)
+		refs += d[i].refcnt + d[i].inactconns + d[i].activeconns;
+	CHECK_EQ(refs, 4, "every dest back to one reference and no conns");
+	conn_table_free(t);
+}
+
+/* ---- dest counters ---- */
+
+static void
+test_counters(void)
+{
+	struct conn_table *t = conn_table_new(16, 500);
+	struct dest d;
+	unsigned puts;
+
+	UNIT_SECTION("ActiveConn / InActConn and the dest reference");
+	dest_init(&d, htonl(0x0a14000b));
+	struct conn_param cp = flow(IPPROTO_TCP, 0xc0000201, 40000, &d, CONN_F_NOOUTPUT);
+	struct conn *c = conn_new(t, &cp, &d, 500);
+
+	CHECK(d.inactconns == 1 && d.activeconns == 0 && d.refcnt == 2,
+	    "new: InActConn 1, ActiveConn 0, ref 2");
+	conn_tcp_update(t, c, DIR_INPUT, S, 500);
+	CHECK(c->state == CS_SYN_RECV && d.inactconns == 1 && d.activeconns == 0,
+	    "SYN_RECV: still InActConn");
+	conn_tcp_update(t, c, DIR_INPUT, A, 501);
+	CHECK(c->state == CS_ESTABLISHED && d.inactconns == 0 && d.activeconns == 1 &&
+	    !(c->flags & CONN_F_INACTIVE), "ESTABLISHED: moved to ActiveConn");
+	conn_tcp_update(t, c, DIR_INPUT, A | P, 502);
+	CHECK(d.inactconns == 0 && d.activeconns == 1, "data in ESTABLISHED: counted once");
+	conn_tcp_update(t, c, DIR_INPUT, F | A, 503);
+	CHECK(c->state == CS_FIN_WAIT && d.inactconns == 1 && d.activeconns == 0 &&
+	    (c->flags & CONN_F_INACTIVE), "leaving ESTABLISHED: back to InActConn");
+	conn_tcp_update(t, c, DIR_INPUT, S, 504);           /* FIN_WAIT + SYN -> SYN_RECV */
+	conn_tcp_update(t, c, DIR_INPUT, A, 505);           /* -> ESTABLISHED again */
+	CHECK(c->state == CS_ESTABLISHED && d.inactconns == 0 && d.activeconns == 1,
+	    "ESTABLISHED again: ActiveConn again");
+
+	/* An ESTABLISHED conn expiring: ActiveConn drops, the reference goes. */
+	puts = stub_dest_put_calls;
+	CHECK_EQ(conn_expire_run(t, 505 + SEC(900) - 1), 0, "not expired a tick early");
+	CHECK_EQ(conn_expire_run(t, 505 + SEC(900)), 1, "expired at its time");
+	CHECK(d.activeconns == 0 && d.inactconns == 0 && d.refcnt == 1 &&
+	    stub_dest_put_calls == puts + 1 && c->dest == NULL,
+	    "expiry of an ESTABLISHED conn: ActiveConn 0, dest_put once, ref back to 1");
+
+	/* An inactive conn expiring. */
+	uint32_t now = 505 + SEC(900);
+	c = conn_new(t, &cp, &d, now);
+	puts = stub_dest_put_calls;
+	conn_expire_run(t, now + SEC(2));
+	CHECK(d.inactconns == 0 && d.activeconns == 0 && d.refcnt == 1 &&
+	    stub_dest_put_calls == puts + 1, "expiry of an InActConn conn: counters back to 0");
+
+	/* conn_expire_now of an ESTABLISHED one. */
+	c = conn_new(t, &cp, &d, now);
+	conn_tcp_update(t, c, DIR_INPUT, S, now);
+	conn_tcp_update(t, c, DIR_INPUT, A, now);
+	puts = stub_dest_put_calls;
+	conn_expire_now(t, c);
+	CHECK(d.activeconns == 0 && d.inactconns == 0 && d.refcnt == 1 &&
+	    stub_dest_put_calls == puts + 1, "conn_expire_now of an ESTABLISHED conn: same");
+	CHECK_EQ(conn_expire_run(t, now + SEC(1000)), 0, "and the wheel does not expire it again");
+	CHECK_EQ(stub_dest_put_calls, puts + 1, "no second dest_put");
+
+	/* UDP never becomes active. */
+	struct conn_param up = flow(IPPROTO_UDP, 0xc0000201, 40000, &d, CONN_F_NOOUTPUT);
+	now += SEC(1000);
+	c = conn_new(t, &up, &d, now);
+	for (int i = 0; i < 10; i++)
+		conn_touch(t, c, now + (uint32_t)i);
+	CHECK(c->state == CS_UDP && d.inactconns == 1 && d.activeconns == 0 &&
+	    (c->flags & CONN_F_INACTIVE), "UDP: stays InActConn under traffic");
+
+	/* Two dests, conns spread: each counts its own. */
+	struct dest d2;
+	dest_init(&d2, htonl(0x0a14000c));
+	struct conn_param p2 = flow(IPPROTO_TCP, 0xc0000202, 1, &d2, CONN_F_NOOUTPUT);
+	struct conn *c2 = conn_new(t, &p2, &d2, now);
+	conn_tcp_update(t, c2, DIR_INPUT, S, now);
+	conn_tcp_update(t, c2, DIR_INPUT, A, now);
+	CHECK(d2.activeconns == 1 && d2.inactconns == 0 && d.inactconns == 1 && d.activeconns == 0,
+	    "counters are per dest");
+	conn_table_free(t);
+}
+
+/* ---- TCP states ---- */
+
+/* Kernel names, to transcribe its table below. */
+#define sNO CS_NONE
+#define sES CS_ESTABLISHED
+#define sSS CS_SYN_SENT
+#define sSR CS_SYN_RECV
+#define sFW CS_FIN_WAIT
+#define sTW CS_TIME_WAIT
+#define sCL CS_CLOSE
+#define sCW CS_CLOSE_WAIT
+#define sLA CS_LAST_ACK
+#define sLI CS_LISTEN
+#define sSA CS_SYNACK
+
+/*
+ * tcp_states[] of Linux's net/netfilter/ipvs/ip_vs_proto_tcp.c (the
+ * default table, not tcp_states_dos), as in current mainline: rows syn,
+ * fin, ack, rst for INPUT, OUTPUT and INPUT-ONLY.
+ */
+static const uint8_t kernel_tcp[DIR_MAX][4][11] = {
+	[DIR_INPUT] = {
+		/*        sNO, sES, sSS, sSR, sFW, sTW, sCL, sCW, sLA, sLI, sSA */
+		/*syn*/ { sSR, sES, sES, sSR, sSR, sSR, sSR, sSR, sSR, sSR, sSR },
+		/*fin*/ { sCL, sCW, sSS, sTW, sTW, sTW, sCL, sCW, sLA, sLI, sTW },
+		/*ack*/ { sES, sES, sSS, sES, sFW, sTW, sCL, sCW, sCL, sLI, sES },
+		/*rst*/ { sCL, sCL, sCL, sSR, sCL, sCL, sCL, sCL, sLA, sLI, sSR },
+	},
+	[DIR_OUTPUT] = {
+		/*syn*/ { sSS, sES, sSS, sSR, sSS, sSS, sSS, sSS, sSS, sLI, sSR },
+		/*fin*/ { sTW, sFW, sSS, sTW, sFW, sTW, sCL, sTW, sLA, sLI, sTW },
+		/*ack*/ { sES, sES, sSS, sES, sFW, sTW, sCL, sCW, sLA, sES, sES },
+		/*rst*/ { sCL, sCL, sSS, sCL, sCL, sTW, sCL, sCL, sCL, sCL, sCL },
+	},
+	[DIR_INPUT_ONLY] = {
+		/*syn*/ { sSR, sES, sES, sSR, sSR, sSR, sSR, sSR, sSR, sSR, sSR },
+		/*fin*/ { sCL, sFW, sSS, sTW, sFW, sTW, sCL, sCW, sLA, sLI, sTW },
+		/*ack*/ { sES, sES, sSS, sES, sFW, sTW, sCL, sCW, sCL, sLI, sES },
+		/*rst*/ { sCL, sCL, sCL, sSR, sCL, sCL, sCL, sCL, sLA, sLI, sCL },
+	},
+};
+
+static const char *const dir_names[DIR_MAX] = { "INPUT", "OUTPUT", "INPUT_ONLY" };
+
+static void
+test_tcp_table(void)
+{
+	static const uint8_t ev_flags[4] = { S, F, A, R };
+	static const char *const ev_names[4] = { "SYN", "FIN", "ACK", "RST" };
+	unsigned bad = 0;
+
+	UNIT_SECTION("proto_tcp_next against the kernel's table");
+	for (int dir = 0; dir < DIR_MAX; dir++)
+		for (int ev = 0; ev < 4; ev++)
+			for (int s = 0; s <= CS_SYNACK; s++) {
+				enum conn_state got = proto_tcp_next((enum conn_state)s,
+				    (enum conn_dir)dir, ev_flags[ev]);
+				if (got != kernel_tcp[dir][ev][s]) {
+					bad++;
+					CHECK(0, "%s %s in %s: got %s, want %s", dir_names[dir],
+					    ev_names[ev], conn_state_name((enum conn_state)s),
+					    conn_state_name(got),
+					    conn_state_name((enum conn_state)kernel_tcp[dir][ev][s]));
+				}
+			}
+	CHECK_EQ(bad, 0, "all 132 transitions as in ip_vs_proto_tcp.c");
+
+	static const struct {
+		const char *what;
+		uint8_t flags;
+		enum conn_state from, want;
+	} prec[] = {
+		{ "RST wins over SYN",           R | S,     sES, sCL },
+		{ "RST wins over FIN|ACK",       R | F | A, sSR, sSR },
+		{ "SYN wins over FIN",           S | F,     sNO, sSR },
+		{ "SYN|ACK is a SYN",            S | A,     sSS, sES },
+		{ "FIN wins over ACK",           F | A,     sES, sCW },
+		{ "PSH|ACK is an ACK",           P | A,     sSR, sES },
+		{ "no flag at all: CLOSE",       0,         sES, sCL },
+		{ "PSH alone: CLOSE",            P,         sES, sCL },
+		{ "no flag in SYN_RECV: CLOSE",  0,         sSR, sCL },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(prec); i++) {
+		enum conn_state got = proto_tcp_next(prec[i].from, DIR_INPUT, prec[i].flags);
+		CHECK(got == prec[i].want, "INPUT: %s (%s -> %s, got %s)", prec[i].what,
+		    conn_state_name(prec[i].from), conn_state_name(prec[i].want),
+		    conn_state_name(got));
+	}
+	CHECK(proto_tcp_next(CS_UDP, DIR_INPUT, A) == CS_CLOSE, "a non-TCP state: CLOSE");
+}
+
+/* One segment of a scripted connection and the state and counters after it. */
+struct step {
+	const char     *what;
+	enum conn_dir   dir;
+	uint8_t         flags;
+	enum conn_state want;
+};
+
+static void
+run_script(const char *name, uint8_t cflags, const struct step *st, size_t n)
+{
+	struct conn_table *t = conn_table_new(4, 0);
+	struct dest d;
+	uint32_t now = 100;
+
+	dest_init(&d, htonl(0x0a14000b));
+	struct conn_param cp = flow(IPPROTO_TCP, 0xc0000201, 40000, &d, cflags);
+	struct conn *c = conn_new(t, &cp, &d, now);
+	for (size_t i = 0; i < n; i++, now += 3) {
+		conn_tcp_update(t, c, st[i].dir, st[i].flags, now);
+		int es = st[i].want == CS_ESTABLISHED;
+		CHECK(c->state == st[i].want && d.activeconns == (unsigned)es &&
+		    d.inactconns == (unsigned)!es,
+		    "%s: %s -> %s (got %s, act %u inact %u)", name, st[i].what,
+		    conn_state_name(st[i].want), conn_state_name((enum conn_state)c->state),
+		    d.activeconns, d.inactconns);
+	}
+	/* It expires at the last segment's time plus the last state's timeout. */
+	now -= 3;
+	uint32_t due = now + SEC(proto_default_timeout[c->state]);
+	CHECK(conn_expire_run(t, due - 1) == 0 && conn_expire_run(t, due) == 1,
+	    "%s: expires %u s after the last segment (%s)", name,
+	    proto_default_timeout[st[n - 1].want], conn_state_name(st[n - 1].want));
+	conn_table_free(t);
+}
+
+static void
+test_tcp_scripts(void)
+{
+	/* dr: only the client's half is seen (INPUT_ONLY). */
+	static const struct step dr[] = {
+		{ "client SYN",         DIR_INPUT, S,         CS_SYN_RECV },
+		{ "client ACK",         DIR_INPUT, A,         CS_ESTABLISHED },
+		{ "client data",        DIR_INPUT, P | A,     CS_ESTABLISHED },
+		{ "client FIN",         DIR_INPUT, F | A,     CS_FIN_WAIT },
+		{ "client last ACK",    DIR_INPUT, A,         CS_FIN_WAIT },
+	};
+	static const struct step dr_rst[] = {
+		{ "client SYN",         DIR_INPUT, S,         CS_SYN_RECV },
+		{ "client ACK",         DIR_INPUT, A,         CS_ESTABLISHED },
+		{ "client RST",         DIR_INPUT, R | A,     CS_CLOSE },
+	};
+	static const struct step dr_syn_rst[] = {
+		{ "client SYN",         DIR_INPUT, S,         CS_SYN_RECV },
+		{ "client RST",         DIR_INPUT, R,         CS_SYN_RECV },
+	};
+	/* INPUT_ONLY differs from INPUT: FIN in ESTABLISHED is FIN_WAIT, not CLOSE_WAIT. */
+	static const struct step dr_noflag[] = {
+		{ "client SYN",         DIR_INPUT, S,         CS_SYN_RECV },
+		{ "client ACK",         DIR_INPUT, A,         CS_ESTABLISHED },
+		{ "segment without flags", DIR_INPUT, 0,      CS_CLOSE },
+	};
+	/* nat-like: both halves seen; the client closes first. */
+	static const struct step nat[] = {
+		{ "client SYN",         DIR_INPUT,  S,        CS_SYN_RECV },
+		{ "server SYN|ACK",     DIR_OUTPUT, S | A,    CS_SYN_RECV },
+		{ "client ACK",         DIR_INPUT,  A,        CS_ESTABLISHED },
+		{ "server data",        DIR_OUTPUT, P | A,    CS_ESTABLISHED },
+		{ "client FIN",         DIR_INPUT,  F | A,    CS_CLOSE_WAIT },
+		{ "server ACK",         DIR_OUTPUT, A,        CS_CLOSE_WAIT },
+		{ "server FIN",         DIR_OUTPUT, F | A,    CS_TIME_WAIT },
+		{ "client last ACK",    DIR_INPUT,  A,        CS_TIME_WAIT },
+	};
+	/* The server closes first. */
+	static const struct step nat_srv[] = {
+		{ "client SYN",         DIR_INPUT,  S,        CS_SYN_RECV },
+		{ "server SYN|ACK",     DIR_OUTPUT, S | A,    CS_SYN_RECV },
+		{ "client ACK",         DIR_INPUT,  A,        CS_ESTABLISHED },
+		{ "server FIN",         DIR_OUTPUT, F | A,    CS_FIN_WAIT },
+		{ "client ACK",         DIR_INPUT,  A,        CS_FIN_WAIT },
+		{ "client FIN",         DIR_INPUT,  F | A,    CS_TIME_WAIT },
+		{ "server last ACK",    DIR_OUTPUT, A,        CS_TIME_WAIT },
+	};
+	static const struct step nat_rst[] = {
+		{ "client SYN",         DIR_INPUT,  S,        CS_SYN_RECV },
+		{ "server RST",         DIR_OUTPUT, R | A,    CS_CLOSE },
+	};
+	/* A dr conn that does see a reply leaves INPUT_ONLY for good (IPVS). */
+	static const struct step dr_reply[] = {
+		{ "client SYN",         DIR_INPUT,  S,        CS_SYN_RECV },
+		{ "reply SYN|ACK",      DIR_OUTPUT, S | A,    CS_SYN_RECV },
+		{ "client ACK",         DIR_INPUT,  A,        CS_ESTABLISHED },
+		{ "client FIN (INPUT table now)", DIR_INPUT, F | A, CS_CLOSE_WAIT },
+	};
+
+	UNIT_SECTION("TCP connections through conn_tcp_update");
+	run_script("dr", CONN_F_NOOUTPUT, dr, ARRAY_SIZE(dr));
+	run_script("dr reset", CONN_F_NOOUTPUT, dr_rst, ARRAY_SIZE(dr_rst));
+	run_script("dr RST in SYN_RECV", CONN_F_NOOUTPUT, dr_syn_rst, ARRAY_SIZE(dr_syn_rst));
+	run_script("dr no flags", CONN_F_NOOUTPUT, dr_noflag, ARRAY_SIZE(dr_noflag));
+	run_script("nat client closes", CONN_F_HASH_OUT, nat, ARRAY_SIZE(nat));
+	run_script("nat server closes", CONN_F_HASH_OUT, nat_srv, ARRAY_SIZE(nat_srv));
+	run_script("nat server resets", CONN_F_HASH_OUT, nat_rst, ARRAY_SIZE(nat_rst));
+	run_script("dr seeing a reply", CONN_F_NOOUTPUT, dr_reply, ARRAY_SIZE(dr_reply));
+
+	/* The NOOUTPUT flag itself. */
+	struct conn_table *t = conn_table_new(4, 0);
+	struct dest d;
+	dest_init(&d, htonl(0x0a14000b));
+	struct conn_param cp = flow(IPPROTO_TCP, 0xc0000201, 40000, &d, CONN_F_NOOUTPUT);
+	struct conn *c = conn_new(t, &cp, &d, 0);
+	conn_tcp_update(t, c, DIR_INPUT, S, 0);
+	CHECK(c->flags & CONN_F_NOOUTPUT, "NOOUTPUT kept while only input is seen");
+	conn_tcp_update(t, c, DIR_OUTPUT, S | A, 0);
+	CHECK(!(c->flags & CONN_F_NOOUTPUT), "NOOUTPUT cleared by an output segment");
+	conn_table_free(t);
+}
+
+/* ---- expiry on the wheel ---- */
+
+/* Step the sweep one tick at a time from FROM to TO; the tick of the first expiry, or 0. */
+static uint32_t
+first_expiry(struct conn_table *t, uint32_t from, uint32_t to)
+{
+	for (uint32_t now = from; now != to + 1; now++)
+		if (conn_expire_run(t, now) > 0)
+			return now;
+	return 0;
+}
+
+static void
+test_expiry(void)
+{
+	struct dest d;
+	struct conn_table *t;
+	struct conn *c;
+	uint32_t t0, due;
+
+	UNIT_SECTION("expiry on the timer wheel");
+	dest_init(&d, htonl(0x0a14000b));
+
+	static const struct {
+		const char *what;
+		uint32_t start;
+		uint8_t proto;
+		uint8_t flags[3];       /* segments applied at the start (TCP) */
+		unsigned secs;
+	} cases[] = {
+		{ "TCP NONE (2 s)",                   1000,  IPPROTO_TCP, { 0 }, 2 },
+		{ "TCP SYN_RECV (60 s)",              1000,  IPPROTO_TCP, { S }, 60 },
+		{ "UDP (300 s)",                      1000,  IPPROTO_UDP, { 0 }, 300 },
+		{ "TCP ESTABLISHED (900 s, > the wheel's 409.6 s)", 1000, IPPROTO_TCP, { S, A }, 900 },
+		{ "UDP across the tick wrap-around",  UINT32_MAX - 1000, IPPROTO_UDP, { 0 }, 300 },
+		{ "ESTABLISHED across the wrap",      UINT32_MAX - 5000, IPPROTO_TCP, { S, A }, 900 },
+		{ "NONE created at UINT32_MAX",       UINT32_MAX, IPPROTO_TCP, { 0 }, 2 },
+		{ "UDP created at 0",                 0,     IPPROTO_UDP, { 0 }, 300 },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		t0 = cases[i].start;
+		t = conn_table_new(8, t0);
+		struct conn_param cp = flow(cases[i].proto, 0xc0000201, 40000, &d, CONN_F_NOOUTPUT);
+		c = conn_new(t, &cp, &d, t0);
+		for (int k = 0; k < 3 && cases[i].flags[k]; k++)
+			conn_tcp_update(t, c, DIR_INPUT, cases[i].flags[k], t0);
+		due = t0 + SEC(cases[i].secs);
+		uint32_t got = first_expiry(t, t0 + 1, due + 50);
+		CHECK(got == due && conn_count(t) == 0 && lookup_in(t, &cp) == NULL,
+		    "%s: expires at t0 + %u ticks exactly (got t0 + %u)", cases[i].what,
+		    SEC(cases[i].secs), (uint32_t)(got - t0));
+		conn_table_free(t);
+	}
+
+	/* Traffic postpones expiry; the sweep may also run in big steps. */
+	t0 = 7777;
+	t = conn_table_new(8, t0);
+	struct conn_param up = flow(IPPROTO_UDP, 0xc0000201, 40000, &d, CONN_F_NOOUTPUT);
+	c = conn_new(t, &up, &d, t0);
+	CHECK_EQ(conn_expire_run(t, t0 + 1000), 0, "udp: alive at +100 s");
+	conn_touch(t, c, t0 + 1000);
+	CHECK_EQ(conn_expire_run(t, t0 + SEC(300)), 0, "udp touched at +100 s: alive at +300 s");
+	CHECK_EQ(conn_expire_run(t, t0 + 1000 + SEC(300) - 1), 0, "alive a tick before +400 s");
+	CHECK_EQ(conn_expire_run(t, t0 + 1000 + SEC(300)), 1, "expires at +400 s");
+	conn_table_free(t);
+
+	/* Many touches, each moving expiry by a little: the last one counts. */
+	t = conn_table_new(8, 0);
+	c = conn_new(t, &up, &d, 0);
+	for (uint32_t now = 1; now <= 20000; now += 7) {
+		conn_touch(t, c, now);
+		conn_expire_run(t, now);
+	}
+	uint32_t last = 1 + 7 * ((20000 - 1) / 7);
+	CHECK_EQ(first_expiry(t, 20001, last + SEC(300) + 10), last + SEC(300),
+	    "udp touched every 0.7 s for 2000 s: expires 300 s after the last touch");
+	conn_table_free(t);
+
+	/* A state change to a shorter timeout: ESTABLISHED (900 s) -> CLOSE (10 s). */
+	t0 = 50;
+	t = conn_table_new(8, t0);
+	struct conn_param tp = flow(IPPROTO_TCP, 0xc0000201, 40000, &d, CONN_F_NOOUTPUT);
+	c = conn_new(t, &tp, &d, t0);
+	conn_tcp_update(t, c, DIR_INPUT, S, t0);
+	conn_tcp_update(t, c, DIR_INPUT, A, t0);
+	conn_expire_run(t, t0 + 100);
+	conn_tcp_update(t, c, DIR_INPUT, R, t0 + 100);
+	CHECK_EQ(first_expiry(t, t0 + 101, t0 + SEC(900) + 10), t0 + 100 + SEC(10),
+	    "ESTABLISHED then RST: expires 10 s after the RST, not at 900 s");
+	conn_table_free(t);
+
+	/* ... and FIN_WAIT (120 s) to a longer one back to ESTABLISHED is honoured too. */
+	t = conn_table_new(8, 0);
+	c = conn_new(t, &tp, &d, 0);
+	conn_tcp_update(t, c, DIR_INPUT, S, 0);
+	conn_tcp_update(t, c, DIR_INPUT, A, 0);
+	conn_tcp_update(t, c, DIR_INPUT, F, 0);          /* FIN_WAIT, 120 s */
+	conn_tcp_update(t, c, DIR_INPUT, S, 10);         /* SYN_RECV, 60 s */
+	conn_tcp_update(t, c, DIR_INPUT, A, 20);         /* ESTABLISHED, 900 s */
+	CHECK_EQ(first_expiry(t, 1, SEC(1000)), 20 + SEC(900),
+	    "FIN_WAIT -> SYN_RECV -> ESTABLISHED: expires 900 s after the last segment");
+	conn_table_free(t);
+
+	/* conn_set_timeouts: new timeouts apply to conns touched afterwards. */
+	unsigned secs[CS_MAX];
+	memcpy(secs, proto_default_timeout, sizeof(secs));
+	secs[CS_UDP] = 7;
+	secs[CS_ESTABLISHED] = 30;
+	secs[CS_NONE] = 1;
+	t = conn_table_new(8, 0);
+	conn_set_timeouts(t, secs);
+	CHECK(conn_get_timeout(t, CS_UDP) == 7 && conn_get_timeout(t, CS_ESTABLISHED) == 30 &&
+	    conn_get_timeout(t, CS_CLOSE) == 10, "conn_get_timeout reads what conn_set_timeouts set");
+	c = conn_new(t, &up, &d, 0);
+	CHECK_EQ(first_expiry(t, 1, SEC(400)), SEC(7), "udp timeout set to 7 s: expires at 7 s");
+	c = conn_new(t, &tp, &d, SEC(400));
+	conn_tcp_update(t, c, DIR_INPUT, S, SEC(400));
+	conn_tcp_update(t, c, DIR_INPUT, A, SEC(400));
+	CHECK_EQ(first_expiry(t, SEC(400) + 1, SEC(2000)), SEC(430),
+	    "tcp timeout set to 30 s: ESTABLISHED expires after 30 s");
+	c = conn_new(t, &tp, &d, SEC(2000));
+	CHECK_EQ(first_expiry(t, SEC(2000) + 1, SEC(2100)), SEC(2001), "NONE set to 1 s");
+	conn_table_free(t);
+
+	/* Timeout 0: gone at the next sweep, not a wheel turn later. */
+	secs[CS_CLOSE] = 0;
+	t = conn_table_new(8, 100);
+	conn_set_timeouts(t, secs);
+	c = conn_new(t, &tp, &d, 100);
+	conn_tcp_update(t, c, DIR_INPUT, S, 100);
+	conn_tcp_update(t, c, DIR_INPUT, R, 100);      /* SYN_RECV + RST -> SYN_RECV (INPUT_ONLY) */
+	conn_tcp_update(t, c, DIR_INPUT, 0, 100);      /* no flags -> CLOSE, timeout 0 */
+	CHECK_EQ(first_expiry(t, 101, 100 + SEC(500)), 101, "CLOSE with timeout 0: expires at the next tick");
+	conn_table_free(t);
+
+	/* The sweep called late, far past several expiries, takes them all at once. */
+	t = conn_table_new(64, 0);
+	for (unsigned i = 0; i < 40; i++) {
+		struct conn_param p = flow(IPPROTO_UDP, 0xc0000201, (uint16_t)(100 + i), &d, 0);
+		conn_new(t, &p, &d, i * 100);
+	}
+	CHECK_EQ(conn_expire_run(t, SEC(300) + 1900), 20, "a late sweep expires every conn due");
+	CHECK_EQ(conn_expire_run(t, SEC(300) + 100000), 20, "and a very late one the rest");
+	CHECK_EQ(conn_count(t), 0, "none left");
+	conn_table_free(t);
+}
+
+/*
+ * Random traffic against a model: every conn expires exactly at its last
+ * segment's tick plus its state's timeout, never earlier, never later.
+ */
+static void
+test_expiry_random(void)
+{
+	enum { NC = 1000, TICKS = 20000 };
+	static struct conn_param cp[NC];
+	static struct conn *c[NC];
+	static uint32_t due[NC];
+	static uint8_t alive[NC];
+	unsigned secs[CS_MAX];
+	struct dest d;
+	uint32_t start = UINT32_MAX - 12000;      /* wraps in the middle */
+	unsigned early = 0, late = 0, wrongcount = 0, lost = 0, expired = 0;
+
+	UNIT_SECTION("random traffic against a model of expiry");
+	dest_init(&d, htonl(0x0a14000b));
+	srand(4242);
+	/* Short timeouts, some longer than the wheel, so that many expire. */
+	for (int s = 0; s < CS_MAX; s++)
+		secs[s] = (unsigned)(1 + rand() % 60);
+	secs[CS_ESTABLISHED] = 700;              /* 7000 ticks > 4096 */
+	secs[CS_UDP] = 450;
+	struct conn_table *t = conn_table_new(NC, start);
+	conn_set_timeouts(t, secs);
+
+	for (uint32_t k = 1; k <= TICKS; k++) {
+		uint32_t now = start + k;
+		/* A few events per tick. */
+		for (int e = 0; e < 3; e++) {
+			unsigned i = (unsigned)rand() % NC;
+			if (!alive[i]) {
+				int udp = rand() % 3 == 0;
+				cp[i] = flow(udp ? IPPROTO_UDP : IPPROTO_TCP, 0xc0000000 + i,
+				    (uint16_t)(1 + i), &d, rand() % 2 ? CONN_F_NOOUTPUT : CONN_F_HASH_OUT);
+				c[i] = conn_new(t, &cp[i], &d, now);
+				if (c[i] == NULL) {
+					lost++;
+					continue;
+				}
+				alive[i] = 1;
+			} else if (c[i]->proto == IPPROTO_TCP) {
+				static const uint8_t fl[] = { S, A, A, A, F | A, R, S | A, P | A };
+				conn_tcp_update(t, c[i], rand() % 4 ? DIR_INPUT : DIR_OUTPUT,
+				    fl[rand() % ARRAY_SIZE(fl)], now);
+			} else {
+				conn_touch(t, c[i], now);
+			}
+			due[i] = now + SEC(secs[c[i]->state]);
+		}
+		unsigned want = 0;
+		for (unsigned i = 0; i < NC; i++)
+			want += alive[i] && due[i] == now;
+		unsigned got = conn_expire_run(t, now);
+		/* One expired early shows as a count above the model's. */
+		wrongcount += got != want;
+		expired += got;
+		for (unsigned i = 0; i < NC; i++) {
+			if (alive[i] && due[i] == now) {
+				late += lookup_in(t, &cp[i]) != NULL;
+				alive[i] = 0;
+			}
+		}
+		/* Now and then, every live one still there. */
+		if (k % 1000 == 0)
+			for (unsigned i = 0; i < NC; i++)
+				early += alive[i] && lookup_in(t, &cp[i]) != c[i];
+	}
+	CHECK(lost == 0 && early == 0 && late == 0 && wrongcount == 0,
+	    "%u ticks of random traffic: none expired early (%u) or late (%u), counts right "
+	    "(%u wrong), none refused (%u)", TICKS, early, late, wrongcount, lost);
+	CHECK(expired > 1000, "the model saw many expiries (%u)", expired);
+	unsigned n = 0;
+	for (unsigned i = 0; i < NC; i++)
+		n += alive[i];
+	CHECK_EQ(conn_count(t), n, "conn_count matches the model");
+	CHECK_EQ(live(t), n, "conn_foreach matches the model");
+	CHECK_EQ(d.refcnt, 1 + n, "dest refcnt: one per live conn");
+	CHECK_EQ(d.activeconns + d.inactconns, n, "ActiveConn + InActConn: the live conns");
+	conn_table_free(t);
+}
+
+int
+main(void)
+{
+	test_defaults();
+	test_lookup();
+	test_foreach_stop();
+	test_capacity();
+	test_many();
+	test_counters();
+	test_tcp_table();
+	test_tcp_scripts();
+	test_expiry();
+	test_expiry_random();
+	return unit_done();
+}
