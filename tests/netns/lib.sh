@@ -1,0 +1,814 @@
+# lib.sh - shared library of the netns scenario scripts of vsrouted
+#
+# Every scenario script (tests/netns/*.sh) does
+#
+#     #!/usr/bin/env bash
+#     set -eu
+#     . "$(dirname "$0")/lib.sh"
+#
+# and then builds its hosts with the helpers below.  Everything a run makes is
+# named after one prefix unique to the run (VSR_NS_PREFIX, default "vt",
+# followed by the shell's PID and a dash: "vt4242-client"), all its state lives
+# under one temporary directory ($T_DIR), and one trap on EXIT INT TERM stops
+# every process started through the library, deletes every namespace it made
+# and removes $T_DIR, also when a test fails or is interrupted.  Scripts call
+# namespaces by short names ("client", "rs1"); nsname turns one into the real
+# name.  Interfaces live only inside the run's namespaces, never in the root
+# namespace, so nothing collides with another run or with the host.
+#
+# The seed topology, LVS-DR on one LAN (lvs_dr_seed builds it):
+#
+#                   LAN lan0: bridge br0 in namespace sw-lan0
+#   ===+===============+===============+===============+===============+===
+#      |               |               |               |               |
+#   eth0 10.10.0.1  eth0 10.10.0.2  eth0 10.10.0.11 eth0 10.10.0.12 eth0 10.10.0.13
+#   +--------+      +-----------+   +-----------+   +-----------+   +-----------+
+#   | client |      | director  |   |    rs1    |   |    rs2    |   |    rs3    |
+#   |  curl  |      | vsrouted  |   |   nginx   |   |   nginx   |   |   nginx   |
+#   +--------+      | vsr0 (TAP)|   | lo: VIP/32|   | lo: VIP/32|   | lo: VIP/32|
+#                   | VIP/32 -> |   +-----------+   +-----------+   +-----------+
+#                   |   vsr0    |
+#                   +-----------+
+#
+#   VIP 10.10.0.100.  client -> VIP goes to the director (proxy ARP), which
+#   rewrites the destination MAC and hands the frame to one real server; the
+#   real server answers the client directly (arp_ignore=1, arp_announce=2).
+#
+# API (each function documents its arguments above its definition):
+#   topology:  ns_add lan_add lan_attach link_add route_add nsx nsname
+#              ns_sysctl ns_mac offload_apply offload_set lvs_dr_seed
+#   servers:   rs_dr_setup http_start http_count blob_make udp_start udp_ask
+#              udp_count http_get http_get_n bg_start bg_stop
+#   daemon:    vsrouted_start vsrouted_stop vsrouted_alive vsrouted_stats
+#              stat_get vsrouted_log vsrouted_bin
+#   control:   wait_for cleanup_add need_cmd need_vsrouted ns_snapshot
+#   results:   pass fail fatal skip assert_eq assert_ne assert_gt assert_ge
+#              assert_within assert_true assert_false count_of is_int
+#
+# Environment:
+#   VSROUTED           daemon binary (default: $VSR_TOP/src/vsrouted)
+#   VSR_WRAP           command put before the daemon, e.g.
+#                      "valgrind --error-exitcode=99 --leak-check=full"
+#   VSR_TEST_OFFLOAD   on|off: veth offloads (tx rx tso gso gro), default on
+#   VSR_NS_PREFIX      namespace name prefix, default "vt" (tests/run.sh sets
+#                      its own so it can remove leftovers of a killed script)
+#   VSR_TEST_KEEP=1    keep $T_DIR (logs, configs) after the run
+#   VSR_TEST_VERBOSE=1 trace the script (set -x)
+#   VSR_DEBUG=1        start the daemon with -l debug
+#
+# Scripts must not install their own trap: use cleanup_add.  A script's exit
+# status is 0 only if at least one assertion passed and none failed; 77 means
+# skipped (never counted as passed).
+
+# ---------------------------------------------------------------- state
+
+VSR_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+VSR_NETNS_DIR="$VSR_TOP/tests/netns"
+T_NAME=$(basename "$0" .sh)
+T_PREFIX="${VSR_NS_PREFIX:-vt}$$"
+T_PASSED=0
+T_FAILED=0
+T_SKIPPED=0
+T_CLEANED=0
+T_ERR_SEEN=0
+T_DIR=$(mktemp -d "${TMPDIR:-/tmp}/vsrtest.${T_PREFIX}.XXXXXX")
+chmod 755 "$T_DIR"
+: >"$T_DIR/netns"      # full namespace names made by this run, in order
+: >"$T_DIR/pids"       # "PID NAME" of every background process started
+: >"$T_DIR/ifaces"     # "FULLNS IFNAME" of every interface made
+: >"$T_DIR/cleanup"    # extra commands registered with cleanup_add
+VSR_TEST_OFFLOAD=${VSR_TEST_OFFLOAD:-on}
+# The namespace of the daemon started last (vsrouted_stop's default).
+T_VSR_LAST=
+# Set by bg_start: the PID of the process it started; by bg_stop: its status.
+BG_PID=
+BG_RC=
+
+[ "${VSR_TEST_VERBOSE:-0}" = 1 ] && set -x
+
+# ---------------------------------------------------------------- results
+
+_t_say() { printf '%s\n' "$*"; }
+
+# pass MSG: record a passed check.
+pass() {
+	T_PASSED=$((T_PASSED + 1))
+	_t_say "ok - $*"
+}
+
+# fail MSG: record a failed check; the script goes on (see fatal).
+fail() {
+	T_FAILED=$((T_FAILED + 1))
+	_t_say "not ok - $*"
+}
+
+# fatal MSG: record a failed check and end the script now.
+fatal() {
+	fail "$*"
+	exit 1
+}
+
+# skip MSG: end the script with status 77 (skipped, never counted as passed).
+skip() {
+	T_SKIPPED=1
+	_t_say "SKIP: $*"
+	exit 77
+}
+
+# assert_eq EXPECTED ACTUAL MSG
+assert_eq() {
+	if [ "$1" = "$2" ]; then pass "$3 ($2)"
+	else fail "$3: expected '$1', got '$2'"; fi
+}
+
+# assert_ne UNEXPECTED ACTUAL MSG
+assert_ne() {
+	if [ "$1" != "$2" ]; then pass "$3 ($2)"
+	else fail "$3: got '$2'"; fi
+}
+
+# is_int VALUE: VALUE is a decimal integer
+is_int() { case $1 in ''|-|*[!0-9-]*|?*-*) return 1 ;; esac; }
+
+# assert_gt LIMIT ACTUAL MSG: ACTUAL > LIMIT (integers)
+assert_gt() {
+	if is_int "$2" && [ "$2" -gt "$1" ]; then pass "$3 ($2 > $1)"
+	else fail "$3: expected > $1, got '$2'"; fi
+}
+
+# assert_ge LIMIT ACTUAL MSG: ACTUAL >= LIMIT (integers)
+assert_ge() {
+	if is_int "$2" && [ "$2" -ge "$1" ]; then pass "$3 ($2 >= $1)"
+	else fail "$3: expected >= $1, got '$2'"; fi
+}
+
+# assert_within PCT EXPECTED ACTUAL [MSG]: |ACTUAL - EXPECTED| <= PCT% of EXPECTED
+assert_within() {
+	local pct=$1 exp=$2 act=$3 msg=${4:-value}
+	if ! is_int "$act"; then
+		fail "$msg: expected $exp +-$pct%, got '$act'"
+		return 0
+	fi
+	local d=$((act - exp))
+	[ "$d" -lt 0 ] && d=$((-d))
+	if [ $((d * 100)) -le $((pct * exp)) ]; then pass "$msg ($act, expected $exp +-$pct%)"
+	else fail "$msg: expected $exp +-$pct%, got $act"; fi
+}
+
+# assert_true MSG CMD...: CMD succeeds
+assert_true() {
+	local msg=$1; shift
+	if "$@"; then pass "$msg"; else fail "$msg (failed: $*)"; fi
+}
+
+# assert_false MSG CMD...: CMD fails
+assert_false() {
+	local msg=$1; shift
+	if "$@"; then fail "$msg (succeeded: $*)"; else pass "$msg"; fi
+}
+
+# count_of WORD FILE: number of lines of FILE that are exactly WORD
+count_of() {
+	grep -cx -- "$1" "$2" || true
+}
+
+# need_cmd CMD...: skip the script unless every CMD is installed
+need_cmd() {
+	local c
+	for c in "$@"; do
+		command -v "$c" >/dev/null 2>&1 || skip "$c is not installed"
+	done
+}
+
+# ---------------------------------------------------------------- teardown
+
+# cleanup_add CMD: run the shell command CMD at teardown, before the
+# processes are stopped (last added, first run).
+cleanup_add() {
+	printf '%s\n' "$*" >>"$T_DIR/cleanup"
+}
+
+_t_kill_tracked() {
+	local pid name left i
+	[ -s "$T_DIR/pids" ] || return 0
+	while read -r pid name; do
+		kill -TERM "$pid" 2>/dev/null || true
+	done <"$T_DIR/pids"
+	for i in $(seq 50); do
+		left=0
+		while read -r pid name; do
+			_t_running "$pid" && left=1
+		done <"$T_DIR/pids"
+		[ "$left" = 0 ] && break
+		sleep 0.1
+	done
+	while read -r pid name; do
+		if _t_running "$pid"; then
+			echo "teardown: $name (pid $pid) ignored SIGTERM, killing it" >&2
+			kill -KILL "$pid" 2>/dev/null || true
+		fi
+	done <"$T_DIR/pids"
+}
+
+# _t_running PID: PID exists and is not a zombie
+_t_running() {
+	local st
+	[ -r "/proc/$1/stat" ] || return 1
+	st=$(sed 's/.*) \(.\).*/\1/' "/proc/$1/stat" 2>/dev/null) || return 1
+	[ -n "$st" ] && [ "$st" != Z ]
+}
+
+_t_teardown() {
+	local ns pid cmd
+	[ "$T_CLEANED" = 1 ] && return 0
+	T_CLEANED=1
+	if [ -s "$T_DIR/cleanup" ]; then
+		tac "$T_DIR/cleanup" | while IFS= read -r cmd; do
+			eval "$cmd" >/dev/null 2>&1 || true
+		done
+	fi
+	_t_kill_tracked
+	# Whatever still runs inside our namespaces (nginx workers, strays).
+	if [ -s "$T_DIR/netns" ]; then
+		while read -r ns; do
+			for pid in $(ip netns pids "$ns" 2>/dev/null); do
+				kill -KILL "$pid" 2>/dev/null || true
+			done
+		done <"$T_DIR/netns"
+		tac "$T_DIR/netns" | while read -r ns; do
+			ip netns del "$ns" 2>/dev/null || true
+		done
+	fi
+}
+
+_t_dump_logs() {
+	local f
+	for f in "$T_DIR"/vsrouted-*.log; do
+		[ -s "$f" ] || continue
+		echo "---- last lines of $(basename "$f") ----"
+		tail -n 40 "$f"
+	done
+}
+
+_t_on_exit() {
+	local rc=$?
+	set +eux
+	trap - EXIT INT TERM ERR
+	if [ "$T_SKIPPED" = 1 ] && [ "$T_FAILED" = 0 ]; then
+		rc=77
+	elif [ "$rc" != 0 ] && [ "$rc" != 77 ]; then
+		if [ "$T_FAILED" = 0 ]; then
+			_t_say "not ok - script aborted with status $rc"
+			T_FAILED=1
+		fi
+	elif [ "$T_FAILED" = 0 ] && [ "$T_PASSED" = 0 ]; then
+		_t_say "not ok - no check ran"
+		T_FAILED=1
+	fi
+	[ "$T_FAILED" != 0 ] && _t_dump_logs
+	_t_teardown
+	if [ "${VSR_TEST_KEEP:-0}" = 1 ]; then
+		echo "state kept in $T_DIR" >&2
+	else
+		rm -rf "$T_DIR"
+	fi
+	if [ "$rc" = 77 ] && [ "$T_FAILED" = 0 ]; then
+		_t_say "$T_NAME: skipped"
+		exit 77
+	fi
+	if [ "$T_FAILED" != 0 ]; then
+		_t_say "$T_NAME: FAIL ($T_FAILED of $((T_PASSED + T_FAILED)) checks failed)"
+		[ "$rc" != 0 ] && [ "$rc" != 77 ] && exit "$rc"
+		exit 1
+	fi
+	_t_say "$T_NAME: PASS ($T_PASSED checks)"
+	exit 0
+}
+
+_t_on_signal() {
+	echo "$T_NAME: interrupted by SIG$1" >&2
+	fail "interrupted by SIG$1"
+	case $1 in INT) exit 130 ;; *) exit 143 ;; esac
+}
+
+# First failing command (set -e ends the script there): say where it was.
+_t_on_err() {
+	[ "$T_ERR_SEEN" = 1 ] && return 0
+	T_ERR_SEEN=1
+	local i where=
+	for ((i = 1; i < ${#FUNCNAME[@]} - 1; i++)); do
+		where="$where <- ${FUNCNAME[i]}() at $(basename "${BASH_SOURCE[i + 1]}"):${BASH_LINENO[i]}"
+	done
+	echo "$T_NAME: line $1: status $2 from: $3$where" >&2
+}
+
+trap _t_on_exit EXIT
+trap '_t_on_signal INT' INT
+trap '_t_on_signal TERM' TERM
+set -o errtrace
+trap '_t_on_err "$LINENO" "$?" "$BASH_COMMAND"' ERR
+
+[ "$(id -u)" = 0 ] || skip "needs root (network namespaces)"
+command -v ip >/dev/null 2>&1 || skip "ip (iproute2) is not installed"
+
+# ---------------------------------------------------------------- control
+
+# wait_for DESC TIMEOUT CMD...: run CMD (quietly) every 0.1 s until it
+# succeeds; returns 1 with a message if TIMEOUT seconds pass first.
+wait_for() {
+	local desc=$1 timeout=$2 end
+	shift 2
+	end=$(($(date +%s%N) / 1000000 + timeout * 1000))
+	while :; do
+		if "$@" >/dev/null 2>&1; then
+			return 0
+		fi
+		if [ $(($(date +%s%N) / 1000000)) -ge "$end" ]; then
+			echo "$T_NAME: timed out after ${timeout}s waiting for $desc" >&2
+			return 1
+		fi
+		sleep 0.1
+	done
+}
+
+# bg_start NAME NS CMD...: run CMD in namespace NS (short name, or "-" for
+# the current one) in the background, stdout and stderr to $T_DIR/NAME.log,
+# with SIGINT and SIGQUIT back to their defaults; tracked for teardown.
+# Sets BG_PID.
+bg_start() {
+	local name=$1 ns=$2
+	shift 2
+	if [ "$ns" = - ]; then
+		env --default-signal=INT,QUIT "$@" >"$T_DIR/$name.log" 2>&1 &
+	else
+		ip netns exec "$(nsname "$ns")" env --default-signal=INT,QUIT \
+			"$@" >"$T_DIR/$name.log" 2>&1 &
+	fi
+	BG_PID=$!
+	echo "$BG_PID $name" >>"$T_DIR/pids"
+}
+
+# bg_stop PID [SIGNAL] [TIMEOUT]: signal a tracked process, wait at most
+# TIMEOUT seconds (default 10) for it to end and set BG_RC to its exit
+# status.  Returns 1 if it did not end in time (it is then killed).
+bg_stop() {
+	local pid=$1 sig=${2:-TERM} timeout=${3:-10}
+	BG_RC=0
+	kill -s "$sig" "$pid" 2>/dev/null || true
+	if ! wait_for "pid $pid to exit" "$timeout" _t_not_running "$pid"; then
+		kill -KILL "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+		BG_RC=137
+		return 1
+	fi
+	wait "$pid" 2>/dev/null || BG_RC=$?
+}
+
+_t_not_running() { ! _t_running "$1"; }
+
+# ---------------------------------------------------------------- topology
+
+# nsname NS: the real name of the run's namespace NS
+nsname() {
+	printf '%s-%s\n' "$T_PREFIX" "$1"
+}
+
+# nsx NS CMD...: run CMD in namespace NS
+nsx() {
+	local ns=$1
+	shift
+	ip netns exec "$(nsname "$ns")" "$@"
+}
+
+# ns_sysctl NS KEY=VALUE...: set sysctls in namespace NS
+ns_sysctl() {
+	local ns=$1
+	shift
+	nsx "$ns" sysctl -qw "$@" >/dev/null
+}
+
+# ns_add NAME: create namespace NAME with lo up, bridge netfilter off and
+# IPv6 duplicate address detection off (no tentative-address delays).
+ns_add() {
+	local ns
+	ns=$(nsname "$1")
+	ip netns add "$ns"
+	echo "$ns" >>"$T_DIR/netns"
+	ip -n "$ns" link set lo up
+	local k
+	for k in iptables ip6tables arptables; do
+		if nsx "$1" test -e "/proc/sys/net/bridge/bridge-nf-call-$k"; then
+			ns_sysctl "$1" "net.bridge.bridge-nf-call-$k=0"
+		fi
+	done
+	if nsx "$1" test -d /proc/sys/net/ipv6; then
+		ns_sysctl "$1" net.ipv6.conf.all.accept_dad=0 \
+			net.ipv6.conf.default.accept_dad=0 \
+			net.ipv6.conf.default.dad_transmits=0
+	fi
+}
+
+# offload_apply NS IFNAME [on|off]: set the veth offloads tx rx tso gso gro
+# of one interface (default: $VSR_TEST_OFFLOAD).  Fails if "off" is asked
+# and a feature stays on.
+offload_apply() {
+	local ns=$1 ifn=$2 v=${3:-$VSR_TEST_OFFLOAD} f
+	case $v in on|off) ;; *) echo "VSR_TEST_OFFLOAD must be on or off, not '$v'" >&2; return 1 ;; esac
+	if ! command -v ethtool >/dev/null 2>&1; then
+		[ "$v" = on ] && return 0
+		skip "ethtool is not installed (needed for VSR_TEST_OFFLOAD=off)"
+	fi
+	if [ "$v" = on ]; then
+		for f in rx tx tso gso gro; do
+			nsx "$ns" ethtool -K "$ifn" "$f" on >/dev/null 2>&1 || true
+		done
+	else
+		for f in gro gso tso tx rx; do
+			nsx "$ns" ethtool -K "$ifn" "$f" off >/dev/null 2>&1 || true
+		done
+		if nsx "$ns" ethtool -k "$ifn" | grep -Eq '^(rx-checksumming|tx-checksumming|tcp-segmentation-offload|generic-segmentation-offload|generic-receive-offload): on$'; then
+			echo "offloads of $ns/$ifn stay on" >&2
+			return 1
+		fi
+	fi
+}
+
+# offload_set on|off: switch the offloads of every interface the lib made
+offload_set() {
+	local ns ifn
+	VSR_TEST_OFFLOAD=$1
+	while read -r ns ifn; do
+		offload_apply "${ns#"$T_PREFIX"-}" "$ifn" "$1"
+	done <"$T_DIR/ifaces"
+}
+
+_t_iface_made() {
+	echo "$(nsname "$1") $2" >>"$T_DIR/ifaces"
+	offload_apply "$1" "$2"
+}
+
+# lan_add LAN: a LAN, i.e. bridge br0 in its own namespace sw-LAN
+lan_add() {
+	local sw="sw-$1"
+	ns_add "$sw"
+	ip -n "$(nsname "$sw")" link add name br0 type bridge stp_state 0 \
+		forward_delay 0 mcast_snooping 0
+	ip -n "$(nsname "$sw")" link set br0 up
+	echo 0 >"$T_DIR/lan-$1.ports"
+}
+
+# lan_attach LAN NS IFNAME [ADDR/PLEN]: plug namespace NS into LAN by a veth
+# pair whose end in NS is IFNAME (with the address, if given, and up); the
+# other end is a port of the LAN's bridge.
+lan_attach() {
+	local lan=$1 ns=$2 ifn=$3 addr=${4:-} sw="sw-$1" n port
+	[ -f "$T_DIR/lan-$lan.ports" ] || { echo "lan_attach: no LAN $lan" >&2; return 1; }
+	n=$(($(cat "$T_DIR/lan-$lan.ports") + 1))
+	echo "$n" >"$T_DIR/lan-$lan.ports"
+	port="p$n"
+	ip -n "$(nsname "$ns")" link add name "$ifn" type veth peer name "$port" \
+		netns "$(nsname "$sw")"
+	ip -n "$(nsname "$sw")" link set "$port" master br0
+	_t_iface_made "$ns" "$ifn"
+	_t_iface_made "$sw" "$port"
+	ip -n "$(nsname "$sw")" link set "$port" up
+	[ -n "$addr" ] && [ "$addr" != - ] && ip -n "$(nsname "$ns")" addr add "$addr" dev "$ifn"
+	ip -n "$(nsname "$ns")" link set "$ifn" up
+}
+
+# link_add NS1 IF1 ADDR1 NS2 IF2 ADDR2: point-to-point veth pair between two
+# namespaces ("-" for no address)
+link_add() {
+	local ns1=$1 if1=$2 a1=$3 ns2=$4 if2=$5 a2=$6
+	ip -n "$(nsname "$ns1")" link add name "$if1" type veth peer name "$if2" \
+		netns "$(nsname "$ns2")"
+	_t_iface_made "$ns1" "$if1"
+	_t_iface_made "$ns2" "$if2"
+	[ "$a1" != - ] && ip -n "$(nsname "$ns1")" addr add "$a1" dev "$if1"
+	[ "$a2" != - ] && ip -n "$(nsname "$ns2")" addr add "$a2" dev "$if2"
+	ip -n "$(nsname "$ns1")" link set "$if1" up
+	ip -n "$(nsname "$ns2")" link set "$if2" up
+}
+
+# route_add NS ROUTE...: ip route add ROUTE in NS, e.g.
+#   route_add client 10.20.0.0/24 via 10.10.0.2
+route_add() {
+	local ns=$1
+	shift
+	ip -n "$(nsname "$ns")" route add "$@"
+}
+
+# ns_mac NS IFNAME: the MAC address of an interface
+ns_mac() {
+	ip -n "$(nsname "$1")" -o link show dev "$2" |
+		sed -n 's/.*link\/ether \([0-9a-f:]*\).*/\1/p'
+}
+
+# ns_snapshot NS FILE: write to FILE what a daemon may change in NS and must
+# put back: interfaces, addresses, routes of every table, rules, proxy
+# neighbour entries and the net.* sysctls.  Compare two with diff.
+ns_snapshot() {
+	local full
+	full=$(nsname "$1")
+	{
+		echo "## links"
+		ip -n "$full" -o link show | awk -F': ' '{print $2}'
+		echo "## addresses"
+		ip -n "$full" -o addr show | sed 's/ *valid_lft.*//'
+		echo "## routes"
+		ip -n "$full" route show table all
+		ip -n "$full" -6 route show table all
+		echo "## rules"
+		ip -n "$full" rule show
+		ip -n "$full" -6 rule show
+		echo "## proxy neighbours"
+		ip -n "$full" neigh show proxy
+		echo "## sysctls"
+		nsx "$1" sysctl -a 2>/dev/null | grep '^net\.' |
+			grep -Ev '^net\.(netfilter\.nf_conntrack_count|ipv4\.tcp_fastopen_key) '
+	} >"$2"
+}
+
+# ---------------------------------------------------------------- servers
+
+# rs_dr_setup NS VIP: make NS a real server for LVS-DR: VIP/32 on lo, and
+# arp_ignore=1, arp_announce=2 on all, default and every interface, so that
+# it never answers or announces ARP for the VIP.
+rs_dr_setup() {
+	local ns=$1 vip=$2 ifn
+	ns_sysctl "$ns" net.ipv4.conf.all.arp_ignore=1 net.ipv4.conf.all.arp_announce=2 \
+		net.ipv4.conf.default.arp_ignore=1 net.ipv4.conf.default.arp_announce=2
+	for ifn in $(ip -n "$(nsname "$ns")" -o link show | awk -F': ' '{print $2}' | sed 's/@.*//'); do
+		[ "$ifn" = lo ] && continue
+		ns_sysctl "$ns" "net.ipv4.conf.$ifn.arp_ignore=1" "net.ipv4.conf.$ifn.arp_announce=2"
+	done
+	ip -n "$(nsname "$ns")" addr add "$vip/32" dev lo
+}
+
+# blob_make SIZE_MB: write $T_DIR/www/blob (SIZE_MB MiB of random bytes),
+# served as /blob by every http_start server; prints its sha256.
+blob_make() {
+	mkdir -p "$T_DIR/www"
+	head -c "$(($1 * 1048576))" /dev/urandom >"$T_DIR/www/blob"
+	sha256sum "$T_DIR/www/blob" | awk '{print $1}'
+}
+
+# http_start NS NAME [PORT]: nginx in NS on PORT (default 80), all addresses;
+# GET / answers "NAME\n", GET /blob the file of blob_make.  Its files are
+# under $T_DIR/nginx-NAME (access.log counts requests: http_count).
+http_start() {
+	local ns=$1 name=$2 port=${3:-80} d
+	need_cmd nginx curl
+	d="$T_DIR/nginx-$name"
+	mkdir -p "$d/tmp" "$T_DIR/www"
+	cat >"$d/nginx.conf" <<EOF
+daemon off;
+master_process on;
+worker_processes 1;
+user root;
+pid $d/nginx.pid;
+error_log $d/error.log warn;
+events { worker_connections 1024; }
+http {
+    access_log $d/access.log;
+    client_body_temp_path $d/tmp/body;
+    proxy_temp_path $d/tmp/proxy;
+    fastcgi_temp_path $d/tmp/fastcgi;
+    uwsgi_temp_path $d/tmp/uwsgi;
+    scgi_temp_path $d/tmp/scgi;
+    default_type application/octet-stream;
+    sendfile on;
+    keepalive_timeout 60s;
+    server {
+        listen $port;
+        location = / {
+            default_type text/plain;
+            return 200 "$name\n";
+        }
+        location / {
+            root $T_DIR/www;
+        }
+    }
+}
+EOF
+	: >"$d/access.log"
+	bg_start "nginx-$name" "$ns" nginx -p "$d" -c "$d/nginx.conf" -e "$d/error.log"
+	wait_for "nginx $name on $ns:$port" 10 _t_http_is "$ns" "http://127.0.0.1:$port/" "$name" ||
+		{ cat "$d/error.log" "$T_DIR/nginx-$name.log" >&2; return 1; }
+	: >"$d/access.log"
+}
+
+_t_http_is() {
+	[ "$(nsx "$1" curl -s -m 2 "$2")" = "$3" ]
+}
+
+# http_count NAME: number of "GET /" requests server NAME has answered
+http_count() {
+	grep -c '"GET / HTTP' "$T_DIR/nginx-$1/access.log" || true
+}
+
+# http_get NS URL: one curl from NS, body on stdout (bounded: 2 s to
+# connect, 5 s in all)
+http_get() {
+	nsx "$1" curl -s --connect-timeout 2 -m 5 "$2"
+}
+
+# http_get_n NS URL N: N sequential curls from NS, each a new connection; one
+# line per answer, "ERR" for a failed request; gives up after 5 failures.
+http_get_n() {
+	nsx "$1" sh -c '
+		i=0; bad=0
+		while [ "$i" -lt "$2" ] && [ "$bad" -lt 5 ]; do
+			if ! curl -s --connect-timeout 2 -m 5 "$1"; then
+				echo ERR; bad=$((bad + 1))
+			fi
+			i=$((i + 1))
+		done' sh "$2" "$3"
+}
+
+# udp_start NS NAME PORT: tests/netns/udpsrv.py in NS on PORT, all addresses;
+# answers every datagram with NAME, from the address it was sent to.
+udp_start() {
+	local ns=$1 name=$2 port=$3
+	need_cmd python3
+	bg_start "udp-$name" "$ns" python3 -u "$VSR_NETNS_DIR/udpsrv.py" serve "$name" "$port"
+	wait_for "udp server $name on $ns:$port" 10 grep -q '^ready' "$T_DIR/udp-$name.log"
+}
+
+# udp_count NAME: number of datagrams server NAME has answered
+udp_count() {
+	grep -c '^from ' "$T_DIR/udp-$1.log" || true
+}
+
+# udp_ask NS ADDR PORT [SPORT] [TIMEOUT]: send one datagram from NS to
+# ADDR:PORT (from source port SPORT if given) and print the answer; fails
+# if no answer comes from ADDR:PORT within TIMEOUT seconds (default 2).
+udp_ask() {
+	local ns=$1 addr=$2 port=$3 sport=${4:-0} tmo=${5:-2}
+	nsx "$ns" python3 "$VSR_NETNS_DIR/udpsrv.py" ask "$addr" "$port" \
+		--sport "$sport" --timeout "$tmo"
+}
+
+# ---------------------------------------------------------------- daemon
+
+# vsrouted_bin: path of the daemon under test
+vsrouted_bin() {
+	printf '%s\n' "${VSROUTED:-$VSR_TOP/src/vsrouted}"
+}
+
+# need_vsrouted: skip the script unless the daemon is built
+need_vsrouted() {
+	[ -x "$(vsrouted_bin)" ] || skip "$(vsrouted_bin) is not built"
+}
+
+# vsrouted_log [NS]: path of the log (stderr) of the daemon in NS
+vsrouted_log() {
+	printf '%s\n' "$T_DIR/vsrouted-${1:-$T_VSR_LAST}.log"
+}
+
+_t_vsr_pid() {
+	cat "$T_DIR/vsrouted-${1:-$T_VSR_LAST}.pid" 2>/dev/null
+}
+
+# vsrouted_alive [NS]: the daemon in NS is running
+vsrouted_alive() {
+	local pid
+	pid=$(_t_vsr_pid "${1:-}") || return 1
+	_t_running "$pid"
+}
+
+# _t_conf_vips CONF: the addresses of the virtual_server blocks of CONF
+_t_conf_vips() {
+	awk '
+		{ sub(/#.*/, "") }
+		/virtual_server/ { vs = depth + 1 }
+		{
+			line = $0
+			while (match(line, /[{}]|address[ \t]*=[ \t]*"?[0-9.]+/)) {
+				tok = substr(line, RSTART, RLENGTH)
+				if (tok == "{") depth++
+				else if (tok == "}") { depth--; if (depth < vs) vs = 0 }
+				else if (vs && depth == vs) { sub(/.*=[ \t]*"?/, "", tok); print tok }
+				line = substr(line, RSTART + RLENGTH)
+			}
+		}' "$1"
+}
+
+_t_conf_tap() {
+	local t
+	t=$(sed -n 's/#.*//; s/^[ \t]*tap[ \t]*=[ \t]*"\{0,1\}\([^" \t]*\).*/\1/p' "$1" | head -n 1)
+	printf '%s\n' "${t:-vsr0}"
+}
+
+_t_vsr_ready() {
+	local ns=$1 conf=$2 vip full
+	full=$(nsname "$ns")
+	ip -n "$full" link show dev "$(_t_conf_tap "$conf")" 2>/dev/null | grep -Eq '[<,]UP[,>]' || return 1
+	for vip in $(_t_conf_vips "$conf"); do
+		ip -n "$full" route show table all "$vip/32" 2>/dev/null | grep -q . || return 1
+		ip -n "$full" neigh show proxy 2>/dev/null | grep -q "^$vip " || return 1
+	done
+}
+
+_t_vsr_ready_or_dead() {
+	_t_vsr_ready "$1" "$2" || ! vsrouted_alive "$1"
+}
+
+# vsrouted_start NS CONF [ARGS...]: run "vsrouted -n -f CONF ARGS" in NS,
+# behind $VSR_WRAP if set, stderr to $(vsrouted_log NS); waits until it is
+# ready (its TAP up, a route and a proxy entry for every VIP of CONF).
+# Returns 1 if it exits or is not ready within 10 s (60 s under VSR_WRAP).
+vsrouted_start() {
+	local ns=$1 conf=$2 bin tmo=10
+	shift 2
+	need_vsrouted
+	bin=$(vsrouted_bin)
+	[ -n "${VSR_WRAP:-}" ] && tmo=60
+	[ "${VSR_DEBUG:-0}" = 1 ] && set -- -l debug "$@"
+	# shellcheck disable=SC2086 # VSR_WRAP is a command with its arguments
+	bg_start "vsrouted-$ns" "$ns" ${VSR_WRAP:-} "$bin" -n -f "$conf" "$@"
+	echo "$BG_PID" >"$T_DIR/vsrouted-$ns.pid"
+	T_VSR_LAST=$ns
+	if ! wait_for "vsrouted in $ns to be ready" "$tmo" _t_vsr_ready_or_dead "$ns" "$conf"; then
+		echo "---- $(vsrouted_log "$ns") ----" >&2
+		tail -n 40 "$(vsrouted_log "$ns")" >&2
+		return 1
+	fi
+	if ! vsrouted_alive "$ns"; then
+		echo "vsrouted in $ns exited at start-up:" >&2
+		tail -n 40 "$(vsrouted_log "$ns")" >&2
+		return 1
+	fi
+}
+
+# vsrouted_stop [NS] [SIGNAL]: stop the daemon (SIGTERM by default), wait
+# for it (10 s, 60 s under VSR_WRAP) and assert exit status 0.
+vsrouted_stop() {
+	local ns=${1:-$T_VSR_LAST} sig=${2:-TERM} pid rc tmo=10
+	pid=$(_t_vsr_pid "$ns") || { fail "vsrouted in $ns was not started"; return 0; }
+	[ -n "${VSR_WRAP:-}" ] && tmo=60
+	bg_stop "$pid" "$sig" "$tmo" || fail "vsrouted in $ns did not exit within ${tmo}s of SIG$sig"
+	rm -f "$T_DIR/vsrouted-$ns.pid"
+	assert_eq 0 "$BG_RC" "vsrouted in $ns exits with status 0 on SIG$sig"
+}
+
+# vsrouted_stats [NS]: make the daemon dump its counters (SIGUSR1), wait
+# until the dump is in its log and print it, one "stat NAME VALUE" a line.
+# The dump is kept for stat_get.
+vsrouted_stats() {
+	local ns=${1:-$T_VSR_LAST} pid log off
+	pid=$(_t_vsr_pid "$ns") || return 1
+	log=$(vsrouted_log "$ns")
+	off=$(stat -c %s "$log")
+	kill -USR1 "$pid"
+	if ! wait_for "counters of vsrouted in $ns" 10 _t_stats_settled "$log" "$off"; then
+		return 1
+	fi
+	tail -c +"$((off + 1))" "$log" |
+		awk '{ for (i = 1; i < NF - 1; i++) if ($i == "stat") {
+			s = $i; for (j = i + 1; j <= NF; j++) s = s " " $j
+			print s; next } }' >"$T_DIR/stats.last"
+	cat "$T_DIR/stats.last"
+}
+
+# The dump is complete when it has rx_packets and no line has been added
+# for 0.2 s.
+_t_stats_settled() {
+	local log=$1 off=$2 a b
+	tail -c +"$(($2 + 1))" "$log" | grep -q 'stat rx_packets ' || return 1
+	a=$(stat -c %s "$log")
+	sleep 0.2
+	b=$(stat -c %s "$log")
+	[ "$a" = "$b" ]
+}
+
+# stat_get NAME...: a counter from the last vsrouted_stats dump, e.g.
+#   stat_get drop_malformed;  stat_get rs web/rs1 in_packets
+stat_get() {
+	local key="stat $*"
+	awk -v k="$key" '
+		{ v = $NF; $NF = ""; sub(/ $/, "") }
+		$0 == k { print v; found = 1; exit }
+		END { if (!found) exit 1 }' "$T_DIR/stats.last"
+}
+
+# ---------------------------------------------------------------- seed
+
+VIP=10.10.0.100
+
+# lvs_dr_seed [NRS]: the seed topology drawn at the top: LAN lan0, client
+# 10.10.0.1, director 10.10.0.2 (eth0), real servers rs1..rsNRS (default 3)
+# at 10.10.0.11.. with the VIP on lo.  Starts no server.
+lvs_dr_seed() {
+	local n=${1:-3} i
+	lan_add lan0
+	ns_add client
+	ns_add director
+	lan_attach lan0 client eth0 10.10.0.1/24
+	lan_attach lan0 director eth0 10.10.0.2/24
+	for i in $(seq "$n"); do
+		ns_add "rs$i"
+		lan_attach lan0 "rs$i" eth0 "10.10.0.$((10 + i))/24"
+		rs_dr_setup "rs$i" "$VIP"
+	done
+}

@@ -1,0 +1,198 @@
+#!/usr/bin/env bash
+# run.sh - the vsrouted test suite: unit tests, netns scenarios, repo checks
+#
+#   tests/run.sh [-k] [--no-unit] [--no-netns] [NAME...]
+#
+# Runs, from a configured and built tree (autoreconf -fi && ./configure &&
+# make):
+#   * "make check": every unit test (tests/unit/test_*), one PASS/FAIL/SKIP
+#     line each, read from the automake .trs files;
+#   * every tests/netns/*.sh scenario but lib.sh, each under `timeout`
+#     (VSR_TEST_TIMEOUT seconds, default 300); status 77 is a skip;
+#   * readme-ci: README.md's two set-up commands install the same packages,
+#     and .ci/run runs exactly README.md's test command.
+# A failed test's log tail is printed under its FAIL line.  The last line is
+# "N passed, N failed" (skips are listed but counted in neither); the exit
+# status is 1 if anything failed.
+#
+# NAME... runs only the tests whose name contains one of the NAMEs.  -k keeps
+# the logs directory (it is kept anyway when something failed).
+#
+# Every scenario's namespaces are named after this run (VSR_NS_PREFIX); after
+# each scenario, and when the runner itself is interrupted, whatever is left
+# with that prefix is killed and deleted.  A scenario that passes but leaves
+# a namespace behind fails.
+
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top" || exit 1
+
+keep=0 unit=1 netns=1
+filters=()
+while [ $# -gt 0 ]; do
+	case $1 in
+	-k|--keep) keep=1 ;;
+	--no-unit) unit=0 ;;
+	--no-netns) netns=0 ;;
+	-h|--help) sed -n '2,/^$/s/^# \{0,1\}//p' "$0"; exit 0 ;;
+	-*) echo "run.sh: unknown option $1" >&2; exit 2 ;;
+	*) filters+=("$1") ;;
+	esac
+	shift
+done
+
+timeout_s=${VSR_TEST_TIMEOUT:-300}
+prefix="vr$$x"
+export VSR_NS_PREFIX="$prefix"
+logs=$(mktemp -d "${TMPDIR:-/tmp}/vsrtest-run.XXXXXX")
+npass=0 nfail=0 nskip=0
+child=
+
+selected() {
+	local f
+	[ ${#filters[@]} -eq 0 ] && return 0
+	for f in "${filters[@]}"; do
+		case $1 in *"$f"*) return 0 ;; esac
+	done
+	return 1
+}
+
+tail_of() {
+	echo "---- last lines of $1 ----"
+	tail -n "${2:-60}" "$1" | sed 's/^/  /'
+	echo "----"
+}
+
+result() {  # result PASS|FAIL|SKIP NAME [LOG]
+	echo "$1 $2"
+	case $1 in
+	PASS) npass=$((npass + 1)) ;;
+	SKIP) nskip=$((nskip + 1)) ;;
+	*)    nfail=$((nfail + 1)); [ -n "${3:-}" ] && [ -f "$3" ] && tail_of "$3" ;;
+	esac
+}
+
+# Kill and delete whatever namespaces of this run are left; prints them.
+sweep() {
+	local ns pid left=
+	for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep "^$prefix"); do
+		for pid in $(ip netns pids "$ns" 2>/dev/null); do
+			kill -KILL "$pid" 2>/dev/null
+		done
+		ip netns del "$ns" 2>/dev/null
+		left="$left $ns"
+	done
+	rm -rf "${TMPDIR:-/tmp}"/vsrtest."$prefix"*
+	printf '%s' "$left"
+}
+
+on_signal() {
+	echo "run.sh: interrupted" >&2
+	if [ -n "$child" ]; then
+		kill -TERM "$child" 2>/dev/null
+		for _ in $(seq 150); do kill -0 "$child" 2>/dev/null || break; sleep 0.1; done
+		kill -KILL "$child" 2>/dev/null
+	fi
+	sweep >/dev/null
+	echo "run.sh: logs in $logs" >&2
+	exit 130
+}
+trap on_signal INT TERM
+
+# ---------------------------------------------------------------- unit tests
+if [ "$unit" = 1 ] && selected unit; then
+	if [ ! -f Makefile ]; then
+		echo "no Makefile: run autoreconf -fi && ./configure && make first" >"$logs/build.log"
+		result FAIL build "$logs/build.log"
+	else
+		touch "$logs/stamp"
+		timeout -k 10 1800 make -j"$(nproc)" check >"$logs/make-check.log" 2>&1 &
+		child=$!
+		wait "$child"
+		rc=$?
+		child=
+		nunit=0
+		while IFS= read -r trs; do
+			name=unit/$(basename "${trs%.trs}")
+			nunit=$((nunit + 1))
+			res=$(sed -n 's/^:test-result: *//p' "$trs" | sort -u | tr '\n' ' ')
+			case " $res" in
+			*" FAIL "*|*" ERROR "*|*" XPASS "*) result FAIL "$name" "${trs%.trs}.log" ;;
+			" SKIP ") result SKIP "$name" ;;
+			*PASS*|*XFAIL*) result PASS "$name" ;;
+			*) result FAIL "$name" "${trs%.trs}.log" ;;
+			esac
+		done < <(find . -name '*.trs' -newer "$logs/stamp" | sort)
+		if [ "$rc" != 0 ] && [ "$nfail" = 0 ]; then
+			result FAIL make-check "$logs/make-check.log"
+		elif [ "$nunit" = 0 ]; then
+			echo "make check ran no test" >>"$logs/make-check.log"
+			result FAIL make-check "$logs/make-check.log"
+		fi
+	fi
+fi
+
+# ---------------------------------------------------------------- repo checks
+# The README's two commands and .ci/run must not drift apart.
+readme_ci() {
+	local ok=1 demo test ci
+	demo=$(grep -E '^ *apt-get update && .*tests/demo\.sh *$' README.md | sed 's/^ *//')
+	test=$(grep -E '^ *apt-get update && .*tests/run\.sh *$' README.md | sed 's/^ *//')
+	ci=$(grep -E '^ *apt-get update && .*tests/run\.sh *$' .ci/run | sed 's/^ *//')
+	pk() { sed -n 's/.*apt-get install -y \([^&]*\)&&.*/\1/p' | tr ' ' '\n' | grep . | sort; }
+	[ "$(echo "$demo" | grep -c .)" = 1 ] || { echo "README.md: no single one-line demo command"; ok=0; }
+	[ "$(echo "$test" | grep -c .)" = 1 ] || { echo "README.md: no single one-line test command"; ok=0; }
+	[ "$(echo "$ci" | grep -c .)" = 1 ] || { echo ".ci/run: no single test command line"; ok=0; }
+	if [ "$test" != "$ci" ]; then
+		echo "README.md's test command and .ci/run's differ:"
+		echo "  README: $test"
+		echo "  .ci/run: $ci"
+		ok=0
+	fi
+	if [ "$(echo "$demo" | pk)" != "$(echo "$test" | pk)" ]; then
+		echo "README.md's demo and test commands install different packages:"
+		diff <(echo "$demo" | pk) <(echo "$test" | pk)
+		ok=0
+	fi
+	[ "$ok" = 1 ]
+}
+if selected readme-ci; then
+	if readme_ci >"$logs/readme-ci.log" 2>&1; then result PASS readme-ci
+	else result FAIL readme-ci "$logs/readme-ci.log"; fi
+fi
+
+# ---------------------------------------------------------------- scenarios
+if [ "$netns" = 1 ]; then
+	for f in tests/netns/*.sh; do
+		name=netns/$(basename "$f" .sh)
+		[ "$(basename "$f")" = lib.sh ] && continue
+		selected "$name" || continue
+		log="$logs/$(basename "$f" .sh).log"
+		timeout -k 15 "$timeout_s" bash "$f" >"$log" 2>&1 </dev/null &
+		child=$!
+		wait "$child"
+		rc=$?
+		child=
+		left=$(sweep)
+		if [ -n "$left" ]; then
+			echo "run.sh: left behind and deleted:$left" >>"$log"
+			[ "$rc" = 0 ] && rc=1
+		fi
+		case $rc in
+		0)   result PASS "$name" ;;
+		77)  result SKIP "$name ($(sed -n 's/^SKIP: //p' "$log" | head -n 1))" ;;
+		124|137) echo "run.sh: killed after ${timeout_s}s" >>"$log"
+		     result FAIL "$name (timeout)" "$log" ;;
+		*)   result FAIL "$name" "$log" ;;
+		esac
+	done
+fi
+
+if [ "$keep" = 1 ] || [ "$nfail" != 0 ]; then
+	echo "logs: $logs"
+else
+	rm -rf "$logs"
+fi
+[ "$nskip" != 0 ] && echo "skipped: $nskip (counted as neither passed nor failed)"
+echo "$npass passed, $nfail failed"
+[ "$nfail" = 0 ]
