@@ -9,6 +9,9 @@
 #     line each, read from the automake .trs files;
 #   * every tests/netns/*.sh scenario but lib.sh, each under `timeout`
 #     (VSR_TEST_TIMEOUT seconds, default 300); status 77 is a skip;
+#   * the scenarios again against tests/vsrouted-asan (ASan + UBSan), some
+#     under valgrind, and some with the veths' offloads off: NAME[asan],
+#     NAME[valgrind], NAME[offload-off];
 #   * readme-ci: README.md's two set-up commands install the same packages,
 #     and .ci/run runs exactly README.md's test command.
 # A failed test's log tail is printed under its FAIL line.  The last line is
@@ -162,28 +165,75 @@ if selected readme-ci; then
 fi
 
 # ---------------------------------------------------------------- scenarios
+# run_scenario FILE LABEL [VAR=VALUE...]: one scenario, in the environment given.
+run_scenario() {
+	local f=$1 label=$2 name log rc left
+	shift 2
+	name=netns/$(basename "$f" .sh)$label
+	selected "$name" || return 0
+	log="$logs/$(basename "$f" .sh)$label.log"
+	env "$@" timeout -k 15 "$timeout_s" bash "$f" >"$log" 2>&1 </dev/null &
+	child=$!
+	wait "$child"
+	rc=$?
+	child=
+	left=$(sweep)
+	if [ -n "$left" ]; then
+		echo "run.sh: left behind and deleted:$left" >>"$log"
+		[ "$rc" = 0 ] && rc=1
+	fi
+	case $rc in
+	0)   result PASS "$name" ;;
+	77)  result SKIP "$name ($(sed -n 's/^SKIP: //p' "$log" | head -n 1))" ;;
+	124|137) echo "run.sh: killed after ${timeout_s}s" >>"$log"
+	     result FAIL "$name (timeout)" "$log" ;;
+	*)   result FAIL "$name" "$log" ;;
+	esac
+}
+
 if [ "$netns" = 1 ]; then
+	scenarios=()
 	for f in tests/netns/*.sh; do
-		name=netns/$(basename "$f" .sh)
-		[ "$(basename "$f")" = lib.sh ] && continue
-		selected "$name" || continue
-		log="$logs/$(basename "$f" .sh).log"
-		timeout -k 15 "$timeout_s" bash "$f" >"$log" 2>&1 </dev/null &
-		child=$!
-		wait "$child"
-		rc=$?
-		child=
-		left=$(sweep)
-		if [ -n "$left" ]; then
-			echo "run.sh: left behind and deleted:$left" >>"$log"
-			[ "$rc" = 0 ] && rc=1
+		[ "$(basename "$f")" = lib.sh ] || scenarios+=("$f")
+	done
+	for f in "${scenarios[@]}"; do
+		run_scenario "$f" ""
+	done
+
+	# The same traffic against the daemon built with ASan and UBSan (any
+	# report makes it exit non-zero, which the scenario's stop asserts);
+	# under valgrind for errors and leaks on start, traffic and stop; and
+	# with the veths' checksum and segmentation offloads off.
+	asan=$top/tests/vsrouted-asan
+	san_env=(ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=98
+		UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:exitcode=97)
+	vg="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect"
+	for f in "${scenarios[@]}"; do
+		case $(basename "$f" .sh) in
+		*-badconf) continue ;;   # the daemon never starts there
+		esac
+		if [ -x "$asan" ]; then
+			run_scenario "$f" "[asan]" VSROUTED="$asan" "${san_env[@]}"
+		elif selected "$(basename "$f" .sh)[asan]"; then
+			echo "no $asan: make check builds it" >"$logs/asan.log"
+			result FAIL "netns/$(basename "$f" .sh)[asan]" "$logs/asan.log"
 		fi
-		case $rc in
-		0)   result PASS "$name" ;;
-		77)  result SKIP "$name ($(sed -n 's/^SKIP: //p' "$log" | head -n 1))" ;;
-		124|137) echo "run.sh: killed after ${timeout_s}s" >>"$log"
-		     result FAIL "$name (timeout)" "$log" ;;
-		*)   result FAIL "$name" "$log" ;;
+	done
+	for f in "${scenarios[@]}"; do
+		case $(basename "$f" .sh) in
+		dr-rr|dr-udp|dr-cleanup)
+			if command -v valgrind >/dev/null; then
+				run_scenario "$f" "[valgrind]" VSR_WRAP="$vg"
+			else
+				echo "valgrind is not installed" >"$logs/valgrind.log"
+				result FAIL "netns/$(basename "$f" .sh)[valgrind]" "$logs/valgrind.log"
+			fi ;;
+		esac
+	done
+	for f in "${scenarios[@]}"; do
+		case $(basename "$f" .sh) in
+		dr-rr|dr-udp|dr-bypass|dr-malformed)
+			run_scenario "$f" "[offload-off]" VSR_TEST_OFFLOAD=off ;;
 		esac
 	done
 fi
