@@ -771,15 +771,9 @@ vsrouted_stats() {
 	cat "$T_DIR/stats.last"
 }
 
-# The dump is complete when it has rx_packets and no line has been added
-# for 0.2 s.
+# The dump is complete when its closing "stat end" line is there.
 _t_stats_settled() {
-	local log=$1 off=$2 a b
-	tail -c +"$(($2 + 1))" "$log" | grep -q 'stat rx_packets ' || return 1
-	a=$(stat -c %s "$log")
-	sleep 0.2
-	b=$(stat -c %s "$log")
-	[ "$a" = "$b" ]
+	tail -c +"$(($2 + 1))" "$1" | grep -q 'stat end$'
 }
 
 # stat_get NAME...: a counter from the last vsrouted_stats dump, e.g.
