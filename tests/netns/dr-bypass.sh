@@ -40,20 +40,7 @@ counter() {
 		sed -n 's/.*packets \([0-9]*\).*/\1/p'
 }
 
-cat >"$T_DIR/vsrouted.conf" <<EOF
-tap = vsr0
-announce = { eth0 }
-virtual_server web {
-    address = $VIP
-    port = 80
-    protocol = tcp
-    scheduler = rr
-    forward = dr
-    real_server rs1 { address = 10.10.0.11 }
-    real_server rs2 { address = 10.10.0.12 }
-    real_server rs3 { address = 10.10.0.13 }
-}
-EOF
+seed_conf "$T_DIR/vsrouted.conf" 3
 vsrouted_start director "$T_DIR/vsrouted.conf"
 
 http_get_n client "http://$VIP/" 50 >"$T_DIR/answers"

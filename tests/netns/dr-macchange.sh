@@ -13,15 +13,7 @@ need_vsrouted
 lvs_dr_seed 1
 http_start rs1 rs1
 
-cat >"$T_DIR/vsrouted.conf" <<EOF
-tap = vsr0
-announce = { eth0 }
-virtual_server web {
-    address = $VIP
-    port = 80
-    real_server rs1 { address = 10.10.0.11 }
-}
-EOF
+seed_conf "$T_DIR/vsrouted.conf" 1
 vsrouted_start director "$T_DIR/vsrouted.conf"
 assert_eq rs1 "$(http_get client "http://$VIP/")" "rs1 answers through the VIP"
 

@@ -19,20 +19,7 @@ need_cmd python3
 lvs_dr_seed 3
 for i in 1 2 3; do http_start "rs$i" "rs$i"; done
 
-cat >"$T_DIR/vsrouted.conf" <<EOF
-tap = vsr0
-announce = { eth0 }
-virtual_server web {
-    address = $VIP
-    port = 80
-    protocol = tcp
-    scheduler = rr
-    forward = dr
-    real_server rs1 { address = 10.10.0.11 }
-    real_server rs2 { address = 10.10.0.12 }
-    real_server rs3 { address = 10.10.0.13 }
-}
-EOF
+seed_conf "$T_DIR/vsrouted.conf" 3
 vsrouted_start director "$T_DIR/vsrouted.conf"
 assert_eq rs1 "$(http_get client "http://$VIP/")" "the VIP answers before"
 

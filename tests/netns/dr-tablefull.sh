@@ -16,18 +16,7 @@ lvs_dr_seed 1
 http_start rs1 rs1
 
 # FIN_WAIT lasts 1 s so that closed flows leave the table quickly.
-cat >"$T_DIR/vsrouted.conf" <<EOF
-tap = vsr0
-announce = { eth0 }
-conn_max = 5
-timeout { tcp_fin = 1 }
-virtual_server web {
-    address = $VIP
-    port = 80
-    scheduler = rr
-    real_server rs1 { address = 10.10.0.11 }
-}
-EOF
+seed_conf "$T_DIR/vsrouted.conf" 1 rr "conn_max = 5" "timeout { tcp_fin = 1 }"
 vsrouted_start director "$T_DIR/vsrouted.conf"
 
 nsx client python3 "$VSR_TOP/tests/netns/holdconns.py" "$VIP" 80 5 >"$T_DIR/hold.out"

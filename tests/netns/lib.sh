@@ -36,7 +36,7 @@
 #
 # API (each function documents its arguments above its definition):
 #   topology:  ns_add lan_add lan_attach link_add route_add nsx nsname
-#              ns_sysctl ns_mac offload_apply offload_set lvs_dr_seed
+#              ns_sysctl ns_mac offload_apply offload_set lvs_dr_seed seed_conf
 #   servers:   rs_dr_setup http_start http_count blob_make udp_start udp_ask
 #              udp_count http_get http_get_n bg_start bg_stop
 #   daemon:    vsrouted_start vsrouted_stop vsrouted_alive vsrouted_stats
@@ -789,6 +789,30 @@ stat_get() {
 # ---------------------------------------------------------------- seed
 
 VIP=10.10.0.100
+
+# seed_conf FILE NRS [SCHED [LINE...]]: the seed's vsrouted.conf: TCP service
+# "web" on $VIP:80, forwarded by dr to rs1..rsNRS, scheduler SCHED (default
+# rr); each LINE (e.g. "conn_max = 5") is put among the global options.
+seed_conf() {
+	local file=$1 n=$2 sched=${3:-rr} i line
+	shift 2
+	[ $# -gt 0 ] && shift
+	{
+		echo "tap = vsr0"
+		echo "announce = { eth0 }"
+		for line in "$@"; do echo "$line"; done
+		echo "virtual_server web {"
+		echo "    address = $VIP"
+		echo "    port = 80"
+		echo "    protocol = tcp"
+		echo "    scheduler = $sched"
+		echo "    forward = dr"
+		for i in $(seq "$n"); do
+			echo "    real_server rs$i { address = 10.10.0.$((10 + i)) }"
+		done
+		echo "}"
+	} >"$file"
+}
 
 # lvs_dr_seed [NRS]: the seed topology drawn at the top: LAN lan0, client
 # 10.10.0.1, director 10.10.0.2 (eth0), real servers rs1..rsNRS (default 3)
