@@ -278,7 +278,9 @@ conn_new(struct conn_table *t, const struct conn_param *cp, struct dest *dest, u
 	c->flags = (uint8_t)(cp->flags | CONN_F_INACTIVE);
 	c->state = cp->proto == IPPROTO_UDP ? CS_UDP : CS_NONE;
 	c->dest = dest;
-	c->xmit = dest->xmit;
+	c->xmit_id = dest->xmit_id;
+	c->control = 0;
+	c->ncontrol = 0;
 	dest_hold(dest);
 	dest->inactconns++;
 	dest->stats.conns++;
@@ -307,7 +309,7 @@ conn_release(struct conn_table *t, struct conn *c)
 	else
 		d->activeconns--;
 	c->dest = NULL;
-	c->xmit = NULL;
+	c->xmit_id = XMIT_NONE;
 	dest_put(d);
 	c->tnext = t->free_head;
 	c->tprev = 0;

@@ -15,7 +15,7 @@
 #define CONN_F_HASH_OUT   0x04   /* also found by the reply's tuple */
 
 /*
- * One flow, 64 bytes. In-direction key: (proto, caddr, cport, vaddr, vport),
+ * One flow, 64 bytes: one cache line. In-direction key: (proto, caddr, cport, vaddr, vport),
  * the client's packet as it reaches the VIP. Out-direction key, for modes
  * that see replies: (proto, daddr, dport, laddr, lport), the real server's
  * packet; laddr/lport equal caddr/cport except under FULLNAT.
@@ -29,10 +29,13 @@ struct conn {
 	uint8_t  proto;
 	uint8_t  state;         /* enum conn_state */
 	uint8_t  flags;         /* CONN_F_* */
-	uint8_t  spare;
+	uint8_t  xmit_id;       /* bound from the dest at creation (xmit_table) */
 	struct dest *dest;      /* holds a reference */
-	xmit_fn  xmit;          /* bound from the dest at creation */
+	uint32_t control;       /* reserved: index + 1 of a controlling template */
+	uint32_t ncontrol;      /* reserved: connections a template controls */
 };
+
+_Static_assert(sizeof(struct conn) == 64, "a connection must stay one cache line");
 
 struct conn_param {
 	uint8_t  proto;

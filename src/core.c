@@ -14,6 +14,7 @@
 #include "sched.h"
 #include "stats.h"
 #include "svc.h"
+#include "xmit.h"
 
 #define ICMP_ECHOREPLY_   0
 #define ICMP_UNREACH_     3
@@ -67,7 +68,7 @@ tcp_reusable(const struct conn *c)
 static struct conn *
 core_schedule(struct worker *w, struct service *svc, const struct pkt *p)
 {
-	struct dest *d = svc->sched->schedule(svc, p);
+	struct dest *d = svc->sched->schedule(svc, p, w->now);
 	struct conn *c;
 
 	if (d == NULL) {
@@ -170,7 +171,7 @@ core_icmp(struct worker *w, struct pkt *p)
 			break;
 		core_account_in(c, p);
 		STAT_INC(STAT_ICMP_RELAYED);
-		c->xmit(w, c, p);
+		xmit_table[c->xmit_id](w, c, p);
 		return;
 	default:
 		break;
@@ -220,7 +221,7 @@ core_input(struct worker *w, struct pkt *p)
 	else
 		conn_touch(w->ct, c, w->now);
 	core_account_in(c, p);
-	c->xmit(w, c, p);
+	xmit_table[c->xmit_id](w, c, p);
 }
 
 static void

@@ -2,6 +2,8 @@
 #ifndef VSR_SCHED_H
 #define VSR_SCHED_H
 
+#include <stdint.h>
+
 struct service;
 struct dest;
 struct pkt;
@@ -22,7 +24,8 @@ struct sched_ops {
 	int  (*add_dest)(struct service *svc, struct dest *d);
 	int  (*del_dest)(struct service *svc, struct dest *d);
 	int  (*upd_dest)(struct service *svc, struct dest *d);
-	struct dest *(*schedule)(struct service *svc, const struct pkt *p);
+	/* NOW: ticks of 1/CONN_HZ s (conn.h), for schedulers that age state. */
+	struct dest *(*schedule)(struct service *svc, const struct pkt *p, uint32_t now);
 };
 
 /* The scheduler registered as NAME, or NULL. */

@@ -24,12 +24,13 @@ rr_del_dest(struct service *svc, struct dest *d)
 }
 
 static struct dest *
-rr_schedule(struct service *svc, const struct pkt *p)
+rr_schedule(struct service *svc, const struct pkt *p, uint32_t now)
 {
 	struct dest *last = svc->sched_data;
 	struct dest *d = last ? TAILQ_NEXT(last, entry) : TAILQ_FIRST(&svc->dests);
 
 	(void)p;
+	(void)now;
 	/* At most one full turn, wrapping at the tail. */
 	for (unsigned i = 0; i < svc->ndests; i++) {
 		if (d == NULL)

@@ -12,12 +12,13 @@
  * Ties keep the earlier dest in list order, as IPVS does.
  */
 static struct dest *
-wlc_schedule(struct service *svc, const struct pkt *p)
+wlc_schedule(struct service *svc, const struct pkt *p, uint32_t now)
 {
 	struct dest *d, *least = NULL;
 	int64_t loh = 0;
 
 	(void)p;
+	(void)now;
 	TAILQ_FOREACH(d, &svc->dests, entry) {
 		if (!dest_available(d))
 			continue;

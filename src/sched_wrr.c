@@ -94,7 +94,7 @@ wrr_del_dest(struct service *svc, struct dest *d)
 }
 
 static struct dest *
-wrr_schedule(struct service *svc, const struct pkt *p)
+wrr_schedule(struct service *svc, const struct pkt *p, uint32_t now)
 {
 	struct wrr_mark *m = svc->sched_data;
 	struct dest *d = m->cl;
@@ -102,6 +102,7 @@ wrr_schedule(struct service *svc, const struct pkt *p)
 	unsigned steps = svc->ndests * (unsigned)(m->mw / (m->di ? m->di : 1) + 1) + 1;
 
 	(void)p;
+	(void)now;
 	if (m->mw == 0)
 		return NULL;
 	while (steps--) {

@@ -224,15 +224,3 @@ svc_teardown(void)
 	vips = NULL;
 	nvips = 0;
 }
-
-int
-xmit_bind(struct dest *d, int tap_ifindex, char *err, size_t errlen)
-{
-	switch (d->fwd) {
-	case FWD_DR:
-		return xmit_dr_bind(d, tap_ifindex, err, errlen);
-	default:
-		snprintf(err, errlen, "forwarding method '%s' is not supported yet", fwd_name(d->fwd));
-		return -1;
-	}
-}

@@ -25,12 +25,19 @@ struct stats {
 };
 
 /*
- * A transmit function is bound once per destination, copied into each
- * connection (IPVS's ip_vs_bind_xmit); the packet path calls through it.
- * Returns 0 when the packet was queued or sent, -1 when it was dropped
- * (and counted by the callee).
+ * A transmit function is bound once per destination and copied into each
+ * connection (IPVS's ip_vs_bind_xmit) as a one-byte index into
+ * xmit_table (xmit.h); the packet path calls through it, never switching
+ * on the mode. Returns 0 when the packet was queued or sent, -1 when it
+ * was dropped (and counted by the callee).
  */
 typedef int (*xmit_fn)(struct worker *w, struct conn *c, struct pkt *p);
+
+enum xmit_id {
+	XMIT_NONE,       /* unbound */
+	XMIT_DR,
+	XMIT_MAX
+};
 
 #define DEST_F_OVERLOAD  0x1   /* above its upper threshold (ipvsadm -x) */
 
@@ -47,7 +54,7 @@ struct dest {
 	uint32_t         inactconns;   /* every other state */
 	uint32_t         refcnt;       /* bound connections + 1 while linked */
 	struct stats     stats;
-	xmit_fn          xmit;
+	uint8_t          xmit_id;      /* enum xmit_id */
 	struct neigh    *neigh;        /* dr: where the RS's MAC lives */
 };
 

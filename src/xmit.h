@@ -13,6 +13,9 @@
  */
 int xmit_bind(struct dest *d, int tap_ifindex, char *err, size_t errlen);
 
+/* Indexed by enum xmit_id; XMIT_NONE drops (and counts) what it is given. */
+extern const xmit_fn xmit_table[XMIT_MAX];
+
 int xmit_dr_bind(struct dest *d, int tap_ifindex, char *err, size_t errlen);
 int xmit_dr(struct worker *w, struct conn *c, struct pkt *p);
 

@@ -47,7 +47,7 @@ xmit_dr_bind(struct dest *d, int tap_ifindex, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	d->xmit = xmit_dr;
+	d->xmit_id = XMIT_DR;
 	return 0;
 }
 

@@ -19,15 +19,6 @@
 #define P  TCPF_PSH
 #define A  TCPF_ACK
 
-static int
-dummy_xmit(struct worker *w, struct conn *c, struct pkt *p)
-{
-	(void)w;
-	(void)c;
-	(void)p;
-	return 0;
-}
-
 static void
 dest_init(struct dest *d, uint32_t addr)
 {
@@ -36,7 +27,7 @@ dest_init(struct dest *d, uint32_t addr)
 	d->port = htons(80);
 	d->weight = 1;
 	d->refcnt = 1;            /* linked */
-	d->xmit = dummy_xmit;
+	d->xmit_id = XMIT_DR;
 }
 
 /* A client flow toward VIP 10.10.0.100:80, to real server D. */
@@ -161,7 +152,7 @@ test_lookup(void)
 	CHECK_EQ(c->state, CS_NONE, "dr: a TCP conn starts in NONE");
 	CHECK(c->flags == (CONN_F_NOOUTPUT | CONN_F_INACTIVE), "dr: flags NOOUTPUT|INACTIVE (0x%x)",
 	    c->flags);
-	CHECK(c->dest == &d && c->xmit == dummy_xmit, "dr: bound to the dest, its xmit copied");
+	CHECK(c->dest == &d && c->xmit_id == XMIT_DR, "dr: bound to the dest, its xmit copied");
 	CHECK(d.refcnt == 2 && d.inactconns == 1 && d.activeconns == 0 && d.stats.conns == 1,
 	    "dr: dest ref taken, InActConn 1, conns 1 (ref %u in %u act %u)", d.refcnt,
 	    d.inactconns, d.activeconns);

@@ -92,7 +92,7 @@ fx_set_weight(struct fixture *f, unsigned i, int w)
 static char
 pick(struct fixture *f)
 {
-	struct dest *d = f->svc.sched->schedule(&f->svc, NULL);
+	struct dest *d = f->svc.sched->schedule(&f->svc, NULL, 0);
 
 	if (d == NULL)
 		return '-';

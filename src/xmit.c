@@ -1,0 +1,32 @@
+/* xmit.c - the table of transmit functions, and binding one to a real server */
+#include <stdio.h>
+
+#include "stats.h"
+#include "xmit.h"
+
+static int
+xmit_none(struct worker *w, struct conn *c, struct pkt *p)
+{
+	(void)w;
+	(void)c;
+	(void)p;
+	STAT_INC(STAT_DROP_TX_ERROR);
+	return -1;
+}
+
+const xmit_fn xmit_table[XMIT_MAX] = {
+	[XMIT_NONE] = xmit_none,
+	[XMIT_DR]   = xmit_dr,
+};
+
+int
+xmit_bind(struct dest *d, int tap_ifindex, char *err, size_t errlen)
+{
+	switch (d->fwd) {
+	case FWD_DR:
+		return xmit_dr_bind(d, tap_ifindex, err, errlen);
+	default:
+		snprintf(err, errlen, "forwarding method '%s' is not supported yet", fwd_name(d->fwd));
+		return -1;
+	}
+}
