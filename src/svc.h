@@ -50,8 +50,11 @@ struct dest {
 	enum fwd_method  fwd;
 	int              weight;
 	unsigned         flags;        /* DEST_F_* */
+	uint32_t         u_threshold;  /* ipvsadm -x: overloaded at this many connections, 0 = none */
+	uint32_t         l_threshold;  /* ipvsadm -y: available again below this, 0 = 3/4 of upper */
 	uint32_t         activeconns;  /* connections in ESTABLISHED */
 	uint32_t         inactconns;   /* every other state */
+	uint32_t         persistconns; /* persistence templates pointing here */
 	uint32_t         refcnt;       /* bound connections + 1 while linked */
 	struct stats     stats;
 	uint8_t          xmit_id;      /* enum xmit_id */
@@ -68,7 +71,9 @@ struct service {
 	uint8_t          proto;        /* IPPROTO_TCP / IPPROTO_UDP */
 	enum fwd_method  fwd;          /* default for its dests */
 	enum tunnel_type tunnel;
-	unsigned         persistent;
+	unsigned         flags;        /* SVC_F_* */
+	unsigned         mh_size;      /* mh: lookup table size, a prime */
+	unsigned         persistent;   /* seconds, 0 = off */
 	uint32_t         netmask;      /* network order */
 	const struct sched_ops *sched;
 	void            *sched_data;
@@ -78,6 +83,12 @@ struct service {
 };
 
 TAILQ_HEAD(service_list, service);
+
+/* Scheduler flags (ipvsadm -b): hash the port too / fall back to another dest. */
+#define SVC_F_SH_FALLBACK 0x1
+#define SVC_F_SH_PORT     0x2
+#define SVC_F_MH_FALLBACK 0x4
+#define SVC_F_MH_PORT     0x8
 
 /* A dest may receive new flows: weight > 0 and not overloaded. */
 static inline bool
