@@ -143,6 +143,8 @@ svc_from_conf(const struct config *conf, const struct vs_conf *vc, int tap_ifind
 	s->tunnel = vc->tunnel;
 	s->persistent = vc->persistent;
 	s->netmask = vc->netmask.s_addr;
+	s->flags = vc->flags;
+	s->mh_size = vc->mh_size;
 	s->sched = sched_lookup(vc->sched);
 	if (s->sched == NULL) {
 		log_errx("%s:%d: unknown scheduler '%s'", conf->file, vc->line, vc->sched);
@@ -168,6 +170,8 @@ svc_from_conf(const struct config *conf, const struct vs_conf *vc, int tap_ifind
 		d->port = htons(rc->port);
 		d->fwd = rc->fwd;
 		d->weight = rc->weight;
+		d->u_threshold = rc->upper;
+		d->l_threshold = rc->lower;
 		d->refcnt = 1;
 		if (xmit_bind(d, tap_ifindex, err, sizeof(err)) < 0) {
 			log_errx("%s:%d: real server %s (%s): %s", conf->file, rc->line, rc->name,
