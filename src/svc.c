@@ -23,14 +23,7 @@ static unsigned nvips;
 static inline uint32_t
 svc_hash(uint8_t proto, uint32_t addr, uint16_t port)
 {
-	uint32_t h = addr ^ ((uint32_t)port << 16 | proto);
-
-	h ^= h >> 16;
-	h *= 0x7feb352dU;
-	h ^= h >> 15;
-	h *= 0x846ca68bU;
-	h ^= h >> 16;
-	return h;
+	return hash32(addr ^ ((uint32_t)port << 16 | proto));
 }
 
 struct service *
@@ -183,8 +176,12 @@ svc_from_conf(const struct config *conf, const struct vs_conf *vc, int tap_ifind
 		d->svc = s;
 		TAILQ_INSERT_TAIL(&s->dests, d, entry);
 		s->ndests++;
-		if (s->sched->add_dest)
-			s->sched->add_dest(s, d);
+		if (s->sched->add_dest && s->sched->add_dest(s, d) < 0) {
+			log_errx("%s:%d: real server %s: scheduler %s cannot take it (out of memory, "
+			    "or more real servers than its table holds)", conf->file, rc->line,
+			    rc->name, s->sched->name);
+			bad = 1;
+		}
 	}
 	if (bad) {
 		svc_free(s);
