@@ -127,4 +127,28 @@ bool svc_is_vip(uint32_t addr);
 /* Iterate all services (for stats dumps and set-up). */
 struct service_list *svc_list(void);
 
+/*
+ * Run-time changes, from vsradm (ctl.c) and from a reload: the one way
+ * services and real servers change after set-up. Each keeps the scheduler
+ * informed (sched.h), rebinds the transmit function when the forwarding
+ * method changes, and rebuilds the service index; a VIP that appears or
+ * goes is reported to the hook (routes, proxy ARP). On failure ERR holds
+ * ipvsadm's wording ("Service already exists", "No such destination", ...)
+ * and nothing changed. A removed dest that connections still hold stays
+ * allocated (dest->svc NULL) until the last of them ends: they keep
+ * flowing to it, as a drained real server.
+ */
+void svc_set_vip_hook(void (*fn)(uint32_t addr, int up));
+struct service *svc_add(const struct vs_conf *vc, char *err, size_t errlen);
+int  svc_edit(struct service *s, const struct vs_conf *vc, char *err, size_t errlen);
+void svc_del(struct service *s);
+void svc_clear(void);
+/* Zero the counters of S and of its real servers. */
+void svc_zero(struct service *s);
+
+struct dest *dest_find(struct service *s, uint32_t addr, uint16_t port);
+int  dest_add(struct service *s, const struct rs_conf *rc, char *err, size_t errlen);
+int  dest_edit(struct dest *d, const struct rs_conf *rc, char *err, size_t errlen);
+void dest_del(struct dest *d);
+
 #endif
