@@ -648,6 +648,18 @@ conf_cb_unsupported(cfg_t *cfg, cfg_opt_t *opt, const char *value,
 	return 0;
 }
 
+/* An absolute path that fits a Unix socket address (sun_path). */
+static int
+conf_cb_path(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
+{
+	conf_seen(cfg, opt);
+	*(const char **)result = value;
+	if (value[0] != '/' || strlen(value) >= 108)
+		conf_refuse(cfg, opt, "'%s' must be an absolute path of at most "
+		    "107 characters", opt->name);
+	return 0;
+}
+
 /* Comments */
 
 /*
@@ -1004,6 +1016,9 @@ conf_build(struct config *conf)
 			    "interfaces toward the clients", s);
 	}
 	conf->conn_max = (uint32_t)cfg_getint(root, "conn_max");
+	if (cfg_size(root, "control_socket"))
+		conf_copy(conf->control_socket, sizeof(conf->control_socket),
+		    cfg_getstr(root, "control_socket"));
 	conf->timeout_tcp = (unsigned)cfg_getint(to, "tcp");
 	conf->timeout_tcp_fin = (unsigned)cfg_getint(to, "tcp_fin");
 	conf->timeout_udp = (unsigned)cfg_getint(to, "udp");
@@ -1072,7 +1087,7 @@ conf_load(const char *file)
 		CFG_STR_CB(     "tap",            "vsr0",       CFGF_NONE,      conf_cb_ifname),
 		CFG_STR_LIST_CB("announce",       NULL,         CFGF_NODEFAULT, conf_cb_ifname),
 		CFG_STR_CB(     "user",           NULL,         CFGF_NODEFAULT, conf_cb_unsupported),
-		CFG_STR_CB(     "control_socket", NULL,         CFGF_NODEFAULT, conf_cb_unsupported),
+		CFG_STR_CB(     "control_socket", NULL,         CFGF_NODEFAULT, conf_cb_path),
 		CFG_INT_CB(     "conn_max",       1048576,      CFGF_NONE,      conf_cb_number),
 		CFG_STR_LIST_CB("local_address",  NULL,         CFGF_NODEFAULT, conf_cb_unsupported),
 		CFG_SEC(        "timeout",        timeout_opts, CFGF_NONE),

@@ -45,6 +45,7 @@ struct config {
 	char           (*announce)[IFNAMSIZ];
 	unsigned         nannounce;
 	uint32_t         conn_max;       /* default 1048576; 1 .. 2^26 */
+	char             control_socket[108];  /* "" = the -s option or its default */
 	unsigned         timeout_tcp;    /* seconds; defaults 900 / 120 / 300 */
 	unsigned         timeout_tcp_fin;
 	unsigned         timeout_udp;

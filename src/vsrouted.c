@@ -15,6 +15,7 @@
 #include "conf.h"
 #include "conn.h"
 #include "core.h"
+#include "ctl.h"
 #include "link.h"
 #include "log.h"
 #include "netlink.h"
@@ -39,6 +40,7 @@ struct daemon {
 	int                tap_fd;
 	int                tap_ifindex;
 	const char        *pidfile;
+	const char        *sockpath;      /* -s; else the config's, else the default */
 	struct event      *ev_sig[5];
 	struct event      *ev_sweep;
 	struct event      *ev_neigh;
@@ -54,10 +56,10 @@ usage(FILE *f)
 	    "  -n          stay in the foreground, log to stderr\n"
 	    "  -t          check the configuration and exit (0 valid, 1 not)\n"
 	    "  -p PIDFILE  write the process id to PIDFILE\n"
-	    "  -s SOCKET   control socket (not supported yet)\n"
+	    "  -s SOCKET   control socket (default %s)\n"
 	    "  -l LEVEL    debug, info, notice, warning or error (default info)\n"
 	    "  -V          print the version and exit\n"
-	    "  -h          this help\n", DEFAULT_CONF);
+	    "  -h          this help\n", DEFAULT_CONF, VSR_DEFAULT_SOCKET);
 }
 
 static void
@@ -174,6 +176,32 @@ setup_vips(struct daemon *d)
 	return 0;
 }
 
+static struct daemon *the_daemon;   /* for the VIP hook */
+
+/* A VIP appeared or went at run time (vsradm, reload): its route and proxy entries follow. */
+static void
+vip_changed(uint32_t vip, int up)
+{
+	const struct config *c = the_daemon->conf;
+	char a[INET_ADDRSTRLEN];
+
+	inet_ntop(AF_INET, &vip, a, sizeof(a));
+	log_info("virtual address %s %s", a, up ? "added" : "removed");
+	if (up)
+		nl_route_add(vip, 32, the_daemon->tap_ifindex);
+	for (unsigned i = 0; i < c->nannounce; i++) {
+		int ifx = (int)if_nametoindex(c->announce[i]);
+		if (up) {
+			nl_proxy_neigh_add(vip, ifx);
+			arp_garp(ifx, vip);
+		} else {
+			nl_proxy_neigh_del(vip, ifx);
+		}
+	}
+	if (!up)
+		nl_route_del(vip, 32, the_daemon->tap_ifindex);
+}
+
 static void
 announce_vips(struct daemon *d)
 {
@@ -260,6 +288,12 @@ setup(struct daemon *d)
 		log_errx("cannot start the timers");
 		return -1;
 	}
+	const char *sock = d->sockpath ? d->sockpath :
+	    c->control_socket[0] ? c->control_socket : VSR_DEFAULT_SOCKET;
+	if (ctl_start(d->base, sock, d->ct) < 0)
+		return -1;
+	the_daemon = d;
+	svc_set_vip_hook(vip_changed);
 	announce_vips(d);
 	return 0;
 }
@@ -274,6 +308,7 @@ teardown(struct daemon *d)
 		event_free(d->ev_sweep);
 	if (d->ev_neigh)
 		event_free(d->ev_neigh);
+	ctl_stop();
 	core_worker_fini(&d->worker);
 	arp_stop();
 	if (d->ct)
@@ -318,9 +353,7 @@ main(int argc, char *argv[])
 		case 'n': foreground = 1; break;
 		case 't': check = 1; break;
 		case 'p': d.pidfile = optarg; break;
-		case 's':
-			fprintf(stderr, "vsrouted: -s: the control socket is not supported yet\n");
-			return 1;
+		case 's': d.sockpath = optarg; break;
 		case 'l':
 			lvl = log_level_parse(optarg);
 			if (lvl < 0) {

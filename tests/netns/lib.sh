@@ -41,6 +41,7 @@
 #              udp_count http_get http_get_n bg_start bg_stop
 #   daemon:    vsrouted_start vsrouted_stop vsrouted_alive vsrouted_stats
 #              stat_get vsrouted_log vsrouted_bin
+#   vsradm:    vsrouted_sock vsradm golden_check
 #   control:   wait_for cleanup_add need_cmd need_vsrouted ns_snapshot
 #   results:   pass fail fatal skip assert_eq assert_ne assert_gt assert_ge
 #              assert_within assert_true assert_false count_of is_int
@@ -726,7 +727,10 @@ vsrouted_start() {
 	[ -n "${VSR_WRAP:-}" ] && tmo=60
 	[ "${VSR_DEBUG:-0}" = 1 ] && set -- -l debug "$@"
 	# shellcheck disable=SC2086 # VSR_WRAP is a command with its arguments
-	bg_start "vsrouted-$ns" "$ns" ${VSR_WRAP:-} "$bin" -n -f "$conf" "$@"
+	# Its control socket in $T_DIR, so that runs never share one (ARGS may
+	# name another: the last -s wins).
+	bg_start "vsrouted-$ns" "$ns" ${VSR_WRAP:-} "$bin" -n -f "$conf" \
+		-s "$(vsrouted_sock "$ns")" "$@"
 	echo "$BG_PID" >"$T_DIR/vsrouted-$ns.pid"
 	T_VSR_LAST=$ns
 	if ! wait_for "vsrouted in $ns to be ready" "$tmo" _t_vsr_ready_or_dead "$ns" "$conf"; then
@@ -829,4 +833,32 @@ lvs_dr_seed() {
 		lan_attach lan0 "rs$i" eth0 "10.10.0.$((10 + i))/24"
 		rs_dr_setup "rs$i" "$VIP"
 	done
+}
+
+# ---------------------------------------------------------------- vsradm
+
+# vsrouted_sock [NS]: the control socket vsrouted_start gives the daemon in NS
+vsrouted_sock() {
+	printf '%s\n' "$T_DIR/vsrouted-${1:-$T_VSR_LAST}.sock"
+}
+
+# vsradm ARGS...: src/vsradm against the daemon started last (its socket)
+vsradm() {
+	"$VSR_TOP/src/vsradm" --socket "$(vsrouted_sock)" "$@"
+}
+
+# golden_check NAME FILE: FILE equals tests/netns/golden/NAME (the diff is
+# shown when not); with VSR_GOLDEN_UPDATE=1 (make golden) FILE becomes the
+# golden file instead.
+golden_check() {
+	local g="$VSR_NETNS_DIR/golden/$1"
+	if [ "${VSR_GOLDEN_UPDATE:-0}" = 1 ]; then
+		mkdir -p "$VSR_NETNS_DIR/golden"
+		cp "$2" "$g"
+		pass "golden $1 written"
+	elif diff -u "$g" "$2"; then
+		pass "output matches golden/$1"
+	else
+		fail "output differs from golden/$1"
+	fi
 }

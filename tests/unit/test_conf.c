@@ -316,6 +316,30 @@ test_full(void)
 	conf_free(c);
 }
 
+/* The operations keys: control_socket (and "" when it is not set). */
+static void
+test_ops(void)
+{
+	const char    *file = "good-ops.conf";
+	char          *out, *out2;
+	struct config *c = load(fixture(file), &out);
+	struct config *m = load(fixture("good-minimal.conf"), &out2);
+
+	CHECK(c != NULL && *out == '\0', "%s: loads silently", file);
+	if (c != NULL) {
+		const struct str_case str[] = {
+			{ "control_socket", c->control_socket, "/run/vsrouted-test.sock" },
+		};
+		run_str(file, str, ARRAY_SIZE(str));
+	}
+	CHECK(m != NULL && m->control_socket[0] == '\0',
+	    "good-minimal.conf: control_socket empty when not set");
+	free(out);
+	free(out2);
+	conf_free(c);
+	conf_free(m);
+}
+
 /* The example shipped in etc/ (the README's demo) is valid and says what it should. */
 static void
 test_example(void)
@@ -649,6 +673,7 @@ main(int argc, char **argv)
 	test_minimal();
 	test_full();
 	test_sched_keys();
+	test_ops();
 	test_example();
 	test_fixtures();
 	test_texts();
