@@ -420,3 +420,92 @@ svc_zero(struct service *s)
 	TAILQ_FOREACH(d, &s->dests, entry)
 		memset(&d->stats, 0, sizeof(d->stats));
 }
+
+static const struct vs_conf *
+conf_find_vs(const struct config *conf, const struct service *s)
+{
+	for (unsigned i = 0; i < conf->nvs; i++) {
+		const struct vs_conf *vc = &conf->vs[i];
+		if ((uint8_t)vc->proto == s->proto && vc->addr.s_addr == s->addr &&
+		    htons(vc->port) == s->port)
+			return vc;
+	}
+	return NULL;
+}
+
+static const struct rs_conf *
+conf_find_rs(const struct vs_conf *vc, const struct dest *d)
+{
+	for (unsigned i = 0; i < vc->nrs; i++)
+		if (vc->rs[i].addr.s_addr == d->addr && htons(vc->rs[i].port) == d->port)
+			return &vc->rs[i];
+	return NULL;
+}
+
+int
+svc_check(const struct config *conf)
+{
+	char err[256];
+	int bad = 0;
+
+	for (unsigned i = 0; i < conf->nvs; i++) {
+		const struct vs_conf *vc = &conf->vs[i];
+		if (sched_lookup(vc->sched) == NULL) {
+			log_errx("%s:%d: unknown scheduler '%s'", conf->file, vc->line, vc->sched);
+			bad = 1;
+		}
+		for (unsigned j = 0; j < vc->nrs; j++) {
+			const struct rs_conf *rc = &vc->rs[j];
+			struct dest t = { .addr = rc->addr.s_addr, .port = htons(rc->port),
+			    .fwd = rc->fwd };
+			/* Binding a copy reaches the same link and neighbour entry. */
+			if (xmit_bind(&t, tap_ifx, err, sizeof(err)) < 0) {
+				log_errx("%s:%d: real server %s (%s): %s", conf->file, rc->line,
+				    rc->name, inet_ntoa(rc->addr), err);
+				bad = 1;
+			}
+		}
+	}
+	return bad ? -1 : 0;
+}
+
+/*
+ * Mark and sweep: what CONF has is added or changed in place (matched by
+ * protocol, address and port), then what it no longer has is removed.
+ * Adding first keeps a VIP that stays from being withdrawn for a moment.
+ */
+void
+svc_merge(const struct config *conf)
+{
+	struct service *s, *snext;
+	struct dest *d, *dnext;
+	char err[256];
+
+	for (unsigned i = 0; i < conf->nvs; i++) {
+		const struct vs_conf *vc = &conf->vs[i];
+		s = svc_lookup((uint8_t)vc->proto, vc->addr.s_addr, htons(vc->port));
+		if (s == NULL && (s = svc_add(vc, err, sizeof(err))) == NULL) {
+			log_warnx("reload: virtual server %s: %s", vc->name, err);
+			continue;
+		}
+		if (svc_edit(s, vc, err, sizeof(err)) < 0)
+			log_warnx("reload: virtual server %s: %s", vc->name, err);
+		for (d = TAILQ_FIRST(&s->dests); d; d = dnext) {
+			dnext = TAILQ_NEXT(d, entry);
+			if (conf_find_rs(vc, d) == NULL)
+				dest_del(d);
+		}
+		for (unsigned j = 0; j < vc->nrs; j++) {
+			const struct rs_conf *rc = &vc->rs[j];
+			d = dest_find(s, rc->addr.s_addr, htons(rc->port));
+			if ((d ? dest_edit(d, rc, err, sizeof(err)) :
+			    dest_add(s, rc, err, sizeof(err))) < 0)
+				log_warnx("reload: real server %s/%s: %s", vc->name, rc->name, err);
+		}
+	}
+	for (s = TAILQ_FIRST(&services); s; s = snext) {
+		snext = TAILQ_NEXT(s, entry);
+		if (conf_find_vs(conf, s) == NULL)
+			svc_del(s);
+	}
+}

@@ -146,6 +146,15 @@ void svc_clear(void);
 /* Zero the counters of S and of its real servers. */
 void svc_zero(struct service *s);
 
+/*
+ * Reload: svc_check tells whether CONF can be applied on this host (each
+ * real server bindable), logging each problem as "FILE:LINE: message";
+ * svc_merge then makes the running services what CONF says, in place
+ * (mark and sweep), through the functions above.
+ */
+int  svc_check(const struct config *conf);
+void svc_merge(const struct config *conf);
+
 struct dest *dest_find(struct service *s, uint32_t addr, uint16_t port);
 int  dest_add(struct service *s, const struct rs_conf *rc, char *err, size_t errlen);
 int  dest_edit(struct dest *d, const struct rs_conf *rc, char *err, size_t errlen);
