@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "arp.h"
@@ -45,6 +46,8 @@ struct daemon {
 	struct event      *ev_sweep;
 	struct event      *ev_neigh;
 	unsigned           neigh_rounds;
+	const char        *file;          /* the configuration, read again on SIGHUP */
+	int                reloading;
 };
 
 static void
@@ -95,6 +98,85 @@ stats_dump(struct daemon *d)
 }
 
 static void
+conn_timeouts(struct conn_table *ct, const struct config *c)
+{
+	unsigned timeouts[CS_MAX];
+
+	memcpy(timeouts, proto_default_timeout, sizeof(timeouts));
+	timeouts[CS_ESTABLISHED] = c->timeout_tcp;
+	timeouts[CS_FIN_WAIT] = c->timeout_tcp_fin;
+	timeouts[CS_UDP] = c->timeout_udp;
+	conn_set_timeouts(ct, timeouts);
+}
+
+static int
+announce_same(const struct config *a, const struct config *b)
+{
+	if (a->nannounce != b->nannounce)
+		return 0;
+	for (unsigned i = 0; i < a->nannounce; i++)
+		if (strcmp(a->announce[i], b->announce[i]) != 0)
+			return 0;
+	return 1;
+}
+
+/*
+ * SIGHUP: read and check the whole file first; a bad one changes nothing.
+ * Then merge services and real servers in place (svc_merge); connections
+ * keep their real server. What only a restart can change keeps its old
+ * value, with a warning.
+ */
+static void
+reload(struct daemon *d)
+{
+	struct config *nc, *oc = d->conf;
+	struct timespec t0, t1;
+
+	if (d->reloading) {
+		log_warnx("SIGHUP: a reload is already running; this one is refused");
+		return;
+	}
+	d->reloading = 1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	log_notice("SIGHUP: reloading %s", d->file);
+	nc = conf_load(d->file);
+	if (nc == NULL || svc_check(nc) < 0) {
+		log_warnx("reload: %s is not valid; the running configuration stays", d->file);
+		conf_free(nc);
+		d->reloading = 0;
+		return;
+	}
+	if (strcmp(nc->tap, oc->tap) != 0)
+		log_warnx("reload: tap %s -> %s needs a restart; keeping %s", oc->tap, nc->tap, oc->tap);
+	memcpy(nc->tap, oc->tap, sizeof(nc->tap));
+	if (nc->conn_max != oc->conn_max)
+		log_warnx("reload: conn_max %u -> %u needs a restart; keeping %u", oc->conn_max,
+		    nc->conn_max, oc->conn_max);
+	nc->conn_max = oc->conn_max;
+	if (strcmp(nc->control_socket, oc->control_socket) != 0)
+		log_warnx("reload: control_socket changes need a restart; keeping the socket");
+	memcpy(nc->control_socket, oc->control_socket, sizeof(nc->control_socket));
+	if (!announce_same(nc, oc)) {
+		log_warnx("reload: announce changes need a restart; keeping the old interfaces");
+		char (*a)[IFNAMSIZ] = nc->announce;
+		unsigned n = nc->nannounce;
+		nc->announce = oc->announce;
+		nc->nannounce = oc->nannounce;
+		oc->announce = a;
+		oc->nannounce = n;
+	}
+	/* The VIP hook reads d->conf (announce interfaces): the new one from now. */
+	d->conf = nc;
+	conn_timeouts(d->ct, nc);
+	svc_merge(nc);
+	conf_free(oc);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	log_notice("reloaded: %u virtual services, in %ld us", nc->nvs,
+	    (long)((t1.tv_sec - t0.tv_sec) * 1000000 + (t1.tv_nsec - t0.tv_nsec) / 1000));
+	d->reloading = 0;
+}
+
+static void
 on_signal(evutil_socket_t sig, short what, void *arg)
 {
 	struct daemon *d = arg;
@@ -107,7 +189,7 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 		event_base_loopbreak(d->base);
 		break;
 	case SIGHUP:
-		log_warnx("SIGHUP: reloading is not supported yet; the running configuration stays (restart to apply a new one)");
+		reload(d);
 		break;
 	case SIGUSR1:
 		stats_dump(d);
@@ -231,12 +313,7 @@ setup(struct daemon *d)
 		    (unsigned long long)(c->conn_max * sizeof(struct conn)) >> 20);
 		return -1;
 	}
-	unsigned timeouts[CS_MAX];
-	memcpy(timeouts, proto_default_timeout, sizeof(timeouts));
-	timeouts[CS_ESTABLISHED] = c->timeout_tcp;
-	timeouts[CS_FIN_WAIT] = c->timeout_tcp_fin;
-	timeouts[CS_UDP] = c->timeout_udp;
-	conn_set_timeouts(d->ct, timeouts);
+	conn_timeouts(d->ct, c);
 
 	if (nl_init() < 0)
 		return -1;
@@ -386,9 +463,13 @@ main(int argc, char *argv[])
 		fprintf(stderr, "%s: configuration is valid\n", file);
 		return 0;
 	}
+	/* daemon() leaves for "/": a reload must still find the file. */
+	char *abspath = realpath(file, NULL);
+	d.file = abspath ? abspath : file;
 	if (!foreground && daemon(0, 0) < 0) {
 		log_err("daemon");
 		conf_free(d.conf);
+		free(abspath);
 		return 1;
 	}
 	signal(SIGPIPE, SIG_IGN);
@@ -403,6 +484,7 @@ main(int argc, char *argv[])
 			rc = 0;
 	}
 	teardown(&d);
+	free(abspath);
 	if (rc == 0)
 		log_notice("stopped");
 	return rc;
