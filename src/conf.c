@@ -71,6 +71,7 @@ static const struct {
 	{ "port",       1, 65535 },
 	{ "weight",     0, 65535 },
 	{ "persistent", 0, CONF_TIMEOUT_MAX },
+	{ "tunnel_mtu", CONF_TUN_MTU_MIN, CONF_TUN_MTU_MAX },
 };
 
 /* libconfuse's own messages, reworded for an operator. */
@@ -519,7 +520,7 @@ conf_cb_forward(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
 		conf_refuse(cfg, opt, "unknown forwarding method '%s' "
 		    "(dr, tun, nat or fullnat)", value);
 		f = FWD_DR;
-	} else if (f != FWD_DR) {
+	} else if (f != FWD_DR && f != FWD_TUN) {
 		conf_refuse(cfg, opt, "forwarding method '%s' is not "
 		    "supported yet", fwd_name(f));
 	}
@@ -835,6 +836,20 @@ conf_build_rs(cfg_t *sec, struct vs_conf *vs, int vs_port_ok, int vs_fwd_ok,
 		fwd_ok = vs_fwd_ok;
 	}
 
+	/* tunnel and tunnel_mtu: the service's, unless the real server says. */
+	rs->tunnel = cfg_size(sec, "tunnel") ?
+	    (enum tunnel_type)cfg_getint(sec, "tunnel") : vs->tunnel;
+	rs->tunnel_mtu = cfg_size(sec, "tunnel_mtu") ?
+	    (unsigned)cfg_getint(sec, "tunnel_mtu") : vs->tunnel_mtu;
+	if (fwd_ok && rs->fwd != FWD_TUN) {
+		if (cfg_size(sec, "tunnel"))
+			conf_err(conf_line(sec, "tunnel"), "'tunnel' is for "
+			    "forward = tun, not %s", fwd_name(rs->fwd));
+		if (cfg_size(sec, "tunnel_mtu"))
+			conf_err(conf_line(sec, "tunnel_mtu"), "'tunnel_mtu' "
+			    "is for forward = tun, not %s", fwd_name(rs->fwd));
+	}
+
 	/* dr leaves the packet as it is and tun only wraps it. */
 	if (port_ok && fwd_ok && vs_port_ok && rs->port != vs->port &&
 	    (rs->fwd == FWD_DR || rs->fwd == FWD_TUN))
@@ -892,6 +907,7 @@ conf_build_vs(cfg_t *sec, struct config *conf, unsigned char *ok)
 	vs->netmask = conf_in_addr(cfg_getint(sec, "netmask"));
 	vs->fwd = (enum fwd_method)cfg_getint(sec, "forward");
 	vs->tunnel = (enum tunnel_type)cfg_getint(sec, "tunnel");
+	vs->tunnel_mtu = (unsigned)cfg_getint(sec, "tunnel_mtu");
 
 	ok[conf->nvs] = conf_good(sec, "address") && conf_good(sec, "port") &&
 	    conf_good(sec, "protocol");
@@ -992,6 +1008,8 @@ conf_load(const char *file)
 		CFG_INT_CB(     "port",           0,            CFGF_NODEFAULT, conf_cb_number),
 		CFG_INT_CB(     "weight",         1,            CFGF_NONE,      conf_cb_number),
 		CFG_INT_CB(     "forward",        FWD_DR,       CFGF_NODEFAULT, conf_cb_forward),
+		CFG_INT_CB(     "tunnel",         TUNNEL_IPIP,  CFGF_NODEFAULT, conf_cb_tunnel),
+		CFG_INT_CB(     "tunnel_mtu",     0,            CFGF_NODEFAULT, conf_cb_number),
 		CFG_END()
 	};
 	cfg_opt_t vs_opts[] = {
@@ -1003,6 +1021,7 @@ conf_load(const char *file)
 		CFG_INT_CB(     "netmask",        0xffffffffL,  CFGF_NONE,      conf_cb_netmask),
 		CFG_INT_CB(     "forward",        FWD_DR,       CFGF_NONE,      conf_cb_forward),
 		CFG_INT_CB(     "tunnel",         TUNNEL_IPIP,  CFGF_NONE,      conf_cb_tunnel),
+		CFG_INT_CB(     "tunnel_mtu",     0,            CFGF_NONE,      conf_cb_number),
 		CFG_SEC(        "real_server",    rs_opts,      CONF_NAMED),
 		CFG_END()
 	};

@@ -167,6 +167,8 @@ svc_from_conf(const struct config *conf, const struct vs_conf *vc, int tap_ifind
 		d->addr = rc->addr.s_addr;
 		d->port = htons(rc->port);
 		d->fwd = rc->fwd;
+		d->tunnel = rc->tunnel;
+		d->tunnel_mtu = rc->tunnel_mtu;
 		d->weight = rc->weight;
 		d->refcnt = 1;
 		if (xmit_bind(d, tap_ifindex, err, sizeof(err)) < 0) {

@@ -21,6 +21,7 @@
 #include "stats.h"
 #include "svc.h"
 #include "tap.h"
+#include "xmit.h"
 
 #ifndef SYSCONFDIR
 #define SYSCONFDIR "/etc"
@@ -284,6 +285,7 @@ teardown(struct daemon *d)
 		conn_foreach(d->ct, conn_drop, d->ct);
 	svc_teardown();
 	links_close();
+	xmit_tun_close();
 	/* Host changes go first; the TAP (and routes into it) with its fd. */
 	nl_undo_all();
 	if (d->tap_fd >= 0)

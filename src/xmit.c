@@ -17,6 +17,7 @@ xmit_none(struct worker *w, struct conn *c, struct pkt *p)
 const xmit_fn xmit_table[XMIT_MAX] = {
 	[XMIT_NONE] = xmit_none,
 	[XMIT_DR]   = xmit_dr,
+	[XMIT_TUN]  = xmit_tun,
 };
 
 int
@@ -25,6 +26,8 @@ xmit_bind(struct dest *d, int tap_ifindex, char *err, size_t errlen)
 	switch (d->fwd) {
 	case FWD_DR:
 		return xmit_dr_bind(d, tap_ifindex, err, errlen);
+	case FWD_TUN:
+		return xmit_tun_bind(d, tap_ifindex, err, errlen);
 	default:
 		snprintf(err, errlen, "forwarding method '%s' is not supported yet", fwd_name(d->fwd));
 		return -1;
