@@ -42,7 +42,7 @@
 #   daemon:    vsrouted_start vsrouted_stop vsrouted_alive vsrouted_stats
 #              stat_get vsrouted_log vsrouted_bin
 #   control:   wait_for cleanup_add need_cmd need_vsrouted ns_snapshot
-#   tun:       lvs_tun_seed tun_conf vsrtun_start vsrtun_stop vsrtun_alive
+#   tun:       lvs_tun_seed tun_conf upload_start vsrtun_start vsrtun_stop vsrtun_alive
 #              vsrtun_stats vsrtun_log vsrtun_bin need_vsrtun
 #   results:   pass fail fatal skip assert_eq assert_ne assert_gt assert_ge
 #              assert_within assert_true assert_false count_of is_int
@@ -992,4 +992,13 @@ lvs_tun_seed() {
 		route_add "rs$i" default via "10.30.$i.1"
 		[ "$start" = novsrtun ] || vsrtun_start "rs$i" -a 10.10.0.2 -v "$VIP"
 	done
+}
+
+# upload_start NS NAME PORT: tests/netns/upsrv.py in NS on PORT: a PUT or
+# POST is answered with "SHA256 LENGTH" of its body.
+upload_start() {
+	local ns=$1 name=$2 port=$3
+	need_cmd python3
+	bg_start "up-$name" "$ns" python3 -u "$VSR_NETNS_DIR/upsrv.py" "$port"
+	wait_for "upload server $name on $ns:$port" 10 grep -q '^ready' "$T_DIR/up-$name.log"
 }
