@@ -4,7 +4,25 @@
 
 #include <stddef.h>
 
+#include <stdint.h>
+
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/*
+ * A 32-bit integer mixer: every input bit reaches every output bit, and the
+ * low bits of the result depend on all of the input (unlike a
+ * multiply-and-mask). Used by the hashing schedulers and the service index.
+ */
+static inline uint32_t
+hash32(uint32_t x)
+{
+	x ^= x >> 16;
+	x *= 0x7feb352du;
+	x ^= x >> 15;
+	x *= 0x846ca68bu;
+	x ^= x >> 16;
+	return x;
+}
 
 /* LVS forwarding methods (ipvsadm -g -i -m, and --fullnat) */
 enum fwd_method {

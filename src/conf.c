@@ -14,11 +14,13 @@
 #include "conf.h"
 #include "log.h"
 #include "sched.h"
+#include "svc.h"
 
 #define CONF_FILE_MAX     (16 * 1024 * 1024)  /* bytes read at most */
 #define CONF_CONN_MAX     67108864L           /* 2^26 connections */
 #define CONF_TIMEOUT_MAX  31536000L           /* one year, in seconds */
-#define CONF_NOTE_OPTS    16                  /* options per section, at most */
+#define CONF_MH_SIZE_MAX  1048573L            /* a prime below 2^20 */
+#define CONF_NOTE_OPTS    32                  /* options per section, at most */
 #define CONF_NAMED        (CFGF_TITLE | CFGF_MULTI | CFGF_NO_TITLE_DUPES)
 
 /*
@@ -72,6 +74,20 @@ static const struct {
 	{ "weight",     0, 65535 },
 	{ "persistent", 0, CONF_TIMEOUT_MAX },
 	{ "tunnel_mtu", CONF_TUN_MTU_MIN, CONF_TUN_MTU_MAX },
+	{ "upper",      0, 2147483647 },
+	{ "lower",      0, 2147483647 },
+	{ "mh_table_size", 3, CONF_MH_SIZE_MAX },
+};
+
+/* Scheduler flags, as ipvsadm -b names them. */
+static const struct {
+	const char *name;
+	unsigned    flag;
+} conf_svc_flags[] = {
+	{ "sh-fallback", SVC_F_SH_FALLBACK },
+	{ "sh-port",     SVC_F_SH_PORT },
+	{ "mh-fallback", SVC_F_MH_FALLBACK },
+	{ "mh-port",     SVC_F_MH_PORT },
 };
 
 /* libconfuse's own messages, reworded for an operator. */
@@ -409,6 +425,18 @@ conf_strtol(const char *s, long *v)
 	return 0;
 }
 
+/* Trial division: only run on a config value, at most ~1000 steps. */
+static int
+conf_prime(long v)
+{
+	if (v < 2)
+		return 0;
+	for (long d = 2; d * d <= v; d++)
+		if (v % d == 0)
+			return 0;
+	return 1;
+}
+
 static int
 conf_cb_number(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
 {
@@ -432,9 +460,8 @@ conf_cb_number(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
 		    conf_label(cfg, opt, lbl, sizeof(lbl)), value, min, max);
 		return 0;
 	}
-	if (strcmp(opt->name, "persistent") == 0 && v != 0) {
-		conf_refuse(cfg, opt, "'persistent' is not supported yet "
-		    "(only 0, no persistence)");
+	if (strcmp(opt->name, "mh_table_size") == 0 && !conf_prime(v)) {
+		conf_refuse(cfg, opt, "'mh_table_size' %s is not a prime", value);
 		return 0;
 	}
 	*(long *)result = v;
@@ -550,11 +577,21 @@ conf_cb_scheduler(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
 	*(const char **)result = value;
 	if (sched_lookup(value))
 		return 0;
-	if (sched_is_ipvs_name(value))
-		conf_refuse(cfg, opt, "scheduler '%s' is not supported yet "
-		    "(rr, wrr or wlc)", value);
-	else
-		conf_refuse(cfg, opt, "unknown scheduler '%s'", value);
+	conf_refuse(cfg, opt, "unknown scheduler '%s' (rr wrr lc wlc sed nq "
+	    "dh sh lblc lblcr mh fo ovf twos)", value);
+	return 0;
+}
+
+static int
+conf_cb_svcflag(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
+{
+	conf_seen(cfg, opt);
+	*(const char **)result = value;
+	for (size_t i = 0; i < ARRAY_SIZE(conf_svc_flags); i++)
+		if (strcmp(value, conf_svc_flags[i].name) == 0)
+			return 0;
+	conf_refuse(cfg, opt, "unknown flag '%s' (sh-port, sh-fallback, "
+	    "mh-port or mh-fallback)", value);
 	return 0;
 }
 
@@ -821,6 +858,13 @@ conf_build_rs(cfg_t *sec, struct vs_conf *vs, int vs_port_ok, int vs_fwd_ok,
 
 	rs->addr = conf_in_addr(cfg_getint(sec, "address"));
 	rs->weight = (int)cfg_getint(sec, "weight");
+	rs->upper = (uint32_t)cfg_getint(sec, "upper");
+	rs->lower = (uint32_t)cfg_getint(sec, "lower");
+	/* As IPVS: the lower threshold may not be above the upper one. */
+	if (rs->lower > rs->upper && conf_good(sec, "upper") &&
+	    conf_good(sec, "lower"))
+		conf_err(conf_line(sec, "lower"), "lower threshold %u is above "
+		    "the upper threshold %u", rs->lower, rs->upper);
 	if (cfg_size(sec, "port")) {
 		rs->port = (uint16_t)cfg_getint(sec, "port");
 		port_ok = conf_good(sec, "port");
@@ -904,6 +948,14 @@ conf_build_vs(cfg_t *sec, struct config *conf, unsigned char *ok)
 	vs->proto = (int)cfg_getint(sec, "protocol");
 	conf_copy(vs->sched, sizeof(vs->sched), cfg_getstr(sec, "scheduler"));
 	vs->persistent = (unsigned)cfg_getint(sec, "persistent");
+	vs->mh_size = (unsigned)cfg_getint(sec, "mh_table_size");
+	for (unsigned i = 0; i < cfg_size(sec, "flags"); i++) {
+		const char *f = cfg_getnstr(sec, "flags", i);
+
+		for (size_t k = 0; f && k < ARRAY_SIZE(conf_svc_flags); k++)
+			if (strcmp(f, conf_svc_flags[k].name) == 0)
+				vs->flags |= conf_svc_flags[k].flag;
+	}
 	vs->netmask = conf_in_addr(cfg_getint(sec, "netmask"));
 	vs->fwd = (enum fwd_method)cfg_getint(sec, "forward");
 	vs->tunnel = (enum tunnel_type)cfg_getint(sec, "tunnel");
@@ -1007,6 +1059,8 @@ conf_load(const char *file)
 		CFG_INT_CB(     "address",        0,            CFGF_NODEFAULT, conf_cb_address),
 		CFG_INT_CB(     "port",           0,            CFGF_NODEFAULT, conf_cb_number),
 		CFG_INT_CB(     "weight",         1,            CFGF_NONE,      conf_cb_number),
+		CFG_INT_CB(     "upper",          0,            CFGF_NONE,      conf_cb_number),
+		CFG_INT_CB(     "lower",          0,            CFGF_NONE,      conf_cb_number),
 		CFG_INT_CB(     "forward",        FWD_DR,       CFGF_NODEFAULT, conf_cb_forward),
 		CFG_INT_CB(     "tunnel",         TUNNEL_IPIP,  CFGF_NODEFAULT, conf_cb_tunnel),
 		CFG_INT_CB(     "tunnel_mtu",     0,            CFGF_NODEFAULT, conf_cb_number),
@@ -1019,6 +1073,8 @@ conf_load(const char *file)
 		CFG_STR_CB(     "scheduler",      "wlc",        CFGF_NONE,      conf_cb_scheduler),
 		CFG_INT_CB(     "persistent",     0,            CFGF_NONE,      conf_cb_number),
 		CFG_INT_CB(     "netmask",        0xffffffffL,  CFGF_NONE,      conf_cb_netmask),
+		CFG_STR_LIST_CB("flags",          NULL,         CFGF_NODEFAULT, conf_cb_svcflag),
+		CFG_INT_CB(     "mh_table_size",  65537,        CFGF_NONE,      conf_cb_number),
 		CFG_INT_CB(     "forward",        FWD_DR,       CFGF_NONE,      conf_cb_forward),
 		CFG_INT_CB(     "tunnel",         TUNNEL_IPIP,  CFGF_NONE,      conf_cb_tunnel),
 		CFG_INT_CB(     "tunnel_mtu",     0,            CFGF_NONE,      conf_cb_number),

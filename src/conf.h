@@ -19,6 +19,8 @@ struct rs_conf {
 	struct in_addr   addr;
 	uint16_t         port;       /* host order; the service port when not set */
 	int              weight;     /* 0 .. 65535, default 1 */
+	uint32_t         upper;      /* connection threshold (ipvsadm -x), 0 = none */
+	uint32_t         lower;      /* back below this (ipvsadm -y), 0 = 3/4 of upper */
 	enum fwd_method  fwd;        /* the service's default unless overridden */
 	enum tunnel_type tunnel;     /* tun: the service's unless overridden */
 	unsigned         tunnel_mtu; /* tun: inner MTU, 0 = from the route */
@@ -32,6 +34,8 @@ struct vs_conf {
 	int              proto;      /* IPPROTO_TCP or IPPROTO_UDP */
 	char             sched[CONF_SCHED_MAX];  /* default "wlc" */
 	unsigned         persistent; /* seconds, 0 = off */
+	unsigned         flags;      /* SVC_F_* scheduler flags (svc.h) */
+	unsigned         mh_size;    /* mh lookup table size, a prime; default 65537 */
 	struct in_addr   netmask;    /* default 255.255.255.255 */
 	enum fwd_method  fwd;        /* default FWD_DR */
 	enum tunnel_type tunnel;     /* default TUNNEL_IPIP */

@@ -252,8 +252,36 @@ wheel_remove(struct conn_table *t, struct conn *c)
 
 /* ---- life cycle ---- */
 
-struct conn *
-conn_new(struct conn_table *t, const struct conn_param *cp, struct dest *dest, uint32_t now)
+/*
+ * Thresholds (ipvsadm -x/-y), applied as IPVS binds and unbinds: at the
+ * upper threshold a dest is overloaded; it is available again below the
+ * lower one, or below 3/4 of the upper when no lower is set.
+ */
+static void
+dest_bound(struct dest *d)
+{
+	if (d->u_threshold && d->activeconns + d->inactconns >= d->u_threshold)
+		d->flags |= DEST_F_OVERLOAD;
+}
+
+static void
+dest_unbound(struct dest *d)
+{
+	uint64_t total = (uint64_t)d->activeconns + d->inactconns;
+
+	if (d->l_threshold) {
+		if (total < d->l_threshold)
+			d->flags &= ~DEST_F_OVERLOAD;
+	} else if (d->u_threshold) {
+		if (total * 4 < (uint64_t)d->u_threshold * 3)
+			d->flags &= ~DEST_F_OVERLOAD;
+	} else {
+		d->flags &= ~DEST_F_OVERLOAD;
+	}
+}
+
+static struct conn *
+conn_alloc(struct conn_table *t)
 {
 	struct conn *c;
 
@@ -265,7 +293,17 @@ conn_new(struct conn_table *t, const struct conn_param *cp, struct dest *dest, u
 	} else {
 		return NULL;
 	}
+	t->count++;
+	return c;
+}
 
+struct conn *
+conn_new(struct conn_table *t, const struct conn_param *cp, struct dest *dest, uint32_t now)
+{
+	struct conn *c = conn_alloc(t);
+
+	if (c == NULL)
+		return NULL;
 	c->proto = cp->proto;
 	c->caddr = cp->caddr;
 	c->cport = cp->cport;
@@ -284,30 +322,81 @@ conn_new(struct conn_table *t, const struct conn_param *cp, struct dest *dest, u
 	dest_hold(dest);
 	dest->inactconns++;
 	dest->stats.conns++;
+	dest_bound(dest);
 
 	hash_link(t, c, HDIR_IN);
 	if (c->flags & CONN_F_HASH_OUT)
 		hash_link(t, c, HDIR_OUT);
 	c->expires = now + t->timeout[c->state];
 	wheel_insert(t, c);
-	t->count++;
 	STAT_INC(STAT_CONN_CREATED);
 	return c;
 }
 
-/* Unhash, unbind from the dest and return C to the free list. */
+struct conn *
+conn_template_new(struct conn_table *t, uint8_t proto, uint32_t caddr, uint32_t vaddr,
+    uint16_t vport, struct dest *dest, unsigned timeout, uint32_t now)
+{
+	struct conn *c = conn_alloc(t);
+
+	if (c == NULL)
+		return NULL;
+	c->proto = CONN_TEMPLATE_PROTO(proto);
+	c->caddr = caddr;
+	c->cport = 0;
+	c->vaddr = vaddr;
+	c->vport = vport;
+	c->daddr = dest->addr;
+	c->dport = dest->port;
+	c->laddr = timeout * CONN_HZ;     /* a template's own timeout */
+	c->lport = 0;
+	c->flags = CONN_F_TEMPLATE;
+	c->state = CS_NONE;
+	c->dest = dest;
+	c->xmit_id = XMIT_NONE;
+	c->control = 0;
+	c->ncontrol = 0;
+	dest_hold(dest);
+	dest->persistconns++;
+
+	hash_link(t, c, HDIR_IN);
+	c->expires = now + c->laddr;
+	wheel_insert(t, c);
+	return c;
+}
+
+struct conn *
+conn_template_lookup(struct conn_table *t, uint8_t proto, uint32_t caddr, uint32_t vaddr,
+    uint16_t vport)
+{
+	return conn_lookup_in(t, CONN_TEMPLATE_PROTO(proto), caddr, 0, vaddr, vport);
+}
+
+/* Unhash, unbind from the dest and its template, return C to the free list. */
 static void
 conn_release(struct conn_table *t, struct conn *c)
 {
 	struct dest *d = c->dest;
 
-	hash_unlink(t, c, HDIR_IN);
+	if (!(c->flags & CONN_F_UNHASHED))
+		hash_unlink(t, c, HDIR_IN);
 	if (c->flags & CONN_F_HASH_OUT)
 		hash_unlink(t, c, HDIR_OUT);
-	if (c->flags & CONN_F_INACTIVE)
-		d->inactconns--;
-	else
-		d->activeconns--;
+	if (c->flags & CONN_F_TEMPLATE) {
+		d->persistconns--;
+	} else {
+		if (c->flags & CONN_F_INACTIVE)
+			d->inactconns--;
+		else
+			d->activeconns--;
+		dest_unbound(d);
+		STAT_INC(STAT_CONN_EXPIRED);
+	}
+	/* The template is never freed before its flows (see conn_expire_now). */
+	if (c->control) {
+		t->conns[c->control - 1].ncontrol--;
+		c->control = 0;
+	}
 	c->dest = NULL;
 	c->xmit_id = XMIT_NONE;
 	dest_put(d);
@@ -315,7 +404,45 @@ conn_release(struct conn_table *t, struct conn *c)
 	c->tprev = 0;
 	t->free_head = conn_index(t, c) + 1;
 	t->count--;
-	STAT_INC(STAT_CONN_EXPIRED);
+}
+
+/* Set C's expiry to E: lazily when later, by moving it when earlier. */
+static void
+conn_set_expiry(struct conn_table *t, struct conn *c, uint32_t e)
+{
+	/*
+	 * Later than the slot it sits in: the sweep re-inserts it. Earlier
+	 * (a shorter timeout after a state change): move it now, so it is
+	 * not kept past its time.
+	 */
+	if (tick_before_eq(c->expires, e)) {
+		c->expires = e;
+		return;
+	}
+	wheel_remove(t, c);
+	c->expires = e;
+	wheel_insert(t, c);
+}
+
+void
+conn_set_control(struct conn_table *t, struct conn *c, struct conn *tpl, uint32_t now)
+{
+	c->control = conn_index(t, tpl) + 1;
+	tpl->ncontrol++;
+	conn_set_expiry(t, tpl, now + tpl->laddr);
+}
+
+void
+conn_template_invalidate(struct conn_table *t, struct conn *tpl)
+{
+	if (tpl->flags & CONN_F_UNHASHED)
+		return;
+	if (tpl->ncontrol == 0) {
+		conn_expire_now(t, tpl);
+		return;
+	}
+	hash_unlink(t, tpl, HDIR_IN);
+	tpl->flags |= CONN_F_UNHASHED;
 }
 
 static void
@@ -355,27 +482,44 @@ conn_tcp_update(struct conn_table *t, struct conn *c, enum conn_dir dir, uint8_t
 void
 conn_touch(struct conn_table *t, struct conn *c, uint32_t now)
 {
-	uint32_t e = now + t->timeout[c->state];
-
-	/*
-	 * Later than the slot it sits in: the sweep re-inserts it. Earlier
-	 * (a shorter timeout after a state change): move it now, so it is
-	 * not kept past its time.
-	 */
-	if (tick_before_eq(c->expires, e)) {
-		c->expires = e;
-		return;
-	}
-	wheel_remove(t, c);
-	c->expires = e;
-	wheel_insert(t, c);
+	conn_set_expiry(t, c, now + t->timeout[c->state]);
 }
 
 void
 conn_expire_now(struct conn_table *t, struct conn *c)
 {
+	/* A template still controlling flows only stops being found. */
+	if ((c->flags & CONN_F_TEMPLATE) && c->ncontrol) {
+		conn_template_invalidate(t, c);
+		return;
+	}
 	wheel_remove(t, c);
 	conn_release(t, c);
+}
+
+static int
+conn_flush_one(struct conn *c, void *arg)
+{
+	struct conn_table *t = arg;
+
+	if (!(c->flags & CONN_F_TEMPLATE))
+		conn_expire_now(t, c);
+	return 0;
+}
+
+static int
+conn_flush_template(struct conn *c, void *arg)
+{
+	conn_expire_now(arg, c);
+	return 0;
+}
+
+void
+conn_flush(struct conn_table *t)
+{
+	/* Flows first: then no template controls anything. */
+	conn_foreach(t, conn_flush_one, t);
+	conn_foreach(t, conn_flush_template, t);
 }
 
 unsigned
@@ -394,7 +538,11 @@ conn_expire_run(struct conn_table *t, uint32_t now)
 		while (ref) {
 			struct conn *c = &t->conns[ref - 1];
 			ref = c->tnext;
-			if (tick_before_eq(c->expires, tick)) {
+			if (tick_before_eq(c->expires, tick) && c->ncontrol) {
+				/* A template outlives the flows it controls. */
+				c->expires = tick + c->laddr;
+				wheel_insert(t, c);
+			} else if (tick_before_eq(c->expires, tick)) {
 				conn_release(t, c);
 				n++;
 			} else {

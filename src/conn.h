@@ -13,6 +13,19 @@
 #define CONN_F_INACTIVE   0x01   /* counted in the dest's InActConn */
 #define CONN_F_NOOUTPUT   0x02   /* replies bypass us (dr, tun): INPUT_ONLY */
 #define CONN_F_HASH_OUT   0x04   /* also found by the reply's tuple */
+#define CONN_F_TEMPLATE   0x08   /* a persistence template, not a flow */
+#define CONN_F_UNHASHED   0x10   /* template no longer found; goes with its last flow */
+
+/*
+ * Persistence templates (IPVS's IP_VS_CONN_F_TEMPLATE) live in the same
+ * table: key (TEMPLATE_PROTO(proto), client & netmask, port 0, VIP, vport),
+ * the dest they pin in daddr/dport/dest. A protocol number no service can
+ * have keeps them apart from flows. A template's own timeout (the
+ * service's persistence, in ticks) is kept in laddr, which only FULLNAT
+ * flows use; ncontrol counts the flows it controls, and it does not expire
+ * while there are any.
+ */
+#define CONN_TEMPLATE_PROTO(p) ((uint8_t)((p) | 0x80))
 
 /*
  * One flow, 64 bytes: one cache line. In-direction key: (proto, caddr, cport, vaddr, vport),
@@ -31,8 +44,8 @@ struct conn {
 	uint8_t  flags;         /* CONN_F_* */
 	uint8_t  xmit_id;       /* bound from the dest at creation (xmit_table) */
 	struct dest *dest;      /* holds a reference */
-	uint32_t control;       /* reserved: index + 1 of a controlling template */
-	uint32_t ncontrol;      /* reserved: connections a template controls */
+	uint32_t control;       /* flow: index + 1 of its template, 0 if none */
+	uint32_t ncontrol;      /* template: flows it controls */
 };
 
 _Static_assert(sizeof(struct conn) == 64, "a connection must stay one cache line");
@@ -71,6 +84,23 @@ struct conn *conn_lookup_out(struct conn_table *t, uint8_t proto,
 struct conn *conn_new(struct conn_table *t, const struct conn_param *cp,
     struct dest *dest, uint32_t now);
 
+/*
+ * A persistence template for (PROTO, CADDR already masked, VADDR, VPORT)
+ * pinning DEST for TIMEOUT seconds after its last use; NULL when full.
+ */
+struct conn *conn_template_new(struct conn_table *t, uint8_t proto, uint32_t caddr,
+    uint32_t vaddr, uint16_t vport, struct dest *dest, unsigned timeout, uint32_t now);
+struct conn *conn_template_lookup(struct conn_table *t, uint8_t proto, uint32_t caddr,
+    uint32_t vaddr, uint16_t vport);
+/* C is controlled by template TPL: TPL lives at least as long as C, and
+ * its persistence time starts again now. */
+void conn_set_control(struct conn_table *t, struct conn *c, struct conn *tpl, uint32_t now);
+/*
+ * TPL may pin no new flow (its dest was quiesced or removed): it is found
+ * no more, and goes at its expiry once no flow it controls is left.
+ */
+void conn_template_invalidate(struct conn_table *t, struct conn *tpl);
+
 /* Apply a TCP segment's flags (dir as seen by us) and refresh the timeout. */
 void conn_tcp_update(struct conn_table *t, struct conn *c, enum conn_dir dir,
     uint8_t tcpflags, uint32_t now);
@@ -78,6 +108,9 @@ void conn_tcp_update(struct conn_table *t, struct conn *c, enum conn_dir dir,
 void conn_touch(struct conn_table *t, struct conn *c, uint32_t now);
 /* Remove C at once (the dest reference dropped, the slot freed). */
 void conn_expire_now(struct conn_table *t, struct conn *c);
+
+/* Remove every connection and template (at exit). */
+void conn_flush(struct conn_table *t);
 
 /* Expire what is due up to NOW; returns how many were removed. */
 unsigned conn_expire_run(struct conn_table *t, uint32_t now);

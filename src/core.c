@@ -65,16 +65,54 @@ tcp_reusable(const struct conn *c)
 	    (c->state == CS_FIN_WAIT && (c->flags & CONN_F_NOOUTPUT));
 }
 
-static struct conn *
-core_schedule(struct worker *w, struct service *svc, const struct pkt *p)
+/*
+ * Persistence (ipvsadm -p, -M): a client, masked by the netmask, with a
+ * live template goes to the template's dest; otherwise the scheduler
+ * chooses and a template is made. A template whose dest was quiesced
+ * (weight 0) or removed pins nothing new (IPVS's expire_quiescent_template).
+ * Returns the dest, or NULL after counting why there is none.
+ */
+static struct dest *
+core_persist(struct worker *w, struct service *svc, const struct pkt *p, struct conn **tplp)
 {
-	struct dest *d = svc->sched->schedule(svc, p, w->now);
-	struct conn *c;
+	uint32_t client = p->saddr & svc->netmask;
+	struct conn *tpl = conn_template_lookup(w->ct, p->proto, client, p->daddr, p->dport);
+	struct dest *d;
 
+	if (tpl != NULL && (tpl->dest->svc != svc || tpl->dest->weight <= 0)) {
+		conn_template_invalidate(w->ct, tpl);
+		tpl = NULL;
+	}
+	if (tpl != NULL) {
+		*tplp = tpl;
+		return tpl->dest;
+	}
+	d = svc->sched->schedule(svc, p, w->now);
 	if (d == NULL) {
 		STAT_INC(STAT_DROP_NO_DEST);
 		return NULL;
 	}
+	*tplp = conn_template_new(w->ct, p->proto, client, p->daddr, p->dport, d,
+	    svc->persistent, w->now);
+	if (*tplp == NULL) {
+		STAT_INC(STAT_DROP_TABLE_FULL);
+		return NULL;
+	}
+	return d;
+}
+
+static struct conn *
+core_schedule(struct worker *w, struct service *svc, const struct pkt *p)
+{
+	struct conn *c, *tpl = NULL;
+	struct dest *d;
+
+	if (svc->persistent)
+		d = core_persist(w, svc, p, &tpl);      /* counts its own drops */
+	else if ((d = svc->sched->schedule(svc, p, w->now)) == NULL)
+		STAT_INC(STAT_DROP_NO_DEST);
+	if (d == NULL)
+		return NULL;
 	struct conn_param cp = {
 		.proto = p->proto,
 		.caddr = p->saddr, .cport = p->sport,
@@ -89,6 +127,8 @@ core_schedule(struct worker *w, struct service *svc, const struct pkt *p)
 		STAT_INC(STAT_DROP_TABLE_FULL);
 		return NULL;
 	}
+	if (tpl != NULL)
+		conn_set_control(w->ct, c, tpl, w->now);
 	svc->stats.conns++;
 	return c;
 }

@@ -8,7 +8,18 @@
 static const struct sched_ops *const sched_registry[] = {
 	&sched_rr,
 	&sched_wrr,
+	&sched_lc,
 	&sched_wlc,
+	&sched_sed,
+	&sched_nq,
+	&sched_dh,
+	&sched_sh,
+	&sched_lblc,
+	&sched_lblcr,
+	&sched_mh,
+	&sched_fo,
+	&sched_ovf,
+	&sched_twos,
 };
 
 /* IPVS's scheduler names: the seeds' ten and today's kernel's four more. */

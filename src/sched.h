@@ -14,6 +14,7 @@ struct pkt;
  * svc->sched_data, owned by init_service/done_service. add_dest and
  * upd_dest are called after the dest was linked or changed (weight,
  * thresholds), del_dest just before it is unlinked; any may be NULL.
+ * done_service runs after the dests are gone and must not touch them.
  * schedule returns an available dest (weight > 0, not overloaded) or NULL.
  * Integer arithmetic only.
  */
@@ -35,6 +36,17 @@ int sched_is_ipvs_name(const char *name);
 
 extern const struct sched_ops sched_rr;
 extern const struct sched_ops sched_wrr;
+extern const struct sched_ops sched_lc;
 extern const struct sched_ops sched_wlc;
+extern const struct sched_ops sched_sed;
+extern const struct sched_ops sched_nq;
+extern const struct sched_ops sched_dh;
+extern const struct sched_ops sched_sh;
+extern const struct sched_ops sched_lblc;
+extern const struct sched_ops sched_lblcr;
+extern const struct sched_ops sched_mh;
+extern const struct sched_ops sched_fo;
+extern const struct sched_ops sched_ovf;
+extern const struct sched_ops sched_twos;
 
 #endif

@@ -23,14 +23,7 @@ static unsigned nvips;
 static inline uint32_t
 svc_hash(uint8_t proto, uint32_t addr, uint16_t port)
 {
-	uint32_t h = addr ^ ((uint32_t)port << 16 | proto);
-
-	h ^= h >> 16;
-	h *= 0x7feb352dU;
-	h ^= h >> 15;
-	h *= 0x846ca68bU;
-	h ^= h >> 16;
-	return h;
+	return hash32(addr ^ ((uint32_t)port << 16 | proto));
 }
 
 struct service *
@@ -143,6 +136,8 @@ svc_from_conf(const struct config *conf, const struct vs_conf *vc, int tap_ifind
 	s->tunnel = vc->tunnel;
 	s->persistent = vc->persistent;
 	s->netmask = vc->netmask.s_addr;
+	s->flags = vc->flags;
+	s->mh_size = vc->mh_size;
 	s->sched = sched_lookup(vc->sched);
 	if (s->sched == NULL) {
 		log_errx("%s:%d: unknown scheduler '%s'", conf->file, vc->line, vc->sched);
@@ -170,6 +165,8 @@ svc_from_conf(const struct config *conf, const struct vs_conf *vc, int tap_ifind
 		d->tunnel = rc->tunnel;
 		d->tunnel_mtu = rc->tunnel_mtu;
 		d->weight = rc->weight;
+		d->u_threshold = rc->upper;
+		d->l_threshold = rc->lower;
 		d->refcnt = 1;
 		if (xmit_bind(d, tap_ifindex, err, sizeof(err)) < 0) {
 			log_errx("%s:%d: real server %s (%s): %s", conf->file, rc->line, rc->name,
@@ -181,8 +178,12 @@ svc_from_conf(const struct config *conf, const struct vs_conf *vc, int tap_ifind
 		d->svc = s;
 		TAILQ_INSERT_TAIL(&s->dests, d, entry);
 		s->ndests++;
-		if (s->sched->add_dest)
-			s->sched->add_dest(s, d);
+		if (s->sched->add_dest && s->sched->add_dest(s, d) < 0) {
+			log_errx("%s:%d: real server %s: scheduler %s cannot take it (out of memory, "
+			    "or more real servers than its table holds)", conf->file, rc->line,
+			    rc->name, s->sched->name);
+			bad = 1;
+		}
 	}
 	if (bad) {
 		svc_free(s);

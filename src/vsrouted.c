@@ -85,6 +85,9 @@ stats_dump(struct daemon *d)
 			    (unsigned long long)dst->stats.inbytes);
 			log_notice("stat rs %s/%s active_conns %u", s->name, dst->name, dst->activeconns);
 			log_notice("stat rs %s/%s inactive_conns %u", s->name, dst->name, dst->inactconns);
+			log_notice("stat rs %s/%s persist_conns %u", s->name, dst->name, dst->persistconns);
+			log_notice("stat rs %s/%s overloaded %u", s->name, dst->name,
+			    !!(dst->flags & DEST_F_OVERLOAD));
 		}
 	}
 	log_notice("stat end");
@@ -262,13 +265,6 @@ setup(struct daemon *d)
 	return 0;
 }
 
-static int
-conn_drop(struct conn *c, void *arg)
-{
-	conn_expire_now(arg, c);
-	return 0;
-}
-
 static void
 teardown(struct daemon *d)
 {
@@ -282,7 +278,7 @@ teardown(struct daemon *d)
 	core_worker_fini(&d->worker);
 	arp_stop();
 	if (d->ct)
-		conn_foreach(d->ct, conn_drop, d->ct);
+		conn_flush(d->ct);
 	svc_teardown();
 	links_close();
 	xmit_tun_close();

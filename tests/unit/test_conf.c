@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "common.h"
+#include "svc.h"
 #include "conf.h"
 #include "log.h"
 #include "unit.h"
@@ -180,6 +181,10 @@ test_minimal(void)
 		{ "protocol default tcp",         v->proto,              IPPROTO_TCP },
 		{ "persistent default 0",         v->persistent,         0 },
 		{ "netmask default /32",          v->netmask.s_addr,     ip("255.255.255.255") },
+		{ "no scheduler flags",           v->flags,              0 },
+		{ "mh_table_size default 65537",  v->mh_size,            65537 },
+		{ "rs upper default 0",           r->upper,              0 },
+		{ "rs lower default 0",           r->lower,              0 },
 		{ "forward default dr",           v->fwd,                FWD_DR },
 		{ "tunnel default ipip",          v->tunnel,             TUNNEL_IPIP },
 		{ "rs line",                      r->line,               7 },
@@ -195,6 +200,44 @@ test_minimal(void)
 		{ "vs name",                      v->name,               "web" },
 		{ "scheduler default wlc",        v->sched,              "wlc" },
 		{ "rs name",                      r->name,               "rs1" },
+	};
+
+	run_num(file, num, ARRAY_SIZE(num));
+	run_str(file, str, ARRAY_SIZE(str));
+	free(out);
+	conf_free(c);
+}
+
+/* Persistence, scheduler flags, the Maglev table, thresholds. */
+static void
+test_sched_keys(void)
+{
+	const char    *file = "good-sched.conf";
+	char          *out;
+	struct config *c = load(fixture(file), &out);
+
+	CHECK(c != NULL && *out == '\0', "%s: loads silently", file);
+	if (c == NULL || c->nvs != 2 || c->vs[0].nrs != 2) {
+		CHECK(0, "%s: two virtual servers, two real servers in the first", file);
+		free(out);
+		conf_free(c);
+		return;
+	}
+	const struct vs_conf *v = &c->vs[0];
+	const struct num_case num[] = {
+		{ "persistent 600",               v->persistent,         600 },
+		{ "netmask /24",                  v->netmask.s_addr,     ip("255.255.255.0") },
+		{ "flags mh-port, mh-fallback",   v->flags,              SVC_F_MH_PORT | SVC_F_MH_FALLBACK },
+		{ "mh_table_size 251",            v->mh_size,            251 },
+		{ "rs1 upper 100",                v->rs[0].upper,        100 },
+		{ "rs1 lower 80",                 v->rs[0].lower,        80 },
+		{ "rs2 upper 10",                 v->rs[1].upper,        10 },
+		{ "rs2 lower default 0",          v->rs[1].lower,        0 },
+		{ "other vs: no flags",           c->vs[1].flags,        0 },
+		{ "other vs: persistent 0",       c->vs[1].persistent,   0 },
+	};
+	const struct str_case str[] = {
+		{ "scheduler mh",                 v->sched,              "mh" },
 	};
 
 	run_num(file, num, ARRAY_SIZE(num));
@@ -468,12 +511,12 @@ static const struct text_case text_cases[] = {
 	    "virtual_server web {\n"
 	    "    address = 10.10.0.100  port = 80\n"
 	    "    real_server a { address = 10.0.0.1  port = 81 }\n"     /* 4 */
-	    "    scheduler = lc\n"                                      /* 5 */
+	    "    scheduler = fastest\n"                                 /* 5 */
 	    "    real_server b { address = 10.0.0.2  weight = -1 }\n"   /* 6 */
 	    "}\n"
 	    "conn_max = many\n",                                     /* 8 */
 	  .errs = { "4: real server port must equal the service port for dr",
-	    "5: scheduler 'lc' is not supported yet",
+	    "5: unknown scheduler 'fastest'",
 	    "6: 'weight' value -1 out of range (0..65535)",
 	    "8: invalid number 'many' for 'conn_max'" },
 	},
@@ -645,6 +688,7 @@ main(int argc, char **argv)
 	test_minimal();
 	test_full();
 	test_tun();
+	test_sched_keys();
 	test_example();
 	test_fixtures();
 	test_texts();

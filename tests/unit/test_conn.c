@@ -914,6 +914,129 @@ test_expiry_random(void)
 	conn_table_free(t);
 }
 
+/* ipvsadm -x/-y: overloaded at the upper threshold, back below the lower. */
+static void
+test_thresholds(void)
+{
+	struct conn_table *t = conn_table_new(64, 0);
+	struct dest d;
+	struct conn *c[4];
+
+	dest_init(&d, htonl(0x0a14000b));
+	d.u_threshold = 4;
+	for (int i = 0; i < 4; i++) {
+		struct conn_param cp = flow(IPPROTO_TCP, 0x0a0a0001, (uint16_t)(1000 + i), &d, CONN_F_NOOUTPUT);
+		c[i] = conn_new(t, &cp, &d, 0);
+		CHECK(!(d.flags & DEST_F_OVERLOAD) == (i < 3),
+		    "upper 4: overloaded exactly from the 4th connection (%d)", i + 1);
+	}
+	/* No lower threshold: available again below 3/4 of upper (total*4 < 12). */
+	conn_expire_now(t, c[3]);
+	CHECK(d.flags & DEST_F_OVERLOAD, "upper 4, 3 left: not below 3/4, still overloaded");
+	conn_expire_now(t, c[2]);
+	CHECK(!(d.flags & DEST_F_OVERLOAD), "upper 4, 2 left: below 3/4, available again");
+	conn_expire_now(t, c[1]);
+	conn_expire_now(t, c[0]);
+
+	/* With a lower threshold: available only below it. */
+	d.u_threshold = 3;
+	d.l_threshold = 1;
+	for (int i = 0; i < 3; i++) {
+		struct conn_param cp = flow(IPPROTO_TCP, 0x0a0a0001, (uint16_t)(2000 + i), &d, CONN_F_NOOUTPUT);
+		c[i] = conn_new(t, &cp, &d, 0);
+	}
+	CHECK(d.flags & DEST_F_OVERLOAD, "upper 3 lower 1: overloaded at 3");
+	conn_expire_now(t, c[2]);
+	conn_expire_now(t, c[1]);
+	CHECK(d.flags & DEST_F_OVERLOAD, "upper 3 lower 1: 1 left, still overloaded (not below 1)");
+	conn_expire_now(t, c[0]);
+	CHECK(!(d.flags & DEST_F_OVERLOAD), "upper 3 lower 1: 0 left, available");
+
+	/* No thresholds: never overloaded by counts. */
+	d.u_threshold = d.l_threshold = 0;
+	struct conn_param cp = flow(IPPROTO_TCP, 0x0a0a0001, 3000, &d, CONN_F_NOOUTPUT);
+	c[0] = conn_new(t, &cp, &d, 0);
+	CHECK(!(d.flags & DEST_F_OVERLOAD), "no threshold: not overloaded");
+	conn_expire_now(t, c[0]);
+	conn_table_free(t);
+}
+
+/* Persistence templates: pin, outlive their flows, invalidate, flush. */
+static void
+test_templates(void)
+{
+	struct conn_table *t = conn_table_new(64, 0);
+	struct dest d;
+	uint32_t client = htonl(0x0a0a0000), vip = htonl(0x0a0a0064);
+	uint16_t vport = htons(80);
+	unsigned puts;
+
+	dest_init(&d, htonl(0x0a14000b));
+	conn_set_timeouts(t, proto_default_timeout);
+	struct conn *tpl = conn_template_new(t, IPPROTO_TCP, client, vip, vport, &d, 30, 0);
+	CHECK(tpl != NULL && (tpl->flags & CONN_F_TEMPLATE), "a template is made");
+	CHECK_EQ(d.persistconns, 1, "it counts in persistconns");
+	CHECK_EQ(d.inactconns + d.activeconns, 0, "not in ActiveConn/InActConn");
+	CHECK_EQ(d.refcnt, 2, "it holds the dest");
+	CHECK(conn_template_lookup(t, IPPROTO_TCP, client, vip, vport) == tpl, "found by client, VIP, port");
+	CHECK(conn_template_lookup(t, IPPROTO_UDP, client, vip, vport) == NULL, "not by another protocol");
+	CHECK(conn_lookup_in(t, IPPROTO_TCP, client, 0, vip, vport) == NULL, "never taken for a flow");
+
+	/* A flow controlled by it, ESTABLISHED: 900 s, longer than 30 s. */
+	struct conn_param cp = flow(IPPROTO_TCP, 0x0a0a0001, 4000, &d, CONN_F_NOOUTPUT);
+	struct conn *c = conn_new(t, &cp, &d, 0);
+	conn_set_control(t, c, tpl, 0);
+	CHECK_EQ(tpl->ncontrol, 1, "the template controls one flow");
+	conn_tcp_update(t, c, DIR_INPUT, S, 0);
+	conn_tcp_update(t, c, DIR_INPUT, A, 0);
+	conn_expire_run(t, 60 * CONN_HZ);
+	CHECK(conn_template_lookup(t, IPPROTO_TCP, client, vip, vport) == tpl,
+	    "past its 30 s, the template stays while its flow lives");
+	/* The flow closes (FIN_WAIT 120 s from 60 s): gone at 180 s. */
+	conn_tcp_update(t, c, DIR_INPUT, F, 60 * CONN_HZ);
+	conn_expire_run(t, 181 * CONN_HZ);
+	CHECK_EQ(tpl->ncontrol, 0, "the flow expired, the template controls none");
+	CHECK(conn_template_lookup(t, IPPROTO_TCP, client, vip, vport) == tpl,
+	    "the template outlives its last flow");
+	conn_expire_run(t, (181 + 31) * CONN_HZ);
+	CHECK(conn_template_lookup(t, IPPROTO_TCP, client, vip, vport) == NULL,
+	    "and expires one persistence time after it");
+	CHECK_EQ(d.persistconns, 0, "persistconns back to 0");
+	CHECK_EQ(d.refcnt, 1, "dest released");
+
+	/* Using a template restarts its persistence time. */
+	uint32_t now = 300 * CONN_HZ;
+	tpl = conn_template_new(t, IPPROTO_TCP, client, vip, vport, &d, 30, now);
+	cp = flow(IPPROTO_UDP, 0x0a0a0002, 5000, &d, CONN_F_NOOUTPUT);
+	c = conn_new(t, &cp, &d, now + 20 * CONN_HZ);
+	conn_set_control(t, c, tpl, now + 20 * CONN_HZ);
+	conn_expire_now(t, c);
+	conn_expire_run(t, now + 45 * CONN_HZ);
+	CHECK(conn_template_lookup(t, IPPROTO_TCP, client, vip, vport) == tpl,
+	    "used at 20 s: still there at 45 s");
+	conn_expire_run(t, now + 51 * CONN_HZ);
+	CHECK(conn_template_lookup(t, IPPROTO_TCP, client, vip, vport) == NULL, "gone at 51 s");
+
+	/* Invalidated while controlling a flow: not found, freed after it. */
+	now = 600 * CONN_HZ;
+	tpl = conn_template_new(t, IPPROTO_TCP, client, vip, vport, &d, 30, now);
+	cp = flow(IPPROTO_TCP, 0x0a0a0003, 6000, &d, CONN_F_NOOUTPUT);
+	c = conn_new(t, &cp, &d, now);
+	conn_set_control(t, c, tpl, now);
+	conn_template_invalidate(t, tpl);
+	CHECK(conn_template_lookup(t, IPPROTO_TCP, client, vip, vport) == NULL,
+	    "an invalidated template is not found");
+	CHECK_EQ(d.persistconns, 1, "but lives while it controls a flow");
+	conn_expire_now(t, tpl);
+	CHECK_EQ(d.persistconns, 1, "conn_expire_now does not free it under its flow");
+	puts = stub_dest_put_calls;
+	conn_flush(t);
+	CHECK_EQ(conn_count(t), 0, "conn_flush empties the table, templates included");
+	CHECK_EQ(stub_dest_put_calls, puts + 2, "flow and template released once each");
+	CHECK_EQ(d.persistconns + d.inactconns + d.activeconns, 0, "all counters back to 0");
+	conn_table_free(t);
+}
+
 int
 main(void)
 {
@@ -927,5 +1050,7 @@ main(void)
 	test_tcp_scripts();
 	test_expiry();
 	test_expiry_random();
+	test_thresholds();
+	test_templates();
 	return unit_done();
 }
