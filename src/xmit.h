@@ -13,6 +13,15 @@
  */
 int xmit_bind(struct dest *d, int tap_ifindex, char *err, size_t errlen);
 
+struct nl_route_info;
+/*
+ * How the kernel reaches D's address, for binding: fails (reason in ERR)
+ * when there is no route, when it is this host's own address, or when it
+ * is routed into the TAP.
+ */
+int xmit_route(const struct dest *d, int tap_ifindex, struct nl_route_info *ri, char *err,
+    size_t errlen);
+
 /* Indexed by enum xmit_id; XMIT_NONE drops (and counts) what it is given. */
 extern const xmit_fn xmit_table[XMIT_MAX];
 
