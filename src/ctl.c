@@ -92,7 +92,7 @@ req_list(struct evbuffer *o)
 			    fwd_name(d->fwd), d->weight, d->u_threshold, d->l_threshold,
 			    d->activeconns, d->inactconns);
 			out_stats(o, &d->stats);
-			out(o, "\n");
+			out(o, " %s\n", tunnel_name(d->tunnel));
 		}
 	}
 	return 0;
@@ -235,6 +235,12 @@ parse_dest_opts(char **argv, int argc, struct rs_conf *rc, char *err, size_t len
 				return -1;
 			}
 			rc->fwd = (enum fwd_method)f;
+		} else if (strcmp(k, "tunnel") == 0) {
+			if ((f = tunnel_parse(val)) < 0) {
+				snprintf(err, len, "Illegal tunnel type '%s' (ipip or gre)", val);
+				return -1;
+			}
+			rc->tunnel = (enum tunnel_type)f;
 		} else if (strcmp(k, "weight") == 0) {
 			if (parse_uint(val, 65535, &v) < 0) {
 				snprintf(err, len, "Illegal weight specified");
@@ -315,6 +321,7 @@ req_dest(char **argv, int argc, char *err, size_t len)
 		rc.addr.s_addr = a;
 		rc.port = p;
 		rc.fwd = s->fwd;
+		rc.tunnel = s->tunnel;
 		snprintf(rc.name, sizeof(rc.name), "%s", argv[3]);
 	} else if (d == NULL) {
 		snprintf(err, len, "No such destination");
@@ -326,6 +333,8 @@ req_dest(char **argv, int argc, char *err, size_t len)
 		rc.addr.s_addr = d->addr;
 		rc.port = ntohs(d->port);
 		rc.fwd = d->fwd;
+		rc.tunnel = d->tunnel;
+		rc.tunnel_mtu = d->tunnel_mtu;
 		rc.weight = d->weight;
 		rc.upper = d->u_threshold;
 		rc.lower = d->l_threshold;

@@ -23,6 +23,7 @@ enum stat_id {
 	STAT_ICMP_ECHO_REPLIES,
 	STAT_ICMP_RELAYED,      /* ICMP errors about a connection, forwarded */
 	STAT_NEIGH_CHANGED,     /* a real server's MAC changed */
+	STAT_TUN_FRAG_NEEDED,   /* tun: DF packet too big for the tunnel, ICMP sent to the client */
 	/* drop reasons */
 	STAT_DROP_MALFORMED,    /* a header or length field is wrong */
 	STAT_DROP_UNEXPECTED,   /* not IPv4/ARP, or not TCP/UDP/ICMP */
@@ -34,6 +35,7 @@ enum stat_id {
 	STAT_DROP_NO_NEIGH,     /* real server's MAC not resolved yet */
 	STAT_DROP_ICMP,         /* ICMP that is neither echo nor about a connection */
 	STAT_DROP_TX_ERROR,     /* the output socket refused the frame */
+	STAT_DROP_TUN_TX_ERROR, /* tun: the raw socket refused the encapsulated packet */
 	STAT_MAX
 };
 

@@ -168,6 +168,8 @@ dest_add(struct service *s, const struct rs_conf *rc, char *err, size_t errlen)
 	d->addr = rc->addr.s_addr;
 	d->port = htons(rc->port);
 	d->fwd = rc->fwd;
+	d->tunnel = rc->tunnel;
+	d->tunnel_mtu = rc->tunnel_mtu;
 	d->weight = rc->weight;
 	d->u_threshold = rc->upper;
 	d->l_threshold = rc->lower;
@@ -195,12 +197,18 @@ dest_edit(struct dest *d, const struct rs_conf *rc, char *err, size_t errlen)
 {
 	struct service *s = d->svc;
 
-	if (rc->fwd != d->fwd) {
+	if (rc->fwd != d->fwd || rc->tunnel != d->tunnel || rc->tunnel_mtu != d->tunnel_mtu) {
 		/* Bind anew; connections keep the function they were bound to. */
 		enum fwd_method old = d->fwd;
+		enum tunnel_type oldt = d->tunnel;
+		unsigned oldm = d->tunnel_mtu;
 		d->fwd = rc->fwd;
+		d->tunnel = rc->tunnel;
+		d->tunnel_mtu = rc->tunnel_mtu;
 		if (xmit_bind(d, tap_ifx, err, errlen) < 0) {
 			d->fwd = old;
+			d->tunnel = oldt;
+			d->tunnel_mtu = oldm;
 			return -1;
 		}
 	}

@@ -36,6 +36,7 @@ typedef int (*xmit_fn)(struct worker *w, struct conn *c, struct pkt *p);
 enum xmit_id {
 	XMIT_NONE,       /* unbound */
 	XMIT_DR,
+	XMIT_TUN,
 	XMIT_MAX
 };
 
@@ -59,6 +60,10 @@ struct dest {
 	struct stats     stats;
 	uint8_t          xmit_id;      /* enum xmit_id */
 	struct neigh    *neigh;        /* dr: where the RS's MAC lives */
+	enum tunnel_type tunnel;       /* tun: ipip or gre */
+	unsigned         tunnel_mtu;   /* tun: configured path MTU, 0 = from the route */
+	unsigned         tun_inner_max;/* tun: largest inner packet that fits, bound */
+	uint32_t         tun_src;      /* tun: the director's address toward it (logs) */
 };
 
 TAILQ_HEAD(dest_list, dest);

@@ -152,7 +152,7 @@ list_line(char *line, void *arg)
 {
 	struct list_ctx *x = arg;
 	const struct req *r = x->r;
-	char ap[32], sched[32], mask[32], flags[80], fwd[16];
+	char ap[32], sched[32], mask[32], flags[80], fwd[16], tun[8];
 	unsigned long long st[5];
 	unsigned pers, size;
 	int w;
@@ -206,8 +206,8 @@ list_line(char *line, void *arg)
 			}
 			printf("\n");
 		}
-	} else if (sscanf(line, "dest %31s %15s %d %u %u %u %u %llu %llu %llu %llu %llu", ap,
-	    fwd, &w, &up, &lo, &act, &inact, &st[0], &st[1], &st[2], &st[3], &st[4]) == 12) {
+	} else if (sscanf(line, "dest %31s %15s %d %u %u %u %u %llu %llu %llu %llu %llu %7s", ap,
+	    fwd, &w, &up, &lo, &act, &inact, &st[0], &st[1], &st[2], &st[3], &st[4], tun) == 13) {
 		int f = fwd_parse(fwd);
 		if (!x->shown)
 			return;
@@ -217,6 +217,8 @@ list_line(char *line, void *arg)
 				[FWD_FULLNAT] = "--fullnat" };
 			printf("-a %s %s -r %s %s -w %d", strcmp(x->proto, "udp") ? "-t" : "-u",
 			    x->svc, ap, f >= 0 ? flag[f] : "-g", w);
+			if (f == FWD_TUN && strcmp(tun, "ipip"))
+				printf(" --tun-type %s", tun);
 			if (up)
 				printf(" -x %u", up);
 			if (lo)
@@ -287,6 +289,7 @@ static const struct option longopts[] = {
 	{ "ipip",            no_argument,       NULL, 'i' },
 	{ "masquerading",    no_argument,       NULL, 'm' },
 	{ "fullnat",         no_argument,       NULL, OPT_FULLNAT },
+	{ "tun-type",        required_argument, NULL, OPT_TUNTYPE },
 	{ "weight",          required_argument, NULL, 'w' },
 	{ "u-threshold",     required_argument, NULL, 'x' },
 	{ "l-threshold",     required_argument, NULL, 'y' },
@@ -393,6 +396,7 @@ parse_args(int argc, char **argv, struct req *r)
 		case 'i': add_opt(r, " fwd=%s", "tun"); break;
 		case 'm': add_opt(r, " fwd=%s", "nat"); break;
 		case OPT_FULLNAT: add_opt(r, " fwd=%s", "fullnat"); break;
+		case OPT_TUNTYPE: add_opt(r, " tunnel=%s", optarg); break;
 		case 'w': add_opt(r, " weight=%s", optarg); break;
 		case 'x': add_opt(r, " upper=%s", optarg); break;
 		case 'y': add_opt(r, " lower=%s", optarg); break;

@@ -23,6 +23,7 @@
 #include "stats.h"
 #include "svc.h"
 #include "tap.h"
+#include "xmit.h"
 
 #ifndef SYSCONFDIR
 #define SYSCONFDIR "/etc"
@@ -392,6 +393,7 @@ teardown(struct daemon *d)
 		conn_flush(d->ct);
 	svc_teardown();
 	links_close();
+	xmit_tun_close();
 	/* Host changes go first; the TAP (and routes into it) with its fd. */
 	nl_undo_all();
 	if (d->tap_fd >= 0)

@@ -205,6 +205,7 @@ if [ "$netns" = 1 ]; then
 	# under valgrind for errors and leaks on start, traffic and stop; and
 	# with the veths' checksum and segmentation offloads off.
 	asan=$top/tests/vsrouted-asan
+	vtasan=$top/tests/vsrtun-asan
 	san_env=(ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=98
 		UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:exitcode=97)
 	vg="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect"
@@ -213,7 +214,7 @@ if [ "$netns" = 1 ]; then
 		*-badconf) continue ;;   # the daemon never starts there
 		esac
 		if [ -x "$asan" ]; then
-			run_scenario "$f" "[asan]" VSROUTED="$asan" "${san_env[@]}"
+			run_scenario "$f" "[asan]" VSROUTED="$asan" VSRTUN="$vtasan" "${san_env[@]}"
 		elif selected "$(basename "$f" .sh)[asan]"; then
 			echo "no $asan: make check builds it" >"$logs/asan.log"
 			result FAIL "netns/$(basename "$f" .sh)[asan]" "$logs/asan.log"
@@ -221,7 +222,7 @@ if [ "$netns" = 1 ]; then
 	done
 	for f in "${scenarios[@]}"; do
 		case $(basename "$f" .sh) in
-		dr-rr|dr-udp|dr-cleanup)
+		dr-rr|dr-udp|dr-cleanup|tun-udp|tun-cleanup)
 			if command -v valgrind >/dev/null; then
 				run_scenario "$f" "[valgrind]" VSR_WRAP="$vg"
 			else
@@ -232,7 +233,7 @@ if [ "$netns" = 1 ]; then
 	done
 	for f in "${scenarios[@]}"; do
 		case $(basename "$f" .sh) in
-		dr-rr|dr-udp|dr-bypass|dr-malformed)
+		dr-rr|dr-udp|dr-bypass|dr-malformed|tun-rr-gre|tun-bulk|tun-mtu)
 			run_scenario "$f" "[offload-off]" VSR_TEST_OFFLOAD=off ;;
 		esac
 	done

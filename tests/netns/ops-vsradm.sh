@@ -104,6 +104,16 @@ vsradm -Z
 assert_eq 0 "$(vsradm -Ln --stats --exact | awk 'NR > 3 { s += $3 + $4 + $5 + $6 + $7 } END { print s + 0 }')" \
 	"-Z zeroes every counter"
 
+# ---- a tunnel real server with its encapsulation, saved and read back
+vsradm -a -t "$VIP:80" -r 10.10.0.13 -i --tun-type gre -w 0
+assert_eq "-a -t $VIP:80 -r 10.10.0.13:80 -i -w 0 --tun-type gre" \
+	"$(vsradm -S -n | grep 10.10.0.13)" "--tun-type gre is kept and saved"
+vsradm -S -n >"$T_DIR/save3"
+vsradm -C
+vsradm -R <"$T_DIR/save3"
+assert_true "-S | -R round-trips --tun-type" cmp "$T_DIR/save3" <(vsradm -S -n)
+assert_eq 1 "$(vsradm -Ln | grep -c '10.10.0.13:80 *Tunnel')" "-Ln shows it as Tunnel"
+
 assert_true "vsrouted still runs" vsrouted_alive director
 vsrouted_stop director
 assert_false "the control socket is removed at exit" test -e "$(vsrouted_sock director)"
