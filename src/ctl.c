@@ -71,6 +71,17 @@ out_stats(struct evbuffer *o, const struct stats *st)
 	    (unsigned long long)st->inbytes, (unsigned long long)st->outbytes);
 }
 
+static void
+out_rates(struct evbuffer *o, const struct stats_est *e)
+{
+	struct stats_rate r;
+
+	stats_est_read(e, &r);
+	out(o, " %llu %llu %llu %llu %llu", (unsigned long long)r.cps,
+	    (unsigned long long)r.inpps, (unsigned long long)r.outpps,
+	    (unsigned long long)r.inbps, (unsigned long long)r.outbps);
+}
+
 static int
 req_list(struct evbuffer *o)
 {
@@ -86,13 +97,16 @@ req_list(struct evbuffer *o)
 		    ap_str(s->addr, s->port, ap, sizeof(ap)), s->sched->name, s->persistent, nm,
 		    fl[0] ? fl : "-");
 		out_stats(o, &s->stats);
+		out_rates(o, &s->est);
 		out(o, "\n");
 		TAILQ_FOREACH(d, &s->dests, entry) {
 			out(o, "dest %s %s %d %u %u %u %u", ap_str(d->addr, d->port, ap, sizeof(ap)),
 			    fwd_name(d->fwd), d->weight, d->u_threshold, d->l_threshold,
 			    d->activeconns, d->inactconns);
 			out_stats(o, &d->stats);
-			out(o, " %s\n", tunnel_name(d->tunnel));
+			out(o, " %s", tunnel_name(d->tunnel));
+			out_rates(o, &d->est);
+			out(o, "\n");
 		}
 	}
 	return 0;

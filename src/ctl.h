@@ -18,8 +18,11 @@ struct conn_table;
  *   list                          size CONN_MAX
  *                                 svc PROTO ADDR:PORT SCHED PERSISTENT NETMASK FLAGS|-
  *                                     CONNS INPKTS OUTPKTS INBYTES OUTBYTES
+ *                                     CPS INPPS OUTPPS INBPS OUTBPS
  *                                 dest ADDR:PORT FWD WEIGHT UPPER LOWER ACTIVE INACT
- *                                     CONNS INPKTS OUTPKTS INBYTES OUTBYTES
+ *                                     CONNS INPKTS OUTPKTS INBYTES OUTBYTES TUNNEL
+ *                                     CPS INPPS OUTPPS INBPS OUTBPS
+ *                                 (rates per second, from the estimator of stats.h)
  *                                 (each svc line followed by its dest lines)
  *   conns                         conn PROTO CADDR:CPORT VADDR:VPORT DADDR:DPORT STATE EXPIRE
  *                                 (at most CTL_CONNS_MAX, then "truncated N")

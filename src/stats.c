@@ -1,4 +1,6 @@
-/* stats.c - global counters and their names */
+/* stats.c - global counters and their names; the rate estimator */
+#include <string.h>
+
 #include "common.h"
 #include "stats.h"
 
@@ -36,4 +38,41 @@ const char *
 stat_name(enum stat_id id)
 {
 	return (unsigned)id < STAT_MAX && stat_names[id] ? stat_names[id] : "?";
+}
+
+/* AVG += (RATE - AVG) / 4, in signed arithmetic: the average falls too. */
+static void
+est_move(uint64_t *avg, uint64_t delta, unsigned shift)
+{
+	int64_t rate = (int64_t)((delta << shift) / STATS_EST_SECS);
+
+	*avg = (uint64_t)((int64_t)*avg + ((rate - (int64_t)*avg) >> 2));
+}
+
+void
+stats_est_tick(struct stats_est *e, const struct stats *s)
+{
+	est_move(&e->cps, s->conns - e->last.conns, 10);
+	est_move(&e->inpps, s->inpkts - e->last.inpkts, 10);
+	est_move(&e->outpps, s->outpkts - e->last.outpkts, 10);
+	est_move(&e->inbps, s->inbytes - e->last.inbytes, 5);
+	est_move(&e->outbps, s->outbytes - e->last.outbytes, 5);
+	e->last = *s;
+}
+
+void
+stats_est_read(const struct stats_est *e, struct stats_rate *r)
+{
+	r->cps = (e->cps + 0x1ff) >> 10;
+	r->inpps = (e->inpps + 0x1ff) >> 10;
+	r->outpps = (e->outpps + 0x1ff) >> 10;
+	r->inbps = (e->inbps + 0xf) >> 5;
+	r->outbps = (e->outbps + 0xf) >> 5;
+}
+
+void
+stats_est_reset(struct stats_est *e, const struct stats *s)
+{
+	memset(e, 0, sizeof(*e));
+	e->last = *s;
 }

@@ -47,4 +47,40 @@ extern uint64_t stats_global[STAT_MAX];
 /* "rx_packets", "drop_malformed", ... */
 const char *stat_name(enum stat_id id);
 
+/* Per service and per real server: 64-bit counters, as ipvsadm --stats shows them. */
+struct stats {
+	uint64_t conns;
+	uint64_t inpkts;
+	uint64_t outpkts;
+	uint64_t inbytes;
+	uint64_t outbytes;
+};
+
+/*
+ * The rate estimator of IPVS (ip_vs_est.c): every STATS_EST_SECS seconds a
+ * timer takes the counters' increase since the last tick and moves a
+ * smoothed average a quarter of the way toward it (an exponentially
+ * weighted moving average, time constant about 8 s). Averages are kept
+ * scaled, per second: connections and packets << 10, bytes << 5, as the
+ * kernel does, so small rates keep their fraction. The packet path only
+ * bumps struct stats; nothing here runs per packet.
+ */
+#define STATS_EST_SECS 2
+
+struct stats_est {
+	struct stats last;      /* the counters at the previous tick */
+	uint64_t cps, inpps, outpps, inbps, outbps;     /* scaled averages */
+};
+
+/* Per second, rounded: what vsradm --rate and the metrics show. */
+struct stats_rate {
+	uint64_t cps, inpps, outpps, inbps, outbps;
+};
+
+/* One tick of E over the counters S (every STATS_EST_SECS seconds). */
+void stats_est_tick(struct stats_est *e, const struct stats *s);
+void stats_est_read(const struct stats_est *e, struct stats_rate *r);
+/* Start over from S (after the counters were zeroed, or at creation). */
+void stats_est_reset(struct stats_est *e, const struct stats *s);
+
 #endif

@@ -425,8 +425,24 @@ svc_zero(struct service *s)
 	struct dest *d;
 
 	memset(&s->stats, 0, sizeof(s->stats));
-	TAILQ_FOREACH(d, &s->dests, entry)
+	stats_est_reset(&s->est, &s->stats);
+	TAILQ_FOREACH(d, &s->dests, entry) {
 		memset(&d->stats, 0, sizeof(d->stats));
+		stats_est_reset(&d->est, &d->stats);
+	}
+}
+
+void
+svc_est_tick(void)
+{
+	struct service *s;
+	struct dest *d;
+
+	TAILQ_FOREACH(s, &services, entry) {
+		stats_est_tick(&s->est, &s->stats);
+		TAILQ_FOREACH(d, &s->dests, entry)
+			stats_est_tick(&d->est, &d->stats);
+	}
 }
 
 static const struct vs_conf *

@@ -8,21 +8,13 @@
 
 #include "common.h"
 #include "conf.h"
+#include "stats.h"
 
 struct service;
 struct conn;
 struct pkt;
 struct worker;
 struct neigh;
-
-/* 64-bit counters, as ipvsadm --stats shows them */
-struct stats {
-	uint64_t conns;
-	uint64_t inpkts;
-	uint64_t outpkts;
-	uint64_t inbytes;
-	uint64_t outbytes;
-};
 
 /*
  * A transmit function is bound once per destination and copied into each
@@ -58,6 +50,7 @@ struct dest {
 	uint32_t         persistconns; /* persistence templates pointing here */
 	uint32_t         refcnt;       /* bound connections + 1 while linked */
 	struct stats     stats;
+	struct stats_est est;          /* rates, moved by svc_est_tick */
 	uint8_t          xmit_id;      /* enum xmit_id */
 	struct neigh    *neigh;        /* dr: where the RS's MAC lives */
 	enum tunnel_type tunnel;       /* tun: ipip or gre */
@@ -85,6 +78,7 @@ struct service {
 	struct dest_list dests;
 	unsigned         ndests;
 	struct stats     stats;
+	struct stats_est est;
 };
 
 TAILQ_HEAD(service_list, service);
@@ -148,8 +142,10 @@ struct service *svc_add(const struct vs_conf *vc, char *err, size_t errlen);
 int  svc_edit(struct service *s, const struct vs_conf *vc, char *err, size_t errlen);
 void svc_del(struct service *s);
 void svc_clear(void);
-/* Zero the counters of S and of its real servers. */
+/* Zero the counters and rates of S and of its real servers. */
 void svc_zero(struct service *s);
+/* Every STATS_EST_SECS seconds: move the rate estimators of all services and real servers. */
+void svc_est_tick(void);
 
 /*
  * Reload: svc_check tells whether CONF can be applied on this host (each

@@ -153,7 +153,7 @@ list_line(char *line, void *arg)
 	struct list_ctx *x = arg;
 	const struct req *r = x->r;
 	char ap[32], sched[32], mask[32], flags[80], fwd[16], tun[8];
-	unsigned long long st[5];
+	unsigned long long st[5], rt[5] = { 0 };
 	unsigned pers, size;
 	int w;
 	unsigned up, lo, act, inact;
@@ -166,12 +166,15 @@ list_line(char *line, void *arg)
 			printf("%-33s %8s %8s %8s %8s %8s\n  -> RemoteAddress:Port\n",
 			    "Prot LocalAddress:Port", "Conns", "InPkts", "OutPkts", "InBytes",
 			    "OutBytes");
+		else if (r->format & FMT_RATE)
+			printf("%-33s %8s %8s %8s %8s %8s\n  -> RemoteAddress:Port\n",
+			    "Prot LocalAddress:Port", "CPS", "InPPS", "OutPPS", "InBPS", "OutBPS");
 		else
 			printf("Prot LocalAddress:Port Scheduler Flags\n"
 			    "  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn\n");
-	} else if (sscanf(line, "svc %7s %31s %31s %u %31s %79s %llu %llu %llu %llu %llu",
-	    x->proto, ap, sched, &pers, mask, flags, &st[0], &st[1], &st[2], &st[3],
-	    &st[4]) == 11) {
+	} else if (sscanf(line, "svc %7s %31s %31s %u %31s %79s %llu %llu %llu %llu %llu"
+	    " %llu %llu %llu %llu %llu", x->proto, ap, sched, &pers, mask, flags, &st[0], &st[1],
+	    &st[2], &st[3], &st[4], &rt[0], &rt[1], &rt[2], &rt[3], &rt[4]) >= 11) {
 		snprintf(x->svc, sizeof(x->svc), "%s", ap);
 		x->shown = r->proto == NULL || (strcmp(r->proto, x->proto) == 0 &&
 		    strcmp(r->svc, ap) == 0);
@@ -195,6 +198,13 @@ list_line(char *line, void *arg)
 			for (int i = 0; i < 5; i++)
 				print_num(st[i], r->format);
 			printf("\n");
+		} else if (r->format & FMT_RATE) {
+			char name[64];
+			snprintf(name, sizeof(name), "%s  %s", upper(x->proto), ap);
+			printf("%-33s", name);
+			for (int i = 0; i < 5; i++)
+				print_num(rt[i], r->format);
+			printf("\n");
 		} else {
 			printf("%s  %s %s", upper(x->proto), ap, sched);
 			if (strcmp(flags, "-"))
@@ -206,8 +216,9 @@ list_line(char *line, void *arg)
 			}
 			printf("\n");
 		}
-	} else if (sscanf(line, "dest %31s %15s %d %u %u %u %u %llu %llu %llu %llu %llu %7s", ap,
-	    fwd, &w, &up, &lo, &act, &inact, &st[0], &st[1], &st[2], &st[3], &st[4], tun) == 13) {
+	} else if (sscanf(line, "dest %31s %15s %d %u %u %u %u %llu %llu %llu %llu %llu %7s"
+	    " %llu %llu %llu %llu %llu", ap, fwd, &w, &up, &lo, &act, &inact, &st[0], &st[1],
+	    &st[2], &st[3], &st[4], tun, &rt[0], &rt[1], &rt[2], &rt[3], &rt[4]) >= 13) {
 		int f = fwd_parse(fwd);
 		if (!x->shown)
 			return;
@@ -228,6 +239,11 @@ list_line(char *line, void *arg)
 			printf("  -> %-28s", ap);
 			for (int i = 0; i < 5; i++)
 				print_num(st[i], r->format);
+			printf("\n");
+		} else if (r->format & FMT_RATE) {
+			printf("  -> %-28s", ap);
+			for (int i = 0; i < 5; i++)
+				print_num(rt[i], r->format);
 			printf("\n");
 		} else {
 			printf("  -> %-28s %-7s %-6d %-10u %-10u\n", ap,
@@ -408,10 +424,6 @@ parse_args(int argc, char **argv, struct req *r)
 		case 'h': usage(stdout, 0);
 		default: return -1;
 		}
-	}
-	if (r->format & FMT_RATE) {
-		fprintf(stderr, "vsradm: --rate is not supported yet\n");
-		return -1;
 	}
 	if (r->cmd == CMD_SET) {
 		if (argc - optind != 3) {

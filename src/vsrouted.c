@@ -46,6 +46,7 @@ struct daemon {
 	struct event      *ev_sig[5];
 	struct event      *ev_sweep;
 	struct event      *ev_neigh;
+	struct event      *ev_est;        /* rate estimator, every STATS_EST_SECS */
 	unsigned           neigh_rounds;
 	const char        *file;          /* the configuration, read again on SIGHUP */
 	int                reloading;
@@ -221,6 +222,15 @@ on_neigh(evutil_socket_t fd, short what, void *arg)
 }
 
 static void
+on_est(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	svc_est_tick();
+}
+
+static void
 random_mac(uint8_t mac[6])
 {
 	if (getrandom(mac, 6, 0) != 6)
@@ -358,11 +368,14 @@ setup(struct daemon *d)
 			return -1;
 		}
 	}
-	struct timeval sweep = { 0, SWEEP_MS * 1000 }, neigh = { NEIGH_SECS, 0 };
+	struct timeval sweep = { 0, SWEEP_MS * 1000 }, neigh = { NEIGH_SECS, 0 },
+	    est = { STATS_EST_SECS, 0 };
 	d->ev_sweep = event_new(d->base, -1, EV_PERSIST, on_sweep, d);
 	d->ev_neigh = event_new(d->base, -1, EV_PERSIST, on_neigh, d);
-	if (d->ev_sweep == NULL || d->ev_neigh == NULL || event_add(d->ev_sweep, &sweep) < 0 ||
-	    event_add(d->ev_neigh, &neigh) < 0) {
+	d->ev_est = event_new(d->base, -1, EV_PERSIST, on_est, d);
+	if (d->ev_sweep == NULL || d->ev_neigh == NULL || d->ev_est == NULL ||
+	    event_add(d->ev_sweep, &sweep) < 0 || event_add(d->ev_neigh, &neigh) < 0 ||
+	    event_add(d->ev_est, &est) < 0) {
 		log_errx("cannot start the timers");
 		return -1;
 	}
@@ -386,6 +399,8 @@ teardown(struct daemon *d)
 		event_free(d->ev_sweep);
 	if (d->ev_neigh)
 		event_free(d->ev_neigh);
+	if (d->ev_est)
+		event_free(d->ev_est);
 	ctl_stop();
 	core_worker_fini(&d->worker);
 	arp_stop();
