@@ -640,6 +640,25 @@ conf_cb_unsupported(cfg_t *cfg, cfg_opt_t *opt, const char *value,
 	return 0;
 }
 
+/*
+ * A user name as useradd accepts it: 1..32 of [A-Za-z0-9._-], not starting
+ * with '-'. Whether the user exists is checked at start, not here: -t may
+ * run where the user is not (yet) there.
+ */
+static int
+conf_cb_user(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
+{
+	size_t n = strlen(value);
+
+	conf_seen(cfg, opt);
+	*(const char **)result = value;
+	if (n == 0 || n >= CONF_USER_MAX || value[0] == '-' ||
+	    strspn(value, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") != n)
+		conf_refuse(cfg, opt, "invalid user name '%s' for '%s' (1..%d of A-Z a-z 0-9 . _ -, "
+		    "not starting with '-')", value, opt->name, CONF_USER_MAX - 1);
+	return 0;
+}
+
 /* An absolute path that fits a Unix socket address (sun_path). */
 static int
 conf_cb_path(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
@@ -1028,6 +1047,8 @@ conf_build(struct config *conf)
 	if (cfg_size(root, "control_socket"))
 		conf_copy(conf->control_socket, sizeof(conf->control_socket),
 		    cfg_getstr(root, "control_socket"));
+	if (cfg_size(root, "user"))
+		conf_copy(conf->user, sizeof(conf->user), cfg_getstr(root, "user"));
 	conf->timeout_tcp = (unsigned)cfg_getint(to, "tcp");
 	conf->timeout_tcp_fin = (unsigned)cfg_getint(to, "tcp_fin");
 	conf->timeout_udp = (unsigned)cfg_getint(to, "udp");
@@ -1098,7 +1119,7 @@ conf_load(const char *file)
 	cfg_opt_t opts[] = {
 		CFG_STR_CB(     "tap",            "vsr0",       CFGF_NONE,      conf_cb_ifname),
 		CFG_STR_LIST_CB("announce",       NULL,         CFGF_NODEFAULT, conf_cb_ifname),
-		CFG_STR_CB(     "user",           NULL,         CFGF_NODEFAULT, conf_cb_unsupported),
+		CFG_STR_CB(     "user",           NULL,         CFGF_NODEFAULT, conf_cb_user),
 		CFG_STR_CB(     "control_socket", NULL,         CFGF_NODEFAULT, conf_cb_path),
 		CFG_INT_CB(     "conn_max",       1048576,      CFGF_NONE,      conf_cb_number),
 		CFG_STR_LIST_CB("local_address",  NULL,         CFGF_NODEFAULT, conf_cb_unsupported),

@@ -44,6 +44,8 @@ struct vs_conf {
 	unsigned         nrs;
 };
 
+#define CONF_USER_MAX 33   /* a user name: 1..32 characters */
+
 struct config {
 	char            *file;           /* path it was read from */
 	char             tap[IFNAMSIZ];  /* default "vsr0" */
@@ -51,6 +53,7 @@ struct config {
 	unsigned         nannounce;
 	uint32_t         conn_max;       /* default 1048576; 1 .. 2^26 */
 	char             control_socket[108];  /* "" = the -s option or its default */
+	char             user[CONF_USER_MAX];  /* "" = stay root; looked up at start */
 	unsigned         timeout_tcp;    /* seconds; defaults 900 / 120 / 300 */
 	unsigned         timeout_tcp_fin;
 	unsigned         timeout_udp;

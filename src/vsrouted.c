@@ -20,6 +20,7 @@
 #include "link.h"
 #include "log.h"
 #include "netlink.h"
+#include "priv.h"
 #include "stats.h"
 #include "svc.h"
 #include "tap.h"
@@ -50,6 +51,7 @@ struct daemon {
 	unsigned           neigh_rounds;
 	const char        *file;          /* the configuration, read again on SIGHUP */
 	int                reloading;
+	struct priv_user   user;          /* "user": looked up at start, dropped to after set-up */
 };
 
 static void
@@ -158,6 +160,10 @@ reload(struct daemon *d)
 	if (strcmp(nc->control_socket, oc->control_socket) != 0)
 		log_warnx("reload: control_socket changes need a restart; keeping the socket");
 	memcpy(nc->control_socket, oc->control_socket, sizeof(nc->control_socket));
+	if (strcmp(nc->user, oc->user) != 0)
+		log_warnx("reload: user changes need a restart; keeping %s",
+		    oc->user[0] ? oc->user : "root");
+	memcpy(nc->user, oc->user, sizeof(nc->user));
 	if (!announce_same(nc, oc)) {
 		log_warnx("reload: announce changes need a restart; keeping the old interfaces");
 		char (*a)[IFNAMSIZ] = nc->announce;
@@ -386,6 +392,9 @@ setup(struct daemon *d)
 	the_daemon = d;
 	svc_set_vip_hook(vip_changed);
 	announce_vips(d);
+	/* Everything that needs root is open or written: from now on the two capabilities. */
+	if (c->user[0] && priv_drop(&d->user) < 0)
+		return -1;
 	return 0;
 }
 
@@ -417,8 +426,8 @@ teardown(struct daemon *d)
 	conn_table_free(d->ct);
 	if (d->base)
 		event_base_free(d->base);
-	if (d->pidfile)
-		unlink(d->pidfile);
+	if (d->pidfile && unlink(d->pidfile) < 0 && errno != ENOENT)
+		log_warn("pid file %s is left behind", d->pidfile);
 	conf_free(d->conf);
 }
 
@@ -480,7 +489,12 @@ main(int argc, char *argv[])
 		fprintf(stderr, "%s: configuration is valid\n", file);
 		return 0;
 	}
-	/* daemon() leaves for "/": a reload must still find the file. */
+	/* The user must exist now, before the host is touched (-t only checks the name). */
+	if (d.conf->user[0] && priv_lookup(d.conf->user, &d.user) < 0) {
+		conf_free(d.conf);
+		return 1;
+	}
+		/* daemon() leaves for "/": a reload must still find the file. */
 	char *abspath = realpath(file, NULL);
 	d.file = abspath ? abspath : file;
 	if (!foreground && daemon(0, 0) < 0) {

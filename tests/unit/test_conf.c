@@ -316,7 +316,7 @@ test_full(void)
 	conf_free(c);
 }
 
-/* The operations keys: control_socket (and "" when it is not set). */
+/* The operations keys: control_socket and user (and "" when they are not set). */
 static void
 test_ops(void)
 {
@@ -329,11 +329,13 @@ test_ops(void)
 	if (c != NULL) {
 		const struct str_case str[] = {
 			{ "control_socket", c->control_socket, "/run/vsrouted-test.sock" },
+			{ "user",           c->user,           "vsrouted" },
 		};
 		run_str(file, str, ARRAY_SIZE(str));
 	}
 	CHECK(m != NULL && m->control_socket[0] == '\0',
 	    "good-minimal.conf: control_socket empty when not set");
+	CHECK(m != NULL && m->user[0] == '\0', "good-minimal.conf: user empty when not set");
 	free(out);
 	free(out2);
 	conf_free(c);
