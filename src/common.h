@@ -8,6 +8,8 @@
 
 /* Where vsrouted listens and vsradm connects unless told otherwise. */
 #define VSR_DEFAULT_SOCKET "/run/vsrouted.sock"
+/* Where the systemd unit puts it (its RuntimeDirectory); vsradm's second choice. */
+#define VSR_UNIT_SOCKET    "/run/vsrouted/vsrouted.sock"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 

@@ -73,6 +73,10 @@ sock_open(void)
 		return;
 	if (strlen(sockpath) >= sizeof(sun.sun_path))
 		die("vsradm: socket path too long");
+	/* Without --socket: the default path, else the systemd unit's. */
+	if (strcmp(sockpath, VSR_DEFAULT_SOCKET) == 0 && access(VSR_DEFAULT_SOCKET, F_OK) < 0 &&
+	    access(VSR_UNIT_SOCKET, F_OK) == 0)
+		sockpath = VSR_UNIT_SOCKET;
 	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", sockpath);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {

@@ -20,6 +20,7 @@
 #include "link.h"
 #include "log.h"
 #include "netlink.h"
+#include "notify.h"
 #include "priv.h"
 #include "stats.h"
 #include "svc.h"
@@ -141,6 +142,7 @@ reload(struct daemon *d)
 		return;
 	}
 	d->reloading = 1;
+	notify_reloading();
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	log_notice("SIGHUP: reloading %s", d->file);
 	nc = conf_load(d->file);
@@ -148,6 +150,7 @@ reload(struct daemon *d)
 		log_warnx("reload: %s is not valid; the running configuration stays", d->file);
 		conf_free(nc);
 		d->reloading = 0;
+		notify_ready();
 		return;
 	}
 	if (strcmp(nc->tap, oc->tap) != 0)
@@ -182,6 +185,7 @@ reload(struct daemon *d)
 	log_notice("reloaded: %u virtual services, in %ld us", nc->nvs,
 	    (long)((t1.tv_sec - t0.tv_sec) * 1000000 + (t1.tv_nsec - t0.tv_nsec) / 1000));
 	d->reloading = 0;
+	notify_ready();
 }
 
 static void
@@ -194,6 +198,7 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 	case SIGTERM:
 	case SIGINT:
 		log_notice("signal %d: stopping", (int)sig);
+		notify_stopping();
 		event_base_loopbreak(d->base);
 		break;
 	case SIGHUP:
@@ -411,6 +416,7 @@ teardown(struct daemon *d)
 	if (d->ev_est)
 		event_free(d->ev_est);
 	ctl_stop();
+	notify_fini();
 	core_worker_fini(&d->worker);
 	arp_stop();
 	if (d->ct)
@@ -504,11 +510,13 @@ main(int argc, char *argv[])
 		return 1;
 	}
 	signal(SIGPIPE, SIG_IGN);
+	notify_init();
 	if (d.pidfile && write_pidfile(d.pidfile) < 0)
 		d.pidfile = NULL;
 	else if (setup(&d) == 0) {
 		log_notice("ready: %u virtual services on %s, %u-connection table",
 		    d.conf->nvs, d.conf->tap, d.conf->conn_max);
+		notify_ready();
 		if (event_base_dispatch(d.base) < 0)
 			log_errx("event loop failed");
 		else

@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# ops-systemd.sh - the systemd unit: systemd-analyze verify on it, and the
+# daemon run the way the unit runs it (an unprivileged user from the start,
+# CAP_NET_ADMIN and CAP_NET_RAW ambient and bounding, no new privileges, its
+# socket in a runtime directory of its own) with NOTIFY_SOCKET pointing at
+# a test receiver: READY=1, RELOADING=1 + MONOTONIC_USEC then READY=1 on
+# SIGHUP, STOPPING=1 on SIGTERM; it serves and undoes its host changes.
+#
+#                         LAN lan0 (bridge)
+#   +--------------+--------------+--------------+
+#   | 10.10.0.1    | 10.10.0.2    | 10.10.0.11   | 10.10.0.12
+# client       director           rs1            rs2 (added by reload)
+#  curl     setpriv nobody ->    nginx          nginx
+#           vsrouted -> NOTIFY_SOCKET -> notifyrecv.py
+set -eu
+. "$(dirname "$0")/lib.sh"
+need_vsrouted
+need_cmd python3
+need_cmd setpriv
+getent passwd nobody >/dev/null || skip "no user nobody"
+
+# ---- the unit as installed, with the binary under test
+sed -e "s|@sbindir@/vsrouted|$(vsrouted_bin)|g" -e "s|@sbindir@|$VSR_TOP/src|g" \
+	-e "s|@sysconfdir@|$T_DIR|g" "$VSR_TOP/etc/vsrouted.service.in" >"$T_DIR/vsrouted.service"
+if command -v systemd-analyze >/dev/null; then
+	assert_true "systemd-analyze verify accepts the unit" \
+		systemd-analyze verify --man=no "$T_DIR/vsrouted.service"
+else
+	echo "# systemd-analyze is not installed: the unit is not verified (not counted)"
+fi
+unit() { sed -n "s/^$1=//p" "$T_DIR/vsrouted.service"; }
+assert_eq notify "$(unit Type)" "Type=notify"
+assert_eq '/bin/kill -HUP $MAINPID' "$(unit ExecReload)" "ExecReload sends SIGHUP"
+assert_eq "CAP_NET_ADMIN CAP_NET_RAW" "$(unit CapabilityBoundingSet)" "bounding set: the two capabilities"
+assert_eq "CAP_NET_ADMIN CAP_NET_RAW" "$(unit AmbientCapabilities)" "ambient: the same two"
+
+lvs_dr_seed 2
+for i in 1 2; do http_start "rs$i" "rs$i"; done
+seed_conf "$T_DIR/a.conf" 1 rr "conn_max = 4096"
+seed_conf "$T_DIR/b.conf" 2 rr "conn_max = 4096"
+conf=$T_DIR/vsrouted.conf
+cp "$T_DIR/a.conf" "$conf"
+# RuntimeDirectory=vsrouted: a directory of the daemon's own.
+mkdir -m 0700 "$T_DIR/run"
+chown nobody "$T_DIR/run"
+sock=$T_DIR/run/vsrouted.sock
+
+notify="@vsrtest-notify-$T_PREFIX"
+bg_start notify director python3 -u "$VSR_NETNS_DIR/notifyrecv.py" "$notify"
+wait_for "the notification receiver" 10 grep -q '^ready' "$T_DIR/notify.log"
+got() { grep -c -- "$1" "$T_DIR/notify.log" || true; }
+
+ns_snapshot director "$T_DIR/before"
+# What DynamicUser, AmbientCapabilities, CapabilityBoundingSet and
+# NoNewPrivileges amount to, done by setpriv; in a mount namespace of its
+# own whose /dev/net/tun has the mode udev gives it on Debian (0666: the
+# unit's user opens it; DeviceAllow limits the devices to it), whatever
+# this host's is.
+cat >"$T_DIR/asunit" <<EOW
+#!/bin/sh
+exec unshare -m --propagation private sh -c '
+	mount -t tmpfs -o mode=0755 vsrtest-dev /dev/net &&
+	mknod -m 0666 /dev/net/tun c 10 200 &&
+	exec setpriv --reuid=nobody --regid=$(id -g nobody) --clear-groups --no-new-privs \\
+		--inh-caps=-all,+net_admin,+net_raw --ambient-caps=-all,+net_admin,+net_raw \\
+		--bounding-set=-all,+net_admin,+net_raw "\$@"' sh ${VSR_WRAP:-} "\$@"
+EOW
+chmod 755 "$T_DIR/asunit"
+export NOTIFY_SOCKET=$notify
+VSR_WRAP="$T_DIR/asunit" vsrouted_start director "$conf" -s "$sock"
+unset NOTIFY_SOCKET
+pid=$(cat "$T_DIR/vsrouted-director.pid")
+wait_for "READY=1" 10 grep -q 'READY=1$' "$T_DIR/notify.log"
+assert_eq 1 "$(got 'READY=1$')" "READY=1 once set-up is done"
+assert_eq 0000000000003000 "$(awk '$1 == "CapEff:" { print $2 }' "/proc/$pid/status")" \
+	"it runs with CAP_NET_ADMIN|CAP_NET_RAW"
+assert_eq "$(id -u nobody)" "$(awk '$1 == "Uid:" { print $3 }' "/proc/$pid/status")" "as nobody"
+assert_eq rs1 "$(http_get client "http://$VIP/")" "the VIP answers"
+assert_eq 1 "$("$VSR_TOP/src/vsradm" --socket "$sock" -Ln | grep -c -- '-> 10\.')" \
+	"vsradm reaches the socket in the runtime directory"
+
+cp "$T_DIR/b.conf" "$conf"
+kill -HUP "$pid"
+wait_for "READY=1 after the reload" 10 sh -c "[ \$(grep -c 'READY=1\$' '$T_DIR/notify.log') -ge 2 ]"
+line=$(grep 'RELOADING=1' "$T_DIR/notify.log" || true)
+assert_true "RELOADING=1 with MONOTONIC_USEC in one datagram" \
+	sh -c "printf '%s\n' '$line' | grep -Eq '	RELOADING=1\|MONOTONIC_USEC=[0-9]+$'"
+recv_us=${line%%	*}
+sent_us=${line##*=}
+assert_true "MONOTONIC_USEC is CLOCK_MONOTONIC at the reload (within 1 s of its receipt)" \
+	test "$((recv_us - sent_us))" -ge 0 -a "$((recv_us - sent_us))" -lt 1000000
+assert_eq "READY=1 RELOADING=1|MONOTONIC_USEC=N READY=1" \
+	"$(cut -f 2 "$T_DIR/notify.log" | grep -v '^ready' | sed 's/MONOTONIC_USEC=[0-9]*/MONOTONIC_USEC=N/' |
+	   tr '\n' ' ' | sed 's/ $//')" "the messages in order: READY, RELOADING, READY"
+assert_eq "READY=1" "$(tail -n 1 "$T_DIR/notify.log" | cut -f 2)" "the reload ends with READY=1"
+http_get_n client "http://$VIP/" 4 >"$T_DIR/answers"
+assert_eq 2 "$(count_of rs2 "$T_DIR/answers")" "rs2, added by the reload, serves half"
+
+vsrouted_stop director
+wait_for "STOPPING=1" 5 grep -q 'STOPPING=1$' "$T_DIR/notify.log"
+assert_eq "STOPPING=1" "$(tail -n 1 "$T_DIR/notify.log" | cut -f 2)" "STOPPING=1 at the stop, last"
+assert_false "the socket is removed from its runtime directory" test -e "$sock"
+ns_snapshot director "$T_DIR/after"
+if diff -u "$T_DIR/before" "$T_DIR/after" >"$T_DIR/diff"; then
+	pass "director state identical to before start (undone without root)"
+else
+	cat "$T_DIR/diff"
+	fail "director state differs from before start"
+fi
