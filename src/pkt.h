@@ -89,4 +89,17 @@ uint16_t csum_ip(const void *iph, unsigned ihl);
 void csum_replace2(uint16_t *check, uint16_t from, uint16_t to);
 void csum_replace4(uint16_t *check, uint32_t from, uint32_t to);
 
+/*
+ * NAT rewrites of a parsed TCP or UDP packet P: the field is changed and
+ * P's copy of it too; the IPv4 header checksum (addresses) and the TCP/UDP
+ * checksum (its pseudo-header covers the addresses) are updated
+ * incrementally. A UDP checksum of 0 (none sent) stays 0; an updated one
+ * that comes out as 0 is sent as 0xffff (RFC 768). ADDR and PORT are in
+ * network order.
+ */
+void pkt_set_saddr(struct pkt *p, uint32_t addr);
+void pkt_set_daddr(struct pkt *p, uint32_t addr);
+void pkt_set_sport(struct pkt *p, uint16_t port);
+void pkt_set_dport(struct pkt *p, uint16_t port);
+
 #endif
