@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "laddr.h"
 #include "log.h"
 #include "sched.h"
 #include "svc.h"
@@ -47,6 +48,12 @@ svc_is_vip(uint32_t addr)
 		if (vips[i] == addr)
 			return true;
 	return false;
+}
+
+bool
+svc_is_local_address(uint32_t addr)
+{
+	return svc_is_vip(addr) || laddr_is_local(addr);
 }
 
 struct service_list *
@@ -166,6 +173,7 @@ svc_from_conf(const struct config *conf, const struct vs_conf *vc, int tap_ifind
 		d->u_threshold = rc->upper;
 		d->l_threshold = rc->lower;
 		d->refcnt = 1;
+		d->svc = s;             /* the binding may look at the service */
 		if (xmit_bind(d, tap_ifindex, err, sizeof(err)) < 0) {
 			log_errx("%s:%d: real server %s (%s): %s", conf->file, rc->line, rc->name,
 			    inet_ntoa(rc->addr), err);

@@ -15,8 +15,17 @@ xmit_none(struct worker *w, struct conn *c, struct pkt *p)
 }
 
 const xmit_fn xmit_table[XMIT_MAX] = {
-	[XMIT_NONE] = xmit_none,
-	[XMIT_DR]   = xmit_dr,
+	[XMIT_NONE]    = xmit_none,
+	[XMIT_DR]      = xmit_dr,
+	[XMIT_NAT]     = xmit_nat,
+	[XMIT_FULLNAT] = xmit_fullnat,
+};
+
+const xmit_fn xmit_out_table[XMIT_MAX] = {
+	[XMIT_NONE]    = xmit_none,
+	[XMIT_DR]      = xmit_none,
+	[XMIT_NAT]     = xmit_nat_out,
+	[XMIT_FULLNAT] = xmit_fullnat_out,
 };
 
 int
@@ -25,6 +34,10 @@ xmit_bind(struct dest *d, int tap_ifindex, char *err, size_t errlen)
 	switch (d->fwd) {
 	case FWD_DR:
 		return xmit_dr_bind(d, tap_ifindex, err, errlen);
+	case FWD_NAT:
+		return xmit_nat_bind(d, tap_ifindex, err, errlen);
+	case FWD_FULLNAT:
+		return xmit_fullnat_bind(d, tap_ifindex, err, errlen);
 	default:
 		snprintf(err, errlen, "forwarding method '%s' is not supported yet", fwd_name(d->fwd));
 		return -1;
