@@ -287,8 +287,13 @@ int
 xmit_nat(struct worker *w, struct conn *c, struct pkt *p)
 {
 	if (p->proto == IPPROTO_ICMP) {
-		/* about VIP:vport -> client:cport */
-		nat_icmp_rewrite(p, p->saddr, c->daddr, c->daddr, c->dport, c->caddr, c->cport);
+		/*
+		 * About VIP:vport -> client:cport. From the VIP: the error
+		 * may come from this host's own kernel (a smaller MTU toward
+		 * the client), and a packet with a local source coming out
+		 * of the TAP would be dropped as a martian.
+		 */
+		nat_icmp_rewrite(p, c->vaddr, c->daddr, c->daddr, c->dport, c->caddr, c->cport);
 		return nat_tap_out(w, p);
 	}
 	pkt_set_daddr(p, c->daddr);

@@ -232,7 +232,7 @@ if [ "$netns" = 1 ]; then
 	done
 	for f in "${scenarios[@]}"; do
 		case $(basename "$f" .sh) in
-		dr-rr|dr-udp|dr-bypass|dr-malformed|nat-rr|nat-transfer|fullnat-*)
+		dr-rr|dr-udp|dr-bypass|dr-malformed|nat-rr|nat-transfer|nat-pmtu|fullnat-*)
 			run_scenario "$f" "[offload-off]" VSR_TEST_OFFLOAD=off ;;
 		esac
 	done
