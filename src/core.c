@@ -342,7 +342,7 @@ core_tap_read(evutil_socket_t fd, short what, void *arg)
 	for (int b = 0; b < RX_BUDGET; b++) {
 		unsigned i;
 		for (i = 0; i < RX_BATCH; i++) {
-			uint8_t *buf = w->rxbuf + (size_t)i * PKT_BUF_SIZE;
+			uint8_t *buf = w->rxbuf + (size_t)i * PKT_BUF_STRIDE;
 			ssize_t n = read(fd, buf, PKT_BUF_SIZE);
 			struct pkt p;
 			enum stat_id r;
@@ -376,7 +376,7 @@ core_worker_init(struct worker *w, struct event_base *base, int tap_fd, struct c
 	w->tap_fd = tap_fd;
 	w->ct = ct;
 	w->now = core_clock();
-	w->rxbuf = malloc((size_t)RX_BATCH * PKT_BUF_SIZE);
+	w->rxbuf = malloc((size_t)RX_BATCH * PKT_BUF_STRIDE);
 	if (w->rxbuf == NULL) {
 		log_warn("receive buffers");
 		return -1;

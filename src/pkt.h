@@ -18,6 +18,8 @@
 #define PKT_VNET_LEN   ((uint32_t)sizeof(struct virtio_net_hdr))
 #define PKT_FRAME_MAX  (65535u + 14u + 4u)
 #define PKT_BUF_SIZE   (PKT_VNET_LEN + PKT_FRAME_MAX)
+/* Buffers side by side start 16-byte aligned, so each IP header is 8-byte aligned. */
+#define PKT_BUF_STRIDE ((PKT_BUF_SIZE + 15u) & ~15u)
 
 #define ETH_HLEN_      14u
 #define ETHTYPE_IPV4   0x0800
