@@ -1,9 +1,13 @@
 /* common.c - names of the shared enums, in one table each */
+#include <arpa/inet.h>
 #include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "common.h"
+#include "svc.h"
 
 static const struct {
 	const char *key;
@@ -75,4 +79,68 @@ proto_upper_name(int proto)
 	case IPPROTO_ICMP: return "ICMP";
 	default:           return "?";
 	}
+}
+
+static const struct {
+	const char *name;
+	unsigned    flag;
+} svc_flag_names[] = {
+	{ "sh-fallback", SVC_F_SH_FALLBACK },
+	{ "sh-port",     SVC_F_SH_PORT },
+	{ "mh-fallback", SVC_F_MH_FALLBACK },
+	{ "mh-port",     SVC_F_MH_PORT },
+};
+
+int
+svc_flags_parse(const char *list, unsigned *flags)
+{
+	char buf[128], *tok, *save;
+
+	*flags = 0;
+	snprintf(buf, sizeof(buf), "%s", list);
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		size_t i;
+		for (i = 0; i < ARRAY_SIZE(svc_flag_names); i++)
+			if (strcmp(tok, svc_flag_names[i].name) == 0)
+				break;
+		if (i == ARRAY_SIZE(svc_flag_names))
+			return -1;
+		*flags |= svc_flag_names[i].flag;
+	}
+	return 0;
+}
+
+void
+svc_flags_format(unsigned flags, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < ARRAY_SIZE(svc_flag_names); i++)
+		if ((flags & svc_flag_names[i].flag) && n < len)
+			n += (size_t)snprintf(buf + n, len - n, "%s%s", n ? "," : "",
+			    svc_flag_names[i].name);
+}
+
+int
+addrport_parse(const char *s, uint32_t *addr, uint16_t *port, int needport)
+{
+	char buf[64], *colon, *end;
+	struct in_addr a;
+
+	if (snprintf(buf, sizeof(buf), "%s", s) >= (int)sizeof(buf))
+		return -1;
+	colon = strchr(buf, ':');
+	if (colon)
+		*colon = '\0';
+	if (inet_pton(AF_INET, buf, &a) != 1)
+		return -1;
+	*addr = a.s_addr;
+	if (colon == NULL)
+		return needport ? -1 : 0;
+	unsigned long p = strtoul(colon + 1, &end, 10);
+	if (colon[1] == '\0' || *end != '\0' || p == 0 || p > 65535)
+		return -1;
+	*port = (uint16_t)p;
+	return 0;
 }

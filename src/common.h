@@ -6,6 +6,9 @@
 
 #include <stdint.h>
 
+/* Where vsrouted listens and vsradm connects unless told otherwise. */
+#define VSR_DEFAULT_SOCKET "/run/vsrouted.sock"
+
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 /*
@@ -50,5 +53,17 @@ int tunnel_parse(const char *s);
 int proto_parse(const char *s);
 /* IPPROTO_TCP -> "TCP" (ipvsadm's spelling) */
 const char *proto_upper_name(int proto);
+
+/*
+ * Scheduler flags (ipvsadm -b, the config's flags): "sh-fallback,sh-port"
+ * <-> SVC_F_* bits (svc.h). svc_flags_parse returns -1 on an unknown name;
+ * svc_flags_format writes "" for none.
+ */
+int  svc_flags_parse(const char *list, unsigned *flags);
+void svc_flags_format(unsigned flags, char *buf, size_t len);
+
+/* "10.10.0.100:80" -> address (network order) and port (host order); with
+ * NEEDPORT 0 a missing ":port" leaves *PORT as it is. 0, or -1 if malformed. */
+int  addrport_parse(const char *s, uint32_t *addr, uint16_t *port, int needport);
 
 #endif

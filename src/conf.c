@@ -20,7 +20,7 @@
 #define CONF_CONN_MAX     67108864L           /* 2^26 connections */
 #define CONF_TIMEOUT_MAX  31536000L           /* one year, in seconds */
 #define CONF_MH_SIZE_MAX  1048573L            /* a prime below 2^20 */
-#define CONF_NOTE_OPTS    16                  /* options per section, at most */
+#define CONF_NOTE_OPTS    32                  /* options per section, at most */
 #define CONF_NAMED        (CFGF_TITLE | CFGF_MULTI | CFGF_NO_TITLE_DUPES)
 
 /*
@@ -73,21 +73,12 @@ static const struct {
 	{ "port",       1, 65535 },
 	{ "weight",     0, 65535 },
 	{ "persistent", 0, CONF_TIMEOUT_MAX },
+	{ "tunnel_mtu", CONF_TUN_MTU_MIN, CONF_TUN_MTU_MAX },
 	{ "upper",      0, 2147483647 },
 	{ "lower",      0, 2147483647 },
 	{ "mh_table_size", 3, CONF_MH_SIZE_MAX },
 };
 
-/* Scheduler flags, as ipvsadm -b names them. */
-static const struct {
-	const char *name;
-	unsigned    flag;
-} conf_svc_flags[] = {
-	{ "sh-fallback", SVC_F_SH_FALLBACK },
-	{ "sh-port",     SVC_F_SH_PORT },
-	{ "mh-fallback", SVC_F_MH_FALLBACK },
-	{ "mh-port",     SVC_F_MH_PORT },
-};
 
 /* libconfuse's own messages, reworded for an operator. */
 enum {
@@ -566,9 +557,6 @@ conf_cb_forward(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
 		conf_refuse(cfg, opt, "unknown forwarding method '%s' "
 		    "(dr, tun, nat or fullnat)", value);
 		f = FWD_DR;
-	} else if (f == FWD_TUN) {
-		conf_refuse(cfg, opt, "forwarding method '%s' is not "
-		    "supported yet", fwd_name(f));
 	}
 	*(long *)result = f;
 	return 0;
@@ -606,9 +594,10 @@ conf_cb_svcflag(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
 {
 	conf_seen(cfg, opt);
 	*(const char **)result = value;
-	for (size_t i = 0; i < ARRAY_SIZE(conf_svc_flags); i++)
-		if (strcmp(value, conf_svc_flags[i].name) == 0)
-			return 0;
+	unsigned f = 0;
+
+	if (svc_flags_parse(value, &f) == 0)
+		return 0;
 	conf_refuse(cfg, opt, "unknown flag '%s' (sh-port, sh-fallback, "
 	    "mh-port or mh-fallback)", value);
 	return 0;
@@ -665,6 +654,18 @@ conf_cb_unsupported(cfg_t *cfg, cfg_opt_t *opt, const char *value,
 	if (cfg_opt_size(opt) > 1)  /* said once per list */
 		return 0;
 	conf_refuse(cfg, opt, "'%s' is not supported yet", opt->name);
+	return 0;
+}
+
+/* An absolute path that fits a Unix socket address (sun_path). */
+static int
+conf_cb_path(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
+{
+	conf_seen(cfg, opt);
+	*(const char **)result = value;
+	if (value[0] != '/' || strlen(value) >= 108)
+		conf_refuse(cfg, opt, "'%s' must be an absolute path of at most "
+		    "107 characters", opt->name);
 	return 0;
 }
 
@@ -899,6 +900,20 @@ conf_build_rs(cfg_t *sec, struct vs_conf *vs, int vs_port_ok, int vs_fwd_ok,
 		fwd_ok = vs_fwd_ok;
 	}
 
+	/* tunnel and tunnel_mtu: the service's, unless the real server says. */
+	rs->tunnel = cfg_size(sec, "tunnel") ?
+	    (enum tunnel_type)cfg_getint(sec, "tunnel") : vs->tunnel;
+	rs->tunnel_mtu = cfg_size(sec, "tunnel_mtu") ?
+	    (unsigned)cfg_getint(sec, "tunnel_mtu") : vs->tunnel_mtu;
+	if (fwd_ok && rs->fwd != FWD_TUN) {
+		if (cfg_size(sec, "tunnel"))
+			conf_err(conf_line(sec, "tunnel"), "'tunnel' is for "
+			    "forward = tun, not %s", fwd_name(rs->fwd));
+		if (cfg_size(sec, "tunnel_mtu"))
+			conf_err(conf_line(sec, "tunnel_mtu"), "'tunnel_mtu' "
+			    "is for forward = tun, not %s", fwd_name(rs->fwd));
+	}
+
 	/* dr leaves the packet as it is and tun only wraps it. */
 	if (port_ok && fwd_ok && vs_port_ok && rs->port != vs->port &&
 	    (rs->fwd == FWD_DR || rs->fwd == FWD_TUN))
@@ -957,13 +972,16 @@ conf_build_vs(cfg_t *sec, struct config *conf, unsigned char *ok)
 	for (unsigned i = 0; i < cfg_size(sec, "flags"); i++) {
 		const char *f = cfg_getnstr(sec, "flags", i);
 
-		for (size_t k = 0; f && k < ARRAY_SIZE(conf_svc_flags); k++)
-			if (strcmp(f, conf_svc_flags[k].name) == 0)
-				vs->flags |= conf_svc_flags[k].flag;
+		unsigned one = 0;
+
+		/* A bad name was refused when parsed. */
+		if (f && svc_flags_parse(f, &one) == 0)
+			vs->flags |= one;
 	}
 	vs->netmask = conf_in_addr(cfg_getint(sec, "netmask"));
 	vs->fwd = (enum fwd_method)cfg_getint(sec, "forward");
 	vs->tunnel = (enum tunnel_type)cfg_getint(sec, "tunnel");
+	vs->tunnel_mtu = (unsigned)cfg_getint(sec, "tunnel_mtu");
 
 	ok[conf->nvs] = conf_good(sec, "address") && conf_good(sec, "port") &&
 	    conf_good(sec, "protocol");
@@ -1031,6 +1049,9 @@ conf_build(struct config *conf)
 		    &conf->laddr[conf->nladdr]) == 1)
 			conf->nladdr++;
 	conf->conn_max = (uint32_t)cfg_getint(root, "conn_max");
+	if (cfg_size(root, "control_socket"))
+		conf_copy(conf->control_socket, sizeof(conf->control_socket),
+		    cfg_getstr(root, "control_socket"));
 	conf->timeout_tcp = (unsigned)cfg_getint(to, "tcp");
 	conf->timeout_tcp_fin = (unsigned)cfg_getint(to, "tcp_fin");
 	conf->timeout_udp = (unsigned)cfg_getint(to, "udp");
@@ -1085,6 +1106,8 @@ conf_load(const char *file)
 		CFG_INT_CB(     "upper",          0,            CFGF_NONE,      conf_cb_number),
 		CFG_INT_CB(     "lower",          0,            CFGF_NONE,      conf_cb_number),
 		CFG_INT_CB(     "forward",        FWD_DR,       CFGF_NODEFAULT, conf_cb_forward),
+		CFG_INT_CB(     "tunnel",         TUNNEL_IPIP,  CFGF_NODEFAULT, conf_cb_tunnel),
+		CFG_INT_CB(     "tunnel_mtu",     0,            CFGF_NODEFAULT, conf_cb_number),
 		CFG_END()
 	};
 	cfg_opt_t vs_opts[] = {
@@ -1098,6 +1121,7 @@ conf_load(const char *file)
 		CFG_INT_CB(     "mh_table_size",  65537,        CFGF_NONE,      conf_cb_number),
 		CFG_INT_CB(     "forward",        FWD_DR,       CFGF_NONE,      conf_cb_forward),
 		CFG_INT_CB(     "tunnel",         TUNNEL_IPIP,  CFGF_NONE,      conf_cb_tunnel),
+		CFG_INT_CB(     "tunnel_mtu",     0,            CFGF_NONE,      conf_cb_number),
 		CFG_SEC(        "real_server",    rs_opts,      CONF_NAMED),
 		CFG_END()
 	};
@@ -1111,7 +1135,7 @@ conf_load(const char *file)
 		CFG_STR_CB(     "tap",            "vsr0",       CFGF_NONE,      conf_cb_ifname),
 		CFG_STR_LIST_CB("announce",       NULL,         CFGF_NODEFAULT, conf_cb_ifname),
 		CFG_STR_CB(     "user",           NULL,         CFGF_NODEFAULT, conf_cb_unsupported),
-		CFG_STR_CB(     "control_socket", NULL,         CFGF_NODEFAULT, conf_cb_unsupported),
+		CFG_STR_CB(     "control_socket", NULL,         CFGF_NODEFAULT, conf_cb_path),
 		CFG_INT_CB(     "conn_max",       1048576,      CFGF_NONE,      conf_cb_number),
 		CFG_STR_LIST_CB("local_address",  NULL,         CFGF_NODEFAULT, conf_cb_laddr),
 		CFG_SEC(        "timeout",        timeout_opts, CFGF_NONE),

@@ -10,6 +10,8 @@
 
 #define CONF_NAME_MAX   64     /* virtual_server / real_server titles */
 #define CONF_SCHED_MAX  16
+#define CONF_TUN_MTU_MIN 68     /* tunnel_mtu: RFC 791's smallest MTU */
+#define CONF_TUN_MTU_MAX 65515  /* tunnel_mtu: 65535 less GRE's 20 + 4 (rounded to IPIP's 20) */
 
 struct rs_conf {
 	char             name[CONF_NAME_MAX];
@@ -20,6 +22,8 @@ struct rs_conf {
 	uint32_t         upper;      /* connection threshold (ipvsadm -x), 0 = none */
 	uint32_t         lower;      /* back below this (ipvsadm -y), 0 = 3/4 of upper */
 	enum fwd_method  fwd;        /* the service's default unless overridden */
+	enum tunnel_type tunnel;     /* tun: the service's unless overridden */
+	unsigned         tunnel_mtu; /* tun: inner MTU, 0 = from the route */
 };
 
 struct vs_conf {
@@ -35,6 +39,7 @@ struct vs_conf {
 	struct in_addr   netmask;    /* default 255.255.255.255 */
 	enum fwd_method  fwd;        /* default FWD_DR */
 	enum tunnel_type tunnel;     /* default TUNNEL_IPIP */
+	unsigned         tunnel_mtu; /* tun: inner MTU, 0 = from the route */
 	struct rs_conf  *rs;
 	unsigned         nrs;
 };
@@ -47,6 +52,7 @@ struct config {
 	uint32_t         conn_max;       /* default 1048576; 1 .. 2^26 */
 	struct in_addr  *laddr;          /* local_address: the fullnat pool */
 	unsigned         nladdr;
+	char             control_socket[108];  /* "" = the -s option or its default */
 	unsigned         timeout_tcp;    /* seconds; defaults 900 / 120 / 300 */
 	unsigned         timeout_tcp_fin;
 	unsigned         timeout_udp;

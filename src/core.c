@@ -364,6 +364,7 @@ core_tap_read(evutil_socket_t fd, short what, void *arg)
 		}
 		/* Queued frames point into the receive buffers: out before reuse. */
 		link_flush_all();
+		xmit_tun_flush();
 		if (i < RX_BATCH)
 			return;
 	}

@@ -36,6 +36,7 @@ enum nl_jkind {
 	NLJ_PROXY,      /* RTM_NEWNEIGH NTF_PROXY -> RTM_DELNEIGH */
 	NLJ_RULE,       /* RTM_NEWRULE -> RTM_DELRULE */
 	NLJ_SYSCTL,     /* write VALUE -> write old value back */
+	NLJ_ADDR,       /* RTM_NEWADDR -> RTM_DELADDR */
 };
 
 /*
@@ -518,7 +519,8 @@ nl_route_get_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct nl_rget     *g = data;
 	const struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
-	struct nl_attrs     a = { .max = RTA_PREFSRC };
+	struct nl_attrs     a = { .max = RTA_METRICS };
+	struct nl_attrs     m = { .max = RTAX_MTU };
 	uint32_t            v;
 
 	if (nlh->nlmsg_type != RTM_NEWROUTE || g->found ||
@@ -532,6 +534,10 @@ nl_route_get_cb(const struct nlmsghdr *nlh, void *data)
 		g->out->oif = (int)v;
 	nl_attr_u32(a.tb[RTA_GATEWAY], &g->out->gateway);
 	nl_attr_u32(a.tb[RTA_PREFSRC], &g->out->prefsrc);
+	if (a.tb[RTA_METRICS]) {
+		mnl_attr_parse_nested(a.tb[RTA_METRICS], nl_attr_cb, &m);
+		nl_attr_u32(m.tb[RTAX_MTU], &g->out->mtu);
+	}
 	return MNL_CB_OK;
 }
 
@@ -900,6 +906,66 @@ nl_addr_get(int ifindex, uint32_t *addr)
 	return 0;
 }
 
+static struct nlmsghdr *
+nl_addr_msg(uint16_t type, uint16_t flags, const struct nl_jent *e)
+{
+	struct ifaddrmsg ifa = {
+		.ifa_family    = AF_INET,
+		.ifa_prefixlen = (unsigned char)e->plen,
+		.ifa_scope     = RT_SCOPE_UNIVERSE,
+		.ifa_index     = (unsigned)e->ifindex,
+	};
+	struct nlmsghdr *nlh = nl_msg(type, flags, &ifa, sizeof(ifa));
+
+	mnl_attr_put(nlh, IFA_LOCAL, sizeof(e->addr), &e->addr);
+	mnl_attr_put(nlh, IFA_ADDRESS, sizeof(e->addr), &e->addr);
+	return nlh;
+}
+
+static const char *
+nl_addr_name(const struct nl_jent *e, char *buf, size_t len)
+{
+	char ip[INET_ADDRSTRLEN], ifn[IF_NAMESIZE];
+
+	snprintf(buf, len, "address %s/%d dev %s", nl_ip(e->addr, ip), e->plen,
+	    nl_ifname(e->ifindex, ifn));
+	return buf;
+}
+
+int
+nl_addr_add(uint32_t addr, int plen, int ifindex)
+{
+	struct nl_jent e = { .kind = NLJ_ADDR, .addr = addr, .plen = plen, .ifindex = ifindex };
+	char           name[128];
+
+	if (plen < 0 || plen > 32) {
+		errno = EINVAL;
+		log_warn("%s", nl_addr_name(&e, name, sizeof(name)));
+		return -1;
+	}
+	if (nl_jreserve() < 0)
+		return -1;
+	if (nl_talk(nl_addr_msg(RTM_NEWADDR, NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL, &e),
+	    NULL, NULL) < 0) {
+		log_warn("%s", nl_addr_name(&e, name, sizeof(name)));
+		return -1;
+	}
+	nl_jadd(&e);
+	return 0;
+}
+
+/* An address that is already gone (or whose device is) is no error. */
+static void
+nl_addr_delete(const struct nl_jent *e)
+{
+	char name[128];
+
+	if (nl_talk(nl_addr_msg(RTM_DELADDR, NLM_F_ACK, e), NULL, NULL) == 0 ||
+	    errno == EADDRNOTAVAIL || errno == ENODEV)
+		return;
+	log_warn("undo %s", nl_addr_name(e, name, sizeof(name)));
+}
+
 /* Sysctls */
 
 static int
@@ -1036,6 +1102,9 @@ nl_undo_one(const struct nl_jent *e)
 	case NLJ_RULE:
 		nl_rule_delete(e, "undo ");
 		break;
+	case NLJ_ADDR:
+		nl_addr_delete(e);
+		break;
 	case NLJ_SYSCTL:
 		if (sysctl_write(e->path, e->old) == 0)
 			break;
@@ -1046,6 +1115,12 @@ nl_undo_one(const struct nl_jent *e)
 			log_warn("undo sysctl %s = %s", e->path, e->old);
 		break;
 	}
+}
+
+void
+nl_journal_forget(void)
+{
+	nl_jlen = 0;
 }
 
 void

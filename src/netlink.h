@@ -61,8 +61,19 @@ struct nl_route_info {
 	uint32_t gateway;     /* 0 when ADDR is on a directly connected link */
 	uint32_t prefsrc;     /* preferred source address, 0 if none */
 	int      local;       /* ADDR is one of this host's own addresses */
+	uint32_t mtu;         /* the route's own MTU metric ("mtu lock 1400"), 0 if none */
 };
 int  nl_route_get(uint32_t addr, struct nl_route_info *out);
+
+/* "ip addr add ADDR/PLEN dev IFINDEX"; journaled (undo deletes it). */
+int  nl_addr_add(uint32_t addr, int plen, int ifindex);
+
+/*
+ * Forget the journal without undoing it: for a process whose changes all
+ * go away with a device it owns, once it no longer has the privileges to
+ * undo them one by one (vsrtun after dropping to -u USER).
+ */
+void nl_journal_forget(void);
 
 /* First IPv4 address on IFINDEX; -1 when there is none. */
 int  nl_addr_get(int ifindex, uint32_t *addr);

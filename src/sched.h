@@ -3,6 +3,9 @@
 #define VSR_SCHED_H
 
 #include <stdint.h>
+#include <sys/queue.h>
+
+#include "svc.h"
 
 struct service;
 struct dest;
@@ -28,6 +31,37 @@ struct sched_ops {
 	/* NOW: ticks of 1/CONN_HZ s (conn.h), for schedulers that age state. */
 	struct dest *(*schedule)(struct service *svc, const struct pkt *p, uint32_t now);
 };
+
+/*
+ * The available dest with the least overhead(d) / weight(d), compared
+ * without division as overhead(l) * weight(d) > overhead(d) * weight(l);
+ * ties keep the earlier dest in list order, as IPVS does. Inline, so that
+ * each caller's overhead function is inlined into its loop.
+ */
+static inline struct dest *
+sched_least(struct service *svc, uint32_t (*overhead)(const struct dest *))
+{
+	struct dest *d, *least = NULL;
+	int64_t loh = 0;
+
+	TAILQ_FOREACH(d, &svc->dests, entry) {
+		if (!dest_available(d))
+			continue;
+		int64_t doh = overhead(d);
+		if (least == NULL || loh * d->weight > doh * least->weight) {
+			least = d;
+			loh = doh;
+		}
+	}
+	return least;
+}
+
+/* sed's and nq's overhead: the expected delay counts active connections only. */
+static inline uint32_t
+dest_overhead_active(const struct dest *d)
+{
+	return d->activeconns + 1;
+}
 
 /* The scheduler registered as NAME, or NULL. */
 const struct sched_ops *sched_lookup(const char *name);

@@ -93,25 +93,6 @@ lblc_overloaded(const struct service *svc, const struct dest *d)
 	return 0;
 }
 
-/* wlc over the available dests: least overhead / weight, first on a tie. */
-static struct dest *
-lblc_least(struct service *svc)
-{
-	struct dest *d, *least = NULL;
-	int64_t loh = 0;
-
-	TAILQ_FOREACH(d, &svc->dests, entry) {
-		if (!dest_available(d))
-			continue;
-		int64_t doh = dest_overhead(d);
-		if (least == NULL || loh * d->weight > doh * least->weight) {
-			least = d;
-			loh = doh;
-		}
-	}
-	return least;
-}
-
 static struct dest *
 lblc_schedule(struct service *svc, const struct pkt *p, uint32_t now)
 {
@@ -143,7 +124,7 @@ lblc_schedule(struct service *svc, const struct pkt *p, uint32_t now)
 		if (dest_available(d) && !lblc_overloaded(svc, d))
 			return d;
 	}
-	d = lblc_least(svc);
+	d = sched_least(svc, dest_overhead);
 	if (d == NULL)
 		return NULL;
 	if (en == NULL) {

@@ -152,25 +152,6 @@ lblcr_overloaded(const struct service *svc, const struct dest *d)
 	return 0;
 }
 
-/* wlc over the available dests: least overhead / weight, first on a tie. */
-static struct dest *
-lblcr_least(struct service *svc)
-{
-	struct dest *d, *least = NULL;
-	int64_t loh = 0;
-
-	TAILQ_FOREACH(d, &svc->dests, entry) {
-		if (!dest_available(d))
-			continue;
-		int64_t doh = dest_overhead(d);
-		if (least == NULL || loh * d->weight > doh * least->weight) {
-			least = d;
-			loh = doh;
-		}
-	}
-	return least;
-}
-
 /* Add D to the set unless there; a full set drops its most loaded member first. */
 static void
 lblcr_insert(struct lblcr_entry *en, struct dest *d, uint32_t now)
@@ -222,13 +203,13 @@ lblcr_schedule(struct service *svc, const struct pkt *p, uint32_t now)
 		}
 		if (d && !lblcr_overloaded(svc, d))
 			return d;
-		d = lblcr_least(svc);
+		d = sched_least(svc, dest_overhead);
 		if (d == NULL)
 			return NULL;
 		lblcr_insert(en, d, now);
 		return d;
 	}
-	d = lblcr_least(svc);
+	d = sched_least(svc, dest_overhead);
 	if (d == NULL)
 		return NULL;
 	en = victim;                                    /* free, expired or least recently used */

@@ -15,21 +15,9 @@
 static struct dest *
 sed_schedule(struct service *svc, const struct pkt *p, uint32_t now)
 {
-	struct dest *d, *least = NULL;
-	int64_t loh = 0;
-
 	(void)p;
 	(void)now;
-	TAILQ_FOREACH(d, &svc->dests, entry) {
-		if (!dest_available(d))
-			continue;
-		int64_t doh = (int64_t)d->activeconns + 1;
-		if (least == NULL || loh * d->weight > doh * least->weight) {
-			least = d;
-			loh = doh;
-		}
-	}
-	return least;
+	return sched_least(svc, dest_overhead_active);
 }
 
 const struct sched_ops sched_sed = {

@@ -18,6 +18,7 @@ static const char *const stat_names[STAT_MAX] = {
 	[STAT_ICMP_ECHO_REPLIES] = "icmp_echo_replies",
 	[STAT_ICMP_RELAYED]      = "icmp_relayed",
 	[STAT_NEIGH_CHANGED]     = "neigh_changed",
+	[STAT_TUN_FRAG_NEEDED]   = "tun_frag_needed",
 	[STAT_ICMP_PASSED]       = "icmp_passed",
 	[STAT_LPORT_EXHAUSTED]   = "lport_exhausted",
 	[STAT_DROP_MALFORMED]    = "drop_malformed",
@@ -31,6 +32,7 @@ static const char *const stat_names[STAT_MAX] = {
 	[STAT_DROP_NO_NEIGH]     = "drop_no_neigh",
 	[STAT_DROP_ICMP]         = "drop_icmp",
 	[STAT_DROP_TX_ERROR]     = "drop_tx_error",
+	[STAT_DROP_TUN_TX_ERROR] = "drop_tun_tx_error",
 };
 
 const char *

@@ -23,6 +23,7 @@ enum stat_id {
 	STAT_ICMP_ECHO_REPLIES,
 	STAT_ICMP_RELAYED,      /* ICMP errors about a connection, forwarded */
 	STAT_NEIGH_CHANGED,     /* a real server's MAC changed */
+	STAT_TUN_FRAG_NEEDED,   /* tun: DF packet too big for the tunnel, ICMP sent to the client */
 	STAT_ICMP_PASSED,       /* ICMP from a nat real server about no connection, passed on */
 	STAT_LPORT_EXHAUSTED,   /* fullnat: no free (local address, port) for a new flow */
 	/* drop reasons */
@@ -37,6 +38,7 @@ enum stat_id {
 	STAT_DROP_NO_NEIGH,     /* real server's MAC not resolved yet */
 	STAT_DROP_ICMP,         /* ICMP that is neither echo nor about a connection */
 	STAT_DROP_TX_ERROR,     /* the output socket refused the frame */
+	STAT_DROP_TUN_TX_ERROR, /* tun: the raw socket refused the encapsulated packet */
 	STAT_MAX
 };
 

@@ -62,8 +62,21 @@ svc_list(void)
 	return &services;
 }
 
+static int tap_ifx;                         /* for xmit_bind at run time */
+static void (*vip_hook)(uint32_t addr, int up);
+
+void
+svc_set_vip_hook(void (*fn)(uint32_t addr, int up))
+{
+	vip_hook = fn;
+}
+
+/*
+ * Rebuild the lookup index and the VIP list from the service list; with
+ * NOTIFY, tell the VIP hook which addresses appeared and which went.
+ */
 static int
-svc_index_build(void)
+svc_index_build(int notify)
 {
 	struct service *s;
 	unsigned n = 0, size = 16;
@@ -92,12 +105,26 @@ svc_index_build(void)
 		if (j == nv)
 			v[nv++] = s->addr;
 	}
+	uint32_t *old = vips;
+	unsigned nold = nvips;
 	free(svc_tab);
-	free(vips);
 	svc_tab = tab;
 	svc_tab_mask = size - 1;
 	vips = v;
 	nvips = nv;
+	if (notify && vip_hook) {
+		for (unsigned i = 0; i < nold; i++)
+			if (!svc_is_vip(old[i]))
+				vip_hook(old[i], 0);
+		for (unsigned i = 0; i < nv; i++) {
+			unsigned j;
+			for (j = 0; j < nold && old[j] != v[i]; j++)
+				;
+			if (j == nold)
+				vip_hook(v[i], 1);
+		}
+	}
+	free(old);
 	return 0;
 }
 
@@ -106,6 +133,108 @@ dest_put(struct dest *d)
 {
 	if (--d->refcnt == 0)
 		free(d);
+}
+
+struct dest *
+dest_find(struct service *s, uint32_t addr, uint16_t port)
+{
+	struct dest *d;
+
+	TAILQ_FOREACH(d, &s->dests, entry)
+		if (d->addr == addr && d->port == port)
+			return d;
+	return NULL;
+}
+
+/* Unlink D from its service; connections holding it keep it allocated. */
+static void
+dest_unlink(struct service *s, struct dest *d)
+{
+	if (s->sched->del_dest)
+		s->sched->del_dest(s, d);
+	TAILQ_REMOVE(&s->dests, d, entry);
+	s->ndests--;
+	d->svc = NULL;
+	dest_put(d);
+}
+
+int
+dest_add(struct service *s, const struct rs_conf *rc, char *err, size_t errlen)
+{
+	struct dest *d;
+
+	if (dest_find(s, rc->addr.s_addr, htons(rc->port)) != NULL) {
+		snprintf(err, errlen, "Destination already exists");
+		return -1;
+	}
+	if ((d = calloc(1, sizeof(*d))) == NULL) {
+		snprintf(err, errlen, "Memory allocation problem");
+		return -1;
+	}
+	snprintf(d->name, sizeof(d->name), "%s", rc->name);
+	d->addr = rc->addr.s_addr;
+	d->port = htons(rc->port);
+	d->fwd = rc->fwd;
+	d->tunnel = rc->tunnel;
+	d->tunnel_mtu = rc->tunnel_mtu;
+	d->weight = rc->weight;
+	d->u_threshold = rc->upper;
+	d->l_threshold = rc->lower;
+	d->refcnt = 1;
+	d->svc = s;             /* the binding may look at its service */
+	if (xmit_bind(d, tap_ifx, err, errlen) < 0) {
+		free(d);
+		return -1;
+	}
+	TAILQ_INSERT_TAIL(&s->dests, d, entry);
+	s->ndests++;
+	if (s->sched->add_dest && s->sched->add_dest(s, d) < 0) {
+		snprintf(err, errlen, "scheduler %s cannot take the real server (out of memory, "
+		    "or more real servers than its table holds)", s->sched->name);
+		TAILQ_REMOVE(&s->dests, d, entry);
+		s->ndests--;
+		free(d);
+		return -1;
+	}
+	return 0;
+}
+
+int
+dest_edit(struct dest *d, const struct rs_conf *rc, char *err, size_t errlen)
+{
+	struct service *s = d->svc;
+
+	if (rc->fwd != d->fwd || rc->tunnel != d->tunnel || rc->tunnel_mtu != d->tunnel_mtu) {
+		/* Bind anew; connections keep the function they were bound to. */
+		enum fwd_method old = d->fwd;
+		enum tunnel_type oldt = d->tunnel;
+		unsigned oldm = d->tunnel_mtu;
+		d->fwd = rc->fwd;
+		d->tunnel = rc->tunnel;
+		d->tunnel_mtu = rc->tunnel_mtu;
+		if (xmit_bind(d, tap_ifx, err, errlen) < 0) {
+			d->fwd = old;
+			d->tunnel = oldt;
+			d->tunnel_mtu = oldm;
+			return -1;
+		}
+	}
+	if (rc->name[0])
+		snprintf(d->name, sizeof(d->name), "%s", rc->name);
+	d->u_threshold = rc->upper;
+	d->l_threshold = rc->lower;
+	if (d->weight != rc->weight) {
+		d->weight = rc->weight;
+		if (s->sched->upd_dest)
+			s->sched->upd_dest(s, d);
+	}
+	return 0;
+}
+
+void
+dest_del(struct dest *d)
+{
+	dest_unlink(d->svc, d);
 }
 
 static void
@@ -123,95 +252,158 @@ svc_free(struct service *s)
 	free(s);
 }
 
-static struct service *
-svc_from_conf(const struct config *conf, const struct vs_conf *vc, int tap_ifindex)
+/* Service fields of VC into S, scheduler aside. */
+static void
+svc_fields(struct service *s, const struct vs_conf *vc)
 {
-	struct service *s = calloc(1, sizeof(*s));
-	char err[256];
-	int bad = 0;
-
-	if (s == NULL) {
-		log_warn("service %s", vc->name);
-		return NULL;
-	}
-	TAILQ_INIT(&s->dests);
-	snprintf(s->name, sizeof(s->name), "%s", vc->name);
-	s->addr = vc->addr.s_addr;
-	s->port = htons(vc->port);
-	s->proto = (uint8_t)vc->proto;
+	if (vc->name[0])
+		snprintf(s->name, sizeof(s->name), "%s", vc->name);
 	s->fwd = vc->fwd;
 	s->tunnel = vc->tunnel;
 	s->persistent = vc->persistent;
 	s->netmask = vc->netmask.s_addr;
 	s->flags = vc->flags;
 	s->mh_size = vc->mh_size;
+}
+
+/* A new service from VC, without its real servers, not yet listed. */
+static struct service *
+svc_new(const struct vs_conf *vc, char *err, size_t errlen)
+{
+	struct service *s = calloc(1, sizeof(*s));
+
+	if (s == NULL) {
+		snprintf(err, errlen, "Memory allocation problem");
+		return NULL;
+	}
+	TAILQ_INIT(&s->dests);
+	s->addr = vc->addr.s_addr;
+	s->port = htons(vc->port);
+	s->proto = (uint8_t)vc->proto;
+	svc_fields(s, vc);
 	s->sched = sched_lookup(vc->sched);
 	if (s->sched == NULL) {
-		log_errx("%s:%d: unknown scheduler '%s'", conf->file, vc->line, vc->sched);
+		snprintf(err, errlen, "Scheduler not found: %s", vc->sched);
 		free(s);
 		return NULL;
 	}
 	if (s->sched->init_service && s->sched->init_service(s) < 0) {
-		log_errx("%s:%d: scheduler %s: cannot initialise", conf->file, vc->line, vc->sched);
+		snprintf(err, errlen, "scheduler %s: cannot initialise", vc->sched);
 		free(s);
 		return NULL;
 	}
+	return s;
+}
 
-	for (unsigned i = 0; i < vc->nrs; i++) {
-		const struct rs_conf *rc = &vc->rs[i];
-		struct dest *d = calloc(1, sizeof(*d));
-		if (d == NULL) {
-			log_warn("real server %s", rc->name);
-			bad = 1;
-			break;
-		}
-		snprintf(d->name, sizeof(d->name), "%s", rc->name);
-		d->addr = rc->addr.s_addr;
-		d->port = htons(rc->port);
-		d->fwd = rc->fwd;
-		d->weight = rc->weight;
-		d->u_threshold = rc->upper;
-		d->l_threshold = rc->lower;
-		d->refcnt = 1;
-		d->svc = s;             /* the binding may look at the service */
-		if (xmit_bind(d, tap_ifindex, err, sizeof(err)) < 0) {
-			log_errx("%s:%d: real server %s (%s): %s", conf->file, rc->line, rc->name,
-			    inet_ntoa(rc->addr), err);
-			free(d);
-			bad = 1;
-			continue;
-		}
-		d->svc = s;
-		TAILQ_INSERT_TAIL(&s->dests, d, entry);
-		s->ndests++;
-		if (s->sched->add_dest && s->sched->add_dest(s, d) < 0) {
-			log_errx("%s:%d: real server %s: scheduler %s cannot take it (out of memory, "
-			    "or more real servers than its table holds)", conf->file, rc->line,
-			    rc->name, s->sched->name);
-			bad = 1;
-		}
+struct service *
+svc_add(const struct vs_conf *vc, char *err, size_t errlen)
+{
+	struct service *s;
+
+	if (svc_lookup((uint8_t)vc->proto, vc->addr.s_addr, htons(vc->port)) != NULL) {
+		snprintf(err, errlen, "Service already exists");
+		return NULL;
 	}
-	if (bad) {
+	if ((s = svc_new(vc, err, errlen)) == NULL)
+		return NULL;
+	TAILQ_INSERT_TAIL(&services, s, entry);
+	if (svc_index_build(1) < 0) {
+		TAILQ_REMOVE(&services, s, entry);
 		svc_free(s);
+		snprintf(err, errlen, "Memory allocation problem");
 		return NULL;
 	}
 	return s;
 }
 
 int
+svc_edit(struct service *s, const struct vs_conf *vc, char *err, size_t errlen)
+{
+	const struct sched_ops *ns = sched_lookup(vc->sched);
+	struct dest *d;
+
+	if (ns == NULL) {
+		snprintf(err, errlen, "Scheduler not found: %s", vc->sched);
+		return -1;
+	}
+	/* Changes of the scheduler's inputs (flags, mh size) re-initialise it too. */
+	if (ns != s->sched || vc->flags != s->flags || vc->mh_size != s->mh_size) {
+		struct service tmp = *s;
+
+		TAILQ_FOREACH(d, &s->dests, entry)
+			if (s->sched->del_dest)
+				s->sched->del_dest(s, d);
+		if (s->sched->done_service)
+			s->sched->done_service(s);
+		s->sched_data = NULL;
+		s->sched = ns;
+		svc_fields(s, vc);
+		if (ns->init_service && ns->init_service(s) < 0) {
+			/* Back to the old one, which had worked. */
+			*s = tmp;
+			s->sched_data = NULL;
+			if (s->sched->init_service)
+				(void)s->sched->init_service(s);
+			snprintf(err, errlen, "scheduler %s: cannot initialise", vc->sched);
+		} else {
+			err[0] = '\0';
+		}
+		TAILQ_FOREACH(d, &s->dests, entry)
+			if (s->sched->add_dest)
+				s->sched->add_dest(s, d);
+		return err[0] ? -1 : 0;
+	}
+	svc_fields(s, vc);
+	return 0;
+}
+
+void
+svc_del(struct service *s)
+{
+	struct dest *d;
+
+	while ((d = TAILQ_FIRST(&s->dests)) != NULL)
+		dest_unlink(s, d);
+	TAILQ_REMOVE(&services, s, entry);
+	svc_free(s);
+	svc_index_build(1);
+}
+
+void
+svc_clear(void)
+{
+	struct service *s;
+
+	while ((s = TAILQ_FIRST(&services)) != NULL)
+		svc_del(s);
+}
+
+int
 svc_setup(const struct config *conf, int tap_ifindex)
 {
+	char err[256];
 	int bad = 0;
 
+	tap_ifx = tap_ifindex;
 	for (unsigned i = 0; i < conf->nvs; i++) {
-		struct service *s = svc_from_conf(conf, &conf->vs[i], tap_ifindex);
+		const struct vs_conf *vc = &conf->vs[i];
+		struct service *s = svc_new(vc, err, sizeof(err));
 		if (s == NULL) {
+			log_errx("%s:%d: %s", conf->file, vc->line, err);
 			bad = 1;
 			continue;
 		}
 		TAILQ_INSERT_TAIL(&services, s, entry);
+		for (unsigned j = 0; j < vc->nrs; j++) {
+			const struct rs_conf *rc = &vc->rs[j];
+			if (dest_add(s, rc, err, sizeof(err)) < 0) {
+				log_errx("%s:%d: real server %s (%s): %s", conf->file, rc->line, rc->name,
+				    inet_ntoa(rc->addr), err);
+				bad = 1;
+			}
+		}
 	}
-	if (bad || svc_index_build() < 0) {
+	if (bad || svc_index_build(0) < 0) {
 		svc_teardown();
 		return -1;
 	}
@@ -232,4 +424,107 @@ svc_teardown(void)
 	svc_tab = NULL;
 	vips = NULL;
 	nvips = 0;
+}
+
+void
+svc_zero(struct service *s)
+{
+	struct dest *d;
+
+	memset(&s->stats, 0, sizeof(s->stats));
+	TAILQ_FOREACH(d, &s->dests, entry)
+		memset(&d->stats, 0, sizeof(d->stats));
+}
+
+static const struct vs_conf *
+conf_find_vs(const struct config *conf, const struct service *s)
+{
+	for (unsigned i = 0; i < conf->nvs; i++) {
+		const struct vs_conf *vc = &conf->vs[i];
+		if ((uint8_t)vc->proto == s->proto && vc->addr.s_addr == s->addr &&
+		    htons(vc->port) == s->port)
+			return vc;
+	}
+	return NULL;
+}
+
+static const struct rs_conf *
+conf_find_rs(const struct vs_conf *vc, const struct dest *d)
+{
+	for (unsigned i = 0; i < vc->nrs; i++)
+		if (vc->rs[i].addr.s_addr == d->addr && htons(vc->rs[i].port) == d->port)
+			return &vc->rs[i];
+	return NULL;
+}
+
+int
+svc_check(const struct config *conf)
+{
+	char err[256];
+	int bad = 0;
+
+	for (unsigned i = 0; i < conf->nvs; i++) {
+		const struct vs_conf *vc = &conf->vs[i];
+		if (sched_lookup(vc->sched) == NULL) {
+			log_errx("%s:%d: unknown scheduler '%s'", conf->file, vc->line, vc->sched);
+			bad = 1;
+		}
+		/* A stand-in for the service: its protocol is all a binding reads. */
+		struct service ts = { .proto = (uint8_t)vc->proto, .addr = vc->addr.s_addr,
+		    .port = htons(vc->port) };
+		for (unsigned j = 0; j < vc->nrs; j++) {
+			const struct rs_conf *rc = &vc->rs[j];
+			struct dest t = { .addr = rc->addr.s_addr, .port = htons(rc->port),
+			    .fwd = rc->fwd, .tunnel = rc->tunnel, .tunnel_mtu = rc->tunnel_mtu,
+			    .svc = &ts };
+			/* Binding a copy reaches the same link and neighbour entry. */
+			if (xmit_bind(&t, tap_ifx, err, sizeof(err)) < 0) {
+				log_errx("%s:%d: real server %s (%s): %s", conf->file, rc->line,
+				    rc->name, inet_ntoa(rc->addr), err);
+				bad = 1;
+			}
+		}
+	}
+	return bad ? -1 : 0;
+}
+
+/*
+ * Mark and sweep: what CONF has is added or changed in place (matched by
+ * protocol, address and port), then what it no longer has is removed.
+ * Adding first keeps a VIP that stays from being withdrawn for a moment.
+ */
+void
+svc_merge(const struct config *conf)
+{
+	struct service *s, *snext;
+	struct dest *d, *dnext;
+	char err[256];
+
+	for (unsigned i = 0; i < conf->nvs; i++) {
+		const struct vs_conf *vc = &conf->vs[i];
+		s = svc_lookup((uint8_t)vc->proto, vc->addr.s_addr, htons(vc->port));
+		if (s == NULL && (s = svc_add(vc, err, sizeof(err))) == NULL) {
+			log_warnx("reload: virtual server %s: %s", vc->name, err);
+			continue;
+		}
+		if (svc_edit(s, vc, err, sizeof(err)) < 0)
+			log_warnx("reload: virtual server %s: %s", vc->name, err);
+		for (d = TAILQ_FIRST(&s->dests); d; d = dnext) {
+			dnext = TAILQ_NEXT(d, entry);
+			if (conf_find_rs(vc, d) == NULL)
+				dest_del(d);
+		}
+		for (unsigned j = 0; j < vc->nrs; j++) {
+			const struct rs_conf *rc = &vc->rs[j];
+			d = dest_find(s, rc->addr.s_addr, htons(rc->port));
+			if ((d ? dest_edit(d, rc, err, sizeof(err)) :
+			    dest_add(s, rc, err, sizeof(err))) < 0)
+				log_warnx("reload: real server %s/%s: %s", vc->name, rc->name, err);
+		}
+	}
+	for (s = TAILQ_FIRST(&services); s; s = snext) {
+		snext = TAILQ_NEXT(s, entry);
+		if (conf_find_vs(conf, s) == NULL)
+			svc_del(s);
+	}
 }

@@ -36,6 +36,7 @@ typedef int (*xmit_fn)(struct worker *w, struct conn *c, struct pkt *p);
 enum xmit_id {
 	XMIT_NONE,       /* unbound */
 	XMIT_DR,
+	XMIT_TUN,
 	XMIT_NAT,
 	XMIT_FULLNAT,
 	XMIT_MAX
@@ -61,6 +62,10 @@ struct dest {
 	struct stats     stats;
 	uint8_t          xmit_id;      /* enum xmit_id */
 	struct neigh    *neigh;        /* dr: where the RS's MAC lives */
+	enum tunnel_type tunnel;       /* tun: ipip or gre */
+	unsigned         tunnel_mtu;   /* tun: configured path MTU, 0 = from the route */
+	unsigned         tun_inner_max;/* tun: largest inner packet that fits, bound */
+	uint32_t         tun_src;      /* tun: the director's address toward it (logs) */
 };
 
 TAILQ_HEAD(dest_list, dest);
@@ -130,5 +135,38 @@ bool svc_is_vip(uint32_t addr);
 bool svc_is_local_address(uint32_t addr);
 /* Iterate all services (for stats dumps and set-up). */
 struct service_list *svc_list(void);
+
+/*
+ * Run-time changes, from vsradm (ctl.c) and from a reload: the one way
+ * services and real servers change after set-up. Each keeps the scheduler
+ * informed (sched.h), rebinds the transmit function when the forwarding
+ * method changes, and rebuilds the service index; a VIP that appears or
+ * goes is reported to the hook (routes, proxy ARP). On failure ERR holds
+ * ipvsadm's wording ("Service already exists", "No such destination", ...)
+ * and nothing changed. A removed dest that connections still hold stays
+ * allocated (dest->svc NULL) until the last of them ends: they keep
+ * flowing to it, as a drained real server.
+ */
+void svc_set_vip_hook(void (*fn)(uint32_t addr, int up));
+struct service *svc_add(const struct vs_conf *vc, char *err, size_t errlen);
+int  svc_edit(struct service *s, const struct vs_conf *vc, char *err, size_t errlen);
+void svc_del(struct service *s);
+void svc_clear(void);
+/* Zero the counters of S and of its real servers. */
+void svc_zero(struct service *s);
+
+/*
+ * Reload: svc_check tells whether CONF can be applied on this host (each
+ * real server bindable), logging each problem as "FILE:LINE: message";
+ * svc_merge then makes the running services what CONF says, in place
+ * (mark and sweep), through the functions above.
+ */
+int  svc_check(const struct config *conf);
+void svc_merge(const struct config *conf);
+
+struct dest *dest_find(struct service *s, uint32_t addr, uint16_t port);
+int  dest_add(struct service *s, const struct rs_conf *rc, char *err, size_t errlen);
+int  dest_edit(struct dest *d, const struct rs_conf *rc, char *err, size_t errlen);
+void dest_del(struct dest *d);
 
 #endif

@@ -9,12 +9,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "arp.h"
 #include "conf.h"
 #include "conn.h"
 #include "core.h"
+#include "ctl.h"
 #include "laddr.h"
 #include "link.h"
 #include "log.h"
@@ -41,10 +43,13 @@ struct daemon {
 	int                tap_fd;
 	int                tap_ifindex;
 	const char        *pidfile;
+	const char        *sockpath;      /* -s; else the config's, else the default */
 	struct event      *ev_sig[5];
 	struct event      *ev_sweep;
 	struct event      *ev_neigh;
 	unsigned           neigh_rounds;
+	const char        *file;          /* the configuration, read again on SIGHUP */
+	int                reloading;
 };
 
 static void
@@ -56,10 +61,10 @@ usage(FILE *f)
 	    "  -n          stay in the foreground, log to stderr\n"
 	    "  -t          check the configuration and exit (0 valid, 1 not)\n"
 	    "  -p PIDFILE  write the process id to PIDFILE\n"
-	    "  -s SOCKET   control socket (not supported yet)\n"
+	    "  -s SOCKET   control socket (default %s)\n"
 	    "  -l LEVEL    debug, info, notice, warning or error (default info)\n"
 	    "  -V          print the version and exit\n"
-	    "  -h          this help\n", DEFAULT_CONF);
+	    "  -h          this help\n", DEFAULT_CONF, VSR_DEFAULT_SOCKET);
 }
 
 static void
@@ -101,6 +106,95 @@ stats_dump(struct daemon *d)
 }
 
 static void
+conn_timeouts(struct conn_table *ct, const struct config *c)
+{
+	unsigned timeouts[CS_MAX];
+
+	memcpy(timeouts, proto_default_timeout, sizeof(timeouts));
+	timeouts[CS_ESTABLISHED] = c->timeout_tcp;
+	timeouts[CS_FIN_WAIT] = c->timeout_tcp_fin;
+	timeouts[CS_UDP] = c->timeout_udp;
+	conn_set_timeouts(ct, timeouts);
+}
+
+static int
+announce_same(const struct config *a, const struct config *b)
+{
+	if (a->nannounce != b->nannounce)
+		return 0;
+	for (unsigned i = 0; i < a->nannounce; i++)
+		if (strcmp(a->announce[i], b->announce[i]) != 0)
+			return 0;
+	return 1;
+}
+
+/*
+ * SIGHUP: read and check the whole file first; a bad one changes nothing.
+ * Then merge services and real servers in place (svc_merge); connections
+ * keep their real server. What only a restart can change keeps its old
+ * value, with a warning.
+ */
+static void
+reload(struct daemon *d)
+{
+	struct config *nc, *oc = d->conf;
+	struct timespec t0, t1;
+
+	if (d->reloading) {
+		log_warnx("SIGHUP: a reload is already running; this one is refused");
+		return;
+	}
+	d->reloading = 1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	log_notice("SIGHUP: reloading %s", d->file);
+	nc = conf_load(d->file);
+	if (nc == NULL || svc_check(nc) < 0) {
+		log_warnx("reload: %s is not valid; the running configuration stays", d->file);
+		conf_free(nc);
+		d->reloading = 0;
+		return;
+	}
+	if (strcmp(nc->tap, oc->tap) != 0)
+		log_warnx("reload: tap %s -> %s needs a restart; keeping %s", oc->tap, nc->tap, oc->tap);
+	memcpy(nc->tap, oc->tap, sizeof(nc->tap));
+	if (nc->conn_max != oc->conn_max)
+		log_warnx("reload: conn_max %u -> %u needs a restart; keeping %u", oc->conn_max,
+		    nc->conn_max, oc->conn_max);
+	nc->conn_max = oc->conn_max;
+	if (strcmp(nc->control_socket, oc->control_socket) != 0)
+		log_warnx("reload: control_socket changes need a restart; keeping the socket");
+	memcpy(nc->control_socket, oc->control_socket, sizeof(nc->control_socket));
+	if (!announce_same(nc, oc)) {
+		log_warnx("reload: announce changes need a restart; keeping the old interfaces");
+		char (*a)[IFNAMSIZ] = nc->announce;
+		unsigned n = nc->nannounce;
+		nc->announce = oc->announce;
+		nc->nannounce = oc->nannounce;
+		oc->announce = a;
+		oc->nannounce = n;
+	}
+	if (nc->nladdr != oc->nladdr || (nc->nladdr &&
+	    memcmp(nc->laddr, oc->laddr, nc->nladdr * sizeof(*nc->laddr)) != 0)) {
+		log_warnx("reload: local_address changes need a restart; keeping the old pool");
+		struct in_addr *l = nc->laddr;
+		unsigned n = nc->nladdr;
+		nc->laddr = oc->laddr;
+		nc->nladdr = oc->nladdr;
+		oc->laddr = l;
+		oc->nladdr = n;
+	}
+	/* The VIP hook reads d->conf (announce interfaces): the new one from now. */
+	d->conf = nc;
+	conn_timeouts(d->ct, nc);
+	svc_merge(nc);
+	conf_free(oc);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	log_notice("reloaded: %u virtual services, in %ld us", nc->nvs,
+	    (long)((t1.tv_sec - t0.tv_sec) * 1000000 + (t1.tv_nsec - t0.tv_nsec) / 1000));
+	d->reloading = 0;
+}
+
+static void
 on_signal(evutil_socket_t sig, short what, void *arg)
 {
 	struct daemon *d = arg;
@@ -113,7 +207,7 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 		event_base_loopbreak(d->base);
 		break;
 	case SIGHUP:
-		log_warnx("SIGHUP: reloading is not supported yet; the running configuration stays (restart to apply a new one)");
+		reload(d);
 		break;
 	case SIGUSR1:
 		stats_dump(d);
@@ -182,6 +276,32 @@ setup_vips(struct daemon *d)
 	return 0;
 }
 
+static struct daemon *the_daemon;   /* for the VIP hook */
+
+/* A VIP appeared or went at run time (vsradm, reload): its route and proxy entries follow. */
+static void
+vip_changed(uint32_t vip, int up)
+{
+	const struct config *c = the_daemon->conf;
+	char a[INET_ADDRSTRLEN];
+
+	inet_ntop(AF_INET, &vip, a, sizeof(a));
+	log_info("virtual address %s %s", a, up ? "added" : "removed");
+	if (up)
+		nl_route_add(vip, 32, the_daemon->tap_ifindex);
+	for (unsigned i = 0; i < c->nannounce; i++) {
+		int ifx = (int)if_nametoindex(c->announce[i]);
+		if (up) {
+			nl_proxy_neigh_add(vip, ifx);
+			arp_garp(ifx, vip);
+		} else {
+			nl_proxy_neigh_del(vip, ifx);
+		}
+	}
+	if (!up)
+		nl_route_del(vip, 32, the_daemon->tap_ifindex);
+}
+
 static void
 announce_vips(struct daemon *d)
 {
@@ -211,12 +331,7 @@ setup(struct daemon *d)
 		    (unsigned long long)(c->conn_max * sizeof(struct conn)) >> 20);
 		return -1;
 	}
-	unsigned timeouts[CS_MAX];
-	memcpy(timeouts, proto_default_timeout, sizeof(timeouts));
-	timeouts[CS_ESTABLISHED] = c->timeout_tcp;
-	timeouts[CS_FIN_WAIT] = c->timeout_tcp_fin;
-	timeouts[CS_UDP] = c->timeout_udp;
-	conn_set_timeouts(d->ct, timeouts);
+	conn_timeouts(d->ct, c);
 
 	if (nl_init() < 0)
 		return -1;
@@ -272,6 +387,12 @@ setup(struct daemon *d)
 		log_errx("cannot start the timers");
 		return -1;
 	}
+	const char *sock = d->sockpath ? d->sockpath :
+	    c->control_socket[0] ? c->control_socket : VSR_DEFAULT_SOCKET;
+	if (ctl_start(d->base, sock, d->ct) < 0)
+		return -1;
+	the_daemon = d;
+	svc_set_vip_hook(vip_changed);
 	announce_vips(d);
 	return 0;
 }
@@ -286,6 +407,7 @@ teardown(struct daemon *d)
 		event_free(d->ev_sweep);
 	if (d->ev_neigh)
 		event_free(d->ev_neigh);
+	ctl_stop();
 	core_worker_fini(&d->worker);
 	arp_stop();
 	if (d->ct)
@@ -293,6 +415,8 @@ teardown(struct daemon *d)
 	svc_teardown();
 	laddr_teardown();
 	links_close();
+	xmit_tun_close();
+	xmit_nat_close();
 	/* Host changes go first; the TAP (and routes into it) with its fd. */
 	nl_undo_all();
 	if (d->tap_fd >= 0)
@@ -331,9 +455,7 @@ main(int argc, char *argv[])
 		case 'n': foreground = 1; break;
 		case 't': check = 1; break;
 		case 'p': d.pidfile = optarg; break;
-		case 's':
-			fprintf(stderr, "vsrouted: -s: the control socket is not supported yet\n");
-			return 1;
+		case 's': d.sockpath = optarg; break;
 		case 'l':
 			lvl = log_level_parse(optarg);
 			if (lvl < 0) {
@@ -366,9 +488,13 @@ main(int argc, char *argv[])
 		fprintf(stderr, "%s: configuration is valid\n", file);
 		return 0;
 	}
+	/* daemon() leaves for "/": a reload must still find the file. */
+	char *abspath = realpath(file, NULL);
+	d.file = abspath ? abspath : file;
 	if (!foreground && daemon(0, 0) < 0) {
 		log_err("daemon");
 		conf_free(d.conf);
+		free(abspath);
 		return 1;
 	}
 	signal(SIGPIPE, SIG_IGN);
@@ -383,6 +509,7 @@ main(int argc, char *argv[])
 			rc = 0;
 	}
 	teardown(&d);
+	free(abspath);
 	if (rc == 0)
 		log_notice("stopped");
 	return rc;

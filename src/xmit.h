@@ -13,6 +13,15 @@
  */
 int xmit_bind(struct dest *d, int tap_ifindex, char *err, size_t errlen);
 
+struct nl_route_info;
+/*
+ * How the kernel reaches D's address, for binding: fails (reason in ERR)
+ * when there is no route, when it is this host's own address, or when it
+ * is routed into the TAP.
+ */
+int xmit_route(const struct dest *d, int tap_ifindex, struct nl_route_info *ri, char *err,
+    size_t errlen);
+
 /*
  * Indexed by enum xmit_id; XMIT_NONE drops (and counts) what it is given.
  * xmit_table takes a client's packet (to a VIP, or an ICMP error about a
@@ -37,9 +46,18 @@ int xmit_dr(struct worker *w, struct conn *c, struct pkt *p);
 int xmit_nat_bind(struct dest *d, int tap_ifindex, char *err, size_t errlen);
 int xmit_fullnat_bind(struct dest *d, int tap_ifindex, char *err, size_t errlen);
 int xmit_nat_setup(int tap_ifindex, const char *tap);
+/* Forget what xmit_nat_setup() made (the journal undoes it). */
+void xmit_nat_close(void);
 int xmit_nat(struct worker *w, struct conn *c, struct pkt *p);
 int xmit_nat_out(struct worker *w, struct conn *c, struct pkt *p);
 int xmit_fullnat(struct worker *w, struct conn *c, struct pkt *p);
 int xmit_fullnat_out(struct worker *w, struct conn *c, struct pkt *p);
+/* tun: D's tunnel type, MTU and raw socket; packets queued, sent by xmit_tun_flush(). */
+int xmit_tun_bind(struct dest *d, int tap_ifindex, char *err, size_t errlen);
+int xmit_tun(struct worker *w, struct conn *c, struct pkt *p);
+/* Send what xmit_tun() queued; called after each read batch, as link_flush_all(). */
+void xmit_tun_flush(void);
+/* Close the raw sockets (at exit). */
+void xmit_tun_close(void);
 
 #endif

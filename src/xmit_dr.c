@@ -18,18 +18,8 @@ xmit_dr_bind(struct dest *d, int tap_ifindex, char *err, size_t errlen)
 	struct link *l;
 	char gw[INET_ADDRSTRLEN];
 
-	if (nl_route_get(d->addr, &ri) < 0) {
-		snprintf(err, errlen, "no route to the real server");
+	if (xmit_route(d, tap_ifindex, &ri, err, errlen) < 0)
 		return -1;
-	}
-	if (ri.local) {
-		snprintf(err, errlen, "the real server's address is one of this host's");
-		return -1;
-	}
-	if (ri.oif == tap_ifindex) {
-		snprintf(err, errlen, "the real server's address is routed into the TAP");
-		return -1;
-	}
 	if (ri.gateway) {
 		inet_ntop(AF_INET, &ri.gateway, gw, sizeof(gw));
 		snprintf(err, errlen,

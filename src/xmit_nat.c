@@ -27,20 +27,81 @@
 
 /* ---- binding ---- */
 
+/*
+ * What xmit_nat_setup() made on the host at start: the rules of each nat
+ * real server (address, port, protocol) and the interfaces on which the
+ * fullnat pool is answered for. After it ran, a real server needing host
+ * changes it did not make (a new one from vsradm or a reload) is refused:
+ * its rules are made at start only, and a restart makes them.
+ */
+struct nat_rule_key {
+	uint32_t addr;
+	uint16_t port;
+	uint8_t  proto;
+};
+static struct nat_rule_key *nat_rules;
+static unsigned nat_nrules;
+static int nat_rs_if[16];
+static unsigned nat_nrs_if;
+static bool nat_ready;
+
+static bool
+nat_rule_made(const struct dest *d)
+{
+	for (unsigned i = 0; i < nat_nrules; i++)
+		if (nat_rules[i].addr == d->addr && nat_rules[i].port == d->port &&
+		    nat_rules[i].proto == d->svc->proto)
+			return true;
+	return false;
+}
+
+static bool
+nat_rs_if_made(int oif)
+{
+	for (unsigned i = 0; i < nat_nrs_if; i++)
+		if (nat_rs_if[i] == oif)
+			return true;
+	return false;
+}
+
+static int
+nat_rule_record(const struct dest *d)
+{
+	struct nat_rule_key *n = realloc(nat_rules, (nat_nrules + 1) * sizeof(*n));
+
+	if (n == NULL) {
+		log_warn("nat rules");
+		return -1;
+	}
+	nat_rules = n;
+	nat_rules[nat_nrules++] = (struct nat_rule_key){ d->addr, d->port, d->svc->proto };
+	return 0;
+}
+
+void
+xmit_nat_close(void)
+{
+	free(nat_rules);
+	nat_rules = NULL;
+	nat_nrules = 0;
+	nat_nrs_if = 0;
+	nat_ready = false;
+}
+
 static int
 nat_bind_common(struct dest *d, int tap_ifindex, char *err, size_t errlen,
     struct nl_route_info *ri)
 {
-	if (nl_route_get(d->addr, ri) < 0) {
-		snprintf(err, errlen, "no route to the real server");
+	if (xmit_route(d, tap_ifindex, ri, err, errlen) < 0)
+		return -1;
+	if (nat_ready && d->fwd == FWD_NAT && !nat_rule_made(d)) {
+		snprintf(err, errlen, "a new nat real server needs a restart: its policy rule "
+		    "is made at start");
 		return -1;
 	}
-	if (ri->local) {
-		snprintf(err, errlen, "the real server's address is one of this host's");
-		return -1;
-	}
-	if (ri->oif == tap_ifindex) {
-		snprintf(err, errlen, "the real server's address is routed into the TAP");
+	if (nat_ready && d->fwd == FWD_FULLNAT && !nat_rs_if_made(ri->oif)) {
+		snprintf(err, errlen, "a fullnat real server on a new interface needs a "
+		    "restart: the pool's proxy entries are made at start");
 		return -1;
 	}
 	return 0;
@@ -140,8 +201,6 @@ xmit_nat_setup(int tap_ifindex, const char *tap)
 	struct nl_route_info ri;
 	uint32_t gw = 0;
 	bool nat = false, fullnat = false;
-	int rs_if[16];
-	unsigned nrs_if = 0;
 	char path[128], ifn[IF_NAMESIZE];
 
 	TAILQ_FOREACH(s, svc_list(), entry) {
@@ -153,10 +212,10 @@ xmit_nat_setup(int tap_ifindex, const char *tap)
 			if (d->fwd == FWD_FULLNAT) {
 				unsigned i;
 				fullnat = true;
-				for (i = 0; i < nrs_if && rs_if[i] != ri.oif; i++)
+				for (i = 0; i < nat_nrs_if && nat_rs_if[i] != ri.oif; i++)
 					;
-				if (i == nrs_if && nrs_if < ARRAY_SIZE(rs_if))
-					rs_if[nrs_if++] = ri.oif;
+				if (i == nat_nrs_if && nat_nrs_if < ARRAY_SIZE(nat_rs_if))
+					nat_rs_if[nat_nrs_if++] = ri.oif;
 				continue;
 			}
 			if (!nat) {
@@ -176,6 +235,8 @@ xmit_nat_setup(int tap_ifindex, const char *tap)
 			};
 			if (!nat_seen(d, true) && nl_rule_add(&r) < 0)
 				return -1;
+			if (nat_rule_record(d) < 0)
+				return -1;
 			/* ICMP errors about the clients' packets, to be translated. */
 			r.ipproto = IPPROTO_ICMP;
 			r.sport = 0;
@@ -185,11 +246,12 @@ xmit_nat_setup(int tap_ifindex, const char *tap)
 	}
 	if ((nat || fullnat) && nat_rp_filter(tap) < 0)
 		return -1;
+	nat_ready = true;
 	if (!fullnat)
 		return 0;
 	/* The pool: routed into the TAP, answered for on the real servers' LANs. */
-	for (unsigned i = 0; i < nrs_if; i++) {
-		if (if_indextoname((unsigned)rs_if[i], ifn) == NULL)
+	for (unsigned i = 0; i < nat_nrs_if; i++) {
+		if (if_indextoname((unsigned)nat_rs_if[i], ifn) == NULL)
 			return -1;
 		snprintf(path, sizeof(path), "net/ipv4/neigh/%s/proxy_delay", ifn);
 		if (sysctl_set(path, "0") < 0)
@@ -198,8 +260,8 @@ xmit_nat_setup(int tap_ifindex, const char *tap)
 	for (unsigned k = 0; k < laddr_count(); k++) {
 		if (nl_route_add(laddr_get(k), 32, tap_ifindex) < 0)
 			return -1;
-		for (unsigned i = 0; i < nrs_if; i++)
-			if (nl_proxy_neigh_add(laddr_get(k), rs_if[i]) < 0)
+		for (unsigned i = 0; i < nat_nrs_if; i++)
+			if (nl_proxy_neigh_add(laddr_get(k), nat_rs_if[i]) < 0)
 				return -1;
 	}
 	return 0;

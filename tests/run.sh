@@ -12,6 +12,7 @@
 #   * the scenarios again against tests/vsrouted-asan (ASan + UBSan), some
 #     under valgrind, and some with the veths' offloads off: NAME[asan],
 #     NAME[valgrind], NAME[offload-off];
+#   * netns/demo: the README's demo (tests/demo.sh);
 #   * readme-ci: README.md's two set-up commands install the same packages,
 #     and .ci/run runs exactly README.md's test command.
 # A failed test's log tail is printed under its FAIL line.  The last line is
@@ -199,12 +200,15 @@ if [ "$netns" = 1 ]; then
 	for f in "${scenarios[@]}"; do
 		run_scenario "$f" ""
 	done
+	# The README's demo, so that it cannot rot.
+	run_scenario tests/demo.sh ""
 
 	# The same traffic against the daemon built with ASan and UBSan (any
 	# report makes it exit non-zero, which the scenario's stop asserts);
 	# under valgrind for errors and leaks on start, traffic and stop; and
 	# with the veths' checksum and segmentation offloads off.
 	asan=$top/tests/vsrouted-asan
+	vtasan=$top/tests/vsrtun-asan
 	san_env=(ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=98
 		UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:exitcode=97)
 	vg="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect"
@@ -213,7 +217,7 @@ if [ "$netns" = 1 ]; then
 		*-badconf) continue ;;   # the daemon never starts there
 		esac
 		if [ -x "$asan" ]; then
-			run_scenario "$f" "[asan]" VSROUTED="$asan" "${san_env[@]}"
+			run_scenario "$f" "[asan]" VSROUTED="$asan" VSRTUN="$vtasan" "${san_env[@]}"
 		elif selected "$(basename "$f" .sh)[asan]"; then
 			echo "no $asan: make check builds it" >"$logs/asan.log"
 			result FAIL "netns/$(basename "$f" .sh)[asan]" "$logs/asan.log"
@@ -221,7 +225,7 @@ if [ "$netns" = 1 ]; then
 	done
 	for f in "${scenarios[@]}"; do
 		case $(basename "$f" .sh) in
-		dr-rr|dr-udp|dr-cleanup)
+		dr-rr|dr-udp|dr-cleanup|tun-udp|tun-cleanup)
 			if command -v valgrind >/dev/null; then
 				run_scenario "$f" "[valgrind]" VSR_WRAP="$vg"
 			else
@@ -232,7 +236,7 @@ if [ "$netns" = 1 ]; then
 	done
 	for f in "${scenarios[@]}"; do
 		case $(basename "$f" .sh) in
-		dr-rr|dr-udp|dr-bypass|dr-malformed|nat-rr|nat-transfer|nat-pmtu|fullnat-*)
+		dr-rr|dr-udp|dr-bypass|dr-malformed|tun-rr-gre|tun-bulk|tun-mtu|nat-rr|nat-transfer|nat-pmtu|fullnat-*)
 			run_scenario "$f" "[offload-off]" VSR_TEST_OFFLOAD=off ;;
 		esac
 	done

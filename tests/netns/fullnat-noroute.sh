@@ -27,7 +27,7 @@ for i in 1 2 3; do
 	http_start "rs$i" "rs$i" 8080
 	udp_start "rs$i" "rs$i" 5353
 done
-up_start rs1 rs1 8000
+upload_start rs1 rs1 8000
 
 # nat first: the replies have no way back.
 cat >"$T_DIR/nat.conf" <<EOF2

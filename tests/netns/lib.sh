@@ -41,13 +41,17 @@
 #              udp_count http_get http_get_n bg_start bg_stop
 #   daemon:    vsrouted_start vsrouted_stop vsrouted_alive vsrouted_stats
 #              stat_get vsrouted_log vsrouted_bin
+#   vsradm:    vsrouted_sock vsradm golden_check
 #   control:   wait_for cleanup_add need_cmd need_vsrouted ns_snapshot
-#   nat:       lvs_nat_seed up_start up_post http_sha
+#   nat:       lvs_nat_seed up_post http_sha
+#   tun:       lvs_tun_seed tun_conf upload_start vsrtun_start vsrtun_stop vsrtun_alive
+#              vsrtun_stats vsrtun_log vsrtun_bin need_vsrtun
 #   results:   pass fail fatal skip assert_eq assert_ne assert_gt assert_ge
 #              assert_within assert_true assert_false count_of is_int
 #
 # Environment:
 #   VSROUTED           daemon binary (default: $VSR_TOP/src/vsrouted)
+#   VSRTUN             vsrtun binary (default: $VSR_TOP/src/vsrtun)
 #   VSR_WRAP           command put before the daemon, e.g.
 #                      "valgrind --error-exitcode=99 --leak-check=full"
 #   VSR_TEST_OFFLOAD   on|off: veth offloads (tx rx tso gso gro), default on
@@ -727,7 +731,10 @@ vsrouted_start() {
 	[ -n "${VSR_WRAP:-}" ] && tmo=60
 	[ "${VSR_DEBUG:-0}" = 1 ] && set -- -l debug "$@"
 	# shellcheck disable=SC2086 # VSR_WRAP is a command with its arguments
-	bg_start "vsrouted-$ns" "$ns" ${VSR_WRAP:-} "$bin" -n -f "$conf" "$@"
+	# Its control socket in $T_DIR, so that runs never share one (ARGS may
+	# name another: the last -s wins).
+	bg_start "vsrouted-$ns" "$ns" ${VSR_WRAP:-} "$bin" -n -f "$conf" \
+		-s "$(vsrouted_sock "$ns")" "$@"
 	echo "$BG_PID" >"$T_DIR/vsrouted-$ns.pid"
 	T_VSR_LAST=$ns
 	if ! wait_for "vsrouted in $ns to be ready" "$tmo" _t_vsr_ready_or_dead "$ns" "$conf"; then
@@ -876,9 +883,197 @@ _t_ll_both() {
 	[ "$(ip -n "$(nsname director)" -6 addr show scope link | grep -c 'inet6 fe80')" -ge 2 ]
 }
 
-# up_start NS NAME PORT: tests/netns/upsrv.py in NS on PORT: answers each
-# POST with the sha256 of its body.
-up_start() {
+# ---------------------------------------------------------------- vsradm
+
+# vsrouted_sock [NS]: the control socket vsrouted_start gives the daemon in NS
+vsrouted_sock() {
+	printf '%s\n' "$T_DIR/vsrouted-${1:-$T_VSR_LAST}.sock"
+}
+
+# vsradm ARGS...: src/vsradm against the daemon started last (its socket)
+vsradm() {
+	"$VSR_TOP/src/vsradm" --socket "$(vsrouted_sock)" "$@"
+}
+
+# golden_check NAME FILE: FILE equals tests/netns/golden/NAME (the diff is
+# shown when not); with VSR_GOLDEN_UPDATE=1 (make golden) FILE becomes the
+# golden file instead.
+golden_check() {
+	local g="$VSR_NETNS_DIR/golden/$1"
+	if [ "${VSR_GOLDEN_UPDATE:-0}" = 1 ]; then
+		mkdir -p "$VSR_NETNS_DIR/golden"
+		cp "$2" "$g"
+		pass "golden $1 written"
+	elif diff -u "$g" "$2"; then
+		pass "output matches golden/$1"
+	else
+		fail "output differs from golden/$1"
+	fi
+}
+
+# ---------------------------------------------------------------- tun
+#
+# The routed topology of LVS-TUN (lvs_tun_seed builds it): the real servers
+# are on networks of their own behind a router, so only a tunnel reaches
+# them with the VIP as destination.
+#
+#                       LAN lan0: bridge br0 in namespace sw-lan0
+#   ===+===============+====================+===
+#      |               |                    |
+#   eth0 10.10.0.1  eth0 10.10.0.2       eth0 10.10.0.254
+#   +--------+      +-------------+      +--------+  ethN 10.30.N.1   eth0 10.30.N.11
+#   | client |      |  director   |      | router |-------------------+-----------+
+#   |  curl  |      |  vsrouted   |      +--------+                   |    rsN    |
+#   +--------+      | VIP -> vsr0 |                                   |  vsrtun   |
+#                   | 10.30/16 via 10.10.0.254                        | vsrtun0:  |
+#                   +-------------+                                   |   VIP/32  |
+#                                                                     +-----------+
+#   client -> VIP: director wraps the packet in IPIP/GRE from 10.10.0.2 to
+#   10.30.N.11, routed through the router; vsrtun on rsN unwraps it into its
+#   TUN; rsN answers from the VIP straight to the client through the router.
+
+# vsrtun_bin: path of the vsrtun under test
+vsrtun_bin() {
+	printf '%s\n' "${VSRTUN:-$VSR_TOP/src/vsrtun}"
+}
+
+# need_vsrtun: skip the script unless vsrtun is built
+need_vsrtun() {
+	[ -x "$(vsrtun_bin)" ] || skip "$(vsrtun_bin) is not built"
+}
+
+# vsrtun_log NS: path of the log (stderr) of vsrtun in NS
+vsrtun_log() {
+	printf '%s\n' "$T_DIR/vsrtun-$1.log"
+}
+
+_t_vt_pid() {
+	cat "$T_DIR/vsrtun-$1.pid" 2>/dev/null
+}
+
+# vsrtun_alive NS: vsrtun in NS is running
+vsrtun_alive() {
+	local pid
+	pid=$(_t_vt_pid "$1") || return 1
+	_t_running "$pid"
+}
+
+# _t_vt_ready NS IFNAME: the TUN is up with an address
+_t_vt_ready() {
+	ip -n "$(nsname "$1")" -o addr show dev "$2" 2>/dev/null | grep -q 'inet ' &&
+		ip -n "$(nsname "$1")" link show dev "$2" | grep -Eq '[<,]UP[,>]'
+}
+
+_t_vt_ready_or_dead() {
+	_t_vt_ready "$1" "$2" || ! vsrtun_alive "$1"
+}
+
+# vsrtun_start NS ARGS...: run "vsrtun -n ARGS" in NS (behind $VSR_WRAP if
+# set), stderr to $(vsrtun_log NS); waits until its TUN (-i, default
+# vsrtun0) is up with its addresses.  Returns 1 if it exits or is not ready
+# within 10 s (60 s under VSR_WRAP).
+vsrtun_start() {
+	local ns=$1 ifn=vsrtun0 a prev= tmo=10
+	shift
+	need_vsrtun
+	for a in "$@"; do
+		[ "$prev" = -i ] && ifn=$a
+		prev=$a
+	done
+	[ -n "${VSR_WRAP:-}" ] && tmo=60
+	# shellcheck disable=SC2086 # VSR_WRAP is a command with its arguments
+	bg_start "vsrtun-$ns" "$ns" ${VSR_WRAP:-} "$(vsrtun_bin)" -n "$@"
+	echo "$BG_PID" >"$T_DIR/vsrtun-$ns.pid"
+	if ! wait_for "vsrtun in $ns to be ready" "$tmo" _t_vt_ready_or_dead "$ns" "$ifn" ||
+		! vsrtun_alive "$ns"; then
+		echo "---- $(vsrtun_log "$ns") ----" >&2
+		tail -n 40 "$(vsrtun_log "$ns")" >&2
+		return 1
+	fi
+}
+
+# vsrtun_stop NS [SIGNAL]: stop vsrtun in NS (SIGTERM by default), wait for
+# it and assert exit status 0.
+vsrtun_stop() {
+	local ns=$1 sig=${2:-TERM} pid tmo=10
+	pid=$(_t_vt_pid "$ns") || { fail "vsrtun in $ns was not started"; return 0; }
+	[ -n "${VSR_WRAP:-}" ] && tmo=60
+	bg_stop "$pid" "$sig" "$tmo" || fail "vsrtun in $ns did not exit within ${tmo}s of SIG$sig"
+	rm -f "$T_DIR/vsrtun-$ns.pid"
+	assert_eq 0 "$BG_RC" "vsrtun in $ns exits with status 0 on SIG$sig"
+}
+
+# vsrtun_stats NS: make vsrtun in NS dump its counters (SIGUSR1) and print
+# them as vsrouted_stats does; stat_get reads them afterwards.
+vsrtun_stats() {
+	local ns=$1 pid log off
+	pid=$(_t_vt_pid "$ns") || return 1
+	log=$(vsrtun_log "$ns")
+	off=$(stat -c %s "$log")
+	kill -USR1 "$pid"
+	wait_for "counters of vsrtun in $ns" 10 _t_stats_settled "$log" "$off" || return 1
+	tail -c +"$((off + 1))" "$log" |
+		awk '{ for (i = 1; i < NF - 1; i++) if ($i == "stat") {
+			s = $i; for (j = i + 1; j <= NF; j++) s = s " " $j
+			print s; next } }' >"$T_DIR/stats.last"
+	cat "$T_DIR/stats.last"
+}
+
+# tun_conf FILE NRS TUNNEL [PROTO PORT [LINE...]]: vsrouted.conf for the tun
+# topology: service "web" on $VIP:PORT (default tcp 80), rr, forward = tun
+# with TUNNEL (ipip|gre), real servers rs1..rsNRS at 10.30.N.11; each LINE
+# goes into the virtual_server block.
+tun_conf() {
+	local file=$1 n=$2 tunnel=$3 proto=${4:-tcp} port=${5:-80} i line
+	shift 3
+	[ $# -gt 0 ] && shift
+	[ $# -gt 0 ] && shift
+	{
+		echo "tap = vsr0"
+		echo "announce = { eth0 }"
+		echo "virtual_server web {"
+		echo "    address = $VIP"
+		echo "    port = $port"
+		echo "    protocol = $proto"
+		echo "    scheduler = rr"
+		echo "    forward = tun"
+		echo "    tunnel = $tunnel"
+		for line in "$@"; do echo "    $line"; done
+		for i in $(seq "$n"); do
+			echo "    real_server rs$i { address = 10.30.$i.11 }"
+		done
+		echo "}"
+	} >"$file"
+}
+
+# lvs_tun_seed [NRS] [novsrtun]: the routed topology drawn above, real
+# servers rs1..rsNRS (default 3), each running vsrtun -a 10.10.0.2 -v $VIP
+# (unless "novsrtun" is given).  Every link keeps MTU 1500.  Starts no server.
+lvs_tun_seed() {
+	local n=${1:-3} start=${2:-} i
+	lan_add lan0
+	ns_add client
+	ns_add director
+	ns_add router
+	lan_attach lan0 client eth0 10.10.0.1/24
+	lan_attach lan0 director eth0 10.10.0.2/24
+	lan_attach lan0 router eth0 10.10.0.254/24
+	# The replies come from the VIP, which the router sees on lan0.
+	ns_sysctl router net.ipv4.ip_forward=1 net.ipv4.conf.all.rp_filter=0 \
+		net.ipv4.conf.default.rp_filter=0 net.ipv4.conf.eth0.rp_filter=0
+	route_add director 10.30.0.0/16 via 10.10.0.254
+	for i in $(seq "$n"); do
+		ns_add "rs$i"
+		link_add router "eth$i" "10.30.$i.1/24" "rs$i" eth0 "10.30.$i.11/24"
+		ns_sysctl router "net.ipv4.conf.eth$i.rp_filter=0"
+		route_add "rs$i" default via "10.30.$i.1"
+		[ "$start" = novsrtun ] || vsrtun_start "rs$i" -a 10.10.0.2 -v "$VIP"
+	done
+}
+
+# upload_start NS NAME PORT: tests/netns/upsrv.py in NS on PORT: a PUT or
+# POST is answered with "SHA256 LENGTH" of its body.
+upload_start() {
 	local ns=$1 name=$2 port=$3
 	need_cmd python3
 	bg_start "up-$name" "$ns" python3 -u "$VSR_NETNS_DIR/upsrv.py" "$port"
@@ -888,7 +1083,8 @@ up_start() {
 # up_post NS URL FILE: POST FILE from NS to URL (60 s at most); prints the
 # answer (the sha256 the server computed).
 up_post() {
-	nsx "$1" curl -s --connect-timeout 2 -m 60 -H 'Expect:' --data-binary "@$3" "$2"
+	nsx "$1" curl -s --connect-timeout 2 -m 60 -H 'Expect:' --data-binary "@$3" "$2" |
+		awk '{ print $1 }'    # upsrv.py answers "SHA256 LENGTH"
 }
 
 # http_sha NS URL: GET URL from NS (60 s at most); prints the sha256 of the

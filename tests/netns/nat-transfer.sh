@@ -21,7 +21,7 @@ need_cmd python3 sha256sum
 lvs_nat_seed 1
 sum=$(blob_make 20)
 http_start rs1 rs1 8080
-up_start rs1 rs1 8000
+upload_start rs1 rs1 8000
 
 cat >"$T_DIR/vsrouted.conf" <<EOF2
 tap = vsr0

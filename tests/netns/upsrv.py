@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
-"""upsrv.py - tiny HTTP upload server of the netns tests (stdlib only).
+"""upsrv.py - upload sink of the netns tests (stdlib only).
 
   upsrv.py PORT
-      Answer every POST with the sha256 (hex) of its body, read to the end
-      (Content-Length), and a newline.  Prints "ready" once listening.
+      HTTP/1.1 server on all addresses: PUT or POST of a body answers the
+      body's sha256 in hex and its length ("HEX LEN\\n"), without keeping it.
+      Prints "ready" once listening and "upload LEN HEX" per body (flushed).
 """
 
 import hashlib
@@ -14,21 +15,26 @@ import sys
 class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
-    def do_POST(self):
+    def do_PUT(self):
         left = int(self.headers.get("Content-Length", "0"))
         h = hashlib.sha256()
+        n = 0
         while left > 0:
-            b = self.rfile.read(min(left, 65536))
-            if not b:
+            chunk = self.rfile.read(min(left, 65536))
+            if not chunk:
                 break
-            h.update(b)
-            left -= len(b)
-        body = (h.hexdigest() + "\n").encode()
+            h.update(chunk)
+            n += len(chunk)
+            left -= len(chunk)
+        body = ("%s %d\n" % (h.hexdigest(), n)).encode()
         self.send_response(200)
         self.send_header("Content-Type", "text/plain")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
+        print("upload %d %s" % (n, h.hexdigest()), flush=True)
+
+    do_POST = do_PUT
 
     def log_message(self, fmt, *args):
         pass

@@ -352,6 +352,69 @@ test_full(void)
 	conf_free(c);
 }
 
+/* The operations keys: control_socket (and "" when it is not set). */
+static void
+test_ops(void)
+{
+	const char    *file = "good-ops.conf";
+	char          *out, *out2;
+	struct config *c = load(fixture(file), &out);
+	struct config *m = load(fixture("good-minimal.conf"), &out2);
+
+	CHECK(c != NULL && *out == '\0', "%s: loads silently", file);
+	if (c != NULL) {
+		const struct str_case str[] = {
+			{ "control_socket", c->control_socket, "/run/vsrouted-test.sock" },
+		};
+		run_str(file, str, ARRAY_SIZE(str));
+	}
+	CHECK(m != NULL && m->control_socket[0] == '\0',
+	    "good-minimal.conf: control_socket empty when not set");
+	free(out);
+	free(out2);
+	conf_free(c);
+	conf_free(m);
+}
+
+/* forward = tun: tunnel and tunnel_mtu, per service and per real server. */
+static void
+test_tun(void)
+{
+	const char    *file = "good-tun.conf";
+	char          *out;
+	struct config *c = load(fixture(file), &out);
+
+	CHECK(c != NULL && *out == '\0', "%s: loads silently", file);
+	if (c == NULL || c->nvs != 2 || c->vs[0].nrs != 3 || c->vs[1].nrs != 1) {
+		CHECK(0, "%s: the shape is 2 vs with 3 and 1 rs", file);
+		free(out);
+		conf_free(c);
+		return;
+	}
+	const struct vs_conf *web = &c->vs[0], *dns = &c->vs[1];
+	const struct num_case num[] = {
+		{ "web forward tun",              web->fwd,                 FWD_TUN },
+		{ "web tunnel gre",               web->tunnel,              TUNNEL_GRE },
+		{ "web tunnel_mtu",               web->tunnel_mtu,          1400 },
+		{ "rs1 forward from the service", web->rs[0].fwd,           FWD_TUN },
+		{ "rs1 tunnel from the service",  web->rs[0].tunnel,        TUNNEL_GRE },
+		{ "rs1 tunnel_mtu from the service", web->rs[0].tunnel_mtu, 1400 },
+		{ "rs2 tunnel overridden",        web->rs[1].tunnel,        TUNNEL_IPIP },
+		{ "rs2 tunnel_mtu lower bound",   web->rs[1].tunnel_mtu,    68 },
+		{ "rs3 forward dr",               web->rs[2].fwd,           FWD_DR },
+		{ "dns forward dr",               dns->fwd,                 FWD_DR },
+		{ "dns tunnel default ipip",      dns->tunnel,              TUNNEL_IPIP },
+		{ "dns tunnel_mtu default 0",     dns->tunnel_mtu,          0 },
+		{ "dns a forward tun",            dns->rs[0].fwd,           FWD_TUN },
+		{ "dns a tunnel ipip",            dns->rs[0].tunnel,        TUNNEL_IPIP },
+		{ "dns a tunnel_mtu upper bound", dns->rs[0].tunnel_mtu,    65515 },
+	};
+
+	run_num(file, num, ARRAY_SIZE(num));
+	free(out);
+	conf_free(c);
+}
+
 /* The example shipped in etc/ (the README's demo) is valid and says what it should. */
 static void
 test_example(void)
@@ -685,7 +748,9 @@ main(int argc, char **argv)
 	test_minimal();
 	test_nat();
 	test_full();
+	test_tun();
 	test_sched_keys();
+	test_ops();
 	test_example();
 	test_fixtures();
 	test_texts();

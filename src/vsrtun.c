@@ -1,0 +1,507 @@
+/* vsrtun.c - real-server tunnel endpoint: IPIP/GRE from trusted directors into a TUN holding the VIPs */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <event2/event.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <grp.h>
+#include <linux/if_tun.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/capability.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "common.h"
+#include "log.h"
+#include "netlink.h"
+#include "pkt.h"
+
+#define VSRTUN_IFNAME   "vsrtun0"
+#define VSRTUN_ADDRS    64          /* -a and -v, each */
+#define VSRTUN_BATCH    32          /* packets per recvmmsg() */
+#define VSRTUN_BUDGET   8           /* batches per wake-up */
+#define VSRTUN_BUF      65536
+#define VSRTUN_RCVBUF   (4 * 1024 * 1024)
+#define GRE_HLEN        4
+
+/* Counters, dumped on SIGUSR1 as vsrouted's: "stat NAME VALUE", then "stat end". */
+enum vt_stat {
+	VT_RX_IPIP,
+	VT_RX_GRE,
+	VT_DELIVERED,          /* inner packets written to the TUN */
+	VT_DELIVERED_BYTES,
+	VT_DROP_UNTRUSTED,     /* outer source is not a -a director */
+	VT_DROP_MALFORMED,     /* outer or inner header wrong */
+	VT_DROP_GRE_UNSUPPORTED, /* GRE with checksum, key, sequence, version or non-IPv4 payload */
+	VT_DROP_NOT_VIP,       /* inner destination is not a -v VIP */
+	VT_DROP_TUN_WRITE,     /* the TUN refused the packet */
+	VT_TUN_DISCARDED,      /* sent into the TUN by the kernel: read and dropped */
+	VT_MAX
+};
+
+static const char *const vt_names[VT_MAX] = {
+	[VT_RX_IPIP]              = "rx_ipip",
+	[VT_RX_GRE]               = "rx_gre",
+	[VT_DELIVERED]            = "delivered",
+	[VT_DELIVERED_BYTES]      = "delivered_bytes",
+	[VT_DROP_UNTRUSTED]       = "drop_untrusted",
+	[VT_DROP_MALFORMED]       = "drop_malformed",
+	[VT_DROP_GRE_UNSUPPORTED] = "drop_gre_unsupported",
+	[VT_DROP_NOT_VIP]         = "drop_not_vip",
+	[VT_DROP_TUN_WRITE]       = "drop_tun_write",
+	[VT_TUN_DISCARDED]        = "tun_discarded",
+};
+
+static uint64_t vt_stats[VT_MAX];
+
+struct vsrtun {
+	uint32_t           trusted[VSRTUN_ADDRS];   /* network order */
+	unsigned           ntrusted;
+	uint32_t           vips[VSRTUN_ADDRS];
+	unsigned           nvips;
+	const char        *ifname;
+	const char        *pidfile;
+	const char        *user;
+	int                tun_fd;
+	int                ifindex;
+	int                raw_fd[2];               /* IPIP, GRE */
+	int                dropped;                 /* privileges dropped: undo is the TUN's removal */
+	struct event_base *base;
+	struct event      *ev[8];
+	unsigned           nev;
+	uint8_t           *bufs;                    /* VSRTUN_BATCH * VSRTUN_BUF */
+	struct mmsghdr     msgs[VSRTUN_BATCH];
+	struct iovec       iov[VSRTUN_BATCH];
+};
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: vsrtun -a ADDR [-a ADDR...] -v VIP [-v VIP...] [-i IFNAME] [-n] [-p PIDFILE]\n"
+	    "              [-u USER] [-l LEVEL] [-V] [-h]\n"
+	    "  -a ADDR     accept tunnelled packets from this director address (repeatable)\n"
+	    "  -v VIP      virtual address to hold on the TUN device (repeatable)\n"
+	    "  -i IFNAME   TUN device to create (default " VSRTUN_IFNAME ")\n"
+	    "  -n          stay in the foreground, log to stderr\n"
+	    "  -p PIDFILE  write the process id to PIDFILE\n"
+	    "  -u USER     after set-up, run as USER keeping only CAP_NET_RAW\n"
+	    "  -l LEVEL    debug, info, notice, warning or error (default info)\n"
+	    "  -V          print the version and exit\n"
+	    "  -h          this help\n");
+}
+
+static int
+in_list(const uint32_t *list, unsigned n, uint32_t a)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (list[i] == a)
+			return 1;
+	return 0;
+}
+
+static int
+add_addr(uint32_t *list, unsigned *n, const char *s, const char *opt)
+{
+	struct in_addr a;
+
+	if (inet_pton(AF_INET, s, &a) != 1 || a.s_addr == 0 || a.s_addr == INADDR_BROADCAST) {
+		fprintf(stderr, "vsrtun: %s: invalid address '%s'\n", opt, s);
+		return -1;
+	}
+	if (*n == VSRTUN_ADDRS) {
+		fprintf(stderr, "vsrtun: %s: at most %d addresses\n", opt, VSRTUN_ADDRS);
+		return -1;
+	}
+	if (!in_list(list, *n, a.s_addr))
+		list[(*n)++] = a.s_addr;
+	return 0;
+}
+
+static void
+stats_dump(void)
+{
+	for (int i = 0; i < VT_MAX; i++)
+		log_notice("stat %s %llu", vt_names[i], (unsigned long long)vt_stats[i]);
+	log_notice("stat end");
+}
+
+/*
+ * One packet from a raw socket: the outer IPv4 header (the kernel has
+ * checked it and reassembled fragments), then IPIP's inner packet or GRE's
+ * 4-byte header and the inner packet. Returns the counter to bump when it
+ * is dropped, VT_MAX when the inner packet went to the TUN.
+ */
+static enum vt_stat
+decap(struct vsrtun *t, uint8_t *b, uint32_t n)
+{
+	uint32_t ohl, otot, ilen, ihl, itot, saddr, daddr;
+	uint8_t *in;
+
+	if (n < 20 || (b[0] >> 4) != 4)
+		return VT_DROP_MALFORMED;
+	ohl = (uint32_t)(b[0] & 0x0f) * 4;
+	otot = (uint32_t)b[2] << 8 | b[3];
+	if (ohl < 20 || otot < ohl || otot > n)
+		return VT_DROP_MALFORMED;
+	memcpy(&saddr, b + 12, 4);
+	if (!in_list(t->trusted, t->ntrusted, saddr))
+		return VT_DROP_UNTRUSTED;
+	in = b + ohl;
+	ilen = otot - ohl;
+	if (b[9] == IPPROTO_GRE) {
+		if (ilen < GRE_HLEN)
+			return VT_DROP_MALFORMED;
+		/* No C, R, K, S bits, no recursion, flags or version: plain RFC 2784. */
+		if (in[0] != 0 || in[1] != 0 || in[2] != (ETHTYPE_IPV4 >> 8) ||
+		    in[3] != (ETHTYPE_IPV4 & 0xff))
+			return VT_DROP_GRE_UNSUPPORTED;
+		in += GRE_HLEN;
+		ilen -= GRE_HLEN;
+	} else if (b[9] != IPPROTO_IPIP) {
+		return VT_DROP_MALFORMED;
+	}
+	if (ilen < 20 || (in[0] >> 4) != 4)
+		return VT_DROP_MALFORMED;
+	ihl = (uint32_t)(in[0] & 0x0f) * 4;
+	itot = (uint32_t)in[2] << 8 | in[3];
+	if (ihl < 20 || ihl > ilen || itot < ihl || itot > ilen || csum_ip(in, ihl) != 0)
+		return VT_DROP_MALFORMED;
+	memcpy(&daddr, in + 16, 4);
+	if (!in_list(t->vips, t->nvips, daddr))
+		return VT_DROP_NOT_VIP;
+	if (write(t->tun_fd, in, itot) != (ssize_t)itot)
+		return VT_DROP_TUN_WRITE;
+	vt_stats[VT_DELIVERED]++;
+	vt_stats[VT_DELIVERED_BYTES] += itot;
+	return VT_MAX;
+}
+
+static void
+on_raw(evutil_socket_t fd, short what, void *arg)
+{
+	struct vsrtun *t = arg;
+
+	(void)what;
+	for (int b = 0; b < VSRTUN_BUDGET; b++) {
+		int n = recvmmsg(fd, t->msgs, VSRTUN_BATCH, MSG_DONTWAIT, NULL);
+
+		if (n <= 0)
+			return;     /* EAGAIN: drained */
+		for (int i = 0; i < n; i++) {
+			uint8_t *p = t->iov[i].iov_base;
+			enum vt_stat r;
+
+			vt_stats[t->msgs[i].msg_len >= 10 && p[9] == IPPROTO_GRE ? VT_RX_GRE : VT_RX_IPIP]++;
+			r = decap(t, p, t->msgs[i].msg_len);
+			if (r != VT_MAX)
+				vt_stats[r]++;
+		}
+		if (n < VSRTUN_BATCH)
+			return;
+	}
+}
+
+/* What the kernel routes into the TUN (nothing should be): read and dropped. */
+static void
+on_tun(evutil_socket_t fd, short what, void *arg)
+{
+	struct vsrtun *t = arg;
+
+	(void)what;
+	for (int i = 0; i < VSRTUN_BATCH; i++) {
+		if (read(fd, t->bufs, VSRTUN_BUF) < 0)
+			return;
+		vt_stats[VT_TUN_DISCARDED]++;
+	}
+}
+
+static void
+on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct vsrtun *t = arg;
+
+	(void)what;
+	switch (sig) {
+	case SIGTERM:
+	case SIGINT:
+		log_notice("signal %d: stopping", (int)sig);
+		event_base_loopbreak(t->base);
+		break;
+	case SIGUSR1:
+		stats_dump();
+		break;
+	default:
+		break;
+	}
+}
+
+static int
+tun_create(struct vsrtun *t)
+{
+	struct ifreq ifr;
+
+	if (if_nametoindex(t->ifname) != 0) {
+		log_errx("interface %s already exists: is another vsrtun running?", t->ifname);
+		return -1;
+	}
+	t->tun_fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	if (t->tun_fd < 0) {
+		log_err("/dev/net/tun");
+		return -1;
+	}
+	memset(&ifr, 0, sizeof(ifr));
+	ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", t->ifname);
+	if (ioctl(t->tun_fd, TUNSETIFF, &ifr) < 0) {
+		log_err("TUN %s", t->ifname);
+		return -1;
+	}
+	t->ifindex = (int)if_nametoindex(t->ifname);
+	if (t->ifindex == 0) {
+		log_err("TUN %s", t->ifname);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+raw_open(int proto)
+{
+	int fd = socket(AF_INET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, proto);
+	int sz = VSRTUN_RCVBUF;
+
+	if (fd < 0) {
+		log_err("raw socket for protocol %d (needs CAP_NET_RAW)", proto);
+		return -1;
+	}
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &sz, sizeof(sz)) < 0)
+		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
+	return fd;
+}
+
+/* Become USER, keeping CAP_NET_RAW only (the sockets and the TUN are open). */
+static int
+drop_privileges(const char *user)
+{
+	struct passwd *pw = getpwnam(user);
+	cap_t caps;
+	int rc;
+
+	if (pw == NULL) {
+		log_errx("-u %s: no such user", user);
+		return -1;
+	}
+	if (prctl(PR_SET_KEEPCAPS, 1L, 0L, 0L, 0L) < 0 ||
+	    setgroups(1, &pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0 ||
+	    setuid(pw->pw_uid) < 0) {
+		log_err("-u %s: cannot become the user", user);
+		return -1;
+	}
+	caps = cap_from_text("cap_net_raw=ep");
+	rc = caps ? cap_set_proc(caps) : -1;
+	if (caps)
+		cap_free(caps);
+	if (rc < 0) {
+		log_err("-u %s: capabilities", user);
+		return -1;
+	}
+	prctl(PR_SET_KEEPCAPS, 0L, 0L, 0L, 0L);
+	log_info("running as %s (uid %ld) with CAP_NET_RAW", user, (long)pw->pw_uid);
+	return 0;
+}
+
+static int
+add_event(struct vsrtun *t, struct event *ev)
+{
+	if (ev == NULL || event_add(ev, NULL) < 0) {
+		if (ev)
+			event_free(ev);
+		log_errx("event set-up failed");
+		return -1;
+	}
+	t->ev[t->nev++] = ev;
+	return 0;
+}
+
+static int
+setup(struct vsrtun *t)
+{
+	static const int sigs[] = { SIGTERM, SIGINT, SIGUSR1 };
+	char path[128], val[16];
+
+	t->bufs = malloc((size_t)VSRTUN_BATCH * VSRTUN_BUF);
+	t->base = event_base_new();
+	if (t->bufs == NULL || t->base == NULL) {
+		log_errx("out of memory");
+		return -1;
+	}
+	for (unsigned i = 0; i < VSRTUN_BATCH; i++) {
+		t->iov[i].iov_base = t->bufs + (size_t)i * VSRTUN_BUF;
+		t->iov[i].iov_len = VSRTUN_BUF;
+		t->msgs[i].msg_hdr.msg_iov = &t->iov[i];
+		t->msgs[i].msg_hdr.msg_iovlen = 1;
+	}
+	if (nl_init() < 0 || tun_create(t) < 0)
+		return -1;
+	/*
+	 * The inner packet comes from the client, whose route is not through
+	 * the TUN: strict reverse-path filtering would drop it. Everything
+	 * set here belongs to the TUN and goes away with it.
+	 */
+	snprintf(path, sizeof(path), "net/ipv4/conf/%s/rp_filter", t->ifname);
+	if (sysctl_set(path, "0") < 0)
+		return -1;
+	snprintf(path, sizeof(path), "net/ipv6/conf/%s/disable_ipv6", t->ifname);
+	if (sysctl_get(path, val, sizeof(val)) == 0)
+		sysctl_set(path, "1");
+	if (sysctl_get("net/ipv4/conf/all/rp_filter", val, sizeof(val)) == 0 &&
+	    strcmp(val, "1") == 0)
+		log_warnx("net.ipv4.conf.all.rp_filter is 1 (strict): it overrides %s's 0, "
+		    "and tunnelled packets will be dropped; set it to 0 or 2", t->ifname);
+	for (unsigned i = 0; i < t->nvips; i++)
+		if (nl_addr_add(t->vips[i], 32, t->ifindex) < 0)
+			return -1;
+	if (nl_link_up(t->ifindex) < 0)
+		return -1;
+	if ((t->raw_fd[0] = raw_open(IPPROTO_IPIP)) < 0 ||
+	    (t->raw_fd[1] = raw_open(IPPROTO_GRE)) < 0)
+		return -1;
+	for (int i = 0; i < 2; i++)
+		if (add_event(t, event_new(t->base, t->raw_fd[i], EV_READ | EV_PERSIST, on_raw, t)) < 0)
+			return -1;
+	if (add_event(t, event_new(t->base, t->tun_fd, EV_READ | EV_PERSIST, on_tun, t)) < 0)
+		return -1;
+	for (size_t i = 0; i < ARRAY_SIZE(sigs); i++)
+		if (add_event(t, evsignal_new(t->base, sigs[i], on_signal, t)) < 0)
+			return -1;
+	if (t->user) {
+		if (drop_privileges(t->user) < 0)
+			return -1;
+		t->dropped = 1;
+	}
+	return 0;
+}
+
+static void
+teardown(struct vsrtun *t)
+{
+	for (unsigned i = 0; i < t->nev; i++)
+		event_free(t->ev[i]);
+	t->nev = 0;
+	/*
+	 * Everything journaled belongs to the TUN. Undone one by one while we
+	 * may; after -u, closing the TUN removes it all with the device.
+	 */
+	if (t->dropped)
+		nl_journal_forget();
+	else
+		nl_undo_all();
+	for (int i = 0; i < 2; i++)
+		if (t->raw_fd[i] >= 0)
+			close(t->raw_fd[i]);
+	if (t->tun_fd >= 0)
+		close(t->tun_fd);
+	nl_fini();
+	if (t->base)
+		event_base_free(t->base);
+	free(t->bufs);
+	if (t->pidfile && unlink(t->pidfile) < 0 && errno != ENOENT)
+		log_warn("pid file %s", t->pidfile);
+}
+
+static int
+write_pidfile(const char *path)
+{
+	FILE *f = fopen(path, "w");
+
+	if (f == NULL || fprintf(f, "%ld\n", (long)getpid()) < 0 || fclose(f) != 0) {
+		log_err("pid file %s", path);
+		return -1;
+	}
+	return 0;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct vsrtun t = { .ifname = VSRTUN_IFNAME, .tun_fd = -1, .raw_fd = { -1, -1 } };
+	int foreground = 0, ch, lvl = LOG_LVL_INFO, rc = 1;
+	char a[INET_ADDRSTRLEN];
+
+	while ((ch = getopt(argc, argv, "a:v:i:np:u:l:Vh")) != -1) {
+		switch (ch) {
+		case 'a':
+			if (add_addr(t.trusted, &t.ntrusted, optarg, "-a") < 0)
+				return 1;
+			break;
+		case 'v':
+			if (add_addr(t.vips, &t.nvips, optarg, "-v") < 0)
+				return 1;
+			break;
+		case 'i':
+			if (optarg[0] == '\0' || strlen(optarg) >= IFNAMSIZ || strchr(optarg, '/') ||
+			    strcmp(optarg, ".") == 0 || strcmp(optarg, "..") == 0) {
+				fprintf(stderr, "vsrtun: -i: invalid interface name '%s'\n", optarg);
+				return 1;
+			}
+			t.ifname = optarg;
+			break;
+		case 'n': foreground = 1; break;
+		case 'p': t.pidfile = optarg; break;
+		case 'u': t.user = optarg; break;
+		case 'l':
+			lvl = log_level_parse(optarg);
+			if (lvl < 0) {
+				fprintf(stderr, "vsrtun: -l: unknown level '%s'\n", optarg);
+				return 1;
+			}
+			break;
+		case 'V':
+			printf("vsrtun %s\n", PACKAGE_VERSION);
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 1;
+		}
+	}
+	if (optind != argc || t.ntrusted == 0 || t.nvips == 0) {
+		if (optind == argc)
+			fprintf(stderr, "vsrtun: at least one -a ADDR and one -v VIP are required\n");
+		usage(stderr);
+		return 1;
+	}
+
+	log_init("vsrtun", foreground, (enum log_level)lvl);
+	if (!foreground && daemon(0, 0) < 0) {
+		log_err("daemon");
+		return 1;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	if (t.pidfile && write_pidfile(t.pidfile) < 0)
+		t.pidfile = NULL;
+	else if (setup(&t) == 0) {
+		log_notice("ready: %s holds %u VIP(s) (first %s), %u trusted director(s)",
+		    t.ifname, t.nvips, inet_ntop(AF_INET, &t.vips[0], a, sizeof(a)), t.ntrusted);
+		if (event_base_dispatch(t.base) < 0)
+			log_errx("event loop failed");
+		else
+			rc = 0;
+	}
+	teardown(&t);
+	if (rc == 0)
+		log_notice("stopped");
+	return rc;
+}

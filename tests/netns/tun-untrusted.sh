@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# tun-untrusted.sh - vsrtun drops (and counts) tunnelled packets from an untrusted source
+#
+#                  LAN lan0 (bridge)
+#   +--------------+---------------+
+#   | 10.10.0.1    | 10.10.0.2     | 10.10.0.254
+# client       director          router --- 10.30.1.0/24 --- rs1
+#              (trusted: -a)     (not trusted)               vsrtun -a 10.10.0.2,
+#                                                            udp server :5353
+#
+# The same IPIP/GRE-wrapped datagram to VIP:5353: sent by the director it is
+# delivered; sent by the router (10.30.1.1) it is dropped and counted; GRE
+# with a key from the director is refused and counted too.
+set -eu
+. "$(dirname "$0")/lib.sh"
+need_vsrtun
+need_cmd python3
+
+PORT=5353
+lvs_tun_seed 1
+udp_start rs1 rs1 "$PORT"
+send() { nsx "$1" python3 "$VSR_NETNS_DIR/tunsend.py" "$2" 10.30.1.11 10.10.0.1 "$VIP" "$PORT" "${@:3}"; }
+seen() { [ "$(udp_count rs1)" -ge "$1" ]; }
+
+send router ipip --payload untrusted-ipip
+send router gre --payload untrusted-gre
+send director gre --gre-flags 2000 --payload keyed-gre
+# Trusted ones after: when they are in, the ones before have been handled.
+send director ipip --payload trusted-ipip
+send director gre --payload trusted-gre
+assert_true "the director's IPIP and GRE datagrams are delivered" wait_for "2 datagrams" 5 seen 2
+assert_eq 2 "$(udp_count rs1)" "exactly those two reached the server"
+assert_eq 2 "$(grep -c "^from 10.10.0.1:40000 to $VIP " "$T_DIR/udp-rs1.log" || true)" \
+	"with the client's source and the VIP unchanged"
+
+vsrtun_stats rs1 >/dev/null
+assert_eq 2 "$(stat_get drop_untrusted)" "vsrtun counted the router's two packets as untrusted"
+assert_eq 1 "$(stat_get drop_gre_unsupported)" "vsrtun counted GRE with a key as unsupported"
+assert_eq 2 "$(stat_get delivered)" "vsrtun delivered two"
+vsrtun_stop rs1

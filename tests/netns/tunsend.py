@@ -1,0 +1,52 @@
+#!/usr/bin/env python3
+"""tunsend.py - send one tunnelled UDP datagram, as a director would (stdlib only).
+
+  tunsend.py ipip|gre DST SRC VIP PORT [--gre-flags HEX] [--payload TEXT]
+      Wrap an IPv4/UDP datagram SRC:40000 -> VIP:PORT in IPIP or GRE and send
+      it to DST through a raw socket (the outer source is whatever the
+      kernel picks toward DST).  --gre-flags sets GRE's first 16 bits (0:
+      plain GRE; 0x2000: a key follows, which vsrtun does not accept).
+"""
+
+import argparse
+import socket
+import struct
+
+
+def csum(b):
+    if len(b) % 2:
+        b += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    while s >> 16:
+        s = (s & 0xffff) + (s >> 16)
+    return ~s & 0xffff
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("kind", choices=["ipip", "gre"])
+    p.add_argument("dst")
+    p.add_argument("src")
+    p.add_argument("vip")
+    p.add_argument("port", type=int)
+    p.add_argument("--gre-flags", default="0")
+    p.add_argument("--payload", default="tunsend")
+    a = p.parse_args()
+    data = a.payload.encode()
+    udp = struct.pack("!HHHH", 40000, a.port, 8 + len(data), 0) + data
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 1, 0, 64, 17, 0,
+                     socket.inet_aton(a.src), socket.inet_aton(a.vip))
+    ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
+    pkt = ip + udp
+    if a.kind == "gre":
+        flags = int(a.gre_flags, 16)
+        pkt = struct.pack("!HH", flags, 0x0800) + (b"\0\0\0\1" if flags & 0x2000 else b"") + pkt
+        proto = socket.IPPROTO_GRE
+    else:
+        proto = 4
+    s = socket.socket(socket.AF_INET, socket.SOCK_RAW, proto)
+    s.sendto(pkt, (a.dst, 0))
+
+
+if __name__ == "__main__":
+    main()
