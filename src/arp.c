@@ -82,7 +82,7 @@ arp_tap_input(struct worker *w, struct pkt *p)
 		return;
 	memcpy(&tpa, f->tpa, 4);
 	memcpy(&spa, f->spa, 4);
-	if (!svc_is_vip(tpa))
+	if (!svc_is_local_address(tpa))
 		return;
 	memcpy(requester, f->sha, 6);
 	arp_fill(f, ARPOP_REPLY, requester, w->our_mac, tpa, requester, spa);

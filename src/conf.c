@@ -489,6 +489,26 @@ conf_cb_address(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
 	return 0;
 }
 
+/* local_address: addresses as 'address' takes them, none listed twice. */
+static int
+conf_cb_laddr(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
+{
+	long a;
+
+	conf_cb_address(cfg, opt, value, &a);
+	*(const char **)result = value;
+	for (unsigned i = 0; i + 1 < cfg_opt_size(opt); i++) {
+		const char *s = cfg_opt_getnstr(opt, i);
+
+		if (s && strcmp(s, value) == 0) {
+			conf_refuse(cfg, opt, "address '%s' is listed twice in "
+			    "'%s'", value, opt->name);
+			break;
+		}
+	}
+	return 0;
+}
+
 static int
 conf_cb_netmask(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
 {
@@ -537,9 +557,6 @@ conf_cb_forward(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
 		conf_refuse(cfg, opt, "unknown forwarding method '%s' "
 		    "(dr, tun, nat or fullnat)", value);
 		f = FWD_DR;
-	} else if (f != FWD_DR && f != FWD_TUN) {
-		conf_refuse(cfg, opt, "forwarding method '%s' is not "
-		    "supported yet", fwd_name(f));
 	}
 	*(long *)result = f;
 	return 0;
@@ -628,17 +645,6 @@ conf_cb_ifname(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
 	return 0;
 }
 
-static int
-conf_cb_unsupported(cfg_t *cfg, cfg_opt_t *opt, const char *value,
-    void *result)
-{
-	conf_seen(cfg, opt);
-	*(const char **)result = value;
-	if (cfg_opt_size(opt) > 1)  /* said once per list */
-		return 0;
-	conf_refuse(cfg, opt, "'%s' is not supported yet", opt->name);
-	return 0;
-}
 
 /*
  * A user name as useradd accepts it: 1..32 of [A-Za-z0-9._-], not starting
@@ -1043,6 +1049,13 @@ conf_build(struct config *conf)
 			    "is the tap device; 'announce' names the "
 			    "interfaces toward the clients", s);
 	}
+	n = cfg_size(root, "local_address");
+	if (n && (conf->laddr = calloc(n, sizeof(*conf->laddr))) == NULL)
+		goto nomem;
+	for (unsigned i = 0; i < n; i++)
+		if (inet_pton(AF_INET, cfg_getnstr(root, "local_address", i),
+		    &conf->laddr[conf->nladdr]) == 1)
+			conf->nladdr++;
 	conf->conn_max = (uint32_t)cfg_getint(root, "conn_max");
 	if (cfg_size(root, "control_socket"))
 		conf_copy(conf->control_socket, sizeof(conf->control_socket),
@@ -1066,6 +1079,18 @@ conf_build(struct config *conf)
 		rc = conf_build_vs(cfg_getnsec(root, "virtual_server", i), conf,
 		    ok);
 	free(ok);
+	/* fullnat takes its client-side addresses from the pool. */
+	for (unsigned i = 0; rc == 0 && conf->nladdr == 0 &&
+	    cfg_size(root, "local_address") == 0 && i < conf->nvs; i++)
+		for (unsigned j = 0; j < conf->vs[i].nrs; j++)
+			if (conf->vs[i].rs[j].fwd == FWD_FULLNAT) {
+				conf_err(conf->vs[i].rs[j].line, "real_server '%s' "
+				    "forwards by fullnat: 'local_address' is "
+				    "required, e.g. local_address = { 10.20.0.250 }",
+				    conf->vs[i].rs[j].name);
+				i = conf->nvs;
+				break;
+			}
 	return rc;
 nomem:
 	cp->nomem = 1;
@@ -1122,7 +1147,7 @@ conf_load(const char *file)
 		CFG_STR_CB(     "user",           NULL,         CFGF_NODEFAULT, conf_cb_user),
 		CFG_STR_CB(     "control_socket", NULL,         CFGF_NODEFAULT, conf_cb_path),
 		CFG_INT_CB(     "conn_max",       1048576,      CFGF_NONE,      conf_cb_number),
-		CFG_STR_LIST_CB("local_address",  NULL,         CFGF_NODEFAULT, conf_cb_unsupported),
+		CFG_STR_LIST_CB("local_address",  NULL,         CFGF_NODEFAULT, conf_cb_laddr),
 		CFG_SEC(        "timeout",        timeout_opts, CFGF_NONE),
 		CFG_SEC(        "virtual_server", vs_opts,      CONF_NAMED),
 		CFG_END()
@@ -1189,6 +1214,7 @@ conf_free(struct config *conf)
 		free(conf->vs[i].rs);
 	free(conf->vs);
 	free(conf->announce);
+	free(conf->laddr);
 	free(conf->file);
 	free(conf);
 }

@@ -52,6 +52,8 @@ struct config {
 	char           (*announce)[IFNAMSIZ];
 	unsigned         nannounce;
 	uint32_t         conn_max;       /* default 1048576; 1 .. 2^26 */
+	struct in_addr  *laddr;          /* local_address: the fullnat pool */
+	unsigned         nladdr;
 	char             control_socket[108];  /* "" = the -s option or its default */
 	char             user[CONF_USER_MAX];  /* "" = stay root; looked up at start */
 	unsigned         timeout_tcp;    /* seconds; defaults 900 / 120 / 300 */

@@ -9,6 +9,7 @@
 #include "arp.h"
 #include "conn.h"
 #include "core.h"
+#include "laddr.h"
 #include "link.h"
 #include "log.h"
 #include "sched.h"
@@ -122,6 +123,10 @@ core_schedule(struct worker *w, struct service *svc, const struct pkt *p)
 		/* Replies bypass the director in dr and tun. */
 		.flags = (d->fwd == FWD_DR || d->fwd == FWD_TUN) ? CONN_F_NOOUTPUT : CONN_F_HASH_OUT,
 	};
+	/* fullnat: the client's side is a (local address, port) of ours. */
+	if (d->fwd == FWD_FULLNAT &&
+	    laddr_alloc(w->ct, p->proto, d->addr, d->port, &cp.laddr, &cp.lport) < 0)
+		return NULL;    /* counted */
 	c = conn_new(w->ct, &cp, d, w->now);
 	if (c == NULL) {
 		STAT_INC(STAT_DROP_TABLE_FULL);
@@ -144,6 +149,20 @@ core_account_in(struct conn *c, const struct pkt *p)
 	if (d->svc) {
 		d->svc->stats.inpkts++;
 		d->svc->stats.inbytes += bytes;
+	}
+}
+
+static void
+core_account_out(struct conn *c, const struct pkt *p)
+{
+	struct dest *d = c->dest;
+	uint32_t bytes = p->len - p->l3off;
+
+	d->stats.outpkts++;
+	d->stats.outbytes += bytes;
+	if (d->svc) {
+		d->svc->stats.outpkts++;
+		d->svc->stats.outbytes += bytes;
 	}
 }
 
@@ -206,6 +225,20 @@ core_icmp(struct worker *w, struct pkt *p)
 		}
 		if (q.proto != IPPROTO_TCP && q.proto != IPPROTO_UDP)
 			break;
+		if (!svc_is_vip(p->daddr)) {
+			/*
+			 * From a nat/fullnat real server's side, toward the
+			 * client or a local address: about a packet
+			 * client/LIP -> RIP that we sent.
+			 */
+			c = conn_lookup_out(w->ct, q.proto, q.daddr, q.dport, q.saddr, q.sport);
+			if (c == NULL)
+				break;
+			core_account_out(c, p);
+			STAT_INC(STAT_ICMP_RELAYED);
+			xmit_out_table[c->xmit_id](w, c, p);
+			return;
+		}
 		c = conn_lookup_in(w->ct, q.proto, q.daddr, q.dport, q.saddr, q.sport);
 		if (c == NULL)
 			break;
@@ -216,7 +249,38 @@ core_icmp(struct worker *w, struct pkt *p)
 	default:
 		break;
 	}
+	/*
+	 * A nat real server's own ICMP (the rules steer all of it here) that
+	 * is about no connection goes back to the kernel as it came; never
+	 * toward a local address, which is routed into the TAP again.
+	 */
+	if (!svc_is_local_address(p->daddr)) {
+		memcpy(p->data, w->tap_mac, 6);
+		memcpy(p->data + 6, w->our_mac, 6);
+		memset(p->buf, 0, PKT_VNET_LEN);
+		if (core_tap_write(w, p->buf, p->len) == 0)
+			STAT_INC(STAT_ICMP_PASSED);
+		return;
+	}
 	STAT_INC(STAT_DROP_ICMP);
+}
+
+/* A frame toward no VIP: a nat/fullnat real server's reply to a client or a LIP. */
+static void
+core_reply(struct worker *w, struct pkt *p)
+{
+	struct conn *c = conn_lookup_out(w->ct, p->proto, p->saddr, p->sport, p->daddr, p->dport);
+
+	if (c == NULL) {
+		STAT_INC(STAT_DROP_NO_CONN_OUT);
+		return;
+	}
+	if (p->proto == IPPROTO_TCP)
+		conn_tcp_update(w->ct, c, DIR_OUTPUT, p->tcpflags, w->now);
+	else
+		conn_touch(w->ct, c, w->now);
+	core_account_out(c, p);
+	xmit_out_table[c->xmit_id](w, c, p);
 }
 
 void
@@ -230,6 +294,10 @@ core_input(struct worker *w, struct pkt *p)
 	}
 	if (p->proto == IPPROTO_ICMP) {
 		core_icmp(w, p);
+		return;
+	}
+	if (!svc_is_vip(p->daddr)) {
+		core_reply(w, p);
 		return;
 	}
 
@@ -274,7 +342,7 @@ core_tap_read(evutil_socket_t fd, short what, void *arg)
 	for (int b = 0; b < RX_BUDGET; b++) {
 		unsigned i;
 		for (i = 0; i < RX_BATCH; i++) {
-			uint8_t *buf = w->rxbuf + (size_t)i * PKT_BUF_SIZE;
+			uint8_t *buf = w->rxbuf + (size_t)i * PKT_BUF_STRIDE;
 			ssize_t n = read(fd, buf, PKT_BUF_SIZE);
 			struct pkt p;
 			enum stat_id r;
@@ -309,7 +377,7 @@ core_worker_init(struct worker *w, struct event_base *base, int tap_fd, struct c
 	w->tap_fd = tap_fd;
 	w->ct = ct;
 	w->now = core_clock();
-	w->rxbuf = malloc((size_t)RX_BATCH * PKT_BUF_SIZE);
+	w->rxbuf = malloc((size_t)RX_BATCH * PKT_BUF_STRIDE);
 	if (w->rxbuf == NULL) {
 		log_warn("receive buffers");
 		return -1;

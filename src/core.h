@@ -21,7 +21,7 @@ struct worker {
 	struct event_base *base;
 	int                tap_fd;
 	struct event      *ev_tap;
-	uint8_t           *rxbuf;         /* RX_BATCH * PKT_BUF_SIZE */
+	uint8_t           *rxbuf;         /* RX_BATCH * PKT_BUF_STRIDE */
 	struct conn_table *ct;
 	uint32_t           now;           /* tick (CONN_HZ), cached per wake-up */
 	uint8_t            our_mac[6];    /* the daemon's address on the TAP link */

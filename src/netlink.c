@@ -51,6 +51,9 @@ struct nl_jent {
 	int           ifindex;     /* route oif, proxy dev, rule iif */
 	uint32_t      table;       /* route and rule */
 	uint32_t      prio;        /* rule */
+	uint32_t      gateway;     /* route: next hop (onlink), 0 for none */
+	uint16_t      sport;       /* rule: source port (network order), 0 for any */
+	uint8_t       ipproto;     /* rule: IP protocol, 0 for any */
 	char          path[128];   /* sysctl path below /proc/sys; rule iif name */
 	char          old[64];     /* sysctl value to restore */
 };
@@ -249,7 +252,8 @@ nl_jsame(const struct nl_jent *a, const struct nl_jent *b)
 {
 	return a->kind == b->kind && a->addr == b->addr && a->plen == b->plen &&
 	    a->ifindex == b->ifindex && a->table == b->table &&
-	    a->prio == b->prio && strcmp(a->path, b->path) == 0;
+	    a->prio == b->prio && a->gateway == b->gateway && a->ipproto == b->ipproto &&
+	    a->sport == b->sport && strcmp(a->path, b->path) == 0;
 }
 
 /* Index of the newest entry that undoes the same object as E, or -1. */
@@ -399,13 +403,16 @@ nl_route_msg(uint16_t type, uint16_t flags, const struct nl_jent *e)
 		.rtm_dst_len  = (unsigned char)e->plen,
 		.rtm_table    = e->table < 256 ? (unsigned char)e->table : RT_TABLE_UNSPEC,
 		.rtm_protocol = RTPROT_STATIC,
-		.rtm_scope    = RT_SCOPE_LINK,
+		.rtm_scope    = e->gateway ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK,
 		.rtm_type     = RTN_UNICAST,
+		.rtm_flags    = e->gateway ? RTNH_F_ONLINK : 0,
 	};
 	struct nlmsghdr *nlh = nl_msg(type, flags, &rtm, sizeof(rtm));
 
 	if (e->plen > 0)
 		mnl_attr_put(nlh, RTA_DST, sizeof(e->addr), &e->addr);
+	if (e->gateway)
+		mnl_attr_put(nlh, RTA_GATEWAY, sizeof(e->gateway), &e->gateway);
 	mnl_attr_put_u32(nlh, RTA_OIF, (uint32_t)e->ifindex);
 	if (e->table >= 256)
 		mnl_attr_put_u32(nlh, RTA_TABLE, e->table);
@@ -415,9 +422,13 @@ nl_route_msg(uint16_t type, uint16_t flags, const struct nl_jent *e)
 static const char *
 nl_route_name(const struct nl_jent *e, char *buf, size_t len)
 {
-	char ip[INET_ADDRSTRLEN], ifn[IF_NAMESIZE], tab[24];
+	char ip[INET_ADDRSTRLEN], gw[INET_ADDRSTRLEN + 16] = "", ifn[IF_NAMESIZE], tab[24];
 
-	snprintf(buf, len, "route %s/%d dev %s%s", nl_ip(e->addr, ip), e->plen,
+	if (e->gateway) {
+		char a[INET_ADDRSTRLEN];
+		snprintf(gw, sizeof(gw), " via %s onlink", nl_ip(e->gateway, a));
+	}
+	snprintf(buf, len, "route %s/%d%s dev %s%s", nl_ip(e->addr, ip), e->plen, gw,
 	    nl_ifname(e->ifindex, ifn), nl_tabname(e->table, tab, sizeof(tab)));
 	return buf;
 }
@@ -436,10 +447,17 @@ nl_route_ent(struct nl_jent *e, uint32_t addr, int plen, int ifindex, uint32_t t
 int
 nl_route_add_table(uint32_t addr, int plen, int ifindex, uint32_t table)
 {
+	return nl_route_add_via(addr, plen, 0, ifindex, table);
+}
+
+int
+nl_route_add_via(uint32_t addr, int plen, uint32_t gateway, int ifindex, uint32_t table)
+{
 	struct nl_jent e;
-	char           name[128];
+	char           name[160];
 
 	nl_route_ent(&e, addr, plen, ifindex, table);
+	e.gateway = gateway;
 	if (plen < 0 || plen > 32 || table == RT_TABLE_UNSPEC) {
 		errno = EINVAL;
 		log_warn("%s", nl_route_name(&e, name, sizeof(name)));
@@ -466,7 +484,7 @@ nl_route_add(uint32_t addr, int plen, int ifindex)
 static int
 nl_route_delete(const struct nl_jent *e, const char *verb)
 {
-	char name[128];
+	char name[160];
 
 	if (nl_talk(nl_route_msg(RTM_DELROUTE, NLM_F_ACK, e), NULL, NULL) == 0)
 		return 0;
@@ -562,6 +580,12 @@ nl_rule_msg(uint16_t type, uint16_t flags, const struct nl_jent *e)
 		mnl_attr_put(nlh, FRA_SRC, sizeof(e->addr), &e->addr);
 	if (e->path[0] != '\0')
 		mnl_attr_put_strz(nlh, FRA_IIFNAME, e->path);
+	if (e->ipproto != 0)
+		mnl_attr_put_u8(nlh, FRA_IP_PROTO, e->ipproto);
+	if (e->sport != 0) {
+		struct fib_rule_port_range r = { ntohs(e->sport), ntohs(e->sport) };
+		mnl_attr_put(nlh, FRA_SPORT_RANGE, sizeof(r), &r);
+	}
 	mnl_attr_put_u32(nlh, FRA_TABLE, e->table);
 	if (e->prio != 0)
 		mnl_attr_put_u32(nlh, FRA_PRIORITY, e->prio);
@@ -571,22 +595,30 @@ nl_rule_msg(uint16_t type, uint16_t flags, const struct nl_jent *e)
 static const char *
 nl_rule_name(const struct nl_jent *e, char *buf, size_t len)
 {
-	char ip[INET_ADDRSTRLEN];
+	char ip[INET_ADDRSTRLEN], pp[32] = "";
 
-	snprintf(buf, len, "rule from %s/%d iif %s lookup %u pref %u",
-	    nl_ip(e->addr, ip), e->plen, e->path[0] ? e->path : "any",
+	if (e->ipproto != 0 && e->sport != 0)
+		snprintf(pp, sizeof(pp), " ipproto %u sport %u", e->ipproto, ntohs(e->sport));
+	else if (e->ipproto != 0)
+		snprintf(pp, sizeof(pp), " ipproto %u", e->ipproto);
+	snprintf(buf, len, "rule from %s/%d%s iif %s lookup %u pref %u",
+	    nl_ip(e->addr, ip), e->plen, pp, e->path[0] ? e->path : "any",
 	    e->table, e->prio);
 	return buf;
 }
 
 static int
-nl_rule_ent(struct nl_jent *e, uint32_t src, int plen, int iif,
-    uint32_t table, uint32_t prio)
+nl_rule_ent(struct nl_jent *e, const struct nl_rule *r)
 {
+	uint32_t src = r->src, table = r->table, prio = r->prio;
+	int      plen = r->plen, iif = r->iif;
+
 	memset(e, 0, sizeof(*e));
 	e->kind = NLJ_RULE;
 	e->addr = src;
 	e->plen = plen;
+	e->ipproto = r->ipproto;
+	e->sport = r->sport;
 	e->ifindex = iif;
 	e->table = table;
 	e->prio = prio;
@@ -602,12 +634,12 @@ nl_rule_ent(struct nl_jent *e, uint32_t src, int plen, int iif,
 }
 
 int
-nl_rule_add(uint32_t src, int plen, int iif, uint32_t table, uint32_t prio)
+nl_rule_add(const struct nl_rule *r)
 {
 	struct nl_jent e;
 	char           name[256];
 
-	if (nl_rule_ent(&e, src, plen, iif, table, prio) < 0) {
+	if (nl_rule_ent(&e, r) < 0) {
 		log_warn("%s", nl_rule_name(&e, name, sizeof(name)));
 		return -1;
 	}
@@ -638,14 +670,14 @@ nl_rule_delete(const struct nl_jent *e, const char *verb)
 }
 
 int
-nl_rule_del(uint32_t src, int plen, int iif, uint32_t table, uint32_t prio)
+nl_rule_del(const struct nl_rule *r)
 {
 	struct nl_jent e;
 	long           i;
 	char           name[256];
 
 	/* the interface may be gone: take its name from the journal */
-	if (nl_rule_ent(&e, src, plen, iif, table, prio) < 0) {
+	if (nl_rule_ent(&e, r) < 0) {
 		if (errno == EINVAL) {
 			log_warn("delete %s", nl_rule_name(&e, name, sizeof(name)));
 			return -1;
@@ -653,8 +685,9 @@ nl_rule_del(uint32_t src, int plen, int iif, uint32_t table, uint32_t prio)
 		for (i = (long)nl_jlen - 1; i >= 0; i--) {
 			const struct nl_jent *j = &nl_journal[i];
 
-			if (j->kind == NLJ_RULE && j->addr == src && j->plen == plen &&
-			    j->ifindex == iif && j->table == table && j->prio == prio) {
+			if (j->kind == NLJ_RULE && j->addr == r->src && j->plen == r->plen &&
+			    j->ifindex == r->iif && j->table == r->table && j->prio == r->prio &&
+			    j->ipproto == r->ipproto && j->sport == r->sport) {
 				e = *j;
 				break;
 			}

@@ -35,13 +35,25 @@ int  nl_proxy_neigh_del(uint32_t addr, int ifindex);
 
 /*
  * Policy routing for nat, e.g. "ip route add 0.0.0.0/0 dev TAP table 100"
- * and "ip rule add from RIP/32 iif IIF lookup 100 pref 100" (IIF 0: any,
- * PRIO 0: the kernel's choice); journaled. nl_rule_del() takes the same
- * arguments as nl_rule_add() and drops its journal entry.
+ * (nl_route_add_via: "... via GATEWAY dev TAP onlink table 100") and
+ * "ip rule add from RIP/32 ipproto tcp sport 8080 iif IIF lookup 100
+ * pref 100" (IIF 0: any, IPPROTO 0 and SPORT 0: any, PRIO 0: the
+ * kernel's choice); journaled. nl_rule_del() takes the same rule as
+ * nl_rule_add() and drops its journal entry.
  */
+struct nl_rule {
+	uint32_t src;         /* network order */
+	int      plen;
+	int      iif;
+	uint8_t  ipproto;
+	uint16_t sport;       /* network order */
+	uint32_t table;
+	uint32_t prio;
+};
 int  nl_route_add_table(uint32_t addr, int plen, int ifindex, uint32_t table);
-int  nl_rule_add(uint32_t src, int plen, int iif, uint32_t table, uint32_t prio);
-int  nl_rule_del(uint32_t src, int plen, int iif, uint32_t table, uint32_t prio);
+int  nl_route_add_via(uint32_t addr, int plen, uint32_t gateway, int ifindex, uint32_t table);
+int  nl_rule_add(const struct nl_rule *r);
+int  nl_rule_del(const struct nl_rule *r);
 
 /* What the kernel would do to reach ADDR ("ip route get ADDR"). */
 struct nl_route_info {

@@ -220,3 +220,77 @@ csum_replace4(uint16_t *check, uint32_t from, uint32_t to)
 	s += t & 0xffff;
 	*check = csum_fold(s);
 }
+
+/* The TCP/UDP checksum field of P; NULL for UDP sent without one (or ICMP). */
+static uint16_t *
+pkt_l4_check(struct pkt *p)
+{
+	uint8_t *l4 = p->data + p->l4off;
+	uint16_t *c;
+
+	if (p->proto == IPPROTO_TCP)
+		return (uint16_t *)(l4 + 16);
+	if (p->proto != IPPROTO_UDP)
+		return NULL;
+	c = (uint16_t *)(l4 + 6);
+	return *c != 0 ? c : NULL;
+}
+
+static void
+pkt_l4_done(struct pkt *p, uint16_t *c)
+{
+	if (p->proto == IPPROTO_UDP && *c == 0)
+		*c = 0xffff;
+}
+
+static void
+pkt_set_addr(struct pkt *p, unsigned at, uint32_t *field, uint32_t addr)
+{
+	uint8_t *ip = p->data + p->l3off;
+	uint16_t *c = pkt_l4_check(p);
+
+	csum_replace4((uint16_t *)(ip + 10), *field, addr);
+	if (c != NULL) {
+		csum_replace4(c, *field, addr);
+		pkt_l4_done(p, c);
+	}
+	memcpy(ip + at, &addr, 4);
+	*field = addr;
+}
+
+static void
+pkt_set_port(struct pkt *p, unsigned at, uint16_t *field, uint16_t port)
+{
+	uint16_t *c = pkt_l4_check(p);
+
+	if (c != NULL) {
+		csum_replace2(c, *field, port);
+		pkt_l4_done(p, c);
+	}
+	memcpy(p->data + p->l4off + at, &port, 2);
+	*field = port;
+}
+
+void
+pkt_set_saddr(struct pkt *p, uint32_t addr)
+{
+	pkt_set_addr(p, 12, &p->saddr, addr);
+}
+
+void
+pkt_set_daddr(struct pkt *p, uint32_t addr)
+{
+	pkt_set_addr(p, 16, &p->daddr, addr);
+}
+
+void
+pkt_set_sport(struct pkt *p, uint16_t port)
+{
+	pkt_set_port(p, 0, &p->sport, port);
+}
+
+void
+pkt_set_dport(struct pkt *p, uint16_t port)
+{
+	pkt_set_port(p, 2, &p->dport, port);
+}

@@ -18,6 +18,8 @@
 #define PKT_VNET_LEN   ((uint32_t)sizeof(struct virtio_net_hdr))
 #define PKT_FRAME_MAX  (65535u + 14u + 4u)
 #define PKT_BUF_SIZE   (PKT_VNET_LEN + PKT_FRAME_MAX)
+/* Buffers side by side start 16-byte aligned, so each IP header is 8-byte aligned. */
+#define PKT_BUF_STRIDE ((PKT_BUF_SIZE + 15u) & ~15u)
 
 #define ETH_HLEN_      14u
 #define ETHTYPE_IPV4   0x0800
@@ -88,5 +90,18 @@ uint16_t csum_ip(const void *iph, unsigned ihl);
  */
 void csum_replace2(uint16_t *check, uint16_t from, uint16_t to);
 void csum_replace4(uint16_t *check, uint32_t from, uint32_t to);
+
+/*
+ * NAT rewrites of a parsed TCP or UDP packet P: the field is changed and
+ * P's copy of it too; the IPv4 header checksum (addresses) and the TCP/UDP
+ * checksum (its pseudo-header covers the addresses) are updated
+ * incrementally. A UDP checksum of 0 (none sent) stays 0; an updated one
+ * that comes out as 0 is sent as 0xffff (RFC 768). ADDR and PORT are in
+ * network order.
+ */
+void pkt_set_saddr(struct pkt *p, uint32_t addr);
+void pkt_set_daddr(struct pkt *p, uint32_t addr);
+void pkt_set_sport(struct pkt *p, uint16_t port);
+void pkt_set_dport(struct pkt *p, uint16_t port);
 
 #endif

@@ -24,12 +24,15 @@ enum stat_id {
 	STAT_ICMP_RELAYED,      /* ICMP errors about a connection, forwarded */
 	STAT_NEIGH_CHANGED,     /* a real server's MAC changed */
 	STAT_TUN_FRAG_NEEDED,   /* tun: DF packet too big for the tunnel, ICMP sent to the client */
+	STAT_ICMP_PASSED,       /* ICMP from a nat real server about no connection, passed on */
+	STAT_LPORT_EXHAUSTED,   /* fullnat: no free (local address, port) for a new flow */
 	/* drop reasons */
 	STAT_DROP_MALFORMED,    /* a header or length field is wrong */
 	STAT_DROP_UNEXPECTED,   /* not IPv4/ARP, or not TCP/UDP/ICMP */
 	STAT_DROP_FRAGMENT,     /* IP fragments are not forwarded */
 	STAT_DROP_NO_SERVICE,   /* no virtual service at that address/port */
 	STAT_DROP_NO_CONN,      /* TCP segment other than SYN without a connection */
+	STAT_DROP_NO_CONN_OUT,  /* a packet into the TAP toward no VIP, of no connection */
 	STAT_DROP_NO_DEST,      /* the scheduler found no available real server */
 	STAT_DROP_TABLE_FULL,   /* new flow while conn_max connections exist */
 	STAT_DROP_NO_NEIGH,     /* real server's MAC not resolved yet */

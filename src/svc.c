@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "laddr.h"
 #include "log.h"
 #include "sched.h"
 #include "svc.h"
@@ -47,6 +48,12 @@ svc_is_vip(uint32_t addr)
 		if (vips[i] == addr)
 			return true;
 	return false;
+}
+
+bool
+svc_is_local_address(uint32_t addr)
+{
+	return svc_is_vip(addr) || laddr_is_local(addr);
 }
 
 struct service_list *
@@ -174,11 +181,11 @@ dest_add(struct service *s, const struct rs_conf *rc, char *err, size_t errlen)
 	d->u_threshold = rc->upper;
 	d->l_threshold = rc->lower;
 	d->refcnt = 1;
+	d->svc = s;             /* the binding may look at its service */
 	if (xmit_bind(d, tap_ifx, err, errlen) < 0) {
 		free(d);
 		return -1;
 	}
-	d->svc = s;
 	TAILQ_INSERT_TAIL(&s->dests, d, entry);
 	s->ndests++;
 	if (s->sched->add_dest && s->sched->add_dest(s, d) < 0) {
@@ -478,10 +485,14 @@ svc_check(const struct config *conf)
 			log_errx("%s:%d: unknown scheduler '%s'", conf->file, vc->line, vc->sched);
 			bad = 1;
 		}
+		/* A stand-in for the service: its protocol is all a binding reads. */
+		struct service ts = { .proto = (uint8_t)vc->proto, .addr = vc->addr.s_addr,
+		    .port = htons(vc->port) };
 		for (unsigned j = 0; j < vc->nrs; j++) {
 			const struct rs_conf *rc = &vc->rs[j];
 			struct dest t = { .addr = rc->addr.s_addr, .port = htons(rc->port),
-			    .fwd = rc->fwd };
+			    .fwd = rc->fwd, .tunnel = rc->tunnel, .tunnel_mtu = rc->tunnel_mtu,
+			    .svc = &ts };
 			/* Binding a copy reaches the same link and neighbour entry. */
 			if (xmit_bind(&t, tap_ifx, err, sizeof(err)) < 0) {
 				log_errx("%s:%d: real server %s (%s): %s", conf->file, rc->line,

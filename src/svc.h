@@ -29,6 +29,8 @@ enum xmit_id {
 	XMIT_NONE,       /* unbound */
 	XMIT_DR,
 	XMIT_TUN,
+	XMIT_NAT,
+	XMIT_FULLNAT,
 	XMIT_MAX
 };
 
@@ -123,6 +125,8 @@ void svc_teardown(void);
 struct service *svc_lookup(uint8_t proto, uint32_t addr, uint16_t port);
 /* ADDR (network order) is one of the VIPs. */
 bool svc_is_vip(uint32_t addr);
+/* ADDR is a VIP or in the fullnat local_address pool: ours on the TAP link. */
+bool svc_is_local_address(uint32_t addr);
 /* Iterate all services (for stats dumps and set-up). */
 struct service_list *svc_list(void);
 

@@ -17,6 +17,7 @@
 #include "conn.h"
 #include "core.h"
 #include "ctl.h"
+#include "laddr.h"
 #include "link.h"
 #include "log.h"
 #include "netlink.h"
@@ -85,6 +86,8 @@ stats_dump(struct daemon *d)
 		log_notice("stat vs %s conns %llu", s->name, (unsigned long long)s->stats.conns);
 		log_notice("stat vs %s in_packets %llu", s->name, (unsigned long long)s->stats.inpkts);
 		log_notice("stat vs %s in_bytes %llu", s->name, (unsigned long long)s->stats.inbytes);
+		log_notice("stat vs %s out_packets %llu", s->name, (unsigned long long)s->stats.outpkts);
+		log_notice("stat vs %s out_bytes %llu", s->name, (unsigned long long)s->stats.outbytes);
 		TAILQ_FOREACH(dst, &s->dests, entry) {
 			log_notice("stat rs %s/%s conns %llu", s->name, dst->name,
 			    (unsigned long long)dst->stats.conns);
@@ -92,6 +95,10 @@ stats_dump(struct daemon *d)
 			    (unsigned long long)dst->stats.inpkts);
 			log_notice("stat rs %s/%s in_bytes %llu", s->name, dst->name,
 			    (unsigned long long)dst->stats.inbytes);
+			log_notice("stat rs %s/%s out_packets %llu", s->name, dst->name,
+			    (unsigned long long)dst->stats.outpkts);
+			log_notice("stat rs %s/%s out_bytes %llu", s->name, dst->name,
+			    (unsigned long long)dst->stats.outbytes);
 			log_notice("stat rs %s/%s active_conns %u", s->name, dst->name, dst->activeconns);
 			log_notice("stat rs %s/%s inactive_conns %u", s->name, dst->name, dst->inactconns);
 			log_notice("stat rs %s/%s persist_conns %u", s->name, dst->name, dst->persistconns);
@@ -175,6 +182,16 @@ reload(struct daemon *d)
 		nc->nannounce = oc->nannounce;
 		oc->announce = a;
 		oc->nannounce = n;
+	}
+	if (nc->nladdr != oc->nladdr || (nc->nladdr &&
+	    memcmp(nc->laddr, oc->laddr, nc->nladdr * sizeof(*nc->laddr)) != 0)) {
+		log_warnx("reload: local_address changes need a restart; keeping the old pool");
+		struct in_addr *l = nc->laddr;
+		unsigned n = nc->nladdr;
+		nc->laddr = oc->laddr;
+		nc->nladdr = oc->nladdr;
+		oc->laddr = l;
+		oc->nladdr = n;
 	}
 	/* The VIP hook reads d->conf (announce interfaces): the new one from now. */
 	d->conf = nc;
@@ -358,9 +375,13 @@ setup(struct daemon *d)
 	if (nl_link_up(d->tap_ifindex) < 0)
 		return -1;
 
+	if (laddr_setup((const uint32_t *)c->laddr, c->nladdr) < 0)
+		return -1;
 	if (svc_setup(c, d->tap_ifindex) < 0)
 		return -1;
 	if (setup_vips(d) < 0)
+		return -1;
+	if (xmit_nat_setup(d->tap_ifindex, c->tap) < 0)
 		return -1;
 
 	d->base = event_base_new();
@@ -422,8 +443,10 @@ teardown(struct daemon *d)
 	if (d->ct)
 		conn_flush(d->ct);
 	svc_teardown();
+	laddr_teardown();
 	links_close();
 	xmit_tun_close();
+	xmit_nat_close();
 	/* Host changes go first; the TAP (and routes into it) with its fd. */
 	nl_undo_all();
 	if (d->tap_fd >= 0)

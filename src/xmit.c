@@ -16,9 +16,19 @@ xmit_none(struct worker *w, struct conn *c, struct pkt *p)
 }
 
 const xmit_fn xmit_table[XMIT_MAX] = {
-	[XMIT_NONE] = xmit_none,
-	[XMIT_DR]   = xmit_dr,
-	[XMIT_TUN]  = xmit_tun,
+	[XMIT_NONE]    = xmit_none,
+	[XMIT_DR]      = xmit_dr,
+	[XMIT_TUN]     = xmit_tun,
+	[XMIT_NAT]     = xmit_nat,
+	[XMIT_FULLNAT] = xmit_fullnat,
+};
+
+const xmit_fn xmit_out_table[XMIT_MAX] = {
+	[XMIT_NONE]    = xmit_none,
+	[XMIT_DR]      = xmit_none,
+	[XMIT_TUN]     = xmit_none,
+	[XMIT_NAT]     = xmit_nat_out,
+	[XMIT_FULLNAT] = xmit_fullnat_out,
 };
 
 int
@@ -48,6 +58,10 @@ xmit_bind(struct dest *d, int tap_ifindex, char *err, size_t errlen)
 		return xmit_dr_bind(d, tap_ifindex, err, errlen);
 	case FWD_TUN:
 		return xmit_tun_bind(d, tap_ifindex, err, errlen);
+	case FWD_NAT:
+		return xmit_nat_bind(d, tap_ifindex, err, errlen);
+	case FWD_FULLNAT:
+		return xmit_fullnat_bind(d, tap_ifindex, err, errlen);
 	default:
 		snprintf(err, errlen, "forwarding method '%s' is not supported yet", fwd_name(d->fwd));
 		return -1;

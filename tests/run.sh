@@ -12,6 +12,7 @@
 #   * the scenarios again against tests/vsrouted-asan (ASan + UBSan), some
 #     under valgrind, and some with the veths' offloads off: NAME[asan],
 #     NAME[valgrind], NAME[offload-off];
+#   * netns/demo: the README's demo (tests/demo.sh);
 #   * readme-ci: README.md's two set-up commands install the same packages,
 #     and .ci/run runs exactly README.md's test command.
 # A failed test's log tail is printed under its FAIL line.  The last line is
@@ -199,6 +200,8 @@ if [ "$netns" = 1 ]; then
 	for f in "${scenarios[@]}"; do
 		run_scenario "$f" ""
 	done
+	# The README's demo, so that it cannot rot.
+	run_scenario tests/demo.sh ""
 
 	# The same traffic against the daemon built with ASan and UBSan (any
 	# report makes it exit non-zero, which the scenario's stop asserts);
@@ -233,7 +236,7 @@ if [ "$netns" = 1 ]; then
 	done
 	for f in "${scenarios[@]}"; do
 		case $(basename "$f" .sh) in
-		dr-rr|dr-udp|dr-bypass|dr-malformed|tun-rr-gre|tun-bulk|tun-mtu)
+		dr-rr|dr-udp|dr-bypass|dr-malformed|tun-rr-gre|tun-bulk|tun-mtu|nat-rr|nat-transfer|nat-pmtu|fullnat-*)
 			run_scenario "$f" "[offload-off]" VSR_TEST_OFFLOAD=off ;;
 		esac
 	done

@@ -43,6 +43,7 @@
 #              stat_get vsrouted_log vsrouted_bin
 #   vsradm:    vsrouted_sock vsradm golden_check
 #   control:   wait_for cleanup_add need_cmd need_vsrouted ns_snapshot
+#   nat:       lvs_nat_seed up_post http_sha
 #   tun:       lvs_tun_seed tun_conf upload_start vsrtun_start vsrtun_stop vsrtun_alive
 #              vsrtun_stats vsrtun_log vsrtun_bin need_vsrtun
 #   results:   pass fail fatal skip assert_eq assert_ne assert_gt assert_ge
@@ -838,6 +839,50 @@ lvs_dr_seed() {
 	done
 }
 
+# ---------------------------------------------------------------- nat
+
+# lvs_nat_seed NRS [gw|nogw]: two LANs for nat and fullnat.
+#
+#        LAN lan0 10.10.0.0/24                LAN lan1 10.20.0.0/24
+#   ==+=================+=====         =====+================+======== ...
+#     |                 |                   |                |
+#   eth0 .1          eth0 .2             eth1 .1          eth0 .11  (.12, .13)
+#  +--------+     +-------------+                       +--------+
+#  | client |     |  director   |-----------------------|  rsN   |
+#  +--------+     | vsr0 (TAP)  |                       +--------+
+#                 +-------------+
+#
+# The client reaches 10.20.0.0/24 through the director.  With "gw" (the
+# default) each real server's default route is the director (10.20.0.1),
+# as nat needs; with "nogw" the real servers have no route beyond their LAN,
+# so only fullnat can serve them.  Starts no server.
+lvs_nat_seed() {
+	local n=${1:-3} gw=${2:-gw} i
+	lan_add lan0
+	lan_add lan1
+	ns_add client
+	ns_add director
+	lan_attach lan0 client eth0 10.10.0.1/24
+	lan_attach lan0 director eth0 10.10.0.2/24
+	lan_attach lan1 director eth1 10.20.0.1/24
+	route_add client 10.20.0.0/24 via 10.10.0.2
+	ns_sysctl director net.ipv4.ip_forward=1
+	for i in $(seq "$n"); do
+		ns_add "rs$i"
+		lan_attach lan1 "rs$i" eth0 "10.20.0.$((10 + i))/24"
+		[ "$gw" = gw ] && route_add "rs$i" default via 10.20.0.1
+	done
+	# The director settled (its IPv6 link-local addresses there), for ns_snapshot.
+	if nsx director test -d /proc/sys/net/ipv6; then
+		wait_for "link-local addresses of the director" 10 _t_ll_both
+	fi
+	return 0
+}
+
+_t_ll_both() {
+	[ "$(ip -n "$(nsname director)" -6 addr show scope link | grep -c 'inet6 fe80')" -ge 2 ]
+}
+
 # ---------------------------------------------------------------- vsradm
 
 # vsrouted_sock [NS]: the control socket vsrouted_start gives the daemon in NS
@@ -1033,4 +1078,19 @@ upload_start() {
 	need_cmd python3
 	bg_start "up-$name" "$ns" python3 -u "$VSR_NETNS_DIR/upsrv.py" "$port"
 	wait_for "upload server $name on $ns:$port" 10 grep -q '^ready' "$T_DIR/up-$name.log"
+}
+
+# up_post NS URL FILE: POST FILE from NS to URL (60 s at most); prints the
+# answer (the sha256 the server computed).
+up_post() {
+	nsx "$1" curl -s --connect-timeout 2 -m 60 -H 'Expect:' --data-binary "@$3" "$2" |
+		awk '{ print $1 }'    # upsrv.py answers "SHA256 LENGTH"
+}
+
+# http_sha NS URL: GET URL from NS (60 s at most); prints the sha256 of the
+# body and, on stderr, curl's average download speed in bytes/s.
+http_sha() {
+	nsx "$1" curl -s --connect-timeout 2 -m 60 -o "$T_DIR/get.out" -w '%{speed_download}\n' "$2" >&2 || true
+	sha256sum "$T_DIR/get.out" | awk '{print $1}'
+	rm -f "$T_DIR/get.out"
 }

@@ -104,6 +104,14 @@ vsradm -Z
 assert_eq 0 "$(vsradm -Ln --stats --exact | awk 'NR > 3 { s += $3 + $4 + $5 + $6 + $7 } END { print s + 0 }')" \
 	"-Z zeroes every counter"
 
+# ---- every IPVS scheduler is accepted by -E -s, and shown by -Ln
+for sc in rr wrr lc wlc sed nq dh sh lblc lblcr mh fo ovf twos; do
+	vsradm -E -t "$VIP:80" -s "$sc"
+	assert_eq "TCP  $VIP:80 $sc" "$(vsradm -Ln | grep "^TCP  $VIP:80 ")" "vsradm -s $sc"
+done
+assert_false "an unknown scheduler is refused" vsradm -E -t "$VIP:80" -s fastest
+vsradm -E -t "$VIP:80" -s rr
+
 # ---- a tunnel real server with its encapsulation, saved and read back
 vsradm -a -t "$VIP:80" -r 10.10.0.13 -i --tun-type gre -w 0
 assert_eq "-a -t $VIP:80 -r 10.10.0.13:80 -i -w 0 --tun-type gre" \

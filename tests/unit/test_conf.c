@@ -208,6 +208,42 @@ test_minimal(void)
 	conf_free(c);
 }
 
+/* nat, fullnat and dr side by side; port mapping; the local_address pool. */
+static void
+test_nat(void)
+{
+	const char    *file = "good-nat.conf";
+	char          *out;
+	struct config *c = load(fixture(file), &out);
+
+	CHECK(c != NULL && *out == '\0', "%s: loads silently", file);
+	if (c == NULL || c->nvs != 2 || c->vs[0].nrs != 3 || c->vs[1].nrs != 1) {
+		CHECK(0, "%s: two virtual servers with 3 and 1 real servers", file);
+		free(out);
+		conf_free(c);
+		return;
+	}
+	const struct vs_conf *v = &c->vs[0], *u = &c->vs[1];
+	const struct num_case num[] = {
+		{ "two local addresses",          c->nladdr,             2 },
+		{ "first local address",          c->laddr[0].s_addr,    ip("10.20.0.250") },
+		{ "second local address",         c->laddr[1].s_addr,    ip("10.20.0.251") },
+		{ "vs forward nat",               v->fwd,                FWD_NAT },
+		{ "rs1 inherits nat",             v->rs[0].fwd,          FWD_NAT },
+		{ "rs1 port 8080",                v->rs[0].port,         8080 },
+		{ "rs2 fullnat",                  v->rs[1].fwd,          FWD_FULLNAT },
+		{ "rs2 port 8081",                v->rs[1].port,         8081 },
+		{ "rs3 dr",                       v->rs[2].fwd,          FWD_DR },
+		{ "rs3 port is the service's",    v->rs[2].port,         80 },
+		{ "udp service fullnat",          u->rs[0].fwd,          FWD_FULLNAT },
+		{ "udp rs port 5353",             u->rs[0].port,         5353 },
+	};
+
+	run_num(file, num, ARRAY_SIZE(num));
+	free(out);
+	conf_free(c);
+}
+
 /* Persistence, scheduler flags, the Maglev table, thresholds. */
 static void
 test_sched_keys(void)
@@ -712,6 +748,7 @@ main(int argc, char **argv)
 		return 2;
 	}
 	test_minimal();
+	test_nat();
 	test_full();
 	test_tun();
 	test_sched_keys();

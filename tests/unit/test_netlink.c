@@ -263,6 +263,9 @@ main(void)
 	    "nl_proxy_neigh_del removes a proxy entry");
 
 	/* policy routing */
+#define RULE(s, pl, i, pr, sp, t, pf) \
+	((struct nl_rule){ .src = (s), .plen = (pl), .iif = (i), .ipproto = (pr), \
+	    .sport = (sp), .table = (t), .prio = (pf) })
 	check(nl_route_add_table(0, 0, veth1, 100) == 0 &&
 	    strstr(sh_out(out, sizeof(out), "ip -4 route show table 100"),
 	    "default dev veth1 proto static scope link") != NULL,
@@ -270,21 +273,34 @@ main(void)
 	check(nl_route_add_table(ip("10.30.0.0"), 24, veth1, 1000) == 0 &&
 	    strstr(sh_out(out, sizeof(out), "ip -4 route show table 1000"),
 	    "10.30.0.0/24 dev veth1") != NULL, "nl_route_add_table in table 1000");
-	check(nl_rule_add(ip("10.20.0.11"), 32, veth0, 100, 100) == 0 &&
+	check(nl_rule_add(&RULE(ip("10.20.0.11"), 32, veth0, 0, 0, 100, 100)) == 0 &&
 	    strstr(sh_out(out, sizeof(out), "ip rule show"),
 	    "100:\tfrom 10.20.0.11 iif veth0 lookup 100") != NULL,
 	    "nl_rule_add from 10.20.0.11 iif veth0 lookup 100 pref 100");
 	cap_begin();
-	ret = nl_rule_add(ip("10.20.0.11"), 32, veth0, 100, 100);
+	ret = nl_rule_add(&RULE(ip("10.20.0.11"), 32, veth0, 0, 0, 100, 100));
 	cap_end(log, sizeof(log));
 	check(ret == -1 && strstr(log, "rule from 10.20.0.11/32 iif veth0 lookup 100 pref 100: File exists") != NULL,
 	    "a second identical nl_rule_add fails with \"File exists\"");
-	check(nl_rule_add(ip("10.20.0.12"), 32, veth0, 1000, 101) == 0 &&
-	    nl_rule_del(ip("10.20.0.12"), 32, veth0, 1000, 101) == 0 &&
+	check(nl_rule_add(&RULE(ip("10.20.0.12"), 32, veth0, 0, 0, 1000, 101)) == 0 &&
+	    nl_rule_del(&RULE(ip("10.20.0.12"), 32, veth0, 0, 0, 1000, 101)) == 0 &&
 	    strstr(sh_out(out, sizeof(out), "ip rule show"), "10.20.0.12") == NULL,
 	    "nl_rule_del removes a rule");
 
-	check(nl_rule_add(ip("10.20.0.14"), 32, 0, 100, 0) == 0 &&
+	check(nl_rule_add(&RULE(ip("10.20.0.15"), 32, veth0, IPPROTO_TCP, htons(8080), 100, 103)) == 0 &&
+	    strstr(sh_out(out, sizeof(out), "ip rule show"),
+	    "103:\tfrom 10.20.0.15 iif veth0 ipproto tcp sport 8080 lookup 100") != NULL,
+	    "nl_rule_add from 10.20.0.15 ipproto tcp sport 8080 iif veth0 lookup 100 pref 103");
+	check(nl_rule_add(&RULE(ip("10.20.0.15"), 32, veth0, IPPROTO_UDP, htons(8080), 100, 103)) == 0 &&
+	    nl_rule_del(&RULE(ip("10.20.0.15"), 32, veth0, IPPROTO_UDP, htons(8080), 100, 103)) == 0 &&
+	    strstr(sh_out(out, sizeof(out), "ip rule show"), "ipproto udp") == NULL &&
+	    strstr(sh_out(out, sizeof(out), "ip rule show"), "ipproto tcp sport 8080") != NULL,
+	    "nl_rule_del removes the udp rule and keeps the tcp one of the same source");
+	check(nl_route_add_via(0, 0, ip("10.30.0.1"), veth1, 300) == 0 &&
+	    strstr(sh_out(out, sizeof(out), "ip -4 route show table 300"),
+	    "default via 10.30.0.1 dev veth1 proto static onlink") != NULL,
+	    "nl_route_add_via default via 10.30.0.1 dev veth1 onlink table 300");
+	check(nl_rule_add(&RULE(ip("10.20.0.14"), 32, 0, 0, 0, 100, 0)) == 0 &&
 	    strstr(sh_out(out, sizeof(out), "ip rule show"), "from 10.20.0.14 lookup 100") != NULL,
 	    "nl_rule_add from 10.20.0.14 lookup 100, any iif, kernel's pref");
 
@@ -346,7 +362,7 @@ main(void)
 	/* what the TAP does: things on a link that disappears before the undo */
 	check(nl_route_add(ip("10.10.0.200"), 32, vg0) == 0, "nl_route_add 10.10.0.200/32 dev vg0");
 	check(nl_proxy_neigh_add(ip("10.10.0.200"), vg0) == 0, "nl_proxy_neigh_add 10.10.0.200 dev vg0");
-	check(nl_rule_add(ip("10.20.0.13"), 32, vg0, 100, 102) == 0, "nl_rule_add iif vg0");
+	check(nl_rule_add(&RULE(ip("10.20.0.13"), 32, vg0, 0, 0, 100, 102)) == 0, "nl_rule_add iif vg0");
 	check(nl_route_add_table(0, 0, vg0, 200) == 0, "nl_route_add_table default dev vg0 table 200");
 	check(sysctl_set("net/ipv4/conf/vg0/rp_filter", "2") == 0 &&
 	    sysctl_set("net/ipv4/conf/vg0/proxy_arp", "1") == 0, "sysctl_set on vg0");

@@ -886,6 +886,75 @@ test_csum_replace_direct(void)
 	CHECK_EQ(bad, 0, "csum_replace4 = csum_replace2 on each half (10000 random)");
 }
 
+/*
+ * NAT and FULLNAT as xmit_nat.c does them, through pkt_set_*: the
+ * in-direction (daddr+dport, and saddr+sport for FULLNAT) and the reply
+ * (saddr+sport, and daddr+dport for FULLNAT) on random TCP/UDP packets,
+ * compared with full recomputation; a UDP datagram without a checksum
+ * keeps none.
+ */
+static void
+test_nat_rewrite(void)
+{
+	static const char *const names[] = { "nat in", "nat out", "fullnat in", "fullnat out" };
+	unsigned bad = 0, bad_fields = 0, zero_kept = 0;
+
+	UNIT_SECTION("pkt_set_*: NAT and FULLNAT rewrites vs recomputation");
+	for (int i = 0; i < 20000; i++) {
+		uint8_t proto = rnd() & 1 ? IPPROTO_TCP : IPPROTO_UDP;
+		unsigned payload = rnd() % 300;
+		int what = (int)(rnd() % 4);
+		int nosum = proto == IPPROTO_UDP && rnd() % 8 == 0;
+		uint32_t len, a1 = rnd(), a2 = rnd();
+		uint16_t p1 = (uint16_t)rnd(), p2 = (uint16_t)rnd();
+		struct pkt p;
+
+		random_packet(proto, payload);
+		if (nosum)
+			wr16(IPH + 26, 0);
+		len = 14 + rd16(IPH + 2);
+		if (pkt_parse(&p, buf, len) != STAT_NONE) {
+			bad++;
+			continue;
+		}
+		if (what == 0 || what >= 2) {
+			pkt_set_daddr(&p, a1);
+			pkt_set_dport(&p, p1);
+		}
+		if (what >= 1) {
+			pkt_set_saddr(&p, a2);
+			pkt_set_sport(&p, p2);
+		}
+		uint32_t s, d;
+		uint16_t sp, dp;
+		memcpy(&s, IPH + 12, 4);
+		memcpy(&d, IPH + 16, 4);
+		memcpy(&sp, IPH + 20, 2);
+		memcpy(&dp, IPH + 22, 2);
+		bad_fields += s != p.saddr || d != p.daddr || sp != p.sport || dp != p.dport;
+		if (ref_sum(IPH, 20, 0) != 0xffff) {
+			if (bad++ < 3)
+				CHECK(0, "case %d (%s): IP checksum wrong", i, names[what]);
+			continue;
+		}
+		if (nosum) {
+			zero_kept += rd16(IPH + 26) == 0;
+			continue;
+		}
+		if (proto == IPPROTO_UDP && rd16(IPH + 26) == 0) {
+			if (bad++ < 3)
+				CHECK(0, "case %d (%s): UDP checksum became 0", i, names[what]);
+			continue;
+		}
+		if (ref_l4_verify(IPH) != 0xffff && bad++ < 3)
+			CHECK(0, "case %d (%s %s, %u bytes): L4 checksum does not verify", i,
+			    proto == IPPROTO_TCP ? "tcp" : "udp", names[what], payload);
+	}
+	CHECK_EQ(bad, 0, "20000 random NAT/FULLNAT rewrites: IP and L4 checksums verify");
+	CHECK_EQ(bad_fields, 0, "the packet's fields follow the rewrites");
+	CHECK(zero_kept > 0, "UDP without a checksum keeps 0 (%u datagrams)", zero_kept);
+}
+
 int
 main(void)
 {
@@ -895,5 +964,6 @@ main(void)
 	test_csum_known();
 	test_csum_replace_direct();
 	test_csum_random();
+	test_nat_rewrite();
 	return unit_done();
 }

@@ -1,0 +1,35 @@
+/* laddr.h - the fullnat local address pool and its port allocator */
+#ifndef VSR_LADDR_H
+#define VSR_LADDR_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct conn_table;
+
+#define LADDR_PORT_MIN   1024u
+#define LADDR_PORT_MAX   65535u
+#define LADDR_TRIES      256u   /* ports probed per local address and new flow */
+
+/* Take the pool (network order); 0, or -1 when out of memory. */
+int  laddr_setup(const uint32_t *addrs, unsigned n);
+void laddr_teardown(void);
+unsigned laddr_count(void);
+uint32_t laddr_get(unsigned i);
+/* ADDR is in the pool. */
+bool laddr_is_local(uint32_t addr);
+
+/*
+ * A (local address, port) for a new fullnat flow of PROTO to the real
+ * server DADDR:DPORT such that no connection in T holds the out-direction
+ * key (PROTO, DADDR, DPORT, *LADDR, *LPORT): local addresses in turn, each
+ * probed from a random port for at most LADDR_TRIES ports of
+ * LADDR_PORT_MIN..LADDR_PORT_MAX. Ports come back once their connection
+ * expires. Returns 0; or -1 when every try found the pair in use, after
+ * counting STAT_LPORT_EXHAUSTED (logged once, when it starts, and once
+ * when ports are found again).
+ */
+int  laddr_alloc(struct conn_table *t, uint8_t proto, uint32_t daddr, uint16_t dport,
+    uint32_t *laddr, uint16_t *lport);
+
+#endif
