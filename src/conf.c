@@ -677,6 +677,21 @@ conf_cb_path(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
 	return 0;
 }
 
+/* metrics = ADDR:PORT: where the Prometheus endpoint listens. */
+static int
+conf_cb_metrics(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
+{
+	uint32_t a;
+	uint16_t p = 0;
+
+	conf_seen(cfg, opt);
+	*(const char **)result = value;
+	if (addrport_parse(value, &a, &p, 1) < 0 || p == 0)
+		conf_refuse(cfg, opt, "invalid address:port '%s' for 'metrics' (e.g. "
+		    "127.0.0.1:9410)", value);
+	return 0;
+}
+
 /* Comments */
 
 /*
@@ -1060,6 +1075,9 @@ conf_build(struct config *conf)
 	if (cfg_size(root, "control_socket"))
 		conf_copy(conf->control_socket, sizeof(conf->control_socket),
 		    cfg_getstr(root, "control_socket"));
+	if (cfg_size(root, "metrics") && conf_good(root, "metrics"))
+		(void)addrport_parse(cfg_getstr(root, "metrics"), &conf->metrics_addr,
+		    &conf->metrics_port, 1);
 	if (cfg_size(root, "user"))
 		conf_copy(conf->user, sizeof(conf->user), cfg_getstr(root, "user"));
 	conf->timeout_tcp = (unsigned)cfg_getint(to, "tcp");
@@ -1146,6 +1164,7 @@ conf_load(const char *file)
 		CFG_STR_LIST_CB("announce",       NULL,         CFGF_NODEFAULT, conf_cb_ifname),
 		CFG_STR_CB(     "user",           NULL,         CFGF_NODEFAULT, conf_cb_user),
 		CFG_STR_CB(     "control_socket", NULL,         CFGF_NODEFAULT, conf_cb_path),
+		CFG_STR_CB(     "metrics",        NULL,         CFGF_NODEFAULT, conf_cb_metrics),
 		CFG_INT_CB(     "conn_max",       1048576,      CFGF_NONE,      conf_cb_number),
 		CFG_STR_LIST_CB("local_address",  NULL,         CFGF_NODEFAULT, conf_cb_laddr),
 		CFG_SEC(        "timeout",        timeout_opts, CFGF_NONE),

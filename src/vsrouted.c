@@ -20,6 +20,7 @@
 #include "laddr.h"
 #include "link.h"
 #include "log.h"
+#include "metrics.h"
 #include "netlink.h"
 #include "notify.h"
 #include "priv.h"
@@ -167,6 +168,10 @@ reload(struct daemon *d)
 		log_warnx("reload: conn_max %u -> %u needs a restart; keeping %u", oc->conn_max,
 		    nc->conn_max, oc->conn_max);
 	nc->conn_max = oc->conn_max;
+	if (nc->metrics_addr != oc->metrics_addr || nc->metrics_port != oc->metrics_port)
+		log_warnx("reload: metrics changes need a restart; keeping the endpoint");
+	nc->metrics_addr = oc->metrics_addr;
+	nc->metrics_port = oc->metrics_port;
 	if (strcmp(nc->control_socket, oc->control_socket) != 0)
 		log_warnx("reload: control_socket changes need a restart; keeping the socket");
 	memcpy(nc->control_socket, oc->control_socket, sizeof(nc->control_socket));
@@ -415,6 +420,9 @@ setup(struct daemon *d)
 	    c->control_socket[0] ? c->control_socket : VSR_DEFAULT_SOCKET;
 	if (ctl_start(d->base, sock, d->ct) < 0)
 		return -1;
+	if (c->metrics_port &&
+	    metrics_start(d->base, c->metrics_addr, c->metrics_port, d->ct) < 0)
+		return -1;
 	the_daemon = d;
 	svc_set_vip_hook(vip_changed);
 	announce_vips(d);
@@ -427,6 +435,7 @@ setup(struct daemon *d)
 static void
 teardown(struct daemon *d)
 {
+	metrics_stop();
 	for (size_t i = 0; i < ARRAY_SIZE(d->ev_sig); i++)
 		if (d->ev_sig[i])
 			event_free(d->ev_sig[i]);

@@ -225,7 +225,7 @@ if [ "$netns" = 1 ]; then
 	done
 	for f in "${scenarios[@]}"; do
 		case $(basename "$f" .sh) in
-		dr-rr|dr-udp|dr-cleanup|tun-udp|tun-cleanup)
+		dr-rr|dr-udp|dr-cleanup|tun-udp|tun-cleanup|ops-metrics)
 			if command -v valgrind >/dev/null; then
 				run_scenario "$f" "[valgrind]" VSR_WRAP="$vg"
 			else

@@ -372,6 +372,9 @@ test_ops(void)
 	CHECK(m != NULL && m->control_socket[0] == '\0',
 	    "good-minimal.conf: control_socket empty when not set");
 	CHECK(m != NULL && m->user[0] == '\0', "good-minimal.conf: user empty when not set");
+	CHECK(c != NULL && c->metrics_addr == htonl(0x7f000001) && c->metrics_port == 9410,
+	    "%s: metrics 127.0.0.1:9410", file);
+	CHECK(m != NULL && m->metrics_port == 0, "good-minimal.conf: no metrics when not set");
 	free(out);
 	free(out2);
 	conf_free(c);
