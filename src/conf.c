@@ -77,6 +77,11 @@ static const struct {
 	{ "upper",      0, 2147483647 },
 	{ "lower",      0, 2147483647 },
 	{ "mh_table_size", 3, CONF_MH_SIZE_MAX },
+	{ "interval",   1, 3600 },
+	{ "timeout",    1, 3600 },
+	{ "rise",       1, 100 },
+	{ "fall",       1, 100 },
+	{ "expect",     100, 599 },
 };
 
 
@@ -692,6 +697,52 @@ conf_cb_metrics(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
 	return 0;
 }
 
+/* check type = tcp | http | exec */
+static int
+conf_cb_checktype(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
+{
+	static const char *const names[] = {
+		[CHECK_TCP] = "tcp", [CHECK_HTTP] = "http", [CHECK_EXEC] = "exec",
+	};
+
+	conf_seen(cfg, opt);
+	*(long *)result = CHECK_NONE;
+	for (size_t i = CHECK_TCP; i < ARRAY_SIZE(names); i++)
+		if (strcmp(value, names[i]) == 0) {
+			*(long *)result = (long)i;
+			return 0;
+		}
+	conf_refuse(cfg, opt, "unknown check type '%s' (tcp, http or exec)", value);
+	return 0;
+}
+
+/*
+ * check path, host, command: printable, no space in path and host (they go
+ * into the request line and a header), shorter than CONF_CHECK_STR.
+ */
+static int
+conf_cb_checkstr(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
+{
+	int cmd = strcmp(opt->name, "command") == 0;
+
+	conf_seen(cfg, opt);
+	*(const char **)result = value;
+	if (strlen(value) >= CONF_CHECK_STR || value[0] == '\0')
+		goto bad;
+	for (const char *c = value; *c; c++)
+		if (!isprint((unsigned char)*c) || (!cmd && *c == ' '))
+			goto bad;
+	if ((strcmp(opt->name, "path") == 0 || cmd) && value[0] != '/')
+		goto bad;
+	return 0;
+bad:
+	conf_refuse(cfg, opt, "invalid %s '%s' for check (%s, 1..%d printable "
+	    "characters)", opt->name, value, cmd ? "an absolute program path and its "
+	    "arguments" : strcmp(opt->name, "path") == 0 ? "starting with '/', no space" :
+	    "no space", CONF_CHECK_STR - 1);
+	return 0;
+}
+
 /* Comments */
 
 /*
@@ -877,6 +928,43 @@ conf_addr_str(struct in_addr a, char *buf)
 	return inet_ntop(AF_INET, &a, buf, INET_ADDRSTRLEN);
 }
 
+/* The options set in check section SEC of PARENT, over CC. */
+static void
+conf_build_check(cfg_t *parent, struct check_conf *cc)
+{
+	cfg_t *sec = cfg_size(parent, "check") ? cfg_getsec(parent, "check") : NULL;
+
+	if (sec == NULL)
+		return;
+	if (cfg_size(sec, "type")) {
+		cc->type = (enum check_type)cfg_getint(sec, "type");
+		cc->line = conf_line(sec, "type");
+	}
+	if (cfg_size(sec, "interval"))
+		cc->interval = (unsigned)cfg_getint(sec, "interval");
+	if (cfg_size(sec, "timeout"))
+		cc->timeout = (unsigned)cfg_getint(sec, "timeout");
+	if (cfg_size(sec, "rise"))
+		cc->rise = (unsigned)cfg_getint(sec, "rise");
+	if (cfg_size(sec, "fall"))
+		cc->fall = (unsigned)cfg_getint(sec, "fall");
+	if (cfg_size(sec, "port"))
+		cc->port = (uint16_t)cfg_getint(sec, "port");
+	if (cfg_size(sec, "expect"))
+		cc->expect = (int)cfg_getint(sec, "expect");
+	if (cfg_size(sec, "path"))
+		conf_copy(cc->path, sizeof(cc->path), cfg_getstr(sec, "path"));
+	if (cfg_size(sec, "host"))
+		conf_copy(cc->host, sizeof(cc->host), cfg_getstr(sec, "host"));
+	if (cfg_size(sec, "command"))
+		conf_copy(cc->command, sizeof(cc->command), cfg_getstr(sec, "command"));
+	if (cc->type == CHECK_NONE && cfg_size(sec, "type") == 0)
+		conf_err(conf_note(parent)->open, "%s '%s': check: 'type' is required "
+		    "(tcp, http or exec)", cfg_name(parent), cfg_title(parent));
+	else if (cc->type == CHECK_EXEC && cc->command[0] == '\0')
+		conf_err(cc->line, "check type exec: 'command' is required");
+}
+
 /*
  * Real server I of VS from SEC. ok[j] tells whether real server j has an
  * accepted address and port, for the duplicate check.
@@ -893,6 +981,8 @@ conf_build_rs(cfg_t *sec, struct vs_conf *vs, int vs_port_ok, int vs_fwd_ok,
 
 	conf_copy(rs->name, sizeof(rs->name), title);
 	rs->line = open;
+	rs->check = vs->check;
+	conf_build_check(sec, &rs->check);
 	if (!conf_name_ok(title))
 		conf_err(open, "invalid real_server name '%s' (1..%d "
 		    "characters, no space)", title, CONF_NAME_MAX - 1);
@@ -1005,6 +1095,9 @@ conf_build_vs(cfg_t *sec, struct config *conf, unsigned char *ok)
 	vs->fwd = (enum fwd_method)cfg_getint(sec, "forward");
 	vs->tunnel = (enum tunnel_type)cfg_getint(sec, "tunnel");
 	vs->tunnel_mtu = (unsigned)cfg_getint(sec, "tunnel_mtu");
+	vs->check = (struct check_conf){ .interval = 2, .timeout = 1, .rise = 2,
+	    .fall = 3, .expect = 200, .path = "/" };
+	conf_build_check(sec, &vs->check);
 
 	ok[conf->nvs] = conf_good(sec, "address") && conf_good(sec, "port") &&
 	    conf_good(sec, "protocol");
@@ -1127,6 +1220,19 @@ conf_load(const char *file)
 	FILE             *fp;
 	int               rc;
 
+	cfg_opt_t check_opts[] = {
+		CFG_INT_CB(     "type",           CHECK_NONE,   CFGF_NODEFAULT, conf_cb_checktype),
+		CFG_INT_CB(     "interval",       2,            CFGF_NODEFAULT, conf_cb_number),
+		CFG_INT_CB(     "timeout",        1,            CFGF_NODEFAULT, conf_cb_number),
+		CFG_INT_CB(     "rise",           2,            CFGF_NODEFAULT, conf_cb_number),
+		CFG_INT_CB(     "fall",           3,            CFGF_NODEFAULT, conf_cb_number),
+		CFG_INT_CB(     "port",           0,            CFGF_NODEFAULT, conf_cb_number),
+		CFG_INT_CB(     "expect",         200,          CFGF_NODEFAULT, conf_cb_number),
+		CFG_STR_CB(     "path",           NULL,         CFGF_NODEFAULT, conf_cb_checkstr),
+		CFG_STR_CB(     "host",           NULL,         CFGF_NODEFAULT, conf_cb_checkstr),
+		CFG_STR_CB(     "command",        NULL,         CFGF_NODEFAULT, conf_cb_checkstr),
+		CFG_END()
+	};
 	cfg_opt_t rs_opts[] = {
 		CFG_INT_CB(     "address",        0,            CFGF_NODEFAULT, conf_cb_address),
 		CFG_INT_CB(     "port",           0,            CFGF_NODEFAULT, conf_cb_number),
@@ -1136,6 +1242,7 @@ conf_load(const char *file)
 		CFG_INT_CB(     "forward",        FWD_DR,       CFGF_NODEFAULT, conf_cb_forward),
 		CFG_INT_CB(     "tunnel",         TUNNEL_IPIP,  CFGF_NODEFAULT, conf_cb_tunnel),
 		CFG_INT_CB(     "tunnel_mtu",     0,            CFGF_NODEFAULT, conf_cb_number),
+		CFG_SEC(        "check",          check_opts,   CFGF_NODEFAULT),
 		CFG_END()
 	};
 	cfg_opt_t vs_opts[] = {
@@ -1150,6 +1257,7 @@ conf_load(const char *file)
 		CFG_INT_CB(     "forward",        FWD_DR,       CFGF_NONE,      conf_cb_forward),
 		CFG_INT_CB(     "tunnel",         TUNNEL_IPIP,  CFGF_NONE,      conf_cb_tunnel),
 		CFG_INT_CB(     "tunnel_mtu",     0,            CFGF_NONE,      conf_cb_number),
+		CFG_SEC(        "check",          check_opts,   CFGF_NODEFAULT),
 		CFG_SEC(        "real_server",    rs_opts,      CONF_NAMED),
 		CFG_END()
 	};

@@ -13,6 +13,30 @@
 #define CONF_TUN_MTU_MIN 68     /* tunnel_mtu: RFC 791's smallest MTU */
 #define CONF_TUN_MTU_MAX 65515  /* tunnel_mtu: 65535 less GRE's 20 + 4 (rounded to IPIP's 20) */
 
+/* check { }: a health check of a real server (check.c). */
+enum check_type {
+	CHECK_NONE,             /* no check: always healthy */
+	CHECK_TCP,              /* a TCP connect */
+	CHECK_HTTP,             /* HTTP/1.0 GET, status line compared */
+	CHECK_EXEC,             /* a command, exit 0 = healthy */
+};
+
+#define CONF_CHECK_STR 256
+
+struct check_conf {
+	enum check_type  type;
+	int              line;       /* of the check section that set the type */
+	unsigned         interval;   /* seconds between checks, default 2 */
+	unsigned         timeout;    /* seconds a check may take, default 1 */
+	unsigned         rise;       /* successes in a row to go up, default 2 */
+	unsigned         fall;       /* failures in a row to go down, default 3 */
+	uint16_t         port;       /* host order; 0 = the real server's port */
+	int              expect;     /* http: status code, default 200 */
+	char             path[CONF_CHECK_STR];     /* http: default "/" */
+	char             host[CONF_CHECK_STR];     /* http: Host header, default the address */
+	char             command[CONF_CHECK_STR];  /* exec: program and arguments */
+};
+
 struct rs_conf {
 	char             name[CONF_NAME_MAX];
 	int              line;       /* line of the real_server block in the file */
@@ -24,6 +48,7 @@ struct rs_conf {
 	enum fwd_method  fwd;        /* the service's default unless overridden */
 	enum tunnel_type tunnel;     /* tun: the service's unless overridden */
 	unsigned         tunnel_mtu; /* tun: inner MTU, 0 = from the route */
+	struct check_conf check;     /* the service's check, with this one's overrides */
 };
 
 struct vs_conf {
@@ -40,6 +65,7 @@ struct vs_conf {
 	enum fwd_method  fwd;        /* default FWD_DR */
 	enum tunnel_type tunnel;     /* default TUNNEL_IPIP */
 	unsigned         tunnel_mtu; /* tun: inner MTU, 0 = from the route */
+	struct check_conf check;     /* for each real server; type CHECK_NONE = none */
 	struct rs_conf  *rs;
 	unsigned         nrs;
 };

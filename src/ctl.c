@@ -349,7 +349,7 @@ req_dest(char **argv, int argc, char *err, size_t len)
 		rc.fwd = d->fwd;
 		rc.tunnel = d->tunnel;
 		rc.tunnel_mtu = d->tunnel_mtu;
-		rc.weight = d->weight;
+		rc.weight = d->conf_weight;  /* not 0 because its check failed */
 		rc.upper = d->u_threshold;
 		rc.lower = d->l_threshold;
 	}

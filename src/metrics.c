@@ -46,7 +46,7 @@ dest_labels(char *buf, size_t len, const struct service *s, const struct dest *d
 
 /* One family over every service (DEST 0) or every real server (DEST 1). */
 enum field { F_CONNS, F_INPKTS, F_OUTPKTS, F_INBYTES, F_OUTBYTES, F_CPS, F_INPPS, F_OUTPPS,
-	F_INBPS, F_OUTBPS, F_ACTIVE, F_INACTIVE, F_PERSIST, F_WEIGHT, F_OVERLOADED, F_MAX };
+	F_INBPS, F_OUTBPS, F_ACTIVE, F_INACTIVE, F_PERSIST, F_WEIGHT, F_OVERLOADED, F_HEALTHY, F_CHECK_DOWNS, F_CHECK_UPS, F_MAX };
 
 static const struct {
 	const char *name;
@@ -69,6 +69,9 @@ static const struct {
 	[F_PERSIST]    = { "persistent_connections", "gauge", "persistence templates", 1 },
 	[F_WEIGHT]     = { "weight",                 "gauge", "weight (0: quiesced)", 1 },
 	[F_OVERLOADED] = { "overloaded",             "gauge", "1 above its upper threshold", 1 },
+	[F_HEALTHY]    = { "healthy",                "gauge", "1 unless its health check failed", 1 },
+	[F_CHECK_DOWNS] = { "check_downs_total",     "counter", "health check transitions up to down", 1 },
+	[F_CHECK_UPS]  = { "check_ups_total",        "counter", "health check transitions down to up", 1 },
 };
 
 static uint64_t
@@ -93,6 +96,9 @@ value(enum field f, const struct stats *st, const struct stats_est *e, const str
 	case F_PERSIST:    return d->persistconns;
 	case F_WEIGHT:     return d->weight > 0 ? (uint64_t)d->weight : 0;
 	case F_OVERLOADED: return !!(d->flags & DEST_F_OVERLOAD);
+	case F_HEALTHY:    return !(d->flags & DEST_F_DOWN);
+	case F_CHECK_DOWNS: return d->check_downs;
+	case F_CHECK_UPS:  return d->check_ups;
 	default:           return 0;
 	}
 }

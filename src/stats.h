@@ -26,6 +26,8 @@ enum stat_id {
 	STAT_TUN_FRAG_NEEDED,   /* tun: DF packet too big for the tunnel, ICMP sent to the client */
 	STAT_ICMP_PASSED,       /* ICMP from a nat real server about no connection, passed on */
 	STAT_LPORT_EXHAUSTED,   /* fullnat: no free (local address, port) for a new flow */
+	STAT_CHECK_DOWN,        /* a real server failed its health check: taken out */
+	STAT_CHECK_UP,          /* and passed it again: put back */
 	/* drop reasons */
 	STAT_DROP_MALFORMED,    /* a header or length field is wrong */
 	STAT_DROP_UNEXPECTED,   /* not IPv4/ARP, or not TCP/UDP/ICMP */

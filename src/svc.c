@@ -178,6 +178,7 @@ dest_add(struct service *s, const struct rs_conf *rc, char *err, size_t errlen)
 	d->tunnel = rc->tunnel;
 	d->tunnel_mtu = rc->tunnel_mtu;
 	d->weight = rc->weight;
+	d->conf_weight = rc->weight;
 	d->u_threshold = rc->upper;
 	d->l_threshold = rc->lower;
 	d->refcnt = 1;
@@ -223,12 +224,33 @@ dest_edit(struct dest *d, const struct rs_conf *rc, char *err, size_t errlen)
 		snprintf(d->name, sizeof(d->name), "%s", rc->name);
 	d->u_threshold = rc->upper;
 	d->l_threshold = rc->lower;
-	if (d->weight != rc->weight) {
-		d->weight = rc->weight;
+	d->conf_weight = rc->weight;
+	/* A real server down by its check stays at 0 until it recovers. */
+	int w = (d->flags & DEST_F_DOWN) ? 0 : rc->weight;
+	if (d->weight != w) {
+		d->weight = w;
 		if (s->sched->upd_dest)
 			s->sched->upd_dest(s, d);
 	}
 	return 0;
+}
+
+void
+dest_set_down(struct dest *d, bool down)
+{
+	struct service *s = d->svc;
+	int w;
+
+	if (down)
+		d->flags |= DEST_F_DOWN;
+	else
+		d->flags &= ~DEST_F_DOWN;
+	w = down ? 0 : d->conf_weight;
+	if (s != NULL && d->weight != w) {
+		d->weight = w;
+		if (s->sched->upd_dest)
+			s->sched->upd_dest(s, d);
+	}
 }
 
 void

@@ -35,6 +35,7 @@ enum xmit_id {
 };
 
 #define DEST_F_OVERLOAD  0x1   /* above its upper threshold (ipvsadm -x) */
+#define DEST_F_DOWN      0x2   /* failed its health check: weight 0 (check.c) */
 
 struct dest {
 	TAILQ_ENTRY(dest) entry;       /* in svc->dests, config order */
@@ -43,7 +44,8 @@ struct dest {
 	uint32_t         addr;         /* network order */
 	uint16_t         port;         /* network order */
 	enum fwd_method  fwd;
-	int              weight;
+	int              weight;       /* in effect: 0 while DEST_F_DOWN */
+	int              conf_weight;  /* configured (or set by vsradm): restored on recovery */
 	unsigned         flags;        /* DEST_F_* */
 	uint32_t         u_threshold;  /* ipvsadm -x: overloaded at this many connections, 0 = none */
 	uint32_t         l_threshold;  /* ipvsadm -y: available again below this, 0 = 3/4 of upper */
@@ -59,6 +61,8 @@ struct dest {
 	unsigned         tunnel_mtu;   /* tun: configured path MTU, 0 = from the route */
 	unsigned         tun_inner_max;/* tun: largest inner packet that fits, bound */
 	uint32_t         tun_src;      /* tun: the director's address toward it (logs) */
+	uint64_t         check_downs;  /* health check transitions up -> down */
+	uint64_t         check_ups;    /* and down -> up */
 };
 
 TAILQ_HEAD(dest_list, dest);
@@ -164,5 +168,11 @@ struct dest *dest_find(struct service *s, uint32_t addr, uint16_t port);
 int  dest_add(struct service *s, const struct rs_conf *rc, char *err, size_t errlen);
 int  dest_edit(struct dest *d, const struct rs_conf *rc, char *err, size_t errlen);
 void dest_del(struct dest *d);
+/*
+ * Health check verdict (check.c): DOWN takes D out of scheduling as weight
+ * 0 would (existing flows continue), up puts its configured weight back;
+ * through the scheduler's upd_dest, as an edit by vsradm does.
+ */
+void dest_set_down(struct dest *d, bool down);
 
 #endif

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "arp.h"
+#include "check.h"
 #include "conf.h"
 #include "conn.h"
 #include "core.h"
@@ -105,6 +106,12 @@ stats_dump(struct daemon *d)
 			log_notice("stat rs %s/%s persist_conns %u", s->name, dst->name, dst->persistconns);
 			log_notice("stat rs %s/%s overloaded %u", s->name, dst->name,
 			    !!(dst->flags & DEST_F_OVERLOAD));
+			log_notice("stat rs %s/%s healthy %u", s->name, dst->name,
+			    !(dst->flags & DEST_F_DOWN));
+			log_notice("stat rs %s/%s check_downs %llu", s->name, dst->name,
+			    (unsigned long long)dst->check_downs);
+			log_notice("stat rs %s/%s check_ups %llu", s->name, dst->name,
+			    (unsigned long long)dst->check_ups);
 		}
 	}
 	log_notice("stat end");
@@ -202,6 +209,7 @@ reload(struct daemon *d)
 	d->conf = nc;
 	conn_timeouts(d->ct, nc);
 	svc_merge(nc);
+	check_sync(nc);
 	conf_free(oc);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	log_notice("reloaded: %u virtual services, in %ld us", nc->nvs,
@@ -398,6 +406,9 @@ setup(struct daemon *d)
 		return -1;
 	if (arp_start(d->base) < 0)
 		return -1;
+	if (check_init(d->base) < 0)
+		return -1;
+	check_sync(c);
 	for (size_t i = 0; i < ARRAY_SIZE(sigs); i++) {
 		d->ev_sig[i] = evsignal_new(d->base, sigs[i], on_signal, d);
 		if (d->ev_sig[i] == NULL || event_add(d->ev_sig[i], NULL) < 0) {
@@ -436,6 +447,7 @@ static void
 teardown(struct daemon *d)
 {
 	metrics_stop();
+	check_stop_all();
 	for (size_t i = 0; i < ARRAY_SIZE(d->ev_sig); i++)
 		if (d->ev_sig[i])
 			event_free(d->ev_sig[i]);

@@ -46,6 +46,8 @@
 #   nat:       lvs_nat_seed up_post http_sha
 #   tun:       lvs_tun_seed tun_conf upload_start vsrtun_start vsrtun_stop vsrtun_alive
 #              vsrtun_stats vsrtun_log vsrtun_bin need_vsrtun
+#   checks:    check_conf http_stop http_resume req_loop_start req_loop_stop
+#              req_after now_ms
 #   results:   pass fail fatal skip assert_eq assert_ne assert_gt assert_ge
 #              assert_within assert_true assert_false count_of is_int
 #
@@ -1093,4 +1095,69 @@ http_sha() {
 	nsx "$1" curl -s --connect-timeout 2 -m 60 -o "$T_DIR/get.out" -w '%{speed_download}\n' "$2" >&2 || true
 	sha256sum "$T_DIR/get.out" | awk '{print $1}'
 	rm -f "$T_DIR/get.out"
+}
+
+# ---------------------------------------------------------------- checks
+
+# check_conf FILE NRS CHECK [LINE...]: seed_conf's service "web" (rr, dr to
+# rs1..rsNRS) with a section "check { CHECK }" for every real server; each
+# LINE is put among the global options.
+check_conf() {
+	local file=$1 n=$2 chk=$3
+	shift 3
+	seed_conf "$file" "$n" rr "$@"
+	sed -i "s|^    forward = dr\$|    forward = dr\n    check { $chk }|" "$file"
+}
+
+# http_stop NAME: stop the nginx of http_start NAME (it answers nothing
+# more: connections to its port are refused).
+http_stop() {
+	local pid
+	pid=$(awk -v n="nginx-$1" '$2 == n { p = $1 } END { print p }' "$T_DIR/pids")
+	[ -n "$pid" ] || { echo "http_stop: no nginx $1" >&2; return 1; }
+	bg_stop "$pid" TERM 10
+}
+
+# http_resume NS NAME [PORT]: start the nginx of http_start NAME again, its
+# access log kept (http_count goes on counting).
+http_resume() {
+	local ns=$1 name=$2 port=${3:-80} d="$T_DIR/nginx-$2"
+	bg_start "nginx-$name" "$ns" nginx -p "$d" -c "$d/nginx.conf" -e "$d/error.log"
+	wait_for "nginx $name on $ns:$port" 10 _t_http_is "$ns" "http://127.0.0.1:$port/" "$name"
+}
+
+# now_ms: the wall clock in milliseconds (the request loop's and log_ms's clock)
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+
+# req_loop_start NS URL [MAX]: in the background, one curl from NS every
+# 50 ms (at most MAX, default 1200, or until req_loop_stop), each a new
+# connection, 2 s at most; lines "START_MS ANSWER" ("ERR" for a failed one)
+# in $T_DIR/requests.
+req_loop_start() {
+	local ns=$1 url=$2 max=${3:-1200}
+	rm -f "$T_DIR/requests.stop"
+	: >"$T_DIR/requests"
+	bg_start reqloop "$ns" sh -c '
+		i=0
+		while [ "$i" -lt "$2" ] && [ ! -e "$3.stop" ]; do
+			t=$(($(date +%s%N) / 1000000))
+			a=$(curl -s --connect-timeout 1 -m 2 "$1") || a=ERR
+			echo "$t $a" >>"$3"
+			i=$((i + 1))
+			sleep 0.05
+		done' sh "$url" "$max" "$T_DIR/requests"
+	REQ_PID=$BG_PID
+}
+
+# req_loop_stop: end the request loop and wait for it.
+req_loop_stop() {
+	touch "$T_DIR/requests.stop"
+	bg_stop "$REQ_PID" TERM 10 || true
+}
+
+# req_after MS [ANSWER]: the requests started at or after MS (all of them, or
+# those answered ANSWER, e.g. ERR or rs2), counted.
+req_after() {
+	awk -v t="$1" -v a="${2:-}" '$1 >= t && (a == "" || $2 == a) { n++ } END { print n + 0 }' \
+		"$T_DIR/requests"
 }

@@ -1,0 +1,449 @@
+/* check.c - health checks of real servers: tcp, http, exec, on the event loop */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "log.h"
+#include "stats.h"
+#include "svc.h"
+
+#define CHECK_RESP_MAX  64     /* bytes of the answer read: the status line */
+#define CHECK_ARGV_MAX  32     /* exec: words of the command, address and port included */
+
+struct check {
+	TAILQ_ENTRY(check) entry;
+	struct dest       *d;            /* held (dest_hold) while the check lives */
+	char               svc[CONF_NAME_MAX];
+	struct check_conf  cc;
+	int                marked;       /* check_sync: still in the config */
+	unsigned           ok, fail;     /* results in a row */
+	struct event      *tick;         /* every interval */
+	struct event      *deadline;     /* the check in flight times out */
+	struct event      *io;           /* its socket */
+	int                fd;           /* -1: none */
+	pid_t              pid;          /* exec: the child, 0: none */
+	int                killed;       /* exec: SIGKILLed at the deadline */
+	size_t             len;          /* http: bytes of resp */
+	char               resp[CHECK_RESP_MAX];
+};
+
+static TAILQ_HEAD(, check) checks = TAILQ_HEAD_INITIALIZER(checks);
+static struct event_base *check_base;
+static struct event      *ev_chld;
+
+static const char *const check_names[] = {
+	[CHECK_NONE] = "none", [CHECK_TCP] = "tcp", [CHECK_HTTP] = "http",
+	[CHECK_EXEC] = "exec",
+};
+
+static uint16_t
+check_port(const struct check *c)
+{
+	return c->cc.port ? c->cc.port : ntohs(c->d->port);
+}
+
+/* End what is in flight: socket, deadline; an exec child is killed, reaped later. */
+static void
+check_end(struct check *c)
+{
+	if (c->io) {
+		event_free(c->io);
+		c->io = NULL;
+	}
+	if (c->fd >= 0) {
+		close(c->fd);
+		c->fd = -1;
+	}
+	evtimer_del(c->deadline);
+	if (c->pid > 0 && !c->killed) {
+		kill(c->pid, SIGKILL);
+		c->killed = 1;
+	}
+}
+
+/* One result: count it in a row and turn the real server up or down on the edge. */
+static void
+check_result(struct check *c, int ok, const char *why)
+{
+	struct dest *d = c->d;
+	char a[INET_ADDRSTRLEN];
+
+	check_end(c);
+	inet_ntop(AF_INET, &d->addr, a, sizeof(a));
+	if (ok) {
+		c->fail = 0;
+		if (c->ok < c->cc.rise)
+			c->ok++;
+		if ((d->flags & DEST_F_DOWN) && c->ok >= c->cc.rise) {
+			log_notice("real server %s/%s (%s:%u) is up: %s check passed (%u of %u "
+			    "successes)", c->svc, d->name, a, ntohs(d->port),
+			    check_names[c->cc.type], c->ok, c->cc.rise);
+			dest_set_down(d, false);
+			d->check_ups++;
+			STAT_INC(STAT_CHECK_UP);
+		}
+	} else {
+		c->ok = 0;
+		if (c->fail < c->cc.fall)
+			c->fail++;
+		log_debug("real server %s/%s (%s:%u): %s check: %s", c->svc, d->name, a,
+		    ntohs(d->port), check_names[c->cc.type], why);
+		if (!(d->flags & DEST_F_DOWN) && c->fail >= c->cc.fall) {
+			log_notice("real server %s/%s (%s:%u) is down: %s check: %s (%u of %u "
+			    "failures)", c->svc, d->name, a, ntohs(d->port),
+			    check_names[c->cc.type], why, c->fail, c->cc.fall);
+			dest_set_down(d, true);
+			d->check_downs++;
+			STAT_INC(STAT_CHECK_DOWN);
+		}
+	}
+}
+
+static void
+check_on_deadline(evutil_socket_t fd, short what, void *arg)
+{
+	struct check *c = arg;
+	char why[64];
+
+	(void)fd;
+	(void)what;
+	snprintf(why, sizeof(why), "no answer within %u s", c->cc.timeout);
+	check_result(c, 0, why);
+}
+
+/* http: "HTTP/1.x NNN" read: compare the status code. */
+static void
+check_http_status(struct check *c)
+{
+	char why[96];
+	int code;
+
+	if (c->len < 12 || strncmp(c->resp, "HTTP/1.", 7) != 0 ||
+	    sscanf(c->resp + 8, " %3d", &code) != 1) {
+		check_result(c, 0, "no HTTP status line in the answer");
+		return;
+	}
+	if (code != c->cc.expect) {
+		snprintf(why, sizeof(why), "status %d, expected %d", code, c->cc.expect);
+		check_result(c, 0, why);
+		return;
+	}
+	check_result(c, 1, NULL);
+}
+
+static void
+check_on_read(evutil_socket_t fd, short what, void *arg)
+{
+	struct check *c = arg;
+	ssize_t n;
+
+	(void)what;
+	n = read(fd, c->resp + c->len, sizeof(c->resp) - 1 - c->len);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n < 0) {
+		check_result(c, 0, strerror(errno));
+		return;
+	}
+	c->len += (size_t)n;
+	c->resp[c->len] = '\0';
+	/* The status line is all we need: stop at its end, the buffer's, or EOF. */
+	if (n == 0 || strchr(c->resp, '\n') || c->len == sizeof(c->resp) - 1)
+		check_http_status(c);
+}
+
+static void
+check_on_connect(evutil_socket_t fd, short what, void *arg)
+{
+	struct check *c = arg;
+	char req[2 * CONF_CHECK_STR + 128], a[INET_ADDRSTRLEN];
+	int err = 0;
+	socklen_t len = sizeof(err);
+
+	(void)what;
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+		err = errno;
+	if (err) {
+		char why[96];
+		snprintf(why, sizeof(why), "connect: %s", strerror(err));
+		check_result(c, 0, why);
+		return;
+	}
+	if (c->cc.type == CHECK_TCP) {
+		check_result(c, 1, NULL);
+		return;
+	}
+	inet_ntop(AF_INET, &c->d->addr, a, sizeof(a));
+	int n = snprintf(req, sizeof(req), "GET %s HTTP/1.0\r\nHost: %s\r\n"
+	    "User-Agent: vsrouted-check\r\nConnection: close\r\n\r\n", c->cc.path,
+	    c->cc.host[0] ? c->cc.host : a);
+	/* A fresh socket's send buffer takes a few hundred bytes at once. */
+	if (write(fd, req, (size_t)n) != n) {
+		check_result(c, 0, "cannot send the request");
+		return;
+	}
+	event_free(c->io);
+	c->len = 0;
+	c->io = event_new(check_base, fd, EV_READ | EV_PERSIST, check_on_read, c);
+	if (c->io == NULL || event_add(c->io, NULL) < 0)
+		check_result(c, 0, "out of memory");
+}
+
+static void
+check_connect(struct check *c)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_addr.s_addr = c->d->addr,
+	    .sin_port = htons(check_port(c)) };
+	char why[96];
+
+	c->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (c->fd < 0) {
+		snprintf(why, sizeof(why), "socket: %s", strerror(errno));
+		check_result(c, 0, why);
+		return;
+	}
+	if (connect(c->fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 && errno != EINPROGRESS) {
+		snprintf(why, sizeof(why), "connect: %s", strerror(errno));
+		check_result(c, 0, why);
+		return;
+	}
+	c->io = event_new(check_base, c->fd, EV_WRITE, check_on_connect, c);
+	if (c->io == NULL || event_add(c->io, NULL) < 0)
+		check_result(c, 0, "out of memory");
+}
+
+/* exec: the command's words, then the real server's address and port; no shell. */
+static void
+check_exec(struct check *c)
+{
+	char cmd[CONF_CHECK_STR], a[INET_ADDRSTRLEN], port[8], *argv[CHECK_ARGV_MAX + 1];
+	char *save = NULL, *w;
+	int n = 0;
+
+	snprintf(cmd, sizeof(cmd), "%s", c->cc.command);
+	for (w = strtok_r(cmd, " \t", &save); w && n < CHECK_ARGV_MAX - 2;
+	    w = strtok_r(NULL, " \t", &save))
+		argv[n++] = w;
+	inet_ntop(AF_INET, &c->d->addr, a, sizeof(a));
+	snprintf(port, sizeof(port), "%u", check_port(c));
+	argv[n++] = a;
+	argv[n++] = port;
+	argv[n] = NULL;
+	c->killed = 0;
+	c->pid = fork();
+	if (c->pid < 0) {
+		c->pid = 0;
+		check_result(c, 0, "fork failed");
+		return;
+	}
+	if (c->pid == 0) {
+		/* The child: only async-signal-safe calls until execv. */
+		int null = open("/dev/null", O_RDWR);
+		if (null >= 0)
+			dup2(null, STDIN_FILENO);
+		syscall(SYS_close_range, 3U, ~0U, 0U);
+		sigset_t none;
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+}
+
+static void check_free(struct check *c);
+
+static void
+check_on_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct check *c = arg;
+	struct timeval tmo = { c->cc.timeout, 0 };
+
+	(void)fd;
+	(void)what;
+	/* Still in flight (timeout >= interval), or a killed child not reaped yet. */
+	if (c->fd >= 0 || c->pid > 0)
+		return;
+	if (c->d->svc == NULL) {     /* removed (vsradm -d): the check goes with it */
+		check_free(c);
+		return;
+	}
+	evtimer_add(c->deadline, &tmo);
+	if (c->cc.type == CHECK_EXEC)
+		check_exec(c);
+	else
+		check_connect(c);
+}
+
+/* SIGCHLD: reap the children of exec checks, each by its pid. */
+static void
+check_on_sigchld(evutil_socket_t sig, short what, void *arg)
+{
+	struct check *c;
+	int st;
+
+	(void)sig;
+	(void)what;
+	(void)arg;
+	TAILQ_FOREACH(c, &checks, entry) {
+		if (c->pid <= 0 || waitpid(c->pid, &st, WNOHANG) != c->pid)
+			continue;
+		c->pid = 0;
+		if (c->killed) {        /* its result, a timeout, is counted */
+			c->killed = 0;
+			continue;
+		}
+		if (WIFEXITED(st) && WEXITSTATUS(st) == 0) {
+			check_result(c, 1, NULL);
+		} else {
+			char why[64];
+			if (WIFEXITED(st))
+				snprintf(why, sizeof(why), "exit status %d", WEXITSTATUS(st));
+			else
+				snprintf(why, sizeof(why), "killed by signal %d", WTERMSIG(st));
+			check_result(c, 0, why);
+		}
+	}
+}
+
+int
+check_init(struct event_base *base)
+{
+	check_base = base;
+	ev_chld = evsignal_new(base, SIGCHLD, check_on_sigchld, NULL);
+	if (ev_chld == NULL || event_add(ev_chld, NULL) < 0) {
+		log_errx("cannot watch SIGCHLD");
+		return -1;
+	}
+	return 0;
+}
+
+static void
+check_free(struct check *c)
+{
+	check_end(c);
+	if (c->pid > 0) {
+		/* Killed just now: reap it here, once, so no zombie outlives us. */
+		waitpid(c->pid, NULL, 0);
+	}
+	event_free(c->tick);
+	event_free(c->deadline);
+	TAILQ_REMOVE(&checks, c, entry);
+	if (c->d->flags & DEST_F_DOWN)
+		dest_set_down(c->d, false);
+	dest_put(c->d);
+	free(c);
+}
+
+static struct check *
+check_find(const struct dest *d)
+{
+	struct check *c;
+
+	TAILQ_FOREACH(c, &checks, entry)
+		if (c->d == d)
+			return c;
+	return NULL;
+}
+
+static int
+check_same(const struct check_conf *a, const struct check_conf *b)
+{
+	return a->type == b->type && a->interval == b->interval && a->timeout == b->timeout &&
+	    a->port == b->port && a->expect == b->expect && strcmp(a->path, b->path) == 0 &&
+	    strcmp(a->host, b->host) == 0 && strcmp(a->command, b->command) == 0;
+}
+
+/* Start, or carry over with its state, the check of D. */
+static void
+check_set(struct dest *d, const char *svc, const struct check_conf *cc)
+{
+	struct check *c = check_find(d);
+	struct timeval iv = { cc->interval, 0 };
+
+	if (c != NULL) {
+		c->marked = 1;
+		snprintf(c->svc, sizeof(c->svc), "%s", svc);
+		if (check_same(&c->cc, cc)) {
+			c->cc = *cc;    /* rise and fall: from the next result on */
+			return;
+		}
+		/* Another check: end the one in flight, keep up/down and the counts. */
+		check_end(c);
+		c->cc = *cc;
+		evtimer_del(c->tick);
+	} else {
+		if ((c = calloc(1, sizeof(*c))) == NULL) {
+			log_warn("check of %s/%s", svc, d->name);
+			return;
+		}
+		c->d = d;
+		c->fd = -1;
+		c->cc = *cc;
+		c->marked = 1;
+		snprintf(c->svc, sizeof(c->svc), "%s", svc);
+		c->tick = event_new(check_base, -1, EV_PERSIST, check_on_tick, c);
+		c->deadline = evtimer_new(check_base, check_on_deadline, c);
+		if (c->tick == NULL || c->deadline == NULL) {
+			log_warnx("check of %s/%s: out of memory", svc, d->name);
+			if (c->tick)
+				event_free(c->tick);
+			if (c->deadline)
+				event_free(c->deadline);
+			free(c);
+			return;
+		}
+		dest_hold(d);
+		TAILQ_INSERT_TAIL(&checks, c, entry);
+	}
+	event_add(c->tick, &iv);
+	event_active(c->tick, EV_TIMEOUT, 0);   /* the first check now */
+}
+
+void
+check_sync(const struct config *conf)
+{
+	struct check *c, *next;
+
+	TAILQ_FOREACH(c, &checks, entry)
+		c->marked = 0;
+	for (unsigned i = 0; i < conf->nvs; i++) {
+		const struct vs_conf *vc = &conf->vs[i];
+		struct service *s = svc_lookup((uint8_t)vc->proto, vc->addr.s_addr, htons(vc->port));
+		if (s == NULL)
+			continue;
+		for (unsigned j = 0; j < vc->nrs; j++) {
+			const struct rs_conf *rc = &vc->rs[j];
+			struct dest *d = dest_find(s, rc->addr.s_addr, htons(rc->port));
+			if (d != NULL && rc->check.type != CHECK_NONE)
+				check_set(d, s->name, &rc->check);
+		}
+	}
+	for (c = TAILQ_FIRST(&checks); c; c = next) {
+		next = TAILQ_NEXT(c, entry);
+		if (!c->marked || c->d->svc == NULL)
+			check_free(c);
+	}
+}
+
+void
+check_stop_all(void)
+{
+	struct check *c;
+
+	while ((c = TAILQ_FIRST(&checks)) != NULL)
+		check_free(c);
+	if (ev_chld) {
+		event_free(ev_chld);
+		ev_chld = NULL;
+	}
+}

@@ -1,0 +1,27 @@
+/* check.h - health checks of real servers: tcp, http, exec, on the event loop */
+#ifndef VSR_CHECK_H
+#define VSR_CHECK_H
+
+#include <event2/event.h>
+
+#include "conf.h"
+
+/*
+ * One check per real server that has a check section, run every interval
+ * on BASE without ever blocking: a non-blocking connect (tcp), a minimal
+ * HTTP/1.0 GET whose status line is compared (http), or a child process
+ * killed at the timeout (exec). After `fall` failures in a row the real
+ * server is down (dest_set_down: weight 0, existing flows continue); after
+ * `rise` successes in a row it is up again with its configured weight.
+ * Each transition is logged once and counted (stats.c, struct dest).
+ *
+ * check_sync makes the running checks what CONF says, after svc_setup or
+ * svc_merge: real servers that remain keep their state (up or down, the
+ * counts in a row), new ones start up, checks of real servers that went or
+ * lost their check section stop (and such a real server is put back).
+ */
+int  check_init(struct event_base *base);
+void check_sync(const struct config *conf);
+void check_stop_all(void);
+
+#endif
