@@ -382,6 +382,48 @@ test_ops(void)
 }
 
 /* forward = tun: tunnel and tunnel_mtu, per service and per real server. */
+/* check { }: defaults, the service's section, a real server's override. */
+static void
+test_check(void)
+{
+	const char    *file = "good-check.conf";
+	char          *out;
+	struct config *c = load(fixture(file), &out);
+
+	CHECK(c != NULL && *out == '\0', "%s: loads silently", file);
+	if (c == NULL || c->nvs != 2 || c->vs[0].nrs != 2 || c->vs[1].nrs != 1) {
+		CHECK(0, "%s: the shape is 2 vs with 2 and 1 rs", file);
+		free(out);
+		conf_free(c);
+		return;
+	}
+	const struct check_conf *r1 = &c->vs[0].rs[0].check, *r2 = &c->vs[0].rs[1].check,
+	    *p = &c->vs[1].rs[0].check;
+	const struct num_case num[] = {
+		{ "rs1 type http from the service", r1->type,     CHECK_HTTP },
+		{ "rs1 interval 1",                 r1->interval, 1 },
+		{ "rs1 timeout default 1",          r1->timeout,  1 },
+		{ "rs1 rise 1",                     r1->rise,     1 },
+		{ "rs1 fall default 3",             r1->fall,     3 },
+		{ "rs1 expect default 200",         r1->expect,   200 },
+		{ "rs1 port default 0 (the rs's)",  r1->port,     0 },
+		{ "rs2 type exec overridden",       r2->type,     CHECK_EXEC },
+		{ "rs2 timeout overridden",         r2->timeout,  3 },
+		{ "rs2 interval from the service",  r2->interval, 1 },
+		{ "plain: no check",                p->type,      CHECK_NONE },
+		{ "plain: interval default 2",      p->interval,  2 },
+	};
+
+	run_num(file, num, ARRAY_SIZE(num));
+	CHECK(strcmp(r1->path, "/health") == 0 && strcmp(r1->host, "www.example") == 0,
+	    "%s: rs1 path and host from the service", file);
+	CHECK(strcmp(r2->command, "/usr/local/bin/probe --quick") == 0,
+	    "%s: rs2 command", file);
+	CHECK(strcmp(p->path, "/") == 0, "%s: path default /", file);
+	free(out);
+	conf_free(c);
+}
+
 static void
 test_tun(void)
 {
@@ -755,6 +797,7 @@ main(int argc, char **argv)
 	test_full();
 	test_tun();
 	test_sched_keys();
+	test_check();
 	test_ops();
 	test_example();
 	test_fixtures();
