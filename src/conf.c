@@ -665,7 +665,7 @@ conf_cb_user(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
 	*(const char **)result = value;
 	if (n == 0 || n >= CONF_USER_MAX || value[0] == '-' ||
 	    strspn(value, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") != n)
-		conf_refuse(cfg, opt, "invalid user name '%s' for '%s' (1..%d of A-Z a-z 0-9 . _ -, "
+		conf_refuse(cfg, opt, "invalid name '%s' for '%s' (1..%d of A-Z a-z 0-9 . _ -, "
 		    "not starting with '-')", value, opt->name, CONF_USER_MAX - 1);
 	return 0;
 }
@@ -1171,6 +1171,9 @@ conf_build(struct config *conf)
 	if (cfg_size(root, "metrics") && conf_good(root, "metrics"))
 		(void)addrport_parse(cfg_getstr(root, "metrics"), &conf->metrics_addr,
 		    &conf->metrics_port, 1);
+	if (cfg_size(root, "control_group"))
+		conf_copy(conf->control_group, sizeof(conf->control_group),
+		    cfg_getstr(root, "control_group"));
 	if (cfg_size(root, "user"))
 		conf_copy(conf->user, sizeof(conf->user), cfg_getstr(root, "user"));
 	conf->timeout_tcp = (unsigned)cfg_getint(to, "tcp");
@@ -1271,6 +1274,7 @@ conf_load(const char *file)
 		CFG_STR_CB(     "tap",            "vsr0",       CFGF_NONE,      conf_cb_ifname),
 		CFG_STR_LIST_CB("announce",       NULL,         CFGF_NODEFAULT, conf_cb_ifname),
 		CFG_STR_CB(     "user",           NULL,         CFGF_NODEFAULT, conf_cb_user),
+		CFG_STR_CB(     "control_group",  NULL,         CFGF_NODEFAULT, conf_cb_user),
 		CFG_STR_CB(     "control_socket", NULL,         CFGF_NODEFAULT, conf_cb_path),
 		CFG_STR_CB(     "metrics",        NULL,         CFGF_NODEFAULT, conf_cb_metrics),
 		CFG_INT_CB(     "conn_max",       1048576,      CFGF_NONE,      conf_cb_number),

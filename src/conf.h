@@ -82,6 +82,7 @@ struct config {
 	unsigned         nladdr;
 	char             control_socket[108];  /* "" = the -s option or its default */
 	char             user[CONF_USER_MAX];  /* "" = stay root; looked up at start */
+	char             control_group[CONF_USER_MAX]; /* "" = socket mode 0600 */
 	uint32_t         metrics_addr;   /* metrics = ADDR:PORT, network order */
 	uint16_t         metrics_port;   /* host order; 0 = no metrics */
 	unsigned         timeout_tcp;    /* seconds; defaults 900 / 120 / 300 */

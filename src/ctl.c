@@ -1,6 +1,7 @@
 /* ctl.c - the control socket: vsradm's requests, served from the event loop */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <grp.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
@@ -534,7 +535,7 @@ ctl_accept(evutil_socket_t fd, short what, void *arg)
 }
 
 int
-ctl_start(struct event_base *base, const char *path, struct conn_table *ct)
+ctl_start(struct event_base *base, const char *path, const char *group, struct conn_table *ct)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	struct stat st;
@@ -570,6 +571,17 @@ ctl_start(struct event_base *base, const char *path, struct conn_table *ct)
 	}
 	umask(um);
 	snprintf(ctl.path, sizeof(ctl.path), "%s", path);
+	if (group[0]) {
+		struct group *g = getgrnam(group);
+		if (g == NULL) {
+			log_errx("control_group %s: no such group", group);
+			goto fail;
+		}
+		if (chown(path, (uid_t)-1, g->gr_gid) < 0 || chmod(path, 0660) < 0) {
+			log_err("control socket %s: group %s", path, group);
+			goto fail;
+		}
+	}
 	if (listen(ctl.fd, 8) < 0) {
 		log_err("control socket %s: listen", path);
 		goto fail;

@@ -45,7 +45,12 @@ struct conn_table;
 #define CTL_CONNS_MAX  100000
 
 /* Listen on PATH (a stale socket there is replaced). 0, or -1 logged. */
-int  ctl_start(struct event_base *base, const char *path, struct conn_table *ct);
+/*
+ * Listen on PATH. GROUP "" leaves the socket mode 0600 (root only);
+ * otherwise it belongs to that group, mode 0660 (an unknown group fails).
+ */
+int  ctl_start(struct event_base *base, const char *path, const char *group,
+    struct conn_table *ct);
 /* Close every client and the listener, and unlink the socket. */
 void ctl_stop(void);
 

@@ -179,6 +179,9 @@ reload(struct daemon *d)
 		log_warnx("reload: metrics changes need a restart; keeping the endpoint");
 	nc->metrics_addr = oc->metrics_addr;
 	nc->metrics_port = oc->metrics_port;
+	if (strcmp(nc->control_group, oc->control_group) != 0)
+		log_warnx("reload: control_group changes need a restart; keeping the old one");
+	memcpy(nc->control_group, oc->control_group, sizeof(nc->control_group));
 	if (strcmp(nc->control_socket, oc->control_socket) != 0)
 		log_warnx("reload: control_socket changes need a restart; keeping the socket");
 	memcpy(nc->control_socket, oc->control_socket, sizeof(nc->control_socket));
@@ -429,7 +432,7 @@ setup(struct daemon *d)
 	}
 	const char *sock = d->sockpath ? d->sockpath :
 	    c->control_socket[0] ? c->control_socket : VSR_DEFAULT_SOCKET;
-	if (ctl_start(d->base, sock, d->ct) < 0)
+	if (ctl_start(d->base, sock, c->control_group, d->ct) < 0)
 		return -1;
 	if (c->metrics_port &&
 	    metrics_start(d->base, c->metrics_addr, c->metrics_port, d->ct) < 0)
