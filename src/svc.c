@@ -20,6 +20,13 @@ static struct service **svc_tab;
 static uint32_t svc_tab_mask;
 static uint32_t *vips;
 static unsigned nvips;
+/*
+ * The VIPs again, hashed: svc_is_vip() runs for every packet (a client's
+ * packet or a reply), so it must not scan. Open addressing, at most half
+ * full; 0 marks a free slot (0.0.0.0 is never a VIP: conf.c refuses it).
+ */
+static uint32_t *vip_set;
+static uint32_t vip_set_mask;
 
 static inline uint32_t
 svc_hash(uint8_t proto, uint32_t addr, uint16_t port)
@@ -44,10 +51,15 @@ svc_lookup(uint8_t proto, uint32_t addr, uint16_t port)
 bool
 svc_is_vip(uint32_t addr)
 {
-	for (unsigned i = 0; i < nvips; i++)
-		if (vips[i] == addr)
+	if (vip_set == NULL)
+		return false;
+	for (uint32_t i = hash32(addr);; i++) {
+		uint32_t v = vip_set[i & vip_set_mask];
+		if (v == addr)
 			return true;
-	return false;
+		if (v == 0)
+			return false;
+	}
 }
 
 bool
@@ -87,9 +99,11 @@ svc_index_build(int notify)
 		size <<= 1;
 	struct service **tab = calloc(size, sizeof(*tab));
 	uint32_t *v = calloc(n ? n : 1, sizeof(*v));
-	if (tab == NULL || v == NULL) {
+	uint32_t *set = calloc(size, sizeof(*set));
+	if (tab == NULL || v == NULL || set == NULL) {
 		free(tab);
 		free(v);
+		free(set);
 		log_warn("service index");
 		return -1;
 	}
@@ -102,8 +116,12 @@ svc_index_build(int notify)
 		unsigned j;
 		for (j = 0; j < nv && v[j] != s->addr; j++)
 			;
-		if (j == nv)
+		if (j == nv) {
 			v[nv++] = s->addr;
+			for (i = hash32(s->addr); set[i & (size - 1)]; i++)
+				;
+			set[i & (size - 1)] = s->addr;
+		}
 	}
 	uint32_t *old = vips;
 	unsigned nold = nvips;
@@ -112,6 +130,9 @@ svc_index_build(int notify)
 	svc_tab_mask = size - 1;
 	vips = v;
 	nvips = nv;
+	free(vip_set);
+	vip_set = set;
+	vip_set_mask = size - 1;
 	if (notify && vip_hook) {
 		for (unsigned i = 0; i < nold; i++)
 			if (!svc_is_vip(old[i]))
@@ -442,6 +463,8 @@ svc_teardown(void)
 		svc_free(s);
 	}
 	free(svc_tab);
+	free(vip_set);
+	vip_set = NULL;
 	free(vips);
 	svc_tab = NULL;
 	vips = NULL;
