@@ -14,26 +14,11 @@ Bounded in time: every socket operation has a timeout.
 import socket
 import sys
 
+from holdopen import request  # the same keep-alive GET
+
 
 def get(sock):
-    sock.sendall(b"GET / HTTP/1.1\r\nHost: vip\r\n\r\n")
-    data = b""
-    while b"\r\n\r\n" not in data:
-        chunk = sock.recv(4096)
-        if not chunk:
-            raise ConnectionError("closed")
-        data += chunk
-    head, _, body = data.partition(b"\r\n\r\n")
-    length = 0
-    for line in head.split(b"\r\n"):
-        if line.lower().startswith(b"content-length:"):
-            length = int(line.split(b":")[1])
-    while len(body) < length:
-        chunk = sock.recv(4096)
-        if not chunk:
-            raise ConnectionError("closed")
-        body += chunk
-    return head.startswith(b"HTTP/1.1 200")
+    return request(sock)[0]
 
 
 def main():

@@ -14,7 +14,8 @@ import sys
 import time
 
 
-def get(sock):
+def request(sock):
+    """One keep-alive GET / on SOCK: (status is 200, body without spaces)."""
     sock.sendall(b"GET / HTTP/1.1\r\nHost: vip\r\n\r\n")
     data = b""
     while b"\r\n\r\n" not in data:
@@ -32,8 +33,11 @@ def get(sock):
         if not chunk:
             raise ConnectionError("closed")
         body += chunk
-    return body.decode().strip()
+    return head.startswith(b"HTTP/1.1 200"), body.decode().strip()
 
+
+def get(sock):
+    return request(sock)[1]
 
 def main():
     addr, port, n, secs = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])
