@@ -131,6 +131,26 @@ conn_table_bytes(const struct conn_table *t)
 }
 
 void
+conn_chain_stats(const struct conn_table *t, struct conn_chain_stats *s)
+{
+	s->buckets = t->mask + 1;
+	s->used = s->refs = s->max = 0;
+	for (uint32_t b = 0; b <= t->mask; b++) {
+		uint32_t len = 0;
+		for (uint32_t ref = t->buckets[b]; ref; len++) {
+			uint32_t r = ref - 1;
+			ref = t->conns[r >> 1].hnext[r & 1];
+		}
+		if (len) {
+			s->used++;
+			s->refs += len;
+			if (len > s->max)
+				s->max = len;
+		}
+	}
+}
+
+void
 conn_set_timeouts(struct conn_table *t, const unsigned secs[CS_MAX])
 {
 	for (int s = 0; s < CS_MAX; s++)
