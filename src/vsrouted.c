@@ -364,8 +364,10 @@ setup(struct daemon *d)
 	}
 	d->ct = conn_table_new(c->conn_max, core_clock());
 	if (d->ct == NULL) {
-		log_errx("conn_max %u: cannot allocate the connection table (%llu MiB)", c->conn_max,
-		    (unsigned long long)(c->conn_max * sizeof(struct conn)) >> 20);
+		/* Entries and their two 4-byte buckets each (conn_table_new). */
+		log_errx("conn_max %u: cannot allocate the connection table (about %llu MiB)",
+		    c->conn_max, (unsigned long long)((uint64_t)c->conn_max *
+		    (sizeof(struct conn) + 2 * sizeof(uint32_t))) >> 20);
 		return -1;
 	}
 	conn_timeouts(d->ct, c);
