@@ -154,15 +154,15 @@ def main():
         f.write("\n\n\n".join("\n".join(b) for _, b in blocks) + "\n" if blocks else "")
     # The chart: one panel per reference, bars per figure and mode, the 1.0 line.
     gp = ["set terminal pngcairo size 1200,%d font ',10'" % (420 * max(1, len(blocks))),
-          f"set output '{outdir}/ratios.png'",
-          "set style data histograms", "set style histogram clustered gap 1",
+          "set output 'ratios.png'",
+          "set termoption noenhanced", "set style data histograms", "set style histogram clustered gap 1",
           "set style fill solid 0.8 border -1", "set boxwidth 0.9",
           "set ylabel 'ratio (vsrouted ÷ reference)'", "set yrange [0:*]",
           "set xtics rotate by -25 scale 0", "set key outside right top",
           "set grid ytics", f"set multiplot layout {max(1, len(blocks))},1"]
     for n, (name, _) in enumerate(blocks):
         cols = ", ".join(
-            f"'{outdir}/ratios.dat' index {n} using {j + 2}{':xtic(1)' if j == 0 else ''} "
+            f"'ratios.dat' index {n} using {j + 2}{':xtic(1)' if j == 0 else ''} "
             f"title '{m}'" for j, m in enumerate(modes))
         gp += [f"set title 'vsrouted ÷ {name} (first four: higher is better; "
                f"(lower): lower is better)'",

@@ -408,7 +408,7 @@ python3 "$bench_dir/report.py" "$RUNS" "$out" \
 	fail "report.py"
 if command -v gnuplot >/dev/null 2>&1; then
 	if [ -s "$out/ratios.gp" ]; then
-		gnuplot "$out/ratios.gp" || fail "gnuplot"
+		(cd "$out" && gnuplot ratios.gp) || fail "gnuplot"
 	fi
 else
 	echo "gnuplot is not installed: no chart" >&2
