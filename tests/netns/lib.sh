@@ -562,11 +562,15 @@ blob_make() {
 
 # http_start NS NAME [PORT]: nginx in NS on PORT (default 80), all addresses;
 # GET / answers "NAME\n", GET /blob the file of blob_make.  Its files are
-# under $T_DIR/nginx-NAME (access.log counts requests: http_count).
+# under $T_DIR/nginx-NAME (access.log counts requests: http_count).  With
+# T_HTTP_ACCESS_LOG=off it keeps no access log (a benchmark's millions of
+# requests; http_count then counts nothing).
 http_start() {
-	local ns=$1 name=$2 port=${3:-80} d
+	local ns=$1 name=$2 port=${3:-80} d alog
 	need_cmd nginx curl
 	d="$T_DIR/nginx-$name"
+	alog="$d/access.log"
+	[ "${T_HTTP_ACCESS_LOG:-on}" = off ] && alog=off
 	mkdir -p "$d/tmp" "$T_DIR/www"
 	cat >"$d/nginx.conf" <<EOF
 daemon off;
@@ -577,7 +581,7 @@ pid $d/nginx.pid;
 error_log $d/error.log warn;
 events { worker_connections 1024; }
 http {
-    access_log $d/access.log;
+    access_log $alog;
     client_body_temp_path $d/tmp/body;
     proxy_temp_path $d/tmp/proxy;
     fastcgi_temp_path $d/tmp/fastcgi;
