@@ -41,11 +41,6 @@ static TAILQ_HEAD(, check) checks = TAILQ_HEAD_INITIALIZER(checks);
 static struct event_base *check_base;
 static struct event      *ev_chld;
 
-static const char *const check_names[] = {
-	[CHECK_NONE] = "none", [CHECK_TCP] = "tcp", [CHECK_HTTP] = "http",
-	[CHECK_EXEC] = "exec",
-};
-
 static uint16_t
 check_port(const struct check *c)
 {
@@ -87,7 +82,7 @@ check_result(struct check *c, int ok, const char *why)
 		if ((d->flags & DEST_F_DOWN) && c->ok >= c->cc.rise) {
 			log_notice("real server %s/%s (%s:%u) is up: %s check passed (%u of %u "
 			    "successes)", c->svc, d->name, a, ntohs(d->port),
-			    check_names[c->cc.type], c->ok, c->cc.rise);
+			    check_type_name(c->cc.type), c->ok, c->cc.rise);
 			dest_set_down(d, false);
 			d->check_ups++;
 			STAT_INC(STAT_CHECK_UP);
@@ -97,11 +92,11 @@ check_result(struct check *c, int ok, const char *why)
 		if (c->fail < c->cc.fall)
 			c->fail++;
 		log_debug("real server %s/%s (%s:%u): %s check: %s", c->svc, d->name, a,
-		    ntohs(d->port), check_names[c->cc.type], why);
+		    ntohs(d->port), check_type_name(c->cc.type), why);
 		if (!(d->flags & DEST_F_DOWN) && c->fail >= c->cc.fall) {
 			log_notice("real server %s/%s (%s:%u) is down: %s check: %s (%u of %u "
 			    "failures)", c->svc, d->name, a, ntohs(d->port),
-			    check_names[c->cc.type], why, c->fail, c->cc.fall);
+			    check_type_name(c->cc.type), why, c->fail, c->cc.fall);
 			dest_set_down(d, true);
 			d->check_downs++;
 			STAT_INC(STAT_CHECK_DOWN);
