@@ -31,6 +31,12 @@ log=$(vsrouted_log director)
 pidf="$T_DIR/vsrouted-director.pid"
 
 listed() { vsradm -Ln | awk '$1 == "->" && $2 ~ /^10\.10\.0\.1[0-9]:/ { printf "%s/%s ", $2, $4 }'; }
+# req_other MS ANSWER: requests started at or after MS answered otherwise
+# (one pass over the file, which the loop keeps appending to), each shown
+req_other() {
+	awk -v t="$1" -v a="$2" '$1 >= t && $2 != a { n++; print "  " $0 >"/dev/stderr" }
+		END { print n + 0 }' "$T_DIR/requests"
+}
 sorry_active() {
 	nsx director curl -s -m 2 http://127.0.0.1:9410/metrics |
 		awk '/^vsrouted_service_sorry_active\{vs="web"/ { print $NF }'
@@ -57,7 +63,7 @@ assert_eq 1 "$(sorry_active)" "metrics: sorry server active"
 wait_for "3 s of requests past the deadline" 10 sh -c \
 	'[ "$(awk -v t="$2" "\$1 >= t + 3000" "$1" | wc -l)" -ge 5 ]' sh "$T_DIR/requests" "$deadline"
 assert_gt 0 "$(req_after "$deadline")" "requests were made past the deadline"
-assert_eq "$(req_after "$deadline")" "$(req_after "$deadline" sorry)" \
+assert_eq 0 "$(req_other "$deadline" sorry)" \
 	"every request past fall x interval + timeout is answered by the sorry server"
 
 # A reload while the sorry server is in use keeps it in use.
@@ -68,7 +74,7 @@ assert_eq "10.10.0.11:80/0 10.10.0.12:80/0 10.10.0.13:80/0 10.10.0.14:80/1 " "$(
 	"after a reload the sorry server is still listed"
 wait_for "2 s of requests after the reload" 10 sh -c \
 	'[ "$(awk -v t="$2" "\$1 >= t + 2000" "$1" | wc -l)" -ge 3 ]' sh "$T_DIR/requests" "$t_hup"
-assert_eq "$(req_after "$t_hup")" "$(req_after "$t_hup" sorry)" \
+assert_eq 0 "$(req_other "$t_hup" sorry)" \
 	"after the reload every request is still answered by the sorry server"
 
 # rs1 comes back: it takes the new requests, the sorry server none.
@@ -83,7 +89,7 @@ wait_for "2 s of requests after the recovery" 10 sh -c \
 	'[ "$(awk -v t="$2" "\$1 >= t + 2000" "$1" | wc -l)" -ge 3 ]' sh "$T_DIR/requests" "$t_up"
 req_loop_stop
 assert_eq 0 "$(req_after "$t_up" sorry)" "the sorry server gets no new request once rs1 is up"
-assert_eq "$(req_after "$t_up")" "$(req_after "$t_up" rs1)" "rs1 answers every new request"
+assert_eq 0 "$(req_other "$t_up" rs1)" "rs1 answers every new request"
 assert_eq 0 "$(sorry_active)" "metrics: sorry server not active again"
 
 vsrouted_stats director >/dev/null
