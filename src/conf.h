@@ -19,6 +19,13 @@ enum check_type {
 	CHECK_TCP,              /* a TCP connect */
 	CHECK_HTTP,             /* HTTP/1.0 GET, status line compared */
 	CHECK_EXEC,             /* a command, exit 0 = healthy */
+	CHECK_UDP,              /* a datagram sent; an ICMP port unreachable or no expected reply fails */
+};
+
+/* on_failure: what `fall` failures in a row do to a real server. */
+enum check_fail {
+	CHECK_FAIL_INHIBIT,     /* weight 0, stays in the service (default) */
+	CHECK_FAIL_REMOVE,      /* leaves the service's scheduling (ipvsadm -d) until it recovers */
 };
 
 #define CONF_CHECK_STR 256
@@ -35,6 +42,11 @@ struct check_conf {
 	char             path[CONF_CHECK_STR];     /* http: default "/" */
 	char             host[CONF_CHECK_STR];     /* http: Host header, default the address */
 	char             command[CONF_CHECK_STR];  /* exec: program and arguments */
+	enum check_fail  on_failure; /* default CHECK_FAIL_INHIBIT */
+	uint16_t         payload_len;              /* udp: bytes of payload, 0 = not set */
+	uint16_t         reply_len;                /* udp: bytes of reply, 0 = any answer or none */
+	uint8_t          payload[CONF_CHECK_STR];  /* udp: the datagram sent, escapes decoded */
+	uint8_t          reply[CONF_CHECK_STR];    /* udp: what the answer must start with */
 };
 
 struct rs_conf {
@@ -68,6 +80,8 @@ struct vs_conf {
 	struct check_conf check;     /* for each real server; type CHECK_NONE = none */
 	struct rs_conf  *rs;
 	unsigned         nrs;
+	int              has_sorry;  /* a sorry_server section */
+	struct rs_conf   sorry;      /* it, as a real server of weight 1 named "sorry" */
 };
 
 #define CONF_USER_MAX 33   /* a user name: 1..32 characters */
@@ -98,6 +112,8 @@ struct config {
  * through log_errx(); nothing on the host is touched either way.
  */
 struct config *conf_load(const char *file);
+/* "tcp", "http", "udp", "exec" ("none" for CHECK_NONE): logs, errors. */
+const char *check_type_name(enum check_type t);
 void conf_free(struct config *conf);
 
 #endif

@@ -28,6 +28,8 @@ enum stat_id {
 	STAT_LPORT_EXHAUSTED,   /* fullnat: no free (local address, port) for a new flow */
 	STAT_CHECK_DOWN,        /* a real server failed its health check: taken out */
 	STAT_CHECK_UP,          /* and passed it again: put back */
+	STAT_SORRY_ON,          /* every real server of a service down: its sorry server takes over */
+	STAT_SORRY_OFF,         /* a real server back: the sorry server gets no new flows */
 	/* drop reasons */
 	STAT_DROP_MALFORMED,    /* a header or length field is wrong */
 	STAT_DROP_UNEXPECTED,   /* not IPv4/ARP, or not TCP/UDP/ICMP */

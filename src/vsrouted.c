@@ -73,6 +73,35 @@ usage(FILE *f)
 	    "  -h          this help\n", DEFAULT_CONF, VSR_DEFAULT_SOCKET);
 }
 
+/* One real server's lines of the SIGUSR1 dump. */
+static void
+stats_dump_dest(const struct service *s, const struct dest *dst)
+{
+	log_notice("stat rs %s/%s conns %llu", s->name, dst->name,
+	    (unsigned long long)dst->stats.conns);
+	log_notice("stat rs %s/%s in_packets %llu", s->name, dst->name,
+	    (unsigned long long)dst->stats.inpkts);
+	log_notice("stat rs %s/%s in_bytes %llu", s->name, dst->name,
+	    (unsigned long long)dst->stats.inbytes);
+	log_notice("stat rs %s/%s out_packets %llu", s->name, dst->name,
+	    (unsigned long long)dst->stats.outpkts);
+	log_notice("stat rs %s/%s out_bytes %llu", s->name, dst->name,
+	    (unsigned long long)dst->stats.outbytes);
+	log_notice("stat rs %s/%s active_conns %u", s->name, dst->name, dst->activeconns);
+	log_notice("stat rs %s/%s inactive_conns %u", s->name, dst->name, dst->inactconns);
+	log_notice("stat rs %s/%s persist_conns %u", s->name, dst->name, dst->persistconns);
+	log_notice("stat rs %s/%s overloaded %u", s->name, dst->name,
+	    !!(dst->flags & DEST_F_OVERLOAD));
+	log_notice("stat rs %s/%s healthy %u", s->name, dst->name,
+	    !(dst->flags & DEST_F_DOWN));
+	log_notice("stat rs %s/%s check_downs %llu", s->name, dst->name,
+	    (unsigned long long)dst->check_downs);
+	log_notice("stat rs %s/%s check_ups %llu", s->name, dst->name,
+	    (unsigned long long)dst->check_ups);
+	log_notice("stat rs %s/%s removed %u", s->name, dst->name,
+	    !!(dst->flags & DEST_F_REMOVED));
+}
+
 static void
 stats_dump(struct daemon *d)
 {
@@ -90,29 +119,17 @@ stats_dump(struct daemon *d)
 		log_notice("stat vs %s in_bytes %llu", s->name, (unsigned long long)s->stats.inbytes);
 		log_notice("stat vs %s out_packets %llu", s->name, (unsigned long long)s->stats.outpkts);
 		log_notice("stat vs %s out_bytes %llu", s->name, (unsigned long long)s->stats.outbytes);
-		TAILQ_FOREACH(dst, &s->dests, entry) {
-			log_notice("stat rs %s/%s conns %llu", s->name, dst->name,
-			    (unsigned long long)dst->stats.conns);
-			log_notice("stat rs %s/%s in_packets %llu", s->name, dst->name,
-			    (unsigned long long)dst->stats.inpkts);
-			log_notice("stat rs %s/%s in_bytes %llu", s->name, dst->name,
-			    (unsigned long long)dst->stats.inbytes);
-			log_notice("stat rs %s/%s out_packets %llu", s->name, dst->name,
-			    (unsigned long long)dst->stats.outpkts);
-			log_notice("stat rs %s/%s out_bytes %llu", s->name, dst->name,
-			    (unsigned long long)dst->stats.outbytes);
-			log_notice("stat rs %s/%s active_conns %u", s->name, dst->name, dst->activeconns);
-			log_notice("stat rs %s/%s inactive_conns %u", s->name, dst->name, dst->inactconns);
-			log_notice("stat rs %s/%s persist_conns %u", s->name, dst->name, dst->persistconns);
-			log_notice("stat rs %s/%s overloaded %u", s->name, dst->name,
-			    !!(dst->flags & DEST_F_OVERLOAD));
-			log_notice("stat rs %s/%s healthy %u", s->name, dst->name,
-			    !(dst->flags & DEST_F_DOWN));
-			log_notice("stat rs %s/%s check_downs %llu", s->name, dst->name,
-			    (unsigned long long)dst->check_downs);
-			log_notice("stat rs %s/%s check_ups %llu", s->name, dst->name,
-			    (unsigned long long)dst->check_ups);
+		if (s->sorry != NULL) {
+			log_notice("stat vs %s sorry_active %u", s->name, svc_sorry_active(s));
+			log_notice("stat vs %s sorry_ons %llu", s->name,
+			    (unsigned long long)s->sorry_ons);
+			log_notice("stat vs %s sorry_offs %llu", s->name,
+			    (unsigned long long)s->sorry_offs);
 		}
+		TAILQ_FOREACH(dst, &s->dests, entry)
+			stats_dump_dest(s, dst);
+		TAILQ_FOREACH(dst, &s->removed, entry)
+			stats_dump_dest(s, dst);
 	}
 	log_notice("stat end");
 }
