@@ -49,4 +49,6 @@ vsrouted_stats director >/dev/null
 assert_gt 20000000 "$(stat_get rs web/rs1 out_bytes)" "download counted out (bytes)"
 assert_gt 20000000 "$(stat_get rs up/rs1 in_bytes)" "upload counted in (bytes)"
 assert_eq 0 "$(stat_get drop_no_conn_out)" "no reply without a connection"
+assert_eq 0 "$(stat_get drop_malformed)" "nothing malformed (virtio-net headers included)"
+gso_check
 vsrouted_stop director
