@@ -12,13 +12,15 @@
 #   GSO super-frames read from the TAP and sent whole (virtio-net header)
 #   on the AF_PACKET socket; rs1 answers the sha256 of what it received.
 #   The download's data goes rs1 -> client directly; its ACKs through the
-#   director.
+#   director. The director's kernel completes checksums and segments
+#   (csum_verify), rs1 verifies them.
 set -eu
 . "$(dirname "$0")/lib.sh"
 need_vsrouted
 need_cmd curl sha256sum python3
 
 lvs_dr_seed 1
+csum_verify director
 sum=$(blob_make 20)
 http_start rs1 rs1
 upload_start rs1 rs1 8000

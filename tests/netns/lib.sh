@@ -36,7 +36,7 @@
 #
 # API (each function documents its arguments above its definition):
 #   topology:  ns_add lan_add lan_attach link_add route_add nsx nsname
-#              ns_sysctl ns_mac offload_apply offload_set lvs_dr_seed seed_conf
+#              ns_sysctl ns_mac offload_apply offload_set csum_verify lvs_dr_seed seed_conf
 #   servers:   rs_dr_setup http_start http_count blob_make udp_start udp_ask
 #              udp_count http_get http_get_n bg_start bg_stop
 #   daemon:    vsrouted_start vsrouted_stop vsrouted_alive vsrouted_stats
@@ -449,6 +449,26 @@ offload_set() {
 	VSR_TEST_OFFLOAD=$1
 	while read -r ns ifn; do
 		offload_apply "${ns#"$T_PREFIX"-}" "$ifn" "$1"
+	done <"$T_DIR/ifaces"
+}
+
+# csum_verify NS: let the end hosts check every checksum NS (the director)
+# sends: rx checksumming off on every interface but NS's, and tx
+# checksumming (hence TSO) off on NS's, so NS's kernel completes partial
+# checksums and cuts super-frames in software, and what arrives elsewhere
+# is CHECKSUM_NONE, verified. NS still receives super-frames (its rx and
+# GRO stay on). Nothing to do with VSR_TEST_OFFLOAD=off (all off already).
+csum_verify() {
+	local ns ifn dir
+	[ "$VSR_TEST_OFFLOAD" = on ] || return 0
+	need_cmd ethtool
+	dir=$(nsname "$1")
+	while read -r ns ifn; do
+		if [ "$ns" = "$dir" ]; then
+			ip netns exec "$ns" ethtool -K "$ifn" tx off >/dev/null 2>&1
+		else
+			ip netns exec "$ns" ethtool -K "$ifn" rx off >/dev/null 2>&1
+		fi
 	done <"$T_DIR/ifaces"
 }
 
