@@ -1354,6 +1354,7 @@ conf_build(struct config *conf)
 		    &conf->laddr[conf->nladdr]) == 1)
 			conf->nladdr++;
 	conf->conn_max = (uint32_t)cfg_getint(root, "conn_max");
+	conf->offload = cfg_getbool(root, "offload") != cfg_false;
 	if (cfg_size(root, "control_socket"))
 		conf_copy(conf->control_socket, sizeof(conf->control_socket),
 		    cfg_getstr(root, "control_socket"));
@@ -1486,6 +1487,7 @@ conf_load(const char *file)
 		CFG_STR_CB(     "control_socket", NULL,         CFGF_NODEFAULT, conf_cb_path),
 		CFG_STR_CB(     "metrics",        NULL,         CFGF_NODEFAULT, conf_cb_metrics),
 		CFG_INT_CB(     "conn_max",       1048576,      CFGF_NONE,      conf_cb_number),
+		CFG_BOOL(       "offload",        cfg_true,     CFGF_NONE),
 		CFG_STR_LIST_CB("local_address",  NULL,         CFGF_NODEFAULT, conf_cb_laddr),
 		CFG_SEC(        "timeout",        timeout_opts, CFGF_NONE),
 		CFG_SEC(        "virtual_server", vs_opts,      CONF_NAMED),

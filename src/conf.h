@@ -4,6 +4,7 @@
 
 #include <net/if.h>
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "common.h"
@@ -92,6 +93,7 @@ struct config {
 	char           (*announce)[IFNAMSIZ];
 	unsigned         nannounce;
 	uint32_t         conn_max;       /* default 1048576; 1 .. 2^26 */
+	bool             offload;        /* TAP offloads (GSO, partial checksums); default true */
 	struct in_addr  *laddr;          /* local_address: the fullnat pool */
 	unsigned         nladdr;
 	char             control_socket[108];  /* "" = the -s option or its default */

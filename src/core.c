@@ -360,6 +360,8 @@ core_tap_read(evutil_socket_t fd, short what, void *arg)
 				STAT_INC(r);
 				continue;
 			}
+			if (p.gso_size)
+				STAT_INC(STAT_RX_GSO);
 			core_input(w, &p);
 		}
 		/* Queued frames point into the receive buffers: out before reuse. */

@@ -192,6 +192,11 @@ reload(struct daemon *d)
 		log_warnx("reload: conn_max %u -> %u needs a restart; keeping %u", oc->conn_max,
 		    nc->conn_max, oc->conn_max);
 	nc->conn_max = oc->conn_max;
+	if (nc->offload != oc->offload)
+		log_warnx("reload: offload %s -> %s needs a restart; keeping %s",
+		    oc->offload ? "true" : "false", nc->offload ? "true" : "false",
+		    oc->offload ? "true" : "false");
+	nc->offload = oc->offload;
 	if (nc->metrics_addr != oc->metrics_addr || nc->metrics_port != oc->metrics_port)
 		log_warnx("reload: metrics changes need a restart; keeping the endpoint");
 	nc->metrics_addr = oc->metrics_addr;
@@ -391,7 +396,7 @@ setup(struct daemon *d)
 
 	if (nl_init() < 0)
 		return -1;
-	d->tap_fd = tap_open(c->tap, &d->tap_ifindex);
+	d->tap_fd = tap_open(c->tap, c->offload, &d->tap_ifindex);
 	if (d->tap_fd < 0)
 		return -1;
 	random_mac(d->worker.our_mac);

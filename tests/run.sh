@@ -11,7 +11,8 @@
 #     (VSR_TEST_TIMEOUT seconds, default 300); status 77 is a skip;
 #   * the scenarios again against tests/vsrouted-asan (ASan + UBSan), some
 #     under valgrind, and some with the veths' offloads off: NAME[asan],
-#     NAME[valgrind], NAME[offload-off];
+#     NAME[valgrind], NAME[offload-off]; and some with the daemon's TAP
+#     offloads off (offload = false): NAME[tap-offload-off];
 #   * netns/demo: the README's demo (tests/demo.sh);
 #   * readme-ci: README.md's two set-up commands install the same packages,
 #     and .ci/run runs exactly README.md's test command;
@@ -273,8 +274,16 @@ if [ "$netns" = 1 ]; then
 	done
 	for f in "${scenarios[@]}"; do
 		case $(basename "$f" .sh) in
-		dr-rr|dr-udp|dr-bypass|dr-malformed|tun-rr-gre|tun-bulk|tun-mtu|nat-rr|nat-transfer|nat-pmtu|fullnat-*)
+		dr-rr|dr-udp|dr-bulk|dr-bypass|dr-malformed|tun-rr-gre|tun-bulk|tun-mtu|nat-rr|nat-transfer|nat-pmtu|fullnat-*)
 			run_scenario "$f" "[offload-off]" VSR_TEST_OFFLOAD=off ;;
+		esac
+	done
+	# With the daemon's own TAP offloads off (no GSO super-frame, no
+	# partial checksum): the integrity transfers and the UDP paths.
+	for f in "${scenarios[@]}"; do
+		case $(basename "$f" .sh) in
+		dr-bulk|dr-udp|tun-bulk|tun-udp|tun-mtu|nat-transfer|nat-pmtu|nat-rr|fullnat-noroute|mixed-modes)
+			run_scenario "$f" "[tap-offload-off]" VSR_TEST_TAP_OFFLOAD=off ;;
 		esac
 	done
 fi

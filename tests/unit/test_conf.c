@@ -172,6 +172,7 @@ test_minimal(void)
 	const struct num_case num[] = {
 		{ "one announce interface",       c->nannounce,          1 },
 		{ "conn_max default 1048576",     c->conn_max,           1048576 },
+		{ "offload default true",         c->offload,            1 },
 		{ "timeout tcp default 900",      c->timeout_tcp,        900 },
 		{ "timeout tcp_fin default 120",  c->timeout_tcp_fin,    120 },
 		{ "timeout udp default 300",      c->timeout_udp,        300 },
@@ -301,6 +302,7 @@ test_full(void)
 	const struct vs_conf *web = &c->vs[0], *dns = &c->vs[1], *idle = &c->vs[2];
 	const struct num_case num[] = {
 		{ "conn_max",                     c->conn_max,              4096 },
+		{ "offload",                      c->offload,               0 },
 		{ "timeout tcp",                  c->timeout_tcp,           3600 },
 		{ "timeout tcp_fin",              c->timeout_tcp_fin,       60 },
 		{ "timeout udp",                  c->timeout_udp,           30 },
