@@ -1,18 +1,22 @@
 #!/usr/bin/env bash
 # bench/run.sh - vsrouted against the kernel's NAT and HAProxy, in one run
 #
-#   bench/run.sh [--quick] [--rounds N] [--duration S] [--only SYSTEMS]
-#                [--out DIR] [-h]
+#   bench/run.sh [--quick] [--rounds N] [--duration S] [--warmup S]
+#                [--only SYSTEMS] [--one-client] [--out DIR] [-h]
 #
 # As root, from a built tree (autoreconf -fi && ./configure && make), or
-# `make bench`.  Needs wrk, iperf3, haproxy, nft, nginx, curl, python3 and
-# gnuplot (the chart only).
+# `make bench`.  Needs wrk, iperf3, haproxy, nft, conntrack, nginx, curl,
+# python3 and gnuplot (the chart only).
 #
 #   --quick        1 round of 1 s per figure (tests/run.sh runs it: bench-quick)
 #   --rounds N     rounds (default 3); every figure is the median over them
 #   --duration S   seconds per figure (default 10)
+#   --warmup S     seconds of the same load, not measured, before each figure
+#                  (default 0: none); iperf3 omits its first S seconds
 #   --only LIST    comma-separated systems among
 #                  direct,nft,haproxy,dr,nat,fullnat,tun (default: all)
+#   --one-client   every load from the client's own 10.10.0.1 (the first
+#                  run's set-up, to see the stalls described below)
 #   --out DIR      where results.md, results.csv and ratios.png go
 #                  (default bench/results/ of the source tree)
 #
@@ -48,6 +52,32 @@
 # matches a local socket, so a client port reused toward the same VIP:80
 # would stall the next system's SYNs for a minute.
 #
+# A fresh client address for each system (and round): the client has one
+# host but stands for many, so each system's loads come from an address of
+# 10.10.0.128-254 that no earlier load of the run used (client_src), the same
+# for every system.  Why: with "Connection: close" the real server closes
+# first and keeps the connection in TIME_WAIT for 60 s, keyed by what it
+# sees, (client address, port, its own address, 80).  At ~15k conn/s from
+# one address the client's 64k ports come round every ~4 s.  A later
+# connection from the same client port that reaches the same server under
+# the same tuple but was opened toward another destination (direct's
+# client -> rs1:80 then nft's client -> VIP:80, DNATed to rs1:80) carries
+# TCP timestamps whose offset the client derives from (its address, the
+# destination address): random with respect to the old connection's, so
+# about one SYN in two is older than what the server's TIME_WAIT last saw,
+# PAWS refuses it (TcpExtPAWSTimewait) with an ACK, the client resets and
+# retransmits its SYN after a timeout (TcpExtTCPSynRetrans).  The first full run measured
+# nft right after direct with one client address: 904 conn/s instead of
+# 11,000 (1,517 SYN retransmits, 1,567 PAWS refusals in 5 s; over 10 s, a
+# steady 600-990 conn/s with 240-330 SYN retransmits and as many PAWS
+# refusals every second, and no conntrack drop; bench/run.sh --only
+# direct,nft --one-client shows it).  Reuse within one system's run
+# is harmless (the same destination: its timestamps only grow, TIME_WAIT
+# takes the new SYN; nft's conntrack reopens its TIME_WAIT
+# entry: conntrack -S counts no drop).  Each new-connection figure prints
+# the client's SYN retransmits and the servers' PAWS refusals if there were
+# any, and for nft the conntrack drops, so that such a stall shows.
+#
 # iperf3 opens a control and a data connection that must reach the same
 # server, so :5201 is balanced on the client's address in every system
 # alike: nft "jhash ip saddr mod 3", HAProxy "balance source", vsrouted
@@ -79,7 +109,10 @@
 # torn down: a fresh vsrouted, HAProxy or nft table each time), so a slow
 # minute of a shared machine does not hit one system only; medians over the
 # rounds.  Client and director have tcp_tw_reuse=1 and the port range 1024-
-# 65535, as a load generator needs, for every system.  Every load runs under
+# 65535, as a load generator needs, for every system.  No warm-up by
+# default: --warmup 1 (the same wrk load 1 s unmeasured before each figure,
+# iperf3 omitting its first second) moved no figure beyond the round-to-round
+# spread (2 rounds x 3 s of direct, nft, haproxy, dr, nat, with and without).  Every load runs under
 # `timeout` (duration + 20 s); lib.sh's trap stops every process and deletes
 # every namespace on exit, failure or Ctrl-C.  If bench/conntab (the
 # connection-table memory micro-benchmark) is built, its output is a section
@@ -87,10 +120,12 @@
 # system did not start or a figure came out zero.
 set -u
 
-rounds=3 dur=10 only= out=
+rounds=3 dur=10 only= out= warm=0 one_client=0
 while [ $# -gt 0 ]; do
 	case $1 in
 	--quick) rounds=1 dur=1 ;;
+	--warmup) warm=${2:?--warmup S}; shift ;;
+	--one-client) one_client=1 ;;
 	--rounds) rounds=${2:?--rounds N}; shift ;;
 	--duration) dur=${2:?--duration S}; shift ;;
 	--only) only=${2:?--only LIST}; shift ;;
@@ -102,6 +137,7 @@ while [ $# -gt 0 ]; do
 done
 case $rounds in ''|*[!0-9]*|0) echo "run.sh: --rounds wants a positive integer" >&2; exit 2 ;; esac
 case $dur in ''|*[!0-9]*|0) echo "run.sh: --duration wants a positive integer" >&2; exit 2 ;; esac
+case $warm in ''|*[!0-9]*) echo "run.sh: --warmup wants an integer (0: none)" >&2; exit 2 ;; esac
 all_systems="direct nft haproxy dr nat fullnat tun"
 systems=$all_systems
 if [ -n "$only" ]; then
@@ -124,7 +160,7 @@ out=$(cd "$out" && pwd)
 
 need_vsrouted
 need_vsrtun
-need_cmd wrk iperf3 haproxy nft nginx curl python3
+need_cmd wrk iperf3 haproxy nft conntrack nginx curl python3
 T_HTTP_ACCESS_LOG=off
 
 VIP=10.10.0.100          # vsrouted's
@@ -162,6 +198,24 @@ pass "topology: client, director, 3 real servers (nginx, iperf3, vsrtun)"
 # balancer's process, empty for the kernel paths); sys_down undoes it.
 
 D=$(nsname director)
+C=$(nsname client)
+
+# client_src: a client source address that no earlier load of this run used
+# (10.10.0.128-254, in turn; 10.10.0.1 with --one-client), added to the
+# client's eth0 and made the source of its routes to both LANs, so every
+# tool (wrk, iperf3, curl) uses it without being told.  Sets SRC.
+SRC_N=127 src_seq=0
+client_src() {
+	if [ "$one_client" = 1 ]; then
+		SRC=10.10.0.1
+	else
+		SRC=10.10.0.$((128 + src_seq % SRC_N))
+		src_seq=$((src_seq + 1))
+		ip -n "$C" addr replace "$SRC/32" dev eth0 || return 1
+	fi
+	ip -n "$C" route replace 10.10.0.0/24 dev eth0 scope link src "$SRC" &&
+		ip -n "$C" route replace 10.20.0.0/24 via 10.10.0.2 src "$SRC"
+}
 
 vsr_conf() {  # vsr_conf MODE FILE
 	local mode=$1 file=$2 i extra=
@@ -270,6 +324,30 @@ sys_down() {
 
 # ---------------------------------------------------------------- loads
 
+# tcp_ext NS NAME...: the sum of TcpExt counters NAME... of namespace NS
+tcp_ext() {
+	local ns=$1
+	shift
+	nsx "$ns" awk -v k=" $* " '$1 == "TcpExt:" {
+		if (!h) { for (i = 2; i <= NF; i++) if (index(k, " " $i " ")) c[i] = 1; h = 1; next }
+		for (i in c) n += $i; print n + 0; exit }' /proc/net/netstat
+}
+
+# ct_drops: the director's conntrack drop + insert_failed + early_drop
+# (all CPUs; 0 while conntrack is not loaded there)
+ct_drops() {
+	nsx director conntrack -S 2>/dev/null | awk '{
+		for (i = 1; i <= NF; i++) if ($i ~ /^(drop|insert_failed|early_drop)=/) {
+			split($i, kv, "="); n += kv[2] } } END { print n + 0 }'
+}
+
+# stall_snap: "CLIENT_SYN_RETRANSMITS SERVERS_TIMEWAIT_REJECTS"
+stall_snap() {
+	local i t=0
+	for i in 1 2 3; do t=$((t + $(tcp_ext "rs$i" PAWSTimewait))); done
+	echo "$(tcp_ext client TCPSynRetrans) $t"
+}
+
 # cpu_snap: "BALANCER_TICKS SOFTIRQ_TICKS NONIDLE_TICKS"
 cpu_snap() {
 	local bal=0
@@ -295,7 +373,7 @@ cpu_delta() {
 # -t1 per URL at once, 50 connections shared out; the rates and counts add
 # up, the p99 is the highest of them.
 wrk_run() {
-	local mode=$1 hdr=() n c i u pids=() f set_t
+	local mode=$1 hdr=() n c i u pids=() f set_t d=${W_DUR:-$dur}
 	shift
 	[ "$mode" = close ] && hdr=(-H 'Connection: close')
 	W_RATE=0 W_P99=0 W_N=0
@@ -304,8 +382,8 @@ wrk_run() {
 	for u in "$@"; do
 		i=$((i + 1))
 		if [ "$n" = 1 ]; then set_t=2 c=50; else set_t=1 c=$(((50 + n - i) / n)); fi
-		timeout -k 5 $((dur + 20)) ip netns exec "$(nsname client)" \
-			wrk -t"$set_t" -c"$c" -d"${dur}s" --timeout 2s --latency "${hdr[@]}" "$u" \
+		timeout -k 5 $((d + 20)) ip netns exec "$C" \
+			wrk -t"$set_t" -c"$c" -d"${d}s" --timeout 2s --latency "${hdr[@]}" "$u" \
 			>"$T_DIR/wrk.$i.out" 2>&1 &
 		pids+=($!)
 	done
@@ -333,8 +411,8 @@ wrk_run() {
 # iperf_run ADDR [-R]: sets I_GBIT and I_BYTES (received)
 iperf_run() {
 	I_GBIT=0 I_BYTES=0
-	timeout -k 5 $((dur + 20)) ip netns exec "$(nsname client)" \
-		iperf3 -c "$1" -p 5201 -t "$dur" -J --connect-timeout 3000 ${2:-} \
+	timeout -k 5 $((dur + warm + 20)) ip netns exec "$C" \
+		iperf3 -c "$1" -p 5201 -t "$dur" -O "$warm" -J --connect-timeout 3000 ${2:-} \
 		>"$T_DIR/iperf.json" 2>&1
 	set -- $(python3 -c '
 import json, sys
@@ -353,21 +431,33 @@ ratio() { awk -v a="$1" -v b="$2" -v f="${3:-1}" 'BEGIN { if (b > 0) printf "%.4
 # measure SYSTEM ROUND: one system's figures, one line in runs.tsv
 measure() {
 	local s=$1 r=$2 c0 c1 ka_rate ka_p99 ka_bal ka_mach cl_rate cl_p99 cl_bal
-	local up down bytes bulk_bal
-	echo "== round $r/$rounds: $s" >&2
+	local up down bytes bulk_bal st0 st1 ct0 ct1
+	client_src || fatal "client source address"
+	echo "== round $r/$rounds: $s (client $SRC)" >&2
 	if ! sys_up "$s"; then
 		fail "$s (round $r) did not start"
 		sys_down "$s"
 		printf '%s\t%s\t0\t0\t0\t0\t0\t0\t0\t0\t0\t0\n' "$s" "$r" >>"$RUNS"
 		return 0
 	fi
+	[ "$warm" -gt 0 ] && W_DUR=$warm wrk_run keep "${URLS[@]}"
 	c0=$(cpu_snap); wrk_run keep "${URLS[@]}"; c1=$(cpu_snap)
 	cpu_delta "$c0" "$c1"
 	ka_rate=$W_RATE ka_p99=$W_P99
 	ka_bal=$(ratio "$BAL_S" "$W_N" 1000000) ka_mach=$(ratio "$MACH_S" "$W_N" 1000000)
 
+	[ "$warm" -gt 0 ] && W_DUR=$warm wrk_run close "${URLS[@]}"
+	st0=$(stall_snap) ct0=$(ct_drops)
 	c0=$(cpu_snap); wrk_run close "${URLS[@]}"; c1=$(cpu_snap)
+	st1=$(stall_snap) ct1=$(ct_drops)
 	cpu_delta "$c0" "$c1"
+	set -- $st0 $st1
+	if [ "$3" != "$1" ] || [ "$4" != "$2" ]; then
+		echo "   new connections: $(($3 - $1)) SYN retransmits on the client," \
+			"$(($4 - $2)) SYNs refused by a real server's TIME_WAIT (PAWS)" >&2
+	fi
+	[ "$ct1" != "$ct0" ] &&
+		echo "   new connections: $((ct1 - ct0)) packets dropped by the director's conntrack" >&2
 	cl_rate=$W_RATE cl_p99=$W_P99 cl_bal=$(ratio "$BAL_S" "$W_N" 1000000)
 
 	c0=$(cpu_snap)
