@@ -23,9 +23,12 @@ bool laddr_is_local(uint32_t addr);
  * A (local address, port) for a new fullnat flow of PROTO to the real
  * server DADDR:DPORT such that no connection in T holds the out-direction
  * key (PROTO, DADDR, DPORT, *LADDR, *LPORT): local addresses in turn, each
- * probed from a random port for at most LADDR_TRIES ports of
- * LADDR_PORT_MIN..LADDR_PORT_MAX. Ports come back once their connection
- * expires. Returns 0; or -1 when every try found the pair in use, after
+ * probed for at most LADDR_TRIES ports of LADDR_PORT_MIN..LADDR_PORT_MAX
+ * from where its last allocation stopped (a random start). Ports are
+ * handed out in order, so a (local address, port) pair comes back as late
+ * as possible: a real server may still hold it in TIME_WAIT (60 s) with
+ * another client's TCP timestamps, and a SYN that reuses it too soon is
+ * refused by PAWS (RFC 7323) and has to be retried. Returns 0; or -1 when every try found the pair in use, after
  * counting STAT_LPORT_EXHAUSTED (logged once, when it starts, and once
  * when ports are found again).
  */

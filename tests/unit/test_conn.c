@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "conn.h"
+#include "laddr.h"
 #include "pkt.h"
 #include "proto.h"
 #include "stats.h"
@@ -1052,6 +1053,45 @@ test_templates(void)
 	conn_table_free(t);
 }
 
+/*
+ * fullnat's port allocator hands ports out in order from a random start,
+ * skipping pairs in use, so a (local address, port) comes back as late as
+ * possible (a real server's TIME_WAIT and PAWS); a freed port is not the
+ * next one given.
+ */
+static void
+test_laddr(void)
+{
+	struct conn_table *t = conn_table_new(64, 0);
+	uint32_t pool[1] = { htonl(0x0a1400fa) }, la = 0;
+	uint16_t lp[3] = { 0 }, p4 = 0;
+	struct dest d;
+
+	dest_init(&d, htonl(0x0a14000b));
+	CHECK_EQ(laddr_setup(pool, 1), 0, "laddr: a pool of one address");
+	for (unsigned i = 0; i < 3; i++) {
+		CHECK_EQ(laddr_alloc(t, IPPROTO_TCP, d.addr, d.port, &la, &lp[i]), 0,
+		    "laddr: allocation %u", i);
+		CHECK_EQ(la, pool[0], "laddr: the pool's address");
+	}
+	CHECK(ntohs(lp[0]) >= LADDR_PORT_MIN, "laddr: in range");
+	for (unsigned i = 1; i < 3; i++)
+		CHECK(ntohs(lp[i]) == ntohs(lp[i - 1]) + 1 ||
+		    (ntohs(lp[i - 1]) == LADDR_PORT_MAX && ntohs(lp[i]) == LADDR_PORT_MIN),
+		    "laddr: port %u follows port %u", ntohs(lp[i]), ntohs(lp[i - 1]));
+	/* A port held by a connection is skipped. */
+	struct conn_param cp = flow(IPPROTO_TCP, 0xc0000201, 1000, &d, CONN_F_HASH_OUT);
+	uint16_t next = htons(ntohs(lp[2]) == LADDR_PORT_MAX ? LADDR_PORT_MIN : ntohs(lp[2]) + 1);
+	cp.laddr = pool[0];
+	cp.lport = next;
+	CHECK(conn_new(t, &cp, &d, 0) != NULL, "laddr: a connection holds the next port");
+	CHECK_EQ(laddr_alloc(t, IPPROTO_TCP, d.addr, d.port, &la, &p4), 0, "laddr: one more");
+	CHECK(p4 != next && p4 != lp[0], "laddr: neither the held port nor the first one again");
+	conn_flush(t);
+	laddr_teardown();
+	conn_table_free(t);
+}
+
 int
 main(void)
 {
@@ -1067,5 +1107,6 @@ main(void)
 	test_expiry_random();
 	test_thresholds();
 	test_templates();
+	test_laddr();
 	return unit_done();
 }
