@@ -70,6 +70,7 @@ struct vs_conf {
 	unsigned         nrs;
 };
 
+#define CONF_WORKERS_MAX 16  /* workers: TAP queues and their threads */
 #define CONF_USER_MAX 33   /* a user name: 1..32 characters */
 
 struct config {
@@ -78,6 +79,7 @@ struct config {
 	char           (*announce)[IFNAMSIZ];
 	unsigned         nannounce;
 	uint32_t         conn_max;       /* default 1048576; 1 .. 2^26 */
+	unsigned         workers;        /* TAP queues, one thread each; default 1; 1 .. 16 */
 	struct in_addr  *laddr;          /* local_address: the fullnat pool */
 	unsigned         nladdr;
 	char             control_socket[108];  /* "" = the -s option or its default */

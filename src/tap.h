@@ -3,11 +3,13 @@
 #define VSR_TAP_H
 
 /*
- * Create TAP NAME (it must not exist yet) with IFF_VNET_HDR, non-blocking.
- * No offloads are negotiated yet: frames arrive complete, checksums done.
- * Returns the fd and sets *IFINDEX, or -1 after logging why. The device
- * goes away when the fd is closed.
+ * Create TAP NAME (it must not exist yet) with IFF_VNET_HDR, non-blocking,
+ * with NQUEUES queues (IFF_MULTI_QUEUE when more than one): their fds go
+ * into FDS[0..NQUEUES-1]. No offloads are negotiated yet: frames arrive
+ * complete, checksums done. Returns 0 and sets *IFINDEX, or -1 after
+ * logging why (no fd left open). The device goes away when the last fd
+ * is closed.
  */
-int tap_open(const char *name, int *ifindex);
+int tap_open(const char *name, unsigned nqueues, int *fds, int *ifindex);
 
 #endif

@@ -17,6 +17,7 @@
 #include "xmit.h"
 
 #define TUN_TXQ        64      /* packets per sendmmsg() */
+#define TUN_QUEUES     16      /* output queues: one per worker (CONF_WORKERS_MAX) */
 #define TUN_GRE_HLEN   4       /* GRE without key, checksum or sequence number */
 #define TUN_SNDBUF     (4 * 1024 * 1024)
 #define IP_DF_         0x40    /* in the high byte of the fragment field */
@@ -37,12 +38,16 @@
  * inner packet goes out from the receive buffer, with the GRE header (if
  * any) written into the headroom before it: no copy.
  */
-struct tun_sock {
-	int                fd;
+struct tun_txq {                /* one per worker: queued without a lock */
 	unsigned           ntx;
 	struct sockaddr_in sa[TUN_TXQ];
 	struct mmsghdr     msgs[TUN_TXQ];
 	struct iovec       iov[TUN_TXQ];
+};
+
+struct tun_sock {
+	int                fd;
+	struct tun_txq     q[TUN_QUEUES];
 };
 
 static struct tun_sock tun_socks[TUNNEL_MAX] = {
@@ -83,15 +88,19 @@ tun_open(enum tunnel_type t)
 	/* Room for a batch of full-sized packets; best effort. */
 	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf, sizeof(sndbuf)) < 0)
 		(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
-	for (unsigned i = 0; i < TUN_TXQ; i++) {
-		ts->sa[i].sin_family = AF_INET;
-		ts->msgs[i].msg_hdr.msg_name = &ts->sa[i];
-		ts->msgs[i].msg_hdr.msg_namelen = sizeof(ts->sa[i]);
-		ts->msgs[i].msg_hdr.msg_iov = &ts->iov[i];
-		ts->msgs[i].msg_hdr.msg_iovlen = 1;
+	for (unsigned k = 0; k < TUN_QUEUES; k++) {
+		struct tun_txq *t = &ts->q[k];
+		for (unsigned i = 0; i < TUN_TXQ; i++) {
+			t->sa[i].sin_family = AF_INET;
+			t->msgs[i].msg_hdr.msg_name = &t->sa[i];
+			t->msgs[i].msg_hdr.msg_namelen = sizeof(t->sa[i]);
+			t->msgs[i].msg_hdr.msg_iov = &t->iov[i];
+			t->msgs[i].msg_hdr.msg_iovlen = 1;
+		}
+		t->ntx = 0;
 	}
-	ts->fd = fd;
-	ts->ntx = 0;
+	/* Workers read it outside the lock (xmit_tun_flush): published last. */
+	__atomic_store_n(&ts->fd, fd, __ATOMIC_RELEASE);
 	return 0;
 }
 
@@ -185,12 +194,12 @@ tun_frag_needed(struct worker *w, const struct pkt *p, unsigned mtu)
 }
 
 static void
-tun_flush(struct tun_sock *ts)
+tun_flush(int fd, struct tun_txq *t)
 {
 	unsigned done = 0;
 
-	while (done < ts->ntx) {
-		int n = sendmmsg(ts->fd, ts->msgs + done, ts->ntx - done, MSG_DONTWAIT);
+	while (done < t->ntx) {
+		int n = sendmmsg(fd, t->msgs + done, t->ntx - done, MSG_DONTWAIT);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -201,11 +210,11 @@ tun_flush(struct tun_sock *ts)
 		}
 		for (int i = 0; i < n; i++) {
 			STAT_INC(STAT_TX_PACKETS);
-			STAT_ADD(STAT_TX_BYTES, ts->iov[done + (unsigned)i].iov_len);
+			STAT_ADD(STAT_TX_BYTES, t->iov[done + (unsigned)i].iov_len);
 		}
 		done += (unsigned)n;
 	}
-	ts->ntx = 0;
+	t->ntx = 0;
 }
 
 int
@@ -213,6 +222,7 @@ xmit_tun(struct worker *w, struct conn *c, struct pkt *p)
 {
 	struct dest *d = c->dest;
 	struct tun_sock *ts = &tun_socks[d->tunnel];
+	struct tun_txq *t = &ts->q[w->id];
 	uint8_t *ip = p->data + p->l3off;
 	uint32_t len = p->len - p->l3off;
 	unsigned i;
@@ -230,30 +240,33 @@ xmit_tun(struct worker *w, struct conn *c, struct pkt *p)
 		ip[3] = ETHTYPE_IPV4 & 0xff;
 		len += TUN_GRE_HLEN;
 	}
-	i = ts->ntx;
-	ts->sa[i].sin_addr.s_addr = d->addr;
-	ts->iov[i].iov_base = ip;
-	ts->iov[i].iov_len = len;
-	if (++ts->ntx == TUN_TXQ)
-		tun_flush(ts);
+	i = t->ntx;
+	t->sa[i].sin_addr.s_addr = d->addr;
+	t->iov[i].iov_base = ip;
+	t->iov[i].iov_len = len;
+	if (++t->ntx == TUN_TXQ)
+		tun_flush(ts->fd, t);
 	return 0;
 }
 
 void
-xmit_tun_flush(void)
+xmit_tun_flush(unsigned q)
 {
-	for (unsigned t = 0; t < TUNNEL_MAX; t++)
-		if (tun_socks[t].ntx)
-			tun_flush(&tun_socks[t]);
+	for (unsigned k = 0; k < TUNNEL_MAX; k++) {
+		int fd = __atomic_load_n(&tun_socks[k].fd, __ATOMIC_ACQUIRE);
+		if (fd >= 0 && tun_socks[k].q[q].ntx)
+			tun_flush(fd, &tun_socks[k].q[q]);
+	}
 }
 
 void
 xmit_tun_close(void)
 {
-	for (unsigned t = 0; t < TUNNEL_MAX; t++) {
-		if (tun_socks[t].fd >= 0)
-			close(tun_socks[t].fd);
-		tun_socks[t].fd = -1;
-		tun_socks[t].ntx = 0;
+	for (unsigned k = 0; k < TUNNEL_MAX; k++) {
+		if (tun_socks[k].fd >= 0)
+			close(tun_socks[k].fd);
+		tun_socks[k].fd = -1;
+		for (unsigned q = 0; q < TUN_QUEUES; q++)
+			tun_socks[k].q[q].ntx = 0;
 	}
 }
