@@ -57,6 +57,8 @@
 #   VSR_WRAP           command put before the daemon, e.g.
 #                      "valgrind --error-exitcode=99 --leak-check=full"
 #   VSR_TEST_OFFLOAD   on|off: veth offloads (tx rx tso gso gro), default on
+#   VSR_TEST_WORKERS   N: configs get "workers = N" (seed_conf writes it,
+#                      vsrouted_start adds it to a config without one)
 #   VSR_NS_PREFIX      namespace name prefix, default "vt" (tests/run.sh sets
 #                      its own so it can remove leftovers of a killed script)
 #   VSR_TEST_KEEP=1    keep $T_DIR (logs, configs) after the run
@@ -85,6 +87,7 @@ chmod 755 "$T_DIR"
 : >"$T_DIR/ifaces"     # "FULLNS IFNAME" of every interface made
 : >"$T_DIR/cleanup"    # extra commands registered with cleanup_add
 VSR_TEST_OFFLOAD=${VSR_TEST_OFFLOAD:-on}
+VSR_TEST_WORKERS=${VSR_TEST_WORKERS:-}
 # The namespace of the daemon started last (vsrouted_stop's default).
 T_VSR_LAST=
 # Set by bg_start: the PID of the process it started; by bg_stop: its status.
@@ -730,6 +733,7 @@ vsrouted_start() {
 	shift 2
 	need_vsrouted
 	bin=$(vsrouted_bin)
+	_t_conf_workers "$conf"
 	[ -n "${VSR_WRAP:-}" ] && tmo=60
 	[ "${VSR_DEBUG:-0}" = 1 ] && set -- -l debug "$@"
 	# shellcheck disable=SC2086 # VSR_WRAP is a command with its arguments
@@ -749,6 +753,14 @@ vsrouted_start() {
 		tail -n 40 "$(vsrouted_log "$ns")" >&2
 		return 1
 	fi
+}
+
+# _t_conf_workers CONF: "workers = $VSR_TEST_WORKERS" put into CONF (in
+# place, so that a reload reads it again) unless it sets workers itself.
+_t_conf_workers() {
+	[ -n "$VSR_TEST_WORKERS" ] || return 0
+	grep -Eq '^[[:space:]]*workers[[:space:]]*=' "$1" && return 0
+	sed -i "1i workers = $VSR_TEST_WORKERS" "$1"
 }
 
 # vsrouted_stop [NS] [SIGNAL]: stop the daemon (SIGTERM by default), wait
@@ -810,6 +822,7 @@ seed_conf() {
 	{
 		echo "tap = vsr0"
 		echo "announce = { eth0 }"
+		[ -n "$VSR_TEST_WORKERS" ] && echo "workers = $VSR_TEST_WORKERS"
 		for line in "$@"; do echo "$line"; done
 		echo "virtual_server web {"
 		echo "    address = $VIP"
