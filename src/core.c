@@ -177,7 +177,8 @@ core_schedule(struct worker *w, struct service *svc, const struct pkt *p)
 		.daddr = d->addr,  .dport = d->port,
 		.laddr = p->saddr, .lport = p->sport,
 		/* Replies bypass the director in dr and tun. */
-		.flags = (d->fwd == FWD_DR || d->fwd == FWD_TUN) ? CONN_F_NOOUTPUT : CONN_F_HASH_OUT,
+		.flags = (uint8_t)(((d->fwd == FWD_DR || d->fwd == FWD_TUN) ? CONN_F_NOOUTPUT :
+		    CONN_F_HASH_OUT) | CONN_F_WORKER(w->id)),
 	};
 	/* fullnat: the client's side is a (local address, port) of ours. */
 	if (d->fwd == FWD_FULLNAT &&
@@ -321,6 +322,14 @@ core_icmp(struct worker *w, struct pkt *p)
 	STAT_INC(STAT_DROP_ICMP);
 }
 
+/* Count a packet of C that a worker other than C's maker handles (modulo 8). */
+static inline void
+core_note_worker(const struct worker *w, const struct conn *c)
+{
+	if (CONN_WORKER(c) != (w->id & 7u))
+		STAT_INC(STAT_WORKER_CROSSED);
+}
+
 /* A frame toward no VIP: a nat/fullnat real server's reply to a client or a LIP. */
 static void
 core_reply(struct worker *w, struct pkt *p)
@@ -331,6 +340,7 @@ core_reply(struct worker *w, struct pkt *p)
 		STAT_INC(STAT_DROP_NO_CONN_OUT);
 		return;
 	}
+	core_note_worker(w, c);
 	if (p->proto == IPPROTO_TCP)
 		conn_tcp_update(w->ct, c, DIR_OUTPUT, p->tcpflags, w->now);
 	else
@@ -380,6 +390,7 @@ core_input(struct worker *w, struct pkt *p)
 			return;
 	}
 
+	core_note_worker(w, c);
 	if (p->proto == IPPROTO_TCP)
 		conn_tcp_update(w->ct, c, DIR_INPUT, p->tcpflags, w->now);
 	else
@@ -400,7 +411,6 @@ core_tap_read(evutil_socket_t fd, short what, void *arg)
 	struct worker *w = arg;
 
 	(void)what;
-	w->now = core_clock();
 	for (int b = 0; b < RX_BUDGET; b++) {
 		unsigned i, np = 0;
 		for (i = 0; i < RX_BATCH; i++) {
@@ -425,6 +435,7 @@ core_tap_read(evutil_socket_t fd, short what, void *arg)
 		}
 		if (np > 0) {
 			core_lock();
+			w->now = core_clock();  /* after the wait: the sweep may have moved on */
 			for (unsigned k = 0; k < np; k++)
 				core_input(w, &w->rx[k]);
 			core_unlock();

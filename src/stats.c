@@ -26,6 +26,7 @@ static const char *const stat_names[STAT_MAX] = {
 	[STAT_LPORT_EXHAUSTED]   = "lport_exhausted",
 	[STAT_CHECK_DOWN]        = "check_down",
 	[STAT_CHECK_UP]          = "check_up",
+	[STAT_WORKER_CROSSED]    = "worker_crossed",
 	[STAT_DROP_MALFORMED]    = "drop_malformed",
 	[STAT_DROP_UNEXPECTED]   = "drop_unexpected",
 	[STAT_DROP_FRAGMENT]     = "drop_fragment",

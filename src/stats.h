@@ -28,6 +28,7 @@ enum stat_id {
 	STAT_LPORT_EXHAUSTED,   /* fullnat: no free (local address, port) for a new flow */
 	STAT_CHECK_DOWN,        /* a real server failed its health check: taken out */
 	STAT_CHECK_UP,          /* and passed it again: put back */
+	STAT_WORKER_CROSSED,    /* a packet of a flow another worker made (workers > 1) */
 	/* drop reasons */
 	STAT_DROP_MALFORMED,    /* a header or length field is wrong */
 	STAT_DROP_UNEXPECTED,   /* not IPv4/ARP, or not TCP/UDP/ICMP */

@@ -89,6 +89,10 @@ stats_dump(struct daemon *d)
 		    (unsigned long long)stat_slot_get(w->slot, STAT_RX_PACKETS));
 		log_notice("stat worker %u tx_packets %llu", i,
 		    (unsigned long long)stat_slot_get(w->slot, STAT_TX_PACKETS));
+		log_notice("stat worker %u conn_created %llu", i,
+		    (unsigned long long)stat_slot_get(w->slot, STAT_CONN_CREATED));
+		log_notice("stat worker %u worker_crossed %llu", i,
+		    (unsigned long long)stat_slot_get(w->slot, STAT_WORKER_CROSSED));
 	}
 	log_notice("stat conns %u", conn_count(d->ct));
 	log_notice("stat conn_max %u", conn_capacity(d->ct));

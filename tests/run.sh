@@ -12,6 +12,9 @@
 #   * the scenarios again against tests/vsrouted-asan (ASan + UBSan), some
 #     under valgrind, and some with the veths' offloads off: NAME[asan],
 #     NAME[valgrind], NAME[offload-off];
+#   * a representative set again with "workers = 2" (two TAP queues, two
+#     threads): NAME[workers2], and some of those under ASan too:
+#     NAME[workers2-asan];
 #   * netns/demo: the README's demo (tests/demo.sh);
 #   * readme-ci: README.md's two set-up commands install the same packages,
 #     and .ci/run runs exactly README.md's test command.
@@ -238,6 +241,28 @@ if [ "$netns" = 1 ]; then
 		case $(basename "$f" .sh) in
 		dr-rr|dr-udp|dr-bypass|dr-malformed|tun-rr-gre|tun-bulk|tun-mtu|nat-rr|nat-transfer|nat-pmtu|fullnat-*)
 			run_scenario "$f" "[offload-off]" VSR_TEST_OFFLOAD=off ;;
+		esac
+	done
+	# Two workers (VSR_TEST_WORKERS: lib.sh puts "workers = 2" into the
+	# configs): nat, fullnat, dr, tun, udp, reload, vsradm; nat-workers.sh
+	# has two workers of its own. Some of them under ASan as well.
+	for f in "${scenarios[@]}"; do
+		case $(basename "$f" .sh) in
+		nat-rr|nat-transfer|nat-pmtu|fullnat-noroute|mixed-modes|dr-rr|dr-udp|dr-cleanup|\
+		tun-rr-ipip|tun-rr-gre|tun-udp|tun-bulk|persist|ops-reload|ops-vsradm|ops-metrics|check-reload)
+			run_scenario "$f" "[workers2]" VSR_TEST_WORKERS=2 ;;
+		esac
+	done
+	for f in "${scenarios[@]}"; do
+		case $(basename "$f" .sh) in
+		nat-rr|nat-transfer|fullnat-noroute|dr-udp|tun-udp|ops-reload|ops-vsradm)
+			if [ -x "$asan" ]; then
+				run_scenario "$f" "[workers2-asan]" VSR_TEST_WORKERS=2 VSROUTED="$asan" \
+					VSRTUN="$vtasan" "${san_env[@]}"
+			elif selected "$(basename "$f" .sh)[workers2-asan]"; then
+				echo "no $asan: make check builds it" >"$logs/asan.log"
+				result FAIL "netns/$(basename "$f" .sh)[workers2-asan]" "$logs/asan.log"
+			fi ;;
 		esac
 	done
 fi
