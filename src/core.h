@@ -33,6 +33,16 @@ struct conn_table;
  * per-real-server ones are written under the lock. The main thread takes
  * the lock for what reads or changes shared state (core_lock callers:
  * vsrouted.c, ctl.c, metrics.c, check.c, arp.c).
+ *
+ * What scales: the syscalls (TAP reads and writes, sendmmsg), parsing and
+ * the global counters. What does not: the table work, serialized by the
+ * lock, and the service/real-server counters written under it. Toward 16
+ * workers, next would be: a lock per hash-bucket stripe for lookups, with
+ * the wheel, free list and dest counters per worker (a flow expires on the
+ * worker that made it; conn flags already carry its maker); per-worker
+ * service counters summed by the estimator; the local-port pool split per
+ * worker; and TUNSETSTEERINGEBPF to send both directions of a flow to one
+ * queue where the tuples allow it.
  */
 struct worker {
 	unsigned           id;            /* 0..workers-1: output queue index */
