@@ -13,8 +13,8 @@
 #     under valgrind, and some with the veths' offloads off: NAME[asan],
 #     NAME[valgrind], NAME[offload-off];
 #   * a representative set again with "workers = 2" (two TAP queues, two
-#     threads): NAME[workers2], and some of those under ASan too:
-#     NAME[workers2-asan];
+#     threads): NAME[workers2], and some of those under ASan or valgrind
+#     too: NAME[workers2-asan], NAME[workers2-valgrind];
 #   * netns/demo: the README's demo (tests/demo.sh);
 #   * readme-ci: README.md's two set-up commands install the same packages,
 #     and .ci/run runs exactly README.md's test command.
@@ -251,6 +251,17 @@ if [ "$netns" = 1 ]; then
 		nat-rr|nat-transfer|nat-pmtu|fullnat-noroute|mixed-modes|dr-rr|dr-udp|dr-cleanup|\
 		tun-rr-ipip|tun-rr-gre|tun-udp|tun-bulk|persist|ops-reload|ops-vsradm|ops-metrics|check-reload)
 			run_scenario "$f" "[workers2]" VSR_TEST_WORKERS=2 ;;
+		esac
+	done
+	for f in "${scenarios[@]}"; do
+		case $(basename "$f" .sh) in
+		dr-cleanup|nat-rr)
+			if command -v valgrind >/dev/null; then
+				run_scenario "$f" "[workers2-valgrind]" VSR_TEST_WORKERS=2 VSR_WRAP="$vg"
+			else
+				echo "valgrind is not installed" >"$logs/valgrind.log"
+				result FAIL "netns/$(basename "$f" .sh)[workers2-valgrind]" "$logs/valgrind.log"
+			fi ;;
 		esac
 	done
 	for f in "${scenarios[@]}"; do
