@@ -39,7 +39,8 @@ core_clock(void)
 _Static_assert(STATS_SLOTS == CONF_WORKERS_MAX + 1, "a stats slot per worker");
 _Static_assert(LINK_QUEUES >= CONF_WORKERS_MAX, "an output queue per worker");
 
-static pthread_mutex_t core_mtx = PTHREAD_MUTEX_INITIALIZER;
+/* Held for a batch's table work, a few microseconds: spin a little before sleeping. */
+static pthread_mutex_t core_mtx = PTHREAD_ADAPTIVE_MUTEX_INITIALIZER_NP;
 static int core_threaded;
 
 void
