@@ -1,4 +1,4 @@
-/* check.c - health checks of real servers: tcp, http, exec, on the event loop */
+/* check.c - health checks of real servers: tcp, http, udp, exec, on the event loop */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -42,11 +42,6 @@ static TAILQ_HEAD(, check) checks = TAILQ_HEAD_INITIALIZER(checks);
 static struct event_base *check_base;
 static struct event      *ev_chld;
 
-static const char *const check_names[] = {
-	[CHECK_NONE] = "none", [CHECK_TCP] = "tcp", [CHECK_HTTP] = "http",
-	[CHECK_EXEC] = "exec",
-};
-
 static uint16_t
 check_port(const struct check *c)
 {
@@ -89,8 +84,8 @@ check_result(struct check *c, int ok, const char *why)
 		if ((d->flags & DEST_F_DOWN) && c->ok >= c->cc.rise) {
 			log_notice("real server %s/%s (%s:%u) is up: %s check passed (%u of %u "
 			    "successes)", c->svc, d->name, a, ntohs(d->port),
-			    check_names[c->cc.type], c->ok, c->cc.rise);
-			dest_set_down(d, false);
+			    check_type_name(c->cc.type), c->ok, c->cc.rise);
+			dest_set_down(d, false, false);
 			d->check_ups++;
 			STAT_INC(STAT_CHECK_UP);
 		}
@@ -99,12 +94,12 @@ check_result(struct check *c, int ok, const char *why)
 		if (c->fail < c->cc.fall)
 			c->fail++;
 		log_debug("real server %s/%s (%s:%u): %s check: %s", c->svc, d->name, a,
-		    ntohs(d->port), check_names[c->cc.type], why);
+		    ntohs(d->port), check_type_name(c->cc.type), why);
 		if (!(d->flags & DEST_F_DOWN) && c->fail >= c->cc.fall) {
 			log_notice("real server %s/%s (%s:%u) is down: %s check: %s (%u of %u "
 			    "failures)", c->svc, d->name, a, ntohs(d->port),
-			    check_names[c->cc.type], why, c->fail, c->cc.fall);
-			dest_set_down(d, true);
+			    check_type_name(c->cc.type), why, c->fail, c->cc.fall);
+			dest_set_down(d, true, c->cc.on_failure == CHECK_FAIL_REMOVE);
 			d->check_downs++;
 			STAT_INC(STAT_CHECK_DOWN);
 		}
@@ -120,8 +115,71 @@ check_on_deadline(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	snprintf(why, sizeof(why), "no answer within %u s", c->cc.timeout);
+	/* udp without an expected reply: silence is success (no port unreachable). */
+	if (c->cc.type == CHECK_UDP && c->cc.reply_len == 0) {
+		check_result(c, 1, NULL);
+		return;
+	}
+	snprintf(why, sizeof(why), "no %s within %u s", c->cc.type == CHECK_UDP ?
+	    "reply" : "answer", c->cc.timeout);
 	check_result(c, 0, why);
+}
+
+/*
+ * udp: a datagram arrived on the connected socket, or an error: ICMP port
+ * unreachable is ECONNREFUSED. With an expected reply the datagram must
+ * start with it; without, any answer is success.
+ */
+static void
+check_on_udp(evutil_socket_t fd, short what, void *arg)
+{
+	struct check *c = arg;
+	uint8_t buf[CONF_CHECK_STR];
+	char why[96];
+	ssize_t n;
+
+	(void)what;
+	n = recv(fd, buf, sizeof(buf), 0);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n < 0) {
+		snprintf(why, sizeof(why), "%s", errno == ECONNREFUSED ?
+		    "port unreachable" : strerror(errno));
+		check_result(c, 0, why);
+		return;
+	}
+	if ((size_t)n < c->cc.reply_len || memcmp(buf, c->cc.reply, c->cc.reply_len) != 0) {
+		snprintf(why, sizeof(why), "unexpected reply (%zd bytes)", n);
+		check_result(c, 0, why);
+		return;
+	}
+	check_result(c, 1, NULL);
+}
+
+/* udp: a connected, non-blocking socket sends the payload; check_on_udp waits. */
+static void
+check_udp(struct check *c)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_addr.s_addr = c->d->addr,
+	    .sin_port = htons(check_port(c)) };
+	char why[96];
+
+	c->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (c->fd < 0) {
+		snprintf(why, sizeof(why), "socket: %s", strerror(errno));
+		check_result(c, 0, why);
+		return;
+	}
+	if (connect(c->fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 ||
+	    send(c->fd, c->cc.payload, c->cc.payload_len, 0) < 0) {
+		snprintf(why, sizeof(why), "%s", errno == ECONNREFUSED ? "port unreachable" :
+		    strerror(errno));
+		check_result(c, 0, why);
+		return;
+	}
+	c->io = event_new(check_base, c->fd, EV_READ | EV_PERSIST, check_on_udp, c);
+	if (c->io == NULL || event_add(c->io, NULL) < 0)
+		check_result(c, 0, "out of memory");
 }
 
 /* http: "HTTP/1.x NNN" read: compare the status code. */
@@ -283,6 +341,8 @@ check_on_tick(evutil_socket_t fd, short what, void *arg)
 	evtimer_add(c->deadline, &tmo);
 	if (c->cc.type == CHECK_EXEC)
 		check_exec(c);
+	else if (c->cc.type == CHECK_UDP)
+		check_udp(c);
 	else
 		check_connect(c);
 }
@@ -342,7 +402,7 @@ check_free(struct check *c)
 	event_free(c->deadline);
 	TAILQ_REMOVE(&checks, c, entry);
 	if (c->d->flags & DEST_F_DOWN)
-		dest_set_down(c->d, false);
+		dest_set_down(c->d, false, false);
 	dest_put(c->d);
 	free(c);
 }
@@ -363,7 +423,10 @@ check_same(const struct check_conf *a, const struct check_conf *b)
 {
 	return a->type == b->type && a->interval == b->interval && a->timeout == b->timeout &&
 	    a->port == b->port && a->expect == b->expect && strcmp(a->path, b->path) == 0 &&
-	    strcmp(a->host, b->host) == 0 && strcmp(a->command, b->command) == 0;
+	    strcmp(a->host, b->host) == 0 && strcmp(a->command, b->command) == 0 &&
+	    a->payload_len == b->payload_len && a->reply_len == b->reply_len &&
+	    memcmp(a->payload, b->payload, a->payload_len) == 0 &&
+	    memcmp(a->reply, b->reply, a->reply_len) == 0;
 }
 
 /* Start, or carry over with its state, the check of D. */
@@ -376,6 +439,9 @@ check_set(struct dest *d, const char *svc, const struct check_conf *cc)
 	if (c != NULL) {
 		c->marked = 1;
 		snprintf(c->svc, sizeof(c->svc), "%s", svc);
+		/* on_failure changed while down: out of the service, or back at weight 0. */
+		if (cc->on_failure != c->cc.on_failure && (d->flags & DEST_F_DOWN))
+			dest_set_down(d, true, cc->on_failure == CHECK_FAIL_REMOVE);
 		if (check_same(&c->cc, cc)) {
 			c->cc = *cc;    /* rise and fall: from the next result on */
 			return;

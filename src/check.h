@@ -1,4 +1,4 @@
-/* check.h - health checks of real servers: tcp, http, exec, on the event loop */
+/* check.h - health checks of real servers: tcp, http, udp, exec, on the event loop */
 #ifndef VSR_CHECK_H
 #define VSR_CHECK_H
 
@@ -9,10 +9,13 @@
 /*
  * One check per real server that has a check section, run every interval
  * on BASE without ever blocking: a non-blocking connect (tcp), a minimal
- * HTTP/1.0 GET whose status line is compared (http), or a child process
- * killed at the timeout (exec). After `fall` failures in a row the real
- * server is down (dest_set_down: weight 0, existing flows continue); after
- * `rise` successes in a row it is up again with its configured weight.
+ * HTTP/1.0 GET whose status line is compared (http), a datagram on a
+ * connected socket whose answer or ICMP port unreachable is looked at
+ * (udp), or a child process killed at the timeout (exec). After `fall`
+ * failures in a row the real server is down (dest_set_down: weight 0, or
+ * out of the service with on_failure = remove; existing flows continue);
+ * after `rise` successes in a row it is up again with its configured
+ * weight. A removed real server keeps its check.
  * Each transition is logged once and counted (stats.c, struct dest).
  *
  * check_sync makes the running checks what CONF says, after svc_setup or

@@ -214,7 +214,7 @@ conf_open_line(cfg_t *sec)
 
 	if (sec == cp->root)
 		return 1;
-	if (conf_is(sec, "real_server") &&
+	if ((conf_is(sec, "real_server") || conf_is(sec, "sorry_server")) &&
 	    (vs = conf_last(cp->root, "virtual_server")) != NULL) {
 		conf_note(vs);  /* first, while the root still shows its line */
 		return vs->line;
@@ -698,22 +698,123 @@ conf_cb_metrics(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
 	return 0;
 }
 
-/* check type = tcp | http | exec */
+static const char *const check_names[] = {
+	[CHECK_NONE] = "none", [CHECK_TCP] = "tcp", [CHECK_HTTP] = "http",
+	[CHECK_EXEC] = "exec", [CHECK_UDP] = "udp",
+};
+
+const char *
+check_type_name(enum check_type t)
+{
+	return (unsigned)t < ARRAY_SIZE(check_names) ? check_names[t] : "?";
+}
+
+/* check type = tcp | http | udp | exec */
 static int
 conf_cb_checktype(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
 {
-	static const char *const names[] = {
-		[CHECK_TCP] = "tcp", [CHECK_HTTP] = "http", [CHECK_EXEC] = "exec",
-	};
-
 	conf_seen(cfg, opt);
 	*(long *)result = CHECK_NONE;
-	for (size_t i = CHECK_TCP; i < ARRAY_SIZE(names); i++)
-		if (strcmp(value, names[i]) == 0) {
+	for (size_t i = CHECK_TCP; i < ARRAY_SIZE(check_names); i++)
+		if (strcmp(value, check_names[i]) == 0) {
 			*(long *)result = (long)i;
 			return 0;
 		}
-	conf_refuse(cfg, opt, "unknown check type '%s' (tcp, http or exec)", value);
+	conf_refuse(cfg, opt, "unknown check type '%s' (tcp, http, udp or exec)", value);
+	return 0;
+}
+
+/* check on_failure = inhibit | remove */
+static int
+conf_cb_onfailure(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
+{
+	conf_seen(cfg, opt);
+	*(long *)result = CHECK_FAIL_INHIBIT;
+	if (strcmp(value, "remove") == 0)
+		*(long *)result = CHECK_FAIL_REMOVE;
+	else if (strcmp(value, "inhibit") != 0)
+		conf_refuse(cfg, opt, "unknown on_failure '%s' (inhibit or remove)", value);
+	return 0;
+}
+
+static int
+conf_hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = (char)tolower((unsigned char)c);
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/*
+ * Decode the C-style escapes of a udp check's payload or reply (conf_strip
+ * hands them over undecoded): \\ \" \' \n \r \t \0, \xH or \xHH, \NNN
+ * in octal. Returns the number of bytes, or -1 with the reason in WHY.
+ */
+static int
+conf_unescape(const char *in, uint8_t *out, size_t cap, const char **why)
+{
+	size_t n = 0;
+
+	for (const char *c = in; *c; c++) {
+		int v = (unsigned char)*c;
+
+		if (*c == '\\') {
+			c++;
+			switch (*c) {
+			case '\\': case '"': case '\'': v = *c; break;
+			case 'n': v = '\n'; break;
+			case 'r': v = '\r'; break;
+			case 't': v = '\t'; break;
+			case 'x':
+				if (conf_hexval(c[1]) < 0) {
+					*why = "\\x needs a hexadecimal digit";
+					return -1;
+				}
+				v = conf_hexval(*++c);
+				if (conf_hexval(c[1]) >= 0)
+					v = v * 16 + conf_hexval(*++c);
+				break;
+			default:
+				if (*c < '0' || *c > '7') {
+					*why = "unknown escape (\\n \\r \\t \\\\ \\\" \\xHH \\NNN)";
+					return -1;
+				}
+				v = *c - '0';
+				for (int k = 0; k < 2 && c[1] >= '0' && c[1] <= '7'; k++)
+					v = v * 8 + (*++c - '0');
+				if (v > 255) {
+					*why = "octal escape above \\377";
+					return -1;
+				}
+				break;
+			}
+		}
+		if (n == cap) {
+			*why = "too long";
+			return -1;
+		}
+		out[n++] = (uint8_t)v;
+	}
+	if (n == 0) {
+		*why = "empty";
+		return -1;
+	}
+	return (int)n;
+}
+
+/* check payload, reply: 1..CONF_CHECK_STR bytes once decoded. */
+static int
+conf_cb_checkbytes(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
+{
+	uint8_t     buf[CONF_CHECK_STR];
+	const char *why = NULL;
+
+	conf_seen(cfg, opt);
+	*(const char **)result = value;
+	if (conf_unescape(value, buf, sizeof(buf), &why) < 0)
+		conf_refuse(cfg, opt, "invalid %s for check: %s (1..%d bytes, C-style escapes)",
+		    opt->name, why, CONF_CHECK_STR);
 	return 0;
 }
 
@@ -752,7 +853,9 @@ bad:
  * quoted strings and ${VAR} left as they are. libconfuse 3.3 counts the
  * lines of a file with comments wrongly, so it never sees any. Also catch
  * what libconfuse lets through or words poorly: a string, comment or brace
- * left open at the end of the file.
+ * left open at the end of the file. The escapes in the value of a udp
+ * check's payload or reply are protected from libconfuse (which would end
+ * the string at a \x00) and decoded by conf_unescape instead.
  */
 static char *
 conf_strip(const char *in, size_t len, size_t *outlen)
@@ -761,8 +864,12 @@ conf_strip(const char *in, size_t len, size_t *outlen)
 	char  *out, *o;
 	int    line = 1, open_line = 0;
 	int    brace[8], depth = 0;  /* lines of the braces still open */
+	char   key[16] = "";         /* the last word outside strings: the option */
+	size_t klen = 0;
+	int    raw = 0;              /* in a payload or reply string */
 
-	if ((out = malloc(len + 1)) == NULL) {
+	/* Each escape of a raw string may take three bytes for two. */
+	if ((out = malloc(2 * len + 1)) == NULL) {
 		cp->nomem = 1;
 		return NULL;
 	}
@@ -785,9 +892,17 @@ conf_strip(const char *in, size_t len, size_t *outlen)
 				*o++ = ' ';
 				continue;
 			}
+			if (isalnum((unsigned char)c) || c == '_') {
+				if (klen < sizeof(key) - 1)
+					key[klen++] = c;
+				key[klen] = '\0';
+				break;
+			}
+			klen = 0;
 			if (c == '"' || c == '\'') {
 				st = c == '"' ? DQUOTE : SQUOTE;
 				open_line = line;
+				raw = strcmp(key, "payload") == 0 || strcmp(key, "reply") == 0;
 			} else if (c == '$' && next == '{') {
 				st = ENVVAR;
 				open_line = line;
@@ -801,7 +916,15 @@ conf_strip(const char *in, size_t len, size_t *outlen)
 			break;
 		case DQUOTE:
 		case SQUOTE:
-			if (c == '\\' && next != '\0') {
+			if (c == '\\' && next != '\0' && raw &&
+			    next != (st == DQUOTE ? '"' : '\'')) {
+				/* Doubled: libconfuse keeps one, conf_unescape decodes the escape. */
+				*o++ = c;
+				*o++ = c;
+				c = in[++i];
+				if (c == '\\')
+					*o++ = c;
+			} else if (c == '\\' && next != '\0') {
 				*o++ = c;
 				c = in[++i];
 			} else if (c == (st == DQUOTE ? '"' : '\'')) {
@@ -959,46 +1082,49 @@ conf_build_check(cfg_t *parent, struct check_conf *cc)
 		conf_copy(cc->host, sizeof(cc->host), cfg_getstr(sec, "host"));
 	if (cfg_size(sec, "command"))
 		conf_copy(cc->command, sizeof(cc->command), cfg_getstr(sec, "command"));
+	if (cfg_size(sec, "on_failure"))
+		cc->on_failure = (enum check_fail)cfg_getint(sec, "on_failure");
+	for (int k = 0; k < 2; k++) {
+		const char *name = k ? "reply" : "payload";
+		uint8_t    *buf = k ? cc->reply : cc->payload;
+		uint16_t   *len = k ? &cc->reply_len : &cc->payload_len;
+		const char *why;
+		int         n;
+
+		if (cfg_size(sec, name) == 0)
+			continue;
+		if (cc->type != CHECK_UDP && cc->type != CHECK_NONE)
+			conf_err(conf_line(sec, name), "'%s' is for check type udp, not %s",
+			    name, check_type_name(cc->type));
+		n = conf_good(sec, name) ?
+		    conf_unescape(cfg_getstr(sec, name), buf, CONF_CHECK_STR, &why) : -1;
+		*len = n > 0 ? (uint16_t)n : 0;
+	}
 	if (cc->type == CHECK_NONE && cfg_size(sec, "type") == 0)
 		conf_err(conf_note(parent)->open, "%s '%s': check: 'type' is required "
-		    "(tcp, http or exec)", cfg_name(parent), cfg_title(parent));
+		    "(tcp, http, udp or exec)", cfg_name(parent), cfg_title(parent));
 	else if (cc->type == CHECK_EXEC && cc->command[0] == '\0')
 		conf_err(cc->line, "check type exec: 'command' is required");
+	else if (cc->type == CHECK_UDP && cc->payload_len == 0 && !cfg_size(sec, "payload"))
+		conf_err(cc->line ? cc->line : conf_note(parent)->open,
+		    "check type udp: 'payload' is required (the datagram to send)");
 }
 
 /*
- * Real server I of VS from SEC. ok[j] tells whether real server j has an
- * accepted address and port, for the duplicate check.
+ * What a real server and a sorry server share, from SEC into RS: address,
+ * port, forward, tunnel, tunnel_mtu, and the dr/tun port rule. WHAT names
+ * the section in errors. Returns whether the port was accepted.
  */
-static void
-conf_build_rs(cfg_t *sec, struct vs_conf *vs, int vs_port_ok, int vs_fwd_ok,
-    unsigned char *ok)
+static int
+conf_build_dest(cfg_t *sec, struct vs_conf *vs, struct rs_conf *rs, const char *what,
+    int vs_port_ok, int vs_fwd_ok)
 {
-	struct rs_conf *rs = &vs->rs[vs->nrs];
-	const char     *title = cfg_title(sec);
-	int             open = conf_note(sec)->open;
-	int             port_ok, fwd_ok;
-	char            a[INET_ADDRSTRLEN];
+	int open = conf_note(sec)->open;
+	int port_ok, fwd_ok;
 
-	conf_copy(rs->name, sizeof(rs->name), title);
-	rs->line = open;
-	rs->check = vs->check;
-	conf_build_check(sec, &rs->check);
-	if (!conf_name_ok(title))
-		conf_err(open, "invalid real_server name '%s' (1..%d "
-		    "characters, no space)", title, CONF_NAME_MAX - 1);
 	if (cfg_size(sec, "address") == 0)
-		conf_err(open, "real_server '%s': 'address' is required", title);
-
+		conf_err(open, "%s: 'address' is required", what);
 	rs->addr = conf_in_addr(cfg_getint(sec, "address"));
-	rs->weight = (int)cfg_getint(sec, "weight");
-	rs->upper = (uint32_t)cfg_getint(sec, "upper");
-	rs->lower = (uint32_t)cfg_getint(sec, "lower");
-	/* As IPVS: the lower threshold may not be above the upper one. */
-	if (rs->lower > rs->upper && conf_good(sec, "upper") &&
-	    conf_good(sec, "lower"))
-		conf_err(conf_line(sec, "lower"), "lower threshold %u is above "
-		    "the upper threshold %u", rs->lower, rs->upper);
 	if (cfg_size(sec, "port")) {
 		rs->port = (uint16_t)cfg_getint(sec, "port");
 		port_ok = conf_good(sec, "port");
@@ -1034,8 +1160,41 @@ conf_build_rs(cfg_t *sec, struct vs_conf *vs, int vs_port_ok, int vs_fwd_ok,
 		conf_err(conf_line(sec, "port"), "real server port must equal "
 		    "the service port for %s (%u is not %u)", fwd_name(rs->fwd),
 		    rs->port, vs->port);
+	return conf_good(sec, "address") && port_ok;
+}
 
-	ok[vs->nrs] = conf_good(sec, "address") && port_ok;
+/*
+ * Real server I of VS from SEC. ok[j] tells whether real server j has an
+ * accepted address and port, for the duplicate check.
+ */
+static void
+conf_build_rs(cfg_t *sec, struct vs_conf *vs, int vs_port_ok, int vs_fwd_ok,
+    unsigned char *ok)
+{
+	struct rs_conf *rs = &vs->rs[vs->nrs];
+	const char     *title = cfg_title(sec);
+	int             open = conf_note(sec)->open;
+	char            a[INET_ADDRSTRLEN], what[CONF_NAME_MAX + 16];
+
+	conf_copy(rs->name, sizeof(rs->name), title);
+	rs->line = open;
+	rs->check = vs->check;
+	conf_build_check(sec, &rs->check);
+	if (!conf_name_ok(title))
+		conf_err(open, "invalid real_server name '%s' (1..%d "
+		    "characters, no space)", title, CONF_NAME_MAX - 1);
+	snprintf(what, sizeof(what), "real_server '%s'", title);
+	ok[vs->nrs] = conf_build_dest(sec, vs, rs, what, vs_port_ok, vs_fwd_ok);
+
+	rs->weight = (int)cfg_getint(sec, "weight");
+	rs->upper = (uint32_t)cfg_getint(sec, "upper");
+	rs->lower = (uint32_t)cfg_getint(sec, "lower");
+	/* As IPVS: the lower threshold may not be above the upper one. */
+	if (rs->lower > rs->upper && conf_good(sec, "upper") &&
+	    conf_good(sec, "lower"))
+		conf_err(conf_line(sec, "lower"), "lower threshold %u is above "
+		    "the upper threshold %u", rs->lower, rs->upper);
+
 	for (unsigned j = 0; ok[vs->nrs] && j < vs->nrs; j++) {
 		struct rs_conf *o = &vs->rs[j];
 
@@ -1049,6 +1208,35 @@ conf_build_rs(cfg_t *sec, struct vs_conf *vs, int vs_port_ok, int vs_fwd_ok,
 		}
 	}
 	vs->nrs++;
+}
+
+/*
+ * The sorry server of VS from SEC: a real server of weight 1 that is given
+ * new flows only while every real server is down (svc.c). It may not be
+ * one of the real servers.
+ */
+static void
+conf_build_sorry(cfg_t *sec, struct vs_conf *vs, int vs_port_ok, int vs_fwd_ok,
+    const unsigned char *ok)
+{
+	struct rs_conf *rs = &vs->sorry;
+	char            a[INET_ADDRSTRLEN];
+
+	vs->has_sorry = 1;
+	conf_copy(rs->name, sizeof(rs->name), "sorry");
+	rs->line = conf_note(sec)->open;
+	rs->weight = 1;
+	if (!conf_build_dest(sec, vs, rs, "sorry_server", vs_port_ok, vs_fwd_ok))
+		return;
+	for (unsigned j = 0; j < vs->nrs; j++)
+		if (ok[j] && vs->rs[j].addr.s_addr == rs->addr.s_addr &&
+		    vs->rs[j].port == rs->port) {
+			conf_err(rs->line, "sorry_server %s:%u is real_server '%s' "
+			    "(line %d): the sorry server stands in for the real servers",
+			    conf_addr_str(rs->addr, a), rs->port, vs->rs[j].name,
+			    vs->rs[j].line);
+			break;
+		}
 }
 
 /*
@@ -1117,17 +1305,18 @@ conf_build_vs(cfg_t *sec, struct config *conf, unsigned char *ok)
 	}
 	conf->nvs++;
 
-	if (n == 0)
-		return 0;
-	vs->rs = calloc(n, sizeof(*vs->rs));
-	rsok = calloc(n, 1);
-	if (vs->rs == NULL || rsok == NULL) {
+	vs->rs = n ? calloc(n, sizeof(*vs->rs)) : NULL;
+	rsok = calloc(n ? n : 1, 1);
+	if ((n && vs->rs == NULL) || rsok == NULL) {
 		free(rsok);
 		cp->nomem = 1;
 		return -1;
 	}
 	for (unsigned i = 0; i < n; i++)
 		conf_build_rs(cfg_getnsec(sec, "real_server", i), vs,
+		    conf_good(sec, "port"), conf_good(sec, "forward"), rsok);
+	if (cfg_size(sec, "sorry_server"))
+		conf_build_sorry(cfg_getsec(sec, "sorry_server"), vs,
 		    conf_good(sec, "port"), conf_good(sec, "forward"), rsok);
 	free(rsok);
 	return 0;
@@ -1167,6 +1356,7 @@ conf_build(struct config *conf)
 			conf->nladdr++;
 	conf->conn_max = (uint32_t)cfg_getint(root, "conn_max");
 	conf->workers = (unsigned)cfg_getint(root, "workers");
+	conf->offload = cfg_getbool(root, "offload") != cfg_false;
 	if (cfg_size(root, "control_socket"))
 		conf_copy(conf->control_socket, sizeof(conf->control_socket),
 		    cfg_getstr(root, "control_socket"));
@@ -1197,16 +1387,23 @@ conf_build(struct config *conf)
 	free(ok);
 	/* fullnat takes its client-side addresses from the pool. */
 	for (unsigned i = 0; rc == 0 && conf->nladdr == 0 &&
-	    cfg_size(root, "local_address") == 0 && i < conf->nvs; i++)
-		for (unsigned j = 0; j < conf->vs[i].nrs; j++)
-			if (conf->vs[i].rs[j].fwd == FWD_FULLNAT) {
-				conf_err(conf->vs[i].rs[j].line, "real_server '%s' "
-				    "forwards by fullnat: 'local_address' is "
-				    "required, e.g. local_address = { 10.20.0.250 }",
-				    conf->vs[i].rs[j].name);
+	    cfg_size(root, "local_address") == 0 && i < conf->nvs; i++) {
+		struct vs_conf *vc = &conf->vs[i];
+
+		for (unsigned j = 0; j <= vc->nrs; j++) {
+			const struct rs_conf *r = j < vc->nrs ? &vc->rs[j] :
+			    vc->has_sorry ? &vc->sorry : NULL;
+
+			if (r != NULL && r->fwd == FWD_FULLNAT) {
+				conf_err(r->line, "%s '%s' forwards by fullnat: "
+				    "'local_address' is required, e.g. local_address "
+				    "= { 10.20.0.250 }", j < vc->nrs ? "real_server" :
+				    "sorry_server", r->name);
 				i = conf->nvs;
 				break;
 			}
+		}
+	}
 	return rc;
 nomem:
 	cp->nomem = 1;
@@ -1236,6 +1433,9 @@ conf_load(const char *file)
 		CFG_STR_CB(     "path",           NULL,         CFGF_NODEFAULT, conf_cb_checkstr),
 		CFG_STR_CB(     "host",           NULL,         CFGF_NODEFAULT, conf_cb_checkstr),
 		CFG_STR_CB(     "command",        NULL,         CFGF_NODEFAULT, conf_cb_checkstr),
+		CFG_INT_CB(     "on_failure",     CHECK_FAIL_INHIBIT, CFGF_NODEFAULT, conf_cb_onfailure),
+		CFG_STR_CB(     "payload",        NULL,         CFGF_NODEFAULT, conf_cb_checkbytes),
+		CFG_STR_CB(     "reply",          NULL,         CFGF_NODEFAULT, conf_cb_checkbytes),
 		CFG_END()
 	};
 	cfg_opt_t rs_opts[] = {
@@ -1248,6 +1448,14 @@ conf_load(const char *file)
 		CFG_INT_CB(     "tunnel",         TUNNEL_IPIP,  CFGF_NODEFAULT, conf_cb_tunnel),
 		CFG_INT_CB(     "tunnel_mtu",     0,            CFGF_NODEFAULT, conf_cb_number),
 		CFG_SEC(        "check",          check_opts,   CFGF_NODEFAULT),
+		CFG_END()
+	};
+	cfg_opt_t sorry_opts[] = {
+		CFG_INT_CB(     "address",        0,            CFGF_NODEFAULT, conf_cb_address),
+		CFG_INT_CB(     "port",           0,            CFGF_NODEFAULT, conf_cb_number),
+		CFG_INT_CB(     "forward",        FWD_DR,       CFGF_NODEFAULT, conf_cb_forward),
+		CFG_INT_CB(     "tunnel",         TUNNEL_IPIP,  CFGF_NODEFAULT, conf_cb_tunnel),
+		CFG_INT_CB(     "tunnel_mtu",     0,            CFGF_NODEFAULT, conf_cb_number),
 		CFG_END()
 	};
 	cfg_opt_t vs_opts[] = {
@@ -1264,6 +1472,7 @@ conf_load(const char *file)
 		CFG_INT_CB(     "tunnel_mtu",     0,            CFGF_NONE,      conf_cb_number),
 		CFG_SEC(        "check",          check_opts,   CFGF_NODEFAULT),
 		CFG_SEC(        "real_server",    rs_opts,      CONF_NAMED),
+		CFG_SEC(        "sorry_server",   sorry_opts,   CFGF_NODEFAULT),
 		CFG_END()
 	};
 	cfg_opt_t timeout_opts[] = {
@@ -1281,6 +1490,7 @@ conf_load(const char *file)
 		CFG_STR_CB(     "metrics",        NULL,         CFGF_NODEFAULT, conf_cb_metrics),
 		CFG_INT_CB(     "conn_max",       1048576,      CFGF_NONE,      conf_cb_number),
 		CFG_INT_CB(     "workers",        1,            CFGF_NONE,      conf_cb_number),
+		CFG_BOOL(       "offload",        cfg_true,     CFGF_NONE),
 		CFG_STR_LIST_CB("local_address",  NULL,         CFGF_NODEFAULT, conf_cb_laddr),
 		CFG_SEC(        "timeout",        timeout_opts, CFGF_NONE),
 		CFG_SEC(        "virtual_server", vs_opts,      CONF_NAMED),
@@ -1299,6 +1509,8 @@ conf_load(const char *file)
 	cfg_set_error_function(p.root, conf_cfg_error);
 	cfg_set_validate_func(p.root, "virtual_server", conf_cb_closed);
 	cfg_set_validate_func(p.root, "virtual_server|real_server",
+	    conf_cb_closed);
+	cfg_set_validate_func(p.root, "virtual_server|sorry_server",
 	    conf_cb_closed);
 	free(p.root->filename);
 	p.root->filename = strdup(file);

@@ -4,6 +4,7 @@
 
 #include <net/if.h>
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "common.h"
@@ -19,6 +20,13 @@ enum check_type {
 	CHECK_TCP,              /* a TCP connect */
 	CHECK_HTTP,             /* HTTP/1.0 GET, status line compared */
 	CHECK_EXEC,             /* a command, exit 0 = healthy */
+	CHECK_UDP,              /* a datagram sent; an ICMP port unreachable or no expected reply fails */
+};
+
+/* on_failure: what `fall` failures in a row do to a real server. */
+enum check_fail {
+	CHECK_FAIL_INHIBIT,     /* weight 0, stays in the service (default) */
+	CHECK_FAIL_REMOVE,      /* leaves the service's scheduling (ipvsadm -d) until it recovers */
 };
 
 #define CONF_CHECK_STR 256
@@ -35,6 +43,11 @@ struct check_conf {
 	char             path[CONF_CHECK_STR];     /* http: default "/" */
 	char             host[CONF_CHECK_STR];     /* http: Host header, default the address */
 	char             command[CONF_CHECK_STR];  /* exec: program and arguments */
+	enum check_fail  on_failure; /* default CHECK_FAIL_INHIBIT */
+	uint16_t         payload_len;              /* udp: bytes of payload, 0 = not set */
+	uint16_t         reply_len;                /* udp: bytes of reply, 0 = any answer or none */
+	uint8_t          payload[CONF_CHECK_STR];  /* udp: the datagram sent, escapes decoded */
+	uint8_t          reply[CONF_CHECK_STR];    /* udp: what the answer must start with */
 };
 
 struct rs_conf {
@@ -68,6 +81,8 @@ struct vs_conf {
 	struct check_conf check;     /* for each real server; type CHECK_NONE = none */
 	struct rs_conf  *rs;
 	unsigned         nrs;
+	int              has_sorry;  /* a sorry_server section */
+	struct rs_conf   sorry;      /* it, as a real server of weight 1 named "sorry" */
 };
 
 #define CONF_WORKERS_MAX 16  /* workers: TAP queues and their threads */
@@ -80,6 +95,7 @@ struct config {
 	unsigned         nannounce;
 	uint32_t         conn_max;       /* default 1048576; 1 .. 2^26 */
 	unsigned         workers;        /* TAP queues, one thread each; default 1; 1 .. 16 */
+	bool             offload;        /* TAP offloads (GSO, partial checksums); default true */
 	struct in_addr  *laddr;          /* local_address: the fullnat pool */
 	unsigned         nladdr;
 	char             control_socket[108];  /* "" = the -s option or its default */
@@ -100,6 +116,8 @@ struct config {
  * through log_errx(); nothing on the host is touched either way.
  */
 struct config *conf_load(const char *file);
+/* "tcp", "http", "udp", "exec" ("none" for CHECK_NONE): logs, errors. */
+const char *check_type_name(enum check_type t);
 void conf_free(struct config *conf);
 
 #endif

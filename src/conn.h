@@ -73,6 +73,15 @@ void conn_table_free(struct conn_table *t);
 /* Bytes allocated for the table (entries, buckets, wheel). */
 uint64_t conn_table_bytes(const struct conn_table *t);
 
+/*
+ * Hash chain occupancy (benchmarks, diagnostics; walks every bucket):
+ * REFS is one per hashed direction of each entry, MAX the longest chain.
+ */
+struct conn_chain_stats {
+	uint32_t buckets, used, refs, max;
+};
+void conn_chain_stats(const struct conn_table *t, struct conn_chain_stats *s);
+
 /* Timeouts in seconds per state (proto_default_timeout to start with). */
 void conn_set_timeouts(struct conn_table *t, const unsigned secs[CS_MAX]);
 unsigned conn_get_timeout(const struct conn_table *t, enum conn_state s);

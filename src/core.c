@@ -432,6 +432,8 @@ core_tap_read(evutil_socket_t fd, short what, void *arg)
 				STAT_INC(r);
 				continue;
 			}
+			if (w->rx[np].gso_size)
+				STAT_INC(STAT_RX_GSO);
 			np++;
 		}
 		if (np > 0) {

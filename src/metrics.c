@@ -47,7 +47,8 @@ dest_labels(char *buf, size_t len, const struct service *s, const struct dest *d
 
 /* One family over every service (DEST 0) or every real server (DEST 1). */
 enum field { F_CONNS, F_INPKTS, F_OUTPKTS, F_INBYTES, F_OUTBYTES, F_CPS, F_INPPS, F_OUTPPS,
-	F_INBPS, F_OUTBPS, F_ACTIVE, F_INACTIVE, F_PERSIST, F_WEIGHT, F_OVERLOADED, F_HEALTHY, F_CHECK_DOWNS, F_CHECK_UPS, F_MAX };
+	F_INBPS, F_OUTBPS, F_ACTIVE, F_INACTIVE, F_PERSIST, F_WEIGHT, F_OVERLOADED, F_HEALTHY, F_REMOVED,
+	F_CHECK_DOWNS, F_CHECK_UPS, F_MAX };
 
 static const struct {
 	const char *name;
@@ -71,6 +72,7 @@ static const struct {
 	[F_WEIGHT]     = { "weight",                 "gauge", "weight (0: quiesced)", 1 },
 	[F_OVERLOADED] = { "overloaded",             "gauge", "1 above its upper threshold", 1 },
 	[F_HEALTHY]    = { "healthy",                "gauge", "1 unless its health check failed", 1 },
+	[F_REMOVED]    = { "removed",                "gauge", "1 while taken out of the service by its check (on_failure = remove)", 1 },
 	[F_CHECK_DOWNS] = { "check_downs_total",     "counter", "health check transitions up to down", 1 },
 	[F_CHECK_UPS]  = { "check_ups_total",        "counter", "health check transitions down to up", 1 },
 };
@@ -98,6 +100,7 @@ value(enum field f, const struct stats *st, const struct stats_est *e, const str
 	case F_WEIGHT:     return d->weight > 0 ? (uint64_t)d->weight : 0;
 	case F_OVERLOADED: return !!(d->flags & DEST_F_OVERLOAD);
 	case F_HEALTHY:    return !(d->flags & DEST_F_DOWN);
+	case F_REMOVED:    return !!(d->flags & DEST_F_REMOVED);
 	case F_CHECK_DOWNS: return d->check_downs;
 	case F_CHECK_UPS:  return d->check_ups;
 	default:           return 0;
@@ -140,7 +143,32 @@ metrics_render(struct evbuffer *b)
 				evbuffer_add_printf(b, "vsrouted_%s{%s} %llu\n", n, l,
 				    (unsigned long long)value((enum field)f, &d->stats, &d->est, d));
 			}
+			TAILQ_FOREACH(d, &s->removed, entry) {
+				dest_labels(l, sizeof(l), s, d);
+				evbuffer_add_printf(b, "vsrouted_%s{%s} %llu\n", n, l,
+				    (unsigned long long)value((enum field)f, &d->stats, &d->est, d));
+			}
 		}
+	}
+
+	/* Sorry servers: in use or not, and the switches, per service. */
+	family(b, "service_sorry_active", "gauge", "1 while the sorry server takes the new flows");
+	TAILQ_FOREACH(s, svc_list(), entry) {
+		svc_labels(l, sizeof(l), s);
+		evbuffer_add_printf(b, "vsrouted_service_sorry_active{%s} %d\n", l,
+		    svc_sorry_active(s));
+	}
+	family(b, "service_sorry_ons_total", "counter", "switches to the sorry server");
+	TAILQ_FOREACH(s, svc_list(), entry) {
+		svc_labels(l, sizeof(l), s);
+		evbuffer_add_printf(b, "vsrouted_service_sorry_ons_total{%s} %llu\n", l,
+		    (unsigned long long)s->sorry_ons);
+	}
+	family(b, "service_sorry_offs_total", "counter", "switches back to the real servers");
+	TAILQ_FOREACH(s, svc_list(), entry) {
+		svc_labels(l, sizeof(l), s);
+		evbuffer_add_printf(b, "vsrouted_service_sorry_offs_total{%s} %llu\n", l,
+		    (unsigned long long)s->sorry_offs);
 	}
 }
 

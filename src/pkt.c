@@ -57,13 +57,55 @@ ip_header_ok(const uint8_t *ip, uint32_t avail, uint16_t *tot)
 	return (int)ihl;
 }
 
+/*
+ * The virtio-net header of a parsed IPv4 packet P: see pkt.h for what is
+ * refused. Fields are in host order (legacy virtio on a little-endian
+ * host, as the TAP and AF_PACKET use without TUNSETVNETLE).
+ */
+static enum stat_id
+pkt_parse_vnet(struct pkt *p, unsigned tcp_doff)
+{
+	const struct virtio_net_hdr *h = pkt_vnet(p);
+	uint8_t gso = h->gso_type & (uint8_t)~VIRTIO_NET_HDR_GSO_ECN;
+
+	p->csum = PKT_CSUM_FULL;
+	p->gso_size = 0;
+	if (h->flags & ~(VIRTIO_NET_HDR_F_NEEDS_CSUM | VIRTIO_NET_HDR_F_DATA_VALID))
+		return STAT_DROP_MALFORMED;
+	if (h->hdr_len > p->len)
+		return STAT_DROP_MALFORMED;
+	if (h->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) {
+		uint16_t at = p->proto == IPPROTO_TCP ? 16 : p->proto == IPPROTO_UDP ? 6 : 0;
+		if (at == 0 || h->csum_start != p->l4off || h->csum_offset != at)
+			return STAT_DROP_MALFORMED;
+		p->csum = PKT_CSUM_PARTIAL;
+	}
+	if (gso == VIRTIO_NET_HDR_GSO_NONE) {
+		if (h->gso_type & VIRTIO_NET_HDR_GSO_ECN)
+			return STAT_DROP_MALFORMED;
+		return STAT_NONE;
+	}
+	if (gso != VIRTIO_NET_HDR_GSO_TCPV4 || p->proto != IPPROTO_TCP ||
+	    p->csum != PKT_CSUM_PARTIAL || h->gso_size == 0)
+		return STAT_DROP_MALFORMED;
+	/* One segment or more; a super-frame of one is still cut as one. */
+	if (p->l4len <= tcp_doff)
+		return STAT_DROP_MALFORMED;
+	p->gso_size = h->gso_size;
+	return STAT_NONE;
+}
+
 enum stat_id
 pkt_parse(struct pkt *p, uint8_t *buf, uint32_t len)
 {
+	unsigned doff = 0;
+
 	p->buf = buf;
 	p->data = buf + PKT_VNET_LEN;
 	p->len = len;
 	p->tcpflags = 0;
+	p->csum = PKT_CSUM_FULL;
+	p->gso_size = 0;
 
 	if (len < ETH_HLEN_)
 		return STAT_DROP_MALFORMED;
@@ -102,7 +144,7 @@ pkt_parse(struct pkt *p, uint8_t *buf, uint32_t len)
 	case IPPROTO_TCP: {
 		if (p->l4len < 20)
 			return STAT_DROP_MALFORMED;
-		unsigned doff = (l4[12] >> 4) * 4u;
+		doff = (l4[12] >> 4) * 4u;
 		if (doff < 20 || doff > p->l4len)
 			return STAT_DROP_MALFORMED;
 		p->tcpflags = l4[13] & (TCPF_FIN | TCPF_SYN | TCPF_RST | TCPF_PSH | TCPF_ACK);
@@ -129,7 +171,7 @@ pkt_parse(struct pkt *p, uint8_t *buf, uint32_t len)
 	default:
 		return STAT_DROP_UNEXPECTED;
 	}
-	return STAT_NONE;
+	return pkt_parse_vnet(p, doff);
 }
 
 int
@@ -221,7 +263,25 @@ csum_replace4(uint16_t *check, uint32_t from, uint32_t to)
 	*check = csum_fold(s);
 }
 
-/* The TCP/UDP checksum field of P; NULL for UDP sent without one (or ICMP). */
+void
+csum_replace4_pseudo(uint16_t *check, uint32_t from, uint32_t to)
+{
+	uint32_t f = ntohl(from), t = ntohl(to);
+	uint32_t s = ntohs(*check);
+
+	s += (uint16_t)~(f >> 16);
+	s += (uint16_t)~(f & 0xffff);
+	s += t >> 16;
+	s += t & 0xffff;
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	*check = htons((uint16_t)s);
+}
+
+/*
+ * The TCP/UDP checksum field of P; NULL for UDP sent without one (or
+ * ICMP). A partial UDP checksum is always there, whatever its value.
+ */
 static uint16_t *
 pkt_l4_check(struct pkt *p)
 {
@@ -233,7 +293,7 @@ pkt_l4_check(struct pkt *p)
 	if (p->proto != IPPROTO_UDP)
 		return NULL;
 	c = (uint16_t *)(l4 + 6);
-	return *c != 0 ? c : NULL;
+	return *c != 0 || p->csum == PKT_CSUM_PARTIAL ? c : NULL;
 }
 
 static void
@@ -250,7 +310,9 @@ pkt_set_addr(struct pkt *p, unsigned at, uint32_t *field, uint32_t addr)
 	uint16_t *c = pkt_l4_check(p);
 
 	csum_replace4((uint16_t *)(ip + 10), *field, addr);
-	if (c != NULL) {
+	if (c != NULL && p->csum == PKT_CSUM_PARTIAL) {
+		csum_replace4_pseudo(c, *field, addr);
+	} else if (c != NULL) {
 		csum_replace4(c, *field, addr);
 		pkt_l4_done(p, c);
 	}
@@ -263,7 +325,8 @@ pkt_set_port(struct pkt *p, unsigned at, uint16_t *field, uint16_t port)
 {
 	uint16_t *c = pkt_l4_check(p);
 
-	if (c != NULL) {
+	/* Ports are not in a pseudo-header sum: nothing to do if partial. */
+	if (c != NULL && p->csum != PKT_CSUM_PARTIAL) {
 		csum_replace2(c, *field, port);
 		pkt_l4_done(p, c);
 	}
@@ -293,4 +356,80 @@ void
 pkt_set_dport(struct pkt *p, uint16_t port)
 {
 	pkt_set_port(p, 2, &p->dport, port);
+}
+
+void
+pkt_csum_finish(struct pkt *p)
+{
+	struct virtio_net_hdr *h = pkt_vnet(p);
+	uint8_t *l4 = p->data + p->l4off;
+	uint16_t *c = (uint16_t *)(l4 + h->csum_offset);
+	uint16_t v;
+
+	v = csum_fold(csum_partial(l4, p->len - p->l4off, 0));
+	if (v == 0 && p->proto == IPPROTO_UDP)
+		v = 0xffff;
+	*c = v;
+	h->flags &= (uint8_t)~VIRTIO_NET_HDR_F_NEEDS_CSUM;
+	p->csum = PKT_CSUM_FULL;
+}
+
+/* The TCP header length and payload length of a super-frame. */
+static void
+pkt_gso_lens(const struct pkt *p, unsigned *doff, uint32_t *payload)
+{
+	*doff = (p->data[p->l4off + 12] >> 4) * 4u;
+	*payload = p->l4len - *doff;
+}
+
+unsigned
+pkt_gso_count(const struct pkt *p)
+{
+	unsigned doff;
+	uint32_t pay;
+
+	pkt_gso_lens(p, &doff, &pay);
+	return (unsigned)((pay + p->gso_size - 1) / p->gso_size);
+}
+
+uint32_t
+pkt_gso_segment(const struct pkt *p, unsigned i, uint8_t *hdr, const uint8_t **payload,
+    uint32_t *plen)
+{
+	const uint8_t *ip = p->data + p->l3off, *th = p->data + p->l4off;
+	unsigned ihl = p->l4off - p->l3off, doff, last = pkt_gso_count(p) - 1;
+	uint32_t pay, off = (uint32_t)i * p->gso_size, n, seq, sum;
+	uint8_t *tcp = hdr + ihl;
+	uint16_t v;
+
+	pkt_gso_lens(p, &doff, &pay);
+	n = pay - off < p->gso_size ? pay - off : p->gso_size;
+	*payload = th + doff + off;
+	*plen = n;
+
+	memcpy(hdr, ip, ihl);
+	v = htons((uint16_t)(ihl + doff + n));
+	memcpy(hdr + 2, &v, 2);
+	v = htons((uint16_t)(((ip[4] << 8) | ip[5]) + i));
+	memcpy(hdr + 4, &v, 2);
+	memset(hdr + 10, 0, 2);
+	v = csum_ip(hdr, ihl);
+	memcpy(hdr + 10, &v, 2);
+
+	memcpy(tcp, th, doff);
+	memcpy(&seq, th + 4, 4);
+	seq = htonl(ntohl(seq) + off);
+	memcpy(tcp + 4, &seq, 4);
+	if (i != last)
+		tcp[13] &= (uint8_t)~(TCPF_FIN | TCPF_PSH);
+	if (i != 0)
+		tcp[13] &= (uint8_t)~TCPF_CWR_;
+	memset(tcp + 16, 0, 2);
+	/* Pseudo-header (RFC 793): addresses, protocol, TCP length. */
+	sum = csum_partial(ip + 12, 8, IPPROTO_TCP + doff + n);
+	sum = csum_partial(tcp, doff, sum);
+	sum = csum_partial(*payload, n, sum);
+	v = csum_fold(sum);
+	memcpy(tcp + 16, &v, 2);
+	return ihl + doff;
 }

@@ -30,6 +30,12 @@
 #define TCPF_RST  0x04
 #define TCPF_PSH  0x08
 #define TCPF_ACK  0x10
+#define TCPF_URG_ 0x20
+#define TCPF_ECE_ 0x40
+#define TCPF_CWR_ 0x80
+
+/* PKT_GSO_SEG_HDR: room for one segment's IPv4 + TCP headers (pkt_gso_segment). */
+#define PKT_GSO_SEG_HDR 120u
 
 struct pkt {
 	uint8_t  *buf;        /* virtio-net header, then the frame */
@@ -45,7 +51,19 @@ struct pkt {
 	uint32_t  daddr;
 	uint16_t  sport;      /* network order; ICMP: 0 */
 	uint16_t  dport;
+	/*
+	 * From the virtio-net header (checked by pkt_parse): PKT_CSUM_PARTIAL
+	 * when the TCP/UDP checksum field holds only the pseudo-header sum
+	 * (VIRTIO_NET_HDR_F_NEEDS_CSUM: folded, not complemented, payload
+	 * and ports not in it); gso_size non-zero for a TCP super-frame that
+	 * is to be cut into segments of gso_size payload bytes.
+	 */
+	uint8_t   csum;       /* PKT_CSUM_* */
+	uint16_t  gso_size;
 };
+
+#define PKT_CSUM_FULL    0    /* complete (or none, for UDP 0) */
+#define PKT_CSUM_PARTIAL 1
 
 static inline struct virtio_net_hdr *
 pkt_vnet(const struct pkt *p)
@@ -58,6 +76,11 @@ pkt_vnet(const struct pkt *p)
  * and returns STAT_NONE, or the drop reason (STAT_DROP_*) when the frame
  * is malformed or not something the director handles. ARP frames return
  * STAT_NONE with ethtype ETHTYPE_ARP and only the Ethernet part parsed.
+ * The virtio-net header is part of the frame's validity: unknown flags, a
+ * GSO type other than TCPv4 (with or without ECN), GSO without
+ * NEEDS_CSUM or with a zero segment size, NEEDS_CSUM on anything but TCP
+ * or UDP or with a checksum start/offset other than the transport
+ * header's checksum field, a header length beyond the frame: malformed.
  */
 enum stat_id pkt_parse(struct pkt *p, uint8_t *buf, uint32_t len);
 
@@ -103,5 +126,35 @@ void pkt_set_saddr(struct pkt *p, uint32_t addr);
 void pkt_set_daddr(struct pkt *p, uint32_t addr);
 void pkt_set_sport(struct pkt *p, uint16_t port);
 void pkt_set_dport(struct pkt *p, uint16_t port);
+
+/*
+ * The pseudo-header sum of a NEEDS_CSUM packet after an address in it
+ * changed from FROM to TO (network order): folded, not complemented, as
+ * the kernel's inet_proto_csum_replace4() does for CHECKSUM_PARTIAL. The
+ * payload and the ports are summed later by whoever completes it.
+ */
+void csum_replace4_pseudo(uint16_t *check, uint32_t from, uint32_t to);
+
+/*
+ * Complete the TCP/UDP checksum of a PKT_CSUM_PARTIAL packet that is not
+ * a GSO super-frame (for an output that takes no virtio-net header): the
+ * sum from the transport header to the end, the field's pseudo-header sum
+ * included. P becomes PKT_CSUM_FULL.
+ */
+void pkt_csum_finish(struct pkt *p);
+
+/*
+ * TCP segmentation of a GSO super-frame P (gso_size != 0), segment by
+ * segment, as the kernel's tcp_gso_segment() would cut it: pkt_gso_count()
+ * segments; pkt_gso_segment() writes segment I's IPv4 and TCP headers into
+ * HDR (PKT_GSO_SEG_HDR bytes), returns their length and points *PAYLOAD
+ * and *PLEN at its slice of P's payload (left in place). Each segment has
+ * its IP total length, IP ID (the super-frame's + I) and header checksum,
+ * its sequence number, FIN and PSH only if last, CWR only if first, and a
+ * complete TCP checksum. P is not modified.
+ */
+unsigned pkt_gso_count(const struct pkt *p);
+uint32_t pkt_gso_segment(const struct pkt *p, unsigned i, uint8_t *hdr,
+    const uint8_t **payload, uint32_t *plen);
 
 #endif

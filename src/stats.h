@@ -29,6 +29,10 @@ enum stat_id {
 	STAT_CHECK_DOWN,        /* a real server failed its health check: taken out */
 	STAT_CHECK_UP,          /* and passed it again: put back */
 	STAT_WORKER_CROSSED,    /* a packet of a flow another worker made (workers > 1) */
+	STAT_SORRY_ON,          /* every real server of a service down: its sorry server takes over */
+	STAT_SORRY_OFF,         /* a real server back: the sorry server gets no new flows */
+	STAT_RX_GSO,            /* GSO super-frames read from the TAP (offload on) */
+	STAT_TUN_SEGMENTS,      /* tun: segments cut from GSO super-frames */
 	/* drop reasons */
 	STAT_DROP_MALFORMED,    /* a header or length field is wrong */
 	STAT_DROP_UNEXPECTED,   /* not IPv4/ARP, or not TCP/UDP/ICMP */

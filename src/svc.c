@@ -156,41 +156,72 @@ dest_put(struct dest *d)
 		free(d);
 }
 
+/* A real server of S, scheduled or removed by its check; never the sorry server. */
 struct dest *
 dest_find(struct service *s, uint32_t addr, uint16_t port)
 {
 	struct dest *d;
 
 	TAILQ_FOREACH(d, &s->dests, entry)
+		if (d->addr == addr && d->port == port && !(d->flags & DEST_F_SORRY))
+			return d;
+	TAILQ_FOREACH(d, &s->removed, entry)
 		if (d->addr == addr && d->port == port)
 			return d;
 	return NULL;
+}
+
+/* D (in dests) leaves the scheduler and the list, into LIST if not NULL. */
+static void
+dest_out(struct service *s, struct dest *d, struct dest_list *list)
+{
+	if (s->sched->del_dest)
+		s->sched->del_dest(s, d);
+	TAILQ_REMOVE(&s->dests, d, entry);
+	s->ndests--;
+	d->flags |= DEST_F_OUT;
+	if (list != NULL)
+		TAILQ_INSERT_TAIL(list, d, entry);
+}
+
+/* D goes back into dests and the scheduler (at the end, as ipvsadm -a). */
+static int
+dest_in(struct service *s, struct dest *d)
+{
+	TAILQ_INSERT_TAIL(&s->dests, d, entry);
+	s->ndests++;
+	if (s->sched->add_dest && s->sched->add_dest(s, d) < 0) {
+		TAILQ_REMOVE(&s->dests, d, entry);
+		s->ndests--;
+		return -1;
+	}
+	d->flags &= ~DEST_F_OUT;
+	return 0;
 }
 
 /* Unlink D from its service; connections holding it keep it allocated. */
 static void
 dest_unlink(struct service *s, struct dest *d)
 {
-	if (s->sched->del_dest)
-		s->sched->del_dest(s, d);
-	TAILQ_REMOVE(&s->dests, d, entry);
-	s->ndests--;
+	if (d->flags & DEST_F_REMOVED) {
+		TAILQ_REMOVE(&s->removed, d, entry);
+		d->flags &= ~DEST_F_REMOVED;
+	} else if (!(d->flags & DEST_F_OUT)) {
+		dest_out(s, d, NULL);
+	}
 	d->svc = NULL;
 	dest_put(d);
 }
 
-int
-dest_add(struct service *s, const struct rs_conf *rc, char *err, size_t errlen)
+/* A new dest of S from RC, bound, in no list yet. */
+static struct dest *
+dest_new(struct service *s, const struct rs_conf *rc, char *err, size_t errlen)
 {
 	struct dest *d;
 
-	if (dest_find(s, rc->addr.s_addr, htons(rc->port)) != NULL) {
-		snprintf(err, errlen, "Destination already exists");
-		return -1;
-	}
 	if ((d = calloc(1, sizeof(*d))) == NULL) {
 		snprintf(err, errlen, "Memory allocation problem");
-		return -1;
+		return NULL;
 	}
 	snprintf(d->name, sizeof(d->name), "%s", rc->name);
 	d->addr = rc->addr.s_addr;
@@ -204,20 +235,34 @@ dest_add(struct service *s, const struct rs_conf *rc, char *err, size_t errlen)
 	d->l_threshold = rc->lower;
 	d->refcnt = 1;
 	d->svc = s;             /* the binding may look at its service */
+	d->flags = DEST_F_OUT;
 	if (xmit_bind(d, tap_ifx, err, errlen) < 0) {
 		free(d);
+		return NULL;
+	}
+	return d;
+}
+
+static void svc_sorry_update(struct service *s);
+
+int
+dest_add(struct service *s, const struct rs_conf *rc, char *err, size_t errlen)
+{
+	struct dest *d;
+
+	if (dest_find(s, rc->addr.s_addr, htons(rc->port)) != NULL) {
+		snprintf(err, errlen, "Destination already exists");
 		return -1;
 	}
-	TAILQ_INSERT_TAIL(&s->dests, d, entry);
-	s->ndests++;
-	if (s->sched->add_dest && s->sched->add_dest(s, d) < 0) {
+	if ((d = dest_new(s, rc, err, errlen)) == NULL)
+		return -1;
+	if (dest_in(s, d) < 0) {
 		snprintf(err, errlen, "scheduler %s cannot take the real server (out of memory, "
 		    "or more real servers than its table holds)", s->sched->name);
-		TAILQ_REMOVE(&s->dests, d, entry);
-		s->ndests--;
 		free(d);
 		return -1;
 	}
+	svc_sorry_update(s);
 	return 0;
 }
 
@@ -246,20 +291,21 @@ dest_edit(struct dest *d, const struct rs_conf *rc, char *err, size_t errlen)
 	d->u_threshold = rc->upper;
 	d->l_threshold = rc->lower;
 	d->conf_weight = rc->weight;
-	/* A real server down by its check stays at 0 until it recovers. */
-	int w = (d->flags & DEST_F_DOWN) ? 0 : rc->weight;
+	/* A real server down by its check (or a sorry server not in use) stays at 0. */
+	int w = (d->flags & (DEST_F_DOWN | DEST_F_OUT)) ? 0 : rc->weight;
 	if (d->weight != w) {
 		d->weight = w;
-		if (s->sched->upd_dest)
+		if (!(d->flags & DEST_F_OUT) && s->sched->upd_dest)
 			s->sched->upd_dest(s, d);
 	}
 	return 0;
 }
 
 void
-dest_set_down(struct dest *d, bool down)
+dest_set_down(struct dest *d, bool down, bool remove)
 {
 	struct service *s = d->svc;
+	char a[INET_ADDRSTRLEN];
 	int w;
 
 	if (down)
@@ -267,17 +313,131 @@ dest_set_down(struct dest *d, bool down)
 	else
 		d->flags &= ~DEST_F_DOWN;
 	w = down ? 0 : d->conf_weight;
-	if (s != NULL && d->weight != w) {
+	if (s == NULL) {                /* unlinked: only its connections hold it */
 		d->weight = w;
-		if (s->sched->upd_dest)
+		return;
+	}
+	if (down && remove && !(d->flags & DEST_F_REMOVED)) {
+		d->weight = 0;          /* persistence templates to it are not followed */
+		dest_out(s, d, &s->removed);
+		d->flags |= DEST_F_REMOVED;
+	} else if (!(down && remove) && (d->flags & DEST_F_REMOVED)) {
+		TAILQ_REMOVE(&s->removed, d, entry);
+		d->flags &= ~DEST_F_REMOVED;
+		d->weight = w;
+		if (dest_in(s, d) < 0) {
+			/* Scheduler out of room: it stays out, as vsradm -a would fail. */
+			inet_ntop(AF_INET, &d->addr, a, sizeof(a));
+			log_warnx("real server %s/%s (%s:%u): scheduler %s cannot take it back",
+			    s->name, d->name, a, ntohs(d->port), s->sched->name);
+			d->weight = 0;
+			TAILQ_INSERT_TAIL(&s->removed, d, entry);
+			d->flags |= DEST_F_REMOVED;
+		}
+	} else if (d->weight != w) {
+		d->weight = w;
+		if (!(d->flags & DEST_F_OUT) && s->sched->upd_dest)
 			s->sched->upd_dest(s, d);
 	}
+	svc_sorry_update(s);
 }
 
 void
 dest_del(struct dest *d)
 {
-	dest_unlink(d->svc, d);
+	struct service *s = d->svc;
+
+	dest_unlink(s, d);
+	svc_sorry_update(s);
+}
+
+/*
+ * The sorry server takes new flows while S has real servers and every one
+ * is down by its check (so a service without checks never uses it), and
+ * none as soon as one is back; its flows continue either way. Logged once
+ * and counted on each switch.
+ */
+static void
+svc_sorry_update(struct service *s)
+{
+	struct dest *d, *sd = s->sorry;
+	unsigned n = 0, up = 0;
+	char a[INET_ADDRSTRLEN];
+
+	if (sd == NULL)
+		return;
+	TAILQ_FOREACH(d, &s->dests, entry)
+		if (d != sd) {
+			n++;
+			up += !(d->flags & DEST_F_DOWN);
+		}
+	TAILQ_FOREACH(d, &s->removed, entry)
+		n++;
+	bool want = n > 0 && up == 0;
+	if (want == svc_sorry_active(s))
+		return;
+	inet_ntop(AF_INET, &sd->addr, a, sizeof(a));
+	if (want) {
+		sd->weight = sd->conf_weight;
+		if (dest_in(s, sd) < 0) {
+			sd->weight = 0;
+			log_warnx("virtual server %s: every real server is down, and scheduler %s "
+			    "cannot take the sorry server %s:%u", s->name, s->sched->name, a,
+			    ntohs(sd->port));
+			return;
+		}
+		s->sorry_ons++;
+		STAT_INC(STAT_SORRY_ON);
+		log_notice("virtual server %s: every real server is down: new flows go to the "
+		    "sorry server %s:%u", s->name, a, ntohs(sd->port));
+	} else {
+		sd->weight = 0;         /* persistence templates to it are not followed */
+		dest_out(s, sd, NULL);
+		s->sorry_offs++;
+		STAT_INC(STAT_SORRY_OFF);
+		log_notice("virtual server %s: %s: new flows go to the real servers again, not "
+		    "to the sorry server %s:%u", s->name, n ? "a real server is up" :
+		    "no real server left", a, ntohs(sd->port));
+	}
+}
+
+/* Drop S's sorry server: out of the scheduler if in use; its flows keep it. */
+static void
+svc_sorry_drop(struct service *s)
+{
+	struct dest *sd = s->sorry;
+
+	if (sd == NULL)
+		return;
+	if (!(sd->flags & DEST_F_OUT))
+		dest_out(s, sd, NULL);
+	s->sorry = NULL;
+	sd->svc = NULL;
+	dest_put(sd);
+}
+
+/*
+ * Make S's sorry server what RC says (NULL: none): kept, with its state,
+ * when its address and port stay; rebound when its forwarding changes.
+ */
+static int
+svc_sorry_set(struct service *s, const struct rs_conf *rc, char *err, size_t errlen)
+{
+	struct dest *sd = s->sorry;
+
+	if (sd != NULL && (rc == NULL || sd->addr != rc->addr.s_addr ||
+	    sd->port != htons(rc->port)))
+		svc_sorry_drop(s);
+	if (rc == NULL)
+		return 0;
+	if (s->sorry != NULL)
+		return dest_edit(s->sorry, rc, err, errlen);
+	if ((sd = dest_new(s, rc, err, errlen)) == NULL)
+		return -1;
+	sd->flags |= DEST_F_SORRY;
+	sd->weight = 0;
+	s->sorry = sd;
+	return 0;
 }
 
 static void
@@ -285,8 +445,14 @@ svc_free(struct service *s)
 {
 	struct dest *d;
 
+	svc_sorry_drop(s);
 	while ((d = TAILQ_FIRST(&s->dests)) != NULL) {
 		TAILQ_REMOVE(&s->dests, d, entry);
+		d->svc = NULL;
+		dest_put(d);
+	}
+	while ((d = TAILQ_FIRST(&s->removed)) != NULL) {
+		TAILQ_REMOVE(&s->removed, d, entry);
 		d->svc = NULL;
 		dest_put(d);
 	}
@@ -320,6 +486,7 @@ svc_new(const struct vs_conf *vc, char *err, size_t errlen)
 		return NULL;
 	}
 	TAILQ_INIT(&s->dests);
+	TAILQ_INIT(&s->removed);
 	s->addr = vc->addr.s_addr;
 	s->port = htons(vc->port);
 	s->proto = (uint8_t)vc->proto;
@@ -405,7 +572,10 @@ svc_del(struct service *s)
 {
 	struct dest *d;
 
+	svc_sorry_drop(s);
 	while ((d = TAILQ_FIRST(&s->dests)) != NULL)
+		dest_unlink(s, d);
+	while ((d = TAILQ_FIRST(&s->removed)) != NULL)
 		dest_unlink(s, d);
 	TAILQ_REMOVE(&services, s, entry);
 	svc_free(s);
@@ -445,6 +615,11 @@ svc_setup(const struct config *conf, int tap_ifindex)
 				bad = 1;
 			}
 		}
+		if (vc->has_sorry && svc_sorry_set(s, &vc->sorry, err, sizeof(err)) < 0) {
+			log_errx("%s:%d: sorry server (%s): %s", conf->file, vc->sorry.line,
+			    inet_ntoa(vc->sorry.addr), err);
+			bad = 1;
+		}
 	}
 	if (bad || svc_index_build(0) < 0) {
 		svc_teardown();
@@ -482,6 +657,14 @@ svc_zero(struct service *s)
 		memset(&d->stats, 0, sizeof(d->stats));
 		stats_est_reset(&d->est, &d->stats);
 	}
+	TAILQ_FOREACH(d, &s->removed, entry) {
+		memset(&d->stats, 0, sizeof(d->stats));
+		stats_est_reset(&d->est, &d->stats);
+	}
+	if (s->sorry != NULL && (s->sorry->flags & DEST_F_OUT)) {
+		memset(&s->sorry->stats, 0, sizeof(s->sorry->stats));
+		stats_est_reset(&s->sorry->est, &s->sorry->stats);
+	}
 }
 
 void
@@ -494,6 +677,10 @@ svc_est_tick(void)
 		stats_est_tick(&s->est, &s->stats);
 		TAILQ_FOREACH(d, &s->dests, entry)
 			stats_est_tick(&d->est, &d->stats);
+		TAILQ_FOREACH(d, &s->removed, entry)
+			stats_est_tick(&d->est, &d->stats);
+		if (s->sorry != NULL && (s->sorry->flags & DEST_F_OUT))
+			stats_est_tick(&s->sorry->est, &s->sorry->stats);
 	}
 }
 
@@ -533,15 +720,15 @@ svc_check(const struct config *conf)
 		/* A stand-in for the service: its protocol is all a binding reads. */
 		struct service ts = { .proto = (uint8_t)vc->proto, .addr = vc->addr.s_addr,
 		    .port = htons(vc->port) };
-		for (unsigned j = 0; j < vc->nrs; j++) {
-			const struct rs_conf *rc = &vc->rs[j];
+		for (unsigned j = 0; j < vc->nrs + (vc->has_sorry ? 1 : 0); j++) {
+			const struct rs_conf *rc = j < vc->nrs ? &vc->rs[j] : &vc->sorry;
 			struct dest t = { .addr = rc->addr.s_addr, .port = htons(rc->port),
 			    .fwd = rc->fwd, .tunnel = rc->tunnel, .tunnel_mtu = rc->tunnel_mtu,
 			    .svc = &ts };
 			/* Binding a copy reaches the same link and neighbour entry. */
 			if (xmit_bind(&t, tap_ifx, err, sizeof(err)) < 0) {
-				log_errx("%s:%d: real server %s (%s): %s", conf->file, rc->line,
-				    rc->name, inet_ntoa(rc->addr), err);
+				log_errx("%s:%d: %s server %s (%s): %s", conf->file, rc->line,
+				    j < vc->nrs ? "real" : "sorry", rc->name, inet_ntoa(rc->addr), err);
 				bad = 1;
 			}
 		}
@@ -572,6 +759,11 @@ svc_merge(const struct config *conf)
 			log_warnx("reload: virtual server %s: %s", vc->name, err);
 		for (d = TAILQ_FIRST(&s->dests); d; d = dnext) {
 			dnext = TAILQ_NEXT(d, entry);
+			if (!(d->flags & DEST_F_SORRY) && conf_find_rs(vc, d) == NULL)
+				dest_del(d);
+		}
+		for (d = TAILQ_FIRST(&s->removed); d; d = dnext) {
+			dnext = TAILQ_NEXT(d, entry);
 			if (conf_find_rs(vc, d) == NULL)
 				dest_del(d);
 		}
@@ -582,6 +774,9 @@ svc_merge(const struct config *conf)
 			    dest_add(s, rc, err, sizeof(err))) < 0)
 				log_warnx("reload: real server %s/%s: %s", vc->name, rc->name, err);
 		}
+		if (svc_sorry_set(s, vc->has_sorry ? &vc->sorry : NULL, err, sizeof(err)) < 0)
+			log_warnx("reload: virtual server %s: sorry server: %s", vc->name, err);
+		svc_sorry_update(s);
 	}
 	for (s = TAILQ_FIRST(&services); s; s = snext) {
 		snext = TAILQ_NEXT(s, entry);

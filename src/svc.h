@@ -36,6 +36,9 @@ enum xmit_id {
 
 #define DEST_F_OVERLOAD  0x1   /* above its upper threshold (ipvsadm -x) */
 #define DEST_F_DOWN      0x2   /* failed its health check: weight 0 (check.c) */
+#define DEST_F_REMOVED   0x4   /* down with on_failure = remove: in svc->removed */
+#define DEST_F_SORRY     0x8   /* the service's sorry server (svc->sorry) */
+#define DEST_F_OUT       0x10  /* not in svc->dests nor known to the scheduler */
 
 struct dest {
 	TAILQ_ENTRY(dest) entry;       /* in svc->dests, config order */
@@ -81,8 +84,20 @@ struct service {
 	uint32_t         netmask;      /* network order */
 	const struct sched_ops *sched;
 	void            *sched_data;
-	struct dest_list dests;
+	struct dest_list dests;        /* what the scheduler picks from */
 	unsigned         ndests;
+	/*
+	 * Real servers their check took out (on_failure = remove): still the
+	 * service's (d->svc set, found by dest_find, checked), not scheduled.
+	 */
+	struct dest_list removed;
+	/*
+	 * The sorry server, or NULL: in dests, weight 1, only while every real
+	 * server is down by its check; otherwise DEST_F_OUT and weight 0.
+	 */
+	struct dest     *sorry;
+	uint64_t         sorry_ons;    /* switches to the sorry server */
+	uint64_t         sorry_offs;   /* and back to the real servers */
 	struct stats     stats;
 	struct stats_est est;
 };
@@ -169,10 +184,19 @@ int  dest_add(struct service *s, const struct rs_conf *rc, char *err, size_t err
 int  dest_edit(struct dest *d, const struct rs_conf *rc, char *err, size_t errlen);
 void dest_del(struct dest *d);
 /*
- * Health check verdict (check.c): DOWN takes D out of scheduling as weight
- * 0 would (existing flows continue), up puts its configured weight back;
- * through the scheduler's upd_dest, as an edit by vsradm does.
+ * Health check verdict (check.c): DOWN takes D out of scheduling, as weight
+ * 0 would or, with REMOVE, as ipvsadm -d would (into svc->removed; existing
+ * flows continue either way); up puts it back with its configured weight.
+ * Through the scheduler, as an edit by vsradm does. The service's sorry
+ * server is switched on or off when this changes whether any real server
+ * is healthy.
  */
-void dest_set_down(struct dest *d, bool down);
+void dest_set_down(struct dest *d, bool down, bool remove);
+/* The sorry server in use: S's real servers all down by their checks. */
+static inline bool
+svc_sorry_active(const struct service *s)
+{
+	return s->sorry != NULL && !(s->sorry->flags & DEST_F_OUT);
+}
 
 #endif

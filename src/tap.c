@@ -4,6 +4,7 @@
 #include <linux/if_tun.h>
 #include <linux/virtio_net.h>
 #include <net/if.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
@@ -11,9 +12,16 @@
 #include "log.h"
 #include "tap.h"
 
+/*
+ * What the kernel may hand us, and take back, with offloads on: partial
+ * checksums and TCPv4/v6 super-frames, ECN ones included (CWR is handled
+ * where we segment ourselves, xmit_tun).
+ */
+#define TAP_OFFLOADS (TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_TSO_ECN)
+
 /* One queue of TAP NAME; MULTI for IFF_MULTI_QUEUE (every queue has it, the first too). */
 static int
-tap_queue_open(const char *name, int multi)
+tap_queue_open(const char *name, bool multi, bool offload)
 {
 	struct ifreq ifr;
 	int fd, hdrsz = (int)sizeof(struct virtio_net_hdr);
@@ -24,7 +32,7 @@ tap_queue_open(const char *name, int multi)
 		return -1;
 	}
 	memset(&ifr, 0, sizeof(ifr));
-	/* VNET_HDR from the start: GSO super-frames can be switched on later. */
+	/* Every frame carries a virtio-net header, offloads on or off. */
 	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
 	if (multi)
 		ifr.ifr_flags |= IFF_MULTI_QUEUE;
@@ -40,7 +48,7 @@ tap_queue_open(const char *name, int multi)
 		log_err("TAP %s: virtio-net header size", name);
 		goto fail;
 	}
-	if (ioctl(fd, TUNSETOFFLOAD, 0) < 0) {
+	if (ioctl(fd, TUNSETOFFLOAD, offload ? (unsigned long)TAP_OFFLOADS : 0ul) < 0) {
 		log_err("TAP %s: offloads", name);
 		goto fail;
 	}
@@ -51,7 +59,7 @@ fail:
 }
 
 int
-tap_open(const char *name, unsigned nqueues, int *fds, int *ifindex)
+tap_open(const char *name, unsigned nqueues, bool offload, int *fds, int *ifindex)
 {
 	unsigned i;
 
@@ -66,7 +74,7 @@ tap_open(const char *name, unsigned nqueues, int *fds, int *ifindex)
 	 * sends into the TAP over the queues by flow hash.
 	 */
 	for (i = 0; i < nqueues; i++) {
-		fds[i] = tap_queue_open(name, nqueues > 1);
+		fds[i] = tap_queue_open(name, nqueues > 1, offload);
 		if (fds[i] < 0)
 			goto fail;
 	}

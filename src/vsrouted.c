@@ -74,6 +74,35 @@ usage(FILE *f)
 	    "  -h          this help\n", DEFAULT_CONF, VSR_DEFAULT_SOCKET);
 }
 
+/* One real server's lines of the SIGUSR1 dump. */
+static void
+stats_dump_dest(const struct service *s, const struct dest *dst)
+{
+	log_notice("stat rs %s/%s conns %llu", s->name, dst->name,
+	    (unsigned long long)dst->stats.conns);
+	log_notice("stat rs %s/%s in_packets %llu", s->name, dst->name,
+	    (unsigned long long)dst->stats.inpkts);
+	log_notice("stat rs %s/%s in_bytes %llu", s->name, dst->name,
+	    (unsigned long long)dst->stats.inbytes);
+	log_notice("stat rs %s/%s out_packets %llu", s->name, dst->name,
+	    (unsigned long long)dst->stats.outpkts);
+	log_notice("stat rs %s/%s out_bytes %llu", s->name, dst->name,
+	    (unsigned long long)dst->stats.outbytes);
+	log_notice("stat rs %s/%s active_conns %u", s->name, dst->name, dst->activeconns);
+	log_notice("stat rs %s/%s inactive_conns %u", s->name, dst->name, dst->inactconns);
+	log_notice("stat rs %s/%s persist_conns %u", s->name, dst->name, dst->persistconns);
+	log_notice("stat rs %s/%s overloaded %u", s->name, dst->name,
+	    !!(dst->flags & DEST_F_OVERLOAD));
+	log_notice("stat rs %s/%s healthy %u", s->name, dst->name,
+	    !(dst->flags & DEST_F_DOWN));
+	log_notice("stat rs %s/%s check_downs %llu", s->name, dst->name,
+	    (unsigned long long)dst->check_downs);
+	log_notice("stat rs %s/%s check_ups %llu", s->name, dst->name,
+	    (unsigned long long)dst->check_ups);
+	log_notice("stat rs %s/%s removed %u", s->name, dst->name,
+	    !!(dst->flags & DEST_F_REMOVED));
+}
+
 static void
 stats_dump(struct daemon *d)
 {
@@ -102,29 +131,17 @@ stats_dump(struct daemon *d)
 		log_notice("stat vs %s in_bytes %llu", s->name, (unsigned long long)s->stats.inbytes);
 		log_notice("stat vs %s out_packets %llu", s->name, (unsigned long long)s->stats.outpkts);
 		log_notice("stat vs %s out_bytes %llu", s->name, (unsigned long long)s->stats.outbytes);
-		TAILQ_FOREACH(dst, &s->dests, entry) {
-			log_notice("stat rs %s/%s conns %llu", s->name, dst->name,
-			    (unsigned long long)dst->stats.conns);
-			log_notice("stat rs %s/%s in_packets %llu", s->name, dst->name,
-			    (unsigned long long)dst->stats.inpkts);
-			log_notice("stat rs %s/%s in_bytes %llu", s->name, dst->name,
-			    (unsigned long long)dst->stats.inbytes);
-			log_notice("stat rs %s/%s out_packets %llu", s->name, dst->name,
-			    (unsigned long long)dst->stats.outpkts);
-			log_notice("stat rs %s/%s out_bytes %llu", s->name, dst->name,
-			    (unsigned long long)dst->stats.outbytes);
-			log_notice("stat rs %s/%s active_conns %u", s->name, dst->name, dst->activeconns);
-			log_notice("stat rs %s/%s inactive_conns %u", s->name, dst->name, dst->inactconns);
-			log_notice("stat rs %s/%s persist_conns %u", s->name, dst->name, dst->persistconns);
-			log_notice("stat rs %s/%s overloaded %u", s->name, dst->name,
-			    !!(dst->flags & DEST_F_OVERLOAD));
-			log_notice("stat rs %s/%s healthy %u", s->name, dst->name,
-			    !(dst->flags & DEST_F_DOWN));
-			log_notice("stat rs %s/%s check_downs %llu", s->name, dst->name,
-			    (unsigned long long)dst->check_downs);
-			log_notice("stat rs %s/%s check_ups %llu", s->name, dst->name,
-			    (unsigned long long)dst->check_ups);
+		if (s->sorry != NULL) {
+			log_notice("stat vs %s sorry_active %u", s->name, svc_sorry_active(s));
+			log_notice("stat vs %s sorry_ons %llu", s->name,
+			    (unsigned long long)s->sorry_ons);
+			log_notice("stat vs %s sorry_offs %llu", s->name,
+			    (unsigned long long)s->sorry_offs);
 		}
+		TAILQ_FOREACH(dst, &s->dests, entry)
+			stats_dump_dest(s, dst);
+		TAILQ_FOREACH(dst, &s->removed, entry)
+			stats_dump_dest(s, dst);
 	}
 	log_notice("stat end");
 }
@@ -191,6 +208,11 @@ reload(struct daemon *d)
 		log_warnx("reload: workers %u -> %u needs a restart; keeping %u", oc->workers,
 		    nc->workers, oc->workers);
 	nc->workers = oc->workers;
+	if (nc->offload != oc->offload)
+		log_warnx("reload: offload %s -> %s needs a restart; keeping %s",
+		    oc->offload ? "true" : "false", nc->offload ? "true" : "false",
+		    oc->offload ? "true" : "false");
+	nc->offload = oc->offload;
 	if (nc->metrics_addr != oc->metrics_addr || nc->metrics_port != oc->metrics_port)
 		log_warnx("reload: metrics changes need a restart; keeping the endpoint");
 	nc->metrics_addr = oc->metrics_addr;
@@ -388,8 +410,10 @@ setup(struct daemon *d)
 	}
 	d->ct = conn_table_new(c->conn_max, core_clock());
 	if (d->ct == NULL) {
-		log_errx("conn_max %u: cannot allocate the connection table (%llu MiB)", c->conn_max,
-		    (unsigned long long)(c->conn_max * sizeof(struct conn)) >> 20);
+		/* Entries and their two 4-byte buckets each (conn_table_new). */
+		log_errx("conn_max %u: cannot allocate the connection table (about %llu MiB)",
+		    c->conn_max, (unsigned long long)((uint64_t)c->conn_max *
+		    (sizeof(struct conn) + 2 * sizeof(uint32_t))) >> 20);
 		return -1;
 	}
 	conn_timeouts(d->ct, c);
@@ -397,7 +421,7 @@ setup(struct daemon *d)
 	if (nl_init() < 0)
 		return -1;
 	d->nworkers = c->workers;
-	if (tap_open(c->tap, d->nworkers, d->tap_fds, &d->tap_ifindex) < 0)
+	if (tap_open(c->tap, d->nworkers, c->offload, d->tap_fds, &d->tap_ifindex) < 0)
 		return -1;
 	random_mac(d->workers[0].our_mac);
 	if (nl_link_mac(d->tap_ifindex, d->workers[0].tap_mac) < 0)

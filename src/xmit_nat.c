@@ -20,8 +20,10 @@
  * LIP:lport -> RIP:rport (fullnat). Out: the real server's reply
  * RIP:rport -> client (or LIP:lport) becomes VIP:vport -> client:cport.
  * Either way the frame goes back into the TAP, addressed to the kernel's
- * side of it, without offload metadata (the checksums are complete), and
- * the kernel routes it on. ICMP errors about a connection take the same
+ * side of it, with its virtio-net header as it came (a GSO super-frame
+ * stays one, a partial checksum stays partial: pkt_set_* updated its
+ * pseudo-header sum), and the kernel routes it on, segmenting and
+ * completing it if and where the way out needs it. ICMP errors about a connection take the same
  * functions: the outer header and the quoted one are both rewritten.
  */
 
@@ -274,7 +276,6 @@ nat_tap_out(struct worker *w, struct pkt *p)
 {
 	memcpy(p->data, w->tap_mac, 6);
 	memcpy(p->data + 6, w->our_mac, 6);
-	memset(p->buf, 0, PKT_VNET_LEN);
 	return core_tap_write(w, p->buf, p->len);
 }
 

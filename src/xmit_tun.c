@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <linux/filter.h>
 #include <netinet/in.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -37,12 +38,22 @@
  * the tunnel is answered with ICMP fragmentation-needed (xmit_tun). The
  * inner packet goes out from the receive buffer, with the GRE header (if
  * any) written into the headroom before it: no copy.
+ *
+ * A raw socket takes no virtio-net header, so a GSO super-frame (TAP
+ * offloads on) is cut here into TCP segments of gso_size: each queue slot
+ * has room for one segment's headers (GRE, IPv4, TCP), written by
+ * pkt_gso_segment(), and the segment goes out as two pieces, its headers
+ * and its slice of the payload left in the receive buffer. A partial
+ * checksum of a packet that is not a super-frame is completed in place.
  */
+#define TUN_SEG_HDR (TUN_GRE_HLEN + PKT_GSO_SEG_HDR)
+
 struct tun_txq {                /* one per worker: queued without a lock */
 	unsigned           ntx;
 	struct sockaddr_in sa[TUN_TXQ];
 	struct mmsghdr     msgs[TUN_TXQ];
-	struct iovec       iov[TUN_TXQ];
+	struct iovec       iov[TUN_TXQ][2];
+	uint8_t            hdr[TUN_TXQ][TUN_SEG_HDR];
 };
 
 struct tun_sock {
@@ -94,7 +105,7 @@ tun_open(enum tunnel_type t)
 			t->sa[i].sin_family = AF_INET;
 			t->msgs[i].msg_hdr.msg_name = &t->sa[i];
 			t->msgs[i].msg_hdr.msg_namelen = sizeof(t->sa[i]);
-			t->msgs[i].msg_hdr.msg_iov = &t->iov[i];
+			t->msgs[i].msg_hdr.msg_iov = t->iov[i];
 			t->msgs[i].msg_hdr.msg_iovlen = 1;
 		}
 		t->ntx = 0;
@@ -210,11 +221,58 @@ tun_flush(int fd, struct tun_txq *t)
 		}
 		for (int i = 0; i < n; i++) {
 			STAT_INC(STAT_TX_PACKETS);
-			STAT_ADD(STAT_TX_BYTES, t->iov[done + (unsigned)i].iov_len);
+			STAT_ADD(STAT_TX_BYTES, t->msgs[done + (unsigned)i].msg_len);
 		}
 		done += (unsigned)n;
 	}
 	t->ntx = 0;
+}
+
+/* GRE version 0, no flags; protocol IPv4 (RFC 2784). */
+static void
+tun_gre_hdr(uint8_t *at)
+{
+	at[0] = 0;
+	at[1] = 0;
+	at[2] = ETHTYPE_IPV4 >> 8;
+	at[3] = ETHTYPE_IPV4 & 0xff;
+}
+
+/*
+ * Queue the segments of super-frame P. DF is judged on a segment's size
+ * (headers + gso_size), what the client's TCP really sends.
+ */
+static int
+tun_gso(struct worker *w, struct dest *d, int fd, struct tun_txq *t, struct pkt *p)
+{
+	const uint8_t *ip = p->data + p->l3off;
+	unsigned doff = (p->data[p->l4off + 12] >> 4) * 4u;
+	uint32_t seg = p->l4off - p->l3off + doff + p->gso_size;
+	unsigned n = pkt_gso_count(p), gre = d->tunnel == TUNNEL_GRE ? TUN_GRE_HLEN : 0;
+
+	if (seg > d->tun_inner_max && (ip[6] & IP_DF_)) {
+		tun_frag_needed(w, p, d->tun_inner_max);
+		return -1;
+	}
+	for (unsigned k = 0; k < n; k++) {
+		unsigned i = t->ntx;
+		const uint8_t *pay;
+		uint32_t plen, hlen;
+
+		hlen = pkt_gso_segment(p, k, t->hdr[i] + gre, &pay, &plen);
+		if (gre)
+			tun_gre_hdr(t->hdr[i]);
+		t->sa[i].sin_addr.s_addr = d->addr;
+		t->iov[i][0].iov_base = t->hdr[i];
+		t->iov[i][0].iov_len = gre + hlen;
+		t->iov[i][1].iov_base = (void *)(uintptr_t)pay;
+		t->iov[i][1].iov_len = plen;
+		t->msgs[i].msg_hdr.msg_iovlen = 2;
+		if (++t->ntx == TUN_TXQ)
+			tun_flush(fd, t);
+	}
+	STAT_ADD(STAT_TUN_SEGMENTS, n);
+	return 0;
 }
 
 int
@@ -227,23 +285,25 @@ xmit_tun(struct worker *w, struct conn *c, struct pkt *p)
 	uint32_t len = p->len - p->l3off;
 	unsigned i;
 
+	if (p->gso_size)
+		return tun_gso(w, d, ts->fd, t, p);
+	if (p->csum == PKT_CSUM_PARTIAL)
+		pkt_csum_finish(p);
 	if (len > d->tun_inner_max && (ip[6] & IP_DF_)) {
 		tun_frag_needed(w, p, d->tun_inner_max);
 		return -1;
 	}
 	if (d->tunnel == TUNNEL_GRE) {
-		/* Version 0, no flags; protocol IPv4. The headroom holds it. */
+		/* The headroom (the Ethernet header's place) holds it. */
 		ip -= TUN_GRE_HLEN;
-		ip[0] = 0;
-		ip[1] = 0;
-		ip[2] = ETHTYPE_IPV4 >> 8;
-		ip[3] = ETHTYPE_IPV4 & 0xff;
+		tun_gre_hdr(ip);
 		len += TUN_GRE_HLEN;
 	}
 	i = t->ntx;
 	t->sa[i].sin_addr.s_addr = d->addr;
-	t->iov[i].iov_base = ip;
-	t->iov[i].iov_len = len;
+	t->iov[i][0].iov_base = ip;
+	t->iov[i][0].iov_len = len;
+	t->msgs[i].msg_hdr.msg_iovlen = 1;
 	if (++t->ntx == TUN_TXQ)
 		tun_flush(ts->fd, t);
 	return 0;

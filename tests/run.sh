@@ -15,9 +15,13 @@
 #   * a representative set again with "workers = 2" (two TAP queues, two
 #     threads): NAME[workers2], and some of those under ASan or valgrind
 #     too: NAME[workers2-asan], NAME[workers2-valgrind];
+#     NAME[valgrind], NAME[offload-off]; and some with the daemon's TAP
+#     offloads off (offload = false): NAME[tap-offload-off];
 #   * netns/demo: the README's demo (tests/demo.sh);
 #   * readme-ci: README.md's two set-up commands install the same packages,
-#     and .ci/run runs exactly README.md's test command.
+#     and .ci/run runs exactly README.md's test command;
+#   * bench-quick: bench/run.sh --quick, every system measured (no speed
+#     is asserted).
 # A failed test's log tail is printed under its FAIL line.  The last line is
 # "N passed, N failed" (skips are listed but counted in neither); the exit
 # status is 1 if anything failed.
@@ -168,6 +172,41 @@ if selected readme-ci; then
 	else result FAIL readme-ci "$logs/readme-ci.log"; fi
 fi
 
+# ---------------------------------------------------------------- benchmark
+# bench/run.sh --quick (1 round, 1 s per figure), so that the benchmark
+# cannot rot: it passes if the script ends well and every system has a
+# non-zero median in every column of results.csv.  No speed is asserted.
+bench_figures() {  # bench_figures CSV: every system there, nothing zero
+	awk -F, -v want="direct nft haproxy dr nat fullnat tun" '
+		NR == 1 { next }
+		$1 != "median" { next }
+		{ seen[$2] = 1
+		  for (i = 4; i <= NF; i++)
+			if ($i + 0 <= 0) { print "zero " $2 " " i; bad = 1 } }
+		END { n = split(want, w, " ")
+		      for (i = 1; i <= n; i++)
+			if (!(w[i] in seen)) { print "missing " w[i]; bad = 1 }
+		      exit bad }' "$1"
+}
+if [ "$netns" = 1 ] && selected bench-quick; then
+	log="$logs/bench-quick.log"
+	out=$(mktemp -d "$logs/bench.XXXXXX")
+	timeout -k 15 "$timeout_s" bash bench/run.sh --quick --out "$out" >"$log" 2>&1 </dev/null &
+	child=$!
+	wait "$child"
+	rc=$?
+	child=
+	left=$(sweep)
+	[ -n "$left" ] && { echo "run.sh: left behind and deleted:$left" >>"$log"; [ "$rc" = 0 ] && rc=1; }
+	if [ ! -s "$out/results.csv" ]; then
+		echo "no results.csv" >>"$log"; rc=1
+	elif ! bench_figures "$out/results.csv" >>"$log" 2>&1; then
+		echo "a system has a zero or missing figure (above)" >>"$log"; rc=1
+	fi
+	if [ "$rc" = 0 ]; then result PASS bench-quick
+	else result FAIL bench-quick "$log"; fi
+fi
+
 # ---------------------------------------------------------------- scenarios
 # run_scenario FILE LABEL [VAR=VALUE...]: one scenario, in the environment given.
 run_scenario() {
@@ -239,7 +278,7 @@ if [ "$netns" = 1 ]; then
 	done
 	for f in "${scenarios[@]}"; do
 		case $(basename "$f" .sh) in
-		dr-rr|dr-udp|dr-bypass|dr-malformed|tun-rr-gre|tun-bulk|tun-mtu|nat-rr|nat-transfer|nat-pmtu|fullnat-*)
+		dr-rr|dr-udp|dr-bulk|dr-bypass|dr-malformed|tun-rr-gre|tun-bulk|tun-mtu|nat-rr|nat-transfer|nat-pmtu|fullnat-*)
 			run_scenario "$f" "[offload-off]" VSR_TEST_OFFLOAD=off ;;
 		esac
 	done
@@ -274,6 +313,14 @@ if [ "$netns" = 1 ]; then
 				echo "no $asan: make check builds it" >"$logs/asan.log"
 				result FAIL "netns/$(basename "$f" .sh)[workers2-asan]" "$logs/asan.log"
 			fi ;;
+		esac
+	done
+	# With the daemon's own TAP offloads off (no GSO super-frame, no
+	# partial checksum): the integrity transfers and the UDP paths.
+	for f in "${scenarios[@]}"; do
+		case $(basename "$f" .sh) in
+		dr-bulk|dr-udp|tun-bulk|tun-udp|tun-mtu|nat-transfer|nat-pmtu|nat-rr|fullnat-noroute|mixed-modes)
+			run_scenario "$f" "[tap-offload-off]" VSR_TEST_TAP_OFFLOAD=off ;;
 		esac
 	done
 fi

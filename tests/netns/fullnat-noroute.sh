@@ -104,6 +104,8 @@ assert_eq "$sum" "$(up_post client "http://$VIP:8000/" "$T_DIR/www/blob")" "20 M
 vsrouted_stats director >/dev/null
 assert_gt 0 "$(stat_get rs web/rs2 out_packets)" "rs2: replies counted"
 assert_eq 0 "$(stat_get lport_exhausted)" "no port exhaustion"
+assert_eq 0 "$(stat_get drop_malformed)" "nothing malformed (virtio-net headers included)"
+gso_check
 vsrouted_stop director
 ns_snapshot director "$T_DIR/after"
 if diff -u "$T_DIR/before" "$T_DIR/after" >"$T_DIR/diff"; then

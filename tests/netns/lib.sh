@@ -36,11 +36,11 @@
 #
 # API (each function documents its arguments above its definition):
 #   topology:  ns_add lan_add lan_attach link_add route_add nsx nsname
-#              ns_sysctl ns_mac offload_apply offload_set lvs_dr_seed seed_conf
+#              ns_sysctl ns_mac offload_apply offload_set csum_verify lvs_dr_seed seed_conf
 #   servers:   rs_dr_setup http_start http_count blob_make udp_start udp_ask
 #              udp_count http_get http_get_n bg_start bg_stop
 #   daemon:    vsrouted_start vsrouted_stop vsrouted_alive vsrouted_stats
-#              stat_get vsrouted_log vsrouted_bin
+#              stat_get vsrouted_log vsrouted_bin gso_check
 #   vsradm:    vsrouted_sock vsradm golden_check
 #   control:   wait_for cleanup_add need_cmd need_vsrouted ns_snapshot
 #   nat:       lvs_nat_seed up_post http_sha
@@ -59,6 +59,8 @@
 #   VSR_TEST_OFFLOAD   on|off: veth offloads (tx rx tso gso gro), default on
 #   VSR_TEST_WORKERS   N: configs get "workers = N" (seed_conf writes it,
 #                      vsrouted_start adds it to a config without one)
+#   VSR_TEST_TAP_OFFLOAD on|off: the daemon's own TAP offloads; "off" makes
+#                      vsrouted_start add "offload = false" to the config
 #   VSR_NS_PREFIX      namespace name prefix, default "vt" (tests/run.sh sets
 #                      its own so it can remove leftovers of a killed script)
 #   VSR_TEST_KEEP=1    keep $T_DIR (logs, configs) after the run
@@ -88,6 +90,7 @@ chmod 755 "$T_DIR"
 : >"$T_DIR/cleanup"    # extra commands registered with cleanup_add
 VSR_TEST_OFFLOAD=${VSR_TEST_OFFLOAD:-on}
 VSR_TEST_WORKERS=${VSR_TEST_WORKERS:-}
+VSR_TEST_TAP_OFFLOAD=${VSR_TEST_TAP_OFFLOAD:-on}
 # The namespace of the daemon started last (vsrouted_stop's default).
 T_VSR_LAST=
 # Set by bg_start: the PID of the process it started; by bg_stop: its status.
@@ -452,6 +455,26 @@ offload_set() {
 	done <"$T_DIR/ifaces"
 }
 
+# csum_verify NS: let the end hosts check every checksum NS (the director)
+# sends: rx checksumming off on every interface but NS's, and tx
+# checksumming (hence TSO) off on NS's, so NS's kernel completes partial
+# checksums and cuts super-frames in software, and what arrives elsewhere
+# is CHECKSUM_NONE, verified. NS still receives super-frames (its rx and
+# GRO stay on). Nothing to do with VSR_TEST_OFFLOAD=off (all off already).
+csum_verify() {
+	local ns ifn dir
+	[ "$VSR_TEST_OFFLOAD" = on ] || return 0
+	need_cmd ethtool
+	dir=$(nsname "$1")
+	while read -r ns ifn; do
+		if [ "$ns" = "$dir" ]; then
+			ip netns exec "$ns" ethtool -K "$ifn" tx off >/dev/null 2>&1
+		else
+			ip netns exec "$ns" ethtool -K "$ifn" rx off >/dev/null 2>&1
+		fi
+	done <"$T_DIR/ifaces"
+}
+
 _t_iface_made() {
 	echo "$(nsname "$1") $2" >>"$T_DIR/ifaces"
 	offload_apply "$1" "$2"
@@ -565,11 +588,15 @@ blob_make() {
 
 # http_start NS NAME [PORT]: nginx in NS on PORT (default 80), all addresses;
 # GET / answers "NAME\n", GET /blob the file of blob_make.  Its files are
-# under $T_DIR/nginx-NAME (access.log counts requests: http_count).
+# under $T_DIR/nginx-NAME (access.log counts requests: http_count).  With
+# T_HTTP_ACCESS_LOG=off it keeps no access log (a benchmark's millions of
+# requests; http_count then counts nothing).
 http_start() {
-	local ns=$1 name=$2 port=${3:-80} d
+	local ns=$1 name=$2 port=${3:-80} d alog
 	need_cmd nginx curl
 	d="$T_DIR/nginx-$name"
+	alog="$d/access.log"
+	[ "${T_HTTP_ACCESS_LOG:-on}" = off ] && alog=off
 	mkdir -p "$d/tmp" "$T_DIR/www"
 	cat >"$d/nginx.conf" <<EOF
 daemon off;
@@ -580,7 +607,7 @@ pid $d/nginx.pid;
 error_log $d/error.log warn;
 events { worker_connections 1024; }
 http {
-    access_log $d/access.log;
+    access_log $alog;
     client_body_temp_path $d/tmp/body;
     proxy_temp_path $d/tmp/proxy;
     fastcgi_temp_path $d/tmp/fastcgi;
@@ -732,6 +759,7 @@ vsrouted_start() {
 	local ns=$1 conf=$2 bin tmo=10
 	shift 2
 	need_vsrouted
+	_t_conf_offload "$conf"
 	bin=$(vsrouted_bin)
 	_t_conf_workers "$conf"
 	[ -n "${VSR_WRAP:-}" ] && tmo=60
@@ -761,6 +789,30 @@ _t_conf_workers() {
 	[ -n "$VSR_TEST_WORKERS" ] || return 0
 	grep -Eq '^[[:space:]]*workers[[:space:]]*=' "$1" && return 0
 	sed -i "1i workers = $VSR_TEST_WORKERS" "$1"
+}
+
+# With VSR_TEST_TAP_OFFLOAD=off, CONF gets "offload = false" (once, first).
+_t_conf_offload() {
+	case $VSR_TEST_TAP_OFFLOAD in
+	on) ;;
+	off) grep -Eq '^[[:space:]]*offload[[:space:]]*=' "$1" || sed -i '1i offload = false' "$1" ;;
+	*) echo "VSR_TEST_TAP_OFFLOAD must be on or off, not '$VSR_TEST_TAP_OFFLOAD'" >&2; return 1 ;;
+	esac
+}
+
+# gso_check: after bulk TCP, from the last vsrouted_stats dump: GSO
+# super-frames came through the TAP (rx_gso) when both the TAP's and the
+# veths' offloads are on, none when the TAP's are off.
+gso_check() {
+	local n
+	n=$(stat_get rx_gso) || n=
+	if [ "$VSR_TEST_TAP_OFFLOAD" = off ]; then
+		assert_eq 0 "$n" "no GSO super-frame with the TAP's offloads off"
+	elif [ "$VSR_TEST_OFFLOAD" = on ]; then
+		assert_gt 0 "$n" "GSO super-frames came through the TAP"
+	else
+		echo "# GSO super-frames through the TAP: $n"
+	fi
 }
 
 # vsrouted_stop [NS] [SIGNAL]: stop the daemon (SIGTERM by default), wait

@@ -13,12 +13,15 @@
 #
 #   GET VIP:80/blob -> rs1:8080 (port mapping); POST VIP:8000 -> rs1:8000,
 #   which answers the sha256 of what it received.
+#   The director's kernel completes checksums and segments (csum_verify),
+#   client and rs1 verify them: a wrong pseudo-header sum stalls the transfer.
 set -eu
 . "$(dirname "$0")/lib.sh"
 need_vsrouted
 need_cmd python3 sha256sum
 
 lvs_nat_seed 1
+csum_verify director
 sum=$(blob_make 20)
 http_start rs1 rs1 8080
 upload_start rs1 rs1 8000
@@ -49,4 +52,6 @@ vsrouted_stats director >/dev/null
 assert_gt 20000000 "$(stat_get rs web/rs1 out_bytes)" "download counted out (bytes)"
 assert_gt 20000000 "$(stat_get rs up/rs1 in_bytes)" "upload counted in (bytes)"
 assert_eq 0 "$(stat_get drop_no_conn_out)" "no reply without a connection"
+assert_eq 0 "$(stat_get drop_malformed)" "nothing malformed (virtio-net headers included)"
+gso_check
 vsrouted_stop director

@@ -59,6 +59,9 @@ assert_eq "$sum $((20 * 1048576))" "${1:-} ${2:-}" "20 MB upload through the tun
 
 vsrouted_stats director >/dev/null
 assert_eq 0 "$(stat_get drop_tun_tx_error)" "no tunnel send error"
+assert_eq 0 "$(stat_get drop_malformed)" "nothing malformed (virtio-net headers included)"
+gso_check
+echo "# segments cut from super-frames: $(stat_get tun_segments)"
 echo "# fragmentation-needed answers: $(stat_get tun_frag_needed)"
 vsrtun_stats rs1 >/dev/null
 assert_gt 0 "$(stat_get rx_gre)" "the upload came over GRE"

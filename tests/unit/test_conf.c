@@ -173,6 +173,7 @@ test_minimal(void)
 		{ "one announce interface",       c->nannounce,          1 },
 		{ "conn_max default 1048576",     c->conn_max,           1048576 },
 		{ "workers default 1",            c->workers,            1 },
+		{ "offload default true",         c->offload,            1 },
 		{ "timeout tcp default 900",      c->timeout_tcp,        900 },
 		{ "timeout tcp_fin default 120",  c->timeout_tcp_fin,    120 },
 		{ "timeout udp default 300",      c->timeout_udp,        300 },
@@ -302,6 +303,7 @@ test_full(void)
 	const struct vs_conf *web = &c->vs[0], *dns = &c->vs[1], *idle = &c->vs[2];
 	const struct num_case num[] = {
 		{ "conn_max",                     c->conn_max,              4096 },
+		{ "offload",                      c->offload,               0 },
 		{ "timeout tcp",                  c->timeout_tcp,           3600 },
 		{ "timeout tcp_fin",              c->timeout_tcp_fin,       60 },
 		{ "timeout udp",                  c->timeout_udp,           30 },
@@ -421,6 +423,54 @@ test_check(void)
 	CHECK(strcmp(r2->command, "/usr/local/bin/probe --quick") == 0,
 	    "%s: rs2 command", file);
 	CHECK(strcmp(p->path, "/") == 0, "%s: path default /", file);
+	free(out);
+	conf_free(c);
+}
+
+/* udp check: payload and reply with escapes, on_failure, sorry_server. */
+static void
+test_check_udp(void)
+{
+	const char    *file = "good-check-udp.conf";
+	static const uint8_t query[] = { 0x12, 0x34, 0x01, 0, 0, 1, 0, 0, 0, 0, 0, 0,
+	    7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 3, 'c', 'o', 'm', 0, 0, 1, 0, 1 };
+	char          *out;
+	struct config *c = load(fixture(file), &out);
+
+	CHECK(c != NULL && *out == '\0', "%s: loads silently", file);
+	if (c == NULL || c->nvs != 2 || c->vs[0].nrs != 2 || c->vs[1].nrs != 1) {
+		CHECK(0, "%s: the shape is 2 vs with 2 and 1 rs", file);
+		free(out);
+		conf_free(c);
+		return;
+	}
+	const struct vs_conf *dns = &c->vs[0], *web = &c->vs[1];
+	const struct check_conf *r1 = &dns->rs[0].check, *r2 = &dns->rs[1].check,
+	    *w = &web->rs[0].check;
+	const struct num_case num[] = {
+		{ "ns1 type udp",                    r1->type,        CHECK_UDP },
+		{ "ns1 payload 29 bytes, NULs kept", r1->payload_len, sizeof(query) },
+		{ "ns1 reply 2 bytes",               r1->reply_len,   2 },
+		{ "ns1 on_failure remove",           r1->on_failure,  CHECK_FAIL_REMOVE },
+		{ "ns2 on_failure inhibit",          r2->on_failure,  CHECK_FAIL_INHIBIT },
+		{ "ns2 payload 5 bytes",             r2->payload_len, 5 },
+		{ "ns2 reply from the service",      r2->reply_len,   2 },
+		{ "ns2 port 5353",                   r2->port,        5353 },
+		{ "web on_failure default inhibit",  w->on_failure,   CHECK_FAIL_INHIBIT },
+		{ "dns has a sorry server",          dns->has_sorry,  1 },
+		{ "dns sorry port 5300",             dns->sorry.port, 5300 },
+		{ "dns sorry forward fullnat",       dns->sorry.fwd,  FWD_FULLNAT },
+		{ "dns sorry weight 1",              dns->sorry.weight, 1 },
+		{ "dns sorry line",                  dns->sorry.line, 19 },
+		{ "web sorry port: the service's",   web->sorry.port, 80 },
+		{ "web sorry forward: the service's", web->sorry.fwd, FWD_DR },
+	};
+
+	run_num(file, num, ARRAY_SIZE(num));
+	CHECK(memcmp(r1->payload, query, sizeof(query)) == 0, "%s: ns1 payload bytes", file);
+	CHECK(memcmp(r2->payload, "ping\n", 5) == 0, "%s: ns2 payload 'ping\\n'", file);
+	CHECK(memcmp(r1->reply, "\x12\x34", 2) == 0, "%s: ns1 reply bytes", file);
+	CHECK(dns->sorry.addr.s_addr == htonl(0x0a0a0063), "%s: sorry address", file);
 	free(out);
 	conf_free(c);
 }
@@ -820,6 +870,7 @@ main(int argc, char **argv)
 	test_tun();
 	test_sched_keys();
 	test_check();
+	test_check_udp();
 	test_ops();
 	test_example();
 	test_fixtures();

@@ -360,6 +360,19 @@ test_many(void)
 	}
 	CHECK_EQ(bad, 0, "each found by its own tuples");
 
+	/* One ref per hashed direction, spread: similar tuples make no long chain. */
+	struct conn_chain_stats cs;
+	unsigned nout = 0;
+	for (unsigned i = 0; i < N; i++)
+		nout += !!(cp[i].flags & CONN_F_HASH_OUT);
+	conn_chain_stats(t, &cs);
+	CHECK_EQ(cs.refs, N + nout, "chain stats: one ref per flow and one more per out key");
+	CHECK(cs.buckets >= 2 * N && (cs.buckets & (cs.buckets - 1)) == 0,
+	    "chain stats: buckets a power of two, twice the capacity or more (%u)", cs.buckets);
+	CHECK(cs.used <= cs.refs && cs.used > cs.refs / 3,
+	    "chain stats: refs spread over %u of %u buckets", cs.used, cs.buckets);
+	CHECK(cs.max >= 1 && cs.max < 20, "chain stats: longest chain %u, below 20", cs.max);
+
 	/* Every third removed: the rest still found, the removed not. */
 	for (unsigned i = 0; i < N; i += 3)
 		conn_expire_now(t, c[i]);
@@ -387,6 +400,8 @@ test_many(void)
 	CHECK_EQ(bad, 0, "re-added: all found again");
 	CHECK_EQ(live(t), N, "conn_foreach counts them all");
 	CHECK_EQ(conn_expire_run(t, SEC(300)), N, "all expire by UDP's 300 s");
+	conn_chain_stats(t, &cs);
+	CHECK(cs.refs == 0 && cs.used == 0 && cs.max == 0, "chain stats: every chain empty");
 	unsigned refs = 0;
 	for (unsigned i = 0; i < 4; i++)
 		refs += d[i].refcnt + d[i].inactconns + d[i].activeconns;

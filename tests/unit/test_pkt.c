@@ -1,4 +1,4 @@
-/* test_pkt.c - frame parsing and checksums: pkt_parse, pkt_parse_quoted, csum_* */
+/* test_pkt.c - frame parsing and checksums: pkt_parse, pkt_parse_quoted, csum_*, GSO */
 #include <arpa/inet.h>
 #include <stdint.h>
 #include <string.h>
@@ -55,7 +55,7 @@ ref_l4_csum(const uint8_t *ip)
 {
 	unsigned ihl = (ip[0] & 0x0f) * 4u;
 	unsigned len = rd16(ip + 2) - ihl;
-	uint8_t seg[2048];
+	static uint8_t seg[65536];
 	uint8_t ph[12];
 	unsigned at = ip[9] == IPPROTO_TCP ? 16 : 6;
 
@@ -85,7 +85,7 @@ ref_l4_verify(const uint8_t *ip)
 
 /* ---- frames ---- */
 
-static uint8_t buf[PKT_VNET_LEN + 4096] __attribute__((aligned(16)));
+static uint8_t buf[PKT_VNET_LEN + 65536 + 64] __attribute__((aligned(16)));
 #define FRAME (buf + PKT_VNET_LEN)
 #define IPH   (FRAME + 14)
 
@@ -955,6 +955,243 @@ test_nat_rewrite(void)
 	CHECK(zero_kept > 0, "UDP without a checksum keeps 0 (%u datagrams)", zero_kept);
 }
 
+/* ---- the virtio-net header: validation, partial checksums, segmentation ---- */
+
+#define VH ((struct virtio_net_hdr *)buf)
+
+/* The pseudo-header sum (folded, not complemented) a NEEDS_CSUM packet carries. */
+static uint16_t
+ref_pseudo(const uint8_t *ip)
+{
+	unsigned ihl = (ip[0] & 0x0f) * 4u;
+	uint8_t ph[12];
+
+	memcpy(ph, ip + 12, 8);
+	ph[8] = 0;
+	ph[9] = ip[9];
+	wr16(ph + 10, (uint16_t)(rd16(ip + 2) - ihl));
+	return ref_sum(ph, 12, 0);
+}
+
+/* Make the frame in FRAME partial: NEEDS_CSUM, its field the pseudo-header sum. */
+static void
+make_partial(void)
+{
+	unsigned ihl = (IPH[0] & 0x0f) * 4u, at = IPH[9] == IPPROTO_TCP ? 16 : 6;
+
+	VH->flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+	VH->csum_start = (uint16_t)(14 + ihl);
+	VH->csum_offset = (uint16_t)at;
+	wr16(IPH + ihl + at, ref_pseudo(IPH));
+}
+
+static uint32_t
+make_gso(unsigned payload, uint16_t mss)
+{
+	uint32_t n = build(IPPROTO_TCP, payload, NULL, 0);
+
+	IPH[20 + 13] = TCPF_ACK | TCPF_PSH;
+	make_partial();
+	VH->gso_type = VIRTIO_NET_HDR_GSO_TCPV4;
+	VH->gso_size = mss;
+	VH->hdr_len = 14 + 20 + 20;
+	return n;
+}
+
+static uint32_t v_valid(void)     { return make_gso(4000, 1448); }
+static uint32_t v_ecn(void)       { uint32_t n = make_gso(4000, 1448); VH->gso_type |= VIRTIO_NET_HDR_GSO_ECN; return n; }
+static uint32_t v_nocsum(void)    { uint32_t n = make_gso(4000, 1448); VH->flags = 0; return n; }
+static uint32_t v_mss0(void)      { return make_gso(4000, 0); }
+static uint32_t v_nopay(void)     { return make_gso(0, 1448); }
+static uint32_t v_tcpv6(void)     { uint32_t n = make_gso(4000, 1448); VH->gso_type = VIRTIO_NET_HDR_GSO_TCPV6; return n; }
+static uint32_t v_ufo(void)       { uint32_t n = make_gso(4000, 1448); VH->gso_type = VIRTIO_NET_HDR_GSO_UDP; return n; }
+static uint32_t v_hdrlen(void)    { uint32_t n = make_gso(100, 1448); VH->hdr_len = (uint16_t)(n + 1); return n; }
+static uint32_t v_flag(void)      { uint32_t n = build(IPPROTO_TCP, 10, NULL, 0); VH->flags = 4; return n; }
+static uint32_t v_valid_only(void) { uint32_t n = build(IPPROTO_TCP, 10, NULL, 0); VH->flags = VIRTIO_NET_HDR_F_DATA_VALID; return n; }
+static uint32_t v_ecn_alone(void) { uint32_t n = build(IPPROTO_TCP, 10, NULL, 0); VH->gso_type = VIRTIO_NET_HDR_GSO_ECN; return n; }
+static uint32_t v_tcp_part(void)  { uint32_t n = build(IPPROTO_TCP, 10, NULL, 0); make_partial(); return n; }
+static uint32_t v_udp_part(void)  { uint32_t n = build(IPPROTO_UDP, 10, NULL, 0); make_partial(); return n; }
+static uint32_t v_icmp_part(void) { uint32_t n = build(IPPROTO_ICMP, 10, NULL, 0); VH->flags = VIRTIO_NET_HDR_F_NEEDS_CSUM; VH->csum_start = 34; VH->csum_offset = 2; return n; }
+static uint32_t v_bad_start(void) { uint32_t n = v_tcp_part(); VH->csum_start = 14; return n; }
+static uint32_t v_bad_off(void)   { uint32_t n = v_tcp_part(); VH->csum_offset = 6; return n; }
+static uint32_t v_udp_gso(void)   { uint32_t n = v_udp_part(); VH->gso_type = VIRTIO_NET_HDR_GSO_TCPV4; VH->gso_size = 100; return n; }
+
+static const struct parse_case vnet_cases[] = {
+	{ "GSO TCPv4, NEEDS_CSUM",              v_valid,        STAT_NONE },
+	{ "GSO TCPv4 with ECN",                 v_ecn,          STAT_NONE },
+	{ "GSO without NEEDS_CSUM",             v_nocsum,       STAT_DROP_MALFORMED },
+	{ "GSO with gso_size 0",                v_mss0,         STAT_DROP_MALFORMED },
+	{ "GSO without payload",                v_nopay,        STAT_DROP_MALFORMED },
+	{ "GSO TCPv6 on IPv4",                  v_tcpv6,        STAT_DROP_MALFORMED },
+	{ "GSO UDP (UFO, not negotiated)",      v_ufo,          STAT_DROP_MALFORMED },
+	{ "GSO TCPv4 on UDP",                   v_udp_gso,      STAT_DROP_MALFORMED },
+	{ "hdr_len beyond the frame",           v_hdrlen,       STAT_DROP_MALFORMED },
+	{ "unknown flag",                       v_flag,         STAT_DROP_MALFORMED },
+	{ "DATA_VALID alone",                   v_valid_only,   STAT_NONE },
+	{ "ECN bit without GSO",                v_ecn_alone,    STAT_DROP_MALFORMED },
+	{ "TCP NEEDS_CSUM",                     v_tcp_part,     STAT_NONE },
+	{ "UDP NEEDS_CSUM",                     v_udp_part,     STAT_NONE },
+	{ "ICMP NEEDS_CSUM",                    v_icmp_part,    STAT_DROP_MALFORMED },
+	{ "NEEDS_CSUM, csum_start not L4",      v_bad_start,    STAT_DROP_MALFORMED },
+	{ "NEEDS_CSUM, csum_offset not TCP's",  v_bad_off,      STAT_DROP_MALFORMED },
+};
+
+static void
+test_vnet_parse(void)
+{
+	UNIT_SECTION("pkt_parse: the virtio-net header");
+	for (size_t i = 0; i < ARRAY_SIZE(vnet_cases); i++) {
+		const struct parse_case *c = &vnet_cases[i];
+		struct pkt p;
+		uint32_t len = c->mut();
+		enum stat_id got = pkt_parse(&p, buf, len);
+
+		CHECK(got == c->want, "%s: %s (got %s)", c->what, stat_name(c->want), stat_name(got));
+	}
+	{
+		struct pkt p;
+		uint32_t n = make_gso(4000, 1448);
+		CHECK(pkt_parse(&p, buf, n) == STAT_NONE && p.gso_size == 1448 &&
+		    p.csum == PKT_CSUM_PARTIAL, "GSO frame: gso_size and partial checksum noted");
+		n = build(IPPROTO_TCP, 10, NULL, 0);
+		CHECK(pkt_parse(&p, buf, n) == STAT_NONE && p.gso_size == 0 && p.csum == PKT_CSUM_FULL,
+		    "zeroed header: no GSO, full checksum");
+	}
+}
+
+/*
+ * NAT rewrites of a partial packet, then the checksum completed: equal to
+ * the checksum computed afresh over the rewritten packet. Ports must not
+ * touch a partial sum, addresses must move it as a pseudo-header sum.
+ */
+static void
+test_vnet_rewrite(void)
+{
+	static const uint32_t addrs[] = { 0x0a14000bu, 0xc0a80101u, 0xfffffffeu, 0x01000000u, 0x0a0a0064u };
+	static const uint16_t ports[] = { 1, 80, 8080, 65535, 40000 };
+	unsigned bad = 0, n = 0, zero_seen = 0;
+
+	UNIT_SECTION("partial checksums through NAT rewrites");
+	for (unsigned i = 0; i < 400; i++) {
+		uint8_t proto = i & 1 ? IPPROTO_UDP : IPPROTO_TCP;
+		unsigned payload = (i * 37) % 1400, ihl, at;
+		struct pkt p;
+		uint32_t len = build(proto, payload, NULL, 0);
+
+		make_partial();
+		if (pkt_parse(&p, buf, len) != STAT_NONE) {
+			bad++;
+			continue;
+		}
+		ihl = (IPH[0] & 0x0f) * 4u;
+		at = proto == IPPROTO_TCP ? 16 : 6;
+		if (i % 3 == 0)
+			pkt_set_saddr(&p, htonl(addrs[i % 5]));
+		pkt_set_daddr(&p, htonl(addrs[(i / 5) % 5]));
+		pkt_set_dport(&p, htons(ports[(i / 3) % 5]));
+		if (i % 4 == 0)
+			pkt_set_sport(&p, htons(ports[i % 5]));
+		/* Still a pseudo-header sum of the new addresses. */
+		if (rd16(IPH + ihl + at) != ref_pseudo(IPH) && ref_pseudo(IPH) != 0xffff)
+			bad++;
+		if (ref_ip_csum(IPH) != rd16(IPH + 10))
+			bad++;
+		pkt_csum_finish(&p);
+		if (proto == IPPROTO_UDP && rd16(IPH + ihl + at) == 0)
+			zero_seen++;
+		if (ref_l4_verify(IPH) != 0xffff || (VH->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) ||
+		    p.csum != PKT_CSUM_FULL)
+			bad++;
+		n++;
+	}
+	CHECK_EQ(bad, 0, "%u TCP/UDP rewrites of partial packets: pseudo-header sum kept, completed checksum verifies", n);
+	CHECK_EQ(zero_seen, 0, "a completed UDP checksum is never 0");
+
+	/* A known one: the full checksum path would have changed the field for a port. */
+	{
+		struct pkt p;
+		uint32_t len = build(IPPROTO_TCP, 100, NULL, 0);
+		uint16_t before;
+		make_partial();
+		pkt_parse(&p, buf, len);
+		before = rd16(IPH + 20 + 16);
+		pkt_set_dport(&p, htons(8080));
+		CHECK_EQ(rd16(IPH + 20 + 16), before, "a port rewrite leaves a partial sum alone");
+		pkt_set_daddr(&p, htonl(0x0a14000bu));
+		CHECK_EQ(rd16(IPH + 20 + 16), ref_pseudo(IPH), "an address rewrite gives the new pseudo-header sum");
+	}
+}
+
+/* Segmentation of super-frames, each segment checked against a checksum computed afresh. */
+static void
+test_gso_segment(void)
+{
+	static const struct { unsigned payload; uint16_t mss; uint8_t flags; } cases[] = {
+		{ 4000,  1448, TCPF_ACK | TCPF_PSH },
+		{ 2896,  1448, TCPF_ACK | TCPF_PSH | TCPF_FIN },
+		{ 64000, 1448, TCPF_ACK | TCPF_CWR_ | TCPF_PSH },
+		{ 65000, 9000, TCPF_ACK | TCPF_FIN | TCPF_CWR_ | TCPF_ECE_ },
+		{ 1001,  1448, TCPF_ACK | TCPF_FIN | TCPF_CWR_ },
+		{ 3333,  536,  TCPF_ACK },
+		{ 999,   1,    TCPF_ACK | TCPF_PSH },
+	};
+	static uint8_t seg[65536 + 128];
+	static uint8_t whole[65536];
+
+	UNIT_SECTION("GSO segmentation");
+	for (size_t c = 0; c < ARRAY_SIZE(cases); c++) {
+		unsigned payload = cases[c].payload, mss = cases[c].mss, bad = 0, cnt, got = 0;
+		uint32_t len = build(IPPROTO_TCP, payload, (const uint8_t *)"\x01\x01\x01\x00", 4);
+		uint8_t *tcp = IPH + 24;
+		uint32_t seq0 = 0x01020304u, seq;
+		struct pkt p;
+
+		/* Options on the TCP side too (a timestamp-sized 12 bytes): doff 8. */
+		memmove(tcp + 32, tcp + 20, payload);
+		memset(tcp + 20, 1, 12);
+		tcp[12] = 8 << 4;
+		tcp[13] = cases[c].flags;
+		wr16(IPH + 2, (uint16_t)(24 + 32 + payload));
+		len += 12;
+		fix_ip();
+		memcpy(whole, tcp + 32, payload);
+		make_partial();
+		VH->gso_type = VIRTIO_NET_HDR_GSO_TCPV4;
+		VH->gso_size = (uint16_t)mss;
+		if (!CHECK(pkt_parse(&p, buf, len) == STAT_NONE, "super-frame %zu parsed", c))
+			continue;
+		cnt = pkt_gso_count(&p);
+		CHECK_EQ(cnt, (payload + mss - 1) / mss, "super-frame %zu: %u bytes in %u-byte segments", c,
+		    payload, mss);
+		for (unsigned i = 0; i < cnt; i++) {
+			const uint8_t *pay;
+			uint32_t plen, hlen = pkt_gso_segment(&p, i, seg, &pay, &plen);
+			uint8_t fl = seg[24 + 13];
+
+			memcpy(seg + hlen, pay, plen);
+			memcpy(&seq, seg + 24 + 4, 4);
+			if (hlen != 24 + 32 || rd16(seg + 2) != hlen + plen || rd16(seg + 4) != ((0x1234 + i) & 0xffff) ||
+			    ref_ip_csum(seg) != rd16(seg + 10) || ref_l4_verify(seg) != 0xffff ||
+			    ntohl(seq) != seq0 + i * mss || memcmp(seg + hlen, whole + i * mss, plen) != 0 ||
+			    memcmp(seg + 24 + 20, tcp + 20, 12) != 0)
+				bad++;
+			if ((i == cnt - 1 ? (uint8_t)(cases[c].flags & (TCPF_FIN | TCPF_PSH)) : 0) !=
+			    (fl & (TCPF_FIN | TCPF_PSH)))
+				bad++;
+			if ((i == 0 ? (uint8_t)(cases[c].flags & TCPF_CWR_) : 0) != (fl & TCPF_CWR_))
+				bad++;
+			if ((fl & (TCPF_ACK | TCPF_ECE_)) != (cases[c].flags & (TCPF_ACK | TCPF_ECE_)))
+				bad++;
+			if (i < cnt - 1 && plen != mss)
+				bad++;
+			got += plen;
+		}
+		CHECK(bad == 0 && got == payload,
+		    "super-frame %zu: lengths, IP IDs, sequence numbers, flags, payload and checksums of %u segments",
+		    c, cnt);
+	}
+}
+
 int
 main(void)
 {
@@ -965,5 +1202,8 @@ main(void)
 	test_csum_replace_direct();
 	test_csum_random();
 	test_nat_rewrite();
+	test_vnet_parse();
+	test_vnet_rewrite();
+	test_gso_segment();
 	return unit_done();
 }

@@ -1,0 +1,175 @@
+#!/usr/bin/env python3
+"""report.py - the tables of bench/run.sh.
+
+    report.py RUNS.TSV OUTDIR HEADER_LINE...
+
+RUNS.TSV holds one line per system and round: SYSTEM ROUND and the figures
+in FIGS order.  Writes OUTDIR/results.md (medians, ratios, the issue's
+targets), OUTDIR/results.csv (medians, ratios and every run's values) and
+OUTDIR/ratios.dat (the chart's data, for ratios.gp); prints the Markdown.
+"""
+import statistics
+import sys
+
+# key, column title, higher is better
+FIGS = [
+    ("req_s", "keep-alive req/s", True),
+    ("conn_s", "new conn/s", True),
+    ("up_gbit", "upload Gbit/s", True),
+    ("down_gbit", "download Gbit/s", True),
+    ("p99_ka_ms", "p99 keep-alive ms", False),
+    ("p99_conn_ms", "p99 new-conn ms", False),
+    ("bal_us_req", "balancer CPU µs/req", False),
+    ("bal_us_conn", "balancer CPU µs/conn", False),
+    ("bal_s_gb", "balancer CPU s/GB", False),
+    ("mach_us_req", "machine CPU µs/req", False),
+]
+KEYS = [f[0] for f in FIGS]
+VSR = ["dr", "nat", "fullnat", "tun"]
+REFS = [("nft", "nftables DNAT"), ("haproxy", "HAProxy")]
+
+
+def fmt(v):
+    if v is None:
+        return "n/a"
+    if v >= 1000:
+        return f"{v:,.0f}"
+    if v >= 10:
+        return f"{v:.1f}"
+    if v >= 1:
+        return f"{v:.2f}"
+    return f"{v:.3g}"
+
+
+def main():
+    runs_file, outdir = sys.argv[1], sys.argv[2]
+    header = sys.argv[3:]
+    runs = {}
+    order = []
+    for line in open(runs_file):
+        f = line.rstrip("\n").split("\t")
+        if len(f) != 2 + len(KEYS):
+            continue
+        s, r = f[0], f[1]
+        if s not in runs:
+            runs[s] = []
+            order.append(s)
+        runs[s].append((r, [float(x) for x in f[2:]]))
+    med = {s: [statistics.median(v[i] for _, v in runs[s]) for i in range(len(KEYS))]
+           for s in order}
+
+    def ratio(s, ref, i):
+        if s not in med or ref not in med or med[ref][i] <= 0:
+            return None
+        return med[s][i] / med[ref][i]
+
+    md = ["# vsrouted benchmark", ""]
+    md += [f"* {h}" for h in header]
+    md += ["* medians over the rounds; the ratios are vsrouted ÷ the reference: "
+           "above 1 is better for the first four figures, below 1 for the others", ""]
+    md.append("| system | " + " | ".join(t for _, t, _ in FIGS) + " |")
+    md.append("|---|" + "---:|" * len(FIGS))
+    for s in order:
+        md.append(f"| {s} | " + " | ".join(fmt(v) for v in med[s]) + " |")
+    for ref, name in REFS:
+        if ref not in med:
+            continue
+        for s in VSR:
+            if s in med:
+                md.append(f"| {s} ÷ {ref} | " + " | ".join(
+                    (f"{x:.2f}×" if x is not None else "n/a")
+                    for x in (ratio(s, ref, i) for i in range(len(KEYS)))) + " |")
+
+    # The targets of issue 8.
+    def want(s, ref, key, limit):
+        i = KEYS.index(key)
+        x = ratio(s, ref, i)
+        hi = FIGS[i][2]
+        if x is None:
+            return None
+        return (x >= limit) if hi else (x <= limit), x
+
+    checks = []
+    for s in VSR:
+        if s not in med:
+            continue
+        if s in ("nat", "fullnat"):
+            checks += [(s, "nft", k, 0.95) for k in ("req_s", "conn_s")]
+            checks += [(s, "nft", k, 0.9) for k in ("up_gbit", "down_gbit")]
+        if s == "dr":
+            checks += [(s, "nft", k, 1.0) for k in ("req_s", "conn_s", "up_gbit", "down_gbit")]
+        if s == "tun":
+            checks += [(s, "nft", k, 1.0) for k in ("req_s", "conn_s")]
+            checks += [(s, "nft", "up_gbit", 0.6)]
+        checks += [(s, "haproxy", "conn_s", 1.0), (s, "haproxy", "up_gbit", 1.5),
+                   (s, "haproxy", "down_gbit", 1.5), (s, "haproxy", "bal_us_req", 1.0)]
+        checks += [(s, "nft", k, 1.2) for k in ("p99_ka_ms", "p99_conn_ms")]
+        checks += [(s, "nft", "mach_us_req", 1.15)]
+    lines = []
+    met = 0
+    for s, ref, key, limit in checks:
+        w = want(s, ref, key, limit)
+        if w is None:
+            continue
+        ok, x = w
+        met += ok
+        hi = FIGS[KEYS.index(key)][2]
+        op = "≥" if hi else ("<" if ref == "haproxy" and key == "bal_us_req" else "≤")
+        lines.append(f"| {s} | {key} ÷ {ref} {op} {limit} | {x:.2f} | {'met' if ok else '**not met**'} |")
+    if lines:
+        md += ["", f"Targets of issue 8: {met} of {len(lines)} met", "",
+               "| mode | target | ratio | |", "|---|---|---:|---|"] + lines
+
+    with open(f"{outdir}/results.md", "w") as f:
+        f.write("\n".join(md) + "\n")
+    print("\n".join(md))
+
+    with open(f"{outdir}/results.csv", "w") as f:
+        f.write("kind,system,round," + ",".join(KEYS) + "\n")
+        for s in order:
+            f.write(f"median,{s},all," + ",".join(f"{v:.6g}" for v in med[s]) + "\n")
+        for ref, _ in REFS:
+            for s in VSR:
+                if s in med and ref in med:
+                    f.write(f"ratio_vs_{ref},{s},all," + ",".join(
+                        (f"{x:.4f}" if x is not None else "")
+                        for x in (ratio(s, ref, i) for i in range(len(KEYS)))) + "\n")
+        for s in order:
+            for r, v in runs[s]:
+                f.write(f"run,{s},{r}," + ",".join(f"{x:.6g}" for x in v) + "\n")
+
+    # Chart data: one block per reference, one line per figure, one column
+    # per vsrouted mode (0 where a ratio is missing).
+    modes = [s for s in VSR if s in med]
+    blocks = []
+    for ref, name in REFS:
+        if ref not in med or not modes:
+            continue
+        b = [f"# vs {name}", "figure " + " ".join(modes)]
+        for i, (k, _, hi) in enumerate(FIGS):
+            b.append(f"{k}{'' if hi else '(lower)'} " + " ".join(
+                f"{(ratio(s, ref, i) or 0):.4f}" for s in modes))
+        blocks.append((name, b))
+    with open(f"{outdir}/ratios.dat", "w") as f:
+        f.write("\n\n\n".join("\n".join(b) for _, b in blocks) + "\n" if blocks else "")
+    # The chart: one panel per reference, bars per figure and mode, the 1.0 line.
+    gp = ["set terminal pngcairo size 1200,%d font ',10'" % (420 * max(1, len(blocks))),
+          "set output 'ratios.png'",
+          "set termoption noenhanced", "set style data histograms", "set style histogram clustered gap 1",
+          "set style fill solid 0.8 border -1", "set boxwidth 0.9",
+          "set ylabel 'ratio (vsrouted ÷ reference)'", "set yrange [0:*]",
+          "set xtics rotate by -25 scale 0", "set key outside right top",
+          "set grid ytics", f"set multiplot layout {max(1, len(blocks))},1"]
+    for n, (name, _) in enumerate(blocks):
+        cols = ", ".join(
+            f"'ratios.dat' index {n} using {j + 2}{':xtic(1)' if j == 0 else ''} "
+            f"title '{m}'" for j, m in enumerate(modes))
+        gp += [f"set title 'vsrouted ÷ {name} (first four: higher is better; "
+               f"(lower): lower is better)'",
+               f"plot {cols}, 1 with lines lw 2 lc rgb 'black' dt 2 title '1.0'"]
+    gp.append("unset multiplot")
+    with open(f"{outdir}/ratios.gp", "w") as f:
+        f.write("\n".join(gp) + "\n" if blocks else "")
+
+if __name__ == "__main__":
+    main()
