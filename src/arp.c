@@ -205,8 +205,11 @@ arp_link_read(evutil_socket_t fd, short what, void *arg)
 		/* Replies, and requests or announcements a real server sends itself. */
 		uint32_t spa;
 		memcpy(&spa, f.spa, 4);
-		if (spa != 0)
+		if (spa != 0) {
+			core_lock();    /* xmit_dr reads the entries */
 			neigh_learn(l, spa, f.sha);
+			core_unlock();
+		}
 	}
 }
 

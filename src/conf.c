@@ -67,6 +67,7 @@ static const struct {
 	long        max;
 } conf_ranges[] = {
 	{ "conn_max",   1, CONF_CONN_MAX },
+	{ "workers",    1, CONF_WORKERS_MAX },
 	{ "tcp",        1, CONF_TIMEOUT_MAX },
 	{ "tcp_fin",    1, CONF_TIMEOUT_MAX },
 	{ "udp",        1, CONF_TIMEOUT_MAX },
@@ -1354,6 +1355,7 @@ conf_build(struct config *conf)
 		    &conf->laddr[conf->nladdr]) == 1)
 			conf->nladdr++;
 	conf->conn_max = (uint32_t)cfg_getint(root, "conn_max");
+	conf->workers = (unsigned)cfg_getint(root, "workers");
 	conf->offload = cfg_getbool(root, "offload") != cfg_false;
 	if (cfg_size(root, "control_socket"))
 		conf_copy(conf->control_socket, sizeof(conf->control_socket),
@@ -1487,6 +1489,7 @@ conf_load(const char *file)
 		CFG_STR_CB(     "control_socket", NULL,         CFGF_NODEFAULT, conf_cb_path),
 		CFG_STR_CB(     "metrics",        NULL,         CFGF_NODEFAULT, conf_cb_metrics),
 		CFG_INT_CB(     "conn_max",       1048576,      CFGF_NONE,      conf_cb_number),
+		CFG_INT_CB(     "workers",        1,            CFGF_NONE,      conf_cb_number),
 		CFG_BOOL(       "offload",        cfg_true,     CFGF_NONE),
 		CFG_STR_LIST_CB("local_address",  NULL,         CFGF_NODEFAULT, conf_cb_laddr),
 		CFG_SEC(        "timeout",        timeout_opts, CFGF_NONE),

@@ -85,6 +85,7 @@ struct vs_conf {
 	struct rs_conf   sorry;      /* it, as a real server of weight 1 named "sorry" */
 };
 
+#define CONF_WORKERS_MAX 16  /* workers: TAP queues and their threads */
 #define CONF_USER_MAX 33   /* a user name: 1..32 characters */
 
 struct config {
@@ -93,6 +94,7 @@ struct config {
 	char           (*announce)[IFNAMSIZ];
 	unsigned         nannounce;
 	uint32_t         conn_max;       /* default 1048576; 1 .. 2^26 */
+	unsigned         workers;        /* TAP queues, one thread each; default 1; 1 .. 16 */
 	bool             offload;        /* TAP offloads (GSO, partial checksums); default true */
 	struct in_addr  *laddr;          /* local_address: the fullnat pool */
 	unsigned         nladdr;

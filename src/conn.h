@@ -15,6 +15,14 @@
 #define CONN_F_HASH_OUT   0x04   /* also found by the reply's tuple */
 #define CONN_F_TEMPLATE   0x08   /* a persistence template, not a flow */
 #define CONN_F_UNHASHED   0x10   /* template no longer found; goes with its last flow */
+/*
+ * Bits 5..7: the worker that made the flow, modulo 8 (core.c counts the
+ * packets another worker handles: STAT_WORKER_CROSSED). A diagnostic only:
+ * beyond 8 workers, workers i and i + 8 look alike to it.
+ */
+#define CONN_F_WORKER_SHIFT 5
+#define CONN_F_WORKER(id) ((uint8_t)(((id) & 7u) << CONN_F_WORKER_SHIFT))
+#define CONN_WORKER(c)    ((unsigned)(c)->flags >> CONN_F_WORKER_SHIFT)
 
 /*
  * Persistence templates (IPVS's IP_VS_CONN_F_TEMPLATE) live in the same

@@ -1,12 +1,15 @@
 /* core.c - the packet path: read frames from the TAP, look up or schedule, transmit */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "arp.h"
+#include "conf.h"
 #include "conn.h"
 #include "core.h"
 #include "laddr.h"
@@ -33,10 +36,37 @@ core_clock(void)
 	return (uint32_t)ts.tv_sec * CONN_HZ + (uint32_t)(ts.tv_nsec / (1000000000 / CONN_HZ));
 }
 
-int
-core_tap_write(struct worker *w, uint8_t *buf, uint32_t len)
+_Static_assert(STATS_SLOTS == CONF_WORKERS_MAX + 1, "a stats slot per worker");
+_Static_assert(LINK_QUEUES >= CONF_WORKERS_MAX, "an output queue per worker");
+
+/* Held for a batch's table work, a few microseconds: spin a little before sleeping. */
+static pthread_mutex_t core_mtx = PTHREAD_ADAPTIVE_MUTEX_INITIALIZER_NP;
+static int core_threaded;
+
+void
+core_set_threaded(int on)
 {
-	ssize_t n = write(w->tap_fd, buf, PKT_VNET_LEN + len);
+	core_threaded = on;
+}
+
+void
+core_lock(void)
+{
+	if (core_threaded)
+		pthread_mutex_lock(&core_mtx);
+}
+
+void
+core_unlock(void)
+{
+	if (core_threaded)
+		pthread_mutex_unlock(&core_mtx);
+}
+
+static int
+core_tap_write_now(int fd, uint8_t *buf, uint32_t len)
+{
+	ssize_t n = write(fd, buf, PKT_VNET_LEN + len);
 
 	if (n < 0 || (uint32_t)n != PKT_VNET_LEN + len) {
 		STAT_INC(STAT_DROP_TX_ERROR);
@@ -45,6 +75,33 @@ core_tap_write(struct worker *w, uint8_t *buf, uint32_t len)
 	STAT_INC(STAT_TX_PACKETS);
 	STAT_ADD(STAT_TX_BYTES, len);
 	return 0;
+}
+
+int
+core_tap_write(struct worker *w, uint8_t *buf, uint32_t len)
+{
+	/*
+	 * In place in a receive buffer: it stays valid until the batch is
+	 * over, so the write waits until the lock is released. Counted as
+	 * sent here; a failed write is counted as a drop too, later.
+	 */
+	if (w->rxbuf != NULL && buf >= w->rxbuf &&
+	    buf < w->rxbuf + (size_t)RX_BATCH * PKT_BUF_STRIDE && w->ntapq < RX_BATCH) {
+		w->tapq[w->ntapq].iov_base = buf;
+		w->tapq[w->ntapq].iov_len = PKT_VNET_LEN + len;
+		w->ntapq++;
+		return 0;
+	}
+	return core_tap_write_now(w->tap_fd, buf, len);
+}
+
+static void
+core_tap_flush(struct worker *w)
+{
+	for (unsigned i = 0; i < w->ntapq; i++)
+		(void)core_tap_write_now(w->tap_fd, w->tapq[i].iov_base,
+		    (uint32_t)(w->tapq[i].iov_len - PKT_VNET_LEN));
+	w->ntapq = 0;
 }
 
 /* A SYN that opens a connection: SYN without ACK, RST or FIN. */
@@ -121,7 +178,8 @@ core_schedule(struct worker *w, struct service *svc, const struct pkt *p)
 		.daddr = d->addr,  .dport = d->port,
 		.laddr = p->saddr, .lport = p->sport,
 		/* Replies bypass the director in dr and tun. */
-		.flags = (d->fwd == FWD_DR || d->fwd == FWD_TUN) ? CONN_F_NOOUTPUT : CONN_F_HASH_OUT,
+		.flags = (uint8_t)(((d->fwd == FWD_DR || d->fwd == FWD_TUN) ? CONN_F_NOOUTPUT :
+		    CONN_F_HASH_OUT) | CONN_F_WORKER(w->id)),
 	};
 	/* fullnat: the client's side is a (local address, port) of ours. */
 	if (d->fwd == FWD_FULLNAT &&
@@ -265,6 +323,14 @@ core_icmp(struct worker *w, struct pkt *p)
 	STAT_INC(STAT_DROP_ICMP);
 }
 
+/* Count a packet of C that a worker other than C's maker handles (modulo 8). */
+static inline void
+core_note_worker(const struct worker *w, const struct conn *c)
+{
+	if (CONN_WORKER(c) != (w->id & 7u))
+		STAT_INC(STAT_WORKER_CROSSED);
+}
+
 /* A frame toward no VIP: a nat/fullnat real server's reply to a client or a LIP. */
 static void
 core_reply(struct worker *w, struct pkt *p)
@@ -275,6 +341,7 @@ core_reply(struct worker *w, struct pkt *p)
 		STAT_INC(STAT_DROP_NO_CONN_OUT);
 		return;
 	}
+	core_note_worker(w, c);
 	if (p->proto == IPPROTO_TCP)
 		conn_tcp_update(w->ct, c, DIR_OUTPUT, p->tcpflags, w->now);
 	else
@@ -324,6 +391,7 @@ core_input(struct worker *w, struct pkt *p)
 			return;
 	}
 
+	core_note_worker(w, c);
 	if (p->proto == IPPROTO_TCP)
 		conn_tcp_update(w->ct, c, DIR_INPUT, p->tcpflags, w->now);
 	else
@@ -332,19 +400,23 @@ core_input(struct worker *w, struct pkt *p)
 	xmit_table[c->xmit_id](w, c, p);
 }
 
+/*
+ * Up to RX_BUDGET batches per wake-up. Each batch: read and parse up to
+ * RX_BATCH frames (no lock), process them under the data-path lock, then
+ * send what they produced (no lock). Frames stay in the receive buffers
+ * until their batch is sent.
+ */
 static void
 core_tap_read(evutil_socket_t fd, short what, void *arg)
 {
 	struct worker *w = arg;
 
 	(void)what;
-	w->now = core_clock();
 	for (int b = 0; b < RX_BUDGET; b++) {
-		unsigned i;
+		unsigned i, np = 0;
 		for (i = 0; i < RX_BATCH; i++) {
 			uint8_t *buf = w->rxbuf + (size_t)i * PKT_BUF_STRIDE;
 			ssize_t n = read(fd, buf, PKT_BUF_SIZE);
-			struct pkt p;
 			enum stat_id r;
 
 			if (n < 0)
@@ -355,41 +427,129 @@ core_tap_read(evutil_socket_t fd, short what, void *arg)
 			}
 			STAT_INC(STAT_RX_PACKETS);
 			STAT_ADD(STAT_RX_BYTES, (uint64_t)n - PKT_VNET_LEN);
-			r = pkt_parse(&p, buf, (uint32_t)n - PKT_VNET_LEN);
+			r = pkt_parse(&w->rx[np], buf, (uint32_t)n - PKT_VNET_LEN);
 			if (r != STAT_NONE) {
 				STAT_INC(r);
 				continue;
 			}
-			if (p.gso_size)
+			if (w->rx[np].gso_size)
 				STAT_INC(STAT_RX_GSO);
-			core_input(w, &p);
+			np++;
+		}
+		if (np > 0) {
+			core_lock();
+			w->now = core_clock();  /* after the wait: the sweep may have moved on */
+			for (unsigned k = 0; k < np; k++)
+				core_input(w, &w->rx[k]);
+			core_unlock();
 		}
 		/* Queued frames point into the receive buffers: out before reuse. */
-		link_flush_all();
-		xmit_tun_flush();
+		core_tap_flush(w);
+		link_flush_all(w->id);
+		xmit_tun_flush(w->id);
 		if (i < RX_BATCH)
 			return;
 	}
 }
 
-int
-core_worker_init(struct worker *w, struct event_base *base, int tap_fd, struct conn_table *ct)
+static void
+core_on_stop(evutil_socket_t fd, short what, void *arg)
 {
-	w->base = base;
+	struct worker *w = arg;
+	uint64_t v;
+
+	(void)what;
+	if (read(fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+		log_warn("worker %u: stop event", w->id);
+	event_base_loopbreak(w->base);
+}
+
+int
+core_worker_init(struct worker *w, unsigned id, struct event_base *base, int tap_fd,
+    struct conn_table *ct)
+{
+	w->id = id;
 	w->tap_fd = tap_fd;
+	w->stop_fd = -1;
 	w->ct = ct;
 	w->now = core_clock();
 	w->rxbuf = malloc((size_t)RX_BATCH * PKT_BUF_STRIDE);
-	if (w->rxbuf == NULL) {
+	w->rx = calloc(RX_BATCH, sizeof(*w->rx));
+	if (w->rxbuf == NULL || w->rx == NULL) {
 		log_warn("receive buffers");
 		return -1;
 	}
-	w->ev_tap = event_new(base, tap_fd, EV_READ | EV_PERSIST, core_tap_read, w);
+	if (base == NULL) {
+		w->own_base = 1;
+		w->slot = 1 + id;
+		w->base = event_base_new();
+		if (w->base == NULL) {
+			log_warnx("worker %u: cannot create its event loop", id);
+			return -1;
+		}
+		w->stop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		if (w->stop_fd < 0) {
+			log_warn("worker %u: eventfd", id);
+			return -1;
+		}
+		w->ev_stop = event_new(w->base, w->stop_fd, EV_READ | EV_PERSIST, core_on_stop, w);
+		if (w->ev_stop == NULL || event_add(w->ev_stop, NULL) < 0) {
+			log_warnx("worker %u: cannot watch its stop event", id);
+			return -1;
+		}
+	} else {
+		w->base = base;
+		w->slot = 0;
+	}
+	w->ev_tap = event_new(w->base, tap_fd, EV_READ | EV_PERSIST, core_tap_read, w);
 	if (w->ev_tap == NULL || event_add(w->ev_tap, NULL) < 0) {
 		log_warnx("cannot watch the TAP");
 		return -1;
 	}
 	return 0;
+}
+
+static void *
+core_worker_main(void *arg)
+{
+	struct worker *w = arg;
+
+	stats_mine = stats_slots[w->slot].v;
+	if (event_base_dispatch(w->base) < 0)
+		log_warnx("worker %u: event loop failed", w->id);
+	return NULL;
+}
+
+int
+core_worker_start(struct worker *w)
+{
+	sigset_t all, old;
+	int rc;
+
+	/* Signals are the main loop's: the thread starts with them blocked. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	rc = pthread_create(&w->thread, NULL, core_worker_main, w);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0) {
+		log_warnx("worker %u: cannot start its thread: %s", w->id, strerror(rc));
+		return -1;
+	}
+	w->running = 1;
+	return 0;
+}
+
+void
+core_worker_stop(struct worker *w)
+{
+	uint64_t one = 1;
+
+	if (!w->running)
+		return;
+	if (write(w->stop_fd, &one, sizeof(one)) != sizeof(one))
+		log_warn("worker %u: stop event", w->id);
+	pthread_join(w->thread, NULL);
+	w->running = 0;
 }
 
 void
@@ -398,6 +558,17 @@ core_worker_fini(struct worker *w)
 	if (w->ev_tap)
 		event_free(w->ev_tap);
 	w->ev_tap = NULL;
+	if (w->ev_stop)
+		event_free(w->ev_stop);
+	w->ev_stop = NULL;
+	if (w->own_base && w->stop_fd >= 0)
+		close(w->stop_fd);
+	w->stop_fd = -1;
+	if (w->own_base && w->base)
+		event_base_free(w->base);
+	w->base = NULL;
 	free(w->rxbuf);
 	w->rxbuf = NULL;
+	free(w->rx);
+	w->rx = NULL;
 }

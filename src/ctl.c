@@ -485,8 +485,12 @@ ctl_read(struct bufferevent *bev, void *arg)
 	size_t n;
 
 	while ((line = evbuffer_readln(in, &n, EVBUFFER_EOL_LF)) != NULL) {
-		if (n < CTL_LINE_MAX)
+		if (n < CTL_LINE_MAX) {
+			/* Requests read and change what the workers use. */
+			core_lock();
 			ctl_request(line, bufferevent_get_output(bev));
+			core_unlock();
+		}
 		else
 			evbuffer_add_printf(bufferevent_get_output(bev), "err request too long\n");
 		free(line);

@@ -75,14 +75,17 @@ link_get(int ifindex)
 	l->sll.sll_protocol = htons(ETH_P_IP);
 	l->sll.sll_ifindex = ifindex;
 	l->sll.sll_halen = 6;
-	for (unsigned i = 0; i < LINK_TXQ; i++) {
-		l->msgs[i].msg_hdr.msg_name = &l->sll;
-		l->msgs[i].msg_hdr.msg_namelen = sizeof(l->sll);
-		l->msgs[i].msg_hdr.msg_iov = &l->iov[i];
-		l->msgs[i].msg_hdr.msg_iovlen = 1;
+	for (unsigned q = 0; q < LINK_QUEUES; q++) {
+		struct link_txq *t = &l->txq[q];
+		for (unsigned i = 0; i < LINK_TXQ; i++) {
+			t->msgs[i].msg_hdr.msg_name = &l->sll;
+			t->msgs[i].msg_hdr.msg_namelen = sizeof(l->sll);
+			t->msgs[i].msg_hdr.msg_iov = &t->iov[i];
+			t->msgs[i].msg_hdr.msg_iovlen = 1;
+		}
 	}
 	l->next = links;
-	links = l;
+	__atomic_store_n(&links, l, __ATOMIC_RELEASE);
 	log_debug("link %s: index %d, mtu %u", l->name, ifindex, l->mtu);
 	return l;
 fail:
@@ -99,12 +102,12 @@ link_first(void)
 }
 
 static void
-link_flush(struct link *l)
+link_flush(struct link *l, struct link_txq *t)
 {
 	unsigned done = 0;
 
-	while (done < l->ntx) {
-		int n = sendmmsg(l->fd_tx, l->msgs + done, l->ntx - done, MSG_DONTWAIT);
+	while (done < t->ntx) {
+		int n = sendmmsg(l->fd_tx, t->msgs + done, t->ntx - done, MSG_DONTWAIT);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -115,28 +118,36 @@ link_flush(struct link *l)
 		}
 		for (int i = 0; i < n; i++) {
 			STAT_INC(STAT_TX_PACKETS);
-			STAT_ADD(STAT_TX_BYTES, l->iov[done + (unsigned)i].iov_len - PKT_VNET_LEN);
+			STAT_ADD(STAT_TX_BYTES, t->iov[done + (unsigned)i].iov_len - PKT_VNET_LEN);
 		}
 		done += (unsigned)n;
 	}
-	l->ntx = 0;
+	t->ntx = 0;
 }
 
 void
-link_tx(struct link *l, uint8_t *buf, uint32_t len)
+link_tx(struct link *l, unsigned q, uint8_t *buf, uint32_t len)
 {
-	l->iov[l->ntx].iov_base = buf;
-	l->iov[l->ntx].iov_len = PKT_VNET_LEN + len;
-	if (++l->ntx == LINK_TXQ)
-		link_flush(l);
+	struct link_txq *t = &l->txq[q];
+
+	t->iov[t->ntx].iov_base = buf;
+	t->iov[t->ntx].iov_len = PKT_VNET_LEN + len;
+	if (++t->ntx == LINK_TXQ)
+		link_flush(l, t);
 }
 
+/*
+ * The list of links only grows while the main thread holds the data-path
+ * lock (binding a real server); a worker walks it outside the lock, so the
+ * head is read with acquire and a new link is published with release
+ * (link_get), after it is complete.
+ */
 void
-link_flush_all(void)
+link_flush_all(unsigned q)
 {
-	for (struct link *l = links; l; l = l->next)
-		if (l->ntx)
-			link_flush(l);
+	for (struct link *l = __atomic_load_n(&links, __ATOMIC_ACQUIRE); l; l = l->next)
+		if (l->txq[q].ntx)
+			link_flush(l, &l->txq[q]);
 }
 
 void

@@ -10,6 +10,7 @@
 #include <sys/uio.h>
 
 #define LINK_TXQ 64     /* frames per sendmmsg() */
+#define LINK_QUEUES 16  /* output queues per link: one per worker (CONF_WORKERS_MAX) */
 
 struct event;
 
@@ -24,9 +25,11 @@ struct link {
 	int            fd_arp;      /* SOCK_RAW, ETH_P_ARP: neighbour replies */
 	struct event  *ev_arp;
 	struct sockaddr_ll sll;     /* destination for every frame queued */
-	unsigned       ntx;
-	struct mmsghdr msgs[LINK_TXQ];
-	struct iovec   iov[LINK_TXQ];
+	struct link_txq {           /* one output queue per worker: no lock to send */
+		unsigned       ntx;
+		struct mmsghdr msgs[LINK_TXQ];
+		struct iovec   iov[LINK_TXQ];
+	} txq[LINK_QUEUES];
 };
 
 /* The link for IFINDEX, opened (sockets, MAC, address) on first use; NULL on error. */
@@ -35,11 +38,13 @@ struct link *link_first(void);
 void links_close(void);
 
 /*
- * Queue BUF (virtio-net header + frame of LEN bytes) for sending; the
- * buffer must stay untouched until link_flush_all(). Flushes by itself
- * when the queue is full.
+ * Queue BUF (virtio-net header + frame of LEN bytes) on output queue Q
+ * (the worker's id) for sending; the buffer must stay untouched until
+ * link_flush_all(Q). Flushes by itself when the queue is full. Queue Q is
+ * only ever touched by worker Q's thread; the sockets are shared (sendmmsg
+ * on one socket from several threads is safe).
  */
-void link_tx(struct link *l, uint8_t *buf, uint32_t len);
-void link_flush_all(void);
+void link_tx(struct link *l, unsigned q, uint8_t *buf, uint32_t len);
+void link_flush_all(unsigned q);
 
 #endif

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "conn.h"
+#include "core.h"
 #include "log.h"
 #include "metrics.h"
 #include "stats.h"
@@ -116,7 +117,8 @@ metrics_render(struct evbuffer *b)
 	for (int i = STAT_NONE + 1; i < STAT_MAX; i++) {
 		snprintf(n, sizeof(n), "%s_total", stat_name((enum stat_id)i));
 		family(b, n, "counter", "global counter (see vsrouted(8), SIGNALS)");
-		evbuffer_add_printf(b, "vsrouted_%s %llu\n", n, (unsigned long long)stats_global[i]);
+		evbuffer_add_printf(b, "vsrouted_%s %llu\n", n,
+		    (unsigned long long)stat_total((enum stat_id)i));
 	}
 	family(b, "table_connections", "gauge", "entries in the connection table");
 	evbuffer_add_printf(b, "vsrouted_table_connections %u\n", conn_count(metrics_ct));
@@ -191,7 +193,9 @@ metrics_request(struct evhttp_request *req, void *arg)
 		evhttp_send_error(req, HTTP_INTERNAL, NULL);
 		return;
 	}
+	core_lock();            /* the counters and the table, as the workers leave them */
 	metrics_render(b);
+	core_unlock();
 	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
 	    "text/plain; version=0.0.4; charset=utf-8");
 	evhttp_send_reply(req, HTTP_OK, "OK", b);

@@ -4,7 +4,8 @@
 #include "common.h"
 #include "stats.h"
 
-uint64_t stats_global[STAT_MAX];
+struct stats_slot stats_slots[STATS_SLOTS];
+__thread uint64_t *stats_mine = stats_slots[0].v;
 
 static const char *const stat_names[STAT_MAX] = {
 	[STAT_NONE]              = "none",
@@ -25,6 +26,7 @@ static const char *const stat_names[STAT_MAX] = {
 	[STAT_LPORT_EXHAUSTED]   = "lport_exhausted",
 	[STAT_CHECK_DOWN]        = "check_down",
 	[STAT_CHECK_UP]          = "check_up",
+	[STAT_WORKER_CROSSED]    = "worker_crossed",
 	[STAT_SORRY_ON]          = "sorry_on",
 	[STAT_SORRY_OFF]         = "sorry_off",
 	[STAT_RX_GSO]            = "rx_gso",
@@ -47,6 +49,22 @@ const char *
 stat_name(enum stat_id id)
 {
 	return (unsigned)id < STAT_MAX && stat_names[id] ? stat_names[id] : "?";
+}
+
+uint64_t
+stat_slot_get(unsigned slot, enum stat_id id)
+{
+	return __atomic_load_n(&stats_slots[slot].v[id], __ATOMIC_RELAXED);
+}
+
+uint64_t
+stat_total(enum stat_id id)
+{
+	uint64_t sum = 0;
+
+	for (unsigned i = 0; i < STATS_SLOTS; i++)
+		sum += stat_slot_get(i, id);
+	return sum;
 }
 
 /* AVG += (RATE - AVG) / 4, in signed arithmetic: the average falls too. */

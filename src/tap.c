@@ -19,17 +19,13 @@
  */
 #define TAP_OFFLOADS (TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_TSO_ECN)
 
-int
-tap_open(const char *name, bool offload, int *ifindex)
+/* One queue of TAP NAME; MULTI for IFF_MULTI_QUEUE (every queue has it, the first too). */
+static int
+tap_queue_open(const char *name, bool multi, bool offload)
 {
 	struct ifreq ifr;
 	int fd, hdrsz = (int)sizeof(struct virtio_net_hdr);
 
-	/* Attaching to a persistent device of someone else's is not ours to undo. */
-	if (if_nametoindex(name) != 0) {
-		log_errx("interface %s already exists: is another vsrouted running?", name);
-		return -1;
-	}
 	fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0) {
 		log_err("/dev/net/tun");
@@ -38,6 +34,8 @@ tap_open(const char *name, bool offload, int *ifindex)
 	memset(&ifr, 0, sizeof(ifr));
 	/* Every frame carries a virtio-net header, offloads on or off. */
 	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
+	if (multi)
+		ifr.ifr_flags |= IFF_MULTI_QUEUE;
 	strncpy(ifr.ifr_name, name, IFNAMSIZ - 1);
 	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
 		if (errno == EPERM)
@@ -54,13 +52,42 @@ tap_open(const char *name, bool offload, int *ifindex)
 		log_err("TAP %s: offloads", name);
 		goto fail;
 	}
+	return fd;
+fail:
+	close(fd);
+	return -1;
+}
+
+int
+tap_open(const char *name, unsigned nqueues, bool offload, int *fds, int *ifindex)
+{
+	unsigned i;
+
+	/* Attaching to a persistent device of someone else's is not ours to undo. */
+	if (if_nametoindex(name) != 0) {
+		log_errx("interface %s already exists: is another vsrouted running?", name);
+		return -1;
+	}
+	/*
+	 * The first TUNSETIFF creates the device, the others attach queues
+	 * to it (same name, same flags); the kernel spreads the frames it
+	 * sends into the TAP over the queues by flow hash.
+	 */
+	for (i = 0; i < nqueues; i++) {
+		fds[i] = tap_queue_open(name, nqueues > 1, offload);
+		if (fds[i] < 0)
+			goto fail;
+	}
 	*ifindex = (int)if_nametoindex(name);
 	if (*ifindex == 0) {
 		log_err("TAP %s", name);
 		goto fail;
 	}
-	return fd;
+	return 0;
 fail:
-	close(fd);
+	while (i-- > 0) {
+		close(fds[i]);
+		fds[i] = -1;
+	}
 	return -1;
 }

@@ -42,9 +42,10 @@
 struct daemon {
 	struct config     *conf;
 	struct conn_table *ct;
-	struct worker      worker;
+	struct worker      workers[CONF_WORKERS_MAX];
+	unsigned           nworkers;      /* "workers", fixed until a restart */
 	struct event_base *base;
-	int                tap_fd;
+	int                tap_fds[CONF_WORKERS_MAX];  /* one per TAP queue; -1 closed */
 	int                tap_ifindex;
 	const char        *pidfile;
 	const char        *sockpath;      /* -s; else the config's, else the default */
@@ -110,7 +111,18 @@ stats_dump(struct daemon *d)
 
 	for (int i = STAT_NONE + 1; i < STAT_MAX; i++)
 		log_notice("stat %s %llu", stat_name((enum stat_id)i),
-		    (unsigned long long)stats_global[i]);
+		    (unsigned long long)stat_total((enum stat_id)i));
+	for (unsigned i = 0; i < d->nworkers; i++) {
+		const struct worker *w = &d->workers[i];
+		log_notice("stat worker %u rx_packets %llu", i,
+		    (unsigned long long)stat_slot_get(w->slot, STAT_RX_PACKETS));
+		log_notice("stat worker %u tx_packets %llu", i,
+		    (unsigned long long)stat_slot_get(w->slot, STAT_TX_PACKETS));
+		log_notice("stat worker %u conn_created %llu", i,
+		    (unsigned long long)stat_slot_get(w->slot, STAT_CONN_CREATED));
+		log_notice("stat worker %u worker_crossed %llu", i,
+		    (unsigned long long)stat_slot_get(w->slot, STAT_WORKER_CROSSED));
+	}
 	log_notice("stat conns %u", conn_count(d->ct));
 	log_notice("stat conn_max %u", conn_capacity(d->ct));
 	TAILQ_FOREACH(s, svc_list(), entry) {
@@ -192,6 +204,10 @@ reload(struct daemon *d)
 		log_warnx("reload: conn_max %u -> %u needs a restart; keeping %u", oc->conn_max,
 		    nc->conn_max, oc->conn_max);
 	nc->conn_max = oc->conn_max;
+	if (nc->workers != oc->workers)
+		log_warnx("reload: workers %u -> %u needs a restart; keeping %u", oc->workers,
+		    nc->workers, oc->workers);
+	nc->workers = oc->workers;
 	if (nc->offload != oc->offload)
 		log_warnx("reload: offload %s -> %s needs a restart; keeping %s",
 		    oc->offload ? "true" : "false", nc->offload ? "true" : "false",
@@ -257,10 +273,14 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 		event_base_loopbreak(d->base);
 		break;
 	case SIGHUP:
+		core_lock();
 		reload(d);
+		core_unlock();
 		break;
 	case SIGUSR1:
+		core_lock();
 		stats_dump(d);
+		core_unlock();
 		break;
 	default:
 		break;
@@ -274,7 +294,9 @@ on_sweep(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	core_lock();
 	conn_expire_run(d->ct, core_clock());
+	core_unlock();
 }
 
 static void
@@ -293,7 +315,9 @@ on_est(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	(void)arg;
+	core_lock();
 	svc_est_tick();
+	core_unlock();
 }
 
 static void
@@ -396,12 +420,16 @@ setup(struct daemon *d)
 
 	if (nl_init() < 0)
 		return -1;
-	d->tap_fd = tap_open(c->tap, c->offload, &d->tap_ifindex);
-	if (d->tap_fd < 0)
+	d->nworkers = c->workers;
+	if (tap_open(c->tap, d->nworkers, c->offload, d->tap_fds, &d->tap_ifindex) < 0)
 		return -1;
-	random_mac(d->worker.our_mac);
-	if (nl_link_mac(d->tap_ifindex, d->worker.tap_mac) < 0)
+	random_mac(d->workers[0].our_mac);
+	if (nl_link_mac(d->tap_ifindex, d->workers[0].tap_mac) < 0)
 		return -1;
+	for (unsigned i = 1; i < d->nworkers; i++) {
+		memcpy(d->workers[i].our_mac, d->workers[0].our_mac, 6);
+		memcpy(d->workers[i].tap_mac, d->workers[0].tap_mac, 6);
+	}
 
 	/* The TAP: no IPv6 chatter, no reverse-path filter, forwarding on. */
 	snprintf(path, sizeof(path), "net/ipv6/conf/%s/disable_ipv6", c->tap);
@@ -429,8 +457,11 @@ setup(struct daemon *d)
 		log_errx("cannot create the event loop");
 		return -1;
 	}
-	if (core_worker_init(&d->worker, d->base, d->tap_fd, d->ct) < 0)
-		return -1;
+	/* One worker: on this loop. More: each on a loop and a thread of its own. */
+	for (unsigned i = 0; i < d->nworkers; i++)
+		if (core_worker_init(&d->workers[i], i, d->nworkers > 1 ? NULL : d->base,
+		    d->tap_fds[i], d->ct) < 0)
+			return -1;
 	if (arp_start(d->base) < 0)
 		return -1;
 	if (check_init(d->base) < 0)
@@ -467,12 +498,24 @@ setup(struct daemon *d)
 	/* Everything that needs root is open or written: from now on the two capabilities. */
 	if (c->user[0] && priv_drop(&d->user) < 0)
 		return -1;
+	/* Threads last: they inherit the dropped privileges (capabilities are per thread). */
+	if (d->nworkers > 1) {
+		core_set_threaded(1);
+		for (unsigned i = 0; i < d->nworkers; i++)
+			if (core_worker_start(&d->workers[i]) < 0)
+				return -1;
+		log_info("%u workers, one per queue of %s", d->nworkers, c->tap);
+	}
 	return 0;
 }
 
 static void
 teardown(struct daemon *d)
 {
+	/* The workers first: nothing they use may go before they are joined. */
+	for (unsigned i = 0; i < d->nworkers; i++)
+		core_worker_stop(&d->workers[i]);
+	core_set_threaded(0);
 	metrics_stop();
 	check_stop_all();
 	for (size_t i = 0; i < ARRAY_SIZE(d->ev_sig); i++)
@@ -486,7 +529,8 @@ teardown(struct daemon *d)
 		event_free(d->ev_est);
 	ctl_stop();
 	notify_fini();
-	core_worker_fini(&d->worker);
+	for (unsigned i = 0; i < d->nworkers; i++)
+		core_worker_fini(&d->workers[i]);
 	arp_stop();
 	if (d->ct)
 		conn_flush(d->ct);
@@ -497,8 +541,9 @@ teardown(struct daemon *d)
 	xmit_nat_close();
 	/* Host changes go first; the TAP (and routes into it) with its fd. */
 	nl_undo_all();
-	if (d->tap_fd >= 0)
-		close(d->tap_fd);
+	for (unsigned i = 0; i < CONF_WORKERS_MAX; i++)
+		if (d->tap_fds[i] >= 0)
+			close(d->tap_fds[i]);
 	nl_fini();
 	conn_table_free(d->ct);
 	if (d->base)
@@ -523,9 +568,12 @@ write_pidfile(const char *path)
 int
 main(int argc, char *argv[])
 {
-	struct daemon d = { .tap_fd = -1 };
+	struct daemon d = { .nworkers = 0 };
 	const char *file = DEFAULT_CONF;
 	int foreground = 0, check = 0, ch, lvl = LOG_LVL_INFO, rc = 1;
+
+	for (unsigned i = 0; i < CONF_WORKERS_MAX; i++)
+		d.tap_fds[i] = -1;
 
 	while ((ch = getopt(argc, argv, "f:ntp:s:l:Vh")) != -1) {
 		switch (ch) {

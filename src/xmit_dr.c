@@ -5,6 +5,7 @@
 
 #include "arp.h"
 #include "conn.h"
+#include "core.h"
 #include "link.h"
 #include "netlink.h"
 #include "pkt.h"
@@ -46,13 +47,12 @@ xmit_dr(struct worker *w, struct conn *c, struct pkt *p)
 {
 	struct neigh *n = c->dest->neigh;
 
-	(void)w;
 	if (!n->valid) {
 		STAT_INC(STAT_DROP_NO_NEIGH);
 		return -1;
 	}
 	memcpy(p->data, n->mac, 6);
 	memcpy(p->data + 6, n->link->mac, 6);
-	link_tx(n->link, p->buf, p->len);
+	link_tx(n->link, w->id, p->buf, p->len);
 	return 0;
 }

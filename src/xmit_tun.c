@@ -18,6 +18,7 @@
 #include "xmit.h"
 
 #define TUN_TXQ        64      /* packets per sendmmsg() */
+#define TUN_QUEUES     16      /* output queues: one per worker (CONF_WORKERS_MAX) */
 #define TUN_GRE_HLEN   4       /* GRE without key, checksum or sequence number */
 #define TUN_SNDBUF     (4 * 1024 * 1024)
 #define IP_DF_         0x40    /* in the high byte of the fragment field */
@@ -47,13 +48,17 @@
  */
 #define TUN_SEG_HDR (TUN_GRE_HLEN + PKT_GSO_SEG_HDR)
 
-struct tun_sock {
-	int                fd;
+struct tun_txq {                /* one per worker: queued without a lock */
 	unsigned           ntx;
 	struct sockaddr_in sa[TUN_TXQ];
 	struct mmsghdr     msgs[TUN_TXQ];
 	struct iovec       iov[TUN_TXQ][2];
 	uint8_t            hdr[TUN_TXQ][TUN_SEG_HDR];
+};
+
+struct tun_sock {
+	int                fd;
+	struct tun_txq     q[TUN_QUEUES];
 };
 
 static struct tun_sock tun_socks[TUNNEL_MAX] = {
@@ -94,15 +99,19 @@ tun_open(enum tunnel_type t)
 	/* Room for a batch of full-sized packets; best effort. */
 	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf, sizeof(sndbuf)) < 0)
 		(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
-	for (unsigned i = 0; i < TUN_TXQ; i++) {
-		ts->sa[i].sin_family = AF_INET;
-		ts->msgs[i].msg_hdr.msg_name = &ts->sa[i];
-		ts->msgs[i].msg_hdr.msg_namelen = sizeof(ts->sa[i]);
-		ts->msgs[i].msg_hdr.msg_iov = ts->iov[i];
-		ts->msgs[i].msg_hdr.msg_iovlen = 1;
+	for (unsigned k = 0; k < TUN_QUEUES; k++) {
+		struct tun_txq *t = &ts->q[k];
+		for (unsigned i = 0; i < TUN_TXQ; i++) {
+			t->sa[i].sin_family = AF_INET;
+			t->msgs[i].msg_hdr.msg_name = &t->sa[i];
+			t->msgs[i].msg_hdr.msg_namelen = sizeof(t->sa[i]);
+			t->msgs[i].msg_hdr.msg_iov = t->iov[i];
+			t->msgs[i].msg_hdr.msg_iovlen = 1;
+		}
+		t->ntx = 0;
 	}
-	ts->fd = fd;
-	ts->ntx = 0;
+	/* Workers read it outside the lock (xmit_tun_flush): published last. */
+	__atomic_store_n(&ts->fd, fd, __ATOMIC_RELEASE);
 	return 0;
 }
 
@@ -196,12 +205,12 @@ tun_frag_needed(struct worker *w, const struct pkt *p, unsigned mtu)
 }
 
 static void
-tun_flush(struct tun_sock *ts)
+tun_flush(int fd, struct tun_txq *t)
 {
 	unsigned done = 0;
 
-	while (done < ts->ntx) {
-		int n = sendmmsg(ts->fd, ts->msgs + done, ts->ntx - done, MSG_DONTWAIT);
+	while (done < t->ntx) {
+		int n = sendmmsg(fd, t->msgs + done, t->ntx - done, MSG_DONTWAIT);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -212,11 +221,11 @@ tun_flush(struct tun_sock *ts)
 		}
 		for (int i = 0; i < n; i++) {
 			STAT_INC(STAT_TX_PACKETS);
-			STAT_ADD(STAT_TX_BYTES, ts->msgs[done + (unsigned)i].msg_len);
+			STAT_ADD(STAT_TX_BYTES, t->msgs[done + (unsigned)i].msg_len);
 		}
 		done += (unsigned)n;
 	}
-	ts->ntx = 0;
+	t->ntx = 0;
 }
 
 /* GRE version 0, no flags; protocol IPv4 (RFC 2784). */
@@ -234,7 +243,7 @@ tun_gre_hdr(uint8_t *at)
  * (headers + gso_size), what the client's TCP really sends.
  */
 static int
-tun_gso(struct worker *w, struct dest *d, struct tun_sock *ts, struct pkt *p)
+tun_gso(struct worker *w, struct dest *d, int fd, struct tun_txq *t, struct pkt *p)
 {
 	const uint8_t *ip = p->data + p->l3off;
 	unsigned doff = (p->data[p->l4off + 12] >> 4) * 4u;
@@ -246,21 +255,21 @@ tun_gso(struct worker *w, struct dest *d, struct tun_sock *ts, struct pkt *p)
 		return -1;
 	}
 	for (unsigned k = 0; k < n; k++) {
-		unsigned i = ts->ntx;
+		unsigned i = t->ntx;
 		const uint8_t *pay;
 		uint32_t plen, hlen;
 
-		hlen = pkt_gso_segment(p, k, ts->hdr[i] + gre, &pay, &plen);
+		hlen = pkt_gso_segment(p, k, t->hdr[i] + gre, &pay, &plen);
 		if (gre)
-			tun_gre_hdr(ts->hdr[i]);
-		ts->sa[i].sin_addr.s_addr = d->addr;
-		ts->iov[i][0].iov_base = ts->hdr[i];
-		ts->iov[i][0].iov_len = gre + hlen;
-		ts->iov[i][1].iov_base = (void *)(uintptr_t)pay;
-		ts->iov[i][1].iov_len = plen;
-		ts->msgs[i].msg_hdr.msg_iovlen = 2;
-		if (++ts->ntx == TUN_TXQ)
-			tun_flush(ts);
+			tun_gre_hdr(t->hdr[i]);
+		t->sa[i].sin_addr.s_addr = d->addr;
+		t->iov[i][0].iov_base = t->hdr[i];
+		t->iov[i][0].iov_len = gre + hlen;
+		t->iov[i][1].iov_base = (void *)(uintptr_t)pay;
+		t->iov[i][1].iov_len = plen;
+		t->msgs[i].msg_hdr.msg_iovlen = 2;
+		if (++t->ntx == TUN_TXQ)
+			tun_flush(fd, t);
 	}
 	STAT_ADD(STAT_TUN_SEGMENTS, n);
 	return 0;
@@ -271,12 +280,13 @@ xmit_tun(struct worker *w, struct conn *c, struct pkt *p)
 {
 	struct dest *d = c->dest;
 	struct tun_sock *ts = &tun_socks[d->tunnel];
+	struct tun_txq *t = &ts->q[w->id];
 	uint8_t *ip = p->data + p->l3off;
 	uint32_t len = p->len - p->l3off;
 	unsigned i;
 
 	if (p->gso_size)
-		return tun_gso(w, d, ts, p);
+		return tun_gso(w, d, ts->fd, t, p);
 	if (p->csum == PKT_CSUM_PARTIAL)
 		pkt_csum_finish(p);
 	if (len > d->tun_inner_max && (ip[6] & IP_DF_)) {
@@ -289,31 +299,34 @@ xmit_tun(struct worker *w, struct conn *c, struct pkt *p)
 		tun_gre_hdr(ip);
 		len += TUN_GRE_HLEN;
 	}
-	i = ts->ntx;
-	ts->sa[i].sin_addr.s_addr = d->addr;
-	ts->iov[i][0].iov_base = ip;
-	ts->iov[i][0].iov_len = len;
-	ts->msgs[i].msg_hdr.msg_iovlen = 1;
-	if (++ts->ntx == TUN_TXQ)
-		tun_flush(ts);
+	i = t->ntx;
+	t->sa[i].sin_addr.s_addr = d->addr;
+	t->iov[i][0].iov_base = ip;
+	t->iov[i][0].iov_len = len;
+	t->msgs[i].msg_hdr.msg_iovlen = 1;
+	if (++t->ntx == TUN_TXQ)
+		tun_flush(ts->fd, t);
 	return 0;
 }
 
 void
-xmit_tun_flush(void)
+xmit_tun_flush(unsigned q)
 {
-	for (unsigned t = 0; t < TUNNEL_MAX; t++)
-		if (tun_socks[t].ntx)
-			tun_flush(&tun_socks[t]);
+	for (unsigned k = 0; k < TUNNEL_MAX; k++) {
+		int fd = __atomic_load_n(&tun_socks[k].fd, __ATOMIC_ACQUIRE);
+		if (fd >= 0 && tun_socks[k].q[q].ntx)
+			tun_flush(fd, &tun_socks[k].q[q]);
+	}
 }
 
 void
 xmit_tun_close(void)
 {
-	for (unsigned t = 0; t < TUNNEL_MAX; t++) {
-		if (tun_socks[t].fd >= 0)
-			close(tun_socks[t].fd);
-		tun_socks[t].fd = -1;
-		tun_socks[t].ntx = 0;
+	for (unsigned k = 0; k < TUNNEL_MAX; k++) {
+		if (tun_socks[k].fd >= 0)
+			close(tun_socks[k].fd);
+		tun_socks[k].fd = -1;
+		for (unsigned q = 0; q < TUN_QUEUES; q++)
+			tun_socks[k].q[q].ntx = 0;
 	}
 }

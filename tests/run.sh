@@ -11,6 +11,10 @@
 #     (VSR_TEST_TIMEOUT seconds, default 300); status 77 is a skip;
 #   * the scenarios again against tests/vsrouted-asan (ASan + UBSan), some
 #     under valgrind, and some with the veths' offloads off: NAME[asan],
+#     NAME[valgrind], NAME[offload-off];
+#   * a representative set again with "workers = 2" (two TAP queues, two
+#     threads): NAME[workers2], and some of those under ASan or valgrind
+#     too: NAME[workers2-asan], NAME[workers2-valgrind];
 #     NAME[valgrind], NAME[offload-off]; and some with the daemon's TAP
 #     offloads off (offload = false): NAME[tap-offload-off];
 #   * netns/demo: the README's demo (tests/demo.sh);
@@ -276,6 +280,39 @@ if [ "$netns" = 1 ]; then
 		case $(basename "$f" .sh) in
 		dr-rr|dr-udp|dr-bulk|dr-bypass|dr-malformed|tun-rr-gre|tun-bulk|tun-mtu|nat-rr|nat-transfer|nat-pmtu|fullnat-*)
 			run_scenario "$f" "[offload-off]" VSR_TEST_OFFLOAD=off ;;
+		esac
+	done
+	# Two workers (VSR_TEST_WORKERS: lib.sh puts "workers = 2" into the
+	# configs): nat, fullnat, dr, tun, udp, reload, vsradm; nat-workers.sh
+	# has two workers of its own. Some of them under ASan as well.
+	for f in "${scenarios[@]}"; do
+		case $(basename "$f" .sh) in
+		nat-rr|nat-transfer|nat-pmtu|fullnat-noroute|mixed-modes|dr-rr|dr-udp|dr-cleanup|\
+		tun-rr-ipip|tun-rr-gre|tun-udp|tun-bulk|persist|ops-reload|ops-vsradm|ops-metrics|check-reload)
+			run_scenario "$f" "[workers2]" VSR_TEST_WORKERS=2 ;;
+		esac
+	done
+	for f in "${scenarios[@]}"; do
+		case $(basename "$f" .sh) in
+		dr-cleanup|nat-rr)
+			if command -v valgrind >/dev/null; then
+				run_scenario "$f" "[workers2-valgrind]" VSR_TEST_WORKERS=2 VSR_WRAP="$vg"
+			else
+				echo "valgrind is not installed" >"$logs/valgrind.log"
+				result FAIL "netns/$(basename "$f" .sh)[workers2-valgrind]" "$logs/valgrind.log"
+			fi ;;
+		esac
+	done
+	for f in "${scenarios[@]}"; do
+		case $(basename "$f" .sh) in
+		nat-rr|nat-transfer|fullnat-noroute|dr-udp|tun-udp|ops-reload|ops-vsradm)
+			if [ -x "$asan" ]; then
+				run_scenario "$f" "[workers2-asan]" VSR_TEST_WORKERS=2 VSROUTED="$asan" \
+					VSRTUN="$vtasan" "${san_env[@]}"
+			elif selected "$(basename "$f" .sh)[workers2-asan]"; then
+				echo "no $asan: make check builds it" >"$logs/asan.log"
+				result FAIL "netns/$(basename "$f" .sh)[workers2-asan]" "$logs/asan.log"
+			fi ;;
 		esac
 	done
 	# With the daemon's own TAP offloads off (no GSO super-frame, no

@@ -57,6 +57,8 @@
 #   VSR_WRAP           command put before the daemon, e.g.
 #                      "valgrind --error-exitcode=99 --leak-check=full"
 #   VSR_TEST_OFFLOAD   on|off: veth offloads (tx rx tso gso gro), default on
+#   VSR_TEST_WORKERS   N: configs get "workers = N" (seed_conf writes it,
+#                      vsrouted_start adds it to a config without one)
 #   VSR_TEST_TAP_OFFLOAD on|off: the daemon's own TAP offloads; "off" makes
 #                      vsrouted_start add "offload = false" to the config
 #   VSR_NS_PREFIX      namespace name prefix, default "vt" (tests/run.sh sets
@@ -87,6 +89,7 @@ chmod 755 "$T_DIR"
 : >"$T_DIR/ifaces"     # "FULLNS IFNAME" of every interface made
 : >"$T_DIR/cleanup"    # extra commands registered with cleanup_add
 VSR_TEST_OFFLOAD=${VSR_TEST_OFFLOAD:-on}
+VSR_TEST_WORKERS=${VSR_TEST_WORKERS:-}
 VSR_TEST_TAP_OFFLOAD=${VSR_TEST_TAP_OFFLOAD:-on}
 # The namespace of the daemon started last (vsrouted_stop's default).
 T_VSR_LAST=
@@ -758,6 +761,7 @@ vsrouted_start() {
 	need_vsrouted
 	_t_conf_offload "$conf"
 	bin=$(vsrouted_bin)
+	_t_conf_workers "$conf"
 	[ -n "${VSR_WRAP:-}" ] && tmo=60
 	[ "${VSR_DEBUG:-0}" = 1 ] && set -- -l debug "$@"
 	# shellcheck disable=SC2086 # VSR_WRAP is a command with its arguments
@@ -777,6 +781,14 @@ vsrouted_start() {
 		tail -n 40 "$(vsrouted_log "$ns")" >&2
 		return 1
 	fi
+}
+
+# _t_conf_workers CONF: "workers = $VSR_TEST_WORKERS" put into CONF (in
+# place, so that a reload reads it again) unless it sets workers itself.
+_t_conf_workers() {
+	[ -n "$VSR_TEST_WORKERS" ] || return 0
+	grep -Eq '^[[:space:]]*workers[[:space:]]*=' "$1" && return 0
+	sed -i "1i workers = $VSR_TEST_WORKERS" "$1"
 }
 
 # With VSR_TEST_TAP_OFFLOAD=off, CONF gets "offload = false" (once, first).
@@ -862,6 +874,7 @@ seed_conf() {
 	{
 		echo "tap = vsr0"
 		echo "announce = { eth0 }"
+		[ -n "$VSR_TEST_WORKERS" ] && echo "workers = $VSR_TEST_WORKERS"
 		for line in "$@"; do echo "$line"; done
 		echo "virtual_server web {"
 		echo "    address = $VIP"

@@ -172,6 +172,7 @@ test_minimal(void)
 	const struct num_case num[] = {
 		{ "one announce interface",       c->nannounce,          1 },
 		{ "conn_max default 1048576",     c->conn_max,           1048576 },
+		{ "workers default 1",            c->workers,            1 },
 		{ "offload default true",         c->offload,            1 },
 		{ "timeout tcp default 900",      c->timeout_tcp,        900 },
 		{ "timeout tcp_fin default 120",  c->timeout_tcp_fin,    120 },
@@ -661,6 +662,12 @@ check_decimal(const struct config *c)
 	return c->nvs == 1 && c->vs[0].port == 10 && c->vs[0].rs[0].weight == 8;
 }
 
+static int
+check_workers16(const struct config *c)
+{
+	return c->workers == 16;
+}
+
 static const struct text_case text_cases[] = {
 	{ .what = "every error is reported, in line order",
 	  .text =
@@ -708,6 +715,21 @@ static const struct text_case text_cases[] = {
 	    "virtual_server a { address = 10.0.0.1  port = 010\n"
 	    "    real_server r { address = 10.0.1.1  port = 10  weight = 08 } }\n",
 	  .check = check_decimal,
+	},
+	{ .what = "workers is at least 1",
+	  .text =
+	    "announce = { eth0 }\nworkers = 0\n",
+	  .errs = { "2: 'workers' value 0 out of range (1..16)" },
+	},
+	{ .what = "workers is at most 16",
+	  .text =
+	    "announce = { eth0 }\n\nworkers = 17\n",
+	  .errs = { "3: 'workers' value 17 out of range (1..16)" },
+	},
+	{ .what = "workers = 16 is taken",
+	  .text =
+	    "announce = { eth0 }\nworkers = 16\n",
+	  .check = check_workers16,
 	},
 	{ .what = "hex and signs are not numbers",
 	  .text =

@@ -248,8 +248,8 @@ test_capacity(void)
 	struct conn_table *t = conn_table_new(max, 0);
 	struct conn *c[101];
 	struct dest d;
-	uint64_t created = stats_global[STAT_CONN_CREATED];
-	uint64_t expired = stats_global[STAT_CONN_EXPIRED];
+	uint64_t created = stat_total(STAT_CONN_CREATED);
+	uint64_t expired = stat_total(STAT_CONN_EXPIRED);
 
 	UNIT_SECTION("capacity");
 	dest_init(&d, htonl(0x0a14000b));
@@ -275,8 +275,8 @@ test_capacity(void)
 	CHECK(c[100] != NULL && lookup_in(t, &extra) == c[100], "after freeing one, conn_new succeeds");
 	CHECK(conn_new(t, &victim, &d, 0) == NULL, "and the table is full again");
 	CHECK_EQ(live(t), max, "conn_foreach counts conn_max");
-	CHECK_EQ(stats_global[STAT_CONN_CREATED] - created, max + 1, "conn_created counted");
-	CHECK_EQ(stats_global[STAT_CONN_EXPIRED] - expired, 1, "conn_expired counted");
+	CHECK_EQ(stat_total(STAT_CONN_CREATED) - created, max + 1, "conn_created counted");
+	CHECK_EQ(stat_total(STAT_CONN_EXPIRED) - expired, 1, "conn_expired counted");
 
 	/* Everything expires; the table is whole again. */
 	CHECK_EQ(conn_expire_run(t, SEC(2)), max, "all expire after NONE's 2 s");

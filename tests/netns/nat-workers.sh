@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# nat-workers.sh - workers = 2: both TAP queues carry traffic, and nat and
+# fullnat flows whose directions reach different workers stay whole
+#
+#        LAN lan0 10.10.0.0/24                LAN lan1 10.20.0.0/24
+#   ==+=================+=====         =====+================+========
+#     |                 |                   |                |
+#   eth0 .1          eth0 .2             eth1 .1          eth0 .11, .12
+#  +--------+     +---------------+                   +----------------+
+#  | client |     |   director    |-------------------| rs1 (nat)      |
+#  |  curl  |     | vsrouted      |                   | rs2 (fullnat)  |
+#  +--------+     | vsr0: 2 queues|                   | nginx :80,     |
+#                 | 2 workers     |                   | pushsrv :9000  |
+#                 +---------------+                   +----------------+
+#
+#   VIP:80 nat -> rs1:80, VIP:81 fullnat -> rs2:80 (16 parallel downloads
+#   each); VIP:9000 nat -> rs1:9000, VIP:9001 fullnat -> rs2:9000: the
+#   server speaks first, after 7 s of silence, when the kernel has forgotten
+#   which queue the flow was on: its data may come in on the other queue.
+set -eu
+. "$(dirname "$0")/lib.sh"
+need_vsrouted
+need_cmd python3 sha256sum
+
+PAR=16
+lvs_nat_seed 2
+sum=$(blob_make 4)
+for i in 1 2; do
+	http_start "rs$i" "rs$i"
+	bg_start "push-rs$i" "rs$i" python3 -u "$VSR_NETNS_DIR/pushsrv.py" serve 9000 7 "$T_DIR/www/blob"
+	wait_for "pushsrv on rs$i" 10 grep -q '^ready' "$T_DIR/push-rs$i.log"
+done
+
+cat >"$T_DIR/vsrouted.conf" <<EOF2
+tap = vsr0
+announce = { eth0 }
+workers = 2
+local_address = { 10.20.0.250 }
+virtual_server web-nat {
+    address = $VIP
+    port = 80
+    forward = nat
+    real_server rs1 { address = 10.20.0.11 }
+}
+virtual_server web-fn {
+    address = $VIP
+    port = 81
+    forward = fullnat
+    real_server rs2 { address = 10.20.0.12  port = 80 }
+}
+virtual_server push-nat {
+    address = $VIP
+    port = 9000
+    forward = nat
+    real_server rs1 { address = 10.20.0.11 }
+}
+virtual_server push-fn {
+    address = $VIP
+    port = 9001
+    forward = fullnat
+    real_server rs2 { address = 10.20.0.12  port = 9000 }
+}
+EOF2
+vsrouted_start director "$T_DIR/vsrouted.conf"
+assert_true "the TAP has two queues" \
+	test "$(nsx director ls /sys/class/net/vsr0/queues | grep -c '^rx-')" -eq 2
+
+# ---- many parallel flows, both modes at once
+nsx client sh -c "for i in \$(seq $PAR); do
+	curl -s -m 60 http://$VIP/blob | sha256sum &
+	curl -s -m 60 http://$VIP:81/blob | sha256sum &
+done; wait" >"$T_DIR/parallel"
+assert_eq $((2 * PAR)) "$(count_of "$sum  -" "$T_DIR/parallel")" \
+	"$((2 * PAR)) parallel 4 MB downloads (nat and fullnat) intact"
+
+# ---- the server speaks first, after a silence
+bg_start fetch-nat client python3 "$VSR_NETNS_DIR/pushsrv.py" fetch "$VIP" 9000 "$PAR"
+fnat=$BG_PID
+bg_start fetch-fn client python3 "$VSR_NETNS_DIR/pushsrv.py" fetch "$VIP" 9001 "$PAR"
+ffn=$BG_PID
+wait_for "the pushed transfers" 60 _t_not_running "$fnat" || true
+wait_for "the pushed transfers" 60 _t_not_running "$ffn" || true
+assert_eq "$PAR" "$(count_of "$sum" "$T_DIR/fetch-nat.log")" "$PAR nat transfers pushed after 7 s intact"
+assert_eq "$PAR" "$(count_of "$sum" "$T_DIR/fetch-fn.log")" "$PAR fullnat transfers pushed after 7 s intact"
+
+vsrouted_stats director >"$T_DIR/stats"
+for w in 0 1; do
+	assert_gt 100 "$(stat_get worker $w rx_packets)" "worker $w read frames from its queue"
+	assert_gt 0 "$(stat_get worker $w conn_created)" "worker $w made connections"
+done
+assert_gt 0 "$(stat_get worker_crossed)" \
+	"packets of flows made by the other worker were handled (and the transfers stayed whole)"
+assert_eq "$PAR" "$(stat_get vs web-nat conns)" "web-nat counted every connection"
+assert_eq "$PAR" "$(stat_get vs push-fn conns)" "push-fn counted every connection"
+assert_eq 0 "$(stat_get drop_no_conn_out)" "no reply without its connection"
+assert_eq 0 "$(stat_get drop_no_conn)" "no client segment without its connection"
+vsrouted_stop director
