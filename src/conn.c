@@ -505,6 +505,32 @@ conn_tcp_update(struct conn_table *t, struct conn *c, enum conn_dir dir, uint8_t
 	conn_touch(t, c, now);
 }
 
+/*
+ * A new SYN does not follow C, but is scheduled anew:
+ * - when C is closing (IPVS's conn_reuse_mode): TIME_WAIT and CLOSE, and
+ *   FIN_WAIT when only the client's half is seen, as in dr and tun;
+ * - when C's real server is down by its health check, whatever C's state
+ *   (IPVS's expire_nodest_conn, for a server that is not available): the
+ *   client reused the port of an earlier connection to it. A SYN that the
+ *   server refused (its service stopped, before the check saw it) leaves C
+ *   in SYN_RECV for a minute, and a client that has had its port reset
+ *   picks it again soon; following C would send the new SYN to a server
+ *   known to refuse it while a healthy one (or the sorry server) waits.
+ *   Its established connections are not concerned: a SYN is not theirs.
+ * A real server quiesced by hand (weight 0, not down) or removed by a
+ * reload is drained: a SYN still follows C, as in IPVS by default.
+ */
+enum stat_id
+conn_tcp_syn_reschedule(const struct conn *c)
+{
+	if (c->state == CS_TIME_WAIT || c->state == CS_CLOSE ||
+	    (c->state == CS_FIN_WAIT && (c->flags & CONN_F_NOOUTPUT)))
+		return STAT_CONN_RESCHEDULED;
+	if (c->dest->flags & DEST_F_DOWN)
+		return STAT_CONN_RESCHED_DOWN;
+	return STAT_NONE;
+}
+
 void
 conn_touch(struct conn_table *t, struct conn *c, uint32_t now)
 {

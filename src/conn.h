@@ -5,6 +5,7 @@
 #include <stdint.h>
 
 #include "proto.h"
+#include "stats.h"
 #include "svc.h"
 
 /* Time in ticks of 1/CONN_HZ s, from a monotonic clock, wrapping. */
@@ -121,6 +122,12 @@ void conn_template_invalidate(struct conn_table *t, struct conn *tpl);
 /* Apply a TCP segment's flags (dir as seen by us) and refresh the timeout. */
 void conn_tcp_update(struct conn_table *t, struct conn *c, enum conn_dir dir,
     uint8_t tcpflags, uint32_t now);
+/*
+ * A SYN that opens a connection (SYN without ACK, RST or FIN), found on C by
+ * its tuple: the counter to count it under if it starts a new flow,
+ * scheduled anew, rather than follow C (C is to be expired), or STAT_NONE.
+ */
+enum stat_id conn_tcp_syn_reschedule(const struct conn *c);
 /* Refresh the timeout of the current state. */
 void conn_touch(struct conn_table *t, struct conn *c, uint32_t now);
 /* Remove C at once (the dest reference dropped, the slot freed). */

@@ -112,18 +112,6 @@ tcp_is_new(const struct pkt *p)
 }
 
 /*
- * A new SYN on a connection that is closing starts a new flow, scheduled
- * anew (IPVS's conn_reuse_mode: TIME_WAIT and CLOSE, and FIN_WAIT when
- * only the client's half is seen, as dr and tun are).
- */
-static inline int
-tcp_reusable(const struct conn *c)
-{
-	return c->state == CS_TIME_WAIT || c->state == CS_CLOSE ||
-	    (c->state == CS_FIN_WAIT && (c->flags & CONN_F_NOOUTPUT));
-}
-
-/*
  * Persistence (ipvsadm -p, -M): a client, masked by the netmask, with a
  * live template goes to the template's dest; otherwise the scheduler
  * chooses and a template is made. A template whose dest was quiesced
@@ -370,10 +358,14 @@ core_input(struct worker *w, struct pkt *p)
 
 	/* Existing flows first: they keep flowing whatever the services are now. */
 	c = conn_lookup_in(w->ct, p->proto, p->saddr, p->sport, p->daddr, p->dport);
-	if (c != NULL && p->proto == IPPROTO_TCP && tcp_is_new(p) && tcp_reusable(c)) {
-		conn_expire_now(w->ct, c);
-		STAT_INC(STAT_CONN_RESCHEDULED);
-		c = NULL;
+	if (c != NULL && p->proto == IPPROTO_TCP && tcp_is_new(p)) {
+		/* A closing connection, or one to a real server down: scheduled anew. */
+		enum stat_id why = conn_tcp_syn_reschedule(c);
+		if (why != STAT_NONE) {
+			conn_expire_now(w->ct, c);
+			STAT_INC(why);
+			c = NULL;
+		}
 	}
 	if (c == NULL) {
 		struct service *svc = svc_lookup(p->proto, p->daddr, p->dport);

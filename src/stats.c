@@ -16,6 +16,7 @@ static const char *const stat_names[STAT_MAX] = {
 	[STAT_CONN_CREATED]      = "conn_created",
 	[STAT_CONN_EXPIRED]      = "conn_expired",
 	[STAT_CONN_RESCHEDULED]  = "conn_rescheduled",
+	[STAT_CONN_RESCHED_DOWN] = "conn_rescheduled_down",
 	[STAT_ARP_REPLIES]       = "arp_replies",
 	[STAT_GARP_SENT]         = "garp_sent",
 	[STAT_ICMP_ECHO_REPLIES] = "icmp_echo_replies",

@@ -18,6 +18,7 @@ enum stat_id {
 	STAT_CONN_CREATED,
 	STAT_CONN_EXPIRED,
 	STAT_CONN_RESCHEDULED,  /* SYN on a closing connection: scheduled anew */
+	STAT_CONN_RESCHED_DOWN, /* SYN on a connection to a real server down by its check: anew */
 	STAT_ARP_REPLIES,       /* ARP answers for VIPs on the TAP link */
 	STAT_GARP_SENT,
 	STAT_ICMP_ECHO_REPLIES,

@@ -3,7 +3,11 @@
 # http checks, every request is answered by the sorry server within
 # fall x interval + timeout, and vsradm -Ln lists it (weight 1); a reload
 # keeps it in use; once one real server is back it takes the new requests
-# and the sorry server gets none (and is no longer listed)
+# and the sorry server gets none (and is no longer listed).  A client port
+# whose SYN a stopped real server refused (before its check saw it: the
+# connection stays in SYN_RECV for a minute) is used again for a new
+# connection once the sorry server is in use: that SYN is scheduled anew, to
+# the sorry server, not sent after the old connection to the down server.
 #
 #                         LAN lan0 (bridge)
 #   +------------+------------+------------+------------+------------+
@@ -30,6 +34,15 @@ vsrouted_start director "$T_DIR/vsrouted.conf"
 log=$(vsrouted_log director)
 pidf="$T_DIR/vsrouted-director.pid"
 
+# A client port outside the client's ephemeral range, so the loop never takes it.
+REUSE_PORT=31000
+reuse_get() {
+	nsx client curl -s --connect-timeout 1 -m 2 --local-port "$REUSE_PORT" "http://$VIP/" || echo ERR
+}
+# reuse_conn: "STATE DEST" of the director's connection from that port
+reuse_conn() {
+	vsradm -Lnc | awk -v s="10.10.0.1:$REUSE_PORT" '$4 == s { print $3, $6 }'
+}
 listed() { vsradm -Ln | awk '$1 == "->" && $2 ~ /^10\.10\.0\.1[0-9]:/ { printf "%s/%s ", $2, $4 }'; }
 # req_other MS ANSWER: requests started at or after MS answered otherwise
 # (one pass over the file, which the loop keeps appending to), each shown
@@ -53,6 +66,11 @@ assert_eq 0 "$(sorry_active)" "metrics: sorry server not active"
 t_stop=$(now_ms)
 for i in 1 2 3; do http_stop "rs$i"; done
 deadline=$(($(now_ms) + (FALL * INTERVAL + TIMEOUT) * 1000))
+# Right away, before the checks see it (fall x interval): refused.
+assert_eq ERR "$(reuse_get)" "a request from port $REUSE_PORT just after the stop is refused"
+conn=$(reuse_conn)
+assert_true "its connection stays, in SYN_RECV, to a real server ($conn)" \
+	sh -c 'case $1 in "SYN_RECV 10.10.0.1"[123]":80") exit 0 ;; esac; exit 1' sh "$conn"
 wait_for "the switch to the sorry server" 10 grep -q "every real server is down" "$log"
 echo "switch: $(($(now_ms) - t_stop)) ms after the first stop (bound: $((deadline - t_stop)) ms)"
 assert_eq 1 "$(grep -c 'virtual server web: every real server is down: new flows go to the sorry server 10.10.0.14:80' "$log")" \
@@ -76,6 +94,10 @@ wait_for "2 s of requests after the reload" 10 sh -c \
 	'[ "$(awk -v t="$2" "\$1 >= t + 2000" "$1" | wc -l)" -ge 3 ]' sh "$T_DIR/requests" "$t_hup"
 assert_eq 0 "$(req_other "$t_hup" sorry)" \
 	"after the reload every request is still answered by the sorry server"
+# The port of the refused SYN again: its old connection is to a server down.
+assert_eq sorry "$(reuse_get)" \
+	"a new connection from port $REUSE_PORT goes to the sorry server, not to the down server"
+assert_eq 10.10.0.14:80 "$(reuse_conn | cut -d' ' -f2)" "its connection is now to the sorry server"
 
 # rs1 comes back: it takes the new requests, the sorry server none.
 http_resume rs1 rs1
@@ -98,5 +120,6 @@ assert_eq 1 "$(stat_get sorry_off)" "one switch back counted"
 assert_eq 1 "$(stat_get vs web sorry_ons)" "counted for service web"
 assert_eq 0 "$(stat_get vs web sorry_active)" "service web: sorry server not active"
 assert_eq 3 "$(stat_get check_down)" "three up -> down transitions counted"
+assert_ge 1 "$(stat_get conn_rescheduled_down)" "SYNs on connections to a down server counted"
 assert_true "vsrouted still runs" vsrouted_alive director
 vsrouted_stop director

@@ -699,6 +699,67 @@ test_tcp_scripts(void)
 	conn_table_free(t);
 }
 
+/*
+ * A new SYN found on a connection: scheduled anew when the connection is
+ * closing, or when its real server is down by its check (the client reused
+ * the port of a SYN that server refused: SYN_RECV for a minute); it follows
+ * the connection otherwise, to a quiesced server too.
+ */
+static void
+test_syn_reschedule(void)
+{
+	static const struct {
+		const char     *what;
+		uint8_t         cflags;
+		enum conn_state state;
+		unsigned        dflags;
+		int             weight;
+		enum stat_id    want;
+	} cases[] = {
+		{ "dr SYN_RECV, server up: follows", CONN_F_NOOUTPUT, CS_SYN_RECV, 0, 1, STAT_NONE },
+		{ "dr ESTABLISHED, server up: follows", CONN_F_NOOUTPUT, CS_ESTABLISHED, 0, 1, STAT_NONE },
+		{ "dr SYN_RECV, server quiesced (weight 0): follows", CONN_F_NOOUTPUT, CS_SYN_RECV,
+		  0, 0, STAT_NONE },
+		{ "dr SYN_RECV, server down by its check: anew", CONN_F_NOOUTPUT, CS_SYN_RECV,
+		  DEST_F_DOWN, 0, STAT_CONN_RESCHED_DOWN },
+		{ "dr ESTABLISHED, server down by its check: anew", CONN_F_NOOUTPUT, CS_ESTABLISHED,
+		  DEST_F_DOWN, 0, STAT_CONN_RESCHED_DOWN },
+		{ "dr SYN_RECV, server down and removed: anew", CONN_F_NOOUTPUT, CS_SYN_RECV,
+		  DEST_F_DOWN | DEST_F_REMOVED | DEST_F_OUT, 0, STAT_CONN_RESCHED_DOWN },
+		{ "nat SYN_RECV, server down by its check: anew", CONN_F_HASH_OUT, CS_SYN_RECV,
+		  DEST_F_DOWN, 0, STAT_CONN_RESCHED_DOWN },
+		{ "sorry server out of use (not down): follows", CONN_F_NOOUTPUT, CS_SYN_RECV,
+		  DEST_F_SORRY | DEST_F_OUT, 0, STAT_NONE },
+		{ "dr TIME_WAIT: closing, anew", CONN_F_NOOUTPUT, CS_TIME_WAIT, 0, 1,
+		  STAT_CONN_RESCHEDULED },
+		{ "dr CLOSE: closing, anew", CONN_F_NOOUTPUT, CS_CLOSE, 0, 1, STAT_CONN_RESCHEDULED },
+		{ "dr FIN_WAIT (client's half only): anew", CONN_F_NOOUTPUT, CS_FIN_WAIT, 0, 1,
+		  STAT_CONN_RESCHEDULED },
+		{ "nat FIN_WAIT (both halves seen): follows", CONN_F_HASH_OUT, CS_FIN_WAIT, 0, 1,
+		  STAT_NONE },
+		{ "closing and down: counted as closing", CONN_F_NOOUTPUT, CS_CLOSE, DEST_F_DOWN, 0,
+		  STAT_CONN_RESCHEDULED },
+	};
+
+	UNIT_SECTION("a new SYN on a connection: follow it or schedule anew");
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct conn_table *t = conn_table_new(4, 0);
+		struct dest d;
+
+		dest_init(&d, htonl(0x0a14000b));
+		d.flags = cases[i].dflags;
+		d.weight = cases[i].weight;
+		struct conn_param cp = flow(IPPROTO_TCP, 0xc0000201, 40000, &d, cases[i].cflags);
+		struct conn *c = conn_new(t, &cp, &d, 0);
+		c->state = (uint8_t)cases[i].state;
+		enum stat_id got = conn_tcp_syn_reschedule(c);
+		CHECK(got == cases[i].want, "%s (got %s, want %s)", cases[i].what,
+		    got == STAT_NONE ? "follow" : stat_name(got),
+		    cases[i].want == STAT_NONE ? "follow" : stat_name(cases[i].want));
+		conn_table_free(t);
+	}
+}
+
 /* ---- expiry on the wheel ---- */
 
 /* Step the sweep one tick at a time from FROM to TO; the tick of the first expiry, or 0. */
@@ -1103,6 +1164,7 @@ main(void)
 	test_counters();
 	test_tcp_table();
 	test_tcp_scripts();
+	test_syn_reschedule();
 	test_expiry();
 	test_expiry_random();
 	test_thresholds();
