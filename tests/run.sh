@@ -56,6 +56,14 @@ timeout_s=${VSR_TEST_TIMEOUT:-300}
 prefix="vr$$x"
 export VSR_NS_PREFIX="$prefix"
 logs=$(mktemp -d "${TMPDIR:-/tmp}/vsrtest-run.XXXXXX")
+# Scenarios keep their files under TMPDIR, and some run the daemon as
+# nobody (ops-user, ops-ctlgroup, ops-systemd): say so up front when other
+# users cannot reach it (a TMPDIR made by mktemp -d is 0700).
+if command -v setpriv >/dev/null &&
+	! setpriv --reuid=nobody --regid=nogroup --clear-groups test -x "$logs" 2>/dev/null; then
+	echo "note: ${TMPDIR:-/tmp} is not searchable by other users; the scenarios that" \
+		"run the daemon as nobody will fail (chmod 755 it)" >&2
+fi
 npass=0 nfail=0 nskip=0
 child=
 
