@@ -25,7 +25,7 @@ FIGS = [
     ("mach_us_req", "machine CPU µs/req", False),
 ]
 KEYS = [f[0] for f in FIGS]
-VSR = ["dr", "nat", "fullnat", "tun"]
+VSR = ["dr", "nat", "fullnat", "tun", "nat-w2"]
 REFS = [("nft", "nftables DNAT"), ("haproxy", "HAProxy")]
 
 
@@ -93,7 +93,7 @@ def main():
     for s in VSR:
         if s not in med:
             continue
-        if s in ("nat", "fullnat"):
+        if s in ("nat", "fullnat", "nat-w2"):
             checks += [(s, "nft", k, 0.95) for k in ("req_s", "conn_s")]
             checks += [(s, "nft", k, 0.9) for k in ("up_gbit", "down_gbit")]
         if s == "dr":
@@ -116,6 +116,12 @@ def main():
         hi = FIGS[KEYS.index(key)][2]
         op = "≥" if hi else ("<" if ref == "haproxy" and key == "bal_us_req" else "≤")
         lines.append(f"| {s} | {key} ÷ {ref} {op} {limit} | {x:.2f} | {'met' if ok else '**not met**'} |")
+    if "nat" in med and "nat-w2" in med:
+        md += ["", "Two workers against one (nat-w2 ÷ nat; above 1 is better for the first four):", "",
+               "| " + " | ".join(t for _, t, _ in FIGS) + " |",
+               "|" + "---:|" * len(FIGS),
+               "| " + " | ".join(f"{x:.2f}×" if x is not None else "n/a"
+                                 for x in (ratio("nat-w2", "nat", i) for i in range(len(KEYS)))) + " |"]
     if lines:
         md += ["", f"Targets of issue 8: {met} of {len(lines)} met", "",
                "| mode | target | ratio | |", "|---|---|---:|---|"] + lines

@@ -14,7 +14,7 @@
 #   --warmup S     seconds of the same load, not measured, before each figure
 #                  (default 0: none); iperf3 omits its first S seconds
 #   --only LIST    comma-separated systems among
-#                  direct,nft,haproxy,dr,nat,fullnat,tun (default: all)
+#                  direct,nft,haproxy,dr,nat,fullnat,tun,nat-w2 (default: all)
 #   --one-client   every load from the client's own 10.10.0.1 (the first
 #                  run's set-up, to see the stalls described below)
 #   --out DIR      where results.md, results.csv and ratios.png go
@@ -47,6 +47,8 @@
 #   dr, nat, fullnat, tun (ipip)
 #            vsrouted on VIP 10.10.0.100, scheduler rr for :80; fullnat with
 #            local_address 10.20.0.250-253.
+#   nat-w2   vsrouted nat with workers = 2 (two TAP queues, two threads), to
+#            show what a second worker does on this machine.
 # Each kind has its own VIP: HAProxy leaves TIME_WAIT sockets on the
 # director, and the kernel's early demux drops a forwarded packet that
 # matches a local socket, so a client port reused toward the same VIP:80
@@ -138,7 +140,7 @@ done
 case $rounds in ''|*[!0-9]*|0) echo "run.sh: --rounds wants a positive integer" >&2; exit 2 ;; esac
 case $dur in ''|*[!0-9]*|0) echo "run.sh: --duration wants a positive integer" >&2; exit 2 ;; esac
 case $warm in ''|*[!0-9]*) echo "run.sh: --warmup wants an integer (0: none)" >&2; exit 2 ;; esac
-all_systems="direct nft haproxy dr nat fullnat tun"
+all_systems="direct nft haproxy dr nat fullnat tun nat-w2"
 systems=$all_systems
 if [ -n "$only" ]; then
 	systems=
@@ -221,6 +223,8 @@ vsr_conf() {  # vsr_conf MODE FILE
 	local mode=$1 file=$2 i extra=
 	[ "$mode" = tun ] && extra="    tunnel = ipip"
 	{
+		# nat-w2: nat with two workers (two TAP queues, two threads)
+		[ "$mode" = nat-w2 ] && { echo "workers = 2"; mode=nat; }
 		echo "tap = vsr0"
 		echo "announce = { eth0 }"
 		[ "$mode" = fullnat ] &&
@@ -296,7 +300,7 @@ sys_up() {
 		haproxy_conf >"$T_DIR/haproxy.cfg"
 		bg_start haproxy director haproxy -db -f "$T_DIR/haproxy.cfg"
 		BAL_PID=$BG_PID ;;
-	dr|nat|fullnat|tun)
+	dr|nat|fullnat|tun|nat-w2)
 		vsr_conf "$1" "$T_DIR/vsrouted-$1.conf"
 		vsrouted_start director "$T_DIR/vsrouted-$1.conf" || return 1
 		BAL_PID=$(cat "$T_DIR/vsrouted-director.pid") ;;
@@ -316,7 +320,7 @@ sys_down() {
 	haproxy)
 		[ -n "$BAL_PID" ] && bg_stop "$BAL_PID" TERM 10
 		ip -n "$D" addr del "$HVIP/32" dev lo 2>/dev/null ;;
-	dr|nat|fullnat|tun)
+	dr|nat|fullnat|tun|nat-w2)
 		vsrouted_alive director && vsrouted_stop director ;;
 	esac
 	return 0
