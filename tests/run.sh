@@ -60,7 +60,7 @@ logs=$(mktemp -d "${TMPDIR:-/tmp}/vsrtest-run.XXXXXX")
 # nobody (ops-user, ops-ctlgroup, ops-systemd): say so up front when other
 # users cannot reach it (a TMPDIR made by mktemp -d is 0700).
 if command -v setpriv >/dev/null &&
-	! setpriv --reuid=nobody --regid=nogroup --clear-groups test -x "$logs" 2>/dev/null; then
+	! setpriv --reuid=nobody --regid=nogroup --clear-groups test -x "${TMPDIR:-/tmp}" 2>/dev/null; then
 	echo "note: ${TMPDIR:-/tmp} is not searchable by other users; the scenarios that" \
 		"run the daemon as nobody will fail (chmod 755 it)" >&2
 fi
@@ -262,26 +262,39 @@ if [ "$netns" = 1 ]; then
 	san_env=(ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=98
 		UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:exitcode=97)
 	vg="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect"
+	# run_asan FILE TAG [VAR=VALUE...]: FILE against the ASan/UBSan build.
+	# run_valgrind FILE TAG [VAR=VALUE...]: FILE with the daemon under valgrind.
+	# Either fails the test, rather than skipping it, when the tool is absent.
+	run_asan() {
+		local f=$1 tag=$2
+		shift 2
+		if [ -x "$asan" ]; then
+			run_scenario "$f" "$tag" "$@" VSROUTED="$asan" VSRTUN="$vtasan" "${san_env[@]}"
+		elif selected "$(basename "$f" .sh)$tag"; then
+			echo "no $asan: make check builds it" >"$logs/asan.log"
+			result FAIL "netns/$(basename "$f" .sh)$tag" "$logs/asan.log"
+		fi
+	}
+	run_valgrind() {
+		local f=$1 tag=$2
+		shift 2
+		if command -v valgrind >/dev/null; then
+			run_scenario "$f" "$tag" "$@" VSR_WRAP="$vg"
+		elif selected "$(basename "$f" .sh)$tag"; then
+			echo "valgrind is not installed" >"$logs/valgrind.log"
+			result FAIL "netns/$(basename "$f" .sh)$tag" "$logs/valgrind.log"
+		fi
+	}
 	for f in "${scenarios[@]}"; do
 		case $(basename "$f" .sh) in
-		*-badconf) continue ;;   # the daemon never starts there
+		*-badconf) ;;   # the daemon never starts there
+		*) run_asan "$f" "[asan]" ;;
 		esac
-		if [ -x "$asan" ]; then
-			run_scenario "$f" "[asan]" VSROUTED="$asan" VSRTUN="$vtasan" "${san_env[@]}"
-		elif selected "$(basename "$f" .sh)[asan]"; then
-			echo "no $asan: make check builds it" >"$logs/asan.log"
-			result FAIL "netns/$(basename "$f" .sh)[asan]" "$logs/asan.log"
-		fi
 	done
 	for f in "${scenarios[@]}"; do
 		case $(basename "$f" .sh) in
 		dr-rr|dr-udp|dr-cleanup|tun-udp|tun-cleanup|ops-metrics)
-			if command -v valgrind >/dev/null; then
-				run_scenario "$f" "[valgrind]" VSR_WRAP="$vg"
-			else
-				echo "valgrind is not installed" >"$logs/valgrind.log"
-				result FAIL "netns/$(basename "$f" .sh)[valgrind]" "$logs/valgrind.log"
-			fi ;;
+			run_valgrind "$f" "[valgrind]" ;;
 		esac
 	done
 	for f in "${scenarios[@]}"; do
@@ -303,24 +316,13 @@ if [ "$netns" = 1 ]; then
 	for f in "${scenarios[@]}"; do
 		case $(basename "$f" .sh) in
 		dr-cleanup|nat-rr)
-			if command -v valgrind >/dev/null; then
-				run_scenario "$f" "[workers2-valgrind]" VSR_TEST_WORKERS=2 VSR_WRAP="$vg"
-			else
-				echo "valgrind is not installed" >"$logs/valgrind.log"
-				result FAIL "netns/$(basename "$f" .sh)[workers2-valgrind]" "$logs/valgrind.log"
-			fi ;;
+			run_valgrind "$f" "[workers2-valgrind]" VSR_TEST_WORKERS=2 ;;
 		esac
 	done
 	for f in "${scenarios[@]}"; do
 		case $(basename "$f" .sh) in
 		nat-rr|nat-transfer|fullnat-noroute|dr-udp|tun-udp|ops-reload|ops-vsradm)
-			if [ -x "$asan" ]; then
-				run_scenario "$f" "[workers2-asan]" VSR_TEST_WORKERS=2 VSROUTED="$asan" \
-					VSRTUN="$vtasan" "${san_env[@]}"
-			elif selected "$(basename "$f" .sh)[workers2-asan]"; then
-				echo "no $asan: make check builds it" >"$logs/asan.log"
-				result FAIL "netns/$(basename "$f" .sh)[workers2-asan]" "$logs/asan.log"
-			fi ;;
+			run_asan "$f" "[workers2-asan]" VSR_TEST_WORKERS=2 ;;
 		esac
 	done
 	# With the daemon's own TAP offloads off (no GSO super-frame, no
