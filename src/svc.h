@@ -104,12 +104,6 @@ struct service {
 
 TAILQ_HEAD(service_list, service);
 
-/* Scheduler flags (ipvsadm -b): hash the port too / fall back to another dest. */
-#define SVC_F_SH_FALLBACK 0x1
-#define SVC_F_SH_PORT     0x2
-#define SVC_F_MH_FALLBACK 0x4
-#define SVC_F_MH_PORT     0x8
-
 /* A dest may receive new flows: weight > 0 and not overloaded. */
 static inline bool
 dest_available(const struct dest *d)
