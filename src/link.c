@@ -2,6 +2,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <linux/if_ether.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -34,6 +35,24 @@ packet_socket(int ifindex, uint16_t proto, int vnet)
 fail:
 	close(fd);
 	return -1;
+}
+
+int
+link_route(uint32_t addr, int tap_ifindex, struct nl_route_info *ri, char *err, size_t errlen)
+{
+	if (nl_route_get(addr, ri) < 0) {
+		snprintf(err, errlen, "no route to the real server");
+		return -1;
+	}
+	if (ri->local) {
+		snprintf(err, errlen, "the real server's address is one of this host's");
+		return -1;
+	}
+	if (ri->oif == tap_ifindex) {
+		snprintf(err, errlen, "the real server's address is routed into the TAP");
+		return -1;
+	}
+	return 0;
 }
 
 struct link *

@@ -32,6 +32,15 @@ struct link {
 	} txq[LINK_QUEUES];
 };
 
+struct nl_route_info;
+/*
+ * How the kernel reaches ADDR (a real server's, network order), for
+ * binding: fails (reason in ERR) when there is no route, when it is this
+ * host's own address, or when it is routed into the TAP.
+ */
+int link_route(uint32_t addr, int tap_ifindex, struct nl_route_info *ri, char *err,
+    size_t errlen);
+
 /* The link for IFINDEX, opened (sockets, MAC, address) on first use; NULL on error. */
 struct link *link_get(int ifindex);
 struct link *link_first(void);

@@ -1,5 +1,7 @@
 /* pkt.c - a frame from the TAP: parsing with every field checked, and checksums */
 #include <arpa/inet.h>
+#include <linux/if_ether.h>
+#include <net/if_arp.h>
 #include <string.h>
 
 #include "pkt.h"
@@ -432,4 +434,29 @@ pkt_gso_segment(const struct pkt *p, unsigned i, uint8_t *hdr, const uint8_t **p
 	v = csum_fold(sum);
 	memcpy(tcp + 16, &v, 2);
 	return ihl + doff;
+}
+
+void
+pkt_arp_fill(struct pkt_arp *f, uint16_t op, const uint8_t *dst, const uint8_t *sha,
+    uint32_t spa, const uint8_t *tha, uint32_t tpa)
+{
+	memcpy(f->dst, dst, 6);
+	memcpy(f->src, sha, 6);
+	f->ethtype = htons(ETH_P_ARP);
+	f->htype = htons(ARPHRD_ETHER);
+	f->ptype = htons(ETH_P_IP);
+	f->hlen = 6;
+	f->plen = 4;
+	f->op = htons(op);
+	memcpy(f->sha, sha, 6);
+	memcpy(f->spa, &spa, 4);
+	memcpy(f->tha, tha, 6);
+	memcpy(f->tpa, &tpa, 4);
+}
+
+int
+pkt_arp_valid(const struct pkt_arp *f, uint32_t len)
+{
+	return len >= sizeof(*f) && f->htype == htons(ARPHRD_ETHER) &&
+	    f->ptype == htons(ETH_P_IP) && f->hlen == 6 && f->plen == 4;
 }

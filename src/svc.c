@@ -4,11 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "laddr.h"
 #include "log.h"
 #include "sched.h"
 #include "svc.h"
-#include "xmit.h"
 
 static struct service_list services = TAILQ_HEAD_INITIALIZER(services);
 
@@ -62,25 +60,36 @@ svc_is_vip(uint32_t addr)
 	}
 }
 
-bool
-svc_is_local_address(uint32_t addr)
-{
-	return svc_is_vip(addr) || laddr_is_local(addr);
-}
-
 struct service_list *
 svc_list(void)
 {
 	return &services;
 }
 
-static int tap_ifx;                         /* for xmit_bind at run time */
 static void (*vip_hook)(uint32_t addr, int up);
+static svc_binder_fn binder;
 
 void
 svc_set_vip_hook(void (*fn)(uint32_t addr, int up))
 {
 	vip_hook = fn;
+}
+
+void
+svc_set_binder(svc_binder_fn fn)
+{
+	binder = fn;
+}
+
+/* D's transmit function, through the binder: 0, or -1 with the reason in ERR. */
+static int
+dest_bind(struct dest *d, char *err, size_t errlen)
+{
+	if (binder == NULL) {
+		snprintf(err, errlen, "no transmit layer to bind the real server to");
+		return -1;
+	}
+	return binder(d, err, errlen);
 }
 
 /*
@@ -236,7 +245,7 @@ dest_new(struct service *s, const struct rs_conf *rc, char *err, size_t errlen)
 	d->refcnt = 1;
 	d->svc = s;             /* the binding may look at its service */
 	d->flags = DEST_F_OUT;
-	if (xmit_bind(d, tap_ifx, err, errlen) < 0) {
+	if (dest_bind(d, err, errlen) < 0) {
 		free(d);
 		return NULL;
 	}
@@ -279,7 +288,7 @@ dest_edit(struct dest *d, const struct rs_conf *rc, char *err, size_t errlen)
 		d->fwd = rc->fwd;
 		d->tunnel = rc->tunnel;
 		d->tunnel_mtu = rc->tunnel_mtu;
-		if (xmit_bind(d, tap_ifx, err, errlen) < 0) {
+		if (dest_bind(d, err, errlen) < 0) {
 			d->fwd = old;
 			d->tunnel = oldt;
 			d->tunnel_mtu = oldm;
@@ -592,12 +601,11 @@ svc_clear(void)
 }
 
 int
-svc_setup(const struct config *conf, int tap_ifindex)
+svc_setup(const struct config *conf)
 {
 	char err[256];
 	int bad = 0;
 
-	tap_ifx = tap_ifindex;
 	for (unsigned i = 0; i < conf->nvs; i++) {
 		const struct vs_conf *vc = &conf->vs[i];
 		struct service *s = svc_new(vc, err, sizeof(err));
@@ -703,37 +711,6 @@ conf_find_rs(const struct vs_conf *vc, const struct dest *d)
 		if (vc->rs[i].addr.s_addr == d->addr && htons(vc->rs[i].port) == d->port)
 			return &vc->rs[i];
 	return NULL;
-}
-
-int
-svc_check(const struct config *conf)
-{
-	char err[256];
-	int bad = 0;
-
-	for (unsigned i = 0; i < conf->nvs; i++) {
-		const struct vs_conf *vc = &conf->vs[i];
-		if (sched_lookup(vc->sched) == NULL) {
-			log_errx("%s:%d: unknown scheduler '%s'", conf->file, vc->line, vc->sched);
-			bad = 1;
-		}
-		/* A stand-in for the service: its protocol is all a binding reads. */
-		struct service ts = { .proto = (uint8_t)vc->proto, .addr = vc->addr.s_addr,
-		    .port = htons(vc->port) };
-		for (unsigned j = 0; j < vc->nrs + (vc->has_sorry ? 1 : 0); j++) {
-			const struct rs_conf *rc = j < vc->nrs ? &vc->rs[j] : &vc->sorry;
-			struct dest t = { .addr = rc->addr.s_addr, .port = htons(rc->port),
-			    .fwd = rc->fwd, .tunnel = rc->tunnel, .tunnel_mtu = rc->tunnel_mtu,
-			    .svc = &ts };
-			/* Binding a copy reaches the same link and neighbour entry. */
-			if (xmit_bind(&t, tap_ifx, err, sizeof(err)) < 0) {
-				log_errx("%s:%d: %s server %s (%s): %s", conf->file, rc->line,
-				    j < vc->nrs ? "real" : "sorry", rc->name, inet_ntoa(rc->addr), err);
-				bad = 1;
-			}
-		}
-	}
-	return bad ? -1 : 0;
 }
 
 /*

@@ -3,6 +3,7 @@
 #define VSR_SVC_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/queue.h>
 
@@ -127,19 +128,27 @@ dest_hold(struct dest *d)
 void dest_put(struct dest *d);
 
 /*
+ * How a real server gets its transmit function on this host (xmit_bind:
+ * routes, links, neighbours, sockets): the registry only records what a
+ * real server is and calls the binder, set once at start, for each new
+ * dest and each change of its forwarding method. 0, or -1 with the reason
+ * in ERR.
+ */
+typedef int (*svc_binder_fn)(struct dest *d, char *err, size_t errlen);
+void svc_set_binder(svc_binder_fn fn);
+
+/*
  * Build the run-time services from CONF (schedulers initialised, transmit
- * functions bound on this host). Returns 0, or -1 after logging each
+ * functions bound through the binder). Returns 0, or -1 after logging each
  * problem as "FILE:LINE: message"; on failure nothing is left allocated.
  */
-int  svc_setup(const struct config *conf, int tap_ifindex);
+int  svc_setup(const struct config *conf);
 void svc_teardown(void);
 
 /* The service for a packet's destination, or NULL. */
 struct service *svc_lookup(uint8_t proto, uint32_t addr, uint16_t port);
 /* ADDR (network order) is one of the VIPs. */
 bool svc_is_vip(uint32_t addr);
-/* ADDR is a VIP or in the fullnat local_address pool: ours on the TAP link. */
-bool svc_is_local_address(uint32_t addr);
 /* Iterate all services (for stats dumps and set-up). */
 struct service_list *svc_list(void);
 
@@ -165,12 +174,10 @@ void svc_zero(struct service *s);
 void svc_est_tick(void);
 
 /*
- * Reload: svc_check tells whether CONF can be applied on this host (each
- * real server bindable), logging each problem as "FILE:LINE: message";
- * svc_merge then makes the running services what CONF says, in place
- * (mark and sweep), through the functions above.
+ * Reload, once CONF was checked against this host (xmit_check): make the
+ * running services what CONF says, in place (mark and sweep), through
+ * the functions above.
  */
-int  svc_check(const struct config *conf);
 void svc_merge(const struct config *conf);
 
 struct dest *dest_find(struct service *s, uint32_t addr, uint16_t port);

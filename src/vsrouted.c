@@ -20,6 +20,7 @@
 #include "ctl.h"
 #include "laddr.h"
 #include "link.h"
+#include "lock.h"
 #include "log.h"
 #include "metrics.h"
 #include "netlink.h"
@@ -190,7 +191,7 @@ reload(struct daemon *d)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	log_notice("SIGHUP: reloading %s", d->file);
 	nc = conf_load(d->file);
-	if (nc == NULL || svc_check(nc) < 0) {
+	if (nc == NULL || xmit_check(nc) < 0) {
 		log_warnx("reload: %s is not valid; the running configuration stays", d->file);
 		conf_free(nc);
 		d->reloading = 0;
@@ -273,14 +274,14 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 		event_base_loopbreak(d->base);
 		break;
 	case SIGHUP:
-		core_lock();
+		lock_acquire();
 		reload(d);
-		core_unlock();
+		lock_release();
 		break;
 	case SIGUSR1:
-		core_lock();
+		lock_acquire();
 		stats_dump(d);
-		core_unlock();
+		lock_release();
 		break;
 	default:
 		break;
@@ -294,9 +295,9 @@ on_sweep(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	core_lock();
-	conn_expire_run(d->ct, core_clock());
-	core_unlock();
+	lock_acquire();
+	conn_expire_run(d->ct, conn_clock());
+	lock_release();
 }
 
 static void
@@ -315,9 +316,9 @@ on_est(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	(void)arg;
-	core_lock();
+	lock_acquire();
 	svc_est_tick();
-	core_unlock();
+	lock_release();
 }
 
 static void
@@ -408,7 +409,7 @@ setup(struct daemon *d)
 			return -1;
 		}
 	}
-	d->ct = conn_table_new(c->conn_max, core_clock());
+	d->ct = conn_table_new(c->conn_max, conn_clock());
 	if (d->ct == NULL) {
 		/* Entries and their two 4-byte buckets each (conn_table_new). */
 		log_errx("conn_max %u: cannot allocate the connection table (about %llu MiB)",
@@ -445,7 +446,9 @@ setup(struct daemon *d)
 
 	if (laddr_setup((const uint32_t *)c->laddr, c->nladdr) < 0)
 		return -1;
-	if (svc_setup(c, d->tap_ifindex) < 0)
+	xmit_init(d->tap_ifindex);
+	svc_set_binder(xmit_bind);
+	if (svc_setup(c) < 0)
 		return -1;
 	if (setup_vips(d) < 0)
 		return -1;
@@ -500,7 +503,7 @@ setup(struct daemon *d)
 		return -1;
 	/* Threads last: they inherit the dropped privileges (capabilities are per thread). */
 	if (d->nworkers > 1) {
-		core_set_threaded(1);
+		lock_set_threaded(1);
 		for (unsigned i = 0; i < d->nworkers; i++)
 			if (core_worker_start(&d->workers[i]) < 0)
 				return -1;
@@ -515,7 +518,7 @@ teardown(struct daemon *d)
 	/* The workers first: nothing they use may go before they are joined. */
 	for (unsigned i = 0; i < d->nworkers; i++)
 		core_worker_stop(&d->workers[i]);
-	core_set_threaded(0);
+	lock_set_threaded(0);
 	metrics_stop();
 	check_stop_all();
 	for (size_t i = 0; i < ARRAY_SIZE(d->ev_sig); i++)

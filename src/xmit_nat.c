@@ -7,12 +7,14 @@
 #include <string.h>
 
 #include "conn.h"
-#include "core.h"
 #include "laddr.h"
+#include "link.h"
 #include "log.h"
 #include "netlink.h"
 #include "pkt.h"
 #include "stats.h"
+#include "tap.h"
+#include "worker.h"
 #include "xmit.h"
 
 /*
@@ -26,6 +28,9 @@
  * completing it if and where the way out needs it. ICMP errors about a connection take the same
  * functions: the outer header and the quoted one are both rewritten.
  */
+
+#define NAT_RULE_TABLE  7600    /* the table nat replies are steered into */
+#define NAT_RULE_PRIO   7600    /* priority of their rules */
 
 /* ---- binding ---- */
 
@@ -94,7 +99,7 @@ static int
 nat_bind_common(struct dest *d, int tap_ifindex, char *err, size_t errlen,
     struct nl_route_info *ri)
 {
-	if (xmit_route(d, tap_ifindex, ri, err, errlen) < 0)
+	if (link_route(d->addr, tap_ifindex, ri, err, errlen) < 0)
 		return -1;
 	if (nat_ready && d->fwd == FWD_NAT && !nat_rule_made(d)) {
 		snprintf(err, errlen, "a new nat real server needs a restart: its policy rule "
@@ -276,7 +281,7 @@ nat_tap_out(struct worker *w, struct pkt *p)
 {
 	memcpy(p->data, w->tap_mac, 6);
 	memcpy(p->data + 6, w->our_mac, 6);
-	return core_tap_write(w, p->buf, p->len);
+	return tap_tx(w, p->buf, p->len);
 }
 
 static void

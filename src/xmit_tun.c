@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <linux/filter.h>
 #include <netinet/in.h>
+#include <netinet/ip_icmp.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -10,21 +11,19 @@
 #include <unistd.h>
 
 #include "conn.h"
-#include "core.h"
+#include "link.h"
 #include "log.h"
 #include "netlink.h"
 #include "pkt.h"
 #include "stats.h"
+#include "tap.h"
+#include "worker.h"
 #include "xmit.h"
 
 #define TUN_TXQ        64      /* packets per sendmmsg() */
 #define TUN_QUEUES     16      /* output queues: one per worker (CONF_WORKERS_MAX) */
 #define TUN_GRE_HLEN   4       /* GRE without key, checksum or sequence number */
 #define TUN_SNDBUF     (4 * 1024 * 1024)
-#define IP_DF_         0x40    /* in the high byte of the fragment field */
-#define ICMP_UNREACH_  3
-#define ICMP_NEEDFRAG_ 4
-#define ICMP_HLEN_     8
 
 /*
  * One raw socket per tunnel protocol, without IP_HDRINCL: the kernel
@@ -127,7 +126,7 @@ xmit_tun_bind(struct dest *d, int tap_ifindex, char *err, size_t errlen)
 		return -1;
 	}
 	over = tun_overhead[d->tunnel];
-	if (xmit_route(d, tap_ifindex, &ri, err, errlen) < 0)
+	if (link_route(d->addr, tap_ifindex, &ri, err, errlen) < 0)
 		return -1;
 	if (d->tunnel_mtu) {
 		inner = d->tunnel_mtu;
@@ -193,14 +192,14 @@ tun_frag_needed(struct worker *w, const struct pkt *p, unsigned mtu)
 	memcpy(ip + 16, &p->saddr, 4);  /* the client */
 	v = csum_ip(ip, 20);
 	memcpy(ip + 10, &v, 2);
-	icmp[0] = ICMP_UNREACH_;
-	icmp[1] = ICMP_NEEDFRAG_;
+	icmp[0] = ICMP_DEST_UNREACH;
+	icmp[1] = ICMP_FRAG_NEEDED;
 	v = htons((uint16_t)mtu);       /* next-hop MTU, RFC 1191 */
 	memcpy(icmp + 6, &v, 2);
 	memcpy(icmp + ICMP_HLEN_, in, qlen);
 	v = csum_fold(csum_partial(icmp, ICMP_HLEN_ + qlen, 0));
 	memcpy(icmp + 2, &v, 2);
-	if (core_tap_write(w, buf, ETH_HLEN_ + 20 + ICMP_HLEN_ + qlen) == 0)
+	if (tap_tx(w, buf, ETH_HLEN_ + 20 + ICMP_HLEN_ + qlen) == 0)
 		STAT_INC(STAT_TUN_FRAG_NEEDED);
 }
 
@@ -250,7 +249,7 @@ tun_gso(struct worker *w, struct dest *d, int fd, struct tun_txq *t, struct pkt 
 	uint32_t seg = p->l4off - p->l3off + doff + p->gso_size;
 	unsigned n = pkt_gso_count(p), gre = d->tunnel == TUNNEL_GRE ? TUN_GRE_HLEN : 0;
 
-	if (seg > d->tun_inner_max && (ip[6] & IP_DF_)) {
+	if (seg > d->tun_inner_max && (ip[6] & IP4_DF)) {
 		tun_frag_needed(w, p, d->tun_inner_max);
 		return -1;
 	}
@@ -289,7 +288,7 @@ xmit_tun(struct worker *w, struct conn *c, struct pkt *p)
 		return tun_gso(w, d, ts->fd, t, p);
 	if (p->csum == PKT_CSUM_PARTIAL)
 		pkt_csum_finish(p);
-	if (len > d->tun_inner_max && (ip[6] & IP_DF_)) {
+	if (len > d->tun_inner_max && (ip[6] & IP4_DF)) {
 		tun_frag_needed(w, p, d->tun_inner_max);
 		return -1;
 	}
