@@ -29,6 +29,7 @@
 #include "stats.h"
 #include "svc.h"
 #include "tap.h"
+#include "tunnel.h"
 #include "xmit.h"
 
 #ifndef SYSCONFDIR
@@ -540,7 +541,7 @@ teardown(struct daemon *d)
 	svc_teardown();
 	laddr_teardown();
 	links_close();
-	xmit_tun_close();
+	tunnel_close();
 	xmit_nat_close();
 	/* Host changes go first; the TAP (and routes into it) with its fd. */
 	nl_undo_all();

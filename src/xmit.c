@@ -8,6 +8,7 @@
 #include "sched.h"
 #include "stats.h"
 #include "tap.h"
+#include "tunnel.h"
 #include "worker.h"
 #include "xmit.h"
 
@@ -99,5 +100,5 @@ xmit_flush(struct worker *w)
 {
 	tap_flush(w);
 	link_flush_all(w->id);
-	xmit_tun_flush(w->id);
+	tunnel_flush_all(w->id);
 }

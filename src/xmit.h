@@ -61,12 +61,8 @@ int xmit_nat(struct worker *w, struct conn *c, struct pkt *p);
 int xmit_nat_out(struct worker *w, struct conn *c, struct pkt *p);
 int xmit_fullnat(struct worker *w, struct conn *c, struct pkt *p);
 int xmit_fullnat_out(struct worker *w, struct conn *c, struct pkt *p);
-/* tun: D's tunnel type, MTU and raw socket; packets queued, sent by xmit_tun_flush(). */
+/* tun: D's tunnel type, MTU and raw socket; packets queued on the worker's tunnel queue (tunnel.h). */
 int xmit_tun_bind(struct dest *d, int tap_ifindex, char *err, size_t errlen);
 int xmit_tun(struct worker *w, struct conn *c, struct pkt *p);
-/* Send what xmit_tun() queued on worker Q's queue; after each read batch, as link_flush_all(). */
-void xmit_tun_flush(unsigned q);
-/* Close the raw sockets (at exit). */
-void xmit_tun_close(void);
 
 #endif
