@@ -14,6 +14,7 @@
 #include "pkt.h"
 #include "stats.h"
 
+/* Queue q is worker q's: there must be one for each worker the config allows. */
 _Static_assert(LINK_QUEUES >= CONF_WORKERS_MAX, "a link output queue per worker");
 
 static struct link *links;

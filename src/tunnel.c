@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "batch.h"
+#include "conf.h"
 #include "pkt.h"
 #include "stats.h"
 #include "tunnel.h"
@@ -15,6 +16,9 @@
 #define TUNNEL_TXQ     64      /* packets per sendmmsg() */
 #define TUNNEL_GRE_HLEN 4      /* GRE without key, checksum or sequence number */
 #define TUNNEL_SNDBUF  (4 * 1024 * 1024)
+
+/* Queue q is worker q's: there must be one for each worker the config allows. */
+_Static_assert(TUNNEL_QUEUES >= CONF_WORKERS_MAX, "a tunnel output queue per worker");
 
 /*
  * One raw socket per tunnel protocol, without IP_HDRINCL: the kernel
