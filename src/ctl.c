@@ -297,10 +297,8 @@ req_svc(char **argv, int argc, char *err, size_t len)
 		snprintf(err, len, "No such service");
 		return -1;
 	}
-	if (strcmp(argv[0], "svc-del") == 0) {
-		svc_del(s);
-		return 0;
-	}
+	if (strcmp(argv[0], "svc-del") == 0)
+		return svc_del(s, err, len);
 	vs_from_service(&vc, s);
 	if (parse_svc_opts(argv + 3, argc - 3, &vc, err, len) < 0)
 		return -1;

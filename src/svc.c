@@ -106,10 +106,11 @@ svc_index_build(int notify)
 		n++;
 	while (size < 2 * n)
 		size <<= 1;
-	struct service **tab = calloc(size, sizeof(*tab));
-	uint32_t *v = calloc(n ? n : 1, sizeof(*v));
-	uint32_t *set = calloc(size, sizeof(*set));
-	if (tab == NULL || v == NULL || set == NULL) {
+	/* No service: no index (NULL is looked up as empty); this cannot fail. */
+	struct service **tab = n ? calloc(size, sizeof(*tab)) : NULL;
+	uint32_t *v = n ? calloc(n, sizeof(*v)) : NULL;
+	uint32_t *set = n ? calloc(size, sizeof(*set)) : NULL;
+	if (n && (tab == NULL || v == NULL || set == NULL)) {
 		free(tab);
 		free(v);
 		free(set);
@@ -576,8 +577,9 @@ svc_edit(struct service *s, const struct vs_conf *vc, char *err, size_t errlen)
 	return 0;
 }
 
-void
-svc_del(struct service *s)
+/* S, out of the list and the index: its dests unlinked (their connections keep them), freed. */
+static void
+svc_release(struct service *s)
 {
 	struct dest *d;
 
@@ -586,18 +588,40 @@ svc_del(struct service *s)
 		dest_unlink(s, d);
 	while ((d = TAILQ_FIRST(&s->removed)) != NULL)
 		dest_unlink(s, d);
-	TAILQ_REMOVE(&services, s, entry);
 	svc_free(s);
-	svc_index_build(1);
+}
+
+int
+svc_del(struct service *s, char *err, size_t errlen)
+{
+	struct service *next = TAILQ_NEXT(s, entry);
+
+	/* Out of the index first: when it cannot be rebuilt, nothing changes. */
+	TAILQ_REMOVE(&services, s, entry);
+	if (svc_index_build(1) < 0) {
+		if (next != NULL)
+			TAILQ_INSERT_BEFORE(next, s, entry);
+		else
+			TAILQ_INSERT_TAIL(&services, s, entry);
+		snprintf(err, errlen, "Memory allocation problem");
+		return -1;
+	}
+	svc_release(s);
+	return 0;
 }
 
 void
 svc_clear(void)
 {
+	struct service_list gone = TAILQ_HEAD_INITIALIZER(gone);
 	struct service *s;
 
-	while ((s = TAILQ_FIRST(&services)) != NULL)
-		svc_del(s);
+	TAILQ_CONCAT(&gone, &services, entry);
+	(void)svc_index_build(1);       /* empty: allocates nothing */
+	while ((s = TAILQ_FIRST(&gone)) != NULL) {
+		TAILQ_REMOVE(&gone, s, entry);
+		svc_release(s);
+	}
 }
 
 int
@@ -757,7 +781,7 @@ svc_merge(const struct config *conf)
 	}
 	for (s = TAILQ_FIRST(&services); s; s = snext) {
 		snext = TAILQ_NEXT(s, entry);
-		if (conf_find_vs(conf, s) == NULL)
-			svc_del(s);
+		if (conf_find_vs(conf, s) == NULL && svc_del(s, err, sizeof(err)) < 0)
+			log_warnx("reload: virtual server %s: %s", s->name, err);
 	}
 }

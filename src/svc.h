@@ -166,7 +166,7 @@ struct service_list *svc_list(void);
 void svc_set_vip_hook(void (*fn)(uint32_t addr, int up));
 struct service *svc_add(const struct vs_conf *vc, char *err, size_t errlen);
 int  svc_edit(struct service *s, const struct vs_conf *vc, char *err, size_t errlen);
-void svc_del(struct service *s);
+int  svc_del(struct service *s, char *err, size_t errlen);
 void svc_clear(void);
 /* Zero the counters and rates of S and of its real servers. */
 void svc_zero(struct service *s);

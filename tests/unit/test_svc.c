@@ -16,8 +16,20 @@
  * svc.c linked alone, with its schedulers and the connection table (for
  * the thresholds): real servers are bound through a stub binder that
  * records the calls and refuses one address, as xmit_bind would refuse
- * one without a route.
+ * one without a route. Allocation can be made to fail (calloc is wrapped:
+ * -Wl,--wrap=calloc).
  */
+
+void *__real_calloc(size_t n, size_t size);
+static int calloc_fail;         /* every calloc fails while set */
+
+void *
+__wrap_calloc(size_t n, size_t size)
+{
+	if (calloc_fail)
+		return NULL;
+	return __real_calloc(n, size);
+}
 
 #define REFUSED "10.20.0.99"    /* the binder's "no route" */
 
@@ -92,6 +104,17 @@ static struct dest *
 find(struct service *s, const char *addr)
 {
 	return dest_find(s, inet_addr(addr), htons(80));
+}
+
+static int
+listed(const struct service *s)
+{
+	struct service *o;
+
+	TAILQ_FOREACH(o, svc_list(), entry)
+		if (o == s)
+			return 1;
+	return 0;
 }
 
 /* D is in S's scheduled list. */
@@ -336,6 +359,44 @@ test_thresholds(void)
 	conn_table_free(t);
 }
 
+/* ---- svc_del when the index cannot be rebuilt ---- */
+
+static void
+test_del_nomem(void)
+{
+	struct rs_conf r1[] = { rs("a", "10.20.0.11", 1, FWD_DR) };
+	struct rs_conf r2[] = { rs("b", "10.20.0.12", 1, FWD_DR) };
+	struct vs_conf v[] = { vs("web", "10.10.0.100", "rr", r1, 1),
+	    vs("dns", "10.10.0.101", "rr", r2, 1) };
+	struct config c = { .file = "test.conf", .vs = v, .nvs = 2 };
+	struct service *dns, *found;
+	char err[64] = "";
+
+	UNIT_SECTION("svc_del without memory for the new index");
+	if (!CHECK_EQ(svc_setup(&c), 0, "web and dns"))
+		return;
+	dns = lookup("10.10.0.101");
+	nhooks = 0;
+	calloc_fail = 1;
+	CHECK_EQ(svc_del(dns, err, sizeof(err)), -1, "svc_del fails");
+	calloc_fail = 0;
+	CHECK(strcmp(err, "Memory allocation problem") == 0, "with ipvsadm's words (%s)", err);
+	/* Either dns is gone from the index too, or it is still there, whole. */
+	found = lookup("10.10.0.101");
+	CHECK(found == NULL || listed(found), "the index points at no freed service");
+	CHECK(svc_is_vip(inet_addr("10.10.0.101")) == (found != NULL),
+	    "10.10.0.101 is a VIP exactly while a service has it");
+	CHECK(lookup("10.10.0.100") != NULL, "web is still found");
+	CHECK(found == dns && nhooks == 0 && dns->ndests == 1,
+	    "dns is still there, whole, and its VIP was not withdrawn");
+	CHECK_EQ(svc_del(dns, err, sizeof(err)), 0, "with memory, svc_del succeeds");
+	CHECK(lookup("10.10.0.101") == NULL && hooked("10.10.0.101", 0), "dns is gone, its VIP too");
+	svc_clear();
+	CHECK(TAILQ_EMPTY(svc_list()) && lookup("10.10.0.100") == NULL && hooked("10.10.0.100", 0),
+	    "svc_clear removes the rest");
+	svc_teardown();
+}
+
 int
 main(void)
 {
@@ -346,5 +407,6 @@ main(void)
 	test_merge();
 	test_down_up();
 	test_thresholds();
+	test_del_nomem();
 	return unit_done();
 }
