@@ -73,6 +73,25 @@ neigh_probe(struct neigh *n)
 	n->unanswered++;
 }
 
+static void arp_link_read(evutil_socket_t fd, short what, void *arg);
+
+/* Read L's ARP socket from now on; once per link. */
+static int
+arp_watch(struct link *l)
+{
+	if (l->ev_arp != NULL)
+		return 0;
+	l->ev_arp = event_new(arp_base, l->fd_arp, EV_READ | EV_PERSIST, arp_link_read, l);
+	if (l->ev_arp == NULL || event_add(l->ev_arp, NULL) < 0) {
+		log_warnx("%s: cannot watch ARP", l->name);
+		if (l->ev_arp != NULL)
+			event_free(l->ev_arp);
+		l->ev_arp = NULL;
+		return -1;
+	}
+	return 0;
+}
+
 struct neigh *
 neigh_get(struct link *l, uint32_t addr)
 {
@@ -93,6 +112,18 @@ neigh_get(struct link *l, uint32_t addr)
 		n->valid = true;
 	n->next = neighs;
 	neighs = n;
+	/*
+	 * After start (a real server added by vsradm or a reload): the link
+	 * may be new, with nobody reading its replies yet; probe at once.
+	 */
+	if (arp_base != NULL) {
+		if (arp_watch(l) < 0) {
+			neighs = n->next;
+			free(n);
+			return NULL;
+		}
+		neigh_probe(n);
+	}
 	return n;
 }
 
@@ -149,13 +180,9 @@ int
 arp_start(struct event_base *base)
 {
 	arp_base = base;
-	for (struct link *l = link_first(); l; l = l->next) {
-		l->ev_arp = event_new(base, l->fd_arp, EV_READ | EV_PERSIST, arp_link_read, l);
-		if (l->ev_arp == NULL || event_add(l->ev_arp, NULL) < 0) {
-			log_warnx("%s: cannot watch ARP", l->name);
+	for (struct link *l = link_first(); l; l = l->next)
+		if (arp_watch(l) < 0)
 			return -1;
-		}
-	}
 	for (struct neigh *n = neighs; n; n = n->next)
 		neigh_probe(n);
 	return 0;
@@ -197,4 +224,5 @@ arp_stop(void)
 		neighs = n->next;
 		free(n);
 	}
+	arp_base = NULL;
 }

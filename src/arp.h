@@ -18,7 +18,11 @@ struct neigh {
 	unsigned      unanswered;   /* probes since the last reply */
 };
 
-/* The neighbour entry for ADDR on L, created (and probed) on first use. */
+/*
+ * The neighbour entry for ADDR on L, created on first use, from the
+ * kernel's neighbour table if it knows ADDR. After arp_start(), a new
+ * entry is probed at once and L's replies are read (L may be new).
+ */
 struct neigh *neigh_get(struct link *l, uint32_t addr);
 /* Listen for ARP on every link and probe every neighbour; call once after set-up. */
 int  arp_start(struct event_base *base);
