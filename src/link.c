@@ -147,10 +147,10 @@ link_tx(struct link *l, unsigned q, uint8_t *buf, uint32_t len)
 }
 
 /*
- * The list of links only grows while the main thread holds the data-path
- * lock (binding a real server); a worker walks it outside the lock, so the
- * head is read with acquire and a new link is published with release
- * (link_get), after it is complete.
+ * The list of links only grows, on the main thread (binding a real
+ * server, or checking a reload's before the lock is taken); a worker
+ * walks it outside the lock, so the head is read with acquire and a new
+ * link is published with release (link_get), after it is complete.
  */
 void
 link_flush_all(unsigned q)

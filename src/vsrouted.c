@@ -172,32 +172,25 @@ announce_same(const struct config *a, const struct config *b)
 }
 
 /*
- * SIGHUP: read and check the whole file first; a bad one changes nothing.
- * Then merge services and real servers in place (svc_merge); connections
- * keep their real server. What only a restart can change keeps its old
- * value, with a warning.
+ * SIGHUP, in two steps. reload_read: read, parse and check the whole file
+ * (schedulers known, every real server bindable on this host), and keep
+ * what only a restart can change at its old value, with a warning; all
+ * of it on the main thread only, the workers forwarding meanwhile.
+ * Returns the new config, or NULL when it is not valid (the running one
+ * stays). reload_apply, under the data-path lock: merge the services and
+ * real servers in place (svc_merge: connections keep their real server),
+ * the timeouts and the checks.
  */
-static void
-reload(struct daemon *d)
+static struct config *
+reload_read(struct daemon *d)
 {
 	struct config *nc, *oc = d->conf;
-	struct timespec t0, t1;
 
-	if (d->reloading) {
-		log_warnx("SIGHUP: a reload is already running; this one is refused");
-		return;
-	}
-	d->reloading = 1;
-	notify_reloading();
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	log_notice("SIGHUP: reloading %s", d->file);
 	nc = conf_load(d->file);
 	if (nc == NULL || xmit_check(nc) < 0) {
 		log_warnx("reload: %s is not valid; the running configuration stays", d->file);
 		conf_free(nc);
-		d->reloading = 0;
-		notify_ready();
-		return;
+		return NULL;
 	}
 	if (strcmp(nc->tap, oc->tap) != 0)
 		log_warnx("reload: tap %s -> %s needs a restart; keeping %s", oc->tap, nc->tap, oc->tap);
@@ -248,15 +241,49 @@ reload(struct daemon *d)
 		oc->laddr = l;
 		oc->nladdr = n;
 	}
+	return nc;
+}
+
+/* Make NC the running configuration; under the data-path lock. Returns the old one. */
+static struct config *
+reload_apply(struct daemon *d, struct config *nc)
+{
+	struct config *oc = d->conf;
+
 	/* The VIP hook reads d->conf (announce interfaces): the new one from now. */
 	d->conf = nc;
 	conn_timeouts(d->ct, nc);
 	svc_merge(nc);
 	check_sync(nc);
-	conf_free(oc);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	log_notice("reloaded: %u virtual services, in %ld us", nc->nvs,
-	    (long)((t1.tv_sec - t0.tv_sec) * 1000000 + (t1.tv_nsec - t0.tv_nsec) / 1000));
+	return oc;
+}
+
+static void
+reload(struct daemon *d)
+{
+	struct config *nc;
+	struct timespec t0, t1;
+
+	if (d->reloading) {
+		log_warnx("SIGHUP: a reload is already running; this one is refused");
+		return;
+	}
+	d->reloading = 1;
+	notify_reloading();
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	log_notice("SIGHUP: reloading %s", d->file);
+	nc = reload_read(d);
+	if (nc != NULL) {
+		struct config *oc;
+
+		lock_acquire();
+		oc = reload_apply(d, nc);
+		lock_release();
+		conf_free(oc);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		log_notice("reloaded: %u virtual services, in %ld us", nc->nvs,
+		    (long)((t1.tv_sec - t0.tv_sec) * 1000000 + (t1.tv_nsec - t0.tv_nsec) / 1000));
+	}
 	d->reloading = 0;
 	notify_ready();
 }
@@ -275,9 +302,7 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 		event_base_loopbreak(d->base);
 		break;
 	case SIGHUP:
-		lock_acquire();
-		reload(d);
-		lock_release();
+		reload(d);             /* locks only to apply */
 		break;
 	case SIGUSR1:
 		lock_acquire();
