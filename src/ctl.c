@@ -55,12 +55,19 @@ out(struct evbuffer *o, const char *fmt, ...)
 }
 
 static const char *
-ap_str(uint32_t addr, uint16_t port_net, char *buf, size_t len)
+ap_str(int af, const union vsr_addr *addr, uint16_t port_net, char *buf, size_t len)
 {
-	char a[INET_ADDRSTRLEN];
+	return addr_port_ntop(af, addr, ntohs(port_net), buf, len);
+}
 
-	inet_ntop(AF_INET, &addr, a, sizeof(a));
-	snprintf(buf, len, "%s:%u", a, ntohs(port_net));
+/* A service's netmask: dotted for IPv4, a prefix length for IPv6 (as ipvsadm). */
+static const char *
+netmask_str(const struct service *s, char *buf, size_t len)
+{
+	if (s->af == AF_INET6)
+		snprintf(buf, len, "%d", addr_mask_plen(AF_INET6, &s->netmask));
+	else
+		addr_ntop(AF_INET, &s->netmask, buf, len);
 	return buf;
 }
 
@@ -88,20 +95,21 @@ req_list(struct evbuffer *o)
 {
 	struct service *s;
 	struct dest *d;
-	char ap[32], nm[INET_ADDRSTRLEN], fl[64];
+	char ap[ADDRPORT_STRLEN], nm[ADDR_STRLEN], fl[64];
 
 	out(o, "size %u\n", conn_capacity(ctl.ct));
 	TAILQ_FOREACH(s, svc_list(), entry) {
-		inet_ntop(AF_INET, &s->netmask, nm, sizeof(nm));
+		netmask_str(s, nm, sizeof(nm));
 		svc_flags_format(s->flags, fl, sizeof(fl));
 		out(o, "svc %s %s %s %u %s %s", s->proto == IPPROTO_UDP ? "udp" : "tcp",
-		    ap_str(s->addr, s->port, ap, sizeof(ap)), s->sched->name, s->persistent, nm,
-		    fl[0] ? fl : "-");
+		    ap_str(s->af, &s->addr, s->port, ap, sizeof(ap)), s->sched->name,
+		    s->persistent, nm, fl[0] ? fl : "-");
 		out_stats(o, &s->stats);
 		out_rates(o, &s->est);
 		out(o, "\n");
 		TAILQ_FOREACH(d, &s->dests, entry) {
-			out(o, "dest %s %s %d %u %u %u %u", ap_str(d->addr, d->port, ap, sizeof(ap)),
+			out(o, "dest %s %s %d %u %u %u %u",
+			    ap_str(d->af, &d->addr, d->port, ap, sizeof(ap)),
 			    fwd_name(d->fwd), d->weight, d->u_threshold, d->l_threshold,
 			    d->activeconns, d->inactconns);
 			out_stats(o, &d->stats);
@@ -123,15 +131,19 @@ static int
 conns_one(struct conn *c, void *arg)
 {
 	struct conns_walk *w = arg;
-	char ca[32], va[32], da[32];
+	char ca[ADDRPORT_STRLEN], va[ADDRPORT_STRLEN], da[ADDRPORT_STRLEN];
 	int32_t left = (int32_t)(c->expires - w->now);
+	struct conn_addrs a;
+	int af = conn_af(c);
 
 	if (w->n++ == CTL_CONNS_MAX)
 		return 1;
-	out(w->o, "conn %s %s %s %s %s %u\n", (c->proto & 0x7f) == IPPROTO_UDP ? "udp" : "tcp",
-	    ap_str(c->caddr, c->cport, ca, sizeof(ca)), ap_str(c->vaddr, c->vport, va, sizeof(va)),
-	    ap_str(c->daddr, c->dport, da, sizeof(da)), conn_state_name((enum conn_state)c->state),
-	    left > 0 ? (unsigned)left / CONN_HZ : 0);
+	conn_addrs(ctl.ct, c, &a);
+	out(w->o, "conn %s %s %s %s %s %u\n", conn_l4proto(c) == IPPROTO_UDP ? "udp" : "tcp",
+	    ap_str(af, &a.caddr, c->cport, ca, sizeof(ca)),
+	    ap_str(af, &a.vaddr, c->vport, va, sizeof(va)),
+	    ap_str(af, &a.daddr, c->dport, da, sizeof(da)),
+	    conn_state_name((enum conn_state)c->state), left > 0 ? (unsigned)left / CONN_HZ : 0);
 	return 0;
 }
 
@@ -160,16 +172,11 @@ parse_uint(const char *s, unsigned long max, unsigned long *v)
 static int
 parse_service(char **argv, int argc, struct vs_conf *vc, char *err, size_t len)
 {
-	uint32_t a;
-	uint16_t p;
-
 	if (argc < 2 || (vc->proto = proto_parse(argv[0])) < 0 ||
-	    addrport_parse(argv[1], &a, &p, 1) < 0) {
+	    addr_port_pton(argv[1], &vc->af, &vc->addr, &vc->port, 1) < 0) {
 		snprintf(err, len, "Illegal virtual server address[:port] specified");
 		return -1;
 	}
-	vc->addr.s_addr = a;
-	vc->port = p;
 	return 0;
 }
 
@@ -178,13 +185,14 @@ vs_from_service(struct vs_conf *vc, const struct service *s)
 {
 	memset(vc, 0, sizeof(*vc));
 	vc->proto = s->proto;
-	vc->addr.s_addr = s->addr;
+	vc->af = s->af;
+	vc->addr = s->addr;
 	vc->port = ntohs(s->port);
 	snprintf(vc->sched, sizeof(vc->sched), "%s", s->sched->name);
 	vc->persistent = s->persistent;
 	vc->flags = s->flags;
 	vc->mh_size = s->mh_size;
-	vc->netmask.s_addr = s->netmask;
+	vc->netmask = s->netmask;
 	vc->fwd = s->fwd;
 	vc->tunnel = s->tunnel;
 }
@@ -214,7 +222,12 @@ parse_svc_opts(char **argv, int argc, struct vs_conf *vc, char *err, size_t len)
 			}
 			vc->persistent = (unsigned)v;
 		} else if (strcmp(k, "netmask") == 0) {
-			if (inet_pton(AF_INET, val, &vc->netmask) != 1) {
+			/* Dotted for an IPv4 service, a prefix length for an IPv6 one. */
+			int af;
+			if (vc->af == AF_INET6 ? parse_uint(val, 128, &v) < 0 || v == 0 ||
+			    addr_plen_mask(AF_INET6, (unsigned)v, &vc->netmask) < 0 :
+			    addr_pton(val, &af, &vc->netmask) < 0 || af != AF_INET ||
+			    addr_mask_plen(AF_INET, &vc->netmask) < 0) {
 				snprintf(err, len, "Illegal virtual server netmask");
 				return -1;
 			}
@@ -280,13 +293,13 @@ parse_dest_opts(char **argv, int argc, struct rs_conf *rc, char *err, size_t len
 static int
 req_svc(char **argv, int argc, char *err, size_t len)
 {
-	struct vs_conf vc = { .sched = "wlc", .mh_size = 65537, .fwd = FWD_DR,
-	    .netmask.s_addr = 0xffffffffu };
+	struct vs_conf vc = { .sched = "wlc", .mh_size = 65537, .fwd = FWD_DR };
 	struct service *s;
 
 	if (parse_service(argv + 1, argc - 1, &vc, err, len) < 0)
 		return -1;
-	s = svc_lookup((uint8_t)vc.proto, vc.addr.s_addr, htons(vc.port));
+	(void)addr_plen_mask(vc.af, vc.af == AF_INET6 ? 128 : 32, &vc.netmask);
+	s = svc_lookup(vc.af, (uint8_t)vc.proto, &vc.addr, htons(vc.port));
 	if (strcmp(argv[0], "svc-add") == 0) {
 		snprintf(vc.name, sizeof(vc.name), "%s", argv[2]);
 		if (parse_svc_opts(argv + 3, argc - 3, &vc, err, len) < 0)
@@ -312,26 +325,28 @@ req_dest(char **argv, int argc, char *err, size_t len)
 	struct rs_conf rc = { .weight = 1 };
 	struct service *s;
 	struct dest *d;
-	uint32_t a;
+	union vsr_addr a;
 	uint16_t p;
+	int af;
 
 	if (parse_service(argv + 1, argc - 1, &vc, err, len) < 0)
 		return -1;
-	if (argc < 4 || addrport_parse(argv[3], &a, &p, 1) < 0) {
+	if (argc < 4 || addr_port_pton(argv[3], &af, &a, &p, 1) < 0) {
 		snprintf(err, len, "Illegal real server address[:port] specified");
 		return -1;
 	}
-	if ((s = svc_lookup((uint8_t)vc.proto, vc.addr.s_addr, htons(vc.port))) == NULL) {
+	if ((s = svc_lookup(vc.af, (uint8_t)vc.proto, &vc.addr, htons(vc.port))) == NULL) {
 		snprintf(err, len, "Service not defined");
 		return -1;
 	}
-	d = dest_find(s, a, htons(p));
+	d = af == s->af ? dest_find(s, &a, htons(p)) : NULL;
 	if (strcmp(argv[0], "dest-add") == 0) {
 		if (d != NULL) {
 			snprintf(err, len, "Destination already exists");
 			return -1;
 		}
-		rc.addr.s_addr = a;
+		rc.af = af;
+		rc.addr = a;
 		rc.port = p;
 		rc.fwd = s->fwd;
 		rc.tunnel = s->tunnel;
@@ -343,7 +358,8 @@ req_dest(char **argv, int argc, char *err, size_t len)
 		dest_del(d);
 		return 0;
 	} else {
-		rc.addr.s_addr = d->addr;
+		rc.af = d->af;
+		rc.addr = d->addr;
 		rc.port = ntohs(d->port);
 		rc.fwd = d->fwd;
 		rc.tunnel = d->tunnel;
@@ -403,7 +419,7 @@ req_zero(char **argv, int argc, char *err, size_t len)
 	}
 	if (parse_service(argv + 1, argc - 1, &vc, err, len) < 0)
 		return -1;
-	if ((s = svc_lookup((uint8_t)vc.proto, vc.addr.s_addr, htons(vc.port))) == NULL) {
+	if ((s = svc_lookup(vc.af, (uint8_t)vc.proto, &vc.addr, htons(vc.port))) == NULL) {
 		snprintf(err, len, "No such service");
 		return -1;
 	}

@@ -23,13 +23,17 @@ family(struct evbuffer *b, const char *name, const char *type, const char *help)
 	    name, type);
 }
 
-/* Label values here are names (no space, quote or backslash: conf.c) and addresses. */
+/*
+ * Label values here are names (no space, quote or backslash: conf.c) and
+ * addresses, IPv6 ones as inet_ntop writes them (the port is a label of
+ * its own: no brackets).
+ */
 static void
 svc_labels(char *buf, size_t len, const struct service *s)
 {
-	char a[INET_ADDRSTRLEN];
+	char a[ADDR_STRLEN];
 
-	inet_ntop(AF_INET, &s->addr, a, sizeof(a));
+	addr_ntop(s->af, &s->addr, a, sizeof(a));
 	snprintf(buf, len, "vs=\"%s\",proto=\"%s\",vip=\"%s\",port=\"%u\"", s->name,
 	    proto_upper_name(s->proto), a, ntohs(s->port));
 }
@@ -37,10 +41,10 @@ svc_labels(char *buf, size_t len, const struct service *s)
 static void
 dest_labels(char *buf, size_t len, const struct service *s, const struct dest *d)
 {
-	char sl[256], a[INET_ADDRSTRLEN];
+	char sl[256], a[ADDR_STRLEN];
 
 	svc_labels(sl, sizeof(sl), s);
-	inet_ntop(AF_INET, &d->addr, a, sizeof(a));
+	addr_ntop(d->af, &d->addr, a, sizeof(a));
 	snprintf(buf, len, "%s,rs=\"%s\",rip=\"%s\",rport=\"%u\",forward=\"%s\"", sl, d->name,
 	    a, ntohs(d->port), fwd_name(d->fwd));
 }

@@ -106,6 +106,7 @@ pkt_parse(struct pkt *p, uint8_t *buf, uint32_t len)
 	p->data = buf + PKT_VNET_LEN;
 	p->len = len;
 	p->tcpflags = 0;
+	p->af = 0;
 	p->csum = PKT_CSUM_FULL;
 	p->gso_size = 0;
 
@@ -138,8 +139,11 @@ pkt_parse(struct pkt *p, uint8_t *buf, uint32_t len)
 	p->l4off = (uint16_t)(ETH_HLEN_ + ihl);
 	p->l4len = (uint16_t)(tot - ihl);
 	p->proto = ip[IP4_PROTO];
-	memcpy(&p->saddr, ip + IP4_SADDR, 4);
-	memcpy(&p->daddr, ip + IP4_DADDR, 4);
+	p->af = AF_INET;
+	p->saddr = addr_from_ip(0);
+	p->daddr = addr_from_ip(0);
+	memcpy(&p->saddr.ip, ip + IP4_SADDR, 4);
+	memcpy(&p->daddr.ip, ip + IP4_DADDR, 4);
 
 	const uint8_t *l4 = p->data + p->l4off;
 	switch (p->proto) {
@@ -194,8 +198,10 @@ pkt_parse_quoted(const struct pkt *p, struct pkt_quoted *q)
 		return -1;
 	q->proto = ip[IP4_PROTO];
 	q->off = (uint16_t)off;
-	memcpy(&q->saddr, ip + IP4_SADDR, 4);
-	memcpy(&q->daddr, ip + IP4_DADDR, 4);
+	q->saddr = addr_from_ip(0);
+	q->daddr = addr_from_ip(0);
+	memcpy(&q->saddr.ip, ip + IP4_SADDR, 4);
+	memcpy(&q->daddr.ip, ip + IP4_DADDR, 4);
 	memcpy(&q->sport, ip + ihl, 2);
 	memcpy(&q->dport, ip + ihl + 2, 2);
 	return 0;
@@ -337,15 +343,15 @@ pkt_set_port(struct pkt *p, unsigned at, uint16_t *field, uint16_t port)
 }
 
 void
-pkt_set_saddr(struct pkt *p, uint32_t addr)
+pkt_set_saddr(struct pkt *p, const union vsr_addr *addr)
 {
-	pkt_set_addr(p, IP4_SADDR, &p->saddr, addr);
+	pkt_set_addr(p, IP4_SADDR, &p->saddr.ip, addr->ip);
 }
 
 void
-pkt_set_daddr(struct pkt *p, uint32_t addr)
+pkt_set_daddr(struct pkt *p, const union vsr_addr *addr)
 {
-	pkt_set_addr(p, IP4_DADDR, &p->daddr, addr);
+	pkt_set_addr(p, IP4_DADDR, &p->daddr.ip, addr->ip);
 }
 
 void

@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 #include <stdint.h>
 
+#include "addr.h"
 #include "stats.h"
 
 /*
@@ -64,10 +65,11 @@ struct pkt {
 	uint16_t  l4len;      /* IP payload length */
 	uint8_t   proto;
 	uint8_t   tcpflags;   /* TCPF_* for TCP, 0 otherwise */
-	uint32_t  saddr;      /* network order */
-	uint32_t  daddr;
+	uint8_t   af;         /* AF_INET, AF_INET6; 0 for ARP */
 	uint16_t  sport;      /* network order; ICMP: 0 */
 	uint16_t  dport;
+	union vsr_addr saddr;
+	union vsr_addr daddr;
 	/*
 	 * From the virtio-net header (checked by pkt_parse): PKT_CSUM_PARTIAL
 	 * when the TCP/UDP checksum field holds only the pseudo-header sum
@@ -109,7 +111,7 @@ enum stat_id pkt_parse(struct pkt *p, uint8_t *buf, uint32_t len);
 struct pkt_quoted {
 	uint8_t  proto;
 	uint16_t off;         /* quoted IP header offset in the frame */
-	uint32_t saddr, daddr;
+	union vsr_addr saddr, daddr;
 	uint16_t sport, dport;
 };
 int pkt_parse_quoted(const struct pkt *p, struct pkt_quoted *q);
@@ -166,8 +168,8 @@ void csum_replace4(uint16_t *check, uint32_t from, uint32_t to);
  * that comes out as 0 is sent as 0xffff (RFC 768). ADDR and PORT are in
  * network order.
  */
-void pkt_set_saddr(struct pkt *p, uint32_t addr);
-void pkt_set_daddr(struct pkt *p, uint32_t addr);
+void pkt_set_saddr(struct pkt *p, const union vsr_addr *addr);
+void pkt_set_daddr(struct pkt *p, const union vsr_addr *addr);
 void pkt_set_sport(struct pkt *p, uint16_t port);
 void pkt_set_dport(struct pkt *p, uint16_t port);
 

@@ -234,7 +234,7 @@ reload_read(struct daemon *d)
 	if (nc->nladdr != oc->nladdr || (nc->nladdr &&
 	    memcmp(nc->laddr, oc->laddr, nc->nladdr * sizeof(*nc->laddr)) != 0)) {
 		log_warnx("reload: local_address changes need a restart; keeping the old pool");
-		struct in_addr *l = nc->laddr;
+		struct vsr_ip *l = nc->laddr;
 		unsigned n = nc->nladdr;
 		nc->laddr = oc->laddr;
 		nc->nladdr = oc->nladdr;
@@ -368,13 +368,19 @@ setup_vips(struct daemon *d)
 			return -1;
 	}
 	for (unsigned i = 0; i < c->nvs; i++) {
-		uint32_t vip = c->vs[i].addr.s_addr;
+		uint32_t vip = c->vs[i].addr.ip;
 		unsigned j;
 		/* Several services may share a VIP: once each. */
-		for (j = 0; j < i && c->vs[j].addr.s_addr != vip; j++)
+		for (j = 0; j < i && (c->vs[j].af != c->vs[i].af ||
+		    !addr_eq(&c->vs[j].addr, &c->vs[i].addr)); j++)
 			;
 		if (j < i)
 			continue;
+		if (c->vs[i].af != AF_INET) {
+			log_errx("virtual server %s: IPv6 addresses are not announced yet",
+			    c->vs[i].name);
+			return -1;
+		}
 		if (nl_route_add(vip, 32, d->tap_ifindex) < 0)
 			return -1;
 		for (unsigned a = 0; a < c->nannounce; a++) {
@@ -390,13 +396,18 @@ static struct daemon *the_daemon;   /* for the VIP hook */
 
 /* A VIP appeared or went at run time (vsradm, reload): its route and proxy entries follow. */
 static void
-vip_changed(uint32_t vip, int up)
+vip_changed(int af, const union vsr_addr *va, int up)
 {
 	const struct config *c = the_daemon->conf;
-	char a[INET_ADDRSTRLEN];
+	char a[ADDR_STRLEN];
+	uint32_t vip = va->ip;
 
-	inet_ntop(AF_INET, &vip, a, sizeof(a));
-	log_info("virtual address %s %s", a, up ? "added" : "removed");
+	log_info("virtual address %s %s", addr_ntop(af, va, a, sizeof(a)),
+	    up ? "added" : "removed");
+	if (af != AF_INET) {
+		log_warnx("virtual address %s: IPv6 addresses are not announced yet", a);
+		return;
+	}
 	if (up)
 		nl_route_add(vip, 32, the_daemon->tap_ifindex);
 	for (unsigned i = 0; i < c->nannounce; i++) {
@@ -418,8 +429,8 @@ announce_vips(struct daemon *d)
 	const struct config *c = d->conf;
 
 	for (unsigned i = 0; i < c->nvs; i++)
-		for (unsigned a = 0; a < c->nannounce; a++)
-			arp_garp((int)if_nametoindex(c->announce[a]), c->vs[i].addr.s_addr);
+		for (unsigned a = 0; a < c->nannounce && c->vs[i].af == AF_INET; a++)
+			arp_garp((int)if_nametoindex(c->announce[a]), c->vs[i].addr.ip);
 }
 
 static int
@@ -470,7 +481,7 @@ setup(struct daemon *d)
 	if (nl_link_up(d->tap_ifindex) < 0)
 		return -1;
 
-	if (laddr_setup((const uint32_t *)c->laddr, c->nladdr) < 0)
+	if (laddr_setup(c->laddr, c->nladdr) < 0)
 		return -1;
 	xmit_init(d->tap_ifindex);
 	svc_set_binder(xmit_bind);

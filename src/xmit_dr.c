@@ -19,7 +19,7 @@ xmit_dr_bind(struct dest *d, int tap_ifindex, char *err, size_t errlen)
 	struct link *l;
 	char gw[INET_ADDRSTRLEN];
 
-	if (link_route(d->addr, tap_ifindex, &ri, err, errlen) < 0)
+	if (link_route(d->addr.ip, tap_ifindex, &ri, err, errlen) < 0)
 		return -1;
 	if (ri.gateway) {
 		inet_ntop(AF_INET, &ri.gateway, gw, sizeof(gw));
@@ -33,7 +33,7 @@ xmit_dr_bind(struct dest *d, int tap_ifindex, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot open the interface toward the real server");
 		return -1;
 	}
-	d->neigh = neigh_get(l, d->addr);
+	d->neigh = neigh_get(l, d->addr.ip);
 	if (d->neigh == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -1;

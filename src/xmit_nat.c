@@ -42,9 +42,10 @@
  * its rules are made at start only, and a restart makes them.
  */
 struct nat_rule_key {
-	uint32_t addr;
-	uint16_t port;
-	uint8_t  proto;
+	int            af;
+	union vsr_addr addr;
+	uint16_t       port;
+	uint8_t        proto;
 };
 static struct nat_rule_key *nat_rules;
 static unsigned nat_nrules;
@@ -56,8 +57,8 @@ static bool
 nat_rule_made(const struct dest *d)
 {
 	for (unsigned i = 0; i < nat_nrules; i++)
-		if (nat_rules[i].addr == d->addr && nat_rules[i].port == d->port &&
-		    nat_rules[i].proto == d->svc->proto)
+		if (nat_rules[i].af == d->af && addr_eq(&nat_rules[i].addr, &d->addr) &&
+		    nat_rules[i].port == d->port && nat_rules[i].proto == d->svc->proto)
 			return true;
 	return false;
 }
@@ -81,7 +82,7 @@ nat_rule_record(const struct dest *d)
 		return -1;
 	}
 	nat_rules = n;
-	nat_rules[nat_nrules++] = (struct nat_rule_key){ d->addr, d->port, d->svc->proto };
+	nat_rules[nat_nrules++] = (struct nat_rule_key){ d->af, d->addr, d->port, d->svc->proto };
 	return 0;
 }
 
@@ -99,7 +100,7 @@ static int
 nat_bind_common(struct dest *d, int tap_ifindex, char *err, size_t errlen,
     struct nl_route_info *ri)
 {
-	if (link_route(d->addr, tap_ifindex, ri, err, errlen) < 0)
+	if (link_route(d->addr.ip, tap_ifindex, ri, err, errlen) < 0)
 		return -1;
 	if (nat_ready && d->fwd == FWD_NAT && !nat_rule_made(d)) {
 		snprintf(err, errlen, "a new nat real server needs a restart: its policy rule "
@@ -192,7 +193,7 @@ nat_seen(const struct dest *d, bool port)
 		TAILQ_FOREACH(o, &s->dests, entry) {
 			if (o == d)
 				return false;
-			if (o->fwd == FWD_NAT && o->addr == d->addr &&
+			if (o->fwd == FWD_NAT && o->af == d->af && addr_eq(&o->addr, &d->addr) &&
 			    (!port || (o->port == d->port && s->proto == d->svc->proto)))
 				return true;
 		}
@@ -214,7 +215,7 @@ xmit_nat_setup(int tap_ifindex, const char *tap)
 		TAILQ_FOREACH(d, &s->dests, entry) {
 			if (d->fwd != FWD_NAT && d->fwd != FWD_FULLNAT)
 				continue;
-			if (nl_route_get(d->addr, &ri) < 0)
+			if (nl_route_get(d->addr.ip, &ri) < 0)
 				return -1;
 			if (d->fwd == FWD_FULLNAT) {
 				unsigned i;
@@ -230,13 +231,13 @@ xmit_nat_setup(int tap_ifindex, const char *tap)
 				 * One onlink next hop on the TAP (a VIP, which the
 				 * daemon answers ARP for), not a neighbour per client.
 				 */
-				gw = s->addr;
+				gw = s->addr.ip;
 				if (nl_route_add_via(0, 0, gw, tap_ifindex, NAT_RULE_TABLE) < 0)
 					return -1;
 				nat = true;
 			}
 			struct nl_rule r = {
-				.src = d->addr, .plen = 32, .iif = ri.oif,
+				.src = d->addr.ip, .plen = 32, .iif = ri.oif,
 				.ipproto = s->proto, .sport = d->port,
 				.table = NAT_RULE_TABLE, .prio = NAT_RULE_PRIO,
 			};
@@ -265,10 +266,13 @@ xmit_nat_setup(int tap_ifindex, const char *tap)
 			return -1;
 	}
 	for (unsigned k = 0; k < laddr_count(); k++) {
-		if (nl_route_add(laddr_get(k), 32, tap_ifindex) < 0)
+		const struct vsr_ip *la = laddr_get(k);
+		if (la->af != AF_INET)
+			continue;
+		if (nl_route_add(la->addr.ip, 32, tap_ifindex) < 0)
 			return -1;
 		for (unsigned i = 0; i < nat_nrs_if; i++)
-			if (nl_proxy_neigh_add(laddr_get(k), nat_rs_if[i]) < 0)
+			if (nl_proxy_neigh_add(la->addr.ip, nat_rs_if[i]) < 0)
 				return -1;
 	}
 	return 0;
@@ -314,9 +318,10 @@ put16(uint8_t *at, uint16_t *check, uint16_t v)
  * the MTU of "fragmentation needed" among it, is left as it is.
  */
 static void
-nat_icmp_rewrite(struct pkt *p, uint32_t osrc, uint32_t odst, uint32_t qsrc, uint16_t qsport,
-    uint32_t qdst, uint16_t qdport)
+nat_icmp_rewrite(struct pkt *p, const union vsr_addr *osrc_a, const union vsr_addr *odst_a,
+    const union vsr_addr *qsrc_a, uint16_t qsport, const union vsr_addr *qdst_a, uint16_t qdport)
 {
+	uint32_t osrc = osrc_a->ip, odst = odst_a->ip, qsrc = qsrc_a->ip, qdst = qdst_a->ip;
 	uint8_t *ip = p->data + p->l3off, *icmp = p->data + p->l4off;
 	uint8_t *qip = icmp + ICMP_HLEN_;
 	unsigned qihl = (qip[IP4_VHL] & 0x0f) * 4u;
@@ -326,8 +331,8 @@ nat_icmp_rewrite(struct pkt *p, uint32_t osrc, uint32_t odst, uint32_t qsrc, uin
 
 	put32(ip + IP4_SADDR, (uint16_t *)(ip + IP4_CSUM), osrc);
 	put32(ip + IP4_DADDR, (uint16_t *)(ip + IP4_CSUM), odst);
-	p->saddr = osrc;
-	p->daddr = odst;
+	p->saddr = *osrc_a;
+	p->daddr = *odst_a;
 
 	if (qip[IP4_PROTO] == IPPROTO_TCP && have >= qihl + 18)
 		qcheck = (uint16_t *)(ql4 + 16);
@@ -354,6 +359,9 @@ nat_icmp_rewrite(struct pkt *p, uint32_t osrc, uint32_t odst, uint32_t qsrc, uin
 int
 xmit_nat(struct worker *w, struct conn *c, struct pkt *p)
 {
+	struct conn_addrs a;
+
+	conn_addrs(w->ct, c, &a);
 	if (p->proto == IPPROTO_ICMP) {
 		/*
 		 * About VIP:vport -> client:cport. From the VIP: the error
@@ -361,10 +369,10 @@ xmit_nat(struct worker *w, struct conn *c, struct pkt *p)
 		 * the client), and a packet with a local source coming out
 		 * of the TAP would be dropped as a martian.
 		 */
-		nat_icmp_rewrite(p, c->vaddr, c->daddr, c->daddr, c->dport, c->caddr, c->cport);
+		nat_icmp_rewrite(p, &a.vaddr, &a.daddr, &a.daddr, c->dport, &a.caddr, c->cport);
 		return nat_tap_out(w, p);
 	}
-	pkt_set_daddr(p, c->daddr);
+	pkt_set_daddr(p, &a.daddr);
 	pkt_set_dport(p, c->dport);
 	return nat_tap_out(w, p);
 }
@@ -372,12 +380,16 @@ xmit_nat(struct worker *w, struct conn *c, struct pkt *p)
 int
 xmit_nat_out(struct worker *w, struct conn *c, struct pkt *p)
 {
+	struct conn_addrs a;
+
+	conn_addrs(w->ct, c, &a);
 	if (p->proto == IPPROTO_ICMP) {
 		/* about client:cport -> RIP:rport */
-		nat_icmp_rewrite(p, c->vaddr, p->daddr, c->caddr, c->cport, c->vaddr, c->vport);
+		union vsr_addr to = p->daddr;
+		nat_icmp_rewrite(p, &a.vaddr, &to, &a.caddr, c->cport, &a.vaddr, c->vport);
 		return nat_tap_out(w, p);
 	}
-	pkt_set_saddr(p, c->vaddr);
+	pkt_set_saddr(p, &a.vaddr);
 	pkt_set_sport(p, c->vport);
 	return nat_tap_out(w, p);
 }
@@ -385,14 +397,17 @@ xmit_nat_out(struct worker *w, struct conn *c, struct pkt *p)
 int
 xmit_fullnat(struct worker *w, struct conn *c, struct pkt *p)
 {
+	struct conn_addrs a;
+
+	conn_addrs(w->ct, c, &a);
 	if (p->proto == IPPROTO_ICMP) {
 		/* about VIP:vport -> client:cport: from the LIP, as the flow */
-		nat_icmp_rewrite(p, c->laddr, c->daddr, c->daddr, c->dport, c->laddr, c->lport);
+		nat_icmp_rewrite(p, &a.laddr, &a.daddr, &a.daddr, c->dport, &a.laddr, c->lport);
 		return nat_tap_out(w, p);
 	}
-	pkt_set_saddr(p, c->laddr);
+	pkt_set_saddr(p, &a.laddr);
 	pkt_set_sport(p, c->lport);
-	pkt_set_daddr(p, c->daddr);
+	pkt_set_daddr(p, &a.daddr);
 	pkt_set_dport(p, c->dport);
 	return nat_tap_out(w, p);
 }
@@ -400,14 +415,17 @@ xmit_fullnat(struct worker *w, struct conn *c, struct pkt *p)
 int
 xmit_fullnat_out(struct worker *w, struct conn *c, struct pkt *p)
 {
+	struct conn_addrs a;
+
+	conn_addrs(w->ct, c, &a);
 	if (p->proto == IPPROTO_ICMP) {
 		/* about LIP:lport -> RIP:rport */
-		nat_icmp_rewrite(p, c->vaddr, c->caddr, c->caddr, c->cport, c->vaddr, c->vport);
+		nat_icmp_rewrite(p, &a.vaddr, &a.caddr, &a.caddr, c->cport, &a.vaddr, c->vport);
 		return nat_tap_out(w, p);
 	}
-	pkt_set_saddr(p, c->vaddr);
+	pkt_set_saddr(p, &a.vaddr);
 	pkt_set_sport(p, c->vport);
-	pkt_set_daddr(p, c->caddr);
+	pkt_set_daddr(p, &a.caddr);
 	pkt_set_dport(p, c->cport);
 	return nat_tap_out(w, p);
 }

@@ -38,7 +38,7 @@ xmit_tun_bind(struct dest *d, int tap_ifindex, char *err, size_t errlen)
 		return -1;
 	}
 	over = tunnel_overhead(d->tunnel);
-	if (link_route(d->addr, tap_ifindex, &ri, err, errlen) < 0)
+	if (link_route(d->addr.ip, tap_ifindex, &ri, err, errlen) < 0)
 		return -1;
 	if (d->tunnel_mtu) {
 		inner = d->tunnel_mtu;
@@ -63,7 +63,7 @@ xmit_tun_bind(struct dest *d, int tap_ifindex, char *err, size_t errlen)
 		return -1;
 	}
 	d->tun_inner_max = inner;
-	d->tun_src = ri.prefsrc;
+	d->tun_src = addr_from_ip(ri.prefsrc);
 	d->xmit_id = XMIT_TUN;
 	log_info("real server %s: %s tunnel from %s, MTU %u%s", d->name, tunnel_name(d->tunnel),
 	    ri.prefsrc ? inet_ntop(AF_INET, &ri.prefsrc, src, sizeof(src)) : "the route's source",
@@ -100,8 +100,8 @@ tun_frag_needed(struct worker *w, const struct pkt *p, unsigned mtu)
 	memcpy(ip + IP4_TOTLEN, &v, 2);
 	ip[IP4_TTL] = 64;
 	ip[IP4_PROTO] = IPPROTO_ICMP;
-	memcpy(ip + IP4_SADDR, &p->daddr, 4);   /* the VIP */
-	memcpy(ip + IP4_DADDR, &p->saddr, 4);   /* the client */
+	memcpy(ip + IP4_SADDR, &p->daddr.ip, 4);   /* the VIP */
+	memcpy(ip + IP4_DADDR, &p->saddr.ip, 4);   /* the client */
 	v = csum_ip(ip, IP4_HLEN);
 	memcpy(ip + IP4_CSUM, &v, 2);
 	icmp[0] = ICMP_DEST_UNREACH;
@@ -131,5 +131,5 @@ xmit_tun(struct worker *w, struct conn *c, struct pkt *p)
 		tun_frag_needed(w, p, d->tun_inner_max);
 		return -1;
 	}
-	return tunnel_tx(d->tunnel, w->id, d->addr, p);
+	return tunnel_tx(d->tunnel, w->id, d->addr.ip, p);
 }

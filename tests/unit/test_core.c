@@ -134,7 +134,7 @@ rs(const char *addr, uint16_t port, enum fwd_method fwd)
 	struct rs_conf r = { .weight = 1, .port = port, .fwd = fwd, .tunnel = TUNNEL_IPIP };
 
 	snprintf(r.name, sizeof(r.name), "rs-%s", addr);
-	inet_aton(addr, &r.addr);
+	addr_pton(addr, &r.af, &r.addr);
 	return r;
 }
 
@@ -144,8 +144,8 @@ vs(const char *addr, uint16_t port, int proto, struct rs_conf *r)
 	struct vs_conf v = { .port = port, .proto = proto, .rs = r, .nrs = 1, .sched = "rr" };
 
 	snprintf(v.name, sizeof(v.name), "vs-%s-%u", addr, port);
-	inet_aton(addr, &v.addr);
-	inet_aton("255.255.255.255", &v.netmask);
+	addr_pton(addr, &v.af, &v.addr);
+	addr_plen_mask(v.af, v.af == AF_INET6 ? 128 : 32, &v.netmask);
 	return v;
 }
 
@@ -155,7 +155,7 @@ setup(void)
 	static struct rs_conf r[5];
 	static struct vs_conf v[5];
 	static struct config c = { .file = "test.conf", .vs = v, .nvs = 5 };
-	uint32_t lip = ip(LIP);
+	struct vsr_ip lip = { AF_INET, { .ip = ip(LIP) } };
 
 	r[0] = rs("10.20.0.11", 80, FWD_DR);
 	r[1] = rs("10.20.0.12", 80, FWD_TUN);
@@ -200,8 +200,9 @@ test_dr(void)
 	CHECK(o->len == 14 + 20 + 20 + 100 &&
 	    memcmp(o->data + 14, orig + PKT_VNET_LEN + 14, 20 + 20 + 100) == 0,
 	    "dr: the IP packet byte for byte");
-	CHECK(conn_lookup_in(w.ct, IPPROTO_TCP, ip(CLIENT), htons(40000), ip("10.10.0.100"),
-	    htons(80)) != NULL, "dr: the connection is in the table");
+	CHECK(conn_lookup_in(w.ct, AF_INET, IPPROTO_TCP, &(union vsr_addr){ .ip = ip(CLIENT) },
+	    htons(40000), &(union vsr_addr){ .ip = ip("10.10.0.100") }, htons(80)) != NULL,
+	    "dr: the connection is in the table");
 
 	f.tcpflags = TCPF_ACK;
 	input(&f);

@@ -138,7 +138,8 @@ main(void)
 	CHECK_EQ(marked, RX_BATCH, "all of the batch sent at the flush");
 
 	UNIT_SECTION("a tunnel: two super-frames of 40 segments each");
-	d.addr = inet_addr("10.99.0.2");
+	d.af = AF_INET;
+	d.addr = addr_from_ip(inet_addr("10.99.0.2"));
 	if (!CHECK(xmit_tun_bind(&d, 0, err, sizeof(err)) == 0, "bind an ipip real server%s%s",
 	    err[0] ? ": " : "", err))
 		return unit_done();
