@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <event2/event.h>
 #include <net/if_arp.h>
-#include <netinet/ip_icmp.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -178,49 +177,74 @@ static void
 core_icmp_echo(struct worker *w, struct pkt *p)
 {
 	uint8_t *eth = p->data;
-	uint8_t *ip = p->data + p->l3off;
-	uint8_t *icmp = p->data + p->l4off;
-	uint16_t *ipsum = (uint16_t *)(ip + IP4_CSUM);
-	uint16_t *icsum = (uint16_t *)(icmp + 2);
-	uint16_t old, new;
 
 	memcpy(eth, eth + 6, 6);
 	memcpy(eth + 6, w->our_mac, 6);
-	memcpy(ip + IP4_SADDR, &p->daddr.ip, 4);
-	memcpy(ip + IP4_DADDR, &p->saddr.ip, 4);
-	/* TTL 64 (shares a 16-bit word with the protocol). */
-	memcpy(&old, ip + IP4_TTL, 2);
-	ip[IP4_TTL] = 64;
-	memcpy(&new, ip + IP4_TTL, 2);
-	csum_replace2(ipsum, old, new);
-	/* Type 8 -> 0 (shares a word with the code). */
-	memcpy(&old, icmp, 2);
-	icmp[0] = ICMP_ECHOREPLY;
-	memcpy(&new, icmp, 2);
-	csum_replace2(icsum, old, new);
+	pkt_echo_reply(p);
 	memset(p->buf, 0, PKT_VNET_LEN);
 	if (tap_tx(w, p->buf, p->len) == 0)
 		STAT_INC(STAT_ICMP_ECHO_REPLIES);
 }
 
+/*
+ * The kernel's neighbour solicitation on the TAP link for one of our
+ * addresses (a VIP, a local address), IPv6's ARP request: answered in
+ * place with a solicited advertisement from OUR_MAC (to all nodes when
+ * the solicitation is a duplicate address detection's, from ::).
+ * Anything else is the link's own business: counted, not answered.
+ */
+static void
+core_nd(struct worker *w, struct pkt *p)
+{
+	static const uint8_t all_nodes_mac[6] = { 0x33, 0x33, 0, 0, 0, 1 };
+	static const union vsr_addr all_nodes = { .b = { 0xff, 0x02, [15] = 1 } };
+	union vsr_addr target, to;
+	uint8_t dmac[6];
+	uint8_t flags = ND_NA_OVERRIDE;
+
+	if (pkt_nd_ns_target(p, &target) < 0) {
+		STAT_INC(STAT_DROP_MALFORMED);
+		return;
+	}
+	if (!core_is_local(AF_INET6, &target)) {
+		STAT_INC(STAT_ND_IGNORED);
+		return;
+	}
+	if (addr_is_zero(&p->saddr)) {
+		to = all_nodes;
+		memcpy(dmac, all_nodes_mac, 6);
+	} else {
+		to = p->saddr;
+		memcpy(dmac, p->data + 6, 6);
+		flags |= ND_NA_SOLICITED;
+	}
+	pkt_nd_na_fill(p->data, dmac, w->our_mac, &target, &to, &target, flags);
+	memset(p->buf, 0, PKT_VNET_LEN);
+	if (tap_tx(w, p->buf, PKT_ND_LEN) == 0)
+		STAT_INC(STAT_NA_REPLIES);
+}
+
+/*
+ * ICMP and ICMPv6, one code for both: what a message is (p->icmp) the
+ * parser said, the family's parts are pkt.c's and pkt6.c's.
+ */
 static void
 core_icmp(struct worker *w, struct pkt *p)
 {
-	uint8_t type = p->data[p->l4off];
 	struct pkt_quoted q;
 	struct conn *c;
 
-	switch (type) {
-	case ICMP_ECHO:
+	switch (p->icmp) {
+	case PKT_ICMP_ECHO:
 		if (svc_is_vip(p->af, &p->daddr)) {
 			core_icmp_echo(w, p);
 			return;
 		}
 		break;
-	case ICMP_DEST_UNREACH:
-	case ICMP_SOURCE_QUENCH:
-	case ICMP_TIME_EXCEEDED:
-	case ICMP_PARAMETERPROB:
+	case PKT_ICMP_NS:
+		core_nd(w, p);
+		return;
+	case PKT_ICMP_ERROR:
 		/*
 		 * An error about a packet VIP:vport -> client:cport that the
 		 * client (or a router on its way) could not take: it belongs
@@ -253,6 +277,9 @@ core_icmp(struct worker *w, struct pkt *p)
 		core_account_in(c, p);
 		STAT_INC(STAT_ICMP_RELAYED);
 		xmit_table[c->xmit_id](w, c, p);
+		return;
+	case PKT_ICMP_LINK:
+		STAT_INC(STAT_ND_IGNORED);
 		return;
 	default:
 		break;
@@ -310,7 +337,7 @@ core_input(struct worker *w, struct pkt *p)
 		core_arp(w, p);
 		return;
 	}
-	if (p->proto == IPPROTO_ICMP) {
+	if (p->proto == p->ops->icmp_proto) {
 		core_icmp(w, p);
 		return;
 	}

@@ -288,88 +288,20 @@ nat_tap_out(struct worker *w, struct pkt *p)
 	return tap_tx(w, p->buf, p->len);
 }
 
-static void
-put32(uint8_t *at, uint16_t *check, uint32_t v)
-{
-	uint32_t old;
-
-	memcpy(&old, at, 4);
-	if (check != NULL)
-		csum_replace4(check, old, v);
-	memcpy(at, &v, 4);
-}
-
-static void
-put16(uint8_t *at, uint16_t *check, uint16_t v)
-{
-	uint16_t old;
-
-	memcpy(&old, at, 2);
-	if (check != NULL)
-		csum_replace2(check, old, v);
-	memcpy(at, &v, 2);
-}
-
-/*
- * An ICMP error: outer source and destination become OSRC and ODST, the
- * quoted packet QSRC:QSPORT -> QDST:QDPORT. The quoted TCP/UDP checksum is
- * updated when it was quoted (a UDP 0 stays 0), the quoted IP header
- * checksum and the ICMP checksum (over the quote) recomputed; the rest,
- * the MTU of "fragmentation needed" among it, is left as it is.
- */
-static void
-nat_icmp_rewrite(struct pkt *p, const union vsr_addr *osrc_a, const union vsr_addr *odst_a,
-    const union vsr_addr *qsrc_a, uint16_t qsport, const union vsr_addr *qdst_a, uint16_t qdport)
-{
-	uint32_t osrc = osrc_a->ip, odst = odst_a->ip, qsrc = qsrc_a->ip, qdst = qdst_a->ip;
-	uint8_t *ip = p->data + p->l3off, *icmp = p->data + p->l4off;
-	uint8_t *qip = icmp + ICMP_HLEN_;
-	unsigned qihl = (qip[IP4_VHL] & 0x0f) * 4u;
-	uint32_t have = p->len - p->l4off - ICMP_HLEN_;
-	uint8_t *ql4 = qip + qihl;
-	uint16_t *qcheck = NULL, zero = 0;
-
-	put32(ip + IP4_SADDR, (uint16_t *)(ip + IP4_CSUM), osrc);
-	put32(ip + IP4_DADDR, (uint16_t *)(ip + IP4_CSUM), odst);
-	p->saddr = *osrc_a;
-	p->daddr = *odst_a;
-
-	if (qip[IP4_PROTO] == IPPROTO_TCP && have >= qihl + 18)
-		qcheck = (uint16_t *)(ql4 + 16);
-	else if (qip[IP4_PROTO] == IPPROTO_UDP && have >= qihl + 8 && memcmp(ql4 + 6, &zero, 2) != 0)
-		qcheck = (uint16_t *)(ql4 + 6);
-	put32(qip + IP4_SADDR, qcheck, qsrc);
-	put32(qip + IP4_DADDR, qcheck, qdst);
-	put16(ql4, qcheck, qsport);
-	put16(ql4 + 2, qcheck, qdport);
-	if (qcheck != NULL && qip[IP4_PROTO] == IPPROTO_UDP && *qcheck == 0)
-		*qcheck = 0xffff;
-	memset(qip + IP4_CSUM, 0, 2);
-	{
-		uint16_t c = csum_ip(qip, qihl);
-		memcpy(qip + IP4_CSUM, &c, 2);
-	}
-	memset(icmp + 2, 0, 2);
-	{
-		uint16_t c = csum_fold(csum_partial(icmp, p->l4len, 0));
-		memcpy(icmp + 2, &c, 2);
-	}
-}
-
 int
 xmit_nat(struct worker *w, struct conn *c, struct pkt *p)
 {
 	struct conn_addrs a;
 
 	conn_addrs(w->ct, c, &a);
-	if (p->proto == IPPROTO_ICMP) {
+	if (p->proto == p->ops->icmp_proto) {
 		/*
 		 * About VIP:vport -> client:cport. From the VIP: the error
 		 * may come from this host's own kernel (a smaller MTU toward
 		 * the client), and a packet with a local source coming out
 		 * of the TAP would be dropped as a martian.
 		 */
-		nat_icmp_rewrite(p, &a.vaddr, &a.daddr, &a.daddr, c->dport, &a.caddr, c->cport);
+		pkt_icmp_nat(p, &a.vaddr, &a.daddr, &a.daddr, c->dport, &a.caddr, c->cport);
 		return nat_tap_out(w, p);
 	}
 	pkt_set_daddr(p, &a.daddr);
@@ -383,10 +315,10 @@ xmit_nat_out(struct worker *w, struct conn *c, struct pkt *p)
 	struct conn_addrs a;
 
 	conn_addrs(w->ct, c, &a);
-	if (p->proto == IPPROTO_ICMP) {
+	if (p->proto == p->ops->icmp_proto) {
 		/* about client:cport -> RIP:rport */
 		union vsr_addr to = p->daddr;
-		nat_icmp_rewrite(p, &a.vaddr, &to, &a.caddr, c->cport, &a.vaddr, c->vport);
+		pkt_icmp_nat(p, &a.vaddr, &to, &a.caddr, c->cport, &a.vaddr, c->vport);
 		return nat_tap_out(w, p);
 	}
 	pkt_set_saddr(p, &a.vaddr);
@@ -400,9 +332,9 @@ xmit_fullnat(struct worker *w, struct conn *c, struct pkt *p)
 	struct conn_addrs a;
 
 	conn_addrs(w->ct, c, &a);
-	if (p->proto == IPPROTO_ICMP) {
+	if (p->proto == p->ops->icmp_proto) {
 		/* about VIP:vport -> client:cport: from the LIP, as the flow */
-		nat_icmp_rewrite(p, &a.laddr, &a.daddr, &a.daddr, c->dport, &a.laddr, c->lport);
+		pkt_icmp_nat(p, &a.laddr, &a.daddr, &a.daddr, c->dport, &a.laddr, c->lport);
 		return nat_tap_out(w, p);
 	}
 	pkt_set_saddr(p, &a.laddr);
@@ -418,9 +350,9 @@ xmit_fullnat_out(struct worker *w, struct conn *c, struct pkt *p)
 	struct conn_addrs a;
 
 	conn_addrs(w->ct, c, &a);
-	if (p->proto == IPPROTO_ICMP) {
+	if (p->proto == p->ops->icmp_proto) {
 		/* about LIP:lport -> RIP:rport */
-		nat_icmp_rewrite(p, &a.vaddr, &a.caddr, &a.caddr, c->cport, &a.vaddr, c->vport);
+		pkt_icmp_nat(p, &a.vaddr, &a.caddr, &a.caddr, c->cport, &a.vaddr, c->vport);
 		return nat_tap_out(w, p);
 	}
 	pkt_set_saddr(p, &a.vaddr);

@@ -2,7 +2,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
-#include <netinet/ip_icmp.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -72,46 +71,24 @@ xmit_tun_bind(struct dest *d, int tap_ifindex, char *err, size_t errlen)
 }
 
 /*
- * Tell the client that its packet P (with DF) does not fit the tunnel:
- * ICMP destination unreachable, fragmentation needed (RFC 792, RFC 1191)
- * with the tunnel's MTU, from the VIP it talked to, quoting its IP header
- * and the first 8 bytes after it, written into the TAP for the director's
- * kernel to route to the client.
+ * Tell the client that its packet P, which no router may fragment, does
+ * not fit the tunnel: ICMP fragmentation needed or ICMPv6 packet too big
+ * (pkt_too_big) with the tunnel's MTU, from the VIP it talked to, written
+ * into the TAP for the director's kernel to route to the client.
  */
 static void
-tun_frag_needed(struct worker *w, const struct pkt *p, unsigned mtu)
+tun_too_big(struct worker *w, const struct pkt *p, unsigned mtu)
 {
-	uint8_t buf[PKT_VNET_LEN + ETH_HLEN_ + IP4_HLEN + ICMP_HLEN_ + 60 + 8];
-	const uint8_t *in = p->data + p->l3off;
-	unsigned qlen = (unsigned)(in[IP4_VHL] & 0x0f) * 4 + 8;
-	uint8_t *eth = buf + PKT_VNET_LEN, *ip = eth + ETH_HLEN_, *icmp = ip + IP4_HLEN;
-	uint16_t v;
+	uint8_t buf[PKT_VNET_LEN + ETH_HLEN_ + PKT_TOO_BIG_MAX];
+	uint8_t *eth = buf + PKT_VNET_LEN;
+	uint32_t len;
 
-	if (qlen > p->len - p->l3off)
-		qlen = p->len - p->l3off;
-	memset(buf, 0, PKT_VNET_LEN + ETH_HLEN_ + IP4_HLEN + ICMP_HLEN_);
+	memset(buf, 0, PKT_VNET_LEN);
 	memcpy(eth, w->tap_mac, 6);
 	memcpy(eth + 6, w->our_mac, 6);
-	eth[12] = ETHTYPE_IPV4 >> 8;
-	eth[13] = ETHTYPE_IPV4 & 0xff;
-	ip[IP4_VHL] = 0x45;
-	ip[IP4_TOS] = 0xc0;             /* internetwork control, as the kernel's ICMP errors */
-	v = htons((uint16_t)(IP4_HLEN + ICMP_HLEN_ + qlen));
-	memcpy(ip + IP4_TOTLEN, &v, 2);
-	ip[IP4_TTL] = 64;
-	ip[IP4_PROTO] = IPPROTO_ICMP;
-	memcpy(ip + IP4_SADDR, &p->daddr.ip, 4);   /* the VIP */
-	memcpy(ip + IP4_DADDR, &p->saddr.ip, 4);   /* the client */
-	v = csum_ip(ip, IP4_HLEN);
-	memcpy(ip + IP4_CSUM, &v, 2);
-	icmp[0] = ICMP_DEST_UNREACH;
-	icmp[1] = ICMP_FRAG_NEEDED;
-	v = htons((uint16_t)mtu);       /* next-hop MTU, RFC 1191 */
-	memcpy(icmp + 6, &v, 2);
-	memcpy(icmp + ICMP_HLEN_, in, qlen);
-	v = csum_fold(csum_partial(icmp, ICMP_HLEN_ + qlen, 0));
-	memcpy(icmp + 2, &v, 2);
-	if (tap_tx(w, buf, ETH_HLEN_ + IP4_HLEN + ICMP_HLEN_ + qlen) == 0)
+	memcpy(eth + 12, p->data + 12, 2);      /* the family's ethertype */
+	len = pkt_too_big(p, mtu, eth + ETH_HLEN_);
+	if (tap_tx(w, buf, ETH_HLEN_ + len) == 0)
 		STAT_INC(STAT_TUN_FRAG_NEEDED);
 }
 
@@ -119,16 +96,15 @@ int
 xmit_tun(struct worker *w, struct conn *c, struct pkt *p)
 {
 	struct dest *d = c->dest;
-	const uint8_t *ip = p->data + p->l3off;
 	uint32_t len = p->len - p->l3off;
 
 	/* A super-frame's segments are what the client's TCP really sends: DF is judged on them. */
 	if (p->gso_size)
 		len = p->l4off - p->l3off + (p->data[p->l4off + 12] >> 4) * 4u + p->gso_size;
-	if (len > d->tun_inner_max && (ip[IP4_FRAG] & IP4_DF)) {
+	if (len > d->tun_inner_max && p->df) {
 		if (p->csum == PKT_CSUM_PARTIAL && !p->gso_size)
 			pkt_csum_finish(p);     /* the error quotes it whole */
-		tun_frag_needed(w, p, d->tun_inner_max);
+		tun_too_big(w, p, d->tun_inner_max);
 		return -1;
 	}
 	return tunnel_tx(d->tunnel, w->id, d->addr.ip, p);

@@ -390,7 +390,7 @@ static const struct parse_case parse_cases[] = {
 	{ "valid ICMP echo",                    f_icmp,         STAT_NONE },
 	{ "valid ICMP, header only",            f_icmp0,        STAT_NONE },
 	{ "ARP",                                f_arp,          STAT_NONE },
-	{ "IPv6 ethertype",                     f_ipv6,         STAT_DROP_UNEXPECTED },
+	{ "IPv6 ethertype, IPv4 inside",        f_ipv6,         STAT_DROP_MALFORMED },
 	{ "802.1Q ethertype",                   f_vlan,         STAT_DROP_UNEXPECTED },
 	{ "empty frame",                        f_empty,        STAT_DROP_MALFORMED },
 	{ "13-byte frame",                      f_short,        STAT_DROP_MALFORMED },
