@@ -1609,6 +1609,19 @@ out:
 	return conf;
 }
 
+bool
+conf_has_af(const struct config *conf, int af)
+{
+	for (unsigned i = 0; i < conf->nladdr; i++)
+		if (conf->laddr[i].af == af)
+			return true;
+	/* A service and its real servers are of one family. */
+	for (unsigned i = 0; i < conf->nvs; i++)
+		if (conf->vs[i].af == af)
+			return true;
+	return false;
+}
+
 void
 conf_free(struct config *conf)
 {

@@ -119,6 +119,8 @@ struct config {
  * through log_errx(); nothing on the host is touched either way.
  */
 struct config *conf_load(const char *file);
+/* CONF has an address of family AF: a VIP, a real or sorry server, a local address. */
+bool conf_has_af(const struct config *conf, int af);
 /* "tcp", "http", "udp", "exec" ("none" for CHECK_NONE): logs, errors. */
 const char *check_type_name(enum check_type t);
 void conf_free(struct config *conf);

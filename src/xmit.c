@@ -49,10 +49,6 @@ xmit_init(int tap_ifindex)
 int
 xmit_bind(struct dest *d, char *err, size_t errlen)
 {
-	if (d->af != AF_INET) {
-		snprintf(err, errlen, "IPv6 real servers are not supported yet");
-		return -1;
-	}
 	switch (d->fwd) {
 	case FWD_DR:
 		return xmit_dr_bind(d, tap_ifx, err, errlen);

@@ -49,7 +49,10 @@ struct nat_rule_key {
 };
 static struct nat_rule_key *nat_rules;
 static unsigned nat_nrules;
-static int nat_rs_if[16];
+static struct {                 /* an interface toward fullnat real servers of a family */
+	int ifindex;
+	int af;
+} nat_rs_if[16];
 static unsigned nat_nrs_if;
 static bool nat_ready;
 
@@ -64,10 +67,10 @@ nat_rule_made(const struct dest *d)
 }
 
 static bool
-nat_rs_if_made(int oif)
+nat_rs_if_made(int oif, int af)
 {
 	for (unsigned i = 0; i < nat_nrs_if; i++)
-		if (nat_rs_if[i] == oif)
+		if (nat_rs_if[i].ifindex == oif && nat_rs_if[i].af == af)
 			return true;
 	return false;
 }
@@ -100,14 +103,14 @@ static int
 nat_bind_common(struct dest *d, int tap_ifindex, char *err, size_t errlen,
     struct nl_route_info *ri)
 {
-	if (link_route(d->addr.ip, tap_ifindex, ri, err, errlen) < 0)
+	if (link_route(d->af, &d->addr, tap_ifindex, ri, err, errlen) < 0)
 		return -1;
 	if (nat_ready && d->fwd == FWD_NAT && !nat_rule_made(d)) {
 		snprintf(err, errlen, "a new nat real server needs a restart: its policy rule "
 		    "is made at start");
 		return -1;
 	}
-	if (nat_ready && d->fwd == FWD_FULLNAT && !nat_rs_if_made(ri->oif)) {
+	if (nat_ready && d->fwd == FWD_FULLNAT && !nat_rs_if_made(ri->oif, d->af)) {
 		snprintf(err, errlen, "a fullnat real server on a new interface needs a "
 		    "restart: the pool's proxy entries are made at start");
 		return -1;
@@ -131,8 +134,9 @@ xmit_fullnat_bind(struct dest *d, int tap_ifindex, char *err, size_t errlen)
 {
 	struct nl_route_info ri;
 
-	if (laddr_count() == 0) {
-		snprintf(err, errlen, "fullnat needs a local_address pool");
+	if (laddr_count_af(d->af) == 0) {
+		snprintf(err, errlen, "fullnat needs a local_address pool with an %s address",
+		    addr_family_name(d->af));
 		return -1;
 	}
 	if (nat_bind_common(d, tap_ifindex, err, errlen, &ri) < 0)
@@ -204,41 +208,43 @@ nat_seen(const struct dest *d, bool port)
 int
 xmit_nat_setup(int tap_ifindex, const char *tap)
 {
+	static const union vsr_addr any;
 	struct service *s;
 	struct dest *d;
 	struct nl_route_info ri;
-	uint32_t gw = 0;
-	bool nat = false, fullnat = false;
+	bool nat[2] = { false, false }, fullnat[2] = { false, false };
 	char path[128], ifn[IF_NAMESIZE];
 
 	TAILQ_FOREACH(s, svc_list(), entry) {
 		TAILQ_FOREACH(d, &s->dests, entry) {
+			int f = d->af == AF_INET6;
 			if (d->fwd != FWD_NAT && d->fwd != FWD_FULLNAT)
 				continue;
-			if (nl_route_get(d->addr.ip, &ri) < 0)
+			if (nl_route_get(d->af, &d->addr, &ri) < 0)
 				return -1;
 			if (d->fwd == FWD_FULLNAT) {
-				unsigned i;
-				fullnat = true;
-				for (i = 0; i < nat_nrs_if && nat_rs_if[i] != ri.oif; i++)
-					;
-				if (i == nat_nrs_if && nat_nrs_if < ARRAY_SIZE(nat_rs_if))
-					nat_rs_if[nat_nrs_if++] = ri.oif;
+				fullnat[f] = true;
+				if (!nat_rs_if_made(ri.oif, d->af) &&
+				    nat_nrs_if < ARRAY_SIZE(nat_rs_if)) {
+					nat_rs_if[nat_nrs_if].ifindex = ri.oif;
+					nat_rs_if[nat_nrs_if++].af = d->af;
+				}
 				continue;
 			}
-			if (!nat) {
+			if (!nat[f]) {
 				/*
 				 * One onlink next hop on the TAP (a VIP, which the
-				 * daemon answers ARP for), not a neighbour per client.
+				 * daemon answers ARP or neighbour solicitations
+				 * for), not a neighbour per client.
 				 */
-				gw = s->addr.ip;
-				if (nl_route_add_via(0, 0, gw, tap_ifindex, NAT_RULE_TABLE) < 0)
+				if (nl_route_add_via(d->af, &any, 0, &s->addr, tap_ifindex,
+				    NAT_RULE_TABLE) < 0)
 					return -1;
-				nat = true;
+				nat[f] = true;
 			}
 			struct nl_rule r = {
-				.src = d->addr.ip, .plen = 32, .iif = ri.oif,
-				.ipproto = s->proto, .sport = d->port,
+				.af = d->af, .src = d->addr, .plen = (int)addr_len(d->af) * 8,
+				.iif = ri.oif, .ipproto = s->proto, .sport = d->port,
 				.table = NAT_RULE_TABLE, .prio = NAT_RULE_PRIO,
 			};
 			if (!nat_seen(d, true) && nl_rule_add(&r) < 0)
@@ -246,33 +252,41 @@ xmit_nat_setup(int tap_ifindex, const char *tap)
 			if (nat_rule_record(d) < 0)
 				return -1;
 			/* ICMP errors about the clients' packets, to be translated. */
-			r.ipproto = IPPROTO_ICMP;
+			r.ipproto = f ? IPPROTO_ICMPV6 : IPPROTO_ICMP;
 			r.sport = 0;
 			if (!nat_seen(d, false) && nl_rule_add(&r) < 0)
 				return -1;
 		}
 	}
-	if ((nat || fullnat) && nat_rp_filter(tap) < 0)
+	/* IPv6 has no reverse-path filter of its own. */
+	if ((nat[0] || fullnat[0]) && nat_rp_filter(tap) < 0)
 		return -1;
 	nat_ready = true;
-	if (!fullnat)
-		return 0;
-	/* The pool: routed into the TAP, answered for on the real servers' LANs. */
+	/*
+	 * The pool: routed into the TAP, answered for on the real servers'
+	 * LANs (proxy ARP, or proxy NDP), each address on the interfaces
+	 * toward the real servers of its family.
+	 */
 	for (unsigned i = 0; i < nat_nrs_if; i++) {
-		if (if_indextoname((unsigned)nat_rs_if[i], ifn) == NULL)
+		int v6 = nat_rs_if[i].af == AF_INET6;
+		if (if_indextoname((unsigned)nat_rs_if[i].ifindex, ifn) == NULL)
 			return -1;
-		snprintf(path, sizeof(path), "net/ipv4/neigh/%s/proxy_delay", ifn);
+		snprintf(path, sizeof(path), "net/ipv%c/neigh/%s/proxy_delay", v6 ? '6' : '4', ifn);
 		if (sysctl_set(path, "0") < 0)
+			return -1;
+		snprintf(path, sizeof(path), "net/ipv6/conf/%s/proxy_ndp", ifn);
+		if (v6 && sysctl_set(path, "1") < 0)
 			return -1;
 	}
 	for (unsigned k = 0; k < laddr_count(); k++) {
 		const struct vsr_ip *la = laddr_get(k);
-		if (la->af != AF_INET)
+		if (!fullnat[la->af == AF_INET6])
 			continue;
-		if (nl_route_add(la->addr.ip, 32, tap_ifindex) < 0)
+		if (nl_route_add(la->af, &la->addr, (int)addr_len(la->af) * 8, tap_ifindex) < 0)
 			return -1;
 		for (unsigned i = 0; i < nat_nrs_if; i++)
-			if (nl_proxy_neigh_add(la->addr.ip, nat_rs_if[i]) < 0)
+			if (nat_rs_if[i].af == la->af &&
+			    nl_proxy_neigh_add(la->af, &la->addr, nat_rs_if[i].ifindex) < 0)
 				return -1;
 	}
 	return 0;

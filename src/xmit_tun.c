@@ -25,19 +25,31 @@
  * and sends it after the batch.
  */
 
+/*
+ * The name of D's tunnel as an operator knows it: ipip, ip6ip6, gre,
+ * gre over IPv6.
+ */
+static const char *
+tun_kind(const struct dest *d)
+{
+	if (d->af != AF_INET6)
+		return tunnel_name(d->tunnel);
+	return d->tunnel == TUNNEL_GRE ? "gre over IPv6" : "ip6ip6";
+}
+
 int
 xmit_tun_bind(struct dest *d, int tap_ifindex, char *err, size_t errlen)
 {
 	struct nl_route_info ri;
-	unsigned mtu, over, inner;
-	char src[INET_ADDRSTRLEN];
+	unsigned mtu, over, inner, least = d->af == AF_INET6 ? IP6_MIN_MTU : 68;
+	char src[ADDR_STRLEN];
 
 	if ((unsigned)d->tunnel >= TUNNEL_MAX) {
 		snprintf(err, errlen, "unknown tunnel type");
 		return -1;
 	}
-	over = tunnel_overhead(d->tunnel);
-	if (link_route(d->addr.ip, tap_ifindex, &ri, err, errlen) < 0)
+	over = tunnel_overhead(d->af, d->tunnel);
+	if (link_route(d->af, &d->addr, tap_ifindex, &ri, err, errlen) < 0)
 		return -1;
 	if (d->tunnel_mtu) {
 		inner = d->tunnel_mtu;
@@ -48,25 +60,33 @@ xmit_tun_bind(struct dest *d, int tap_ifindex, char *err, size_t errlen)
 			snprintf(err, errlen, "cannot read the MTU toward the real server");
 			return -1;
 		}
-		if (mtu < over + 68) {
+		/* An IPv6 path carries 1280 bytes at least: the kernel fragments the outer packet. */
+		if (mtu < over + least && d->af != AF_INET6) {
 			snprintf(err, errlen, "MTU %u toward the real server is too small for %s",
-			    mtu, tunnel_name(d->tunnel));
+			    mtu, tun_kind(d));
 			return -1;
 		}
-		inner = mtu - over;
+		inner = mtu > over ? mtu - over : 0;
 	}
+	/*
+	 * IPv6 packets may not be cut on the way, and no link says less than
+	 * 1280 to their sender: below that, ours go whole into outer packets
+	 * that we fragment (RFC 2473 7.1).
+	 */
+	if (inner < least)
+		inner = least;
 	if (inner > 65535 - over)
 		inner = 65535 - over;
-	if (tunnel_open(d->tunnel) < 0) {
-		snprintf(err, errlen, "%s raw socket: %s", tunnel_name(d->tunnel), strerror(errno));
+	if (tunnel_open(d->af, d->tunnel) < 0) {
+		snprintf(err, errlen, "%s raw socket: %s", tun_kind(d), strerror(errno));
 		return -1;
 	}
 	d->tun_inner_max = inner;
-	d->tun_src = addr_from_ip(ri.prefsrc);
+	d->tun_src = ri.prefsrc;
 	d->xmit_id = XMIT_TUN;
-	log_info("real server %s: %s tunnel from %s, MTU %u%s", d->name, tunnel_name(d->tunnel),
-	    ri.prefsrc ? inet_ntop(AF_INET, &ri.prefsrc, src, sizeof(src)) : "the route's source",
-	    inner, d->tunnel_mtu ? " (configured)" : "");
+	log_info("real server %s: %s tunnel from %s, MTU %u%s", d->name, tun_kind(d),
+	    !addr_is_zero(&ri.prefsrc) ? addr_ntop(d->af, &ri.prefsrc, src, sizeof(src)) :
+	    "the route's source", inner, d->tunnel_mtu ? " (configured)" : "");
 	return 0;
 }
 
@@ -107,5 +127,5 @@ xmit_tun(struct worker *w, struct conn *c, struct pkt *p)
 		tun_too_big(w, p, d->tun_inner_max);
 		return -1;
 	}
-	return tunnel_tx(d->tunnel, w->id, d->addr.ip, p);
+	return tunnel_tx(d->tunnel, w->id, &d->addr, p);
 }

@@ -220,7 +220,7 @@ test_tun(void)
 		return;
 	if ((o = one_out(STUB_TUNNEL, "tun")) == NULL)
 		return;
-	CHECK(o->daddr == ip("10.20.0.12"), "tun: into the tunnel to 10.20.0.12");
+	CHECK(o->daddr.ip == ip("10.20.0.12"), "tun: into the tunnel to 10.20.0.12");
 	CHECK(o->len == 20 + 20 + 100 && memcmp(o->data, orig + PKT_VNET_LEN + 14, o->len) == 0,
 	    "tun: the client's IP packet byte for byte, without the Ethernet header");
 }

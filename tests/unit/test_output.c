@@ -129,7 +129,7 @@ main(void)
 		memcpy(eth, mac_b, 6);
 		memcpy(eth + 6, mac_a, 6);
 		frame_wr16(eth + 12, MARK_ETHTYPE);
-		link_tx(l, w.id, buf, 60);
+		link_tx(l, w.id, link_sll(l, AF_INET), buf, 60);
 	}
 	sent(watch, &marked, &ipip);
 	CHECK_EQ(marked, 0, "nothing sent on the link before the flush");
