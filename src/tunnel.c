@@ -2,8 +2,9 @@
 #include <errno.h>
 #include <linux/filter.h>
 #include <netinet/in.h>
-#include <string.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -69,11 +70,13 @@ struct tunnel_sock {
 	struct tunnel_txq  q[TUNNEL_QUEUES];
 };
 
-/* Per family (IPv4, IPv6) and tunnel type. */
-static struct tunnel_sock tunnel_socks[2][TUNNEL_MAX] = {
-	{ [TUNNEL_IPIP] = { .fd = -1 }, [TUNNEL_GRE] = { .fd = -1 } },
-	{ [TUNNEL_IPIP] = { .fd = -1 }, [TUNNEL_GRE] = { .fd = -1 } },
-};
+/*
+ * Per family (IPv4, IPv6) and tunnel type, allocated with its socket on
+ * first use (a tunnel not used costs nothing), freed at tunnel_close(). A
+ * worker reads the pointer outside the lock (tunnel_flush_all): it is
+ * published, with release, once the socket and its queues are set up.
+ */
+static struct tunnel_sock *tunnel_socks[2][TUNNEL_MAX];
 
 /* What differs between the families: the outer header, the protocols. */
 static const struct {
@@ -105,22 +108,38 @@ int
 tunnel_open(int af, enum tunnel_type t)
 {
 	unsigned f = tunnel_f(af);
-	struct tunnel_sock *ts = &tunnel_socks[f][t];
+	struct tunnel_sock *ts = NULL;
 	/* A raw socket of a protocol also receives it: drop all, we only send. */
 	struct sock_filter drop = BPF_STMT(BPF_RET | BPF_K, 0);
 	struct sock_fprog prog = { .len = 1, .filter = &drop };
 	int pmtu = tunnel_fam[f].pmtu_dont, sndbuf = TUNNEL_SNDBUF;
 	int fd;
 
-	if (ts->fd >= 0)
+	if (tunnel_socks[f][t] != NULL)
 		return 0;
 	fd = socket(af, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, tunnel_fam[f].proto[t]);
 	if (fd < 0)
 		return -1;
 	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)) < 0 ||
-	    setsockopt(fd, tunnel_fam[f].level, tunnel_fam[f].mtu_opt, &pmtu, sizeof(pmtu)) < 0) {
+	    setsockopt(fd, tunnel_fam[f].level, tunnel_fam[f].mtu_opt, &pmtu, sizeof(pmtu)) < 0 ||
+	    (ts = calloc(1, sizeof(*ts))) == NULL) {
 		int e = errno;
 		close(fd);
+		errno = e;
+		return -1;
+	}
+	ts->fd = fd;
+	/*
+	 * IPv6 routers never fragment: the kernel must learn the path MTU
+	 * toward each real server from the "packet too big" the routers send
+	 * back, to fragment our outer packets to it. For a raw socket that is
+	 * not connected it does so only with IPV6_RECVERR, which also queues
+	 * the errors to us: tunnel_errors() reads them off now and then.
+	 */
+	if (f && setsockopt(fd, IPPROTO_IPV6, IPV6_RECVERR, &(int){ 1 }, sizeof(int)) < 0) {
+		int e = errno;
+		close(fd);
+		free(ts);
 		errno = e;
 		return -1;
 	}
@@ -141,14 +160,15 @@ tunnel_open(int af, enum tunnel_type t)
 		q->ntx = 0;
 	}
 	/* Workers read it outside the lock (tunnel_flush_all): published last. */
-	__atomic_store_n(&ts->fd, fd, __ATOMIC_RELEASE);
+	__atomic_store_n(&tunnel_socks[f][t], ts, __ATOMIC_RELEASE);
 	return 0;
 }
 
 int
 tunnel_tx(enum tunnel_type t, unsigned q, const union vsr_addr *daddr, const struct pkt *p)
 {
-	struct tunnel_txq *tq = &tunnel_socks[tunnel_f(p->af)][t].q[q];
+	/* The real server's binding opened it: never NULL here. */
+	struct tunnel_txq *tq = &tunnel_socks[tunnel_f(p->af)][t]->q[q];
 
 	/* Never in the daemon: a batch queues at most RX_BATCH packets. */
 	if (tq->npkts == RX_BATCH) {
@@ -244,35 +264,49 @@ tunnel_flush_all(unsigned q)
 {
 	for (unsigned f = 0; f < 2; f++) {
 		for (unsigned t = 0; t < TUNNEL_MAX; t++) {
-			struct tunnel_txq *tq = &tunnel_socks[f][t].q[q];
-			int fd;
+			struct tunnel_sock *ts = __atomic_load_n(&tunnel_socks[f][t],
+			    __ATOMIC_ACQUIRE);
 
-			if (tq->npkts == 0)
-				continue;
-			fd = __atomic_load_n(&tunnel_socks[f][t].fd, __ATOMIC_ACQUIRE);
-			if (fd < 0) {           /* closed: nothing queued can go */
-				STAT_ADD(STAT_DROP_TUN_TX_ERROR, tq->npkts);
-				tq->npkts = 0;
-				continue;
-			}
-			tunnel_flush(fd, f, (enum tunnel_type)t, tq);
+			if (ts != NULL && ts->q[q].npkts != 0)
+				tunnel_flush(ts->fd, f, (enum tunnel_type)t, &ts->q[q]);
 		}
 	}
+}
+
+unsigned
+tunnel_errors(void)
+{
+	uint8_t buf[256], ctl[256];
+	unsigned n = 0;
+
+	for (unsigned t = 0; t < TUNNEL_MAX; t++) {
+		struct tunnel_sock *ts = tunnel_socks[1][t];
+		if (ts == NULL)
+			continue;
+		for (unsigned k = 0; k < 1024; k++) {
+			struct iovec iov = { buf, sizeof(buf) };
+			struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl,
+			    .msg_controllen = sizeof(ctl) };
+			if (recvmsg(ts->fd, &m, MSG_ERRQUEUE | MSG_DONTWAIT) < 0)
+				break;
+			n++;
+		}
+	}
+	return n;
 }
 
 void
 tunnel_close(void)
 {
+	/* After the workers: nothing is queued or read any more. */
 	for (unsigned f = 0; f < 2; f++) {
 		for (unsigned t = 0; t < TUNNEL_MAX; t++) {
-			struct tunnel_sock *ts = &tunnel_socks[f][t];
-			if (ts->fd >= 0)
-				close(ts->fd);
-			ts->fd = -1;
-			for (unsigned q = 0; q < TUNNEL_QUEUES; q++) {
-				ts->q[q].npkts = 0;
-				ts->q[q].ntx = 0;
-			}
+			struct tunnel_sock *ts = tunnel_socks[f][t];
+			if (ts == NULL)
+				continue;
+			close(ts->fd);
+			free(ts);
+			tunnel_socks[f][t] = NULL;
 		}
 	}
 }

@@ -38,6 +38,13 @@ int  tunnel_tx(enum tunnel_type t, unsigned q, const union vsr_addr *daddr, cons
  */
 void tunnel_flush_all(unsigned q);
 
+/*
+ * Read off the errors the kernel queued on the IPv6 tunnel sockets (it
+ * learnt the path MTU from them already, see tunnel.c): from the main
+ * loop, now and then. Returns how many.
+ */
+unsigned tunnel_errors(void);
+
 /* Close the raw sockets (at exit). */
 void tunnel_close(void);
 

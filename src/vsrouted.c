@@ -335,6 +335,7 @@ on_neigh(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	arp_refresh(++d->neigh_rounds % NEIGH_ALL == 0);
+	tunnel_errors();
 }
 
 static void
