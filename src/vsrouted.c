@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <event2/event.h>
 #include <getopt.h>
+#include <limits.h>
 #include <net/if.h>
 #include <signal.h>
 #include <stdio.h>
@@ -395,12 +396,33 @@ announce_vips(struct daemon *d)
 			arp_garp((int)if_nametoindex(c->announce[a]), c->vs[i].addr.s_addr);
 }
 
+/*
+ * The journal of host changes lives beside the control socket, in the
+ * runtime directory: SOCKET less ".sock", plus ".journal"
+ * (/run/vsrouted/vsrouted.journal under the unit).
+ */
+static int
+journal_path(const char *sock, char *buf, size_t len)
+{
+	size_t n = strlen(sock);
+
+	if (n > 5 && strcmp(sock + n - 5, ".sock") == 0)
+		n -= 5;
+	if ((size_t)snprintf(buf, len, "%.*s.journal", (int)n, sock) >= len) {
+		log_errx("journal for %s: path too long", sock);
+		return -1;
+	}
+	return 0;
+}
+
 static int
 setup(struct daemon *d)
 {
 	const struct config *c = d->conf;
-	char path[128];
+	char path[128], journal[PATH_MAX];
 	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1 };
+	const char *sock = d->sockpath ? d->sockpath :
+	    c->control_socket[0] ? c->control_socket : VSR_DEFAULT_SOCKET;
 
 	for (unsigned a = 0; a < c->nannounce; a++) {
 		if (if_nametoindex(c->announce[a]) == 0) {
@@ -418,10 +440,13 @@ setup(struct daemon *d)
 	}
 	conn_timeouts(d->ct, c);
 
-	if (nl_init() < 0)
+	/* What an earlier instance left (kill -9) is undone before anything is set up. */
+	if (nl_init() < 0 || journal_path(sock, journal, sizeof(journal)) < 0 ||
+	    nl_journal_open(journal) < 0)
 		return -1;
 	d->nworkers = c->workers;
-	if (tap_open(c->tap, d->nworkers, c->offload, d->tap_fds, &d->tap_ifindex) < 0)
+	if (tap_open(c->tap, d->nworkers, c->offload, d->tap_fds, &d->tap_ifindex) < 0 ||
+	    nl_link_journal(c->tap) < 0)
 		return -1;
 	random_mac(d->workers[0].our_mac);
 	if (nl_link_mac(d->tap_ifindex, d->workers[0].tap_mac) < 0)
@@ -485,8 +510,6 @@ setup(struct daemon *d)
 		log_errx("cannot start the timers");
 		return -1;
 	}
-	const char *sock = d->sockpath ? d->sockpath :
-	    c->control_socket[0] ? c->control_socket : VSR_DEFAULT_SOCKET;
 	if (ctl_start(d->base, sock, c->control_group, d->ct) < 0)
 		return -1;
 	if (c->metrics_port &&
