@@ -33,6 +33,10 @@ assert_eq notify "$(unit Type)" "Type=notify"
 assert_eq '/bin/kill -HUP $MAINPID' "$(unit ExecReload)" "ExecReload sends SIGHUP"
 assert_eq "CAP_NET_ADMIN CAP_NET_RAW" "$(unit CapabilityBoundingSet)" "bounding set: the two capabilities"
 assert_eq "CAP_NET_ADMIN CAP_NET_RAW" "$(unit AmbientCapabilities)" "ambient: the same two"
+assert_eq vsrouted "$(unit User)" "a user of its own, vsrouted (the test runs as nobody)"
+assert_true "etc/vsrouted.sysusers makes that user" \
+	grep -Eq '^u[[:space:]]+vsrouted[[:space:]]' "$VSR_TOP/etc/vsrouted.sysusers"
+assert_eq on-failure "$(unit Restart)" "Restart=on-failure: a crash is followed by a start"
 
 lvs_dr_seed 2
 for i in 1 2; do http_start "rs$i" "rs$i"; done
@@ -95,6 +99,38 @@ assert_eq "READY=1 RELOADING=1|MONOTONIC_USEC=N READY=1" \
 assert_eq "READY=1" "$(tail -n 1 "$T_DIR/notify.log" | cut -f 2)" "the reload ends with READY=1"
 http_get_n client "http://$VIP/" 4 >"$T_DIR/answers"
 assert_eq 2 "$(count_of rs2 "$T_DIR/answers")" "rs2, added by the reload, serves half"
+
+# ---- a crash, and the restart systemd makes
+assert_eq "600 nobody" "$(stat -c '%a %U' "$T_DIR/run/vsrouted.journal")" \
+	"the journal of host changes is in the runtime directory, the daemon's own"
+kill -KILL "$pid"
+wait_for "the daemon to die" 10 _t_not_running "$pid"
+wait "$pid" 2>/dev/null || true
+assert_true "its proxy entry is left after kill -9" \
+	sh -c "ip -n '$(nsname director)' neigh show proxy | grep -q '^$VIP '"
+# What systemd does to RuntimeDirectory= between the death and the
+# automatic restart: removed unless RuntimeDirectoryPreserve is restart or
+# yes; (re)made, owned by the unit's user, at the start.
+case $(unit RuntimeDirectoryPreserve) in
+restart|yes) ;;
+*) rm -rf "$T_DIR/run" ;;
+esac
+mkdir -p -m 0700 "$T_DIR/run"
+chown -R nobody "$T_DIR/run"
+cp "$(vsrouted_log director)" "$T_DIR/vsrouted-first.log"
+serves() { case $(http_get client "http://$VIP/") in rs*) return 0 ;; *) return 1 ;; esac; }
+t0=$(now_ms)
+export NOTIFY_SOCKET=$notify
+VSR_WRAP="$T_DIR/asunit" vsrouted_start director "$conf" -s "$sock"
+unset NOTIFY_SOCKET
+pid=$(cat "$T_DIR/vsrouted-director.pid")
+t_ready=$(now_ms)
+wait_for "the VIP to answer after the restart" 5 serves || true
+t1=$(now_ms)
+echo "# restart: ready seen after $((t_ready - t0)) ms, first answer after $((t1 - t0)) ms"
+assert_true "the restarted unit serves within 2 s ($((t1 - t0)) ms)" test $((t1 - t0)) -le 2000
+assert_true "it undid what the killed one left, from the journal kept in the runtime directory" \
+	grep -q 'undoing [0-9]* host changes left by an earlier instance' "$(vsrouted_log director)"
 
 vsrouted_stop director
 wait_for "STOPPING=1" 5 grep -q 'STOPPING=1$' "$T_DIR/notify.log"
