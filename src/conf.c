@@ -654,8 +654,8 @@ conf_cb_ifname(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
 
 /*
  * A user name as useradd accepts it: 1..32 of [A-Za-z0-9._-], not starting
- * with '-'. Whether the user exists is checked at start, not here: -t may
- * run where the user is not (yet) there.
+ * with '-'. Whether the user exists is checked after the parse, by -t and
+ * the start alike (vsrouted.c).
  */
 static int
 conf_cb_user(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
@@ -1080,8 +1080,10 @@ conf_build_check(cfg_t *parent, struct check_conf *cc)
 		conf_copy(cc->path, sizeof(cc->path), cfg_getstr(sec, "path"));
 	if (cfg_size(sec, "host"))
 		conf_copy(cc->host, sizeof(cc->host), cfg_getstr(sec, "host"));
-	if (cfg_size(sec, "command"))
+	if (cfg_size(sec, "command")) {
 		conf_copy(cc->command, sizeof(cc->command), cfg_getstr(sec, "command"));
+		cc->command_line = conf_line(sec, "command");
+	}
 	if (cfg_size(sec, "on_failure"))
 		cc->on_failure = (enum check_fail)cfg_getint(sec, "on_failure");
 	for (int k = 0; k < 2; k++) {
@@ -1105,6 +1107,9 @@ conf_build_check(cfg_t *parent, struct check_conf *cc)
 		    "(tcp, http, udp or exec)", cfg_name(parent), cfg_title(parent));
 	else if (cc->type == CHECK_EXEC && cc->command[0] == '\0')
 		conf_err(cc->line, "check type exec: 'command' is required");
+	else if (cc->type == CHECK_EXEC && cc->command[strspn(cc->command, " \t")] != '/')
+		conf_err(cc->command_line ? cc->command_line : cc->line, "check type exec: "
+		    "'command' must start with an absolute path (no shell, no PATH search)");
 	else if (cc->type == CHECK_UDP && cc->payload_len == 0 && !cfg_size(sec, "payload"))
 		conf_err(cc->line ? cc->line : conf_note(parent)->open,
 		    "check type udp: 'payload' is required (the datagram to send)");
@@ -1368,6 +1373,10 @@ conf_build(struct config *conf)
 		    cfg_getstr(root, "control_group"));
 	if (cfg_size(root, "user"))
 		conf_copy(conf->user, sizeof(conf->user), cfg_getstr(root, "user"));
+	if (cfg_size(root, "check_user")) {
+		conf_copy(conf->check_user, sizeof(conf->check_user), cfg_getstr(root, "check_user"));
+		conf->check_user_line = conf_line(root, "check_user");
+	}
 	conf->timeout_tcp = (unsigned)cfg_getint(to, "tcp");
 	conf->timeout_tcp_fin = (unsigned)cfg_getint(to, "tcp_fin");
 	conf->timeout_udp = (unsigned)cfg_getint(to, "udp");
@@ -1485,6 +1494,7 @@ conf_load(const char *file)
 		CFG_STR_CB(     "tap",            "vsr0",       CFGF_NONE,      conf_cb_ifname),
 		CFG_STR_LIST_CB("announce",       NULL,         CFGF_NODEFAULT, conf_cb_ifname),
 		CFG_STR_CB(     "user",           NULL,         CFGF_NODEFAULT, conf_cb_user),
+		CFG_STR_CB(     "check_user",     NULL,         CFGF_NODEFAULT, conf_cb_user),
 		CFG_STR_CB(     "control_group",  NULL,         CFGF_NODEFAULT, conf_cb_user),
 		CFG_STR_CB(     "control_socket", NULL,         CFGF_NODEFAULT, conf_cb_path),
 		CFG_STR_CB(     "metrics",        NULL,         CFGF_NODEFAULT, conf_cb_metrics),

@@ -42,7 +42,8 @@ struct check_conf {
 	int              expect;     /* http: status code, default 200 */
 	char             path[CONF_CHECK_STR];     /* http: default "/" */
 	char             host[CONF_CHECK_STR];     /* http: Host header, default the address */
-	char             command[CONF_CHECK_STR];  /* exec: program and arguments */
+	char             command[CONF_CHECK_STR];  /* exec: program (absolute path) and arguments */
+	int              command_line;             /* exec: of the command option that set it */
 	enum check_fail  on_failure; /* default CHECK_FAIL_INHIBIT */
 	uint16_t         payload_len;              /* udp: bytes of payload, 0 = not set */
 	uint16_t         reply_len;                /* udp: bytes of reply, 0 = any answer or none */
@@ -100,6 +101,8 @@ struct config {
 	unsigned         nladdr;
 	char             control_socket[108];  /* "" = the -s option or its default */
 	char             user[CONF_USER_MAX];  /* "" = stay root; looked up at start */
+	char             check_user[CONF_USER_MAX]; /* exec checks run as; "" = user, else "vsrouted" */
+	int              check_user_line;      /* its line, 0 when not set */
 	char             control_group[CONF_USER_MAX]; /* "" = socket mode 0600 */
 	uint32_t         metrics_addr;   /* metrics = ADDR:PORT, network order */
 	uint16_t         metrics_port;   /* host order; 0 = no metrics */

@@ -26,6 +26,7 @@
 #include "netlink.h"
 #include "notify.h"
 #include "priv.h"
+#include "spawn.h"
 #include "stats.h"
 #include "svc.h"
 #include "tap.h"
@@ -58,6 +59,7 @@ struct daemon {
 	const char        *file;          /* the configuration, read again on SIGHUP */
 	int                reloading;
 	struct priv_user   user;          /* "user": looked up at start, dropped to after set-up */
+	struct spawn_user  check_as;      /* who exec checks run as (check_conf_verify) */
 };
 
 static void
@@ -180,6 +182,7 @@ static void
 reload(struct daemon *d)
 {
 	struct config *nc, *oc = d->conf;
+	struct spawn_user as;
 	struct timespec t0, t1;
 
 	if (d->reloading) {
@@ -191,7 +194,7 @@ reload(struct daemon *d)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	log_notice("SIGHUP: reloading %s", d->file);
 	nc = conf_load(d->file);
-	if (nc == NULL || svc_check(nc) < 0) {
+	if (nc == NULL || svc_check(nc) < 0 || check_conf_verify(nc, geteuid(), &as) < 0) {
 		log_warnx("reload: %s is not valid; the running configuration stays", d->file);
 		conf_free(nc);
 		d->reloading = 0;
@@ -251,7 +254,8 @@ reload(struct daemon *d)
 	d->conf = nc;
 	conn_timeouts(d->ct, nc);
 	svc_merge(nc);
-	check_sync(nc);
+	d->check_as = as;
+	check_sync(nc, &d->check_as);
 	conf_free(oc);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	log_notice("reloaded: %u virtual services, in %ld us", nc->nvs,
@@ -491,7 +495,7 @@ setup(struct daemon *d)
 		return -1;
 	if (check_init(d->base) < 0)
 		return -1;
-	check_sync(c);
+	check_sync(c, &d->check_as);
 	for (size_t i = 0; i < ARRAY_SIZE(sigs); i++) {
 		d->ev_sig[i] = evsignal_new(d->base, sigs[i], on_signal, d);
 		if (d->ev_sig[i] == NULL || event_add(d->ev_sig[i], NULL) < 0) {
@@ -632,15 +636,20 @@ main(int argc, char *argv[])
 	d.conf = conf_load(file);
 	if (d.conf == NULL)
 		return 1;
+	/*
+	 * What a start refuses before it touches the host, -t refuses too: a
+	 * user that does not exist, exec checks that could not run as their
+	 * user, or whose program others can change.
+	 */
+	if ((d.conf->user[0] && priv_lookup(d.conf->user, &d.user) < 0) ||
+	    check_conf_verify(d.conf, d.conf->user[0] ? d.user.uid : geteuid(), &d.check_as) < 0) {
+		conf_free(d.conf);
+		return 1;
+	}
 	if (check) {
 		conf_free(d.conf);
 		fprintf(stderr, "%s: configuration is valid\n", file);
 		return 0;
-	}
-	/* The user must exist now, before the host is touched (-t only checks the name). */
-	if (d.conf->user[0] && priv_lookup(d.conf->user, &d.user) < 0) {
-		conf_free(d.conf);
-		return 1;
 	}
 		/* daemon() leaves for "/": a reload must still find the file. */
 	char *abspath = realpath(file, NULL);

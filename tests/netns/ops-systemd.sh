@@ -40,8 +40,19 @@ assert_eq on-failure "$(unit Restart)" "Restart=on-failure: a crash is followed 
 
 lvs_dr_seed 2
 for i in 1 2; do http_start "rs$i" "rs$i"; done
-seed_conf "$T_DIR/a.conf" 1 rr "conn_max = 4096"
-seed_conf "$T_DIR/b.conf" 2 rr "conn_max = 4096"
+# An exec check that reports what capabilities a script gets under the
+# unit (whose user is the daemon's; nobody here, as the unit's stand-in).
+mkdir -m 0755 "$T_DIR/chk"
+chown nobody "$T_DIR/chk"
+cat >"$T_DIR/caps.sh" <<EOS
+#!/bin/sh
+grep -E '^Cap(Inh|Prm|Eff|Amb):' /proc/self/status >"$T_DIR/chk/caps.tmp" && mv "$T_DIR/chk/caps.tmp" "$T_DIR/chk/caps"
+EOS
+chmod 0755 "$T_DIR/caps.sh"
+for c in a:1 b:2; do
+	check_conf "$T_DIR/${c%:*}.conf" "${c#*:}" "type = exec  command = \"$T_DIR/caps.sh\"  interval = 1" \
+		"conn_max = 4096" "check_user = nobody"
+done
 conf=$T_DIR/vsrouted.conf
 cp "$T_DIR/a.conf" "$conf"
 # RuntimeDirectory=vsrouted: a directory of the daemon's own.
@@ -79,6 +90,12 @@ assert_eq 1 "$(got 'READY=1$')" "READY=1 once set-up is done"
 assert_eq 0000000000003000 "$(awk '$1 == "CapEff:" { print $2 }' "/proc/$pid/status")" \
 	"it runs with CAP_NET_ADMIN|CAP_NET_RAW"
 assert_eq "$(id -u nobody)" "$(awk '$1 == "Uid:" { print $3 }' "/proc/$pid/status")" "as nobody"
+assert_eq 0000000000003000 "$(awk '$1 == "CapAmb:" { print $2 }' "/proc/$pid/status")" \
+	"the two are ambient in the daemon"
+wait_for "the exec check's report" 10 test -e "$T_DIR/chk/caps"
+assert_eq "CapInh: 0 CapPrm: 0 CapEff: 0 CapAmb: 0" \
+	"$(awk '{ printf "%s %d ", $1, $2 }' "$T_DIR/chk/caps" | sed 's/ $//')" \
+	"an exec check's script gets none of them, ambient ones included"
 assert_eq rs1 "$(http_get client "http://$VIP/")" "the VIP answers"
 assert_eq 1 "$("$VSR_TOP/src/vsradm" --socket "$sock" -Ln | grep -c -- '-> 10\.')" \
 	"vsradm reaches the socket in the runtime directory"
