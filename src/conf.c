@@ -1371,6 +1371,9 @@ conf_build(struct config *conf)
 	if (cfg_size(root, "control_group"))
 		conf_copy(conf->control_group, sizeof(conf->control_group),
 		    cfg_getstr(root, "control_group"));
+	if (cfg_size(root, "control_group_read"))
+		conf_copy(conf->control_group_read, sizeof(conf->control_group_read),
+		    cfg_getstr(root, "control_group_read"));
 	if (cfg_size(root, "user"))
 		conf_copy(conf->user, sizeof(conf->user), cfg_getstr(root, "user"));
 	if (cfg_size(root, "check_user")) {
@@ -1496,6 +1499,7 @@ conf_load(const char *file)
 		CFG_STR_CB(     "user",           NULL,         CFGF_NODEFAULT, conf_cb_user),
 		CFG_STR_CB(     "check_user",     NULL,         CFGF_NODEFAULT, conf_cb_user),
 		CFG_STR_CB(     "control_group",  NULL,         CFGF_NODEFAULT, conf_cb_user),
+		CFG_STR_CB(     "control_group_read", NULL,     CFGF_NODEFAULT, conf_cb_user),
 		CFG_STR_CB(     "control_socket", NULL,         CFGF_NODEFAULT, conf_cb_path),
 		CFG_STR_CB(     "metrics",        NULL,         CFGF_NODEFAULT, conf_cb_metrics),
 		CFG_INT_CB(     "conn_max",       1048576,      CFGF_NONE,      conf_cb_number),

@@ -104,6 +104,7 @@ struct config {
 	char             check_user[CONF_USER_MAX]; /* exec checks run as; "" = user, else "vsrouted" */
 	int              check_user_line;      /* its line, 0 when not set */
 	char             control_group[CONF_USER_MAX]; /* "" = socket mode 0600 */
+	char             control_group_read[CONF_USER_MAX]; /* "" = none; listings only (ctl.h) */
 	uint32_t         metrics_addr;   /* metrics = ADDR:PORT, network order */
 	uint16_t         metrics_port;   /* host order; 0 = no metrics */
 	unsigned         timeout_tcp;    /* seconds; defaults 900 / 120 / 300 */

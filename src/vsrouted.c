@@ -221,9 +221,12 @@ reload(struct daemon *d)
 		log_warnx("reload: metrics changes need a restart; keeping the endpoint");
 	nc->metrics_addr = oc->metrics_addr;
 	nc->metrics_port = oc->metrics_port;
-	if (strcmp(nc->control_group, oc->control_group) != 0)
-		log_warnx("reload: control_group changes need a restart; keeping the old one");
+	if (strcmp(nc->control_group, oc->control_group) != 0 ||
+	    strcmp(nc->control_group_read, oc->control_group_read) != 0)
+		log_warnx("reload: control_group and control_group_read changes need a restart; "
+		    "keeping the old ones");
 	memcpy(nc->control_group, oc->control_group, sizeof(nc->control_group));
+	memcpy(nc->control_group_read, oc->control_group_read, sizeof(nc->control_group_read));
 	if (strcmp(nc->control_socket, oc->control_socket) != 0)
 		log_warnx("reload: control_socket changes need a restart; keeping the socket");
 	memcpy(nc->control_socket, oc->control_socket, sizeof(nc->control_socket));
@@ -514,7 +517,7 @@ setup(struct daemon *d)
 		log_errx("cannot start the timers");
 		return -1;
 	}
-	if (ctl_start(d->base, sock, c->control_group, d->ct) < 0)
+	if (ctl_start(d->base, sock, c->control_group, c->control_group_read, d->ct) < 0)
 		return -1;
 	if (c->metrics_port &&
 	    metrics_start(d->base, c->metrics_addr, c->metrics_port, d->ct) < 0)

@@ -56,7 +56,7 @@ done
 conf=$T_DIR/vsrouted.conf
 cp "$T_DIR/a.conf" "$conf"
 # RuntimeDirectory=vsrouted: a directory of the daemon's own.
-mkdir -m 0700 "$T_DIR/run"
+mkdir -m "$(unit RuntimeDirectoryMode)" "$T_DIR/run"
 chown nobody "$T_DIR/run"
 sock=$T_DIR/run/vsrouted.sock
 
@@ -132,7 +132,7 @@ case $(unit RuntimeDirectoryPreserve) in
 restart|yes) ;;
 *) rm -rf "$T_DIR/run" ;;
 esac
-mkdir -p -m 0700 "$T_DIR/run"
+mkdir -p -m "$(unit RuntimeDirectoryMode)" "$T_DIR/run"
 chown -R nobody "$T_DIR/run"
 cp "$(vsrouted_log director)" "$T_DIR/vsrouted-first.log"
 serves() { case $(http_get client "http://$VIP/") in rs*) return 0 ;; *) return 1 ;; esac; }
