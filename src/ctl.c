@@ -31,6 +31,7 @@
 #define CTL_PAUSE_MS    500           /* the listener rests this long when descriptors run out */
 #define CTL_ACCEPT_MAX  16            /* connections accepted per wake-up */
 #define CTL_REFUSED_S   5             /* a refused client has this long to send its request */
+#define CTL_REFUSED_MAX 4             /* refused clients kept at once: the others are just closed */
 
 /* What a client may do, from its credentials (SO_PEERCRED, SO_PEERGROUPS). */
 enum ctl_role {
@@ -60,6 +61,7 @@ static struct {
 	struct conn_table *ct;
 	struct ctl_client *clients;
 	unsigned           nclients;
+	unsigned           nrefused;      /* of them, CTL_ROLE_NONE */
 	gid_t              gid_admin;     /* control_group; (gid_t)-1 none */
 	gid_t              gid_read;      /* control_group_read; (gid_t)-1 none */
 } ctl = { .fd = -1, .reserve = -1, .gid_admin = (gid_t)-1, .gid_read = (gid_t)-1 };
@@ -523,6 +525,8 @@ ctl_client_free(struct ctl_client *c)
 			break;
 		}
 	bufferevent_free(c->bev);
+	if (c->role == CTL_ROLE_NONE)
+		ctl.nrefused--;
 	/* Its descriptor is free again: the reserve takes it back. */
 	if (c->reserved && ctl.reserve < 0)
 		ctl.reserve = open("/dev/null", O_RDONLY | O_CLOEXEC);
@@ -682,7 +686,9 @@ ctl_client_new(int s, bool reserved)
 	if (role == CTL_ROLE_NONE)
 		log_info("control: uid %ld gid %ld is not allowed; refused", (long)uc.uid,
 		    (long)uc.gid);
-	if (ctl.nclients >= CTL_CLIENTS_MAX || (c = calloc(1, sizeof(*c))) == NULL) {
+	if (ctl.nclients >= CTL_CLIENTS_MAX ||
+	    (role == CTL_ROLE_NONE && ctl.nrefused >= CTL_REFUSED_MAX) ||
+	    (c = calloc(1, sizeof(*c))) == NULL) {
 		close(s);
 		return -1;
 	}
@@ -693,6 +699,8 @@ ctl_client_new(int s, bool reserved)
 		return -1;
 	}
 	c->role = role;
+	if (role == CTL_ROLE_NONE)
+		ctl.nrefused++;
 	c->reserved = reserved;
 	bufferevent_setcb(c->bev, ctl_read, ctl_written, ctl_event, c);
 	bufferevent_setwatermark(c->bev, EV_READ, 0, CTL_LINE_MAX * 4);

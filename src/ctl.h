@@ -50,7 +50,9 @@ struct conn_table;
  * (control_group) everything; the members of GROUP_READ
  * (control_group_read) the requests that change nothing (list, conns,
  * timeout); anyone else gets "err permission denied" for its first
- * request and is closed (after CTL_REFUSED_S seconds without one).
+ * request and is closed (after CTL_REFUSED_S seconds without one; beyond
+ * CTL_REFUSED_MAX such clients at once, at once), so that others cannot
+ * take the operators' places.
  * The socket is mode 0600 with neither group, 0660 of GROUP with GROUP
  * alone, 0666 with GROUP_READ (a socket has one group: the credentials
  * decide). An unknown group fails. 0, or -1 logged.
