@@ -293,7 +293,7 @@ if [ "$netns" = 1 ]; then
 	done
 	for f in "${scenarios[@]}"; do
 		case $(basename "$f" .sh) in
-		dr-rr|dr-udp|dr-cleanup|tun-udp|tun-cleanup|ops-metrics)
+		dr-rr|dr-udp|dr-cleanup|tun-udp|tun-cleanup|ops-metrics|check-exec|ops-ctlgroup)
 			run_valgrind "$f" "[valgrind]" ;;
 		esac
 	done
@@ -309,7 +309,8 @@ if [ "$netns" = 1 ]; then
 	for f in "${scenarios[@]}"; do
 		case $(basename "$f" .sh) in
 		nat-rr|nat-transfer|nat-pmtu|fullnat-noroute|mixed-modes|dr-rr|dr-udp|dr-cleanup|\
-		tun-rr-ipip|tun-rr-gre|tun-udp|tun-bulk|persist|ops-reload|ops-vsradm|ops-metrics|check-reload)
+		tun-rr-ipip|tun-rr-gre|tun-udp|tun-bulk|persist|ops-reload|ops-vsradm|ops-metrics|check-reload|\
+		ops-crash)
 			run_scenario "$f" "[workers2]" VSR_TEST_WORKERS=2 ;;
 		esac
 	done

@@ -7,6 +7,10 @@
         until the N answers (each ends with a line "ok") are in, and prints
         "answers K bytes B" (K < N if the daemon closed the connection).
 
+    ctlclient.py idle SOCK N SECONDS
+        Opens N connections and sends nothing; prints "open N", then keeps
+        them until SECONDS have passed or SIGTERM arrives.
+
     ctlclient.py fill SOCK MAX SECONDS
         Opens connections one by one, each asking "timeout" and kept while
         it is answered within 1 s, until one is not (or MAX are); prints
@@ -28,10 +32,19 @@ import time
 
 
 def connect(path):
+    """A connection to PATH; the connect itself blocks while the listener's
+    backlog is full (a non-blocking one would fail with EAGAIN)."""
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.settimeout(10)
     s.connect(path)
+    s.settimeout(10)
     return s
+
+
+def idle(path, n, secs):
+    socks = [connect(path) for _ in range(n)]
+    print("open", len(socks), flush=True)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    time.sleep(secs)
 
 
 def fill(path, most, secs):
@@ -99,14 +112,16 @@ def stall(path, n):
 
 def main():
     mode, path = sys.argv[1], sys.argv[2]
-    if mode == "flood":
+    if mode == "idle":
+        idle(path, int(sys.argv[3]), float(sys.argv[4]))
+    elif mode == "flood":
         flood(path, int(sys.argv[3]), sys.argv[4])
     elif mode == "fill":
         fill(path, int(sys.argv[3]), float(sys.argv[4]))
     elif mode == "stall":
         stall(path, int(sys.argv[3]))
     else:
-        sys.exit("usage: ctlclient.py flood|fill|stall SOCK ...")
+        sys.exit("usage: ctlclient.py idle|flood|fill|stall SOCK ...")
 
 
 if __name__ == "__main__":

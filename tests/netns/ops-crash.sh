@@ -89,7 +89,11 @@ vsrouted_start director "$conf"
 wait_for "the VIP to answer after the restart" 5 serves || true
 t1=$(now_ms)
 echo "# restart to first answer: $((t1 - t0)) ms"
-assert_true "the restart serves within 2 s of its start ($((t1 - t0)) ms)" test $((t1 - t0)) -le 2000
+# 2 s for the daemon as built; an instrumented one (ASan, valgrind) is
+# several times slower at start (the table's memory), and gets 10 s.
+case "$(vsrouted_bin) ${VSR_WRAP:-}" in *asan*|*valgrind*) limit=10000 ;; *) limit=2000 ;; esac
+assert_true "the restart serves within $((limit / 1000)) s of its start ($((t1 - t0)) ms)" \
+	test $((t1 - t0)) -le "$limit"
 assert_true "it says it undid what the dead instance left" \
 	grep -Eq 'journal .*: undoing [0-9]+ host changes left by an earlier instance \(pid [0-9]+\)' "$log"
 assert_eq 4 "$(nat_rules)" "four policy rules again, not eight"

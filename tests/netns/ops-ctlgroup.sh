@@ -17,6 +17,7 @@ need_vsrouted
 need_cmd setpriv
 getent group nogroup >/dev/null || skip "no group 'nogroup' on this system"
 getent group users >/dev/null || skip "no group 'users' on this system"
+[ -x /usr/bin/python3 ] || skip "no /usr/bin/python3 for an unprivileged client"
 
 lvs_dr_seed 1
 http_start rs1 rs1
@@ -25,6 +26,8 @@ seed_conf "$T_DIR/vsrouted.conf" 1 rr "control_group = nogroup"
 chmod 0711 "$T_DIR"
 vsrouted_start director "$T_DIR/vsrouted.conf"
 sock=$(vsrouted_sock director)
+# Ready means the VIPs are up; the socket comes a moment later (valgrind: a while).
+wait_for "the control socket" 30 test -S "$sock"
 assert_eq "660 nogroup" "$(stat -c '%a %G' "$sock")" "the socket is 0660, group nogroup"
 
 as() {  # as UID GID [GROUPS] CMD...: run CMD with only those ids
@@ -50,6 +53,7 @@ vsrouted_stop director
 # ---- a read-only group beside it
 seed_conf "$T_DIR/vsrouted.conf" 1 rr "control_group = nogroup" "control_group_read = users"
 vsrouted_start director "$T_DIR/vsrouted.conf"
+wait_for "the control socket" 30 test -S "$sock"
 assert_eq "666 nogroup" "$(stat -c '%a %G' "$sock")" \
 	"with a read-only group too, the socket is 0666: the peer's credentials decide"
 http_get client "http://$VIP/" >/dev/null
@@ -81,4 +85,15 @@ assert_ne 0 "$rc" "a user in neither group is refused"
 assert_true "told why" grep -q "permission denied: only root and the members of control_group and control_group_read" "$T_DIR/as.out"
 assert_true "and the refusal is logged" grep -q "control: uid 65533 gid 65533 is not allowed; refused" "$(vsrouted_log director)"
 assert_true "root does everything" vsradm -e -t "$VIP:80" -r 10.10.0.11 -g -w 1
+
+# Others may connect (0666) but not take the operators' places: 16 idle
+# connections of a user in neither group leave room for root and members.
+install -m 0644 "$VSR_NETNS_DIR/ctlclient.py" "$T_DIR/"     # where that user can read it
+bg_start idle - setpriv --reuid=65533 --regid=65533 --clear-groups \
+	/usr/bin/python3 "$T_DIR/ctlclient.py" idle "$sock" 16 30
+idle=$BG_PID
+wait_for "16 connections of an outsider" 10 grep -q '^open 16' "$T_DIR/idle.log"
+assert_true "root still lists" vsradm_as 0 0 -Ln
+assert_true "a member of users still lists" vsradm_as 65533 "$users" -Ln
+bg_stop "$idle"
 vsrouted_stop director

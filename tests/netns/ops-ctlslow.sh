@@ -43,7 +43,7 @@ lists() { vsradm -Ln >/dev/null; }
 # path (they live in the connecting side's network namespace, this one).
 ctl_clients() { awk -v p="$sock" '$8 == p && $6 == "03"' /proc/net/unix | wc -l; }
 
-# ---- 3000 UDP flows: a "conns" answer of ~270 KB
+# ---- 3000 UDP flows: a "conns" answer of ~190 KB
 nsx client python3 - "$VIP" <<'EOF'
 import socket, sys
 for port in range(20000, 23000):
@@ -65,36 +65,10 @@ print(len(buf))" "$sock")
 echo "# one conns answer: $answer bytes"
 assert_gt 150000 "$answer" "one conns answer is over 150 KB"
 
-# ---- 400 unread requests on one connection, and one that never reads
+# ---- out of descriptors
 # (bounded polls: wait_for runs its command in another shell, without these functions)
 for _ in $(seq 100); do [ "$(ctl_clients)" = 0 ] && break; sleep 0.1; done
 assert_eq 0 "$(ctl_clients)" "no control client is left before the hostile ones come"
-rss0=$(rss_kb)
-bg_start stall - python3 "$VSR_NETNS_DIR/ctlclient.py" stall "$sock" 400
-stall_pid=$BG_PID
-bg_start flood - python3 "$VSR_NETNS_DIR/ctlclient.py" flood "$sock" 400 "$T_DIR/go"
-flood_pid=$BG_PID
-wait_for "the requests sent" 10 sh -c "grep -q '^sent 400' '$T_DIR/flood.log' && grep -q '^sent 400' '$T_DIR/stall.log'"
-# RSS sampled for 3 s while the two clients read nothing (a measurement window, not a wait)
-max=$rss0
-for _ in $(seq 30); do
-	r=$(rss_kb)
-	[ "$r" -gt "$max" ] && max=$r
-	sleep 0.1
-done
-echo "# daemon RSS: $rss0 kB before, at most $max kB with 2 x 400 unread answers of $answer bytes"
-assert_true "the daemon's memory grows by less than 16 MB (+$((max - rss0)) kB; unbounded it would be ~$((2 * 400 * answer / 1024)) kB)" \
-	test $((max - rss0)) -lt 16384
-assert_true "vsradm is answered meanwhile" lists
-touch "$T_DIR/go"
-wait_for "the flooding client to read its answers" 60 grep -q '^answers' "$T_DIR/flood.log"
-assert_eq "answers 400" "$(grep -o '^answers [0-9]*' "$T_DIR/flood.log")" \
-	"once it reads, it gets every one of its 400 answers"
-bg_stop "$flood_pid"
-for _ in $(seq 100); do [ "$(ctl_clients)" = 1 ] && break; sleep 0.1; done
-assert_eq 1 "$(ctl_clients)" "the flooding client is gone, the stalled one stays"
-
-# ---- out of descriptors (the stalled client waits meanwhile)
 # The lowest limit that leaves two descriptor numbers free below it (a
 # descriptor inherited above it stays open; new ones take the lowest free).
 ls "/proc/$pid/fd" | sort -n >"$T_DIR/fds"
@@ -140,6 +114,34 @@ assert_true "the resumption is logged, once for many pauses" \
 assert_eq "$(grep -c 'control socket: cannot accept' "$log")" "$(grep -c 'control socket: accepting again' "$log")" \
 	"one line when it starts pausing, one when it accepts again"
 prlimit --pid "$pid" --nofile="$soft:$hard"
+for _ in $(seq 100); do [ "$(ctl_clients)" = 0 ] && break; sleep 0.1; done
+
+# ---- 400 unread requests on one connection, and one that never reads
+rss0=$(rss_kb)
+bg_start stall - python3 "$VSR_NETNS_DIR/ctlclient.py" stall "$sock" 400
+stall_pid=$BG_PID
+bg_start flood - python3 "$VSR_NETNS_DIR/ctlclient.py" flood "$sock" 400 "$T_DIR/go"
+flood_pid=$BG_PID
+wait_for "the requests sent" 10 sh -c "grep -q '^sent 400' '$T_DIR/flood.log' && grep -q '^sent 400' '$T_DIR/stall.log'"
+# RSS sampled for 3 s while the two clients read nothing (a measurement window, not a wait)
+max=$rss0
+for _ in $(seq 30); do
+	r=$(rss_kb)
+	[ "$r" -gt "$max" ] && max=$r
+	sleep 0.1
+done
+echo "# daemon RSS: $rss0 kB before, at most $max kB with 2 x 400 unread answers of $answer bytes"
+assert_true "the daemon's memory grows by less than 16 MB (+$((max - rss0)) kB; unbounded it would be ~$((2 * 400 * answer / 1024)) kB)" \
+	test $((max - rss0)) -lt 16384
+assert_true "vsradm is answered meanwhile" lists
+touch "$T_DIR/go"
+wait_for "the flooding client to read its answers" 60 grep -q '^answers' "$T_DIR/flood.log"
+assert_eq "answers 400" "$(grep -o '^answers [0-9]*' "$T_DIR/flood.log")" \
+	"once it reads, it gets every one of its 400 answers"
+bg_stop "$flood_pid"
+for _ in $(seq 100); do [ "$(ctl_clients)" = 1 ] && break; sleep 0.1; done
+assert_eq 1 "$(ctl_clients)" "the flooding client is gone, the stalled one stays"
+
 
 # ---- the client that never reads
 wait_for "the stalled client to be closed" 40 grep -q '^closed after' "$T_DIR/stall.log"

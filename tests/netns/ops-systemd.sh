@@ -145,7 +145,10 @@ t_ready=$(now_ms)
 wait_for "the VIP to answer after the restart" 5 serves || true
 t1=$(now_ms)
 echo "# restart: ready seen after $((t_ready - t0)) ms, first answer after $((t1 - t0)) ms"
-assert_true "the restarted unit serves within 2 s ($((t1 - t0)) ms)" test $((t1 - t0)) -le 2000
+# 2 s for the daemon as built; an instrumented one (ASan) gets 10 s.
+case "$(vsrouted_bin) ${VSR_WRAP:-}" in *asan*|*valgrind*) limit=10000 ;; *) limit=2000 ;; esac
+assert_true "the restarted unit serves within $((limit / 1000)) s ($((t1 - t0)) ms)" \
+	test $((t1 - t0)) -le "$limit"
 assert_true "it undid what the killed one left, from the journal kept in the runtime directory" \
 	grep -q 'undoing [0-9]* host changes left by an earlier instance' "$(vsrouted_log director)"
 
