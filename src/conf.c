@@ -1347,6 +1347,7 @@ conf_build(struct config *conf)
 
 		conf_copy(conf->announce[i], IFNAMSIZ, s);
 		conf->nannounce++;
+		conf->announce_line = conf_line(root, "announce");
 		if (strcmp(s, conf->tap) == 0 && conf_good(root, "tap"))
 			conf_err(conf_line(root, "announce"), "interface '%s' "
 			    "is the tap device; 'announce' names the "
@@ -1368,12 +1369,16 @@ conf_build(struct config *conf)
 	if (cfg_size(root, "metrics") && conf_good(root, "metrics"))
 		(void)addrport_parse(cfg_getstr(root, "metrics"), &conf->metrics_addr,
 		    &conf->metrics_port, 1);
-	if (cfg_size(root, "control_group"))
+	if (cfg_size(root, "control_group")) {
 		conf_copy(conf->control_group, sizeof(conf->control_group),
 		    cfg_getstr(root, "control_group"));
-	if (cfg_size(root, "control_group_read"))
+		conf->control_group_line = conf_line(root, "control_group");
+	}
+	if (cfg_size(root, "control_group_read")) {
 		conf_copy(conf->control_group_read, sizeof(conf->control_group_read),
 		    cfg_getstr(root, "control_group_read"));
+		conf->control_group_read_line = conf_line(root, "control_group_read");
+	}
 	if (cfg_size(root, "user"))
 		conf_copy(conf->user, sizeof(conf->user), cfg_getstr(root, "user"));
 	if (cfg_size(root, "check_user")) {

@@ -94,6 +94,7 @@ struct config {
 	char             tap[IFNAMSIZ];  /* default "vsr0" */
 	char           (*announce)[IFNAMSIZ];
 	unsigned         nannounce;
+	int              announce_line;  /* for errors found after the parse */
 	uint32_t         conn_max;       /* default 1048576; 1 .. 2^26 */
 	unsigned         workers;        /* TAP queues, one thread each; default 1; 1 .. 16 */
 	bool             offload;        /* TAP offloads (GSO, partial checksums); default true */
@@ -105,6 +106,7 @@ struct config {
 	int              check_user_line;      /* its line, 0 when not set */
 	char             control_group[CONF_USER_MAX]; /* "" = socket mode 0600 */
 	char             control_group_read[CONF_USER_MAX]; /* "" = none; listings only (ctl.h) */
+	int              control_group_line, control_group_read_line; /* 0 when not set */
 	uint32_t         metrics_addr;   /* metrics = ADDR:PORT, network order */
 	uint16_t         metrics_port;   /* host order; 0 = no metrics */
 	unsigned         timeout_tcp;    /* seconds; defaults 900 / 120 / 300 */

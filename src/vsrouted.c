@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <event2/event.h>
 #include <getopt.h>
+#include <grp.h>
 #include <limits.h>
 #include <net/if.h>
 #include <signal.h>
@@ -583,6 +584,34 @@ teardown(struct daemon *d)
 	conf_free(d->conf);
 }
 
+/*
+ * What the start would find missing on this host before changing it, said
+ * by -t as well, as FILE:LINE: announce interfaces, the control groups.
+ */
+static int
+host_check(const struct config *c)
+{
+	int bad = 0;
+
+	for (unsigned a = 0; a < c->nannounce; a++)
+		if (if_nametoindex(c->announce[a]) == 0) {
+			log_errx("%s:%d: announce interface %s does not exist", c->file,
+			    c->announce_line, c->announce[a]);
+			bad = 1;
+		}
+	if (c->control_group[0] && getgrnam(c->control_group) == NULL) {
+		log_errx("%s:%d: control_group %s: no such group", c->file, c->control_group_line,
+		    c->control_group);
+		bad = 1;
+	}
+	if (c->control_group_read[0] && getgrnam(c->control_group_read) == NULL) {
+		log_errx("%s:%d: control_group_read %s: no such group", c->file,
+		    c->control_group_read_line, c->control_group_read);
+		bad = 1;
+	}
+	return bad ? -1 : 0;
+}
+
 static int
 write_pidfile(const char *path)
 {
@@ -642,10 +671,12 @@ main(int argc, char *argv[])
 	/*
 	 * What a start refuses before it touches the host, -t refuses too: a
 	 * user that does not exist, exec checks that could not run as their
-	 * user, or whose program others can change.
+	 * user, or whose program others can change, an announce interface or
+	 * a control group that is not there.
 	 */
 	if ((d.conf->user[0] && priv_lookup(d.conf->user, &d.user) < 0) ||
-	    check_conf_verify(d.conf, d.conf->user[0] ? d.user.uid : geteuid(), &d.check_as) < 0) {
+	    check_conf_verify(d.conf, d.conf->user[0] ? d.user.uid : geteuid(), &d.check_as) < 0 ||
+	    host_check(d.conf) < 0) {
 		conf_free(d.conf);
 		return 1;
 	}

@@ -108,9 +108,9 @@ assert_true "vsrouted still runs" vsrouted_alive director
 vsrouted_stop director
 
 # ---- what vsrouted -t refuses, with the file and line
-vcheck() {  # vcheck CONF: vsrouted -t, its status in RC and its words in $T_DIR/t.out
+vcheck() {  # vcheck CONF: vsrouted -t where it runs, its status in RC and its words in $T_DIR/t.out
 	rc=0
-	"$(vsrouted_bin)" -t -f "$1" >"$T_DIR/t.out" 2>&1 || rc=$?
+	nsx director "$(vsrouted_bin)" -t -f "$1" >"$T_DIR/t.out" 2>&1 || rc=$?
 }
 tconf() {  # tconf FILE COMMAND [GLOBAL LINE]: a config whose check runs COMMAND
 	check_conf "$1" 1 "type = exec  command = \"$2\""

@@ -368,7 +368,7 @@ test_ops(void)
 	if (c != NULL) {
 		const struct str_case str[] = {
 			{ "control_socket", c->control_socket, "/run/vsrouted-test.sock" },
-			{ "user",           c->user,           "vsrouted" },
+			{ "user",           c->user,           "nobody" },
 		};
 		run_str(file, str, ARRAY_SIZE(str));
 	}
@@ -420,7 +420,7 @@ test_check(void)
 	run_num(file, num, ARRAY_SIZE(num));
 	CHECK(strcmp(r1->path, "/health") == 0 && strcmp(r1->host, "www.example") == 0,
 	    "%s: rs1 path and host from the service", file);
-	CHECK(strcmp(r2->command, "/usr/local/bin/probe --quick") == 0,
+	CHECK(strcmp(r2->command, "/bin/true --quick") == 0,
 	    "%s: rs2 command", file);
 	CHECK(strcmp(p->path, "/") == 0, "%s: path default /", file);
 	free(out);
