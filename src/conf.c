@@ -1324,6 +1324,14 @@ conf_build_vs(cfg_t *sec, struct config *conf, unsigned char *ok)
 		conf_build_sorry(cfg_getsec(sec, "sorry_server"), vs,
 		    conf_good(sec, "port"), conf_good(sec, "forward"), rsok);
 	free(rsok);
+	/* What the scheduler can hold: known now, not found out half-way through a reload. */
+	const struct sched_ops *ops = sched_lookup(vs->sched);
+	unsigned want = vs->nrs + (vs->has_sorry ? 1 : 0);
+	if (ops && ops->max_dests && want > ops->max_dests(vs))
+		conf_err(cfg_size(sec, "mh_table_size") ? conf_line(sec, "mh_table_size") : open,
+		    "virtual_server '%s': scheduler %s can hold %u real servers (sorry server "
+		    "included) with mh_table_size %u, not %u", title, vs->sched,
+		    ops->max_dests(vs), vs->mh_size, want);
 	return 0;
 }
 
