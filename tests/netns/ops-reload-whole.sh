@@ -28,7 +28,7 @@ hash_vs() {  # hash_vs VIP N [SORRY]: an mh service, table 3, N real servers
 	echo "    scheduler = mh"
 	echo "    mh_table_size = 3"
 	for i in $(seq "$2"); do echo "    real_server rs$i { address = 10.10.0.$((10 + i)) }"; done
-	[ -n "${3:-}" ] && echo "    sorry_server { address = 10.10.0.13 }"
+	[ -n "${3:-}" ] && echo "    sorry_server { address = 10.10.0.99 }"
 	echo "}"
 }
 seed_conf "$T_DIR/a.conf" 3 rr
@@ -51,7 +51,9 @@ assert_eq 1 "$rc" "vsrouted -t refuses it"
 assert_true "with the file and the line of mh_table_size" grep -qF "$expect" "$T_DIR/t.out"
 ns_snapshot director "$T_DIR/before-start"
 rc=0
-nsx director "$(vsrouted_bin)" -n -f "$conf" -s "$T_DIR/refused.sock" >"$T_DIR/start.out" 2>&1 || rc=$?
+# (bounded: a daemon that does start would not come back by itself)
+timeout -k 5 10 ip netns exec "$(nsname director)" "$(vsrouted_bin)" -n -f "$conf" \
+	-s "$T_DIR/refused.sock" >"$T_DIR/start.out" 2>&1 || rc=$?
 assert_eq 1 "$rc" "a start refuses it"
 assert_true "saying the same" grep -qF "$expect" "$T_DIR/start.out"
 ns_snapshot director "$T_DIR/after-start"
@@ -80,7 +82,7 @@ http_get_n client "http://$VIP/" 3 >"$T_DIR/answers"
 assert_eq "rs1 rs2 rs3" "$(sort "$T_DIR/answers" | tr '\n' ' ' | sed 's/ $//')" "the running services still serve"
 
 # ---- the file fixed: now it goes in whole
-sed -i '/sorry_server { address = 10.10.0.13 }/d' "$conf"
+sed -i '/sorry_server { address = 10.10.0.99 }/d' "$conf"
 kill -HUP "$pid"
 wait_for "the reload" 10 grep -q '^reloaded' "$log"
 assert_eq 5 "$(vsradm -Ln | awk '$2 == "10.10.0.12:80" && !seen++ { print $4 }')" "rs2's new weight"
