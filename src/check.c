@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "core.h"
+#include "lock.h"
 #include "log.h"
 #include "stats.h"
 #include "svc.h"
@@ -75,7 +75,7 @@ check_result(struct check *c, int ok, const char *why)
 	char a[INET_ADDRSTRLEN];
 
 	check_end(c);
-	core_lock();            /* the schedulers read the dest's flags */
+	lock_acquire();            /* the schedulers read the dest's flags */
 	inet_ntop(AF_INET, &d->addr, a, sizeof(a));
 	if (ok) {
 		c->fail = 0;
@@ -104,7 +104,7 @@ check_result(struct check *c, int ok, const char *why)
 			STAT_INC(STAT_CHECK_DOWN);
 		}
 	}
-	core_unlock();
+	lock_release();
 }
 
 static void

@@ -14,7 +14,6 @@
 #include "conf.h"
 #include "log.h"
 #include "sched.h"
-#include "svc.h"
 
 #define CONF_FILE_MAX     (16 * 1024 * 1024)  /* bytes read at most */
 #define CONF_CONN_MAX     67108864L           /* 2^26 connections */

@@ -72,7 +72,7 @@ struct vs_conf {
 	int              proto;      /* IPPROTO_TCP or IPPROTO_UDP */
 	char             sched[CONF_SCHED_MAX];  /* default "wlc" */
 	unsigned         persistent; /* seconds, 0 = off */
-	unsigned         flags;      /* SVC_F_* scheduler flags (svc.h) */
+	unsigned         flags;      /* SVC_F_* scheduler flags (common.h) */
 	unsigned         mh_size;    /* mh lookup table size, a prime; default 65537 */
 	struct in_addr   netmask;    /* default 255.255.255.255 */
 	enum fwd_method  fwd;        /* default FWD_DR */

@@ -17,8 +17,8 @@
 
 #include "conf.h"
 #include "conn.h"
-#include "core.h"
 #include "ctl.h"
+#include "lock.h"
 #include "log.h"
 #include "sched.h"
 #include "svc.h"
@@ -138,7 +138,7 @@ conns_one(struct conn *c, void *arg)
 static int
 req_conns(struct evbuffer *o)
 {
-	struct conns_walk w = { o, core_clock(), 0 };
+	struct conns_walk w = { o, conn_clock(), 0 };
 
 	/* A listing may walk the table; it is capped, not streamed. */
 	if (conn_foreach(ctl.ct, conns_one, &w))
@@ -297,10 +297,8 @@ req_svc(char **argv, int argc, char *err, size_t len)
 		snprintf(err, len, "No such service");
 		return -1;
 	}
-	if (strcmp(argv[0], "svc-del") == 0) {
-		svc_del(s);
-		return 0;
-	}
+	if (strcmp(argv[0], "svc-del") == 0)
+		return svc_del(s, err, len);
 	vs_from_service(&vc, s);
 	if (parse_svc_opts(argv + 3, argc - 3, &vc, err, len) < 0)
 		return -1;
@@ -487,9 +485,9 @@ ctl_read(struct bufferevent *bev, void *arg)
 	while ((line = evbuffer_readln(in, &n, EVBUFFER_EOL_LF)) != NULL) {
 		if (n < CTL_LINE_MAX) {
 			/* Requests read and change what the workers use. */
-			core_lock();
+			lock_acquire();
 			ctl_request(line, bufferevent_get_output(bev));
-			core_unlock();
+			lock_release();
 		}
 		else
 			evbuffer_add_printf(bufferevent_get_output(bev), "err request too long\n");

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "conn.h"
-#include "core.h"
+#include "lock.h"
 #include "log.h"
 #include "metrics.h"
 #include "stats.h"
@@ -193,9 +193,9 @@ metrics_request(struct evhttp_request *req, void *arg)
 		evhttp_send_error(req, HTTP_INTERNAL, NULL);
 		return;
 	}
-	core_lock();            /* the counters and the table, as the workers leave them */
+	lock_acquire();            /* the counters and the table, as the workers leave them */
 	metrics_render(b);
-	core_unlock();
+	lock_release();
 	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
 	    "text/plain; version=0.0.4; charset=utf-8");
 	evhttp_send_reply(req, HTTP_OK, "OK", b);

@@ -20,6 +20,7 @@
 #include "ctl.h"
 #include "laddr.h"
 #include "link.h"
+#include "lock.h"
 #include "log.h"
 #include "metrics.h"
 #include "netlink.h"
@@ -28,6 +29,7 @@
 #include "stats.h"
 #include "svc.h"
 #include "tap.h"
+#include "tunnel.h"
 #include "xmit.h"
 
 #ifndef SYSCONFDIR
@@ -170,32 +172,25 @@ announce_same(const struct config *a, const struct config *b)
 }
 
 /*
- * SIGHUP: read and check the whole file first; a bad one changes nothing.
- * Then merge services and real servers in place (svc_merge); connections
- * keep their real server. What only a restart can change keeps its old
- * value, with a warning.
+ * SIGHUP, in two steps. reload_read: read, parse and check the whole file
+ * (schedulers known, every real server bindable on this host), and keep
+ * what only a restart can change at its old value, with a warning; all
+ * of it on the main thread only, the workers forwarding meanwhile.
+ * Returns the new config, or NULL when it is not valid (the running one
+ * stays). reload_apply, under the data-path lock: merge the services and
+ * real servers in place (svc_merge: connections keep their real server),
+ * the timeouts and the checks.
  */
-static void
-reload(struct daemon *d)
+static struct config *
+reload_read(struct daemon *d)
 {
 	struct config *nc, *oc = d->conf;
-	struct timespec t0, t1;
 
-	if (d->reloading) {
-		log_warnx("SIGHUP: a reload is already running; this one is refused");
-		return;
-	}
-	d->reloading = 1;
-	notify_reloading();
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	log_notice("SIGHUP: reloading %s", d->file);
 	nc = conf_load(d->file);
-	if (nc == NULL || svc_check(nc) < 0) {
+	if (nc == NULL || xmit_check(nc) < 0) {
 		log_warnx("reload: %s is not valid; the running configuration stays", d->file);
 		conf_free(nc);
-		d->reloading = 0;
-		notify_ready();
-		return;
+		return NULL;
 	}
 	if (strcmp(nc->tap, oc->tap) != 0)
 		log_warnx("reload: tap %s -> %s needs a restart; keeping %s", oc->tap, nc->tap, oc->tap);
@@ -246,15 +241,49 @@ reload(struct daemon *d)
 		oc->laddr = l;
 		oc->nladdr = n;
 	}
+	return nc;
+}
+
+/* Make NC the running configuration; under the data-path lock. Returns the old one. */
+static struct config *
+reload_apply(struct daemon *d, struct config *nc)
+{
+	struct config *oc = d->conf;
+
 	/* The VIP hook reads d->conf (announce interfaces): the new one from now. */
 	d->conf = nc;
 	conn_timeouts(d->ct, nc);
 	svc_merge(nc);
 	check_sync(nc);
-	conf_free(oc);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	log_notice("reloaded: %u virtual services, in %ld us", nc->nvs,
-	    (long)((t1.tv_sec - t0.tv_sec) * 1000000 + (t1.tv_nsec - t0.tv_nsec) / 1000));
+	return oc;
+}
+
+static void
+reload(struct daemon *d)
+{
+	struct config *nc;
+	struct timespec t0, t1;
+
+	if (d->reloading) {
+		log_warnx("SIGHUP: a reload is already running; this one is refused");
+		return;
+	}
+	d->reloading = 1;
+	notify_reloading();
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	log_notice("SIGHUP: reloading %s", d->file);
+	nc = reload_read(d);
+	if (nc != NULL) {
+		struct config *oc;
+
+		lock_acquire();
+		oc = reload_apply(d, nc);
+		lock_release();
+		conf_free(oc);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		log_notice("reloaded: %u virtual services, in %ld us", nc->nvs,
+		    (long)((t1.tv_sec - t0.tv_sec) * 1000000 + (t1.tv_nsec - t0.tv_nsec) / 1000));
+	}
 	d->reloading = 0;
 	notify_ready();
 }
@@ -273,14 +302,12 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 		event_base_loopbreak(d->base);
 		break;
 	case SIGHUP:
-		core_lock();
-		reload(d);
-		core_unlock();
+		reload(d);             /* locks only to apply */
 		break;
 	case SIGUSR1:
-		core_lock();
+		lock_acquire();
 		stats_dump(d);
-		core_unlock();
+		lock_release();
 		break;
 	default:
 		break;
@@ -294,9 +321,9 @@ on_sweep(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	core_lock();
-	conn_expire_run(d->ct, core_clock());
-	core_unlock();
+	lock_acquire();
+	conn_expire_run(d->ct, conn_clock());
+	lock_release();
 }
 
 static void
@@ -315,9 +342,9 @@ on_est(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	(void)arg;
-	core_lock();
+	lock_acquire();
 	svc_est_tick();
-	core_unlock();
+	lock_release();
 }
 
 static void
@@ -408,7 +435,7 @@ setup(struct daemon *d)
 			return -1;
 		}
 	}
-	d->ct = conn_table_new(c->conn_max, core_clock());
+	d->ct = conn_table_new(c->conn_max, conn_clock());
 	if (d->ct == NULL) {
 		/* Entries and their two 4-byte buckets each (conn_table_new). */
 		log_errx("conn_max %u: cannot allocate the connection table (about %llu MiB)",
@@ -445,7 +472,9 @@ setup(struct daemon *d)
 
 	if (laddr_setup((const uint32_t *)c->laddr, c->nladdr) < 0)
 		return -1;
-	if (svc_setup(c, d->tap_ifindex) < 0)
+	xmit_init(d->tap_ifindex);
+	svc_set_binder(xmit_bind);
+	if (svc_setup(c) < 0)
 		return -1;
 	if (setup_vips(d) < 0)
 		return -1;
@@ -500,7 +529,7 @@ setup(struct daemon *d)
 		return -1;
 	/* Threads last: they inherit the dropped privileges (capabilities are per thread). */
 	if (d->nworkers > 1) {
-		core_set_threaded(1);
+		lock_set_threaded(1);
 		for (unsigned i = 0; i < d->nworkers; i++)
 			if (core_worker_start(&d->workers[i]) < 0)
 				return -1;
@@ -515,7 +544,7 @@ teardown(struct daemon *d)
 	/* The workers first: nothing they use may go before they are joined. */
 	for (unsigned i = 0; i < d->nworkers; i++)
 		core_worker_stop(&d->workers[i]);
-	core_set_threaded(0);
+	lock_set_threaded(0);
 	metrics_stop();
 	check_stop_all();
 	for (size_t i = 0; i < ARRAY_SIZE(d->ev_sig); i++)
@@ -537,7 +566,7 @@ teardown(struct daemon *d)
 	svc_teardown();
 	laddr_teardown();
 	links_close();
-	xmit_tun_close();
+	tunnel_close();
 	xmit_nat_close();
 	/* Host changes go first; the TAP (and routes into it) with its fd. */
 	nl_undo_all();

@@ -299,17 +299,24 @@ if [ "$netns" = 1 ]; then
 	done
 	for f in "${scenarios[@]}"; do
 		case $(basename "$f" .sh) in
-		dr-rr|dr-udp|dr-bulk|dr-bypass|dr-malformed|tun-rr-gre|tun-bulk|tun-mtu|nat-rr|nat-transfer|nat-pmtu|fullnat-*)
+		dr-rr|dr-udp|dr-bulk|dr-bypass|dr-malformed|tun-bulk|tun-mtu|nat-rr|nat-transfer|nat-pmtu|fullnat-*)
 			run_scenario "$f" "[offload-off]" VSR_TEST_OFFLOAD=off ;;
 		esac
 	done
+	# tun-rr-ipip over GRE (VSR_TEST_TUNNEL), plain and as the variants
+	# above and below would have run a scenario of its own.
+	f=tests/netns/tun-rr-ipip.sh
+	run_scenario "$f" "[gre]" VSR_TEST_TUNNEL=gre
+	run_asan "$f" "[gre-asan]" VSR_TEST_TUNNEL=gre
+	run_scenario "$f" "[gre-offload-off]" VSR_TEST_TUNNEL=gre VSR_TEST_OFFLOAD=off
+	run_scenario "$f" "[gre-workers2]" VSR_TEST_TUNNEL=gre VSR_TEST_WORKERS=2
 	# Two workers (VSR_TEST_WORKERS: lib.sh puts "workers = 2" into the
 	# configs): nat, fullnat, dr, tun, udp, reload, vsradm; nat-workers.sh
 	# has two workers of its own. Some of them under ASan as well.
 	for f in "${scenarios[@]}"; do
 		case $(basename "$f" .sh) in
 		nat-rr|nat-transfer|nat-pmtu|fullnat-noroute|mixed-modes|dr-rr|dr-udp|dr-cleanup|\
-		tun-rr-ipip|tun-rr-gre|tun-udp|tun-bulk|persist|ops-reload|ops-vsradm|ops-metrics|check-reload)
+		tun-rr-ipip|tun-udp|tun-bulk|persist|ops-reload|ops-vsradm|ops-metrics|check-reload)
 			run_scenario "$f" "[workers2]" VSR_TEST_WORKERS=2 ;;
 		esac
 	done
