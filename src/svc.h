@@ -8,6 +8,7 @@
 
 #include "common.h"
 #include "conf.h"
+#include "ctlproto.h"
 #include "stats.h"
 
 struct service;
@@ -109,6 +110,10 @@ TAILQ_HEAD(service_list, service);
 #define SVC_F_SH_PORT     0x2
 #define SVC_F_MH_FALLBACK 0x4
 #define SVC_F_MH_PORT     0x8
+/* ipvsadm's flag-1..3 where the scheduler gives them no meaning: kept, as IPVS keeps them. */
+#define SVC_F_SCHED1      0x10
+#define SVC_F_SCHED2      0x20
+#define SVC_F_SCHED3      0x40
 
 /* A dest may receive new flows: weight > 0 and not overloaded. */
 static inline bool
@@ -178,6 +183,14 @@ void svc_est_tick(void);
  */
 int  svc_check(const struct config *conf);
 void svc_merge(const struct config *conf);
+
+/*
+ * The counters of VSR_COUNTERS (ctlproto.h) of a service (the first
+ * VSR_C_NSVC; the others 0) or of a real server, for the control socket,
+ * the SIGUSR1 dump and the metrics.
+ */
+void svc_counters(const struct service *s, uint64_t v[VSR_C_MAX]);
+void dest_counters(const struct dest *d, uint64_t v[VSR_C_MAX]);
 
 struct dest *dest_find(struct service *s, uint32_t addr, uint16_t port);
 int  dest_add(struct service *s, const struct rs_conf *rc, char *err, size_t errlen);
