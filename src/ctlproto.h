@@ -74,6 +74,7 @@
  */
 #define CTL_LINE_MAX     1024
 #define CTL_CONNS_MAX    100000
+#define CTL_ARGS_MAX     24
 #define CTL_TIMEOUT_MAX  (86400 * 31)   /* ipvsadm's: 31 days */
 #define CTL_WEIGHT_MAX   65535
 #define CTL_THRESH_MAX   2147483647u    /* ipvsadm -x/-y: INT_MAX */
