@@ -136,3 +136,31 @@ assert_true "-S with names, read back by -R, is the same table" cmp "$T_DIR/save
 
 assert_true "vsrouted still runs" vsrouted_alive director
 vsrouted_stop director
+
+# ---- what the daemon will send once IPv6, firewall marks, SCTP, ops, GUE
+# and the sync daemon are in it, read and printed as ipvsadm prints them
+# (golden/vsradm-fixture-*, written from ipvsadm's print code), from a
+# fixture that answers with ctlproto.h's lines; and an answer that lacks a
+# field refused.
+fixture() {  # fixture MODE: the fixture on $T_DIR/fixture.sock
+	bg_start "fixture-$1" - python3 "$VSR_NETNS_DIR/vsradm-fixture.py" "$T_DIR/fixture.sock" "$1"
+	FIXTURE=$BG_PID
+	wait_for "the fixture" 5 grep -q ready "$T_DIR/fixture-$1.log"
+}
+fx() { nsx director env PATH="$bin:$PATH" VSRADM_SOCKET="$T_DIR/fixture.sock" "$@"; }
+fixture good
+for f in "Ln:-Ln" "S:-S -n" "tun-info:-Ln --tun-info" "persistent-conn:-Ln --persistent-conn" \
+    "c:-Lnc" "daemon:-L --daemon"; do
+	# shellcheck disable=SC2086 # the options are words
+	fx vsradm ${f#*:} >"$T_DIR/fx.out"
+	golden_check "vsradm-fixture-${f%%:*}" "$T_DIR/fx.out"
+done
+bg_stop "$FIXTURE"
+fixture short
+rc=0
+fx vsradm -Ln >"$T_DIR/fx.out" 2>"$T_DIR/fx.err" || rc=$?
+assert_eq 1 "$rc" "an svc line short of a field: a failed listing, status 1"
+assert_eq "vsradm: cannot read vsrouted's answer: svc tcp 10.10.0.100:80 rr 0 0 255.255.255.255 - 0" \
+	"$(cat "$T_DIR/fx.err")" "and it says which line"
+assert_eq 0 "$(wc -c <"$T_DIR/fx.out")" "nothing of the table is printed"
+bg_stop "$FIXTURE"
