@@ -334,16 +334,18 @@ static const struct opt {
 };
 
 /*
- * popt's rules (ipvsadm is built with popt): "--name", "--name=value";
- * no abbreviation; "-abc" is a, b, c unless "abc" is a one-dash long name
- * (none here); the rest of a short bundle ("-tHOST", "-t=HOST") is the
- * argument of an option that takes one, or else the next word, whatever it
- * starts with; an optional argument (-p) is the next word only when that
+ * popt's rules (ipvsadm is built with popt, 1.19 here): "--name",
+ * "--name=value"; no abbreviation; "-abc" is a, b, c unless "abc" is a
+ * one-dash long name (none here); the rest of a short bundle ("-tHOST",
+ * "-t=HOST") is the argument of an option that takes one, or else the next
+ * word, whatever it starts with; "=value" after an option that takes none
+ * is refused; an optional argument (-p) is the next word only when that
  * does not start with '-'; words that are not options are kept aside
  * (leftovers), "--" ends the options.
  */
-#define POPT_BADOPT (-11)
-#define POPT_NOARG  (-10)
+#define POPT_BADOPT      (-11)
+#define POPT_NOARG       (-10)
+#define POPT_UNWANTEDARG (-12)
 
 struct popt {
 	int          argc;
@@ -386,7 +388,7 @@ opt_short(char c)
 	return NULL;
 }
 
-/* The next option's val; -1 at the end; POPT_BADOPT or POPT_NOARG on an error. */
+/* The next option's val; -1 at the end; POPT_BADOPT, POPT_NOARG or POPT_UNWANTEDARG on an error. */
 static int
 popt_next(struct popt *p)
 {
@@ -428,16 +430,17 @@ popt_next(struct popt *p)
 			p->nextchar++;
 			if (*p->nextchar == '\0')
 				p->nextchar = NULL;
-			else if (*p->nextchar == '=')
-				p->nextchar++;
 		}
 		break;
 	}
-	if (o->arg != ARG_NONE) {
+	if (o->arg == ARG_NONE) {
+		if (longarg || (p->nextchar && *p->nextchar == '='))
+			return POPT_UNWANTEDARG;
+	} else {
 		if (longarg)
 			p->arg = longarg;
 		else if (p->nextchar) {
-			p->arg = p->nextchar;
+			p->arg = p->nextchar + (*p->nextchar == '=');
 			p->nextchar = NULL;
 		} else if (p->next == p->argc) {
 			if (o->arg == ARG_REQ)
@@ -462,7 +465,7 @@ static const char *
 popt_strerror(int rc)
 {
 	return rc == POPT_NOARG ? "missing argument" : rc == POPT_BADOPT ? "unknown option" :
-	    "unknown error";
+	    rc == POPT_UNWANTEDARG ? "option does not take an argument" : "unknown error";
 }
 
 static const char *
