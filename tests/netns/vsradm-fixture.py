@@ -31,6 +31,7 @@ LIST = [
     dest("10.10.0.12:0", "dr", persist=3),
     f"svc fwmark6 2 sh 3 60 64 - 0 {Z10}",
     f"svc udp 10.10.0.100:53 wlc 0 360 255.255.255.255 sip 1 {Z10}",
+    dest("10.10.0.14:5353", "fullnat"),
     dest("10.10.0.13:53", "tun", tun="gue 6080 remcsum", weight=5),
     f"svc sctp 10.10.0.100:80 rr 4 0 255.255.255.255 - 0 {Z10}",
 ]
