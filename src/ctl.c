@@ -7,6 +7,7 @@
 #include <event2/event.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -593,22 +594,29 @@ req_daemon(struct ctl_call *r)
 
 /* ---- dispatch ---- */
 
-static int (*const ctl_handlers[CTL_REQ_MAX])(struct ctl_call *) = {
-	[CTL_REQ_LIST]         = req_list,
-	[CTL_REQ_CONNS]        = req_conns,
-	[CTL_REQ_TIMEOUT]      = req_timeout,
-	[CTL_REQ_SET]          = req_set,
-	[CTL_REQ_ZERO]         = req_zero,
-	[CTL_REQ_CLEAR]        = req_clear,
-	[CTL_REQ_SVC_ADD]      = req_svc,
-	[CTL_REQ_SVC_EDIT]     = req_svc,
-	[CTL_REQ_SVC_DEL]      = req_svc,
-	[CTL_REQ_DEST_ADD]     = req_dest,
-	[CTL_REQ_DEST_EDIT]    = req_dest,
-	[CTL_REQ_DEST_DEL]     = req_dest,
-	[CTL_REQ_DAEMON]       = req_daemon,
-	[CTL_REQ_DAEMON_START] = req_daemon,
-	[CTL_REQ_DAEMON_STOP]  = req_daemon,
+/*
+ * Each request's handler, and whether it changes what runs (what a
+ * read-only client, such as a future control_group_read, may not send).
+ */
+static const struct {
+	int  (*fn)(struct ctl_call *);
+	bool   changes;
+} ctl_dispatch[CTL_REQ_MAX] = {
+	[CTL_REQ_LIST]         = { req_list,    false },
+	[CTL_REQ_CONNS]        = { req_conns,   false },
+	[CTL_REQ_TIMEOUT]      = { req_timeout, false },
+	[CTL_REQ_SET]          = { req_set,     true },
+	[CTL_REQ_ZERO]         = { req_zero,    true },
+	[CTL_REQ_CLEAR]        = { req_clear,   true },
+	[CTL_REQ_SVC_ADD]      = { req_svc,     true },
+	[CTL_REQ_SVC_EDIT]     = { req_svc,     true },
+	[CTL_REQ_SVC_DEL]      = { req_svc,     true },
+	[CTL_REQ_DEST_ADD]     = { req_dest,    true },
+	[CTL_REQ_DEST_EDIT]    = { req_dest,    true },
+	[CTL_REQ_DEST_DEL]     = { req_dest,    true },
+	[CTL_REQ_DAEMON]       = { req_daemon,  false },
+	[CTL_REQ_DAEMON_START] = { req_daemon,  true },
+	[CTL_REQ_DAEMON_STOP]  = { req_daemon,  true },
 };
 
 /*
@@ -643,7 +651,7 @@ ctl_request(char *line, struct evbuffer *o)
 	if (id < 0)
 		rc = fail(&r, "unknown request '%s'", argv[0]);
 	else
-		rc = ctl_handlers[id](&r);
+		rc = ctl_dispatch[id].fn(&r);
 	if (rc == 0)
 		out(o, "ok\n");
 	else
