@@ -45,68 +45,6 @@ dest_labels(char *buf, size_t len, const struct service *s, const struct dest *d
 	    a, ntohs(d->port), fwd_name(d->fwd));
 }
 
-/* One family over every service (DEST 0) or every real server (DEST 1). */
-enum field { F_CONNS, F_INPKTS, F_OUTPKTS, F_INBYTES, F_OUTBYTES, F_CPS, F_INPPS, F_OUTPPS,
-	F_INBPS, F_OUTBPS, F_ACTIVE, F_INACTIVE, F_PERSIST, F_WEIGHT, F_OVERLOADED, F_HEALTHY, F_REMOVED,
-	F_CHECK_DOWNS, F_CHECK_UPS, F_MAX };
-
-static const struct {
-	const char *name;
-	const char *type;
-	const char *help;
-	int         dest_only;
-} fields[F_MAX] = {
-	[F_CONNS]      = { "connections_total",   "counter", "connections scheduled", 0 },
-	[F_INPKTS]     = { "in_packets_total",    "counter", "packets from clients", 0 },
-	[F_OUTPKTS]    = { "out_packets_total",   "counter", "packets of replies (nat, fullnat)", 0 },
-	[F_INBYTES]    = { "in_bytes_total",      "counter", "bytes from clients", 0 },
-	[F_OUTBYTES]   = { "out_bytes_total",     "counter", "bytes of replies (nat, fullnat)", 0 },
-	[F_CPS]        = { "connections_per_second", "gauge", "connection rate (2 s estimator)", 0 },
-	[F_INPPS]      = { "in_packets_per_second",  "gauge", "incoming packet rate", 0 },
-	[F_OUTPPS]     = { "out_packets_per_second", "gauge", "outgoing packet rate", 0 },
-	[F_INBPS]      = { "in_bytes_per_second",    "gauge", "incoming byte rate", 0 },
-	[F_OUTBPS]     = { "out_bytes_per_second",   "gauge", "outgoing byte rate", 0 },
-	[F_ACTIVE]     = { "active_connections",     "gauge", "ActiveConn: connections in ESTABLISHED", 1 },
-	[F_INACTIVE]   = { "inactive_connections",   "gauge", "InActConn: connections in other states", 1 },
-	[F_PERSIST]    = { "persistent_connections", "gauge", "persistence templates", 1 },
-	[F_WEIGHT]     = { "weight",                 "gauge", "weight (0: quiesced)", 1 },
-	[F_OVERLOADED] = { "overloaded",             "gauge", "1 above its upper threshold", 1 },
-	[F_HEALTHY]    = { "healthy",                "gauge", "1 unless its health check failed", 1 },
-	[F_REMOVED]    = { "removed",                "gauge", "1 while taken out of the service by its check (on_failure = remove)", 1 },
-	[F_CHECK_DOWNS] = { "check_downs_total",     "counter", "health check transitions up to down", 1 },
-	[F_CHECK_UPS]  = { "check_ups_total",        "counter", "health check transitions down to up", 1 },
-};
-
-static uint64_t
-value(enum field f, const struct stats *st, const struct stats_est *e, const struct dest *d)
-{
-	struct stats_rate r;
-
-	stats_est_read(e, &r);
-	switch (f) {
-	case F_CONNS:      return st->conns;
-	case F_INPKTS:     return st->inpkts;
-	case F_OUTPKTS:    return st->outpkts;
-	case F_INBYTES:    return st->inbytes;
-	case F_OUTBYTES:   return st->outbytes;
-	case F_CPS:        return r.cps;
-	case F_INPPS:      return r.inpps;
-	case F_OUTPPS:     return r.outpps;
-	case F_INBPS:      return r.inbps;
-	case F_OUTBPS:     return r.outbps;
-	case F_ACTIVE:     return d->activeconns;
-	case F_INACTIVE:   return d->inactconns;
-	case F_PERSIST:    return d->persistconns;
-	case F_WEIGHT:     return d->weight > 0 ? (uint64_t)d->weight : 0;
-	case F_OVERLOADED: return !!(d->flags & DEST_F_OVERLOAD);
-	case F_HEALTHY:    return !(d->flags & DEST_F_DOWN);
-	case F_REMOVED:    return !!(d->flags & DEST_F_REMOVED);
-	case F_CHECK_DOWNS: return d->check_downs;
-	case F_CHECK_UPS:  return d->check_ups;
-	default:           return 0;
-	}
-}
-
 static void
 metrics_render(struct evbuffer *b)
 {
@@ -125,28 +63,35 @@ metrics_render(struct evbuffer *b)
 	family(b, "table_capacity", "gauge", "conn_max");
 	evbuffer_add_printf(b, "vsrouted_table_capacity %u\n", conn_capacity(metrics_ct));
 
-	for (int f = 0; f < F_MAX; f++) {
-		if (!fields[f].dest_only) {
-			snprintf(n, sizeof(n), "service_%s", fields[f].name);
-			family(b, n, fields[f].type, fields[f].help);
+	/* The counters of services and real servers (VSR_COUNTERS, ctlproto.h), a family each. */
+	for (int f = 0; f < VSR_C_MAX; f++) {
+		const struct vsr_counter_name *c = &vsr_counter_names[f];
+		uint64_t v[VSR_C_MAX];
+
+		if (c->svc) {
+			snprintf(n, sizeof(n), "service_%s", c->metric);
+			family(b, n, c->type, c->help);
 			TAILQ_FOREACH(s, svc_list(), entry) {
 				svc_labels(l, sizeof(l), s);
+				svc_counters(s, v);
 				evbuffer_add_printf(b, "vsrouted_%s{%s} %llu\n", n, l,
-				    (unsigned long long)value((enum field)f, &s->stats, &s->est, NULL));
+				    (unsigned long long)v[f]);
 			}
 		}
-		snprintf(n, sizeof(n), "real_server_%s", fields[f].name);
-		family(b, n, fields[f].type, fields[f].help);
+		snprintf(n, sizeof(n), "real_server_%s", c->metric);
+		family(b, n, c->type, c->help);
 		TAILQ_FOREACH(s, svc_list(), entry) {
 			TAILQ_FOREACH(d, &s->dests, entry) {
 				dest_labels(l, sizeof(l), s, d);
+				dest_counters(d, v);
 				evbuffer_add_printf(b, "vsrouted_%s{%s} %llu\n", n, l,
-				    (unsigned long long)value((enum field)f, &d->stats, &d->est, d));
+				    (unsigned long long)v[f]);
 			}
 			TAILQ_FOREACH(d, &s->removed, entry) {
 				dest_labels(l, sizeof(l), s, d);
+				dest_counters(d, v);
 				evbuffer_add_printf(b, "vsrouted_%s{%s} %llu\n", n, l,
-				    (unsigned long long)value((enum field)f, &d->stats, &d->est, d));
+				    (unsigned long long)v[f]);
 			}
 		}
 	}

@@ -785,3 +785,44 @@ svc_merge(const struct config *conf)
 			log_warnx("reload: virtual server %s: %s", s->name, err);
 	}
 }
+
+/* The traffic counters and rates of ST and E into V (the first VSR_C_NSVC). */
+static void
+traffic_counters(const struct stats *st, const struct stats_est *e, uint64_t v[VSR_C_MAX])
+{
+	struct stats_rate r;
+
+	stats_est_read(e, &r);
+	memset(v, 0, sizeof(uint64_t) * VSR_C_MAX);
+	v[VSR_C_CONNS] = st->conns;
+	v[VSR_C_INPKTS] = st->inpkts;
+	v[VSR_C_OUTPKTS] = st->outpkts;
+	v[VSR_C_INBYTES] = st->inbytes;
+	v[VSR_C_OUTBYTES] = st->outbytes;
+	v[VSR_C_CPS] = r.cps;
+	v[VSR_C_INPPS] = r.inpps;
+	v[VSR_C_OUTPPS] = r.outpps;
+	v[VSR_C_INBPS] = r.inbps;
+	v[VSR_C_OUTBPS] = r.outbps;
+}
+
+void
+svc_counters(const struct service *s, uint64_t v[VSR_C_MAX])
+{
+	traffic_counters(&s->stats, &s->est, v);
+}
+
+void
+dest_counters(const struct dest *d, uint64_t v[VSR_C_MAX])
+{
+	traffic_counters(&d->stats, &d->est, v);
+	v[VSR_C_ACTIVE] = d->activeconns;
+	v[VSR_C_INACTIVE] = d->inactconns;
+	v[VSR_C_PERSIST] = d->persistconns;
+	v[VSR_C_WEIGHT] = d->weight > 0 ? (uint64_t)d->weight : 0;
+	v[VSR_C_OVERLOADED] = !!(d->flags & DEST_F_OVERLOAD);
+	v[VSR_C_HEALTHY] = !(d->flags & DEST_F_DOWN);
+	v[VSR_C_REMOVED] = !!(d->flags & DEST_F_REMOVED);
+	v[VSR_C_CHECK_DOWNS] = d->check_downs;
+	v[VSR_C_CHECK_UPS] = d->check_ups;
+}

@@ -9,6 +9,7 @@
 
 #include "common.h"
 #include "conf.h"
+#include "ctlproto.h"
 #include "stats.h"
 
 struct service;
@@ -179,6 +180,14 @@ void svc_est_tick(void);
  * the functions above.
  */
 void svc_merge(const struct config *conf);
+
+/*
+ * The counters of VSR_COUNTERS (ctlproto.h) of a service (the first
+ * VSR_C_NSVC; the others 0) or of a real server, for the control socket,
+ * the SIGUSR1 dump and the metrics.
+ */
+void svc_counters(const struct service *s, uint64_t v[VSR_C_MAX]);
+void dest_counters(const struct dest *d, uint64_t v[VSR_C_MAX]);
 
 struct dest *dest_find(struct service *s, uint32_t addr, uint16_t port);
 int  dest_add(struct service *s, const struct rs_conf *rc, char *err, size_t errlen);

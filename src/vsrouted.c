@@ -76,33 +76,16 @@ usage(FILE *f)
 	    "  -h          this help\n", DEFAULT_CONF, VSR_DEFAULT_SOCKET);
 }
 
-/* One real server's lines of the SIGUSR1 dump. */
+/* One real server's lines of the SIGUSR1 dump: the counters of VSR_COUNTERS. */
 static void
 stats_dump_dest(const struct service *s, const struct dest *dst)
 {
-	log_notice("stat rs %s/%s conns %llu", s->name, dst->name,
-	    (unsigned long long)dst->stats.conns);
-	log_notice("stat rs %s/%s in_packets %llu", s->name, dst->name,
-	    (unsigned long long)dst->stats.inpkts);
-	log_notice("stat rs %s/%s in_bytes %llu", s->name, dst->name,
-	    (unsigned long long)dst->stats.inbytes);
-	log_notice("stat rs %s/%s out_packets %llu", s->name, dst->name,
-	    (unsigned long long)dst->stats.outpkts);
-	log_notice("stat rs %s/%s out_bytes %llu", s->name, dst->name,
-	    (unsigned long long)dst->stats.outbytes);
-	log_notice("stat rs %s/%s active_conns %u", s->name, dst->name, dst->activeconns);
-	log_notice("stat rs %s/%s inactive_conns %u", s->name, dst->name, dst->inactconns);
-	log_notice("stat rs %s/%s persist_conns %u", s->name, dst->name, dst->persistconns);
-	log_notice("stat rs %s/%s overloaded %u", s->name, dst->name,
-	    !!(dst->flags & DEST_F_OVERLOAD));
-	log_notice("stat rs %s/%s healthy %u", s->name, dst->name,
-	    !(dst->flags & DEST_F_DOWN));
-	log_notice("stat rs %s/%s check_downs %llu", s->name, dst->name,
-	    (unsigned long long)dst->check_downs);
-	log_notice("stat rs %s/%s check_ups %llu", s->name, dst->name,
-	    (unsigned long long)dst->check_ups);
-	log_notice("stat rs %s/%s removed %u", s->name, dst->name,
-	    !!(dst->flags & DEST_F_REMOVED));
+	uint64_t v[VSR_C_MAX];
+
+	dest_counters(dst, v);
+	for (int i = 0; i < VSR_C_MAX; i++)
+		log_notice("stat rs %s/%s %s %llu", s->name, dst->name, vsr_counter_names[i].dump,
+		    (unsigned long long)v[i]);
 }
 
 static void
@@ -128,11 +111,12 @@ stats_dump(struct daemon *d)
 	log_notice("stat conns %u", conn_count(d->ct));
 	log_notice("stat conn_max %u", conn_capacity(d->ct));
 	TAILQ_FOREACH(s, svc_list(), entry) {
-		log_notice("stat vs %s conns %llu", s->name, (unsigned long long)s->stats.conns);
-		log_notice("stat vs %s in_packets %llu", s->name, (unsigned long long)s->stats.inpkts);
-		log_notice("stat vs %s in_bytes %llu", s->name, (unsigned long long)s->stats.inbytes);
-		log_notice("stat vs %s out_packets %llu", s->name, (unsigned long long)s->stats.outpkts);
-		log_notice("stat vs %s out_bytes %llu", s->name, (unsigned long long)s->stats.outbytes);
+		uint64_t v[VSR_C_MAX];
+
+		svc_counters(s, v);
+		for (int i = 0; i < VSR_C_NSVC; i++)
+			log_notice("stat vs %s %s %llu", s->name, vsr_counter_names[i].dump,
+			    (unsigned long long)v[i]);
 		if (s->sorry != NULL) {
 			log_notice("stat vs %s sorry_active %u", s->name, svc_sorry_active(s));
 			log_notice("stat vs %s sorry_ons %llu", s->name,

@@ -254,11 +254,13 @@ if [ "$netns" = 1 ]; then
 	run_scenario tests/demo.sh ""
 
 	# The same traffic against the daemon built with ASan and UBSan (any
-	# report makes it exit non-zero, which the scenario's stop asserts);
+	# report makes it exit non-zero, which the scenario's stop asserts), and
+	# vsradm built so too (a report changes its exit status);
 	# under valgrind for errors and leaks on start, traffic and stop; and
 	# with the veths' checksum and segmentation offloads off.
 	asan=$top/tests/vsrouted-asan
 	vtasan=$top/tests/vsrtun-asan
+	vaasan=$top/tests/vsradm-asan
 	san_env=(ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=98
 		UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:exitcode=97)
 	vg="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect"
@@ -269,7 +271,8 @@ if [ "$netns" = 1 ]; then
 		local f=$1 tag=$2
 		shift 2
 		if [ -x "$asan" ]; then
-			run_scenario "$f" "$tag" "$@" VSROUTED="$asan" VSRTUN="$vtasan" "${san_env[@]}"
+			run_scenario "$f" "$tag" "$@" VSROUTED="$asan" VSRTUN="$vtasan" VSRADM="$vaasan" \
+				"${san_env[@]}"
 		elif selected "$(basename "$f" .sh)$tag"; then
 			echo "no $asan: make check builds it" >"$logs/asan.log"
 			result FAIL "netns/$(basename "$f" .sh)$tag" "$logs/asan.log"
