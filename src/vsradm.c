@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "common.h"
+#include "kaimport.h"
 
 #define LINE_MAX_ 1024
 
@@ -556,6 +557,8 @@ main(int argc, char **argv)
 {
 	struct req r;
 
+	if (argc > 1 && strcmp(argv[1], "--import-keepalived") == 0)
+		return kaimport_main(argc, argv);
 	if (argc == 1) {
 		/* ipvsadm alone lists */
 		char *deflt[] = { argv[0], "-L", "-n", NULL };
