@@ -1841,6 +1841,11 @@ kaimport_main(int argc, char **argv)
 	if (argc != 3 || argv[2][0] == '-')
 		return ka_usage();
 	memset(&k, 0, sizeof(k));
+	struct stat st;
+	if (stat(argv[2], &st) == 0 && !S_ISREG(st.st_mode)) {
+		fprintf(stderr, "vsradm: %s: not a regular file\n", argv[2]);
+		return 1;
+	}
 	if (ka_read_file(&k, argv[2], 0) < 0) {
 		fprintf(stderr, "vsradm: %s: %s\n", argv[2], strerror(errno));
 		return 1;

@@ -11,7 +11,8 @@
 #   | 10.10.0.1    | 10.10.0.2    | 10.10.0.11   | 10.10.0.12   | 10.10.0.13
 # client       director         rs1            rs2            rs3
 #  curl        vsrouted         nginx          nginx          nginx
-#              metrics :9410, node_exporter :19100 (--path.procfs=fake)
+#              metrics 10.10.0.2:9410 (warned: not loopback),
+#              node_exporter :19100 (--path.procfs=fake)
 #
 #   web 10.10.0.100:80 tcp, rs1 weight 3, rs2 weight 1, rs3 weight 0;
 #   dns 10.10.0.100:53 udp, rs1 and rs2
@@ -25,7 +26,7 @@ for i in 1 2 3; do http_start "rs$i" "rs$i"; done
 cat >"$T_DIR/vsrouted.conf" <<CONF
 tap = vsr0
 announce = { eth0 }
-metrics = 9410
+metrics = 10.10.0.2:9410
 metrics_compat = node_ipvs
 virtual_server web {
     address = $VIP
@@ -47,7 +48,9 @@ vsrouted_start director "$T_DIR/vsrouted.conf"
 
 http_get_n client "http://$VIP/" 8 >"$T_DIR/answers"
 assert_eq 0 "$(count_of ERR "$T_DIR/answers")" "8 requests answered"
-nsx director curl -s -m 5 http://127.0.0.1:9410/metrics >"$T_DIR/m.raw"
+assert_eq 1 "$(grep -c 'metrics on 10.10.0.2:9410: reachable from other hosts, without authentication' \
+	"$(vsrouted_log director)")" "a metrics address other than loopback is warned about"
+nsx client curl -s -m 5 http://10.10.0.2:9410/metrics >"$T_DIR/m.raw"
 assert_true "the exposition parses (promparse.py)" \
 	sh -c "python3 '$VSR_NETNS_DIR/promparse.py' <'$T_DIR/m.raw' >'$T_DIR/m'"
 assert_gt 0 "$(grep -c '^vsrouted_' "$T_DIR/m")" "vsrouted_* families are still there"
@@ -86,7 +89,7 @@ assert_gt 0 "$(sample node_ipvs_incoming_packets_total)" "incoming packets count
 need_cmd prometheus-node-exporter
 vsradm -Ln >"$T_DIR/list"
 vsradm -Ln --stats --exact >"$T_DIR/stats"
-nsx director curl -s -m 5 http://127.0.0.1:9410/metrics >"$T_DIR/m2.raw"
+nsx client curl -s -m 5 http://10.10.0.2:9410/metrics >"$T_DIR/m2.raw"
 mkdir -p "$T_DIR/proc/net"
 python3 - "$T_DIR/list" "$T_DIR/stats" "$T_DIR/proc/net" <<'PY'
 import socket, struct, sys

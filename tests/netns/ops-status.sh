@@ -48,6 +48,8 @@ EOF
 vsrouted_start director "$T_DIR/vsrouted.conf"
 log=$(vsrouted_log director)
 URL=http://127.0.0.1:9410
+assert_eq 0 "$(grep -c 'reachable from other hosts' "$log" || true)" "metrics = 9410: loopback, no warning"
+assert_false "nothing listens on the director's LAN address" nsx client curl -s -m 2 http://10.10.0.2:9410/
 
 # rs4 gets one connection (rr: rs1, rs4 in turn, rs2 has weight 0), held
 # open, then weight 0: draining.

@@ -117,6 +117,8 @@ check "an include loop stops at the nesting limit" grep -q 'error: include neste
 check "a glob that matches nothing is reported" grep -q 'include: not mapped: no file matches /nonexistent' "$tmp/err"
 "$vsradm" --import-keepalived "$tmp/none.conf" >"$tmp/out" 2>"$tmp/err"
 check "a missing file: exit status 1" test $? = 1
+"$vsradm" --import-keepalived "$tmp" >"$tmp/out" 2>"$tmp/err"
+check "a directory: exit status 1" test $? = 1
 
 echo "# $npass passed, $nfail failed"
 [ "$nfail" = 0 ]
