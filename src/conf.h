@@ -85,6 +85,12 @@ struct vs_conf {
 	struct rs_conf   sorry;      /* it, as a real server of weight 1 named "sorry" */
 };
 
+/* metrics_compat: metric families of another exporter, beside vsrouted_*. */
+enum metrics_compat {
+	METRICS_COMPAT_NONE,
+	METRICS_COMPAT_NODE_IPVS,  /* node_exporter's ipvs collector: node_ipvs_* */
+};
+
 #define CONF_WORKERS_MAX 16  /* workers: TAP queues and their threads */
 #define CONF_USER_MAX 33   /* a user name: 1..32 characters */
 
@@ -103,6 +109,7 @@ struct config {
 	char             control_group[CONF_USER_MAX]; /* "" = socket mode 0600 */
 	uint32_t         metrics_addr;   /* metrics = ADDR:PORT, network order */
 	uint16_t         metrics_port;   /* host order; 0 = no metrics */
+	enum metrics_compat metrics_compat; /* other exporters' families too; default none */
 	unsigned         timeout_tcp;    /* seconds; defaults 900 / 120 / 300 */
 	unsigned         timeout_tcp_fin;
 	unsigned         timeout_udp;

@@ -15,6 +15,7 @@
 
 #include "common.h"
 #include "ctlproto.h"
+#include "kaimport.h"
 
 /*
  * vsradm is ipvsadm 1.31 (ipvsadm(8)) with vsrouted's control socket where
@@ -1983,6 +1984,9 @@ int
 main(int argc, char **argv)
 {
 	const char *name;
+
+	if (argc > 1 && strcmp(argv[1], "--import-keepalived") == 0)
+		return kaimport_main(argc, argv);
 
 	prog = argv[0] ? argv[0] : "vsradm";
 	name = base_name(prog);

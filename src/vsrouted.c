@@ -192,10 +192,12 @@ reload_read(struct daemon *d)
 		    oc->offload ? "true" : "false", nc->offload ? "true" : "false",
 		    oc->offload ? "true" : "false");
 	nc->offload = oc->offload;
-	if (nc->metrics_addr != oc->metrics_addr || nc->metrics_port != oc->metrics_port)
+	if (nc->metrics_addr != oc->metrics_addr || nc->metrics_port != oc->metrics_port ||
+	    nc->metrics_compat != oc->metrics_compat)
 		log_warnx("reload: metrics changes need a restart; keeping the endpoint");
 	nc->metrics_addr = oc->metrics_addr;
 	nc->metrics_port = oc->metrics_port;
+	nc->metrics_compat = oc->metrics_compat;
 	if (strcmp(nc->control_group, oc->control_group) != 0)
 		log_warnx("reload: control_group changes need a restart; keeping the old one");
 	memcpy(nc->control_group, oc->control_group, sizeof(nc->control_group));
@@ -503,7 +505,7 @@ setup(struct daemon *d)
 	if (ctl_start(d->base, sock, c->control_group, d->ct) < 0)
 		return -1;
 	if (c->metrics_port &&
-	    metrics_start(d->base, c->metrics_addr, c->metrics_port, d->ct) < 0)
+	    metrics_start(d->base, c->metrics_addr, c->metrics_port, c->metrics_compat, d->ct) < 0)
 		return -1;
 	the_daemon = d;
 	svc_set_vip_hook(vip_changed);
