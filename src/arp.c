@@ -1,4 +1,4 @@
-/* arp.c - ARP: answers for VIPs on the TAP link, gratuitous ARP, real servers' MACs */
+/* arp.c - ARP on the main thread: gratuitous ARP, real servers' MACs probed and learnt */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <linux/if_ether.h>
@@ -10,29 +10,12 @@
 #include <unistd.h>
 
 #include "arp.h"
-#include "core.h"
 #include "link.h"
+#include "lock.h"
 #include "log.h"
 #include "netlink.h"
 #include "pkt.h"
 #include "stats.h"
-#include "svc.h"
-
-/* Ethernet + ARP for IPv4 over Ethernet, as on the wire (RFC 826). */
-struct arp_frame {
-	uint8_t  dst[6];
-	uint8_t  src[6];
-	uint16_t ethtype;
-	uint16_t htype;
-	uint16_t ptype;
-	uint8_t  hlen;
-	uint8_t  plen;
-	uint16_t op;
-	uint8_t  sha[6];
-	uint8_t  spa[4];
-	uint8_t  tha[6];
-	uint8_t  tpa[4];
-} __attribute__((packed));
 
 #define NEIGH_UNANSWERED_STALE 3
 
@@ -40,63 +23,12 @@ static const uint8_t mac_bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 static struct neigh *neighs;
 static struct event_base *arp_base;
 
-static void
-arp_fill(struct arp_frame *f, uint16_t op, const uint8_t *dst, const uint8_t *sha,
-    uint32_t spa, const uint8_t *tha, uint32_t tpa)
-{
-	memcpy(f->dst, dst, 6);
-	memcpy(f->src, sha, 6);
-	f->ethtype = htons(ETH_P_ARP);
-	f->htype = htons(ARPHRD_ETHER);
-	f->ptype = htons(ETH_P_IP);
-	f->hlen = 6;
-	f->plen = 4;
-	f->op = htons(op);
-	memcpy(f->sha, sha, 6);
-	memcpy(f->spa, &spa, 4);
-	memcpy(f->tha, tha, 6);
-	memcpy(f->tpa, &tpa, 4);
-}
-
-static int
-arp_valid(const struct arp_frame *f, uint32_t len)
-{
-	return len >= sizeof(*f) && f->htype == htons(ARPHRD_ETHER) &&
-	    f->ptype == htons(ETH_P_IP) && f->hlen == 6 && f->plen == 4;
-}
-
-/* ---- the TAP link: the kernel asks for VIPs, we answer ---- */
-
-void
-arp_tap_input(struct worker *w, struct pkt *p)
-{
-	struct arp_frame *f = (struct arp_frame *)p->data;
-	uint32_t tpa, spa;
-	uint8_t requester[6];
-
-	if (!arp_valid(f, p->len)) {
-		STAT_INC(STAT_DROP_MALFORMED);
-		return;
-	}
-	if (f->op != htons(ARPOP_REQUEST))
-		return;
-	memcpy(&tpa, f->tpa, 4);
-	memcpy(&spa, f->spa, 4);
-	if (!svc_is_local_address(tpa))
-		return;
-	memcpy(requester, f->sha, 6);
-	arp_fill(f, ARPOP_REPLY, requester, w->our_mac, tpa, requester, spa);
-	memset(p->buf, 0, PKT_VNET_LEN);
-	if (core_tap_write(w, p->buf, sizeof(*f)) == 0)
-		STAT_INC(STAT_ARP_REPLIES);
-}
-
 /* ---- gratuitous ARP on announce interfaces ---- */
 
 int
 arp_garp(int ifindex, uint32_t vip)
 {
-	struct arp_frame f;
+	struct pkt_arp f;
 	struct sockaddr_ll sll = {
 		.sll_family   = AF_PACKET,
 		.sll_protocol = htons(ETH_P_ARP),
@@ -114,7 +46,7 @@ arp_garp(int ifindex, uint32_t vip)
 		return -1;
 	}
 	memcpy(sll.sll_addr, mac_bcast, 6);
-	arp_fill(&f, ARPOP_REQUEST, mac_bcast, mac, vip, mac_bcast, vip);
+	pkt_arp_fill(&f, ARPOP_REQUEST, mac_bcast, mac, vip, mac_bcast, vip);
 	memset(f.tha, 0, 6);
 	if (sendto(fd, &f, sizeof(f), 0, (struct sockaddr *)&sll, sizeof(sll)) < 0) {
 		log_warn("gratuitous ARP for %s on ifindex %d", inet_ntoa((struct in_addr){ vip }), ifindex);
@@ -131,14 +63,33 @@ arp_garp(int ifindex, uint32_t vip)
 static void
 neigh_probe(struct neigh *n)
 {
-	struct arp_frame f;
+	struct pkt_arp f;
 	static const uint8_t zero[6];
 
-	arp_fill(&f, ARPOP_REQUEST, mac_bcast, n->link->mac, n->link->addr, zero, n->addr);
+	pkt_arp_fill(&f, ARPOP_REQUEST, mac_bcast, n->link->mac, n->link->addr, zero, n->addr);
 	if (send(n->link->fd_arp, &f, sizeof(f), MSG_DONTWAIT) < 0 && errno != EAGAIN)
 		log_debug("ARP probe for %s on %s: %s", inet_ntoa((struct in_addr){ n->addr }),
 		    n->link->name, strerror(errno));
 	n->unanswered++;
+}
+
+static void arp_link_read(evutil_socket_t fd, short what, void *arg);
+
+/* Read L's ARP socket from now on; once per link. */
+static int
+arp_watch(struct link *l)
+{
+	if (l->ev_arp != NULL)
+		return 0;
+	l->ev_arp = event_new(arp_base, l->fd_arp, EV_READ | EV_PERSIST, arp_link_read, l);
+	if (l->ev_arp == NULL || event_add(l->ev_arp, NULL) < 0) {
+		log_warnx("%s: cannot watch ARP", l->name);
+		if (l->ev_arp != NULL)
+			event_free(l->ev_arp);
+		l->ev_arp = NULL;
+		return -1;
+	}
+	return 0;
 }
 
 struct neigh *
@@ -161,6 +112,18 @@ neigh_get(struct link *l, uint32_t addr)
 		n->valid = true;
 	n->next = neighs;
 	neighs = n;
+	/*
+	 * After start (a real server added by vsradm or a reload): the link
+	 * may be new, with nobody reading its replies yet; probe at once.
+	 */
+	if (arp_base != NULL) {
+		if (arp_watch(l) < 0) {
+			neighs = n->next;
+			free(n);
+			return NULL;
+		}
+		neigh_probe(n);
+	}
 	return n;
 }
 
@@ -190,7 +153,7 @@ static void
 arp_link_read(evutil_socket_t fd, short what, void *arg)
 {
 	struct link *l = arg;
-	struct arp_frame f;
+	struct pkt_arp f;
 
 	(void)what;
 	for (int budget = 64; budget > 0; budget--) {
@@ -200,15 +163,15 @@ arp_link_read(evutil_socket_t fd, short what, void *arg)
 		if (n < 0)
 			return;
 		/* Our own probes come back as outgoing copies. */
-		if (from.sll_pkttype == PACKET_OUTGOING || !arp_valid(&f, (uint32_t)n))
+		if (from.sll_pkttype == PACKET_OUTGOING || !pkt_arp_valid(&f, (uint32_t)n))
 			continue;
 		/* Replies, and requests or announcements a real server sends itself. */
 		uint32_t spa;
 		memcpy(&spa, f.spa, 4);
 		if (spa != 0) {
-			core_lock();    /* xmit_dr reads the entries */
+			lock_acquire();    /* xmit_dr reads the entries */
 			neigh_learn(l, spa, f.sha);
-			core_unlock();
+			lock_release();
 		}
 	}
 }
@@ -217,13 +180,9 @@ int
 arp_start(struct event_base *base)
 {
 	arp_base = base;
-	for (struct link *l = link_first(); l; l = l->next) {
-		l->ev_arp = event_new(base, l->fd_arp, EV_READ | EV_PERSIST, arp_link_read, l);
-		if (l->ev_arp == NULL || event_add(l->ev_arp, NULL) < 0) {
-			log_warnx("%s: cannot watch ARP", l->name);
+	for (struct link *l = link_first(); l; l = l->next)
+		if (arp_watch(l) < 0)
 			return -1;
-		}
-	}
 	for (struct neigh *n = neighs; n; n = n->next)
 		neigh_probe(n);
 	return 0;
@@ -265,4 +224,5 @@ arp_stop(void)
 		neighs = n->next;
 		free(n);
 	}
+	arp_base = NULL;
 }

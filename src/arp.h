@@ -1,4 +1,4 @@
-/* arp.h - ARP: answers for VIPs on the TAP link, gratuitous ARP, real servers' MACs */
+/* arp.h - ARP on the main thread: gratuitous ARP, real servers' MACs probed and learnt */
 #ifndef VSR_ARP_H
 #define VSR_ARP_H
 
@@ -7,8 +7,6 @@
 #include <stdint.h>
 
 struct link;
-struct pkt;
-struct worker;
 
 /* A real server's MAC on a link, resolved by our own ARP and kept fresh. */
 struct neigh {
@@ -20,7 +18,11 @@ struct neigh {
 	unsigned      unanswered;   /* probes since the last reply */
 };
 
-/* The neighbour entry for ADDR on L, created (and probed) on first use. */
+/*
+ * The neighbour entry for ADDR on L, created on first use, from the
+ * kernel's neighbour table if it knows ADDR. After arp_start(), a new
+ * entry is probed at once and L's replies are read (L may be new).
+ */
 struct neigh *neigh_get(struct link *l, uint32_t addr);
 /* Listen for ARP on every link and probe every neighbour; call once after set-up. */
 int  arp_start(struct event_base *base);
@@ -29,12 +31,6 @@ void arp_refresh(bool all);
 /* Number of neighbours without a MAC yet. */
 unsigned arp_unresolved(void);
 void arp_stop(void);
-
-/*
- * An ARP frame read from the TAP: a request for a VIP is answered with
- * OUR_MAC, written back into the TAP. Anything else is ignored.
- */
-void arp_tap_input(struct worker *w, struct pkt *p);
 
 /* Gratuitous ARP for VIP from interface IFINDEX (request, sender = target). */
 int  arp_garp(int ifindex, uint32_t vip);

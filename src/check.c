@@ -9,10 +9,11 @@
 #include <sys/queue.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "check.h"
-#include "core.h"
+#include "lock.h"
 #include "log.h"
 #include "spawn.h"
 #include "stats.h"
@@ -36,6 +37,9 @@ struct check {
 	int                killed;       /* exec: SIGKILLed at the deadline */
 	size_t             len;          /* http: bytes of resp */
 	char               resp[CHECK_RESP_MAX];
+	time_t             changed;      /* wall clock of the last up/down change, or the start */
+	time_t             err_time;     /* of the last failure, 0: none yet */
+	char               err[CHECK_ERR_MAX];  /* its cause */
 };
 
 static TAILQ_HEAD(, check) checks = TAILQ_HEAD_INITIALIZER(checks);
@@ -76,7 +80,7 @@ check_result(struct check *c, int ok, const char *why)
 	char a[INET_ADDRSTRLEN];
 
 	check_end(c);
-	core_lock();            /* the schedulers read the dest's flags */
+	lock_acquire();            /* the schedulers read the dest's flags */
 	inet_ntop(AF_INET, &d->addr, a, sizeof(a));
 	if (ok) {
 		c->fail = 0;
@@ -87,6 +91,7 @@ check_result(struct check *c, int ok, const char *why)
 			    "successes)", c->svc, d->name, a, ntohs(d->port),
 			    check_type_name(c->cc.type), c->ok, c->cc.rise);
 			dest_set_down(d, false, false);
+			c->changed = time(NULL);
 			d->check_ups++;
 			STAT_INC(STAT_CHECK_UP);
 		}
@@ -94,6 +99,8 @@ check_result(struct check *c, int ok, const char *why)
 		c->ok = 0;
 		if (c->fail < c->cc.fall)
 			c->fail++;
+		c->err_time = time(NULL);
+		snprintf(c->err, sizeof(c->err), "%s", why ? why : "failed");
 		log_debug("real server %s/%s (%s:%u): %s check: %s", c->svc, d->name, a,
 		    ntohs(d->port), check_type_name(c->cc.type), why);
 		if (!(d->flags & DEST_F_DOWN) && c->fail >= c->cc.fall) {
@@ -101,11 +108,12 @@ check_result(struct check *c, int ok, const char *why)
 			    "failures)", c->svc, d->name, a, ntohs(d->port),
 			    check_type_name(c->cc.type), why, c->fail, c->cc.fall);
 			dest_set_down(d, true, c->cc.on_failure == CHECK_FAIL_REMOVE);
+			c->changed = time(NULL);
 			d->check_downs++;
 			STAT_INC(STAT_CHECK_DOWN);
 		}
 	}
-	core_unlock();
+	lock_release();
 }
 
 static void
@@ -458,6 +466,7 @@ check_set(struct dest *d, const char *svc, const struct check_conf *cc)
 		c->d = d;
 		c->fd = -1;
 		c->cc = *cc;
+		c->changed = time(NULL);
 		c->marked = 1;
 		snprintf(c->svc, sizeof(c->svc), "%s", svc);
 		c->tick = event_new(check_base, -1, EV_PERSIST, check_on_tick, c);
@@ -563,6 +572,24 @@ check_sync(const struct config *conf, const struct spawn_user *as)
 		if (!c->marked || c->d->svc == NULL)
 			check_free(c);
 	}
+}
+
+int
+check_info_get(const struct dest *d, struct check_info *ci)
+{
+	const struct check *c = check_find(d);
+
+	if (c == NULL)
+		return -1;
+	ci->type = c->cc.type;
+	ci->ok = c->ok;
+	ci->fail = c->fail;
+	ci->rise = c->cc.rise;
+	ci->fall = c->cc.fall;
+	ci->changed = c->changed;
+	ci->err_time = c->err_time;
+	snprintf(ci->err, sizeof(ci->err), "%s", c->err);
+	return 0;
 }
 
 void

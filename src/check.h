@@ -3,6 +3,7 @@
 #define VSR_CHECK_H
 
 #include <event2/event.h>
+#include <time.h>
 
 #include "conf.h"
 #include "spawn.h"
@@ -24,6 +25,24 @@
  * counts in a row), new ones start up, checks of real servers that went or
  * lost their check section stop (and such a real server is put back).
  */
+/*
+ * What a real server's check last did, for the status page: its type, the
+ * results in a row, the wall-clock time of its last up/down change (or of
+ * the check's start) and its last failure's cause and time (err_time 0:
+ * none). Returns -1 when D has no check.
+ */
+#define CHECK_ERR_MAX 96
+struct check_info {
+	enum check_type type;
+	unsigned        ok, fail;      /* successes / failures in a row */
+	unsigned        rise, fall;
+	time_t          changed;
+	time_t          err_time;
+	char            err[CHECK_ERR_MAX];
+};
+struct dest;
+int  check_info_get(const struct dest *d, struct check_info *ci);
+
 int  check_init(struct event_base *base);
 void check_sync(const struct config *conf, const struct spawn_user *as);
 void check_stop_all(void);

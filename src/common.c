@@ -7,7 +7,6 @@
 #include <strings.h>
 
 #include "common.h"
-#include "svc.h"
 
 static const struct {
 	const char *key;

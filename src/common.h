@@ -56,9 +56,19 @@ int proto_parse(const char *s);
 /* IPPROTO_TCP -> "TCP" (ipvsadm's spelling) */
 const char *proto_upper_name(int proto);
 
+/* Scheduler flags (ipvsadm -b): hash the port too / fall back to another dest. */
+#define SVC_F_SH_FALLBACK 0x1
+#define SVC_F_SH_PORT     0x2
+#define SVC_F_MH_FALLBACK 0x4
+#define SVC_F_MH_PORT     0x8
+/* ipvsadm's flag-1..3 where the scheduler gives them no meaning: kept, as IPVS keeps them. */
+#define SVC_F_SCHED1      0x10
+#define SVC_F_SCHED2      0x20
+#define SVC_F_SCHED3      0x40
+
 /*
  * Scheduler flags (ipvsadm -b, the config's flags): "sh-fallback,sh-port"
- * <-> SVC_F_* bits (svc.h). svc_flags_parse returns -1 on an unknown name;
+ * <-> SVC_F_* bits. svc_flags_parse returns -1 on an unknown name;
  * svc_flags_format writes "" for none.
  */
 int  svc_flags_parse(const char *list, unsigned *flags);

@@ -14,7 +14,6 @@
 #include "conf.h"
 #include "log.h"
 #include "sched.h"
-#include "svc.h"
 
 #define CONF_FILE_MAX     (16 * 1024 * 1024)  /* bytes read at most */
 #define CONF_CONN_MAX     67108864L           /* 2^26 connections */
@@ -683,7 +682,21 @@ conf_cb_path(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
 	return 0;
 }
 
-/* metrics = ADDR:PORT: where the Prometheus endpoint listens. */
+/*
+ * metrics = [ADDR:]PORT: where the metrics listener (Prometheus, the status
+ * page) listens; a port alone is 127.0.0.1's.
+ */
+static int
+conf_metrics_parse(const char *value, uint32_t *addr, uint16_t *port)
+{
+	char buf[80];
+
+	if (strchr(value, ':') != NULL)
+		return addrport_parse(value, addr, port, 1);
+	snprintf(buf, sizeof(buf), "127.0.0.1:%s", value);
+	return addrport_parse(buf, addr, port, 1);
+}
+
 static int
 conf_cb_metrics(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
 {
@@ -692,9 +705,29 @@ conf_cb_metrics(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
 
 	conf_seen(cfg, opt);
 	*(const char **)result = value;
-	if (addrport_parse(value, &a, &p, 1) < 0 || p == 0)
-		conf_refuse(cfg, opt, "invalid address:port '%s' for 'metrics' (e.g. "
-		    "127.0.0.1:9410)", value);
+	if (conf_metrics_parse(value, &a, &p) < 0 || p == 0)
+		conf_refuse(cfg, opt, "invalid [address:]port '%s' for 'metrics' (e.g. "
+		    "9410 or 127.0.0.1:9410)", value);
+	return 0;
+}
+
+static const char *const metrics_compat_names[] = {
+	[METRICS_COMPAT_NONE] = "none", [METRICS_COMPAT_NODE_IPVS] = "node_ipvs",
+};
+
+/* metrics_compat = none | node_ipvs */
+static int
+conf_cb_metrics_compat(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
+{
+	conf_seen(cfg, opt);
+	*(long *)result = METRICS_COMPAT_NONE;
+	for (size_t i = 0; i < ARRAY_SIZE(metrics_compat_names); i++)
+		if (strcmp(value, metrics_compat_names[i]) == 0) {
+			*(long *)result = (long)i;
+			return 0;
+		}
+	conf_refuse(cfg, opt, "invalid value '%s' for 'metrics_compat' (none or node_ipvs)",
+	    value);
 	return 0;
 }
 
@@ -1375,8 +1408,9 @@ conf_build(struct config *conf)
 		conf_copy(conf->control_socket, sizeof(conf->control_socket),
 		    cfg_getstr(root, "control_socket"));
 	if (cfg_size(root, "metrics") && conf_good(root, "metrics"))
-		(void)addrport_parse(cfg_getstr(root, "metrics"), &conf->metrics_addr,
-		    &conf->metrics_port, 1);
+		(void)conf_metrics_parse(cfg_getstr(root, "metrics"), &conf->metrics_addr,
+		    &conf->metrics_port);
+	conf->metrics_compat = (enum metrics_compat)cfg_getint(root, "metrics_compat");
 	if (cfg_size(root, "control_group")) {
 		conf_copy(conf->control_group, sizeof(conf->control_group),
 		    cfg_getstr(root, "control_group"));
@@ -1515,6 +1549,7 @@ conf_load(const char *file)
 		CFG_STR_CB(     "control_group_read", NULL,     CFGF_NODEFAULT, conf_cb_user),
 		CFG_STR_CB(     "control_socket", NULL,         CFGF_NODEFAULT, conf_cb_path),
 		CFG_STR_CB(     "metrics",        NULL,         CFGF_NODEFAULT, conf_cb_metrics),
+		CFG_INT_CB(     "metrics_compat", METRICS_COMPAT_NONE, CFGF_NONE, conf_cb_metrics_compat),
 		CFG_INT_CB(     "conn_max",       1048576,      CFGF_NONE,      conf_cb_number),
 		CFG_INT_CB(     "workers",        1,            CFGF_NONE,      conf_cb_number),
 		CFG_BOOL(       "offload",        cfg_true,     CFGF_NONE),

@@ -73,7 +73,7 @@ struct vs_conf {
 	int              proto;      /* IPPROTO_TCP or IPPROTO_UDP */
 	char             sched[CONF_SCHED_MAX];  /* default "wlc" */
 	unsigned         persistent; /* seconds, 0 = off */
-	unsigned         flags;      /* SVC_F_* scheduler flags (svc.h) */
+	unsigned         flags;      /* SVC_F_* scheduler flags (common.h) */
 	unsigned         mh_size;    /* mh lookup table size, a prime; default 65537 */
 	struct in_addr   netmask;    /* default 255.255.255.255 */
 	enum fwd_method  fwd;        /* default FWD_DR */
@@ -84,6 +84,12 @@ struct vs_conf {
 	unsigned         nrs;
 	int              has_sorry;  /* a sorry_server section */
 	struct rs_conf   sorry;      /* it, as a real server of weight 1 named "sorry" */
+};
+
+/* metrics_compat: metric families of another exporter, beside vsrouted_*. */
+enum metrics_compat {
+	METRICS_COMPAT_NONE,
+	METRICS_COMPAT_NODE_IPVS,  /* node_exporter's ipvs collector: node_ipvs_* */
 };
 
 #define CONF_WORKERS_MAX 16  /* workers: TAP queues and their threads */
@@ -109,6 +115,7 @@ struct config {
 	int              control_group_line, control_group_read_line; /* 0 when not set */
 	uint32_t         metrics_addr;   /* metrics = ADDR:PORT, network order */
 	uint16_t         metrics_port;   /* host order; 0 = no metrics */
+	enum metrics_compat metrics_compat; /* other exporters' families too; default none */
 	unsigned         timeout_tcp;    /* seconds; defaults 900 / 120 / 300 */
 	unsigned         timeout_tcp_fin;
 	unsigned         timeout_udp;

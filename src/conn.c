@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <time.h>
 
 #include "conn.h"
 #include "stats.h"
@@ -23,6 +24,15 @@
 #define WHEEL_MASK  (WHEEL_SLOTS - 1)
 
 enum { HDIR_IN = 0, HDIR_OUT = 1 };
+
+uint32_t
+conn_clock(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (uint32_t)ts.tv_sec * CONN_HZ + (uint32_t)(ts.tv_nsec / (1000000000 / CONN_HZ));
+}
 
 struct conn_table {
 	struct conn *conns;

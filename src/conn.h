@@ -11,6 +11,9 @@
 /* Time in ticks of 1/CONN_HZ s, from a monotonic clock, wrapping. */
 #define CONN_HZ 10u
 
+/* Ticks of 1/CONN_HZ s from CLOCK_MONOTONIC_COARSE (no syscall). */
+uint32_t conn_clock(void);
+
 #define CONN_F_INACTIVE   0x01   /* counted in the dest's InActConn */
 #define CONN_F_NOOUTPUT   0x02   /* replies bypass us (dr, tun): INPUT_ONLY */
 #define CONN_F_HASH_OUT   0x04   /* also found by the reply's tuple */

@@ -1,107 +1,35 @@
 /* core.c - the packet path: read frames from the TAP, look up or schedule, transmit */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <event2/event.h>
+#include <net/if_arp.h>
+#include <netinet/ip_icmp.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "arp.h"
 #include "conf.h"
 #include "conn.h"
 #include "core.h"
 #include "laddr.h"
-#include "link.h"
+#include "lock.h"
 #include "log.h"
+#include "pkt.h"
 #include "sched.h"
 #include "stats.h"
 #include "svc.h"
+#include "tap.h"
 #include "xmit.h"
 
-#define ICMP_ECHOREPLY_   0
-#define ICMP_UNREACH_     3
-#define ICMP_SRCQUENCH_   4
-#define ICMP_ECHO_        8
-#define ICMP_TIMXCEED_    11
-#define ICMP_PARAMPROB_   12
-
-uint32_t
-core_clock(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	return (uint32_t)ts.tv_sec * CONN_HZ + (uint32_t)(ts.tv_nsec / (1000000000 / CONN_HZ));
-}
-
 _Static_assert(STATS_SLOTS == CONF_WORKERS_MAX + 1, "a stats slot per worker");
-_Static_assert(LINK_QUEUES >= CONF_WORKERS_MAX, "an output queue per worker");
 
-/* Held for a batch's table work, a few microseconds: spin a little before sleeping. */
-static pthread_mutex_t core_mtx = PTHREAD_ADAPTIVE_MUTEX_INITIALIZER_NP;
-static int core_threaded;
-
-void
-core_set_threaded(int on)
+/* ADDR is ours on the TAP link: a VIP, or in the fullnat local_address pool. */
+static inline bool
+core_is_local(uint32_t addr)
 {
-	core_threaded = on;
-}
-
-void
-core_lock(void)
-{
-	if (core_threaded)
-		pthread_mutex_lock(&core_mtx);
-}
-
-void
-core_unlock(void)
-{
-	if (core_threaded)
-		pthread_mutex_unlock(&core_mtx);
-}
-
-static int
-core_tap_write_now(int fd, uint8_t *buf, uint32_t len)
-{
-	ssize_t n = write(fd, buf, PKT_VNET_LEN + len);
-
-	if (n < 0 || (uint32_t)n != PKT_VNET_LEN + len) {
-		STAT_INC(STAT_DROP_TX_ERROR);
-		return -1;
-	}
-	STAT_INC(STAT_TX_PACKETS);
-	STAT_ADD(STAT_TX_BYTES, len);
-	return 0;
-}
-
-int
-core_tap_write(struct worker *w, uint8_t *buf, uint32_t len)
-{
-	/*
-	 * In place in a receive buffer: it stays valid until the batch is
-	 * over, so the write waits until the lock is released. Counted as
-	 * sent here; a failed write is counted as a drop too, later.
-	 */
-	if (w->rxbuf != NULL && buf >= w->rxbuf &&
-	    buf < w->rxbuf + (size_t)RX_BATCH * PKT_BUF_STRIDE && w->ntapq < RX_BATCH) {
-		w->tapq[w->ntapq].iov_base = buf;
-		w->tapq[w->ntapq].iov_len = PKT_VNET_LEN + len;
-		w->ntapq++;
-		return 0;
-	}
-	return core_tap_write_now(w->tap_fd, buf, len);
-}
-
-static void
-core_tap_flush(struct worker *w)
-{
-	for (unsigned i = 0; i < w->ntapq; i++)
-		(void)core_tap_write_now(w->tap_fd, w->tapq[i].iov_base,
-		    (uint32_t)(w->tapq[i].iov_len - PKT_VNET_LEN));
-	w->ntapq = 0;
+	return svc_is_vip(addr) || laddr_is_local(addr);
 }
 
 /* A SYN that opens a connection: SYN without ACK, RST or FIN. */
@@ -212,6 +140,35 @@ core_account_out(struct conn *c, const struct pkt *p)
 	}
 }
 
+/*
+ * The kernel's ARP request on the TAP link for one of our addresses (a
+ * VIP, a local address): answered in place with OUR_MAC. Anything else
+ * is ignored.
+ */
+static void
+core_arp(struct worker *w, struct pkt *p)
+{
+	struct pkt_arp *f = (struct pkt_arp *)p->data;
+	uint32_t tpa, spa;
+	uint8_t requester[6];
+
+	if (!pkt_arp_valid(f, p->len)) {
+		STAT_INC(STAT_DROP_MALFORMED);
+		return;
+	}
+	if (f->op != htons(ARPOP_REQUEST))
+		return;
+	memcpy(&tpa, f->tpa, 4);
+	memcpy(&spa, f->spa, 4);
+	if (!core_is_local(tpa))
+		return;
+	memcpy(requester, f->sha, 6);
+	pkt_arp_fill(f, ARPOP_REPLY, requester, w->our_mac, tpa, requester, spa);
+	memset(p->buf, 0, PKT_VNET_LEN);
+	if (tap_tx(w, p->buf, sizeof(*f)) == 0)
+		STAT_INC(STAT_ARP_REPLIES);
+}
+
 /* Echo request to a VIP: turned around in place and written back into the TAP. */
 static void
 core_icmp_echo(struct worker *w, struct pkt *p)
@@ -219,26 +176,26 @@ core_icmp_echo(struct worker *w, struct pkt *p)
 	uint8_t *eth = p->data;
 	uint8_t *ip = p->data + p->l3off;
 	uint8_t *icmp = p->data + p->l4off;
-	uint16_t *ipsum = (uint16_t *)(ip + 10);
+	uint16_t *ipsum = (uint16_t *)(ip + IP4_CSUM);
 	uint16_t *icsum = (uint16_t *)(icmp + 2);
 	uint16_t old, new;
 
 	memcpy(eth, eth + 6, 6);
 	memcpy(eth + 6, w->our_mac, 6);
-	memcpy(ip + 12, &p->daddr, 4);
-	memcpy(ip + 16, &p->saddr, 4);
+	memcpy(ip + IP4_SADDR, &p->daddr, 4);
+	memcpy(ip + IP4_DADDR, &p->saddr, 4);
 	/* TTL 64 (shares a 16-bit word with the protocol). */
-	memcpy(&old, ip + 8, 2);
-	ip[8] = 64;
-	memcpy(&new, ip + 8, 2);
+	memcpy(&old, ip + IP4_TTL, 2);
+	ip[IP4_TTL] = 64;
+	memcpy(&new, ip + IP4_TTL, 2);
 	csum_replace2(ipsum, old, new);
 	/* Type 8 -> 0 (shares a word with the code). */
 	memcpy(&old, icmp, 2);
-	icmp[0] = ICMP_ECHOREPLY_;
+	icmp[0] = ICMP_ECHOREPLY;
 	memcpy(&new, icmp, 2);
 	csum_replace2(icsum, old, new);
 	memset(p->buf, 0, PKT_VNET_LEN);
-	if (core_tap_write(w, p->buf, p->len) == 0)
+	if (tap_tx(w, p->buf, p->len) == 0)
 		STAT_INC(STAT_ICMP_ECHO_REPLIES);
 }
 
@@ -250,16 +207,16 @@ core_icmp(struct worker *w, struct pkt *p)
 	struct conn *c;
 
 	switch (type) {
-	case ICMP_ECHO_:
+	case ICMP_ECHO:
 		if (svc_is_vip(p->daddr)) {
 			core_icmp_echo(w, p);
 			return;
 		}
 		break;
-	case ICMP_UNREACH_:
-	case ICMP_SRCQUENCH_:
-	case ICMP_TIMXCEED_:
-	case ICMP_PARAMPROB_:
+	case ICMP_DEST_UNREACH:
+	case ICMP_SOURCE_QUENCH:
+	case ICMP_TIME_EXCEEDED:
+	case ICMP_PARAMETERPROB:
 		/*
 		 * An error about a packet VIP:vport -> client:cport that the
 		 * client (or a router on its way) could not take: it belongs
@@ -300,11 +257,11 @@ core_icmp(struct worker *w, struct pkt *p)
 	 * is about no connection goes back to the kernel as it came; never
 	 * toward a local address, which is routed into the TAP again.
 	 */
-	if (!svc_is_local_address(p->daddr)) {
+	if (!core_is_local(p->daddr)) {
 		memcpy(p->data, w->tap_mac, 6);
 		memcpy(p->data + 6, w->our_mac, 6);
 		memset(p->buf, 0, PKT_VNET_LEN);
-		if (core_tap_write(w, p->buf, p->len) == 0)
+		if (tap_tx(w, p->buf, p->len) == 0)
 			STAT_INC(STAT_ICMP_PASSED);
 		return;
 	}
@@ -344,7 +301,7 @@ core_input(struct worker *w, struct pkt *p)
 	struct conn *c;
 
 	if (p->ethtype == ETHTYPE_ARP) {
-		arp_tap_input(w, p);
+		core_arp(w, p);
 		return;
 	}
 	if (p->proto == IPPROTO_ICMP) {
@@ -429,16 +386,14 @@ core_tap_read(evutil_socket_t fd, short what, void *arg)
 			np++;
 		}
 		if (np > 0) {
-			core_lock();
-			w->now = core_clock();  /* after the wait: the sweep may have moved on */
+			lock_acquire();
+			w->now = conn_clock();  /* after the wait: the sweep may have moved on */
 			for (unsigned k = 0; k < np; k++)
 				core_input(w, &w->rx[k]);
-			core_unlock();
+			lock_release();
 		}
 		/* Queued frames point into the receive buffers: out before reuse. */
-		core_tap_flush(w);
-		link_flush_all(w->id);
-		xmit_tun_flush(w->id);
+		xmit_flush(w);
 		if (i < RX_BATCH)
 			return;
 	}
@@ -464,7 +419,7 @@ core_worker_init(struct worker *w, unsigned id, struct event_base *base, int tap
 	w->tap_fd = tap_fd;
 	w->stop_fd = -1;
 	w->ct = ct;
-	w->now = core_clock();
+	w->now = conn_clock();
 	w->rxbuf = malloc((size_t)RX_BATCH * PKT_BUF_STRIDE);
 	w->rx = calloc(RX_BATCH, sizeof(*w->rx));
 	if (w->rxbuf == NULL || w->rx == NULL) {

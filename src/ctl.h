@@ -7,42 +7,9 @@
 struct conn_table;
 
 /*
- * Protocol (also in vsradm(8)). A Unix stream socket, mode 0600. The
- * client sends one request per line (at most CTL_LINE_MAX bytes with the
- * newline; a longer one ends the connection); for each, the daemon answers
- * with zero or more data lines and then one final line, "ok" or
- * "err MESSAGE" (MESSAGE in ipvsadm's words). Several requests may follow
- * one another on one connection. Addresses are ADDR:PORT, protocols
- * tcp|udp; KEY=VALUE options may come in any order.
- *
- *   list                          size CONN_MAX
- *                                 svc PROTO ADDR:PORT SCHED PERSISTENT NETMASK FLAGS|-
- *                                     CONNS INPKTS OUTPKTS INBYTES OUTBYTES
- *                                     CPS INPPS OUTPPS INBPS OUTBPS
- *                                 dest ADDR:PORT FWD WEIGHT UPPER LOWER ACTIVE INACT
- *                                     CONNS INPKTS OUTPKTS INBYTES OUTBYTES TUNNEL
- *                                     CPS INPPS OUTPPS INBPS OUTBPS
- *                                 (rates per second, from the estimator of stats.h)
- *                                 (each svc line followed by its dest lines)
- *   conns                         conn PROTO CADDR:CPORT VADDR:VPORT DADDR:DPORT STATE EXPIRE
- *                                 (at most CTL_CONNS_MAX, then "truncated N")
- *   timeout                       timeout TCP TCPFIN UDP
- *   set TCP TCPFIN UDP            (0 leaves a value as it is)
- *   zero [PROTO ADDR:PORT]
- *   svc-add  PROTO ADDR:PORT [sched=S] [persistent=SECS] [netmask=M] [flags=F,..]
- *   svc-edit PROTO ADDR:PORT [the same]
- *   svc-del  PROTO ADDR:PORT
- *   clear
- *   dest-add  PROTO ADDR:PORT RADDR:RPORT [fwd=dr|tun|nat|fullnat] [weight=W]
- *             [upper=X] [lower=Y]
- *   dest-edit PROTO ADDR:PORT RADDR:RPORT [the same]
- *   dest-del  PROTO ADDR:PORT RADDR:RPORT
- *
- * Runtime changes last until the next reload, which puts the file's
- * services back.
+ * The protocol, its request names, options and listing fields are in
+ * ctlproto.h, shared with vsradm; this file is the socket.
  */
-#define CTL_LINE_MAX   1024
-#define CTL_CONNS_MAX  100000
 
 /*
  * Listen on PATH (a stale socket there is replaced). Who may use it, from

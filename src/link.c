@@ -1,16 +1,21 @@
 /* link.c - the director's interfaces toward real servers: AF_PACKET output in batches */
 #include <arpa/inet.h>
-#include <errno.h>
 #include <linux/if_ether.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "batch.h"
+#include "conf.h"
 #include "link.h"
 #include "log.h"
 #include "netlink.h"
 #include "pkt.h"
 #include "stats.h"
+
+/* Queue q is worker q's: there must be one for each worker the config allows. */
+_Static_assert(LINK_QUEUES >= CONF_WORKERS_MAX, "a link output queue per worker");
 
 static struct link *links;
 
@@ -34,6 +39,24 @@ packet_socket(int ifindex, uint16_t proto, int vnet)
 fail:
 	close(fd);
 	return -1;
+}
+
+int
+link_route(uint32_t addr, int tap_ifindex, struct nl_route_info *ri, char *err, size_t errlen)
+{
+	if (nl_route_get(addr, ri) < 0) {
+		snprintf(err, errlen, "no route to the real server");
+		return -1;
+	}
+	if (ri->local) {
+		snprintf(err, errlen, "the real server's address is one of this host's");
+		return -1;
+	}
+	if (ri->oif == tap_ifindex) {
+		snprintf(err, errlen, "the real server's address is routed into the TAP");
+		return -1;
+	}
+	return 0;
 }
 
 struct link *
@@ -104,24 +127,7 @@ link_first(void)
 static void
 link_flush(struct link *l, struct link_txq *t)
 {
-	unsigned done = 0;
-
-	while (done < t->ntx) {
-		int n = sendmmsg(l->fd_tx, t->msgs + done, t->ntx - done, MSG_DONTWAIT);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			/* The first frame was refused (full queue, too big): drop it, go on. */
-			STAT_INC(STAT_DROP_TX_ERROR);
-			done++;
-			continue;
-		}
-		for (int i = 0; i < n; i++) {
-			STAT_INC(STAT_TX_PACKETS);
-			STAT_ADD(STAT_TX_BYTES, t->iov[done + (unsigned)i].iov_len - PKT_VNET_LEN);
-		}
-		done += (unsigned)n;
-	}
+	batch_send(l->fd_tx, t->msgs, t->ntx, PKT_VNET_LEN, STAT_DROP_TX_ERROR);
 	t->ntx = 0;
 }
 
@@ -130,17 +136,21 @@ link_tx(struct link *l, unsigned q, uint8_t *buf, uint32_t len)
 {
 	struct link_txq *t = &l->txq[q];
 
+	/* Never in the daemon: a batch queues at most RX_BATCH frames. */
+	if (t->ntx == LINK_TXQ) {
+		STAT_INC(STAT_DROP_TX_ERROR);
+		return;
+	}
 	t->iov[t->ntx].iov_base = buf;
 	t->iov[t->ntx].iov_len = PKT_VNET_LEN + len;
-	if (++t->ntx == LINK_TXQ)
-		link_flush(l, t);
+	t->ntx++;
 }
 
 /*
- * The list of links only grows while the main thread holds the data-path
- * lock (binding a real server); a worker walks it outside the lock, so the
- * head is read with acquire and a new link is published with release
- * (link_get), after it is complete.
+ * The list of links only grows, on the main thread (binding a real
+ * server, or checking a reload's before the lock is taken); a worker
+ * walks it outside the lock, so the head is read with acquire and a new
+ * link is published with release (link_get), after it is complete.
  */
 void
 link_flush_all(unsigned q)

@@ -9,8 +9,10 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 
-#define LINK_TXQ 64     /* frames per sendmmsg() */
-#define LINK_QUEUES 16  /* output queues per link: one per worker (CONF_WORKERS_MAX) */
+#include "worker.h"
+
+#define LINK_TXQ    RX_BATCH  /* frames per queue: a batch's, sent by one sendmmsg() */
+#define LINK_QUEUES 16        /* output queues per link: one per worker (CONF_WORKERS_MAX) */
 
 struct event;
 
@@ -32,6 +34,15 @@ struct link {
 	} txq[LINK_QUEUES];
 };
 
+struct nl_route_info;
+/*
+ * How the kernel reaches ADDR (a real server's, network order), for
+ * binding: fails (reason in ERR) when there is no route, when it is this
+ * host's own address, or when it is routed into the TAP.
+ */
+int link_route(uint32_t addr, int tap_ifindex, struct nl_route_info *ri, char *err,
+    size_t errlen);
+
 /* The link for IFINDEX, opened (sockets, MAC, address) on first use; NULL on error. */
 struct link *link_get(int ifindex);
 struct link *link_first(void);
@@ -40,9 +51,11 @@ void links_close(void);
 /*
  * Queue BUF (virtio-net header + frame of LEN bytes) on output queue Q
  * (the worker's id) for sending; the buffer must stay untouched until
- * link_flush_all(Q). Flushes by itself when the queue is full. Queue Q is
- * only ever touched by worker Q's thread; the sockets are shared (sendmmsg
- * on one socket from several threads is safe).
+ * link_flush_all(Q), which sends it, outside the data-path lock. A queue
+ * holds a batch (RX_BATCH frames); beyond, a frame is dropped (counted).
+ * Queue Q is only ever touched by worker Q's thread; the sockets are
+ * shared (sendmmsg on one socket from several threads is safe). The peer
+ * of tap_tx() (tap.h) and tunnel_tx() (tunnel.h).
  */
 void link_tx(struct link *l, unsigned q, uint8_t *buf, uint32_t len);
 void link_flush_all(unsigned q);

@@ -1,5 +1,7 @@
 /* pkt.c - a frame from the TAP: parsing with every field checked, and checksums */
 #include <arpa/inet.h>
+#include <linux/if_ether.h>
+#include <net/if_arp.h>
 #include <string.h>
 
 #include "pkt.h"
@@ -41,17 +43,17 @@ ip_options_ok(const uint8_t *opt, unsigned len)
 static int
 ip_header_ok(const uint8_t *ip, uint32_t avail, uint16_t *tot)
 {
-	if (avail < 20)
+	if (avail < IP4_HLEN)
 		return -1;
-	if ((ip[0] >> 4) != 4)
+	if ((ip[IP4_VHL] >> 4) != 4)
 		return -1;
-	unsigned ihl = (ip[0] & 0x0f) * 4u;
-	if (ihl < 20 || ihl > avail)
+	unsigned ihl = (ip[IP4_VHL] & 0x0f) * 4u;
+	if (ihl < IP4_HLEN || ihl > avail)
 		return -1;
-	uint16_t t = rd16(ip + 2);
+	uint16_t t = rd16(ip + IP4_TOTLEN);
 	if (t < ihl || t > avail)
 		return -1;
-	if (ihl > 20 && !ip_options_ok(ip + 20, ihl - 20))
+	if (ihl > IP4_HLEN && !ip_options_ok(ip + IP4_HLEN, ihl - IP4_HLEN))
 		return -1;
 	*tot = t;
 	return (int)ihl;
@@ -126,7 +128,7 @@ pkt_parse(struct pkt *p, uint8_t *buf, uint32_t len)
 	/* Ethernet padding and trailing garbage after the datagram go. */
 	p->len = ETH_HLEN_ + tot;
 
-	uint16_t frag = rd16(ip + 6);
+	uint16_t frag = rd16(ip + IP4_FRAG);
 	if (frag & 0x8000)                 /* reserved bit */
 		return STAT_DROP_MALFORMED;
 	if (frag & 0x3fff)                 /* MF or a fragment offset */
@@ -135,9 +137,9 @@ pkt_parse(struct pkt *p, uint8_t *buf, uint32_t len)
 	p->l3off = ETH_HLEN_;
 	p->l4off = (uint16_t)(ETH_HLEN_ + ihl);
 	p->l4len = (uint16_t)(tot - ihl);
-	p->proto = ip[9];
-	memcpy(&p->saddr, ip + 12, 4);
-	memcpy(&p->daddr, ip + 16, 4);
+	p->proto = ip[IP4_PROTO];
+	memcpy(&p->saddr, ip + IP4_SADDR, 4);
+	memcpy(&p->daddr, ip + IP4_DADDR, 4);
 
 	const uint8_t *l4 = p->data + p->l4off;
 	switch (p->proto) {
@@ -177,23 +179,23 @@ pkt_parse(struct pkt *p, uint8_t *buf, uint32_t len)
 int
 pkt_parse_quoted(const struct pkt *p, struct pkt_quoted *q)
 {
-	/* ICMP header is 8 bytes; the quoted datagram follows. */
-	uint32_t off = p->l4off + 8u;
+	/* The quoted datagram follows the ICMP header. */
+	uint32_t off = p->l4off + ICMP_HLEN_;
 	uint32_t avail = p->len > off ? p->len - off : 0;
 	const uint8_t *ip = p->data + off;
 
-	if (avail < 20 || (ip[0] >> 4) != 4)
+	if (avail < IP4_HLEN || (ip[IP4_VHL] >> 4) != 4)
 		return -1;
-	unsigned ihl = (ip[0] & 0x0f) * 4u;
+	unsigned ihl = (ip[IP4_VHL] & 0x0f) * 4u;
 	/* The quoted total length may exceed what was quoted: not checked. */
-	if (ihl < 20 || ihl + 8 > avail)
+	if (ihl < IP4_HLEN || ihl + 8 > avail)
 		return -1;
-	if (rd16(ip + 6) & 0x1fff)       /* not the first fragment: no ports */
+	if (rd16(ip + IP4_FRAG) & 0x1fff)       /* not the first fragment: no ports */
 		return -1;
-	q->proto = ip[9];
+	q->proto = ip[IP4_PROTO];
 	q->off = (uint16_t)off;
-	memcpy(&q->saddr, ip + 12, 4);
-	memcpy(&q->daddr, ip + 16, 4);
+	memcpy(&q->saddr, ip + IP4_SADDR, 4);
+	memcpy(&q->daddr, ip + IP4_DADDR, 4);
 	memcpy(&q->sport, ip + ihl, 2);
 	memcpy(&q->dport, ip + ihl + 2, 2);
 	return 0;
@@ -309,7 +311,7 @@ pkt_set_addr(struct pkt *p, unsigned at, uint32_t *field, uint32_t addr)
 	uint8_t *ip = p->data + p->l3off;
 	uint16_t *c = pkt_l4_check(p);
 
-	csum_replace4((uint16_t *)(ip + 10), *field, addr);
+	csum_replace4((uint16_t *)(ip + IP4_CSUM), *field, addr);
 	if (c != NULL && p->csum == PKT_CSUM_PARTIAL) {
 		csum_replace4_pseudo(c, *field, addr);
 	} else if (c != NULL) {
@@ -337,13 +339,13 @@ pkt_set_port(struct pkt *p, unsigned at, uint16_t *field, uint16_t port)
 void
 pkt_set_saddr(struct pkt *p, uint32_t addr)
 {
-	pkt_set_addr(p, 12, &p->saddr, addr);
+	pkt_set_addr(p, IP4_SADDR, &p->saddr, addr);
 }
 
 void
 pkt_set_daddr(struct pkt *p, uint32_t addr)
 {
-	pkt_set_addr(p, 16, &p->daddr, addr);
+	pkt_set_addr(p, IP4_DADDR, &p->daddr, addr);
 }
 
 void
@@ -409,12 +411,12 @@ pkt_gso_segment(const struct pkt *p, unsigned i, uint8_t *hdr, const uint8_t **p
 
 	memcpy(hdr, ip, ihl);
 	v = htons((uint16_t)(ihl + doff + n));
-	memcpy(hdr + 2, &v, 2);
-	v = htons((uint16_t)(((ip[4] << 8) | ip[5]) + i));
-	memcpy(hdr + 4, &v, 2);
-	memset(hdr + 10, 0, 2);
+	memcpy(hdr + IP4_TOTLEN, &v, 2);
+	v = htons((uint16_t)(rd16(ip + IP4_ID) + i));
+	memcpy(hdr + IP4_ID, &v, 2);
+	memset(hdr + IP4_CSUM, 0, 2);
 	v = csum_ip(hdr, ihl);
-	memcpy(hdr + 10, &v, 2);
+	memcpy(hdr + IP4_CSUM, &v, 2);
 
 	memcpy(tcp, th, doff);
 	memcpy(&seq, th + 4, 4);
@@ -426,10 +428,35 @@ pkt_gso_segment(const struct pkt *p, unsigned i, uint8_t *hdr, const uint8_t **p
 		tcp[13] &= (uint8_t)~TCPF_CWR_;
 	memset(tcp + 16, 0, 2);
 	/* Pseudo-header (RFC 793): addresses, protocol, TCP length. */
-	sum = csum_partial(ip + 12, 8, IPPROTO_TCP + doff + n);
+	sum = csum_partial(ip + IP4_SADDR, 8, IPPROTO_TCP + doff + n);
 	sum = csum_partial(tcp, doff, sum);
 	sum = csum_partial(*payload, n, sum);
 	v = csum_fold(sum);
 	memcpy(tcp + 16, &v, 2);
 	return ihl + doff;
+}
+
+void
+pkt_arp_fill(struct pkt_arp *f, uint16_t op, const uint8_t *dst, const uint8_t *sha,
+    uint32_t spa, const uint8_t *tha, uint32_t tpa)
+{
+	memcpy(f->dst, dst, 6);
+	memcpy(f->src, sha, 6);
+	f->ethtype = htons(ETH_P_ARP);
+	f->htype = htons(ARPHRD_ETHER);
+	f->ptype = htons(ETH_P_IP);
+	f->hlen = 6;
+	f->plen = 4;
+	f->op = htons(op);
+	memcpy(f->sha, sha, 6);
+	memcpy(f->spa, &spa, 4);
+	memcpy(f->tha, tha, 6);
+	memcpy(f->tpa, &tpa, 4);
+}
+
+int
+pkt_arp_valid(const struct pkt_arp *f, uint32_t len)
+{
+	return len >= sizeof(*f) && f->htype == htons(ARPHRD_ETHER) &&
+	    f->ptype == htons(ETH_P_IP) && f->hlen == 6 && f->plen == 4;
 }

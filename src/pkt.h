@@ -25,6 +25,23 @@
 #define ETHTYPE_IPV4   0x0800
 #define ETHTYPE_ARP    0x0806
 
+/* IPv4 header fields (RFC 791), as offsets from the header's first byte. */
+#define IP4_VHL        0       /* version and header length */
+#define IP4_TOS        1
+#define IP4_TOTLEN     2
+#define IP4_ID         4
+#define IP4_FRAG       6       /* flags and fragment offset */
+#define IP4_TTL        8
+#define IP4_PROTO      9
+#define IP4_CSUM       10
+#define IP4_SADDR      12
+#define IP4_DADDR      16
+#define IP4_HLEN       20u     /* without options */
+#define IP4_DF         0x40    /* don't fragment, in the byte at IP4_FRAG */
+
+/* The ICMP header before an error's quote (RFC 792); types: <netinet/ip_icmp.h>. */
+#define ICMP_HLEN_     8u
+
 #define TCPF_FIN  0x01
 #define TCPF_SYN  0x02
 #define TCPF_RST  0x04
@@ -96,6 +113,33 @@ struct pkt_quoted {
 	uint16_t sport, dport;
 };
 int pkt_parse_quoted(const struct pkt *p, struct pkt_quoted *q);
+
+/* ---- ARP ---- */
+
+/* Ethernet + ARP for IPv4 over Ethernet, as on the wire (RFC 826). */
+struct pkt_arp {
+	uint8_t  dst[6];
+	uint8_t  src[6];
+	uint16_t ethtype;
+	uint16_t htype;
+	uint16_t ptype;
+	uint8_t  hlen;
+	uint8_t  plen;
+	uint16_t op;
+	uint8_t  sha[6];
+	uint8_t  spa[4];
+	uint8_t  tha[6];
+	uint8_t  tpa[4];
+} __attribute__((packed));
+
+/*
+ * F becomes ARP operation OP (ARPOP_*) from SHA/SPA about THA/TPA, in an
+ * Ethernet frame from SHA to DST. Addresses in network order.
+ */
+void pkt_arp_fill(struct pkt_arp *f, uint16_t op, const uint8_t *dst, const uint8_t *sha,
+    uint32_t spa, const uint8_t *tha, uint32_t tpa);
+/* F, LEN bytes of frame, is ARP for IPv4 over Ethernet. */
+int  pkt_arp_valid(const struct pkt_arp *f, uint32_t len);
 
 /* ---- Internet checksum (RFC 1071) and incremental update (RFC 1624) ---- */
 

@@ -1,4 +1,5 @@
-/* sched.c - the scheduler registry */
+/* sched.c - the scheduler registry, and what every scheduler shares */
+#include <stdlib.h>
 #include <string.h>
 
 #include "common.h"
@@ -44,4 +45,18 @@ sched_is_ipvs_name(const char *name)
 		if (strcmp(sched_ipvs_names[i], name) == 0)
 			return 1;
 	return 0;
+}
+
+void *
+sched_data_new(struct service *svc, size_t size)
+{
+	svc->sched_data = calloc(1, size);
+	return svc->sched_data;
+}
+
+void
+sched_data_free(struct service *svc)
+{
+	free(svc->sched_data);
+	svc->sched_data = NULL;
 }

@@ -2,6 +2,7 @@
 #ifndef VSR_SCHED_H
 #define VSR_SCHED_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/queue.h>
 
@@ -68,6 +69,14 @@ dest_overhead_active(const struct dest *d)
 {
 	return d->activeconns + 1;
 }
+
+/*
+ * A scheduler's per-service state: SIZE bytes, zeroed, put into
+ * svc->sched_data; NULL when out of memory. sched_data_free (a
+ * done_service as it is) frees it.
+ */
+void *sched_data_new(struct service *svc, size_t size);
+void sched_data_free(struct service *svc);
 
 /* The scheduler registered as NAME, or NULL. */
 const struct sched_ops *sched_lookup(const char *name);

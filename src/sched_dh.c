@@ -1,7 +1,6 @@
 /* sched_dh.c - destination hashing: a static 256-bucket table keyed by the destination address */
 #include <arpa/inet.h>
 #include <stdint.h>
-#include <stdlib.h>
 #include <sys/queue.h>
 
 #include "pkt.h"
@@ -26,7 +25,6 @@ struct dh_state {
 	struct dest *bucket[DH_TAB_SIZE];
 };
 
-/* A bijective 32-bit mixer (every input bit affects every output bit). */
 /* Deal the buckets round robin over the linked dests except SKIP. */
 static void
 dh_assign(struct service *svc, const struct dest *skip)
@@ -50,20 +48,12 @@ dh_assign(struct service *svc, const struct dest *skip)
 static int
 dh_init(struct service *svc)
 {
-	struct dh_state *s = calloc(1, sizeof(*s));
+	struct dh_state *s = sched_data_new(svc, sizeof(*s));
 
 	if (s == NULL)
 		return -1;
-	svc->sched_data = s;
 	dh_assign(svc, NULL);
 	return 0;
-}
-
-static void
-dh_done(struct service *svc)
-{
-	free(svc->sched_data);
-	svc->sched_data = NULL;
 }
 
 static int
@@ -95,7 +85,7 @@ dh_schedule(struct service *svc, const struct pkt *p, uint32_t now)
 const struct sched_ops sched_dh = {
 	.name         = "dh",
 	.init_service = dh_init,
-	.done_service = dh_done,
+	.done_service = sched_data_free,
 	.add_dest     = dh_changed,
 	.del_dest     = dh_del_dest,
 	.upd_dest     = dh_changed,

@@ -1,7 +1,6 @@
 /* sched_lblc.c - locality-based least connection: a destination address sticks to one dest */
 #include <arpa/inet.h>
 #include <stdint.h>
-#include <stdlib.h>
 #include <sys/queue.h>
 
 #include "conn.h"
@@ -49,23 +48,10 @@ struct lblc_table {
 	struct lblc_entry e[LBLC_SETS * LBLC_WAYS];
 };
 
-/* A bijective 32-bit mixer (every input bit affects every output bit). */
 static int
 lblc_init(struct service *svc)
 {
-	struct lblc_table *t = calloc(1, sizeof(*t));
-
-	if (t == NULL)
-		return -1;
-	svc->sched_data = t;
-	return 0;
-}
-
-static void
-lblc_done(struct service *svc)
-{
-	free(svc->sched_data);
-	svc->sched_data = NULL;
+	return sched_data_new(svc, sizeof(struct lblc_table)) != NULL ? 0 : -1;
 }
 
 static int
@@ -139,7 +125,7 @@ lblc_schedule(struct service *svc, const struct pkt *p, uint32_t now)
 const struct sched_ops sched_lblc = {
 	.name         = "lblc",
 	.init_service = lblc_init,
-	.done_service = lblc_done,
+	.done_service = sched_data_free,
 	.del_dest     = lblc_del_dest,
 	.schedule     = lblc_schedule,
 };

@@ -1,7 +1,6 @@
 /* sched_lblcr.c - locality-based least connection with replication: an address keeps a set of dests */
 #include <arpa/inet.h>
 #include <stdint.h>
-#include <stdlib.h>
 #include <sys/queue.h>
 
 #include "conn.h"
@@ -53,23 +52,10 @@ struct lblcr_table {
 	struct lblcr_entry e[LBLCR_SETS * LBLCR_WAYS];
 };
 
-/* A bijective 32-bit mixer (every input bit affects every output bit). */
 static int
 lblcr_init(struct service *svc)
 {
-	struct lblcr_table *t = calloc(1, sizeof(*t));
-
-	if (t == NULL)
-		return -1;
-	svc->sched_data = t;
-	return 0;
-}
-
-static void
-lblcr_done(struct service *svc)
-{
-	free(svc->sched_data);
-	svc->sched_data = NULL;
+	return sched_data_new(svc, sizeof(struct lblcr_table)) != NULL ? 0 : -1;
 }
 
 /* Remove member I, keeping the others in order. */
@@ -223,7 +209,7 @@ lblcr_schedule(struct service *svc, const struct pkt *p, uint32_t now)
 const struct sched_ops sched_lblcr = {
 	.name         = "lblcr",
 	.init_service = lblcr_init,
-	.done_service = lblcr_done,
+	.done_service = sched_data_free,
 	.del_dest     = lblcr_del_dest,
 	.schedule     = lblcr_schedule,
 };

@@ -60,7 +60,7 @@ struct mh_state {
 	unsigned        nds, cap;
 };
 
-/* A bijective 32-bit mixer (every input bit affects every output bit). */
+/* A key's hash under SEED: hash32 (common.h) twice, address then port. */
 static inline uint32_t
 mh_hash(uint32_t seed, uint32_t addr, uint16_t port)
 {

@@ -1,7 +1,6 @@
 /* sched_sh.c - source hashing: a static 256-bucket table filled by weight, keyed by the client */
 #include <arpa/inet.h>
 #include <stdint.h>
-#include <stdlib.h>
 #include <sys/queue.h>
 
 #include "pkt.h"
@@ -34,7 +33,6 @@ struct sh_state {
 	struct dest *bucket[SH_TAB_SIZE];
 };
 
-/* A bijective 32-bit mixer (every input bit affects every output bit). */
 static unsigned
 sh_gcd(unsigned a, unsigned b)
 {
@@ -83,20 +81,12 @@ sh_assign(struct service *svc, const struct dest *skip)
 static int
 sh_init(struct service *svc)
 {
-	struct sh_state *s = calloc(1, sizeof(*s));
+	struct sh_state *s = sched_data_new(svc, sizeof(*s));
 
 	if (s == NULL)
 		return -1;
-	svc->sched_data = s;
 	sh_assign(svc, NULL);
 	return 0;
-}
-
-static void
-sh_done(struct service *svc)
-{
-	free(svc->sched_data);
-	svc->sched_data = NULL;
 }
 
 static int
@@ -149,7 +139,7 @@ sh_schedule(struct service *svc, const struct pkt *p, uint32_t now)
 const struct sched_ops sched_sh = {
 	.name         = "sh",
 	.init_service = sh_init,
-	.done_service = sh_done,
+	.done_service = sched_data_free,
 	.add_dest     = sh_changed,
 	.del_dest     = sh_del_dest,
 	.upd_dest     = sh_changed,

@@ -1,6 +1,5 @@
 /* sched_twos.c - weighted random two choices: the less loaded of two weighted random picks */
 #include <stdint.h>
-#include <stdlib.h>
 #include <sys/queue.h>
 #include <sys/random.h>
 #include <time.h>
@@ -37,7 +36,7 @@ twos_rand(struct twos_state *s)
 static int
 twos_init(struct service *svc)
 {
-	struct twos_state *s = calloc(1, sizeof(*s));
+	struct twos_state *s = sched_data_new(svc, sizeof(*s));
 
 	if (s == NULL)
 		return -1;
@@ -49,15 +48,7 @@ twos_init(struct service *svc)
 	}
 	if (s->x == 0)
 		s->x = 0x9e3779b97f4a7c15ull;
-	svc->sched_data = s;
 	return 0;
-}
-
-static void
-twos_done(struct service *svc)
-{
-	free(svc->sched_data);
-	svc->sched_data = NULL;
 }
 
 static struct dest *
@@ -97,6 +88,6 @@ twos_schedule(struct service *svc, const struct pkt *p, uint32_t now)
 const struct sched_ops sched_twos = {
 	.name         = "twos",
 	.init_service = twos_init,
-	.done_service = twos_done,
+	.done_service = sched_data_free,
 	.schedule     = twos_schedule,
 };

@@ -1,5 +1,4 @@
 /* sched_wrr.c - weighted round robin, interleaved by the weights' gcd and max */
-#include <stdlib.h>
 #include <sys/queue.h>
 
 #include "sched.h"
@@ -54,20 +53,12 @@ wrr_reset(struct service *svc)
 static int
 wrr_init(struct service *svc)
 {
-	struct wrr_mark *m = calloc(1, sizeof(*m));
+	struct wrr_mark *m = sched_data_new(svc, sizeof(*m));
 
 	if (m == NULL)
 		return -1;
-	svc->sched_data = m;
 	wrr_reset(svc);
 	return 0;
-}
-
-static void
-wrr_done(struct service *svc)
-{
-	free(svc->sched_data);
-	svc->sched_data = NULL;
 }
 
 static int
@@ -127,7 +118,7 @@ wrr_schedule(struct service *svc, const struct pkt *p, uint32_t now)
 const struct sched_ops sched_wrr = {
 	.name         = "wrr",
 	.init_service = wrr_init,
-	.done_service = wrr_done,
+	.done_service = sched_data_free,
 	.add_dest     = wrr_update,
 	.del_dest     = wrr_del_dest,
 	.upd_dest     = wrr_update,

@@ -4,11 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "laddr.h"
 #include "log.h"
 #include "sched.h"
 #include "svc.h"
-#include "xmit.h"
 
 static struct service_list services = TAILQ_HEAD_INITIALIZER(services);
 
@@ -62,25 +60,36 @@ svc_is_vip(uint32_t addr)
 	}
 }
 
-bool
-svc_is_local_address(uint32_t addr)
-{
-	return svc_is_vip(addr) || laddr_is_local(addr);
-}
-
 struct service_list *
 svc_list(void)
 {
 	return &services;
 }
 
-static int tap_ifx;                         /* for xmit_bind at run time */
 static void (*vip_hook)(uint32_t addr, int up);
+static svc_binder_fn binder;
 
 void
 svc_set_vip_hook(void (*fn)(uint32_t addr, int up))
 {
 	vip_hook = fn;
+}
+
+void
+svc_set_binder(svc_binder_fn fn)
+{
+	binder = fn;
+}
+
+/* D's transmit function, through the binder: 0, or -1 with the reason in ERR. */
+static int
+dest_bind(struct dest *d, char *err, size_t errlen)
+{
+	if (binder == NULL) {
+		snprintf(err, errlen, "no transmit layer to bind the real server to");
+		return -1;
+	}
+	return binder(d, err, errlen);
 }
 
 /*
@@ -97,10 +106,11 @@ svc_index_build(int notify)
 		n++;
 	while (size < 2 * n)
 		size <<= 1;
-	struct service **tab = calloc(size, sizeof(*tab));
-	uint32_t *v = calloc(n ? n : 1, sizeof(*v));
-	uint32_t *set = calloc(size, sizeof(*set));
-	if (tab == NULL || v == NULL || set == NULL) {
+	/* No service: no index (NULL is looked up as empty); this cannot fail. */
+	struct service **tab = n ? calloc(size, sizeof(*tab)) : NULL;
+	uint32_t *v = n ? calloc(n, sizeof(*v)) : NULL;
+	uint32_t *set = n ? calloc(size, sizeof(*set)) : NULL;
+	if (n && (tab == NULL || v == NULL || set == NULL)) {
 		free(tab);
 		free(v);
 		free(set);
@@ -236,7 +246,7 @@ dest_new(struct service *s, const struct rs_conf *rc, char *err, size_t errlen)
 	d->refcnt = 1;
 	d->svc = s;             /* the binding may look at its service */
 	d->flags = DEST_F_OUT;
-	if (xmit_bind(d, tap_ifx, err, errlen) < 0) {
+	if (dest_bind(d, err, errlen) < 0) {
 		free(d);
 		return NULL;
 	}
@@ -279,7 +289,7 @@ dest_edit(struct dest *d, const struct rs_conf *rc, char *err, size_t errlen)
 		d->fwd = rc->fwd;
 		d->tunnel = rc->tunnel;
 		d->tunnel_mtu = rc->tunnel_mtu;
-		if (xmit_bind(d, tap_ifx, err, errlen) < 0) {
+		if (dest_bind(d, err, errlen) < 0) {
 			d->fwd = old;
 			d->tunnel = oldt;
 			d->tunnel_mtu = oldm;
@@ -567,8 +577,9 @@ svc_edit(struct service *s, const struct vs_conf *vc, char *err, size_t errlen)
 	return 0;
 }
 
-void
-svc_del(struct service *s)
+/* S, out of the list and the index: its dests unlinked (their connections keep them), freed. */
+static void
+svc_release(struct service *s)
 {
 	struct dest *d;
 
@@ -577,27 +588,48 @@ svc_del(struct service *s)
 		dest_unlink(s, d);
 	while ((d = TAILQ_FIRST(&s->removed)) != NULL)
 		dest_unlink(s, d);
-	TAILQ_REMOVE(&services, s, entry);
 	svc_free(s);
-	svc_index_build(1);
+}
+
+int
+svc_del(struct service *s, char *err, size_t errlen)
+{
+	struct service *next = TAILQ_NEXT(s, entry);
+
+	/* Out of the index first: when it cannot be rebuilt, nothing changes. */
+	TAILQ_REMOVE(&services, s, entry);
+	if (svc_index_build(1) < 0) {
+		if (next != NULL)
+			TAILQ_INSERT_BEFORE(next, s, entry);
+		else
+			TAILQ_INSERT_TAIL(&services, s, entry);
+		snprintf(err, errlen, "Memory allocation problem");
+		return -1;
+	}
+	svc_release(s);
+	return 0;
 }
 
 void
 svc_clear(void)
 {
+	struct service_list gone = TAILQ_HEAD_INITIALIZER(gone);
 	struct service *s;
 
-	while ((s = TAILQ_FIRST(&services)) != NULL)
-		svc_del(s);
+	TAILQ_CONCAT(&gone, &services, entry);
+	(void)svc_index_build(1);       /* empty: allocates nothing */
+	while ((s = TAILQ_FIRST(&gone)) != NULL) {
+		TAILQ_REMOVE(&gone, s, entry);
+		svc_release(s);
+	}
 }
 
 int
-svc_setup(const struct config *conf, int tap_ifindex)
+svc_setup(const struct config *conf)
 {
 	char err[256];
 	int bad = 0;
 
-	tap_ifx = tap_ifindex;
 	for (unsigned i = 0; i < conf->nvs; i++) {
 		const struct vs_conf *vc = &conf->vs[i];
 		struct service *s = svc_new(vc, err, sizeof(err));
@@ -705,37 +737,6 @@ conf_find_rs(const struct vs_conf *vc, const struct dest *d)
 	return NULL;
 }
 
-int
-svc_check(const struct config *conf)
-{
-	char err[256];
-	int bad = 0;
-
-	for (unsigned i = 0; i < conf->nvs; i++) {
-		const struct vs_conf *vc = &conf->vs[i];
-		if (sched_lookup(vc->sched) == NULL) {
-			log_errx("%s:%d: unknown scheduler '%s'", conf->file, vc->line, vc->sched);
-			bad = 1;
-		}
-		/* A stand-in for the service: its protocol is all a binding reads. */
-		struct service ts = { .proto = (uint8_t)vc->proto, .addr = vc->addr.s_addr,
-		    .port = htons(vc->port) };
-		for (unsigned j = 0; j < vc->nrs + (vc->has_sorry ? 1 : 0); j++) {
-			const struct rs_conf *rc = j < vc->nrs ? &vc->rs[j] : &vc->sorry;
-			struct dest t = { .addr = rc->addr.s_addr, .port = htons(rc->port),
-			    .fwd = rc->fwd, .tunnel = rc->tunnel, .tunnel_mtu = rc->tunnel_mtu,
-			    .svc = &ts };
-			/* Binding a copy reaches the same link and neighbour entry. */
-			if (xmit_bind(&t, tap_ifx, err, sizeof(err)) < 0) {
-				log_errx("%s:%d: %s server %s (%s): %s", conf->file, rc->line,
-				    j < vc->nrs ? "real" : "sorry", rc->name, inet_ntoa(rc->addr), err);
-				bad = 1;
-			}
-		}
-	}
-	return bad ? -1 : 0;
-}
-
 /*
  * Mark and sweep: what CONF has is added or changed in place (matched by
  * protocol, address and port), then what it no longer has is removed.
@@ -780,7 +781,48 @@ svc_merge(const struct config *conf)
 	}
 	for (s = TAILQ_FIRST(&services); s; s = snext) {
 		snext = TAILQ_NEXT(s, entry);
-		if (conf_find_vs(conf, s) == NULL)
-			svc_del(s);
+		if (conf_find_vs(conf, s) == NULL && svc_del(s, err, sizeof(err)) < 0)
+			log_warnx("reload: virtual server %s: %s", s->name, err);
 	}
+}
+
+/* The traffic counters and rates of ST and E into V (the first VSR_C_NSVC). */
+static void
+traffic_counters(const struct stats *st, const struct stats_est *e, uint64_t v[VSR_C_MAX])
+{
+	struct stats_rate r;
+
+	stats_est_read(e, &r);
+	memset(v, 0, sizeof(uint64_t) * VSR_C_MAX);
+	v[VSR_C_CONNS] = st->conns;
+	v[VSR_C_INPKTS] = st->inpkts;
+	v[VSR_C_OUTPKTS] = st->outpkts;
+	v[VSR_C_INBYTES] = st->inbytes;
+	v[VSR_C_OUTBYTES] = st->outbytes;
+	v[VSR_C_CPS] = r.cps;
+	v[VSR_C_INPPS] = r.inpps;
+	v[VSR_C_OUTPPS] = r.outpps;
+	v[VSR_C_INBPS] = r.inbps;
+	v[VSR_C_OUTBPS] = r.outbps;
+}
+
+void
+svc_counters(const struct service *s, uint64_t v[VSR_C_MAX])
+{
+	traffic_counters(&s->stats, &s->est, v);
+}
+
+void
+dest_counters(const struct dest *d, uint64_t v[VSR_C_MAX])
+{
+	traffic_counters(&d->stats, &d->est, v);
+	v[VSR_C_ACTIVE] = d->activeconns;
+	v[VSR_C_INACTIVE] = d->inactconns;
+	v[VSR_C_PERSIST] = d->persistconns;
+	v[VSR_C_WEIGHT] = d->weight > 0 ? (uint64_t)d->weight : 0;
+	v[VSR_C_OVERLOADED] = !!(d->flags & DEST_F_OVERLOAD);
+	v[VSR_C_HEALTHY] = !(d->flags & DEST_F_DOWN);
+	v[VSR_C_REMOVED] = !!(d->flags & DEST_F_REMOVED);
+	v[VSR_C_CHECK_DOWNS] = d->check_downs;
+	v[VSR_C_CHECK_UPS] = d->check_ups;
 }

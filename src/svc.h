@@ -3,11 +3,13 @@
 #define VSR_SVC_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/queue.h>
 
 #include "common.h"
 #include "conf.h"
+#include "ctlproto.h"
 #include "stats.h"
 
 struct service;
@@ -104,12 +106,6 @@ struct service {
 
 TAILQ_HEAD(service_list, service);
 
-/* Scheduler flags (ipvsadm -b): hash the port too / fall back to another dest. */
-#define SVC_F_SH_FALLBACK 0x1
-#define SVC_F_SH_PORT     0x2
-#define SVC_F_MH_FALLBACK 0x4
-#define SVC_F_MH_PORT     0x8
-
 /* A dest may receive new flows: weight > 0 and not overloaded. */
 static inline bool
 dest_available(const struct dest *d)
@@ -133,19 +129,27 @@ dest_hold(struct dest *d)
 void dest_put(struct dest *d);
 
 /*
+ * How a real server gets its transmit function on this host (xmit_bind:
+ * routes, links, neighbours, sockets): the registry only records what a
+ * real server is and calls the binder, set once at start, for each new
+ * dest and each change of its forwarding method. 0, or -1 with the reason
+ * in ERR.
+ */
+typedef int (*svc_binder_fn)(struct dest *d, char *err, size_t errlen);
+void svc_set_binder(svc_binder_fn fn);
+
+/*
  * Build the run-time services from CONF (schedulers initialised, transmit
- * functions bound on this host). Returns 0, or -1 after logging each
+ * functions bound through the binder). Returns 0, or -1 after logging each
  * problem as "FILE:LINE: message"; on failure nothing is left allocated.
  */
-int  svc_setup(const struct config *conf, int tap_ifindex);
+int  svc_setup(const struct config *conf);
 void svc_teardown(void);
 
 /* The service for a packet's destination, or NULL. */
 struct service *svc_lookup(uint8_t proto, uint32_t addr, uint16_t port);
 /* ADDR (network order) is one of the VIPs. */
 bool svc_is_vip(uint32_t addr);
-/* ADDR is a VIP or in the fullnat local_address pool: ours on the TAP link. */
-bool svc_is_local_address(uint32_t addr);
 /* Iterate all services (for stats dumps and set-up). */
 struct service_list *svc_list(void);
 
@@ -163,7 +167,7 @@ struct service_list *svc_list(void);
 void svc_set_vip_hook(void (*fn)(uint32_t addr, int up));
 struct service *svc_add(const struct vs_conf *vc, char *err, size_t errlen);
 int  svc_edit(struct service *s, const struct vs_conf *vc, char *err, size_t errlen);
-void svc_del(struct service *s);
+int  svc_del(struct service *s, char *err, size_t errlen);
 void svc_clear(void);
 /* Zero the counters and rates of S and of its real servers. */
 void svc_zero(struct service *s);
@@ -171,13 +175,19 @@ void svc_zero(struct service *s);
 void svc_est_tick(void);
 
 /*
- * Reload: svc_check tells whether CONF can be applied on this host (each
- * real server bindable), logging each problem as "FILE:LINE: message";
- * svc_merge then makes the running services what CONF says, in place
- * (mark and sweep), through the functions above.
+ * Reload, once CONF was checked against this host (xmit_check): make the
+ * running services what CONF says, in place (mark and sweep), through
+ * the functions above.
  */
-int  svc_check(const struct config *conf);
 void svc_merge(const struct config *conf);
+
+/*
+ * The counters of VSR_COUNTERS (ctlproto.h) of a service (the first
+ * VSR_C_NSVC; the others 0) or of a real server, for the control socket,
+ * the SIGUSR1 dump and the metrics.
+ */
+void svc_counters(const struct service *s, uint64_t v[VSR_C_MAX]);
+void dest_counters(const struct dest *d, uint64_t v[VSR_C_MAX]);
 
 struct dest *dest_find(struct service *s, uint32_t addr, uint16_t port);
 int  dest_add(struct service *s, const struct rs_conf *rc, char *err, size_t errlen);

@@ -1,4 +1,4 @@
-/* tap.c - the TAP device that holds the VIPs' routes */
+/* tap.c - the TAP device that holds the VIPs' routes, and the output queue into it */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/if_tun.h>
@@ -10,7 +10,10 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "pkt.h"
+#include "stats.h"
 #include "tap.h"
+#include "worker.h"
 
 /*
  * What the kernel may hand us, and take back, with offloads on: partial
@@ -90,4 +93,41 @@ fail:
 		fds[i] = -1;
 	}
 	return -1;
+}
+
+static int
+tap_write(int fd, uint8_t *buf, uint32_t len)
+{
+	ssize_t n = write(fd, buf, PKT_VNET_LEN + len);
+
+	if (n < 0 || (uint32_t)n != PKT_VNET_LEN + len) {
+		STAT_INC(STAT_DROP_TX_ERROR);
+		return -1;
+	}
+	STAT_INC(STAT_TX_PACKETS);
+	STAT_ADD(STAT_TX_BYTES, len);
+	return 0;
+}
+
+int
+tap_tx(struct worker *w, uint8_t *buf, uint32_t len)
+{
+	/* In place in a receive buffer: it stays valid until the batch is sent. */
+	if (w->rxbuf != NULL && buf >= w->rxbuf &&
+	    buf < w->rxbuf + (size_t)RX_BATCH * PKT_BUF_STRIDE && w->ntapq < RX_BATCH) {
+		w->tapq[w->ntapq].iov_base = buf;
+		w->tapq[w->ntapq].iov_len = PKT_VNET_LEN + len;
+		w->ntapq++;
+		return 0;
+	}
+	return tap_write(w->tap_fd, buf, len);
+}
+
+void
+tap_flush(struct worker *w)
+{
+	for (unsigned i = 0; i < w->ntapq; i++)
+		(void)tap_write(w->tap_fd, w->tapq[i].iov_base,
+		    (uint32_t)(w->tapq[i].iov_len - PKT_VNET_LEN));
+	w->ntapq = 0;
 }

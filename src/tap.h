@@ -1,8 +1,11 @@
-/* tap.h - the TAP device that holds the VIPs' routes */
+/* tap.h - the TAP device that holds the VIPs' routes, and the output queue into it */
 #ifndef VSR_TAP_H
 #define VSR_TAP_H
 
 #include <stdbool.h>
+#include <stdint.h>
+
+struct worker;
 
 /*
  * Create TAP NAME (it must not exist yet) with IFF_VNET_HDR, non-blocking,
@@ -15,5 +18,16 @@
  * fd is closed.
  */
 int tap_open(const char *name, unsigned nqueues, bool offload, int *fds, int *ifindex);
+
+/*
+ * Write a frame into W's queue of the TAP: BUF holds the virtio-net
+ * header and LEN bytes of frame after it. A frame in the worker's receive
+ * buffers (rewritten in place) is queued, written by tap_flush() after
+ * the batch, outside the data-path lock, and counted as sent there; any
+ * other buffer is written now. 0, or -1 when a write failed (counted as a
+ * drop). The peer of link_tx() (link.h) and tunnel_tx() (tunnel.h).
+ */
+int  tap_tx(struct worker *w, uint8_t *buf, uint32_t len);
+void tap_flush(struct worker *w);
 
 #endif

@@ -22,6 +22,7 @@
 #include "ctl.h"
 #include "laddr.h"
 #include "link.h"
+#include "lock.h"
 #include "log.h"
 #include "metrics.h"
 #include "netlink.h"
@@ -31,6 +32,7 @@
 #include "stats.h"
 #include "svc.h"
 #include "tap.h"
+#include "tunnel.h"
 #include "xmit.h"
 
 #ifndef SYSCONFDIR
@@ -78,33 +80,16 @@ usage(FILE *f)
 	    "  -h          this help\n", DEFAULT_CONF, VSR_DEFAULT_SOCKET);
 }
 
-/* One real server's lines of the SIGUSR1 dump. */
+/* One real server's lines of the SIGUSR1 dump: the counters of VSR_COUNTERS. */
 static void
 stats_dump_dest(const struct service *s, const struct dest *dst)
 {
-	log_notice("stat rs %s/%s conns %llu", s->name, dst->name,
-	    (unsigned long long)dst->stats.conns);
-	log_notice("stat rs %s/%s in_packets %llu", s->name, dst->name,
-	    (unsigned long long)dst->stats.inpkts);
-	log_notice("stat rs %s/%s in_bytes %llu", s->name, dst->name,
-	    (unsigned long long)dst->stats.inbytes);
-	log_notice("stat rs %s/%s out_packets %llu", s->name, dst->name,
-	    (unsigned long long)dst->stats.outpkts);
-	log_notice("stat rs %s/%s out_bytes %llu", s->name, dst->name,
-	    (unsigned long long)dst->stats.outbytes);
-	log_notice("stat rs %s/%s active_conns %u", s->name, dst->name, dst->activeconns);
-	log_notice("stat rs %s/%s inactive_conns %u", s->name, dst->name, dst->inactconns);
-	log_notice("stat rs %s/%s persist_conns %u", s->name, dst->name, dst->persistconns);
-	log_notice("stat rs %s/%s overloaded %u", s->name, dst->name,
-	    !!(dst->flags & DEST_F_OVERLOAD));
-	log_notice("stat rs %s/%s healthy %u", s->name, dst->name,
-	    !(dst->flags & DEST_F_DOWN));
-	log_notice("stat rs %s/%s check_downs %llu", s->name, dst->name,
-	    (unsigned long long)dst->check_downs);
-	log_notice("stat rs %s/%s check_ups %llu", s->name, dst->name,
-	    (unsigned long long)dst->check_ups);
-	log_notice("stat rs %s/%s removed %u", s->name, dst->name,
-	    !!(dst->flags & DEST_F_REMOVED));
+	uint64_t v[VSR_C_MAX];
+
+	dest_counters(dst, v);
+	for (int i = 0; i < VSR_C_MAX; i++)
+		log_notice("stat rs %s/%s %s %llu", s->name, dst->name, vsr_counter_names[i].dump,
+		    (unsigned long long)v[i]);
 }
 
 static void
@@ -130,11 +115,12 @@ stats_dump(struct daemon *d)
 	log_notice("stat conns %u", conn_count(d->ct));
 	log_notice("stat conn_max %u", conn_capacity(d->ct));
 	TAILQ_FOREACH(s, svc_list(), entry) {
-		log_notice("stat vs %s conns %llu", s->name, (unsigned long long)s->stats.conns);
-		log_notice("stat vs %s in_packets %llu", s->name, (unsigned long long)s->stats.inpkts);
-		log_notice("stat vs %s in_bytes %llu", s->name, (unsigned long long)s->stats.inbytes);
-		log_notice("stat vs %s out_packets %llu", s->name, (unsigned long long)s->stats.outpkts);
-		log_notice("stat vs %s out_bytes %llu", s->name, (unsigned long long)s->stats.outbytes);
+		uint64_t v[VSR_C_MAX];
+
+		svc_counters(s, v);
+		for (int i = 0; i < VSR_C_NSVC; i++)
+			log_notice("stat vs %s %s %llu", s->name, vsr_counter_names[i].dump,
+			    (unsigned long long)v[i]);
 		if (s->sorry != NULL) {
 			log_notice("stat vs %s sorry_active %u", s->name, svc_sorry_active(s));
 			log_notice("stat vs %s sorry_ons %llu", s->name,
@@ -174,33 +160,25 @@ announce_same(const struct config *a, const struct config *b)
 }
 
 /*
- * SIGHUP: read and check the whole file first; a bad one changes nothing.
- * Then merge services and real servers in place (svc_merge); connections
- * keep their real server. What only a restart can change keeps its old
- * value, with a warning.
+ * SIGHUP, in two steps. reload_read: read, parse and check the whole file
+ * (schedulers known, every real server bindable on this host), and keep
+ * what only a restart can change at its old value, with a warning; all
+ * of it on the main thread only, the workers forwarding meanwhile.
+ * Returns the new config, or NULL when it is not valid (the running one
+ * stays). reload_apply, under the data-path lock: merge the services and
+ * real servers in place (svc_merge: connections keep their real server),
+ * the timeouts and the checks.
  */
-static void
-reload(struct daemon *d)
+static struct config *
+reload_read(struct daemon *d, struct spawn_user *as)
 {
 	struct config *nc, *oc = d->conf;
-	struct spawn_user as;
-	struct timespec t0, t1;
 
-	if (d->reloading) {
-		log_warnx("SIGHUP: a reload is already running; this one is refused");
-		return;
-	}
-	d->reloading = 1;
-	notify_reloading();
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	log_notice("SIGHUP: reloading %s", d->file);
 	nc = conf_load(d->file);
-	if (nc == NULL || svc_check(nc) < 0 || check_conf_verify(nc, geteuid(), &as) < 0) {
+	if (nc == NULL || xmit_check(nc) < 0 || check_conf_verify(nc, geteuid(), as) < 0) {
 		log_warnx("reload: %s is not valid; the running configuration stays", d->file);
 		conf_free(nc);
-		d->reloading = 0;
-		notify_ready();
-		return;
+		return NULL;
 	}
 	if (strcmp(nc->tap, oc->tap) != 0)
 		log_warnx("reload: tap %s -> %s needs a restart; keeping %s", oc->tap, nc->tap, oc->tap);
@@ -218,10 +196,12 @@ reload(struct daemon *d)
 		    oc->offload ? "true" : "false", nc->offload ? "true" : "false",
 		    oc->offload ? "true" : "false");
 	nc->offload = oc->offload;
-	if (nc->metrics_addr != oc->metrics_addr || nc->metrics_port != oc->metrics_port)
+	if (nc->metrics_addr != oc->metrics_addr || nc->metrics_port != oc->metrics_port ||
+	    nc->metrics_compat != oc->metrics_compat)
 		log_warnx("reload: metrics changes need a restart; keeping the endpoint");
 	nc->metrics_addr = oc->metrics_addr;
 	nc->metrics_port = oc->metrics_port;
+	nc->metrics_compat = oc->metrics_compat;
 	if (strcmp(nc->control_group, oc->control_group) != 0 ||
 	    strcmp(nc->control_group_read, oc->control_group_read) != 0)
 		log_warnx("reload: control_group and control_group_read changes need a restart; "
@@ -254,16 +234,51 @@ reload(struct daemon *d)
 		oc->laddr = l;
 		oc->nladdr = n;
 	}
+	return nc;
+}
+
+/* Make NC the running configuration; under the data-path lock. Returns the old one. */
+static struct config *
+reload_apply(struct daemon *d, struct config *nc, const struct spawn_user *as)
+{
+	struct config *oc = d->conf;
+
 	/* The VIP hook reads d->conf (announce interfaces): the new one from now. */
 	d->conf = nc;
 	conn_timeouts(d->ct, nc);
 	svc_merge(nc);
-	d->check_as = as;
+	d->check_as = *as;
 	check_sync(nc, &d->check_as);
-	conf_free(oc);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	log_notice("reloaded: %u virtual services, in %ld us", nc->nvs,
-	    (long)((t1.tv_sec - t0.tv_sec) * 1000000 + (t1.tv_nsec - t0.tv_nsec) / 1000));
+	return oc;
+}
+
+static void
+reload(struct daemon *d)
+{
+	struct config *nc;
+	struct spawn_user as;
+	struct timespec t0, t1;
+
+	if (d->reloading) {
+		log_warnx("SIGHUP: a reload is already running; this one is refused");
+		return;
+	}
+	d->reloading = 1;
+	notify_reloading();
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	log_notice("SIGHUP: reloading %s", d->file);
+	nc = reload_read(d, &as);
+	if (nc != NULL) {
+		struct config *oc;
+
+		lock_acquire();
+		oc = reload_apply(d, nc, &as);
+		lock_release();
+		conf_free(oc);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		log_notice("reloaded: %u virtual services, in %ld us", nc->nvs,
+		    (long)((t1.tv_sec - t0.tv_sec) * 1000000 + (t1.tv_nsec - t0.tv_nsec) / 1000));
+	}
 	d->reloading = 0;
 	notify_ready();
 }
@@ -282,14 +297,12 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 		event_base_loopbreak(d->base);
 		break;
 	case SIGHUP:
-		core_lock();
-		reload(d);
-		core_unlock();
+		reload(d);             /* locks only to apply */
 		break;
 	case SIGUSR1:
-		core_lock();
+		lock_acquire();
 		stats_dump(d);
-		core_unlock();
+		lock_release();
 		break;
 	default:
 		break;
@@ -303,9 +316,9 @@ on_sweep(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	core_lock();
-	conn_expire_run(d->ct, core_clock());
-	core_unlock();
+	lock_acquire();
+	conn_expire_run(d->ct, conn_clock());
+	lock_release();
 }
 
 static void
@@ -324,9 +337,9 @@ on_est(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	(void)arg;
-	core_lock();
+	lock_acquire();
 	svc_est_tick();
-	core_unlock();
+	lock_release();
 }
 
 static void
@@ -438,7 +451,7 @@ setup(struct daemon *d)
 			return -1;
 		}
 	}
-	d->ct = conn_table_new(c->conn_max, core_clock());
+	d->ct = conn_table_new(c->conn_max, conn_clock());
 	if (d->ct == NULL) {
 		/* Entries and their two 4-byte buckets each (conn_table_new). */
 		log_errx("conn_max %u: cannot allocate the connection table (about %llu MiB)",
@@ -478,7 +491,9 @@ setup(struct daemon *d)
 
 	if (laddr_setup((const uint32_t *)c->laddr, c->nladdr) < 0)
 		return -1;
-	if (svc_setup(c, d->tap_ifindex) < 0)
+	xmit_init(d->tap_ifindex);
+	svc_set_binder(xmit_bind);
+	if (svc_setup(c) < 0)
 		return -1;
 	if (setup_vips(d) < 0)
 		return -1;
@@ -521,7 +536,7 @@ setup(struct daemon *d)
 	if (ctl_start(d->base, sock, c->control_group, c->control_group_read, d->ct) < 0)
 		return -1;
 	if (c->metrics_port &&
-	    metrics_start(d->base, c->metrics_addr, c->metrics_port, d->ct) < 0)
+	    metrics_start(d->base, c->metrics_addr, c->metrics_port, c->metrics_compat, d->ct) < 0)
 		return -1;
 	the_daemon = d;
 	svc_set_vip_hook(vip_changed);
@@ -531,7 +546,7 @@ setup(struct daemon *d)
 		return -1;
 	/* Threads last: they inherit the dropped privileges (capabilities are per thread). */
 	if (d->nworkers > 1) {
-		core_set_threaded(1);
+		lock_set_threaded(1);
 		for (unsigned i = 0; i < d->nworkers; i++)
 			if (core_worker_start(&d->workers[i]) < 0)
 				return -1;
@@ -546,7 +561,7 @@ teardown(struct daemon *d)
 	/* The workers first: nothing they use may go before they are joined. */
 	for (unsigned i = 0; i < d->nworkers; i++)
 		core_worker_stop(&d->workers[i]);
-	core_set_threaded(0);
+	lock_set_threaded(0);
 	metrics_stop();
 	check_stop_all();
 	for (size_t i = 0; i < ARRAY_SIZE(d->ev_sig); i++)
@@ -568,7 +583,7 @@ teardown(struct daemon *d)
 	svc_teardown();
 	laddr_teardown();
 	links_close();
-	xmit_tun_close();
+	tunnel_close();
 	xmit_nat_close();
 	/* Host changes go first; the TAP (and routes into it) with its fd. */
 	nl_undo_all();

@@ -6,21 +6,32 @@
 
 #include "svc.h"
 
-/*
- * Bind D's transmit function and whatever it needs on this host (for dr:
- * the interface toward the real server and its MAC). Returns 0, or -1 with
- * the reason written into ERR.
- */
-int xmit_bind(struct dest *d, int tap_ifindex, char *err, size_t errlen);
+struct config;
+struct worker;
 
-struct nl_route_info;
+/* The TAP's interface index, which the bindings check routes against: set once at start. */
+void xmit_init(int tap_ifindex);
+
 /*
- * How the kernel reaches D's address, for binding: fails (reason in ERR)
- * when there is no route, when it is this host's own address, or when it
- * is routed into the TAP.
+ * svc.c's binder (svc_set_binder): bind D's transmit function and
+ * whatever it needs on this host (for dr: the interface toward the real
+ * server and its MAC). Returns 0, or -1 with the reason written into ERR.
  */
-int xmit_route(const struct dest *d, int tap_ifindex, struct nl_route_info *ri, char *err,
-    size_t errlen);
+int xmit_bind(struct dest *d, char *err, size_t errlen);
+
+/*
+ * Reload: whether CONF can be applied on this host (its schedulers known,
+ * each real server bindable), each problem logged as "FILE:LINE:
+ * message". 0, or -1. Changes nothing that the workers use.
+ */
+int xmit_check(const struct config *conf);
+
+/*
+ * Send what W's batch queued on its output queues (the TAP, the links,
+ * the tunnels), outside the data-path lock: after each batch, before its
+ * receive buffers are reused.
+ */
+void xmit_flush(struct worker *w);
 
 /*
  * Indexed by enum xmit_id; XMIT_NONE drops (and counts) what it is given.
@@ -41,8 +52,6 @@ int xmit_dr(struct worker *w, struct conn *c, struct pkt *p);
  * changes they need once every service is bound (policy rules, routes,
  * proxy entries, sysctls; journaled, see vsrouted.8).
  */
-#define NAT_RULE_TABLE  7600    /* the table nat replies are steered into */
-#define NAT_RULE_PRIO   7600    /* priority of their rules */
 int xmit_nat_bind(struct dest *d, int tap_ifindex, char *err, size_t errlen);
 int xmit_fullnat_bind(struct dest *d, int tap_ifindex, char *err, size_t errlen);
 int xmit_nat_setup(int tap_ifindex, const char *tap);
@@ -52,12 +61,8 @@ int xmit_nat(struct worker *w, struct conn *c, struct pkt *p);
 int xmit_nat_out(struct worker *w, struct conn *c, struct pkt *p);
 int xmit_fullnat(struct worker *w, struct conn *c, struct pkt *p);
 int xmit_fullnat_out(struct worker *w, struct conn *c, struct pkt *p);
-/* tun: D's tunnel type, MTU and raw socket; packets queued, sent by xmit_tun_flush(). */
+/* tun: D's tunnel type, MTU and raw socket; packets queued on the worker's tunnel queue (tunnel.h). */
 int xmit_tun_bind(struct dest *d, int tap_ifindex, char *err, size_t errlen);
 int xmit_tun(struct worker *w, struct conn *c, struct pkt *p);
-/* Send what xmit_tun() queued on worker Q's queue; after each read batch, as link_flush_all(). */
-void xmit_tun_flush(unsigned q);
-/* Close the raw sockets (at exit). */
-void xmit_tun_close(void);
 
 #endif

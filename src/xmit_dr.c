@@ -5,11 +5,11 @@
 
 #include "arp.h"
 #include "conn.h"
-#include "core.h"
 #include "link.h"
 #include "netlink.h"
 #include "pkt.h"
 #include "stats.h"
+#include "worker.h"
 #include "xmit.h"
 
 int
@@ -19,7 +19,7 @@ xmit_dr_bind(struct dest *d, int tap_ifindex, char *err, size_t errlen)
 	struct link *l;
 	char gw[INET_ADDRSTRLEN];
 
-	if (xmit_route(d, tap_ifindex, &ri, err, errlen) < 0)
+	if (link_route(d->addr, tap_ifindex, &ri, err, errlen) < 0)
 		return -1;
 	if (ri.gateway) {
 		inet_ntop(AF_INET, &ri.gateway, gw, sizeof(gw));

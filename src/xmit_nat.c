@@ -7,12 +7,14 @@
 #include <string.h>
 
 #include "conn.h"
-#include "core.h"
 #include "laddr.h"
+#include "link.h"
 #include "log.h"
 #include "netlink.h"
 #include "pkt.h"
 #include "stats.h"
+#include "tap.h"
+#include "worker.h"
 #include "xmit.h"
 
 /*
@@ -26,6 +28,9 @@
  * completing it if and where the way out needs it. ICMP errors about a connection take the same
  * functions: the outer header and the quoted one are both rewritten.
  */
+
+#define NAT_RULE_TABLE  7600    /* the table nat replies are steered into */
+#define NAT_RULE_PRIO   7600    /* priority of their rules */
 
 /* ---- binding ---- */
 
@@ -94,7 +99,7 @@ static int
 nat_bind_common(struct dest *d, int tap_ifindex, char *err, size_t errlen,
     struct nl_route_info *ri)
 {
-	if (xmit_route(d, tap_ifindex, ri, err, errlen) < 0)
+	if (link_route(d->addr, tap_ifindex, ri, err, errlen) < 0)
 		return -1;
 	if (nat_ready && d->fwd == FWD_NAT && !nat_rule_made(d)) {
 		snprintf(err, errlen, "a new nat real server needs a restart: its policy rule "
@@ -276,7 +281,7 @@ nat_tap_out(struct worker *w, struct pkt *p)
 {
 	memcpy(p->data, w->tap_mac, 6);
 	memcpy(p->data + 6, w->our_mac, 6);
-	return core_tap_write(w, p->buf, p->len);
+	return tap_tx(w, p->buf, p->len);
 }
 
 static void
@@ -313,31 +318,31 @@ nat_icmp_rewrite(struct pkt *p, uint32_t osrc, uint32_t odst, uint32_t qsrc, uin
     uint32_t qdst, uint16_t qdport)
 {
 	uint8_t *ip = p->data + p->l3off, *icmp = p->data + p->l4off;
-	uint8_t *qip = icmp + 8;
-	unsigned qihl = (qip[0] & 0x0f) * 4u;
-	uint32_t have = p->len - p->l4off - 8;
+	uint8_t *qip = icmp + ICMP_HLEN_;
+	unsigned qihl = (qip[IP4_VHL] & 0x0f) * 4u;
+	uint32_t have = p->len - p->l4off - ICMP_HLEN_;
 	uint8_t *ql4 = qip + qihl;
 	uint16_t *qcheck = NULL, zero = 0;
 
-	put32(ip + 12, (uint16_t *)(ip + 10), osrc);
-	put32(ip + 16, (uint16_t *)(ip + 10), odst);
+	put32(ip + IP4_SADDR, (uint16_t *)(ip + IP4_CSUM), osrc);
+	put32(ip + IP4_DADDR, (uint16_t *)(ip + IP4_CSUM), odst);
 	p->saddr = osrc;
 	p->daddr = odst;
 
-	if (qip[9] == IPPROTO_TCP && have >= qihl + 18)
+	if (qip[IP4_PROTO] == IPPROTO_TCP && have >= qihl + 18)
 		qcheck = (uint16_t *)(ql4 + 16);
-	else if (qip[9] == IPPROTO_UDP && have >= qihl + 8 && memcmp(ql4 + 6, &zero, 2) != 0)
+	else if (qip[IP4_PROTO] == IPPROTO_UDP && have >= qihl + 8 && memcmp(ql4 + 6, &zero, 2) != 0)
 		qcheck = (uint16_t *)(ql4 + 6);
-	put32(qip + 12, qcheck, qsrc);
-	put32(qip + 16, qcheck, qdst);
+	put32(qip + IP4_SADDR, qcheck, qsrc);
+	put32(qip + IP4_DADDR, qcheck, qdst);
 	put16(ql4, qcheck, qsport);
 	put16(ql4 + 2, qcheck, qdport);
-	if (qcheck != NULL && qip[9] == IPPROTO_UDP && *qcheck == 0)
+	if (qcheck != NULL && qip[IP4_PROTO] == IPPROTO_UDP && *qcheck == 0)
 		*qcheck = 0xffff;
-	memset(qip + 10, 0, 2);
+	memset(qip + IP4_CSUM, 0, 2);
 	{
 		uint16_t c = csum_ip(qip, qihl);
-		memcpy(qip + 10, &c, 2);
+		memcpy(qip + IP4_CSUM, &c, 2);
 	}
 	memset(icmp + 2, 0, 2);
 	{

@@ -254,11 +254,13 @@ if [ "$netns" = 1 ]; then
 	run_scenario tests/demo.sh ""
 
 	# The same traffic against the daemon built with ASan and UBSan (any
-	# report makes it exit non-zero, which the scenario's stop asserts);
+	# report makes it exit non-zero, which the scenario's stop asserts), and
+	# vsradm built so too (a report changes its exit status);
 	# under valgrind for errors and leaks on start, traffic and stop; and
 	# with the veths' checksum and segmentation offloads off.
 	asan=$top/tests/vsrouted-asan
 	vtasan=$top/tests/vsrtun-asan
+	vaasan=$top/tests/vsradm-asan
 	san_env=(ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=98
 		UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:exitcode=97)
 	vg="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect"
@@ -269,7 +271,8 @@ if [ "$netns" = 1 ]; then
 		local f=$1 tag=$2
 		shift 2
 		if [ -x "$asan" ]; then
-			run_scenario "$f" "$tag" "$@" VSROUTED="$asan" VSRTUN="$vtasan" "${san_env[@]}"
+			run_scenario "$f" "$tag" "$@" VSROUTED="$asan" VSRTUN="$vtasan" VSRADM="$vaasan" \
+				"${san_env[@]}"
 		elif selected "$(basename "$f" .sh)$tag"; then
 			echo "no $asan: make check builds it" >"$logs/asan.log"
 			result FAIL "netns/$(basename "$f" .sh)$tag" "$logs/asan.log"
@@ -288,6 +291,7 @@ if [ "$netns" = 1 ]; then
 	for f in "${scenarios[@]}"; do
 		case $(basename "$f" .sh) in
 		*-badconf) ;;   # the daemon never starts there
+		ops-ipvsadm) ;; # make install and vsradm: nothing of the daemon's own
 		*) run_asan "$f" "[asan]" ;;
 		esac
 	done
@@ -299,17 +303,24 @@ if [ "$netns" = 1 ]; then
 	done
 	for f in "${scenarios[@]}"; do
 		case $(basename "$f" .sh) in
-		dr-rr|dr-udp|dr-bulk|dr-bypass|dr-malformed|tun-rr-gre|tun-bulk|tun-mtu|nat-rr|nat-transfer|nat-pmtu|fullnat-*)
+		dr-rr|dr-udp|dr-bulk|dr-bypass|dr-malformed|tun-bulk|tun-mtu|nat-rr|nat-transfer|nat-pmtu|fullnat-*)
 			run_scenario "$f" "[offload-off]" VSR_TEST_OFFLOAD=off ;;
 		esac
 	done
+	# tun-rr-ipip over GRE (VSR_TEST_TUNNEL), plain and as the variants
+	# above and below would have run a scenario of its own.
+	f=tests/netns/tun-rr-ipip.sh
+	run_scenario "$f" "[gre]" VSR_TEST_TUNNEL=gre
+	run_asan "$f" "[gre-asan]" VSR_TEST_TUNNEL=gre
+	run_scenario "$f" "[gre-offload-off]" VSR_TEST_TUNNEL=gre VSR_TEST_OFFLOAD=off
+	run_scenario "$f" "[gre-workers2]" VSR_TEST_TUNNEL=gre VSR_TEST_WORKERS=2
 	# Two workers (VSR_TEST_WORKERS: lib.sh puts "workers = 2" into the
 	# configs): nat, fullnat, dr, tun, udp, reload, vsradm; nat-workers.sh
 	# has two workers of its own. Some of them under ASan as well.
 	for f in "${scenarios[@]}"; do
 		case $(basename "$f" .sh) in
 		nat-rr|nat-transfer|nat-pmtu|fullnat-noroute|mixed-modes|dr-rr|dr-udp|dr-cleanup|\
-		tun-rr-ipip|tun-rr-gre|tun-udp|tun-bulk|persist|ops-reload|ops-vsradm|ops-metrics|check-reload|\
+		tun-rr-ipip|tun-udp|tun-bulk|persist|ops-reload|ops-vsradm|ops-metrics|check-reload|\
 		ops-crash)
 			run_scenario "$f" "[workers2]" VSR_TEST_WORKERS=2 ;;
 		esac

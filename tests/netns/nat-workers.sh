@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # nat-workers.sh - workers = 2: both TAP queues carry traffic, and nat and
-# fullnat flows whose directions reach different workers stay whole
+# fullnat flows whose directions reach different workers stay whole; a
+# reload whose file is slow to come (a FIFO) holds up no worker
 #
 #        LAN lan0 10.10.0.0/24                LAN lan1 10.20.0.0/24
 #   ==+=================+=====         =====+================+========
@@ -83,6 +84,26 @@ wait_for "the pushed transfers" 60 _t_not_running "$ffn" || true
 assert_eq "$PAR" "$(count_of "$sum" "$T_DIR/fetch-nat.log")" "$PAR nat transfers pushed after 7 s intact"
 assert_eq "$PAR" "$(count_of "$sum" "$T_DIR/fetch-fn.log")" "$PAR fullnat transfers pushed after 7 s intact"
 
+# ---- a reload reads its file outside the data-path lock: while the main
+# thread waits for the file (a FIFO nobody writes yet), the workers forward
+conf=$T_DIR/vsrouted.conf
+log=$(vsrouted_log director)
+cp "$conf" "$T_DIR/next.conf"
+rm "$conf"
+mkfifo "$conf"
+kill -HUP "$(cat "$T_DIR/vsrouted-director.pid")"
+wait_for "the reload to start" 10 grep -q "SIGHUP: reloading" "$log" || true
+http_get_n client "http://$VIP/" 5 >"$T_DIR/during-reload"
+# Whatever happened, give the reload its file.
+cat "$T_DIR/next.conf" >"$conf"
+assert_eq 5 "$(count_of rs1 "$T_DIR/during-reload")" \
+	"5 new connections answered while the reload waits for its file"
+assert_true "the reload ends once the file comes" \
+	wait_for "the reload to end" 10 grep -q "reloaded:" "$log"
+rm "$conf"
+cp "$T_DIR/next.conf" "$conf"
+assert_eq rs1 "$(http_get client "http://$VIP/")" "rs1 answers after the reload"
+
 vsrouted_stats director >"$T_DIR/stats"
 for w in 0 1; do
 	assert_gt 100 "$(stat_get worker $w rx_packets)" "worker $w read frames from its queue"
@@ -90,7 +111,7 @@ for w in 0 1; do
 done
 assert_gt 0 "$(stat_get worker_crossed)" \
 	"packets of flows made by the other worker were handled (and the transfers stayed whole)"
-assert_eq "$PAR" "$(stat_get vs web-nat conns)" "web-nat counted every connection"
+assert_eq "$((PAR + 6))" "$(stat_get vs web-nat conns)" "web-nat counted every connection"
 assert_eq "$PAR" "$(stat_get vs push-fn conns)" "push-fn counted every connection"
 assert_eq 0 "$(stat_get drop_no_conn_out)" "no reply without its connection"
 assert_eq 0 "$(stat_get drop_no_conn)" "no client segment without its connection"

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# tun-rr-ipip.sh - LVS-TUN over IPIP, round robin: 300 connections, 100 per RS
+# tun-rr-ipip.sh - LVS-TUN over IPIP, round robin: 300 connections, 100 per RS;
+# over GRE with VSR_TEST_TUNNEL=gre (tests/run.sh's [gre] variants)
 #
 #                  LAN lan0 (bridge)
 #   +--------------+---------------+
@@ -8,13 +9,14 @@
 #  curl     vsrouted (rr, tun)          --- 10.30.2.0/24 --- rs2 (vsrtun, nginx)
 #           VIP/32 -> vsr0              --- 10.30.3.0/24 --- rs3 (vsrtun, nginx)
 #
-#   client -> VIP:80 -> director -IPIP 10.10.0.2 -> 10.30.N.11-> router -> rsN;
+#   client -> VIP:80 -> director -IPIP/GRE 10.10.0.2 -> 10.30.N.11-> router -> rsN;
 #   vsrtun unwraps into vsrtun0 (VIP/32); rsN -> router -> client from the VIP
 set -eu
 . "$(dirname "$0")/lib.sh"
 need_vsrouted
 need_vsrtun
-TUNNEL=${TUNNEL:-ipip}
+TUNNEL=${VSR_TEST_TUNNEL:-ipip}
+case $TUNNEL in ipip|gre) ;; *) fatal "VSR_TEST_TUNNEL must be ipip or gre, not '$TUNNEL'" ;; esac
 
 lvs_tun_seed 3
 for i in 1 2 3; do http_start "rs$i" "rs$i"; done

@@ -1,6 +1,22 @@
 /* stubs.c - what a module under test needs from the modules it is not linked with */
+#include <errno.h>
+#include <string.h>
+
+#include "arp.h"
+#include "link.h"
+#include "netlink.h"
+#include "pkt.h"
 #include "svc.h"
+#include "tap.h"
+#include "tunnel.h"
 #include "unit.h"
+#include "worker.h"
+
+/*
+ * Every stub is weak: a test that links the real module gets the real
+ * function, whatever else it takes from here.
+ */
+#define STUB __attribute__((weak))
 
 unsigned stub_dest_put_calls;
 
@@ -9,9 +25,208 @@ unsigned stub_dest_put_calls;
  * tests own their dests (on the stack), so only the count drops and the
  * call is recorded.
  */
-void
+STUB void
 dest_put(struct dest *d)
 {
 	d->refcnt--;
 	stub_dest_put_calls++;
+}
+
+/* ---- the output layer (tap.c, link.c, tunnel.c): what would be sent is recorded ---- */
+
+struct stub_frame stub_out[STUB_OUT_MAX];
+unsigned stub_nout;
+
+static void
+stub_record(enum stub_output out, const uint8_t *vnet, const uint8_t *data, uint32_t len,
+    uint32_t daddr, unsigned q)
+{
+	struct stub_frame *f;
+
+	if (stub_nout == STUB_OUT_MAX)
+		return;
+	f = &stub_out[stub_nout++];
+	f->out = out;
+	f->q = q;
+	f->daddr = daddr;
+	f->len = len < sizeof(f->data) ? len : (uint32_t)sizeof(f->data);
+	memcpy(f->data, data, f->len);
+	if (vnet != NULL)
+		memcpy(&f->vnet, vnet, sizeof(f->vnet));
+	else
+		memset(&f->vnet, 0, sizeof(f->vnet));
+}
+
+STUB int
+tap_tx(struct worker *w, uint8_t *buf, uint32_t len)
+{
+	stub_record(STUB_TAP, buf, buf + PKT_VNET_LEN, len, 0, w->id);
+	return 0;
+}
+
+STUB void
+tap_flush(struct worker *w)
+{
+	(void)w;
+}
+
+/* One LAN toward every real server, on ifindex STUB_LINK_IFINDEX, MAC STUB_LINK_MAC. */
+static struct link stub_link = {
+	.ifindex = STUB_LINK_IFINDEX,
+	.name = "stub0",
+	.mac = STUB_LINK_MAC,
+	.mtu = 1500,
+};
+
+STUB int
+link_route(uint32_t addr, int tap_ifindex, struct nl_route_info *ri, char *err, size_t errlen)
+{
+	(void)addr;
+	(void)tap_ifindex;
+	(void)err;
+	(void)errlen;
+	memset(ri, 0, sizeof(*ri));
+	ri->oif = STUB_LINK_IFINDEX;
+	ri->prefsrc = htonl(0x0a140001);        /* 10.20.0.1 */
+	return 0;
+}
+
+STUB struct link *
+link_get(int ifindex)
+{
+	return ifindex == STUB_LINK_IFINDEX ? &stub_link : NULL;
+}
+
+STUB void
+link_tx(struct link *l, unsigned q, uint8_t *buf, uint32_t len)
+{
+	(void)l;
+	stub_record(STUB_LINK, buf, buf + PKT_VNET_LEN, len, 0, q);
+}
+
+STUB void
+link_flush_all(unsigned q)
+{
+	(void)q;
+}
+
+/* Every real server answers ARP: its MAC is 02:00:00:00:01:<last byte of its address>. */
+static struct neigh stub_neighs[256];
+
+STUB struct neigh *
+neigh_get(struct link *l, uint32_t addr)
+{
+	struct neigh *n = &stub_neighs[ntohl(addr) & 0xff];
+	static const uint8_t mac[6] = STUB_NEIGH_MAC(0);
+
+	n->link = l;
+	n->addr = addr;
+	memcpy(n->mac, mac, 6);
+	n->mac[5] = (uint8_t)(ntohl(addr) & 0xff);
+	n->valid = true;
+	return n;
+}
+
+STUB int
+tunnel_open(enum tunnel_type t)
+{
+	(void)t;
+	return 0;
+}
+
+STUB unsigned
+tunnel_overhead(enum tunnel_type t)
+{
+	return t == TUNNEL_GRE ? 24 : 20;
+}
+
+STUB int
+tunnel_tx(enum tunnel_type t, unsigned q, uint32_t daddr, const struct pkt *p)
+{
+	(void)t;
+	stub_record(STUB_TUNNEL, p->buf, p->data + p->l3off, p->len - p->l3off, daddr, q);
+	return 0;
+}
+
+STUB void
+tunnel_flush_all(unsigned q)
+{
+	(void)q;
+}
+
+/* ---- netlink: the transmitters' host set-up is not unit-tested; what binding reads ---- */
+
+STUB int
+nl_link_mtu(int ifindex, unsigned *mtu)
+{
+	(void)ifindex;
+	*mtu = 1500;
+	return 0;
+}
+
+STUB int
+nl_route_get(uint32_t addr, struct nl_route_info *out)
+{
+	(void)addr;
+	(void)out;
+	errno = ENOSYS;
+	return -1;
+}
+
+STUB int
+nl_route_add(uint32_t addr, int plen, int ifindex)
+{
+	(void)addr;
+	(void)plen;
+	(void)ifindex;
+	errno = ENOSYS;
+	return -1;
+}
+
+STUB int
+nl_route_add_via(uint32_t addr, int plen, uint32_t gateway, int ifindex, uint32_t table)
+{
+	(void)addr;
+	(void)plen;
+	(void)gateway;
+	(void)ifindex;
+	(void)table;
+	errno = ENOSYS;
+	return -1;
+}
+
+STUB int
+nl_rule_add(const struct nl_rule *r)
+{
+	(void)r;
+	errno = ENOSYS;
+	return -1;
+}
+
+STUB int
+nl_proxy_neigh_add(uint32_t addr, int ifindex)
+{
+	(void)addr;
+	(void)ifindex;
+	errno = ENOSYS;
+	return -1;
+}
+
+STUB int
+sysctl_set(const char *path, const char *value)
+{
+	(void)path;
+	(void)value;
+	errno = ENOSYS;
+	return -1;
+}
+
+STUB int
+sysctl_get(const char *path, char *buf, size_t len)
+{
+	(void)path;
+	(void)buf;
+	(void)len;
+	errno = ENOSYS;
+	return -1;
 }

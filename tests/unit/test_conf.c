@@ -378,10 +378,19 @@ test_ops(void)
 	CHECK(c != NULL && c->metrics_addr == htonl(0x7f000001) && c->metrics_port == 9410,
 	    "%s: metrics 127.0.0.1:9410", file);
 	CHECK(m != NULL && m->metrics_port == 0, "good-minimal.conf: no metrics when not set");
+	CHECK(m != NULL && m->metrics_compat == METRICS_COMPAT_NONE,
+	    "good-minimal.conf: metrics_compat none when not set");
 	free(out);
 	free(out2);
 	conf_free(c);
 	conf_free(m);
+	c = load(fixture("good-metrics-port.conf"), &out);
+	CHECK(c != NULL && c->metrics_addr == htonl(0x7f000001) && c->metrics_port == 9411,
+	    "good-metrics-port.conf: a port alone is 127.0.0.1's");
+	CHECK(c != NULL && c->metrics_compat == METRICS_COMPAT_NODE_IPVS,
+	    "good-metrics-port.conf: metrics_compat node_ipvs");
+	free(out);
+	conf_free(c);
 }
 
 /* forward = tun: tunnel and tunnel_mtu, per service and per real server. */

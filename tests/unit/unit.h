@@ -71,4 +71,32 @@ unit_done(void)
 /* tests/unit/stubs.c, for the tests that link it: dest_put() calls so far. */
 extern unsigned stub_dest_put_calls;
 
+/*
+ * stubs.c's output layer: what tap_tx, link_tx and tunnel_tx were given,
+ * in order (the frame after the virtio-net header for the TAP and the
+ * links, the IP packet for a tunnel, with its destination). The links'
+ * one interface and the real servers' MACs (02:00:00:00:01:<last byte
+ * of the address>) are the stubs' own too. Tests reset stub_nout.
+ */
+#include <linux/virtio_net.h>
+#include <stdint.h>
+
+enum stub_output { STUB_TAP, STUB_LINK, STUB_TUNNEL };
+
+#define STUB_OUT_MAX       16
+#define STUB_LINK_IFINDEX  2
+#define STUB_LINK_MAC      { 0x02, 0, 0, 0, 0, 0x01 }
+#define STUB_NEIGH_MAC(b)  { 0x02, 0, 0, 0, 0x01, (b) }
+
+struct stub_frame {
+	enum stub_output      out;
+	unsigned              q;
+	uint32_t              daddr;        /* tunnel: the real server */
+	struct virtio_net_hdr vnet;
+	uint32_t              len;
+	uint8_t               data[2048];
+};
+extern struct stub_frame stub_out[STUB_OUT_MAX];
+extern unsigned stub_nout;
+
 #endif

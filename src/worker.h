@@ -1,0 +1,52 @@
+/* worker.h - one event loop's worth of packet path: its TAP queue, buffers and output queues */
+#ifndef VSR_WORKER_H
+#define VSR_WORKER_H
+
+#include <pthread.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+#define RX_BATCH   64      /* frames read before the output queues are flushed */
+#define RX_BUDGET  4       /* batches per wake-up before yielding to the loop */
+
+struct conn_table;
+struct event;
+struct event_base;
+struct pkt;
+
+/*
+ * A worker reads its queue of the TAP, processes each batch of up to
+ * RX_BATCH frames under the data-path lock (lock.h) and sends what they
+ * produced after it: the output queues are its own, indexed by its id in
+ * link.c and tunnel.c, its TAP queue here (tap.c). The connection table
+ * is shared with the other workers.
+ *
+ * workers = 1: one worker, on the main event base, no thread, no lock.
+ * workers = N > 1: N workers, each reading its own queue of the
+ * IFF_MULTI_QUEUE TAP on its own thread and event base; the main thread
+ * keeps the control socket, reload, checks, ARP and the timers. The
+ * global counters are per thread (stats.h, slot); the per-service and
+ * per-real-server ones are written under the lock.
+ */
+struct worker {
+	unsigned           id;            /* 0..workers-1: output queue index */
+	unsigned           slot;          /* stats slot: 0 on the main thread, else 1 + id */
+	struct event_base *base;
+	int                own_base;      /* a thread of its own: base, stop event */
+	int                tap_fd;
+	struct event      *ev_tap;
+	int                stop_fd;       /* eventfd: the main thread asks the loop to end */
+	struct event      *ev_stop;
+	pthread_t          thread;
+	int                running;
+	uint8_t           *rxbuf;         /* RX_BATCH * PKT_BUF_STRIDE */
+	struct pkt        *rx;            /* RX_BATCH parsed frames of the batch */
+	unsigned           ntapq;         /* frames to write into the TAP after the batch */
+	struct iovec       tapq[RX_BATCH];
+	struct conn_table *ct;
+	uint32_t           now;           /* tick (CONN_HZ), cached per wake-up */
+	uint8_t            our_mac[6];    /* the daemon's address on the TAP link */
+	uint8_t            tap_mac[6];    /* the kernel's side of the TAP */
+};
+
+#endif

@@ -1,0 +1,466 @@
+/* test_core.c - core_input() with hand-made frames, every mode, the bytes that come out */
+#include <arpa/inet.h>
+#include <net/if_arp.h>
+#include <netinet/ip_icmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf.h"
+#include "conn.h"
+#include "core.h"
+#include "laddr.h"
+#include "log.h"
+#include "pkt.h"
+#include "stats.h"
+#include "svc.h"
+#include "unit.h"
+#include "worker.h"
+#include "xmit.h"
+#include "frame.h"
+
+/*
+ * The packet path from core_input() down through the real transmitters
+ * (xmit_dr, xmit_tun, xmit_nat) to the output layer, which is stubbed
+ * (tests/unit/stubs.c): each frame handed to the TAP, a link or a tunnel
+ * is recorded, and checked byte for byte here (MACs, addresses, ports,
+ * checksums verified by frame.h's own RFC 1071 sum).
+ *
+ *   client 192.0.2.1 ---- kernel (TAP MAC 02:..:aa) ---- vsrouted (02:..:bb)
+ *   services:  10.10.0.100:80 tcp dr       -> 10.20.0.11:80
+ *              10.10.0.101:80 tcp tun ipip -> 10.20.0.12:80
+ *              10.10.0.102:80 tcp nat      -> 10.20.0.13:8080
+ *              10.10.0.102:53 udp nat      -> 10.20.0.13:5353
+ *              10.10.0.103:80 tcp fullnat  -> 10.20.0.14:8080, local address 10.20.0.250
+ */
+
+static const uint8_t tap_mac[6] = { 0x02, 0, 0, 0, 0, 0xaa };
+static const uint8_t our_mac[6] = { 0x02, 0, 0, 0, 0, 0xbb };
+static const uint8_t link_mac[6] = STUB_LINK_MAC;
+
+#define CLIENT  "192.0.2.1"
+#define LIP     "10.20.0.250"
+
+static struct worker w;
+static uint8_t *buf;            /* one receive buffer */
+static uint8_t *orig;           /* what it held before core_input() */
+static struct pkt pk;
+
+static uint32_t
+ip(const char *s)
+{
+	return inet_addr(s);
+}
+
+static const uint8_t *
+l3(const struct stub_frame *f)
+{
+	return f->out == STUB_TUNNEL ? f->data : f->data + 14;
+}
+
+static const uint8_t *
+l4(const struct stub_frame *f)
+{
+	return l3(f) + (l3(f)[0] & 0x0f) * 4;
+}
+
+static uint32_t
+addr_at(const uint8_t *p)
+{
+	uint32_t a;
+
+	memcpy(&a, p, 4);
+	return a;
+}
+
+/* Build F in the receive buffer, parse it and run it through core_input(); 0 if it parsed. */
+static int
+input(const struct frame_spec *f)
+{
+	uint32_t len = frame_build(buf, f);
+
+	memcpy(orig, buf, FRAME_VNET + len);
+	stub_nout = 0;
+	if (pkt_parse(&pk, buf, len) != STAT_NONE)
+		return -1;
+	core_input(&w, &pk);
+	return 0;
+}
+
+/* A client's TCP segment toward VIP:PORT. */
+static struct frame_spec
+from_client(const char *vip, uint16_t port, uint8_t flags)
+{
+	struct frame_spec f = {
+		.dst = our_mac, .src = tap_mac, .saddr = ip(CLIENT), .daddr = ip(vip),
+		.proto = IPPROTO_TCP, .sport = 40000, .dport = port, .tcpflags = flags,
+		.plen = 100, .df = 1, .ip_id = 7,
+	};
+	return f;
+}
+
+/* The one frame that came out: its output, and its IP and transport checksums verify. */
+static const struct stub_frame *
+one_out(enum stub_output out, const char *what)
+{
+	const struct stub_frame *f = &stub_out[0];
+
+	if (!CHECK(stub_nout == 1 && f->out == out, "%s: one frame out, to the %s", what,
+	    out == STUB_TAP ? "TAP" : out == STUB_LINK ? "link" : "tunnel"))
+		return NULL;
+	/* A partial checksum (a super-frame) is checked by its caller. */
+	if (f->vnet.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM)
+		CHECK(frame_ip_ok(l3(f)), "%s: the IP checksum verifies", what);
+	else
+		CHECK(frame_ip_ok(l3(f)) && frame_l4_ok(l3(f)), "%s: IP and %s checksums verify",
+		    what, l3(f)[9] == IPPROTO_TCP ? "TCP" : l3(f)[9] == IPPROTO_UDP ? "UDP" : "ICMP");
+	return f;
+}
+
+static void
+check_addrs(const struct stub_frame *f, const char *src, uint16_t sport, const char *dst,
+    uint16_t dport, const char *what)
+{
+	CHECK(addr_at(l3(f) + 12) == ip(src) && addr_at(l3(f) + 16) == ip(dst) &&
+	    frame_rd16(l4(f)) == sport && frame_rd16(l4(f) + 2) == dport,
+	    "%s: %s:%u -> %s:%u", what, src, sport, dst, dport);
+}
+
+/* ---- set-up ---- */
+
+static struct rs_conf
+rs(const char *addr, uint16_t port, enum fwd_method fwd)
+{
+	struct rs_conf r = { .weight = 1, .port = port, .fwd = fwd, .tunnel = TUNNEL_IPIP };
+
+	snprintf(r.name, sizeof(r.name), "rs-%s", addr);
+	inet_aton(addr, &r.addr);
+	return r;
+}
+
+static struct vs_conf
+vs(const char *addr, uint16_t port, int proto, struct rs_conf *r)
+{
+	struct vs_conf v = { .port = port, .proto = proto, .rs = r, .nrs = 1, .sched = "rr" };
+
+	snprintf(v.name, sizeof(v.name), "vs-%s-%u", addr, port);
+	inet_aton(addr, &v.addr);
+	inet_aton("255.255.255.255", &v.netmask);
+	return v;
+}
+
+static int
+setup(void)
+{
+	static struct rs_conf r[5];
+	static struct vs_conf v[5];
+	static struct config c = { .file = "test.conf", .vs = v, .nvs = 5 };
+	uint32_t lip = ip(LIP);
+
+	r[0] = rs("10.20.0.11", 80, FWD_DR);
+	r[1] = rs("10.20.0.12", 80, FWD_TUN);
+	r[2] = rs("10.20.0.13", 8080, FWD_NAT);
+	r[3] = rs("10.20.0.13", 5353, FWD_NAT);
+	r[4] = rs("10.20.0.14", 8080, FWD_FULLNAT);
+	v[0] = vs("10.10.0.100", 80, IPPROTO_TCP, &r[0]);
+	v[1] = vs("10.10.0.101", 80, IPPROTO_TCP, &r[1]);
+	v[2] = vs("10.10.0.102", 80, IPPROTO_TCP, &r[2]);
+	v[3] = vs("10.10.0.102", 53, IPPROTO_UDP, &r[3]);
+	v[4] = vs("10.10.0.103", 80, IPPROTO_TCP, &r[4]);
+
+	buf = calloc(1, PKT_BUF_STRIDE);
+	orig = calloc(1, PKT_BUF_STRIDE);
+	w.ct = conn_table_new(1024, 0);
+	memcpy(w.our_mac, our_mac, 6);
+	memcpy(w.tap_mac, tap_mac, 6);
+	if (buf == NULL || orig == NULL || w.ct == NULL || laddr_setup(&lip, 1) < 0)
+		return -1;
+	xmit_init(99);
+	svc_set_binder(xmit_bind);
+	return svc_setup(&c);
+}
+
+/* ---- the modes ---- */
+
+static void
+test_dr(void)
+{
+	struct frame_spec f = from_client("10.10.0.100", 80, TCPF_SYN);
+	const uint8_t rs_mac[6] = STUB_NEIGH_MAC(11);
+	const struct stub_frame *o;
+
+	UNIT_SECTION("dr");
+	if (!CHECK_EQ(input(&f), 0, "a SYN to 10.10.0.100:80 parses"))
+		return;
+	if ((o = one_out(STUB_LINK, "dr")) == NULL)
+		return;
+	CHECK(memcmp(o->data, rs_mac, 6) == 0 && memcmp(o->data + 6, link_mac, 6) == 0,
+	    "dr: to the real server's MAC, from the link's");
+	check_addrs(o, CLIENT, 40000, "10.10.0.100", 80, "dr: the IP packet is untouched");
+	CHECK(o->len == 14 + 20 + 20 + 100 &&
+	    memcmp(o->data + 14, orig + PKT_VNET_LEN + 14, 20 + 20 + 100) == 0,
+	    "dr: the IP packet byte for byte");
+	CHECK(conn_lookup_in(w.ct, IPPROTO_TCP, ip(CLIENT), htons(40000), ip("10.10.0.100"),
+	    htons(80)) != NULL, "dr: the connection is in the table");
+
+	f.tcpflags = TCPF_ACK;
+	input(&f);
+	CHECK(stub_nout == 1 && stub_out[0].out == STUB_LINK, "dr: the next segment follows it");
+}
+
+static void
+test_tun(void)
+{
+	struct frame_spec f = from_client("10.10.0.101", 80, TCPF_SYN);
+	const struct stub_frame *o;
+
+	UNIT_SECTION("tun");
+	if (!CHECK_EQ(input(&f), 0, "a SYN to 10.10.0.101:80 parses"))
+		return;
+	if ((o = one_out(STUB_TUNNEL, "tun")) == NULL)
+		return;
+	CHECK(o->daddr == ip("10.20.0.12"), "tun: into the tunnel to 10.20.0.12");
+	CHECK(o->len == 20 + 20 + 100 && memcmp(o->data, orig + PKT_VNET_LEN + 14, o->len) == 0,
+	    "tun: the client's IP packet byte for byte, without the Ethernet header");
+}
+
+static void
+test_nat(void)
+{
+	struct frame_spec f = from_client("10.10.0.102", 80, TCPF_SYN);
+	const struct stub_frame *o;
+
+	UNIT_SECTION("nat");
+	if (!CHECK_EQ(input(&f), 0, "a SYN to 10.10.0.102:80 parses"))
+		return;
+	if ((o = one_out(STUB_TAP, "nat in")) == NULL)
+		return;
+	CHECK(memcmp(o->data, tap_mac, 6) == 0 && memcmp(o->data + 6, our_mac, 6) == 0,
+	    "nat in: back to the kernel's side of the TAP, from ours");
+	check_addrs(o, CLIENT, 40000, "10.20.0.13", 8080, "nat in: to the real server");
+
+	/* The real server's SYN-ACK, steered into the TAP by the rules. */
+	struct frame_spec r = {
+		.dst = our_mac, .src = tap_mac, .saddr = ip("10.20.0.13"), .daddr = ip(CLIENT),
+		.proto = IPPROTO_TCP, .sport = 8080, .dport = 40000,
+		.tcpflags = TCPF_SYN | TCPF_ACK, .plen = 0,
+	};
+	input(&r);
+	if ((o = one_out(STUB_TAP, "nat out")) == NULL)
+		return;
+	check_addrs(o, "10.10.0.102", 80, CLIENT, 40000, "nat out: from the VIP to the client");
+
+	/* UDP: the checksum covers the new addresses and ports too. */
+	struct frame_spec u = {
+		.dst = our_mac, .src = tap_mac, .saddr = ip(CLIENT), .daddr = ip("10.10.0.102"),
+		.proto = IPPROTO_UDP, .sport = 33333, .dport = 53, .plen = 40,
+	};
+	input(&u);
+	if ((o = one_out(STUB_TAP, "nat udp")) == NULL)
+		return;
+	check_addrs(o, CLIENT, 33333, "10.20.0.13", 5353, "nat udp: to the real server");
+
+	/* A GSO super-frame stays one; its partial checksum holds the new pseudo-header. */
+	struct frame_spec g = from_client("10.10.0.102", 80, TCPF_ACK);
+	g.plen = 3000;
+	g.gso_size = 1000;
+	input(&g);
+	if ((o = one_out(STUB_TAP, "nat gso")) == NULL)
+		return;
+	CHECK(o->vnet.gso_size == 1000 && o->vnet.gso_type == VIRTIO_NET_HDR_GSO_TCPV4 &&
+	    (o->vnet.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM), "nat gso: still a super-frame");
+	CHECK_EQ(frame_rd16(l4(o) + 16), frame_pseudo(l3(o), IPPROTO_TCP, 20 + 3000),
+	    "nat gso: the partial checksum is the new pseudo-header sum");
+}
+
+static void
+test_fullnat(void)
+{
+	struct frame_spec f = from_client("10.10.0.103", 80, TCPF_SYN);
+	const struct stub_frame *o;
+	uint16_t lport;
+
+	UNIT_SECTION("fullnat");
+	if (!CHECK_EQ(input(&f), 0, "a SYN to 10.10.0.103:80 parses"))
+		return;
+	if ((o = one_out(STUB_TAP, "fullnat in")) == NULL)
+		return;
+	lport = frame_rd16(l4(o));
+	check_addrs(o, LIP, lport, "10.20.0.14", 8080, "fullnat in: from a local address");
+	CHECK(lport >= LADDR_PORT_MIN, "fullnat in: a local port from the pool (%u)", lport);
+
+	struct frame_spec r = {
+		.dst = our_mac, .src = tap_mac, .saddr = ip("10.20.0.14"), .daddr = ip(LIP),
+		.proto = IPPROTO_TCP, .sport = 8080, .dport = lport,
+		.tcpflags = TCPF_SYN | TCPF_ACK, .plen = 10,
+	};
+	input(&r);
+	if ((o = one_out(STUB_TAP, "fullnat out")) == NULL)
+		return;
+	check_addrs(o, "10.10.0.103", 80, CLIENT, 40000, "fullnat out: from the VIP to the client");
+}
+
+/* ---- what the director answers itself ---- */
+
+static void
+test_arp(void)
+{
+	uint8_t *frame = buf + PKT_VNET_LEN;
+	struct pkt_arp *a = (struct pkt_arp *)frame;
+	const struct stub_frame *o;
+	uint32_t kernel = ip("10.10.0.1");
+
+	UNIT_SECTION("ARP on the TAP link");
+	const char *targets[] = { "10.10.0.101", LIP, "10.10.0.199" };
+	for (unsigned i = 0; i < 3; i++) {
+		static const uint8_t zero[6], bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+		memset(buf, 0, PKT_VNET_LEN);
+		pkt_arp_fill(a, ARPOP_REQUEST, bcast, tap_mac, kernel, zero, ip(targets[i]));
+		stub_nout = 0;
+		if (!CHECK_EQ(pkt_parse(&pk, buf, sizeof(*a)), STAT_NONE, "who-has %s parses",
+		    targets[i]))
+			continue;
+		core_input(&w, &pk);
+		if (i == 2) {
+			CHECK_EQ(stub_nout, 0, "who-has %s (not ours): no answer", targets[i]);
+			continue;
+		}
+		o = &stub_out[0];
+		a = (struct pkt_arp *)o->data;
+		CHECK(stub_nout == 1 && o->out == STUB_TAP && o->len == sizeof(*a) &&
+		    a->op == htons(ARPOP_REPLY) && memcmp(a->dst, tap_mac, 6) == 0 &&
+		    memcmp(a->src, our_mac, 6) == 0 && memcmp(a->sha, our_mac, 6) == 0 &&
+		    addr_at(a->spa) == ip(targets[i]) && memcmp(a->tha, tap_mac, 6) == 0 &&
+		    addr_at(a->tpa) == kernel,
+		    "who-has %s: %s is-at our MAC, to the kernel", targets[i], targets[i]);
+		a = (struct pkt_arp *)frame;
+	}
+}
+
+static void
+test_icmp(void)
+{
+	const struct stub_frame *o;
+
+	UNIT_SECTION("ICMP");
+	/* Echo to a VIP: answered. */
+	struct frame_spec e = {
+		.dst = our_mac, .src = tap_mac, .saddr = ip(CLIENT), .daddr = ip("10.10.0.100"),
+		.proto = IPPROTO_ICMP, .icmp_type = ICMP_ECHO, .plen = 56,
+	};
+	input(&e);
+	if ((o = one_out(STUB_TAP, "echo")) != NULL) {
+		CHECK(memcmp(o->data, tap_mac, 6) == 0 && memcmp(o->data + 6, our_mac, 6) == 0 &&
+		    addr_at(l3(o) + 12) == ip("10.10.0.100") && addr_at(l3(o) + 16) == ip(CLIENT) &&
+		    l4(o)[0] == ICMP_ECHOREPLY && l3(o)[8] == 64,
+		    "echo: reply from the VIP to the client, TTL 64");
+		CHECK(memcmp(l4(o) + 4, orig + PKT_VNET_LEN + 14 + 20 + 4, 4 + 56) == 0,
+		    "echo: identifier, sequence and data echoed");
+	}
+
+	/*
+	 * A router on the client's way cannot take the nat flow's packet
+	 * VIP:80 -> client:40000 (needs fragmentation): the error goes to
+	 * the real server, about RIP:8080 -> client:40000, from the VIP.
+	 */
+	uint8_t quote[28];
+	struct frame_spec q = {
+		.dst = our_mac, .src = tap_mac, .saddr = ip("10.10.0.102"), .daddr = ip(CLIENT),
+		.proto = IPPROTO_TCP, .sport = 80, .dport = 40000, .tcpflags = TCPF_ACK, .plen = 1400,
+	};
+	uint8_t *tmp = malloc(PKT_BUF_STRIDE);
+	frame_build(tmp, &q);
+	memcpy(quote, tmp + PKT_VNET_LEN + 14, sizeof(quote));
+	free(tmp);
+	struct frame_spec err = {
+		.dst = our_mac, .src = tap_mac, .saddr = ip("198.51.100.1"), .daddr = ip("10.10.0.102"),
+		.proto = IPPROTO_ICMP, .icmp_type = ICMP_DEST_UNREACH, .icmp_code = ICMP_FRAG_NEEDED,
+		.payload = quote, .plen = sizeof(quote),
+	};
+	input(&err);
+	if ((o = one_out(STUB_TAP, "icmp error in")) != NULL) {
+		const uint8_t *qip = l4(o) + ICMP_HLEN_;
+		CHECK(addr_at(l3(o) + 12) == ip("10.10.0.102") && addr_at(l3(o) + 16) == ip("10.20.0.13"),
+		    "icmp error in: from the VIP to the real server");
+		CHECK(addr_at(qip + 12) == ip("10.20.0.13") && frame_rd16(qip + 20) == 8080 &&
+		    addr_at(qip + 16) == ip(CLIENT) && frame_rd16(qip + 22) == 40000,
+		    "icmp error in: about 10.20.0.13:8080 -> client:40000");
+		CHECK(frame_ip_ok(qip), "icmp error in: the quoted IP header's checksum verifies");
+	}
+
+	/* The real server's own error about the client's packet (client -> RIP:8080). */
+	struct frame_spec q2 = {
+		.dst = our_mac, .src = tap_mac, .saddr = ip(CLIENT), .daddr = ip("10.20.0.13"),
+		.proto = IPPROTO_TCP, .sport = 40000, .dport = 8080, .tcpflags = TCPF_ACK, .plen = 10,
+	};
+	tmp = malloc(PKT_BUF_STRIDE);
+	frame_build(tmp, &q2);
+	memcpy(quote, tmp + PKT_VNET_LEN + 14, sizeof(quote));
+	free(tmp);
+	struct frame_spec err2 = {
+		.dst = our_mac, .src = tap_mac, .saddr = ip("10.20.0.13"), .daddr = ip(CLIENT),
+		.proto = IPPROTO_ICMP, .icmp_type = ICMP_DEST_UNREACH, .icmp_code = ICMP_PORT_UNREACH,
+		.payload = quote, .plen = sizeof(quote),
+	};
+	input(&err2);
+	if ((o = one_out(STUB_TAP, "icmp error out")) != NULL) {
+		const uint8_t *qip = l4(o) + ICMP_HLEN_;
+		CHECK(addr_at(l3(o) + 12) == ip("10.10.0.102") && addr_at(l3(o) + 16) == ip(CLIENT),
+		    "icmp error out: from the VIP to the client");
+		CHECK(addr_at(qip + 12) == ip(CLIENT) && frame_rd16(qip + 20) == 40000 &&
+		    addr_at(qip + 16) == ip("10.10.0.102") && frame_rd16(qip + 22) == 80,
+		    "icmp error out: about client:40000 -> VIP:80");
+		CHECK(frame_ip_ok(qip), "icmp error out: the quoted IP header's checksum verifies");
+	}
+}
+
+/* ---- what is dropped ---- */
+
+static void
+test_drops(void)
+{
+	struct frame_spec f = from_client("10.10.0.100", 80, TCPF_ACK);
+	uint64_t before;
+
+	UNIT_SECTION("drops");
+	f.sport = 41000;
+	before = stat_total(STAT_DROP_NO_CONN);
+	input(&f);
+	CHECK(stub_nout == 0 && stat_total(STAT_DROP_NO_CONN) == before + 1,
+	    "an ACK without a connection: dropped, counted");
+	f = from_client("10.10.0.100", 81, TCPF_SYN);
+	before = stat_total(STAT_DROP_NO_SERVICE);
+	input(&f);
+	CHECK(stub_nout == 0 && stat_total(STAT_DROP_NO_SERVICE) == before + 1,
+	    "a SYN to a VIP's port without a service: dropped, counted");
+	struct frame_spec r = {
+		.dst = our_mac, .src = tap_mac, .saddr = ip("10.20.0.13"), .daddr = ip(CLIENT),
+		.proto = IPPROTO_TCP, .sport = 8080, .dport = 41111, .tcpflags = TCPF_ACK,
+	};
+	before = stat_total(STAT_DROP_NO_CONN_OUT);
+	input(&r);
+	CHECK(stub_nout == 0 && stat_total(STAT_DROP_NO_CONN_OUT) == before + 1,
+	    "a reply of no connection: dropped, counted");
+}
+
+int
+main(void)
+{
+	log_init("test_core", 1, LOG_LVL_WARNING);
+	if (!CHECK_EQ(setup(), 0, "five services bound through the real transmitters"))
+		return unit_done();
+	test_dr();
+	test_tun();
+	test_nat();
+	test_fullnat();
+	test_arp();
+	test_icmp();
+	test_drops();
+	conn_flush(w.ct);
+	svc_teardown();
+	laddr_teardown();
+	conn_table_free(w.ct);
+	free(buf);
+	free(orig);
+	return unit_done();
+}
