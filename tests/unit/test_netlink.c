@@ -336,8 +336,15 @@ journal_lock(void)
 	int p[2], ret;
 	pid_t pid;
 
+	sigset_t usr2;
+	int sig;
+
 	if (pipe(p) < 0)
 		abort();
+	/* Blocked before the fork: the child's signal may come before the parent waits. */
+	sigemptyset(&usr2);
+	sigaddset(&usr2, SIGUSR2);
+	sigprocmask(SIG_BLOCK, &usr2, NULL);
 	pid = fork();
 	if (pid == 0) {
 		char c;
@@ -353,14 +360,7 @@ journal_lock(void)
 		_exit(0);
 	}
 	close(p[0]);
-	{
-		sigset_t s;
-		int sig;
-		sigemptyset(&s);
-		sigaddset(&s, SIGUSR2);
-		sigprocmask(SIG_BLOCK, &s, NULL);
-		sigwait(&s, &sig);
-	}
+	sigwait(&usr2, &sig);
 	cap_begin();
 	ret = nl_journal_open(jpath);
 	cap_end(log, sizeof(log));
