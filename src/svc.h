@@ -177,9 +177,11 @@ void svc_est_tick(void);
 /*
  * Reload, once CONF was checked against this host (xmit_check): make the
  * running services what CONF says, in place (mark and sweep), through
- * the functions above.
+ * the functions above. 0, or -1 when any step failed (logged; the others
+ * were made): the caller then merges the previous configuration back, so
+ * that a reload is applied whole or not at all.
  */
-void svc_merge(const struct config *conf);
+int  svc_merge(const struct config *conf);
 
 /*
  * The counters of VSR_COUNTERS (ctlproto.h) of a service (the first
