@@ -237,21 +237,68 @@ reload_read(struct daemon *d, struct spawn_user *as)
 	return nc;
 }
 
-/* Make NC the running configuration; under the data-path lock. Returns the old one. */
-static struct config *
-reload_apply(struct daemon *d, struct config *nc, const struct spawn_user *as)
+/*
+ * What only a restart changes, reload_read gave NC by swapping the arrays
+ * of OC and NC (announce, local_address) where they differ; swapped again,
+ * OC has its own back (where they did not differ, their contents are the
+ * same either way).
+ */
+static void
+swap_restart_only(struct config *a, struct config *b)
+{
+	char (*ann)[IFNAMSIZ] = a->announce;
+	struct in_addr *l = a->laddr;
+	unsigned na = a->nannounce, nl = a->nladdr;
+
+	a->announce = b->announce;
+	a->nannounce = b->nannounce;
+	a->laddr = b->laddr;
+	a->nladdr = b->nladdr;
+	b->announce = ann;
+	b->nannounce = na;
+	b->laddr = l;
+	b->nladdr = nl;
+}
+
+/*
+ * Make NC the running configuration, under the data-path lock: 0. If any
+ * step fails (checked beforehand, so only memory or a host that changed
+ * under us), the previous configuration is merged back and stays running:
+ * -1. Either way *DROP is the configuration to free, out of the lock.
+ */
+static int
+reload_apply(struct daemon *d, struct config *nc, const struct spawn_user *as,
+    struct config **drop)
 {
 	struct config *oc = d->conf;
+
+	*drop = nc;
 
 	/* The VIP hook reads d->conf (announce interfaces): the new one from now. */
 	d->conf = nc;
 	conn_timeouts(d->ct, nc);
-	svc_merge(nc);
+	if (svc_merge(nc) < 0) {
+		log_warnx("reload: %s could not be applied whole; putting the previous "
+		    "configuration back", d->file);
+		swap_restart_only(nc, oc);
+		d->conf = oc;
+		conn_timeouts(d->ct, oc);
+		if (svc_merge(oc) < 0)
+			log_warnx("reload: the previous configuration could not be put back whole "
+			    "either; see above");
+		return -1;
+	}
 	d->check_as = *as;
 	check_sync(nc, &d->check_as);
-	return oc;
+	*drop = oc;
+	return 0;
 }
 
+/*
+ * A reload is applied whole or not at all: the file is read and checked
+ * first (a bad one changes nothing), and an apply that fails half-way is
+ * undone. Either way the outcome is logged and told to systemd (STATUS=).
+ */
 static void
 reload(struct daemon *d)
 {
@@ -268,16 +315,27 @@ reload(struct daemon *d)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	log_notice("SIGHUP: reloading %s", d->file);
 	nc = reload_read(d, &as);
-	if (nc != NULL) {
-		struct config *oc;
+	if (nc == NULL) {
+		notify_status("reload of %s refused: the file is not valid (see the log); "
+		    "serving the previous configuration", d->file);
+	} else {
+		struct config *drop;
+		int rc;
 
 		lock_acquire();
-		oc = reload_apply(d, nc, &as);
+		rc = reload_apply(d, nc, &as, &drop);
 		lock_release();
-		conf_free(oc);
-		clock_gettime(CLOCK_MONOTONIC, &t1);
-		log_notice("reloaded: %u virtual services, in %ld us", nc->nvs,
-		    (long)((t1.tv_sec - t0.tv_sec) * 1000000 + (t1.tv_nsec - t0.tv_nsec) / 1000));
+		conf_free(drop);
+		if (rc < 0) {
+			notify_status("reload of %s failed and was undone (see the log); serving "
+			    "the previous configuration", d->file);
+		} else {
+			clock_gettime(CLOCK_MONOTONIC, &t1);
+			log_notice("reloaded: %u virtual services, in %ld us", nc->nvs,
+			    (long)((t1.tv_sec - t0.tv_sec) * 1000000 +
+			    (t1.tv_nsec - t0.tv_nsec) / 1000));
+			notify_status("reloaded %s: %u virtual services", d->file, nc->nvs);
+		}
 	}
 	d->reloading = 0;
 	notify_ready();
@@ -716,6 +774,7 @@ main(int argc, char *argv[])
 	else if (setup(&d) == 0) {
 		log_notice("ready: %u virtual services on %s, %u-connection table",
 		    d.conf->nvs, d.conf->tap, d.conf->conn_max);
+		notify_status("serving %u virtual services on %s", d.conf->nvs, d.conf->tap);
 		notify_ready();
 		if (event_base_dispatch(d.base) < 0)
 			log_errx("event loop failed");

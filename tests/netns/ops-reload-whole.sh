@@ -59,9 +59,11 @@ assert_true "saying the same" grep -qF "$expect" "$T_DIR/start.out"
 ns_snapshot director "$T_DIR/after-start"
 assert_true "touching nothing" diff -u "$T_DIR/before-start" "$T_DIR/after-start"
 
-# ---- a reload refuses it whole
+# ---- a reload refuses it whole, and tells systemd (STATUS=)
 cp "$T_DIR/a.conf" "$conf"
-vsrouted_start director "$conf"
+bg_start notify director python3 -u "$VSR_NETNS_DIR/notifyrecv.py" "@vsrtest-notify-$T_PREFIX"
+wait_for "the notification receiver" 10 grep -q '^ready' "$T_DIR/notify.log"
+NOTIFY_SOCKET="@vsrtest-notify-$T_PREFIX" vsrouted_start director "$conf"
 pid=$(cat "$T_DIR/vsrouted-director.pid")
 log=$(vsrouted_log director)
 assert_eq rs1 "$(http_get client "http://$VIP2/")" "the mh service answers"
@@ -72,6 +74,9 @@ kill -HUP "$pid"
 wait_for "the reload to be refused" 10 grep -q 'the running configuration stays' "$log"
 assert_true "the reload says why, with the file and line" grep -qF "$expect" "$log"
 assert_false "and does not say it reloaded" grep -q '^reloaded' "$log"
+wait_for "READY=1 after the reload" 10 sh -c "[ \$(grep -c 'READY=1\$' '$T_DIR/notify.log') -ge 2 ]"
+assert_true "systemd is told: STATUS=reload of FILE refused ... serving the previous configuration" \
+	grep -qF "STATUS=reload of $conf refused: the file is not valid (see the log); serving the previous configuration" "$T_DIR/notify.log"
 vsradm -Ln >"$T_DIR/list-after"
 assert_true "the services are exactly as before (rs2's weight, the mh service's two real servers)" \
 	diff -u "$T_DIR/list-before" "$T_DIR/list-after"
@@ -85,6 +90,8 @@ assert_eq "rs1 rs2 rs3" "$(sort "$T_DIR/answers" | tr '\n' ' ' | sed 's/ $//')" 
 sed -i '/sorry_server { address = 10.10.0.99 }/d' "$conf"
 kill -HUP "$pid"
 wait_for "the reload" 10 grep -q '^reloaded' "$log"
+wait_for "its STATUS=" 10 grep -qF "STATUS=reloaded $conf: 3 virtual services" "$T_DIR/notify.log"
+pass "systemd is told it reloaded (STATUS=reloaded FILE: 3 virtual services)"
 assert_eq 5 "$(vsradm -Ln | awk '$2 == "10.10.0.12:80" && !seen++ { print $4 }')" "rs2's new weight"
 assert_eq 3 "$(vsradm -Ln | awk -v v="$VIP2:80" '$2 == v { s = 1; next } /^[TU]/ { s = 0 } s && /->/' | grep -c .)" \
 	"the mh service with its three real servers"

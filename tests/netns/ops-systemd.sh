@@ -3,7 +3,8 @@
 # daemon run the way the unit runs it (an unprivileged user from the start,
 # CAP_NET_ADMIN and CAP_NET_RAW ambient and bounding, no new privileges, its
 # socket in a runtime directory of its own) with NOTIFY_SOCKET pointing at
-# a test receiver: READY=1, RELOADING=1 + MONOTONIC_USEC then READY=1 on
+# a test receiver: STATUS= and READY=1, RELOADING=1 + MONOTONIC_USEC then
+# STATUS= (reloaded, or refused and why) and READY=1 on
 # SIGHUP, STOPPING=1 on SIGTERM; it serves and undoes its host changes.
 #
 #                         LAN lan0 (bridge)
@@ -110,12 +111,22 @@ recv_us=${line%%	*}
 sent_us=${line##*=}
 assert_true "MONOTONIC_USEC is CLOCK_MONOTONIC at the reload (within 1 s of its receipt)" \
 	test "$((recv_us - sent_us))" -ge 0 -a "$((recv_us - sent_us))" -lt 1000000
-assert_eq "READY=1 RELOADING=1|MONOTONIC_USEC=N READY=1" \
+assert_eq "STATUS=serving 1 virtual services on vsr0|READY=1|RELOADING=1|MONOTONIC_USEC=N|STATUS=reloaded $conf: 1 virtual services|READY=1" \
 	"$(cut -f 2 "$T_DIR/notify.log" | grep -v '^ready' | sed 's/MONOTONIC_USEC=[0-9]*/MONOTONIC_USEC=N/' |
-	   tr '\n' ' ' | sed 's/ $//')" "the messages in order: READY, RELOADING, READY"
+	   tr '\n' '|' | sed 's/|$//')" "the messages in order: STATUS, READY, RELOADING, STATUS, READY"
 assert_eq "READY=1" "$(tail -n 1 "$T_DIR/notify.log" | cut -f 2)" "the reload ends with READY=1"
 http_get_n client "http://$VIP/" 4 >"$T_DIR/answers"
 assert_eq 2 "$(count_of rs2 "$T_DIR/answers")" "rs2, added by the reload, serves half"
+
+# A file that is not valid: refused, and systemctl status says so.
+sed 's/scheduler = rr/scheduler = nosuch/' "$T_DIR/b.conf" >"$conf"
+kill -HUP "$pid"
+wait_for "READY=1 after the refused reload" 10 sh -c "[ \$(grep -c 'READY=1\$' '$T_DIR/notify.log') -ge 3 ]"
+assert_eq "STATUS=reload of $conf refused: the file is not valid (see the log); serving the previous configuration" \
+	"$(tail -n 2 "$T_DIR/notify.log" | head -n 1 | cut -f 2)" "a refused reload is told to systemd (STATUS=)"
+assert_eq 2 "$("$VSR_TOP/src/vsradm" --socket "$sock" -Ln | grep -c -- '-> 10\.')" \
+	"and the running services stay"
+cp "$T_DIR/b.conf" "$conf"
 
 # ---- a crash, and the restart systemd makes
 assert_eq "600 nobody" "$(stat -c '%a %U' "$T_DIR/run/vsrouted.journal")" \
@@ -150,7 +161,7 @@ export NOTIFY_SOCKET=$notify
 VSR_WRAP="$T_DIR/asunit" vsrouted_start director "$conf" -s "$sock"
 unset NOTIFY_SOCKET
 pid=$(cat "$T_DIR/vsrouted-director.pid")
-wait_for "READY=1 from the restarted daemon" 10 sh -c "[ \$(grep -c 'READY=1\$' '$T_DIR/notify.log') -ge 3 ]"
+wait_for "READY=1 from the restarted daemon" 10 sh -c "[ \$(grep -c 'READY=1\$' '$T_DIR/notify.log') -ge 4 ]"
 ms=$(ready_ms "$pid")
 echo "# restart: READY=1 $ms ms after the daemon's fork"
 # 2 s for the daemon as built; an instrumented one (ASan) gets 10 s.
