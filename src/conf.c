@@ -74,6 +74,7 @@ static const struct {
 	{ "weight",     0, 65535 },
 	{ "persistent", 0, CONF_TIMEOUT_MAX },
 	{ "tunnel_mtu", CONF_TUN_MTU_MIN, CONF_TUN_MTU_MAX },
+	{ "tunnel_key", 0, 4294967295L },
 	{ "upper",      0, 2147483647 },
 	{ "lower",      0, 2147483647 },
 	{ "mh_table_size", 3, CONF_MH_SIZE_MAX },
@@ -1183,6 +1184,9 @@ conf_build_dest(cfg_t *sec, struct vs_conf *vs, struct rs_conf *rs, const char *
 	    (enum tunnel_type)cfg_getint(sec, "tunnel") : vs->tunnel;
 	rs->tunnel_mtu = cfg_size(sec, "tunnel_mtu") ?
 	    (unsigned)cfg_getint(sec, "tunnel_mtu") : vs->tunnel_mtu;
+	rs->tunnel_keyed = cfg_size(sec, "tunnel_key") ? true : vs->tunnel_keyed;
+	rs->tunnel_key = cfg_size(sec, "tunnel_key") ?
+	    (uint32_t)cfg_getint(sec, "tunnel_key") : vs->tunnel_key;
 	if (fwd_ok && rs->fwd != FWD_TUN) {
 		if (cfg_size(sec, "tunnel"))
 			conf_err(conf_line(sec, "tunnel"), "'tunnel' is for "
@@ -1190,7 +1194,15 @@ conf_build_dest(cfg_t *sec, struct vs_conf *vs, struct rs_conf *rs, const char *
 		if (cfg_size(sec, "tunnel_mtu"))
 			conf_err(conf_line(sec, "tunnel_mtu"), "'tunnel_mtu' "
 			    "is for forward = tun, not %s", fwd_name(rs->fwd));
+		if (cfg_size(sec, "tunnel_key"))
+			conf_err(conf_line(sec, "tunnel_key"), "'tunnel_key' "
+			    "is for forward = tun, not %s", fwd_name(rs->fwd));
 	}
+	/* A key is GRE's (RFC 2890): IPIP has no room for one. */
+	if (fwd_ok && rs->fwd == FWD_TUN && rs->tunnel_keyed && rs->tunnel != TUNNEL_GRE)
+		conf_err(cfg_size(sec, "tunnel_key") ? conf_line(sec, "tunnel_key") :
+		    cfg_size(sec, "tunnel") ? conf_line(sec, "tunnel") : open,
+		    "'tunnel_key' needs tunnel = gre, not %s", tunnel_name(rs->tunnel));
 
 	/* dr leaves the packet as it is and tun only wraps it. */
 	if (port_ok && fwd_ok && vs_port_ok && rs->port != vs->port &&
@@ -1322,6 +1334,8 @@ conf_build_vs(cfg_t *sec, struct config *conf, unsigned char *ok)
 	vs->fwd = (enum fwd_method)cfg_getint(sec, "forward");
 	vs->tunnel = (enum tunnel_type)cfg_getint(sec, "tunnel");
 	vs->tunnel_mtu = (unsigned)cfg_getint(sec, "tunnel_mtu");
+	vs->tunnel_keyed = cfg_size(sec, "tunnel_key") > 0;
+	vs->tunnel_key = vs->tunnel_keyed ? (uint32_t)cfg_getint(sec, "tunnel_key") : 0;
 	vs->check = (struct check_conf){ .interval = 2, .timeout = 1, .rise = 2,
 	    .fall = 3, .expect = 200, .path = "/" };
 	conf_build_check(sec, &vs->check);
@@ -1506,6 +1520,7 @@ conf_load(const char *file)
 		CFG_INT_CB(     "forward",        FWD_DR,       CFGF_NODEFAULT, conf_cb_forward),
 		CFG_INT_CB(     "tunnel",         TUNNEL_IPIP,  CFGF_NODEFAULT, conf_cb_tunnel),
 		CFG_INT_CB(     "tunnel_mtu",     0,            CFGF_NODEFAULT, conf_cb_number),
+		CFG_INT_CB(     "tunnel_key",     0,            CFGF_NODEFAULT, conf_cb_number),
 		CFG_SEC(        "check",          check_opts,   CFGF_NODEFAULT),
 		CFG_END()
 	};
@@ -1515,6 +1530,7 @@ conf_load(const char *file)
 		CFG_INT_CB(     "forward",        FWD_DR,       CFGF_NODEFAULT, conf_cb_forward),
 		CFG_INT_CB(     "tunnel",         TUNNEL_IPIP,  CFGF_NODEFAULT, conf_cb_tunnel),
 		CFG_INT_CB(     "tunnel_mtu",     0,            CFGF_NODEFAULT, conf_cb_number),
+		CFG_INT_CB(     "tunnel_key",     0,            CFGF_NODEFAULT, conf_cb_number),
 		CFG_END()
 	};
 	cfg_opt_t vs_opts[] = {
@@ -1529,6 +1545,7 @@ conf_load(const char *file)
 		CFG_INT_CB(     "forward",        FWD_DR,       CFGF_NONE,      conf_cb_forward),
 		CFG_INT_CB(     "tunnel",         TUNNEL_IPIP,  CFGF_NONE,      conf_cb_tunnel),
 		CFG_INT_CB(     "tunnel_mtu",     0,            CFGF_NONE,      conf_cb_number),
+		CFG_INT_CB(     "tunnel_key",     0,            CFGF_NODEFAULT, conf_cb_number),
 		CFG_SEC(        "check",          check_opts,   CFGF_NODEFAULT),
 		CFG_SEC(        "real_server",    rs_opts,      CONF_NAMED),
 		CFG_SEC(        "sorry_server",   sorry_opts,   CFGF_NODEFAULT),

@@ -62,6 +62,8 @@ struct rs_conf {
 	enum fwd_method  fwd;        /* the service's default unless overridden */
 	enum tunnel_type tunnel;     /* tun: the service's unless overridden */
 	unsigned         tunnel_mtu; /* tun: inner MTU, 0 = from the route */
+	bool             tunnel_keyed; /* tun, gre: a key in each packet (RFC 2890) */
+	uint32_t         tunnel_key; /* host order */
 	struct check_conf check;     /* the service's check, with this one's overrides */
 };
 
@@ -79,6 +81,8 @@ struct vs_conf {
 	enum fwd_method  fwd;        /* default FWD_DR */
 	enum tunnel_type tunnel;     /* default TUNNEL_IPIP */
 	unsigned         tunnel_mtu; /* tun: inner MTU, 0 = from the route */
+	bool             tunnel_keyed; /* tun, gre: tunnel_key set */
+	uint32_t         tunnel_key; /* host order */
 	struct check_conf check;     /* for each real server; type CHECK_NONE = none */
 	struct rs_conf  *rs;
 	unsigned         nrs;

@@ -576,6 +576,9 @@ req_dest(struct ctl_call *r)
 		if (d == NULL)
 			return fail(r, CTL_E_NO_DEST);
 		rc.tunnel_mtu = d->tunnel_mtu;  /* the file's; ipvsadm has no word for it */
+		/* The file's too: kept while the tunnel stays GRE, which alone carries one. */
+		rc.tunnel_keyed = d->tunnel_keyed && rc.tunnel == TUNNEL_GRE;
+		rc.tunnel_key = ntohl(d->tunnel_key);
 	}
 	rc.addr = ra.u.v4;
 	rc.port = ra.port;

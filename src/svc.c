@@ -239,6 +239,8 @@ dest_new(struct service *s, const struct rs_conf *rc, char *err, size_t errlen)
 	d->fwd = rc->fwd;
 	d->tunnel = rc->tunnel;
 	d->tunnel_mtu = rc->tunnel_mtu;
+	d->tunnel_keyed = rc->tunnel_keyed;
+	d->tunnel_key = htonl(rc->tunnel_key);
 	d->weight = rc->weight;
 	d->conf_weight = rc->weight;
 	d->u_threshold = rc->upper;
@@ -281,18 +283,25 @@ dest_edit(struct dest *d, const struct rs_conf *rc, char *err, size_t errlen)
 {
 	struct service *s = d->svc;
 
-	if (rc->fwd != d->fwd || rc->tunnel != d->tunnel || rc->tunnel_mtu != d->tunnel_mtu) {
+	if (rc->fwd != d->fwd || rc->tunnel != d->tunnel || rc->tunnel_mtu != d->tunnel_mtu ||
+	    rc->tunnel_keyed != d->tunnel_keyed || htonl(rc->tunnel_key) != d->tunnel_key) {
 		/* Bind anew; connections keep the function they were bound to. */
 		enum fwd_method old = d->fwd;
 		enum tunnel_type oldt = d->tunnel;
 		unsigned oldm = d->tunnel_mtu;
+		bool oldk = d->tunnel_keyed;
+		uint32_t oldkey = d->tunnel_key;
 		d->fwd = rc->fwd;
 		d->tunnel = rc->tunnel;
 		d->tunnel_mtu = rc->tunnel_mtu;
+		d->tunnel_keyed = rc->tunnel_keyed;
+		d->tunnel_key = htonl(rc->tunnel_key);
 		if (dest_bind(d, err, errlen) < 0) {
 			d->fwd = old;
 			d->tunnel = oldt;
 			d->tunnel_mtu = oldm;
+			d->tunnel_keyed = oldk;
+			d->tunnel_key = oldkey;
 			return -1;
 		}
 	}

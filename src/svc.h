@@ -64,6 +64,8 @@ struct dest {
 	struct neigh    *neigh;        /* dr: where the RS's MAC lives */
 	enum tunnel_type tunnel;       /* tun: ipip or gre */
 	unsigned         tunnel_mtu;   /* tun: configured path MTU, 0 = from the route */
+	bool             tunnel_keyed; /* tun, gre: each packet carries tunnel_key */
+	uint32_t         tunnel_key;   /* network order, as on the wire */
 	unsigned         tun_inner_max;/* tun: largest inner packet that fits, bound */
 	uint32_t         tun_src;      /* tun: the director's address toward it (logs) */
 	uint64_t         check_downs;  /* health check transitions up -> down */

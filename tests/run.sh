@@ -341,7 +341,7 @@ if [ "$netns" = 1 ]; then
 	# partial checksum): the integrity transfers and the UDP paths.
 	for f in "${scenarios[@]}"; do
 		case $(basename "$f" .sh) in
-		dr-bulk|dr-udp|tun-bulk|tun-udp|tun-mtu|nat-transfer|nat-pmtu|nat-rr|fullnat-noroute|mixed-modes)
+		dr-bulk|dr-udp|tun-bulk|tun-udp|tun-mtu|tun-gre-key|nat-transfer|nat-pmtu|nat-rr|fullnat-noroute|mixed-modes)
 			run_scenario "$f" "[tap-offload-off]" VSR_TEST_TAP_OFFLOAD=off ;;
 		esac
 	done
