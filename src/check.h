@@ -3,8 +3,10 @@
 #define VSR_CHECK_H
 
 #include <event2/event.h>
+#include <time.h>
 
 #include "conf.h"
+#include "spawn.h"
 
 /*
  * One check per real server that has a check section, run every interval
@@ -23,8 +25,39 @@
  * counts in a row), new ones start up, checks of real servers that went or
  * lost their check section stop (and such a real server is put back).
  */
+/*
+ * What a real server's check last did, for the status page: its type, the
+ * results in a row, the wall-clock time of its last up/down change (or of
+ * the check's start) and its last failure's cause and time (err_time 0:
+ * none). Returns -1 when D has no check.
+ */
+#define CHECK_ERR_MAX 96
+struct check_info {
+	enum check_type type;
+	unsigned        ok, fail;      /* successes / failures in a row */
+	unsigned        rise, fall;
+	time_t          changed;
+	time_t          err_time;
+	char            err[CHECK_ERR_MAX];
+};
+struct dest;
+int  check_info_get(const struct dest *d, struct check_info *ci);
+
 int  check_init(struct event_base *base);
-void check_sync(const struct config *conf);
+void check_sync(const struct config *conf, const struct spawn_user *as);
 void check_stop_all(void);
+
+/*
+ * exec checks run as AS (spawn.h: a session of their own, killed whole at
+ * the timeout, no capability, a minimal environment). check_conf_verify
+ * finds AS for CONF and checks what a start would refuse, for vsrouted -t,
+ * the start and a reload alike: the check user (check_user; else user;
+ * else vsrouted) exists, is root only when check_user names it, and is one
+ * the daemon, running as DAEMON_UID once set up, can run programs as; each
+ * command's program is one that only root and the check user can change
+ * (spawn_path_check). Every error is logged as FILE:LINE: message.
+ * Without exec checks nothing is needed (AS is zeroed). 0 or -1.
+ */
+int  check_conf_verify(const struct config *conf, uid_t daemon_uid, struct spawn_user *as);
 
 #endif

@@ -61,6 +61,10 @@ const char *proto_upper_name(int proto);
 #define SVC_F_SH_PORT     0x2
 #define SVC_F_MH_FALLBACK 0x4
 #define SVC_F_MH_PORT     0x8
+/* ipvsadm's flag-1..3 where the scheduler gives them no meaning: kept, as IPVS keeps them. */
+#define SVC_F_SCHED1      0x10
+#define SVC_F_SCHED2      0x20
+#define SVC_F_SCHED3      0x40
 
 /*
  * Scheduler flags (ipvsadm -b, the config's flags): "sh-fallback,sh-port"

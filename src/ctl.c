@@ -7,6 +7,7 @@
 #include <event2/event.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,31 +16,65 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "addr.h"
 #include "conf.h"
 #include "conn.h"
 #include "ctl.h"
+#include "ctlproto.h"
 #include "lock.h"
 #include "log.h"
+#include "netlink.h"
 #include "sched.h"
 #include "svc.h"
 
 #define CTL_CLIENTS_MAX 16
-#define CTL_ARGS_MAX    16
+#define CTL_OUT_MAX     (256 * 1024)  /* answers held for a client before its next request waits */
+#define CTL_STALL_S     30            /* a client that takes nothing of its answers this long goes */
+#define CTL_PAUSE_MS    500           /* the listener rests this long when descriptors run out */
+#define CTL_ACCEPT_MAX  16            /* connections accepted per wake-up */
+#define CTL_REFUSED_S   5             /* a refused client has this long to send its request */
+#define CTL_REFUSED_MAX 4             /* refused clients kept at once: the others are just closed */
+
+/* What a client may do, from its credentials (SO_PEERCRED, SO_PEERGROUPS). */
+enum ctl_role {
+	CTL_ROLE_NONE,          /* its first request is refused, then it is closed */
+	CTL_ROLE_READ,          /* control_group_read: listings, stats, rates */
+	CTL_ROLE_ADMIN,         /* root, control_group: everything */
+};
 
 struct ctl_client {
 	struct bufferevent *bev;
 	struct ctl_client  *next;
+	enum ctl_role       role;
+	bool                waiting;      /* its requests wait for its answers to be read */
+	bool                closing;      /* closed once its answers are sent */
+	bool                reserved;     /* accepted on the reserve descriptor */
 };
 
 static struct {
 	struct event_base *base;
 	struct event      *ev_listen;
+	struct event      *ev_resume;     /* the end of a pause at EMFILE */
 	int                fd;
+	int                reserve;       /* a descriptor kept for one more client at EMFILE */
+	bool               starved;       /* paused since the last accept that worked */
+	unsigned           pauses;
 	char               path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	struct conn_table *ct;
 	struct ctl_client *clients;
 	unsigned           nclients;
-} ctl = { .fd = -1 };
+	unsigned           nrefused;      /* of them, CTL_ROLE_NONE */
+	gid_t              gid_admin;     /* control_group; (gid_t)-1 none */
+	gid_t              gid_read;      /* control_group_read; (gid_t)-1 none */
+} ctl = { .fd = -1, .reserve = -1, .gid_admin = (gid_t)-1, .gid_read = (gid_t)-1 };
+
+/* One request being served: its words, where the answer goes, the error text. */
+struct ctl_call {
+	char            **argv;         /* argv[0] is the request's name */
+	int               argc;
+	struct evbuffer  *o;
+	char              err[256];
+};
 
 static void
 out(struct evbuffer *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -54,10 +89,35 @@ out(struct evbuffer *o, const char *fmt, ...)
 	va_end(ap);
 }
 
+static int
+fail(struct ctl_call *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Set R's error; returns -1 for "return fail(...)". */
+static int
+fail(struct ctl_call *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(r->err, sizeof(r->err), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* ADDR:PORT as the protocol carries it: "10.0.0.1:80", "[2001:db8::1]:80". */
 static const char *
 ap_str(int af, const union vsr_addr *addr, uint16_t port_net, char *buf, size_t len)
 {
 	return addr_port_ntop(af, addr, ntohs(port_net), buf, len);
+}
+
+/* A protocol address as ours: its family into *AF, the address into *A. */
+static void
+ctl_addr_get(const struct ctl_addr *ca, int *af, union vsr_addr *a)
+{
+	*af = ca->af;
+	memset(a, 0, sizeof(*a));
+	memcpy(a, &ca->u, addr_len(ca->af));
 }
 
 /* A service's netmask: dotted for IPv4, a prefix length for IPv6 (as ipvsadm). */
@@ -71,53 +131,197 @@ netmask_str(const struct service *s, char *buf, size_t len)
 	return buf;
 }
 
-static void
-out_stats(struct evbuffer *o, const struct stats *st)
+/* ---- the option table: KEY=VALUE words into VAL[], by CTL_OPT_* ---- */
+
+/*
+ * Each word of ARGV must be one of the options in ALLOWED (CTL_OPT_BIT),
+ * once, with a value; VAL[id] points at it (NULL: not given).
+ */
+static int
+opts_parse(struct ctl_call *r, char **argv, int argc, unsigned allowed,
+    const char *val[CTL_OPT_MAX])
 {
-	out(o, " %llu %llu %llu %llu %llu", (unsigned long long)st->conns,
-	    (unsigned long long)st->inpkts, (unsigned long long)st->outpkts,
-	    (unsigned long long)st->inbytes, (unsigned long long)st->outbytes);
+	for (int i = 0; i < CTL_OPT_MAX; i++)
+		val[i] = NULL;
+	for (int i = 0; i < argc; i++) {
+		char *eq = strchr(argv[i], '=');
+		int id;
+
+		if (eq == NULL)
+			return fail(r, "malformed option '%s' (KEY=VALUE)", argv[i]);
+		*eq = '\0';
+		id = ctl_lookup(ctl_opt_names, CTL_OPT_MAX, argv[i]);
+		if (id < 0 || !(allowed & (1u << id)))
+			return fail(r, "unknown option '%s' for %s", argv[i], r->argv[0]);
+		if (val[id])
+			return fail(r, "option '%s' given twice", argv[i]);
+		if (!ctl_value_ok(eq + 1))
+			return fail(r, "option '%s' without a value", argv[i]);
+		val[id] = eq + 1;
+	}
+	return 0;
+}
+
+/* An unsigned decimal number 0 .. MAX into *V; -1 if malformed or larger. */
+static int
+parse_uint(const char *s, unsigned long max, unsigned long *v)
+{
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	*v = strtoul(s, &end, 10);
+	return (*end != '\0' || errno || *v > max) ? -1 : 0;
+}
+
+/* Option ID as a number 0 .. MAX, DEF when not given. */
+static int
+opt_uint(struct ctl_call *r, const char *val[CTL_OPT_MAX], enum ctl_opt id, unsigned long max,
+    unsigned long def, unsigned long *v)
+{
+	*v = def;
+	if (val[id] && parse_uint(val[id], max, v) < 0)
+		return fail(r, "option '%s': a number from 0 to %lu, not '%s'", ctl_opt_names[id],
+		    max, val[id]);
+	return 0;
+}
+
+/* ---- services: KEY, lookup, flags ---- */
+
+struct svc_key {
+	enum ctl_kind   kind;
+	struct ctl_addr a;              /* tcp udp sctp */
+	uint32_t        fwmark;         /* fwmark fwmark6 */
+};
+
+/* ARGV[0] ARGV[1]: KIND VALUE. */
+static int
+key_parse(struct ctl_call *r, char **argv, int argc, struct svc_key *k)
+{
+	int kind;
+	unsigned long m;
+
+	memset(k, 0, sizeof(*k));
+	if (argc < 2)
+		return fail(r, "%s needs a service: KIND VALUE", r->argv[0]);
+	if ((kind = ctl_lookup(ctl_kind_names, CTL_KIND_MAX, argv[0])) < 0)
+		return fail(r, "unknown service kind '%s'", argv[0]);
+	k->kind = (enum ctl_kind)kind;
+	if (k->kind == CTL_KIND_FWMARK || k->kind == CTL_KIND_FWMARK6) {
+		if (parse_uint(argv[1], 0xffffffffUL, &m) < 0 || m == 0)
+			return fail(r, "malformed firewall mark '%s'", argv[1]);
+		k->fwmark = (uint32_t)m;
+	} else if (ctl_addr_parse(argv[1], &k->a) < 0) {
+		return fail(r, "malformed service address '%s'", argv[1]);
+	}
+	return 0;
+}
+
+/* The running service K names; only TCP and UDP services exist yet, of either family. */
+static struct service *
+key_lookup(const struct svc_key *k)
+{
+	union vsr_addr a;
+	int af;
+
+	if (k->kind != CTL_KIND_TCP && k->kind != CTL_KIND_UDP)
+		return NULL;
+	ctl_addr_get(&k->a, &af, &a);
+	return svc_lookup(af, k->kind == CTL_KIND_UDP ? IPPROTO_UDP : IPPROTO_TCP, &a,
+	    htons(k->a.port));
+}
+
+/*
+ * ipvsadm's -b bits (CTL_SF_*) <-> the service's SVC_F_*: the first two
+ * are sh's and mh's own flags; a flag without meaning for the scheduler
+ * is kept as it was given (SVC_F_SCHEDn), as IPVS keeps it.
+ */
+static unsigned
+flags_from_ctl(const char *sched, unsigned bits)
+{
+	int sh = strcmp(sched, "sh") == 0, mh = strcmp(sched, "mh") == 0;
+	unsigned f = 0;
+
+	if (bits & CTL_SF_1)
+		f |= sh ? SVC_F_SH_FALLBACK : mh ? SVC_F_MH_FALLBACK : SVC_F_SCHED1;
+	if (bits & CTL_SF_2)
+		f |= sh ? SVC_F_SH_PORT : mh ? SVC_F_MH_PORT : SVC_F_SCHED2;
+	if (bits & CTL_SF_3)
+		f |= SVC_F_SCHED3;
+	return f;
+}
+
+static unsigned
+flags_to_ctl(unsigned f)
+{
+	unsigned bits = 0;
+
+	if (f & (SVC_F_SH_FALLBACK | SVC_F_MH_FALLBACK | SVC_F_SCHED1))
+		bits |= CTL_SF_1;
+	if (f & (SVC_F_SH_PORT | SVC_F_MH_PORT | SVC_F_SCHED2))
+		bits |= CTL_SF_2;
+	if (f & SVC_F_SCHED3)
+		bits |= CTL_SF_3;
+	return bits;
+}
+
+/* ---- list, conns, timeout ---- */
+
+static void
+out_counters(struct evbuffer *o, const uint64_t *v, int n)
+{
+	for (int i = 0; i < n; i++)
+		out(o, " %llu", (unsigned long long)v[i]);
 }
 
 static void
-out_rates(struct evbuffer *o, const struct stats_est *e)
+out_service(struct evbuffer *o, const struct service *s)
 {
-	struct stats_rate r;
+	char ap[ADDRPORT_STRLEN], nm[ADDR_STRLEN];
+	uint64_t v[VSR_C_MAX];
+	const struct dest *d;
 
-	stats_est_read(e, &r);
-	out(o, " %llu %llu %llu %llu %llu", (unsigned long long)r.cps,
-	    (unsigned long long)r.inpps, (unsigned long long)r.outpps,
-	    (unsigned long long)r.inbps, (unsigned long long)r.outbps);
+	netmask_str(s, nm, sizeof(nm));
+	out(o, CTL_TAG_SVC " %s %s %s %u %u %s - 0",
+	    ctl_kind_names[s->proto == IPPROTO_UDP ? CTL_KIND_UDP : CTL_KIND_TCP],
+	    ap_str(s->af, &s->addr, s->port, ap, sizeof(ap)), s->sched->name, flags_to_ctl(s->flags),
+	    s->persistent, nm);
+	svc_counters(s, v);
+	out_counters(o, v, VSR_C_NSVC);
+	out(o, "\n");
+	TAILQ_FOREACH(d, &s->dests, entry) {
+		out(o, CTL_TAG_DEST " %s %s %u %u %s 0 %s",
+		    ap_str(d->af, &d->addr, d->port, ap, sizeof(ap)),
+		    fwd_name(d->fwd), d->u_threshold, d->l_threshold,
+		    ctl_tun_names[d->tunnel == TUNNEL_GRE ? CTL_TUN_GRE : CTL_TUN_IPIP],
+		    ctl_csum_names[CTL_CSUM_NO]);
+		dest_counters(d, v);
+		out_counters(o, v, VSR_C_MAX);
+		out(o, "\n");
+	}
 }
 
 static int
-req_list(struct evbuffer *o)
+req_list(struct ctl_call *r)
 {
 	struct service *s;
-	struct dest *d;
-	char ap[ADDRPORT_STRLEN], nm[ADDR_STRLEN], fl[64];
+	struct svc_key k;
 
-	out(o, "size %u\n", conn_capacity(ctl.ct));
-	TAILQ_FOREACH(s, svc_list(), entry) {
-		netmask_str(s, nm, sizeof(nm));
-		svc_flags_format(s->flags, fl, sizeof(fl));
-		out(o, "svc %s %s %s %u %s %s", s->proto == IPPROTO_UDP ? "udp" : "tcp",
-		    ap_str(s->af, &s->addr, s->port, ap, sizeof(ap)), s->sched->name,
-		    s->persistent, nm, fl[0] ? fl : "-");
-		out_stats(o, &s->stats);
-		out_rates(o, &s->est);
-		out(o, "\n");
-		TAILQ_FOREACH(d, &s->dests, entry) {
-			out(o, "dest %s %s %d %u %u %u %u",
-			    ap_str(d->af, &d->addr, d->port, ap, sizeof(ap)),
-			    fwd_name(d->fwd), d->weight, d->u_threshold, d->l_threshold,
-			    d->activeconns, d->inactconns);
-			out_stats(o, &d->stats);
-			out(o, " %s", tunnel_name(d->tunnel));
-			out_rates(o, &d->est);
-			out(o, "\n");
-		}
+	if (r->argc == 1) {
+		out(r->o, CTL_TAG_SIZE " %u\n", conn_capacity(ctl.ct));
+		TAILQ_FOREACH(s, svc_list(), entry)
+			out_service(r->o, s);
+		return 0;
 	}
+	if (key_parse(r, r->argv + 1, r->argc - 1, &k) < 0)
+		return -1;
+	if (r->argc > 3)
+		return fail(r, "list: unexpected '%s'", r->argv[3]);
+	if ((s = key_lookup(&k)) == NULL)
+		return fail(r, CTL_E_NO_SVC);
+	out(r->o, CTL_TAG_SIZE " %u\n", conn_capacity(ctl.ct));
+	out_service(r->o, s);
 	return 0;
 }
 
@@ -139,7 +343,8 @@ conns_one(struct conn *c, void *arg)
 	if (w->n++ == CTL_CONNS_MAX)
 		return 1;
 	conn_addrs(ctl.ct, c, &a);
-	out(w->o, "conn %s %s %s %s %s %u\n", conn_l4proto(c) == IPPROTO_UDP ? "udp" : "tcp",
+	out(w->o, CTL_TAG_CONN " %s %s %s %s %s %u\n",
+	    ctl_kind_names[conn_l4proto(c) == IPPROTO_UDP ? CTL_KIND_UDP : CTL_KIND_TCP],
 	    ap_str(af, &a.caddr, c->cport, ca, sizeof(ca)),
 	    ap_str(af, &a.vaddr, c->vport, va, sizeof(va)),
 	    ap_str(af, &a.daddr, c->dport, da, sizeof(da)),
@@ -148,255 +353,37 @@ conns_one(struct conn *c, void *arg)
 }
 
 static int
-req_conns(struct evbuffer *o)
+req_conns(struct ctl_call *r)
 {
-	struct conns_walk w = { o, conn_clock(), 0 };
+	struct conns_walk w = { r->o, conn_clock(), 0 };
 
 	/* A listing may walk the table; it is capped, not streamed. */
 	if (conn_foreach(ctl.ct, conns_one, &w))
-		out(o, "truncated %u\n", CTL_CONNS_MAX);
+		out(r->o, CTL_TAG_TRUNCATED " %u\n", CTL_CONNS_MAX);
 	return 0;
 }
 
 static int
-parse_uint(const char *s, unsigned long max, unsigned long *v)
+req_timeout(struct ctl_call *r)
 {
-	char *end;
-
-	errno = 0;
-	*v = strtoul(s, &end, 10);
-	return (*s == '\0' || *end != '\0' || errno || *v > max || *s == '-') ? -1 : 0;
-}
-
-/* "tcp 10.10.0.100:80" -> the service key into VC; 0 or -1 (ERR set). */
-static int
-parse_service(char **argv, int argc, struct vs_conf *vc, char *err, size_t len)
-{
-	if (argc < 2 || (vc->proto = proto_parse(argv[0])) < 0 ||
-	    addr_port_pton(argv[1], &vc->af, &vc->addr, &vc->port, 1) < 0) {
-		snprintf(err, len, "Illegal virtual server address[:port] specified");
-		return -1;
-	}
-	return 0;
-}
-
-static void
-vs_from_service(struct vs_conf *vc, const struct service *s)
-{
-	memset(vc, 0, sizeof(*vc));
-	vc->proto = s->proto;
-	vc->af = s->af;
-	vc->addr = s->addr;
-	vc->port = ntohs(s->port);
-	snprintf(vc->sched, sizeof(vc->sched), "%s", s->sched->name);
-	vc->persistent = s->persistent;
-	vc->flags = s->flags;
-	vc->mh_size = s->mh_size;
-	vc->netmask = s->netmask;
-	vc->fwd = s->fwd;
-	vc->tunnel = s->tunnel;
-}
-
-static int
-parse_svc_opts(char **argv, int argc, struct vs_conf *vc, char *err, size_t len)
-{
-	unsigned long v;
-
-	for (int i = 0; i < argc; i++) {
-		char *k = argv[i], *val = strchr(k, '=');
-		if (val == NULL) {
-			snprintf(err, len, "unknown option '%s'", k);
-			return -1;
-		}
-		*val++ = '\0';
-		if (strcmp(k, "sched") == 0) {
-			if (sched_lookup(val) == NULL || strlen(val) >= sizeof(vc->sched)) {
-				snprintf(err, len, "Scheduler not found: %s", val);
-				return -1;
-			}
-			snprintf(vc->sched, sizeof(vc->sched), "%s", val);
-		} else if (strcmp(k, "persistent") == 0) {
-			if (parse_uint(val, 31536000, &v) < 0) {
-				snprintf(err, len, "Illegal timeout for persistent service");
-				return -1;
-			}
-			vc->persistent = (unsigned)v;
-		} else if (strcmp(k, "netmask") == 0) {
-			/* Dotted for an IPv4 service, a prefix length for an IPv6 one. */
-			int af;
-			if (vc->af == AF_INET6 ? parse_uint(val, 128, &v) < 0 || v == 0 ||
-			    addr_plen_mask(AF_INET6, (unsigned)v, &vc->netmask) < 0 :
-			    addr_pton(val, &af, &vc->netmask) < 0 || af != AF_INET ||
-			    addr_mask_plen(AF_INET, &vc->netmask) < 0) {
-				snprintf(err, len, "Illegal virtual server netmask");
-				return -1;
-			}
-		} else if (strcmp(k, "flags") == 0) {
-			if (svc_flags_parse(strcmp(val, "-") ? val : "", &vc->flags) < 0) {
-				snprintf(err, len, "Invalid scheduler flag '%s'", val);
-				return -1;
-			}
-		} else {
-			snprintf(err, len, "unknown option '%s'", k);
-			return -1;
-		}
-	}
+	out(r->o, CTL_TAG_TIMEOUT " %u %u %u\n", conn_get_timeout(ctl.ct, CS_ESTABLISHED),
+	    conn_get_timeout(ctl.ct, CS_FIN_WAIT), conn_get_timeout(ctl.ct, CS_UDP));
 	return 0;
 }
 
 static int
-parse_dest_opts(char **argv, int argc, struct rs_conf *rc, char *err, size_t len)
-{
-	unsigned long v;
-	int f;
-
-	for (int i = 0; i < argc; i++) {
-		char *k = argv[i], *val = strchr(k, '=');
-		if (val == NULL) {
-			snprintf(err, len, "unknown option '%s'", k);
-			return -1;
-		}
-		*val++ = '\0';
-		if (strcmp(k, "fwd") == 0) {
-			if ((f = fwd_parse(val)) < 0) {
-				snprintf(err, len, "Illegal forwarding method '%s'", val);
-				return -1;
-			}
-			rc->fwd = (enum fwd_method)f;
-		} else if (strcmp(k, "tunnel") == 0) {
-			if ((f = tunnel_parse(val)) < 0) {
-				snprintf(err, len, "Illegal tunnel type '%s' (ipip or gre)", val);
-				return -1;
-			}
-			rc->tunnel = (enum tunnel_type)f;
-		} else if (strcmp(k, "weight") == 0) {
-			if (parse_uint(val, 65535, &v) < 0) {
-				snprintf(err, len, "Illegal weight specified");
-				return -1;
-			}
-			rc->weight = (int)v;
-		} else if (strcmp(k, "upper") == 0 || strcmp(k, "lower") == 0) {
-			if (parse_uint(val, 65535, &v) < 0) {
-				snprintf(err, len, "Illegal %s connection threshold specified",
-				    k[0] == 'u' ? "upper" : "lower");
-				return -1;
-			}
-			*(k[0] == 'u' ? &rc->upper : &rc->lower) = (uint32_t)v;
-		} else {
-			snprintf(err, len, "unknown option '%s'", k);
-			return -1;
-		}
-	}
-	return 0;
-}
-
-static int
-req_svc(char **argv, int argc, char *err, size_t len)
-{
-	struct vs_conf vc = { .sched = "wlc", .mh_size = 65537, .fwd = FWD_DR };
-	struct service *s;
-
-	if (parse_service(argv + 1, argc - 1, &vc, err, len) < 0)
-		return -1;
-	(void)addr_plen_mask(vc.af, vc.af == AF_INET6 ? 128 : 32, &vc.netmask);
-	s = svc_lookup(vc.af, (uint8_t)vc.proto, &vc.addr, htons(vc.port));
-	if (strcmp(argv[0], "svc-add") == 0) {
-		snprintf(vc.name, sizeof(vc.name), "%s", argv[2]);
-		if (parse_svc_opts(argv + 3, argc - 3, &vc, err, len) < 0)
-			return -1;
-		return svc_add(&vc, err, len) ? 0 : -1;
-	}
-	if (s == NULL) {
-		snprintf(err, len, "No such service");
-		return -1;
-	}
-	if (strcmp(argv[0], "svc-del") == 0)
-		return svc_del(s, err, len);
-	vs_from_service(&vc, s);
-	if (parse_svc_opts(argv + 3, argc - 3, &vc, err, len) < 0)
-		return -1;
-	return svc_edit(s, &vc, err, len);
-}
-
-static int
-req_dest(char **argv, int argc, char *err, size_t len)
-{
-	struct vs_conf vc;
-	struct rs_conf rc = { .weight = 1 };
-	struct service *s;
-	struct dest *d;
-	union vsr_addr a;
-	uint16_t p;
-	int af;
-
-	if (parse_service(argv + 1, argc - 1, &vc, err, len) < 0)
-		return -1;
-	if (argc < 4 || addr_port_pton(argv[3], &af, &a, &p, 1) < 0) {
-		snprintf(err, len, "Illegal real server address[:port] specified");
-		return -1;
-	}
-	if ((s = svc_lookup(vc.af, (uint8_t)vc.proto, &vc.addr, htons(vc.port))) == NULL) {
-		snprintf(err, len, "Service not defined");
-		return -1;
-	}
-	d = af == s->af ? dest_find(s, &a, htons(p)) : NULL;
-	if (strcmp(argv[0], "dest-add") == 0) {
-		if (d != NULL) {
-			snprintf(err, len, "Destination already exists");
-			return -1;
-		}
-		rc.af = af;
-		rc.addr = a;
-		rc.port = p;
-		rc.fwd = s->fwd;
-		rc.tunnel = s->tunnel;
-		snprintf(rc.name, sizeof(rc.name), "%s", argv[3]);
-	} else if (d == NULL) {
-		snprintf(err, len, "No such destination");
-		return -1;
-	} else if (strcmp(argv[0], "dest-del") == 0) {
-		dest_del(d);
-		return 0;
-	} else {
-		rc.af = d->af;
-		rc.addr = d->addr;
-		rc.port = ntohs(d->port);
-		rc.fwd = d->fwd;
-		rc.tunnel = d->tunnel;
-		rc.tunnel_mtu = d->tunnel_mtu;
-		rc.weight = d->conf_weight;  /* not 0 because its check failed */
-		rc.upper = d->u_threshold;
-		rc.lower = d->l_threshold;
-	}
-	if (parse_dest_opts(argv + 4, argc - 4, &rc, err, len) < 0)
-		return -1;
-	/* dr leaves the packet as it is and tun only wraps it (as the config). */
-	if ((rc.fwd == FWD_DR || rc.fwd == FWD_TUN) && rc.port != vc.port) {
-		snprintf(err, len, "real server port must equal the service port for %s",
-		    fwd_name(rc.fwd));
-		return -1;
-	}
-	if (rc.upper && rc.lower > rc.upper) {
-		snprintf(err, len, "Illegal lower connection threshold specified");
-		return -1;
-	}
-	if (d == NULL)
-		return dest_add(s, &rc, err, len);
-	return dest_edit(d, &rc, err, len);
-}
-
-static int
-req_set(char **argv, int argc, char *err, size_t len)
+req_set(struct ctl_call *r)
 {
 	static const enum conn_state which[3] = { CS_ESTABLISHED, CS_FIN_WAIT, CS_UDP };
 	unsigned secs[CS_MAX];
 	unsigned long v[3];
 
+	if (r->argc != 4)
+		return fail(r, "set needs three timeouts: TCP TCPFIN UDP");
 	for (int i = 0; i < 3; i++)
-		if (argc != 4 || parse_uint(argv[i + 1], 31536000, &v[i]) < 0) {
-			snprintf(err, len, "Illegal timeout value");
-			return -1;
-		}
+		if (parse_uint(r->argv[i + 1], CTL_TIMEOUT_MAX, &v[i]) < 0)
+			return fail(r, "set: a timeout from 0 to %u, not '%s'", CTL_TIMEOUT_MAX,
+			    r->argv[i + 1]);
 	for (int s = 0; s < CS_MAX; s++)
 		secs[s] = conn_get_timeout(ctl.ct, (enum conn_state)s);
 	for (int i = 0; i < 3; i++)
@@ -407,73 +394,351 @@ req_set(char **argv, int argc, char *err, size_t len)
 }
 
 static int
-req_zero(char **argv, int argc, char *err, size_t len)
+req_zero(struct ctl_call *r)
 {
-	struct vs_conf vc;
 	struct service *s;
+	struct svc_key k;
 
-	if (argc == 1) {
+	if (r->argc == 1) {
 		TAILQ_FOREACH(s, svc_list(), entry)
 			svc_zero(s);
 		return 0;
 	}
-	if (parse_service(argv + 1, argc - 1, &vc, err, len) < 0)
+	if (key_parse(r, r->argv + 1, r->argc - 1, &k) < 0)
 		return -1;
-	if ((s = svc_lookup(vc.af, (uint8_t)vc.proto, &vc.addr, htons(vc.port))) == NULL) {
-		snprintf(err, len, "No such service");
-		return -1;
-	}
+	if (r->argc > 3)
+		return fail(r, "zero: unexpected '%s'", r->argv[3]);
+	if ((s = key_lookup(&k)) == NULL)
+		return fail(r, CTL_E_NO_SVC);
 	svc_zero(s);
 	return 0;
 }
 
-/* One request line; its answer goes into O. */
-static void
-ctl_request(char *line, struct evbuffer *o)
+static int
+req_clear(struct ctl_call *r)
 {
-	char *argv[CTL_ARGS_MAX], *save, err[256] = "";
-	int argc = 0, rc;
+	if (r->argc != 1)
+		return fail(r, "clear: unexpected '%s'", r->argv[1]);
+	svc_clear();
+	return 0;
+}
 
-	for (char *t = strtok_r(line, " \t", &save); t; t = strtok_r(NULL, " \t", &save)) {
-		if (argc == CTL_ARGS_MAX) {
+/* ---- svc-add, svc-edit, svc-del ---- */
+
+#define SVC_OPTS (CTL_OPT_BIT(SCHED) | CTL_OPT_BIT(FLAGS) | CTL_OPT_BIT(PERSISTENT) | \
+	CTL_OPT_BIT(NETMASK) | CTL_OPT_BIT(PE) | CTL_OPT_BIT(OPS))
+
+/*
+ * Replace the ipvsadm-visible fields of VC by the options (or their
+ * defaults): -E leaves nothing of the old entry but what ipvsadm cannot
+ * say (the name, the mh table size, the forwarding default of the file).
+ */
+static int
+svc_opts(struct ctl_call *r, const char *val[CTL_OPT_MAX], struct vs_conf *vc)
+{
+	const char *sched = val[CTL_OPT_SCHED] ? val[CTL_OPT_SCHED] : "wlc";
+	unsigned long v;
+
+	if (sched_lookup(sched) == NULL || strlen(sched) >= sizeof(vc->sched))
+		return fail(r, CTL_E_SCHED);
+	if (val[CTL_OPT_PE] && strcmp(val[CTL_OPT_PE], "-") != 0)
+		return fail(r, CTL_E_SCHED);    /* no persistence engine (IPVS has sip) */
+	snprintf(vc->sched, sizeof(vc->sched), "%s", sched);
+	if (opt_uint(r, val, CTL_OPT_FLAGS, CTL_SF_ALL, 0, &v) < 0)
+		return -1;
+	vc->flags = flags_from_ctl(sched, (unsigned)v);
+	if (opt_uint(r, val, CTL_OPT_PERSISTENT, CTL_TIMEOUT_MAX, 0, &v) < 0)
+		return -1;
+	vc->persistent = (unsigned)v;
+	/* Dotted for an IPv4 service, a prefix length for an IPv6 one; all ones by default. */
+	(void)addr_plen_mask(vc->af, vc->af == AF_INET6 ? 128 : 32, &vc->netmask);
+	if (val[CTL_OPT_NETMASK]) {
+		int af;
+
+		if (vc->af == AF_INET6 ? parse_uint(val[CTL_OPT_NETMASK], 128, &v) < 0 || v == 0 ||
+		    addr_plen_mask(AF_INET6, (unsigned)v, &vc->netmask) < 0 :
+		    addr_pton(val[CTL_OPT_NETMASK], &af, &vc->netmask) < 0 || af != AF_INET)
+			return fail(r, CTL_E_INVAL);
+	}
+	if (opt_uint(r, val, CTL_OPT_OPS, 1, 0, &v) < 0)
+		return -1;
+	if (v)
+		return fail(r, CTL_E_INVAL);    /* one-packet scheduling: not yet */
+	return 0;
+}
+
+/* What a service KEY of this kind needs that the daemon cannot do yet. */
+static int
+key_supported(struct ctl_call *r, const struct svc_key *k)
+{
+	if (k->kind == CTL_KIND_FWMARK || k->kind == CTL_KIND_FWMARK6)
+		return fail(r, CTL_E_INVAL);
+	if (k->kind == CTL_KIND_SCTP)
+		return fail(r, CTL_E_PROTO);
+	if (k->a.port == 0)             /* IPVS's all-ports persistent service */
+		return fail(r, CTL_E_INVAL);
+	return 0;
+}
+
+static int
+req_svc(struct ctl_call *r)
+{
+	enum ctl_req id = (enum ctl_req)ctl_lookup(ctl_req_names, CTL_REQ_MAX, r->argv[0]);
+	const char *val[CTL_OPT_MAX];
+	struct vs_conf vc;
+	struct service *s;
+	struct svc_key k;
+
+	if (key_parse(r, r->argv + 1, r->argc - 1, &k) < 0)
+		return -1;
+	if (opts_parse(r, r->argv + 3, r->argc - 3, id == CTL_REQ_SVC_DEL ? 0 : SVC_OPTS, val) < 0)
+		return -1;
+	s = key_lookup(&k);
+	if (id == CTL_REQ_SVC_ADD) {
+		if (s != NULL)
+			return fail(r, CTL_E_SVC_EXISTS);
+		if (key_supported(r, &k) < 0)
+			return -1;
+		memset(&vc, 0, sizeof(vc));
+		vc.proto = k.kind == CTL_KIND_UDP ? IPPROTO_UDP : IPPROTO_TCP;
+		ctl_addr_get(&k.a, &vc.af, &vc.addr);
+		vc.port = k.a.port;
+		vc.mh_size = 65537;
+		vc.fwd = FWD_DR;
+		vc.tunnel = TUNNEL_IPIP;
+		snprintf(vc.name, sizeof(vc.name), "%s", r->argv[2]);
+		if (svc_opts(r, val, &vc) < 0)
+			return -1;
+		return svc_add(&vc, r->err, sizeof(r->err)) ? 0 : -1;
+	}
+	if (s == NULL)
+		return fail(r, CTL_E_NO_SVC);
+	if (id == CTL_REQ_SVC_DEL)
+		return svc_del(s, r->err, sizeof(r->err));
+	memset(&vc, 0, sizeof(vc));
+	vc.proto = s->proto;
+	vc.af = s->af;
+	vc.addr = s->addr;
+	vc.port = ntohs(s->port);
+	vc.mh_size = s->mh_size;
+	vc.fwd = s->fwd;
+	vc.tunnel = s->tunnel;
+	if (svc_opts(r, val, &vc) < 0)
+		return -1;
+	return svc_edit(s, &vc, r->err, sizeof(r->err));
+}
+
+/* ---- dest-add, dest-edit, dest-del ---- */
+
+#define DEST_OPTS (CTL_OPT_BIT(FWD) | CTL_OPT_BIT(WEIGHT) | CTL_OPT_BIT(UPPER) | \
+	CTL_OPT_BIT(LOWER) | CTL_OPT_BIT(TUN_TYPE) | CTL_OPT_BIT(TUN_PORT) | CTL_OPT_BIT(TUN_CSUM))
+
+/* The options into RC, replacing what ipvsadm can say (as -e does). */
+static int
+dest_opts(struct ctl_call *r, const char *val[CTL_OPT_MAX], struct rs_conf *rc)
+{
+	unsigned long w, up, lo, port;
+	int f, t = CTL_TUN_IPIP, c = CTL_CSUM_NO;
+
+	f = val[CTL_OPT_FWD] ? fwd_parse(val[CTL_OPT_FWD]) : FWD_DR;
+	if (f < 0)
+		return fail(r, "unknown forwarding method '%s'", val[CTL_OPT_FWD]);
+	if (opt_uint(r, val, CTL_OPT_WEIGHT, CTL_WEIGHT_MAX, 1, &w) < 0 ||
+	    opt_uint(r, val, CTL_OPT_UPPER, CTL_THRESH_MAX, 0, &up) < 0 ||
+	    opt_uint(r, val, CTL_OPT_LOWER, CTL_THRESH_MAX, 0, &lo) < 0 ||
+	    opt_uint(r, val, CTL_OPT_TUN_PORT, 65535, 0, &port) < 0)
+		return -1;
+	if (val[CTL_OPT_TUN_TYPE] &&
+	    (t = ctl_lookup(ctl_tun_names, CTL_TUN_MAX, val[CTL_OPT_TUN_TYPE])) < 0)
+		return fail(r, "unknown tunnel type '%s'", val[CTL_OPT_TUN_TYPE]);
+	if (val[CTL_OPT_TUN_CSUM] &&
+	    (c = ctl_lookup(ctl_csum_names, CTL_CSUM_MAX, val[CTL_OPT_TUN_CSUM])) < 0)
+		return fail(r, "unknown tunnel checksum '%s'", val[CTL_OPT_TUN_CSUM]);
+	/* As IPVS: the thresholds first (ERANGE), then a GUE tunnel's port. */
+	if (lo > up)
+		return fail(r, CTL_E_RANGE);
+	if (t == CTL_TUN_GUE && port == 0)
+		return fail(r, CTL_E_INVAL);
+	/* GUE, and GRE with checksums: not yet. */
+	if (t == CTL_TUN_GUE || c != CTL_CSUM_NO)
+		return fail(r, CTL_E_INVAL);
+	rc->fwd = (enum fwd_method)f;
+	rc->tunnel = t == CTL_TUN_GRE ? TUNNEL_GRE : TUNNEL_IPIP;
+	rc->weight = (int)w;
+	rc->upper = (uint32_t)up;
+	rc->lower = (uint32_t)lo;
+	return 0;
+}
+
+static int
+req_dest(struct ctl_call *r)
+{
+	enum ctl_req id = (enum ctl_req)ctl_lookup(ctl_req_names, CTL_REQ_MAX, r->argv[0]);
+	const char *val[CTL_OPT_MAX];
+	struct nl_route_info ri;
+	struct rs_conf rc;
+	struct ctl_addr ra;
+	struct service *s;
+	struct svc_key k;
+	struct dest *d;
+	union vsr_addr a;
+	int af;
+
+	if (key_parse(r, r->argv + 1, r->argc - 1, &k) < 0)
+		return -1;
+	if (r->argc < 4 || ctl_addr_parse(r->argv[3], &ra) < 0)
+		return fail(r, "%s needs a real server: ADDR:PORT", r->argv[0]);
+	if (opts_parse(r, r->argv + 4, r->argc - 4, id == CTL_REQ_DEST_DEL ? 0 : DEST_OPTS,
+	    val) < 0)
+		return -1;
+	if ((s = key_lookup(&k)) == NULL)
+		return fail(r, CTL_E_SVC_UNDEF);
+	/*
+	 * A real server of the other family: IPVS takes it for tun only (vsradm
+	 * refuses the others first, as ipvsadm does); vsrouted never.
+	 */
+	ctl_addr_get(&ra, &af, &a);
+	if (af != s->af)
+		return fail(r, id == CTL_REQ_DEST_ADD ? CTL_E_AF : CTL_E_NO_DEST);
+	d = dest_find(s, &a, htons(ra.port));
+	if (id == CTL_REQ_DEST_DEL) {
+		if (d == NULL)
+			return fail(r, CTL_E_NO_DEST);
+		dest_del(d);
+		return 0;
+	}
+	memset(&rc, 0, sizeof(rc));
+	if (dest_opts(r, val, &rc) < 0)
+		return -1;
+	if (id == CTL_REQ_DEST_ADD) {
+		if (d != NULL)
+			return fail(r, CTL_E_DEST_EXISTS);
+		snprintf(rc.name, sizeof(rc.name), "%s", r->argv[3]);
+	} else {
+		if (d == NULL)
+			return fail(r, CTL_E_NO_DEST);
+		rc.tunnel_mtu = d->tunnel_mtu;  /* the file's; ipvsadm has no word for it */
+		/* The file's too: kept while the tunnel stays GRE, which alone carries one. */
+		rc.tunnel_keyed = d->tunnel_keyed && rc.tunnel == TUNNEL_GRE;
+		rc.tunnel_key = ntohl(d->tunnel_key);
+	}
+	rc.af = af;
+	rc.addr = a;
+	rc.port = ra.port;
+	if (ra.port == 0)
+		return fail(r, CTL_E_INVAL);
+	/* An address of this host would be IPVS's "Local" forwarding: not in vsrouted. */
+	if (nl_route_get(af, &rc.addr, &ri) == 0 && ri.local)
+		return fail(r, CTL_E_INVAL);
+	/* dr leaves the packet as it is and tun only wraps it (as the config). */
+	if ((rc.fwd == FWD_DR || rc.fwd == FWD_TUN) && rc.port != ntohs(s->port))
+		return fail(r, "real server port must equal the service port for %s",
+		    fwd_name(rc.fwd));
+	if (d == NULL)
+		return dest_add(s, &rc, r->err, sizeof(r->err));
+	return dest_edit(d, &rc, r->err, sizeof(r->err));
+}
+
+/* ---- the sync daemon: none runs yet ---- */
+
+#define DAEMON_OPTS (CTL_OPT_BIT(MCAST_IFN) | CTL_OPT_BIT(SYNCID) | CTL_OPT_BIT(MAXLEN) | \
+	CTL_OPT_BIT(GROUP) | CTL_OPT_BIT(PORT) | CTL_OPT_BIT(TTL))
+
+static int
+req_daemon(struct ctl_call *r)
+{
+	const char *val[CTL_OPT_MAX];
+	enum ctl_req id = (enum ctl_req)ctl_lookup(ctl_req_names, CTL_REQ_MAX, r->argv[0]);
+
+	if (id == CTL_REQ_DAEMON)
+		return r->argc == 1 ? 0 : fail(r, "daemon: unexpected '%s'", r->argv[1]);
+	if (r->argc < 2 || (strcmp(r->argv[1], "master") && strcmp(r->argv[1], "backup")))
+		return fail(r, "%s needs master or backup", r->argv[0]);
+	if (opts_parse(r, r->argv + 2, r->argc - 2,
+	    id == CTL_REQ_DAEMON_START ? DAEMON_OPTS : CTL_OPT_BIT(SYNCID), val) < 0)
+		return -1;
+	return fail(r, id == CTL_REQ_DAEMON_START ? CTL_E_INVAL : CTL_E_NO_DAEMON);
+}
+
+/* ---- dispatch ---- */
+
+/*
+ * Each request's handler, and whether it changes what runs (what a
+ * read-only client, a member of control_group_read, may not send).
+ */
+static const struct {
+	int  (*fn)(struct ctl_call *);
+	bool   changes;
+} ctl_dispatch[CTL_REQ_MAX] = {
+	[CTL_REQ_LIST]         = { req_list,    false },
+	[CTL_REQ_CONNS]        = { req_conns,   false },
+	[CTL_REQ_TIMEOUT]      = { req_timeout, false },
+	[CTL_REQ_SET]          = { req_set,     true },
+	[CTL_REQ_ZERO]         = { req_zero,    true },
+	[CTL_REQ_CLEAR]        = { req_clear,   true },
+	[CTL_REQ_SVC_ADD]      = { req_svc,     true },
+	[CTL_REQ_SVC_EDIT]     = { req_svc,     true },
+	[CTL_REQ_SVC_DEL]      = { req_svc,     true },
+	[CTL_REQ_DEST_ADD]     = { req_dest,    true },
+	[CTL_REQ_DEST_EDIT]    = { req_dest,    true },
+	[CTL_REQ_DEST_DEL]     = { req_dest,    true },
+	[CTL_REQ_DAEMON]       = { req_daemon,  false },
+	[CTL_REQ_DAEMON_START] = { req_daemon,  true },
+	[CTL_REQ_DAEMON_STOP]  = { req_daemon,  true },
+};
+
+/*
+ * One request line; its answer goes into O. Words are separated by single
+ * spaces; a control character anywhere refuses the whole line, so that no
+ * value can smuggle a second request or a split word in.
+ */
+static void
+ctl_request(char *line, struct evbuffer *o, bool read_only)
+{
+	char *argv[CTL_ARGS_MAX], *save;
+	struct ctl_call r = { .argv = argv, .o = o };
+	int id, rc;
+
+	for (const char *p = line; *p; p++)
+		if ((unsigned char)*p < ' ' || *p == 0x7f) {
+			out(o, "err request with a control character refused\n");
+			return;
+		}
+	for (char *t = strtok_r(line, " ", &save); t; t = strtok_r(NULL, " ", &save)) {
+		if (r.argc == CTL_ARGS_MAX) {
 			out(o, "err too many arguments\n");
 			return;
 		}
-		argv[argc++] = t;
+		argv[r.argc++] = t;
 	}
-	if (argc == 0) {
+	if (r.argc == 0) {
 		out(o, "err empty request\n");
 		return;
 	}
-	if (strcmp(argv[0], "list") == 0)
-		rc = req_list(o);
-	else if (strcmp(argv[0], "conns") == 0)
-		rc = req_conns(o);
-	else if (strcmp(argv[0], "timeout") == 0) {
-		out(o, "timeout %u %u %u\n", conn_get_timeout(ctl.ct, CS_ESTABLISHED),
-		    conn_get_timeout(ctl.ct, CS_FIN_WAIT), conn_get_timeout(ctl.ct, CS_UDP));
-		rc = 0;
-	} else if (strcmp(argv[0], "set") == 0)
-		rc = req_set(argv, argc, err, sizeof(err));
-	else if (strcmp(argv[0], "zero") == 0)
-		rc = req_zero(argv, argc, err, sizeof(err));
-	else if (strcmp(argv[0], "clear") == 0) {
-		svc_clear();
-		rc = 0;
-	} else if (strncmp(argv[0], "svc-", 4) == 0 && (strcmp(argv[0] + 4, "add") == 0 ||
-	    strcmp(argv[0] + 4, "edit") == 0 || strcmp(argv[0] + 4, "del") == 0))
-		rc = req_svc(argv, argc, err, sizeof(err));
-	else if (strncmp(argv[0], "dest-", 5) == 0 && (strcmp(argv[0] + 5, "add") == 0 ||
-	    strcmp(argv[0] + 5, "edit") == 0 || strcmp(argv[0] + 5, "del") == 0))
-		rc = req_dest(argv, argc, err, sizeof(err));
-	else {
-		snprintf(err, sizeof(err), "unknown request '%s'", argv[0]);
-		rc = -1;
-	}
+	id = ctl_lookup(ctl_req_names, CTL_REQ_MAX, argv[0]);
+	if (id < 0)
+		rc = fail(&r, "unknown request '%s'", argv[0]);
+	else if (read_only && ctl_dispatch[id].changes)
+		rc = fail(&r, "permission denied: members of control_group_read may list, not "
+		    "change ('%s')", argv[0]);
+	else
+		rc = ctl_dispatch[id].fn(&r);
 	if (rc == 0)
 		out(o, "ok\n");
 	else
-		out(o, "err %s\n", err);
+		out(o, "err %s\n", r.err[0] ? r.err : "failed");
+}
+
+/* A client in no group: its first request is refused, and it is closed. */
+static bool
+ctl_permitted(struct ctl_client *c, struct evbuffer *o)
+{
+	if (c->role != CTL_ROLE_NONE)
+		return true;
+	out(o, "err permission denied: only root and the members of control_group and "
+	    "control_group_read may use this socket\n");
+	c->closing = true;
+	return false;
 }
 
 static void
@@ -487,73 +752,258 @@ ctl_client_free(struct ctl_client *c)
 			break;
 		}
 	bufferevent_free(c->bev);
+	if (c->role == CTL_ROLE_NONE)
+		ctl.nrefused--;
+	/* Its descriptor is free again: the reserve takes it back. */
+	if (c->reserved && ctl.reserve < 0)
+		ctl.reserve = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	free(c);
 	ctl.nclients--;
 }
 
+/*
+ * Serve the complete request lines read, in order, while the answers not
+ * yet taken by the client stay below CTL_OUT_MAX; past it, stop reading
+ * from the client (its later requests wait in the socket) until it has
+ * read enough of them (ctl_written). A client that sends requests and
+ * never reads the answers holds at most CTL_OUT_MAX plus one answer.
+ */
 static void
 ctl_read(struct bufferevent *bev, void *arg)
 {
-	struct evbuffer *in = bufferevent_get_input(bev);
+	struct ctl_client *c = arg;
+	struct evbuffer *in = bufferevent_get_input(bev), *o = bufferevent_get_output(bev);
 	char *line;
 	size_t n;
 
-	while ((line = evbuffer_readln(in, &n, EVBUFFER_EOL_LF)) != NULL) {
-		if (n < CTL_LINE_MAX) {
+	for (;;) {
+		if (c->closing) {
+			bufferevent_disable(bev, EV_READ);
+			if (evbuffer_get_length(o) == 0)
+				ctl_client_free(c);
+			return;         /* else when it is sent (ctl_written) */
+		}
+		if (evbuffer_get_length(o) >= CTL_OUT_MAX) {
+			if (!c->waiting) {
+				c->waiting = true;
+				bufferevent_disable(bev, EV_READ);
+			}
+			return;
+		}
+		if ((line = evbuffer_readln(in, &n, EVBUFFER_EOL_LF)) == NULL)
+			break;
+		if (n >= CTL_LINE_MAX)
+			evbuffer_add_printf(o, "err request too long\n");
+		else if (ctl_permitted(c, o)) {
 			/* Requests read and change what the workers use. */
 			lock_acquire();
-			ctl_request(line, bufferevent_get_output(bev));
+			ctl_request(line, o, c->role == CTL_ROLE_READ);
 			lock_release();
 		}
-		else
-			evbuffer_add_printf(bufferevent_get_output(bev), "err request too long\n");
 		free(line);
 	}
 	if (evbuffer_get_length(in) >= CTL_LINE_MAX) {
 		log_warnx("control: request longer than %d bytes; connection closed", CTL_LINE_MAX);
-		ctl_client_free(arg);
+		ctl_client_free(c);
 	}
+}
+
+/* The client took its answers down to half the bound: its requests go on. */
+static void
+ctl_written(struct bufferevent *bev, void *arg)
+{
+	struct ctl_client *c = arg;
+
+	if (c->closing && evbuffer_get_length(bufferevent_get_output(bev)) == 0) {
+		ctl_client_free(c);
+		return;
+	}
+	if (!c->waiting)
+		return;
+	c->waiting = false;
+	bufferevent_enable(bev, EV_READ);
+	ctl_read(bev, c);
 }
 
 static void
 ctl_event(struct bufferevent *bev, short what, void *arg)
 {
 	(void)bev;
-	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))
+	if ((what & BEV_EVENT_TIMEOUT) && (what & BEV_EVENT_WRITING))
+		log_info("control: a client took none of its answers for %d s; closed", CTL_STALL_S);
+	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT))
 		ctl_client_free(arg);
 }
 
-static void
-ctl_accept(evutil_socket_t fd, short what, void *arg)
+static bool
+ctl_member(gid_t gid, gid_t primary, const gid_t *groups, size_t n)
 {
-	struct ctl_client *c;
-	int s;
+	if (gid == (gid_t)-1)
+		return false;
+	if (gid == primary)
+		return true;
+	for (size_t i = 0; i < n; i++)
+		if (groups[i] == gid)
+			return true;
+	return false;
+}
 
+/* Root and members of control_group may do anything, members of control_group_read list. */
+static enum ctl_role
+ctl_peer_role(int s, struct ucred *uc)
+{
+	gid_t groups[256];
+	socklen_t len = sizeof(*uc);
+	size_t n = 0;
+
+	if (getsockopt(s, SOL_SOCKET, SO_PEERCRED, uc, &len) < 0)
+		return CTL_ROLE_NONE;
+	if (uc->uid == 0)
+		return CTL_ROLE_ADMIN;
+	len = sizeof(groups);
+	if (getsockopt(s, SOL_SOCKET, SO_PEERGROUPS, groups, &len) == 0)
+		n = len / sizeof(gid_t);
+	if (ctl_member(ctl.gid_admin, uc->gid, groups, n))
+		return CTL_ROLE_ADMIN;
+	if (ctl_member(ctl.gid_read, uc->gid, groups, n))
+		return CTL_ROLE_READ;
+	return CTL_ROLE_NONE;
+}
+
+static void
+ctl_resume(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
 	(void)what;
 	(void)arg;
-	s = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-	if (s < 0)
-		return;
-	if (ctl.nclients >= CTL_CLIENTS_MAX || (c = calloc(1, sizeof(*c))) == NULL) {
+	if (ctl.reserve < 0)
+		ctl.reserve = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	event_add(ctl.ev_listen, NULL);
+}
+
+/*
+ * Out of descriptors (or memory): stop watching the listener for
+ * CTL_PAUSE_MS instead of waking up for the same connection again and
+ * again; the connections wait in its backlog. Said once per episode.
+ */
+static void
+ctl_pause(int err)
+{
+	struct timeval tv = { 0, CTL_PAUSE_MS * 1000 };
+
+	if (!ctl.starved)
+		log_warnx("control socket: cannot accept (%s): pausing %d ms at a time until "
+		    "it can", strerror(err), CTL_PAUSE_MS);
+	ctl.starved = true;
+	ctl.pauses++;
+	event_del(ctl.ev_listen);
+	evtimer_add(ctl.ev_resume, &tv);
+}
+
+/* A new client on descriptor S: its role, its bufferevent. 0, or -1 (S is closed). */
+static int
+ctl_client_new(int s, bool reserved)
+{
+	static const struct timeval stall = { CTL_STALL_S, 0 }, refused = { CTL_REFUSED_S, 0 };
+	struct ctl_client *c;
+	struct ucred uc = { 0 };
+	enum ctl_role role = ctl_peer_role(s, &uc);
+
+	/* Refused with a reason, once it has sent its request (an answer before would cut its write short). */
+	if (role == CTL_ROLE_NONE)
+		log_info("control: uid %ld gid %ld is not allowed; refused", (long)uc.uid,
+		    (long)uc.gid);
+	if (ctl.nclients >= CTL_CLIENTS_MAX ||
+	    (role == CTL_ROLE_NONE && ctl.nrefused >= CTL_REFUSED_MAX) ||
+	    (c = calloc(1, sizeof(*c))) == NULL) {
 		close(s);
-		return;
+		return -1;
 	}
 	c->bev = bufferevent_socket_new(ctl.base, s, BEV_OPT_CLOSE_ON_FREE);
 	if (c->bev == NULL) {
 		close(s);
 		free(c);
-		return;
+		return -1;
 	}
-	bufferevent_setcb(c->bev, ctl_read, NULL, ctl_event, c);
+	c->role = role;
+	if (role == CTL_ROLE_NONE)
+		ctl.nrefused++;
+	c->reserved = reserved;
+	bufferevent_setcb(c->bev, ctl_read, ctl_written, ctl_event, c);
 	bufferevent_setwatermark(c->bev, EV_READ, 0, CTL_LINE_MAX * 4);
+	bufferevent_setwatermark(c->bev, EV_WRITE, CTL_OUT_MAX / 2, 0);
+	bufferevent_set_timeouts(c->bev, role == CTL_ROLE_NONE ? &refused : NULL, &stall);
 	bufferevent_enable(c->bev, EV_READ);
 	c->next = ctl.clients;
 	ctl.clients = c;
 	ctl.nclients++;
+	return 0;
+}
+
+/*
+ * Accept what waits, CTL_ACCEPT_MAX at most. At EMFILE the reserve
+ * descriptor makes room for one more client (an operator's vsradm while
+ * something else ate the descriptors); past that the listener pauses.
+ */
+static void
+ctl_accept(evutil_socket_t fd, short what, void *arg)
+{
+	(void)what;
+	(void)arg;
+	for (int i = 0; i < CTL_ACCEPT_MAX; i++) {
+		bool reserved = false;
+		int s = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+		if (s < 0 && (errno == EMFILE || errno == ENFILE) && ctl.reserve >= 0) {
+			close(ctl.reserve);
+			ctl.reserve = -1;
+			s = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+			reserved = s >= 0;
+			if (reserved)
+				log_warnx("control socket: out of descriptors: one more client let in "
+				    "on the one kept in reserve");
+			if (s < 0) {
+				int err = errno;
+				ctl.reserve = open("/dev/null", O_RDONLY | O_CLOEXEC);
+				errno = err;
+			}
+		}
+		if (s < 0) {
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+				ctl_pause(errno);
+			else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
+			    errno != ECONNABORTED)
+				log_warn("control socket: accept");
+			return;
+		}
+		if (ctl.starved) {
+			log_info("control socket: accepting again (%u pauses)", ctl.pauses);
+			ctl.starved = false;
+			ctl.pauses = 0;
+		}
+		if (ctl_client_new(s, reserved) < 0 && reserved && ctl.reserve < 0)
+			ctl.reserve = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	}
+}
+
+static int
+ctl_group(const char *name, const char *opt, gid_t *gid)
+{
+	struct group *g;
+
+	if (name[0] == '\0')
+		return 0;
+	if ((g = getgrnam(name)) == NULL) {
+		log_errx("%s %s: no such group", opt, name);
+		return -1;
+	}
+	*gid = g->gr_gid;
+	return 0;
 }
 
 int
-ctl_start(struct event_base *base, const char *path, const char *group, struct conn_table *ct)
+ctl_start(struct event_base *base, const char *path, const char *group, const char *group_read,
+    struct conn_table *ct)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	struct stat st;
@@ -563,6 +1013,9 @@ ctl_start(struct event_base *base, const char *path, const char *group, struct c
 		log_errx("control socket %s: path too long", path);
 		return -1;
 	}
+	if (ctl_group(group, "control_group", &ctl.gid_admin) < 0 ||
+	    ctl_group(group_read, "control_group_read", &ctl.gid_read) < 0)
+		return -1;
 	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
 	ctl.fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (ctl.fd < 0) {
@@ -589,16 +1042,17 @@ ctl_start(struct event_base *base, const char *path, const char *group, struct c
 	}
 	umask(um);
 	snprintf(ctl.path, sizeof(ctl.path), "%s", path);
-	if (group[0]) {
-		struct group *g = getgrnam(group);
-		if (g == NULL) {
-			log_errx("control_group %s: no such group", group);
-			goto fail;
-		}
-		if (chown(path, (uid_t)-1, g->gr_gid) < 0 || chmod(path, 0660) < 0) {
-			log_err("control socket %s: group %s", path, group);
-			goto fail;
-		}
+	/*
+	 * With one group, the socket's own permissions keep others out (0660).
+	 * A socket has one group: with a read-only group too, anyone may
+	 * connect (0666) and the peer's credentials decide, at accept.
+	 */
+	if ((group[0] && chown(path, (uid_t)-1, ctl.gid_admin != (gid_t)-1 ? ctl.gid_admin :
+	    ctl.gid_read) < 0) ||
+	    (group_read[0] && chmod(path, 0666) < 0) ||
+	    (group[0] && !group_read[0] && chmod(path, 0660) < 0)) {
+		log_err("control socket %s: group %s", path, group[0] ? group : group_read);
+		goto fail;
 	}
 	if (listen(ctl.fd, 8) < 0) {
 		log_err("control socket %s: listen", path);
@@ -606,8 +1060,11 @@ ctl_start(struct event_base *base, const char *path, const char *group, struct c
 	}
 	ctl.base = base;
 	ctl.ct = ct;
+	ctl.reserve = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	ctl.ev_listen = event_new(base, ctl.fd, EV_READ | EV_PERSIST, ctl_accept, NULL);
-	if (ctl.ev_listen == NULL || event_add(ctl.ev_listen, NULL) < 0) {
+	ctl.ev_resume = evtimer_new(base, ctl_resume, NULL);
+	if (ctl.reserve < 0 || ctl.ev_listen == NULL || ctl.ev_resume == NULL ||
+	    event_add(ctl.ev_listen, NULL) < 0) {
 		log_errx("control socket: cannot watch it");
 		goto fail;
 	}
@@ -625,6 +1082,12 @@ ctl_stop(void)
 	if (ctl.ev_listen)
 		event_free(ctl.ev_listen);
 	ctl.ev_listen = NULL;
+	if (ctl.ev_resume)
+		event_free(ctl.ev_resume);
+	ctl.ev_resume = NULL;
+	if (ctl.reserve >= 0)
+		close(ctl.reserve);
+	ctl.reserve = -1;
 	if (ctl.fd >= 0)
 		close(ctl.fd);
 	ctl.fd = -1;

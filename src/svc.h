@@ -10,6 +10,7 @@
 #include "addr.h"
 #include "common.h"
 #include "conf.h"
+#include "ctlproto.h"
 #include "stats.h"
 
 struct service;
@@ -65,6 +66,8 @@ struct dest {
 	struct neigh    *neigh;        /* dr: where the RS's MAC lives */
 	enum tunnel_type tunnel;       /* tun: ipip or gre */
 	unsigned         tunnel_mtu;   /* tun: configured path MTU, 0 = from the route */
+	bool             tunnel_keyed; /* tun, gre: each packet carries tunnel_key */
+	uint32_t         tunnel_key;   /* network order, as on the wire */
 	unsigned         tun_inner_max;/* tun: largest inner packet that fits, bound */
 	union vsr_addr   tun_src;      /* tun: the director's address toward it (logs) */
 	uint64_t         check_downs;  /* health check transitions up -> down */
@@ -179,9 +182,19 @@ void svc_est_tick(void);
 /*
  * Reload, once CONF was checked against this host (xmit_check): make the
  * running services what CONF says, in place (mark and sweep), through
- * the functions above.
+ * the functions above. 0, or -1 when any step failed (logged; the others
+ * were made): the caller then merges the previous configuration back, so
+ * that a reload is applied whole or not at all.
  */
-void svc_merge(const struct config *conf);
+int  svc_merge(const struct config *conf);
+
+/*
+ * The counters of VSR_COUNTERS (ctlproto.h) of a service (the first
+ * VSR_C_NSVC; the others 0) or of a real server, for the control socket,
+ * the SIGUSR1 dump and the metrics.
+ */
+void svc_counters(const struct service *s, uint64_t v[VSR_C_MAX]);
+void dest_counters(const struct dest *d, uint64_t v[VSR_C_MAX]);
 
 /* ADDR is of S's family. */
 struct dest *dest_find(struct service *s, const union vsr_addr *addr, uint16_t port);

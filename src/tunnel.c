@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <linux/filter.h>
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,8 @@
 
 #define TUNNEL_TXQ     64      /* packets per sendmmsg() */
 #define TUNNEL_GRE_HLEN 4      /* GRE without key, checksum or sequence number */
+#define TUNNEL_GRE_KEY  4      /* and the key after it, when there is one (RFC 2890) */
+#define TUNNEL_GRE_F_K  0x20   /* first byte of the GRE header: a key follows */
 #define TUNNEL_SNDBUF  (4 * 1024 * 1024)
 
 /* Queue q is worker q's: there must be one for each worker the config allows. */
@@ -47,7 +50,7 @@ _Static_assert(TUNNEL_QUEUES >= CONF_WORKERS_MAX, "a tunnel output queue per wor
  * queue holds the packets of one batch, whatever number of segments they
  * make.
  */
-#define TUNNEL_SEG_HDR (TUNNEL_GRE_HLEN + PKT_GSO_SEG_HDR)
+#define TUNNEL_SEG_HDR (TUNNEL_GRE_HLEN + TUNNEL_GRE_KEY + PKT_GSO_SEG_HDR)
 
 union tunnel_sa {
 	struct sockaddr_in  v4;
@@ -58,6 +61,8 @@ struct tunnel_txq {             /* one per worker: queued without a lock */
 	unsigned           npkts;   /* the batch's packets */
 	struct pkt         pkts[RX_BATCH];
 	union vsr_addr     daddr[RX_BATCH];
+	uint32_t           key[RX_BATCH];   /* GRE: network order, when keyed */
+	bool               keyed[RX_BATCH];
 	unsigned           ntx;     /* the sendmmsg() batch, filled at the flush */
 	union tunnel_sa    sa[TUNNEL_TXQ];
 	struct mmsghdr     msgs[TUNNEL_TXQ];
@@ -99,9 +104,10 @@ tunnel_f(int af)
 }
 
 unsigned
-tunnel_overhead(int af, enum tunnel_type t)
+tunnel_overhead(int af, enum tunnel_type t, bool keyed)
 {
-	return tunnel_fam[tunnel_f(af)].hlen + (t == TUNNEL_GRE ? TUNNEL_GRE_HLEN : 0);
+	return tunnel_fam[tunnel_f(af)].hlen +
+	    (t == TUNNEL_GRE ? TUNNEL_GRE_HLEN + (keyed ? TUNNEL_GRE_KEY : 0) : 0);
 }
 
 int
@@ -165,7 +171,8 @@ tunnel_open(int af, enum tunnel_type t)
 }
 
 int
-tunnel_tx(enum tunnel_type t, unsigned q, const union vsr_addr *daddr, const struct pkt *p)
+tunnel_tx(enum tunnel_type t, unsigned q, const union vsr_addr *daddr, bool keyed, uint32_t key,
+    const struct pkt *p)
 {
 	/* The real server's binding opened it: never NULL here. */
 	struct tunnel_txq *tq = &tunnel_socks[tunnel_f(p->af)][t]->q[q];
@@ -177,18 +184,25 @@ tunnel_tx(enum tunnel_type t, unsigned q, const union vsr_addr *daddr, const str
 	}
 	tq->pkts[tq->npkts] = *p;
 	tq->daddr[tq->npkts] = *daddr;
+	tq->keyed[tq->npkts] = keyed;
+	tq->key[tq->npkts] = key;
 	tq->npkts++;
 	return 0;
 }
 
-/* GRE version 0, no flags; protocol TYPE, the inner packet's (RFC 2784). */
+/*
+ * GRE version 0, protocol TYPE, the inner packet's (RFC 2784), and the key
+ * when KEYED (RFC 2890).
+ */
 static void
-tunnel_gre_hdr(uint8_t *at, uint16_t type)
+tunnel_gre_hdr(uint8_t *at, uint16_t type, bool keyed, uint32_t key)
 {
-	at[0] = 0;
+	at[0] = keyed ? TUNNEL_GRE_F_K : 0;
 	at[1] = 0;
 	at[2] = (uint8_t)(type >> 8);
 	at[3] = (uint8_t)type;
+	if (keyed)
+		memcpy(at + TUNNEL_GRE_HLEN, &key, TUNNEL_GRE_KEY);
 }
 
 /* Destination of batch slot I: the real server K's address, of the queue's family. */
@@ -215,11 +229,12 @@ tunnel_push(int fd, struct tunnel_txq *q, unsigned niov)
 static void
 tunnel_flush(int fd, unsigned f, enum tunnel_type t, struct tunnel_txq *q)
 {
-	unsigned gre = t == TUNNEL_GRE ? TUNNEL_GRE_HLEN : 0;
 	uint16_t gre_type = tunnel_fam[f].gre_type;
 
 	for (unsigned k = 0; k < q->npkts; k++) {
 		struct pkt *p = &q->pkts[k];
+		unsigned gre = t != TUNNEL_GRE ? 0 :
+		    TUNNEL_GRE_HLEN + (q->keyed[k] ? TUNNEL_GRE_KEY : 0);
 
 		if (p->gso_size) {
 			unsigned n = pkt_gso_count(p);
@@ -230,7 +245,7 @@ tunnel_flush(int fd, unsigned f, enum tunnel_type t, struct tunnel_txq *q)
 
 				hlen = pkt_gso_segment(p, s, q->hdr[i] + gre, &pay, &plen);
 				if (gre)
-					tunnel_gre_hdr(q->hdr[i], gre_type);
+					tunnel_gre_hdr(q->hdr[i], gre_type, q->keyed[k], q->key[k]);
 				tunnel_dest(q, f, i, k);
 				q->iov[i][0].iov_base = q->hdr[i];
 				q->iov[i][0].iov_len = gre + hlen;
@@ -243,10 +258,10 @@ tunnel_flush(int fd, unsigned f, enum tunnel_type t, struct tunnel_txq *q)
 		}
 		if (p->csum == PKT_CSUM_PARTIAL)
 			pkt_csum_finish(p);
-		/* The headroom (the Ethernet header's place) holds the GRE header. */
+		/* The headroom (the Ethernet header's place) holds the GRE header, key and all. */
 		uint8_t *ip = p->data + p->l3off - gre;
 		if (gre)
-			tunnel_gre_hdr(ip, gre_type);
+			tunnel_gre_hdr(ip, gre_type, q->keyed[k], q->key[k]);
 		unsigned i = q->ntx;
 		tunnel_dest(q, f, i, k);
 		q->iov[i][0].iov_base = ip;

@@ -2,6 +2,7 @@
 #ifndef VSR_TUNNEL_H
 #define VSR_TUNNEL_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "addr.h"
@@ -15,9 +16,10 @@ struct pkt;
  * A tunnel of type T toward a real server of family AF wraps the packet,
  * of that family too, in an outer header of it: IPIP or ip6ip6 (RFC
  * 2473), GRE over IPv4 or IPv6 (RFC 2784, RFC 7676). The bytes it puts
- * before the inner packet: the outer IP header, and GRE's.
+ * before the inner packet: the outer IP header, and GRE's (4 more with a
+ * key, KEYED).
  */
-unsigned tunnel_overhead(int af, enum tunnel_type t);
+unsigned tunnel_overhead(int af, enum tunnel_type t, bool keyed);
 
 /* The raw socket of T for family AF, opened on first use: 0, or -1 with errno set. */
 int  tunnel_open(int af, enum tunnel_type t);
@@ -25,11 +27,13 @@ int  tunnel_open(int af, enum tunnel_type t);
 /*
  * Queue the packet P (of family P->af) for the real server DADDR through
  * a tunnel of type T, on output queue Q (the worker's id): P is copied,
- * its buffer must stay untouched until tunnel_flush_all(Q). Up to
- * RX_BATCH packets a queue, one batch's worth; beyond, -1 (counted). The
- * peer of link_tx() (link.h) and tap_tx() (tap.h).
+ * its buffer must stay untouched until tunnel_flush_all(Q). With KEYED,
+ * GRE carries KEY (network order; RFC 2890). Up to RX_BATCH packets a
+ * queue, one batch's worth; beyond, -1 (counted). The peer of link_tx()
+ * (link.h) and tap_tx() (tap.h).
  */
-int  tunnel_tx(enum tunnel_type t, unsigned q, const union vsr_addr *daddr, const struct pkt *p);
+int  tunnel_tx(enum tunnel_type t, unsigned q, const union vsr_addr *daddr, bool keyed,
+    uint32_t key, const struct pkt *p);
 
 /*
  * Send what queue Q holds, outside the data-path lock: a GSO super-frame

@@ -33,6 +33,7 @@
 #define VSRTUN_BUF      65536
 #define VSRTUN_RCVBUF   (4 * 1024 * 1024)
 #define GRE_HLEN        4
+#define GRE_F_KEY       0x20        /* first byte of the GRE header: K, a key follows (RFC 2890) */
 
 /* Counters, dumped on SIGUSR1 as vsrouted's: "stat NAME VALUE", then "stat end". */
 enum vt_stat {
@@ -44,7 +45,8 @@ enum vt_stat {
 	VT_DELIVERED_BYTES,
 	VT_DROP_UNTRUSTED,     /* outer source is not a -a director */
 	VT_DROP_MALFORMED,     /* outer or inner header wrong */
-	VT_DROP_GRE_UNSUPPORTED, /* GRE with checksum, key, sequence, version, or another payload than IP */
+	VT_DROP_GRE_UNSUPPORTED, /* GRE with checksum, sequence, version, another payload than IP, or a key unasked */
+	VT_DROP_BAD_KEY,       /* with -k: IPIP, ip6ip6, or GRE without the key or with another one */
 	VT_DROP_NOT_VIP,       /* inner destination is not a -v VIP */
 	VT_DROP_TUN_WRITE,     /* the TUN refused the packet */
 	VT_TUN_DISCARDED,      /* sent into the TUN by the kernel: read and dropped */
@@ -61,6 +63,7 @@ static const char *const vt_names[VT_MAX] = {
 	[VT_DROP_UNTRUSTED]       = "drop_untrusted",
 	[VT_DROP_MALFORMED]       = "drop_malformed",
 	[VT_DROP_GRE_UNSUPPORTED] = "drop_gre_unsupported",
+	[VT_DROP_BAD_KEY]         = "drop_bad_key",
 	[VT_DROP_NOT_VIP]         = "drop_not_vip",
 	[VT_DROP_TUN_WRITE]       = "drop_tun_write",
 	[VT_TUN_DISCARDED]        = "tun_discarded",
@@ -98,6 +101,8 @@ struct vsrtun {
 	const char        *ifname;
 	const char        *pidfile;
 	const char        *user;
+	int                keyed;                   /* -k: GRE with this key only */
+	uint32_t           key;                     /* network order */
 	int                tun_fd;
 	int                ifindex;
 	int                raw_fd[RAW_MAX];
@@ -116,11 +121,12 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: vsrtun -a ADDR [-a ADDR...] -v VIP [-v VIP...] [-i IFNAME] [-n] [-p PIDFILE]\n"
-	    "              [-u USER] [-l LEVEL] [-V] [-h]\n"
+	    "usage: vsrtun -a ADDR [-a ADDR...] -v VIP [-v VIP...] [-k KEY] [-i IFNAME] [-n]\n"
+	    "              [-p PIDFILE] [-u USER] [-l LEVEL] [-V] [-h]\n"
 	    "  -a ADDR     accept tunnelled packets from this director address, IPv4 or IPv6\n"
 	    "              (repeatable)\n"
 	    "  -v VIP      virtual address to hold on the TUN device, IPv4 or IPv6 (repeatable)\n"
+	    "  -k KEY      accept only GRE carrying this key (0..4294967295), no IPIP\n"
 	    "  -i IFNAME   TUN device to create (default " VSRTUN_IFNAME ")\n"
 	    "  -n          stay in the foreground, log to stderr\n"
 	    "  -p PIDFILE  write the process id to PIDFILE\n"
@@ -203,13 +209,14 @@ deliver(struct vsrtun *t, int af, uint8_t *in, uint32_t ilen)
 }
 
 /*
- * GRE's header at IN: plain RFC 2784 (no C, R, K, S bit, no recursion,
- * flags or version) and an IP payload: its family, or 0.
+ * GRE's header at IN: RFC 2784 (no C, R, S bit, no recursion, flags or
+ * version) with RFC 2890's K bit when KEYED asks for one (and only then),
+ * and an IP payload: its family, or 0.
  */
 static int
-gre_family(const uint8_t *in)
+gre_family(const uint8_t *in, int keyed)
 {
-	if (in[0] != 0 || in[1] != 0)
+	if ((in[0] & ~GRE_F_KEY) != 0 || in[1] != 0 || ((in[0] & GRE_F_KEY) && !keyed))
 		return 0;
 	if (in[2] == (ETHTYPE_IPV4 >> 8) && in[3] == (ETHTYPE_IPV4 & 0xff))
 		return AF_INET;
@@ -222,9 +229,9 @@ gre_family(const uint8_t *in)
  * One packet from a raw socket of KIND, from the director FROM. An IPv4
  * socket hands over the outer IPv4 header (the kernel has checked it and
  * reassembled fragments), an IPv6 one only what follows it, the source in
- * FROM; then IPIP's (ip6ip6's) inner packet, or GRE's 4-byte header and
- * the inner packet. Returns the counter to bump when it is dropped,
- * VT_MAX when the inner packet went to the TUN.
+ * FROM; then IPIP's (ip6ip6's) inner packet, or GRE's 4-byte header (8
+ * with a key) and the inner packet. Returns the counter to bump when it
+ * is dropped, VT_MAX when the inner packet went to the TUN.
  */
 static enum vt_stat
 decap(struct vsrtun *t, int kind, uint8_t *b, uint32_t n, const struct sockaddr_in6 *from)
@@ -251,12 +258,28 @@ decap(struct vsrtun *t, int kind, uint8_t *b, uint32_t n, const struct sockaddr_
 	if (!in_list(t->trusted, t->ntrusted, af, &saddr))
 		return VT_DROP_UNTRUSTED;
 	if (raw_kinds[kind].proto == IPPROTO_GRE) {
+		unsigned hlen = GRE_HLEN;
+
 		if (ilen < GRE_HLEN)
 			return VT_DROP_MALFORMED;
-		if ((iaf = gre_family(in)) == 0)
+		if ((iaf = gre_family(in, t->keyed)) == 0)
 			return VT_DROP_GRE_UNSUPPORTED;
-		in += GRE_HLEN;
-		ilen -= GRE_HLEN;
+		if (t->keyed) {
+			uint32_t key;
+
+			if (!(in[0] & GRE_F_KEY))
+				return VT_DROP_BAD_KEY;
+			if (ilen < GRE_HLEN + 4)
+				return VT_DROP_MALFORMED;
+			memcpy(&key, in + GRE_HLEN, 4);
+			if (key != t->key)
+				return VT_DROP_BAD_KEY;
+			hlen += 4;
+		}
+		in += hlen;
+		ilen -= hlen;
+	} else if (t->keyed) {
+		return VT_DROP_BAD_KEY;         /* IPIP and ip6ip6 carry no key */
 	}
 	return deliver(t, iaf, in, ilen);
 }
@@ -534,7 +557,7 @@ main(int argc, char *argv[])
 	int foreground = 0, ch, lvl = LOG_LVL_INFO, rc = 1;
 	char a[ADDR_STRLEN];
 
-	while ((ch = getopt(argc, argv, "a:v:i:np:u:l:Vh")) != -1) {
+	while ((ch = getopt(argc, argv, "a:v:k:i:np:u:l:Vh")) != -1) {
 		switch (ch) {
 		case 'a':
 			if (add_addr(t.trusted, &t.ntrusted, optarg, "-a") < 0)
@@ -544,6 +567,21 @@ main(int argc, char *argv[])
 			if (add_addr(t.vips, &t.nvips, optarg, "-v") < 0)
 				return 1;
 			break;
+		case 'k': {
+			char *end;
+			unsigned long long k;
+
+			errno = 0;
+			k = strtoull(optarg, &end, 10);
+			if (optarg[0] < '0' || optarg[0] > '9' || *end != '\0' || errno ||
+			    k > 0xffffffffULL) {
+				fprintf(stderr, "vsrtun: -k: invalid key '%s' (0..4294967295)\n", optarg);
+				return 1;
+			}
+			t.keyed = 1;
+			t.key = htonl((uint32_t)k);
+			break;
+		}
 		case 'i':
 			if (optarg[0] == '\0' || strlen(optarg) >= IFNAMSIZ || strchr(optarg, '/') ||
 			    strcmp(optarg, ".") == 0 || strcmp(optarg, "..") == 0) {
@@ -591,9 +629,9 @@ main(int argc, char *argv[])
 	if (t.pidfile && write_pidfile(t.pidfile) < 0)
 		t.pidfile = NULL;
 	else if (setup(&t) == 0) {
-		log_notice("ready: %s holds %u VIP(s) (first %s), %u trusted director(s)",
+		log_notice("ready: %s holds %u VIP(s) (first %s), %u trusted director(s)%s",
 		    t.ifname, t.nvips, addr_ntop(t.vips[0].af, &t.vips[0].addr, a, sizeof(a)),
-		    t.ntrusted);
+		    t.ntrusted, t.keyed ? ", GRE with the key only" : "");
 		if (event_base_dispatch(t.base) < 0)
 			log_errx("event loop failed");
 		else

@@ -48,7 +48,7 @@ xmit_tun_bind(struct dest *d, int tap_ifindex, char *err, size_t errlen)
 		snprintf(err, errlen, "unknown tunnel type");
 		return -1;
 	}
-	over = tunnel_overhead(d->af, d->tunnel);
+	over = tunnel_overhead(d->af, d->tunnel, d->tunnel_keyed);
 	if (link_route(d->af, &d->addr, tap_ifindex, &ri, err, errlen) < 0)
 		return -1;
 	if (d->tunnel_mtu) {
@@ -84,9 +84,10 @@ xmit_tun_bind(struct dest *d, int tap_ifindex, char *err, size_t errlen)
 	d->tun_inner_max = inner;
 	d->tun_src = ri.prefsrc;
 	d->xmit_id = XMIT_TUN;
-	log_info("real server %s: %s tunnel from %s, MTU %u%s", d->name, tun_kind(d),
+	log_info("real server %s: %s tunnel from %s, MTU %u%s%s", d->name, tun_kind(d),
 	    !addr_is_zero(&ri.prefsrc) ? addr_ntop(d->af, &ri.prefsrc, src, sizeof(src)) :
-	    "the route's source", inner, d->tunnel_mtu ? " (configured)" : "");
+	    "the route's source", inner, d->tunnel_mtu ? " (configured)" : "",
+	    d->tunnel_keyed ? ", keyed" : "");
 	return 0;
 }
 
@@ -127,5 +128,5 @@ xmit_tun(struct worker *w, struct conn *c, struct pkt *p)
 		tun_too_big(w, p, d->tun_inner_max);
 		return -1;
 	}
-	return tunnel_tx(d->tunnel, w->id, &d->addr, p);
+	return tunnel_tx(d->tunnel, w->id, &d->addr, d->tunnel_keyed, d->tunnel_key, p);
 }

@@ -254,11 +254,13 @@ if [ "$netns" = 1 ]; then
 	run_scenario tests/demo.sh ""
 
 	# The same traffic against the daemon built with ASan and UBSan (any
-	# report makes it exit non-zero, which the scenario's stop asserts);
+	# report makes it exit non-zero, which the scenario's stop asserts), and
+	# vsradm built so too (a report changes its exit status);
 	# under valgrind for errors and leaks on start, traffic and stop; and
 	# with the veths' checksum and segmentation offloads off.
 	asan=$top/tests/vsrouted-asan
 	vtasan=$top/tests/vsrtun-asan
+	vaasan=$top/tests/vsradm-asan
 	san_env=(ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=98
 		UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:exitcode=97)
 	vg="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect"
@@ -269,7 +271,8 @@ if [ "$netns" = 1 ]; then
 		local f=$1 tag=$2
 		shift 2
 		if [ -x "$asan" ]; then
-			run_scenario "$f" "$tag" "$@" VSROUTED="$asan" VSRTUN="$vtasan" "${san_env[@]}"
+			run_scenario "$f" "$tag" "$@" VSROUTED="$asan" VSRTUN="$vtasan" VSRADM="$vaasan" \
+				"${san_env[@]}"
 		elif selected "$(basename "$f" .sh)$tag"; then
 			echo "no $asan: make check builds it" >"$logs/asan.log"
 			result FAIL "netns/$(basename "$f" .sh)$tag" "$logs/asan.log"
@@ -288,12 +291,13 @@ if [ "$netns" = 1 ]; then
 	for f in "${scenarios[@]}"; do
 		case $(basename "$f" .sh) in
 		*-badconf) ;;   # the daemon never starts there
+		ops-ipvsadm) ;; # make install and vsradm: nothing of the daemon's own
 		*) run_asan "$f" "[asan]" ;;
 		esac
 	done
 	for f in "${scenarios[@]}"; do
 		case $(basename "$f" .sh) in
-		dr-rr|dr-udp|dr-cleanup|tun-udp|tun-cleanup|ops-metrics|mixed6)
+		dr-rr|dr-udp|dr-cleanup|tun-udp|tun-cleanup|ops-metrics|check-exec|ops-ctlgroup|mixed6)
 			run_valgrind "$f" "[valgrind]" ;;
 		esac
 	done
@@ -322,7 +326,7 @@ if [ "$netns" = 1 ]; then
 		case $(basename "$f" .sh) in
 		nat-rr|nat-transfer|nat-pmtu|fullnat-noroute|mixed-modes|dr-rr|dr-udp|dr-cleanup|\
 		tun-rr-ipip|tun-udp|tun-bulk|persist|ops-reload|ops-vsradm|ops-metrics|check-reload|\
-		nat6-rr|dr6-rr|tun6-rr|mixed6|transfer6)
+		ops-crash|nat6-rr|dr6-rr|tun6-rr|mixed6|transfer6)
 			run_scenario "$f" "[workers2]" VSR_TEST_WORKERS=2 ;;
 		esac
 	done
@@ -342,8 +346,8 @@ if [ "$netns" = 1 ]; then
 	# partial checksum): the integrity transfers and the UDP paths.
 	for f in "${scenarios[@]}"; do
 		case $(basename "$f" .sh) in
-		dr-bulk|dr-udp|tun-bulk|tun-udp|tun-mtu|nat-transfer|nat-pmtu|nat-rr|fullnat-noroute|mixed-modes|\
-		transfer6|tun6-rr|nat6-pmtu)
+		dr-bulk|dr-udp|tun-bulk|tun-udp|tun-mtu|tun-gre-key|nat-transfer|nat-pmtu|nat-rr|fullnat-noroute|\
+		mixed-modes|transfer6|tun6-rr|nat6-pmtu)
 			run_scenario "$f" "[tap-offload-off]" VSR_TEST_TAP_OFFLOAD=off ;;
 		esac
 	done

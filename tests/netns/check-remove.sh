@@ -27,7 +27,9 @@ vsrouted_start director "$T_DIR/vsrouted.conf"
 log=$(vsrouted_log director)
 pidf="$T_DIR/vsrouted-director.pid"
 
-listed() { vsradm -Ln | awk '$1 == "->" && $2 ~ /^10\.10\.0\.1[0-9]:/ { printf "%s/%s ", $2, $4 }'; }
+# In the daemon's order (vsradm sorts as ipvsadm does unless --nosort): a
+# real server back from its check comes last.
+listed() { vsradm -Ln --nosort | awk '$1 == "->" && $2 ~ /^10\.10\.0\.1[0-9]:/ { printf "%s/%s ", $2, $4 }'; }
 metric() {
 	nsx director curl -s -m 2 http://127.0.0.1:9410/metrics |
 		awk -v f="vsrouted_real_server_$1" 'index($0, f "{") == 1 && /10\.10\.0\.12/ { print $NF }'

@@ -56,6 +56,7 @@
 # Environment:
 #   VSROUTED           daemon binary (default: $VSR_TOP/src/vsrouted)
 #   VSRTUN             vsrtun binary (default: $VSR_TOP/src/vsrtun)
+#   VSRADM             vsradm binary (default: $VSR_TOP/src/vsradm)
 #   VSR_WRAP           command put before the daemon, e.g.
 #                      "valgrind --error-exitcode=99 --leak-check=full"
 #   VSR_TEST_OFFLOAD   on|off: veth offloads (tx rx tso gso gro), default on
@@ -970,9 +971,9 @@ vsrouted_sock() {
 	printf '%s\n' "$T_DIR/vsrouted-${1:-$T_VSR_LAST}.sock"
 }
 
-# vsradm ARGS...: src/vsradm against the daemon started last (its socket)
+# vsradm ARGS...: src/vsradm (or $VSRADM) against the daemon started last (its socket)
 vsradm() {
-	"$VSR_TOP/src/vsradm" --socket "$(vsrouted_sock)" "$@"
+	"${VSRADM:-$VSR_TOP/src/vsradm}" --socket "$(vsrouted_sock)" "$@"
 }
 
 # golden_check NAME FILE: FILE equals tests/netns/golden/NAME (the diff is

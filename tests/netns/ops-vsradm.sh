@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# ops-vsradm.sh - vsradm over the control socket: listings against golden
-# files, runtime -a/-d/-A/-D changes carrying traffic, -S | -R round trip,
-# --set/--timeout, -Z, and ipvsadm's errors
+# ops-vsradm.sh - vsradm over the control socket, with traffic: listings
+# against golden files, runtime -a/-d/-A/-D/-e/-E carrying traffic, -a
+# defaulting to -g on a service whose file says tun, the persistence
+# templates exported (--persistent-conn), -S | -R round trip, --set/--timeout,
+# -Z, ipvsadm's errors, and values that would smuggle a second request (in
+# vsradm, in -R, and straight at the daemon's socket) refused
 #
 #                         LAN lan0 (bridge)
 #   +--------------+--------------+--------------+--------------+
@@ -13,11 +16,23 @@
 set -eu
 . "$(dirname "$0")/lib.sh"
 need_vsrouted
-[ -x "$VSR_TOP/src/vsradm" ] || skip "src/vsradm is not built"
+[ -x "${VSRADM:-$VSR_TOP/src/vsradm}" ] || skip "vsradm is not built"
+need_cmd python3
 
 lvs_dr_seed 3
 for i in 1 2 3; do http_start "rs$i" "rs$i"; done
 seed_conf "$T_DIR/vsrouted.conf" 2 rr "conn_max = 4096"
+# A second service whose real servers default to tun in the file: vsradm -a
+# without -g/-i/-m still means -g there, as in ipvsadm.
+cat >>"$T_DIR/vsrouted.conf" <<EOF
+virtual_server tunnelled {
+    address = $VIP
+    port = 8080
+    protocol = tcp
+    scheduler = wlc
+    forward = tun
+}
+EOF
 vsrouted_start director "$T_DIR/vsrouted.conf"
 
 # ---- listings in ipvsadm's layout
@@ -39,7 +54,7 @@ assert_eq 12 "$(grep -c . "$T_DIR/conns")" "-c lists the 10 connections under it
 vsradm -S -n >"$T_DIR/save"
 golden_check vsradm-S "$T_DIR/save"
 
-# ---- runtime -a: rs3 takes its share; -d: it takes no more
+# ---- runtime -a: rs3 takes its share; -e replaces; -d: it takes no more
 vsradm -a -t "$VIP:80" -r 10.10.0.13 -g -w 1
 assert_eq "  -> 10.10.0.13:80                Route   1      0          0" \
 	"$(vsradm -Ln | grep 10.10.0.13 | sed 's/ *$//')" "-a adds rs3, listed as Route"
@@ -47,30 +62,97 @@ http_get_n client "http://$VIP/" 30 >"$T_DIR/answers"
 assert_eq 0 "$(count_of ERR "$T_DIR/answers")" "30 requests answered after -a"
 assert_eq 10 "$(count_of rs3 "$T_DIR/answers")" "rs3 served its third after -a"
 vsradm -e -t "$VIP:80" -r 10.10.0.13 -w 3 -x 100 -y 50
-assert_eq "-a -t $VIP:80 -r 10.10.0.13:80 -g -w 3 -x 100 -y 50" \
-	"$(vsradm -S -n | grep 10.10.0.13)" "-e changes weight and thresholds"
+assert_eq "-a -t $VIP:80 -r 10.10.0.13:80 -g -w 3" \
+	"$(vsradm -S -n | grep 10.10.0.13)" "-e changes the weight; -S saves no thresholds, as ipvsadm"
+thresholds() { vsradm -Ln --thresholds | awk '$2 == "10.10.0.13:80" { print $3, $4 }'; }
+assert_eq "100 50" "$(thresholds)" "--thresholds shows them"
+vsradm -e -t "$VIP:80" -r 10.10.0.13
+assert_eq "0 0" "$(thresholds)" \
+	"-e without -x/-y puts the thresholds back to 0 (it replaces, as ipvsadm)"
+assert_eq "-a -t $VIP:80 -r 10.10.0.13:80 -g -w 1" \
+	"$(vsradm -S -n | grep 10.10.0.13)" "and the weight back to 1"
 vsradm -d -t "$VIP:80" -r 10.10.0.13:80
 http_get_n client "http://$VIP/" 20 >"$T_DIR/answers"
 assert_eq 0 "$(count_of rs3 "$T_DIR/answers")" "rs3 gets nothing after -d"
 assert_eq 20 "$(($(count_of rs1 "$T_DIR/answers") + $(count_of rs2 "$T_DIR/answers")))" \
 	"rs1 and rs2 serve all 20 after -d"
 
-# ---- ipvsadm's errors, non-zero exit
-err_is() {  # err_is MESSAGE ARGS...
-	local msg=$1 rc=0
-	shift
-	vsradm "$@" 2>"$T_DIR/err" >/dev/null || rc=$?
-	assert_ne 0 "$rc" "vsradm $* fails"
-	assert_eq "$msg" "$(head -n 1 "$T_DIR/err")" "vsradm $* says so"
-}
-err_is "Service already exists" -A -t "$VIP:80" -s rr
-err_is "No such destination" -d -t "$VIP:80" -r 10.10.0.99:80
-err_is "Destination already exists" -a -t "$VIP:80" -r 10.10.0.11:80
-err_is "No such service" -D -t "$VIP:81"
-err_is "Service not defined" -a -t "$VIP:81" -r 10.10.0.11:81
-err_is "Scheduler not found: nosuch" -E -t "$VIP:80" -s nosuch
+# ---- -a without a method is -g, whatever the file's forward says
+vsradm -a -t "$VIP:8080" -r 10.10.0.13
+assert_eq "  -> 10.10.0.13:8080              Route   1      0          0" \
+	"$(vsradm -Ln | grep 10.10.0.13 | sed 's/ *$//')" "-a defaults to -g on a tun service"
+vsradm -e -t "$VIP:8080" -r 10.10.0.13 -i
+assert_eq "  -> 10.10.0.13:8080              Tunnel  ipip          1      0          0" \
+	"$(vsradm -Ln --tun-info | grep 10.10.0.13 | sed 's/ *$//')" "-e -i makes it a tunnel"
+vsradm -D -t "$VIP:8080"
 
-# ---- a new VIP at run time: routed and proxied, then gone with -D
+# ---- ipvsadm's errors and statuses
+err_is() {  # err_is STATUS MESSAGE ARGS...
+	local st=$1 msg=$2 rc=0 what
+	shift 2
+	what="vsradm $*"
+	what=${what//$'\n'/\\n}
+	vsradm "$@" 2>"$T_DIR/err" >/dev/null || rc=$?
+	assert_eq "$st" "$rc" "$what exits $st"
+	assert_eq "$msg" "$(head -n 1 "$T_DIR/err")" "$what says so"
+}
+err_is 255 "Service already exists" -A -t "$VIP:80" -s rr
+err_is 255 "No such destination" -d -t "$VIP:80" -r 10.10.0.99:80
+err_is 255 "Destination already exists" -a -t "$VIP:80" -r 10.10.0.11:80
+err_is 255 "No such service" -D -t "$VIP:81"
+err_is 255 "Service not defined" -a -t "$VIP:81" -r 10.10.0.11:81
+err_is 255 "Scheduler or persistence engine not found" -E -t "$VIP:80" -s nosuch
+err_is 1 "No such service" -L -n -t "$VIP:81"
+err_is 2 "Illegal 'service-address' option with the 'flush' command" -C -t "$VIP:80"
+
+# ---- values that would carry a second request: refused, nothing changes
+vsradm -S -n >"$T_DIR/before"
+err_is 2 "illegal weight specified" -e -t "$VIP:80" -r 10.10.0.11 -w $'1\nclear'
+err_is 255 "Scheduler or persistence engine not found" -E -t "$VIP:80" -s $'rr\nclear'
+assert_true "the table is as it was" cmp "$T_DIR/before" <(vsradm -S -n)
+printf -- '-A -t %s:90 -s rr\n-A -t %s:91 -s rr -b %s\n-A -t %s:92 -s rr\n' \
+	"$VIP" "$VIP" "$(head -c 1100 /dev/zero | tr '\0' x)" "$VIP" >"$T_DIR/long"
+rc=0
+vsradm -R <"$T_DIR/long" 2>"$T_DIR/err" || rc=$?
+assert_eq 2 "$rc" "-R stops at an overlong line, status 2"
+assert_eq "vsradm: line 2 is longer than 1023 bytes" \
+	"$(sed 's|^.*/vsradm|vsradm|; s|^.*vsradm-asan|vsradm|' "$T_DIR/err")" "-R names the overlong line"
+assert_eq "TCP  $VIP:90 rr" "$(vsradm -Ln | grep ":90 ")" "the line before it was restored"
+assert_eq 0 "$(vsradm -Ln | grep -c ':9[12] ' || true)" "nothing of it or after it"
+vsradm -D -t "$VIP:90"
+
+# Straight at the socket: a control character refuses the whole line, a
+# value must be there, and the connection goes on serving.
+cat >"$T_DIR/raw.py" <<'EOF'
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.connect(sys.argv[1])
+f = s.makefile("rwb")
+for req in sys.argv[2:]:
+    f.write(req.encode("latin-1").decode("unicode_escape").encode("latin-1") + b"\n")
+    f.flush()
+    while True:
+        line = f.readline().decode().rstrip("\n")
+        if line == "ok" or line.startswith("err ") or line == "":
+            print(line)
+            break
+EOF
+raw() { python3 "$T_DIR/raw.py" "$(vsrouted_sock)" "$@"; }
+out=$(raw 'dest-edit tcp 10.10.0.100:80 10.10.0.11:80 weight=1\x01clear' \
+	'svc-add tcp 10.10.0.100:93 sched=r\tr' 'svc-add tcp 10.10.0.100:93 sched=' \
+	'svc-add tcp 10.10.0.100:93 sched=rr sched=wlc' 'svc-add tcp 10.10.0.100:93 bogus=1' \
+	'dest-edit tcp 10.10.0.100:80 10.10.0.11:80 weight=65536' 'nosuch' 'timeout')
+assert_eq "err request with a control character refused
+err request with a control character refused
+err option 'sched' without a value
+err option 'sched' given twice
+err unknown option 'bogus' for svc-add
+err option 'weight': a number from 0 to 65535, not '65536'
+err unknown request 'nosuch'
+ok" "$out" "the daemon refuses each bad line and answers the next"
+assert_true "the table is as it was after them" cmp "$T_DIR/before" <(vsradm -S -n)
+
+# ---- a new VIP at run time: routed and proxied, persistent, then gone with -D
 VIP2=10.10.0.101
 rs_dr_setup rs1 "$VIP2"
 vsradm -A -t "$VIP2:80" -s wlc -p 60 -M 255.255.255.0
@@ -80,6 +162,12 @@ assert_true "$VIP2 routed into the TAP" \
 assert_eq rs1 "$(http_get client "http://$VIP2/")" "the new VIP answers"
 assert_eq "TCP  $VIP2:80 wlc persistent 60 mask 255.255.255.0" \
 	"$(vsradm -Ln | grep "$VIP2")" "persistent service listed as ipvsadm does"
+assert_eq "  -> 10.10.0.11:80                1         1           0          1" \
+	"$(vsradm -Ln --persistent-conn -t "$VIP2:80" | grep 10.10.0.11 | sed 's/ *$//')" \
+	"--persistent-conn: the template the connection made (PersistConn 1)"
+vsradm -E -t "$VIP2:80"
+assert_eq "TCP  $VIP2:80 wlc" "$(vsradm -Ln | grep "$VIP2")" \
+	"-E without -p turns persistence off (it replaces, as ipvsadm)"
 vsradm -D -t "$VIP2:80"
 assert_false "$VIP2 route gone after -D" \
 	sh -c "ip -n $(nsname director) route show $VIP2/32 | grep -q ."
@@ -114,8 +202,8 @@ vsradm -E -t "$VIP:80" -s rr
 
 # ---- a tunnel real server with its encapsulation, saved and read back
 vsradm -a -t "$VIP:80" -r 10.10.0.13 -i --tun-type gre -w 0
-assert_eq "-a -t $VIP:80 -r 10.10.0.13:80 -i -w 0 --tun-type gre" \
-	"$(vsradm -S -n | grep 10.10.0.13)" "--tun-type gre is kept and saved"
+assert_eq "-a -t $VIP:80 -r 10.10.0.13:80 -i -w 0 --tun-type gre --tun-nocsum" \
+	"$(vsradm -S -n | grep 10.10.0.13)" "--tun-type gre is kept and saved as ipvsadm saves it"
 vsradm -S -n >"$T_DIR/save3"
 vsradm -C
 vsradm -R <"$T_DIR/save3"
