@@ -295,10 +295,13 @@ reload_apply(struct daemon *d, struct config *nc, const struct spawn_user *as,
 	return 0;
 }
 
+static void announce_vips(struct daemon *d);
+
 /*
  * A reload is applied whole or not at all: the file is read and checked
  * first (a bad one changes nothing), and an apply that fails half-way is
- * undone. Either way the outcome is logged and told to systemd (STATUS=).
+ * undone. Either way the outcome is logged and told to systemd (STATUS=),
+ * and the VIPs that run are announced again.
  */
 static void
 reload(struct daemon *d)
@@ -337,6 +340,7 @@ reload(struct daemon *d)
 			    (t1.tv_nsec - t0.tv_nsec) / 1000));
 			notify_status("reloaded %s: %u virtual services", d->file, nc->nvs);
 		}
+		announce_vips(d);
 	}
 	d->reloading = 0;
 	notify_ready();
@@ -509,7 +513,8 @@ vip_changed(int af, const union vsr_addr *vip, int up)
 	    up ? "added" : "removed");
 	if (up) {
 		(void)announce_vip(d, af, vip);        /* each failure logged */
-		for (unsigned i = 0; i < c->nannounce; i++)
+		/* A reload announces every VIP once it is applied (announce_vips). */
+		for (unsigned i = 0; i < c->nannounce && !d->reloading; i++)
 			neigh_announce((int)if_nametoindex(c->announce[i]), af, vip);
 		return;
 	}
@@ -518,16 +523,28 @@ vip_changed(int af, const union vsr_addr *vip, int up)
 	nl_route_del(af, vip, (int)addr_len(af) * 8, d->tap_ifindex);
 }
 
-/* Gratuitous ARP or an unsolicited advertisement for each VIP on each announce interface. */
+/*
+ * Gratuitous ARP or an unsolicited advertisement for each VIP (once, however
+ * many services share it) on each announce interface: at start and after
+ * each reload, so that neighbours that cached another host for a VIP (a
+ * previous director, say) learn ours again.
+ */
 static void
 announce_vips(struct daemon *d)
 {
 	const struct config *c = d->conf;
 
-	for (unsigned i = 0; i < c->nvs; i++)
+	for (unsigned i = 0; i < c->nvs; i++) {
+		unsigned j;
+		for (j = 0; j < i && (c->vs[j].af != c->vs[i].af ||
+		    !addr_eq(&c->vs[j].addr, &c->vs[i].addr)); j++)
+			;
+		if (j < i)
+			continue;
 		for (unsigned a = 0; a < c->nannounce; a++)
 			neigh_announce((int)if_nametoindex(c->announce[a]), c->vs[i].af,
 			    &c->vs[i].addr);
+	}
 }
 
 /*

@@ -66,7 +66,17 @@ assert_eq 5 "$(nsx client python3 "$VSR_NETNS_DIR/icmpecho.py" "$VIP6" 5)" \
 assert_eq 5 "$(nsx client python3 "$VSR_NETNS_DIR/icmpecho.py" "$VIP" 5)" \
 	"5 ICMP echo requests to the IPv4 VIP, 5 replies"
 
+# A reload announces each VIP again, once (one announce interface): an
+# unsolicited advertisement for VIP6, a gratuitous ARP for VIP.
 vsrouted_stats director >/dev/null
+na0=$(stat_get na_sent) garp0=$(stat_get garp_sent)
+kill -HUP "$(cat "$T_DIR/vsrouted-director.pid")"
+wait_for "the reload" 5 grep -q 'reloaded:' "$(vsrouted_log)"
+vsrouted_stats director >/dev/null
+assert_eq $((na0 + 1)) "$(stat_get na_sent)" "the reload sent one advertisement for VIP6"
+assert_eq $((garp0 + 1)) "$(stat_get garp_sent)" "and one gratuitous ARP for VIP"
+http_get_n client "$(url "$VIP6")" 3 >"$T_DIR/answers6"
+assert_eq 0 "$(count_of ERR "$T_DIR/answers6")" "IPv6: answered after the reload"
 assert_ge 10 "$(stat_get icmp_echo_replies)" "both counted as icmp_echo_replies"
 assert_eq 0 "$(stat_get drop_malformed)" "nothing malformed"
 assert_eq 0 "$(stat_get drop_no_conn_out)" "every reply belonged to a connection"
