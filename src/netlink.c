@@ -912,9 +912,15 @@ nl_route_delete(const struct nl_jent *e, const char *verb)
 int
 nl_route_del(uint32_t addr, int plen, int ifindex)
 {
+	return nl_route_del_table(addr, plen, ifindex, RT_TABLE_MAIN);
+}
+
+int
+nl_route_del_table(uint32_t addr, int plen, int ifindex, uint32_t table)
+{
 	struct nl_jent e;
 
-	nl_route_ent(&e, addr, plen, ifindex, RT_TABLE_MAIN);
+	nl_route_ent(&e, addr, plen, ifindex, table);
 	if (nl_route_delete(&e, "delete ") < 0)
 		return -1;
 	nl_jdrop(&e);

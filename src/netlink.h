@@ -57,6 +57,8 @@ int  nl_proxy_neigh_add(uint32_t addr, int ifindex);
  * drop its journal entry; an object that is already gone is not an error.
  */
 int  nl_route_del(uint32_t addr, int plen, int ifindex);
+/* The same for a route of nl_route_add_table(), e.g. an announce route. */
+int  nl_route_del_table(uint32_t addr, int plen, int ifindex, uint32_t table);
 int  nl_proxy_neigh_del(uint32_t addr, int ifindex);
 
 /*
