@@ -1308,13 +1308,14 @@ ecmp_bird_router_conf() {
 	cat <<EOF
 router id $ECMP_ROUTER;
 log "$T_DIR/bird-router.log" all;
+debug protocols { states };
 protocol device { scan time 10; }
 protocol kernel {
 	ipv4 { import none; export all; };
 	merge paths on;
 }
 protocol bfd {
-	interface "*" { min rx interval 100 ms; min tx interval 100 ms; multiplier 3; };
+	interface "*" { min rx interval 200 ms; min tx interval 200 ms; multiplier 5; };
 }
 template bgp director {
 	local as 65000;

@@ -27,7 +27,7 @@ case $FWD in dr) ;; tun) need_vsrtun ;; *) fatal "VSR_TEST_FORWARD must be dr or
 
 SVIP=$ECMP_VIP
 NDL=30              # downloads
-BLOB_MB=5           # each, at RATE bytes/s: 51 s, long enough for every change
+BLOB_MB=7           # each, at RATE bytes/s: 72 s, long enough for every change under load
 RATE=100k
 DIRS="d1 d2 d3"
 
@@ -50,8 +50,13 @@ assert_eq "$SVIP dev vsr0 scope link" \
 	"d1's announce route is in table 100"
 birdc_in d1 show route export upstream >"$T_DIR/d1-export" 2>&1 || true
 assert_true "d1's BIRD exports $SVIP/32 to the router" grep -q "^$SVIP/32" "$T_DIR/d1-export"
-nsx router sh -c "birdc -s '$T_DIR/bird-router.ctl' show bfd sessions" >"$T_DIR/bfd" 2>&1 || true
+bfd_up() { [ "$(birdc_in router show bfd sessions 2>/dev/null | grep -c ' Up ')" = 3 ]; }
+wait_for "the router's three BFD sessions" 20 bfd_up || true
+birdc_in router show bfd sessions >"$T_DIR/bfd" 2>&1 || true
 assert_eq 3 "$(grep -c ' Up ' "$T_DIR/bfd" || true)" "the router has three BFD sessions up"
+# Settled: the route has stayed over the three directors for 2 s.
+sleep 2
+assert_true "the ECMP route is stable ($(vip_paths))" paths_are "$all3"
 
 # ---------------------------------------------------------------- traffic
 # Download I uses client port 20000+I, so that its 5-tuple is known: below
@@ -90,7 +95,7 @@ dir_entries() {
 		vsrouted_alive "$d" || continue
 		"${VSRADM:-$VSR_TOP/src/vsradm}" --socket "$(vsrouted_sock "$d")" -Lcn 2>/dev/null |
 			awk -v d="$d" '$1 == "TCP" { n = split($4, c, ":"); split($6, r, ":")
-				split($2, t, ":"); print c[n], r[1], d, t[1] * 60 + t[2] }'
+				split($2, t, ":"); print c[n], r[1], d, t[1] * 60 + t[2], $3 }'
 	done | awk -v nd="$NDL" '$1 > 20000 && $1 <= 20000 + nd' | sort
 }
 # The director each download goes through now: the one whose entry for it
@@ -119,7 +124,10 @@ wait_for "the $NDL downloads to be established" 20 downloads_settled ||
 rs_holding >"$T_DIR/rs.start"
 echo "# downloads per real server: $(awk '{print $2}' "$T_DIR/rs.start" | sort | uniq -c | tr '\n' ' ')"
 sleep 2
-assert_eq "$NDL" "$(dir_entries | wc -l)" "each download has one entry, on the director its SYN reached"
+dir_entries >"$T_DIR/entries.start"
+assert_eq "$NDL" "$(wc -l <"$T_DIR/entries.start")" "each download has one entry, on the director its SYN reached"
+awk '{ n[$1]++; l[$1] = l[$1] " " $3 ":" $5 ":" $4 } END { for (p in n) if (n[p] > 1) print "# two entries at the start:", p, l[p] }' \
+	"$T_DIR/entries.start"
 moved "at the start" start start >/dev/null
 echo "# downloads per director at the start: $(awk '{print $2}' "$T_DIR/dir.start" | sort | uniq -c | tr '\n' ' ')"
 
