@@ -20,6 +20,8 @@ for i in 1 2 3; do http_start "rs$i" "rs$i"; done
 cat >"$T_DIR/vsrouted.conf" <<EOF2
 tap = vsr0
 announce = { eth0 }
+metrics = 127.0.0.1:9410
+metrics_compat = node_ipvs
 local_address = { 10.20.0.250, 2001:db8:20::250 }
 virtual_server web6 {
     address = $VIP6
@@ -65,6 +67,22 @@ assert_eq 5 "$(nsx client python3 "$VSR_NETNS_DIR/icmpecho.py" "$VIP6" 5)" \
 	"5 ICMPv6 echo requests to the IPv6 VIP, 5 replies"
 assert_eq 5 "$(nsx client python3 "$VSR_NETNS_DIR/icmpecho.py" "$VIP" 5)" \
 	"5 ICMP echo requests to the IPv4 VIP, 5 replies"
+
+# The metrics, node_exporter's family and the status page: IPv6 addresses
+# as inet_ntop writes them (the port a label of its own), "family" ipv6.
+nsx director curl -s -m 5 http://127.0.0.1:9410/metrics >"$T_DIR/metrics"
+assert_eq 1 "$(grep -c '^vsrouted_real_server_healthy{vs="web6",proto="TCP",vip="2001:db8:10::100",port="80",rs="rs3",rip="2001:db8:20::13",rport="80",forward="fullnat"} 1$' "$T_DIR/metrics" || true)" \
+	"metrics: rs3 of web6 labelled with its IPv6 addresses"
+assert_eq 1 "$(grep -c '^node_ipvs_backend_weight{local_address="2001:db8:10::100",local_mark="",local_port="80",proto="TCP",remote_address="2001:db8:20::12",remote_port="80"} 1$' "$T_DIR/metrics" || true)" \
+	"node_ipvs: rs2 of web6 as node_exporter labels an IPv6 backend"
+nsx director curl -s -m 5 http://127.0.0.1:9410/status.json >"$T_DIR/status.json"
+assert_eq "ipv6 2001:db8:10::100 ipv6 2001:db8:20::11; ipv4 10.10.0.100 ipv4 10.20.0.12" \
+	"$(python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+svcs = d["services"] if isinstance(d, dict) else d
+print("; ".join(" ".join((s["family"], s["address"], s["real_servers"][0]["family"],
+    s["real_servers"][0]["address"])) for s in svcs))' "$T_DIR/status.json" 2>&1)" \
+	"status.json: each service and real server with its family and address"
 
 # A reload announces each VIP again, once (one announce interface): an
 # unsolicited advertisement for VIP6, a gratuitous ARP for VIP.
