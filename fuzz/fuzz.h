@@ -116,12 +116,17 @@ fuzz_write_file(const char *path, const uint8_t *d, size_t len)
  *   10.10.0.102:53  udp nat     sh   -> 10.20.0.13:5353
  *   10.10.0.103:80  tcp fullnat mh   -> 10.20.0.14:8080, 10.20.0.17:8080; local 10.20.0.250-251
  *   10.10.0.104:443 tcp nat     lc   -> 10.20.0.18:443 (weight 0), sorry 10.20.0.19:443
+ *   [2001:db8:10::100]:80 tcp dr      rr  -> 2001:db8:20::11
+ *   [2001:db8:10::101]:80 tcp tun     wrr -> 2001:db8:20::12 (ipip), 2001:db8:20::15 (gre)
+ *   [2001:db8:10::102]:80 tcp nat     sh  -> [2001:db8:20::13]:8080; persistent 60, /64
+ *   [2001:db8:10::102]:53 udp nat     rr  -> [2001:db8:20::13]:5353
+ *   [2001:db8:10::103]:80 tcp fullnat wlc -> [2001:db8:20::14]:8080; local 2001:db8:20::250
  */
 static const char fuzz_live_conf[] =
 	"tap = vsr0\n"
 	"announce = { eth0 }\n"
 	"conn_max = 4096\n"
-	"local_address = { 10.20.0.250, 10.20.0.251 }\n"
+	"local_address = { 10.20.0.250, 10.20.0.251, 2001:db8:20::250 }\n"
 	"timeout { tcp = 900 tcp_fin = 120 udp = 300 }\n"
 	"virtual_server dr {\n"
 	"  address = 10.10.0.100  port = 80  protocol = tcp  scheduler = rr  forward = dr\n"
@@ -153,6 +158,28 @@ static const char fuzz_live_conf[] =
 	"  address = 10.10.0.104  port = 443  protocol = tcp  scheduler = lc  forward = nat\n"
 	"  real_server a { address = 10.20.0.18  port = 443  weight = 0 }\n"
 	"  sorry_server { address = 10.20.0.19  port = 443 }\n"
+	"}\n"
+	"virtual_server dr6 {\n"
+	"  address = 2001:db8:10::100  port = 80  protocol = tcp  scheduler = rr  forward = dr\n"
+	"  real_server a { address = 2001:db8:20::11 }\n"
+	"}\n"
+	"virtual_server tun6 {\n"
+	"  address = 2001:db8:10::101  port = 80  protocol = tcp  scheduler = wrr  forward = tun\n"
+	"  real_server a { address = 2001:db8:20::12 }\n"
+	"  real_server b { address = 2001:db8:20::15  tunnel = gre }\n"
+	"}\n"
+	"virtual_server nat6 {\n"
+	"  address = 2001:db8:10::102  port = 80  protocol = tcp  scheduler = sh  forward = nat\n"
+	"  persistent = 60  netmask = 64\n"
+	"  real_server a { address = 2001:db8:20::13  port = 8080 }\n"
+	"}\n"
+	"virtual_server udp6 {\n"
+	"  address = 2001:db8:10::102  port = 53  protocol = udp  scheduler = rr  forward = nat\n"
+	"  real_server a { address = 2001:db8:20::13  port = 5353 }\n"
+	"}\n"
+	"virtual_server fnat6 {\n"
+	"  address = 2001:db8:10::103  port = 80  protocol = tcp  scheduler = wlc  forward = fullnat\n"
+	"  real_server a { address = 2001:db8:20::14  port = 8080 }\n"
 	"}\n";
 
 /* The live configuration, parsed from a file as the daemon reads it; aborts if it does not load. */

@@ -18,14 +18,21 @@ sched_objs = sched sched_rr sched_wrr sched_lc sched_wlc sched_sed sched_nq sche
 	sched_sh sched_lblc sched_lblcr sched_mh sched_fo sched_ovf sched_twos
 
 # Each harness: its objects (src/NAME.c, or tests/unit/NAME.c for stubs) and libraries.
-fuzz_ctl_objs    = $(sched_objs) conf svc conn proto stats laddr lock log common ctlproto stubs
+fuzz_ctl_objs    = $(sched_objs) conf svc conn proto stats laddr lock log common addr ctlproto stubs
 fuzz_ctl_libs    = $(LIBEVENT_LIBS) $(LIBCONFUSE_LIBS)
-fuzz_conf_objs   = $(sched_objs) conf svc conn proto stats log common stubs
+fuzz_conf_objs   = $(sched_objs) conf svc conn proto stats log common addr stubs
 fuzz_conf_libs   = $(LIBCONFUSE_LIBS)
-fuzz_vsradm_objs = ctlproto common kaimport
+fuzz_vsradm_objs = ctlproto common addr kaimport
 fuzz_vsradm_libs =
 
-FUZZ_HARNESSES = fuzz-ctl fuzz-conf fuzz-vsradm
+fuzz_pkt_objs    = pkt pkt6 addr stats log common
+fuzz_pkt_libs    =
+
+fuzz_core_objs   = $(sched_objs) conf svc conn proto stats laddr lock log common addr pkt pkt6 \
+	core xmit xmit_dr xmit_nat xmit_tun stubs
+fuzz_core_libs   = $(LIBEVENT_LIBS) $(LIBCONFUSE_LIBS)
+
+FUZZ_HARNESSES = fuzz-ctl fuzz-conf fuzz-vsradm fuzz-pkt fuzz-core
 
 all: $(addprefix fuzz/,$(FUZZ_HARNESSES))
 

@@ -23,8 +23,8 @@
 # -k DIR keeps the work corpora in DIR/NAME (and reuses them next time),
 # for longer campaigns; fold what they found into the seeds with
 #   fuzz/fuzz-NAME -merge=1 fuzz/corpus/NAME DIR/NAME
-# when it is worth keeping (fuzz/README.md). VSR_FUZZ_FLAGS adds libFuzzer
-# flags (e.g. -jobs=2 -workers=2).
+# when it is worth keeping (README.md, Fuzzing). VSR_FUZZ_FLAGS adds libFuzzer
+# flags (e.g. -max_len=65600).
 
 set -u
 top_srcdir=$(cd "$(dirname "$0")/.." && pwd)
@@ -52,10 +52,11 @@ fi
 # Per harness: the largest input (a frame, a page of requests, a file).
 max_len() {
 	case $1 in
-	ctl) echo 4096 ;;
+	ctl) echo 1500 ;;
 	conf) echo 8192 ;;
 	vsradm) echo 8192 ;;
-	pkt|core) echo 2048 ;;
+	pkt) echo 4096 ;;
+	core) echo 8192 ;;
 	*) echo 4096 ;;
 	esac
 }
