@@ -351,6 +351,8 @@ if [ "$netns" = 1 ]; then
 			run_scenario "$f" "[offload-off]" VSR_TEST_OFFLOAD=off ;;
 		esac
 	done
+	# Scale-out over tun (vsrtun on the real servers) as well as dr.
+	run_scenario tests/netns/scaleout.sh "[tun]" VSR_TEST_FORWARD=tun
 	# tun-rr-ipip over GRE (VSR_TEST_TUNNEL), plain and as the variants
 	# above and below would have run a scenario of its own.
 	f=tests/netns/tun-rr-ipip.sh
