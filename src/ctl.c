@@ -828,11 +828,23 @@ ctl_written(struct bufferevent *bev, void *arg)
 static void
 ctl_event(struct bufferevent *bev, short what, void *arg)
 {
-	(void)bev;
+	struct ctl_client *c = arg;
+
 	if ((what & BEV_EVENT_TIMEOUT) && (what & BEV_EVENT_WRITING))
 		log_info("control: a client took none of its answers for %d s; closed", CTL_STALL_S);
+	/*
+	 * A client that closed its side after its requests (a script's
+	 * "printf ... | socat") still reads their answers: it is closed once
+	 * they are sent (ctl_written), or at the stall timeout.
+	 */
+	if (what == (BEV_EVENT_READING | BEV_EVENT_EOF) &&
+	    evbuffer_get_length(bufferevent_get_output(bev)) > 0) {
+		c->closing = true;
+		bufferevent_disable(bev, EV_READ);
+		return;
+	}
 	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT))
-		ctl_client_free(arg);
+		ctl_client_free(c);
 }
 
 static bool

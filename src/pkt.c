@@ -504,6 +504,13 @@ echo_reply4(struct pkt *p)
 	icmp[0] = ICMP_ECHOREPLY;
 	memcpy(&new, icmp, 2);
 	csum_replace2(icsum, old, new);
+	/*
+	 * An all-zero reply (identifier, sequence and data 0) sums to +0,
+	 * which only a checksum of 0xffff makes right; 0xffff is right
+	 * wherever 0 is (ICMP has no pseudo-header to make the sum non-zero).
+	 */
+	if (*icsum == 0)
+		*icsum = 0xffff;
 }
 
 /* ICMP destination unreachable, fragmentation needed, quoting P's header and 8 bytes. */

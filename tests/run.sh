@@ -21,7 +21,9 @@
 #   * readme-ci: README.md's two set-up commands install the same packages,
 #     and .ci/run runs exactly README.md's test command;
 #   * bench-quick: bench/run.sh --quick, every system measured (no speed
-#     is asserted).
+#     is asserted);
+#   * fuzz-NAME: each libFuzzer harness of fuzz/ for VSR_FUZZ_SECONDS
+#     (default 60) after "make fuzz"; any finding fails it (fuzz/run.sh).
 # A failed test's log tail is printed under its FAIL line.  The last line is
 # "N passed, N failed" (skips are listed but counted in neither); the exit
 # status is 1 if anything failed.
@@ -178,6 +180,37 @@ readme_ci() {
 if selected readme-ci; then
 	if readme_ci >"$logs/readme-ci.log" 2>&1; then result PASS readme-ci
 	else result FAIL readme-ci "$logs/readme-ci.log"; fi
+fi
+
+# ---------------------------------------------------------------- fuzzing
+# Each libFuzzer harness of fuzz/ (fuzz/run.sh; README.md, Fuzzing) for
+# VSR_FUZZ_SECONDS (default 60) from its seed corpus, as one test each,
+# fuzz-NAME, with its executions and coverage. "make fuzz" builds them
+# first; without clang and libFuzzer they fail, they are not skipped.
+fuzz_secs=${VSR_FUZZ_SECONDS:-60}
+fuzz_want=()
+for d in fuzz/corpus/*/; do
+	[ -d "$d" ] && selected "fuzz-$(basename "$d")" && fuzz_want+=("$(basename "$d")")
+done
+if [ ${#fuzz_want[@]} -gt 0 ]; then
+	if make fuzz >"$logs/make-fuzz.log" 2>&1; then
+		for n in "${fuzz_want[@]}"; do
+			log="$logs/fuzz-$n.log"
+			timeout -k 10 $((fuzz_secs + 300)) bash fuzz/run.sh "$fuzz_secs" "$n" \
+				>"$log" 2>&1 </dev/null &
+			child=$!
+			wait "$child"
+			rc=$?
+			child=
+			figures=$(sed -n "s/^\(PASS\|FAIL\) fuzz-$n: //p" "$log" | head -n 1)
+			if [ "$rc" = 0 ]; then result PASS "fuzz-$n (${figures:-no figures})"
+			else result FAIL "fuzz-$n (${figures:-no figures})" "$log"; fi
+		done
+	else
+		for n in "${fuzz_want[@]}"; do
+			result FAIL "fuzz-$n (make fuzz failed)" "$logs/make-fuzz.log"
+		done
+	fi
 fi
 
 # ---------------------------------------------------------------- benchmark
