@@ -23,6 +23,7 @@
 #include "lock.h"
 #include "log.h"
 #include "netlink.h"
+#include "role.h"
 #include "sched.h"
 #include "svc.h"
 
@@ -590,31 +591,54 @@ req_daemon(struct ctl_call *r)
 	return fail(r, id == CTL_REQ_DAEMON_START ? CTL_E_INVAL : CTL_E_NO_DAEMON);
 }
 
+/* ---- the director's role ---- */
+
+static int
+req_role(struct ctl_call *r)
+{
+	int role;
+
+	if (r->argc == 1) {
+		out(r->o, CTL_TAG_ROLE " %s\n", role_name(role_get()));
+		return 0;
+	}
+	if (r->argc > 2)
+		return fail(r, "role: unexpected '%s'", r->argv[2]);
+	if ((role = role_parse(r->argv[1])) < 0)
+		return fail(r, "role: master or backup, not '%s'", r->argv[1]);
+	role_set((enum vsr_role)role, "vsradm --role");
+	return 0;
+}
+
 /* ---- dispatch ---- */
 
 /*
- * Each request's handler, and whether it changes what runs (what a
- * read-only client, such as a future control_group_read, may not send).
+ * Each request's handler, whether it changes what runs (what a read-only
+ * client, such as a future control_group_read, may not send), and whether
+ * it runs under the data-path lock (what the workers use), or outside it
+ * because it touches none of that and may take a while (netlink, sockets).
  */
 static const struct {
 	int  (*fn)(struct ctl_call *);
 	bool   changes;
+	bool   locked;
 } ctl_dispatch[CTL_REQ_MAX] = {
-	[CTL_REQ_LIST]         = { req_list,    false },
-	[CTL_REQ_CONNS]        = { req_conns,   false },
-	[CTL_REQ_TIMEOUT]      = { req_timeout, false },
-	[CTL_REQ_SET]          = { req_set,     true },
-	[CTL_REQ_ZERO]         = { req_zero,    true },
-	[CTL_REQ_CLEAR]        = { req_clear,   true },
-	[CTL_REQ_SVC_ADD]      = { req_svc,     true },
-	[CTL_REQ_SVC_EDIT]     = { req_svc,     true },
-	[CTL_REQ_SVC_DEL]      = { req_svc,     true },
-	[CTL_REQ_DEST_ADD]     = { req_dest,    true },
-	[CTL_REQ_DEST_EDIT]    = { req_dest,    true },
-	[CTL_REQ_DEST_DEL]     = { req_dest,    true },
-	[CTL_REQ_DAEMON]       = { req_daemon,  false },
-	[CTL_REQ_DAEMON_START] = { req_daemon,  true },
-	[CTL_REQ_DAEMON_STOP]  = { req_daemon,  true },
+	[CTL_REQ_LIST]         = { req_list,    false, true },
+	[CTL_REQ_CONNS]        = { req_conns,   false, true },
+	[CTL_REQ_TIMEOUT]      = { req_timeout, false, true },
+	[CTL_REQ_SET]          = { req_set,     true,  true },
+	[CTL_REQ_ZERO]         = { req_zero,    true,  true },
+	[CTL_REQ_CLEAR]        = { req_clear,   true,  true },
+	[CTL_REQ_SVC_ADD]      = { req_svc,     true,  true },
+	[CTL_REQ_SVC_EDIT]     = { req_svc,     true,  true },
+	[CTL_REQ_SVC_DEL]      = { req_svc,     true,  true },
+	[CTL_REQ_DEST_ADD]     = { req_dest,    true,  true },
+	[CTL_REQ_DEST_EDIT]    = { req_dest,    true,  true },
+	[CTL_REQ_DEST_DEL]     = { req_dest,    true,  true },
+	[CTL_REQ_DAEMON]       = { req_daemon,  false, true },
+	[CTL_REQ_DAEMON_START] = { req_daemon,  true,  true },
+	[CTL_REQ_DAEMON_STOP]  = { req_daemon,  true,  true },
+	[CTL_REQ_ROLE]         = { req_role,    true,  false },
 };
 
 /*
@@ -646,10 +670,16 @@ ctl_request(char *line, struct evbuffer *o)
 		return;
 	}
 	id = ctl_lookup(ctl_req_names, CTL_REQ_MAX, argv[0]);
-	if (id < 0)
+	if (id < 0) {
 		rc = fail(&r, "unknown request '%s'", argv[0]);
-	else
+	} else if (ctl_dispatch[id].locked) {
+		/* Requests read and change what the workers use. */
+		lock_acquire();
 		rc = ctl_dispatch[id].fn(&r);
+		lock_release();
+	} else {
+		rc = ctl_dispatch[id].fn(&r);
+	}
 	if (rc == 0)
 		out(o, "ok\n");
 	else
@@ -679,12 +709,8 @@ ctl_read(struct bufferevent *bev, void *arg)
 	size_t n;
 
 	while ((line = evbuffer_readln(in, &n, EVBUFFER_EOL_LF)) != NULL) {
-		if (n < CTL_LINE_MAX) {
-			/* Requests read and change what the workers use. */
-			lock_acquire();
+		if (n < CTL_LINE_MAX)
 			ctl_request(line, bufferevent_get_output(bev));
-			lock_release();
-		}
 		else
 			evbuffer_add_printf(bufferevent_get_output(bev), "err request too long\n");
 		free(line);

@@ -18,6 +18,7 @@
 #include "lock.h"
 #include "log.h"
 #include "metrics.h"
+#include "role.h"
 #include "stats.h"
 #include "status.h"
 #include "svc.h"
@@ -122,6 +123,10 @@ metrics_render(struct evbuffer *b)
 		evbuffer_add_printf(b, "vsrouted_%s %llu\n", n,
 		    (unsigned long long)stat_total((enum stat_id)i));
 	}
+	family(b, "role", "gauge", "1 for the director's role (vsradm --role): master or backup");
+	for (int r = 0; r < ROLE_MAX; r++)
+		evbuffer_add_printf(b, "vsrouted_role{role=\"%s\"} %d\n", role_name((enum vsr_role)r),
+		    role_get() == (enum vsr_role)r);
 	family(b, "table_connections", "gauge", "entries in the connection table");
 	evbuffer_add_printf(b, "vsrouted_table_connections %u\n", conn_count(m.ct));
 	family(b, "table_capacity", "gauge", "conn_max");

@@ -26,6 +26,7 @@
 #include "netlink.h"
 #include "notify.h"
 #include "priv.h"
+#include "role.h"
 #include "stats.h"
 #include "svc.h"
 #include "tap.h"
@@ -261,10 +262,14 @@ reload(struct daemon *d)
 	nc = reload_read(d);
 	if (nc != NULL) {
 		struct config *oc;
+		enum vsr_role file_role = d->conf->role;
 
 		lock_acquire();
 		oc = reload_apply(d, nc);
 		lock_release();
+		/* The file's role only when its line changed: not to undo keepalived's. */
+		if (nc->role != file_role)
+			role_set(nc->role, "reload");
 		conf_free(oc);
 		clock_gettime(CLOCK_MONOTONIC, &t1);
 		log_notice("reloaded: %u virtual services, in %ld us", nc->nvs,
@@ -341,7 +346,10 @@ random_mac(uint8_t mac[6])
 	mac[0] = (uint8_t)((mac[0] & 0xfe) | 0x02);    /* unicast, locally administered */
 }
 
-/* Announce each VIP: route into the TAP, proxy ARP on every announce interface. */
+/*
+ * Route each VIP into the TAP, whatever the role: a backup forwards what
+ * reaches it. The proxy entries that announce them are the role's (role.c).
+ */
 static int
 setup_vips(struct daemon *d)
 {
@@ -363,11 +371,6 @@ setup_vips(struct daemon *d)
 			continue;
 		if (nl_route_add(vip, 32, d->tap_ifindex) < 0)
 			return -1;
-		for (unsigned a = 0; a < c->nannounce; a++) {
-			int ifx = (int)if_nametoindex(c->announce[a]);
-			if (nl_proxy_neigh_add(vip, ifx) < 0)
-				return -1;
-		}
 	}
 	return 0;
 }
@@ -378,34 +381,15 @@ static struct daemon *the_daemon;   /* for the VIP hook */
 static void
 vip_changed(uint32_t vip, int up)
 {
-	const struct config *c = the_daemon->conf;
 	char a[INET_ADDRSTRLEN];
 
 	inet_ntop(AF_INET, &vip, a, sizeof(a));
 	log_info("virtual address %s %s", a, up ? "added" : "removed");
 	if (up)
 		nl_route_add(vip, 32, the_daemon->tap_ifindex);
-	for (unsigned i = 0; i < c->nannounce; i++) {
-		int ifx = (int)if_nametoindex(c->announce[i]);
-		if (up) {
-			nl_proxy_neigh_add(vip, ifx);
-			arp_garp(ifx, vip);
-		} else {
-			nl_proxy_neigh_del(vip, ifx);
-		}
-	}
+	role_vip(vip, up);
 	if (!up)
 		nl_route_del(vip, 32, the_daemon->tap_ifindex);
-}
-
-static void
-announce_vips(struct daemon *d)
-{
-	const struct config *c = d->conf;
-
-	for (unsigned i = 0; i < c->nvs; i++)
-		for (unsigned a = 0; a < c->nannounce; a++)
-			arp_garp((int)if_nametoindex(c->announce[a]), c->vs[i].addr.s_addr);
 }
 
 static int
@@ -509,7 +493,9 @@ setup(struct daemon *d)
 		return -1;
 	the_daemon = d;
 	svc_set_vip_hook(vip_changed);
-	announce_vips(d);
+	/* A master announces the VIPs and the pool (and sends its burst); a backup does not. */
+	if (role_start(d->base, c->role, c) < 0)
+		return -1;
 	/* Everything that needs root is open or written: from now on the two capabilities. */
 	if (c->user[0] && priv_drop(&d->user) < 0)
 		return -1;
@@ -532,6 +518,7 @@ teardown(struct daemon *d)
 		core_worker_stop(&d->workers[i]);
 	lock_set_threaded(0);
 	metrics_stop();
+	role_stop();
 	check_stop_all();
 	for (size_t i = 0; i < ARRAY_SIZE(d->ev_sig); i++)
 		if (d->ev_sig[i])

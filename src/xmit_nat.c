@@ -256,7 +256,7 @@ xmit_nat_setup(int tap_ifindex, const char *tap)
 	nat_ready = true;
 	if (!fullnat)
 		return 0;
-	/* The pool: routed into the TAP, answered for on the real servers' LANs. */
+	/* The pool: routed into the TAP; answered for on the real servers' LANs by a master (role.c). */
 	for (unsigned i = 0; i < nat_nrs_if; i++) {
 		if (if_indextoname((unsigned)nat_rs_if[i], ifn) == NULL)
 			return -1;
@@ -264,14 +264,17 @@ xmit_nat_setup(int tap_ifindex, const char *tap)
 		if (sysctl_set(path, "0") < 0)
 			return -1;
 	}
-	for (unsigned k = 0; k < laddr_count(); k++) {
+	for (unsigned k = 0; k < laddr_count(); k++)
 		if (nl_route_add(laddr_get(k), 32, tap_ifindex) < 0)
 			return -1;
-		for (unsigned i = 0; i < nat_nrs_if; i++)
-			if (nl_proxy_neigh_add(laddr_get(k), nat_rs_if[i]) < 0)
-				return -1;
-	}
 	return 0;
+}
+
+unsigned
+xmit_fullnat_links(const int **ifx)
+{
+	*ifx = nat_rs_if;
+	return nat_nrs_if;
 }
 
 /* ---- the packet path ---- */

@@ -738,14 +738,23 @@ _t_conf_tap() {
 	printf '%s\n' "${t:-vsr0}"
 }
 
+# _t_conf_backup CONF: CONF says "role = backup" (nothing is announced then)
+_t_conf_backup() {
+	grep -Eq '^[[:space:]]*role[[:space:]]*=[[:space:]]*"?backup' "$1"
+}
+
 _t_vsr_ready() {
-	local ns=$1 conf=$2 vip full
+	local ns=$1 conf=$2 vip full backup=0
 	full=$(nsname "$ns")
+	_t_conf_backup "$conf" && backup=1
 	ip -n "$full" link show dev "$(_t_conf_tap "$conf")" 2>/dev/null | grep -Eq '[<,]UP[,>]' || return 1
 	for vip in $(_t_conf_vips "$conf"); do
 		ip -n "$full" route show table all "$vip/32" 2>/dev/null | grep -q . || return 1
-		ip -n "$full" neigh show proxy 2>/dev/null | grep -q "^$vip " || return 1
+		[ "$backup" = 1 ] ||
+			ip -n "$full" neigh show proxy 2>/dev/null | grep -q "^$vip " || return 1
 	done
+	# A backup announces nothing: ready when its control socket is there.
+	[ "$backup" = 0 ] || [ -S "$(vsrouted_sock "$ns")" ]
 }
 
 _t_vsr_ready_or_dead() {
@@ -754,7 +763,8 @@ _t_vsr_ready_or_dead() {
 
 # vsrouted_start NS CONF [ARGS...]: run "vsrouted -n -f CONF ARGS" in NS,
 # behind $VSR_WRAP if set, stderr to $(vsrouted_log NS); waits until it is
-# ready (its TAP up, a route and a proxy entry for every VIP of CONF).
+# ready (its TAP up, a route and a proxy entry for every VIP of CONF; with
+# "role = backup" no proxy entry, its control socket instead).
 # Returns 1 if it exits or is not ready within 10 s (60 s under VSR_WRAP).
 vsrouted_start() {
 	local ns=$1 conf=$2 bin tmo=10
