@@ -588,12 +588,14 @@ blob_make() {
 }
 
 # http_start NS NAME [PORT]: nginx in NS on PORT (default 80), all addresses;
-# GET / answers "NAME\n", GET /blob the file of blob_make.  Its files are
+# GET / answers "NAME\n", GET /blob the file of blob_make, GET /paced/blob
+# the same at T_HTTP_PACE bytes/s (nginx's limit_rate, default 128k: a
+# download paced by the server, that lasts).  Its files are
 # under $T_DIR/nginx-NAME (access.log counts requests: http_count).  With
 # T_HTTP_ACCESS_LOG=off it keeps no access log (a benchmark's millions of
 # requests; http_count then counts nothing).
 http_start() {
-	local ns=$1 name=$2 port=${3:-80} d alog
+	local ns=$1 name=$2 port=${3:-80} d alog pace=${T_HTTP_PACE:-128k}
 	need_cmd nginx curl
 	d="$T_DIR/nginx-$name"
 	alog="$d/access.log"
@@ -625,6 +627,10 @@ http {
         }
         location / {
             root $T_DIR/www;
+        }
+        location /paced/ {
+            alias $T_DIR/www/;
+            limit_rate $pace;
         }
     }
 }
@@ -1236,4 +1242,217 @@ req_loop_stop() {
 req_after() {
 	awk -v t="$1" -v a="${2:-}" '$1 >= t && (a == "" || $2 == a) { n++ } END { print n + 0 }' \
 		"$T_DIR/requests"
+}
+
+# ---------------------------------------------------------------- high availability
+#
+# Two directors and keepalived (lvs_ha_seed builds it):
+#
+#                        LAN lan0 10.10.0.0/24, the clients'
+#   ===+=====================+======================+====
+#      |                     |                      |
+#   eth0 .1               eth0 .2                eth0 .3      VIP 10.10.0.100: proxy
+#  +--------+          +-------------+  VRRP  +-------------+     ARP by the master
+#  | client |          |    dir1     |<------>|    dir2     |
+#  |  curl  |          |  vsrouted   |  sync  |  vsrouted   |
+#  +--------+          |  keepalived |<------>|  keepalived |
+#                      +-------------+        +-------------+
+#                        eth1 .2                 eth1 .3      10.20.0.1: the master's
+#   ===+===========+===========+=====================+====   (keepalived's address)
+#      |           |           |      LAN lan1 10.20.0.0/24, the real servers'
+#   eth0 .11    eth0 .12    eth0 .13
+#    rs1         rs2         rs3     default via 10.20.0.1; nginx
+#
+# Both vsrouted run "role = backup" with "sync { interface = eth1 }" (both
+# sync daemons); keepalived (--vrrp, etc/keepalived-vsrouted.conf with its
+# priority: dir1 150, dir2 100) elects the master on eth0 and tells
+# vsrouted by vsradm --role. dr: the real servers hold the VIP on lo; tun:
+# they run vsrtun, trusting both directors; fullnat: local_address
+# 10.20.0.250, proxy-ARPed by the master on eth1.
+
+HA_DIRS="dir1 dir2"
+HA_LIP=10.20.0.250
+
+# ha_addr DIR: DIR's address on the clients' LAN (10.10.0.2 or .3); on the
+# real servers' it ends the same (10.20.0.2 or .3).
+ha_addr() {
+	case $1 in dir1) echo 10.10.0.2 ;; dir2) echo 10.10.0.3 ;; *) return 1 ;; esac
+}
+
+# lvs_ha_seed MODE [NRS]: the topology drawn above, real servers rs1..rsNRS
+# (default 3) set up for MODE (dr, tun, nat or fullnat).  Starts no server.
+lvs_ha_seed() {
+	local mode=$1 n=${2:-3} i d
+	lan_add lan0
+	lan_add lan1
+	ns_add client
+	lan_attach lan0 client eth0 10.10.0.1/24
+	for d in $HA_DIRS; do
+		ns_add "$d"
+		lan_attach lan0 "$d" eth0 "$(ha_addr "$d")/24"
+		lan_attach lan1 "$d" eth1 "$(ha_addr "$d" | sed 's/^10\.10\./10.20./')/24"
+		ns_sysctl "$d" net.ipv4.ip_forward=1
+	done
+	for i in $(seq "$n"); do
+		ns_add "rs$i"
+		lan_attach lan1 "rs$i" eth0 "10.20.0.$((10 + i))/24"
+		route_add "rs$i" default via 10.20.0.1
+		case $mode in
+		dr) rs_dr_setup "rs$i" "$VIP" ;;
+		tun) vsrtun_start "rs$i" -a 10.20.0.2 -a 10.20.0.3 -v "$VIP" ;;
+		esac
+	done
+}
+
+# ha_conf FILE MODE [LINE...]: a director's vsrouted.conf: role backup,
+# both sync daemons on eth1, service "web" on $VIP:80 (rr, MODE) over
+# rs1..rs3 (port 80); each LINE goes among the global options.
+ha_conf() {
+	local file=$1 mode=$2 i line
+	shift 2
+	{
+		echo "tap = vsr0"
+		echo "announce = { eth0 }"
+		echo "role = backup"
+		[ -n "$VSR_TEST_WORKERS" ] && echo "workers = $VSR_TEST_WORKERS"
+		[ "$mode" = fullnat ] && echo "local_address = { $HA_LIP }"
+		for line in "$@"; do echo "$line"; done
+		echo "sync {"
+		echo "    interface = eth1"
+		echo "}"
+		echo "virtual_server web {"
+		echo "    address = $VIP"
+		echo "    port = 80"
+		echo "    protocol = tcp"
+		echo "    scheduler = rr"
+		echo "    forward = $mode"
+		for i in 1 2 3; do
+			echo "    real_server rs$i { address = 10.20.0.$((10 + i)) }"
+		done
+		echo "}"
+	} >"$file"
+}
+
+# vsradm_in NS ARGS...: vsradm against the daemon of namespace NS
+vsradm_in() {
+	local ns=$1
+	shift
+	"${VSRADM:-$VSR_TOP/src/vsradm}" --socket "$(vsrouted_sock "$ns")" "$@"
+}
+
+# ha_role NS: the role vsrouted in NS says it has ("" if it does not answer)
+ha_role() {
+	vsradm_in "$1" --role 2>/dev/null || true
+}
+
+_t_role_is() { [ "$(ha_role "$1")" = "$2" ]; }
+
+# ka_conf NS FILE PRIO: etc/keepalived-vsrouted.conf for director NS, as
+# shipped but for its priority, its vsradm (this tree's, NS's control
+# socket) and, with T_KA_ADVERT set, the advert interval.
+ka_conf() {
+	local ns=$1 file=$2 prio=$3 adm
+	adm="${VSRADM:-$VSR_TOP/src/vsradm} --socket $(vsrouted_sock "$ns")"
+	sed -e "s|^\(    priority\) [0-9]*|\1 $prio|" \
+		-e "s|/usr/sbin/vsradm|$adm|" \
+		${T_KA_ADVERT:+-e "s|^\(    advert_int\) .*|\1 $T_KA_ADVERT|"} \
+		"$VSR_TOP/etc/keepalived-vsrouted.conf" >"$file"
+}
+
+# ka_start NS CONF: keepalived for VRRP alone in NS (-n -l -D), pid files
+# and log in $T_DIR (ka-NS.log); waits until its VRRP process runs.
+ka_start() {
+	local ns=$1 conf=$2
+	need_cmd keepalived
+	rm -f "$T_DIR/ka-$ns.pid" "$T_DIR/ka-$ns-vrrp.pid"
+	bg_start "ka-$ns" "$ns" keepalived --vrrp -n -l -D -f "$conf" \
+		-p "$T_DIR/ka-$ns.pid" -r "$T_DIR/ka-$ns-vrrp.pid"
+	echo "$BG_PID" >"$T_DIR/ka-$ns.parent"
+	wait_for "keepalived's VRRP process in $ns" 10 test -s "$T_DIR/ka-$ns-vrrp.pid"
+	# The VRRP child too, for the teardown.
+	echo "$(cat "$T_DIR/ka-$ns-vrrp.pid") ka-$ns-vrrp" >>"$T_DIR/pids"
+}
+
+# ka_kill NS: kill -9 keepalived in NS, its VRRP process too (no priority 0
+# advert: the other director notices the silence).
+ka_kill() {
+	local ns=$1 p
+	for p in "$(cat "$T_DIR/ka-$ns-vrrp.pid" 2>/dev/null)" "$(cat "$T_DIR/ka-$ns.parent")"; do
+		[ -n "$p" ] && kill -KILL "$p" 2>/dev/null || true
+	done
+	wait "$(cat "$T_DIR/ka-$ns.parent")" 2>/dev/null || true
+}
+
+# ka_stop NS: stop keepalived in NS (SIGTERM: it says priority 0 and leaves).
+ka_stop() {
+	bg_stop "$(cat "$T_DIR/ka-$1.parent")" TERM 10 || true
+}
+
+# ka_state NS: keepalived's last state in NS (MASTER, BACKUP, FAULT) from its log
+ka_state() {
+	sed -n 's/.*(vsrouted) Entering \([A-Z]*\) STATE.*/\1/p' "$T_DIR/ka-$1.log" | tail -n 1
+}
+
+_t_ka_state_is() { [ "$(ka_state "$1")" = "$2" ]; }
+
+# ha_start MODE [LINE...]: lvs_ha_seed MODE, nginx on the real servers,
+# vsrouted on both directors (ha_conf with the LINEs), keepalived on dir1
+# until it is master, then on dir2 until it is backup.
+ha_start() {
+	local mode=$1 d prio
+	shift
+	lvs_ha_seed "$mode"
+	for i in 1 2 3; do http_start "rs$i" "rs$i"; done
+	for d in $HA_DIRS; do
+		ha_conf "$T_DIR/vsrouted-$d.conf" "$mode" "$@"
+		vsrouted_start "$d" "$T_DIR/vsrouted-$d.conf"
+	done
+	for d in $HA_DIRS; do
+		prio=150
+		[ "$d" = dir2 ] && prio=100
+		ka_conf "$d" "$T_DIR/ka-$d.conf" "$prio"
+		ka_start "$d" "$T_DIR/ka-$d.conf"
+		if [ "$d" = dir1 ]; then
+			wait_for "dir1 to be master" 20 _t_role_is dir1 master
+		else
+			wait_for "dir2 to be backup" 20 _t_ka_state_is dir2 BACKUP
+		fi
+	done
+}
+
+# ha_gap_ms: the longest time between two answered requests of the request
+# loop ($T_DIR/requests), in ms.
+ha_gap_ms() {
+	awk '$2 != "ERR" { if (last != "" && $1 - last > g) g = $1 - last; last = $1 }
+		END { print g + 0 }' "$T_DIR/requests"
+}
+
+# ha_downloads_start N URL: N downloads of URL from the client at once, in
+# the background, each into $T_DIR/dl.K (curl, 120 s at most).
+ha_downloads_start() {
+	local n=$1 url=$2 k
+	for k in $(seq "$n"); do
+		rm -f "$T_DIR/dl.$k"
+		bg_start "dl$k" client curl -s --connect-timeout 2 -m 120 -o "$T_DIR/dl.$k" "$url"
+		echo "$BG_PID" >"$T_DIR/dl.$k.pid"
+	done
+}
+
+# ha_downloads_wait N SHA: wait for the N downloads; prints how many brought SHA.
+ha_downloads_wait() {
+	local n=$1 sha=$2 k ok=0
+	for k in $(seq "$n"); do
+		wait "$(cat "$T_DIR/dl.$k.pid")" 2>/dev/null || true
+		[ -f "$T_DIR/dl.$k" ] && [ "$(sha256sum "$T_DIR/dl.$k" | awk '{print $1}')" = "$sha" ] &&
+			ok=$((ok + 1))
+	done
+	echo "$ok"
+}
+
+# ha_synced NS: how many ESTABLISHED connections from the client to the VIP
+# vsrouted in NS lists (vsradm -Lnc)
+ha_synced() {
+	vsradm_in "$1" -Lnc 2>/dev/null |
+		awk -v v="$VIP:80" '$3 == "ESTABLISHED" && $4 ~ /^10\.10\.0\.1:/ && $5 == v { n++ }
+			END { print n + 0 }'
 }
