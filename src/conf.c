@@ -85,6 +85,10 @@ static const struct {
 	{ "syncid",     0, 255 },
 	{ "ttl",        1, 255 },
 	{ "maxlen",     1, 65535 - 20 - 8 },
+	{ "threshold",  0, 2147483647 },
+	{ "period",     0, 2147483647 },
+	{ "refresh_period", 0, 2147483 },
+	{ "retries",    0, 3 },
 };
 
 
@@ -1436,6 +1440,16 @@ conf_build_sync(cfg_t *root, struct sync_conf *sc)
 	sc->port = (uint16_t)cfg_getint(sec, "port");
 	sc->ttl = (unsigned)cfg_getint(sec, "ttl");
 	sc->maxlen = cfg_size(sec, "maxlen") ? (unsigned)cfg_getint(sec, "maxlen") : 0;
+	sc->threshold = (unsigned)cfg_getint(sec, "threshold");
+	sc->period = (unsigned)cfg_getint(sec, "period");
+	sc->refresh_period = (unsigned)cfg_getint(sec, "refresh_period");
+	sc->retries = (unsigned)cfg_getint(sec, "retries");
+	/* As the sync_threshold sysctl: below the period, unless that is 0. */
+	if (sc->period && sc->threshold >= sc->period && conf_good(sec, "threshold") &&
+	    conf_good(sec, "period"))
+		conf_err(conf_line(sec, cfg_size(sec, "threshold") ? "threshold" : "period"),
+		    "sync: 'threshold' %u must be below 'period' %u (or period 0)", sc->threshold,
+		    sc->period);
 	if (cfg_size(sec, "group") && cfg_size(sec, "peer"))
 		conf_err(conf_line(sec, "peer"), "sync: 'peer' and 'group' exclude each other "
 		    "(group at line %d)", conf_line(sec, "group"));
@@ -1618,6 +1632,10 @@ conf_load(const char *file)
 		CFG_INT_CB(     "port",           8848,         CFGF_NONE,      conf_cb_number),
 		CFG_INT_CB(     "ttl",            1,            CFGF_NONE,      conf_cb_number),
 		CFG_INT_CB(     "maxlen",         0,            CFGF_NODEFAULT, conf_cb_number),
+		CFG_INT_CB(     "threshold",      3,            CFGF_NONE,      conf_cb_number),
+		CFG_INT_CB(     "period",         50,           CFGF_NONE,      conf_cb_number),
+		CFG_INT_CB(     "refresh_period", 0,            CFGF_NONE,      conf_cb_number),
+		CFG_INT_CB(     "retries",        0,            CFGF_NONE,      conf_cb_number),
 		CFG_END()
 	};
 	cfg_opt_t opts[] = {

@@ -106,6 +106,11 @@ struct sync_conf {
 	uint16_t         port;           /* host order, default 8848 */
 	unsigned         ttl;            /* 1..255, default 1 */
 	unsigned         maxlen;         /* message bytes; 0: from the interface's MTU */
+	/* When a master sends a connection: IPVS's sysctls of these names. */
+	unsigned         threshold;      /* sync_threshold's first: at this packet, default 3 */
+	unsigned         period;         /* and its second: then every PERIOD, default 50 */
+	unsigned         refresh_period; /* sync_refresh_period, seconds, default 0 */
+	unsigned         retries;        /* sync_retries, 0..3, default 0 */
 };
 
 #define CONF_WORKERS_MAX 16  /* workers: TAP queues and their threads */

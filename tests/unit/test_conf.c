@@ -425,6 +425,14 @@ test_sync(void)
 			{ "default: port 8848",           d->sync.port,       8848 },
 			{ "default: ttl 1",               d->sync.ttl,        1 },
 			{ "default: maxlen from the MTU", d->sync.maxlen,     0 },
+			{ "default: threshold 3",         d->sync.threshold,  3 },
+			{ "default: period 50",           d->sync.period,     50 },
+			{ "default: refresh_period 0",    d->sync.refresh_period, 0 },
+			{ "default: retries 0",           d->sync.retries,    0 },
+			{ "threshold 1",                  c->sync.threshold,  1 },
+			{ "period 0",                     c->sync.period,     0 },
+			{ "refresh_period 30",            c->sync.refresh_period, 30 },
+			{ "retries 2",                    c->sync.retries,    2 },
 		};
 		run_num(file, num, ARRAY_SIZE(num));
 		CHECK(strcmp(c->sync.ifname, "eth1") == 0, "%s: interface eth1", file);
