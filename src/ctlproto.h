@@ -262,9 +262,10 @@ extern const struct vsr_counter_name vsr_counter_names[VSR_C_MAX];
 	X(IFN,        "mcast-interface")                                    \
 	X(SYNCID,     "syncid")                                             \
 	X(MAXLEN,     "sync-maxlen")                                        \
-	X(GROUP,      "mcast-group")  /* "-": the default */                \
+	X(GROUP,      "mcast-group")  /* "-": a peer instead */             \
 	X(PORT,       "mcast-port")                                         \
-	X(TTL,        "mcast-ttl")
+	X(TTL,        "mcast-ttl")                                          \
+	X(PEER,       "peer")         /* unicast to it (sync { peer }), "-" */
 
 enum ctl_svc_field {
 #define X(id, name) CTL_SVC_##id,

@@ -1665,6 +1665,8 @@ daemon_line(char *line, void *arg)
 		printf(", maxlen=%u", maxlen);
 	if (strcmp(w[1 + CTL_DAEMON_GROUP], "-"))
 		printf(", group=%s", w[1 + CTL_DAEMON_GROUP]);
+	if (strcmp(w[1 + CTL_DAEMON_PEER], "-"))
+		printf(", peer=%s", w[1 + CTL_DAEMON_PEER]);  /* vsrouted's unicast, not ipvsadm's */
 	if (port)
 		printf(", port=%u", port);
 	if (ttl)
