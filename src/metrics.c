@@ -22,6 +22,7 @@
 #include "stats.h"
 #include "status.h"
 #include "svc.h"
+#include "sync.h"
 
 /* What the listener refused or cut short, counted (vsrouted_http_rejected_total). */
 enum http_reject {
@@ -127,6 +128,13 @@ metrics_render(struct evbuffer *b)
 	for (int r = 0; r < ROLE_MAX; r++)
 		evbuffer_add_printf(b, "vsrouted_role{role=\"%s\"} %d\n", role_name((enum vsr_role)r),
 		    role_get() == (enum vsr_role)r);
+	family(b, "sync_refused_total", "counter",
+	    "sync messages and entries refused by the checks, by reason (sync_msg.h)");
+	for (int e = SYNC_E_OK + 1; e < SYNC_E_MAX; e++)
+		if (e != SYNC_E_SYNCID)
+			evbuffer_add_printf(b, "vsrouted_sync_refused_total{reason=\"%s\"} %llu\n",
+			    sync_err_name((enum sync_err)e),
+			    (unsigned long long)sync_refused((enum sync_err)e));
 	family(b, "table_connections", "gauge", "entries in the connection table");
 	evbuffer_add_printf(b, "vsrouted_table_connections %u\n", conn_count(m.ct));
 	family(b, "table_capacity", "gauge", "conn_max");

@@ -29,6 +29,7 @@
 #include "role.h"
 #include "stats.h"
 #include "svc.h"
+#include "sync.h"
 #include "tap.h"
 #include "tunnel.h"
 #include "xmit.h"
@@ -109,6 +110,10 @@ stats_dump(struct daemon *d)
 		log_notice("stat worker %u worker_crossed %llu", i,
 		    (unsigned long long)stat_slot_get(w->slot, STAT_WORKER_CROSSED));
 	}
+	for (int e = SYNC_E_OK + 1; e < SYNC_E_MAX; e++)
+		if (e != SYNC_E_SYNCID)
+			log_notice("stat sync_refused %s %llu", sync_err_name((enum sync_err)e),
+			    (unsigned long long)sync_refused((enum sync_err)e));
 	log_notice("stat conns %u", conn_count(d->ct));
 	log_notice("stat conn_max %u", conn_capacity(d->ct));
 	TAILQ_FOREACH(s, svc_list(), entry) {
