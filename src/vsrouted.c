@@ -30,6 +30,7 @@
 #include "stats.h"
 #include "svc.h"
 #include "sync.h"
+#include "sync_conn.h"
 #include "tap.h"
 #include "tunnel.h"
 #include "xmit.h"
@@ -275,6 +276,8 @@ reload(struct daemon *d)
 		/* The file's role only when its line changed: not to undo keepalived's. */
 		if (nc->role != file_role)
 			role_set(nc->role, "reload");
+		/* The sync daemons again when the section changed (they take the lock). */
+		sync_reconfig(&oc->sync, &nc->sync);
 		conf_free(oc);
 		clock_gettime(CLOCK_MONOTONIC, &t1);
 		log_notice("reloaded: %u virtual services, in %ld us", nc->nvs,
@@ -496,6 +499,15 @@ setup(struct daemon *d)
 	if (c->metrics_port &&
 	    metrics_start(d->base, c->metrics_addr, c->metrics_port, c->metrics_compat, d->ct) < 0)
 		return -1;
+	/* The sync daemons of the file, before the workers run (sync.h). */
+	sync_conn_init(d->ct);
+	sync_init(d->base, d->nworkers, c->conn_max, sync_conn_apply);
+	for (unsigned st = SYNC_STATE_MASTER; st <= SYNC_STATE_BACKUP; st <<= 1)
+		if ((c->sync.state & st) && sync_start(st, &c->sync) < 0) {
+			log_errx("sync: cannot start the %s daemon on %s: %s", sync_state_name(st),
+			    c->sync.ifname, strerror(errno));
+			return -1;
+		}
 	the_daemon = d;
 	svc_set_vip_hook(vip_changed);
 	/* A master announces the VIPs and the pool (and sends its burst); a backup does not. */
@@ -522,6 +534,7 @@ teardown(struct daemon *d)
 	for (unsigned i = 0; i < d->nworkers; i++)
 		core_worker_stop(&d->workers[i]);
 	lock_set_threaded(0);
+	sync_fini();
 	metrics_stop();
 	role_stop();
 	check_stop_all();

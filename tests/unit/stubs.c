@@ -165,6 +165,15 @@ nl_link_mtu(int ifindex, unsigned *mtu)
 }
 
 STUB int
+nl_addr_get(int ifindex, uint32_t *addr)
+{
+	(void)ifindex;
+	(void)addr;
+	errno = ENOSYS;
+	return -1;
+}
+
+STUB int
 nl_route_get(uint32_t addr, struct nl_route_info *out)
 {
 	(void)addr;
