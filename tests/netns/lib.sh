@@ -1433,20 +1433,25 @@ ha_downloads_start() {
 	local n=$1 url=$2 k
 	for k in $(seq "$n"); do
 		rm -f "$T_DIR/dl.$k"
-		bg_start "dl$k" client curl -s --connect-timeout 2 -m 120 -o "$T_DIR/dl.$k" "$url"
+		bg_start "dl$k" client curl -sS --connect-timeout 2 -m 120 -o "$T_DIR/dl.$k" "$url"
 		echo "$BG_PID" >"$T_DIR/dl.$k.pid"
 	done
 }
 
-# ha_downloads_wait N SHA: wait for the N downloads; prints how many brought SHA.
+# ha_downloads_wait N SHA: wait for the N downloads (120 s at most each);
+# sets DL_OK to how many brought SHA.  Not in a $(...): it waits for its
+# own shell's children.
 ha_downloads_wait() {
-	local n=$1 sha=$2 k ok=0
+	local n=$1 sha=$2 k pid
+	DL_OK=0
 	for k in $(seq "$n"); do
-		wait "$(cat "$T_DIR/dl.$k.pid")" 2>/dev/null || true
+		pid=$(cat "$T_DIR/dl.$k.pid")
+		wait_for "download $k" 120 _t_not_running "$pid" || true
+		wait "$pid" 2>/dev/null || true
 		[ -f "$T_DIR/dl.$k" ] && [ "$(sha256sum "$T_DIR/dl.$k" | awk '{print $1}')" = "$sha" ] &&
-			ok=$((ok + 1))
+			DL_OK=$((DL_OK + 1))
 	done
-	echo "$ok"
+	return 0
 }
 
 # ha_synced NS: how many ESTABLISHED connections from the client to the VIP
@@ -1455,4 +1460,115 @@ ha_synced() {
 	vsradm_in "$1" -Lnc 2>/dev/null |
 		awk -v v="$VIP:80" '$3 == "ESTABLISHED" && $4 ~ /^10\.10\.0\.1:/ && $5 == v { n++ }
 			END { print n + 0 }'
+}
+
+_t_synced_ge() { [ "$(ha_synced "$1")" -ge "$2" ]; }
+_t_req_answered() { [ "$(req_after 0)" -gt "$(req_after 0 ERR)" ]; }
+
+# ha_failover HOW FROM TO SHA: one failover under load, FROM master, TO
+# backup: a request loop and 8 paced downloads of /paced/blob (SHA) from
+# the client; once TO lists the 8 synced, FROM fails (HOW: "kill", kill -9
+# of its keepalived and vsrouted; "linkdown", its eth0 set down); then
+# asserts that TO lists them before, that TO says master, that every
+# download completes intact and that the request loop's longest gap is
+# under 3 s.
+ha_failover() {
+	local how=$1 from=$2 to=$3 sha=$4 t0 gap
+	req_loop_start client "http://$VIP/" 2000
+	wait_for "the request loop's first answer" 10 _t_req_answered || true
+	ha_downloads_start 8 "http://$VIP/paced/blob"
+	if wait_for "$to to list the 8 downloads, synced" 15 _t_synced_ge "$to" 8; then
+		pass "$to's vsradm -Lnc lists the 8 downloads before $from fails ($(ha_synced "$to"))"
+	else
+		fail "$to's vsradm -Lnc lists the 8 downloads before $from fails ($(ha_synced "$to"))"
+	fi
+	t0=$(now_ms)
+	case $how in
+	kill)
+		ka_kill "$from"
+		bg_stop "$(_t_vsr_pid "$from")" KILL 5 || true
+		rm -f "$T_DIR/vsrouted-$from.pid"
+		;;
+	linkdown)
+		ip -n "$(nsname "$from")" link set eth0 down
+		;;
+	esac
+	if wait_for "$to to become master" 20 _t_role_is "$to" master; then
+		pass "$to says master $(( $(now_ms) - t0 )) ms after $from's $how"
+	else
+		fail "$to says master after $from's $how (it says '$(ha_role "$to")')"
+	fi
+	ha_downloads_wait 8 "$sha"
+	assert_eq 8 "$DL_OK" "every download completes intact across the failover ($how)"
+	req_loop_stop
+	gap=$(ha_gap_ms)
+	if is_int "$gap" && [ "$gap" -lt 3000 ]; then
+		pass "the request loop's longest gap is under 3 s ($gap ms, $(req_after 0 ERR) of $(req_after 0) failed)"
+	else
+		fail "the request loop's longest gap is under 3 s: $gap ms"
+	fi
+}
+
+# ha_comeback_killed NS: the director killed by ha_failover kill comes back:
+# vsrouted, then keepalived; it must be backup, and the master still master.
+ha_comeback_killed() {
+	local ns=$1 other=$2 prio=150
+	[ "$ns" = dir2 ] && prio=100
+	vsrouted_start "$ns" "$T_DIR/vsrouted-$ns.conf"
+	ka_start "$ns" "$T_DIR/ka-$ns.conf"
+	wait_for "$ns's keepalived to be backup" 20 _t_ka_state_is "$ns" BACKUP || true
+	assert_eq backup "$(ha_role "$ns")" "$ns comes back as backup"
+	assert_eq master "$(ha_role "$other")" "$other stays master"
+}
+
+# ha_comeback_link NS OTHER: the director whose eth0 went down gets it back.
+ha_comeback_link() {
+	local ns=$1 other=$2
+	ip -n "$(nsname "$ns")" link set eth0 up
+	wait_for "$ns's keepalived to leave FAULT" 20 _t_ka_state_is "$ns" BACKUP || true
+	assert_eq BACKUP "$(ka_state "$ns")" "$ns's keepalived is backup again"
+	assert_eq backup "$(ha_role "$ns")" "$ns comes back as backup"
+	assert_eq master "$(ha_role "$other")" "$other stays master"
+}
+
+# ha_requests_ok N: N requests from the client to the VIP are all answered.
+ha_requests_ok() {
+	local n=$1 out
+	out=$(http_get_n client "http://$VIP/" "$n")
+	assert_eq 0 "$(printf '%s\n' "$out" | grep -c ERR || true)" "$n requests answered ($(printf '%s\n' "$out" | sort | uniq -c | tr '\n' ' '))"
+}
+
+# ha_scenario MODE: the whole story for MODE, both failures: dir1 master;
+# dir1 killed (kill -9 of keepalived and vsrouted) under load, dir2 takes
+# over; dir1 comes back as backup; dir2's client-side link goes down under
+# load, dir1 takes over; dir2 comes back as backup. Nothing breaks.
+ha_scenario() {
+	local mode=$1 sha
+	need_cmd keepalived
+	[ "$mode" = tun ] && need_vsrtun
+	T_KA_ADVERT=${T_KA_ADVERT:-}
+	ha_start "$mode"
+	sha=$(blob_make 2)
+	assert_eq "master backup" "$(ha_role dir1) $(ha_role dir2)" "keepalived made dir1 master, dir2 backup"
+	assert_true "the master announces the VIP (proxy ARP on eth0)" \
+		sh -c "ip -n $(nsname dir1) neigh show proxy | grep -q '^$VIP dev eth0'"
+	assert_false "the backup does not" \
+		sh -c "ip -n $(nsname dir2) neigh show proxy | grep -q '^$VIP '"
+	ha_requests_ok 6
+
+	echo "# dir1 killed (kill -9 of keepalived and vsrouted) under load"
+	ha_failover kill dir1 dir2 "$sha"
+	ha_comeback_killed dir1 dir2
+	wait_for "dir1 to resolve the real servers" 10 true
+	ha_requests_ok 6
+
+	echo "# dir2's client-side link down under load"
+	ha_failover linkdown dir2 dir1 "$sha"
+	ha_comeback_link dir2 dir1
+	ha_requests_ok 6
+	vsrouted_stats dir1 >/dev/null
+	assert_gt 0 "$(stat_get sync_rx_conns)" "dir1 applied synced connections"
+	assert_eq 0 "$(stat_get sync_rx_refused)" "dir1 refused no sync message"
+	vsrouted_stop dir1
+	vsrouted_stop dir2
 }
