@@ -292,6 +292,7 @@ if [ "$netns" = 1 ]; then
 		case $(basename "$f" .sh) in
 		*-badconf) ;;   # the daemon never starts there
 		ops-ipvsadm) ;; # make install and vsradm: nothing of the daemon's own
+		ha-dr|ha-nat|ha-tun) ;; # three minutes each: ha-fullnat's (every path of sync) stands for them
 		*) run_asan "$f" "[asan]" ;;
 		esac
 	done
@@ -321,7 +322,7 @@ if [ "$netns" = 1 ]; then
 		case $(basename "$f" .sh) in
 		nat-rr|nat-transfer|nat-pmtu|fullnat-noroute|mixed-modes|dr-rr|dr-udp|dr-cleanup|\
 		tun-rr-ipip|tun-udp|tun-bulk|persist|ops-reload|ops-vsradm|ops-metrics|check-reload|\
-		ops-crash)
+		ops-crash|ha-nat)
 			run_scenario "$f" "[workers2]" VSR_TEST_WORKERS=2 ;;
 		esac
 	done

@@ -1538,6 +1538,66 @@ ha_requests_ok() {
 	assert_eq 0 "$(printf '%s\n' "$out" | grep -c ERR || true)" "$n requests answered ($(printf '%s\n' "$out" | sort | uniq -c | tr '\n' ' '))"
 }
 
+# ha_capture_start NS IF: capture with tshark what reaches IF of NS on UDP
+# port 8848 (the sync daemons'), into $T_DIR/sync.pcap, until ha_capture_stop.
+ha_capture_start() {
+	need_cmd tshark
+	rm -f "$T_DIR/sync.pcap"
+	bg_start capture "$1" tshark -q -n -i "$2" -f "udp port 8848" -w "$T_DIR/sync.pcap"
+	HA_CAP_PID=$BG_PID
+	wait_for "tshark to capture on $1's $2" 15 grep -q "^Capturing on" "$T_DIR/capture.log" ||
+		true
+}
+
+ha_capture_stop() {
+	bg_stop "$HA_CAP_PID" INT 10 || true
+}
+
+# ha_capture_check FROM SYNCID MODE: the capture, decoded by tshark's IPVS
+# dissector as sync messages: some from FROM's address on the real
+# servers' LAN (the other director's too once it is master, none from
+# anyone else), every one to 224.0.0.81:8848 with TTL 1, version 1,
+# SYNCID; among the entries, connections of the client to the VIP's port
+# 80 on one of the real servers. tshark's dissector (4.0) reads version 1
+# entries as 36 bytes each and knows no option: past an entry with one
+# (fullnat's local address, MODE fullnat) it reads garbage, so there only
+# each message's first entry is checked, and nowhere else may a message
+# be malformed to it.
+ha_capture_check() {
+	local from=$1 syncid=$2 mode=$3 src n bad entries first=0
+	local dec=(tshark -n -r "$T_DIR/sync.pcap" -d udp.port==8848,ipvs)
+	src=$(ha_addr "$from" | sed 's/^10\.10\./10.20./')
+	n=$("${dec[@]}" -Y "ipvs && ip.src == $src" 2>/dev/null | wc -l)
+	assert_gt 0 "$n" "tshark decodes the capture as IPVS sync messages from $src ($n)"
+	bad=$("${dec[@]}" -T fields -e ip.src -e ip.dst -e ip.ttl -e udp.dstport -e ipvs.version \
+		-e ipvs.syncid -Y ipvs 2>/dev/null |
+		awk -v id="$syncid" '$1 !~ /^10\.20\.0\.[23]$/ || $2 != "224.0.0.81" || $3 != 1 ||
+			$4 != 8848 || $5 != 1 || $6 != id { n++ } END { print n + 0 }')
+	assert_eq 0 "$bad" "every message from a director to 224.0.0.81:8848, TTL 1, version 1, sync id $syncid"
+	if [ "$mode" = fullnat ]; then
+		first=1
+	else
+		bad=$("${dec[@]}" -Y '_ws.malformed || _ws.expert.severity >= "Error"' 2>/dev/null | wc -l)
+		assert_eq 0 "$bad" "no message is malformed to tshark"
+	fi
+	# One line per message; the entries' fields are lists (comma-separated).
+	entries=$("${dec[@]}" -T fields -E separator=' ' -e ipvs.proto -e ipvs.caddr -e ipvs.vaddr \
+		-e ipvs.vport -e ipvs.daddr -e ipvs.type -Y "ipvs && ip.src == $src" 2>/dev/null |
+		awk -v vip="$VIP" -v first="$first" '{ np = split($1, p, ","); split($2, c, ",")
+			split($3, v, ","); split($4, vp, ","); split($5, d, ","); split($6, ty, ",")
+			if (first) np = 1
+			for (i = 1; i <= np; i++)
+				if (ty[i] == 0 && p[i] == 6 && c[i] == "10.10.0.1" && v[i] == vip &&
+				    vp[i] == 80 && d[i] ~ /^10\.20\.0\.1[123]$/)
+					n++ }
+			END { print n + 0 }')
+	if [ "$first" = 1 ]; then
+		assert_eq "$n" "$entries" "each message's first entry is one of the client's to $VIP:80 on a real server"
+	else
+		assert_ge 8 "$entries" "the decoded entries are the client's to $VIP:80 on the real servers ($entries)"
+	fi
+}
+
 # ha_scenario MODE: the whole story for MODE, both failures: dir1 master;
 # dir1 killed (kill -9 of keepalived and vsrouted) under load, dir2 takes
 # over; dir1 comes back as backup; dir2's client-side link goes down under
@@ -1557,7 +1617,10 @@ ha_scenario() {
 	ha_requests_ok 6
 
 	echo "# dir1 killed (kill -9 of keepalived and vsrouted) under load"
+	ha_capture_start dir2 eth1
 	ha_failover kill dir1 dir2 "$sha"
+	ha_capture_stop
+	ha_capture_check dir1 0 "$mode"
 	ha_comeback_killed dir1 dir2
 	wait_for "dir1 to resolve the real servers" 10 true
 	ha_requests_ok 6
