@@ -40,25 +40,25 @@ role_reconfig(const struct config *conf)
 		role.announce[role.nannounce++] = (int)if_nametoindex(conf->announce[i]);
 }
 
-/* The VIPs once each (several services may share one): FN(VIP, ARG). */
+/* The VIPs once each (several services may share one): FN(AF, VIP, ARG). */
 static void
-role_each_vip(void (*fn)(uint32_t vip, void *arg), void *arg)
+role_each_vip(void (*fn)(int af, const union vsr_addr *vip, void *arg), void *arg)
 {
 	struct service *s, *o;
 
 	TAILQ_FOREACH(s, svc_list(), entry) {
-		for (o = TAILQ_FIRST(svc_list()); o != s && o->addr != s->addr;
-		    o = TAILQ_NEXT(o, entry))
+		for (o = TAILQ_FIRST(svc_list()); o != s &&
+		    (o->af != s->af || !addr_eq(&o->addr, &s->addr)); o = TAILQ_NEXT(o, entry))
 			;
 		if (o == s)
-			fn(s->addr, arg);
+			fn(s->af, &s->addr, arg);
 	}
 }
 
 /* ---- proxy entries ---- */
 
 static void
-vip_proxy(uint32_t vip, void *arg)
+vip_proxy(int af, const union vsr_addr *vip, void *arg)
 {
 	int add = *(int *)arg;
 
@@ -66,9 +66,9 @@ vip_proxy(uint32_t vip, void *arg)
 		if (role.announce[a] == 0)
 			continue;
 		if (add)
-			nl_proxy_neigh_add(vip, role.announce[a]);
+			nl_proxy_neigh_add(af, vip, role.announce[a]);
 		else
-			nl_proxy_neigh_del(vip, role.announce[a]);
+			nl_proxy_neigh_del(af, vip, role.announce[a]);
 	}
 }
 
@@ -76,39 +76,48 @@ vip_proxy(uint32_t vip, void *arg)
 static void
 laddr_proxy(int add)
 {
-	const int *links;
+	const struct xmit_link *links;
 	unsigned n = xmit_fullnat_links(&links);
 
-	for (unsigned k = 0; k < laddr_count(); k++)
+	for (unsigned k = 0; k < laddr_count(); k++) {
+		const struct vsr_ip *la = laddr_get(k);
+
 		for (unsigned i = 0; i < n; i++) {
+			if (links[i].af != la->af)
+				continue;
 			if (add)
-				nl_proxy_neigh_add(laddr_get(k), links[i]);
+				nl_proxy_neigh_add(la->af, &la->addr, links[i].ifindex);
 			else
-				nl_proxy_neigh_del(laddr_get(k), links[i]);
+				nl_proxy_neigh_del(la->af, &la->addr, links[i].ifindex);
 		}
+	}
 }
 
-/* ---- the gratuitous ARP burst ---- */
+/* ---- the burst of gratuitous ARP and unsolicited neighbour advertisements ---- */
 
 static void
-vip_garp(uint32_t vip, void *arg)
+vip_garp(int af, const union vsr_addr *vip, void *arg)
 {
 	(void)arg;
 	for (unsigned a = 0; a < role.nannounce; a++)
 		if (role.announce[a])
-			arp_garp(role.announce[a], vip);
+			neigh_announce(role.announce[a], af, vip);
 }
 
 static void
 garp_round(void)
 {
-	const int *links;
+	const struct xmit_link *links;
 	unsigned n = xmit_fullnat_links(&links);
 
 	role_each_vip(vip_garp, NULL);
-	for (unsigned k = 0; k < laddr_count(); k++)
+	for (unsigned k = 0; k < laddr_count(); k++) {
+		const struct vsr_ip *la = laddr_get(k);
+
 		for (unsigned i = 0; i < n; i++)
-			arp_garp(links[i], laddr_get(k));
+			if (links[i].af == la->af)
+				neigh_announce(links[i].ifindex, la->af, &la->addr);
+	}
 }
 
 static void
@@ -200,16 +209,24 @@ role_set(enum vsr_role r, const char *why)
 }
 
 void
-role_vip(uint32_t vip, int up)
+role_vip(int af, const union vsr_addr *vip, int up, int tell)
 {
 	if (!role.started)
 		return;
 	if (up && role.role == ROLE_MASTER) {
-		vip_proxy(vip, &up);
-		vip_garp(vip, NULL);
+		vip_proxy(af, vip, &up);
+		if (tell)
+			vip_garp(af, vip, NULL);
 	} else if (!up) {
-		vip_proxy(vip, &up);
+		vip_proxy(af, vip, &up);
 	}
+}
+
+void
+role_announce(void)
+{
+	if (role.started && role.role == ROLE_MASTER)
+		garp_round();
 }
 
 void

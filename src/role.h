@@ -4,6 +4,7 @@
 
 #include <stdint.h>
 
+#include "addr.h"
 #include "common.h"
 
 struct config;
@@ -12,8 +13,9 @@ struct event_base;
 /*
  * A master keeps proxy-neighbour entries ("ip neigh add proxy") for its
  * VIPs on the announce interfaces and for its fullnat local addresses on
- * the real servers' links, and on becoming master sends gratuitous ARP
- * for all of them, in a burst (at once, then ROLE_GARP_ROUNDS - 1 more
+ * the real servers' links, proxy ARP for IPv4 and proxy NDP for IPv6,
+ * and on becoming master sends gratuitous ARP (IPv4) and unsolicited
+ * neighbour advertisements (IPv6) for all of them, in a burst (at once, then ROLE_GARP_ROUNDS - 1 more
  * times, ROLE_GARP_GAP_MS apart, doubling). A backup removes those
  * entries and announces nothing; it keeps every service, real server,
  * check and connection (synced ones too), its routes into the TAP and
@@ -38,8 +40,13 @@ void role_set(enum vsr_role role, const char *why);
 enum vsr_role role_get(void);
 /* The announce interfaces after a reload (CONF's). */
 void role_reconfig(const struct config *conf);
-/* A VIP added (UP) or gone at run time: its proxy entries follow, a burst if master. */
-void role_vip(uint32_t vip, int up);
+/*
+ * A VIP (of family AF) added (UP) or gone at run time: its proxy entries
+ * follow on a master, which also announces it at once when TELL.
+ */
+void role_vip(int af, const union vsr_addr *vip, int up, int tell);
+/* A master announces every VIP and local address once more (after a reload). */
+void role_announce(void);
 /* Timers freed; the entries stay for nl_undo_all(). */
 void role_stop(void);
 

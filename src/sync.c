@@ -286,7 +286,7 @@ open_send(struct sync_daemon *d)
 	} else {
 		struct ip_mreqn mr = { .imr_ifindex = d->ifindex };
 		uint8_t a[16] = { 0 };
-		uint32_t ifaddr;
+		union vsr_addr ifaddr;
 
 		pmtu = IP_PMTUDISC_DONT;
 		if (sopt(fd, IPPROTO_IP, IP_MULTICAST_IF, &mr, sizeof(mr), "IP_MULTICAST_IF") < 0 ||
@@ -297,8 +297,8 @@ open_send(struct sync_daemon *d)
 		    sopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &pmtu, sizeof(pmtu), "IP_MTU_DISCOVER") < 0)
 			goto fail;
 		/* From the interface's own address, as the kernel binds it. */
-		if (nl_addr_get(d->ifindex, &ifaddr) == 0)
-			memcpy(a, &ifaddr, 4);
+		if (nl_addr_get(AF_INET, d->ifindex, &ifaddr) == 0)
+			memcpy(a, &ifaddr.ip, 4);
 		else
 			log_warnx("sync: %s has no IPv4 address; messages leave from 0.0.0.0",
 			    c->ifname);

@@ -19,10 +19,14 @@ sync_conn_init(struct conn_table *t)
 
 /* Whose state a sync_cstate slot holds: a slot reused by another flow starts again. */
 static uint32_t
-flow_key(const struct conn *c)
+flow_key(const struct conn_table *t, const struct conn *c)
 {
-	return hash32(c->caddr ^ hash32(c->vaddr ^ ((uint32_t)c->cport << 16 | c->vport)) ^
-	    c->proto);
+	struct conn_addrs a;
+	int af = conn_af(c);
+
+	conn_addrs(t, c, &a);
+	return hash32(addr_fold32(af, &a.caddr) ^ hash32(addr_fold32(af, &a.vaddr) ^
+	    ((uint32_t)c->cport << 16 | c->vport)) ^ c->proto);
 }
 
 /* IPVS's state number of C (templates: IP_VS_CTPL_S_NONE). */
@@ -108,10 +112,13 @@ void
 sync_conn_entry(const struct conn_table *t, const struct conn *c, struct sync_entry *e)
 {
 	bool tpl = c->flags & CONN_F_TEMPLATE;
+	struct conn_addrs a;
+	unsigned alen;
 
 	memset(e, 0, sizeof(*e));
-	e->af = AF_INET;
-	e->proto = c->proto & 0x7f;
+	e->af = conn_af(c);
+	alen = addr_len(e->af);
+	e->proto = conn_l4proto(c);
 	e->state = ipvs_state(c);
 	e->flags = fwd_flags(c->dest);
 	if (tpl) {
@@ -126,12 +133,13 @@ sync_conn_entry(const struct conn_table *t, const struct conn *c, struct sync_en
 	e->vport = c->vport;
 	e->dport = c->dport;
 	e->timeout = timeout_ticks(t, c) / CONN_HZ;
-	memcpy(e->caddr, &c->caddr, 4);
-	memcpy(e->vaddr, &c->vaddr, 4);
-	memcpy(e->daddr, &c->daddr, 4);
+	conn_addrs(t, c, &a);
+	memcpy(e->caddr, a.caddr.b, alen);
+	memcpy(e->vaddr, a.vaddr.b, alen);
+	memcpy(e->daddr, a.daddr.b, alen);
 	if (!tpl && c->dest->fwd == FWD_FULLNAT) {
 		e->has_fullnat = true;
-		memcpy(e->laddr, &c->laddr, 4);
+		memcpy(e->laddr, a.laddr.b, alen);
 		e->lport = c->lport;
 	}
 	/*
@@ -145,7 +153,7 @@ static struct sync_cstate *
 cstate_of(const struct conn_table *t, const struct conn *c, bool fresh)
 {
 	struct sync_cstate *cs = sync_cstate(conn_id(t, c));
-	uint32_t key = flow_key(c);
+	uint32_t key = flow_key(t, c);
 
 	if (cs == NULL)
 		return NULL;
@@ -169,7 +177,7 @@ sync_conn_in(struct worker *w, struct conn *c, bool fresh)
 	for (;;) {
 		struct sync_entry *e;
 
-		if (sync_due(sc, timeout_ticks(w->ct, c), c->proto, c->state,
+		if (sync_due(sc, timeout_ticks(w->ct, c), conn_l4proto(c), c->state,
 		    c->flags & CONN_F_TEMPLATE, cs, pkts, w->now) &&
 		    (e = sync_queue_slot(w->id)) != NULL) {     /* NULL: full, counted */
 			sync_conn_entry(w->ct, c, e);
@@ -185,13 +193,14 @@ sync_conn_in(struct worker *w, struct conn *c, bool fresh)
 
 /* ---- the backup ---- */
 
-static uint32_t
-addr4(const uint8_t *a)
+/* An address of the message (4 or 16 bytes, by AF) in our form. */
+static union vsr_addr
+addr_of(int af, const uint8_t *b)
 {
-	uint32_t v;
+	union vsr_addr a = { .w = { 0, 0, 0, 0 } };
 
-	memcpy(&v, a, 4);
-	return v;
+	memcpy(a.b, b, addr_len(af));
+	return a;
 }
 
 enum sync_verdict
@@ -199,7 +208,8 @@ sync_conn_apply(const struct sync_entry *e, uint32_t now)
 {
 	struct conn_table *t = sc_table;
 	bool tpl = e->flags & SYNC_F_TEMPLATE;
-	uint32_t caddr = addr4(e->caddr), vaddr = addr4(e->vaddr), daddr = addr4(e->daddr);
+	int af = e->af;
+	union vsr_addr caddr, vaddr, daddr, laddr;
 	enum conn_state st = tpl ? CS_NONE : e->proto == IPPROTO_UDP ? CS_UDP :
 	    (enum conn_state)e->state;
 	enum sync_verdict v = SYNC_V_UPDATED;
@@ -208,29 +218,38 @@ sync_conn_apply(const struct sync_entry *e, uint32_t now)
 	struct conn *c;
 	unsigned timeout;
 
-	if (t == NULL || e->af != AF_INET)
-		return SYNC_V_NO_DEST;          /* IPv6: not in this build's table */
+	if (t == NULL || (af != AF_INET && af != AF_INET6))
+		return SYNC_V_NO_DEST;
+	caddr = addr_of(af, e->caddr);
+	vaddr = addr_of(af, e->vaddr);
+	daddr = addr_of(af, e->daddr);
 	if (tpl) {
-		c = conn_template_lookup(t, e->proto, caddr, vaddr, e->vport);
+		c = conn_template_lookup(t, af, e->proto, &caddr, &vaddr, e->vport);
 	} else {
-		c = conn_lookup_in(t, e->proto, caddr, e->cport, vaddr, e->vport);
+		c = conn_lookup_in(t, af, e->proto, &caddr, e->cport, &vaddr, e->vport);
 		/* Another real server now: the old entry goes, unless this one is old news. */
-		if (c && (c->dport != e->dport || c->daddr != daddr)) {
-			if (e->flags & SYNC_F_INACTIVE)
-				return SYNC_V_STALE;
-			conn_expire_now(t, c);
-			c = NULL;
+		if (c) {
+			struct conn_addrs ca;
+
+			conn_addrs(t, c, &ca);
+			if (c->dport != e->dport || !addr_eq(&ca.daddr, &daddr)) {
+				if (e->flags & SYNC_F_INACTIVE)
+					return SYNC_V_STALE;
+				conn_expire_now(t, c);
+				c = NULL;
+			}
 		}
 	}
 	if (c == NULL) {
-		if ((svc = svc_lookup(e->proto, vaddr, e->vport)) == NULL ||
-		    (d = dest_find(svc, daddr, e->dport)) == NULL)
+		if ((svc = svc_lookup(af, e->proto, &vaddr, e->vport)) == NULL ||
+		    (d = dest_find(svc, &daddr, e->dport)) == NULL)
 			return SYNC_V_NO_DEST;
 		if (tpl) {
-			c = conn_template_new(t, e->proto, caddr, vaddr, e->vport, d,
+			c = conn_template_new(t, af, e->proto, &caddr, &vaddr, e->vport, d,
 			    e->timeout ? e->timeout : 180, now);
 		} else {
 			struct conn_param cp = {
+				.af = (uint8_t)af,
 				.proto = e->proto,
 				.caddr = caddr, .cport = e->cport,
 				.vaddr = vaddr, .vport = e->vport,
@@ -242,11 +261,14 @@ sync_conn_apply(const struct sync_entry *e, uint32_t now)
 
 			if (d->fwd == FWD_FULLNAT) {
 				/* Its local address must be ours, its port free here. */
-				if (!e->has_fullnat || !laddr_is_local(addr4(e->laddr)) ||
-				    conn_lookup_out(t, e->proto, d->addr, d->port, addr4(e->laddr),
+				if (!e->has_fullnat)
+					return SYNC_V_NO_DEST;
+				laddr = addr_of(af, e->laddr);
+				if (!laddr_is_local(af, &laddr) ||
+				    conn_lookup_out(t, af, e->proto, &d->addr, d->port, &laddr,
 				    e->lport) != NULL)
 					return SYNC_V_NO_DEST;
-				cp.laddr = addr4(e->laddr);
+				cp.laddr = laddr;
 				cp.lport = e->lport;
 			}
 			c = conn_new(t, &cp, d, now);

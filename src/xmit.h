@@ -59,11 +59,17 @@ int xmit_nat_setup(int tap_ifindex, const char *tap);
 /* Forget what xmit_nat_setup() made (the journal undoes it). */
 void xmit_nat_close(void);
 /*
- * The links toward fullnat real servers, found by xmit_nat_setup(): where
- * the local_address pool is answered for (role.c makes those proxy
- * entries while the director is master). Their count; *IFX their indexes.
+ * The links toward fullnat real servers, found by xmit_nat_setup(), each
+ * with the family of the real servers it leads to: where the
+ * local_address pool's addresses of that family are answered for (role.c
+ * makes those proxy entries while the director is master). Their count;
+ * *L the links.
  */
-unsigned xmit_fullnat_links(const int **ifx);
+struct xmit_link {
+	int ifindex;
+	int af;
+};
+unsigned xmit_fullnat_links(const struct xmit_link **l);
 int xmit_nat(struct worker *w, struct conn *c, struct pkt *p);
 int xmit_nat_out(struct worker *w, struct conn *c, struct pkt *p);
 int xmit_fullnat(struct worker *w, struct conn *c, struct pkt *p);

@@ -23,19 +23,31 @@
  *   10.10.0.102:53 udp nat     -> 10.20.0.13:5353
  *   10.10.0.103:80 tcp fullnat -> 10.20.0.14:8080, local address 10.20.0.250
  *   10.10.0.104:80 tcp dr, persistent 300 s -> 10.20.0.15:80
+ *   [2001:db8:10::100]:80 tcp nat     -> [2001:db8:20::11]:8080
+ *   [2001:db8:10::103]:80 tcp fullnat -> [2001:db8:20::14]:8080,
+ *                                        local address 2001:db8:20::250
+ *   [2001:db8:10::104]:80 tcp dr, persistent 300 s, /64 -> [2001:db8:20::15]:80
  */
 
-static uint32_t
+/* An address of either family, in our form. */
+static union vsr_addr
 ip(const char *s)
 {
-	return inet_addr(s);
+	union vsr_addr a;
+	int af;
+
+	if (addr_pton(s, &af, &a) < 0)
+		abort();
+	return a;
 }
 
+/* An address as a message carries it: 4 or 16 bytes. */
 static void
 a4(uint8_t a[16], const char *s)
 {
-	memset(a, 0, 16);
-	inet_pton(AF_INET, s, a);
+	union vsr_addr x = ip(s);
+
+	memcpy(a, x.b, 16);
 }
 
 static struct rs_conf
@@ -44,7 +56,7 @@ rs(const char *addr, uint16_t port, enum fwd_method fwd)
 	struct rs_conf r = { .weight = 1, .port = port, .fwd = fwd, .tunnel = TUNNEL_IPIP };
 
 	snprintf(r.name, sizeof(r.name), "rs-%s", addr);
-	inet_aton(addr, &r.addr);
+	addr_pton(addr, &r.af, &r.addr);
 	return r;
 }
 
@@ -54,18 +66,19 @@ vs(const char *addr, uint16_t port, int proto, struct rs_conf *r)
 	struct vs_conf v = { .port = port, .proto = proto, .rs = r, .nrs = 1, .sched = "rr" };
 
 	snprintf(v.name, sizeof(v.name), "vs-%s-%u", addr, port);
-	inet_aton(addr, &v.addr);
-	inet_aton("255.255.255.255", &v.netmask);
+	addr_pton(addr, &v.af, &v.addr);
+	addr_plen_mask(v.af, v.af == AF_INET6 ? 128 : 32, &v.netmask);
 	return v;
 }
 
 static int
 setup(void)
 {
-	static struct rs_conf r[5];
-	static struct vs_conf v[5];
-	static struct config c = { .file = "test.conf", .vs = v, .nvs = 5 };
-	uint32_t lip = ip("10.20.0.250");
+	static struct rs_conf r[8];
+	static struct vs_conf v[8];
+	static struct config c = { .file = "test.conf", .vs = v, .nvs = 8 };
+	struct vsr_ip lip[2] = { { AF_INET, ip("10.20.0.250") },
+	    { AF_INET6, ip("2001:db8:20::250") } };
 
 	r[0] = rs("10.20.0.11", 80, FWD_DR);
 	r[1] = rs("10.20.0.13", 8080, FWD_NAT);
@@ -78,7 +91,15 @@ setup(void)
 	v[3] = vs("10.10.0.103", 80, IPPROTO_TCP, &r[3]);
 	v[4] = vs("10.10.0.104", 80, IPPROTO_TCP, &r[4]);
 	v[4].persistent = 300;
-	if (laddr_setup(&lip, 1) < 0)
+	r[5] = rs("2001:db8:20::11", 8080, FWD_NAT);
+	r[6] = rs("2001:db8:20::14", 8080, FWD_FULLNAT);
+	r[7] = rs("2001:db8:20::15", 80, FWD_DR);
+	v[5] = vs("2001:db8:10::100", 80, IPPROTO_TCP, &r[5]);
+	v[6] = vs("2001:db8:10::103", 80, IPPROTO_TCP, &r[6]);
+	v[7] = vs("2001:db8:10::104", 80, IPPROTO_TCP, &r[7]);
+	v[7].persistent = 300;
+	addr_plen_mask(AF_INET6, 64, &v[7].netmask);
+	if (laddr_setup(lip, 2) < 0)
 		return -1;
 	xmit_init(99);
 	svc_set_binder(xmit_bind);
@@ -180,7 +201,8 @@ entry(const char *c, uint16_t cport, const char *v, uint16_t vport, const char *
     uint8_t proto, uint16_t state, uint32_t flags, uint32_t timeout)
 {
 	struct sync_entry e = {
-		.af = AF_INET, .proto = proto, .state = state, .flags = flags,
+		.af = strchr(c, ':') ? AF_INET6 : AF_INET, .proto = proto, .state = state,
+		.flags = flags,
 		.cport = htons(cport), .vport = htons(vport), .dport = htons(dport),
 		.timeout = timeout,
 	};
@@ -207,8 +229,8 @@ test_apply(void)
 	e = entry("192.0.2.1", 40000, "10.10.0.100", 80, "10.20.0.11", 80, IPPROTO_TCP,
 	    CS_ESTABLISHED, SYNC_F_DROUTE | SYNC_F_NOOUTPUT, 900);
 	CHECK_EQ(sync_conn_apply(&e, now), SYNC_V_CREATED, "a dr flow: created");
-	c = conn_lookup_in(t, IPPROTO_TCP, ip("192.0.2.1"), htons(40000), ip("10.10.0.100"),
-	    htons(80));
+	union vsr_addr x1 = ip("192.0.2.1"), x2 = ip("10.10.0.100");
+	c = conn_lookup_in(t, AF_INET, IPPROTO_TCP, &x1, htons(40000), &x2, htons(80));
 	if (CHECK(c != NULL, "found by its client's tuple")) {
 		CHECK_EQ(c->state, CS_ESTABLISHED, "in the message's state");
 		CHECK_EQ(c->expires, now + 900 * CONN_HZ, "expiring the message's timeout from now");
@@ -243,8 +265,9 @@ test_apply(void)
 	e = entry("192.0.2.1", 5000, "10.10.0.102", 53, "10.20.0.13", 5353, IPPROTO_UDP, 0,
 	    SYNC_F_MASQ, 300);
 	CHECK_EQ(sync_conn_apply(&e, now), SYNC_V_CREATED, "a nat UDP flow: created");
-	c = conn_lookup_out(t, IPPROTO_UDP, ip("10.20.0.13"), htons(5353), ip("192.0.2.1"),
-	    htons(5000));
+	x1 = ip("10.20.0.13");
+	x2 = ip("192.0.2.1");
+	c = conn_lookup_out(t, AF_INET, IPPROTO_UDP, &x1, htons(5353), &x2, htons(5000));
 	CHECK(c != NULL && c->state == CS_UDP, "found by its real server's reply too, state UDP");
 
 	/* fullnat: the local address and port travel with it, and are taken here. */
@@ -258,13 +281,14 @@ test_apply(void)
 	    "fullnat with a local address not in the pool: dropped");
 	a4(e.laddr, "10.20.0.250");
 	CHECK_EQ(sync_conn_apply(&e, now), SYNC_V_CREATED, "fullnat with a pool address: created");
-	c = conn_lookup_out(t, IPPROTO_TCP, ip("10.20.0.14"), htons(8080), ip("10.20.0.250"),
-	    htons(2000));
+	x1 = ip("10.20.0.14");
+	x2 = ip("10.20.0.250");
+	c = conn_lookup_out(t, AF_INET, IPPROTO_TCP, &x1, htons(8080), &x2, htons(2000));
 	CHECK(c != NULL && c->cport == htons(40002), "found by the real server's reply to it");
-	uint32_t la;
+	union vsr_addr la;
 	uint16_t lp;
-	int got = laddr_alloc(t, IPPROTO_TCP, ip("10.20.0.14"), htons(8080), &la, &lp);
-	CHECK(got == 0 && !(la == ip("10.20.0.250") && lp == htons(2000)),
+	int got = laddr_alloc(t, AF_INET, IPPROTO_TCP, &x1, htons(8080), &la, &lp);
+	CHECK(got == 0 && !(addr_eq(&la, &x2) && lp == htons(2000)),
 	    "the port allocator hands out another port");
 	e.cport = htons(40003);
 	CHECK_EQ(sync_conn_apply(&e, now), SYNC_V_NO_DEST,
@@ -274,13 +298,52 @@ test_apply(void)
 	e = entry("192.0.2.0", 0, "10.10.0.104", 80, "10.20.0.15", 80, IPPROTO_TCP, 0,
 	    SYNC_F_DROUTE | SYNC_F_TEMPLATE, 300);
 	CHECK_EQ(sync_conn_apply(&e, now), SYNC_V_CREATED, "a template: created");
-	c = conn_template_lookup(t, IPPROTO_TCP, ip("192.0.2.0"), ip("10.10.0.104"), htons(80));
+	x1 = ip("192.0.2.0");
+	x2 = ip("10.10.0.104");
+	c = conn_template_lookup(t, AF_INET, IPPROTO_TCP, &x1, &x2, htons(80));
 	CHECK(c != NULL && (c->flags & CONN_F_TEMPLATE) && c->laddr == 300 * CONN_HZ &&
 	    c->expires == now + 300 * CONN_HZ, "found as a template, 300 s its own timeout");
 	d = c ? c->dest : NULL;
 	CHECK(d && d->persistconns == 1, "counted as a persistent connection");
 	e.timeout = 360;
 	CHECK_EQ(sync_conn_apply(&e, now + 10), SYNC_V_UPDATED, "the template again: updated");
+
+	/* IPv6: a nat flow, a fullnat flow with its local address, a /64 template. */
+	e = entry("2001:db8:99::1", 40000, "2001:db8:10::100", 80, "2001:db8:20::11", 8080,
+	    IPPROTO_TCP, CS_ESTABLISHED, SYNC_F_MASQ, 900);
+	CHECK_EQ(sync_conn_apply(&e, now), SYNC_V_CREATED, "an IPv6 nat flow: created");
+	x1 = ip("2001:db8:20::11");
+	x2 = ip("2001:db8:99::1");
+	c = conn_lookup_out(t, AF_INET6, IPPROTO_TCP, &x1, htons(8080), &x2, htons(40000));
+	CHECK(c != NULL && conn_af(c) == AF_INET6 && c->state == CS_ESTABLISHED,
+	    "found by its real server's reply, IPv6, ESTABLISHED");
+	e = entry("2001:db8:99::1", 40000, "10.10.0.102", 80, "10.20.0.13", 8080,
+	    IPPROTO_TCP, CS_ESTABLISHED, SYNC_F_MASQ, 900);
+	e.af = AF_INET6;
+	CHECK_EQ(sync_conn_apply(&e, now), SYNC_V_NO_DEST,
+	    "an IPv6 entry for an IPv4 service's address bytes: no such service");
+	e = entry("2001:db8:99::1", 40001, "2001:db8:10::103", 80, "2001:db8:20::14", 8080,
+	    IPPROTO_TCP, CS_ESTABLISHED, SYNC_F_MASQ, 900);
+	e.has_fullnat = true;
+	a4(e.laddr, "10.20.0.250");
+	e.lport = htons(3000);
+	CHECK_EQ(sync_conn_apply(&e, now), SYNC_V_NO_DEST,
+	    "IPv6 fullnat whose local address is the IPv4 pool's bytes: dropped");
+	a4(e.laddr, "2001:db8:20::250");
+	CHECK_EQ(sync_conn_apply(&e, now), SYNC_V_CREATED, "IPv6 fullnat with a pool address: created");
+	x1 = ip("2001:db8:20::14");
+	x2 = ip("2001:db8:20::250");
+	c = conn_lookup_out(t, AF_INET6, IPPROTO_TCP, &x1, htons(8080), &x2, htons(3000));
+	CHECK(c != NULL && c->cport == htons(40001), "found by the real server's reply to it");
+	e = entry("2001:db8:99::", 0, "2001:db8:10::104", 80, "2001:db8:20::15", 80, IPPROTO_TCP,
+	    0, SYNC_F_DROUTE | SYNC_F_TEMPLATE, 300);
+	CHECK_EQ(sync_conn_apply(&e, now), SYNC_V_CREATED, "an IPv6 template: created");
+	x1 = ip("2001:db8:99::");
+	x2 = ip("2001:db8:10::104");
+	c = conn_template_lookup(t, AF_INET6, IPPROTO_TCP, &x1, &x2, htons(80));
+	CHECK(c != NULL && (c->flags & CONN_F_TEMPLATE) && c->laddr == 300 * CONN_HZ,
+	    "found as an IPv6 template, 300 s its own timeout");
+	conn_flush(t);
 
 	/* The table's capacity bounds what messages make. */
 	unsigned made = 0, full = 0;
@@ -303,7 +366,8 @@ static void
 test_roundtrip(void)
 {
 	struct conn_table *m = conn_table_new(16, 1000), *b = conn_table_new(16, 1000);
-	struct service *s = svc_lookup(IPPROTO_TCP, ip("10.10.0.103"), htons(80));
+	union vsr_addr vip = ip("10.10.0.103");
+	struct service *s = svc_lookup(AF_INET, IPPROTO_TCP, &vip, htons(80));
 	struct dest *d = s ? TAILQ_FIRST(&s->dests) : NULL;
 	struct sync_entry e, out[SYNC_CONNS_MAX];
 	enum sync_err errs[SYNC_CONNS_MAX];
@@ -316,11 +380,11 @@ test_roundtrip(void)
 	if (!CHECK(m && b && d, "two tables and the fullnat real server"))
 		return;
 	struct conn_param cp = {
-		.proto = IPPROTO_TCP, .caddr = ip("192.0.2.1"), .cport = htons(41000),
-		.vaddr = ip("10.10.0.103"), .vport = htons(80), .daddr = d->addr, .dport = d->port,
+		.af = AF_INET, .proto = IPPROTO_TCP, .caddr = ip("192.0.2.1"), .cport = htons(41000),
+		.vaddr = vip, .vport = htons(80), .daddr = d->addr, .dport = d->port,
 		.flags = CONN_F_HASH_OUT,
 	};
-	laddr_alloc(m, IPPROTO_TCP, d->addr, d->port, &cp.laddr, &cp.lport);
+	laddr_alloc(m, AF_INET, IPPROTO_TCP, &d->addr, d->port, &cp.laddr, &cp.lport);
 	c = conn_new(m, &cp, d, 1000);
 	conn_tcp_update(m, c, DIR_INPUT, TCPF_SYN, 1000);
 	conn_tcp_update(m, c, DIR_OUTPUT, TCPF_SYN | TCPF_ACK, 1000);
@@ -335,7 +399,7 @@ test_roundtrip(void)
 	    errs[0] == SYNC_E_OK, "through a message");
 	sync_conn_init(b);
 	CHECK_EQ(sync_conn_apply(&out[0], 2000), SYNC_V_CREATED, "created on the backup");
-	bc = conn_lookup_out(b, IPPROTO_TCP, d->addr, d->port, c->laddr, c->lport);
+	bc = conn_lookup_out(b, AF_INET, IPPROTO_TCP, &d->addr, d->port, &cp.laddr, c->lport);
 	CHECK(bc && bc->caddr == c->caddr && bc->cport == c->cport && bc->state == c->state &&
 	    bc->dest == c->dest, "the same connection, found by the reply's tuple");
 	conn_flush(m);
