@@ -309,6 +309,8 @@ if [ "$netns" = 1 ]; then
 			run_scenario "$f" "[offload-off]" VSR_TEST_OFFLOAD=off ;;
 		esac
 	done
+	# ha-fullnat6 with the sync messages themselves over IPv6 multicast.
+	run_scenario tests/netns/ha-fullnat6.sh "[sync6]" HA_SYNC_GROUP=ff02::81
 	# tun-rr-ipip over GRE (VSR_TEST_TUNNEL), plain and as the variants
 	# above and below would have run a scenario of its own.
 	f=tests/netns/tun-rr-ipip.sh

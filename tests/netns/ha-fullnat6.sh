@@ -9,7 +9,8 @@
 # longest gap is under 3 s, the survivor announces VIP6 (proxy NDP,
 # unsolicited advertisements); tshark reads IPv6 entries in the messages;
 # the old master comes back as backup. Topology: lib.sh's lvs_ha_seed with
-# HA_V6=1.
+# HA_V6=1. With HA_SYNC_GROUP=ff02::81 (run.sh's [sync6] variant) the
+# messages themselves go over IPv6 multicast.
 set -eu
 . "$(dirname "$0")/lib.sh"
 need_cmd keepalived tshark
@@ -35,9 +36,18 @@ ha_failover kill dir1 dir2 "$sha"
 ha_capture_stop
 
 # tshark 4.0 reads no option (see ha_capture_check): each message's first entry.
-dec=(tshark -n -r "$T_DIR/sync.pcap" -d udp.port==8848,ipvs -Y "ipvs && ip.src == 10.20.0.2")
+# From dir1's eth1: by its MAC, whichever family carries the messages.
+dec=(tshark -n -r "$T_DIR/sync.pcap" -d udp.port==8848,ipvs -Y "ipvs && eth.src == $(ns_mac dir1 eth1)")
 n=$("${dec[@]}" 2>/dev/null | wc -l)
 assert_gt 0 "$n" "tshark decodes sync messages from dir1 ($n)"
+if [ -n "${HA_SYNC_GROUP:-}" ]; then
+	to="ipv6.dst == $HA_SYNC_GROUP && ipv6.hlim == 1"
+else
+	to="ip.dst == 224.0.0.81 && ip.ttl == 1"
+fi
+m=$(tshark -n -r "$T_DIR/sync.pcap" -d udp.port==8848,ipvs \
+	-Y "ipvs && eth.src == $(ns_mac dir1 eth1) && $to" 2>/dev/null | wc -l)
+assert_eq "$n" "$m" "every one to ${HA_SYNC_GROUP:-224.0.0.81}, hop limit 1"
 ok=$("${dec[@]}" -T fields -E separator=' ' -e ipvs.type -e ipvs.proto -e ipvs.caddr6 \
 	-e ipvs.vaddr6 -e ipvs.vport -e ipvs.daddr6 2>/dev/null |
 	awk -v vip="$VIP6" '{ split($1, t, ","); split($2, p, ","); split($3, c, ",")

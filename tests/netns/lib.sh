@@ -1440,6 +1440,7 @@ ha_conf() {
 		for line in "$@"; do echo "$line"; done
 		echo "sync {"
 		echo "    interface = eth1"
+		[ -n "${HA_SYNC_GROUP:-}" ] && echo "    group = $HA_SYNC_GROUP"
 		echo "}"
 		echo "virtual_server web {"
 		echo "    address = $VIP"
