@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <confuse.h>
 
@@ -91,6 +92,8 @@ static const struct {
 	{ "period",     0, 2147483647 },
 	{ "refresh_period", 0, 2147483 },
 	{ "retries",    0, 3 },
+	{ "drain_timeout", 0, CONF_TIMEOUT_MAX },
+	{ "announce_table", 0, 4294967295L },
 };
 
 
@@ -464,6 +467,12 @@ conf_cb_number(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
 		    conf_label(cfg, opt, lbl, sizeof(lbl)), value, min, max);
 		return 0;
 	}
+	/* The kernel's own tables (default, main, local) are not ours to fill. */
+	if (strcmp(opt->name, "announce_table") == 0 && v >= 253 && v <= 255) {
+		conf_refuse(cfg, opt, "'announce_table' %s is a table of the kernel's own "
+		    "(253 default, 254 main, 255 local)", value);
+		return 0;
+	}
 	if (strcmp(opt->name, "mh_table_size") == 0 && !conf_prime(v)) {
 		conf_refuse(cfg, opt, "'mh_table_size' %s is not a prime", value);
 		return 0;
@@ -797,6 +806,38 @@ conf_cb_sync_addr(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
 	    (!six && (a[0] == 0 || (a[0] == 255 && a[1] == 255 && a[2] == 255 && a[3] == 255))) ||
 	    (six && memcmp(a, zero, sizeof(a)) == 0)))
 		conf_refuse(cfg, opt, "'sync peer' %s is not a unicast address", value);
+	return 0;
+}
+
+/*
+ * yes | no | true | false | on | off, as libconfuse reads a boolean, with
+ * the line noted. sloppy_udp takes only yes: a UDP datagram without an
+ * entry is always scheduled (UDP has no first packet; IPVS has no
+ * sysctl of that name, only sloppy_tcp and sloppy_sctp).
+ */
+static int
+conf_cb_bool(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
+{
+	static const char *const yes[] = { "yes", "true", "on" };
+	static const char *const no[] = { "no", "false", "off" };
+
+	conf_seen(cfg, opt);
+	*(cfg_bool_t *)result = cfg_false;
+	for (size_t i = 0; i < ARRAY_SIZE(yes); i++) {
+		if (strcasecmp(value, yes[i]) == 0) {
+			*(cfg_bool_t *)result = cfg_true;
+			return 0;
+		}
+		if (strcasecmp(value, no[i]) == 0) {
+			if (strcmp(opt->name, "sloppy_udp") == 0) {
+				conf_refuse(cfg, opt, "'sloppy_udp = %s' is not available: a UDP "
+				    "datagram without an entry is always scheduled", value);
+				*(cfg_bool_t *)result = cfg_true;
+			}
+			return 0;
+		}
+	}
+	conf_refuse(cfg, opt, "invalid value '%s' for '%s' (yes or no)", value, opt->name);
 	return 0;
 }
 
@@ -1572,6 +1613,9 @@ conf_build(struct config *conf)
 	conf->conn_max = (uint32_t)cfg_getint(root, "conn_max");
 	conf->workers = (unsigned)cfg_getint(root, "workers");
 	conf->offload = cfg_getbool(root, "offload") != cfg_false;
+	conf->sloppy_tcp = cfg_getbool(root, "sloppy_tcp") != cfg_false;
+	conf->drain_timeout = (unsigned)cfg_getint(root, "drain_timeout");
+	conf->announce_table = (uint32_t)cfg_getint(root, "announce_table");
 	if (cfg_size(root, "control_socket"))
 		conf_copy(conf->control_socket, sizeof(conf->control_socket),
 		    cfg_getstr(root, "control_socket"));
@@ -1753,6 +1797,10 @@ conf_load(const char *file)
 		CFG_INT_CB(     "conn_max",       1048576,      CFGF_NONE,      conf_cb_number),
 		CFG_INT_CB(     "workers",        1,            CFGF_NONE,      conf_cb_number),
 		CFG_BOOL(       "offload",        cfg_true,     CFGF_NONE),
+		CFG_BOOL_CB(    "sloppy_tcp",     cfg_false,    CFGF_NONE,      conf_cb_bool),
+		CFG_BOOL_CB(    "sloppy_udp",     cfg_true,     CFGF_NONE,      conf_cb_bool),
+		CFG_INT_CB(     "drain_timeout",  0,            CFGF_NONE,      conf_cb_number),
+		CFG_INT_CB(     "announce_table", 0,            CFGF_NONE,      conf_cb_number),
 		CFG_STR_LIST_CB("local_address",  NULL,         CFGF_NODEFAULT, conf_cb_laddr),
 		CFG_SEC(        "timeout",        timeout_opts, CFGF_NONE),
 		CFG_SEC(        "sync",           sync_opts,    CFGF_NODEFAULT),

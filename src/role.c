@@ -24,7 +24,14 @@ static struct {
 	int                announce[ROLE_ANNOUNCE_MAX];   /* ifindexes; 0: gone */
 	unsigned           nannounce;
 	int                started;
+	void             (*hook)(int master);
 } role = { .role = ROLE_MASTER };
+
+void
+role_set_hook(void (*fn)(int master))
+{
+	role.hook = fn;
+}
 
 enum vsr_role
 role_get(void)
@@ -170,6 +177,8 @@ role_apply(enum vsr_role r)
 		garp_burst();
 	else if (role.ev_garp)
 		event_del(role.ev_garp);
+	if (role.hook)
+		role.hook(add);
 }
 
 int

@@ -47,6 +47,12 @@ void role_reconfig(const struct config *conf);
 void role_vip(int af, const union vsr_addr *vip, int up, int tell);
 /* A master announces every VIP and local address once more (after a reload). */
 void role_announce(void);
+/*
+ * FN(MASTER) is called with each role taken (at start too), after the
+ * proxy entries are made or removed: the daemon's own part of a role
+ * (vsrouted.c: the announce routes of announce_table).
+ */
+void role_set_hook(void (*fn)(int master));
 /* Timers freed; the entries stay for nl_undo_all(). */
 void role_stop(void);
 

@@ -320,6 +320,8 @@ if [ "$netns" = 1 ]; then
 	done
 	# ha-fullnat6 with the sync messages themselves over IPv6 multicast.
 	run_scenario tests/netns/ha-fullnat6.sh "[sync6]" HA_SYNC_GROUP=ff02::81
+	# Scale-out over tun (vsrtun on the real servers) as well as dr.
+	run_scenario tests/netns/scaleout.sh "[tun]" VSR_TEST_FORWARD=tun
 	# tun-rr-ipip over GRE (VSR_TEST_TUNNEL), plain and as the variants
 	# above and below would have run a scenario of its own.
 	f=tests/netns/tun-rr-ipip.sh
