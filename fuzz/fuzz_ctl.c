@@ -10,6 +10,50 @@
 #include "fuzz.h"
 
 /*
+ * The role and the sync daemons (role.c, sync.c) make proxy entries and
+ * sockets on the host; here they are a record of what was asked, so that
+ * --role, --start-daemon, --stop-daemon and -L --daemon reach ctl.c's
+ * parsing and answers with the state a daemon would keep.
+ */
+static enum vsr_role fz_role = ROLE_MASTER;
+static struct sync_conf fz_sync[2];
+static unsigned fz_sync_on;
+
+void role_set(enum vsr_role role, const char *why) { (void)why; fz_role = role; }
+enum vsr_role role_get(void) { return fz_role; }
+
+int
+sync_start(unsigned state, const struct sync_conf *sc)
+{
+	unsigned i = state == SYNC_STATE_BACKUP;
+
+	if (fz_sync_on & state) {
+		errno = EEXIST;
+		return -1;
+	}
+	fz_sync[i] = *sc;
+	fz_sync_on |= state;
+	return 0;
+}
+
+int
+sync_stop(unsigned state)
+{
+	if (!(fz_sync_on & state)) {
+		errno = ESRCH;
+		return -1;
+	}
+	fz_sync_on &= ~state;
+	return 0;
+}
+
+const struct sync_conf *
+sync_daemon(unsigned state)
+{
+	return (fz_sync_on & state) ? &fz_sync[state == SYNC_STATE_BACKUP] : NULL;
+}
+
+/*
  * The input's first byte chooses the client's role (root or control_group,
  * control_group_read, or nobody allowed); the rest is what the client
  * writes on its connection, then it closes its side. The daemon's code is

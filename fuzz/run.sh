@@ -4,7 +4,7 @@
 #   fuzz/run.sh [-k DIR] SECONDS [NAME...]
 #
 # From the top build directory, after "make fuzz": runs each harness
-# fuzz/fuzz-NAME (every one, or the NAMEs given: ctl conf vsradm pkt core)
+# fuzz/fuzz-NAME (every one, or the NAMEs given: ctl conf vsradm pkt core sync)
 # for SECONDS, from its seed corpus fuzz/corpus/NAME of the source tree
 # (never written to: what the run finds goes to a work corpus of its own),
 # with fuzz/NAME.dict when there is one. For each it prints one line:

@@ -85,6 +85,13 @@ static const struct {
 	{ "rise",       1, 100 },
 	{ "fall",       1, 100 },
 	{ "expect",     100, 599 },
+	{ "syncid",     0, 255 },
+	{ "ttl",        1, 255 },
+	{ "maxlen",     1, 65535 - 20 - 8 },
+	{ "threshold",  0, 2147483647 },
+	{ "period",     0, 2147483647 },
+	{ "refresh_period", 0, 2147483 },
+	{ "retries",    0, 3 },
 	{ "drain_timeout", 0, CONF_TIMEOUT_MAX },
 	{ "announce_table", 0, 4294967295L },
 };
@@ -294,8 +301,8 @@ conf_good(cfg_t *sec, const char *name)
 static const char *
 conf_label(cfg_t *cfg, cfg_opt_t *opt, char *buf, size_t len)
 {
-	if (conf_is(cfg, "timeout")) {
-		snprintf(buf, len, "timeout %s", opt->name);
+	if (conf_is(cfg, "timeout") || conf_is(cfg, "sync")) {
+		snprintf(buf, len, "%s %s", cfg_name(cfg), opt->name);
 		return buf;
 	}
 	return opt->name;
@@ -744,6 +751,61 @@ conf_cb_metrics_compat(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *resu
 		}
 	conf_refuse(cfg, opt, "invalid value '%s' for 'metrics_compat' (none or node_ipvs)",
 	    value);
+	return 0;
+}
+
+/* role = master | backup */
+static int
+conf_cb_role(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
+{
+	int r = role_parse(value);
+
+	conf_seen(cfg, opt);
+	*(long *)result = r < 0 ? ROLE_MASTER : r;
+	if (r < 0)
+		conf_refuse(cfg, opt, "invalid value '%s' for 'role' (master or backup)", value);
+	return 0;
+}
+
+/* sync state = master | backup | both */
+static int
+conf_cb_sync_state(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
+{
+	int st = sync_state_parse(value);
+
+	conf_seen(cfg, opt);
+	*(long *)result = st < 0 ? SYNC_STATE_BOTH : st;
+	if (st < 0)
+		conf_refuse(cfg, opt, "invalid value '%s' for 'sync state' (master, backup or both)",
+		    value);
+	return 0;
+}
+
+/*
+ * sync group (a multicast address) and peer (a unicast one), IPv4 or
+ * IPv6: kept as text, read again by conf_build_sync.
+ */
+static int
+conf_cb_sync_addr(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
+{
+	static const uint8_t zero[16];
+	uint8_t a[16];
+	bool    multicast, six = strchr(value, ':') != NULL;
+
+	conf_seen(cfg, opt);
+	*(const char **)result = value;
+	if (inet_pton(six ? AF_INET6 : AF_INET, value, a) != 1) {
+		conf_refuse(cfg, opt, "invalid address '%s' for 'sync %s'", value, opt->name);
+		return 0;
+	}
+	multicast = six ? a[0] == 0xff : (a[0] >> 4) == 0xe;
+	if (strcmp(opt->name, "group") == 0 && !multicast)
+		conf_refuse(cfg, opt, "'sync group' %s is not a multicast address (e.g. 224.0.0.81; "
+		    "peer = ADDRESS sends to one director)", value);
+	else if (strcmp(opt->name, "peer") == 0 && (multicast ||
+	    (!six && (a[0] == 0 || (a[0] == 255 && a[1] == 255 && a[2] == 255 && a[3] == 255))) ||
+	    (six && memcmp(a, zero, sizeof(a)) == 0)))
+		conf_refuse(cfg, opt, "'sync peer' %s is not a unicast address", value);
 	return 0;
 }
 
@@ -1468,6 +1530,50 @@ conf_build_vs(cfg_t *sec, struct config *conf, unsigned char *ok)
 	return 0;
 }
 
+/* sync { }: the daemons' settings, defaults as ipvsadm --start-daemon's. */
+static void
+conf_build_sync(cfg_t *root, struct sync_conf *sc)
+{
+	cfg_t      *sec;
+	const char *a;
+
+	if (cfg_size(root, "sync") == 0)
+		return;
+	sec = cfg_getsec(root, "sync");
+	sc->line = conf_note(sec)->open;
+	sc->state = (unsigned)cfg_getint(sec, "state");
+	if (cfg_size(sec, "interface") == 0)
+		conf_err(sc->line, "sync: 'interface' is required (where the messages go and come)");
+	else
+		conf_copy(sc->ifname, sizeof(sc->ifname), cfg_getstr(sec, "interface"));
+	if (sc->ifname[0] && strcmp(sc->ifname, cfg_getstr(root, "tap")) == 0)
+		conf_err(conf_line(sec, "interface"), "sync: interface '%s' is the tap device",
+		    sc->ifname);
+	sc->syncid = (unsigned)cfg_getint(sec, "syncid");
+	sc->port = (uint16_t)cfg_getint(sec, "port");
+	sc->ttl = (unsigned)cfg_getint(sec, "ttl");
+	sc->maxlen = cfg_size(sec, "maxlen") ? (unsigned)cfg_getint(sec, "maxlen") : 0;
+	sc->threshold = (unsigned)cfg_getint(sec, "threshold");
+	sc->period = (unsigned)cfg_getint(sec, "period");
+	sc->refresh_period = (unsigned)cfg_getint(sec, "refresh_period");
+	sc->retries = (unsigned)cfg_getint(sec, "retries");
+	/* As the sync_threshold sysctl: below the period, unless that is 0. */
+	if (sc->period && sc->threshold >= sc->period && conf_good(sec, "threshold") &&
+	    conf_good(sec, "period"))
+		conf_err(conf_line(sec, cfg_size(sec, "threshold") ? "threshold" : "period"),
+		    "sync: 'threshold' %u must be below 'period' %u (or period 0)", sc->threshold,
+		    sc->period);
+	if (cfg_size(sec, "group") && cfg_size(sec, "peer"))
+		conf_err(conf_line(sec, "peer"), "sync: 'peer' and 'group' exclude each other "
+		    "(group at line %d)", conf_line(sec, "group"));
+	sc->unicast = cfg_size(sec, "peer") != 0;
+	a = sc->unicast ? cfg_getstr(sec, "peer") : cfg_size(sec, "group") ?
+	    cfg_getstr(sec, "group") : "224.0.0.81";
+	sc->af = strchr(a, ':') ? AF_INET6 : AF_INET;
+	if (inet_pton(sc->af, a, sc->group) != 1)
+		memset(sc->group, 0, sizeof(sc->group));        /* refused already */
+}
+
 static int
 conf_build(struct config *conf)
 {
@@ -1536,6 +1642,8 @@ conf_build(struct config *conf)
 	conf->timeout_tcp = (unsigned)cfg_getint(to, "tcp");
 	conf->timeout_tcp_fin = (unsigned)cfg_getint(to, "tcp_fin");
 	conf->timeout_udp = (unsigned)cfg_getint(to, "udp");
+	conf->role = (enum vsr_role)cfg_getint(root, "role");
+	conf_build_sync(root, &conf->sync);
 
 	n = cfg_size(root, "virtual_server");
 	if (n == 0)
@@ -1660,8 +1768,24 @@ conf_load(const char *file)
 		CFG_INT_CB(     "udp",            300,          CFGF_NONE,      conf_cb_number),
 		CFG_END()
 	};
+	cfg_opt_t sync_opts[] = {
+		CFG_INT_CB(     "state",          SYNC_STATE_BOTH, CFGF_NONE,   conf_cb_sync_state),
+		CFG_STR_CB(     "interface",      NULL,         CFGF_NODEFAULT, conf_cb_ifname),
+		CFG_INT_CB(     "syncid",         0,            CFGF_NONE,      conf_cb_number),
+		CFG_STR_CB(     "group",          NULL,         CFGF_NODEFAULT, conf_cb_sync_addr),
+		CFG_STR_CB(     "peer",           NULL,         CFGF_NODEFAULT, conf_cb_sync_addr),
+		CFG_INT_CB(     "port",           8848,         CFGF_NONE,      conf_cb_number),
+		CFG_INT_CB(     "ttl",            1,            CFGF_NONE,      conf_cb_number),
+		CFG_INT_CB(     "maxlen",         0,            CFGF_NODEFAULT, conf_cb_number),
+		CFG_INT_CB(     "threshold",      3,            CFGF_NONE,      conf_cb_number),
+		CFG_INT_CB(     "period",         50,           CFGF_NONE,      conf_cb_number),
+		CFG_INT_CB(     "refresh_period", 0,            CFGF_NONE,      conf_cb_number),
+		CFG_INT_CB(     "retries",        0,            CFGF_NONE,      conf_cb_number),
+		CFG_END()
+	};
 	cfg_opt_t opts[] = {
 		CFG_STR_CB(     "tap",            "vsr0",       CFGF_NONE,      conf_cb_ifname),
+		CFG_INT_CB(     "role",           ROLE_MASTER,  CFGF_NONE,      conf_cb_role),
 		CFG_STR_LIST_CB("announce",       NULL,         CFGF_NODEFAULT, conf_cb_ifname),
 		CFG_STR_CB(     "user",           NULL,         CFGF_NODEFAULT, conf_cb_user),
 		CFG_STR_CB(     "check_user",     NULL,         CFGF_NODEFAULT, conf_cb_user),
@@ -1679,6 +1803,7 @@ conf_load(const char *file)
 		CFG_INT_CB(     "announce_table", 0,            CFGF_NONE,      conf_cb_number),
 		CFG_STR_LIST_CB("local_address",  NULL,         CFGF_NODEFAULT, conf_cb_laddr),
 		CFG_SEC(        "timeout",        timeout_opts, CFGF_NONE),
+		CFG_SEC(        "sync",           sync_opts,    CFGF_NODEFAULT),
 		CFG_SEC(        "virtual_server", vs_opts,      CONF_NAMED),
 		CFG_END()
 	};
@@ -1698,6 +1823,7 @@ conf_load(const char *file)
 	    conf_cb_closed);
 	cfg_set_validate_func(p.root, "virtual_server|sorry_server",
 	    conf_cb_closed);
+	cfg_set_validate_func(p.root, "sync", conf_cb_closed);
 	free(p.root->filename);
 	p.root->filename = strdup(file);
 	conf_note(p.root);

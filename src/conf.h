@@ -99,6 +99,28 @@ enum metrics_compat {
 	METRICS_COMPAT_NODE_IPVS,  /* node_exporter's ipvs collector: node_ipvs_* */
 };
 
+/*
+ * sync { }: the connection sync daemons (sync.c), IPVS's --start-daemon.
+ * Addresses are 16 bytes, network order, IPv4 in the first four.
+ */
+struct sync_conf {
+	unsigned         state;          /* SYNC_STATE_* bits (common.h); 0: no section */
+	int              line;           /* of the section */
+	char             ifname[IFNAMSIZ];  /* where messages are sent and received */
+	unsigned         syncid;         /* 0..255, default 0 (a backup then takes any) */
+	int              af;             /* the group's or the peer's family */
+	uint8_t          group[16];      /* default 224.0.0.81; the peer when unicast */
+	bool             unicast;        /* peer = ADDRESS instead of a group */
+	uint16_t         port;           /* host order, default 8848 */
+	unsigned         ttl;            /* 1..255, default 1 */
+	unsigned         maxlen;         /* message bytes; 0: from the interface's MTU */
+	/* When a master sends a connection: IPVS's sysctls of these names. */
+	unsigned         threshold;      /* sync_threshold's first: at this packet, default 3 */
+	unsigned         period;         /* and its second: then every PERIOD, default 50 */
+	unsigned         refresh_period; /* sync_refresh_period, seconds, default 0 */
+	unsigned         retries;        /* sync_retries, 0..3, default 0 */
+};
+
 #define CONF_WORKERS_MAX 16  /* workers: TAP queues and their threads */
 #define CONF_USER_MAX 33   /* a user name: 1..32 characters */
 
@@ -129,6 +151,8 @@ struct config {
 	unsigned         timeout_tcp;    /* seconds; defaults 900 / 120 / 300 */
 	unsigned         timeout_tcp_fin;
 	unsigned         timeout_udp;
+	enum vsr_role    role;           /* default ROLE_MASTER */
+	struct sync_conf sync;
 	struct vs_conf  *vs;
 	unsigned         nvs;
 };

@@ -725,6 +725,29 @@ conn_tcp_syn_reschedule(const struct conn *c)
 	return STAT_NONE;
 }
 
+uint32_t
+conn_id(const struct conn_table *t, const struct conn *c)
+{
+	return conn_index(t, c);
+}
+
+struct conn *
+conn_controller(struct conn_table *t, const struct conn *c)
+{
+	return c->control ? &t->conns[c->control - 1] : NULL;
+}
+
+void
+conn_sync_set(struct conn_table *t, struct conn *c, enum conn_state s, unsigned timeout,
+    uint32_t now)
+{
+	if (c->flags & CONN_F_TEMPLATE)
+		c->laddr = timeout * CONN_HZ;   /* a template's own timeout (see conn.h) */
+	else
+		conn_set_state(c, s);
+	conn_set_expiry(t, c, now + timeout * CONN_HZ);
+}
+
 void
 conn_touch(struct conn_table *t, struct conn *c, uint32_t now)
 {

@@ -202,6 +202,18 @@ void conn_touch(struct conn_table *t, struct conn *c, uint32_t now);
 /* Remove C at once (the dest reference dropped, the slot freed). */
 void conn_expire_now(struct conn_table *t, struct conn *c);
 
+/* C's index in T, 0 .. capacity - 1: for what another module keeps per connection (sync.c). */
+uint32_t conn_id(const struct conn_table *t, const struct conn *c);
+/* C's persistence template, or NULL. */
+struct conn *conn_controller(struct conn_table *t, const struct conn *c);
+/*
+ * A connection or template the sync daemon received (sync_conn.c): state
+ * S (ActiveConn and InActConn counted as for traffic; a template keeps
+ * its own) and expiry TIMEOUT seconds from NOW, as the master said.
+ */
+void conn_sync_set(struct conn_table *t, struct conn *c, enum conn_state s, unsigned timeout,
+    uint32_t now);
+
 /* Remove every connection and template (at exit). */
 void conn_flush(struct conn_table *t);
 

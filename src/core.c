@@ -19,6 +19,7 @@
 #include "sched.h"
 #include "stats.h"
 #include "svc.h"
+#include "sync_conn.h"
 #include "tap.h"
 #include "xmit.h"
 
@@ -345,6 +346,7 @@ void
 core_input(struct worker *w, struct pkt *p)
 {
 	struct conn *c;
+	bool fresh = false;
 
 	if (p->ethtype == ETHTYPE_ARP) {
 		core_arp(w, p);
@@ -392,6 +394,7 @@ core_input(struct worker *w, struct pkt *p)
 		c = core_schedule(w, svc, p);
 		if (c == NULL)
 			return;
+		fresh = true;
 	}
 
 	core_note_worker(w, c);
@@ -401,6 +404,9 @@ core_input(struct worker *w, struct pkt *p)
 		conn_touch(w->ct, c, w->now);
 	core_account_in(c, p);
 	xmit_table[c->xmit_id](w, c, p);
+	/* Where IPVS calls ip_vs_sync_conn(): the master sync daemon may send C. */
+	if (sync_master_running())
+		sync_conn_in(w, c, fresh);
 }
 
 /*

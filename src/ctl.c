@@ -24,8 +24,10 @@
 #include "lock.h"
 #include "log.h"
 #include "netlink.h"
+#include "role.h"
 #include "sched.h"
 #include "svc.h"
+#include "sync.h"
 
 #define CTL_CLIENTS_MAX 16
 #define CTL_OUT_MAX     (256 * 1024)  /* answers held for a client before its next request waits */
@@ -639,52 +641,140 @@ req_dest(struct ctl_call *r)
 	return dest_edit(d, &rc, r->err, sizeof(r->err));
 }
 
-/* ---- the sync daemon: none runs yet ---- */
+/* ---- the sync daemons ---- */
 
 #define DAEMON_OPTS (CTL_OPT_BIT(MCAST_IFN) | CTL_OPT_BIT(SYNCID) | CTL_OPT_BIT(MAXLEN) | \
 	CTL_OPT_BIT(GROUP) | CTL_OPT_BIT(PORT) | CTL_OPT_BIT(TTL))
+
+static void
+out_daemon(struct evbuffer *o, const struct sync_conf *c)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	inet_ntop(c->af, c->group, a, sizeof(a));
+	out(o, CTL_TAG_DAEMON " %s %s %u %u %s %u %u %s\n", sync_state_name(c->state), c->ifname,
+	    c->syncid, c->maxlen, c->unicast ? "-" : a, c->port, c->ttl, c->unicast ? a : "-");
+}
+
+/* daemon-start's options into SC, as the kernel takes ipvsadm's (defaults filled by sync.c). */
+static int
+daemon_opts(struct ctl_call *r, const char *val[CTL_OPT_MAX], struct sync_conf *sc)
+{
+	unsigned long v;
+	const char *g = val[CTL_OPT_GROUP];
+
+	memset(sc, 0, sizeof(*sc));
+	if (val[CTL_OPT_MCAST_IFN] == NULL || strlen(val[CTL_OPT_MCAST_IFN]) >= IFNAMSIZ)
+		return fail(r, CTL_E_INVAL);
+	snprintf(sc->ifname, sizeof(sc->ifname), "%s", val[CTL_OPT_MCAST_IFN]);
+	if (opt_uint(r, val, CTL_OPT_SYNCID, 255, 0, &v) < 0)
+		return -1;
+	sc->syncid = (unsigned)v;
+	if (opt_uint(r, val, CTL_OPT_MAXLEN, 65535 - 20 - 8, 0, &v) < 0)
+		return -1;
+	sc->maxlen = (unsigned)v;
+	if (opt_uint(r, val, CTL_OPT_PORT, 65535, 0, &v) < 0)
+		return -1;
+	sc->port = (uint16_t)v;
+	if (opt_uint(r, val, CTL_OPT_TTL, 255, 0, &v) < 0)
+		return -1;
+	sc->ttl = (unsigned)v;
+	if (g) {
+		sc->af = strchr(g, ':') ? AF_INET6 : AF_INET;
+		if (inet_pton(sc->af, g, sc->group) != 1)
+			return fail(r, CTL_E_INVAL);
+		/* As ip_vs_genl_new_daemon(): a group is a multicast address. */
+		if (sc->af == AF_INET6 ? sc->group[0] != 0xff : (sc->group[0] >> 4) != 0xe)
+			return fail(r, CTL_E_INVAL);
+	}
+	return 0;
+}
 
 static int
 req_daemon(struct ctl_call *r)
 {
 	const char *val[CTL_OPT_MAX];
 	enum ctl_req id = (enum ctl_req)ctl_lookup(ctl_req_names, CTL_REQ_MAX, r->argv[0]);
+	struct sync_conf sc;
+	unsigned state;
 
-	if (id == CTL_REQ_DAEMON)
-		return r->argc == 1 ? 0 : fail(r, "daemon: unexpected '%s'", r->argv[1]);
+	if (id == CTL_REQ_DAEMON) {
+		if (r->argc != 1)
+			return fail(r, "daemon: unexpected '%s'", r->argv[1]);
+		for (state = SYNC_STATE_MASTER; state <= SYNC_STATE_BACKUP; state <<= 1)
+			if (sync_daemon(state))
+				out_daemon(r->o, sync_daemon(state));
+		return 0;
+	}
 	if (r->argc < 2 || (strcmp(r->argv[1], "master") && strcmp(r->argv[1], "backup")))
 		return fail(r, "%s needs master or backup", r->argv[0]);
+	state = strcmp(r->argv[1], "master") == 0 ? SYNC_STATE_MASTER : SYNC_STATE_BACKUP;
 	if (opts_parse(r, r->argv + 2, r->argc - 2,
 	    id == CTL_REQ_DAEMON_START ? DAEMON_OPTS : CTL_OPT_BIT(SYNCID), val) < 0)
 		return -1;
-	return fail(r, id == CTL_REQ_DAEMON_START ? CTL_E_INVAL : CTL_E_NO_DAEMON);
+	if (id == CTL_REQ_DAEMON_STOP)
+		return sync_stop(state) == 0 ? 0 : fail(r, CTL_E_NO_DAEMON);
+	if (daemon_opts(r, val, &sc) < 0)
+		return -1;
+	if (sync_start(state, &sc) == 0)
+		return 0;
+	if (errno == EEXIST)
+		return fail(r, CTL_E_DAEMON_RUNS);
+	if (errno == EINVAL)
+		return fail(r, CTL_E_INVAL);
+	if (errno == ENOMEM)
+		return fail(r, CTL_E_NOMEM);
+	return fail(r, "%s", strerror(errno));
+}
+
+/* ---- the director's role ---- */
+
+static int
+req_role(struct ctl_call *r)
+{
+	int role;
+
+	if (r->argc == 1) {
+		out(r->o, CTL_TAG_ROLE " %s\n", role_name(role_get()));
+		return 0;
+	}
+	if (r->argc > 2)
+		return fail(r, "role: unexpected '%s'", r->argv[2]);
+	if ((role = role_parse(r->argv[1])) < 0)
+		return fail(r, "role: master or backup, not '%s'", r->argv[1]);
+	role_set((enum vsr_role)role, "vsradm --role");
+	return 0;
 }
 
 /* ---- dispatch ---- */
 
 /*
- * Each request's handler, and whether it changes what runs (what a
- * read-only client, a member of control_group_read, may not send).
+ * Each request's handler, whether it changes what runs (what a read-only
+ * client, a member of control_group_read, may not send), and whether it
+ * runs under the data-path lock (what the workers use), or outside it
+ * because it touches none of that and may take a while (netlink, sockets).
  */
 static const struct {
 	int  (*fn)(struct ctl_call *);
 	bool   changes;
+	bool   locked;
 } ctl_dispatch[CTL_REQ_MAX] = {
-	[CTL_REQ_LIST]         = { req_list,    false },
-	[CTL_REQ_CONNS]        = { req_conns,   false },
-	[CTL_REQ_TIMEOUT]      = { req_timeout, false },
-	[CTL_REQ_SET]          = { req_set,     true },
-	[CTL_REQ_ZERO]         = { req_zero,    true },
-	[CTL_REQ_CLEAR]        = { req_clear,   true },
-	[CTL_REQ_SVC_ADD]      = { req_svc,     true },
-	[CTL_REQ_SVC_EDIT]     = { req_svc,     true },
-	[CTL_REQ_SVC_DEL]      = { req_svc,     true },
-	[CTL_REQ_DEST_ADD]     = { req_dest,    true },
-	[CTL_REQ_DEST_EDIT]    = { req_dest,    true },
-	[CTL_REQ_DEST_DEL]     = { req_dest,    true },
-	[CTL_REQ_DAEMON]       = { req_daemon,  false },
-	[CTL_REQ_DAEMON_START] = { req_daemon,  true },
-	[CTL_REQ_DAEMON_STOP]  = { req_daemon,  true },
+	[CTL_REQ_LIST]         = { req_list,    false, true },
+	[CTL_REQ_CONNS]        = { req_conns,   false, true },
+	[CTL_REQ_TIMEOUT]      = { req_timeout, false, true },
+	[CTL_REQ_SET]          = { req_set,     true,  true },
+	[CTL_REQ_ZERO]         = { req_zero,    true,  true },
+	[CTL_REQ_CLEAR]        = { req_clear,   true,  true },
+	[CTL_REQ_SVC_ADD]      = { req_svc,     true,  true },
+	[CTL_REQ_SVC_EDIT]     = { req_svc,     true,  true },
+	[CTL_REQ_SVC_DEL]      = { req_svc,     true,  true },
+	[CTL_REQ_DEST_ADD]     = { req_dest,    true,  true },
+	[CTL_REQ_DEST_EDIT]    = { req_dest,    true,  true },
+	[CTL_REQ_DEST_DEL]     = { req_dest,    true,  true },
+	[CTL_REQ_DAEMON]       = { req_daemon,  false, false },
+	[CTL_REQ_DAEMON_START] = { req_daemon,  true,  false },
+	[CTL_REQ_DAEMON_STOP]  = { req_daemon,  true,  false },
+	[CTL_REQ_ROLE]         = { req_role,    true,  false },
 };
 
 /*
@@ -716,13 +806,19 @@ ctl_request(char *line, struct evbuffer *o, bool read_only)
 		return;
 	}
 	id = ctl_lookup(ctl_req_names, CTL_REQ_MAX, argv[0]);
-	if (id < 0)
+	if (id < 0) {
 		rc = fail(&r, "unknown request '%s'", argv[0]);
-	else if (read_only && ctl_dispatch[id].changes)
+	} else if (read_only && ctl_dispatch[id].changes) {
 		rc = fail(&r, "permission denied: members of control_group_read may list, not "
 		    "change ('%s')", argv[0]);
-	else
+	} else if (ctl_dispatch[id].locked) {
+		/* Requests read and change what the workers use. */
+		lock_acquire();
 		rc = ctl_dispatch[id].fn(&r);
+		lock_release();
+	} else {
+		rc = ctl_dispatch[id].fn(&r);
+	}
 	if (rc == 0)
 		out(o, "ok\n");
 	else
@@ -794,12 +890,8 @@ ctl_read(struct bufferevent *bev, void *arg)
 			break;
 		if (n >= CTL_LINE_MAX)
 			evbuffer_add_printf(o, "err request too long\n");
-		else if (ctl_permitted(c, o)) {
-			/* Requests read and change what the workers use. */
-			lock_acquire();
-			ctl_request(line, o, c->role == CTL_ROLE_READ);
-			lock_release();
-		}
+		else if (ctl_permitted(c, o))
+			ctl_request(line, o, c->role == CTL_ROLE_READ);   /* takes the lock (dispatch) */
 		free(line);
 	}
 	if (evbuffer_get_length(in) >= CTL_LINE_MAX) {

@@ -18,9 +18,11 @@
 #include "lock.h"
 #include "log.h"
 #include "metrics.h"
+#include "role.h"
 #include "stats.h"
 #include "status.h"
 #include "svc.h"
+#include "sync.h"
 
 /* What the listener refused or cut short, counted (vsrouted_http_rejected_total). */
 enum http_reject {
@@ -126,6 +128,17 @@ metrics_render(struct evbuffer *b)
 		evbuffer_add_printf(b, "vsrouted_%s %llu\n", n,
 		    (unsigned long long)stat_total((enum stat_id)i));
 	}
+	family(b, "role", "gauge", "1 for the director's role (vsradm --role): master or backup");
+	for (int r = 0; r < ROLE_MAX; r++)
+		evbuffer_add_printf(b, "vsrouted_role{role=\"%s\"} %d\n", role_name((enum vsr_role)r),
+		    role_get() == (enum vsr_role)r);
+	family(b, "sync_refused_total", "counter",
+	    "sync messages and entries refused by the checks, by reason (sync_msg.h)");
+	for (int e = SYNC_E_OK + 1; e < SYNC_E_MAX; e++)
+		if (e != SYNC_E_SYNCID)
+			evbuffer_add_printf(b, "vsrouted_sync_refused_total{reason=\"%s\"} %llu\n",
+			    sync_err_name((enum sync_err)e),
+			    (unsigned long long)sync_refused((enum sync_err)e));
 	family(b, "table_connections", "gauge", "entries in the connection table");
 	evbuffer_add_printf(b, "vsrouted_table_connections %u\n", conn_count(m.ct));
 	family(b, "table_capacity", "gauge", "conn_max");

@@ -34,6 +34,19 @@ enum stat_id {
 	STAT_SORRY_OFF,         /* a real server back: the sorry server gets no new flows */
 	STAT_RX_GSO,            /* GSO super-frames read from the TAP (offload on) */
 	STAT_TUN_SEGMENTS,      /* tun: segments cut from GSO super-frames */
+	/* the connection sync daemons (sync.c) */
+	STAT_SYNC_TX_CONNS,     /* entries sent (connections and templates) */
+	STAT_SYNC_TX_MESSAGES,  /* messages sent */
+	STAT_SYNC_TX_QUEUE_FULL,/* entries the packet path could not queue: its queue was full */
+	STAT_SYNC_TX_ERRORS,    /* messages the socket refused, or with no room to wait */
+	STAT_SYNC_RX_MESSAGES,  /* messages received and accepted */
+	STAT_SYNC_RX_CONNS,     /* entries applied: connections created or updated */
+	STAT_SYNC_RX_REFUSED,   /* messages refused by the checks (sync_msg.h), whole */
+	STAT_SYNC_RX_ENTRIES_REFUSED, /* entries refused by the checks, the rest read */
+	STAT_SYNC_RX_FOREIGN,   /* messages from another address or interface */
+	STAT_SYNC_RX_SYNCID,    /* messages of another sync id */
+	STAT_SYNC_RX_NO_DEST,   /* entries whose service or real server is not configured here */
+	STAT_SYNC_RX_TABLE_FULL,/* entries not created: conn_max reached */
 	STAT_NA_REPLIES,        /* neighbour solicitations for VIPs answered on the TAP link */
 	STAT_NA_SENT,           /* unsolicited neighbour advertisements sent */
 	STAT_ND_IGNORED,        /* ICMPv6 of the TAP link that needs no answer (RS, MLD, ...) */

@@ -90,7 +90,8 @@ usage_exit(int status)
 	    "  %s --set tcp tcpfin udp\n"
 	    "  %s --start-daemon {master|backup} [daemon-options]\n"
 	    "  %s --stop-daemon {master|backup}\n"
-	    "  %s -h\n\n", p, p, p, p, p, p, p, p, p, p, p, p, p);
+	    "  %s --role [master|backup]\n"
+	    "  %s -h\n\n", p, p, p, p, p, p, p, p, p, p, p, p, p, p);
 	fprintf(f,
 	    "Commands:\n"
 	    "Either long or short options are allowed.\n"
@@ -152,7 +153,8 @@ usage_exit(int status)
 	    "  --ops          -o                   one-packet scheduling\n"
 	    "  --numeric      -n                   numeric output of addresses and ports\n"
 	    "  --sched-flags  -b flags             scheduler flags (comma-separated)\n"
-	    "  --socket       path                 vsrouted's control socket (vsradm; also VSRADM_SOCKET)\n");
+	    "  --socket       path                 vsrouted's control socket (vsradm; also VSRADM_SOCKET)\n"
+	    "  --role [master|backup]              print or switch the director's role (vsradm)\n");
 	fprintf(f,
 	    "Daemon Options:\n"
 	    "  --syncid sid                        syncid for connection sync (default=255)\n"
@@ -1663,6 +1665,8 @@ daemon_line(char *line, void *arg)
 		printf(", maxlen=%u", maxlen);
 	if (strcmp(w[1 + CTL_DAEMON_GROUP], "-"))
 		printf(", group=%s", w[1 + CTL_DAEMON_GROUP]);
+	if (strcmp(w[1 + CTL_DAEMON_PEER], "-"))
+		printf(", peer=%s", w[1 + CTL_DAEMON_PEER]);  /* vsrouted's unicast, not ipvsadm's */
 	if (port)
 		printf(", port=%u", port);
 	if (ttl)
@@ -1673,6 +1677,8 @@ daemon_line(char *line, void *arg)
 /* ---------------------------------------------------------------- commands */
 
 static int process_options(int argc, char **argv, int reading_stdin);
+static const char *base_name(const char *p);
+static void role_line(char *line, void *arg);
 
 /* A request that changes something; -1 after the daemon's refusal. */
 static int
@@ -1871,8 +1877,16 @@ process_options(int argc, char **argv, int reading_stdin)
 			if (transact(ctl_req_names[CTL_REQ_TIMEOUT], timeout_line, NULL) < 0)
 				exit(1);
 		} else if (ce.options & O(DAEMON)) {
+			int seen = 0;
+
 			if (transact(ctl_req_names[CTL_REQ_DAEMON], daemon_line, NULL) < 0)
 				exit(1);
+			/* vsradm says the director's role after ipvsadm's lines; ipvsadm does not. */
+			if (strcmp(base_name(prog), "ipvsadm") != 0) {
+				fputs("role: ", stdout);
+				if (transact(ctl_req_names[CTL_REQ_ROLE], role_line, &seen) < 0 || !seen)
+					exit(1);
+			}
 		} else
 			list_all(ce.format);
 		fflush(stdout);
@@ -1952,6 +1966,44 @@ restore_main(void)
 	return rc ? 255 : 0;
 }
 
+static void
+role_line(char *line, void *arg)
+{
+	char *w[3];
+
+	if (split(line, w, 2) == 2 && strcmp(w[0], CTL_TAG_ROLE) == 0) {
+		printf("%s\n", w[1]);
+		*(int *)arg = 1;
+	}
+}
+
+/*
+ * vsradm --role [master|backup]: vsradm's own (keepalived's notify
+ * scripts call it). Alone it prints the role; with a word it switches.
+ * Exit status 0; 2 for a bad command line; 255 when the daemon refuses;
+ * 1 when it cannot be asked.
+ */
+static int
+role_main(int argc, char **argv)
+{
+	char req[64];
+	int seen = 0;
+
+	if (argc > 3 || (argc == 3 && role_parse(argv[2]) < 0)) {
+		fprintf(stderr, "%s: --role takes master or backup, or nothing\n", prog);
+		return 2;
+	}
+	snprintf(req, sizeof(req), "%s%s%s", ctl_req_names[CTL_REQ_ROLE], argc == 3 ? " " : "",
+	    argc == 3 ? argv[2] : "");
+	if (transact(req, argc == 3 ? NULL : role_line, &seen) < 0)
+		return 255;
+	if (argc == 2 && !seen) {
+		fprintf(stderr, "%s: vsrouted did not say its role\n", prog);
+		return 1;
+	}
+	return 0;
+}
+
 /* --socket PATH (or --socket=PATH) anywhere: vsradm's own, taken out before ipvsadm's rules. */
 static int
 take_socket(int argc, char **argv)
@@ -2000,6 +2052,8 @@ main(int argc, char **argv)
 	argc = take_socket(argc, argv);
 
 	restore_in = stdin;
+	if (argc > 1 && strcmp(argv[1], "--role") == 0)
+		return role_main(argc, argv);
 	if (strcmp(name, "ipvsadm-save") == 0)
 		return save_main(argc, argv);
 	if (strcmp(name, "ipvsadm-restore") == 0)

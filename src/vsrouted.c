@@ -28,9 +28,12 @@
 #include "netlink.h"
 #include "notify.h"
 #include "priv.h"
+#include "role.h"
 #include "spawn.h"
 #include "stats.h"
 #include "svc.h"
+#include "sync.h"
+#include "sync_conn.h"
 #include "tap.h"
 #include "tunnel.h"
 #include "xmit.h"
@@ -117,6 +120,10 @@ stats_dump(struct daemon *d)
 		log_notice("stat worker %u worker_crossed %llu", i,
 		    (unsigned long long)stat_slot_get(w->slot, STAT_WORKER_CROSSED));
 	}
+	for (int e = SYNC_E_OK + 1; e < SYNC_E_MAX; e++)
+		if (e != SYNC_E_SYNCID)
+			log_notice("stat sync_refused %s %llu", sync_err_name((enum sync_err)e),
+			    (unsigned long long)sync_refused((enum sync_err)e));
 	log_notice("stat conns %u", conn_count(d->ct));
 	log_notice("stat conn_max %u", conn_capacity(d->ct));
 	TAILQ_FOREACH(s, svc_list(), entry) {
@@ -334,11 +341,19 @@ reload(struct daemon *d)
 		    "serving the previous configuration", d->file);
 	} else {
 		struct config *drop;
+		enum vsr_role file_role = d->conf->role;
 		int rc;
 
 		lock_acquire();
 		rc = reload_apply(d, nc, &as, &drop);
 		lock_release();
+		if (rc == 0) {
+			/* The file's role only when its line changed: not to undo keepalived's. */
+			if (nc->role != file_role)
+				role_set(nc->role, "reload");
+			/* The sync daemons again when the section changed (they take the lock). */
+			sync_reconfig(&drop->sync, &nc->sync);
+		}
 		conf_free(drop);
 		if (rc < 0) {
 			notify_status("reload of %s failed and was undone (see the log); serving "
@@ -508,24 +523,21 @@ announce_prepare(struct daemon *d, int af)
 	return 0;
 }
 
-/* VIP (of family AF) routed into the TAP and answered for on every announce interface. */
+/*
+ * VIP (of family AF) routed into the TAP, whatever the role: a backup
+ * forwards what reaches it. Its proxy ARP or NDP entries on the announce
+ * interfaces are the role's (role.c): a master's only.
+ */
 static int
 announce_vip(struct daemon *d, int af, const union vsr_addr *vip)
 {
-	const struct config *c = d->conf;
-
 	if (announce_prepare(d, af) < 0 ||
 	    nl_route_add(af, vip, (int)addr_len(af) * 8, d->tap_ifindex) < 0)
 		return -1;
-	for (unsigned a = 0; a < c->nannounce; a++) {
-		int ifx = (int)if_nametoindex(c->announce[a]);
-		if (nl_proxy_neigh_add(af, vip, ifx) < 0)
-			return -1;
-	}
 	return 0;
 }
 
-/* Announce each VIP: route into the TAP, proxy ARP or NDP on every announce interface. */
+/* Each VIP routed into the TAP (announce_vip). */
 static int
 setup_vips(struct daemon *d)
 {
@@ -548,6 +560,13 @@ setup_vips(struct daemon *d)
 }
 
 static struct daemon *the_daemon;   /* for the VIP hook */
+
+/* A role taken (role.c): a master's announce routes in, a backup's out. */
+static void
+role_changed(int master)
+{
+	announce_routes(the_daemon, master);
+}
 
 /* VIP is the address of a service before S in the list: announced already. */
 static int
@@ -615,40 +634,27 @@ vip_changed(int af, const union vsr_addr *vip, int up)
 		if (d->announcing)
 			nl_route_add_table(af, vip, (int)addr_len(af) * 8, d->tap_ifindex,
 			    c->announce_table);
-		/* A reload announces every VIP once it is applied (announce_vips). */
-		for (unsigned i = 0; i < c->nannounce && !d->reloading; i++)
-			neigh_announce((int)if_nametoindex(c->announce[i]), af, vip);
+		/* A master's proxy entries; a reload announces every VIP once applied (announce_vips). */
+		role_vip(af, vip, 1, !d->reloading);
 		return;
 	}
 	if (d->announcing)
 		nl_route_del_table(af, vip, (int)addr_len(af) * 8, d->tap_ifindex, c->announce_table);
-	for (unsigned i = 0; i < c->nannounce; i++)
-		nl_proxy_neigh_del(af, vip, (int)if_nametoindex(c->announce[i]));
+	role_vip(af, vip, 0, 0);
 	nl_route_del(af, vip, (int)addr_len(af) * 8, d->tap_ifindex);
 }
 
 /*
- * Gratuitous ARP or an unsolicited advertisement for each VIP (once, however
- * many services share it) on each announce interface: at start and after
- * each reload, so that neighbours that cached another host for a VIP (a
- * previous director, say) learn ours again.
+ * Gratuitous ARP or an unsolicited advertisement for each VIP on each
+ * announce interface after each reload, so that neighbours that cached
+ * another host for a VIP (a previous director, say) learn ours again: a
+ * master's (role.c), one round.
  */
 static void
 announce_vips(struct daemon *d)
 {
-	const struct config *c = d->conf;
-
-	for (unsigned i = 0; i < c->nvs; i++) {
-		unsigned j;
-		for (j = 0; j < i && (c->vs[j].af != c->vs[i].af ||
-		    !addr_eq(&c->vs[j].addr, &c->vs[i].addr)); j++)
-			;
-		if (j < i)
-			continue;
-		for (unsigned a = 0; a < c->nannounce; a++)
-			neigh_announce((int)if_nametoindex(c->announce[a]), c->vs[i].af,
-			    &c->vs[i].addr);
-	}
+	(void)d;
+	role_announce();
 }
 
 /*
@@ -777,11 +783,25 @@ setup(struct daemon *d)
 	if (c->metrics_port &&
 	    metrics_start(d->base, c->metrics_addr, c->metrics_port, c->metrics_compat, d->ct) < 0)
 		return -1;
+	/* The sync daemons of the file, before the workers run (sync.h). */
+	sync_conn_init(d->ct);
+	sync_init(d->base, d->nworkers, c->conn_max, sync_conn_apply);
+	for (unsigned st = SYNC_STATE_MASTER; st <= SYNC_STATE_BACKUP; st <<= 1)
+		if ((c->sync.state & st) && sync_start(st, &c->sync) < 0) {
+			log_errx("sync: cannot start the %s daemon on %s: %s", sync_state_name(st),
+			    c->sync.ifname, strerror(errno));
+			return -1;
+		}
 	the_daemon = d;
 	svc_set_vip_hook(vip_changed);
 	core_set_sloppy(c->sloppy_tcp);
-	announce_vips(d);
-	announce_routes(d, 1);
+	/*
+	 * A master announces the VIPs and the pool (and sends its burst), and
+	 * puts in its announce routes; a backup does neither (role_changed).
+	 */
+	role_set_hook(role_changed);
+	if (role_start(d->base, c->role, c) < 0)
+		return -1;
 	/* Everything that needs root is open or written: from now on the two capabilities. */
 	if (c->user[0] && priv_drop(&d->user) < 0)
 		return -1;
@@ -803,7 +823,9 @@ teardown(struct daemon *d)
 	for (unsigned i = 0; i < d->nworkers; i++)
 		core_worker_stop(&d->workers[i]);
 	lock_set_threaded(0);
+	sync_fini();
 	metrics_stop();
+	role_stop();
 	check_stop_all();
 	for (size_t i = 0; i < ARRAY_SIZE(d->ev_sig); i++)
 		if (d->ev_sig[i])

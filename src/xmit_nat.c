@@ -49,10 +49,7 @@ struct nat_rule_key {
 };
 static struct nat_rule_key *nat_rules;
 static unsigned nat_nrules;
-static struct {                 /* an interface toward fullnat real servers of a family */
-	int ifindex;
-	int af;
-} nat_rs_if[16];
+static struct xmit_link nat_rs_if[16];  /* interfaces toward fullnat real servers, per family */
 static unsigned nat_nrs_if;
 static bool nat_ready;
 
@@ -263,9 +260,9 @@ xmit_nat_setup(int tap_ifindex, const char *tap)
 		return -1;
 	nat_ready = true;
 	/*
-	 * The pool: routed into the TAP, answered for on the real servers'
+	 * The pool: routed into the TAP; answered for on the real servers'
 	 * LANs (proxy ARP, or proxy NDP), each address on the interfaces
-	 * toward the real servers of its family.
+	 * toward the real servers of its family, by a master (role.c).
 	 */
 	for (unsigned i = 0; i < nat_nrs_if; i++) {
 		int v6 = nat_rs_if[i].af == AF_INET6;
@@ -284,12 +281,15 @@ xmit_nat_setup(int tap_ifindex, const char *tap)
 			continue;
 		if (nl_route_add(la->af, &la->addr, (int)addr_len(la->af) * 8, tap_ifindex) < 0)
 			return -1;
-		for (unsigned i = 0; i < nat_nrs_if; i++)
-			if (nat_rs_if[i].af == la->af &&
-			    nl_proxy_neigh_add(la->af, &la->addr, nat_rs_if[i].ifindex) < 0)
-				return -1;
 	}
 	return 0;
+}
+
+unsigned
+xmit_fullnat_links(const struct xmit_link **l)
+{
+	*l = nat_rs_if;
+	return nat_nrs_if;
 }
 
 /* ---- the packet path ---- */

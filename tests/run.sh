@@ -334,7 +334,7 @@ if [ "$netns" = 1 ]; then
 		thresholds|check-http|check-exec|check-sorry|check-udp|check6|\
 		ops-reload|ops-reload-whole|ops-crash|ops-vsradm|ops-metrics-slow|\
 		ops-ctlslow|ops-ctlgroup|ops-status|nat6-rr|dr6-rr|tun6-rr|\
-		fullnat6-noroute|nat6-pmtu|vsradm6)
+		fullnat6-noroute|nat6-pmtu|vsradm6|ha-fullnat6|ha-syncflood)
 			run_asan "$f" "[asan]" ;;
 		esac
 	done
@@ -351,6 +351,8 @@ if [ "$netns" = 1 ]; then
 			run_scenario "$f" "[offload-off]" VSR_TEST_OFFLOAD=off ;;
 		esac
 	done
+	# ha-fullnat6 with the sync messages themselves over IPv6 multicast.
+	run_scenario tests/netns/ha-fullnat6.sh "[sync6]" HA_SYNC_GROUP=ff02::81
 	# Scale-out over tun (vsrtun on the real servers) as well as dr.
 	run_scenario tests/netns/scaleout.sh "[tun]" VSR_TEST_FORWARD=tun
 	# tun-rr-ipip over GRE (VSR_TEST_TUNNEL), plain and as the variants
@@ -371,7 +373,7 @@ if [ "$netns" = 1 ]; then
 		case $(basename "$f" .sh) in
 		nat-rr|nat-transfer|nat-pmtu|fullnat-noroute|mixed-modes|dr-rr|dr-udp|dr-cleanup|\
 		tun-rr-ipip|tun-udp|tun-bulk|persist|ops-reload|ops-vsradm|ops-metrics|check-reload|\
-		ops-crash|nat6-rr|dr6-rr|tun6-rr|mixed6|transfer6)
+		ops-crash|ha-nat|nat6-rr|dr6-rr|tun6-rr|mixed6|transfer6)
 			run_scenario "$f" "[workers2]" VSR_TEST_WORKERS=2 ;;
 		esac
 	done

@@ -4,7 +4,7 @@
 The lines the daemon will send once IPv6, firewall marks, SCTP, one-packet
 scheduling, GUE and the sync daemon are in it (ctlproto.h has their form),
 so that vsradm's reading and printing of them can be held to ipvsadm's now.
-MODE "good" answers list, conns and daemon; MODE "short" answers list with
+MODE "good" answers list, conns, daemon and role; MODE "short" answers list with
 an svc line that lacks a field. Serves until killed.
 """
 import os
@@ -40,8 +40,8 @@ CONNS = [
     "conn udp 10.10.0.1:5353 10.10.0.100:53 10.10.0.13:53 UDP 7",
 ]
 DAEMON = [
-    "daemon master eth0 1 1472 224.0.0.81 8848 1",
-    "daemon backup eth1 2 0 - 0 0",
+    "daemon master eth0 1 1472 224.0.0.81 8848 1 -",
+    "daemon backup eth1 2 0 - 0 0 10.20.0.3",
 ]
 
 
@@ -55,7 +55,9 @@ def answer(mode, req):
         return CONNS + ["ok"]
     if word == "daemon":
         return DAEMON + ["ok"]
-    return ["err the fixture answers list, conns and daemon only"]
+    if req == "role":
+        return ["role backup", "ok"]
+    return ["err the fixture answers list, conns, daemon and role only"]
 
 
 def main():

@@ -182,6 +182,16 @@ nl_link_mtu(int ifindex, unsigned *mtu)
 }
 
 STUB int
+nl_addr_get(int af, int ifindex, union vsr_addr *addr)
+{
+	(void)af;
+	(void)ifindex;
+	(void)addr;
+	errno = ENOSYS;
+	return -1;
+}
+
+STUB int
 nl_route_get(int af, const union vsr_addr *addr, struct nl_route_info *out)
 {
 	(void)af;

@@ -451,6 +451,62 @@ test_ops(void)
 	conf_free(c);
 }
 
+/* role and sync { }: values, defaults, and none without the section. */
+static void
+test_sync(void)
+{
+	const char    *file = "good-sync.conf";
+	char          *out, *out2, *out3;
+	struct config *c = load(fixture(file), &out);
+	struct config *d = load(fixture("good-sync-default.conf"), &out2);
+	struct config *m = load(fixture("good-minimal.conf"), &out3);
+	uint8_t        peer[16], group[16] = { 224, 0, 0, 81 };
+
+	inet_pton(AF_INET6, "2001:db8:20::3", peer);
+	CHECK(c != NULL && *out == '\0', "%s: loads silently", file);
+	CHECK(d != NULL && *out2 == '\0', "good-sync-default.conf: loads silently");
+	if (c != NULL && d != NULL) {
+		const struct num_case num[] = {
+			{ "role backup",                  c->role,            ROLE_BACKUP },
+			{ "state backup",                 c->sync.state,      SYNC_STATE_BACKUP },
+			{ "syncid 7",                     c->sync.syncid,     7 },
+			{ "peer: unicast",                c->sync.unicast,    1 },
+			{ "peer's family",                c->sync.af,         AF_INET6 },
+			{ "port 9000",                    c->sync.port,       9000 },
+			{ "ttl 3",                        c->sync.ttl,        3 },
+			{ "maxlen 1400",                  c->sync.maxlen,     1400 },
+			{ "default: role master",         d->role,            ROLE_MASTER },
+			{ "default: state both",          d->sync.state,      SYNC_STATE_BOTH },
+			{ "default: syncid 0",            d->sync.syncid,     0 },
+			{ "default: a group",             d->sync.unicast,    0 },
+			{ "default: IPv4",                d->sync.af,         AF_INET },
+			{ "default: port 8848",           d->sync.port,       8848 },
+			{ "default: ttl 1",               d->sync.ttl,        1 },
+			{ "default: maxlen from the MTU", d->sync.maxlen,     0 },
+			{ "default: threshold 3",         d->sync.threshold,  3 },
+			{ "default: period 50",           d->sync.period,     50 },
+			{ "default: refresh_period 0",    d->sync.refresh_period, 0 },
+			{ "default: retries 0",           d->sync.retries,    0 },
+			{ "threshold 1",                  c->sync.threshold,  1 },
+			{ "period 0",                     c->sync.period,     0 },
+			{ "refresh_period 30",            c->sync.refresh_period, 30 },
+			{ "retries 2",                    c->sync.retries,    2 },
+		};
+		run_num(file, num, ARRAY_SIZE(num));
+		CHECK(strcmp(c->sync.ifname, "eth1") == 0, "%s: interface eth1", file);
+		CHECK(memcmp(c->sync.group, peer, 16) == 0, "%s: the peer's address", file);
+		CHECK(memcmp(d->sync.group, group, 16) == 0, "good-sync-default.conf: 224.0.0.81");
+	}
+	CHECK(m != NULL && m->sync.state == 0 && m->role == ROLE_MASTER,
+	    "good-minimal.conf: no sync daemon, role master");
+	free(out);
+	free(out2);
+	free(out3);
+	conf_free(c);
+	conf_free(d);
+	conf_free(m);
+}
+
 /* forward = tun: tunnel and tunnel_mtu, per service and per real server. */
 /* check { }: defaults, the service's section, a real server's override. */
 static void
@@ -1002,6 +1058,7 @@ main(int argc, char **argv)
 	test_check();
 	test_check_udp();
 	test_ops();
+	test_sync();
 	test_example();
 	test_fixtures();
 	test_texts();
