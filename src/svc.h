@@ -66,6 +66,7 @@ struct dest {
 	unsigned         tunnel_mtu;   /* tun: configured path MTU, 0 = from the route */
 	unsigned         tun_inner_max;/* tun: largest inner packet that fits, bound */
 	uint32_t         tun_src;      /* tun: the director's address toward it (logs) */
+	enum client_addr client_addr;  /* fullnat: how it learns the client's address (new flows) */
 	uint64_t         check_downs;  /* health check transitions up -> down */
 	uint64_t         check_ups;    /* and down -> up */
 };
