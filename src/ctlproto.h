@@ -49,7 +49,7 @@
  *   services:     sched=wlc flags=0 persistent=0 netmask=255.255.255.255
  *                 (or 128 for IPv6) pe=- ops=0
  *   real servers: fwd=dr weight=1 upper=0 lower=0 tun-type=ipip tun-port=0
- *                 tun-csum=nocsum
+ *                 tun-csum=nocsum client-address=none (fullnat: proxy-v2, toa)
  *   sync daemon:  mcast-interface syncid sync-maxlen mcast-group mcast-port
  *                 mcast-ttl (ipvsadm's --start-daemon options)
  *
@@ -68,9 +68,7 @@
  *   SCTP         KIND sctp (CTL_E_PROTO);
  *   persistence  option pe=NAME (only "sip" exists in IPVS; CTL_E_SCHED);
  *   HA role      a "role [master|backup]" request (DESIGN.md) would join
- *                CTL_REQUESTS;
- *   client_address (fullnat) a dest option joining CTL_OPTIONS, saved by
- *                vsradm -S beside --fullnat.
+ *                CTL_REQUESTS.
  */
 #define CTL_LINE_MAX     1024
 #define CTL_CONNS_MAX    100000
@@ -135,6 +133,7 @@ enum ctl_req {
 	X(TUN_TYPE,   "tun-type")              \
 	X(TUN_PORT,   "tun-port")              \
 	X(TUN_CSUM,   "tun-csum")              \
+	X(CLIENT_ADDR, "client-address")       \
 	X(MCAST_IFN,  "mcast-interface")       \
 	X(SYNCID,     "syncid")                \
 	X(MAXLEN,     "sync-maxlen")           \
@@ -242,7 +241,8 @@ extern const struct vsr_counter_name vsr_counter_names[VSR_C_MAX];
 	X(LOWER,      "lower")                                              \
 	X(TUN_TYPE,   "tun-type")     /* ipip gue gre */                    \
 	X(TUN_PORT,   "tun-port")     /* GUE's port, else 0 */              \
-	X(TUN_CSUM,   "tun-csum")     /* nocsum csum remcsum */
+	X(TUN_CSUM,   "tun-csum")     /* nocsum csum remcsum */         \
+	X(CLIENT_ADDR, "client-address") /* none proxy-v2 toa */
 
 #define CTL_CONN_FIELDS(X)                                                  \
 	X(PROTO,      "proto")        /* tcp udp */                         \
