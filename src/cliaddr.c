@@ -1,9 +1,13 @@
 /* cliaddr.c - the client's address behind fullnat: PROXY protocol v2 headers and the TOA option */
+#include <arpa/inet.h>
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/socket.h>
 
 #include "cliaddr.h"
+#include "pkt.h"
+#include "stats.h"
 
 size_t
 ppv2_build(uint8_t *out, int af, int proto, const void *src, uint16_t sport,
@@ -41,4 +45,376 @@ toa_build(uint8_t *out, int af, const void *addr, uint16_t port)
 	memcpy(out + 2, &port, 2);
 	memcpy(out + 4, addr, alen);
 	return 4 + alen;
+}
+
+/* ---- the packet path ---- */
+
+void
+cliaddr_init(struct cliaddr_state *st, enum client_addr how, int af)
+{
+	memset(st, 0, sizeof(*st));
+	st->how = (uint8_t)how;
+	if (how == CA_PROXY_V2)
+		st->len = (uint16_t)(af == AF_INET6 ? PPV2_LEN6 : PPV2_LEN4);
+	else if (how == CA_TOA)
+		st->len = (uint16_t)(af == AF_INET6 ? TOA_LEN6 : TOA_LEN4);
+}
+
+static uint32_t
+rd32(const uint8_t *b)
+{
+	uint32_t v;
+
+	memcpy(&v, b, 4);
+	return ntohl(v);
+}
+
+static void
+wr32(uint8_t *b, uint32_t v)
+{
+	v = htonl(v);
+	memcpy(b, &v, 4);
+}
+
+static uint16_t
+rd16(const uint8_t *b)
+{
+	return (uint16_t)(b[0] << 8 | b[1]);
+}
+
+/* The packet's family: IPv4 until issue 13 gives struct pkt one. */
+static inline int
+ca_af(const struct pkt *p)
+{
+	(void)p;
+	return AF_INET;
+}
+
+/* A fragment: 1 the first (the transport header is in it), 2 a later one, 0 none. */
+static int
+ca_fragment(const struct pkt *p)
+{
+	const uint8_t *ip = p->data + p->l3off;
+	uint16_t f = rd16(ip + IP4_FRAG);
+
+	if (ca_af(p) != AF_INET || !(f & 0x3fff))
+		return 0;
+	return (f & 0x1fff) ? 2 : 1;
+}
+
+/* The IP packet's length as its header says it (IPv4 total length). */
+static uint32_t
+ca_ip_len(const struct pkt *p)
+{
+	return p->len - p->l3off;
+}
+
+/* The IP header's length fields grow by N bytes (the IPv4 header checksum follows). */
+static void
+ca_ip_grow(struct pkt *p, int n)
+{
+	uint8_t *ip = p->data + p->l3off;
+	uint16_t old, new;
+
+	memcpy(&old, ip + IP4_TOTLEN, 2);
+	new = htons((uint16_t)(ntohs(old) + n));
+	csum_replace2((uint16_t *)(ip + IP4_CSUM), old, new);
+	memcpy(ip + IP4_TOTLEN, &new, 2);
+	p->len = (uint32_t)((int)p->len + n);
+	p->l4len = (uint16_t)(p->l4len + n);
+}
+
+/* The pseudo-header sum (RFC 793, RFC 768) of P's addresses and protocol, LEN bytes of L4. */
+static uint32_t
+ca_pseudo(const uint8_t *ip, uint8_t proto, uint32_t len)
+{
+	return csum_partial(ip + IP4_SADDR, 8, proto + len);
+}
+
+/*
+ * The transport checksum CHECK after N bytes BYTES were put into what it
+ * covers, at an even offset, and LENS 16-bit length fields it covers grew
+ * by N each (the pseudo-header's; UDP's own too). A partial checksum holds
+ * only the pseudo-header sum (folded, not complemented): its length grows,
+ * the kernel sums the rest.
+ */
+static void
+ca_csum_grow(const struct pkt *p, uint16_t *check, const uint8_t *bytes, unsigned n,
+    unsigned lens)
+{
+	uint32_t s;
+
+	if (p->csum == PKT_CSUM_PARTIAL) {
+		s = ntohs(*check) + n;
+		s = (s & 0xffff) + (s >> 16);
+		*check = htons((uint16_t)s);
+		return;
+	}
+	s = (uint16_t)~ntohs(*check);
+	s += csum_partial(bytes, n, 0);
+	s += n * lens;
+	*check = csum_fold(s);
+	if (p->proto == IPPROTO_UDP && *check == 0)
+		*check = 0xffff;
+}
+
+/*
+ * Make room for N bytes at AT in P's frame (what follows moves on); 0, or
+ * -1 when the frame or the IP packet would be too long.
+ */
+static int
+ca_open(struct pkt *p, uint8_t *at, unsigned n)
+{
+	uint8_t *end = p->data + p->len;
+
+	if (p->len + n > PKT_FRAME_MAX || ca_ip_len(p) + n > 65535)
+		return -1;
+	memmove(at + n, at, (size_t)(end - at));
+	return 0;
+}
+
+/* The header for E into BUF; its length. */
+static size_t
+ca_header(const struct cliaddr_ends *e, int proto, uint8_t *buf)
+{
+	return ppv2_build(buf, e->af, proto, e->caddr, e->cport, e->vaddr, e->vport);
+}
+
+/* proxy-v2, UDP: the header before the payload. 0, or -1 when it did not fit. */
+static int
+ca_udp(struct cliaddr_state *st, const struct cliaddr_ends *e, unsigned mtu, struct pkt *p)
+{
+	uint8_t *ip = p->data + p->l3off, *udp = p->data + p->l4off;
+	unsigned n = st->len;
+	uint16_t *check = (uint16_t *)(udp + 6), ulen;
+	bool df = ca_af(p) == AF_INET6 || (ip[IP4_FRAG] & IP4_DF);
+	int frag = ca_fragment(p);
+
+	if (frag == 2)
+		return 0;               /* no UDP header here; the first fragment was counted */
+	if (frag == 1 || (mtu && df && ca_ip_len(p) + n > mtu) ||
+	    ca_open(p, udp + 8, n) < 0) {
+		STAT_INC(STAT_CA_OVERSIZE);
+		return -1;
+	}
+	ca_header(e, IPPROTO_UDP, udp + 8);
+	ulen = htons((uint16_t)(rd16(udp + 4) + n));
+	memcpy(udp + 4, &ulen, 2);
+	/* UDP sent without a checksum (IPv4's 0) stays without; else it covers both lengths. */
+	if (*check != 0 || p->csum == PKT_CSUM_PARTIAL)
+		ca_csum_grow(p, check, udp + 8, n, 2);
+	ca_ip_grow(p, (int)n);
+	STAT_INC(STAT_CA_PROXY_DGRAM);
+	return 0;
+}
+
+/*
+ * Data in a SYN (TCP Fast Open) would reach the real server before the
+ * header: it goes, the SYN stays (the client sends the data again once
+ * the handshake is done).
+ */
+static void
+ca_syn_trim(struct pkt *p, unsigned doff)
+{
+	uint8_t *ip = p->data + p->l3off, *tcp = p->data + p->l4off;
+	unsigned pay = p->l4len - doff;
+	uint16_t *check = (uint16_t *)(tcp + 16);
+	uint32_t s;
+
+	ca_ip_grow(p, -(int)pay);
+	if (p->csum == PKT_CSUM_PARTIAL) {
+		s = ntohs(*check) + (uint16_t)~pay;
+		s = (s & 0xffff) + (s >> 16);
+		*check = htons((uint16_t)s);
+	} else {
+		*check = 0;
+		*check = csum_fold(csum_partial(tcp, doff, ca_pseudo(ip, IPPROTO_TCP, doff)));
+	}
+	STAT_INC(STAT_CA_SYN_DATA);
+}
+
+/* proxy-v2: the header at the start of P's payload, in place (P at the stream's start). */
+static int
+ca_insert(struct cliaddr_state *st, const struct cliaddr_ends *e, struct pkt *p, unsigned doff)
+{
+	uint8_t *tcp = p->data + p->l4off;
+	unsigned n = st->len;
+
+	if (ca_open(p, tcp + doff, n) < 0)
+		return -1;
+	ca_header(e, IPPROTO_TCP, tcp + doff);
+	ca_csum_grow(p, (uint16_t *)(tcp + 16), tcp + doff, n, 1);
+	ca_ip_grow(p, (int)n);
+	return 0;
+}
+
+/*
+ * proxy-v2: the header in a segment of its own, at the stream's start,
+ * into PRE: P's headers (addresses rewritten, options as they are), ACK
+ * and PSH, the header as payload, a complete checksum and no offload.
+ * Returns the frame's length with its virtio-net header, 0 if P's headers
+ * are too long to copy.
+ */
+static uint32_t
+ca_pre(struct cliaddr_state *st, const struct cliaddr_ends *e, const struct pkt *p,
+    unsigned doff, uint8_t *pre)
+{
+	uint8_t *frame = pre + PKT_VNET_LEN, *ip, *tcp;
+	unsigned hl = p->l4off + doff, n = st->len, ihl = p->l4off - p->l3off;
+	uint16_t v;
+
+	if (PKT_VNET_LEN + hl + n > CLIADDR_PRE_MAX)
+		return 0;
+	memset(pre, 0, PKT_VNET_LEN);
+	memcpy(frame, p->data, hl);
+	ip = frame + p->l3off;
+	tcp = frame + p->l4off;
+	ca_header(e, IPPROTO_TCP, tcp + doff);
+	v = htons((uint16_t)(ihl + doff + n));
+	memcpy(ip + IP4_TOTLEN, &v, 2);
+	ip[IP4_FRAG] &= IP4_DF;         /* a fragment's copy is no fragment */
+	ip[IP4_FRAG + 1] = 0;
+	memset(ip + IP4_CSUM, 0, 2);
+	v = csum_ip(ip, ihl);
+	memcpy(ip + IP4_CSUM, &v, 2);
+	wr32(tcp + 4, st->sa.in.init_seq + 1);
+	tcp[13] = (uint8_t)((tcp[13] & (TCPF_ACK | TCPF_ECE_)) | TCPF_PSH);
+	memset(tcp + 16, 0, 4);         /* checksum, urgent pointer */
+	v = csum_fold(csum_partial(tcp, doff + n, ca_pseudo(ip, IPPROTO_TCP, doff + n)));
+	memcpy(tcp + 16, &v, 2);
+	return PKT_VNET_LEN + hl + n;
+}
+
+/*
+ * toa: the option right after the TCP header's fixed part (what follows
+ * moves on), when P may still carry it and has room.
+ */
+static void
+ca_toa(struct cliaddr_state *st, const struct cliaddr_ends *e, unsigned mtu, struct pkt *p,
+    unsigned doff)
+{
+	uint8_t *tcp = p->data + p->l4off, opt[TOA_MAX];
+	struct virtio_net_hdr *h = pkt_vnet(p);
+	unsigned n = st->len;
+	uint16_t *check = (uint16_t *)(tcp + 16), old, new;
+
+	if ((tcp[13] & (TCPF_SYN | TCPF_RST)) || !(tcp[13] & TCPF_ACK) ||
+	    !(st->flags & CA_F_SRV) || rd32(tcp + 8) != st->srv_next)
+		return;                 /* not a first packet: the server's data was acknowledged */
+	if (p->gso_size || ca_fragment(p) || doff + n > 60 ||
+	    (mtu && ca_ip_len(p) + n > mtu) || ca_open(p, tcp + 20, n) < 0) {
+		STAT_INC(STAT_CA_TOA_NOROOM);
+		return;
+	}
+	toa_build(opt, e->af, e->caddr, e->cport);
+	memcpy(tcp + 20, opt, n);
+	memcpy(&old, tcp + 12, 2);
+	tcp[12] = (uint8_t)(((doff + n) / 4) << 4 | (tcp[12] & 0x0f));
+	memcpy(&new, tcp + 12, 2);
+	if (p->csum != PKT_CSUM_PARTIAL)
+		csum_replace2(check, old, new);
+	ca_csum_grow(p, check, opt, n, 1);
+	ca_ip_grow(p, (int)n);
+	if (h->hdr_len)
+		h->hdr_len = (uint16_t)(h->hdr_len + n);
+	STAT_INC(STAT_CA_TOA);
+}
+
+uint32_t
+cliaddr_in(struct cliaddr_state *st, const struct cliaddr_ends *e, unsigned mtu,
+    struct pkt *p, uint8_t *pre)
+{
+	uint8_t *tcp = p->data + p->l4off;
+	uint16_t *check;
+	unsigned doff, pay;
+	uint32_t seq, start, len = 0;
+	uint8_t fl;
+
+	if (st->how == CA_NONE)
+		return 0;
+	if (p->proto == IPPROTO_UDP) {
+		if (st->how == CA_PROXY_V2)
+			(void)ca_udp(st, e, mtu, p);
+		return 0;
+	}
+	if (p->proto != IPPROTO_TCP || ca_fragment(p) == 2)
+		return 0;
+	doff = (tcp[12] >> 4) * 4u;
+	pay = p->l4len - doff;
+	seq = rd32(tcp + 4);
+	fl = tcp[13];
+	if (st->how == CA_TOA) {
+		ca_toa(st, e, mtu, p, doff);
+		return 0;
+	}
+
+	/* proxy-v2 */
+	if ((fl & (TCPF_SYN | TCPF_ACK)) == TCPF_SYN) {
+		if (!(st->flags & CA_F_SENT)) {
+			memset(&st->sa.in, 0, sizeof(st->sa.in));
+			seqadj_shift(&st->sa.in, seq, (int32_t)st->len);
+			st->flags |= CA_F_ISN;
+		}
+		if (pay)
+			ca_syn_trim(p, doff);
+		return 0;
+	}
+	if (!(st->flags & CA_F_ISN) || (fl & TCPF_SYN))
+		return 0;
+	start = st->sa.in.init_seq + 1;
+	if (!(fl & TCPF_RST)) {
+		/* The handshake's ACK, or an ACK while the header is not acknowledged. */
+		if (seq == start && pay == 0 && !(st->flags & CA_F_ACKED) && !ca_fragment(p) &&
+		    ca_insert(st, e, p, doff) == 0) {
+			st->flags = (uint8_t)((st->flags | CA_F_SENT) & ~CA_F_RESEND);
+			STAT_INC(STAT_CA_PROXY_SENT);
+			return 0;
+		}
+		if ((st->flags & CA_F_RESEND) || (seq == start && pay > 0 &&
+		    (!(st->flags & CA_F_SENT) ||
+		    ((st->flags & CA_F_DATA) && !(st->flags & CA_F_ACKED))))) {
+			len = ca_pre(st, e, p, doff, pre);
+			if (len) {
+				st->flags = (uint8_t)((st->flags | CA_F_SENT) & ~CA_F_RESEND);
+				STAT_INC(STAT_CA_PROXY_RESENT);
+			}
+		}
+		if (seq == start && pay > 0)
+			st->flags |= CA_F_DATA;
+	}
+	check = p->csum == PKT_CSUM_PARTIAL ? NULL : (uint16_t *)(tcp + 16);
+	seqadj_tcp(&st->sa, SEQADJ_IN, tcp, doff, check, NULL);
+	return len;
+}
+
+void
+cliaddr_out(struct cliaddr_state *st, struct pkt *p)
+{
+	uint8_t *tcp = p->data + p->l4off;
+	unsigned doff, sack = 0;
+	uint32_t ack, isn;
+	uint8_t fl;
+
+	if (p->proto != IPPROTO_TCP || st->how == CA_NONE || ca_fragment(p) == 2)
+		return;
+	fl = tcp[13];
+	if ((fl & (TCPF_SYN | TCPF_ACK)) == (TCPF_SYN | TCPF_ACK)) {
+		st->srv_next = rd32(tcp + 4) + 1;
+		st->flags |= CA_F_SRV;
+	}
+	if (st->how != CA_PROXY_V2 || !(st->flags & CA_F_ISN))
+		return;
+	doff = (tcp[12] >> 4) * 4u;
+	if ((fl & TCPF_ACK) && !(fl & (TCPF_SYN | TCPF_RST)) && (st->flags & CA_F_SENT)) {
+		ack = rd32(tcp + 8);
+		isn = st->sa.in.init_seq;
+		if (seq_after(ack, isn + st->len))
+			st->flags = (uint8_t)((st->flags | CA_F_ACKED) & ~CA_F_RESEND);
+		else if (!(st->flags & CA_F_ACKED) && seq_after(ack, isn))
+			st->flags |= CA_F_RESEND;
+	}
+	seqadj_tcp(&st->sa, SEQADJ_OUT, tcp, doff,
+	    p->csum == PKT_CSUM_PARTIAL ? NULL : (uint16_t *)(tcp + 16), &sack);
+	if (sack)
+		STAT_INC(STAT_SEQADJ_SACK);
 }

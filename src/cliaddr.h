@@ -5,6 +5,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common.h"
+#include "seqadj.h"
+
+struct pkt;
+
 /*
  * fullnat hides the client from the real server: its packets come from a
  * local address of the director. client_address (vsrouted.conf(5)) hands
@@ -55,5 +60,83 @@ size_t ppv2_build(uint8_t *out, int af, int proto, const void *src, uint16_t spo
  * aligned; 0 for another family.
  */
 size_t toa_build(uint8_t *out, int af, const void *addr, uint16_t port);
+
+/* ---- the packet path ---- */
+
+/*
+ * The state of one flow whose real server learns the client's address, in
+ * the connection table's side pool (conn_cliaddr), for those flows only:
+ * 32 bytes. SA is the sequence adjustment that connection sync carries
+ * (seqadj.h: IPVS's sequence option); the rest is this module's.
+ */
+struct cliaddr_state {
+	struct seqadj sa;         /* proxy-v2 over TCP: sa.in.init_seq is the client's ISN */
+	uint32_t      srv_next;   /* TCP: the real server's ISN + 1, once CA_F_SRV */
+	uint8_t       how;        /* enum client_addr, the flow's for its life */
+	uint8_t       flags;      /* CA_F_* */
+	uint16_t      len;        /* the header's (proxy-v2) or the option's (toa) length */
+};
+
+_Static_assert(sizeof(struct cliaddr_state) == 32, "a flow's client-address state is 32 bytes");
+
+#define CA_F_ISN     0x01     /* the client's SYN seen: sa.in shifts after its ISN */
+#define CA_F_SENT    0x02     /* the header went to the real server at least once */
+#define CA_F_ACKED   0x04     /* the real server acknowledged all of it */
+#define CA_F_DATA    0x08     /* the client's first payload went on behind it */
+#define CA_F_RESEND  0x10     /* the real server's ack says it lacks the header */
+#define CA_F_SRV     0x20     /* the real server's SYN-ACK seen: srv_next set */
+
+/* A flow's ends as the client sees them: what a header or an option says. */
+struct cliaddr_ends {
+	int      af;
+	uint8_t  caddr[16];       /* the client, network order (4 bytes for IPv4) */
+	uint8_t  vaddr[16];       /* the virtual address it reached */
+	uint16_t cport, vport;    /* network order */
+};
+
+/* ST for a new flow of family AF that hands its client's address over HOW. */
+void cliaddr_init(struct cliaddr_state *st, enum client_addr how, int af);
+
+/*
+ * Room for a frame that cliaddr_in() asks to send first: virtio-net
+ * header, Ethernet, IP and TCP headers with their options, a header.
+ */
+#define CLIADDR_PRE_MAX 512u
+
+/*
+ * A client's packet P of a flow with state ST on its way to the real
+ * server, its addresses and ports already rewritten; E the flow's ends,
+ * MTU the path MTU toward the real server (0: not known, not checked).
+ *
+ * proxy-v2, TCP: the SYN gives the client's ISN (data in it, TCP Fast
+ * Open, is dropped: it would come before the header). The header goes
+ * into the handshake's last packet, the client's first ACK, in place, so
+ * that it reaches the real server before anything either side says; a
+ * pure ACK at the stream's start is given it again while the real server
+ * has not acknowledged it. Every later sequence number of the client is
+ * shifted by its length (seqadj.h). The client's first data (or a
+ * retransmission of it) before the real server acknowledged the header,
+ * or any packet after the real server's ack showed the header missing,
+ * is preceded by the header in a segment of its own, written into PRE.
+ * UDP: the header goes before the datagram's payload; a datagram too big
+ * for it (the 64 KB of an IP packet, or the MTU when it may not be
+ * fragmented) or fragmented goes without, counted.
+ *
+ * toa, TCP: the option goes into each packet from the handshake's ACK on
+ * until the client acknowledges data of the real server, when it has room
+ * (40 bytes of TCP options, the MTU, not a GSO super-frame).
+ *
+ * Returns 0, or the length of the frame written at PRE (virtio-net header
+ * and Ethernet frame, CLIADDR_PRE_MAX bytes of room) to send before P.
+ */
+uint32_t cliaddr_in(struct cliaddr_state *st, const struct cliaddr_ends *e, unsigned mtu,
+    struct pkt *p, uint8_t *pre);
+
+/*
+ * The real server's packet P of a flow with state ST on its way to the
+ * client: its acknowledgement and SACK blocks shifted back; what it
+ * acknowledges of the header noted; its SYN-ACK's number kept (toa).
+ */
+void cliaddr_out(struct cliaddr_state *st, struct pkt *p);
 
 #endif

@@ -94,18 +94,20 @@ seqadj_sack(const struct seqadj_dir *d, uint8_t *opt, unsigned len, uint16_t *ch
 
 unsigned
 seqadj_tcp(const struct seqadj *s, enum seqadj_way way, uint8_t *tcp, unsigned doff,
-    uint16_t *check)
+    uint16_t *check, unsigned *sack)
 {
 	const struct seqadj_dir *mine = way == SEQADJ_IN ? &s->in : &s->out;
 	const struct seqadj_dir *other = way == SEQADJ_IN ? &s->out : &s->in;
-	unsigned n = 0;
+	unsigned n = 0, e = 0;
 
 	if (seqadj_dir_active(mine))
 		n += put32(tcp + 4, seqadj_seq(mine, get32(tcp + 4)), check);
-	if (!(tcp[13] & TCPF_ACK) || !seqadj_dir_active(other))
-		return n;
-	n += put32(tcp + 8, seqadj_ack(other, get32(tcp + 8)), check);
-	if (doff > 20)
-		n += seqadj_sack(other, tcp + 20, doff - 20, check);
-	return n;
+	if ((tcp[13] & TCPF_ACK) && seqadj_dir_active(other)) {
+		n += put32(tcp + 8, seqadj_ack(other, get32(tcp + 8)), check);
+		if (doff > 20)
+			e = seqadj_sack(other, tcp + 20, doff - 20, check);
+	}
+	if (sack != NULL)
+		*sack = e;
+	return n + e;
 }

@@ -95,9 +95,10 @@ uint32_t seqadj_ack(const struct seqadj_dir *d, uint32_t ack);
  * checksum to update incrementally (RFC 1624), or NULL when it is a
  * partial one that the kernel completes (sequence numbers are not in the
  * pseudo-header sum). Options that do not parse are left as they are.
- * Returns the number of 32-bit fields changed.
+ * Returns the number of 32-bit fields changed, and in *SACK (unless NULL)
+ * how many of them were SACK block edges.
  */
 unsigned seqadj_tcp(const struct seqadj *s, enum seqadj_way way, uint8_t *tcp, unsigned doff,
-    uint16_t *check);
+    uint16_t *check, unsigned *sack);
 
 #endif

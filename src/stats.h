@@ -34,6 +34,14 @@ enum stat_id {
 	STAT_SORRY_OFF,         /* a real server back: the sorry server gets no new flows */
 	STAT_RX_GSO,            /* GSO super-frames read from the TAP (offload on) */
 	STAT_TUN_SEGMENTS,      /* tun: segments cut from GSO super-frames */
+	STAT_CA_PROXY_SENT,     /* proxy-v2: headers put into the client's first ACK (or a re-ACK) */
+	STAT_CA_PROXY_RESENT,   /* proxy-v2: headers sent in a segment of their own (a loss, reordering) */
+	STAT_CA_PROXY_DGRAM,    /* proxy-v2: UDP datagrams given a header */
+	STAT_CA_OVERSIZE,       /* proxy-v2: UDP datagrams sent without: too big with it, or fragmented */
+	STAT_CA_SYN_DATA,       /* proxy-v2: SYNs whose data (TCP Fast Open) was dropped, to follow it */
+	STAT_CA_TOA,            /* toa: options added to the client's first packets */
+	STAT_CA_TOA_NOROOM,     /* toa: first packets with no room for it (options full, MTU, GSO) */
+	STAT_SEQADJ_SACK,       /* packets whose SACK blocks were shifted (seqadj.h) */
 	/* drop reasons */
 	STAT_DROP_MALFORMED,    /* a header or length field is wrong */
 	STAT_DROP_UNEXPECTED,   /* not IPv4/ARP, or not TCP/UDP/ICMP */

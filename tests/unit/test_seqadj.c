@@ -232,13 +232,13 @@ test_tcp(void)
 	UNIT_SECTION("seqadj_tcp");
 
 	len = segment(seg, 5001, 777, TCPF_ACK, opt, opts_sack(opt, NULL, 0));
-	n = seqadj_tcp(&s, SEQADJ_IN, seg, 32, (uint16_t *)(seg + 16));
+	n = seqadj_tcp(&s, SEQADJ_IN, seg, 32, (uint16_t *)(seg + 16), NULL);
 	CHECK(n == 1 && rd32(seg + 4) == 5029 && rd32(seg + 8) == 777,
 	    "a client segment: its seq shifted, its ack (the server's numbers) not");
 	CHECK(csum_holds(seg, len), "and its checksum updated");
 
 	len = segment(seg, 777, 5029, TCPF_ACK, opt, opts_sack(opt, NULL, 0));
-	n = seqadj_tcp(&s, SEQADJ_OUT, seg, 32, (uint16_t *)(seg + 16));
+	n = seqadj_tcp(&s, SEQADJ_OUT, seg, 32, (uint16_t *)(seg + 16), NULL);
 	CHECK(n == 1 && rd32(seg + 4) == 777 && rd32(seg + 8) == 5001,
 	    "a server segment: its ack shifted back, its seq not");
 	CHECK(csum_holds(seg, len), "and its checksum updated");
@@ -247,9 +247,10 @@ test_tcp(void)
 		/* D-SACK of the header sent twice, then two blocks of data. */
 		const uint32_t e[6] = { 1001, 1029, 3029, 4029, 6029, 7029 };
 		len = segment(seg, 777, 2029, TCPF_ACK, opt, opts_sack(opt, e, 3));
-		n = seqadj_tcp(&s, SEQADJ_OUT, seg, 20 + 40, (uint16_t *)(seg + 16));
-		CHECK(n == 6 && rd32(seg + 8) == 2001, "SACK: the ack and five edges changed (%u)",
-		    n);
+		unsigned edges = 99;
+		n = seqadj_tcp(&s, SEQADJ_OUT, seg, 20 + 40, (uint16_t *)(seg + 16), &edges);
+		CHECK(n == 6 && edges == 5 && rd32(seg + 8) == 2001,
+		    "SACK: the ack and five edges changed (%u, %u edges)", n, edges);
 		CHECK(rd32(seg + 36) == 1001 && rd32(seg + 40) == 1001,
 		    "a D-SACK of the header alone becomes an empty block at ISN + 1");
 		CHECK(rd32(seg + 44) == 3001 && rd32(seg + 48) == 4001 && rd32(seg + 52) == 6001 &&
@@ -270,7 +271,7 @@ test_tcp(void)
 			wr32(o + 4 + 4 * i, e[i]);
 		ol = 36;
 		len = segment(seg, 777, 2029, TCPF_ACK, o, ol);
-		n = seqadj_tcp(&s, SEQADJ_OUT, seg, 20 + ol, (uint16_t *)(seg + 16));
+		n = seqadj_tcp(&s, SEQADJ_OUT, seg, 20 + ol, (uint16_t *)(seg + 16), NULL);
 		CHECK(n == 9 && rd32(seg + 24) == 3001 && rd32(seg + 52) == 9501,
 		    "four SACK blocks, all edges (%u)", n);
 		CHECK(csum_holds(seg, len), "checksum");
@@ -278,13 +279,13 @@ test_tcp(void)
 
 	len = segment(seg, 777, 5029, TCPF_SYN, opt, opts_sack(opt, NULL, 0));
 	memcpy(before, seg, len);
-	n = seqadj_tcp(&s, SEQADJ_OUT, seg, 32, (uint16_t *)(seg + 16));
+	n = seqadj_tcp(&s, SEQADJ_OUT, seg, 32, (uint16_t *)(seg + 16), NULL);
 	CHECK(n == 0 && memcmp(before, seg, len) == 0, "without ACK the ack field is not read");
 
 	/* A partial checksum (offload): left alone, the kernel sums it later. */
 	len = segment(seg, 5001, 777, TCPF_ACK, opt, opts_sack(opt, NULL, 0));
 	memcpy(before, seg, len);
-	n = seqadj_tcp(&s, SEQADJ_IN, seg, 32, NULL);
+	n = seqadj_tcp(&s, SEQADJ_IN, seg, 32, NULL, NULL);
 	CHECK(n == 1 && seg[16] == before[16] && seg[17] == before[17] && rd32(seg + 4) == 5029,
 	    "with no checksum to update only the number changes");
 
@@ -303,7 +304,7 @@ test_tcp(void)
 		};
 		for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 			len = segment(seg, 777, 5029, TCPF_ACK, bad[i].o, 12);
-			n = seqadj_tcp(&s, SEQADJ_OUT, seg, 32, (uint16_t *)(seg + 16));
+			n = seqadj_tcp(&s, SEQADJ_OUT, seg, 32, (uint16_t *)(seg + 16), NULL);
 			CHECK(n == 1 && rd32(seg + 8) == 5001 && memcmp(seg + 20, bad[i].o, 12) == 0 &&
 			    csum_holds(seg, len), "%s: only the ack changes", bad[i].what);
 		}
@@ -313,7 +314,7 @@ test_tcp(void)
 
 		len = segment(seg, 5001, 777, TCPF_ACK, opt, opts_sack(opt, NULL, 0));
 		memcpy(before, seg, len);
-		CHECK(seqadj_tcp(&none, SEQADJ_IN, seg, 32, (uint16_t *)(seg + 16)) == 0 &&
+		CHECK(seqadj_tcp(&none, SEQADJ_IN, seg, 32, (uint16_t *)(seg + 16), NULL) == 0 &&
 		    memcmp(before, seg, len) == 0 && !seqadj_active(&none),
 		    "no correction: nothing changes");
 	}
