@@ -418,3 +418,19 @@ cliaddr_out(struct cliaddr_state *st, struct pkt *p)
 	if (sack)
 		STAT_INC(STAT_SEQADJ_SACK);
 }
+
+void
+cliaddr_icmp(const struct cliaddr_state *st, enum seqadj_way way, struct pkt *p)
+{
+	struct pkt_quoted q;
+	uint8_t *qip, *tcp;
+	uint32_t have;
+
+	if (st->how != CA_PROXY_V2 || !seqadj_active(&st->sa) || pkt_parse_quoted(p, &q) < 0 ||
+	    q.proto != IPPROTO_TCP)
+		return;
+	qip = p->data + q.off;
+	tcp = qip + (qip[IP4_VHL] & 0x0f) * 4u;
+	have = p->len - (uint32_t)(tcp - p->data);
+	seqadj_quoted(&st->sa, way, tcp, have >= 18 ? (uint16_t *)(tcp + 16) : NULL);
+}

@@ -139,4 +139,11 @@ uint32_t cliaddr_in(struct cliaddr_state *st, const struct cliaddr_ends *e, unsi
  */
 void cliaddr_out(struct cliaddr_state *st, struct pkt *p);
 
+/*
+ * An ICMP error P about a segment of the flow that went WAY (SEQADJ_IN: a
+ * client's packet toward the real server), before its quote is rewritten:
+ * the quoted sequence number back as its sender counts it (seqadj_quoted).
+ */
+void cliaddr_icmp(const struct cliaddr_state *st, enum seqadj_way way, struct pkt *p);
+
 #endif

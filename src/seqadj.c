@@ -93,6 +93,16 @@ seqadj_sack(const struct seqadj_dir *d, uint8_t *opt, unsigned len, uint16_t *ch
 }
 
 unsigned
+seqadj_quoted(const struct seqadj *s, enum seqadj_way way, uint8_t *tcp, uint16_t *check)
+{
+	const struct seqadj_dir *d = way == SEQADJ_IN ? &s->in : &s->out;
+
+	if (!seqadj_dir_active(d))
+		return 0;
+	return put32(tcp + 4, seqadj_ack(d, get32(tcp + 4)), check);
+}
+
+unsigned
 seqadj_tcp(const struct seqadj *s, enum seqadj_way way, uint8_t *tcp, unsigned doff,
     uint16_t *check, unsigned *sack)
 {

@@ -101,4 +101,15 @@ uint32_t seqadj_ack(const struct seqadj_dir *d, uint32_t ack);
 unsigned seqadj_tcp(const struct seqadj *s, enum seqadj_way way, uint8_t *tcp, unsigned doff,
     uint16_t *check, unsigned *sack);
 
+/*
+ * The TCP header at TCP quoted in an ICMP error (its first 8 bytes at
+ * least), of a segment that went WAY and was shifted on its way: its
+ * sequence number back in its sender's numbers, so that the sender finds
+ * it in its window (Linux ignores an error about a segment it did not
+ * send). CHECK is the quoted checksum to update, or NULL when the quote
+ * stops before it. Returns 1 when the number changed.
+ */
+unsigned seqadj_quoted(const struct seqadj *s, enum seqadj_way way, uint8_t *tcp,
+    uint16_t *check);
+
 #endif

@@ -499,9 +499,61 @@ test_toa(void)
 	}
 }
 
+/* An ICMP error about a shifted segment: the quote's seq back as the client sent it. */
+static void
+test_icmp(void)
+{
+	struct cliaddr_state st;
+	uint8_t *eth = fbuf + PKT_VNET_LEN, *ip = eth + 14, *icmp = ip + 20, *q = icmp + 8;
+	uint32_t lip = ip4(LIP), rip = ip4(RIP), dir = ip4("10.20.0.1");
+	struct pkt p;
+
+	UNIT_SECTION("ICMP errors");
+	ends_init();
+	handshake(&st, 0);
+	/* fragmentation needed from the director's kernel to the LIP, quoting LIP -> RIP */
+	memset(fbuf, 0, sizeof(fbuf));
+	memcpy(eth, "\x02\0\0\0\0\x01\x02\0\0\0\0\x02\x08\x00", 14);
+	ip[0] = 0x45;
+	frame_wr16(ip + 2, 20 + 8 + 20 + 20);
+	ip[8] = 64;
+	ip[9] = IPPROTO_ICMP;
+	memcpy(ip + 12, &dir, 4);
+	memcpy(ip + 16, &lip, 4);
+	frame_wr16(ip + 10, (uint16_t)~frame_sum(ip, 20, 0));
+	icmp[0] = 3;
+	icmp[1] = 4;
+	frame_wr16(icmp + 6, 1400);
+	q[0] = 0x45;
+	frame_wr16(q + 2, 1500);
+	q[6] = 0x40;
+	q[8] = 64;
+	q[9] = IPPROTO_TCP;
+	memcpy(q + 12, &lip, 4);
+	memcpy(q + 16, &rip, 4);
+	frame_wr16(q + 10, (uint16_t)~frame_sum(q, 20, 0));
+	frame_wr16(q + 20, LPORT);
+	frame_wr16(q + 22, 80);
+	wr32(q + 24, ISN + 1 + 28 + 4000);
+	q[32] = 5 << 4;
+	q[33] = TCPF_ACK;
+	frame_wr16(q + 36, 0x1234);             /* a checksum, whatever it was */
+	frame_wr16(icmp + 2, (uint16_t)~frame_sum(icmp, 48, 0));
+	if (pkt_parse(&p, fbuf, 14 + 68) != STAT_NONE) {
+		CHECK(0, "the ICMP frame parses");
+		return;
+	}
+	cliaddr_icmp(&st, SEQADJ_IN, &p);
+	CHECK(rd32_(q + 24) == ISN + 4001 && frame_rd16(q + 36) != 0x1234,
+	    "the quoted seq back in the client's numbers, the quoted checksum following");
+	cliaddr_icmp(&st, SEQADJ_OUT, &p);
+	CHECK(rd32_(q + 24) == ISN + 4001, "the other way has no correction: nothing more");
+}
+
 int
 main(void)
 {
+	test_icmp();
 	test_proxy_tcp();
 	test_proxy_udp();
 	test_toa();

@@ -320,9 +320,31 @@ test_tcp(void)
 	}
 }
 
+/* An ICMP error's quote: 8 bytes of TCP, or the whole header with its checksum. */
+static void
+test_quoted(void)
+{
+	struct seqadj s = { .in = { 1000, 28, 0 } };
+	uint8_t seg[256], opt[40];
+	unsigned len;
+
+	UNIT_SECTION("seqadj_quoted");
+	len = segment(seg, 5029, 777, TCPF_ACK, opt, opts_sack(opt, NULL, 0));
+	CHECK(seqadj_quoted(&s, SEQADJ_IN, seg, (uint16_t *)(seg + 16)) == 1 &&
+	    rd32(seg + 4) == 5001 && csum_holds(seg, len),
+	    "a client segment quoted whole: its seq back, its checksum updated");
+	len = segment(seg, 1001, 777, TCPF_ACK | TCPF_PSH, opt, opts_sack(opt, NULL, 0));
+	CHECK(seqadj_quoted(&s, SEQADJ_IN, seg, NULL) == 0 && rd32(seg + 4) == 1001,
+	    "the header's own segment (at ISN + 1) stays, 8 bytes quoted");
+	len = segment(seg, 777, 5029, TCPF_ACK, opt, opts_sack(opt, NULL, 0));
+	CHECK(seqadj_quoted(&s, SEQADJ_OUT, seg, (uint16_t *)(seg + 16)) == 0 &&
+	    rd32(seg + 8) == 5029, "a server segment: no correction that way, nothing changes");
+}
+
 int
 main(void)
 {
+	test_quoted();
 	test_shift();
 	test_maps();
 	test_roundtrip();
