@@ -182,8 +182,9 @@ ca_header(const struct cliaddr_ends *e, int proto, uint8_t *buf)
 
 /* proxy-v2, UDP: the header before the payload. 0, or -1 when it did not fit. */
 static int
-ca_udp(struct cliaddr_state *st, const struct cliaddr_ends *e, unsigned mtu, struct pkt *p)
+ca_udp(struct cliaddr_state *st, const struct cliaddr_flow *f, unsigned mtu, struct pkt *p)
 {
+	struct cliaddr_ends e;
 	uint8_t *ip = p->data + p->l3off, *udp = p->data + p->l4off;
 	unsigned n = st->len;
 	uint16_t *check = (uint16_t *)(udp + 6), ulen;
@@ -197,7 +198,8 @@ ca_udp(struct cliaddr_state *st, const struct cliaddr_ends *e, unsigned mtu, str
 		STAT_INC(STAT_CA_OVERSIZE);
 		return -1;
 	}
-	ca_header(e, IPPROTO_UDP, udp + 8);
+	f->ends(f->arg, &e);
+	ca_header(&e, IPPROTO_UDP, udp + 8);
 	ulen = htons((uint16_t)(rd16(udp + 4) + n));
 	memcpy(udp + 4, &ulen, 2);
 	/* UDP sent without a checksum (IPv4's 0) stays without; else it covers both lengths. */
@@ -235,14 +237,16 @@ ca_syn_trim(struct pkt *p, unsigned doff)
 
 /* proxy-v2: the header at the start of P's payload, in place (P at the stream's start). */
 static int
-ca_insert(struct cliaddr_state *st, const struct cliaddr_ends *e, struct pkt *p, unsigned doff)
+ca_insert(struct cliaddr_state *st, const struct cliaddr_flow *f, struct pkt *p, unsigned doff)
 {
 	uint8_t *tcp = p->data + p->l4off;
 	unsigned n = st->len;
+	struct cliaddr_ends e;
 
 	if (ca_open(p, tcp + doff, n) < 0)
 		return -1;
-	ca_header(e, IPPROTO_TCP, tcp + doff);
+	f->ends(f->arg, &e);
+	ca_header(&e, IPPROTO_TCP, tcp + doff);
 	ca_csum_grow(p, (uint16_t *)(tcp + 16), tcp + doff, n, 1);
 	ca_ip_grow(p, (int)n);
 	return 0;
@@ -256,9 +260,10 @@ ca_insert(struct cliaddr_state *st, const struct cliaddr_ends *e, struct pkt *p,
  * are too long to copy.
  */
 static uint32_t
-ca_pre(struct cliaddr_state *st, const struct cliaddr_ends *e, const struct pkt *p,
+ca_pre(struct cliaddr_state *st, const struct cliaddr_flow *f, const struct pkt *p,
     unsigned doff, uint8_t *pre)
 {
+	struct cliaddr_ends e;
 	uint8_t *frame = pre + PKT_VNET_LEN, *ip, *tcp;
 	unsigned hl = p->l4off + doff, n = st->len, ihl = p->l4off - p->l3off;
 	uint16_t v;
@@ -269,7 +274,8 @@ ca_pre(struct cliaddr_state *st, const struct cliaddr_ends *e, const struct pkt 
 	memcpy(frame, p->data, hl);
 	ip = frame + p->l3off;
 	tcp = frame + p->l4off;
-	ca_header(e, IPPROTO_TCP, tcp + doff);
+	f->ends(f->arg, &e);
+	ca_header(&e, IPPROTO_TCP, tcp + doff);
 	v = htons((uint16_t)(ihl + doff + n));
 	memcpy(ip + IP4_TOTLEN, &v, 2);
 	ip[IP4_FRAG] &= IP4_DF;         /* a fragment's copy is no fragment */
@@ -290,23 +296,25 @@ ca_pre(struct cliaddr_state *st, const struct cliaddr_ends *e, const struct pkt 
  * moves on), when P may still carry it and has room.
  */
 static void
-ca_toa(struct cliaddr_state *st, const struct cliaddr_ends *e, unsigned mtu, struct pkt *p,
-    unsigned doff)
+ca_toa(struct cliaddr_state *st, const struct cliaddr_flow *f, unsigned mtu, struct pkt *p)
 {
 	uint8_t *tcp = p->data + p->l4off, opt[TOA_MAX];
 	struct virtio_net_hdr *h = pkt_vnet(p);
-	unsigned n = st->len;
+	unsigned n = st->len, doff;
 	uint16_t *check = (uint16_t *)(tcp + 16), old, new;
+	struct cliaddr_ends e;
 
-	if ((tcp[13] & (TCPF_SYN | TCPF_RST)) || !(tcp[13] & TCPF_ACK) ||
-	    !(st->flags & CA_F_SRV) || rd32(tcp + 8) != st->srv_next)
+	if (!(st->flags & CA_F_SRV) || (tcp[13] & (TCPF_SYN | TCPF_RST)) ||
+	    !(tcp[13] & TCPF_ACK) || rd32(tcp + 8) != st->srv_next)
 		return;                 /* not a first packet: the server's data was acknowledged */
+	doff = (tcp[12] >> 4) * 4u;
 	if (p->gso_size || ca_fragment(p) || doff + n > 60 ||
 	    (mtu && ca_ip_len(p) + n > mtu) || ca_open(p, tcp + 20, n) < 0) {
 		STAT_INC(STAT_CA_TOA_NOROOM);
 		return;
 	}
-	toa_build(opt, e->af, e->caddr, e->cport);
+	f->ends(f->arg, &e);
+	toa_build(opt, e.af, e.caddr, e.cport);
 	memcpy(tcp + 20, opt, n);
 	memcpy(&old, tcp + 12, 2);
 	tcp[12] = (uint8_t)(((doff + n) / 4) << 4 | (tcp[12] & 0x0f));
@@ -320,8 +328,21 @@ ca_toa(struct cliaddr_state *st, const struct cliaddr_ends *e, unsigned mtu, str
 	STAT_INC(STAT_CA_TOA);
 }
 
+/* The steady state of proxy-v2: the header acknowledged, only the client's sequence number moves. */
+static void
+ca_shift(const struct cliaddr_state *st, struct pkt *p, uint8_t *tcp)
+{
+	uint32_t old, new;
+
+	memcpy(&old, tcp + 4, 4);
+	new = htonl(seqadj_seq(&st->sa.in, ntohl(old)));
+	if (p->csum != PKT_CSUM_PARTIAL)
+		csum_replace4((uint16_t *)(tcp + 16), old, new);
+	memcpy(tcp + 4, &new, 4);
+}
+
 uint32_t
-cliaddr_in(struct cliaddr_state *st, const struct cliaddr_ends *e, unsigned mtu,
+cliaddr_in(struct cliaddr_state *st, const struct cliaddr_flow *f, unsigned mtu,
     struct pkt *p, uint8_t *pre)
 {
 	uint8_t *tcp = p->data + p->l4off;
@@ -330,25 +351,28 @@ cliaddr_in(struct cliaddr_state *st, const struct cliaddr_ends *e, unsigned mtu,
 	uint32_t seq, start, len = 0;
 	uint8_t fl;
 
-	if (st->how == CA_NONE)
-		return 0;
-	if (p->proto == IPPROTO_UDP) {
-		if (st->how == CA_PROXY_V2)
-			(void)ca_udp(st, e, mtu, p);
+	if (p->proto != IPPROTO_TCP) {
+		if (p->proto == IPPROTO_UDP && st->how == CA_PROXY_V2)
+			(void)ca_udp(st, f, mtu, p);
 		return 0;
 	}
-	if (p->proto != IPPROTO_TCP || ca_fragment(p) == 2)
+	if (ca_fragment(p) == 2)
+		return 0;               /* no TCP header in it */
+	if (st->how == CA_TOA) {
+		ca_toa(st, f, mtu, p);
 		return 0;
+	}
+	if (st->how != CA_PROXY_V2)
+		return 0;
+	if ((st->flags & CA_F_ACKED) && !seqadj_dir_active(&st->sa.out)) {
+		ca_shift(st, p, tcp);
+		return 0;
+	}
+
 	doff = (tcp[12] >> 4) * 4u;
 	pay = p->l4len - doff;
 	seq = rd32(tcp + 4);
 	fl = tcp[13];
-	if (st->how == CA_TOA) {
-		ca_toa(st, e, mtu, p, doff);
-		return 0;
-	}
-
-	/* proxy-v2 */
 	if ((fl & (TCPF_SYN | TCPF_ACK)) == TCPF_SYN) {
 		if (!(st->flags & CA_F_SENT)) {
 			memset(&st->sa.in, 0, sizeof(st->sa.in));
@@ -365,7 +389,7 @@ cliaddr_in(struct cliaddr_state *st, const struct cliaddr_ends *e, unsigned mtu,
 	if (!(fl & TCPF_RST)) {
 		/* The handshake's ACK, or an ACK while the header is not acknowledged. */
 		if (seq == start && pay == 0 && !(st->flags & CA_F_ACKED) && !ca_fragment(p) &&
-		    ca_insert(st, e, p, doff) == 0) {
+		    ca_insert(st, f, p, doff) == 0) {
 			st->flags = (uint8_t)((st->flags | CA_F_SENT) & ~CA_F_RESEND);
 			STAT_INC(STAT_CA_PROXY_SENT);
 			return 0;
@@ -373,7 +397,7 @@ cliaddr_in(struct cliaddr_state *st, const struct cliaddr_ends *e, unsigned mtu,
 		if ((st->flags & CA_F_RESEND) || (seq == start && pay > 0 &&
 		    (!(st->flags & CA_F_SENT) ||
 		    ((st->flags & CA_F_DATA) && !(st->flags & CA_F_ACKED))))) {
-			len = ca_pre(st, e, p, doff, pre);
+			len = ca_pre(st, f, p, doff, pre);
 			if (len) {
 				st->flags = (uint8_t)((st->flags | CA_F_SENT) & ~CA_F_RESEND);
 				STAT_INC(STAT_CA_PROXY_RESENT);
@@ -391,29 +415,31 @@ void
 cliaddr_out(struct cliaddr_state *st, struct pkt *p)
 {
 	uint8_t *tcp = p->data + p->l4off;
-	unsigned doff, sack = 0;
+	unsigned sack = 0;
 	uint32_t ack, isn;
 	uint8_t fl;
 
-	if (p->proto != IPPROTO_TCP || st->how == CA_NONE || ca_fragment(p) == 2)
+	if (p->proto != IPPROTO_TCP || ca_fragment(p) == 2)
 		return;
 	fl = tcp[13];
-	if ((fl & (TCPF_SYN | TCPF_ACK)) == (TCPF_SYN | TCPF_ACK)) {
-		st->srv_next = rd32(tcp + 4) + 1;
-		st->flags |= CA_F_SRV;
-	}
-	if (st->how != CA_PROXY_V2 || !(st->flags & CA_F_ISN))
+	if (st->how == CA_TOA) {
+		if (!(st->flags & CA_F_SRV) && (fl & (TCPF_SYN | TCPF_ACK)) == (TCPF_SYN | TCPF_ACK)) {
+			st->srv_next = rd32(tcp + 4) + 1;
+			st->flags |= CA_F_SRV;
+		}
 		return;
-	doff = (tcp[12] >> 4) * 4u;
-	if ((fl & TCPF_ACK) && !(fl & (TCPF_SYN | TCPF_RST)) && (st->flags & CA_F_SENT)) {
+	}
+	if (st->how != CA_PROXY_V2 || !(st->flags & CA_F_ISN) || !(fl & TCPF_ACK))
+		return;
+	if ((st->flags & (CA_F_SENT | CA_F_ACKED)) == CA_F_SENT && !(fl & (TCPF_SYN | TCPF_RST))) {
 		ack = rd32(tcp + 8);
 		isn = st->sa.in.init_seq;
 		if (seq_after(ack, isn + st->len))
 			st->flags = (uint8_t)((st->flags | CA_F_ACKED) & ~CA_F_RESEND);
-		else if (!(st->flags & CA_F_ACKED) && seq_after(ack, isn))
+		else if (seq_after(ack, isn))
 			st->flags |= CA_F_RESEND;
 	}
-	seqadj_tcp(&st->sa, SEQADJ_OUT, tcp, doff,
+	seqadj_tcp(&st->sa, SEQADJ_OUT, tcp, (tcp[12] >> 4) * 4u,
 	    p->csum == PKT_CSUM_PARTIAL ? NULL : (uint16_t *)(tcp + 16), &sack);
 	if (sack)
 		STAT_INC(STAT_SEQADJ_SACK);

@@ -94,6 +94,16 @@ struct cliaddr_ends {
 	uint16_t cport, vport;    /* network order */
 };
 
+/*
+ * Where the packet path finds a flow's ends, asked only when a header or
+ * an option is written (a few packets of a TCP flow, each datagram): ENDS
+ * fills E from ARG, the caller's connection.
+ */
+struct cliaddr_flow {
+	void       (*ends)(const void *arg, struct cliaddr_ends *e);
+	const void  *arg;
+};
+
 /* ST for a new flow of family AF that hands its client's address over HOW. */
 void cliaddr_init(struct cliaddr_state *st, enum client_addr how, int af);
 
@@ -105,8 +115,8 @@ void cliaddr_init(struct cliaddr_state *st, enum client_addr how, int af);
 
 /*
  * A client's packet P of a flow with state ST on its way to the real
- * server, its addresses and ports already rewritten; E the flow's ends,
- * MTU the path MTU toward the real server (0: not known, not checked).
+ * server, its addresses and ports already rewritten; F where its ends
+ * are, MTU the path MTU toward the real server (0: not known, not checked).
  *
  * proxy-v2, TCP: the SYN gives the client's ISN (data in it, TCP Fast
  * Open, is dropped: it would come before the header). The header goes
@@ -129,7 +139,7 @@ void cliaddr_init(struct cliaddr_state *st, enum client_addr how, int af);
  * Returns 0, or the length of the frame written at PRE (virtio-net header
  * and Ethernet frame, CLIADDR_PRE_MAX bytes of room) to send before P.
  */
-uint32_t cliaddr_in(struct cliaddr_state *st, const struct cliaddr_ends *e, unsigned mtu,
+uint32_t cliaddr_in(struct cliaddr_state *st, const struct cliaddr_flow *f, unsigned mtu,
     struct pkt *p, uint8_t *pre);
 
 /*

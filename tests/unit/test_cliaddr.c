@@ -209,6 +209,17 @@ sound(const uint8_t *ip, int partial)
 }
 
 static struct cliaddr_ends ends;
+static unsigned ends_asked;
+
+static void
+ends_of(const void *arg, struct cliaddr_ends *e)
+{
+	(void)arg;
+	ends_asked++;
+	*e = ends;
+}
+
+static const struct cliaddr_flow flow = { ends_of, NULL };
 
 static void
 ends_init(void)
@@ -237,7 +248,7 @@ run_in(struct cliaddr_state *st, const struct seg *s, unsigned mtu)
 		CHECK(0, "test frame parses");
 		return 0;
 	}
-	return cliaddr_in(st, &ends, mtu, &P, pre);
+	return cliaddr_in(st, &flow, mtu, &P, pre);
 }
 
 static void
@@ -297,7 +308,9 @@ test_proxy_tcp(void)
 	ends_init();
 	hn = want_header(h, IPPROTO_TCP);
 	for (int partial = 0; partial < 2; partial++) {
+		unsigned asked;
 		handshake(&st, partial);
+		asked = ends_asked;
 		n = run_in(&st, &(struct seg){ .proto = IPPROTO_TCP, .seq = ISN + 1, .ack = SISN + 1,
 		    .flags = TCPF_ACK | TCPF_PSH, .plen = 100, .optlen = 12, .partial = partial }, 0);
 		CHECK(n == 0 && seq_of(L4_) == ISN + 1 + hn && P.len == 14 + 20 + 32 + 100 &&
@@ -330,6 +343,8 @@ test_proxy_tcp(void)
 		    .flags = TCPF_ACK, .optlen = 12, .partial = partial }, 0);
 		CHECK(n == 0 && seq_of(L4_) == ISN + 1 + hn && P.len == 14 + 20 + 32,
 		    "%s: a pure ACK at the start once the header is acknowledged: shifted only",
+		    partial ? "partial" : "full");
+		CHECK_EQ(ends_asked, asked, "%s: the flow's ends were not asked for after the header",
 		    partial ? "partial" : "full");
 	}
 
