@@ -14,7 +14,8 @@
 #   --warmup S     seconds of the same load, not measured, before each figure
 #                  (default 0: none); iperf3 omits its first S seconds
 #   --only LIST    comma-separated systems among
-#                  direct,nft,haproxy,dr,nat,fullnat,tun,nat-w2 (default: all)
+#                  direct,nft,haproxy,dr,nat,fullnat,fullnat-pp,tun,nat-w2
+#                  (default: all)
 #   --one-client   every load from the client's own 10.10.0.1 (the first
 #                  run's set-up, to see the stalls described below)
 #   --out DIR      where results.md, results.csv and ratios.png go
@@ -47,6 +48,14 @@
 #   dr, nat, fullnat, tun (ipip)
 #            vsrouted on VIP 10.10.0.100, scheduler rr for :80; fullnat with
 #            local_address 10.20.0.250-253.
+#   fullnat-pp
+#            fullnat with client_address = proxy-v2 (issue 19): the real
+#            servers' nginx reads a PROXY v2 header on :81 (the same server
+#            as :80, "listen 81 proxy_protocol"), and every packet of the
+#            client's connection is shifted by it; beside fullnat, the cost
+#            of the header and the shift (the keep-alive figure shifts every
+#            request's packets). Its bulk figures have no header: iperf3
+#            reads none, so its service stays plain fullnat.
 #   nat-w2   vsrouted nat with workers = 2 (two TAP queues, two threads), to
 #            show what a second worker does on this machine.
 # Each kind has its own VIP: HAProxy leaves TIME_WAIT sockets on the
@@ -140,7 +149,7 @@ done
 case $rounds in ''|*[!0-9]*|0) echo "run.sh: --rounds wants a positive integer" >&2; exit 2 ;; esac
 case $dur in ''|*[!0-9]*|0) echo "run.sh: --duration wants a positive integer" >&2; exit 2 ;; esac
 case $warm in ''|*[!0-9]*) echo "run.sh: --warmup wants an integer (0: none)" >&2; exit 2 ;; esac
-all_systems="direct nft haproxy dr nat fullnat tun nat-w2"
+all_systems="direct nft haproxy dr nat fullnat fullnat-pp tun nat-w2"
 systems=$all_systems
 if [ -n "$only" ]; then
 	systems=
@@ -185,7 +194,7 @@ ns_sysctl director net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter
 	net.ipv4.conf.eth0.rp_filter=0 net.ipv4.conf.eth1.rp_filter=0
 for i in 1 2 3; do
 	rs_dr_setup "rs$i" "$VIP"
-	http_start "rs$i" "rs$i" || fatal "nginx on rs$i"
+	T_HTTP_PP_PORT=81 http_start "rs$i" "rs$i" || fatal "nginx on rs$i"
 	bg_start "iperf3-rs$i" "rs$i" iperf3 -s -p 5201
 	vsrtun_start "rs$i" -a 10.20.0.1 -v "$VIP" || fatal "vsrtun on rs$i"
 done
@@ -220,11 +229,13 @@ client_src() {
 }
 
 vsr_conf() {  # vsr_conf MODE FILE
-	local mode=$1 file=$2 i extra=
+	local mode=$1 file=$2 i extra= pp=
 	[ "$mode" = tun ] && extra="    tunnel = ipip"
 	{
 		# nat-w2: nat with two workers (two TAP queues, two threads)
 		[ "$mode" = nat-w2 ] && { echo "workers = 2"; mode=nat; }
+		# fullnat-pp: fullnat, a PROXY v2 header to nginx's :81 for the web service
+		[ "$mode" = fullnat-pp ] && { pp=1; mode=fullnat; }
 		echo "tap = vsr0"
 		echo "announce = { eth0 }"
 		[ "$mode" = fullnat ] &&
@@ -238,9 +249,16 @@ vsr_conf() {  # vsr_conf MODE FILE
 			echo "    scheduler = $3"
 			echo "    forward = $mode"
 			[ -n "$extra" ] && echo "$extra"
-			for i in 1 2 3; do
-				echo "    real_server rs$i { address = 10.20.0.1$i }"
-			done
+			if [ -n "$pp" ] && [ "$1" = web ]; then
+				echo "    client_address = proxy-v2"
+				for i in 1 2 3; do
+					echo "    real_server rs$i { address = 10.20.0.1$i  port = 81 }"
+				done
+			else
+				for i in 1 2 3; do
+					echo "    real_server rs$i { address = 10.20.0.1$i }"
+				done
+			fi
 			echo "}"
 		done
 	} >"$file"
@@ -300,7 +318,7 @@ sys_up() {
 		haproxy_conf >"$T_DIR/haproxy.cfg"
 		bg_start haproxy director haproxy -db -f "$T_DIR/haproxy.cfg"
 		BAL_PID=$BG_PID ;;
-	dr|nat|fullnat|tun|nat-w2)
+	dr|nat|fullnat|fullnat-pp|tun|nat-w2)
 		vsr_conf "$1" "$T_DIR/vsrouted-$1.conf"
 		vsrouted_start director "$T_DIR/vsrouted-$1.conf" || return 1
 		BAL_PID=$(cat "$T_DIR/vsrouted-director.pid") ;;
@@ -320,7 +338,7 @@ sys_down() {
 	haproxy)
 		[ -n "$BAL_PID" ] && bg_stop "$BAL_PID" TERM 10
 		ip -n "$D" addr del "$HVIP/32" dev lo 2>/dev/null ;;
-	dr|nat|fullnat|tun|nat-w2)
+	dr|nat|fullnat|fullnat-pp|tun|nat-w2)
 		vsrouted_alive director && vsrouted_stop director ;;
 	esac
 	return 0

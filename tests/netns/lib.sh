@@ -593,10 +593,13 @@ blob_make() {
 # GET / answers "NAME\n", GET /blob the file of blob_make.  Its files are
 # under $T_DIR/nginx-NAME (access.log counts requests: http_count).  With
 # T_HTTP_ACCESS_LOG=off it keeps no access log (a benchmark's millions of
-# requests; http_count then counts nothing).
+# requests; http_count then counts nothing).  With T_HTTP_PP_PORT=P the
+# same server listens on P too, reading a PROXY protocol header first
+# (listen P proxy_protocol: the benchmark's fullnat-pp).
 http_start() {
-	local ns=$1 name=$2 port=${3:-80} d alog
+	local ns=$1 name=$2 port=${3:-80} d alog pp=
 	need_cmd nginx curl
+	[ -n "${T_HTTP_PP_PORT:-}" ] && pp="listen $T_HTTP_PP_PORT proxy_protocol;"
 	d="$T_DIR/nginx-$name"
 	alog="$d/access.log"
 	[ "${T_HTTP_ACCESS_LOG:-on}" = off ] && alog=off
@@ -621,6 +624,7 @@ http {
     keepalive_timeout 60s;
     server {
         listen $port;
+        $pp
         location = / {
             default_type text/plain;
             return 200 "$name\n";
