@@ -19,6 +19,13 @@
  * direction numbered after INIT_SEQ are shifted by DELTA, those up to and
  * including it by PREVIOUS_DELTA (DELTA before the last change). All zero:
  * nothing to do. Numbers are host order, compared modulo 2^32.
+ *
+ * Use: the packet path keeps one struct seqadj per connection that needs
+ * one (conn.h: conn_cliaddr, a side pool), sets it with seqadj_shift()
+ * (bytes put into a stream) or seqadj_offset() (a stream numbered anew),
+ * and runs every TCP packet of the connection through seqadj_tcp() with
+ * its direction, after its own rewriting, and every ICMP error about one
+ * through seqadj_quoted(). Nothing here allocates or keeps a pointer.
  */
 struct seqadj_dir {
 	uint32_t init_seq;
@@ -62,6 +69,22 @@ static inline bool
 seqadj_active(const struct seqadj *s)
 {
 	return seqadj_dir_active(&s->in) || seqadj_dir_active(&s->out);
+}
+
+/*
+ * Every number of D's direction from SEQ on (SEQ itself included: a SYN)
+ * counted OFF further on its way, as a SYN proxy needs for the real
+ * server's direction once it has answered the client with an ISN of its
+ * own: seqadj_offset(&s->out, server_isn, proxy_isn - server_isn), and
+ * the client's acknowledgements come back in the server's numbers. OFF 0
+ * makes D inactive.
+ */
+static inline void
+seqadj_offset(struct seqadj_dir *d, uint32_t seq, uint32_t off)
+{
+	d->init_seq = seq;
+	d->delta = off;
+	d->previous_delta = off;
 }
 
 /*

@@ -135,6 +135,25 @@ test_maps(void)
 	}
 }
 
+/* A SYN proxy's constant offset: the server's numbers in the proxy's, and back. */
+static void
+test_offset(void)
+{
+	const uint32_t sisn = 0xfffffff0u, pisn = 0x12345678u;
+	struct seqadj_dir d;
+
+	UNIT_SECTION("seqadj_offset");
+	seqadj_offset(&d, sisn, pisn - sisn);
+	CHECK(seqadj_dir_active(&d), "an offset is a correction");
+	CHECK_EQ(seqadj_seq(&d, sisn), pisn, "the server's SYN-ACK in the proxy's numbers");
+	CHECK_EQ(seqadj_seq(&d, sisn + 1), pisn + 1, "its first byte");
+	CHECK_EQ(seqadj_seq(&d, sisn + 100000), pisn + 100000, "far on, across the wrap");
+	CHECK_EQ(seqadj_ack(&d, pisn + 1), sisn + 1, "the client's ack of the SYN-ACK back");
+	CHECK_EQ(seqadj_ack(&d, pisn + 100000), sisn + 100000, "and of far on");
+	seqadj_offset(&d, sisn, 0);
+	CHECK(!seqadj_dir_active(&d), "offset 0: nothing to do");
+}
+
 /*
  * For any point, any insertion and any byte the sender sent, the
  * receiver's acknowledgement of it comes back as the sender's own number.
@@ -347,6 +366,7 @@ main(void)
 	test_quoted();
 	test_shift();
 	test_maps();
+	test_offset();
 	test_roundtrip();
 	test_tcp();
 	return unit_done();
