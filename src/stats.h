@@ -34,6 +34,9 @@ enum stat_id {
 	STAT_SORRY_OFF,         /* a real server back: the sorry server gets no new flows */
 	STAT_RX_GSO,            /* GSO super-frames read from the TAP (offload on) */
 	STAT_TUN_SEGMENTS,      /* tun: segments cut from GSO super-frames */
+	STAT_NA_REPLIES,        /* neighbour solicitations for VIPs answered on the TAP link */
+	STAT_NA_SENT,           /* unsolicited neighbour advertisements sent */
+	STAT_ND_IGNORED,        /* ICMPv6 of the TAP link that needs no answer (RS, MLD, ...) */
 	STAT_CA_PROXY_SENT,     /* proxy-v2: headers put into the client's first ACK (or a re-ACK) */
 	STAT_CA_PROXY_RESENT,   /* proxy-v2: headers sent in a segment of their own (a loss, reordering) */
 	STAT_CA_PROXY_DGRAM,    /* proxy-v2: UDP datagrams given a header */
@@ -44,8 +47,9 @@ enum stat_id {
 	STAT_SEQADJ_SACK,       /* packets whose SACK blocks were shifted (seqadj.h) */
 	/* drop reasons */
 	STAT_DROP_MALFORMED,    /* a header or length field is wrong */
-	STAT_DROP_UNEXPECTED,   /* not IPv4/ARP, or not TCP/UDP/ICMP */
+	STAT_DROP_UNEXPECTED,   /* not IPv4, IPv6 or ARP, or not TCP/UDP/ICMP(v6) */
 	STAT_DROP_FRAGMENT,     /* IP fragments are not forwarded */
+	STAT_DROP_IPV6_EXT,     /* an IPv6 extension header not taken: unknown, repeated, misplaced */
 	STAT_DROP_NO_SERVICE,   /* no virtual service at that address/port */
 	STAT_DROP_NO_CONN,      /* TCP segment other than SYN without a connection */
 	STAT_DROP_NO_CONN_OUT,  /* a packet into the TAP toward no VIP, of no connection */
