@@ -82,15 +82,18 @@ rd16(const uint8_t *b)
 	return (uint16_t)(b[0] << 8 | b[1]);
 }
 
-/* The packet's family: IPv4 until issue 13 gives struct pkt one. */
+/* The packet's family. */
 static inline int
 ca_af(const struct pkt *p)
 {
-	(void)p;
-	return AF_INET;
+	return p->af;
 }
 
-/* A fragment: 1 the first (the transport header is in it), 2 a later one, 0 none. */
+/*
+ * A fragment: 1 the first (the transport header is in it), 2 a later one,
+ * 0 none. IPv6 fragments never get here (the parser drops them; an atomic
+ * fragment, RFC 6946, is a whole packet).
+ */
 static int
 ca_fragment(const struct pkt *p)
 {
@@ -109,25 +112,39 @@ ca_ip_len(const struct pkt *p)
 	return p->len - p->l3off;
 }
 
-/* The IP header's length fields grow by N bytes (the IPv4 header checksum follows). */
+/*
+ * The IP header's length field grows by N bytes: IPv4's total length (its
+ * header checksum follows), IPv6's payload length.
+ */
 static void
 ca_ip_grow(struct pkt *p, int n)
 {
 	uint8_t *ip = p->data + p->l3off;
 	uint16_t old, new;
 
-	memcpy(&old, ip + IP4_TOTLEN, 2);
-	new = htons((uint16_t)(ntohs(old) + n));
-	csum_replace2((uint16_t *)(ip + IP4_CSUM), old, new);
-	memcpy(ip + IP4_TOTLEN, &new, 2);
+	if (ca_af(p) == AF_INET6) {
+		memcpy(&old, ip + IP6_PLEN, 2);
+		new = htons((uint16_t)(ntohs(old) + n));
+		memcpy(ip + IP6_PLEN, &new, 2);
+	} else {
+		memcpy(&old, ip + IP4_TOTLEN, 2);
+		new = htons((uint16_t)(ntohs(old) + n));
+		csum_replace2((uint16_t *)(ip + IP4_CSUM), old, new);
+		memcpy(ip + IP4_TOTLEN, &new, 2);
+	}
 	p->len = (uint32_t)((int)p->len + n);
 	p->l4len = (uint16_t)(p->l4len + n);
 }
 
-/* The pseudo-header sum (RFC 793, RFC 768) of P's addresses and protocol, LEN bytes of L4. */
+/*
+ * The pseudo-header sum (RFC 793, RFC 768; RFC 8200 8.1) of the addresses
+ * of the IP header at IP, of family AF, and PROTO, LEN bytes of L4.
+ */
 static uint32_t
-ca_pseudo(const uint8_t *ip, uint8_t proto, uint32_t len)
+ca_pseudo(int af, const uint8_t *ip, uint8_t proto, uint32_t len)
 {
+	if (af == AF_INET6)
+		return csum_partial(ip + IP6_SADDR, 32, proto + len);
 	return csum_partial(ip + IP4_SADDR, 8, proto + len);
 }
 
@@ -188,9 +205,10 @@ ca_udp(struct cliaddr_state *st, const struct cliaddr_flow *f, unsigned mtu, str
 	uint8_t *ip = p->data + p->l3off, *udp = p->data + p->l4off;
 	unsigned n = st->len;
 	uint16_t *check = (uint16_t *)(udp + 6), ulen;
-	bool df = ca_af(p) == AF_INET6 || (ip[IP4_FRAG] & IP4_DF);
+	bool df = p->df;
 	int frag = ca_fragment(p);
 
+	(void)ip;
 	if (frag == 2)
 		return 0;               /* no UDP header here; the first fragment was counted */
 	if (frag == 1 || (mtu && df && ca_ip_len(p) + n > mtu) ||
@@ -230,7 +248,7 @@ ca_syn_trim(struct pkt *p, unsigned doff)
 		*check = htons((uint16_t)s);
 	} else {
 		*check = 0;
-		*check = csum_fold(csum_partial(tcp, doff, ca_pseudo(ip, IPPROTO_TCP, doff)));
+		*check = csum_fold(csum_partial(tcp, doff, ca_pseudo(ca_af(p), ip, IPPROTO_TCP, doff)));
 	}
 	STAT_INC(STAT_CA_SYN_DATA);
 }
@@ -276,17 +294,23 @@ ca_pre(struct cliaddr_state *st, const struct cliaddr_flow *f, const struct pkt 
 	tcp = frame + p->l4off;
 	f->ends(f->arg, &e);
 	ca_header(&e, IPPROTO_TCP, tcp + doff);
-	v = htons((uint16_t)(ihl + doff + n));
-	memcpy(ip + IP4_TOTLEN, &v, 2);
-	ip[IP4_FRAG] &= IP4_DF;         /* a fragment's copy is no fragment */
-	ip[IP4_FRAG + 1] = 0;
-	memset(ip + IP4_CSUM, 0, 2);
-	v = csum_ip(ip, ihl);
-	memcpy(ip + IP4_CSUM, &v, 2);
+	if (ca_af(p) == AF_INET6) {
+		/* the payload length covers the extension headers copied with it */
+		v = htons((uint16_t)(ihl - IP6_HLEN + doff + n));
+		memcpy(ip + IP6_PLEN, &v, 2);
+	} else {
+		v = htons((uint16_t)(ihl + doff + n));
+		memcpy(ip + IP4_TOTLEN, &v, 2);
+		ip[IP4_FRAG] &= IP4_DF;         /* a fragment's copy is no fragment */
+		ip[IP4_FRAG + 1] = 0;
+		memset(ip + IP4_CSUM, 0, 2);
+		v = csum_ip(ip, ihl);
+		memcpy(ip + IP4_CSUM, &v, 2);
+	}
 	wr32(tcp + 4, st->sa.in.init_seq + 1);
 	tcp[13] = (uint8_t)((tcp[13] & (TCPF_ACK | TCPF_ECE_)) | TCPF_PSH);
 	memset(tcp + 16, 0, 4);         /* checksum, urgent pointer */
-	v = csum_fold(csum_partial(tcp, doff + n, ca_pseudo(ip, IPPROTO_TCP, doff + n)));
+	v = csum_fold(csum_partial(tcp, doff + n, ca_pseudo(ca_af(p), ip, IPPROTO_TCP, doff + n)));
 	memcpy(tcp + 16, &v, 2);
 	return PKT_VNET_LEN + hl + n;
 }
@@ -449,14 +473,13 @@ void
 cliaddr_icmp(const struct cliaddr_state *st, enum seqadj_way way, struct pkt *p)
 {
 	struct pkt_quoted q;
-	uint8_t *qip, *tcp;
+	uint8_t *tcp;
 	uint32_t have;
 
 	if (st->how != CA_PROXY_V2 || !seqadj_active(&st->sa) || pkt_parse_quoted(p, &q) < 0 ||
 	    q.proto != IPPROTO_TCP)
 		return;
-	qip = p->data + q.off;
-	tcp = qip + (qip[IP4_VHL] & 0x0f) * 4u;
-	have = p->len - (uint32_t)(tcp - p->data);
+	tcp = p->data + q.l4off;
+	have = p->len - q.l4off;
 	seqadj_quoted(&st->sa, way, tcp, have >= 18 ? (uint16_t *)(tcp + 16) : NULL);
 }
