@@ -317,14 +317,16 @@ ca_pre(struct cliaddr_state *st, const struct cliaddr_flow *f, const struct pkt 
 
 /*
  * toa: the option right after the TCP header's fixed part (what follows
- * moves on), when P may still carry it and has room.
+ * moves on), when P may still carry it and has room: a pure ACK before the
+ * client acknowledged any of the server's data (the handshake's, and its
+ * repeats), and the client's data until one segment of it carried it.
  */
 static void
 ca_toa(struct cliaddr_state *st, const struct cliaddr_flow *f, unsigned mtu, struct pkt *p)
 {
 	uint8_t *tcp = p->data + p->l4off, opt[TOA_MAX];
 	struct virtio_net_hdr *h = pkt_vnet(p);
-	unsigned n = st->len, doff;
+	unsigned n = st->len, doff, pay;
 	uint16_t *check = (uint16_t *)(tcp + 16), old, new;
 	struct cliaddr_ends e;
 
@@ -332,6 +334,9 @@ ca_toa(struct cliaddr_state *st, const struct cliaddr_flow *f, unsigned mtu, str
 	    !(tcp[13] & TCPF_ACK) || rd32(tcp + 8) != st->srv_next)
 		return;                 /* not a first packet: the server's data was acknowledged */
 	doff = (tcp[12] >> 4) * 4u;
+	pay = p->l4len - doff;
+	if (pay > 0 && (st->flags & CA_F_DATA))
+		return;                 /* the client's data went with one already */
 	if (p->gso_size || ca_fragment(p) || doff + n > 60 ||
 	    (mtu && ca_ip_len(p) + n > mtu) || ca_open(p, tcp + 20, n) < 0) {
 		STAT_INC(STAT_CA_TOA_NOROOM);
@@ -349,6 +354,8 @@ ca_toa(struct cliaddr_state *st, const struct cliaddr_flow *f, unsigned mtu, str
 	ca_ip_grow(p, (int)n);
 	if (h->hdr_len)
 		h->hdr_len = (uint16_t)(h->hdr_len + n);
+	if (pay > 0)
+		st->flags |= CA_F_DATA;
 	STAT_INC(STAT_CA_TOA);
 }
 

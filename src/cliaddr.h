@@ -82,7 +82,8 @@ _Static_assert(sizeof(struct cliaddr_state) == 32, "a flow's client-address stat
 #define CA_F_ISN     0x01     /* the client's SYN seen: sa.in shifts after its ISN */
 #define CA_F_SENT    0x02     /* the header went to the real server at least once */
 #define CA_F_ACKED   0x04     /* the real server acknowledged all of it */
-#define CA_F_DATA    0x08     /* the client's first payload went on behind it */
+#define CA_F_DATA    0x08     /* proxy-v2: the client's first payload went on behind it;
+                                 toa: a segment with payload carried the option */
 #define CA_F_RESEND  0x10     /* the real server's ack says it lacks the header */
 #define CA_F_SRV     0x20     /* the real server's SYN-ACK seen: srv_next set */
 
@@ -132,9 +133,11 @@ void cliaddr_init(struct cliaddr_state *st, enum client_addr how, int af);
  * for it (the 64 KB of an IP packet, or the MTU when it may not be
  * fragmented) or fragmented goes without, counted.
  *
- * toa, TCP: the option goes into each packet from the handshake's ACK on
- * until the client acknowledges data of the real server, when it has room
- * (40 bytes of TCP options, the MTU, not a GSO super-frame).
+ * toa, TCP: the option goes into the handshake's ACK (LVS's TOA module
+ * reads it when that ACK makes the server's socket) and its repeats, and
+ * into the client's data until one segment of it carried it, as long as
+ * the client has not acknowledged data of the real server, and where it
+ * has room (40 bytes of TCP options, the MTU, not a GSO super-frame).
  *
  * Returns 0, or the length of the frame written at PRE (virtio-net header
  * and Ethernet frame, CLIADDR_PRE_MAX bytes of room) to send before P.

@@ -492,23 +492,43 @@ test_toa(void)
 		CHECK(P.len == 14 + 20 + 40 + 200 && memcmp(L4_ + 20, o, 8) == 0 &&
 		    L4_[40] == 'a' && sound(IP_, partial), "%s: the first data too",
 		    partial ? "partial" : "full");
-		noroom = stat(STAT_CA_TOA_NOROOM);
 		run_in(&st, &(struct seg){ .proto = IPPROTO_TCP, .seq = ISN + 201, .ack = SISN + 1,
+		    .flags = TCPF_ACK | TCPF_PSH, .optlen = 12, .plen = 100, .partial = partial },
+		    1500);
+		CHECK(P.len == 14 + 20 + 32 + 100 && stat(STAT_CA_TOA) == added + 2,
+		    "%s: not the data after it", partial ? "partial" : "full");
+		run_in(&st, &(struct seg){ .proto = IPPROTO_TCP, .seq = ISN + 301, .ack = SISN + 1,
+		    .flags = TCPF_ACK, .optlen = 12, .partial = partial }, 1500);
+		CHECK(P.len == 14 + 20 + 40 && stat(STAT_CA_TOA) == added + 3,
+		    "%s: a pure ACK before the server's data is acknowledged: again",
+		    partial ? "partial" : "full");
+
+		/* The first data has no room: the next that has carries it. */
+		cliaddr_init(&st, CA_TOA, AF_INET);
+		run_out(&st, &(struct seg){ .out = 1, .proto = IPPROTO_TCP, .seq = SISN,
+		    .ack = ISN + 1, .flags = TCPF_SYN | TCPF_ACK, .partial = partial });
+		noroom = stat(STAT_CA_TOA_NOROOM);
+		run_in(&st, &(struct seg){ .proto = IPPROTO_TCP, .seq = ISN + 1, .ack = SISN + 1,
 		    .flags = TCPF_ACK, .optlen = 12, .plen = 1448, .partial = partial }, 1500);
 		CHECK(P.len == 14 + 1500 && stat(STAT_CA_TOA_NOROOM) == noroom + 1,
 		    "%s: a full-MTU packet has no room: as it is, counted",
 		    partial ? "partial" : "full");
 		{
 			const uint32_t e[6] = { 1, 2, 3, 4, 5, 6 };
-			run_in(&st, &(struct seg){ .proto = IPPROTO_TCP, .seq = ISN + 1649,
+			run_in(&st, &(struct seg){ .proto = IPPROTO_TCP, .seq = ISN + 1449,
 			    .ack = SISN + 1, .flags = TCPF_ACK, .optlen = 40, .sack = e, .nsack = 3,
-			    .partial = partial }, 1500);
-			CHECK(P.len == 14 + 20 + 60 && stat(STAT_CA_TOA_NOROOM) == noroom + 2,
+			    .plen = 10, .partial = partial }, 1500);
+			CHECK(P.len == 14 + 20 + 60 + 10 && stat(STAT_CA_TOA_NOROOM) == noroom + 2,
 			    "%s: nor one whose options are full", partial ? "partial" : "full");
 		}
-		run_in(&st, &(struct seg){ .proto = IPPROTO_TCP, .seq = ISN + 1649, .ack = SISN + 11,
+		run_in(&st, &(struct seg){ .proto = IPPROTO_TCP, .seq = ISN + 1459, .ack = SISN + 1,
 		    .flags = TCPF_ACK, .optlen = 12, .plen = 10, .partial = partial }, 1500);
-		CHECK(P.len == 14 + 20 + 32 + 10 && stat(STAT_CA_TOA) == added + 2,
+		CHECK(P.len == 14 + 20 + 40 + 10 && memcmp(L4_ + 20, o, 8) == 0 &&
+		    sound(IP_, partial), "%s: the next data with room carries it",
+		    partial ? "partial" : "full");
+		run_in(&st, &(struct seg){ .proto = IPPROTO_TCP, .seq = ISN + 1469, .ack = SISN + 11,
+		    .flags = TCPF_ACK, .optlen = 12, .partial = partial }, 1500);
+		CHECK(P.len == 14 + 20 + 32 && stat(STAT_CA_TOA) == added + 4,
 		    "%s: once the client acknowledged the server's data, no more",
 		    partial ? "partial" : "full");
 	}
