@@ -585,6 +585,178 @@ test_icmp(void)
 	CHECK(rd32_(q + 24) == ISN + 4001, "the other way has no correction: nothing more");
 }
 
+/* ---- IPv6 frames ---- */
+
+#define CLIENT6 "2001:db8:10::1"
+#define VIP6    "2001:db8:10::100"
+#define LIP6    "2001:db8:20::250"
+#define RIP6    "2001:db8:20::11"
+
+/* S as an IPv6 frame (no extension header) into fbuf, parsed into P. */
+static enum stat_id
+mk6(const struct seg *s)
+{
+	uint8_t *eth = fbuf + PKT_VNET_LEN, *ip = eth + 14, *l4 = ip + 40;
+	struct virtio_net_hdr *h = (struct virtio_net_hdr *)fbuf;
+	unsigned hl, l4len, i, at;
+
+	memset(fbuf, 0, PKT_VNET_LEN + 14 + 40 + 60);
+	memcpy(eth, "\x02\0\0\0\0\x01\x02\0\0\0\0\x02\x86\xdd", 14);
+	ip[0] = 0x60;
+	ip[6] = s->proto;
+	ip[7] = 64;
+	addr_of(AF_INET6, s->out ? RIP6 : LIP6, ip + 8);
+	addr_of(AF_INET6, s->out ? LIP6 : RIP6, ip + 24);
+	if (s->proto == IPPROTO_TCP) {
+		hl = 20 + s->optlen;
+		frame_wr16(l4, s->out ? 80 : LPORT);
+		frame_wr16(l4 + 2, s->out ? LPORT : 80);
+		wr32(l4 + 4, s->seq);
+		wr32(l4 + 8, s->ack);
+		l4[12] = (uint8_t)(hl / 4 << 4);
+		l4[13] = s->flags;
+		frame_wr16(l4 + 14, 4096);
+		if (s->optlen >= 12)
+			memcpy(l4 + 20, "\x01\x01\x08\x0a\0\0\0\x07\0\0\0\x09", 12);
+		for (i = 32; i < hl; i++)
+			l4[i] = 1;
+		at = 16;
+	} else {
+		hl = 8;
+		frame_wr16(l4, s->out ? 53 : LPORT);
+		frame_wr16(l4 + 2, s->out ? LPORT : 53);
+		frame_wr16(l4 + 4, (uint16_t)(8 + s->plen));
+		at = 6;
+	}
+	l4len = hl + s->plen;
+	for (i = 0; i < s->plen; i++)
+		l4[hl + i] = (uint8_t)('a' + i % 26);
+	frame_wr16(ip + 4, (uint16_t)l4len);
+	if (s->partial) {
+		h->flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+		h->csum_start = 14 + 40;
+		h->csum_offset = (uint16_t)at;
+		frame_wr16(l4 + at, frame_pseudo6(ip, s->proto, l4len));
+	} else {
+		frame_wr16(l4 + at, (uint16_t)~frame_sum(l4, l4len, frame_pseudo6(ip, s->proto, l4len)));
+	}
+	return pkt_parse(&P, fbuf, 14 + 40 + l4len);
+}
+
+#define IP6_  (fbuf + PKT_VNET_LEN + 14)
+#define L46_  (fbuf + PKT_VNET_LEN + 14 + 40)
+
+/* The IPv6 packet at IP is sound: its checksum right, or the right pseudo sum. */
+static int
+sound6(const uint8_t *ip, int partial)
+{
+	unsigned l4len = frame_rd16(ip + 4), at = ip[6] == IPPROTO_TCP ? 16 : 6;
+
+	if (partial)
+		return frame_rd16(ip + 40 + at) == frame_pseudo6(ip, ip[6], l4len);
+	return frame_l4_ok6(ip);
+}
+
+static uint32_t
+run6(struct cliaddr_state *st, const struct seg *s, unsigned mtu, int out)
+{
+	if (mk6(s) != STAT_NONE) {
+		CHECK(0, "test frame parses (IPv6)");
+		return 0;
+	}
+	if (out) {
+		cliaddr_out(st, &P);
+		return 0;
+	}
+	return cliaddr_in(st, &flow, mtu, &P, pre);
+}
+
+static void
+test_ipv6(void)
+{
+	struct cliaddr_state st;
+	uint8_t h[PPV2_MAX], o[TOA_MAX];
+	size_t hn;
+	uint32_t n;
+
+	UNIT_SECTION("IPv6 frames");
+	memset(&ends, 0, sizeof(ends));
+	ends.af = AF_INET6;
+	addr_of(AF_INET6, CLIENT6, ends.caddr);
+	addr_of(AF_INET6, VIP6, ends.vaddr);
+	ends.cport = htons(CPORT);
+	ends.vport = htons(80);
+	hn = ppv2_build(h, AF_INET6, IPPROTO_TCP, ends.caddr, ends.cport, ends.vaddr, ends.vport);
+	for (int partial = 0; partial < 2; partial++) {
+		const char *k = partial ? "partial" : "full";
+
+		cliaddr_init(&st, CA_PROXY_V2, AF_INET6);
+		CHECK_EQ(st.len, PPV2_LEN6, "%s: the header's IPv6 form, 52 bytes", k);
+		run6(&st, &(struct seg){ .proto = IPPROTO_TCP, .seq = ISN, .flags = TCPF_SYN,
+		    .optlen = 12, .partial = partial }, 0, 0);
+		run6(&st, &(struct seg){ .out = 1, .proto = IPPROTO_TCP, .seq = SISN, .ack = ISN + 1,
+		    .flags = TCPF_SYN | TCPF_ACK, .optlen = 12, .partial = partial }, 0, 1);
+		n = run6(&st, &(struct seg){ .proto = IPPROTO_TCP, .seq = ISN + 1, .ack = SISN + 1,
+		    .flags = TCPF_ACK, .optlen = 12, .partial = partial }, 0, 0);
+		CHECK(n == 0 && frame_rd16(IP6_ + 4) == 32 + hn && P.len == 14 + 40 + 32 + hn &&
+		    memcmp(L46_ + 32, h, hn) == 0 && sound6(IP6_, partial),
+		    "%s: the handshake's ACK carries it; payload length and checksum follow", k);
+		n = run6(&st, &(struct seg){ .proto = IPPROTO_TCP, .seq = ISN + 1, .ack = SISN + 1,
+		    .flags = TCPF_ACK | TCPF_PSH, .optlen = 12, .plen = 100, .partial = partial },
+		    0, 0);
+		CHECK(n == 0 && seq_of(L46_) == ISN + 1 + hn && sound6(IP6_, partial),
+		    "%s: the first data shifted by 52", k);
+		run6(&st, &(struct seg){ .out = 1, .proto = IPPROTO_TCP, .seq = SISN + 1,
+		    .ack = ISN + 1 + hn + 100, .flags = TCPF_ACK, .optlen = 12, .partial = partial },
+		    0, 1);
+		CHECK(ack_of(L46_) == ISN + 101 && sound6(IP6_, partial),
+		    "%s: the real server's ack back in the client's numbers", k);
+
+		/* The header lost: it goes again in a segment of its own. */
+		cliaddr_init(&st, CA_PROXY_V2, AF_INET6);
+		run6(&st, &(struct seg){ .proto = IPPROTO_TCP, .seq = ISN, .flags = TCPF_SYN,
+		    .optlen = 12, .partial = partial }, 0, 0);
+		n = run6(&st, &(struct seg){ .proto = IPPROTO_TCP, .seq = ISN + 1, .ack = SISN + 1,
+		    .flags = TCPF_ACK | TCPF_PSH, .optlen = 12, .plen = 100, .partial = partial },
+		    0, 0);
+		{
+			const uint8_t *ip = pre + PKT_VNET_LEN + 14, *l4 = ip + 40;
+			CHECK(n == PKT_VNET_LEN + 14 + 40 + 32 + hn && frame_rd16(ip + 4) == 32 + hn &&
+			    memcmp(l4 + 32, h, hn) == 0 && rd32_(l4 + 4) == ISN + 1 &&
+			    frame_l4_ok6(ip) && seq_of(L46_) == ISN + 1 + hn,
+			    "%s: data before the handshake's ACK: the header first, on its own", k);
+		}
+
+		/* UDP: the DGRAM form before the payload. */
+		cliaddr_init(&st, CA_PROXY_V2, AF_INET6);
+		hn = ppv2_build(h, AF_INET6, IPPROTO_UDP, ends.caddr, ends.cport, ends.vaddr,
+		    ends.vport);
+		run6(&st, &(struct seg){ .proto = IPPROTO_UDP, .plen = 40, .partial = partial }, 1500,
+		    0);
+		CHECK(frame_rd16(IP6_ + 4) == 8 + hn + 40 && frame_rd16(L46_ + 4) == 8 + hn + 40 &&
+		    memcmp(L46_ + 8, h, hn) == 0 && L46_[8 + hn] == 'a' && sound6(IP6_, partial),
+		    "%s: a datagram gets its header; both lengths and the checksum follow", k);
+		run6(&st, &(struct seg){ .proto = IPPROTO_UDP, .plen = 1500 - 40 - 8 - 20,
+		    .partial = partial }, 1500, 0);
+		CHECK(frame_rd16(IP6_ + 4) == 1500 - 40 - 20,
+		    "%s: one the header would take past the MTU goes without", k);
+		hn = ppv2_build(h, AF_INET6, IPPROTO_TCP, ends.caddr, ends.cport, ends.vaddr,
+		    ends.vport);
+
+		/* toa: kind 254, length 20. */
+		cliaddr_init(&st, CA_TOA, AF_INET6);
+		toa_build(o, AF_INET6, ends.caddr, ends.cport);
+		run6(&st, &(struct seg){ .out = 1, .proto = IPPROTO_TCP, .seq = SISN, .ack = ISN + 1,
+		    .flags = TCPF_SYN | TCPF_ACK, .optlen = 12, .partial = partial }, 0, 1);
+		run6(&st, &(struct seg){ .proto = IPPROTO_TCP, .seq = ISN + 1, .ack = SISN + 1,
+		    .flags = TCPF_ACK, .optlen = 12, .partial = partial }, 1500, 0);
+		CHECK(frame_rd16(IP6_ + 4) == 32 + 20 && L46_[12] >> 4 == 13 &&
+		    memcmp(L46_ + 20, o, 20) == 0 && o[0] == 254 && o[1] == 20 &&
+		    sound6(IP6_, partial), "%s: toa's IPv6 form in the handshake's ACK", k);
+	}
+	ends_init();
+}
+
 int
 main(void)
 {
@@ -592,6 +764,7 @@ main(void)
 	test_proxy_tcp();
 	test_proxy_udp();
 	test_toa();
+	test_ipv6();
 
 	UNIT_SECTION("ppv2_build");
 	for (size_t i = 0; i < ARRAY_SIZE(ppv2_cases); i++) {
