@@ -25,7 +25,7 @@ FIGS = [
     ("mach_us_req", "machine CPU µs/req", False),
 ]
 KEYS = [f[0] for f in FIGS]
-VSR = ["dr", "nat", "nat6", "fullnat", "tun", "nat-w2"]
+VSR = ["dr", "nat", "nat6", "fullnat", "fullnat-pp", "tun", "nat-w2"]
 REFS = [("nft", "nftables DNAT"), ("haproxy", "HAProxy")]
 
 
@@ -93,7 +93,7 @@ def main():
     for s in VSR:
         if s not in med or s == "nat6":     # issue 8 is about IPv4; nat6 is held to nat
             continue
-        if s in ("nat", "fullnat", "nat-w2"):
+        if s in ("nat", "fullnat", "fullnat-pp", "nat-w2"):
             checks += [(s, "nft", k, 0.95) for k in ("req_s", "conn_s")]
             checks += [(s, "nft", k, 0.9) for k in ("up_gbit", "down_gbit")]
         if s == "dr":
@@ -116,6 +116,20 @@ def main():
         hi = FIGS[KEYS.index(key)][2]
         op = "≥" if hi else ("<" if ref == "haproxy" and key == "bal_us_req" else "≤")
         lines.append(f"| {s} | {key} ÷ {ref} {op} {limit} | {x:.2f} | {'met' if ok else '**not met**'} |")
+    # Issue 19: the PROXY v2 header and the sequence shift cost under 5 % of req/s.
+    checks_pp = []
+    if "fullnat" in med and "fullnat-pp" in med:
+        md += ["", "The client's address behind fullnat (fullnat-pp ÷ fullnat; above 1 is better "
+               "for the first four; its bulk figures carry no header):", "",
+               "| " + " | ".join(t for _, t, _ in FIGS) + " |",
+               "|" + "---:|" * len(FIGS),
+               "| " + " | ".join(f"{x:.2f}×" if x is not None else "n/a"
+                                 for x in (ratio("fullnat-pp", "fullnat", i)
+                                           for i in range(len(KEYS)))) + " |"]
+        for key in ("req_s", "conn_s"):
+            x = ratio("fullnat-pp", "fullnat", KEYS.index(key))
+            if x is not None:
+                checks_pp.append((key, x))
     if "nat" in med and "nat-w2" in med:
         md += ["", "Two workers against one (nat-w2 ÷ nat; above 1 is better for the first four):", "",
                "| " + " | ".join(t for _, t, _ in FIGS) + " |",
@@ -125,6 +139,11 @@ def main():
     if lines:
         md += ["", f"Targets of issue 8: {met} of {len(lines)} met", "",
                "| mode | target | ratio | |", "|---|---|---:|---|"] + lines
+    if checks_pp:
+        md += ["", "Target of issue 19 (the header and the shift cost under 5 %):", "",
+               "| target | ratio | |", "|---|---:|---|"]
+        md += [f"| fullnat-pp {k} ÷ fullnat ≥ 0.95 | {x:.2f} | {'met' if x >= 0.95 else '**not met**'} |"
+               for k, x in checks_pp]
     # Issue 13: the IPv6 row within 10 % of the IPv4 one, for the four rates.
     if "nat" in med and "nat6" in med:
         md += ["", "IPv6 against IPv4 (nat6 ÷ nat; above 1 is better for the first four):", "",

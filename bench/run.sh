@@ -14,7 +14,8 @@
 #   --warmup S     seconds of the same load, not measured, before each figure
 #                  (default 0: none); iperf3 omits its first S seconds
 #   --only LIST    comma-separated systems among
-#                  direct,nft,haproxy,dr,nat,nat6,fullnat,tun,nat-w2 (default: all)
+#                  direct,nft,haproxy,dr,nat,nat6,fullnat,fullnat-pp,tun,nat-w2
+#                  (default: all)
 #   --one-client   every load from the client's own 10.10.0.1 (the first
 #                  run's set-up, to see the stalls described below)
 #   --out DIR      where results.md, results.csv and ratios.png go
@@ -49,6 +50,14 @@
 #   dr, nat, fullnat, tun (ipip)
 #            vsrouted on VIP 10.10.0.100, scheduler rr for :80; fullnat with
 #            local_address 10.20.0.250-253.
+#   fullnat-pp
+#            fullnat with client_address = proxy-v2 (issue 19): the real
+#            servers' nginx reads a PROXY v2 header on :81 (the same server
+#            as :80, "listen 81 proxy_protocol"), and every packet of the
+#            client's connection is shifted by it; beside fullnat, the cost
+#            of the header and the shift (the keep-alive figure shifts every
+#            request's packets). Its bulk figures have no header: iperf3
+#            reads none, so its service stays plain fullnat.
 #   nat6     vsrouted nat over IPv6: VIP6 2001:db8:10::100, the real servers'
 #            IPv6 addresses, the same loads from an IPv6 client address;
 #            the IPv6 row beside nat's (issue 13: within 10 %).
@@ -145,7 +154,7 @@ done
 case $rounds in ''|*[!0-9]*|0) echo "run.sh: --rounds wants a positive integer" >&2; exit 2 ;; esac
 case $dur in ''|*[!0-9]*|0) echo "run.sh: --duration wants a positive integer" >&2; exit 2 ;; esac
 case $warm in ''|*[!0-9]*) echo "run.sh: --warmup wants an integer (0: none)" >&2; exit 2 ;; esac
-all_systems="direct nft haproxy dr nat nat6 fullnat tun nat-w2"
+all_systems="direct nft haproxy dr nat nat6 fullnat fullnat-pp tun nat-w2"
 systems=$all_systems
 if [ -n "$only" ]; then
 	systems=
@@ -190,7 +199,7 @@ ns_sysctl director net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter
 	net.ipv4.conf.eth0.rp_filter=0 net.ipv4.conf.eth1.rp_filter=0
 for i in 1 2 3; do
 	rs_dr_setup "rs$i" "$VIP"
-	http_start "rs$i" "rs$i" || fatal "nginx on rs$i"
+	T_HTTP_PP_PORT=81 http_start "rs$i" "rs$i" || fatal "nginx on rs$i"
 	bg_start "iperf3-rs$i" "rs$i" iperf3 -s -p 5201
 	vsrtun_start "rs$i" -a 10.20.0.1 -v "$VIP" || fatal "vsrtun on rs$i"
 done
@@ -230,11 +239,13 @@ client_src() {
 }
 
 vsr_conf() {  # vsr_conf MODE FILE
-	local mode=$1 file=$2 i extra= vip=$VIP rs=10.20.0.1
+	local mode=$1 file=$2 i extra= vip=$VIP rs=10.20.0.1 pp=
 	[ "$mode" = tun ] && extra="    tunnel = ipip"
 	{
 		# nat-w2: nat with two workers (two TAP queues, two threads)
 		[ "$mode" = nat-w2 ] && { echo "workers = 2"; mode=nat; }
+		# fullnat-pp: fullnat, a PROXY v2 header to nginx's :81 for the web service
+		[ "$mode" = fullnat-pp ] && { pp=1; mode=fullnat; }
 		# nat6: nat over IPv6
 		[ "$mode" = nat6 ] && { vip=$VIP6 rs=2001:db8:20::1; mode=nat; }
 		echo "tap = vsr0"
@@ -250,9 +261,16 @@ vsr_conf() {  # vsr_conf MODE FILE
 			echo "    scheduler = $3"
 			echo "    forward = $mode"
 			[ -n "$extra" ] && echo "$extra"
-			for i in 1 2 3; do
-				echo "    real_server rs$i { address = $rs$i }"
-			done
+			if [ -n "$pp" ] && [ "$1" = web ]; then
+				echo "    client_address = proxy-v2"
+				for i in 1 2 3; do
+					echo "    real_server rs$i { address = $rs$i  port = 81 }"
+				done
+			else
+				for i in 1 2 3; do
+					echo "    real_server rs$i { address = $rs$i }"
+				done
+			fi
 			echo "}"
 		done
 	} >"$file"
@@ -312,7 +330,7 @@ sys_up() {
 		haproxy_conf >"$T_DIR/haproxy.cfg"
 		bg_start haproxy director haproxy -db -f "$T_DIR/haproxy.cfg"
 		BAL_PID=$BG_PID ;;
-	dr|nat|nat6|fullnat|tun|nat-w2)
+	dr|nat|nat6|fullnat|fullnat-pp|tun|nat-w2)
 		[ "$1" = nat6 ] && ADDR=$VIP6 URLS=("http://[$VIP6]/")
 		vsr_conf "$1" "$T_DIR/vsrouted-$1.conf"
 		vsrouted_start director "$T_DIR/vsrouted-$1.conf" || return 1
@@ -333,7 +351,7 @@ sys_down() {
 	haproxy)
 		[ -n "$BAL_PID" ] && bg_stop "$BAL_PID" TERM 10
 		ip -n "$D" addr del "$HVIP/32" dev lo 2>/dev/null ;;
-	dr|nat|nat6|fullnat|tun|nat-w2)
+	dr|nat|nat6|fullnat|fullnat-pp|tun|nat-w2)
 		vsrouted_alive director && vsrouted_stop director ;;
 	esac
 	return 0

@@ -65,6 +65,12 @@ sync_state_parse(const char *s)
 	return -1;
 }
 
+static const char *const client_addr_names[CA_MAX] = {
+	[CA_NONE]     = "none",
+	[CA_PROXY_V2] = "proxy-v2",
+	[CA_TOA]      = "toa",
+};
+
 const char *
 fwd_name(enum fwd_method f)
 {
@@ -97,6 +103,21 @@ tunnel_parse(const char *s)
 {
 	for (int i = 0; i < TUNNEL_MAX; i++)
 		if (strcasecmp(s, tunnel_names[i]) == 0)
+			return i;
+	return -1;
+}
+
+const char *
+client_addr_name(enum client_addr c)
+{
+	return (unsigned)c < CA_MAX ? client_addr_names[c] : "?";
+}
+
+int
+client_addr_parse(const char *s)
+{
+	for (int i = 0; i < CA_MAX; i++)
+		if (strcasecmp(s, client_addr_names[i]) == 0)
 			return i;
 	return -1;
 }

@@ -63,6 +63,17 @@ int role_parse(const char *s);
 const char *sync_state_name(unsigned state);
 int sync_state_parse(const char *s);
 
+/*
+ * How a fullnat real server learns the client's address (cliaddr.h):
+ * client_address in the config, vsradm --client-address.
+ */
+enum client_addr {
+	CA_NONE,
+	CA_PROXY_V2,       /* a PROXY protocol v2 header before the stream, or each datagram */
+	CA_TOA,            /* the TOA TCP option on the first packets */
+	CA_MAX
+};
+
 /* config keyword ("dr") and ipvsadm listing word ("Route") */
 const char *fwd_name(enum fwd_method f);
 const char *fwd_listing_name(enum fwd_method f);
@@ -70,6 +81,9 @@ const char *fwd_listing_name(enum fwd_method f);
 int fwd_parse(const char *s);
 const char *tunnel_name(enum tunnel_type t);
 int tunnel_parse(const char *s);
+/* "none", "proxy-v2", "toa": the config's, vsradm's and the listings' word; -1 when unknown */
+const char *client_addr_name(enum client_addr c);
+int client_addr_parse(const char *s);
 /* "tcp"/"udp" -> IPPROTO_*; -1 when unknown */
 int proto_parse(const char *s);
 /* IPPROTO_TCP -> "TCP" (ipvsadm's spelling) */

@@ -606,6 +606,21 @@ conf_cb_tunnel(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
 }
 
 static int
+conf_cb_client_addr(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
+{
+	int c = client_addr_parse(value);
+
+	conf_seen(cfg, opt);
+	if (c < 0) {
+		conf_refuse(cfg, opt, "unknown client_address '%s' (none, proxy-v2 or toa)",
+		    value);
+		c = CA_NONE;
+	}
+	*(long *)result = c;
+	return 0;
+}
+
+static int
 conf_cb_scheduler(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
 {
 	conf_seen(cfg, opt);
@@ -1257,6 +1272,27 @@ conf_build_check(cfg_t *parent, struct check_conf *cc)
 }
 
 /*
+ * A client_address of VALUE set in SEC, for FWD (FWD_FULLNAT when that is
+ * not known) in service VS: fullnat only, and toa for TCP only.
+ */
+static void
+conf_client_addr_check(cfg_t *sec, const struct vs_conf *vs, enum client_addr value,
+    enum fwd_method fwd)
+{
+	int line = conf_line(sec, "client_address");
+
+	if (value == CA_NONE || !conf_good(sec, "client_address"))
+		return;
+	if (fwd != FWD_FULLNAT)
+		conf_err(line, "'client_address' is for forward = fullnat, not %s (the real "
+		    "server sees the client's own address)", fwd_name(fwd));
+	else if (value == CA_TOA && vs->proto != IPPROTO_TCP)
+		conf_err(line, "client_address = toa is a TCP option: not for a %s service "
+		    "(proxy-v2 puts a header before each datagram)",
+		    proto_upper_name(vs->proto));
+}
+
+/*
  * What a real server and a sorry server share, from SEC into RS: address,
  * port, forward, tunnel, tunnel_mtu, and the dr/tun port rule. WHAT names
  * the section in errors. Returns whether the port was accepted.
@@ -1319,6 +1355,17 @@ conf_build_dest(cfg_t *sec, struct vs_conf *vs, struct rs_conf *rs, const char *
 		conf_err(cfg_size(sec, "tunnel_key") ? conf_line(sec, "tunnel_key") :
 		    cfg_size(sec, "tunnel") ? conf_line(sec, "tunnel") : open,
 		    "'tunnel_key' needs tunnel = gre, not %s", tunnel_name(rs->tunnel));
+
+	/*
+	 * client_address: the service's for a fullnat real server, unless
+	 * the real server says; only fullnat hides the client's address.
+	 */
+	if (cfg_size(sec, "client_address")) {
+		rs->client_addr = (enum client_addr)cfg_getint(sec, "client_address");
+		conf_client_addr_check(sec, vs, rs->client_addr, fwd_ok ? rs->fwd : FWD_FULLNAT);
+	} else {
+		rs->client_addr = rs->fwd == FWD_FULLNAT ? vs->client_addr : CA_NONE;
+	}
 
 	/* dr leaves the packet as it is and tun only wraps it. */
 	if (port_ok && fwd_ok && vs_port_ok && rs->port != vs->port &&
@@ -1480,6 +1527,10 @@ conf_build_vs(cfg_t *sec, struct config *conf, unsigned char *ok)
 	vs->fwd = (enum fwd_method)cfg_getint(sec, "forward");
 	vs->tunnel = (enum tunnel_type)cfg_getint(sec, "tunnel");
 	vs->tunnel_mtu = (unsigned)cfg_getint(sec, "tunnel_mtu");
+	vs->client_addr = (enum client_addr)cfg_getint(sec, "client_address");
+	if (cfg_size(sec, "client_address") && conf_good(sec, "protocol"))
+		conf_client_addr_check(sec, vs, vs->client_addr,
+		    conf_good(sec, "forward") ? vs->fwd : FWD_FULLNAT);
 	vs->tunnel_keyed = cfg_size(sec, "tunnel_key") > 0;
 	vs->tunnel_key = vs->tunnel_keyed ? (uint32_t)cfg_getint(sec, "tunnel_key") : 0;
 	vs->check = (struct check_conf){ .interval = 2, .timeout = 1, .rise = 2,
@@ -1731,6 +1782,7 @@ conf_load(const char *file)
 		CFG_INT_CB(     "forward",        FWD_DR,       CFGF_NODEFAULT, conf_cb_forward),
 		CFG_INT_CB(     "tunnel",         TUNNEL_IPIP,  CFGF_NODEFAULT, conf_cb_tunnel),
 		CFG_INT_CB(     "tunnel_mtu",     0,            CFGF_NODEFAULT, conf_cb_number),
+		CFG_INT_CB(     "client_address", CA_NONE,      CFGF_NODEFAULT, conf_cb_client_addr),
 		CFG_INT_CB(     "tunnel_key",     0,            CFGF_NODEFAULT, conf_cb_number),
 		CFG_SEC(        "check",          check_opts,   CFGF_NODEFAULT),
 		CFG_END()
@@ -1741,6 +1793,7 @@ conf_load(const char *file)
 		CFG_INT_CB(     "forward",        FWD_DR,       CFGF_NODEFAULT, conf_cb_forward),
 		CFG_INT_CB(     "tunnel",         TUNNEL_IPIP,  CFGF_NODEFAULT, conf_cb_tunnel),
 		CFG_INT_CB(     "tunnel_mtu",     0,            CFGF_NODEFAULT, conf_cb_number),
+		CFG_INT_CB(     "client_address", CA_NONE,      CFGF_NODEFAULT, conf_cb_client_addr),
 		CFG_INT_CB(     "tunnel_key",     0,            CFGF_NODEFAULT, conf_cb_number),
 		CFG_END()
 	};
@@ -1756,6 +1809,7 @@ conf_load(const char *file)
 		CFG_INT_CB(     "forward",        FWD_DR,       CFGF_NONE,      conf_cb_forward),
 		CFG_INT_CB(     "tunnel",         TUNNEL_IPIP,  CFGF_NONE,      conf_cb_tunnel),
 		CFG_INT_CB(     "tunnel_mtu",     0,            CFGF_NONE,      conf_cb_number),
+		CFG_INT_CB(     "client_address", CA_NONE,      CFGF_NONE,      conf_cb_client_addr),
 		CFG_INT_CB(     "tunnel_key",     0,            CFGF_NODEFAULT, conf_cb_number),
 		CFG_SEC(        "check",          check_opts,   CFGF_NODEFAULT),
 		CFG_SEC(        "real_server",    rs_opts,      CONF_NAMED),

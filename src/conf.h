@@ -64,6 +64,7 @@ struct rs_conf {
 	enum fwd_method  fwd;        /* the service's default unless overridden */
 	enum tunnel_type tunnel;     /* tun: the service's unless overridden */
 	unsigned         tunnel_mtu; /* tun: inner MTU, 0 = from the route */
+	enum client_addr client_addr;/* fullnat: the service's unless overridden; else CA_NONE */
 	bool             tunnel_keyed; /* tun, gre: a key in each packet (RFC 2890) */
 	uint32_t         tunnel_key; /* host order */
 	struct check_conf check;     /* the service's check, with this one's overrides */
@@ -84,6 +85,7 @@ struct vs_conf {
 	enum fwd_method  fwd;        /* default FWD_DR */
 	enum tunnel_type tunnel;     /* default TUNNEL_IPIP */
 	unsigned         tunnel_mtu; /* tun: inner MTU, 0 = from the route */
+	enum client_addr client_addr;/* for its fullnat real servers; default CA_NONE */
 	bool             tunnel_keyed; /* tun, gre: tunnel_key set */
 	uint32_t         tunnel_key; /* host order */
 	struct check_conf check;     /* for each real server; type CHECK_NONE = none */

@@ -6,6 +6,7 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include "cliaddr.h"
 #include "conn.h"
 #include "stats.h"
 
@@ -26,7 +27,10 @@
  * capacity, mapped once without being touched (the kernel backs its pages
  * as they are first written) and handed out from its own free list before
  * its never-used tail, so that N IPv6 flows occupy about N * 64 bytes of
- * it however many IPv4 flows there are.
+ * it however many IPv4 flows there are. The flows whose real server
+ * learns the client's address (client_address, cliaddr.h) keep their
+ * state in a second pool made the same way (32 bytes an entry), found
+ * through c->ca, which a template uses as ncontrol.
  */
 #define WHEEL_SLOTS 4096u            /* 409.6 s per turn at 10 Hz */
 #define WHEEL_MASK  (WHEEL_SLOTS - 1)
@@ -58,6 +62,9 @@ struct conn_table {
 	uint32_t     free6;          /* index + 1, chained through caddr.w[0] */
 	uint32_t     fresh6;         /* pool entries [fresh6, max) never used yet */
 	uint32_t     count6;
+	struct cliaddr_state *poolca;  /* max entries, anonymous mmap */
+	uint32_t     freeca;         /* index + 1, chained through the entry's first word */
+	uint32_t     freshca;        /* pool entries [freshca, max) never used yet */
 };
 
 static inline int
@@ -171,7 +178,12 @@ conn_table_new(uint32_t max, uint32_t now)
 	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (t->pool6 == MAP_FAILED)
 		t->pool6 = NULL;
-	if (t->conns == NULL || t->buckets == NULL || t->wheel == NULL || t->pool6 == NULL) {
+	t->poolca = mmap(NULL, (size_t)max * sizeof(*t->poolca), PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (t->poolca == MAP_FAILED)
+		t->poolca = NULL;
+	if (t->conns == NULL || t->buckets == NULL || t->wheel == NULL || t->pool6 == NULL ||
+	    t->poolca == NULL) {
 		conn_table_free(t);
 		errno = ENOMEM;
 		return NULL;
@@ -198,6 +210,8 @@ conn_table_free(struct conn_table *t)
 		return;
 	if (t->pool6 != NULL)
 		munmap(t->pool6, (size_t)t->max * sizeof(*t->pool6));
+	if (t->poolca != NULL)
+		munmap(t->poolca, (size_t)t->max * sizeof(*t->poolca));
 	free(t->conns);
 	free(t->buckets);
 	free(t->wheel);
@@ -215,6 +229,46 @@ uint64_t
 conn_table_bytes6(const struct conn_table *t)
 {
 	return (uint64_t)t->fresh6 * sizeof(struct conn6);
+}
+
+uint64_t
+conn_table_bytes_ca(const struct conn_table *t)
+{
+	return (uint64_t)t->freshca * sizeof(struct cliaddr_state);
+}
+
+struct cliaddr_state *
+conn_cliaddr(const struct conn_table *t, const struct conn *c)
+{
+	if ((c->flags & CONN_F_TEMPLATE) || c->ca == 0)
+		return NULL;
+	return &t->poolca[c->ca - 1];
+}
+
+/* C (a new flow) takes a client-address state, zeroed (there is always one). */
+static void
+conn_ca_new(struct conn_table *t, struct conn *c)
+{
+	uint32_t i;
+
+	if (t->freeca) {
+		i = t->freeca - 1;
+		memcpy(&t->freeca, &t->poolca[i], sizeof(t->freeca));
+	} else {
+		i = t->freshca++;
+	}
+	memset(&t->poolca[i], 0, sizeof(t->poolca[i]));
+	c->ca = i + 1;
+}
+
+static void
+conn_ca_free(struct conn_table *t, struct conn *c)
+{
+	if ((c->flags & CONN_F_TEMPLATE) || c->ca == 0)
+		return;
+	memcpy(&t->poolca[c->ca - 1], &t->freeca, sizeof(t->freeca));
+	t->freeca = c->ca;
+	c->ca = 0;
 }
 
 uint32_t
@@ -537,7 +591,9 @@ conn_new(struct conn_table *t, const struct conn_param *cp, struct dest *dest, u
 	c->dest = dest;
 	c->xmit_id = dest->xmit_id;
 	c->control = 0;
-	c->ncontrol = 0;
+	c->ca = 0;
+	if (cp->client_addr != CA_NONE)
+		conn_ca_new(t, c);
 	dest_hold(dest);
 	dest->inactconns++;
 	dest->stats.conns++;
@@ -620,6 +676,7 @@ conn_release(struct conn_table *t, struct conn *c)
 	c->xmit_id = XMIT_NONE;
 	dest_put(d);
 	conn_free_addrs(t, c);
+	conn_ca_free(t, c);
 	c->tnext = t->free_head;
 	c->tprev = 0;
 	t->free_head = conn_index(t, c) + 1;
@@ -807,7 +864,8 @@ conn_expire_run(struct conn_table *t, uint32_t now)
 		while (ref) {
 			struct conn *c = &t->conns[ref - 1];
 			ref = c->tnext;
-			if (tick_before_eq(c->expires, tick) && c->ncontrol) {
+			if (tick_before_eq(c->expires, tick) && (c->flags & CONN_F_TEMPLATE) &&
+			    c->ncontrol) {
 				/* A template outlives the flows it controls. */
 				c->expires = tick + c->laddr;
 				wheel_insert(t, c);

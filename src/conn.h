@@ -83,7 +83,10 @@ struct conn {
 	uint8_t  xmit_id;       /* bound from the dest at creation (xmit_table) */
 	struct dest *dest;      /* holds a reference */
 	uint32_t control;       /* flow: index + 1 of its template, 0 if none */
-	uint32_t ncontrol;      /* template: flows it controls */
+	union {
+		uint32_t ncontrol;  /* template: flows it controls */
+		uint32_t ca;        /* flow: index + 1 of its client-address state, 0 if none */
+	};
 };
 
 _Static_assert(sizeof(struct conn) == 64, "a connection must stay one cache line");
@@ -114,6 +117,7 @@ struct conn_param {
 	union vsr_addr caddr, vaddr, daddr, laddr;
 	uint16_t cport, vport, dport, lport;
 	uint8_t  flags;         /* CONN_F_NOOUTPUT, CONN_F_HASH_OUT */
+	uint8_t  client_addr;   /* not CA_NONE: the flow gets a client-address state, zeroed (below) */
 };
 
 /* C's addresses, of either family, as unions (the IPv4 ones padded with zeroes). */
@@ -213,6 +217,21 @@ struct conn *conn_controller(struct conn_table *t, const struct conn *c);
  */
 void conn_sync_set(struct conn_table *t, struct conn *c, enum conn_state s, unsigned timeout,
     uint32_t now);
+/*
+ * A flow's client-address state (cliaddr.h: PROXY v2 header or TOA
+ * option, and the sequence adjustment that goes with the header), for the
+ * flows made with a client_addr other than CA_NONE, NULL for any other.
+ * Like IPv6 addresses, it lives in a pool beside the table, of the
+ * table's capacity, mapped once and backed by the kernel as it is used,
+ * found from the entry through c->ca: an entry that needs none stays 64
+ * bytes and costs nothing more. conn_new() gives a flow one, zeroed, when
+ * its conn_param's client_addr is not CA_NONE; its maker sets it up
+ * (cliaddr_init). Its struct seqadj (first in it) is what
+ * connection sync carries as IPVS's sequence option.
+ */
+struct cliaddr_state *conn_cliaddr(const struct conn_table *t, const struct conn *c);
+/* Bytes of the pool's entries in use so far (its high-water mark). */
+uint64_t conn_table_bytes_ca(const struct conn_table *t);
 
 /* Remove every connection and template (at exit). */
 void conn_flush(struct conn_table *t);

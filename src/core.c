@@ -9,6 +9,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "cliaddr.h"
 #include "conf.h"
 #include "conn.h"
 #include "core.h"
@@ -111,7 +112,8 @@ core_schedule(struct worker *w, struct service *svc, const struct pkt *p)
 		.laddr = p->saddr, .lport = p->sport,
 		/* Replies bypass the director in dr and tun. */
 		.flags = (uint8_t)(((d->fwd == FWD_DR || d->fwd == FWD_TUN) ? CONN_F_NOOUTPUT :
-		    CONN_F_HASH_OUT) | CONN_F_WORKER(w->id)),
+		    CONN_F_HASH_OUT) | CONN_F_WORKER(w->id)),		/* fullnat only: the real server learns the client's address (cliaddr.h). */
+		.client_addr = (uint8_t)(d->fwd == FWD_FULLNAT ? d->client_addr : CA_NONE),
 	};
 	/* fullnat: the client's side is a (local address, port) of ours. */
 	if (d->fwd == FWD_FULLNAT &&
@@ -122,6 +124,8 @@ core_schedule(struct worker *w, struct service *svc, const struct pkt *p)
 		STAT_INC(STAT_DROP_TABLE_FULL);
 		return NULL;
 	}
+	if (cp.client_addr != CA_NONE)
+		cliaddr_init(conn_cliaddr(w->ct, c), (enum client_addr)cp.client_addr, p->af);
 	if (tpl != NULL)
 		conn_set_control(w->ct, c, tpl, w->now);
 	svc->stats.conns++;

@@ -293,11 +293,11 @@ out_service(struct evbuffer *o, const struct service *s)
 	out_counters(o, v, VSR_C_NSVC);
 	out(o, "\n");
 	TAILQ_FOREACH(d, &s->dests, entry) {
-		out(o, CTL_TAG_DEST " %s %s %u %u %s 0 %s",
+		out(o, CTL_TAG_DEST " %s %s %u %u %s 0 %s %s",
 		    ap_str(d->af, &d->addr, d->port, ap, sizeof(ap)),
 		    fwd_name(d->fwd), d->u_threshold, d->l_threshold,
 		    ctl_tun_names[d->tunnel == TUNNEL_GRE ? CTL_TUN_GRE : CTL_TUN_IPIP],
-		    ctl_csum_names[CTL_CSUM_NO]);
+		    ctl_csum_names[CTL_CSUM_NO], client_addr_name(d->client_addr));
 		dest_counters(d, v);
 		out_counters(o, v, VSR_C_MAX);
 		out(o, "\n");
@@ -533,18 +533,26 @@ req_svc(struct ctl_call *r)
 /* ---- dest-add, dest-edit, dest-del ---- */
 
 #define DEST_OPTS (CTL_OPT_BIT(FWD) | CTL_OPT_BIT(WEIGHT) | CTL_OPT_BIT(UPPER) | \
-	CTL_OPT_BIT(LOWER) | CTL_OPT_BIT(TUN_TYPE) | CTL_OPT_BIT(TUN_PORT) | CTL_OPT_BIT(TUN_CSUM))
+	CTL_OPT_BIT(LOWER) | CTL_OPT_BIT(TUN_TYPE) | CTL_OPT_BIT(TUN_PORT) | CTL_OPT_BIT(TUN_CSUM) | \
+	CTL_OPT_BIT(CLIENT_ADDR))
 
 /* The options into RC, replacing what ipvsadm can say (as -e does). */
 static int
 dest_opts(struct ctl_call *r, const char *val[CTL_OPT_MAX], struct rs_conf *rc)
 {
 	unsigned long w, up, lo, port;
-	int f, t = CTL_TUN_IPIP, c = CTL_CSUM_NO;
+	int f, t = CTL_TUN_IPIP, c = CTL_CSUM_NO, ca = CA_NONE;
 
 	f = val[CTL_OPT_FWD] ? fwd_parse(val[CTL_OPT_FWD]) : FWD_DR;
 	if (f < 0)
 		return fail(r, "unknown forwarding method '%s'", val[CTL_OPT_FWD]);
+	if (val[CTL_OPT_CLIENT_ADDR] && (ca = client_addr_parse(val[CTL_OPT_CLIENT_ADDR])) < 0)
+		return fail(r, "unknown client address '%s' (none, proxy-v2 or toa)",
+		    val[CTL_OPT_CLIENT_ADDR]);
+	/* As the config: only fullnat hides the client's address. */
+	if (ca != CA_NONE && f != FWD_FULLNAT)
+		return fail(r, "client address %s is for fullnat real servers, not %s",
+		    client_addr_name((enum client_addr)ca), fwd_name((enum fwd_method)f));
 	if (opt_uint(r, val, CTL_OPT_WEIGHT, CTL_WEIGHT_MAX, 1, &w) < 0 ||
 	    opt_uint(r, val, CTL_OPT_UPPER, CTL_THRESH_MAX, 0, &up) < 0 ||
 	    opt_uint(r, val, CTL_OPT_LOWER, CTL_THRESH_MAX, 0, &lo) < 0 ||
@@ -565,6 +573,7 @@ dest_opts(struct ctl_call *r, const char *val[CTL_OPT_MAX], struct rs_conf *rc)
 	if (t == CTL_TUN_GUE || c != CTL_CSUM_NO)
 		return fail(r, CTL_E_INVAL);
 	rc->fwd = (enum fwd_method)f;
+	rc->client_addr = (enum client_addr)ca;
 	rc->tunnel = t == CTL_TUN_GRE ? TUNNEL_GRE : TUNNEL_IPIP;
 	rc->weight = (int)w;
 	rc->upper = (uint32_t)up;
@@ -636,6 +645,9 @@ req_dest(struct ctl_call *r)
 	if ((rc.fwd == FWD_DR || rc.fwd == FWD_TUN) && rc.port != ntohs(s->port))
 		return fail(r, "real server port must equal the service port for %s",
 		    fwd_name(rc.fwd));
+	if (rc.client_addr == CA_TOA && s->proto != IPPROTO_TCP)
+		return fail(r, "client address toa is a TCP option: not for a %s service",
+		    proto_upper_name(s->proto));
 	if (d == NULL)
 		return dest_add(s, &rc, r->err, sizeof(r->err));
 	return dest_edit(d, &rc, r->err, sizeof(r->err));

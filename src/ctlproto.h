@@ -52,7 +52,7 @@
  *   services:     sched=wlc flags=0 persistent=0 netmask=255.255.255.255
  *                 (or 128 for IPv6) pe=- ops=0
  *   real servers: fwd=dr weight=1 upper=0 lower=0 tun-type=ipip tun-port=0
- *                 tun-csum=nocsum
+ *                 tun-csum=nocsum client-address=none (fullnat: proxy-v2, toa)
  *   sync daemon:  mcast-interface syncid sync-maxlen mcast-group mcast-port
  *                 mcast-ttl (ipvsadm's --start-daemon options)
  *
@@ -67,8 +67,6 @@
  *                or remcsum for GRE (CTL_E_INVAL);
  *   SCTP         KIND sctp (CTL_E_PROTO);
  *   persistence  option pe=NAME (only "sip" exists in IPVS; CTL_E_SCHED);
- *   client_address (fullnat) a dest option joining CTL_OPTIONS, saved by
- *                vsradm -S beside --fullnat.
  */
 #define CTL_LINE_MAX     1024
 #define CTL_CONNS_MAX    100000
@@ -134,6 +132,7 @@ enum ctl_req {
 	X(TUN_TYPE,   "tun-type")              \
 	X(TUN_PORT,   "tun-port")              \
 	X(TUN_CSUM,   "tun-csum")              \
+	X(CLIENT_ADDR, "client-address")       \
 	X(MCAST_IFN,  "mcast-interface")       \
 	X(SYNCID,     "syncid")                \
 	X(MAXLEN,     "sync-maxlen")           \
@@ -241,7 +240,8 @@ extern const struct vsr_counter_name vsr_counter_names[VSR_C_MAX];
 	X(LOWER,      "lower")                                              \
 	X(TUN_TYPE,   "tun-type")     /* ipip gue gre */                    \
 	X(TUN_PORT,   "tun-port")     /* GUE's port, else 0 */              \
-	X(TUN_CSUM,   "tun-csum")     /* nocsum csum remcsum */
+	X(TUN_CSUM,   "tun-csum")     /* nocsum csum remcsum */         \
+	X(CLIENT_ADDR, "client-address") /* none proxy-v2 toa */
 
 #define CTL_CONN_FIELDS(X)                                                  \
 	X(PROTO,      "proto")        /* tcp udp */                         \

@@ -50,6 +50,14 @@ enum stat_id {
 	STAT_NA_REPLIES,        /* neighbour solicitations for VIPs answered on the TAP link */
 	STAT_NA_SENT,           /* unsolicited neighbour advertisements sent */
 	STAT_ND_IGNORED,        /* ICMPv6 of the TAP link that needs no answer (RS, MLD, ...) */
+	STAT_CA_PROXY_SENT,     /* proxy-v2: headers put into the client's first ACK (or a re-ACK) */
+	STAT_CA_PROXY_RESENT,   /* proxy-v2: headers sent in a segment of their own (a loss, reordering) */
+	STAT_CA_PROXY_DGRAM,    /* proxy-v2: UDP datagrams given a header */
+	STAT_CA_OVERSIZE,       /* proxy-v2: UDP datagrams sent without: too big with it, or fragmented */
+	STAT_CA_SYN_DATA,       /* proxy-v2: SYNs whose data (TCP Fast Open) was dropped, to follow it */
+	STAT_CA_TOA,            /* toa: options added to the client's first packets */
+	STAT_CA_TOA_NOROOM,     /* toa: first packets with no room for it (options full, MTU, GSO) */
+	STAT_SEQADJ_SACK,       /* packets whose SACK blocks were shifted (seqadj.h) */
 	/* drop reasons */
 	STAT_DROP_MALFORMED,    /* a header or length field is wrong */
 	STAT_DROP_UNEXPECTED,   /* not IPv4, IPv6 or ARP, or not TCP/UDP/ICMP(v6) */

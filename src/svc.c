@@ -249,6 +249,7 @@ dest_new(struct service *s, const struct rs_conf *rc, char *err, size_t errlen)
 	d->fwd = rc->fwd;
 	d->tunnel = rc->tunnel;
 	d->tunnel_mtu = rc->tunnel_mtu;
+	d->client_addr = rc->client_addr;
 	d->tunnel_keyed = rc->tunnel_keyed;
 	d->tunnel_key = htonl(rc->tunnel_key);
 	d->weight = rc->weight;
@@ -322,6 +323,8 @@ dest_edit(struct dest *d, const struct rs_conf *rc, char *err, size_t errlen)
 	}
 	if (rc->name[0])
 		snprintf(d->name, sizeof(d->name), "%s", rc->name);
+	/* New flows take it; a flow keeps what it started with (conn.h). */
+	d->client_addr = rc->client_addr;
 	d->u_threshold = rc->upper;
 	d->l_threshold = rc->lower;
 	d->conf_weight = rc->weight;

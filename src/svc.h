@@ -70,6 +70,8 @@ struct dest {
 	uint32_t         tunnel_key;   /* network order, as on the wire */
 	unsigned         tun_inner_max;/* tun: largest inner packet that fits, bound */
 	union vsr_addr   tun_src;      /* tun: the director's address toward it (logs) */
+	enum client_addr client_addr;  /* fullnat: how it learns the client's address (new flows) */
+	unsigned         ca_mtu;       /* fullnat: the path MTU toward it, bound (0: not known) */
 	uint64_t         check_downs;  /* health check transitions up -> down */
 	uint64_t         check_ups;    /* and down -> up */
 };

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cliaddr.h"
 #include "conn.h"
 #include "laddr.h"
 #include "link.h"
@@ -138,6 +139,10 @@ xmit_fullnat_bind(struct dest *d, int tap_ifindex, char *err, size_t errlen)
 	}
 	if (nat_bind_common(d, tap_ifindex, err, errlen, &ri) < 0)
 		return -1;
+	/* What a PROXY v2 header or a TOA option may grow a packet to (cliaddr_in). */
+	d->ca_mtu = ri.mtu;
+	if (d->ca_mtu == 0 && nl_link_mtu(ri.oif, &d->ca_mtu) < 0)
+		d->ca_mtu = 0;
 	d->xmit_id = XMIT_FULLNAT;
 	return 0;
 }
@@ -340,14 +345,59 @@ xmit_nat_out(struct worker *w, struct conn *c, struct pkt *p)
 	return nat_tap_out(w, p);
 }
 
+/*
+ * The client's address behind fullnat (cliaddr.h): a flow with a state
+ * gets its PROXY v2 header or TOA option, and its sequence numbers
+ * shifted, once its addresses are rewritten; these are the only calls.
+ */
+struct ca_flow {
+	const struct conn_table *ct;
+	const struct conn       *c;
+};
+
+/* cliaddr_flow's callback: the flow's ends as its client sees them. */
+static void
+ca_ends(const void *arg, struct cliaddr_ends *e)
+{
+	const struct ca_flow *f = arg;
+	struct conn_addrs a;
+
+	conn_addrs(f->ct, f->c, &a);
+	e->af = conn_af(f->c);
+	memcpy(e->caddr, a.caddr.b, sizeof(e->caddr));
+	memcpy(e->vaddr, a.vaddr.b, sizeof(e->vaddr));
+	e->cport = f->c->cport;
+	e->vport = f->c->vport;
+}
+
+/* A header in a segment of its own, sent before the packet it goes with (in the batch). */
+static _Thread_local uint8_t ca_pre[CLIADDR_PRE_MAX];
+
+static void
+ca_in(struct worker *w, struct conn *c, struct cliaddr_state *st, struct pkt *p)
+{
+	struct ca_flow arg = { w->ct, c };
+	struct cliaddr_flow f = { ca_ends, &arg };
+	uint32_t n = cliaddr_in(st, &f, c->dest->ca_mtu, p, ca_pre);
+
+	if (n > PKT_VNET_LEN) {
+		memcpy(ca_pre + PKT_VNET_LEN, w->tap_mac, 6);
+		memcpy(ca_pre + PKT_VNET_LEN + 6, w->our_mac, 6);
+		(void)tap_tx(w, ca_pre, n - PKT_VNET_LEN);
+	}
+}
+
 int
 xmit_fullnat(struct worker *w, struct conn *c, struct pkt *p)
 {
+	struct cliaddr_state *st = conn_cliaddr(w->ct, c);
 	struct conn_addrs a;
 
 	conn_addrs(w->ct, c, &a);
 	if (p->proto == p->ops->icmp_proto) {
 		/* about VIP:vport -> client:cport: from the LIP, as the flow */
+		if (st != NULL)
+			cliaddr_icmp(st, SEQADJ_OUT, p);
 		pkt_icmp_nat(p, &a.laddr, &a.daddr, &a.daddr, c->dport, &a.laddr, c->lport);
 		return nat_tap_out(w, p);
 	}
@@ -355,20 +405,27 @@ xmit_fullnat(struct worker *w, struct conn *c, struct pkt *p)
 	pkt_set_sport(p, c->lport);
 	pkt_set_daddr(p, &a.daddr);
 	pkt_set_dport(p, c->dport);
+	if (st != NULL)
+		ca_in(w, c, st, p);
 	return nat_tap_out(w, p);
 }
 
 int
 xmit_fullnat_out(struct worker *w, struct conn *c, struct pkt *p)
 {
+	struct cliaddr_state *st = conn_cliaddr(w->ct, c);
 	struct conn_addrs a;
 
 	conn_addrs(w->ct, c, &a);
 	if (p->proto == p->ops->icmp_proto) {
-		/* about LIP:lport -> RIP:rport */
+		/* about LIP:lport -> RIP:rport, in the numbers the real server saw */
+		if (st != NULL)
+			cliaddr_icmp(st, SEQADJ_IN, p);
 		pkt_icmp_nat(p, &a.vaddr, &a.caddr, &a.caddr, c->cport, &a.vaddr, c->vport);
 		return nat_tap_out(w, p);
 	}
+	if (st != NULL)
+		cliaddr_out(st, p);
 	pkt_set_saddr(p, &a.vaddr);
 	pkt_set_sport(p, c->vport);
 	pkt_set_daddr(p, &a.caddr);

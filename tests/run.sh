@@ -16,7 +16,8 @@
 #     threads): NAME[workers2], and some of those under ASan or valgrind
 #     too: NAME[workers2-asan], NAME[workers2-valgrind];
 #     NAME[valgrind], NAME[offload-off]; and some with the daemon's TAP
-#     offloads off (offload = false): NAME[tap-offload-off];
+#     offloads off (offload = false): NAME[tap-offload-off]; the
+#     client-address scenarios over IPv6 (VSR_TEST_FAMILY=6): NAME[v6];
 #   * netns/demo: the README's demo (tests/demo.sh);
 #   * readme-ci: README.md's two set-up commands install the same packages,
 #     and .ci/run runs exactly README.md's test command;
@@ -394,8 +395,16 @@ if [ "$netns" = 1 ]; then
 	for f in "${scenarios[@]}"; do
 		case $(basename "$f" .sh) in
 		dr-bulk|dr-udp|tun-bulk|tun-udp|tun-mtu|tun-gre-key|nat-transfer|nat-pmtu|nat-rr|fullnat-noroute|\
-		mixed-modes|transfer6|tun6-rr|nat6-pmtu)
+		mixed-modes|transfer6|tun6-rr|nat6-pmtu|fullnat-proxy)
 			run_scenario "$f" "[tap-offload-off]" VSR_TEST_TAP_OFFLOAD=off ;;
+		esac
+	done
+	# The client's address behind fullnat (issue 19) over IPv6: the
+	# header's and the option's IPv6 forms, the IPv6 packet path.
+	for f in "${scenarios[@]}"; do
+		case $(basename "$f" .sh) in
+		fullnat-proxy|fullnat-toa)
+			run_scenario "$f" "[v6]" VSR_TEST_FAMILY=6 ;;
 		esac
 	done
 fi

@@ -50,6 +50,8 @@
 #              (the seeds' IPv6 halves: see "IPv6" below)
 #   checks:    check_conf http_stop http_resume req_loop_start req_loop_stop
 #              req_after now_ms
+#   client's address behind fullnat (PROXY v2, TOA):
+#              pp_nginx_start pp_log haproxy_start haproxy_log ppsrv_start toa_read_start
 #   ecmp:      ecmp_seed ecmp_daddr ecmp_conf ecmp_director_up ecmp_paths
 #              ecmp_paths_are ecmp_bird_router_conf ecmp_bird_director_conf
 #              bird_start bird_pid bird_stop birdc_in
@@ -599,12 +601,16 @@ blob_make() {
 # download paced by the server, that lasts).  Its files are
 # under $T_DIR/nginx-NAME (access.log counts requests: http_count).  With
 # T_HTTP_ACCESS_LOG=off it keeps no access log (a benchmark's millions of
-# requests; http_count then counts nothing).  With T_HTTP_LIMIT_RATE=N
+# requests; http_count then counts nothing).  With T_HTTP_PP_PORT=P the
+# same server listens on P too, reading a PROXY protocol header first
+# (listen P proxy_protocol: the benchmark's fullnat-pp).
+# With T_HTTP_LIMIT_RATE=N
 # (nginx's limit_rate, e.g. 100k) each connection gets its files at N
 # bytes/s, so that a download lasts a known time.
 http_start() {
-	local ns=$1 name=$2 port=${3:-80} d alog pace=${T_HTTP_PACE:-128k}
+	local ns=$1 name=$2 port=${3:-80} d alog pace=${T_HTTP_PACE:-128k} pp=
 	need_cmd nginx curl
+	[ -n "${T_HTTP_PP_PORT:-}" ] && pp="listen $T_HTTP_PP_PORT proxy_protocol;"
 	d="$T_DIR/nginx-$name"
 	alog="$d/access.log"
 	[ "${T_HTTP_ACCESS_LOG:-on}" = off ] && alog=off
@@ -630,6 +636,7 @@ http {
     server {
         listen $port;
         listen [::]:$port ipv6only=on;
+        $pp
         location = / {
             default_type text/plain;
             return 200 "$name\n";
@@ -1782,6 +1789,147 @@ ha_scenario() {
 	assert_eq 0 "$(stat_get sync_rx_refused)" "dir1 refused no sync message"
 	vsrouted_stop dir1
 	vsrouted_stop dir2
+}
+
+# ---------------------------------------------------------------- the client's address
+
+# _t_has_v6 NS: NS has IPv6 (the servers below then listen on both families)
+_t_has_v6() {
+	nsx "$1" test -d /proc/sys/net/ipv6
+}
+
+# _t_refuses_plain NS PORT: a plain HTTP request to 127.0.0.1:PORT in NS is
+# answered by a closed connection (curl's 52): a server that expects a
+# PROXY header is up.
+_t_refuses_plain() {
+	local rc=0
+	nsx "$1" curl -s -m 2 -o /dev/null "http://127.0.0.1:$2/" || rc=$?
+	[ "$rc" = 52 ] || [ "$rc" = 56 ]
+}
+
+# pp_nginx_start NS NAME [PORT] [UPPORT]: nginx in NS on PORT (default 80),
+# both families, that expects a PROXY protocol header first on every
+# connection (listen ... proxy_protocol) and logs each request in
+# $T_DIR/nginx-NAME/pp.log (pp_log NAME) as
+#   PP_ADDR:PP_PORT PEER_ADDR:PEER_PORT "REQUEST" STATUS BYTES
+# the first pair from the header, the second the connection's own peer.
+# GET / answers "NAME PP_ADDR:PP_PORT"; GET /blob the file of blob_make;
+# POST /up is passed on to upsrv.py on 127.0.0.1:UPPORT (started here,
+# default PORT + 8000), which answers the body's sha256 (up_post).
+pp_nginx_start() {
+	local ns=$1 name=$2 port=${3:-80} upport=${4:-$((${3:-80} + 8000))} d l6=
+	need_cmd nginx curl python3
+	d="$T_DIR/nginx-$name"
+	mkdir -p "$d/tmp" "$T_DIR/www"
+	_t_has_v6 "$ns" && l6="listen [::]:$port ipv6only=on proxy_protocol;"
+	upload_start "$ns" "pp-$name" "$upport"
+	cat >"$d/nginx.conf" <<EOF
+daemon off;
+master_process on;
+worker_processes 1;
+user root;
+pid $d/nginx.pid;
+error_log $d/error.log warn;
+events { worker_connections 1024; }
+http {
+    log_format pp '\$proxy_protocol_addr:\$proxy_protocol_port \$remote_addr:\$remote_port '
+                  '"\$request" \$status \$body_bytes_sent';
+    access_log $d/pp.log pp;
+    client_body_temp_path $d/tmp/body;
+    proxy_temp_path $d/tmp/proxy;
+    fastcgi_temp_path $d/tmp/fastcgi;
+    uwsgi_temp_path $d/tmp/uwsgi;
+    scgi_temp_path $d/tmp/scgi;
+    default_type application/octet-stream;
+    sendfile on;
+    keepalive_timeout 60s;
+    server {
+        listen $port proxy_protocol;
+        $l6
+        location = / {
+            default_type text/plain;
+            return 200 "$name \$proxy_protocol_addr:\$proxy_protocol_port\n";
+        }
+        location = /up {
+            client_max_body_size 0;
+            proxy_request_buffering off;
+            proxy_http_version 1.1;
+            proxy_pass http://127.0.0.1:$upport/;
+        }
+        location / {
+            root $T_DIR/www;
+        }
+    }
+}
+EOF
+	: >"$d/pp.log"
+	bg_start "nginx-$name" "$ns" nginx -p "$d" -c "$d/nginx.conf" -e "$d/error.log"
+	wait_for "nginx $name (proxy_protocol) on $ns:$port" 10 _t_refuses_plain "$ns" "$port" ||
+		{ cat "$d/error.log" "$T_DIR/nginx-$name.log" >&2; return 1; }
+	: >"$d/pp.log"
+}
+
+# pp_log NAME: the request lines pp_nginx_start's server NAME logged
+pp_log() {
+	cat "$T_DIR/nginx-$1/pp.log"
+}
+
+# haproxy_start NS NAME PORT: HAProxy in NS, "bind :PORT accept-proxy" (both
+# families), mode http, answering every request "NAME SRC SRCPORT" with the
+# address and port the PROXY header gave, and logging it to
+# $T_DIR/haproxy-NAME.log (haproxy_log NAME) as
+#   req SRC:SRCPORT DST:DSTPORT "REQUEST"
+# A connection without a header is refused.
+haproxy_start() {
+	local ns=$1 name=$2 port=$3 cfg b6=
+	cfg="$T_DIR/haproxy-$name.cfg"
+	need_cmd haproxy curl
+	_t_has_v6 "$ns" && b6="bind [::]:$port v6only accept-proxy"
+	cat >"$cfg" <<EOF
+global
+    log stdout format raw local0
+    maxconn 256
+defaults
+    mode http
+    log global
+    timeout connect 2s
+    timeout client 20s
+    timeout server 20s
+frontend fe
+    bind :$port accept-proxy
+    $b6
+    log-format "req %ci:%cp %fi:%fp %{+Q}r"
+    http-request return status 200 content-type text/plain lf-string "$name %[src] %[src_port]\n"
+EOF
+	bg_start "haproxy-$name" "$ns" haproxy -db -f "$cfg"
+	wait_for "haproxy $name (accept-proxy) on $ns:$port" 10 _t_refuses_plain "$ns" "$port" ||
+		{ cat "$T_DIR/haproxy-$name.log" >&2; return 1; }
+}
+
+# haproxy_log NAME: the request lines haproxy_start's server NAME logged
+haproxy_log() {
+	grep '^req ' "$T_DIR/haproxy-$1.log" || true
+}
+
+# ppsrv_start NS NAME tcp|udp PORT [--banner]: tests/netns/ppsrv.py in NS, a
+# server that checks the PROXY v2 header of each connection or datagram
+# (its header says what it answers); its log is $T_DIR/pp-NAME.log.
+ppsrv_start() {
+	local ns=$1 name=$2 kind=$3 port=$4
+	shift 4
+	need_cmd python3
+	bg_start "pp-$name" "$ns" python3 -u "$VSR_NETNS_DIR/ppsrv.py" "$kind" "$name" "$port" "$@"
+	wait_for "ppsrv $name ($kind) on $ns:$port" 10 grep -q '^ready' "$T_DIR/pp-$name.log"
+}
+
+# toa_read_start NS NAME IFACE PORT: tests/netns/toaread.py in NS, one line
+# per TCP segment to PORT arriving on IFACE with the TOA option it carries
+# ("-" for none), in $T_DIR/toa-NAME.log.
+toa_read_start() {
+	local ns=$1 name=$2 ifc=$3 port=$4
+	need_cmd python3
+	bg_start "toa-$name" "$ns" python3 -u "$VSR_NETNS_DIR/toaread.py" "$ifc" "$port"
+	wait_for "toa reader $name on $ns:$ifc" 10 grep -q '^ready' "$T_DIR/toa-$name.log"
 }
 
 # ---------------------------------------------------------------- ecmp

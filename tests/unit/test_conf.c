@@ -249,6 +249,42 @@ test_nat(void)
 	conf_free(c);
 }
 
+/* client_address: the service's for its fullnat real servers, overridden per real server. */
+static void
+test_client_addr(void)
+{
+	const char    *file = "good-client-address.conf";
+	char          *out;
+	struct config *c = load(fixture(file), &out);
+
+	CHECK(c != NULL && *out == '\0', "%s: loads silently", file);
+	if (c == NULL || c->nvs != 2 || c->vs[0].nrs != 4 || c->vs[1].nrs != 2) {
+		CHECK(0, "%s: two virtual servers with 4 and 2 real servers", file);
+		free(out);
+		conf_free(c);
+		return;
+	}
+	const struct vs_conf *v = &c->vs[0], *u = &c->vs[1];
+	const struct num_case num[] = {
+		{ "service proxy-v2",               v->client_addr,           CA_PROXY_V2 },
+		{ "rs1 inherits proxy-v2",          v->rs[0].client_addr,     CA_PROXY_V2 },
+		{ "rs2 says toa",                   v->rs[1].client_addr,     CA_TOA },
+		{ "rs3 says none",                  v->rs[2].client_addr,     CA_NONE },
+		{ "a nat rs4 inherits nothing",     v->rs[3].client_addr,     CA_NONE },
+		{ "the sorry server inherits it",   v->sorry.client_addr,     CA_PROXY_V2 },
+		{ "udp: none by default",           u->client_addr,           CA_NONE },
+		{ "udp rs1 proxy-v2 (any case)",    u->rs[0].client_addr,     CA_PROXY_V2 },
+		{ "udp rs2 (nat) none",             u->rs[1].client_addr,     CA_NONE },
+	};
+
+	run_num(file, num, ARRAY_SIZE(num));
+	CHECK(strcmp(client_addr_name(CA_PROXY_V2), "proxy-v2") == 0 &&
+	    strcmp(client_addr_name(CA_TOA), "toa") == 0 && client_addr_parse("TOA") == CA_TOA &&
+	    client_addr_parse("proxy") == -1, "client_address names both ways");
+	free(out);
+	conf_free(c);
+}
+
 /* ADDR (either family) as written: the same bytes as the config's. */
 static int
 same_addr(int af, const union vsr_addr *a, const char *want)
@@ -1050,6 +1086,7 @@ main(int argc, char **argv)
 	}
 	test_minimal();
 	test_nat();
+	test_client_addr();
 	test_ipv6();
 	test_full();
 	test_tun();

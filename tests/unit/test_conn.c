@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cliaddr.h"
 #include "conn.h"
 #include "laddr.h"
 #include "pkt.h"
@@ -75,6 +76,59 @@ live(struct conn_table *t)
 
 	conn_foreach(t, count_cb, &n);
 	return n;
+}
+
+/* ---- the client-address side pool (conn_cliaddr) ---- */
+static void
+test_cliaddr_pool(void)
+{
+	struct conn_table *t = conn_table_new(64, 0);
+	struct dest d;
+	union vsr_addr client = addr_from_ip(htonl(0x0a0a0000)), vip = addr_from_ip(htonl(0x0a0a0064));
+	struct conn *a, *b, *c, *tpl;
+	struct cliaddr_state *sa;
+
+	UNIT_SECTION("client-address states: a side pool, only for the flows that ask");
+	dest_init(&d, htonl(0x0a14000b));
+	conn_set_timeouts(t, proto_default_timeout);
+	struct conn_param pa = flow(IPPROTO_TCP, 0x0a0a0001, 4000, &d, CONN_F_HASH_OUT);
+	struct conn_param pb = flow(IPPROTO_TCP, 0x0a0a0002, 4000, &d, CONN_F_HASH_OUT);
+	pb.client_addr = CA_PROXY_V2;
+	a = conn_new(t, &pa, &d, 0);
+	b = conn_new(t, &pb, &d, 0);
+	CHECK(a != NULL && conn_cliaddr(t, a) == NULL, "a flow that does not ask has none");
+	sa = b != NULL ? conn_cliaddr(t, b) : NULL;
+	CHECK(sa != NULL && sa->how == 0 && sa->flags == 0 && !seqadj_active(&sa->sa),
+	    "one that asks has one, zeroed");
+	CHECK(conn_table_bytes_ca(t) == sizeof(struct cliaddr_state), "one entry used: 32 bytes");
+	if (sa == NULL)
+		return;
+	sa->how = CA_PROXY_V2;
+	sa->sa.in.init_seq = 1000;
+	sa->sa.in.delta = 28;
+
+	/* A template's ncontrol shares the word: a flow with a state under it. */
+	tpl = conn_template_new(t, AF_INET, IPPROTO_TCP, &client, &vip, htons(80), &d, 30, 0);
+	conn_set_control(t, b, tpl, 0);
+	conn_tcp_update(t, b, DIR_INPUT, S, 0);
+	conn_tcp_update(t, b, DIR_INPUT, A, 0);
+	CHECK(conn_cliaddr(t, tpl) == NULL && tpl->ncontrol == 1 && conn_cliaddr(t, b) == sa,
+	    "a template has none; its count and the flow's state stay apart");
+	conn_expire_run(t, 40 * CONN_HZ);
+	CHECK(conn_template_lookup(t, AF_INET, IPPROTO_TCP, &client, &vip, htons(80)) == tpl,
+	    "the template outlives its 30 s while the flow lives");
+
+	/* Freed with its flow, reused zeroed, the pool not grown. */
+	conn_expire_now(t, b);
+	c = conn_new(t, &pb, &d, 40 * CONN_HZ);
+	sa = c != NULL ? conn_cliaddr(t, c) : NULL;
+	CHECK(sa != NULL && sa->how == 0 && !seqadj_active(&sa->sa) &&
+	    conn_table_bytes_ca(t) == sizeof(struct cliaddr_state),
+	    "a flow's state goes with it; the next one takes it back, zeroed");
+	conn_expire_now(t, c);           /* A, in NONE, expired at 40 s */
+	conn_expire_run(t, 100 * CONN_HZ);
+	CHECK_EQ(conn_count(t), 0, "all gone, the template with its last flow");
+	conn_table_free(t);
 }
 
 /* ---- defaults ---- */
@@ -1311,5 +1365,6 @@ main(void)
 	test_thresholds();
 	test_templates();
 	test_laddr();
+	test_cliaddr_pool();
 	return unit_done();
 }
