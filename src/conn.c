@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "conn.h"
+#include "siphash.h"
 #include "stats.h"
 
 /*
@@ -52,7 +53,7 @@ struct conn_table {
 	uint32_t     mask;
 	uint32_t    *wheel;          /* index + 1 of the first conn of each slot */
 	uint32_t     swept;          /* last tick whose slot was swept */
-	uint64_t     seed;
+	struct vsr_sipkey key;      /* the hashes' secret */
 	uint32_t     timeout[CS_MAX];    /* ticks */
 	struct conn6 *pool6;         /* max entries, anonymous mmap */
 	uint32_t     free6;          /* index + 1, chained through caddr.w[0] */
@@ -66,47 +67,49 @@ tick_before_eq(uint32_t a, uint32_t b)
 	return (int32_t)(a - b) <= 0;
 }
 
+/*
+ * The hashes of the keys: SipHash-1-3 (siphash.h) under the table's
+ * 128-bit secret, drawn from getrandom() when the table is made. Clients
+ * choose their addresses and ports, so a fixed function, or one whose seed
+ * is only XORed into its input, lets them build a set of tuples that share
+ * a bucket whatever the seed (issue 15: 256 such tuples per bucket turned
+ * each lookup into a walk of 512 entries, under the data path's lock).
+ * tests/unit/test_conn.c builds that set against the function this one
+ * replaced and shows the chains stay short.
+ *
+ * Only this table takes a secret. The schedulers' hashes of addresses
+ * (sh, dh, mh) must give every director the same answer for the same
+ * client (issue 17: ECMP in front of several directors), so they stay
+ * unkeyed and deterministic; their tables are fixed arrays that a flood
+ * can make uneven but not longer. lblc/lblcr's caches are set-associative
+ * (8 ways, evicting): a chosen set of addresses costs a miss, never a walk.
+ */
 static inline uint32_t
 hash_tuple(const struct conn_table *t, uint8_t proto, uint32_t a1, uint16_t p1,
     uint32_t a2, uint16_t p2)
 {
-	uint64_t x = ((uint64_t)a1 << 32 | a2) ^ t->seed;
+	uint64_t w[2];
 
-	x ^= ((uint64_t)p1 << 24 | (uint64_t)p2 << 8 | proto) * 0x9e3779b97f4a7c15ull;
-	/* 64-bit finaliser: every input bit reaches every output bit. */
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdull;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ull;
-	x ^= x >> 33;
-	return (uint32_t)x & t->mask;
+	w[0] = (uint64_t)a1 << 32 | a2;
+	w[1] = (uint64_t)proto << 32 | (uint64_t)p1 << 16 | p2;
+	return (uint32_t)vsr_siphash13(&t->key, w, 2) & t->mask;
 }
 
 /*
- * The hash of an IPv6 key, and the one place where one meets the table's
- * secret (seed): every bit of both 128-bit addresses, the ports and the
- * protocol. Each 64-bit word is folded in by a multiply and a shift, the
- * result finished as the IPv4 hash is. The low half picks the bucket, the
- * high half is the entry's fingerprint (conn.h).
+ * The hash of an IPv6 key: every bit of both 128-bit addresses, the ports
+ * and the protocol, under the same secret. The low half picks the bucket,
+ * the high half is the entry's fingerprint (conn.h).
  */
 static inline uint64_t
 hash_tuple6(const struct conn_table *t, uint8_t proto, const union vsr_addr *a1, uint16_t p1,
     const union vsr_addr *a2, uint16_t p2)
 {
-	uint64_t w[4], x = t->seed ^ ((uint64_t)p1 << 24 | (uint64_t)p2 << 8 | proto);
+	uint64_t w[5];
 
 	memcpy(w, a1, 16);
 	memcpy(w + 2, a2, 16);
-	for (int i = 0; i < 4; i++) {
-		x = (x ^ w[i]) * 0x9e3779b97f4a7c15ull;
-		x ^= x >> 32;
-	}
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdull;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ull;
-	x ^= x >> 33;
-	return x;
+	w[4] = (uint64_t)proto << 32 | (uint64_t)p1 << 16 | p2;
+	return vsr_siphash13(&t->key, w, 5);
 }
 
 static inline const struct conn6 *
@@ -140,6 +143,31 @@ static inline uint32_t
 conn_index(const struct conn_table *t, const struct conn *c)
 {
 	return (uint32_t)(c - t->conns);
+}
+
+/*
+ * A fresh secret for T's hashes. Never blocks: without entropy yet (early
+ * boot), the clocks and addresses are folded in, weaker but not constant.
+ */
+static void
+conn_table_rekey(struct conn_table *t)
+{
+	uint64_t k[2];
+	struct timespec a, b;
+
+	if (getrandom(k, sizeof(k), GRND_NONBLOCK) == (ssize_t)sizeof(k)) {
+		t->key.k0 = k[0];
+		t->key.k1 = k[1];
+		return;
+	}
+	clock_gettime(CLOCK_REALTIME, &a);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	uint64_t w[3] = { (uint64_t)a.tv_sec << 32 ^ (uint64_t)a.tv_nsec,
+	    (uint64_t)b.tv_sec << 32 ^ (uint64_t)b.tv_nsec, (uint64_t)(uintptr_t)t };
+	struct vsr_sipkey k0 = { 0x5851f42d4c957f2dull, (uint64_t)(uintptr_t)&a };
+	t->key.k0 = vsr_siphash13(&k0, w, 3);
+	w[0] ^= t->key.k0;
+	t->key.k1 = vsr_siphash13(&k0, w, 3);
 }
 
 struct conn_table *
@@ -179,8 +207,7 @@ conn_table_new(uint32_t max, uint32_t now)
 	t->max = max;
 	t->mask = nb - 1;
 	t->swept = now;
-	if (getrandom(&t->seed, sizeof(t->seed), 0) != sizeof(t->seed))
-		t->seed = 0x5851f42d4c957f2dull ^ (uint64_t)(uintptr_t)t;
+	conn_table_rekey(t);
 	/*
 	 * Entries are handed out from the never-used tail before the free
 	 * list exists, so pages of an idle table are never touched.
