@@ -54,7 +54,11 @@ struct conn_table {
 	uint32_t    *wheel;          /* index + 1 of the first conn of each slot */
 	uint32_t     swept;          /* last tick whose slot was swept */
 	struct vsr_sipkey key;      /* the hashes' secret */
-	uint32_t     timeout[CS_MAX];    /* ticks */
+	uint32_t     timeout[CS_MAX];    /* ticks, as in use (secure_tcp shortens some) */
+	uint32_t     timeout_set[CS_MAX]; /* ticks, as configured */
+	uint32_t     unconf;         /* flows not past the handshake, and UDP (conn_unconfirmed) */
+	uint64_t     rng;            /* eviction's probes (xorshift64*) */
+	int          secure;         /* secure_tcp in force */
 	struct conn6 *pool6;         /* max entries, anonymous mmap */
 	uint32_t     free6;          /* index + 1, chained through caddr.w[0] */
 	uint32_t     fresh6;         /* pool entries [fresh6, max) never used yet */
@@ -208,6 +212,7 @@ conn_table_new(uint32_t max, uint32_t now)
 	t->mask = nb - 1;
 	t->swept = now;
 	conn_table_rekey(t);
+	t->rng = t->key.k0 | 1;
 	/*
 	 * Entries are handed out from the never-used tail before the free
 	 * list exists, so pages of an idle table are never touched.
@@ -291,13 +296,47 @@ void
 conn_set_timeouts(struct conn_table *t, const unsigned secs[CS_MAX])
 {
 	for (int s = 0; s < CS_MAX; s++)
-		t->timeout[s] = secs[s] * CONN_HZ;
+		t->timeout_set[s] = secs[s] * CONN_HZ;
+	conn_set_secure(t, t->secure);
+}
+
+/*
+ * secure_tcp in force: a flow that has not finished its handshake is kept
+ * CONN_SECURE_EMBRYO seconds at most (a real client's ACK comes within a
+ * round trip; a spoofed SYN's never does), instead of SYN_RECV's minute.
+ */
+#define CONN_SECURE_EMBRYO 3u
+
+void
+conn_set_secure(struct conn_table *t, int on)
+{
+	static const enum conn_state embryo[] = { CS_NONE, CS_SYN_RECV, CS_SYNACK, CS_SYN_SENT };
+
+	t->secure = on;
+	memcpy(t->timeout, t->timeout_set, sizeof(t->timeout));
+	if (!on)
+		return;
+	for (size_t i = 0; i < sizeof(embryo) / sizeof(embryo[0]); i++)
+		if (t->timeout[embryo[i]] > CONN_SECURE_EMBRYO * CONN_HZ)
+			t->timeout[embryo[i]] = CONN_SECURE_EMBRYO * CONN_HZ;
+}
+
+int
+conn_secure(const struct conn_table *t)
+{
+	return t->secure;
+}
+
+uint32_t
+conn_unconfirmed(const struct conn_table *t)
+{
+	return t->unconf;
 }
 
 unsigned
 conn_get_timeout(const struct conn_table *t, enum conn_state s)
 {
-	return t->timeout[s] / CONN_HZ;
+	return t->timeout_set[s] / CONN_HZ;
 }
 
 uint32_t
@@ -481,6 +520,18 @@ dest_unbound(struct dest *d)
 	}
 }
 
+/*
+ * A flow not past its handshake (TCP before ESTABLISHED, as the state
+ * table says), or UDP, which has none: what a spoofed flood makes, and
+ * what the defences (core.c) evict first and keep out of the reserve.
+ */
+static inline int
+state_unconfirmed(uint8_t state)
+{
+	return state == CS_NONE || state == CS_SYN_RECV || state == CS_SYNACK ||
+	    state == CS_SYN_SENT || state == CS_UDP;
+}
+
 static struct conn *
 conn_alloc(struct conn_table *t)
 {
@@ -561,6 +612,7 @@ conn_new(struct conn_table *t, const struct conn_param *cp, struct dest *dest, u
 	c->lport = cp->lport;
 	c->flags = (uint8_t)(cp->flags | CONN_F_INACTIVE);
 	c->state = cp->proto == IPPROTO_UDP ? CS_UDP : CS_NONE;
+	t->unconf++;
 	c->dest = dest;
 	c->xmit_id = dest->xmit_id;
 	c->control = 0;
@@ -631,6 +683,8 @@ conn_release(struct conn_table *t, struct conn *c)
 	if (c->flags & CONN_F_TEMPLATE) {
 		d->persistconns--;
 	} else {
+		if (state_unconfirmed(c->state))
+			t->unconf--;
 		if (c->flags & CONN_F_INACTIVE)
 			d->inactconns--;
 		else
@@ -693,12 +747,14 @@ conn_template_invalidate(struct conn_table *t, struct conn *tpl)
 }
 
 static void
-conn_set_state(struct conn *c, enum conn_state ns)
+conn_set_state(struct conn_table *t, struct conn *c, enum conn_state ns)
 {
 	struct dest *d = c->dest;
 
 	if (ns == c->state)
 		return;
+	t->unconf = t->unconf - (uint32_t)state_unconfirmed(c->state) +
+	    (uint32_t)state_unconfirmed((uint8_t)ns);
 	/* ActiveConn counts ESTABLISHED only; InActConn every other state. */
 	if (!(c->flags & CONN_F_INACTIVE) && ns != CS_ESTABLISHED) {
 		d->activeconns--;
@@ -722,7 +778,7 @@ conn_tcp_update(struct conn_table *t, struct conn *c, enum conn_dir dir, uint8_t
 		else
 			dir = DIR_INPUT_ONLY;
 	}
-	conn_set_state(c, proto_tcp_next((enum conn_state)c->state, dir, tcpflags));
+	conn_set_state(t, c, proto_tcp_next((enum conn_state)c->state, dir, tcpflags));
 	conn_touch(t, c, now);
 }
 
@@ -768,6 +824,34 @@ conn_expire_now(struct conn_table *t, struct conn *c)
 	}
 	wheel_remove(t, c);
 	conn_release(t, c);
+}
+
+/*
+ * Up to CONN_EVICT_PROBES entries drawn at random: the first flow not past
+ * its handshake (or UDP) among them is removed. Random, not oldest: a
+ * flood's entries are most of those, so a real client's, made a round trip
+ * ago, is rarely drawn before its ACK makes it safe. Bounded work, no list
+ * to keep, nothing allocated.
+ */
+#define CONN_EVICT_PROBES 32u
+
+int
+conn_evict_unconfirmed(struct conn_table *t)
+{
+	if (t->unconf == 0 || t->fresh == 0)
+		return 0;
+	for (unsigned i = 0; i < CONN_EVICT_PROBES; i++) {
+		t->rng ^= t->rng >> 12;
+		t->rng ^= t->rng << 25;
+		t->rng ^= t->rng >> 27;
+		uint32_t k = (uint32_t)(((t->rng * 0x2545f4914f6cdd1dull) >> 32) * t->fresh >> 32);
+		struct conn *c = &t->conns[k];
+		if (c->dest == NULL || (c->flags & CONN_F_TEMPLATE) || !state_unconfirmed(c->state))
+			continue;
+		conn_expire_now(t, c);
+		return 1;
+	}
+	return 0;
 }
 
 static int

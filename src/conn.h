@@ -153,6 +153,16 @@ void conn_chain_stats(const struct conn_table *t, struct conn_chain_stats *s);
 void conn_set_timeouts(struct conn_table *t, const unsigned secs[CS_MAX]);
 unsigned conn_get_timeout(const struct conn_table *t, enum conn_state s);
 uint32_t conn_count(const struct conn_table *t);
+/* Flows not past the TCP handshake (before ESTABLISHED), and UDP flows. */
+uint32_t conn_unconfirmed(const struct conn_table *t);
+/*
+ * Remove one of those, drawn at random among a bounded number of probes:
+ * 1 if one was, 0 if none was found (the defences, core.c).
+ */
+int conn_evict_unconfirmed(struct conn_table *t);
+/* secure_tcp in force: flows before ESTABLISHED get a timeout of 3 s at most. */
+void conn_set_secure(struct conn_table *t, int on);
+int conn_secure(const struct conn_table *t);
 uint32_t conn_capacity(const struct conn_table *t);
 
 /* Addresses of family AF; ports in network order. */

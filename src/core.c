@@ -12,6 +12,7 @@
 #include "conf.h"
 #include "conn.h"
 #include "core.h"
+#include "defence.h"
 #include "laddr.h"
 #include "lock.h"
 #include "log.h"
@@ -368,6 +369,8 @@ core_input(struct worker *w, struct pkt *p)
 			STAT_INC(STAT_DROP_NO_CONN);
 			return;
 		}
+		if (!defence_admit(w->ct, svc))
+			return;         /* counted */
 		c = core_schedule(w, svc, p);
 		if (c == NULL)
 			return;

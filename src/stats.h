@@ -37,6 +37,7 @@ enum stat_id {
 	STAT_NA_REPLIES,        /* neighbour solicitations for VIPs answered on the TAP link */
 	STAT_NA_SENT,           /* unsolicited neighbour advertisements sent */
 	STAT_ND_IGNORED,        /* ICMPv6 of the TAP link that needs no answer (RS, MLD, ...) */
+	STAT_DEFENCE_EVICTED,   /* drop_entry: a flow not past its handshake evicted for a new one */
 	/* drop reasons */
 	STAT_DROP_MALFORMED,    /* a header or length field is wrong */
 	STAT_DROP_UNEXPECTED,   /* not IPv4, IPv6 or ARP, or not TCP/UDP/ICMP(v6) */
@@ -47,6 +48,9 @@ enum stat_id {
 	STAT_DROP_NO_CONN_OUT,  /* a packet into the TAP toward no VIP, of no connection */
 	STAT_DROP_NO_DEST,      /* the scheduler found no available real server */
 	STAT_DROP_TABLE_FULL,   /* new flow while conn_max connections exist */
+	STAT_DROP_RESERVE,      /* new flow while unconfirmed flows fill all but conn_reserve */
+	STAT_DROP_CONN_LIMIT,   /* new flow while its service has conn_limit flows */
+	STAT_DEFENCE_DROP_PACKET, /* drop_packet: a new flow's packet dropped */
 	STAT_DROP_NO_NEIGH,     /* real server's MAC not resolved yet */
 	STAT_DROP_ICMP,         /* ICMP that is neither echo nor about a connection */
 	STAT_DROP_TX_ERROR,     /* the output socket refused the frame */

@@ -675,6 +675,70 @@ test_keyed_hash(void)
 	conn_table_free(t);
 }
 
+/* ---- flood defences: what the table offers them ---- */
+
+static void
+test_unconfirmed(void)
+{
+	struct conn_table *t = conn_table_new(64, 0);
+	struct dest d;
+	struct conn *c[8];
+	struct conn_param cp[8];
+
+	UNIT_SECTION("flows not past the handshake: counted, evicted, secure_tcp's timeouts");
+	dest_init(&d, htonl(0x0a140010));
+	for (unsigned i = 0; i < 8; i++) {
+		cp[i] = flow(i < 6 ? IPPROTO_TCP : IPPROTO_UDP, 0xc0000201 + i, 1024, &d, CONN_F_NOOUTPUT);
+		c[i] = conn_new(t, &cp[i], &d, 0);
+	}
+	CHECK_EQ(conn_unconfirmed(t), 8, "6 new TCP flows and 2 UDP: all unconfirmed");
+	/* The client's SYN then its ACK: ESTABLISHED (dr, input only). */
+	for (unsigned i = 0; i < 3; i++) {
+		conn_tcp_update(t, c[i], DIR_INPUT, S, 0);
+		conn_tcp_update(t, c[i], DIR_INPUT, A, 0);
+	}
+	CHECK_EQ(c[0]->state, CS_ESTABLISHED, "SYN then ACK: ESTABLISHED");
+	CHECK_EQ(conn_unconfirmed(t), 5, "three established: 5 unconfirmed left");
+	conn_tcp_update(t, c[3], DIR_INPUT, S, 0);
+	CHECK_EQ(conn_unconfirmed(t), 5, "SYN_RECV is still unconfirmed");
+	conn_tcp_update(t, c[0], DIR_INPUT, F | A, 0);
+	CHECK_EQ(conn_unconfirmed(t), 5, "a closing flow is not unconfirmed");
+
+	/* Random probes: a call may find none among 8 slots; 200 calls find all. */
+	unsigned evicted = 0;
+	for (unsigned k = 0; k < 200 && conn_unconfirmed(t); k++)
+		evicted += (unsigned)conn_evict_unconfirmed(t);
+	CHECK_EQ(evicted, 5, "eviction takes the 5 unconfirmed, one at a time");
+	CHECK_EQ(conn_unconfirmed(t), 0, "none unconfirmed left");
+	CHECK_EQ(conn_count(t), 3, "the 3 that finished their handshake stay");
+	unsigned found = 0;
+	for (unsigned i = 0; i < 3; i++)
+		found += lookup_in(t, &cp[i]) == c[i];
+	CHECK_EQ(found, 3, "and are found");
+	CHECK_EQ(conn_evict_unconfirmed(t), 0, "nothing to evict: 0");
+
+	/* secure_tcp: new flows before ESTABLISHED live 3 s, ESTABLISHED as configured. */
+	conn_set_secure(t, 1);
+	CHECK_EQ(conn_secure(t), 1, "secure_tcp in force");
+	struct conn_param e = flow(IPPROTO_TCP, 0xc0000301, 2000, &d, CONN_F_NOOUTPUT);
+	struct conn *x = conn_new(t, &e, &d, SEC(10));
+	conn_tcp_update(t, x, DIR_INPUT, S, SEC(10));
+	CHECK_EQ(conn_get_timeout(t, CS_SYN_RECV), 60, "the configured SYN_RECV timeout is still 60 s");
+	conn_expire_run(t, SEC(12));
+	CHECK(lookup_in(t, &e) == x, "SYN_RECV under secure_tcp: there after 2 s");
+	conn_expire_run(t, SEC(14));
+	CHECK(lookup_in(t, &e) == NULL, "and gone after 4 s (not 60)");
+	CHECK(lookup_in(t, &cp[1]) == c[1], "an ESTABLISHED flow stays");
+	conn_set_secure(t, 0);
+	x = conn_new(t, &e, &d, SEC(20));
+	conn_tcp_update(t, x, DIR_INPUT, S, SEC(20));
+	conn_expire_run(t, SEC(30));
+	CHECK(lookup_in(t, &e) == x, "secure_tcp off: SYN_RECV kept its minute");
+	conn_flush(t);
+	CHECK_EQ(conn_unconfirmed(t), 0, "flushed: none unconfirmed");
+	conn_table_free(t);
+}
+
 /* ---- dest counters ---- */
 
 static void
@@ -1430,6 +1494,7 @@ main(void)
 	test_capacity();
 	test_many();
 	test_keyed_hash();
+	test_unconfirmed();
 	test_counters();
 	test_tcp_table();
 	test_tcp_scripts();
