@@ -71,6 +71,7 @@ static const struct {
 	{ "amemthresh", 1, 100 },
 	{ "am_droprate", 1, 1000000 },
 	{ "conn_reserve", 0, 90 },
+	{ "icmp_rate",  0, 10000000 },
 	{ "workers",    1, CONF_WORKERS_MAX },
 	{ "tcp",        1, CONF_TIMEOUT_MAX },
 	{ "tcp_fin",    1, CONF_TIMEOUT_MAX },
@@ -1496,6 +1497,7 @@ conf_build(struct config *conf)
 	conf->defence.amemthresh = (unsigned)cfg_getint(root, "amemthresh");
 	conf->defence.am_droprate = (unsigned)cfg_getint(root, "am_droprate");
 	conf->defence.conn_reserve = (unsigned)cfg_getint(root, "conn_reserve");
+	conf->defence.icmp_rate = (unsigned)cfg_getint(root, "icmp_rate");
 	conf->offload = cfg_getbool(root, "offload") != cfg_false;
 	if (cfg_size(root, "control_socket"))
 		conf_copy(conf->control_socket, sizeof(conf->control_socket),
@@ -1666,6 +1668,7 @@ conf_load(const char *file)
 		CFG_INT_CB(     "amemthresh",     75,           CFGF_NONE,      conf_cb_number),
 		CFG_INT_CB(     "am_droprate",    10,           CFGF_NONE,      conf_cb_number),
 		CFG_INT_CB(     "conn_reserve",   10,           CFGF_NONE,      conf_cb_number),
+		CFG_INT_CB(     "icmp_rate",      1000,         CFGF_NONE,      conf_cb_number),
 		CFG_BOOL(       "offload",        cfg_true,     CFGF_NONE),
 		CFG_STR_LIST_CB("local_address",  NULL,         CFGF_NODEFAULT, conf_cb_laddr),
 		CFG_SEC(        "timeout",        timeout_opts, CFGF_NONE),

@@ -895,7 +895,8 @@ conn_expire_run(struct conn_table *t, uint32_t now)
 		while (ref) {
 			struct conn *c = &t->conns[ref - 1];
 			ref = c->tnext;
-			if (tick_before_eq(c->expires, tick) && c->ncontrol) {
+			if (tick_before_eq(c->expires, tick) && (c->flags & CONN_F_TEMPLATE) &&
+			    c->ncontrol) {
 				/* A template outlives the flows it controls. */
 				c->expires = tick + c->laddr;
 				wheel_insert(t, c);

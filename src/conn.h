@@ -83,7 +83,10 @@ struct conn {
 	uint8_t  xmit_id;       /* bound from the dest at creation (xmit_table) */
 	struct dest *dest;      /* holds a reference */
 	uint32_t control;       /* flow: index + 1 of its template, 0 if none */
-	uint32_t ncontrol;      /* template: flows it controls */
+	union {
+		uint32_t ncontrol;      /* template: flows it controls */
+		uint32_t cseq_next;     /* TCP flow: the client's next sequence number seen (core.c) */
+	};
 };
 
 _Static_assert(sizeof(struct conn) == 64, "a connection must stay one cache line");

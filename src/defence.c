@@ -1,6 +1,7 @@
 /* defence.c - flood defences for new flows: drop_entry, drop_packet, secure_tcp, reserve, conn_limit */
 #include "conn.h"
 #include "defence.h"
+#include "icmplimit.h"
 #include "stats.h"
 #include "svc.h"
 
@@ -41,6 +42,7 @@
  */
 
 static struct defence_conf conf = DEFENCE_CONF_DEFAULT;
+
 static int level_entry, level_packet, level_secure;
 static uint32_t drop_counter;
 
@@ -53,6 +55,7 @@ defence_configure(const struct defence_conf *c)
 	level_packet = conf.drop_packet;
 	level_secure = conf.secure_tcp;
 	drop_counter = 0;
+	icmp_limit_set(conf.icmp_rate);
 }
 
 void

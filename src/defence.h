@@ -26,9 +26,11 @@ struct defence_conf {
 	unsigned amemthresh;     /* percent of conn_max: the watermark; default 75 */
 	unsigned am_droprate;    /* drop_packet always: one new flow in this many; default 10 */
 	unsigned conn_reserve;   /* percent of conn_max kept for flows past the handshake; default 10 */
+	unsigned icmp_rate;      /* ICMP messages made per second and kind, 0 = no limit; default 1000 */
 };
 
-#define DEFENCE_CONF_DEFAULT { DEF_AUTO, DEF_OFF, DEF_AUTO, 75, 10, 10 }
+#define DEFENCE_CONF_DEFAULT { DEF_AUTO, DEF_OFF, DEF_AUTO, 75, 10, 10, 1000 }
+
 
 /* Take CONF (at start and each reload, under the data-path lock). */
 void defence_configure(const struct defence_conf *conf);

@@ -9,6 +9,7 @@
 #include "conf.h"
 #include "conn.h"
 #include "core.h"
+#include "icmplimit.h"
 #include "laddr.h"
 #include "log.h"
 #include "pkt.h"
@@ -677,6 +678,36 @@ test_ipv6_icmp(void)
 	    "a router solicitation on the TAP link: ignored, counted");
 }
 
+/* ---- limits on the ICMP the director makes ---- */
+
+static void
+test_icmp_limit(void)
+{
+	unsigned ok = 0;
+
+	UNIT_SECTION("ICMP made by the director: a token bucket per kind");
+	icmp_limit_set(100);            /* 10 a tick, 50 at once at most */
+	for (int i = 0; i < 200; i++)
+		ok += (unsigned)icmp_limit_allow(ICMP_KIND_ECHO, 1000);
+	CHECK_EQ(ok, 50, "icmp_rate 100: a burst of 50 in one tick, no more");
+	CHECK_EQ(icmp_limit_allow(ICMP_KIND_ERROR, 1000), 1, "the other kind has its own budget");
+	ok = 0;
+	for (int i = 0; i < 200; i++)
+		ok += (unsigned)icmp_limit_allow(ICMP_KIND_ECHO, 1001);
+	CHECK_EQ(ok, 10, "one tick later: 10 more");
+	ok = 0;
+	for (uint32_t t = 1002; t < 1012; t++)
+		for (int i = 0; i < 200; i++)
+			ok += (unsigned)icmp_limit_allow(ICMP_KIND_ECHO, t);
+	CHECK_EQ(ok, 100, "a second of a flood: 100 answered");
+	icmp_limit_set(0);
+	ok = 0;
+	for (int i = 0; i < 5000; i++)
+		ok += (unsigned)icmp_limit_allow(ICMP_KIND_ECHO, 1012);
+	CHECK_EQ(ok, 5000, "icmp_rate 0: no limit");
+	icmp_limit_set(0);
+}
+
 int
 main(void)
 {
@@ -692,6 +723,7 @@ main(void)
 	test_drops();
 	test_ipv6_modes();
 	test_ipv6_icmp();
+	test_icmp_limit();
 	conn_flush(w.ct);
 	svc_teardown();
 	laddr_teardown();
