@@ -80,9 +80,11 @@ EOF
 	printf '# %-15s %s flood: %s; probe during %d/%d (%d.%d %%), after %d/%d (%d.%d %%); ' \
 		"$name" "$kind" "$(sed -n 's/^sent //p' "$T_DIR/flood-$name.out")" \
 		"$ok_d" "$tot_d" $((pct_d / 10)) $((pct_d % 10)) "$ok_a" "$tot_a" $((pct_a / 10)) $((pct_a % 10))
+	printf 'slowest %s ms; ' "$(awk '$2 == "ok" && $3 > m { m = $3 } END { print m + 0 }' "$T_DIR/probe-$name")"
 	printf 'conn_created %s defence_evicted %s drop_reserve %s drop_table_full %s drop_defence_packet %s\n' \
 		"$(stat_get conn_created)" "$(stat_get defence_evicted)" "$(stat_get drop_reserve)" \
 		"$(stat_get drop_table_full)" "$(stat_get drop_defence_packet)"
+	grep ' ERR ' "$T_DIR/probe-$name" | sort -k3 | uniq -c -f2 | head -5 | sed "s/^/# $name probe: /" || true
 	assert_eq 3 "$(grep -c '^client .* ok$' "$T_DIR/load-$name.log")" \
 		"$name: the 3 keep-alive connections lose nothing"
 	if [ "$must" = yes ]; then
@@ -93,10 +95,14 @@ EOF
 	vsrouted_stop director
 }
 
-phase syn-default syn yes
-phase udp-default udp yes
-phase syn-drop-entry syn yes "conn_max = 20000" "drop_entry = always" "secure_tcp = off"
-phase syn-secure-tcp syn no "conn_max = 20000" "drop_entry = off" "secure_tcp = always"
-phase syn-drop-packet syn no "conn_max = 20000" "drop_entry = off" "secure_tcp = off" "drop_packet = always"
-phase syn-none syn no "conn_max = 20000" "drop_entry = off" "secure_tcp = off"
-phase syn-small-dflt syn yes "conn_max = 20000"
+# FLOOD_PHASES="name ..." runs only those (by hand, to look at one).
+want() { [ -z "${FLOOD_PHASES:-}" ] || case " $FLOOD_PHASES " in *" $1 "*) ;; *) return 1 ;; esac; }
+want syn-default && phase syn-default syn yes
+want udp-default && phase udp-default udp yes
+want syn-drop-entry && phase syn-drop-entry syn yes "conn_max = 20000" "drop_entry = always" "secure_tcp = off"
+want syn-small-dflt && phase syn-small-dflt syn yes "conn_max = 20000"
+want syn-secure-tcp && phase syn-secure-tcp syn no "conn_max = 20000" "drop_entry = off" "secure_tcp = always"
+want syn-drop-packet && phase syn-drop-packet syn no "conn_max = 20000" "drop_entry = off" "secure_tcp = off" \
+	"drop_packet = always"
+want syn-none && phase syn-none syn no "conn_max = 20000" "drop_entry = off" "secure_tcp = off"
+true
