@@ -11,7 +11,7 @@
 # floodload.py  floodsend      vsrouted        nginx, VIP on lo
 #               from 198.18.0.0/15 (spoofed; the real servers blackhole it)
 #
-# Phases, each with a fresh daemon: 5 s of load, 10 s of flood, 8 s after.
+# Phases, each with a fresh daemon: 3 s of load, 10 s of flood, 6 s after.
 #   1. SYN flood, the default table (conn_max 1048576) and defaults.
 #   2. UDP flood on the UDP service, the default table and defaults.
 #   3. SYN flood against a table of 20,000, once per strategy (drop_entry,
@@ -36,7 +36,7 @@ for i in 1 2 3; do
 	nsx "rs$i" ip route add blackhole 198.18.0.0/15
 done
 
-PRE=5 FLOOD=10 POST=8
+PRE=3 FLOOD=10 POST=6
 
 # phase NAME KIND(syn|udp) MUST(yes|no) CONFIG-LINE...
 phase() {
