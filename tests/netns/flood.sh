@@ -11,13 +11,16 @@
 # floodload.py  floodsend      vsrouted        nginx, VIP on lo
 #               from 198.18.0.0/15 (spoofed; the real servers blackhole it)
 #
-# Phases, each with a fresh daemon: 3 s of load, 10 s of flood, 6 s after.
+# Phases, each with a fresh daemon: 2 s of load, 10 s of flood, 11 s after
+# (more than the probe's 10 s, so that an attempt stuck across the end
+# leaves some after it).
 #   1. SYN flood, the default table (conn_max 1048576) and defaults.
 #   2. UDP flood on the UDP service, the default table and defaults.
-#   3. SYN flood against a table of 20,000, once per strategy (drop_entry,
-#      secure_tcp, drop_packet always, each alone, then all off): the
-#      figures are printed for each; the defaults' own and drop_entry's
-#      are asserted, the others are what they are (all off refuses).
+#   3. SYN flood against a table of 20,000: the defaults, drop_entry
+#      alone, all off (and with FLOOD_PHASES=all secure_tcp alone and
+#      drop_packet alone): the figures are printed for each; the defaults'
+#      and drop_entry's are asserted, the others are what they are (all
+#      off refuses).
 # Flood rates are what this machine manages while the rest runs on its
 # 2 shared cores: printed, never asserted.
 set -eu
@@ -36,7 +39,7 @@ for i in 1 2 3; do
 	nsx "rs$i" ip route add blackhole 198.18.0.0/15
 done
 
-PRE=3 FLOOD=10 POST=6
+PRE=2 FLOOD=10 POST=11
 
 # phase NAME KIND(syn|udp) MUST(yes|no) CONFIG-LINE...
 phase() {
@@ -95,8 +98,11 @@ EOF
 	vsrouted_stop director
 }
 
-# FLOOD_PHASES="name ..." runs only those (by hand, to look at one).
-want() { [ -z "${FLOOD_PHASES:-}" ] || case " $FLOOD_PHASES " in *" $1 "*) ;; *) return 1 ;; esac; }
+# FLOOD_PHASES="name ..." runs only those; "all" runs the seven. By
+# default five (secure_tcp and drop_packet alone are left out to stay
+# within the suite's timeout on a shared machine; run them with "all").
+FLOOD_PHASES=${FLOOD_PHASES:-syn-default udp-default syn-drop-entry syn-small-dflt syn-none}
+want() { [ "$FLOOD_PHASES" = all ] || case " $FLOOD_PHASES " in *" $1 "*) ;; *) return 1 ;; esac; }
 want syn-default && phase syn-default syn yes
 want udp-default && phase udp-default udp yes
 want syn-drop-entry && phase syn-drop-entry syn yes "conn_max = 20000" "drop_entry = always" "secure_tcp = off"
