@@ -75,9 +75,10 @@ struct cliaddr_state {
 	uint8_t       how;        /* enum client_addr, the flow's for its life */
 	uint8_t       flags;      /* CA_F_* */
 	uint16_t      len;        /* the header's (proxy-v2) or the option's (toa) length */
+	uint32_t      cseq_next;  /* the RST window's (core.c): its word in the entry is ca */
 };
 
-_Static_assert(sizeof(struct cliaddr_state) == 32, "a flow's client-address state is 32 bytes");
+_Static_assert(sizeof(struct cliaddr_state) == 36, "a flow's client-address state is 36 bytes");
 
 #define CA_F_ISN     0x01     /* the client's SYN seen: sa.in shifts after its ISN */
 #define CA_F_SENT    0x02     /* the header went to the real server at least once */

@@ -68,6 +68,11 @@ static const struct {
 	long        max;
 } conf_ranges[] = {
 	{ "conn_max",   1, CONF_CONN_MAX },
+	{ "conn_limit", 0, CONF_CONN_MAX },
+	{ "amemthresh", 1, 100 },
+	{ "am_droprate", 1, 1000000 },
+	{ "conn_reserve", 0, 90 },
+	{ "icmp_rate",  0, 10000000 },
 	{ "workers",    1, CONF_WORKERS_MAX },
 	{ "tcp",        1, CONF_TIMEOUT_MAX },
 	{ "tcp_fin",    1, CONF_TIMEOUT_MAX },
@@ -587,6 +592,26 @@ conf_cb_forward(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
 		f = FWD_DR;
 	}
 	*(long *)result = f;
+	return 0;
+}
+
+/* A flood defence's mode: IPVS's 0..3, or off, auto, always (defence.h). */
+static int
+conf_cb_defence(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
+{
+	static const char *const names[] = { "off", "auto", "auto", "always" };
+	int m = -1;
+
+	conf_seen(cfg, opt);
+	for (int i = 0; i < 4; i++)
+		if (strcmp(value, names[i]) == 0 || (value[0] == '0' + i && value[1] == '\0'))
+			m = i;
+	if (m < 0) {
+		conf_refuse(cfg, opt, "'%s' is not a defence mode (off, auto, always, "
+		    "or IPVS's 0, 1, 2, 3)", value);
+		m = DEF_OFF;
+	}
+	*(long *)result = m == DEF_AUTO_ON ? DEF_AUTO : m;
 	return 0;
 }
 
@@ -1513,6 +1538,7 @@ conf_build_vs(cfg_t *sec, struct config *conf, unsigned char *ok)
 	vs->proto = (int)cfg_getint(sec, "protocol");
 	conf_copy(vs->sched, sizeof(vs->sched), cfg_getstr(sec, "scheduler"));
 	vs->persistent = (unsigned)cfg_getint(sec, "persistent");
+	vs->conn_limit = (unsigned)cfg_getint(sec, "conn_limit");
 	vs->mh_size = (unsigned)cfg_getint(sec, "mh_table_size");
 	for (unsigned i = 0; i < cfg_size(sec, "flags"); i++) {
 		const char *f = cfg_getnstr(sec, "flags", i);
@@ -1663,6 +1689,13 @@ conf_build(struct config *conf)
 	}
 	conf->conn_max = (uint32_t)cfg_getint(root, "conn_max");
 	conf->workers = (unsigned)cfg_getint(root, "workers");
+	conf->defence.drop_entry = (int)cfg_getint(root, "drop_entry");
+	conf->defence.drop_packet = (int)cfg_getint(root, "drop_packet");
+	conf->defence.secure_tcp = (int)cfg_getint(root, "secure_tcp");
+	conf->defence.amemthresh = (unsigned)cfg_getint(root, "amemthresh");
+	conf->defence.am_droprate = (unsigned)cfg_getint(root, "am_droprate");
+	conf->defence.conn_reserve = (unsigned)cfg_getint(root, "conn_reserve");
+	conf->defence.icmp_rate = (unsigned)cfg_getint(root, "icmp_rate");
 	conf->offload = cfg_getbool(root, "offload") != cfg_false;
 	conf->sloppy_tcp = cfg_getbool(root, "sloppy_tcp") != cfg_false;
 	conf->drain_timeout = (unsigned)cfg_getint(root, "drain_timeout");
@@ -1803,6 +1836,7 @@ conf_load(const char *file)
 		CFG_INT_CB(     "protocol",       IPPROTO_TCP,  CFGF_NONE,      conf_cb_protocol),
 		CFG_STR_CB(     "scheduler",      "wlc",        CFGF_NONE,      conf_cb_scheduler),
 		CFG_INT_CB(     "persistent",     0,            CFGF_NONE,      conf_cb_number),
+		CFG_INT_CB(     "conn_limit",     0,            CFGF_NONE,      conf_cb_number),
 		CFG_STR_CB(     "netmask",        NULL,         CFGF_NODEFAULT, conf_cb_netmask),
 		CFG_STR_LIST_CB("flags",          NULL,         CFGF_NODEFAULT, conf_cb_svcflag),
 		CFG_INT_CB(     "mh_table_size",  65537,        CFGF_NONE,      conf_cb_number),
@@ -1850,6 +1884,13 @@ conf_load(const char *file)
 		CFG_INT_CB(     "metrics_compat", METRICS_COMPAT_NONE, CFGF_NONE, conf_cb_metrics_compat),
 		CFG_INT_CB(     "conn_max",       1048576,      CFGF_NONE,      conf_cb_number),
 		CFG_INT_CB(     "workers",        1,            CFGF_NONE,      conf_cb_number),
+		CFG_INT_CB(     "drop_entry",     DEF_AUTO,     CFGF_NONE,      conf_cb_defence),
+		CFG_INT_CB(     "drop_packet",    DEF_OFF,      CFGF_NONE,      conf_cb_defence),
+		CFG_INT_CB(     "secure_tcp",     DEF_AUTO,     CFGF_NONE,      conf_cb_defence),
+		CFG_INT_CB(     "amemthresh",     75,           CFGF_NONE,      conf_cb_number),
+		CFG_INT_CB(     "am_droprate",    10,           CFGF_NONE,      conf_cb_number),
+		CFG_INT_CB(     "conn_reserve",   10,           CFGF_NONE,      conf_cb_number),
+		CFG_INT_CB(     "icmp_rate",      1000,         CFGF_NONE,      conf_cb_number),
 		CFG_BOOL(       "offload",        cfg_true,     CFGF_NONE),
 		CFG_BOOL_CB(    "sloppy_tcp",     cfg_false,    CFGF_NONE,      conf_cb_bool),
 		CFG_BOOL_CB(    "sloppy_udp",     cfg_true,     CFGF_NONE,      conf_cb_bool),

@@ -9,6 +9,7 @@
 
 #include "addr.h"
 #include "common.h"
+#include "defence.h"
 
 #define CONF_NAME_MAX   64     /* virtual_server / real_server titles */
 #define CONF_SCHED_MAX  16
@@ -79,6 +80,7 @@ struct vs_conf {
 	int              proto;      /* IPPROTO_TCP or IPPROTO_UDP */
 	char             sched[CONF_SCHED_MAX];  /* default "wlc" */
 	unsigned         persistent; /* seconds, 0 = off */
+	unsigned         conn_limit; /* live flows at most, 0 = none */
 	unsigned         flags;      /* SVC_F_* scheduler flags (common.h) */
 	unsigned         mh_size;    /* mh lookup table size, a prime; default 65537 */
 	union vsr_addr   netmask;    /* default all ones (/32, /128) */
@@ -133,6 +135,7 @@ struct config {
 	unsigned         nannounce;
 	int              announce_line;  /* for errors found after the parse */
 	uint32_t         conn_max;       /* default 1048576; 1 .. 2^26 */
+	struct defence_conf defence;     /* drop_entry, drop_packet, secure_tcp, ... */
 	unsigned         workers;        /* TAP queues, one thread each; default 1; 1 .. 16 */
 	bool             offload;        /* TAP offloads (GSO, partial checksums); default true */
 	bool             sloppy_tcp;     /* a TCP segment without entry may make one; default no */

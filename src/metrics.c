@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "conn.h"
+#include "defence.h"
 #include "lock.h"
 #include "log.h"
 #include "metrics.h"
@@ -143,6 +144,20 @@ metrics_render(struct evbuffer *b)
 	evbuffer_add_printf(b, "vsrouted_table_connections %u\n", conn_count(m.ct));
 	family(b, "table_capacity", "gauge", "conn_max");
 	evbuffer_add_printf(b, "vsrouted_table_capacity %u\n", conn_capacity(m.ct));
+	family(b, "table_unconfirmed", "gauge",
+	    "connections not past the TCP handshake, and UDP ones (the flood defences)");
+	evbuffer_add_printf(b, "vsrouted_table_unconfirmed %u\n", conn_unconfirmed(m.ct));
+	{
+		int lv[3];
+		static const char *const names[3] = { "drop_entry", "drop_packet", "secure_tcp" };
+
+		defence_levels(&lv[0], &lv[1], &lv[2]);
+		family(b, "defence_level", "gauge",
+		    "IPVS's value of each flood defence: 0 off, 1 auto, 2 auto and in force, 3 always");
+		for (int i = 0; i < 3; i++)
+			evbuffer_add_printf(b, "vsrouted_defence_level{strategy=\"%s\"} %d\n",
+			    names[i], lv[i]);
+	}
 
 	/* The counters of services and real servers (VSR_COUNTERS, ctlproto.h), a family each. */
 	for (int f = 0; f < VSR_C_MAX; f++) {

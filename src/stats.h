@@ -58,6 +58,8 @@ enum stat_id {
 	STAT_CA_TOA,            /* toa: options added to the client's first packets */
 	STAT_CA_TOA_NOROOM,     /* toa: first packets with no room for it (options full, MTU, GSO) */
 	STAT_SEQADJ_SACK,       /* packets whose SACK blocks were shifted (seqadj.h) */
+	STAT_DEFENCE_EVICTED,   /* drop_entry: a flow not past its handshake evicted for a new one */
+	STAT_ICMP_RATE_LIMITED, /* an echo reply or too-big message not made: over icmp_rate */
 	/* drop reasons */
 	STAT_DROP_MALFORMED,    /* a header or length field is wrong */
 	STAT_DROP_UNEXPECTED,   /* not IPv4, IPv6 or ARP, or not TCP/UDP/ICMP(v6) */
@@ -68,6 +70,10 @@ enum stat_id {
 	STAT_DROP_NO_CONN_OUT,  /* a packet into the TAP toward no VIP, of no connection */
 	STAT_DROP_NO_DEST,      /* the scheduler found no available real server */
 	STAT_DROP_TABLE_FULL,   /* new flow while conn_max connections exist */
+	STAT_DROP_RESERVE,      /* new flow while unconfirmed flows fill all but conn_reserve */
+	STAT_DROP_CONN_LIMIT,   /* new flow while its service has conn_limit flows */
+	STAT_DEFENCE_DROP_PACKET, /* drop_packet: a new flow's packet dropped */
+	STAT_DROP_RST_WINDOW,   /* a client's RST outside the window of its flow's sequence numbers */
 	STAT_DROP_NO_NEIGH,     /* real server's MAC not resolved yet */
 	STAT_DROP_ICMP,         /* ICMP that is neither echo nor about a connection */
 	STAT_DROP_TX_ERROR,     /* the output socket refused the frame */

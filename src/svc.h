@@ -90,6 +90,7 @@ struct service {
 	unsigned         flags;        /* SVC_F_* */
 	unsigned         mh_size;      /* mh: lookup table size, a prime */
 	unsigned         persistent;   /* seconds, 0 = off */
+	unsigned         conn_limit;   /* live flows at most, 0 = no limit (defence.c) */
 	union vsr_addr   netmask;      /* persistence granularity, of the service's family */
 	const struct sched_ops *sched;
 	void            *sched_data;

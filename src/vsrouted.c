@@ -18,6 +18,7 @@
 #include "check.h"
 #include "conf.h"
 #include "conn.h"
+#include "defence.h"
 #include "core.h"
 #include "ctl.h"
 #include "laddr.h"
@@ -158,6 +159,7 @@ conn_timeouts(struct conn_table *ct, const struct config *c)
 	timeouts[CS_FIN_WAIT] = c->timeout_tcp_fin;
 	timeouts[CS_UDP] = c->timeout_udp;
 	conn_set_timeouts(ct, timeouts);
+	defence_configure(&c->defence);
 }
 
 static int
