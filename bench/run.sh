@@ -14,7 +14,8 @@
 #   --warmup S     seconds of the same load, not measured, before each figure
 #                  (default 0: none); iperf3 omits its first S seconds
 #   --only LIST    comma-separated systems among
-#                  direct,nft,haproxy,dr,nat,fullnat,tun,nat-w2 (default: all)
+#                  direct,nft,haproxy,floor,dr,nat,fullnat,tun,nat-w2
+#                  (default: all)
 #   --one-client   every load from the client's own 10.10.0.1 (the first
 #                  run's set-up, to see the stalls described below)
 #   --out DIR      where results.md, results.csv and ratios.png go
@@ -44,6 +45,18 @@
 #   haproxy  HAProxy mode tcp on VIP 10.10.0.101 (on the director's lo),
 #            balance roundrobin for :80, its default threads (one per CPU);
 #            it connects from 10.20.0.1.
+#   floor    the TAP design's floor: bench/tapfloor on VIP 10.10.0.103, a
+#            bare loop on a TAP (vsf0) with the virtio-net header and the
+#            offloads vsrouted uses: one read, an address rewrite and one
+#            write back per frame, no table, no batching, no event loop;
+#            the real server is a hash of the client's address and port
+#            (address only for :5201).  Its routes are vsrouted nat's:
+#            VIP/32 dev vsf0, a proxy ARP entry on eth0, and the replies
+#            steered into the TAP by one policy rule for the real servers'
+#            subnet (from 10.20.0.0/24 iif eth1 lookup 7601, whose default
+#            route is via the VIP on vsf0).  What a TAP-based nat can do at
+#            all: vsrouted nat ÷ floor is the daemon's own cost, floor ÷ nft
+#            the design's.
 #   dr, nat, fullnat, tun (ipip)
 #            vsrouted on VIP 10.10.0.100, scheduler rr for :80; fullnat with
 #            local_address 10.20.0.250-253.
@@ -140,7 +153,7 @@ done
 case $rounds in ''|*[!0-9]*|0) echo "run.sh: --rounds wants a positive integer" >&2; exit 2 ;; esac
 case $dur in ''|*[!0-9]*|0) echo "run.sh: --duration wants a positive integer" >&2; exit 2 ;; esac
 case $warm in ''|*[!0-9]*) echo "run.sh: --warmup wants an integer (0: none)" >&2; exit 2 ;; esac
-all_systems="direct nft haproxy dr nat fullnat tun nat-w2"
+all_systems="direct nft haproxy floor dr nat fullnat tun nat-w2"
 systems=$all_systems
 if [ -n "$only" ]; then
 	systems=
@@ -162,12 +175,18 @@ out=$(cd "$out" && pwd)
 
 need_vsrouted
 need_vsrtun
+TAPFLOOR=${VSR_TAPFLOOR:-$VSR_TOP/bench/tapfloor}
+case " $systems " in
+*" floor "*) [ -x "$TAPFLOOR" ] || fatal "$TAPFLOOR is not built (make)" ;;
+esac
 need_cmd wrk iperf3 haproxy nft conntrack nginx curl python3
 T_HTTP_ACCESS_LOG=off
 
 VIP=10.10.0.100          # vsrouted's
 HVIP=10.10.0.101         # HAProxy's
 NVIP=10.10.0.102         # nftables'
+FVIP=10.10.0.103         # the floor's
+FLOOR_TABLE=7601
 RS="10.20.0.11 10.20.0.12 10.20.0.13"
 HZ=$(getconf CLK_TCK)
 RUNS="$T_DIR/runs.tsv"
@@ -183,6 +202,8 @@ done
 # VIP elsewhere (its TAP): no reverse-path filter there.
 ns_sysctl director net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0 \
 	net.ipv4.conf.eth0.rp_filter=0 net.ipv4.conf.eth1.rp_filter=0
+# Proxy ARP answers at once (vsrouted sets it itself, and puts it back).
+ns_sysctl director net.ipv4.neigh.eth0.proxy_delay=0
 for i in 1 2 3; do
 	rs_dr_setup "rs$i" "$VIP"
 	http_start "rs$i" "rs$i" || fatal "nginx on rs$i"
@@ -300,12 +321,27 @@ sys_up() {
 		haproxy_conf >"$T_DIR/haproxy.cfg"
 		bg_start haproxy director haproxy -db -f "$T_DIR/haproxy.cfg"
 		BAL_PID=$BG_PID ;;
+	floor)
+		ADDR=$FVIP URLS=("http://$FVIP/")
+		bg_start tapfloor director "$TAPFLOOR" -i vsf0 -v "$FVIP" \
+			-r 10.20.0.11 -r 10.20.0.12 -r 10.20.0.13
+		BAL_PID=$BG_PID
+		wait_for "the floor's TAP" 10 _b_link_up vsf0 || return 1
+		ip -n "$D" route add "$FVIP/32" dev vsf0 &&
+			ip -n "$D" neigh add proxy "$FVIP" dev eth0 &&
+			ip -n "$D" route add default via "$FVIP" dev vsf0 onlink table "$FLOOR_TABLE" &&
+			ip -n "$D" rule add from 10.20.0.0/24 iif eth1 lookup "$FLOOR_TABLE" \
+				pref "$FLOOR_TABLE" || return 1 ;;
 	dr|nat|fullnat|tun|nat-w2)
 		vsr_conf "$1" "$T_DIR/vsrouted-$1.conf"
 		vsrouted_start director "$T_DIR/vsrouted-$1.conf" || return 1
 		BAL_PID=$(cat "$T_DIR/vsrouted-director.pid") ;;
 	esac
 	wait_for "$1 to answer on $ADDR:80" 10 _b_http "$ADDR"
+}
+
+_b_link_up() {  # _b_link_up IFNAME: the director's IFNAME exists and is up
+	ip -n "$D" link show "$1" up 2>/dev/null | grep -q "$1"
 }
 
 _b_http() {
@@ -320,6 +356,11 @@ sys_down() {
 	haproxy)
 		[ -n "$BAL_PID" ] && bg_stop "$BAL_PID" TERM 10
 		ip -n "$D" addr del "$HVIP/32" dev lo 2>/dev/null ;;
+	floor)
+		ip -n "$D" rule del pref "$FLOOR_TABLE" 2>/dev/null
+		ip -n "$D" route flush table "$FLOOR_TABLE" 2>/dev/null
+		ip -n "$D" neigh del proxy "$FVIP" dev eth0 2>/dev/null
+		[ -n "$BAL_PID" ] && bg_stop "$BAL_PID" TERM 10 ;;
 	dr|nat|fullnat|tun|nat-w2)
 		vsrouted_alive director && vsrouted_stop director ;;
 	esac

@@ -185,7 +185,7 @@ fi
 # cannot rot: it passes if the script ends well and every system has a
 # non-zero median in every column of results.csv.  No speed is asserted.
 bench_figures() {  # bench_figures CSV: every system there, nothing zero
-	awk -F, -v want="direct nft haproxy dr nat fullnat tun" '
+	awk -F, -v want="direct nft haproxy floor dr nat fullnat tun" '
 		NR == 1 { next }
 		$1 != "median" { next }
 		{ seen[$2] = 1
