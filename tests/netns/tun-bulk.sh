@@ -67,6 +67,7 @@ vsrtun_stats rs1 >/dev/null
 assert_gt 0 "$(stat_get rx_gre)" "the upload came over GRE"
 assert_gt 0 "$(stat_get rx_ipip)" "the download's requests came over IPIP"
 assert_eq 0 "$(stat_get drop_malformed)" "vsrtun found nothing malformed"
+echo "# vsrtun: $(stat_get gro_frames) super-frames of $(stat_get gro_segments) segments, $(stat_get delivered) packets delivered"
 
 vsrouted_stop director
 vsrtun_stop rs1
