@@ -27,11 +27,13 @@ FIGS = [
 KEYS = [f[0] for f in FIGS]
 VSR = ["dr", "nat", "fullnat", "tun", "nat-w2"]
 # Ratio rows against each reference: vsrouted's modes, and the TAP floor.
-ROWS = ["floor"] + VSR
+# The floor's variants: other ways of steering replies into the TAP (run.sh).
+FLOOR_VARIANTS = ["floor-rs", "floor-mark", "floor-fnat"]
+ROWS = ["nft-xdp", "floor"] + FLOOR_VARIANTS + VSR
 REFS = [("nft", "nftables DNAT"), ("haproxy", "HAProxy")]
 # What the TAP floor (bench/tapfloor) is compared with: the modes that go
 # back through the TAP, or did before issue 21.
-FLOORED = ["nat", "fullnat", "nat-w2"]
+FLOORED = FLOOR_VARIANTS + ["nat", "fullnat", "nat-w2"]
 
 
 def fmt(v):

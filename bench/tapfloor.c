@@ -1,6 +1,6 @@
 /* tapfloor.c - the TAP design's floor: read a frame, rewrite its addresses, write it back */
 /*
- *   tapfloor -i TAP -v VIP -r RIP [-r RIP...] [-O] [-p PORT]
+ *   tapfloor -i TAP -v VIP -r RIP [-r RIP...] [-l LIP] [-O] [-p PORT]
  *
  * The least a TAP-based NAT balancer can do per frame, for bench/run.sh
  * to measure beside vsrouted: it creates TAP (IFF_VNET_HDR, and the
@@ -14,6 +14,14 @@
  *                   address (and port, except for PORT, default 5201,
  *                   whose control and data connections must meet)
  *   RIP -> client   becomes VIP -> client
+ *
+ * With -l LIP, fullnat's way: the client's side becomes LIP (its port
+ * kept, the client's address remembered by port in a flat array: one
+ * client address at a time, as bench/run.sh loads it), so that replies
+ * come back by a route to LIP rather than by a policy rule:
+ *
+ *   client:p -> VIP  becomes LIP:p -> RIP[h]
+ *   RIP -> LIP:p     becomes VIP -> client(p):p
  *
  * The IPv4 header checksum and the TCP/UDP one are updated incrementally
  * (a partial one's pseudo-header sum only), the virtio-net header goes
@@ -44,7 +52,8 @@
 static volatile sig_atomic_t stop;
 static uint8_t our_mac[6] = { 0x02, 0x00, 0x5e, 0x10, 0x00, 0x01 };
 static uint8_t tap_mac[6];
-static uint32_t vip, rs[MAX_RS];
+static uint32_t vip, lip, rs[MAX_RS];
+static uint32_t client_by_port[65536];   /* -l: network order, by the client's port */
 static unsigned nrs;
 static uint16_t pin_port = 5201;      /* host order */
 static unsigned long n_in, n_out, n_arp, n_drop, n_werr;
@@ -100,16 +109,21 @@ arp_reply(uint8_t *f, ssize_t len)
 {
 	uint8_t tmp[10];
 
-	/* htype 1, ptype IPv4, hlen 6, plen 4, op request, for the VIP */
+	uint32_t tpa;
+
+	/* htype 1, ptype IPv4, hlen 6, plen 4, op request, for the VIP or the LIP */
 	if (len < 42 || f[14] != 0 || f[15] != 1 || f[16] != 8 || f[17] != 0 ||
-	    f[18] != 6 || f[19] != 4 || f[20] != 0 || f[21] != 1 || memcmp(f + 38, &vip, 4) != 0)
+	    f[18] != 6 || f[19] != 4 || f[20] != 0 || f[21] != 1)
+		return -1;
+	memcpy(&tpa, f + 38, 4);
+	if (tpa != vip && (lip == 0 || tpa != lip))
 		return -1;
 	memcpy(f, f + 6, 6);
 	memcpy(f + 6, our_mac, 6);
 	f[21] = 2;
 	memcpy(tmp, f + 22, 10);            /* sender -> target */
 	memcpy(f + 22, our_mac, 6);
-	memcpy(f + 28, &vip, 4);
+	memcpy(f + 28, &tpa, 4);
 	memcpy(f + 32, tmp, 10);
 	return 0;
 }
@@ -147,7 +161,17 @@ handle(uint8_t *b, ssize_t len)
 		if (ntohs(dport) != pin_port)
 			h ^= ntohs(sport) * 40503u;
 		rewrite(b, ip, ihl, 16, rs[(h >> 16) % nrs]);
+		if (lip != 0) {
+			client_by_port[ntohs(sport)] = s;
+			rewrite(b, ip, ihl, 12, lip);
+		}
 		n_in++;
+	} else if (lip != 0) {
+		if (d != lip || client_by_port[ntohs(dport)] == 0)
+			return -1;
+		rewrite(b, ip, ihl, 12, vip);
+		rewrite(b, ip, ihl, 16, client_by_port[ntohs(dport)]);
+		n_out++;
 	} else {
 		unsigned i;
 		for (i = 0; i < nrs && rs[i] != s; i++)
@@ -205,7 +229,7 @@ tap_create(const char *name, int offload)
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: tapfloor -i TAP -v VIP -r RIP [-r RIP...] [-O] [-p PORT]\n");
+	fprintf(stderr, "usage: tapfloor -i TAP -v VIP -r RIP [-r RIP...] [-l LIP] [-O] [-p PORT]\n");
 	exit(2);
 }
 
@@ -218,7 +242,7 @@ main(int argc, char *argv[])
 	int ch, fd, offload = 1;
 	struct in_addr a;
 
-	while ((ch = getopt(argc, argv, "i:v:r:Op:")) != -1) {
+	while ((ch = getopt(argc, argv, "i:v:r:l:Op:")) != -1) {
 		switch (ch) {
 		case 'i': ifname = optarg; break;
 		case 'v':
@@ -230,6 +254,11 @@ main(int argc, char *argv[])
 			if (nrs == MAX_RS || inet_pton(AF_INET, optarg, &a) != 1)
 				usage();
 			rs[nrs++] = a.s_addr;
+			break;
+		case 'l':
+			if (inet_pton(AF_INET, optarg, &a) != 1)
+				usage();
+			lip = a.s_addr;
 			break;
 		case 'O': offload = 0; break;
 		case 'p': pin_port = (uint16_t)atoi(optarg); break;
