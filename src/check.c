@@ -1,14 +1,13 @@
 /* check.c - health checks of real servers: tcp, http, udp, exec, on the event loop */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -16,6 +15,7 @@
 #include "check.h"
 #include "lock.h"
 #include "log.h"
+#include "spawn.h"
 #include "stats.h"
 #include "svc.h"
 
@@ -45,6 +45,7 @@ struct check {
 static TAILQ_HEAD(, check) checks = TAILQ_HEAD_INITIALIZER(checks);
 static struct event_base *check_base;
 static struct event      *ev_chld;
+static struct spawn_user  check_as;     /* exec checks run as (check_sync) */
 
 static uint16_t
 check_port(const struct check *c)
@@ -52,7 +53,7 @@ check_port(const struct check *c)
 	return c->cc.port ? c->cc.port : ntohs(c->d->port);
 }
 
-/* End what is in flight: socket, deadline; an exec child is killed, reaped later. */
+/* End what is in flight: socket, deadline; an exec child is killed with its group, reaped later. */
 static void
 check_end(struct check *c)
 {
@@ -66,7 +67,7 @@ check_end(struct check *c)
 	}
 	evtimer_del(c->deadline);
 	if (c->pid > 0 && !c->killed) {
-		kill(c->pid, SIGKILL);
+		spawn_kill(c->pid);
 		c->killed = 1;
 	}
 }
@@ -309,23 +310,10 @@ check_exec(struct check *c)
 	argv[n++] = port;
 	argv[n] = NULL;
 	c->killed = 0;
-	c->pid = fork();
+	c->pid = spawn(argv, &check_as);
 	if (c->pid < 0) {
 		c->pid = 0;
 		check_result(c, 0, "fork failed");
-		return;
-	}
-	if (c->pid == 0) {
-		/* The child: only async-signal-safe calls until execv. */
-		int null = open("/dev/null", O_RDWR);
-		if (null >= 0)
-			dup2(null, STDIN_FILENO);
-		syscall(SYS_close_range, 3U, ~0U, 0U);
-		sigset_t none;
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		execv(argv[0], argv);
-		_exit(127);
 	}
 }
 
@@ -355,18 +343,30 @@ check_on_tick(evutil_socket_t fd, short what, void *arg)
 		check_connect(c);
 }
 
-/* SIGCHLD: reap the children of exec checks, each by its pid. */
+/*
+ * SIGCHLD: reap the children of exec checks, each by its pid. What a
+ * script left running in its group is killed first, while the dead
+ * leader still holds the group's id (no other group can have it then).
+ */
 static void
 check_on_sigchld(evutil_socket_t sig, short what, void *arg)
 {
 	struct check *c;
+	siginfo_t si;
 	int st;
 
 	(void)sig;
 	(void)what;
 	(void)arg;
 	TAILQ_FOREACH(c, &checks, entry) {
-		if (c->pid <= 0 || waitpid(c->pid, &st, WNOHANG) != c->pid)
+		if (c->pid <= 0)
+			continue;
+		si.si_pid = 0;
+		if (waitid(P_PID, (id_t)c->pid, &si, WEXITED | WNOHANG | WNOWAIT) < 0 ||
+		    si.si_pid != c->pid)
+			continue;
+		kill(-c->pid, SIGKILL);
+		if (waitpid(c->pid, &st, 0) != c->pid)
 			continue;
 		c->pid = 0;
 		if (c->killed) {        /* its result, a timeout, is counted */
@@ -487,10 +487,71 @@ check_set(struct dest *d, const char *svc, const struct check_conf *cc)
 	event_active(c->tick, EV_TIMEOUT, 0);   /* the first check now */
 }
 
+/* Who exec checks run as when check_user is not set. */
+#define CHECK_USER_DEFAULT "vsrouted"
+
+int
+check_conf_verify(const struct config *conf, uid_t daemon_uid, struct spawn_user *as)
+{
+	const char *name = conf->check_user[0] ? conf->check_user :
+	    conf->user[0] ? conf->user : CHECK_USER_DEFAULT;
+	int first = 0, last = -1, rc = 0;
+	char why[PATH_MAX + 128];
+
+	memset(as, 0, sizeof(*as));
+	for (unsigned i = 0; i < conf->nvs && !first; i++)
+		for (unsigned j = 0; j < conf->vs[i].nrs && !first; j++)
+			if (conf->vs[i].rs[j].check.type == CHECK_EXEC)
+				first = conf->vs[i].rs[j].check.line;
+	if (!first)
+		return 0;       /* no exec check: no user needed */
+	/* Errors about the user point at check_user, or else at the first exec check. */
+	int uline = conf->check_user_line ? conf->check_user_line : first;
+	if (spawn_user_lookup(name, as) < 0) {
+		if (errno == ENOENT)
+			log_errx("%s:%d: check_user %s does not exist%s", conf->file, uline, name,
+			    conf->check_user[0] ? "" : " (the default for exec checks: make it "
+			    "with vsrouted.sysusers, or name another with check_user)");
+		else
+			log_errx("%s:%d: check_user %s: %s", conf->file, uline, name, strerror(errno));
+		return -1;
+	}
+	if (as->uid == 0 && !conf->check_user[0]) {
+		log_errx("%s:%d: exec checks would run as root (%s): say check_user = %s to "
+		    "allow it, or name an unprivileged user", conf->file, uline, name, name);
+		return -1;
+	}
+	if (spawn_user_usable(as, daemon_uid, why, sizeof(why)) < 0) {
+		log_errx("%s:%d: check_user %s: %s", conf->file, uline, name, why);
+		return -1;
+	}
+	for (unsigned i = 0; i < conf->nvs; i++) {
+		for (unsigned j = 0; j < conf->vs[i].nrs; j++) {
+			const struct check_conf *cc = &conf->vs[i].rs[j].check;
+			char prog[CONF_CHECK_STR];
+			int line = cc->command_line ? cc->command_line : cc->line;
+
+			if (cc->type != CHECK_EXEC || line == last)
+				continue;       /* one message per command line */
+			snprintf(prog, sizeof(prog), "%s", cc->command + strspn(cc->command, " \t"));
+			prog[strcspn(prog, " \t")] = '\0';
+			if (spawn_path_check(prog, as, why, sizeof(why)) < 0) {
+				log_errx("%s:%d: exec check: %s: refused, only root and %s may be able "
+				    "to change what it runs", conf->file, line, why, as->name);
+				rc = -1;
+				last = line;
+			}
+		}
+	}
+	return rc;
+}
+
 void
-check_sync(const struct config *conf)
+check_sync(const struct config *conf, const struct spawn_user *as)
 {
 	struct check *c, *next;
+
+	check_as = *as;
 
 	TAILQ_FOREACH(c, &checks, entry)
 		c->marked = 0;

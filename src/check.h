@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "conf.h"
+#include "spawn.h"
 
 /*
  * One check per real server that has a check section, run every interval
@@ -43,7 +44,20 @@ struct dest;
 int  check_info_get(const struct dest *d, struct check_info *ci);
 
 int  check_init(struct event_base *base);
-void check_sync(const struct config *conf);
+void check_sync(const struct config *conf, const struct spawn_user *as);
 void check_stop_all(void);
+
+/*
+ * exec checks run as AS (spawn.h: a session of their own, killed whole at
+ * the timeout, no capability, a minimal environment). check_conf_verify
+ * finds AS for CONF and checks what a start would refuse, for vsrouted -t,
+ * the start and a reload alike: the check user (check_user; else user;
+ * else vsrouted) exists, is root only when check_user names it, and is one
+ * the daemon, running as DAEMON_UID once set up, can run programs as; each
+ * command's program is one that only root and the check user can change
+ * (spawn_path_check). Every error is logged as FILE:LINE: message.
+ * Without exec checks nothing is needed (AS is zeroed). 0 or -1.
+ */
+int  check_conf_verify(const struct config *conf, uid_t daemon_uid, struct spawn_user *as);
 
 #endif

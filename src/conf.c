@@ -74,6 +74,7 @@ static const struct {
 	{ "weight",     0, 65535 },
 	{ "persistent", 0, CONF_TIMEOUT_MAX },
 	{ "tunnel_mtu", CONF_TUN_MTU_MIN, CONF_TUN_MTU_MAX },
+	{ "tunnel_key", 0, 4294967295L },
 	{ "upper",      0, 2147483647 },
 	{ "lower",      0, 2147483647 },
 	{ "mh_table_size", 3, CONF_MH_SIZE_MAX },
@@ -653,8 +654,8 @@ conf_cb_ifname(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
 
 /*
  * A user name as useradd accepts it: 1..32 of [A-Za-z0-9._-], not starting
- * with '-'. Whether the user exists is checked at start, not here: -t may
- * run where the user is not (yet) there.
+ * with '-'. Whether the user exists is checked after the parse, by -t and
+ * the start alike (vsrouted.c).
  */
 static int
 conf_cb_user(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
@@ -1113,8 +1114,10 @@ conf_build_check(cfg_t *parent, struct check_conf *cc)
 		conf_copy(cc->path, sizeof(cc->path), cfg_getstr(sec, "path"));
 	if (cfg_size(sec, "host"))
 		conf_copy(cc->host, sizeof(cc->host), cfg_getstr(sec, "host"));
-	if (cfg_size(sec, "command"))
+	if (cfg_size(sec, "command")) {
 		conf_copy(cc->command, sizeof(cc->command), cfg_getstr(sec, "command"));
+		cc->command_line = conf_line(sec, "command");
+	}
 	if (cfg_size(sec, "on_failure"))
 		cc->on_failure = (enum check_fail)cfg_getint(sec, "on_failure");
 	for (int k = 0; k < 2; k++) {
@@ -1138,6 +1141,9 @@ conf_build_check(cfg_t *parent, struct check_conf *cc)
 		    "(tcp, http, udp or exec)", cfg_name(parent), cfg_title(parent));
 	else if (cc->type == CHECK_EXEC && cc->command[0] == '\0')
 		conf_err(cc->line, "check type exec: 'command' is required");
+	else if (cc->type == CHECK_EXEC && cc->command[strspn(cc->command, " \t")] != '/')
+		conf_err(cc->command_line ? cc->command_line : cc->line, "check type exec: "
+		    "'command' must start with an absolute path (no shell, no PATH search)");
 	else if (cc->type == CHECK_UDP && cc->payload_len == 0 && !cfg_size(sec, "payload"))
 		conf_err(cc->line ? cc->line : conf_note(parent)->open,
 		    "check type udp: 'payload' is required (the datagram to send)");
@@ -1178,6 +1184,9 @@ conf_build_dest(cfg_t *sec, struct vs_conf *vs, struct rs_conf *rs, const char *
 	    (enum tunnel_type)cfg_getint(sec, "tunnel") : vs->tunnel;
 	rs->tunnel_mtu = cfg_size(sec, "tunnel_mtu") ?
 	    (unsigned)cfg_getint(sec, "tunnel_mtu") : vs->tunnel_mtu;
+	rs->tunnel_keyed = cfg_size(sec, "tunnel_key") ? true : vs->tunnel_keyed;
+	rs->tunnel_key = cfg_size(sec, "tunnel_key") ?
+	    (uint32_t)cfg_getint(sec, "tunnel_key") : vs->tunnel_key;
 	if (fwd_ok && rs->fwd != FWD_TUN) {
 		if (cfg_size(sec, "tunnel"))
 			conf_err(conf_line(sec, "tunnel"), "'tunnel' is for "
@@ -1185,7 +1194,15 @@ conf_build_dest(cfg_t *sec, struct vs_conf *vs, struct rs_conf *rs, const char *
 		if (cfg_size(sec, "tunnel_mtu"))
 			conf_err(conf_line(sec, "tunnel_mtu"), "'tunnel_mtu' "
 			    "is for forward = tun, not %s", fwd_name(rs->fwd));
+		if (cfg_size(sec, "tunnel_key"))
+			conf_err(conf_line(sec, "tunnel_key"), "'tunnel_key' "
+			    "is for forward = tun, not %s", fwd_name(rs->fwd));
 	}
+	/* A key is GRE's (RFC 2890): IPIP has no room for one. */
+	if (fwd_ok && rs->fwd == FWD_TUN && rs->tunnel_keyed && rs->tunnel != TUNNEL_GRE)
+		conf_err(cfg_size(sec, "tunnel_key") ? conf_line(sec, "tunnel_key") :
+		    cfg_size(sec, "tunnel") ? conf_line(sec, "tunnel") : open,
+		    "'tunnel_key' needs tunnel = gre, not %s", tunnel_name(rs->tunnel));
 
 	/* dr leaves the packet as it is and tun only wraps it. */
 	if (port_ok && fwd_ok && vs_port_ok && rs->port != vs->port &&
@@ -1317,6 +1334,8 @@ conf_build_vs(cfg_t *sec, struct config *conf, unsigned char *ok)
 	vs->fwd = (enum fwd_method)cfg_getint(sec, "forward");
 	vs->tunnel = (enum tunnel_type)cfg_getint(sec, "tunnel");
 	vs->tunnel_mtu = (unsigned)cfg_getint(sec, "tunnel_mtu");
+	vs->tunnel_keyed = cfg_size(sec, "tunnel_key") > 0;
+	vs->tunnel_key = vs->tunnel_keyed ? (uint32_t)cfg_getint(sec, "tunnel_key") : 0;
 	vs->check = (struct check_conf){ .interval = 2, .timeout = 1, .rise = 2,
 	    .fall = 3, .expect = 200, .path = "/" };
 	conf_build_check(sec, &vs->check);
@@ -1352,6 +1371,14 @@ conf_build_vs(cfg_t *sec, struct config *conf, unsigned char *ok)
 		conf_build_sorry(cfg_getsec(sec, "sorry_server"), vs,
 		    conf_good(sec, "port"), conf_good(sec, "forward"), rsok);
 	free(rsok);
+	/* What the scheduler can hold: known now, not found out half-way through a reload. */
+	const struct sched_ops *ops = sched_lookup(vs->sched);
+	unsigned want = vs->nrs + (vs->has_sorry ? 1 : 0);
+	if (ops && ops->max_dests && want > ops->max_dests(vs))
+		conf_err(cfg_size(sec, "mh_table_size") ? conf_line(sec, "mh_table_size") : open,
+		    "virtual_server '%s': scheduler %s can hold %u real servers (sorry server "
+		    "included) with mh_table_size %u, not %u", title, vs->sched,
+		    ops->max_dests(vs), vs->mh_size, want);
 	return 0;
 }
 
@@ -1375,6 +1402,7 @@ conf_build(struct config *conf)
 
 		conf_copy(conf->announce[i], IFNAMSIZ, s);
 		conf->nannounce++;
+		conf->announce_line = conf_line(root, "announce");
 		if (strcmp(s, conf->tap) == 0 && conf_good(root, "tap"))
 			conf_err(conf_line(root, "announce"), "interface '%s' "
 			    "is the tap device; 'announce' names the "
@@ -1397,11 +1425,22 @@ conf_build(struct config *conf)
 		(void)conf_metrics_parse(cfg_getstr(root, "metrics"), &conf->metrics_addr,
 		    &conf->metrics_port);
 	conf->metrics_compat = (enum metrics_compat)cfg_getint(root, "metrics_compat");
-	if (cfg_size(root, "control_group"))
+	if (cfg_size(root, "control_group")) {
 		conf_copy(conf->control_group, sizeof(conf->control_group),
 		    cfg_getstr(root, "control_group"));
+		conf->control_group_line = conf_line(root, "control_group");
+	}
+	if (cfg_size(root, "control_group_read")) {
+		conf_copy(conf->control_group_read, sizeof(conf->control_group_read),
+		    cfg_getstr(root, "control_group_read"));
+		conf->control_group_read_line = conf_line(root, "control_group_read");
+	}
 	if (cfg_size(root, "user"))
 		conf_copy(conf->user, sizeof(conf->user), cfg_getstr(root, "user"));
+	if (cfg_size(root, "check_user")) {
+		conf_copy(conf->check_user, sizeof(conf->check_user), cfg_getstr(root, "check_user"));
+		conf->check_user_line = conf_line(root, "check_user");
+	}
 	conf->timeout_tcp = (unsigned)cfg_getint(to, "tcp");
 	conf->timeout_tcp_fin = (unsigned)cfg_getint(to, "tcp_fin");
 	conf->timeout_udp = (unsigned)cfg_getint(to, "udp");
@@ -1481,6 +1520,7 @@ conf_load(const char *file)
 		CFG_INT_CB(     "forward",        FWD_DR,       CFGF_NODEFAULT, conf_cb_forward),
 		CFG_INT_CB(     "tunnel",         TUNNEL_IPIP,  CFGF_NODEFAULT, conf_cb_tunnel),
 		CFG_INT_CB(     "tunnel_mtu",     0,            CFGF_NODEFAULT, conf_cb_number),
+		CFG_INT_CB(     "tunnel_key",     0,            CFGF_NODEFAULT, conf_cb_number),
 		CFG_SEC(        "check",          check_opts,   CFGF_NODEFAULT),
 		CFG_END()
 	};
@@ -1490,6 +1530,7 @@ conf_load(const char *file)
 		CFG_INT_CB(     "forward",        FWD_DR,       CFGF_NODEFAULT, conf_cb_forward),
 		CFG_INT_CB(     "tunnel",         TUNNEL_IPIP,  CFGF_NODEFAULT, conf_cb_tunnel),
 		CFG_INT_CB(     "tunnel_mtu",     0,            CFGF_NODEFAULT, conf_cb_number),
+		CFG_INT_CB(     "tunnel_key",     0,            CFGF_NODEFAULT, conf_cb_number),
 		CFG_END()
 	};
 	cfg_opt_t vs_opts[] = {
@@ -1504,6 +1545,7 @@ conf_load(const char *file)
 		CFG_INT_CB(     "forward",        FWD_DR,       CFGF_NONE,      conf_cb_forward),
 		CFG_INT_CB(     "tunnel",         TUNNEL_IPIP,  CFGF_NONE,      conf_cb_tunnel),
 		CFG_INT_CB(     "tunnel_mtu",     0,            CFGF_NONE,      conf_cb_number),
+		CFG_INT_CB(     "tunnel_key",     0,            CFGF_NODEFAULT, conf_cb_number),
 		CFG_SEC(        "check",          check_opts,   CFGF_NODEFAULT),
 		CFG_SEC(        "real_server",    rs_opts,      CONF_NAMED),
 		CFG_SEC(        "sorry_server",   sorry_opts,   CFGF_NODEFAULT),
@@ -1519,7 +1561,9 @@ conf_load(const char *file)
 		CFG_STR_CB(     "tap",            "vsr0",       CFGF_NONE,      conf_cb_ifname),
 		CFG_STR_LIST_CB("announce",       NULL,         CFGF_NODEFAULT, conf_cb_ifname),
 		CFG_STR_CB(     "user",           NULL,         CFGF_NODEFAULT, conf_cb_user),
+		CFG_STR_CB(     "check_user",     NULL,         CFGF_NODEFAULT, conf_cb_user),
 		CFG_STR_CB(     "control_group",  NULL,         CFGF_NODEFAULT, conf_cb_user),
+		CFG_STR_CB(     "control_group_read", NULL,     CFGF_NODEFAULT, conf_cb_user),
 		CFG_STR_CB(     "control_socket", NULL,         CFGF_NODEFAULT, conf_cb_path),
 		CFG_STR_CB(     "metrics",        NULL,         CFGF_NODEFAULT, conf_cb_metrics),
 		CFG_INT_CB(     "metrics_compat", METRICS_COMPAT_NONE, CFGF_NONE, conf_cb_metrics_compat),

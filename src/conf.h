@@ -42,7 +42,8 @@ struct check_conf {
 	int              expect;     /* http: status code, default 200 */
 	char             path[CONF_CHECK_STR];     /* http: default "/" */
 	char             host[CONF_CHECK_STR];     /* http: Host header, default the address */
-	char             command[CONF_CHECK_STR];  /* exec: program and arguments */
+	char             command[CONF_CHECK_STR];  /* exec: program (absolute path) and arguments */
+	int              command_line;             /* exec: of the command option that set it */
 	enum check_fail  on_failure; /* default CHECK_FAIL_INHIBIT */
 	uint16_t         payload_len;              /* udp: bytes of payload, 0 = not set */
 	uint16_t         reply_len;                /* udp: bytes of reply, 0 = any answer or none */
@@ -61,6 +62,8 @@ struct rs_conf {
 	enum fwd_method  fwd;        /* the service's default unless overridden */
 	enum tunnel_type tunnel;     /* tun: the service's unless overridden */
 	unsigned         tunnel_mtu; /* tun: inner MTU, 0 = from the route */
+	bool             tunnel_keyed; /* tun, gre: a key in each packet (RFC 2890) */
+	uint32_t         tunnel_key; /* host order */
 	struct check_conf check;     /* the service's check, with this one's overrides */
 };
 
@@ -78,6 +81,8 @@ struct vs_conf {
 	enum fwd_method  fwd;        /* default FWD_DR */
 	enum tunnel_type tunnel;     /* default TUNNEL_IPIP */
 	unsigned         tunnel_mtu; /* tun: inner MTU, 0 = from the route */
+	bool             tunnel_keyed; /* tun, gre: tunnel_key set */
+	uint32_t         tunnel_key; /* host order */
 	struct check_conf check;     /* for each real server; type CHECK_NONE = none */
 	struct rs_conf  *rs;
 	unsigned         nrs;
@@ -99,6 +104,7 @@ struct config {
 	char             tap[IFNAMSIZ];  /* default "vsr0" */
 	char           (*announce)[IFNAMSIZ];
 	unsigned         nannounce;
+	int              announce_line;  /* for errors found after the parse */
 	uint32_t         conn_max;       /* default 1048576; 1 .. 2^26 */
 	unsigned         workers;        /* TAP queues, one thread each; default 1; 1 .. 16 */
 	bool             offload;        /* TAP offloads (GSO, partial checksums); default true */
@@ -106,7 +112,11 @@ struct config {
 	unsigned         nladdr;
 	char             control_socket[108];  /* "" = the -s option or its default */
 	char             user[CONF_USER_MAX];  /* "" = stay root; looked up at start */
+	char             check_user[CONF_USER_MAX]; /* exec checks run as; "" = user, else "vsrouted" */
+	int              check_user_line;      /* its line, 0 when not set */
 	char             control_group[CONF_USER_MAX]; /* "" = socket mode 0600 */
+	char             control_group_read[CONF_USER_MAX]; /* "" = none; listings only (ctl.h) */
+	int              control_group_line, control_group_read_line; /* 0 when not set */
 	uint32_t         metrics_addr;   /* metrics = ADDR:PORT, network order */
 	uint16_t         metrics_port;   /* host order; 0 = no metrics */
 	enum metrics_compat metrics_compat; /* other exporters' families too; default none */

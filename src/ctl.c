@@ -27,21 +27,45 @@
 #include "svc.h"
 
 #define CTL_CLIENTS_MAX 16
+#define CTL_OUT_MAX     (256 * 1024)  /* answers held for a client before its next request waits */
+#define CTL_STALL_S     30            /* a client that takes nothing of its answers this long goes */
+#define CTL_PAUSE_MS    500           /* the listener rests this long when descriptors run out */
+#define CTL_ACCEPT_MAX  16            /* connections accepted per wake-up */
+#define CTL_REFUSED_S   5             /* a refused client has this long to send its request */
+#define CTL_REFUSED_MAX 4             /* refused clients kept at once: the others are just closed */
+
+/* What a client may do, from its credentials (SO_PEERCRED, SO_PEERGROUPS). */
+enum ctl_role {
+	CTL_ROLE_NONE,          /* its first request is refused, then it is closed */
+	CTL_ROLE_READ,          /* control_group_read: listings, stats, rates */
+	CTL_ROLE_ADMIN,         /* root, control_group: everything */
+};
 
 struct ctl_client {
 	struct bufferevent *bev;
 	struct ctl_client  *next;
+	enum ctl_role       role;
+	bool                waiting;      /* its requests wait for its answers to be read */
+	bool                closing;      /* closed once its answers are sent */
+	bool                reserved;     /* accepted on the reserve descriptor */
 };
 
 static struct {
 	struct event_base *base;
 	struct event      *ev_listen;
+	struct event      *ev_resume;     /* the end of a pause at EMFILE */
 	int                fd;
+	int                reserve;       /* a descriptor kept for one more client at EMFILE */
+	bool               starved;       /* paused since the last accept that worked */
+	unsigned           pauses;
 	char               path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	struct conn_table *ct;
 	struct ctl_client *clients;
 	unsigned           nclients;
-} ctl = { .fd = -1 };
+	unsigned           nrefused;      /* of them, CTL_ROLE_NONE */
+	gid_t              gid_admin;     /* control_group; (gid_t)-1 none */
+	gid_t              gid_read;      /* control_group_read; (gid_t)-1 none */
+} ctl = { .fd = -1, .reserve = -1, .gid_admin = (gid_t)-1, .gid_read = (gid_t)-1 };
 
 /* One request being served: its words, where the answer goes, the error text. */
 struct ctl_call {
@@ -552,6 +576,9 @@ req_dest(struct ctl_call *r)
 		if (d == NULL)
 			return fail(r, CTL_E_NO_DEST);
 		rc.tunnel_mtu = d->tunnel_mtu;  /* the file's; ipvsadm has no word for it */
+		/* The file's too: kept while the tunnel stays GRE, which alone carries one. */
+		rc.tunnel_keyed = d->tunnel_keyed && rc.tunnel == TUNNEL_GRE;
+		rc.tunnel_key = ntohl(d->tunnel_key);
 	}
 	rc.addr = ra.u.v4;
 	rc.port = ra.port;
@@ -594,7 +621,7 @@ req_daemon(struct ctl_call *r)
 
 /*
  * Each request's handler, and whether it changes what runs (what a
- * read-only client, such as a future control_group_read, may not send).
+ * read-only client, a member of control_group_read, may not send).
  */
 static const struct {
 	int  (*fn)(struct ctl_call *);
@@ -623,7 +650,7 @@ static const struct {
  * value can smuggle a second request or a split word in.
  */
 static void
-ctl_request(char *line, struct evbuffer *o)
+ctl_request(char *line, struct evbuffer *o, bool read_only)
 {
 	char *argv[CTL_ARGS_MAX], *save;
 	struct ctl_call r = { .argv = argv, .o = o };
@@ -648,12 +675,27 @@ ctl_request(char *line, struct evbuffer *o)
 	id = ctl_lookup(ctl_req_names, CTL_REQ_MAX, argv[0]);
 	if (id < 0)
 		rc = fail(&r, "unknown request '%s'", argv[0]);
+	else if (read_only && ctl_dispatch[id].changes)
+		rc = fail(&r, "permission denied: members of control_group_read may list, not "
+		    "change ('%s')", argv[0]);
 	else
 		rc = ctl_dispatch[id].fn(&r);
 	if (rc == 0)
 		out(o, "ok\n");
 	else
 		out(o, "err %s\n", r.err[0] ? r.err : "failed");
+}
+
+/* A client in no group: its first request is refused, and it is closed. */
+static bool
+ctl_permitted(struct ctl_client *c, struct evbuffer *o)
+{
+	if (c->role != CTL_ROLE_NONE)
+		return true;
+	out(o, "err permission denied: only root and the members of control_group and "
+	    "control_group_read may use this socket\n");
+	c->closing = true;
+	return false;
 }
 
 static void
@@ -667,73 +709,258 @@ ctl_client_free(struct ctl_client *c)
 			break;
 		}
 	bufferevent_free(c->bev);
+	if (c->role == CTL_ROLE_NONE)
+		ctl.nrefused--;
+	/* Its descriptor is free again: the reserve takes it back. */
+	if (c->reserved && ctl.reserve < 0)
+		ctl.reserve = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	free(c);
 	ctl.nclients--;
 }
 
+/*
+ * Serve the complete request lines read, in order, while the answers not
+ * yet taken by the client stay below CTL_OUT_MAX; past it, stop reading
+ * from the client (its later requests wait in the socket) until it has
+ * read enough of them (ctl_written). A client that sends requests and
+ * never reads the answers holds at most CTL_OUT_MAX plus one answer.
+ */
 static void
 ctl_read(struct bufferevent *bev, void *arg)
 {
-	struct evbuffer *in = bufferevent_get_input(bev);
+	struct ctl_client *c = arg;
+	struct evbuffer *in = bufferevent_get_input(bev), *o = bufferevent_get_output(bev);
 	char *line;
 	size_t n;
 
-	while ((line = evbuffer_readln(in, &n, EVBUFFER_EOL_LF)) != NULL) {
-		if (n < CTL_LINE_MAX) {
+	for (;;) {
+		if (c->closing) {
+			bufferevent_disable(bev, EV_READ);
+			if (evbuffer_get_length(o) == 0)
+				ctl_client_free(c);
+			return;         /* else when it is sent (ctl_written) */
+		}
+		if (evbuffer_get_length(o) >= CTL_OUT_MAX) {
+			if (!c->waiting) {
+				c->waiting = true;
+				bufferevent_disable(bev, EV_READ);
+			}
+			return;
+		}
+		if ((line = evbuffer_readln(in, &n, EVBUFFER_EOL_LF)) == NULL)
+			break;
+		if (n >= CTL_LINE_MAX)
+			evbuffer_add_printf(o, "err request too long\n");
+		else if (ctl_permitted(c, o)) {
 			/* Requests read and change what the workers use. */
 			lock_acquire();
-			ctl_request(line, bufferevent_get_output(bev));
+			ctl_request(line, o, c->role == CTL_ROLE_READ);
 			lock_release();
 		}
-		else
-			evbuffer_add_printf(bufferevent_get_output(bev), "err request too long\n");
 		free(line);
 	}
 	if (evbuffer_get_length(in) >= CTL_LINE_MAX) {
 		log_warnx("control: request longer than %d bytes; connection closed", CTL_LINE_MAX);
-		ctl_client_free(arg);
+		ctl_client_free(c);
 	}
+}
+
+/* The client took its answers down to half the bound: its requests go on. */
+static void
+ctl_written(struct bufferevent *bev, void *arg)
+{
+	struct ctl_client *c = arg;
+
+	if (c->closing && evbuffer_get_length(bufferevent_get_output(bev)) == 0) {
+		ctl_client_free(c);
+		return;
+	}
+	if (!c->waiting)
+		return;
+	c->waiting = false;
+	bufferevent_enable(bev, EV_READ);
+	ctl_read(bev, c);
 }
 
 static void
 ctl_event(struct bufferevent *bev, short what, void *arg)
 {
 	(void)bev;
-	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))
+	if ((what & BEV_EVENT_TIMEOUT) && (what & BEV_EVENT_WRITING))
+		log_info("control: a client took none of its answers for %d s; closed", CTL_STALL_S);
+	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT))
 		ctl_client_free(arg);
 }
 
-static void
-ctl_accept(evutil_socket_t fd, short what, void *arg)
+static bool
+ctl_member(gid_t gid, gid_t primary, const gid_t *groups, size_t n)
 {
-	struct ctl_client *c;
-	int s;
+	if (gid == (gid_t)-1)
+		return false;
+	if (gid == primary)
+		return true;
+	for (size_t i = 0; i < n; i++)
+		if (groups[i] == gid)
+			return true;
+	return false;
+}
 
+/* Root and members of control_group may do anything, members of control_group_read list. */
+static enum ctl_role
+ctl_peer_role(int s, struct ucred *uc)
+{
+	gid_t groups[256];
+	socklen_t len = sizeof(*uc);
+	size_t n = 0;
+
+	if (getsockopt(s, SOL_SOCKET, SO_PEERCRED, uc, &len) < 0)
+		return CTL_ROLE_NONE;
+	if (uc->uid == 0)
+		return CTL_ROLE_ADMIN;
+	len = sizeof(groups);
+	if (getsockopt(s, SOL_SOCKET, SO_PEERGROUPS, groups, &len) == 0)
+		n = len / sizeof(gid_t);
+	if (ctl_member(ctl.gid_admin, uc->gid, groups, n))
+		return CTL_ROLE_ADMIN;
+	if (ctl_member(ctl.gid_read, uc->gid, groups, n))
+		return CTL_ROLE_READ;
+	return CTL_ROLE_NONE;
+}
+
+static void
+ctl_resume(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
 	(void)what;
 	(void)arg;
-	s = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-	if (s < 0)
-		return;
-	if (ctl.nclients >= CTL_CLIENTS_MAX || (c = calloc(1, sizeof(*c))) == NULL) {
+	if (ctl.reserve < 0)
+		ctl.reserve = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	event_add(ctl.ev_listen, NULL);
+}
+
+/*
+ * Out of descriptors (or memory): stop watching the listener for
+ * CTL_PAUSE_MS instead of waking up for the same connection again and
+ * again; the connections wait in its backlog. Said once per episode.
+ */
+static void
+ctl_pause(int err)
+{
+	struct timeval tv = { 0, CTL_PAUSE_MS * 1000 };
+
+	if (!ctl.starved)
+		log_warnx("control socket: cannot accept (%s): pausing %d ms at a time until "
+		    "it can", strerror(err), CTL_PAUSE_MS);
+	ctl.starved = true;
+	ctl.pauses++;
+	event_del(ctl.ev_listen);
+	evtimer_add(ctl.ev_resume, &tv);
+}
+
+/* A new client on descriptor S: its role, its bufferevent. 0, or -1 (S is closed). */
+static int
+ctl_client_new(int s, bool reserved)
+{
+	static const struct timeval stall = { CTL_STALL_S, 0 }, refused = { CTL_REFUSED_S, 0 };
+	struct ctl_client *c;
+	struct ucred uc = { 0 };
+	enum ctl_role role = ctl_peer_role(s, &uc);
+
+	/* Refused with a reason, once it has sent its request (an answer before would cut its write short). */
+	if (role == CTL_ROLE_NONE)
+		log_info("control: uid %ld gid %ld is not allowed; refused", (long)uc.uid,
+		    (long)uc.gid);
+	if (ctl.nclients >= CTL_CLIENTS_MAX ||
+	    (role == CTL_ROLE_NONE && ctl.nrefused >= CTL_REFUSED_MAX) ||
+	    (c = calloc(1, sizeof(*c))) == NULL) {
 		close(s);
-		return;
+		return -1;
 	}
 	c->bev = bufferevent_socket_new(ctl.base, s, BEV_OPT_CLOSE_ON_FREE);
 	if (c->bev == NULL) {
 		close(s);
 		free(c);
-		return;
+		return -1;
 	}
-	bufferevent_setcb(c->bev, ctl_read, NULL, ctl_event, c);
+	c->role = role;
+	if (role == CTL_ROLE_NONE)
+		ctl.nrefused++;
+	c->reserved = reserved;
+	bufferevent_setcb(c->bev, ctl_read, ctl_written, ctl_event, c);
 	bufferevent_setwatermark(c->bev, EV_READ, 0, CTL_LINE_MAX * 4);
+	bufferevent_setwatermark(c->bev, EV_WRITE, CTL_OUT_MAX / 2, 0);
+	bufferevent_set_timeouts(c->bev, role == CTL_ROLE_NONE ? &refused : NULL, &stall);
 	bufferevent_enable(c->bev, EV_READ);
 	c->next = ctl.clients;
 	ctl.clients = c;
 	ctl.nclients++;
+	return 0;
+}
+
+/*
+ * Accept what waits, CTL_ACCEPT_MAX at most. At EMFILE the reserve
+ * descriptor makes room for one more client (an operator's vsradm while
+ * something else ate the descriptors); past that the listener pauses.
+ */
+static void
+ctl_accept(evutil_socket_t fd, short what, void *arg)
+{
+	(void)what;
+	(void)arg;
+	for (int i = 0; i < CTL_ACCEPT_MAX; i++) {
+		bool reserved = false;
+		int s = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+		if (s < 0 && (errno == EMFILE || errno == ENFILE) && ctl.reserve >= 0) {
+			close(ctl.reserve);
+			ctl.reserve = -1;
+			s = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+			reserved = s >= 0;
+			if (reserved)
+				log_warnx("control socket: out of descriptors: one more client let in "
+				    "on the one kept in reserve");
+			if (s < 0) {
+				int err = errno;
+				ctl.reserve = open("/dev/null", O_RDONLY | O_CLOEXEC);
+				errno = err;
+			}
+		}
+		if (s < 0) {
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+				ctl_pause(errno);
+			else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
+			    errno != ECONNABORTED)
+				log_warn("control socket: accept");
+			return;
+		}
+		if (ctl.starved) {
+			log_info("control socket: accepting again (%u pauses)", ctl.pauses);
+			ctl.starved = false;
+			ctl.pauses = 0;
+		}
+		if (ctl_client_new(s, reserved) < 0 && reserved && ctl.reserve < 0)
+			ctl.reserve = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	}
+}
+
+static int
+ctl_group(const char *name, const char *opt, gid_t *gid)
+{
+	struct group *g;
+
+	if (name[0] == '\0')
+		return 0;
+	if ((g = getgrnam(name)) == NULL) {
+		log_errx("%s %s: no such group", opt, name);
+		return -1;
+	}
+	*gid = g->gr_gid;
+	return 0;
 }
 
 int
-ctl_start(struct event_base *base, const char *path, const char *group, struct conn_table *ct)
+ctl_start(struct event_base *base, const char *path, const char *group, const char *group_read,
+    struct conn_table *ct)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	struct stat st;
@@ -743,6 +970,9 @@ ctl_start(struct event_base *base, const char *path, const char *group, struct c
 		log_errx("control socket %s: path too long", path);
 		return -1;
 	}
+	if (ctl_group(group, "control_group", &ctl.gid_admin) < 0 ||
+	    ctl_group(group_read, "control_group_read", &ctl.gid_read) < 0)
+		return -1;
 	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
 	ctl.fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (ctl.fd < 0) {
@@ -769,16 +999,17 @@ ctl_start(struct event_base *base, const char *path, const char *group, struct c
 	}
 	umask(um);
 	snprintf(ctl.path, sizeof(ctl.path), "%s", path);
-	if (group[0]) {
-		struct group *g = getgrnam(group);
-		if (g == NULL) {
-			log_errx("control_group %s: no such group", group);
-			goto fail;
-		}
-		if (chown(path, (uid_t)-1, g->gr_gid) < 0 || chmod(path, 0660) < 0) {
-			log_err("control socket %s: group %s", path, group);
-			goto fail;
-		}
+	/*
+	 * With one group, the socket's own permissions keep others out (0660).
+	 * A socket has one group: with a read-only group too, anyone may
+	 * connect (0666) and the peer's credentials decide, at accept.
+	 */
+	if ((group[0] && chown(path, (uid_t)-1, ctl.gid_admin != (gid_t)-1 ? ctl.gid_admin :
+	    ctl.gid_read) < 0) ||
+	    (group_read[0] && chmod(path, 0666) < 0) ||
+	    (group[0] && !group_read[0] && chmod(path, 0660) < 0)) {
+		log_err("control socket %s: group %s", path, group[0] ? group : group_read);
+		goto fail;
 	}
 	if (listen(ctl.fd, 8) < 0) {
 		log_err("control socket %s: listen", path);
@@ -786,8 +1017,11 @@ ctl_start(struct event_base *base, const char *path, const char *group, struct c
 	}
 	ctl.base = base;
 	ctl.ct = ct;
+	ctl.reserve = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	ctl.ev_listen = event_new(base, ctl.fd, EV_READ | EV_PERSIST, ctl_accept, NULL);
-	if (ctl.ev_listen == NULL || event_add(ctl.ev_listen, NULL) < 0) {
+	ctl.ev_resume = evtimer_new(base, ctl_resume, NULL);
+	if (ctl.reserve < 0 || ctl.ev_listen == NULL || ctl.ev_resume == NULL ||
+	    event_add(ctl.ev_listen, NULL) < 0) {
 		log_errx("control socket: cannot watch it");
 		goto fail;
 	}
@@ -805,6 +1039,12 @@ ctl_stop(void)
 	if (ctl.ev_listen)
 		event_free(ctl.ev_listen);
 	ctl.ev_listen = NULL;
+	if (ctl.ev_resume)
+		event_free(ctl.ev_resume);
+	ctl.ev_resume = NULL;
+	if (ctl.reserve >= 0)
+		close(ctl.reserve);
+	ctl.reserve = -1;
 	if (ctl.fd >= 0)
 		close(ctl.fd);
 	ctl.fd = -1;

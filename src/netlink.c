@@ -1,12 +1,16 @@
 /* netlink.c - the director's host set-up over rtnetlink (libmnl), journaled for undo */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
@@ -18,6 +22,7 @@
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 
+#include "common.h"
 #include "log.h"
 #include "netlink.h"
 
@@ -37,6 +42,7 @@ enum nl_jkind {
 	NLJ_RULE,       /* RTM_NEWRULE -> RTM_DELRULE */
 	NLJ_SYSCTL,     /* write VALUE -> write old value back */
 	NLJ_ADDR,       /* RTM_NEWADDR -> RTM_DELADDR */
+	NLJ_LINK,       /* the TAP (path: its name) -> RTM_DELLINK if it is still there */
 };
 
 /*
@@ -66,6 +72,10 @@ static char               nl_txbuf[8192];
 
 static struct nl_jent    *nl_journal;   /* oldest first */
 static size_t             nl_jlen, nl_jcap;
+static int                nl_jfd = -1;  /* the journal file, locked; -1: memory only */
+static char               nl_jpath[PATH_MAX];
+static size_t             nl_jlines;    /* records in the file */
+static int                nl_jcompact_failed;   /* said once */
 
 /* Formatting helpers for log lines. */
 
@@ -135,6 +145,13 @@ nl_fini(void)
 {
 	if (nl_jlen > 0)
 		log_warnx("netlink: %zu host changes left in place", nl_jlen);
+	if (nl_jfd >= 0) {
+		/* Nothing left to undo: no file (or, where we may not remove it, an empty one). */
+		if (nl_jlen == 0 && unlink(nl_jpath) < 0 && ftruncate(nl_jfd, 0) < 0)
+			log_warn("journal %s", nl_jpath);
+		close(nl_jfd);
+		nl_jfd = -1;
+	}
 	if (nl_sock != NULL)
 		mnl_socket_close(nl_sock);
 	nl_sock = NULL;
@@ -266,15 +283,331 @@ nl_jfind(const struct nl_jent *e)
 	return -1;
 }
 
-/* Record E; nl_jreserve() made room. A sysctl may be journaled many times. */
-static void
-nl_jadd(const struct nl_jent *e)
+/*
+ * The journal file: one line per record, appended with one write() each,
+ * so that a kill -9 at any moment leaves whole lines and at most one torn
+ * last line (which its checksum gives away). No fsync: what it records
+ * lives in the kernel and does not outlive a reboot any more than /run
+ * does; the header's boot id tells a journal of an earlier boot.
+ *
+ *   vsrouted-journal 1 boot=BOOT_ID netns=INODE pid=PID
+ *   + KIND ADDR/PLEN if=N table=N prio=N via=GW sport=N proto=N path=S old=S #CRC
+ *   - KIND ... (the same fields)
+ *
+ * "+" is written before the change is made, "-" once it is undone (or was
+ * not made after all). Replayed in order, they leave what is to be undone:
+ * the in-memory journal of the instance that wrote them. S is "-" when
+ * empty, else the string with every byte outside [A-Za-z0-9/._:,] as %XX.
+ * CRC is FNV-1a (32 bits) of the line up to the space before '#'.
+ */
+#define NL_JMAGIC     "vsrouted-journal 1"
+#define NL_JLINE_MAX  1024
+#define NL_JCOMPACT   256       /* dead records tolerated before a rewrite */
+
+static const char *const nl_jkind_name[] = {
+	[NLJ_ROUTE]  = "route",
+	[NLJ_PROXY]  = "proxy",
+	[NLJ_RULE]   = "rule",
+	[NLJ_SYSCTL] = "sysctl",
+	[NLJ_ADDR]   = "addr",
+	[NLJ_LINK]   = "link",
+};
+
+
+static uint32_t
+nl_fnv1a(const char *s, size_t len)
 {
-	if (e->kind != NLJ_SYSCTL && nl_jfind(e) >= 0)
-		return;
-	nl_journal[nl_jlen++] = *e;
+	uint32_t h = 2166136261u;
+
+	for (size_t i = 0; i < len; i++) {
+		h ^= (uint8_t)s[i];
+		h *= 16777619u;
+	}
+	return h;
 }
 
+static int
+nl_jsafe(int c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	    c == '/' || c == '.' || c == '_' || c == ':' || c == ',';
+}
+
+static void
+nl_jesc(const char *s, char *out, size_t len)
+{
+	size_t o = 0;
+
+	if (*s == '\0') {
+		snprintf(out, len, "-");
+		return;
+	}
+	for (; *s && o + 4 < len; s++) {
+		if (nl_jsafe((unsigned char)*s))
+			out[o++] = *s;
+		else
+			o += (size_t)snprintf(out + o, len - o, "%%%02X", (unsigned char)*s);
+	}
+	out[o] = '\0';
+}
+
+/* -1 on a malformed escape or an OUT too small. */
+static int
+nl_junesc(const char *s, char *out, size_t len)
+{
+	size_t o = 0;
+	unsigned v;
+
+	if (strcmp(s, "-") == 0) {
+		out[0] = '\0';
+		return 0;
+	}
+	for (; *s; s++) {
+		if (o + 1 >= len)
+			return -1;
+		if (*s == '%') {
+			if (sscanf(s + 1, "%2x", &v) != 1 || !isxdigit((unsigned char)s[1]) ||
+			    !isxdigit((unsigned char)s[2]) || v == 0)
+				return -1;
+			out[o++] = (char)v;
+			s += 2;
+		} else if (nl_jsafe((unsigned char)*s)) {
+			out[o++] = *s;
+		} else {
+			return -1;
+		}
+	}
+	out[o] = '\0';
+	return 0;
+}
+
+/* OP E as one line with its newline; its length. */
+static size_t
+nl_jformat(char op, const struct nl_jent *e, char *line, size_t len)
+{
+	char a[INET_ADDRSTRLEN], gw[INET_ADDRSTRLEN], path[3 * sizeof(e->path) + 1],
+	    old[3 * sizeof(e->old) + 1];
+	int n;
+
+	nl_jesc(e->path, path, sizeof(path));
+	nl_jesc(e->old, old, sizeof(old));
+	n = snprintf(line, len, "%c %s %s/%d if=%d table=%u prio=%u via=%s sport=%u proto=%u "
+	    "path=%s old=%s", op, nl_jkind_name[e->kind], nl_ip(e->addr, a), e->plen, e->ifindex,
+	    e->table, e->prio, nl_ip(e->gateway, gw), ntohs(e->sport), e->ipproto, path, old);
+	n += snprintf(line + n, len - (size_t)n, " #%08x\n", nl_fnv1a(line, (size_t)n));
+	return (size_t)n;
+}
+
+/*
+ * One record line (newline stripped) into OP and E; -1 when it is torn,
+ * fails its checksum or holds what no instance would have written (a
+ * sysctl outside net/, say): such a line is never acted upon.
+ */
+static int
+nl_jparse(const char *line, char *op, struct nl_jent *e)
+{
+	char kind[16], a[16], gw[16], path[3 * sizeof(e->path) + 1], old[3 * sizeof(e->old) + 1];
+	const char *hash = strrchr(line, '#');
+	unsigned table, prio, sport, proto, crc;
+	int plen, ifx, end = 0;
+	size_t k;
+
+	if (hash == NULL || hash == line || hash[-1] != ' ' ||
+	    sscanf(hash, "#%8x%n", &crc, &end) != 1 || hash[end] != '\0' ||
+	    crc != nl_fnv1a(line, (size_t)(hash - 1 - line)))
+		return -1;
+	if (sscanf(line, "%c %15s %15[0-9.]/%d if=%d table=%u prio=%u via=%15s sport=%u "
+	    "proto=%u path=%384s old=%192s", op, kind, a, &plen, &ifx, &table, &prio, gw,
+	    &sport, &proto, path, old) != 12 || (*op != '+' && *op != '-'))
+		return -1;
+	memset(e, 0, sizeof(*e));
+	for (k = 0; k < ARRAY_SIZE(nl_jkind_name); k++)
+		if (nl_jkind_name[k] && strcmp(kind, nl_jkind_name[k]) == 0)
+			break;
+	if (k == ARRAY_SIZE(nl_jkind_name) || plen < 0 || plen > 32 || ifx < 0 ||
+	    sport > 65535 || proto > 255 || inet_pton(AF_INET, a, &e->addr) != 1 ||
+	    inet_pton(AF_INET, gw, &e->gateway) != 1 ||
+	    nl_junesc(path, e->path, sizeof(e->path)) < 0 ||
+	    nl_junesc(old, e->old, sizeof(e->old)) < 0)
+		return -1;
+	e->kind = (enum nl_jkind)k;
+	e->plen = plen;
+	e->ifindex = ifx;
+	e->table = table;
+	e->prio = prio;
+	e->sport = htons((uint16_t)sport);
+	e->ipproto = (uint8_t)proto;
+	if (e->kind == NLJ_SYSCTL && (strncmp(e->path, "net/", 4) != 0 ||
+	    strstr(e->path, "..") != NULL || e->old[0] == '\0'))
+		return -1;
+	if ((e->kind == NLJ_LINK && (e->path[0] == '\0' || strlen(e->path) >= IF_NAMESIZE ||
+	    strchr(e->path, '/') != NULL)) || (e->kind == NLJ_RULE && strlen(e->path) >= IF_NAMESIZE))
+		return -1;
+	return 0;
+}
+
+/* Append LINE; a failed write is cut back off, so that no torn line stays in the middle. */
+static int
+nl_jappend(const char *line, size_t len)
+{
+	off_t   at = lseek(nl_jfd, 0, SEEK_END);
+	size_t  off = 0;
+	ssize_t n;
+
+	while (off < len) {
+		n = write(nl_jfd, line + off, len - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			int saved = n < 0 ? errno : EIO;
+			if (at >= 0 && ftruncate(nl_jfd, at) < 0)
+				log_debug("journal %s: truncate: %s", nl_jpath, strerror(errno));
+			errno = saved;
+			return -1;
+		}
+		off += (size_t)n;
+	}
+	return 0;
+}
+
+static int
+nl_jwrite(char op, const struct nl_jent *e)
+{
+	char line[NL_JLINE_MAX];
+	size_t n;
+
+	if (nl_jfd < 0)
+		return 0;
+	n = nl_jformat(op, e, line, sizeof(line));
+	if (nl_jappend(line, n) < 0) {
+		log_warn("journal %s: cannot record %s %s", nl_jpath, op == '+' ? "a" : "the undo of a",
+		    nl_jkind_name[e->kind]);
+		return -1;
+	}
+	nl_jlines++;
+	return 0;
+}
+
+/* The header line for a journal of this boot, namespace and process. */
+static size_t
+nl_jheader(char *line, size_t len)
+{
+	char boot[64] = "-";
+	struct stat st;
+	unsigned long ns = 0;
+	int fd;
+
+	fd = open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		ssize_t n = read(fd, boot, sizeof(boot) - 1);
+		boot[n > 0 ? n : 0] = '\0';
+		boot[strcspn(boot, "\n")] = '\0';
+		close(fd);
+		if (boot[0] == '\0')
+			snprintf(boot, sizeof(boot), "-");
+	}
+	if (stat("/proc/self/ns/net", &st) == 0)
+		ns = (unsigned long)st.st_ino;
+	return (size_t)snprintf(line, len, NL_JMAGIC " boot=%s netns=%lu pid=%ld\n", boot, ns,
+	    (long)getpid());
+}
+
+/* Empty the file and write a fresh header. */
+static int
+nl_jreset(void)
+{
+	char line[256];
+	size_t n = nl_jheader(line, sizeof(line));
+
+	nl_jlines = 0;
+	if (ftruncate(nl_jfd, 0) < 0 || nl_jappend(line, n) < 0) {
+		log_warn("journal %s", nl_jpath);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Rewrite the file with the live entries only, once dead records pile up
+ * (reloads that add and remove addresses): a new file, locked, renamed
+ * over the old one, so that a kill -9 leaves one or the other whole.
+ * Where the directory is not writable (after a drop to "user") the file
+ * just grows; said once.
+ */
+static void
+nl_jcompact(void)
+{
+	char tmp[PATH_MAX + 8], line[NL_JLINE_MAX];
+	size_t n;
+	int fd, ok;
+
+	if (nl_jfd < 0 || nl_jlines < 2 * nl_jlen + NL_JCOMPACT || nl_jcompact_failed)
+		return;
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.new", nl_jpath) >= sizeof(tmp))
+		return;
+	fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		if (!nl_jcompact_failed)
+			log_info("journal %s: cannot rewrite it (%s); it grows instead", nl_jpath,
+			    strerror(errno));
+		nl_jcompact_failed = 1;
+		if (fd >= 0) {
+			close(fd);
+			unlink(tmp);
+		}
+		return;
+	}
+	int old = nl_jfd;
+	nl_jfd = fd;
+	n = nl_jheader(line, sizeof(line));
+	ok = nl_jappend(line, n) == 0;
+	for (size_t i = 0; ok && i < nl_jlen; i++) {
+		n = nl_jformat('+', &nl_journal[i], line, sizeof(line));
+		ok = nl_jappend(line, n) == 0;
+	}
+	if (ok && rename(tmp, nl_jpath) == 0) {
+		close(old);
+		nl_jlines = nl_jlen;
+		return;
+	}
+	if (!nl_jcompact_failed)
+		log_info("journal %s: cannot rewrite it (%s); it grows instead", nl_jpath,
+		    strerror(errno));
+	nl_jcompact_failed = 1;
+	unlink(tmp);
+	close(fd);
+	nl_jfd = old;
+}
+
+/*
+ * Before the change E: room for it, and its "+" record. 1 when it is to
+ * be recorded, 0 when the journal holds it already (a proxy entry taken
+ * over again), -1 (logged) when it cannot be recorded: no change then.
+ */
+static int
+nl_jbegin(const struct nl_jent *e)
+{
+	if (nl_jreserve() < 0)
+		return -1;
+	if (e->kind != NLJ_SYSCTL && nl_jfind(e) >= 0)
+		return 0;
+	return nl_jwrite('+', e) < 0 ? -1 : 1;
+}
+
+/* After the change E (REC from nl_jbegin): kept if it was made (OK), else unrecorded. */
+static void
+nl_jend(const struct nl_jent *e, int rec, int ok)
+{
+	if (rec <= 0)
+		return;
+	if (ok)
+		nl_journal[nl_jlen++] = *e;
+	else
+		nl_jwrite('-', e);
+	nl_jcompact();
+}
+
+/* E's object is gone: its entry goes, and a "-" record says so. */
 static void
 nl_jdrop(const struct nl_jent *e)
 {
@@ -285,6 +618,8 @@ nl_jdrop(const struct nl_jent *e)
 	memmove(&nl_journal[i], &nl_journal[i + 1],
 	    (nl_jlen - (size_t)i - 1) * sizeof(*nl_journal));
 	nl_jlen--;
+	nl_jwrite('-', e);
+	nl_jcompact();
 }
 
 /* Links */
@@ -393,6 +728,81 @@ nl_link_mtu(int ifindex, unsigned *mtu)
 	return 0;
 }
 
+/*
+ * The TAP NAME, journaled once it exists: it goes with the daemon's
+ * descriptors, and the undo removes it should it still be there (only a
+ * tun/tap device of that name: never another interface that took it).
+ */
+struct nl_lfind {
+	int  ifindex;
+	int  is_tun;
+};
+
+static int
+nl_lfind_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct nl_lfind        *l = data;
+	const struct ifinfomsg *ifm = mnl_nlmsg_get_payload(nlh);
+	struct nl_attrs         a = { .max = IFLA_LINKINFO };
+	struct nl_attrs         li = { .max = IFLA_INFO_KIND };
+
+	if (nlh->nlmsg_type != RTM_NEWLINK || nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*ifm)))
+		return MNL_CB_OK;
+	mnl_attr_parse(nlh, sizeof(*ifm), nl_attr_cb, &a);
+	l->ifindex = ifm->ifi_index;
+	if (a.tb[IFLA_LINKINFO] != NULL) {
+		mnl_attr_parse_nested(a.tb[IFLA_LINKINFO], nl_attr_cb, &li);
+		if (li.tb[IFLA_INFO_KIND] != NULL &&
+		    strcmp(mnl_attr_get_str(li.tb[IFLA_INFO_KIND]), "tun") == 0)
+			l->is_tun = 1;
+	}
+	return MNL_CB_OK;
+}
+
+static void
+nl_link_delete(const struct nl_jent *e)
+{
+	struct ifinfomsg ifm = { .ifi_family = AF_UNSPEC };
+	struct nl_lfind  l = { 0 };
+	struct nlmsghdr *nlh;
+
+	nlh = nl_msg(RTM_GETLINK, NLM_F_ACK, &ifm, sizeof(ifm));
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, e->path);
+	if (nl_talk(nlh, nl_lfind_cb, &l) < 0 || l.ifindex <= 0) {
+		if (errno == ENODEV || l.ifindex <= 0)
+			log_debug("undo link %s: already gone", e->path);
+		else
+			log_warn("undo link %s", e->path);
+		return;
+	}
+	if (!l.is_tun) {
+		log_warnx("undo link %s: not a tun/tap device now; left alone", e->path);
+		return;
+	}
+	ifm.ifi_index = l.ifindex;
+	if (nl_talk(nl_msg(RTM_DELLINK, NLM_F_ACK, &ifm, sizeof(ifm)), NULL, NULL) < 0 &&
+	    errno != ENODEV)
+		log_warn("undo link %s", e->path);
+}
+
+int
+nl_link_journal(const char *name)
+{
+	struct nl_jent e = { .kind = NLJ_LINK };
+	int            rec;
+
+	if (strlen(name) >= IF_NAMESIZE) {
+		errno = ENAMETOOLONG;
+		log_warn("link %s", name);
+		return -1;
+	}
+	snprintf(e.path, sizeof(e.path), "%s", name);
+	if ((rec = nl_jbegin(&e)) < 0)
+		return -1;
+	nl_jend(&e, rec, 1);
+	return 0;
+}
+
 /* Routes */
 
 static struct nlmsghdr *
@@ -455,6 +865,7 @@ nl_route_add_via(uint32_t addr, int plen, uint32_t gateway, int ifindex, uint32_
 {
 	struct nl_jent e;
 	char           name[160];
+	int            rec;
 
 	nl_route_ent(&e, addr, plen, ifindex, table);
 	e.gateway = gateway;
@@ -463,14 +874,15 @@ nl_route_add_via(uint32_t addr, int plen, uint32_t gateway, int ifindex, uint32_
 		log_warn("%s", nl_route_name(&e, name, sizeof(name)));
 		return -1;
 	}
-	if (nl_jreserve() < 0)
+	if ((rec = nl_jbegin(&e)) < 0)
 		return -1;
 	if (nl_talk(nl_route_msg(RTM_NEWROUTE, NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL, &e),
 	    NULL, NULL) < 0) {
 		log_warn("%s", nl_route_name(&e, name, sizeof(name)));
+		nl_jend(&e, rec, 0);
 		return -1;
 	}
-	nl_jadd(&e);
+	nl_jend(&e, rec, 1);
 	return 0;
 }
 
@@ -638,19 +1050,21 @@ nl_rule_add(const struct nl_rule *r)
 {
 	struct nl_jent e;
 	char           name[256];
+	int            rec;
 
 	if (nl_rule_ent(&e, r) < 0) {
 		log_warn("%s", nl_rule_name(&e, name, sizeof(name)));
 		return -1;
 	}
-	if (nl_jreserve() < 0)
+	if ((rec = nl_jbegin(&e)) < 0)
 		return -1;
 	if (nl_talk(nl_rule_msg(RTM_NEWRULE, NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL, &e),
 	    NULL, NULL) < 0) {
 		log_warn("%s", nl_rule_name(&e, name, sizeof(name)));
+		nl_jend(&e, rec, 0);
 		return -1;
 	}
-	nl_jadd(&e);
+	nl_jend(&e, rec, 1);
 	return 0;
 }
 
@@ -741,17 +1155,19 @@ nl_proxy_neigh_add(uint32_t addr, int ifindex)
 {
 	struct nl_jent e;
 	char           name[96];
+	int            rec;
 
 	nl_proxy_ent(&e, addr, ifindex);
-	if (nl_jreserve() < 0)
+	if ((rec = nl_jbegin(&e)) < 0)
 		return -1;
-	/* REPLACE: an entry left by a crashed earlier run is taken over */
+	/* REPLACE: an entry that is there already (ours, or left unjournaled) is taken over */
 	if (nl_talk(nl_proxy_msg(RTM_NEWNEIGH, NLM_F_ACK | NLM_F_CREATE | NLM_F_REPLACE, &e),
 	    NULL, NULL) < 0) {
 		log_warn("%s", nl_proxy_name(&e, name, sizeof(name)));
+		nl_jend(&e, rec, 0);
 		return -1;
 	}
-	nl_jadd(&e);
+	nl_jend(&e, rec, 1);
 	return 0;
 }
 
@@ -937,20 +1353,22 @@ nl_addr_add(uint32_t addr, int plen, int ifindex)
 {
 	struct nl_jent e = { .kind = NLJ_ADDR, .addr = addr, .plen = plen, .ifindex = ifindex };
 	char           name[128];
+	int            rec;
 
 	if (plen < 0 || plen > 32) {
 		errno = EINVAL;
 		log_warn("%s", nl_addr_name(&e, name, sizeof(name)));
 		return -1;
 	}
-	if (nl_jreserve() < 0)
+	if ((rec = nl_jbegin(&e)) < 0)
 		return -1;
 	if (nl_talk(nl_addr_msg(RTM_NEWADDR, NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL, &e),
 	    NULL, NULL) < 0) {
 		log_warn("%s", nl_addr_name(&e, name, sizeof(name)));
+		nl_jend(&e, rec, 0);
 		return -1;
 	}
-	nl_jadd(&e);
+	nl_jend(&e, rec, 1);
 	return 0;
 }
 
@@ -1063,6 +1481,7 @@ int
 sysctl_set(const char *path, const char *value)
 {
 	struct nl_jent e = { .kind = NLJ_SYSCTL };
+	int            rec;
 
 	if (strlen(path) >= sizeof(e.path)) {
 		errno = ENAMETOOLONG;
@@ -1076,14 +1495,15 @@ sysctl_set(const char *path, const char *value)
 	}
 	if (strcmp(e.old, value) == 0)
 		return 0;
-	if (nl_jreserve() < 0)
+	if ((rec = nl_jbegin(&e)) < 0)
 		return -1;
 	if (sysctl_write(path, value) < 0) {
 		log_warn("sysctl %s = %s", path, value);
+		nl_jend(&e, rec, 0);
 		return -1;
 	}
 	log_debug("sysctl %s = %s (was %s)", path, value, e.old);
-	nl_jadd(&e);
+	nl_jend(&e, rec, 1);
 	return 0;
 }
 
@@ -1105,6 +1525,9 @@ nl_undo_one(const struct nl_jent *e)
 	case NLJ_ADDR:
 		nl_addr_delete(e);
 		break;
+	case NLJ_LINK:
+		nl_link_delete(e);
+		break;
 	case NLJ_SYSCTL:
 		if (sysctl_write(e->path, e->old) == 0)
 			break;
@@ -1121,13 +1544,177 @@ void
 nl_journal_forget(void)
 {
 	nl_jlen = 0;
+	if (nl_jfd >= 0)
+		nl_jreset();
 }
 
 void
 nl_undo_all(void)
 {
-	while (nl_jlen > 0)
-		nl_undo_one(&nl_journal[--nl_jlen]);
+	while (nl_jlen > 0) {
+		struct nl_jent e = nl_journal[--nl_jlen];
+
+		nl_undo_one(&e);
+		nl_jwrite('-', &e);
+	}
+}
+
+/* The journal file at start */
+
+/* The pid in the header of the journal open on FD, for a message; 0 if none. */
+static long
+nl_jholder(int fd)
+{
+	char line[256], *p;
+	ssize_t n = pread(fd, line, sizeof(line) - 1, 0);
+
+	if (n <= 0)
+		return 0;
+	line[n] = '\0';
+	p = strstr(line, " pid=");
+	return p && strncmp(line, NL_JMAGIC " ", sizeof(NL_JMAGIC)) == 0 ? atol(p + 5) : 0;
+}
+
+/*
+ * Read the journal on nl_jfd into the in-memory journal, as the instance
+ * that wrote it had it. One of another boot or network namespace is not
+ * acted upon. *PID: the writer's.
+ */
+static void
+nl_jreplay(long *pid)
+{
+	char now[256], *line = NULL, *sp;
+	size_t cap = 0, lineno = 0, bad = 0;
+	ssize_t n;
+	FILE *f;
+	int dfd;
+
+	*pid = 0;
+	nl_jheader(now, sizeof(now));
+	sp = strstr(now, " pid=");
+	if (sp)
+		sp[1] = '\0';           /* "vsrouted-journal 1 boot=B netns=N " */
+	dfd = dup(nl_jfd);
+	if (dfd < 0 || lseek(dfd, 0, SEEK_SET) < 0 || (f = fdopen(dfd, "r")) == NULL) {
+		log_warn("journal %s: cannot read it", nl_jpath);
+		if (dfd >= 0)
+			close(dfd);
+		return;
+	}
+	while ((n = getline(&line, &cap, f)) > 0) {
+		struct nl_jent e;
+		char op;
+		long i;
+
+		lineno++;
+		if (line[n - 1] != '\n') {
+			log_warnx("journal %s:%zu: torn last record, ignored", nl_jpath, lineno);
+			break;
+		}
+		line[n - 1] = '\0';
+		if (lineno == 1) {
+			if (strncmp(line, now, strlen(now)) != 0) {
+				log_warnx("journal %s is not one of this boot and network namespace "
+				    "(\"%.120s\"): nothing in it is undone", nl_jpath, line);
+				break;
+			}
+			*pid = atol(line + strlen(now) + 4);
+			continue;
+		}
+		if ((size_t)n > NL_JLINE_MAX || nl_jparse(line, &op, &e) < 0) {
+			bad++;
+			log_warnx("journal %s:%zu: unreadable record, ignored", nl_jpath, lineno);
+			continue;
+		}
+		i = nl_jfind(&e);
+		if (op == '-') {
+			if (i >= 0) {
+				memmove(&nl_journal[i], &nl_journal[i + 1],
+				    (nl_jlen - (size_t)i - 1) * sizeof(*nl_journal));
+				nl_jlen--;
+			}
+		} else if (e.kind == NLJ_SYSCTL || i < 0) {
+			if (nl_jreserve() < 0)
+				break;
+			nl_journal[nl_jlen++] = e;
+		}
+	}
+	free(line);
+	fclose(f);
+	(void)bad;
+}
+
+int
+nl_journal_open(const char *path)
+{
+	struct stat st, pst;
+	long pid;
+	int fd = -1;
+
+	if (nl_jfd >= 0)
+		return 0;
+	if (strlen(path) >= sizeof(nl_jpath)) {
+		log_errx("journal %s: path too long", path);
+		return -1;
+	}
+	/* Locked, and still the file at PATH (not one a compaction just replaced). */
+	for (int tries = 0;; tries++) {
+		fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
+		if (fd < 0) {
+			log_err("journal %s", path);
+			return -1;
+		}
+		if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+			if (errno == EWOULDBLOCK)
+				log_errx("journal %s is held by a running vsrouted (pid %ld): its host "
+				    "changes are its own; not starting over them", path, nl_jholder(fd));
+			else
+				log_err("journal %s: lock", path);
+			close(fd);
+			return -1;
+		}
+		if (fstat(fd, &st) < 0 || stat(path, &pst) < 0) {
+			log_err("journal %s", path);
+			close(fd);
+			return -1;
+		}
+		if (st.st_dev == pst.st_dev && st.st_ino == pst.st_ino)
+			break;
+		close(fd);
+		if (tries == 5) {
+			log_errx("journal %s keeps being replaced", path);
+			return -1;
+		}
+	}
+	/* What it holds is acted upon as root: only a file of our own, written by us. */
+	if (!S_ISREG(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 0077)) {
+		log_errx("journal %s: not a private file of uid %ld (owner %ld, mode %04o): "
+		    "refusing to act on it", path, (long)geteuid(), (long)st.st_uid,
+		    (unsigned)(st.st_mode & 07777));
+		close(fd);
+		return -1;
+	}
+	snprintf(nl_jpath, sizeof(nl_jpath), "%s", path);
+	nl_jfd = fd;
+	nl_jlen = 0;
+	nl_jlines = 0;
+	nl_jcompact_failed = 0;
+	if (st.st_size > 0)
+		nl_jreplay(&pid);
+	if (nl_jlen > 0) {
+		log_notice("journal %s: undoing %zu host changes left by an earlier instance "
+		    "(pid %ld)", path, nl_jlen, pid);
+		/* Not recorded: a kill -9 now leaves the file as it was, undone again next time. */
+		nl_jfd = -1;
+		nl_undo_all();
+		nl_jfd = fd;
+	}
+	if (nl_jreset() < 0) {
+		close(fd);
+		nl_jfd = -1;
+		return -1;
+	}
+	return 0;
 }
 
 /* The route and neighbour monitor (nexthop.c) */

@@ -6,17 +6,43 @@
 #include <stdint.h>
 
 /*
- * Every change to the host made through this module (routes, proxy
- * neighbour entries, sysctls) is recorded in a journal, and nl_undo_all()
- * reverts the journal in reverse order. Functions return 0 on success and
- * -1 on failure after logging one line that names the object and the
- * kernel's reason (log_warnx/log_warn). Addresses are in network order.
+ * Every change to the host made through this module (routes, rules, proxy
+ * neighbour entries, addresses, sysctls with their old values, the TAP) is
+ * recorded in a journal, and nl_undo_all() reverts the journal in reverse
+ * order. Functions return 0 on success and -1 on failure after logging one
+ * line that names the object and the kernel's reason (log_warnx/log_warn).
+ * Addresses are in network order.
  */
 
 int  nl_init(void);             /* open and bind the rtnetlink socket */
-void nl_fini(void);             /* nl_undo_all() must have run first */
+/*
+ * nl_undo_all() must have run first; an emptied journal file is removed
+ * (or left empty where it cannot be), one that still holds changes stays
+ * for the next start.
+ */
+void nl_fini(void);
 
-/* Link helpers (not journaled: the TAP disappears with its fd). */
+/*
+ * Keep the journal in the file PATH too, from now on (after nl_init(),
+ * before any change): PATH is created (0600) or opened and locked (flock);
+ * one locked by a running instance is refused, as is one that is not a
+ * private regular file of our uid. What it holds -- the changes of an
+ * earlier instance that could not undo them (kill -9, the OOM killer) --
+ * is undone first, newest first, old sysctl values put back; one written
+ * in another boot or network namespace is not acted upon. Then each change
+ * is appended before it is made and each undo after it is done, one line
+ * with a checksum each, so that a kill -9 at any moment leaves a file the
+ * next start can use. 0, or -1 logged: nothing was changed.
+ */
+int  nl_journal_open(const char *path);
+
+/*
+ * The TAP NAME exists (it goes with its descriptors): journaled, so that
+ * the undo removes a tun/tap device of that name should one be left.
+ */
+int  nl_link_journal(const char *name);
+
+/* Link helpers. */
 int  nl_link_up(int ifindex);
 int  nl_link_mac(int ifindex, uint8_t mac[6]);
 int  nl_link_mtu(int ifindex, unsigned *mtu);

@@ -1,5 +1,6 @@
 /* notify.c - service manager notifications (systemd's sd_notify datagram protocol) */
 #include <errno.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,6 +80,23 @@ void
 notify_stopping(void)
 {
 	notify_send("STOPPING=1");
+}
+
+void
+notify_status(const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	int n = snprintf(msg, sizeof(msg), "STATUS=");
+
+	va_start(ap, fmt);
+	vsnprintf(msg + n, sizeof(msg) - (size_t)n, fmt, ap);
+	va_end(ap);
+	/* One line: a newline would start another assignment. */
+	for (char *p = msg; *p; p++)
+		if (*p == '\n')
+			*p = ' ';
+	notify_send(msg);
 }
 
 void

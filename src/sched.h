@@ -31,6 +31,12 @@ struct sched_ops {
 	int  (*upd_dest)(struct service *svc, struct dest *d);
 	/* NOW: ticks of 1/CONN_HZ s (conn.h), for schedulers that age state. */
 	struct dest *(*schedule)(struct service *svc, const struct pkt *p, uint32_t now);
+	/*
+	 * How many dests a service configured as VC can hold (its real servers
+	 * and its sorry server); NULL: no limit. The parse refuses more, so
+	 * that -t, the start and a reload all know it before anything is set.
+	 */
+	unsigned (*max_dests)(const struct vs_conf *vc);
 };
 
 /*

@@ -306,6 +306,15 @@ mh_schedule(struct service *svc, const struct pkt *p, uint32_t now)
 	return NULL;
 }
 
+/* One lookup slot at least per dest, and indexes below MH_NONE. */
+static unsigned
+mh_max_dests(const struct vs_conf *vc)
+{
+	unsigned size = vc->mh_size ? vc->mh_size : MH_DEFAULT_SIZE;
+
+	return size < MH_NONE ? size : MH_NONE;
+}
+
 const struct sched_ops sched_mh = {
 	.name         = "mh",
 	.init_service = mh_init,
@@ -314,4 +323,5 @@ const struct sched_ops sched_mh = {
 	.del_dest     = mh_del_dest,
 	.upd_dest     = mh_upd_dest,
 	.schedule     = mh_schedule,
+	.max_dests    = mh_max_dests,
 };

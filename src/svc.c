@@ -239,6 +239,8 @@ dest_new(struct service *s, const struct rs_conf *rc, char *err, size_t errlen)
 	d->fwd = rc->fwd;
 	d->tunnel = rc->tunnel;
 	d->tunnel_mtu = rc->tunnel_mtu;
+	d->tunnel_keyed = rc->tunnel_keyed;
+	d->tunnel_key = htonl(rc->tunnel_key);
 	d->weight = rc->weight;
 	d->conf_weight = rc->weight;
 	d->u_threshold = rc->upper;
@@ -281,18 +283,25 @@ dest_edit(struct dest *d, const struct rs_conf *rc, char *err, size_t errlen)
 {
 	struct service *s = d->svc;
 
-	if (rc->fwd != d->fwd || rc->tunnel != d->tunnel || rc->tunnel_mtu != d->tunnel_mtu) {
+	if (rc->fwd != d->fwd || rc->tunnel != d->tunnel || rc->tunnel_mtu != d->tunnel_mtu ||
+	    rc->tunnel_keyed != d->tunnel_keyed || htonl(rc->tunnel_key) != d->tunnel_key) {
 		/* Bind anew; connections keep the function they were bound to. */
 		enum fwd_method old = d->fwd;
 		enum tunnel_type oldt = d->tunnel;
 		unsigned oldm = d->tunnel_mtu;
+		bool oldk = d->tunnel_keyed;
+		uint32_t oldkey = d->tunnel_key;
 		d->fwd = rc->fwd;
 		d->tunnel = rc->tunnel;
 		d->tunnel_mtu = rc->tunnel_mtu;
+		d->tunnel_keyed = rc->tunnel_keyed;
+		d->tunnel_key = htonl(rc->tunnel_key);
 		if (dest_bind(d, err, errlen) < 0) {
 			d->fwd = old;
 			d->tunnel = oldt;
 			d->tunnel_mtu = oldm;
+			d->tunnel_keyed = oldk;
+			d->tunnel_key = oldkey;
 			return -1;
 		}
 	}
@@ -742,22 +751,26 @@ conf_find_rs(const struct vs_conf *vc, const struct dest *d)
  * protocol, address and port), then what it no longer has is removed.
  * Adding first keeps a VIP that stays from being withdrawn for a moment.
  */
-void
+int
 svc_merge(const struct config *conf)
 {
 	struct service *s, *snext;
 	struct dest *d, *dnext;
 	char err[256];
+	int bad = 0;
 
 	for (unsigned i = 0; i < conf->nvs; i++) {
 		const struct vs_conf *vc = &conf->vs[i];
 		s = svc_lookup((uint8_t)vc->proto, vc->addr.s_addr, htons(vc->port));
 		if (s == NULL && (s = svc_add(vc, err, sizeof(err))) == NULL) {
 			log_warnx("reload: virtual server %s: %s", vc->name, err);
+			bad = 1;
 			continue;
 		}
-		if (svc_edit(s, vc, err, sizeof(err)) < 0)
+		if (svc_edit(s, vc, err, sizeof(err)) < 0) {
 			log_warnx("reload: virtual server %s: %s", vc->name, err);
+			bad = 1;
+		}
 		for (d = TAILQ_FIRST(&s->dests); d; d = dnext) {
 			dnext = TAILQ_NEXT(d, entry);
 			if (!(d->flags & DEST_F_SORRY) && conf_find_rs(vc, d) == NULL)
@@ -772,18 +785,25 @@ svc_merge(const struct config *conf)
 			const struct rs_conf *rc = &vc->rs[j];
 			d = dest_find(s, rc->addr.s_addr, htons(rc->port));
 			if ((d ? dest_edit(d, rc, err, sizeof(err)) :
-			    dest_add(s, rc, err, sizeof(err))) < 0)
+			    dest_add(s, rc, err, sizeof(err))) < 0) {
 				log_warnx("reload: real server %s/%s: %s", vc->name, rc->name, err);
+				bad = 1;
+			}
 		}
-		if (svc_sorry_set(s, vc->has_sorry ? &vc->sorry : NULL, err, sizeof(err)) < 0)
+		if (svc_sorry_set(s, vc->has_sorry ? &vc->sorry : NULL, err, sizeof(err)) < 0) {
 			log_warnx("reload: virtual server %s: sorry server: %s", vc->name, err);
+			bad = 1;
+		}
 		svc_sorry_update(s);
 	}
 	for (s = TAILQ_FIRST(&services); s; s = snext) {
 		snext = TAILQ_NEXT(s, entry);
-		if (conf_find_vs(conf, s) == NULL && svc_del(s, err, sizeof(err)) < 0)
+		if (conf_find_vs(conf, s) == NULL && svc_del(s, err, sizeof(err)) < 0) {
 			log_warnx("reload: virtual server %s: %s", s->name, err);
+			bad = 1;
+		}
 	}
+	return bad ? -1 : 0;
 }
 
 /* The traffic counters and rates of ST and E into V (the first VSR_C_NSVC). */

@@ -64,6 +64,8 @@ struct dest {
 	struct neigh    *neigh;        /* dr: where the RS's MAC lives */
 	enum tunnel_type tunnel;       /* tun: ipip or gre */
 	unsigned         tunnel_mtu;   /* tun: configured path MTU, 0 = from the route */
+	bool             tunnel_keyed; /* tun, gre: each packet carries tunnel_key */
+	uint32_t         tunnel_key;   /* network order, as on the wire */
 	unsigned         tun_inner_max;/* tun: largest inner packet that fits, bound */
 	uint32_t         tun_src;      /* tun: the director's address toward it (logs) */
 	uint64_t         check_downs;  /* health check transitions up -> down */
@@ -177,9 +179,11 @@ void svc_est_tick(void);
 /*
  * Reload, once CONF was checked against this host (xmit_check): make the
  * running services what CONF says, in place (mark and sweep), through
- * the functions above.
+ * the functions above. 0, or -1 when any step failed (logged; the others
+ * were made): the caller then merges the previous configuration back, so
+ * that a reload is applied whole or not at all.
  */
-void svc_merge(const struct config *conf);
+int  svc_merge(const struct config *conf);
 
 /*
  * The counters of VSR_COUNTERS (ctlproto.h) of a service (the first

@@ -2,7 +2,9 @@
 #include <errno.h>
 #include <linux/filter.h>
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -15,6 +17,8 @@
 
 #define TUNNEL_TXQ     64      /* packets per sendmmsg() */
 #define TUNNEL_GRE_HLEN 4      /* GRE without key, checksum or sequence number */
+#define TUNNEL_GRE_KEY  4      /* and the key after it, when there is one (RFC 2890) */
+#define TUNNEL_GRE_F_K  0x20   /* first byte of the GRE header: a key follows */
 #define TUNNEL_SNDBUF  (4 * 1024 * 1024)
 
 /* Queue q is worker q's: there must be one for each worker the config allows. */
@@ -42,12 +46,14 @@ _Static_assert(TUNNEL_QUEUES >= CONF_WORKERS_MAX, "a tunnel output queue per wor
  * queue holds the packets of one batch, whatever number of segments they
  * make.
  */
-#define TUNNEL_SEG_HDR (TUNNEL_GRE_HLEN + PKT_GSO_SEG_HDR)
+#define TUNNEL_SEG_HDR (TUNNEL_GRE_HLEN + TUNNEL_GRE_KEY + PKT_GSO_SEG_HDR)
 
 struct tunnel_txq {             /* one per worker: queued without a lock */
 	unsigned           npkts;   /* the batch's packets */
 	struct pkt         pkts[RX_BATCH];
 	uint32_t           daddr[RX_BATCH];
+	uint32_t           key[RX_BATCH];   /* GRE: network order, when keyed */
+	bool               keyed[RX_BATCH];
 	unsigned           ntx;     /* the sendmmsg() batch, filled at the flush */
 	struct sockaddr_in sa[TUNNEL_TXQ];
 	struct mmsghdr     msgs[TUNNEL_TXQ];
@@ -76,9 +82,9 @@ static const int tunnel_proto[TUNNEL_MAX] = {
 };
 
 unsigned
-tunnel_overhead(enum tunnel_type t)
+tunnel_overhead(enum tunnel_type t, bool keyed)
 {
-	return tunnel_overheads[t];
+	return tunnel_overheads[t] + (t == TUNNEL_GRE && keyed ? TUNNEL_GRE_KEY : 0);
 }
 
 int
@@ -124,7 +130,8 @@ tunnel_open(enum tunnel_type t)
 }
 
 int
-tunnel_tx(enum tunnel_type t, unsigned q, uint32_t daddr, const struct pkt *p)
+tunnel_tx(enum tunnel_type t, unsigned q, uint32_t daddr, bool keyed, uint32_t key,
+    const struct pkt *p)
 {
 	struct tunnel_txq *tq = &tunnel_socks[t].q[q];
 
@@ -135,18 +142,22 @@ tunnel_tx(enum tunnel_type t, unsigned q, uint32_t daddr, const struct pkt *p)
 	}
 	tq->pkts[tq->npkts] = *p;
 	tq->daddr[tq->npkts] = daddr;
+	tq->keyed[tq->npkts] = keyed;
+	tq->key[tq->npkts] = key;
 	tq->npkts++;
 	return 0;
 }
 
-/* GRE version 0, no flags; protocol IPv4 (RFC 2784). */
+/* GRE version 0, protocol IPv4 (RFC 2784), and the key when KEYED (RFC 2890). */
 static void
-tunnel_gre_hdr(uint8_t *at)
+tunnel_gre_hdr(uint8_t *at, bool keyed, uint32_t key)
 {
-	at[0] = 0;
+	at[0] = keyed ? TUNNEL_GRE_F_K : 0;
 	at[1] = 0;
 	at[2] = ETHTYPE_IPV4 >> 8;
 	at[3] = ETHTYPE_IPV4 & 0xff;
+	if (keyed)
+		memcpy(at + TUNNEL_GRE_HLEN, &key, TUNNEL_GRE_KEY);
 }
 
 /* One more message in Q's sendmmsg() batch; a full batch is sent. */
@@ -163,10 +174,10 @@ tunnel_push(int fd, struct tunnel_txq *q, unsigned niov)
 static void
 tunnel_flush(int fd, enum tunnel_type t, struct tunnel_txq *q)
 {
-	unsigned gre = t == TUNNEL_GRE ? TUNNEL_GRE_HLEN : 0;
-
 	for (unsigned k = 0; k < q->npkts; k++) {
 		struct pkt *p = &q->pkts[k];
+		unsigned gre = t != TUNNEL_GRE ? 0 :
+		    TUNNEL_GRE_HLEN + (q->keyed[k] ? TUNNEL_GRE_KEY : 0);
 
 		if (p->gso_size) {
 			unsigned n = pkt_gso_count(p);
@@ -177,7 +188,7 @@ tunnel_flush(int fd, enum tunnel_type t, struct tunnel_txq *q)
 
 				hlen = pkt_gso_segment(p, s, q->hdr[i] + gre, &pay, &plen);
 				if (gre)
-					tunnel_gre_hdr(q->hdr[i]);
+					tunnel_gre_hdr(q->hdr[i], q->keyed[k], q->key[k]);
 				q->sa[i].sin_addr.s_addr = q->daddr[k];
 				q->iov[i][0].iov_base = q->hdr[i];
 				q->iov[i][0].iov_len = gre + hlen;
@@ -190,10 +201,10 @@ tunnel_flush(int fd, enum tunnel_type t, struct tunnel_txq *q)
 		}
 		if (p->csum == PKT_CSUM_PARTIAL)
 			pkt_csum_finish(p);
-		/* The headroom (the Ethernet header's place) holds the GRE header. */
+		/* The headroom (the Ethernet header's place) holds the GRE header, key and all. */
 		uint8_t *ip = p->data + p->l3off - gre;
 		if (gre)
-			tunnel_gre_hdr(ip);
+			tunnel_gre_hdr(ip, q->keyed[k], q->key[k]);
 		unsigned i = q->ntx;
 		q->sa[i].sin_addr.s_addr = q->daddr[k];
 		q->iov[i][0].iov_base = ip;

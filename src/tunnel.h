@@ -2,6 +2,7 @@
 #ifndef VSR_TUNNEL_H
 #define VSR_TUNNEL_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "common.h"
@@ -10,8 +11,11 @@
 
 struct pkt;
 
-/* Bytes a tunnel of type T puts before the inner packet: the outer IPv4 header, and GRE's. */
-unsigned tunnel_overhead(enum tunnel_type t);
+/*
+ * Bytes a tunnel of type T puts before the inner packet: the outer IPv4
+ * header, and GRE's (4 more with a key, KEYED).
+ */
+unsigned tunnel_overhead(enum tunnel_type t, bool keyed);
 
 /* T's raw socket, opened on first use: 0, or -1 with errno set. */
 int  tunnel_open(enum tunnel_type t);
@@ -19,11 +23,13 @@ int  tunnel_open(enum tunnel_type t);
 /*
  * Queue the IPv4 packet P for the real server DADDR (network order)
  * through a tunnel of type T, on output queue Q (the worker's id): P is
- * copied, its buffer must stay untouched until tunnel_flush_all(Q). Up to
- * RX_BATCH packets a queue, one batch's worth; beyond, -1 (counted). The
- * peer of link_tx() (link.h) and tap_tx() (tap.h).
+ * copied, its buffer must stay untouched until tunnel_flush_all(Q). With
+ * KEYED, GRE carries KEY (network order; RFC 2890). Up to RX_BATCH
+ * packets a queue, one batch's worth; beyond, -1 (counted). The peer of
+ * link_tx() (link.h) and tap_tx() (tap.h).
  */
-int  tunnel_tx(enum tunnel_type t, unsigned q, uint32_t daddr, const struct pkt *p);
+int  tunnel_tx(enum tunnel_type t, unsigned q, uint32_t daddr, bool keyed, uint32_t key,
+    const struct pkt *p);
 
 /*
  * Send what queue Q holds, outside the data-path lock: a GSO super-frame

@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <event2/event.h>
 #include <getopt.h>
+#include <grp.h>
+#include <limits.h>
 #include <net/if.h>
 #include <signal.h>
 #include <stdio.h>
@@ -26,6 +28,7 @@
 #include "netlink.h"
 #include "notify.h"
 #include "priv.h"
+#include "spawn.h"
 #include "stats.h"
 #include "svc.h"
 #include "tap.h"
@@ -59,6 +62,7 @@ struct daemon {
 	const char        *file;          /* the configuration, read again on SIGHUP */
 	int                reloading;
 	struct priv_user   user;          /* "user": looked up at start, dropped to after set-up */
+	struct spawn_user  check_as;      /* who exec checks run as (check_conf_verify) */
 };
 
 static void
@@ -166,12 +170,12 @@ announce_same(const struct config *a, const struct config *b)
  * the timeouts and the checks.
  */
 static struct config *
-reload_read(struct daemon *d)
+reload_read(struct daemon *d, struct spawn_user *as)
 {
 	struct config *nc, *oc = d->conf;
 
 	nc = conf_load(d->file);
-	if (nc == NULL || xmit_check(nc) < 0) {
+	if (nc == NULL || xmit_check(nc) < 0 || check_conf_verify(nc, geteuid(), as) < 0) {
 		log_warnx("reload: %s is not valid; the running configuration stays", d->file);
 		conf_free(nc);
 		return NULL;
@@ -198,9 +202,12 @@ reload_read(struct daemon *d)
 	nc->metrics_addr = oc->metrics_addr;
 	nc->metrics_port = oc->metrics_port;
 	nc->metrics_compat = oc->metrics_compat;
-	if (strcmp(nc->control_group, oc->control_group) != 0)
-		log_warnx("reload: control_group changes need a restart; keeping the old one");
+	if (strcmp(nc->control_group, oc->control_group) != 0 ||
+	    strcmp(nc->control_group_read, oc->control_group_read) != 0)
+		log_warnx("reload: control_group and control_group_read changes need a restart; "
+		    "keeping the old ones");
 	memcpy(nc->control_group, oc->control_group, sizeof(nc->control_group));
+	memcpy(nc->control_group_read, oc->control_group_read, sizeof(nc->control_group_read));
 	if (strcmp(nc->control_socket, oc->control_socket) != 0)
 		log_warnx("reload: control_socket changes need a restart; keeping the socket");
 	memcpy(nc->control_socket, oc->control_socket, sizeof(nc->control_socket));
@@ -230,24 +237,73 @@ reload_read(struct daemon *d)
 	return nc;
 }
 
-/* Make NC the running configuration; under the data-path lock. Returns the old one. */
-static struct config *
-reload_apply(struct daemon *d, struct config *nc)
+/*
+ * What only a restart changes, reload_read gave NC by swapping the arrays
+ * of OC and NC (announce, local_address) where they differ; swapped again,
+ * OC has its own back (where they did not differ, their contents are the
+ * same either way).
+ */
+static void
+swap_restart_only(struct config *a, struct config *b)
+{
+	char (*ann)[IFNAMSIZ] = a->announce;
+	struct in_addr *l = a->laddr;
+	unsigned na = a->nannounce, nl = a->nladdr;
+
+	a->announce = b->announce;
+	a->nannounce = b->nannounce;
+	a->laddr = b->laddr;
+	a->nladdr = b->nladdr;
+	b->announce = ann;
+	b->nannounce = na;
+	b->laddr = l;
+	b->nladdr = nl;
+}
+
+/*
+ * Make NC the running configuration, under the data-path lock: 0. If any
+ * step fails (checked beforehand, so only memory or a host that changed
+ * under us), the previous configuration is merged back and stays running:
+ * -1. Either way *DROP is the configuration to free, out of the lock.
+ */
+static int
+reload_apply(struct daemon *d, struct config *nc, const struct spawn_user *as,
+    struct config **drop)
 {
 	struct config *oc = d->conf;
+
+	*drop = nc;
 
 	/* The VIP hook reads d->conf (announce interfaces): the new one from now. */
 	d->conf = nc;
 	conn_timeouts(d->ct, nc);
-	svc_merge(nc);
-	check_sync(nc);
-	return oc;
+	if (svc_merge(nc) < 0) {
+		log_warnx("reload: %s could not be applied whole; putting the previous "
+		    "configuration back", d->file);
+		swap_restart_only(nc, oc);
+		d->conf = oc;
+		conn_timeouts(d->ct, oc);
+		if (svc_merge(oc) < 0)
+			log_warnx("reload: the previous configuration could not be put back whole "
+			    "either; see above");
+		return -1;
+	}
+	d->check_as = *as;
+	check_sync(nc, &d->check_as);
+	*drop = oc;
+	return 0;
 }
 
+/*
+ * A reload is applied whole or not at all: the file is read and checked
+ * first (a bad one changes nothing), and an apply that fails half-way is
+ * undone. Either way the outcome is logged and told to systemd (STATUS=).
+ */
 static void
 reload(struct daemon *d)
 {
 	struct config *nc;
+	struct spawn_user as;
 	struct timespec t0, t1;
 
 	if (d->reloading) {
@@ -258,17 +314,28 @@ reload(struct daemon *d)
 	notify_reloading();
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	log_notice("SIGHUP: reloading %s", d->file);
-	nc = reload_read(d);
-	if (nc != NULL) {
-		struct config *oc;
+	nc = reload_read(d, &as);
+	if (nc == NULL) {
+		notify_status("reload of %s refused: the file is not valid (see the log); "
+		    "serving the previous configuration", d->file);
+	} else {
+		struct config *drop;
+		int rc;
 
 		lock_acquire();
-		oc = reload_apply(d, nc);
+		rc = reload_apply(d, nc, &as, &drop);
 		lock_release();
-		conf_free(oc);
-		clock_gettime(CLOCK_MONOTONIC, &t1);
-		log_notice("reloaded: %u virtual services, in %ld us", nc->nvs,
-		    (long)((t1.tv_sec - t0.tv_sec) * 1000000 + (t1.tv_nsec - t0.tv_nsec) / 1000));
+		conf_free(drop);
+		if (rc < 0) {
+			notify_status("reload of %s failed and was undone (see the log); serving "
+			    "the previous configuration", d->file);
+		} else {
+			clock_gettime(CLOCK_MONOTONIC, &t1);
+			log_notice("reloaded: %u virtual services, in %ld us", nc->nvs,
+			    (long)((t1.tv_sec - t0.tv_sec) * 1000000 +
+			    (t1.tv_nsec - t0.tv_nsec) / 1000));
+			notify_status("reloaded %s: %u virtual services", d->file, nc->nvs);
+		}
 	}
 	d->reloading = 0;
 	notify_ready();
@@ -408,12 +475,33 @@ announce_vips(struct daemon *d)
 			arp_garp((int)if_nametoindex(c->announce[a]), c->vs[i].addr.s_addr);
 }
 
+/*
+ * The journal of host changes lives beside the control socket, in the
+ * runtime directory: SOCKET less ".sock", plus ".journal"
+ * (/run/vsrouted/vsrouted.journal under the unit).
+ */
+static int
+journal_path(const char *sock, char *buf, size_t len)
+{
+	size_t n = strlen(sock);
+
+	if (n > 5 && strcmp(sock + n - 5, ".sock") == 0)
+		n -= 5;
+	if ((size_t)snprintf(buf, len, "%.*s.journal", (int)n, sock) >= len) {
+		log_errx("journal for %s: path too long", sock);
+		return -1;
+	}
+	return 0;
+}
+
 static int
 setup(struct daemon *d)
 {
 	const struct config *c = d->conf;
-	char path[128];
+	char path[128], journal[PATH_MAX];
 	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1 };
+	const char *sock = d->sockpath ? d->sockpath :
+	    c->control_socket[0] ? c->control_socket : VSR_DEFAULT_SOCKET;
 
 	for (unsigned a = 0; a < c->nannounce; a++) {
 		if (if_nametoindex(c->announce[a]) == 0) {
@@ -431,10 +519,13 @@ setup(struct daemon *d)
 	}
 	conn_timeouts(d->ct, c);
 
-	if (nl_init() < 0)
+	/* What an earlier instance left (kill -9) is undone before anything is set up. */
+	if (nl_init() < 0 || journal_path(sock, journal, sizeof(journal)) < 0 ||
+	    nl_journal_open(journal) < 0)
 		return -1;
 	d->nworkers = c->workers;
-	if (tap_open(c->tap, d->nworkers, c->offload, d->tap_fds, &d->tap_ifindex) < 0)
+	if (tap_open(c->tap, d->nworkers, c->offload, d->tap_fds, &d->tap_ifindex) < 0 ||
+	    nl_link_journal(c->tap) < 0)
 		return -1;
 	random_mac(d->workers[0].our_mac);
 	if (nl_link_mac(d->tap_ifindex, d->workers[0].tap_mac) < 0)
@@ -481,7 +572,7 @@ setup(struct daemon *d)
 		return -1;
 	if (check_init(d->base) < 0)
 		return -1;
-	check_sync(c);
+	check_sync(c, &d->check_as);
 	for (size_t i = 0; i < ARRAY_SIZE(sigs); i++) {
 		d->ev_sig[i] = evsignal_new(d->base, sigs[i], on_signal, d);
 		if (d->ev_sig[i] == NULL || event_add(d->ev_sig[i], NULL) < 0) {
@@ -500,9 +591,7 @@ setup(struct daemon *d)
 		log_errx("cannot start the timers");
 		return -1;
 	}
-	const char *sock = d->sockpath ? d->sockpath :
-	    c->control_socket[0] ? c->control_socket : VSR_DEFAULT_SOCKET;
-	if (ctl_start(d->base, sock, c->control_group, d->ct) < 0)
+	if (ctl_start(d->base, sock, c->control_group, c->control_group_read, d->ct) < 0)
 		return -1;
 	if (c->metrics_port &&
 	    metrics_start(d->base, c->metrics_addr, c->metrics_port, c->metrics_compat, d->ct) < 0)
@@ -568,6 +657,34 @@ teardown(struct daemon *d)
 	conf_free(d->conf);
 }
 
+/*
+ * What the start would find missing on this host before changing it, said
+ * by -t as well, as FILE:LINE: announce interfaces, the control groups.
+ */
+static int
+host_check(const struct config *c)
+{
+	int bad = 0;
+
+	for (unsigned a = 0; a < c->nannounce; a++)
+		if (if_nametoindex(c->announce[a]) == 0) {
+			log_errx("%s:%d: announce interface %s does not exist", c->file,
+			    c->announce_line, c->announce[a]);
+			bad = 1;
+		}
+	if (c->control_group[0] && getgrnam(c->control_group) == NULL) {
+		log_errx("%s:%d: control_group %s: no such group", c->file, c->control_group_line,
+		    c->control_group);
+		bad = 1;
+	}
+	if (c->control_group_read[0] && getgrnam(c->control_group_read) == NULL) {
+		log_errx("%s:%d: control_group_read %s: no such group", c->file,
+		    c->control_group_read_line, c->control_group_read);
+		bad = 1;
+	}
+	return bad ? -1 : 0;
+}
+
 static int
 write_pidfile(const char *path)
 {
@@ -624,15 +741,22 @@ main(int argc, char *argv[])
 	d.conf = conf_load(file);
 	if (d.conf == NULL)
 		return 1;
+	/*
+	 * What a start refuses before it touches the host, -t refuses too: a
+	 * user that does not exist, exec checks that could not run as their
+	 * user, or whose program others can change, an announce interface or
+	 * a control group that is not there.
+	 */
+	if ((d.conf->user[0] && priv_lookup(d.conf->user, &d.user) < 0) ||
+	    check_conf_verify(d.conf, d.conf->user[0] ? d.user.uid : geteuid(), &d.check_as) < 0 ||
+	    host_check(d.conf) < 0) {
+		conf_free(d.conf);
+		return 1;
+	}
 	if (check) {
 		conf_free(d.conf);
 		fprintf(stderr, "%s: configuration is valid\n", file);
 		return 0;
-	}
-	/* The user must exist now, before the host is touched (-t only checks the name). */
-	if (d.conf->user[0] && priv_lookup(d.conf->user, &d.user) < 0) {
-		conf_free(d.conf);
-		return 1;
 	}
 		/* daemon() leaves for "/": a reload must still find the file. */
 	char *abspath = realpath(file, NULL);
@@ -650,6 +774,7 @@ main(int argc, char *argv[])
 	else if (setup(&d) == 0) {
 		log_notice("ready: %u virtual services on %s, %u-connection table",
 		    d.conf->nvs, d.conf->tap, d.conf->conn_max);
+		notify_status("serving %u virtual services on %s", d.conf->nvs, d.conf->tap);
 		notify_ready();
 		if (event_base_dispatch(d.base) < 0)
 			log_errx("event loop failed");

@@ -33,6 +33,7 @@
 #define VSRTUN_BUF      65536
 #define VSRTUN_RCVBUF   (4 * 1024 * 1024)
 #define GRE_HLEN        4
+#define GRE_F_KEY       0x20        /* first byte of the GRE header: K, a key follows (RFC 2890) */
 
 /* Counters, dumped on SIGUSR1 as vsrouted's: "stat NAME VALUE", then "stat end". */
 enum vt_stat {
@@ -42,7 +43,8 @@ enum vt_stat {
 	VT_DELIVERED_BYTES,
 	VT_DROP_UNTRUSTED,     /* outer source is not a -a director */
 	VT_DROP_MALFORMED,     /* outer or inner header wrong */
-	VT_DROP_GRE_UNSUPPORTED, /* GRE with checksum, key, sequence, version or non-IPv4 payload */
+	VT_DROP_GRE_UNSUPPORTED, /* GRE with checksum, sequence, version, non-IPv4 payload, or a key unasked */
+	VT_DROP_BAD_KEY,       /* with -k: IPIP, or GRE without the key or with another one */
 	VT_DROP_NOT_VIP,       /* inner destination is not a -v VIP */
 	VT_DROP_TUN_WRITE,     /* the TUN refused the packet */
 	VT_TUN_DISCARDED,      /* sent into the TUN by the kernel: read and dropped */
@@ -60,6 +62,7 @@ static const char *const vt_names[VT_MAX] = {
 	[VT_DROP_UNTRUSTED]       = "drop_untrusted",
 	[VT_DROP_MALFORMED]       = "drop_malformed",
 	[VT_DROP_GRE_UNSUPPORTED] = "drop_gre_unsupported",
+	[VT_DROP_BAD_KEY]         = "drop_bad_key",
 	[VT_DROP_NOT_VIP]         = "drop_not_vip",
 	[VT_DROP_TUN_WRITE]       = "drop_tun_write",
 	[VT_TUN_DISCARDED]        = "tun_discarded",
@@ -78,6 +81,8 @@ struct vsrtun {
 	const char        *ifname;
 	const char        *pidfile;
 	const char        *user;
+	int                keyed;                   /* -k: GRE with this key only */
+	uint32_t           key;                     /* network order */
 	int                tun_fd;
 	int                ifindex;
 	int                raw_fd[2];               /* IPIP, GRE */
@@ -95,10 +100,11 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: vsrtun -a ADDR [-a ADDR...] -v VIP [-v VIP...] [-i IFNAME] [-n] [-p PIDFILE]\n"
-	    "              [-u USER] [-l LEVEL] [-V] [-h]\n"
+	    "usage: vsrtun -a ADDR [-a ADDR...] -v VIP [-v VIP...] [-k KEY] [-i IFNAME] [-n]\n"
+	    "              [-p PIDFILE] [-u USER] [-l LEVEL] [-V] [-h]\n"
 	    "  -a ADDR     accept tunnelled packets from this director address (repeatable)\n"
 	    "  -v VIP      virtual address to hold on the TUN device (repeatable)\n"
+	    "  -k KEY      accept only GRE carrying this key (0..4294967295), no IPIP\n"
 	    "  -i IFNAME   TUN device to create (default " VSRTUN_IFNAME ")\n"
 	    "  -n          stay in the foreground, log to stderr\n"
 	    "  -p PIDFILE  write the process id to PIDFILE\n"
@@ -174,16 +180,34 @@ decap(struct vsrtun *t, uint8_t *b, uint32_t n)
 	in = b + ohl;
 	ilen = otot - ohl;
 	if (b[9] == IPPROTO_GRE) {
+		uint32_t key;
+		unsigned hlen = GRE_HLEN;
+
 		if (ilen < GRE_HLEN)
 			return VT_DROP_MALFORMED;
-		/* No C, R, K, S bits, no recursion, flags or version: plain RFC 2784. */
-		if (in[0] != 0 || in[1] != 0 || in[2] != (ETHTYPE_IPV4 >> 8) ||
-		    in[3] != (ETHTYPE_IPV4 & 0xff))
+		/*
+		 * No C, R, S bits, no recursion, flags or version: RFC 2784, with
+		 * RFC 2890's key when -k asks for one (and only then).
+		 */
+		if ((in[0] & ~GRE_F_KEY) != 0 || in[1] != 0 || in[2] != (ETHTYPE_IPV4 >> 8) ||
+		    in[3] != (ETHTYPE_IPV4 & 0xff) || ((in[0] & GRE_F_KEY) && !t->keyed))
 			return VT_DROP_GRE_UNSUPPORTED;
-		in += GRE_HLEN;
-		ilen -= GRE_HLEN;
+		if (t->keyed) {
+			if (!(in[0] & GRE_F_KEY))
+				return VT_DROP_BAD_KEY;
+			if (ilen < GRE_HLEN + 4)
+				return VT_DROP_MALFORMED;
+			memcpy(&key, in + GRE_HLEN, 4);
+			if (key != t->key)
+				return VT_DROP_BAD_KEY;
+			hlen += 4;
+		}
+		in += hlen;
+		ilen -= hlen;
 	} else if (b[9] != IPPROTO_IPIP) {
 		return VT_DROP_MALFORMED;
+	} else if (t->keyed) {
+		return VT_DROP_BAD_KEY;         /* IPIP carries no key */
 	}
 	if (ilen < 20 || (in[0] >> 4) != 4)
 		return VT_DROP_MALFORMED;
@@ -464,7 +488,7 @@ main(int argc, char *argv[])
 	int foreground = 0, ch, lvl = LOG_LVL_INFO, rc = 1;
 	char a[INET_ADDRSTRLEN];
 
-	while ((ch = getopt(argc, argv, "a:v:i:np:u:l:Vh")) != -1) {
+	while ((ch = getopt(argc, argv, "a:v:k:i:np:u:l:Vh")) != -1) {
 		switch (ch) {
 		case 'a':
 			if (add_addr(t.trusted, &t.ntrusted, optarg, "-a") < 0)
@@ -474,6 +498,21 @@ main(int argc, char *argv[])
 			if (add_addr(t.vips, &t.nvips, optarg, "-v") < 0)
 				return 1;
 			break;
+		case 'k': {
+			char *end;
+			unsigned long long k;
+
+			errno = 0;
+			k = strtoull(optarg, &end, 10);
+			if (optarg[0] < '0' || optarg[0] > '9' || *end != '\0' || errno ||
+			    k > 0xffffffffULL) {
+				fprintf(stderr, "vsrtun: -k: invalid key '%s' (0..4294967295)\n", optarg);
+				return 1;
+			}
+			t.keyed = 1;
+			t.key = htonl((uint32_t)k);
+			break;
+		}
 		case 'i':
 			if (optarg[0] == '\0' || strlen(optarg) >= IFNAMSIZ || strchr(optarg, '/') ||
 			    strcmp(optarg, ".") == 0 || strcmp(optarg, "..") == 0) {
@@ -519,8 +558,9 @@ main(int argc, char *argv[])
 	if (t.pidfile && write_pidfile(t.pidfile) < 0)
 		t.pidfile = NULL;
 	else if (setup(&t) == 0) {
-		log_notice("ready: %s holds %u VIP(s) (first %s), %u trusted director(s)",
-		    t.ifname, t.nvips, inet_ntop(AF_INET, &t.vips[0], a, sizeof(a)), t.ntrusted);
+		log_notice("ready: %s holds %u VIP(s) (first %s), %u trusted director(s)%s",
+		    t.ifname, t.nvips, inet_ntop(AF_INET, &t.vips[0], a, sizeof(a)), t.ntrusted,
+		    t.keyed ? ", GRE with the key only" : "");
 		if (event_base_dispatch(t.base) < 0)
 			log_errx("event loop failed");
 		else

@@ -37,7 +37,7 @@ xmit_tun_bind(struct dest *d, int tap_ifindex, char *err, size_t errlen)
 		snprintf(err, errlen, "unknown tunnel type");
 		return -1;
 	}
-	over = tunnel_overhead(d->tunnel);
+	over = tunnel_overhead(d->tunnel, d->tunnel_keyed);
 	if (link_route(d->addr, tap_ifindex, &ri, err, errlen) < 0)
 		return -1;
 	if (d->tunnel_mtu) {
@@ -65,9 +65,9 @@ xmit_tun_bind(struct dest *d, int tap_ifindex, char *err, size_t errlen)
 	d->tun_inner_max = inner;
 	d->tun_src = ri.prefsrc;
 	d->xmit_id = XMIT_TUN;
-	log_info("real server %s: %s tunnel from %s, MTU %u%s", d->name, tunnel_name(d->tunnel),
+	log_info("real server %s: %s tunnel from %s, MTU %u%s%s", d->name, tunnel_name(d->tunnel),
 	    ri.prefsrc ? inet_ntop(AF_INET, &ri.prefsrc, src, sizeof(src)) : "the route's source",
-	    inner, d->tunnel_mtu ? " (configured)" : "");
+	    inner, d->tunnel_mtu ? " (configured)" : "", d->tunnel_keyed ? ", keyed" : "");
 	return 0;
 }
 
@@ -131,5 +131,5 @@ xmit_tun(struct worker *w, struct conn *c, struct pkt *p)
 		tun_frag_needed(w, p, d->tun_inner_max);
 		return -1;
 	}
-	return tunnel_tx(d->tunnel, w->id, d->addr, p);
+	return tunnel_tx(d->tunnel, w->id, d->addr, d->tunnel_keyed, d->tunnel_key, p);
 }

@@ -297,7 +297,7 @@ if [ "$netns" = 1 ]; then
 	done
 	for f in "${scenarios[@]}"; do
 		case $(basename "$f" .sh) in
-		dr-rr|dr-udp|dr-cleanup|tun-udp|tun-cleanup|ops-metrics)
+		dr-rr|dr-udp|dr-cleanup|tun-udp|tun-cleanup|ops-metrics|check-exec|ops-ctlgroup)
 			run_valgrind "$f" "[valgrind]" ;;
 		esac
 	done
@@ -320,7 +320,8 @@ if [ "$netns" = 1 ]; then
 	for f in "${scenarios[@]}"; do
 		case $(basename "$f" .sh) in
 		nat-rr|nat-transfer|nat-pmtu|fullnat-noroute|mixed-modes|dr-rr|dr-udp|dr-cleanup|\
-		tun-rr-ipip|tun-udp|tun-bulk|persist|ops-reload|ops-vsradm|ops-metrics|check-reload)
+		tun-rr-ipip|tun-udp|tun-bulk|persist|ops-reload|ops-vsradm|ops-metrics|check-reload|\
+		ops-crash)
 			run_scenario "$f" "[workers2]" VSR_TEST_WORKERS=2 ;;
 		esac
 	done
@@ -340,7 +341,7 @@ if [ "$netns" = 1 ]; then
 	# partial checksum): the integrity transfers and the UDP paths.
 	for f in "${scenarios[@]}"; do
 		case $(basename "$f" .sh) in
-		dr-bulk|dr-udp|tun-bulk|tun-udp|tun-mtu|nat-transfer|nat-pmtu|nat-rr|fullnat-noroute|mixed-modes)
+		dr-bulk|dr-udp|tun-bulk|tun-udp|tun-mtu|tun-gre-key|nat-transfer|nat-pmtu|nat-rr|fullnat-noroute|mixed-modes)
 			run_scenario "$f" "[tap-offload-off]" VSR_TEST_TAP_OFFLOAD=off ;;
 		esac
 	done

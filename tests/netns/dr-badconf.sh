@@ -8,7 +8,9 @@
 #    "vsrouted -t -f FILE" exits 1 and prints "FILE:LINE: ...TEXT...".
 # 2. For every tests/unit/conf/good-*.conf: "vsrouted -t -f FILE" exits 0.
 # 3. "-t" touches nothing, even with a good config.
-# 4. "vsrouted -n -f BAD" refuses to start: non-zero exit, within 10 s, and
+# 4. "-t" also refuses what this host cannot run (an announce interface or
+#    a control group that is not there), with the line.
+# 5. "vsrouted -n -f BAD" refuses to start: non-zero exit, within 10 s, and
 #    the namespace is untouched (no vsr0, no route, no proxy entry, no
 #    sysctl changed), for a bad config of this script and every bad-*.conf.
 set -eu
@@ -98,7 +100,20 @@ run_bin "$T_DIR/out" -t -f "$T_DIR/bad-unknown.conf"
 assert_eq 1 "$RC" "unknown option: vsrouted -t exits 1"
 assert_true "unknown option: error names line 9" grep -qF "$T_DIR/bad-unknown.conf:9:" "$T_DIR/out"
 
-for f in "$T_DIR/bad-unknown.conf" "${bad[@]}"; do
+# Good configs that this host cannot run: what the start would refuse
+# before touching anything, -t refuses too, with the line.
+sed 's/^announce = { eth0 }$/announce = { eth0, eth9 }/' "$T_DIR/bad-unknown.conf" |
+	grep -v no_such_option >"$T_DIR/bad-noiface.conf"
+run_bin "$T_DIR/out" -t -f "$T_DIR/bad-noiface.conf"
+assert_eq 1 "$RC" "an announce interface that is not there: vsrouted -t exits 1"
+assert_true "naming it at line 2" grep -qF "$T_DIR/bad-noiface.conf:2: announce interface eth9 does not exist" "$T_DIR/out"
+{ echo "control_group_read = vsr-no-such-group"; grep -v no_such_option "$T_DIR/bad-unknown.conf"; } \
+	>"$T_DIR/bad-nogroup.conf"
+run_bin "$T_DIR/out" -t -f "$T_DIR/bad-nogroup.conf"
+assert_eq 1 "$RC" "a control group that is not there: vsrouted -t exits 1"
+assert_true "naming it at line 1" grep -qF "$T_DIR/bad-nogroup.conf:1: control_group_read vsr-no-such-group: no such group" "$T_DIR/out"
+
+for f in "$T_DIR/bad-unknown.conf" "$T_DIR/bad-noiface.conf" "$T_DIR/bad-nogroup.conf" "${bad[@]}"; do
 	n=$(basename "$f")
 	run_bin "$T_DIR/out" -n -f "$f"
 	if [ "$RC" = 0 ] || [ "$RC" = 124 ] || [ "$RC" = 137 ]; then

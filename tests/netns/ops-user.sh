@@ -33,9 +33,9 @@ virtual_server web2 {
 EOC
 cp "$T_DIR/a.conf" "$conf"
 
-# ---- a user that does not exist: -t accepts the name, the start refuses it
+# ---- a user that does not exist: the start refuses it, and so does -t
 sed 's/user = nobody/user = vsr-no-such-user/' "$T_DIR/a.conf" >"$T_DIR/nouser.conf"
-assert_true "-t checks the name only" "$(vsrouted_bin)" -t -f "$T_DIR/nouser.conf"
+assert_false "-t refuses it as the start does" "$(vsrouted_bin)" -t -f "$T_DIR/nouser.conf"
 rc=0
 nsx director "$(vsrouted_bin)" -n -f "$T_DIR/nouser.conf" -s "$T_DIR/nouser.sock" \
 	2>"$T_DIR/nouser.err" || rc=$?

@@ -10,7 +10,10 @@
 #
 # The same IPIP/GRE-wrapped datagram to VIP:5353: sent by the director it is
 # delivered; sent by the router (10.30.1.1) it is dropped and counted; GRE
-# with a key from the director is refused and counted too.
+# with a key from the director is refused and counted too. Then vsrtun -k
+# 4242: only GRE with key 4242 from the director passes; IPIP, unkeyed GRE
+# and another key are dropped as drop_bad_key, and so is the router's
+# packet with the right key (untrusted first).
 set -eu
 . "$(dirname "$0")/lib.sh"
 need_vsrtun
@@ -38,3 +41,24 @@ assert_eq 2 "$(stat_get drop_untrusted)" "vsrtun counted the router's two packet
 assert_eq 1 "$(stat_get drop_gre_unsupported)" "vsrtun counted GRE with a key as unsupported"
 assert_eq 2 "$(stat_get delivered)" "vsrtun delivered two"
 vsrtun_stop rs1
+
+# ---- -k: the key is required
+vsrtun_start rs1 -a 10.10.0.2 -v "$VIP" -k 4242
+assert_true "vsrtun says it wants the key" grep -q 'GRE with the key only' "$(vsrtun_log rs1)"
+before=$(udp_count rs1)
+send director ipip --payload k-ipip
+send director gre --payload k-unkeyed
+send director gre --key 4243 --payload k-wrong-key
+send router gre --key 4242 --payload k-untrusted
+send director gre --key 4242 --payload k-right
+assert_true "GRE with the key is delivered" wait_for "the keyed datagram" 5 seen $((before + 1))
+assert_eq $((before + 1)) "$(udp_count rs1)" "it alone reached the server (sent last: the others were handled before)"
+vsrtun_stats rs1 >/dev/null
+assert_eq 3 "$(stat_get drop_bad_key)" "IPIP, unkeyed GRE and a wrong key: drop_bad_key"
+assert_eq 1 "$(stat_get drop_untrusted)" "the right key from an untrusted source: still untrusted"
+assert_eq 1 "$(stat_get delivered)" "one delivered"
+vsrtun_stop rs1
+rc=0
+nsx rs1 "$(vsrtun_bin)" -n -a 10.10.0.2 -v "$VIP" -k 4294967296 2>"$T_DIR/badkey.err" || rc=$?
+assert_eq 1 "$rc" "a key over 32 bits is refused"
+assert_true "saying so" grep -q "vsrtun: -k: invalid key '4294967296'" "$T_DIR/badkey.err"

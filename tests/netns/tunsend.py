@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """tunsend.py - send one tunnelled UDP datagram, as a director would (stdlib only).
 
-  tunsend.py ipip|gre DST SRC VIP PORT [--gre-flags HEX] [--payload TEXT]
+  tunsend.py ipip|gre DST SRC VIP PORT [--gre-flags HEX] [--key N] [--payload TEXT]
       Wrap an IPv4/UDP datagram SRC:40000 -> VIP:PORT in IPIP or GRE and send
       it to DST through a raw socket (the outer source is whatever the
       kernel picks toward DST).  --gre-flags sets GRE's first 16 bits (0:
-      plain GRE; 0x2000: a key follows, which vsrtun does not accept).
+      plain GRE; 0x2000: a key follows, 1 unless --key says).  --key N sets
+      the K bit and sends key N (RFC 2890).
 """
 
 import argparse
@@ -30,6 +31,7 @@ def main():
     p.add_argument("vip")
     p.add_argument("port", type=int)
     p.add_argument("--gre-flags", default="0")
+    p.add_argument("--key", type=int)
     p.add_argument("--payload", default="tunsend")
     a = p.parse_args()
     data = a.payload.encode()
@@ -39,8 +41,9 @@ def main():
     ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
     pkt = ip + udp
     if a.kind == "gre":
-        flags = int(a.gre_flags, 16)
-        pkt = struct.pack("!HH", flags, 0x0800) + (b"\0\0\0\1" if flags & 0x2000 else b"") + pkt
+        flags = int(a.gre_flags, 16) | (0x2000 if a.key is not None else 0)
+        key = struct.pack("!I", a.key if a.key is not None else 1)
+        pkt = struct.pack("!HH", flags, 0x0800) + (key if flags & 0x2000 else b"") + pkt
         proto = socket.IPPROTO_GRE
     else:
         proto = 4

@@ -42,8 +42,17 @@ golden() {  # golden NAME FILE
 		notok "differs from golden/$1"
 	fi
 }
-valid() {  # valid FILE: vsrouted -t accepts it
-	"$vsrouted" -t -f "$1" >"$tmp/t.out" 2>&1 || { cat "$tmp/t.out"; return 1; }
+valid() {  # valid FILE: vsrouted -t accepts it, but for what belongs to the director it is for
+	"$vsrouted" -t -f "$1" >"$tmp/t.out" 2>&1 && return 0
+	# -t refuses what a start on this host would refuse, once the file
+	# itself is valid: the interfaces, the exec checks' user and scripts of
+	# the keepalived director are not on the build host. Anything else fails.
+	if grep -vE '^[^:]+:[0-9]+: (announce interface [^ ]+ does not exist|check_user [^ ]+ does not exist.*|exec check: .*(No such file or directory|does not exist).*)$' \
+	    "$tmp/t.out" | grep -q .; then
+		cat "$tmp/t.out"
+		return 1
+	fi
+	sed 's/^/# not on this host: /' "$tmp/t.out"
 }
 # Each report line: FILE:LINE: KEYWORD: not mapped|approximated: ... and
 # KEYWORD is on that line of FILE (or, for @id lines, the line starts so).

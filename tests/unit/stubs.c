@@ -135,15 +135,18 @@ tunnel_open(enum tunnel_type t)
 }
 
 STUB unsigned
-tunnel_overhead(enum tunnel_type t)
+tunnel_overhead(enum tunnel_type t, bool keyed)
 {
-	return t == TUNNEL_GRE ? 24 : 20;
+	return t == TUNNEL_GRE ? 24 + (keyed ? 4 : 0) : 20;
 }
 
 STUB int
-tunnel_tx(enum tunnel_type t, unsigned q, uint32_t daddr, const struct pkt *p)
+tunnel_tx(enum tunnel_type t, unsigned q, uint32_t daddr, bool keyed, uint32_t key,
+    const struct pkt *p)
 {
 	(void)t;
+	(void)keyed;
+	(void)key;
 	stub_record(STUB_TUNNEL, p->buf, p->data + p->l3off, p->len - p->l3off, daddr, q);
 	return 0;
 }

@@ -368,7 +368,7 @@ test_ops(void)
 	if (c != NULL) {
 		const struct str_case str[] = {
 			{ "control_socket", c->control_socket, "/run/vsrouted-test.sock" },
-			{ "user",           c->user,           "vsrouted" },
+			{ "user",           c->user,           "nobody" },
 		};
 		run_str(file, str, ARRAY_SIZE(str));
 	}
@@ -429,7 +429,7 @@ test_check(void)
 	run_num(file, num, ARRAY_SIZE(num));
 	CHECK(strcmp(r1->path, "/health") == 0 && strcmp(r1->host, "www.example") == 0,
 	    "%s: rs1 path and host from the service", file);
-	CHECK(strcmp(r2->command, "/usr/local/bin/probe --quick") == 0,
+	CHECK(strcmp(r2->command, "/bin/true --quick") == 0,
 	    "%s: rs2 command", file);
 	CHECK(strcmp(p->path, "/") == 0, "%s: path default /", file);
 	free(out);
@@ -518,6 +518,41 @@ test_tun(void)
 	};
 
 	run_num(file, num, ARRAY_SIZE(num));
+	free(out);
+	conf_free(c);
+}
+
+/* tunnel_key: the service's, a real server's own, and none where not set. */
+static void
+test_tunnel_key(void)
+{
+	const char    *file = "good-tunnel-key.conf";
+	char          *out;
+	struct config *c = load(fixture(file), &out);
+
+	CHECK(c != NULL && *out == '\0', "%s: loads silently", file);
+	if (c == NULL || c->nvs != 1 || c->vs[0].nrs != 2) {
+		CHECK(0, "%s: the shape is 1 vs with 2 rs", file);
+		free(out);
+		conf_free(c);
+		return;
+	}
+	const struct vs_conf *web = &c->vs[0];
+	const struct num_case num[] = {
+		{ "web keyed",                    web->tunnel_keyed,        1 },
+		{ "web key, the largest",         web->tunnel_key,          4294967295u },
+		{ "rs1 keyed from the service",   web->rs[0].tunnel_keyed,  1 },
+		{ "rs1 key from the service",     web->rs[0].tunnel_key,    4294967295u },
+		{ "rs2 keyed",                    web->rs[1].tunnel_keyed,  1 },
+		{ "rs2 key 0 of its own",         web->rs[1].tunnel_key,    0 },
+	};
+
+	run_num(file, num, ARRAY_SIZE(num));
+	free(out);
+	conf_free(c);
+	c = load(fixture("good-tun.conf"), &out);
+	CHECK(c != NULL && !c->vs[0].tunnel_keyed && !c->vs[0].rs[0].tunnel_keyed,
+	    "good-tun.conf: no key where none is set");
 	free(out);
 	conf_free(c);
 }
@@ -877,6 +912,7 @@ main(int argc, char **argv)
 	test_nat();
 	test_full();
 	test_tun();
+	test_tunnel_key();
 	test_sched_keys();
 	test_check();
 	test_check_udp();

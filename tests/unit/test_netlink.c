@@ -11,8 +11,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -149,8 +153,281 @@ proc_sys(const char *path, char *buf, size_t len)
 	return buf;
 }
 
+/* ---- the journal file ---- */
+
+static char jdir[64], jpath[128];
+
+/* FNV-1a, as the journal's record checksum is documented (netlink.c). */
+static uint32_t
+fnv1a(const char *s, size_t len)
+{
+	uint32_t h = 2166136261u;
+
+	while (len--) {
+		h ^= (uint8_t)*s++;
+		h *= 16777619u;
+	}
+	return h;
+}
+
+/* The header this process would write, read from /proc independently. */
+static void
+jheader(char *buf, size_t len, const char *boot_override)
+{
+	char boot[64] = "";
+	struct stat st;
+	FILE *f = fopen("/proc/sys/kernel/random/boot_id", "r");
+
+	if (f != NULL) {
+		if (fgets(boot, sizeof(boot), f) == NULL)
+			boot[0] = '\0';
+		fclose(f);
+	}
+	boot[strcspn(boot, "\n")] = '\0';
+	stat("/proc/self/ns/net", &st);
+	snprintf(buf, len, "vsrouted-journal 1 boot=%s netns=%lu pid=4242\n",
+	    boot_override ? boot_override : boot, (unsigned long)st.st_ino);
+}
+
+/* A record line: BODY, " #CRC" and a newline (CRC 0 when BAD). */
+static void
+jrecord(FILE *f, const char *body, int bad)
+{
+	fprintf(f, "%s #%08x\n", body, bad ? 0u : fnv1a(body, strlen(body)));
+}
+
+#define JSYS(op, path, old) \
+	op " sysctl 0.0.0.0/0 if=0 table=0 prio=0 via=0.0.0.0 sport=0 proto=0 path=" path " old=" old
+
+struct jcase {
+	const char *what;
+	const char *boot;      /* header's boot id; NULL: this boot's; "" : no header at all */
+	const char *lines[4];  /* records, whole lines ("~" first: bad checksum; "!" first: torn) */
+	const char *expect;    /* rp_filter of veth0 after the open; it is "2" before */
+};
+
+static const struct jcase jcases[] = {
+	{ .what = "a record of a sysctl is undone: the old value is back",
+	  .lines = { JSYS("+", "net/ipv4/conf/veth0/rp_filter", "1") }, .expect = "1" },
+	{ .what = "two records of one sysctl: the oldest value wins",
+	  .lines = { JSYS("+", "net/ipv4/conf/veth0/rp_filter", "0"),
+		     JSYS("+", "net/ipv4/conf/veth0/rp_filter", "1") }, .expect = "0" },
+	{ .what = "a record and its undo record: nothing to do",
+	  .lines = { JSYS("+", "net/ipv4/conf/veth0/rp_filter", "1"),
+		     JSYS("-", "net/ipv4/conf/veth0/rp_filter", "1") }, .expect = "2" },
+	{ .what = "a record whose checksum fails is not acted upon",
+	  .lines = { "~" JSYS("+", "net/ipv4/conf/veth0/rp_filter", "1") }, .expect = "2" },
+	{ .what = "a torn last record is not acted upon, the whole ones before it are",
+	  .lines = { JSYS("+", "net/ipv4/conf/veth0/rp_filter", "0"),
+		     "!" JSYS("+", "net/ipv4/conf/veth0/rp_filter", "1") }, .expect = "0" },
+	{ .what = "a sysctl outside net/ is never written",
+	  .lines = { JSYS("+", "kernel/../net/ipv4/conf/veth0/rp_filter", "1") }, .expect = "2" },
+	{ .what = "a journal of another boot is not acted upon",
+	  .boot = "00000000-0000-0000-0000-000000000000",
+	  .lines = { JSYS("+", "net/ipv4/conf/veth0/rp_filter", "1") }, .expect = "2" },
+	{ .what = "a file without the header is not acted upon",
+	  .boot = "", .lines = { JSYS("+", "net/ipv4/conf/veth0/rp_filter", "1") }, .expect = "2" },
+	{ .what = "an escaped value is decoded (%30 is 0)",
+	  .lines = { JSYS("+", "net/ipv4/conf/veth0/rp_filter", "%30") }, .expect = "0" },
+};
+
+static void
+journal_cases(int veth0)
+{
+	char buf[64], hdr[256], log[4096];
+	(void)veth0;
+
+	snprintf(jdir, sizeof(jdir), "/tmp/test_netlink.XXXXXX");
+	if (mkdtemp(jdir) == NULL) {
+		check(0, "mkdtemp: %s", strerror(errno));
+		return;
+	}
+	snprintf(jpath, sizeof(jpath), "%s/vsrouted.journal", jdir);
+	for (size_t i = 0; i < sizeof(jcases) / sizeof(jcases[0]); i++) {
+		const struct jcase *c = &jcases[i];
+		FILE *f;
+		int ret;
+
+		sh("echo 2 > /proc/sys/net/ipv4/conf/veth0/rp_filter");
+		f = fopen(jpath, "w");
+		if (f == NULL)
+			abort();
+		if (c->boot == NULL || c->boot[0] != '\0') {
+			jheader(hdr, sizeof(hdr), c->boot);
+			fputs(hdr, f);
+		}
+		for (int k = 0; k < 4 && c->lines[k]; k++) {
+			const char *l = c->lines[k];
+			if (l[0] == '!')
+				fprintf(f, "%s #%08x", l + 1, fnv1a(l + 1, strlen(l + 1)));
+			else
+				jrecord(f, l[0] == '~' ? l + 1 : l, l[0] == '~');
+		}
+		fclose(f);
+		chmod(jpath, 0600);
+		cap_begin();
+		ret = nl_journal_open(jpath);
+		cap_end(log, sizeof(log));
+		check(ret == 0 && strcmp(proc_sys("net/ipv4/conf/veth0/rp_filter", buf, sizeof(buf)),
+		    c->expect) == 0, "journal: %s (rp_filter %s, expected %s)", c->what, buf, c->expect);
+		nl_fini();
+		nl_init();
+	}
+	check(access(jpath, F_OK) != 0, "journal: nl_fini with nothing left removes the file");
+}
+
+/* A child makes changes with the journal on and dies by SIGKILL; the next open undoes them. */
+static void
+journal_crash(int veth0)
+{
+	char out[8192], buf[64], old_fwd[64], log[4096];
+	pid_t pid;
+	int st, ret;
+
+	sh("echo 2 > /proc/sys/net/ipv4/conf/veth0/rp_filter");
+	proc_sys("net/ipv4/ip_forward", old_fwd, sizeof(old_fwd));
+	pid = fork();
+	if (pid == 0) {
+		log_init("test_netlink-child", 1, LOG_LVL_WARNING);
+		if (nl_journal_open(jpath) < 0 ||
+		    nl_route_add(ip("10.10.0.150"), 32, veth0) < 0 ||
+		    nl_proxy_neigh_add(ip("10.10.0.150"), veth0) < 0 ||
+		    nl_rule_add(&(struct nl_rule){ .src = ip("10.20.0.50"), .plen = 32, .iif = veth0,
+			.ipproto = IPPROTO_TCP, .sport = htons(8080), .table = 7600, .prio = 7600 }) < 0 ||
+		    sysctl_set("net/ipv4/conf/veth0/rp_filter", "0") < 0 ||
+		    sysctl_set("net/ipv4/ip_forward", strcmp(old_fwd, "1") ? "1" : "0") < 0 ||
+		    nl_route_add(ip("10.10.0.151"), 32, veth0) < 0 ||
+		    nl_route_del(ip("10.10.0.151"), 32, veth0) < 0)
+			_exit(1);
+		kill(getpid(), SIGKILL);
+		_exit(2);
+	}
+	waitpid(pid, &st, 0);
+	check(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL, "journal: the child made its changes and was killed");
+	check(strstr(sh_out(out, sizeof(out), "ip rule show"), "from 10.20.0.50") != NULL &&
+	    strstr(sh_out(out, sizeof(out), "ip neigh show proxy"), "10.10.0.150") != NULL &&
+	    strcmp(proc_sys("net/ipv4/conf/veth0/rp_filter", buf, sizeof(buf)), "0") == 0,
+	    "journal: what it changed is still there");
+	cap_begin();
+	ret = nl_journal_open(jpath);
+	cap_end(log, sizeof(log));
+	check(ret == 0 && strstr(log, "undoing 5 host changes left by an earlier instance") != NULL,
+	    "journal: the next open undoes the 5 changes left (a route added and deleted is not one)");
+	check(strstr(sh_out(out, sizeof(out), "ip rule show"), "10.20.0.50") == NULL &&
+	    strstr(sh_out(out, sizeof(out), "ip neigh show proxy"), "10.10.0.150") == NULL &&
+	    strstr(sh_out(out, sizeof(out), "ip -4 route show"), "10.10.0.150") == NULL,
+	    "journal: the rule, proxy entry and route are gone");
+	check(strcmp(proc_sys("net/ipv4/conf/veth0/rp_filter", buf, sizeof(buf)), "2") == 0 &&
+	    strcmp(proc_sys("net/ipv4/ip_forward", out, sizeof(out)), old_fwd) == 0,
+	    "journal: the sysctls hold their old values again");
+	check(nl_rule_add(&(struct nl_rule){ .src = ip("10.20.0.50"), .plen = 32, .iif = veth0,
+	    .ipproto = IPPROTO_TCP, .sport = htons(8080), .table = 7600, .prio = 7600 }) == 0,
+	    "journal: the same rule can be made again (no \"File exists\")");
+	nl_undo_all();
+	nl_fini();
+	nl_init();
+}
+
+/* A journal locked by a live process is refused, and a file not private to us too. */
+static void
+journal_lock(void)
+{
+	char log[4096], want[128];
+	int p[2], ret;
+	pid_t pid;
+
+	sigset_t usr2;
+	int sig;
+
+	if (pipe(p) < 0)
+		abort();
+	/* Blocked before the fork: the child's signal may come before the parent waits. */
+	sigemptyset(&usr2);
+	sigaddset(&usr2, SIGUSR2);
+	sigprocmask(SIG_BLOCK, &usr2, NULL);
+	pid = fork();
+	if (pid == 0) {
+		char c;
+		log_init("test_netlink-child", 1, LOG_LVL_WARNING);
+		close(p[1]);
+		if (nl_journal_open(jpath) < 0)
+			_exit(1);
+		/* the parent tries while this one holds it; it closes the pipe when done */
+		kill(getppid(), SIGUSR2);
+		if (read(p[0], &c, 1) < 0)
+			_exit(1);
+		nl_fini();
+		_exit(0);
+	}
+	close(p[0]);
+	sigwait(&usr2, &sig);
+	cap_begin();
+	ret = nl_journal_open(jpath);
+	cap_end(log, sizeof(log));
+	snprintf(want, sizeof(want), "is held by a running vsrouted (pid %ld)", (long)pid);
+	check(ret == -1 && strstr(log, want) != NULL, "journal: one held by a live process is refused");
+	close(p[1]);
+	waitpid(pid, NULL, 0);
+	check(access(jpath, F_OK) != 0, "journal: the holder's clean exit removed it");
+
+	int fd = open(jpath, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	close(fd);
+	chmod(jpath, 0644);
+	cap_begin();
+	ret = nl_journal_open(jpath);
+	cap_end(log, sizeof(log));
+	check(ret == -1 && strstr(log, "not a private file") != NULL,
+	    "journal: a file others may read (0644) is refused");
+	unlink(jpath);
+	if (symlink("/etc/passwd", jpath) == 0) {
+		cap_begin();
+		ret = nl_journal_open(jpath);
+		cap_end(log, sizeof(log));
+		check(ret == -1, "journal: a symbolic link is not followed");
+		unlink(jpath);
+	}
+}
+
+/* Many changes made and undone: the file stays small, and still tells the truth. */
+static void
+journal_compact(int veth0)
+{
+	char line[512], out[8192];
+	size_t lines = 0;
+	pid_t pid;
+	FILE *f;
+
+	pid = fork();
+	if (pid == 0) {
+		log_init("test_netlink-child", 1, LOG_LVL_WARNING);
+		if (nl_journal_open(jpath) < 0 || nl_route_add(ip("10.10.0.160"), 32, veth0) < 0)
+			_exit(1);
+		for (int i = 0; i < 1000; i++)
+			if (nl_route_add(ip("10.10.0.161"), 32, veth0) < 0 ||
+			    nl_route_del(ip("10.10.0.161"), 32, veth0) < 0)
+				_exit(1);
+		kill(getpid(), SIGKILL);
+		_exit(2);
+	}
+	waitpid(pid, NULL, 0);
+	f = fopen(jpath, "r");
+	while (f != NULL && fgets(line, sizeof(line), f) != NULL)
+		lines++;
+	if (f != NULL)
+		fclose(f);
+	check(lines > 0 && lines < 600, "journal: 2001 changes leave %zu lines (rewritten as it grows)", lines);
+	check(nl_journal_open(jpath) == 0 &&
+	    strstr(sh_out(out, sizeof(out), "ip -4 route show"), "10.10.0.16") == NULL,
+	    "journal: after the rewrites the route left is undone");
+	nl_fini();
+	nl_init();
+	unlink(jpath);
+	rmdir(jdir);
+}
+
 int
 main(void)
+
 {
 	static const uint8_t mac0[6] = { 0x02, 0, 0, 0, 0, 0x01 };
 	static const uint8_t mac7[6] = { 0x02, 0, 0, 0, 0, 0x07 };
@@ -400,6 +677,15 @@ main(void)
 	nl_fini();
 	cap_end(log, sizeof(log));
 	check(log[0] == '\0', "nl_fini after the undo logs nothing");
+
+	/* the journal file: what an earlier instance left is undone at the next open */
+	check(nl_init() == 0, "nl_init again, for the journal file");
+	journal_cases(veth0);
+	journal_crash(veth0);
+	journal_lock();
+	journal_compact(veth0);
+	nl_fini();
+
 
 	/* without a socket */
 	cap_begin();

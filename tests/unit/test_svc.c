@@ -227,7 +227,7 @@ test_merge(void)
 	    vs("neu", "10.10.0.102", "rr", n2, 1) };
 	struct config nc = { .file = "test.conf", .vs = nv, .nvs = 2 };
 	nhooks = 0;
-	svc_merge(&nc);
+	CHECK_EQ(svc_merge(&nc), -1, "svc_merge reports that x could not be added");
 
 	CHECK(lookup("10.10.0.100") == web, "web is changed in place");
 	CHECK(strcmp(web->sched->name, "wlc") == 0, "web's scheduler is now wlc");
@@ -249,6 +249,60 @@ test_merge(void)
 	    "the VIP hook hears 10.10.0.101 go and 10.10.0.102 come, nothing else");
 	CHECK(pick(web) != NULL, "web schedules after the reload");
 	dest_put(b);                    /* its connection ends: freed */
+	svc_teardown();
+}
+
+/* Every service and real server, one line each, as the listing would show them. */
+static void
+listing(char *buf, size_t len)
+{
+	struct service *s;
+	struct dest *d;
+	size_t o = 0;
+
+	buf[0] = '\0';
+	TAILQ_FOREACH(s, svc_list(), entry) {
+		o += (size_t)snprintf(buf + o, len - o, "%s %s %u:", s->name, s->sched->name,
+		    s->ndests);
+		TAILQ_FOREACH(d, &s->dests, entry)
+			o += (size_t)snprintf(buf + o, len - o, " %s/%d/%d", d->name, d->weight, d->fwd);
+		o += (size_t)snprintf(buf + o, len - o, "\n");
+		if (o >= len)
+			return;
+	}
+}
+
+/* A reload that fails half-way is undone by merging the previous file back (vsrouted.c). */
+static void
+test_merge_back(void)
+{
+	struct rs_conf r1[] = { rs("a", "10.20.0.11", 1, FWD_DR), rs("b", "10.20.0.12", 2, FWD_DR) };
+	struct rs_conf r2[] = { rs("d", "10.20.0.14", 1, FWD_DR) };
+	struct vs_conf v[] = { vs("web", "10.10.0.100", "rr", r1, 2),
+	    vs("old", "10.10.0.101", "wlc", r2, 1) };
+	struct config c = { .file = "a.conf", .vs = v, .nvs = 2 };
+	struct rs_conf n1[] = { rs("a", "10.20.0.11", 5, FWD_NAT), rs("x", REFUSED, 1, FWD_DR),
+	    rs("e", "10.20.0.15", 1, FWD_DR) };
+	struct rs_conf n2[] = { rs("f", "10.20.0.16", 1, FWD_DR) };
+	struct vs_conf nv[] = { vs("web", "10.10.0.100", "wlc", n1, 3),
+	    vs("neu", "10.10.0.102", "rr", n2, 1) };
+	struct config nc = { .file = "b.conf", .vs = nv, .nvs = 2 };
+	char before[1024], half[1024], after[1024];
+
+	UNIT_SECTION("a reload that fails half-way, undone");
+	if (!CHECK_EQ(svc_setup(&c), 0, "web (a, b) and old (d)"))
+		return;
+	listing(before, sizeof(before));
+	CHECK_EQ(svc_merge(&nc), -1, "the new file fails half-way (x has no route)");
+	listing(half, sizeof(half));
+	CHECK(strcmp(before, half) != 0, "and changed what it could before and after x");
+	CHECK_EQ(svc_merge(&c), 0, "the previous file merged back succeeds");
+	listing(after, sizeof(after));
+	CHECK(strcmp(before, after) == 0, "and everything is as before:\n%s", after);
+	CHECK(lookup("10.10.0.102") == NULL && !svc_is_vip(inet_addr("10.10.0.102")),
+	    "neu and its VIP are gone again");
+	CHECK(lookup("10.10.0.101") != NULL && svc_is_vip(inet_addr("10.10.0.101")),
+	    "old and its VIP are back");
 	svc_teardown();
 }
 
@@ -405,6 +459,7 @@ main(void)
 	svc_set_vip_hook(vip_hook);
 	test_setup();
 	test_merge();
+	test_merge_back();
 	test_down_up();
 	test_thresholds();
 	test_del_nomem();
