@@ -440,14 +440,18 @@ nh_on_tick(evutil_socket_t fd, short what, void *arg)
 int
 nh_init(struct event_base *base, int tap_ifindex)
 {
-	struct timeval tv = { 0, NH_TICK_MS * 1000 };
-
 	nh_tap = tap_ifindex;
 	nh_fd = nl_monitor_open();
 	if (nh_fd < 0)
 		return -1;
-	if (base == NULL)
-		return 0;
+	return base != NULL ? nh_start(base) : 0;
+}
+
+int
+nh_start(struct event_base *base)
+{
+	struct timeval tv = { 0, NH_TICK_MS * 1000 };
+
 	nh_ev = event_new(base, nh_fd, EV_READ | EV_PERSIST, nh_on_monitor, NULL);
 	nh_timer = event_new(base, -1, EV_PERSIST, nh_on_tick, NULL);
 	if (nh_ev == NULL || nh_timer == NULL || event_add(nh_ev, NULL) < 0 ||

@@ -88,6 +88,8 @@ struct nh_view {
  * calls nh_monitor_run() and nh_tick() (tests). 0, or -1 logged.
  */
 int  nh_init(struct event_base *base, int tap_ifindex);
+/* The monitor and the tick on BASE, after nh_init(NULL, ...): 0, or -1 logged. */
+int  nh_start(struct event_base *base);
 void nh_fini(void);
 
 /* A real server's next hop, resolved now (main thread): NULL when the table is full. */

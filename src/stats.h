@@ -34,6 +34,8 @@ enum stat_id {
 	STAT_SORRY_OFF,         /* a real server back: the sorry server gets no new flows */
 	STAT_RX_GSO,            /* GSO super-frames read from the TAP (offload on) */
 	STAT_TUN_SEGMENTS,      /* tun: segments cut from GSO super-frames */
+	STAT_NAT_DIRECT,        /* nat, fullnat: frames sent straight out toward their next hop */
+	STAT_NAT_VIA_TAP,       /* and written into the TAP instead: next hop unknown, too big */
 	/* drop reasons */
 	STAT_DROP_MALFORMED,    /* a header or length field is wrong */
 	STAT_DROP_UNEXPECTED,   /* not IPv4/ARP, or not TCP/UDP/ICMP */

@@ -5,6 +5,7 @@
 #include "conf.h"
 #include "link.h"
 #include "log.h"
+#include "nexthop.h"
 #include "sched.h"
 #include "stats.h"
 #include "tap.h"
@@ -90,6 +91,7 @@ xmit_check(const struct config *conf)
 				    j < vc->nrs ? "real" : "sorry", rc->name, inet_ntoa(rc->addr), err);
 				bad = 1;
 			}
+			nh_put(t.nh);   /* the copy's hold on its next hop (nat, fullnat) */
 		}
 	}
 	return bad ? -1 : 0;

@@ -1,4 +1,4 @@
-/* xmit_nat.c - nat and fullnat: rewrite addresses and ports, write back into the TAP */
+/* xmit_nat.c - nat and fullnat: rewrite addresses and ports, send out toward the next hop */
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <net/if.h>
@@ -11,6 +11,7 @@
 #include "link.h"
 #include "log.h"
 #include "netlink.h"
+#include "nexthop.h"
 #include "pkt.h"
 #include "stats.h"
 #include "tap.h"
@@ -21,11 +22,19 @@
  * In: client -> VIP:vport becomes client -> RIP:rport (nat), or
  * LIP:lport -> RIP:rport (fullnat). Out: the real server's reply
  * RIP:rport -> client (or LIP:lport) becomes VIP:vport -> client:cport.
- * Either way the frame goes back into the TAP, addressed to the kernel's
- * side of it, with its virtio-net header as it came (a GSO super-frame
- * stays one, a partial checksum stays partial: pkt_set_* updated its
- * pseudo-header sum), and the kernel routes it on, segmenting and
- * completing it if and where the way out needs it. ICMP errors about a connection take the same
+ * Either way the frame keeps its virtio-net header as it came (a GSO
+ * super-frame stays one, a partial checksum stays partial: pkt_set_*
+ * updated its pseudo-header sum) and leaves by the shortest way: straight
+ * out of the interface toward its next hop (link_tx, AF_PACKET), the
+ * real server's (resolved when it is bound) or the client's (nh_client),
+ * both the kernel's own (nexthop.h). Whatever has no usable next hop,
+ * does not fit the way out's MTU whole (not a super-frame), or is an ICMP
+ * error, goes back into the TAP, addressed to the kernel's side of it,
+ * and the kernel routes it on as before: segmenting, completing, answering
+ * "fragmentation needed". The kernel forwarded the frame into the TAP,
+ * which decremented its TTL and dropped (and answered) what had none left:
+ * sent straight out, the director is one hop, as a router is; through the
+ * TAP again it is two. ICMP errors about a connection take the same
  * functions: the outer header and the quoted one are both rewritten.
  */
 
@@ -121,6 +130,8 @@ xmit_nat_bind(struct dest *d, int tap_ifindex, char *err, size_t errlen)
 
 	if (nat_bind_common(d, tap_ifindex, err, errlen, &ri) < 0)
 		return -1;
+	/* NULL (the table full): its frames take the TAP. */
+	d->nh = nh_get(d->addr);
 	d->xmit_id = XMIT_NAT;
 	return 0;
 }
@@ -136,6 +147,7 @@ xmit_fullnat_bind(struct dest *d, int tap_ifindex, char *err, size_t errlen)
 	}
 	if (nat_bind_common(d, tap_ifindex, err, errlen, &ri) < 0)
 		return -1;
+	d->nh = nh_get(d->addr);
 	d->xmit_id = XMIT_FULLNAT;
 	return 0;
 }
@@ -279,9 +291,34 @@ xmit_nat_setup(int tap_ifindex, const char *tap)
 static int
 nat_tap_out(struct worker *w, struct pkt *p)
 {
+	STAT_INC(STAT_NAT_VIA_TAP);
 	memcpy(p->data, w->tap_mac, 6);
 	memcpy(p->data + 6, w->our_mac, 6);
 	return tap_tx(w, p->buf, p->len);
+}
+
+/*
+ * P straight out toward NH when it is usable and P fits its MTU: a
+ * packet whole, a super-frame segment by segment (the kernel cuts it on
+ * the way out, or the interface does). Else into the TAP.
+ */
+static int
+nat_out(struct worker *w, struct nexthop *nh, struct pkt *p)
+{
+	struct nh_view v;
+	uint32_t size = p->len - p->l3off;
+
+	if (nh == NULL || nh_read(nh, &v, w->now) < 0)
+		return nat_tap_out(w, p);
+	if (p->gso_size)
+		size = p->l4off - p->l3off + ((p->data[p->l4off + 12] >> 4) * 4u) + p->gso_size;
+	if (size > v.mtu)
+		return nat_tap_out(w, p);
+	memcpy(p->data, v.mac, 6);
+	memcpy(p->data + 6, v.link->mac, 6);
+	STAT_INC(STAT_NAT_DIRECT);
+	link_tx(v.link, w->id, p->buf, p->len);
+	return 0;
 }
 
 static void
@@ -366,7 +403,7 @@ xmit_nat(struct worker *w, struct conn *c, struct pkt *p)
 	}
 	pkt_set_daddr(p, c->daddr);
 	pkt_set_dport(p, c->dport);
-	return nat_tap_out(w, p);
+	return nat_out(w, c->dest->nh, p);
 }
 
 int
@@ -379,7 +416,7 @@ xmit_nat_out(struct worker *w, struct conn *c, struct pkt *p)
 	}
 	pkt_set_saddr(p, c->vaddr);
 	pkt_set_sport(p, c->vport);
-	return nat_tap_out(w, p);
+	return nat_out(w, nh_client(c->caddr, c->vaddr, w->id), p);
 }
 
 int
@@ -394,7 +431,7 @@ xmit_fullnat(struct worker *w, struct conn *c, struct pkt *p)
 	pkt_set_sport(p, c->lport);
 	pkt_set_daddr(p, c->daddr);
 	pkt_set_dport(p, c->dport);
-	return nat_tap_out(w, p);
+	return nat_out(w, c->dest->nh, p);
 }
 
 int
@@ -409,5 +446,5 @@ xmit_fullnat_out(struct worker *w, struct conn *c, struct pkt *p)
 	pkt_set_sport(p, c->vport);
 	pkt_set_daddr(p, c->caddr);
 	pkt_set_dport(p, c->cport);
-	return nat_tap_out(w, p);
+	return nat_out(w, nh_client(c->caddr, c->vaddr, w->id), p);
 }

@@ -303,7 +303,7 @@ if [ "$netns" = 1 ]; then
 	done
 	for f in "${scenarios[@]}"; do
 		case $(basename "$f" .sh) in
-		dr-rr|dr-udp|dr-bulk|dr-bypass|dr-malformed|tun-bulk|tun-mtu|nat-rr|nat-transfer|nat-pmtu|fullnat-*)
+		dr-rr|dr-udp|dr-bulk|dr-bypass|dr-malformed|tun-bulk|tun-mtu|nat-rr|nat-transfer|nat-pmtu|nat-direct|fullnat-*)
 			run_scenario "$f" "[offload-off]" VSR_TEST_OFFLOAD=off ;;
 		esac
 	done
@@ -319,7 +319,7 @@ if [ "$netns" = 1 ]; then
 	# has two workers of its own. Some of them under ASan as well.
 	for f in "${scenarios[@]}"; do
 		case $(basename "$f" .sh) in
-		nat-rr|nat-transfer|nat-pmtu|fullnat-noroute|mixed-modes|dr-rr|dr-udp|dr-cleanup|\
+		nat-rr|nat-transfer|nat-pmtu|nat-direct|fullnat-noroute|mixed-modes|dr-rr|dr-udp|dr-cleanup|\
 		tun-rr-ipip|tun-udp|tun-bulk|persist|ops-reload|ops-vsradm|ops-metrics|check-reload|\
 		ops-crash)
 			run_scenario "$f" "[workers2]" VSR_TEST_WORKERS=2 ;;
@@ -341,7 +341,7 @@ if [ "$netns" = 1 ]; then
 	# partial checksum): the integrity transfers and the UDP paths.
 	for f in "${scenarios[@]}"; do
 		case $(basename "$f" .sh) in
-		dr-bulk|dr-udp|tun-bulk|tun-udp|tun-mtu|tun-gre-key|nat-transfer|nat-pmtu|nat-rr|fullnat-noroute|mixed-modes)
+		dr-bulk|dr-udp|tun-bulk|tun-udp|tun-mtu|tun-gre-key|nat-transfer|nat-pmtu|nat-rr|nat-direct|fullnat-noroute|mixed-modes)
 			run_scenario "$f" "[tap-offload-off]" VSR_TEST_TAP_OFFLOAD=off ;;
 		esac
 	done
