@@ -13,7 +13,7 @@
 #include "svc.h"
 
 /*
- *   bench/conntab [-n FLOWS] [-c CAPACITY] [-l LOOKUPS] [-p PASSES]
+ *   bench/conntab [-6] [-n FLOWS] [-c CAPACITY] [-l LOOKUPS] [-p PASSES]
  *
  * Fills a connection table (conn.c, as the daemon allocates it) with
  * FLOWS flows through conn_new(), the way the packet path creates them,
@@ -40,6 +40,11 @@
  * can be computed again for lookups without being stored (which would
  * count in the RSS measured).  Misses are the tuples of flows never
  * inserted (numbers from CAPACITY up).
+ *
+ * With -6 every flow is IPv6 (the same mix, services and real servers of
+ * 2001:db8::/32, clients of 2001:db8:c000::/40): the entries are the same,
+ * their addresses in the table's IPv6 pool, whose bytes per flow are
+ * printed beside the table's.
  *
  * Nothing is read from the network and no privilege is needed.  Exit
  * status 0; 1 when the table cannot be filled or a lookup finds the wrong
@@ -87,12 +92,29 @@ static const struct {
 	{ 0xc000020c, 53 },     /* 192.0.2.12 */
 };
 
+static int family = AF_INET;        /* -6: AF_INET6 */
+
 /* One lookup's tuple, either direction. */
 struct key {
-	uint32_t a1, a2;
+	union vsr_addr a1, a2;
 	uint16_t p1, p2;
 	uint8_t  proto;
 };
+
+/* The benchmark's family's form of the IPv4 address A (host order): 2001:db8::A for IPv6. */
+static union vsr_addr
+bench_addr(uint32_t a)
+{
+	union vsr_addr r = addr_from_ip(htonl(a));
+
+	if (family == AF_INET6) {
+		r.w[0] = htonl(0x20010db8);
+		r.w[1] = 0;
+		r.w[2] = 0;
+		r.w[3] = htonl(a);
+	}
+	return r;
+}
 
 static uint64_t
 mix64(uint64_t x)
@@ -137,15 +159,21 @@ flow_param(uint32_t i, struct conn_param *cp, struct dest **dp)
 	bs = &services[k];
 	d = bs->dests[(h >> 32) % bs->nrs];
 	memset(cp, 0, sizeof(*cp));
+	cp->af = (uint8_t)family;
 	cp->proto = bs->svc.proto;
-	cp->caddr = htonl(CLIENT_NET | (uint32_t)(x >> 15));
+	cp->caddr = bench_addr(CLIENT_NET | (uint32_t)(x >> 15));
+	if (family == AF_INET6) {
+		/* A prefix per client and an interface identifier, as addresses come. */
+		cp->caddr.w[1] = htonl(0xc0000000u | (uint32_t)(mix64(x) >> 40));
+		cp->caddr.w[2] = htonl((uint32_t)mix64(x ^ 0x6a09e667f3bcc908ull));
+	}
 	cp->cport = htons((uint16_t)(0x8000 | (x & 0x7fff)));
 	cp->vaddr = bs->svc.addr;
 	cp->vport = bs->svc.port;
 	cp->daddr = d->addr;
 	cp->dport = d->port;
 	if (bs->fwd == FWD_FULLNAT) {
-		cp->laddr = htonl(LADDR_BASE + i / LPORTS);
+		cp->laddr = bench_addr(LADDR_BASE + i / LPORTS);
 		cp->lport = htons((uint16_t)(1024 + i % LPORTS));
 	} else {
 		cp->laddr = cp->caddr;
@@ -163,10 +191,11 @@ services_init(void)
 		struct service *s = &bs->svc;
 
 		TAILQ_INIT(&s->dests);
-		s->addr = htonl(vips[k].vip);
+		s->af = family;
+		s->addr = bench_addr(vips[k].vip);
 		s->port = htons(vips[k].port);
 		s->fwd = bs->fwd;
-		s->netmask = 0xffffffff;
+		addr_plen_mask(family, family == AF_INET6 ? 128 : 32, &s->netmask);
 		snprintf(s->name, sizeof(s->name), "vs%zu", k);
 		for (unsigned j = 0; j < bs->nrs; j++) {
 			struct dest *d = calloc(1, sizeof(*d));
@@ -176,7 +205,8 @@ services_init(void)
 			}
 			snprintf(d->name, sizeof(d->name), "rs%zu.%u", k, j);
 			d->svc = s;
-			d->addr = htonl(bs->rs_net + 1 + j);
+			d->af = family;
+			d->addr = bench_addr(bs->rs_net + 1 + j);
 			d->port = s->port;
 			d->fwd = bs->fwd;
 			d->weight = d->conf_weight = 1;
@@ -279,7 +309,12 @@ keys_make(struct key *keys, uint32_t n, enum kind kind, uint32_t filled, uint32_
 	}
 }
 
-/* Runs the lookups; returns how many found a connection with the tuple asked for. */
+/*
+ * Runs the lookups; returns how many found a connection with the tuple
+ * asked for. The check reads the ports only: conn_addrs() would put the
+ * IPv6 pool's reads in the figure, beside the lookup's own (the conn_new
+ * and flush passes check the addresses).
+ */
 static uint32_t
 keys_lookup(struct conn_table *t, const struct key *keys, uint32_t n, enum kind kind)
 {
@@ -290,11 +325,11 @@ keys_lookup(struct conn_table *t, const struct key *keys, uint32_t n, enum kind 
 		struct conn *c;
 
 		if (kind == K_HIT_OUT) {
-			c = conn_lookup_out(t, k->proto, k->a1, k->p1, k->a2, k->p2);
-			found += c != NULL && c->daddr == k->a1 && c->lport == k->p2;
+			c = conn_lookup_out(t, family, k->proto, &k->a1, k->p1, &k->a2, k->p2);
+			found += c != NULL && c->dport == k->p1 && c->lport == k->p2;
 		} else {
-			c = conn_lookup_in(t, k->proto, k->a1, k->p1, k->a2, k->p2);
-			found += c != NULL && c->caddr == k->a1 && c->vport == k->p2;
+			c = conn_lookup_in(t, family, k->proto, &k->a1, k->p1, &k->a2, k->p2);
+			found += c != NULL && c->cport == k->p1 && c->vport == k->p2;
 		}
 	}
 	return found;
@@ -358,11 +393,21 @@ fill(struct conn_table *t, uint32_t from, uint32_t to)
 	struct dest *d;
 
 	for (uint32_t i = from; i < to; i++) {
+		struct conn_addrs a;
+		struct conn *c;
+
 		flow_param(i, &cp, &d);
-		if (conn_new(t, &cp, d, 0) == NULL) {
+		if ((c = conn_new(t, &cp, d, 0)) == NULL) {
 			fprintf(stderr, "conntab: conn_new failed at flow %" PRIu32 " of %" PRIu32
 			    " (capacity %" PRIu32 "): the table cannot hold the flows asked for\n",
 			    i, to, conn_capacity(t));
+			return -1;
+		}
+		conn_addrs(t, c, &a);
+		if (conn_af(c) != family || !addr_eq(&a.caddr, &cp.caddr) ||
+		    !addr_eq(&a.vaddr, &cp.vaddr) || !addr_eq(&a.daddr, &cp.daddr) ||
+		    !addr_eq(&a.laddr, &cp.laddr)) {
+			fprintf(stderr, "conntab: flow %" PRIu32 ": its addresses do not read back\n", i);
 			return -1;
 		}
 	}
@@ -386,7 +431,8 @@ parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out)
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: conntab [-n FLOWS] [-c CAPACITY] [-l LOOKUPS] [-p PASSES]\n"
+	fprintf(stderr, "usage: conntab [-6] [-n FLOWS] [-c CAPACITY] [-l LOOKUPS] [-p PASSES]\n"
+	    "  -6: IPv6 flows\n"
 	    "  FLOWS 10 .. 2^26 (default %u), CAPACITY 10 .. 2^26 (default %u, or FLOWS/0.9),\n"
 	    "  LOOKUPS per pass and kind (default %u), PASSES 1 .. %u (default %u)\n",
 	    FLOWS_DEFAULT, CONN_MAX_DEFAULT, LOOKUPS_DEFAULT, PASSES_MAX, PASSES_DEFAULT);
@@ -411,8 +457,11 @@ main(int argc, char **argv)
 	double t_fill = 0, t0;
 	int opt, rc = 1;
 
-	while ((opt = getopt(argc, argv, "n:c:l:p:h")) != -1) {
+	while ((opt = getopt(argc, argv, "6n:c:l:p:h")) != -1) {
 		switch (opt) {
+		case '6':
+			family = AF_INET6;
+			break;
 		case 'n':
 			if (parse_u32(optarg, 10, 1u << 26, &flows) < 0)
 				usage();
@@ -480,13 +529,17 @@ main(int argc, char **argv)
 	done = flows;
 	mem_read(&rss1, &hwm1);
 
-	uint64_t bytes = conn_table_bytes(t);
+	uint64_t bytes = conn_table_bytes(t), bytes6 = conn_table_bytes6(t);
 	struct conn_chain_stats cs;
 	conn_chain_stats(t, &cs);
 
-	printf("### Connection table: %" PRIu32 " flows, capacity %" PRIu32 "\n\n", flows, cap);
+	printf("### Connection table: %" PRIu32 " %s flows, capacity %" PRIu32 "\n\n", flows,
+	    addr_family_name(family), cap);
 	printf("| figure | value |\n|---|---|\n");
 	printf("| struct conn | %zu B |\n", sizeof(struct conn));
+	printf("| IPv6 pool entry (struct conn6) | %zu B |\n", sizeof(struct conn6));
+	printf("| IPv6 pool in use (high-water mark) | %.1f MiB, %.1f B per flow |\n",
+	    mib((double)bytes6), (double)bytes6 / flows);
 	printf("| table allocation (entries, %" PRIu32 " buckets, wheel) | %.1f MiB |\n",
 	    cs.buckets, mib((double)bytes));
 	printf("| table bytes per capacity slot | %.1f B |\n", (double)bytes / cap);
@@ -512,7 +565,8 @@ main(int argc, char **argv)
 		    r->ns[K_HIT_IN], r->ns[K_HIT_OUT], r->ns[K_MISS]);
 	}
 	printf("\nns per lookup: median of %" PRIu32 " passes of %" PRIu32 " random lookups each; "
-	    "every flow hashed both ways (nat, fullnat), 85%% TCP / 15%% UDP.\n", passes, nkeys);
+	    "every flow hashed both ways (nat, fullnat), 85%% TCP / 15%% UDP, %s.\n", passes, nkeys,
+	    addr_family_name(family));
 	rc = 0;
 out:
 	conn_flush(t);

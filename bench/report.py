@@ -25,7 +25,7 @@ FIGS = [
     ("mach_us_req", "machine CPU µs/req", False),
 ]
 KEYS = [f[0] for f in FIGS]
-VSR = ["dr", "nat", "fullnat", "tun", "nat-w2"]
+VSR = ["dr", "nat", "nat6", "fullnat", "tun", "nat-w2"]
 # Ratio rows against each reference: vsrouted's modes, and the TAP floor.
 # The floor's variants: other ways of steering replies into the TAP (run.sh).
 FLOOR_VARIANTS = ["floor-rs", "floor-mark", "floor-fnat"]
@@ -109,7 +109,7 @@ def main():
     # of nft's); tun >= 0.6x nft on upload; every mode's p99 no worse than
     # nft's.
     checks = []
-    for s in ("dr", "nat", "fullnat", "tun"):
+    for s in ("dr", "nat", "fullnat", "tun"):   # IPv4's modes; nat6 is held to nat below
         if s not in med:
             continue
         if s in ("nat", "fullnat"):
@@ -143,6 +143,21 @@ def main():
     if lines:
         md += ["", f"Targets of issue 21: {met} of {len(lines)} met", "",
                "| mode | target | ratio | |", "|---|---|---:|---|"] + lines
+    # Issue 13: the IPv6 row within 10 % of the IPv4 one, for the four rates.
+    if "nat" in med and "nat6" in med:
+        md += ["", "IPv6 against IPv4 (nat6 ÷ nat; above 1 is better for the first four):", "",
+               "| " + " | ".join(t for _, t, _ in FIGS) + " |",
+               "|" + "---:|" * len(FIGS),
+               "| " + " | ".join(f"{x:.2f}×" if x is not None else "n/a"
+                                 for x in (ratio("nat6", "nat", i) for i in range(len(KEYS)))) + " |"]
+        v6 = []
+        for key in ("req_s", "conn_s", "up_gbit", "down_gbit"):
+            x = ratio("nat6", "nat", KEYS.index(key))
+            if x is not None:
+                v6.append(f"| nat6 | {key} ÷ nat ≥ 0.9 | {x:.2f} | {'met' if x >= 0.9 else '**not met**'} |")
+        if v6:
+            md += ["", f"Targets of issue 13: {sum('| met |' in l for l in v6)} of {len(v6)} met", "",
+                   "| mode | target | ratio | |", "|---|---|---:|---|"] + v6
 
     with open(f"{outdir}/results.md", "w") as f:
         f.write("\n".join(md) + "\n")

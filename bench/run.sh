@@ -14,7 +14,7 @@
 #   --warmup S     seconds of the same load, not measured, before each figure
 #                  (default 0: none); iperf3 omits its first S seconds
 #   --only LIST    comma-separated systems among
-#                  direct,nft,haproxy,floor,dr,nat,fullnat,tun,nat-w2
+#                  direct,nft,haproxy,floor,dr,nat,nat6,fullnat,tun,nat-w2
 #                  (default: all), and the floor's variants below
 #                  (floor-rs,floor-mark,floor-fnat,nft-xdp: asked for by
 #                  name only)
@@ -23,12 +23,14 @@
 #   --out DIR      where results.md, results.csv and ratios.png go
 #                  (default bench/results/ of the source tree)
 #
-# Topology: tests/netns/lib.sh's lvs_nat_seed, the same for every system.
+# Topology: tests/netns/lib.sh's lvs_nat_seed6 (lvs_nat_seed, dual stack),
+# the same for every system.
 #
 #        LAN lan0 10.10.0.0/24                LAN lan1 10.20.0.0/24
+#             2001:db8:10::/64                     2001:db8:20::/64
 #   client .1 ---- .2 director .1 ---------- rs1 .11, rs2 .12, rs3 .13
 #   wrk, iperf3       (the balancer)          nginx :80, iperf3 -s :5201
-#                                             default route via .1
+#                                             default routes via .1 (::1)
 #
 # Each LAN is a bridge in a namespace of its own (bridge-nf-call-* = 0 there,
 # ns_add does it), veths with their offloads on.  The real servers hold the
@@ -78,6 +80,9 @@
 #   dr, nat, fullnat, tun (ipip)
 #            vsrouted on VIP 10.10.0.100, scheduler rr for :80; fullnat with
 #            local_address 10.20.0.250-253.
+#   nat6     vsrouted nat over IPv6: VIP6 2001:db8:10::100, the real servers'
+#            IPv6 addresses, the same loads from an IPv6 client address;
+#            the IPv6 row beside nat's (issue 13: within 10 %).
 #   nat-w2   vsrouted nat with workers = 2 (two TAP queues, two threads), to
 #            show what a second worker does on this machine.
 # Each kind has its own VIP: HAProxy leaves TIME_WAIT sockets on the
@@ -171,7 +176,7 @@ done
 case $rounds in ''|*[!0-9]*|0) echo "run.sh: --rounds wants a positive integer" >&2; exit 2 ;; esac
 case $dur in ''|*[!0-9]*|0) echo "run.sh: --duration wants a positive integer" >&2; exit 2 ;; esac
 case $warm in ''|*[!0-9]*) echo "run.sh: --warmup wants an integer (0: none)" >&2; exit 2 ;; esac
-all_systems="direct nft haproxy floor dr nat fullnat tun nat-w2"
+all_systems="direct nft haproxy floor dr nat nat6 fullnat tun nat-w2"
 extra_systems="floor-rs floor-mark floor-fnat nft-xdp"
 systems=$all_systems
 if [ -n "$only" ]; then
@@ -220,7 +225,7 @@ RUNS="$T_DIR/runs.tsv"
 
 # ---------------------------------------------------------------- topology
 
-lvs_nat_seed 3 gw
+lvs_nat_seed6 3 gw
 for n in client director; do
 	ns_sysctl "$n" net.ipv4.tcp_tw_reuse=1 net.ipv4.ip_local_port_range="1024 65535"
 done
@@ -250,28 +255,35 @@ D=$(nsname director)
 C=$(nsname client)
 
 # client_src: a client source address that no earlier load of this run used
-# (10.10.0.128-254, in turn; 10.10.0.1 with --one-client), added to the
-# client's eth0 and made the source of its routes to both LANs, so every
-# tool (wrk, iperf3, curl) uses it without being told.  Sets SRC.
+# (10.10.0.128-254, in turn, and 2001:db8:10::c:128-254 beside it;
+# 10.10.0.1 and 2001:db8:10::1 with --one-client), added to the client's
+# eth0 and made the source of its routes to both LANs, so every tool (wrk,
+# iperf3, curl) uses it without being told.  Sets SRC (and SRC6).
 SRC_N=127 src_seq=0
 client_src() {
 	if [ "$one_client" = 1 ]; then
-		SRC=10.10.0.1
+		SRC=10.10.0.1 SRC6=2001:db8:10::1
 	else
 		SRC=10.10.0.$((128 + src_seq % SRC_N))
+		SRC6=2001:db8:10::c:$((128 + src_seq % SRC_N))
 		src_seq=$((src_seq + 1))
 		ip -n "$C" addr replace "$SRC/32" dev eth0 || return 1
+		ip -n "$C" -6 addr replace "$SRC6/128" dev eth0 nodad || return 1
 	fi
 	ip -n "$C" route replace 10.10.0.0/24 dev eth0 scope link src "$SRC" &&
-		ip -n "$C" route replace 10.20.0.0/24 via 10.10.0.2 src "$SRC"
+		ip -n "$C" route replace 10.20.0.0/24 via 10.10.0.2 src "$SRC" &&
+		ip -n "$C" -6 route replace 2001:db8:10::/64 dev eth0 metric 256 src "$SRC6" &&
+		ip -n "$C" -6 route replace 2001:db8:20::/64 via 2001:db8:10::2 src "$SRC6"
 }
 
 vsr_conf() {  # vsr_conf MODE FILE
-	local mode=$1 file=$2 i extra=
+	local mode=$1 file=$2 i extra= vip=$VIP rs=10.20.0.1
 	[ "$mode" = tun ] && extra="    tunnel = ipip"
 	{
 		# nat-w2: nat with two workers (two TAP queues, two threads)
 		[ "$mode" = nat-w2 ] && { echo "workers = 2"; mode=nat; }
+		# nat6: nat over IPv6
+		[ "$mode" = nat6 ] && { vip=$VIP6 rs=2001:db8:20::1; mode=nat; }
 		echo "tap = vsr0"
 		echo "announce = { eth0 }"
 		[ "$mode" = fullnat ] &&
@@ -279,14 +291,14 @@ vsr_conf() {  # vsr_conf MODE FILE
 		for svc in "web 80 rr" "iperf 5201 sh"; do
 			set -- $svc
 			echo "virtual_server $1 {"
-			echo "    address = $VIP"
+			echo "    address = $vip"
 			echo "    port = $2"
 			echo "    protocol = tcp"
 			echo "    scheduler = $3"
 			echo "    forward = $mode"
 			[ -n "$extra" ] && echo "$extra"
 			for i in 1 2 3; do
-				echo "    real_server rs$i { address = 10.20.0.1$i }"
+				echo "    real_server rs$i { address = $rs$i }"
 			done
 			echo "}"
 		done
@@ -363,12 +375,13 @@ sys_up() {
 		ip -n "$D" route add "$FVIP/32" dev vsf0 &&
 			ip -n "$D" neigh add proxy "$FVIP" dev eth0 || return 1
 		floor_steer "$1" || return 1 ;;
-	dr|nat|fullnat|tun|nat-w2)
+	dr|nat|nat6|fullnat|tun|nat-w2)
+		[ "$1" = nat6 ] && ADDR=$VIP6 URLS=("http://[$VIP6]/")
 		vsr_conf "$1" "$T_DIR/vsrouted-$1.conf"
 		vsrouted_start director "$T_DIR/vsrouted-$1.conf" || return 1
 		BAL_PID=$(cat "$T_DIR/vsrouted-director.pid") ;;
 	esac
-	wait_for "$1 to answer on $ADDR:80" 10 _b_http "$ADDR"
+	wait_for "$1 to answer on ${URLS[0]}" 10 _b_http "${URLS[0]}"
 }
 
 # floor_steer SYSTEM: the floor's replies into its TAP, SYSTEM's way
@@ -412,7 +425,7 @@ _b_link_up() {  # _b_link_up IFNAME: the director's IFNAME exists and is up
 }
 
 _b_http() {
-	[ -n "$(nsx client curl -s --connect-timeout 1 -m 2 "http://$1/")" ]
+	[ -n "$(nsx client curl -s -g --connect-timeout 1 -m 2 "$1")" ]
 }
 
 sys_down() {
@@ -433,7 +446,7 @@ sys_down() {
 		ip -n "$D" neigh del proxy "$FLIP" dev eth1 2>/dev/null
 		ip -n "$D" neigh del proxy "$FVIP" dev eth0 2>/dev/null
 		[ -n "$BAL_PID" ] && bg_stop "$BAL_PID" TERM 10 ;;
-	dr|nat|fullnat|tun|nat-w2)
+	dr|nat|nat6|fullnat|tun|nat-w2)
 		vsrouted_alive director && vsrouted_stop director ;;
 	esac
 	return 0
@@ -550,7 +563,7 @@ measure() {
 	local s=$1 r=$2 c0 c1 ka_rate ka_p99 ka_bal ka_mach cl_rate cl_p99 cl_bal
 	local up down bytes bulk_bal st0 st1 ct0 ct1
 	client_src || fatal "client source address"
-	echo "== round $r/$rounds: $s (client $SRC)" >&2
+	echo "== round $r/$rounds: $s (client $([ "$s" = nat6 ] && echo "$SRC6" || echo "$SRC"))" >&2
 	if ! sys_up "$s"; then
 		fail "$s (round $r) did not start"
 		sys_down "$s"
@@ -629,6 +642,8 @@ conntab=${VSR_CONNTAB:-$VSR_TOP/bench/conntab}
 	if [ -x "$conntab" ]; then
 		echo '```'
 		timeout -k 5 300 "$conntab" 2>&1 || echo "(bench/conntab exited with status $?)"
+		echo
+		timeout -k 5 300 "$conntab" -6 2>&1 || echo "(bench/conntab -6 exited with status $?)"
 		echo '```'
 	else
 		echo "Skipped: $conntab is not built."

@@ -1,4 +1,4 @@
-/* arp.c - ARP on the main thread: gratuitous ARP, real servers' MACs probed and learnt */
+/* arp.c - neighbours on the main thread: ARP and IPv6 neighbour discovery toward real servers and clients */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <linux/if_ether.h>
@@ -23,9 +23,9 @@ static const uint8_t mac_bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 static struct neigh *neighs;
 static struct event_base *arp_base;
 
-/* ---- gratuitous ARP on announce interfaces ---- */
+/* ---- announcing an address on an announce interface ---- */
 
-int
+static int
 arp_garp(int ifindex, uint32_t vip)
 {
 	struct pkt_arp f;
@@ -49,7 +49,9 @@ arp_garp(int ifindex, uint32_t vip)
 	pkt_arp_fill(&f, ARPOP_REQUEST, mac_bcast, mac, vip, mac_bcast, vip);
 	memset(f.tha, 0, 6);
 	if (sendto(fd, &f, sizeof(f), 0, (struct sockaddr *)&sll, sizeof(sll)) < 0) {
-		log_warn("gratuitous ARP for %s on ifindex %d", inet_ntoa((struct in_addr){ vip }), ifindex);
+		char a[ADDR_STRLEN];
+		log_warn("gratuitous ARP for %s on ifindex %d",
+		    addr_ntop(AF_INET, &(union vsr_addr){ .ip = vip }, a, sizeof(a)), ifindex);
 	} else {
 		STAT_INC(STAT_GARP_SENT);
 		rc = 0;
@@ -58,57 +60,129 @@ arp_garp(int ifindex, uint32_t vip)
 	return rc;
 }
 
+/* An unsolicited neighbour advertisement for ADDR to all nodes (RFC 4861 7.2.6). */
+static int
+nd_unsolicited(int ifindex, const union vsr_addr *addr)
+{
+	static const uint8_t all_nodes_mac[6] = { 0x33, 0x33, 0, 0, 0, 1 };
+	static const union vsr_addr all_nodes = { .b = { 0xff, 0x02, [15] = 1 } };
+	struct sockaddr_ll sll = {
+		.sll_family   = AF_PACKET,
+		.sll_protocol = htons(ETH_P_IPV6),
+		.sll_ifindex  = ifindex,
+		.sll_halen    = 6,
+	};
+	uint8_t f[PKT_ND_LEN], mac[6];
+	union vsr_addr src;
+	char a[ADDR_STRLEN];
+	int fd, rc = -1;
+
+	if (nl_link_mac(ifindex, mac) < 0)
+		return -1;
+	/* From the interface's link-local address, as a router's own would be; else the VIP. */
+	if (nl_addr_get(AF_INET6, ifindex, &src) < 0 || !IN6_IS_ADDR_LINKLOCAL(&src.in6))
+		src = *addr;
+	fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		log_warn("neighbour advertisement: AF_PACKET socket");
+		return -1;
+	}
+	memcpy(sll.sll_addr, all_nodes_mac, 6);
+	pkt_nd_na_fill(f, all_nodes_mac, mac, &src, &all_nodes, addr, ND_NA_OVERRIDE);
+	if (sendto(fd, f, sizeof(f), 0, (struct sockaddr *)&sll, sizeof(sll)) < 0) {
+		log_warn("neighbour advertisement for %s on ifindex %d",
+		    addr_ntop(AF_INET6, addr, a, sizeof(a)), ifindex);
+	} else {
+		STAT_INC(STAT_NA_SENT);
+		rc = 0;
+	}
+	close(fd);
+	return rc;
+}
+
+int
+neigh_announce(int ifindex, int af, const union vsr_addr *addr)
+{
+	return af == AF_INET6 ? nd_unsolicited(ifindex, addr) : arp_garp(ifindex, addr->ip);
+}
+
 /* ---- real servers' MACs ---- */
 
 static void
 neigh_probe(struct neigh *n)
 {
-	struct pkt_arp f;
-	static const uint8_t zero[6];
+	struct link *l = n->link;
+	char a[ADDR_STRLEN];
+	ssize_t r;
 
-	pkt_arp_fill(&f, ARPOP_REQUEST, mac_bcast, n->link->mac, n->link->addr, zero, n->addr);
-	if (send(n->link->fd_arp, &f, sizeof(f), MSG_DONTWAIT) < 0 && errno != EAGAIN)
-		log_debug("ARP probe for %s on %s: %s", inet_ntoa((struct in_addr){ n->addr }),
-		    n->link->name, strerror(errno));
+	if (n->af == AF_INET6) {
+		/* A solicitation to the target's group, from the link's own address (or ::). */
+		uint8_t f[PKT_ND_LEN];
+		uint32_t len = pkt_nd_ns_fill(f, l->mac, &l->addr6, &n->addr);
+		r = sendto(l->fd_nd, f, len, MSG_DONTWAIT, (const struct sockaddr *)n->sll,
+		    sizeof(*n->sll));
+	} else {
+		struct pkt_arp f;
+		static const uint8_t zero[6];
+		pkt_arp_fill(&f, ARPOP_REQUEST, mac_bcast, l->mac, l->addr, zero, n->addr.ip);
+		r = send(l->fd_arp, &f, sizeof(f), MSG_DONTWAIT);
+	}
+	if (r < 0 && errno != EAGAIN)
+		log_debug("%s probe for %s on %s: %s", n->af == AF_INET6 ? "NS" : "ARP",
+		    addr_ntop(n->af, &n->addr, a, sizeof(a)), l->name, strerror(errno));
 	n->unanswered++;
 }
 
 static void arp_link_read(evutil_socket_t fd, short what, void *arg);
+static void nd_link_read(evutil_socket_t fd, short what, void *arg);
 
-/* Read L's ARP socket from now on; once per link. */
+/* Read FD (of L) with CB from now on, into *EV; once per link and socket. */
 static int
-arp_watch(struct link *l)
+arp_watch_fd(struct link *l, int fd, struct event **ev, event_callback_fn cb, const char *what)
 {
-	if (l->ev_arp != NULL)
+	if (*ev != NULL || fd < 0)
 		return 0;
-	l->ev_arp = event_new(arp_base, l->fd_arp, EV_READ | EV_PERSIST, arp_link_read, l);
-	if (l->ev_arp == NULL || event_add(l->ev_arp, NULL) < 0) {
-		log_warnx("%s: cannot watch ARP", l->name);
-		if (l->ev_arp != NULL)
-			event_free(l->ev_arp);
-		l->ev_arp = NULL;
+	*ev = event_new(arp_base, fd, EV_READ | EV_PERSIST, cb, l);
+	if (*ev == NULL || event_add(*ev, NULL) < 0) {
+		log_warnx("%s: cannot watch %s", l->name, what);
+		if (*ev != NULL)
+			event_free(*ev);
+		*ev = NULL;
 		return -1;
 	}
 	return 0;
 }
 
+/* Read L's ARP (and, once it has IPv6 neighbours, advertisement) socket from now on. */
+static int
+arp_watch(struct link *l)
+{
+	if (arp_watch_fd(l, l->fd_arp, &l->ev_arp, arp_link_read, "ARP") < 0)
+		return -1;
+	return arp_watch_fd(l, l->fd_nd, &l->ev_nd, nd_link_read, "neighbour advertisements");
+}
+
 struct neigh *
-neigh_get(struct link *l, uint32_t addr)
+neigh_get(struct link *l, int af, const union vsr_addr *addr)
 {
 	struct neigh *n;
 
 	for (n = neighs; n; n = n->next)
-		if (n->link == l && n->addr == addr)
+		if (n->link == l && n->af == af && addr_eq(&n->addr, addr))
 			return n;
+	if (af == AF_INET6 && link_nd_open(l) < 0)
+		return NULL;
 	n = calloc(1, sizeof(*n));
 	if (n == NULL) {
 		log_warn("neighbour: out of memory");
 		return NULL;
 	}
 	n->link = l;
-	n->addr = addr;
+	n->sll = link_sll(l, af);
+	n->af = af;
+	n->addr = *addr;
 	/* Start from what the kernel knows; our own probes confirm it. */
-	if (nl_neigh_get(addr, l->ifindex, n->mac) == 0)
+	if (nl_neigh_get(af, addr, l->ifindex, n->mac) == 0)
 		n->valid = true;
 	n->next = neighs;
 	neighs = n;
@@ -128,18 +202,20 @@ neigh_get(struct link *l, uint32_t addr)
 }
 
 static void
-neigh_learn(struct link *l, uint32_t addr, const uint8_t *mac)
+neigh_learn(struct link *l, int af, const union vsr_addr *addr, const uint8_t *mac)
 {
+	char a[ADDR_STRLEN];
+
 	for (struct neigh *n = neighs; n; n = n->next) {
-		if (n->link != l || n->addr != addr)
+		if (n->link != l || n->af != af || !addr_eq(&n->addr, addr))
 			continue;
 		if (!n->valid) {
 			log_info("real server %s is at %02x:%02x:%02x:%02x:%02x:%02x on %s",
-			    inet_ntoa((struct in_addr){ addr }), mac[0], mac[1], mac[2], mac[3],
+			    addr_ntop(af, addr, a, sizeof(a)), mac[0], mac[1], mac[2], mac[3],
 			    mac[4], mac[5], l->name);
 		} else if (memcmp(n->mac, mac, 6) != 0) {
 			log_notice("real server %s moved to %02x:%02x:%02x:%02x:%02x:%02x on %s",
-			    inet_ntoa((struct in_addr){ addr }), mac[0], mac[1], mac[2], mac[3],
+			    addr_ntop(af, addr, a, sizeof(a)), mac[0], mac[1], mac[2], mac[3],
 			    mac[4], mac[5], l->name);
 			STAT_INC(STAT_NEIGH_CHANGED);
 		}
@@ -169,10 +245,36 @@ arp_link_read(evutil_socket_t fd, short what, void *arg)
 		uint32_t spa;
 		memcpy(&spa, f.spa, 4);
 		if (spa != 0) {
+			union vsr_addr a = addr_from_ip(spa);
 			lock_acquire();    /* xmit_dr reads the entries */
-			neigh_learn(l, spa, f.sha);
+			neigh_learn(l, AF_INET, &a, f.sha);
 			lock_release();
 		}
+	}
+}
+
+/* Neighbour advertisements on L (the socket's filter lets nothing else through). */
+static void
+nd_link_read(evutil_socket_t fd, short what, void *arg)
+{
+	struct link *l = arg;
+	uint8_t f[1600];
+
+	(void)what;
+	for (int budget = 64; budget > 0; budget--) {
+		struct sockaddr_ll from;
+		socklen_t flen = sizeof(from);
+		union vsr_addr target;
+		uint8_t mac[6];
+		ssize_t n = recvfrom(fd, f, sizeof(f), MSG_DONTWAIT, (struct sockaddr *)&from, &flen);
+		if (n < 0)
+			return;
+		if (from.sll_pkttype == PACKET_OUTGOING ||
+		    pkt_nd_na_parse(f, (uint32_t)n, &target, mac) < 0)
+			continue;
+		lock_acquire();    /* xmit_dr reads the entries */
+		neigh_learn(l, AF_INET6, &target, mac);
+		lock_release();
 	}
 }
 
@@ -191,12 +293,15 @@ arp_start(struct event_base *base)
 void
 arp_refresh(bool all)
 {
+	char a[ADDR_STRLEN];
+
 	for (struct neigh *n = neighs; n; n = n->next) {
 		if (n->valid && !all)
 			continue;
 		if (n->valid && n->unanswered == NEIGH_UNANSWERED_STALE)
-			log_warnx("real server %s on %s does not answer ARP; keeping its last MAC",
-			    inet_ntoa((struct in_addr){ n->addr }), n->link->name);
+			log_warnx("real server %s on %s does not answer %s; keeping its last MAC",
+			    addr_ntop(n->af, &n->addr, a, sizeof(a)), n->link->name,
+			    n->af == AF_INET6 ? "neighbour solicitations" : "ARP");
 		neigh_probe(n);
 	}
 }
@@ -218,6 +323,9 @@ arp_stop(void)
 		if (l->ev_arp)
 			event_free(l->ev_arp);
 		l->ev_arp = NULL;
+		if (l->ev_nd)
+			event_free(l->ev_nd);
+		l->ev_nd = NULL;
 	}
 	while (neighs) {
 		struct neigh *n = neighs;

@@ -77,18 +77,18 @@ static void
 check_result(struct check *c, int ok, const char *why)
 {
 	struct dest *d = c->d;
-	char a[INET_ADDRSTRLEN];
+	char a[ADDRPORT_STRLEN];
 
 	check_end(c);
 	lock_acquire();            /* the schedulers read the dest's flags */
-	inet_ntop(AF_INET, &d->addr, a, sizeof(a));
+	addr_port_ntop(d->af, &d->addr, ntohs(d->port), a, sizeof(a));
 	if (ok) {
 		c->fail = 0;
 		if (c->ok < c->cc.rise)
 			c->ok++;
 		if ((d->flags & DEST_F_DOWN) && c->ok >= c->cc.rise) {
-			log_notice("real server %s/%s (%s:%u) is up: %s check passed (%u of %u "
-			    "successes)", c->svc, d->name, a, ntohs(d->port),
+			log_notice("real server %s/%s (%s) is up: %s check passed (%u of %u "
+			    "successes)", c->svc, d->name, a,
 			    check_type_name(c->cc.type), c->ok, c->cc.rise);
 			dest_set_down(d, false, false);
 			c->changed = time(NULL);
@@ -101,11 +101,11 @@ check_result(struct check *c, int ok, const char *why)
 			c->fail++;
 		c->err_time = time(NULL);
 		snprintf(c->err, sizeof(c->err), "%s", why ? why : "failed");
-		log_debug("real server %s/%s (%s:%u): %s check: %s", c->svc, d->name, a,
-		    ntohs(d->port), check_type_name(c->cc.type), why);
+		log_debug("real server %s/%s (%s): %s check: %s", c->svc, d->name, a,
+		    check_type_name(c->cc.type), why);
 		if (!(d->flags & DEST_F_DOWN) && c->fail >= c->cc.fall) {
-			log_notice("real server %s/%s (%s:%u) is down: %s check: %s (%u of %u "
-			    "failures)", c->svc, d->name, a, ntohs(d->port),
+			log_notice("real server %s/%s (%s) is down: %s check: %s (%u of %u "
+			    "failures)", c->svc, d->name, a,
 			    check_type_name(c->cc.type), why, c->fail, c->cc.fall);
 			dest_set_down(d, true, c->cc.on_failure == CHECK_FAIL_REMOVE);
 			c->changed = time(NULL);
@@ -169,17 +169,17 @@ check_on_udp(evutil_socket_t fd, short what, void *arg)
 static void
 check_udp(struct check *c)
 {
-	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_addr.s_addr = c->d->addr,
-	    .sin_port = htons(check_port(c)) };
+	struct sockaddr_storage ss;
+	socklen_t sl = addr_sockaddr(c->d->af, &c->d->addr, check_port(c), &ss);
 	char why[96];
 
-	c->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	c->fd = socket(c->d->af, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (c->fd < 0) {
 		snprintf(why, sizeof(why), "socket: %s", strerror(errno));
 		check_result(c, 0, why);
 		return;
 	}
-	if (connect(c->fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 ||
+	if (connect(c->fd, (struct sockaddr *)&ss, sl) < 0 ||
 	    send(c->fd, c->cc.payload, c->cc.payload_len, 0) < 0) {
 		snprintf(why, sizeof(why), "%s", errno == ECONNREFUSED ? "port unreachable" :
 		    strerror(errno));
@@ -236,7 +236,7 @@ static void
 check_on_connect(evutil_socket_t fd, short what, void *arg)
 {
 	struct check *c = arg;
-	char req[2 * CONF_CHECK_STR + 128], a[INET_ADDRSTRLEN];
+	char req[2 * CONF_CHECK_STR + 128], a[ADDR_STRLEN + 2], s[ADDR_STRLEN];
 	int err = 0;
 	socklen_t len = sizeof(err);
 
@@ -253,7 +253,9 @@ check_on_connect(evutil_socket_t fd, short what, void *arg)
 		check_result(c, 1, NULL);
 		return;
 	}
-	inet_ntop(AF_INET, &c->d->addr, a, sizeof(a));
+	/* Host: an IPv6 address in brackets (RFC 3986's IP-literal). */
+	addr_ntop(c->d->af, &c->d->addr, s, sizeof(s));
+	snprintf(a, sizeof(a), c->d->af == AF_INET6 ? "[%s]" : "%s", s);
 	int n = snprintf(req, sizeof(req), "GET %s HTTP/1.0\r\nHost: %s\r\n"
 	    "User-Agent: vsrouted-check\r\nConnection: close\r\n\r\n", c->cc.path,
 	    c->cc.host[0] ? c->cc.host : a);
@@ -272,17 +274,17 @@ check_on_connect(evutil_socket_t fd, short what, void *arg)
 static void
 check_connect(struct check *c)
 {
-	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_addr.s_addr = c->d->addr,
-	    .sin_port = htons(check_port(c)) };
+	struct sockaddr_storage ss;
+	socklen_t sl = addr_sockaddr(c->d->af, &c->d->addr, check_port(c), &ss);
 	char why[96];
 
-	c->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	c->fd = socket(c->d->af, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (c->fd < 0) {
 		snprintf(why, sizeof(why), "socket: %s", strerror(errno));
 		check_result(c, 0, why);
 		return;
 	}
-	if (connect(c->fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 && errno != EINPROGRESS) {
+	if (connect(c->fd, (struct sockaddr *)&ss, sl) < 0 && errno != EINPROGRESS) {
 		snprintf(why, sizeof(why), "connect: %s", strerror(errno));
 		check_result(c, 0, why);
 		return;
@@ -296,7 +298,7 @@ check_connect(struct check *c)
 static void
 check_exec(struct check *c)
 {
-	char cmd[CONF_CHECK_STR], a[INET_ADDRSTRLEN], port[8], *argv[CHECK_ARGV_MAX + 1];
+	char cmd[CONF_CHECK_STR], a[ADDR_STRLEN], port[8], *argv[CHECK_ARGV_MAX + 1];
 	char *save = NULL, *w;
 	int n = 0;
 
@@ -304,7 +306,7 @@ check_exec(struct check *c)
 	for (w = strtok_r(cmd, " \t", &save); w && n < CHECK_ARGV_MAX - 2;
 	    w = strtok_r(NULL, " \t", &save))
 		argv[n++] = w;
-	inet_ntop(AF_INET, &c->d->addr, a, sizeof(a));
+	addr_ntop(c->d->af, &c->d->addr, a, sizeof(a));
 	snprintf(port, sizeof(port), "%u", check_port(c));
 	argv[n++] = a;
 	argv[n++] = port;
@@ -557,12 +559,13 @@ check_sync(const struct config *conf, const struct spawn_user *as)
 		c->marked = 0;
 	for (unsigned i = 0; i < conf->nvs; i++) {
 		const struct vs_conf *vc = &conf->vs[i];
-		struct service *s = svc_lookup((uint8_t)vc->proto, vc->addr.s_addr, htons(vc->port));
+		struct service *s = svc_lookup(vc->af, (uint8_t)vc->proto, &vc->addr,
+		    htons(vc->port));
 		if (s == NULL)
 			continue;
 		for (unsigned j = 0; j < vc->nrs; j++) {
 			const struct rs_conf *rc = &vc->rs[j];
-			struct dest *d = dest_find(s, rc->addr.s_addr, htons(rc->port));
+			struct dest *d = dest_find(s, &rc->addr, htons(rc->port));
 			if (d != NULL && rc->check.type != CHECK_NONE)
 				check_set(d, s->name, &rc->check);
 		}

@@ -10,6 +10,7 @@
 
 #include <confuse.h>
 
+#include "addr.h"
 #include "common.h"
 #include "conf.h"
 #include "log.h"
@@ -464,34 +465,28 @@ conf_cb_number(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
 	return 0;
 }
 
-/* Dotted-quad IPv4 address, in host order. */
+/*
+ * An address of either family (addr_pton), as the text libconfuse read:
+ * conf_build parses it again. Refused: what no service, real server or
+ * local address can be (addr_unusable).
+ */
 static int
 conf_cb_address(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
 {
-	struct in_addr a;
-	uint32_t       h;
-	const char    *why = NULL;
+	union vsr_addr a;
+	const char    *why;
+	int            af;
 
 	conf_seen(cfg, opt);
-	*(long *)result = 0;
-	if (inet_pton(AF_INET, value, &a) != 1) {
+	*(const char **)result = value;
+	if (addr_pton(value, &af, &a) < 0) {
 		conf_refuse(cfg, opt, "invalid address '%s' for '%s'", value,
 		    opt->name);
 		return 0;
 	}
-	h = ntohl(a.s_addr);
-	if (h == 0)
-		why = "unspecified";
-	else if (h == 0xffffffffu)
-		why = "broadcast";
-	else if ((h >> 28) == 0xe)
-		why = "multicast";
-	if (why) {
+	if ((why = addr_unusable(af, &a)) != NULL)
 		conf_refuse(cfg, opt, "invalid address '%s' for '%s' (%s)",
 		    value, opt->name, why);
-		return 0;
-	}
-	*(long *)result = (long)h;
 	return 0;
 }
 
@@ -499,14 +494,16 @@ conf_cb_address(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
 static int
 conf_cb_laddr(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
 {
-	long a;
+	union vsr_addr a, o;
+	int            af, oaf;
 
-	conf_cb_address(cfg, opt, value, &a);
-	*(const char **)result = value;
+	conf_cb_address(cfg, opt, value, result);
+	if (addr_pton(value, &af, &a) < 0)
+		return 0;
 	for (unsigned i = 0; i + 1 < cfg_opt_size(opt); i++) {
 		const char *s = cfg_opt_getnstr(opt, i);
 
-		if (s && strcmp(s, value) == 0) {
+		if (s && addr_pton(s, &oaf, &o) == 0 && oaf == af && addr_eq(&a, &o)) {
 			conf_refuse(cfg, opt, "address '%s' is listed twice in "
 			    "'%s'", value, opt->name);
 			break;
@@ -515,26 +512,35 @@ conf_cb_laddr(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
 	return 0;
 }
 
+/*
+ * netmask: persistence granularity (ipvsadm -M). A dotted IPv4 mask, for
+ * an IPv4 service, or a prefix length 1..128, for an IPv6 one (ipvsadm's
+ * forms); which one the service takes is checked once its address is
+ * known (conf_build_vs).
+ */
 static int
 conf_cb_netmask(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
 {
-	struct in_addr a;
-	uint32_t       inv;
+	union vsr_addr a;
+	long           plen;
+	int            af;
 
 	conf_seen(cfg, opt);
-	*(long *)result = 0xffffffffL;
-	if (inet_pton(AF_INET, value, &a) != 1) {
+	*(const char **)result = value;
+	if (conf_strtol(value, &plen) == 0) {
+		if (plen < 1 || plen > 128)
+			conf_refuse(cfg, opt, "invalid netmask '%s' for '%s' (an IPv6 prefix "
+			    "length is 1..128)", value, opt->name);
+		return 0;
+	}
+	if (addr_pton(value, &af, &a) < 0 || af != AF_INET) {
 		conf_refuse(cfg, opt, "invalid netmask '%s' for '%s'", value,
 		    opt->name);
 		return 0;
 	}
-	inv = ~ntohl(a.s_addr);
-	if (inv & (inv + 1)) {  /* the host part must be 0...01...1 */
+	if (addr_mask_plen(AF_INET, &a) < 0)
 		conf_refuse(cfg, opt, "invalid netmask '%s' for '%s' "
 		    "(not contiguous)", value, opt->name);
-		return 0;
-	}
-	*(long *)result = (long)ntohl(a.s_addr);
 	return 0;
 }
 
@@ -1072,18 +1078,16 @@ conf_copy(char *dst, size_t len, const char *src)
 	snprintf(dst, len, "%s", src ? src : "");
 }
 
-static struct in_addr
-conf_in_addr(long host)
+/* Option NAME of SEC as an address; one not set or refused comes out as IPv4 0.0.0.0. */
+static void
+conf_get_addr(cfg_t *sec, const char *name, int *af, union vsr_addr *a)
 {
-	struct in_addr a = { .s_addr = htonl((uint32_t)host) };
+	const char *s = cfg_size(sec, name) ? cfg_getstr(sec, name) : NULL;
 
-	return a;
-}
-
-static const char *
-conf_addr_str(struct in_addr a, char *buf)
-{
-	return inet_ntop(AF_INET, &a, buf, INET_ADDRSTRLEN);
+	if (s == NULL || addr_pton(s, af, a) < 0) {
+		*af = AF_INET;
+		memset(a, 0, sizeof(*a));
+	}
 }
 
 /* The options set in check section SEC of PARENT, over CC. */
@@ -1156,14 +1160,23 @@ conf_build_check(cfg_t *parent, struct check_conf *cc)
  */
 static int
 conf_build_dest(cfg_t *sec, struct vs_conf *vs, struct rs_conf *rs, const char *what,
-    int vs_port_ok, int vs_fwd_ok)
+    int vs_addr_ok, int vs_port_ok, int vs_fwd_ok)
 {
 	int open = conf_note(sec)->open;
 	int port_ok, fwd_ok;
 
 	if (cfg_size(sec, "address") == 0)
 		conf_err(open, "%s: 'address' is required", what);
-	rs->addr = conf_in_addr(cfg_getint(sec, "address"));
+	conf_get_addr(sec, "address", &rs->af, &rs->addr);
+	/* One family per service: IPVS's tun may mix them, nothing here does. */
+	if (conf_good(sec, "address") && vs_addr_ok && rs->af != vs->af) {
+		char a[ADDR_STRLEN], v[ADDR_STRLEN];
+
+		conf_err(conf_line(sec, "address"), "%s: %s is an %s address and the "
+		    "service's %s an %s one: a service and its real servers are of one family",
+		    what, addr_ntop(rs->af, &rs->addr, a, sizeof(a)), addr_family_name(rs->af),
+		    addr_ntop(vs->af, &vs->addr, v, sizeof(v)), addr_family_name(vs->af));
+	}
 	if (cfg_size(sec, "port")) {
 		rs->port = (uint16_t)cfg_getint(sec, "port");
 		port_ok = conf_good(sec, "port");
@@ -1218,13 +1231,13 @@ conf_build_dest(cfg_t *sec, struct vs_conf *vs, struct rs_conf *rs, const char *
  * accepted address and port, for the duplicate check.
  */
 static void
-conf_build_rs(cfg_t *sec, struct vs_conf *vs, int vs_port_ok, int vs_fwd_ok,
+conf_build_rs(cfg_t *sec, struct vs_conf *vs, int vs_addr_ok, int vs_port_ok, int vs_fwd_ok,
     unsigned char *ok)
 {
 	struct rs_conf *rs = &vs->rs[vs->nrs];
 	const char     *title = cfg_title(sec);
 	int             open = conf_note(sec)->open;
-	char            a[INET_ADDRSTRLEN], what[CONF_NAME_MAX + 16];
+	char            a[ADDRPORT_STRLEN], what[CONF_NAME_MAX + 16];
 
 	conf_copy(rs->name, sizeof(rs->name), title);
 	rs->line = open;
@@ -1234,7 +1247,7 @@ conf_build_rs(cfg_t *sec, struct vs_conf *vs, int vs_port_ok, int vs_fwd_ok,
 		conf_err(open, "invalid real_server name '%s' (1..%d "
 		    "characters, no space)", title, CONF_NAME_MAX - 1);
 	snprintf(what, sizeof(what), "real_server '%s'", title);
-	ok[vs->nrs] = conf_build_dest(sec, vs, rs, what, vs_port_ok, vs_fwd_ok);
+	ok[vs->nrs] = conf_build_dest(sec, vs, rs, what, vs_addr_ok, vs_port_ok, vs_fwd_ok);
 
 	rs->weight = (int)cfg_getint(sec, "weight");
 	rs->upper = (uint32_t)cfg_getint(sec, "upper");
@@ -1248,12 +1261,12 @@ conf_build_rs(cfg_t *sec, struct vs_conf *vs, int vs_port_ok, int vs_fwd_ok,
 	for (unsigned j = 0; ok[vs->nrs] && j < vs->nrs; j++) {
 		struct rs_conf *o = &vs->rs[j];
 
-		if (ok[j] && o->addr.s_addr == rs->addr.s_addr &&
+		if (ok[j] && o->af == rs->af && addr_eq(&o->addr, &rs->addr) &&
 		    o->port == rs->port) {
-			conf_err(open, "real_server '%s' duplicates %s:%u of "
+			conf_err(open, "real_server '%s' duplicates %s of "
 			    "real_server '%s' (line %d)", title,
-			    conf_addr_str(rs->addr, a), rs->port, o->name,
-			    o->line);
+			    addr_port_ntop(rs->af, &rs->addr, rs->port, a, sizeof(a)),
+			    o->name, o->line);
 			break;
 		}
 	}
@@ -1266,27 +1279,57 @@ conf_build_rs(cfg_t *sec, struct vs_conf *vs, int vs_port_ok, int vs_fwd_ok,
  * one of the real servers.
  */
 static void
-conf_build_sorry(cfg_t *sec, struct vs_conf *vs, int vs_port_ok, int vs_fwd_ok,
-    const unsigned char *ok)
+conf_build_sorry(cfg_t *sec, struct vs_conf *vs, int vs_addr_ok, int vs_port_ok,
+    int vs_fwd_ok, const unsigned char *ok)
 {
 	struct rs_conf *rs = &vs->sorry;
-	char            a[INET_ADDRSTRLEN];
+	char            a[ADDRPORT_STRLEN];
 
 	vs->has_sorry = 1;
 	conf_copy(rs->name, sizeof(rs->name), "sorry");
 	rs->line = conf_note(sec)->open;
 	rs->weight = 1;
-	if (!conf_build_dest(sec, vs, rs, "sorry_server", vs_port_ok, vs_fwd_ok))
+	if (!conf_build_dest(sec, vs, rs, "sorry_server", vs_addr_ok, vs_port_ok, vs_fwd_ok))
 		return;
 	for (unsigned j = 0; j < vs->nrs; j++)
-		if (ok[j] && vs->rs[j].addr.s_addr == rs->addr.s_addr &&
+		if (ok[j] && vs->rs[j].af == rs->af && addr_eq(&vs->rs[j].addr, &rs->addr) &&
 		    vs->rs[j].port == rs->port) {
-			conf_err(rs->line, "sorry_server %s:%u is real_server '%s' "
+			conf_err(rs->line, "sorry_server %s is real_server '%s' "
 			    "(line %d): the sorry server stands in for the real servers",
-			    conf_addr_str(rs->addr, a), rs->port, vs->rs[j].name,
-			    vs->rs[j].line);
+			    addr_port_ntop(rs->af, &rs->addr, rs->port, a, sizeof(a)),
+			    vs->rs[j].name, vs->rs[j].line);
 			break;
 		}
+}
+
+/*
+ * VS's netmask (its address already read): all ones when not set, else
+ * the dotted mask of an IPv4 service or the prefix length of an IPv6 one
+ * (ipvsadm -M takes each family's form so).
+ */
+static void
+conf_build_netmask(cfg_t *sec, struct vs_conf *vs)
+{
+	const char *s = cfg_size(sec, "netmask") ? cfg_getstr(sec, "netmask") : NULL;
+	long        plen;
+	int         af;
+
+	(void)addr_plen_mask(vs->af, vs->af == AF_INET6 ? 128 : 32, &vs->netmask);
+	if (s == NULL || !conf_good(sec, "netmask") || !conf_good(sec, "address"))
+		return;
+	if (conf_strtol(s, &plen) == 0) {
+		if (vs->af == AF_INET6)
+			(void)addr_plen_mask(AF_INET6, (unsigned)plen, &vs->netmask);
+		else
+			conf_err(conf_line(sec, "netmask"), "netmask %s is an IPv6 prefix "
+			    "length; an IPv4 service takes a dotted mask (255.255.255.0)", s);
+		return;
+	}
+	if (vs->af == AF_INET6)
+		conf_err(conf_line(sec, "netmask"), "netmask %s is an IPv4 mask; an IPv6 "
+		    "service takes a prefix length (1..128)", s);
+	else
+		(void)addr_pton(s, &af, &vs->netmask);
 }
 
 /*
@@ -1301,7 +1344,7 @@ conf_build_vs(cfg_t *sec, struct config *conf, unsigned char *ok)
 	int             open = conf_note(sec)->open;
 	unsigned        n = cfg_size(sec, "real_server");
 	unsigned char  *rsok;
-	char            a[INET_ADDRSTRLEN];
+	char            a[ADDRPORT_STRLEN];
 
 	conf_copy(vs->name, sizeof(vs->name), title);
 	vs->line = open;
@@ -1315,7 +1358,7 @@ conf_build_vs(cfg_t *sec, struct config *conf, unsigned char *ok)
 		conf_err(open, "virtual_server '%s': 'port' is required",
 		    title);
 
-	vs->addr = conf_in_addr(cfg_getint(sec, "address"));
+	conf_get_addr(sec, "address", &vs->af, &vs->addr);
 	vs->port = (uint16_t)cfg_getint(sec, "port");
 	vs->proto = (int)cfg_getint(sec, "protocol");
 	conf_copy(vs->sched, sizeof(vs->sched), cfg_getstr(sec, "scheduler"));
@@ -1330,7 +1373,7 @@ conf_build_vs(cfg_t *sec, struct config *conf, unsigned char *ok)
 		if (f && svc_flags_parse(f, &one) == 0)
 			vs->flags |= one;
 	}
-	vs->netmask = conf_in_addr(cfg_getint(sec, "netmask"));
+	conf_build_netmask(sec, vs);
 	vs->fwd = (enum fwd_method)cfg_getint(sec, "forward");
 	vs->tunnel = (enum tunnel_type)cfg_getint(sec, "tunnel");
 	vs->tunnel_mtu = (unsigned)cfg_getint(sec, "tunnel_mtu");
@@ -1345,13 +1388,13 @@ conf_build_vs(cfg_t *sec, struct config *conf, unsigned char *ok)
 	for (unsigned j = 0; ok[conf->nvs] && j < conf->nvs; j++) {
 		struct vs_conf *o = &conf->vs[j];
 
-		if (ok[j] && o->proto == vs->proto &&
-		    o->addr.s_addr == vs->addr.s_addr && o->port == vs->port) {
+		if (ok[j] && o->proto == vs->proto && o->af == vs->af &&
+		    addr_eq(&o->addr, &vs->addr) && o->port == vs->port) {
 			conf_err(open, "virtual_server '%s' duplicates the "
-			    "service %s %s:%u of virtual_server '%s' (line %d)",
+			    "service %s %s of virtual_server '%s' (line %d)",
 			    title, proto_upper_name(vs->proto),
-			    conf_addr_str(vs->addr, a), vs->port, o->name,
-			    o->line);
+			    addr_port_ntop(vs->af, &vs->addr, vs->port, a, sizeof(a)),
+			    o->name, o->line);
 			break;
 		}
 	}
@@ -1366,10 +1409,12 @@ conf_build_vs(cfg_t *sec, struct config *conf, unsigned char *ok)
 	}
 	for (unsigned i = 0; i < n; i++)
 		conf_build_rs(cfg_getnsec(sec, "real_server", i), vs,
-		    conf_good(sec, "port"), conf_good(sec, "forward"), rsok);
+		    conf_good(sec, "address"), conf_good(sec, "port"),
+		    conf_good(sec, "forward"), rsok);
 	if (cfg_size(sec, "sorry_server"))
 		conf_build_sorry(cfg_getsec(sec, "sorry_server"), vs,
-		    conf_good(sec, "port"), conf_good(sec, "forward"), rsok);
+		    conf_good(sec, "address"), conf_good(sec, "port"),
+		    conf_good(sec, "forward"), rsok);
 	free(rsok);
 	/* What the scheduler can hold: known now, not found out half-way through a reload. */
 	const struct sched_ops *ops = sched_lookup(vs->sched);
@@ -1411,10 +1456,13 @@ conf_build(struct config *conf)
 	n = cfg_size(root, "local_address");
 	if (n && (conf->laddr = calloc(n, sizeof(*conf->laddr))) == NULL)
 		goto nomem;
-	for (unsigned i = 0; i < n; i++)
-		if (inet_pton(AF_INET, cfg_getnstr(root, "local_address", i),
-		    &conf->laddr[conf->nladdr]) == 1)
+	for (unsigned i = 0; i < n; i++) {
+		struct vsr_ip *l = &conf->laddr[conf->nladdr];
+
+		if (addr_pton(cfg_getnstr(root, "local_address", i), &l->af, &l->addr) == 0 &&
+		    addr_unusable(l->af, &l->addr) == NULL)
 			conf->nladdr++;
+	}
 	conf->conn_max = (uint32_t)cfg_getint(root, "conn_max");
 	conf->workers = (unsigned)cfg_getint(root, "workers");
 	conf->offload = cfg_getbool(root, "offload") != cfg_false;
@@ -1458,20 +1506,31 @@ conf_build(struct config *conf)
 		rc = conf_build_vs(cfg_getnsec(root, "virtual_server", i), conf,
 		    ok);
 	free(ok);
-	/* fullnat takes its client-side addresses from the pool. */
-	for (unsigned i = 0; rc == 0 && conf->nladdr == 0 &&
-	    cfg_size(root, "local_address") == 0 && i < conf->nvs; i++) {
-		struct vs_conf *vc = &conf->vs[i];
+	/*
+	 * fullnat takes its client-side addresses from the pool, of the real
+	 * server's family: said once per family (not when the pool had
+	 * refused entries, already reported).
+	 */
+	for (int k = 0; rc == 0 && k < 2 && (cfg_size(root, "local_address") == 0 ||
+	    conf_good(root, "local_address")); k++) {
+		int af = k ? AF_INET6 : AF_INET, have = 0;
 
-		for (unsigned j = 0; j <= vc->nrs; j++) {
-			const struct rs_conf *r = j < vc->nrs ? &vc->rs[j] :
-			    vc->has_sorry ? &vc->sorry : NULL;
+		for (unsigned i = 0; i < conf->nladdr; i++)
+			have |= conf->laddr[i].af == af;
+		for (unsigned i = 0; !have && i < conf->nvs; i++) {
+			struct vs_conf *vc = &conf->vs[i];
 
-			if (r != NULL && r->fwd == FWD_FULLNAT) {
+			for (unsigned j = 0; j <= vc->nrs; j++) {
+				const struct rs_conf *r = j < vc->nrs ? &vc->rs[j] :
+				    vc->has_sorry ? &vc->sorry : NULL;
+
+				if (r == NULL || r->fwd != FWD_FULLNAT || r->af != af)
+					continue;
 				conf_err(r->line, "%s '%s' forwards by fullnat: "
-				    "'local_address' is required, e.g. local_address "
-				    "= { 10.20.0.250 }", j < vc->nrs ? "real_server" :
-				    "sorry_server", r->name);
+				    "'local_address' is required with an %s address, e.g. "
+				    "local_address = { %s }", j < vc->nrs ? "real_server" :
+				    "sorry_server", r->name, addr_family_name(af),
+				    af == AF_INET ? "10.20.0.250" : "2001:db8:20::250");
 				i = conf->nvs;
 				break;
 			}
@@ -1512,7 +1571,7 @@ conf_load(const char *file)
 		CFG_END()
 	};
 	cfg_opt_t rs_opts[] = {
-		CFG_INT_CB(     "address",        0,            CFGF_NODEFAULT, conf_cb_address),
+		CFG_STR_CB(     "address",        NULL,         CFGF_NODEFAULT, conf_cb_address),
 		CFG_INT_CB(     "port",           0,            CFGF_NODEFAULT, conf_cb_number),
 		CFG_INT_CB(     "weight",         1,            CFGF_NONE,      conf_cb_number),
 		CFG_INT_CB(     "upper",          0,            CFGF_NONE,      conf_cb_number),
@@ -1525,7 +1584,7 @@ conf_load(const char *file)
 		CFG_END()
 	};
 	cfg_opt_t sorry_opts[] = {
-		CFG_INT_CB(     "address",        0,            CFGF_NODEFAULT, conf_cb_address),
+		CFG_STR_CB(     "address",        NULL,         CFGF_NODEFAULT, conf_cb_address),
 		CFG_INT_CB(     "port",           0,            CFGF_NODEFAULT, conf_cb_number),
 		CFG_INT_CB(     "forward",        FWD_DR,       CFGF_NODEFAULT, conf_cb_forward),
 		CFG_INT_CB(     "tunnel",         TUNNEL_IPIP,  CFGF_NODEFAULT, conf_cb_tunnel),
@@ -1534,12 +1593,12 @@ conf_load(const char *file)
 		CFG_END()
 	};
 	cfg_opt_t vs_opts[] = {
-		CFG_INT_CB(     "address",        0,            CFGF_NODEFAULT, conf_cb_address),
+		CFG_STR_CB(     "address",        NULL,         CFGF_NODEFAULT, conf_cb_address),
 		CFG_INT_CB(     "port",           0,            CFGF_NODEFAULT, conf_cb_number),
 		CFG_INT_CB(     "protocol",       IPPROTO_TCP,  CFGF_NONE,      conf_cb_protocol),
 		CFG_STR_CB(     "scheduler",      "wlc",        CFGF_NONE,      conf_cb_scheduler),
 		CFG_INT_CB(     "persistent",     0,            CFGF_NONE,      conf_cb_number),
-		CFG_INT_CB(     "netmask",        0xffffffffL,  CFGF_NONE,      conf_cb_netmask),
+		CFG_STR_CB(     "netmask",        NULL,         CFGF_NODEFAULT, conf_cb_netmask),
 		CFG_STR_LIST_CB("flags",          NULL,         CFGF_NODEFAULT, conf_cb_svcflag),
 		CFG_INT_CB(     "mh_table_size",  65537,        CFGF_NONE,      conf_cb_number),
 		CFG_INT_CB(     "forward",        FWD_DR,       CFGF_NONE,      conf_cb_forward),
@@ -1628,6 +1687,19 @@ out:
 	free(raw);
 	cp = NULL;
 	return conf;
+}
+
+bool
+conf_has_af(const struct config *conf, int af)
+{
+	for (unsigned i = 0; i < conf->nladdr; i++)
+		if (conf->laddr[i].af == af)
+			return true;
+	/* A service and its real servers are of one family. */
+	for (unsigned i = 0; i < conf->nvs; i++)
+		if (conf->vs[i].af == af)
+			return true;
+	return false;
 }
 
 void

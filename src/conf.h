@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "addr.h"
 #include "common.h"
 
 #define CONF_NAME_MAX   64     /* virtual_server / real_server titles */
@@ -54,7 +55,8 @@ struct check_conf {
 struct rs_conf {
 	char             name[CONF_NAME_MAX];
 	int              line;       /* line of the real_server block in the file */
-	struct in_addr   addr;
+	int              af;         /* AF_INET or AF_INET6: the service's */
+	union vsr_addr   addr;
 	uint16_t         port;       /* host order; the service port when not set */
 	int              weight;     /* 0 .. 65535, default 1 */
 	uint32_t         upper;      /* connection threshold (ipvsadm -x), 0 = none */
@@ -70,14 +72,15 @@ struct rs_conf {
 struct vs_conf {
 	char             name[CONF_NAME_MAX];
 	int              line;       /* line of the virtual_server block */
-	struct in_addr   addr;
+	int              af;         /* AF_INET or AF_INET6, its real servers' too */
+	union vsr_addr   addr;
 	uint16_t         port;       /* host order, 1 .. 65535 */
 	int              proto;      /* IPPROTO_TCP or IPPROTO_UDP */
 	char             sched[CONF_SCHED_MAX];  /* default "wlc" */
 	unsigned         persistent; /* seconds, 0 = off */
 	unsigned         flags;      /* SVC_F_* scheduler flags (common.h) */
 	unsigned         mh_size;    /* mh lookup table size, a prime; default 65537 */
-	struct in_addr   netmask;    /* default 255.255.255.255 */
+	union vsr_addr   netmask;    /* default all ones (/32, /128) */
 	enum fwd_method  fwd;        /* default FWD_DR */
 	enum tunnel_type tunnel;     /* default TUNNEL_IPIP */
 	unsigned         tunnel_mtu; /* tun: inner MTU, 0 = from the route */
@@ -108,7 +111,7 @@ struct config {
 	uint32_t         conn_max;       /* default 1048576; 1 .. 2^26 */
 	unsigned         workers;        /* TAP queues, one thread each; default 1; 1 .. 16 */
 	bool             offload;        /* TAP offloads (GSO, partial checksums); default true */
-	struct in_addr  *laddr;          /* local_address: the fullnat pool */
+	struct vsr_ip   *laddr;          /* local_address: the fullnat pool, both families */
 	unsigned         nladdr;
 	char             control_socket[108];  /* "" = the -s option or its default */
 	char             user[CONF_USER_MAX];  /* "" = stay root; looked up at start */
@@ -133,6 +136,8 @@ struct config {
  * through log_errx(); nothing on the host is touched either way.
  */
 struct config *conf_load(const char *file);
+/* CONF has an address of family AF: a VIP, a real or sorry server, a local address. */
+bool conf_has_af(const struct config *conf, int af);
 /* "tcp", "http", "udp", "exec" ("none" for CHECK_NONE): logs, errors. */
 const char *check_type_name(enum check_type t);
 void conf_free(struct config *conf);

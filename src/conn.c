@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/random.h>
 #include <time.h>
 
@@ -19,6 +20,13 @@
  * moves c->expires forward. When the sweep reaches a slot, each conn in
  * it is either due (freed) or re-inserted at its real expiry. No timer per
  * connection, and a store per packet.
+ *
+ * IPv6 entries (conn.h): the same entries, chains and wheel; their
+ * addresses in a pool of struct conn6 beside them, of the table's
+ * capacity, mapped once without being touched (the kernel backs its pages
+ * as they are first written) and handed out from its own free list before
+ * its never-used tail, so that N IPv6 flows occupy about N * 64 bytes of
+ * it however many IPv4 flows there are.
  */
 #define WHEEL_SLOTS 4096u            /* 409.6 s per turn at 10 Hz */
 #define WHEEL_MASK  (WHEEL_SLOTS - 1)
@@ -46,6 +54,10 @@ struct conn_table {
 	uint32_t     swept;          /* last tick whose slot was swept */
 	uint64_t     seed;
 	uint32_t     timeout[CS_MAX];    /* ticks */
+	struct conn6 *pool6;         /* max entries, anonymous mmap */
+	uint32_t     free6;          /* index + 1, chained through caddr.w[0] */
+	uint32_t     fresh6;         /* pool entries [fresh6, max) never used yet */
+	uint32_t     count6;
 };
 
 static inline int
@@ -70,9 +82,55 @@ hash_tuple(const struct conn_table *t, uint8_t proto, uint32_t a1, uint16_t p1,
 	return (uint32_t)x & t->mask;
 }
 
+/*
+ * The hash of an IPv6 key, and the one place where one meets the table's
+ * secret (seed): every bit of both 128-bit addresses, the ports and the
+ * protocol. Each 64-bit word is folded in by a multiply and a shift, the
+ * result finished as the IPv4 hash is. The low half picks the bucket, the
+ * high half is the entry's fingerprint (conn.h).
+ */
+static inline uint64_t
+hash_tuple6(const struct conn_table *t, uint8_t proto, const union vsr_addr *a1, uint16_t p1,
+    const union vsr_addr *a2, uint16_t p2)
+{
+	uint64_t w[4], x = t->seed ^ ((uint64_t)p1 << 24 | (uint64_t)p2 << 8 | proto);
+
+	memcpy(w, a1, 16);
+	memcpy(w + 2, a2, 16);
+	for (int i = 0; i < 4; i++) {
+		x = (x ^ w[i]) * 0x9e3779b97f4a7c15ull;
+		x ^= x >> 32;
+	}
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdull;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ull;
+	x ^= x >> 33;
+	return x;
+}
+
+static inline const struct conn6 *
+conn6_of(const struct conn_table *t, const struct conn *c)
+{
+	return &t->pool6[c->a6 - 1];
+}
+
+/* C's key hash in direction DIR, IPv6. */
+static inline uint64_t
+conn_hash6(const struct conn_table *t, const struct conn *c, int dir)
+{
+	const struct conn6 *e = conn6_of(t, c);
+
+	if (dir == HDIR_IN)
+		return hash_tuple6(t, c->proto, &e->caddr, c->cport, &e->vaddr, c->vport);
+	return hash_tuple6(t, c->proto, &e->daddr, c->dport, &e->laddr, c->lport);
+}
+
 static inline uint32_t
 conn_bucket(const struct conn_table *t, const struct conn *c, int dir)
 {
+	if (c->proto & CONN_PROTO_V6)
+		return (uint32_t)conn_hash6(t, c, dir) & t->mask;
 	if (dir == HDIR_IN)
 		return hash_tuple(t, c->proto, c->caddr, c->cport, c->vaddr, c->vport);
 	return hash_tuple(t, c->proto, c->daddr, c->dport, c->laddr, c->lport);
@@ -108,7 +166,12 @@ conn_table_new(uint32_t max, uint32_t now)
 	t->conns = calloc(max, sizeof(*t->conns));
 	t->buckets = calloc(nb, sizeof(*t->buckets));
 	t->wheel = calloc(WHEEL_SLOTS, sizeof(*t->wheel));
-	if (t->conns == NULL || t->buckets == NULL || t->wheel == NULL) {
+	/* Reserved, not committed: pages come as IPv6 flows first use them. */
+	t->pool6 = mmap(NULL, (size_t)max * sizeof(*t->pool6), PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (t->pool6 == MAP_FAILED)
+		t->pool6 = NULL;
+	if (t->conns == NULL || t->buckets == NULL || t->wheel == NULL || t->pool6 == NULL) {
 		conn_table_free(t);
 		errno = ENOMEM;
 		return NULL;
@@ -133,6 +196,8 @@ conn_table_free(struct conn_table *t)
 {
 	if (t == NULL)
 		return;
+	if (t->pool6 != NULL)
+		munmap(t->pool6, (size_t)t->max * sizeof(*t->pool6));
 	free(t->conns);
 	free(t->buckets);
 	free(t->wheel);
@@ -144,6 +209,35 @@ conn_table_bytes(const struct conn_table *t)
 {
 	return sizeof(*t) + (uint64_t)t->max * sizeof(struct conn) +
 	    ((uint64_t)t->mask + 1) * sizeof(uint32_t) + WHEEL_SLOTS * sizeof(uint32_t);
+}
+
+uint64_t
+conn_table_bytes6(const struct conn_table *t)
+{
+	return (uint64_t)t->fresh6 * sizeof(struct conn6);
+}
+
+uint32_t
+conn_count6(const struct conn_table *t)
+{
+	return t->count6;
+}
+
+void
+conn_addrs(const struct conn_table *t, const struct conn *c, struct conn_addrs *a)
+{
+	if (c->proto & CONN_PROTO_V6) {
+		const struct conn6 *e = conn6_of(t, c);
+		a->caddr = e->caddr;
+		a->vaddr = e->vaddr;
+		a->daddr = e->daddr;
+		a->laddr = e->laddr;
+		return;
+	}
+	a->caddr = addr_from_ip(c->caddr);
+	a->vaddr = addr_from_ip(c->vaddr);
+	a->daddr = addr_from_ip(c->daddr);
+	a->laddr = addr_from_ip(c->laddr);
 }
 
 void
@@ -196,7 +290,15 @@ conn_capacity(const struct conn_table *t)
 static void
 hash_link(struct conn_table *t, struct conn *c, int dir)
 {
-	uint32_t b = conn_bucket(t, c, dir);
+	uint32_t b;
+
+	if (c->proto & CONN_PROTO_V6) {
+		uint64_t h = conn_hash6(t, c, dir);
+		c->fp[dir] = (uint32_t)(h >> 32);
+		b = (uint32_t)h & t->mask;
+	} else {
+		b = conn_bucket(t, c, dir);
+	}
 
 	c->hnext[dir] = t->buckets[b];
 	t->buckets[b] = conn_index(t, c) * 2 + (uint32_t)dir + 1;
@@ -218,10 +320,42 @@ hash_unlink(struct conn_table *t, struct conn *c, int dir)
 	}
 }
 
-struct conn *
-conn_lookup_in(struct conn_table *t, uint8_t proto, uint32_t caddr, uint16_t cport,
-    uint32_t vaddr, uint16_t vport)
+/*
+ * An IPv6 key (PROTO with CONN_PROTO_V6) in direction DIR: A1:P1 is the
+ * client (in) or the real server (out), A2:P2 the VIP or the local side.
+ * The fingerprint and the ports first; the pool only for a likely match.
+ */
+static struct conn *
+lookup6(struct conn_table *t, int dir, uint8_t proto, const union vsr_addr *a1, uint16_t p1,
+    const union vsr_addr *a2, uint16_t p2)
 {
+	uint64_t h = hash_tuple6(t, proto, a1, p1, a2, p2);
+	uint32_t fp = (uint32_t)(h >> 32), ref = t->buckets[(uint32_t)h & t->mask];
+
+	while (ref) {
+		uint32_t r = ref - 1;
+		struct conn *c = &t->conns[r >> 1];
+		if ((int)(r & 1) == dir && c->fp[dir] == fp && c->proto == proto &&
+		    (dir == HDIR_IN ? c->cport == p1 && c->vport == p2 :
+		    c->dport == p1 && c->lport == p2)) {
+			const struct conn6 *e = conn6_of(t, c);
+			if (dir == HDIR_IN ? addr_eq(&e->caddr, a1) && addr_eq(&e->vaddr, a2) :
+			    addr_eq(&e->daddr, a1) && addr_eq(&e->laddr, a2))
+				return c;
+		}
+		ref = c->hnext[r & 1];
+	}
+	return NULL;
+}
+
+struct conn *
+conn_lookup_in(struct conn_table *t, int af, uint8_t proto, const union vsr_addr *ca,
+    uint16_t cport, const union vsr_addr *va, uint16_t vport)
+{
+	if (af == AF_INET6)
+		return lookup6(t, HDIR_IN, proto | CONN_PROTO_V6, ca, cport, va, vport);
+
+	uint32_t caddr = ca->ip, vaddr = va->ip;
 	uint32_t ref = t->buckets[hash_tuple(t, proto, caddr, cport, vaddr, vport)];
 
 	while (ref) {
@@ -236,9 +370,13 @@ conn_lookup_in(struct conn_table *t, uint8_t proto, uint32_t caddr, uint16_t cpo
 }
 
 struct conn *
-conn_lookup_out(struct conn_table *t, uint8_t proto, uint32_t daddr, uint16_t dport,
-    uint32_t laddr, uint16_t lport)
+conn_lookup_out(struct conn_table *t, int af, uint8_t proto, const union vsr_addr *da,
+    uint16_t dport, const union vsr_addr *la, uint16_t lport)
 {
+	if (af == AF_INET6)
+		return lookup6(t, HDIR_OUT, proto | CONN_PROTO_V6, da, dport, la, lport);
+
+	uint32_t daddr = da->ip, laddr = la->ip;
 	uint32_t ref = t->buckets[hash_tuple(t, proto, daddr, dport, laddr, lport)];
 
 	while (ref) {
@@ -333,6 +471,54 @@ conn_alloc(struct conn_table *t)
 	return c;
 }
 
+/*
+ * C (just allocated, of family AF) takes its addresses: in place for
+ * IPv4, in a pool entry for IPv6 (there is always one: the pool has the
+ * table's capacity).
+ */
+static void
+conn_set_addrs(struct conn_table *t, struct conn *c, int af, const union vsr_addr *ca,
+    const union vsr_addr *va, const union vsr_addr *da, const union vsr_addr *la)
+{
+	struct conn6 *e;
+	uint32_t i;
+
+	if (af != AF_INET6) {
+		c->caddr = ca->ip;
+		c->vaddr = va->ip;
+		c->daddr = da->ip;
+		c->laddr = la->ip;
+		return;
+	}
+	if (t->free6) {
+		i = t->free6 - 1;
+		t->free6 = t->pool6[i].caddr.w[0];
+	} else {
+		i = t->fresh6++;
+	}
+	e = &t->pool6[i];
+	e->caddr = *ca;
+	e->vaddr = *va;
+	e->daddr = *da;
+	e->laddr = *la;
+	c->a6 = i + 1;
+	c->fp[0] = c->fp[1] = 0;
+	c->laddr = 0;
+	t->count6++;
+}
+
+/* An IPv6 entry's pool entry goes back to the pool's free list. */
+static void
+conn_free_addrs(struct conn_table *t, struct conn *c)
+{
+	if (!(c->proto & CONN_PROTO_V6))
+		return;
+	t->pool6[c->a6 - 1].caddr.w[0] = t->free6;
+	t->free6 = c->a6;
+	c->a6 = 0;
+	t->count6--;
+}
+
 struct conn *
 conn_new(struct conn_table *t, const struct conn_param *cp, struct dest *dest, uint32_t now)
 {
@@ -340,14 +526,11 @@ conn_new(struct conn_table *t, const struct conn_param *cp, struct dest *dest, u
 
 	if (c == NULL)
 		return NULL;
-	c->proto = cp->proto;
-	c->caddr = cp->caddr;
+	c->proto = CONN_PROTO(cp->af, cp->proto);
+	conn_set_addrs(t, c, cp->af, &cp->caddr, &cp->vaddr, &cp->daddr, &cp->laddr);
 	c->cport = cp->cport;
-	c->vaddr = cp->vaddr;
 	c->vport = cp->vport;
-	c->daddr = cp->daddr;
 	c->dport = cp->dport;
-	c->laddr = cp->laddr;
 	c->lport = cp->lport;
 	c->flags = (uint8_t)(cp->flags | CONN_F_INACTIVE);
 	c->state = cp->proto == IPPROTO_UDP ? CS_UDP : CS_NONE;
@@ -370,19 +553,19 @@ conn_new(struct conn_table *t, const struct conn_param *cp, struct dest *dest, u
 }
 
 struct conn *
-conn_template_new(struct conn_table *t, uint8_t proto, uint32_t caddr, uint32_t vaddr,
-    uint16_t vport, struct dest *dest, unsigned timeout, uint32_t now)
+conn_template_new(struct conn_table *t, int af, uint8_t proto, const union vsr_addr *caddr,
+    const union vsr_addr *vaddr, uint16_t vport, struct dest *dest, unsigned timeout,
+    uint32_t now)
 {
+	static const union vsr_addr none;
 	struct conn *c = conn_alloc(t);
 
 	if (c == NULL)
 		return NULL;
-	c->proto = CONN_TEMPLATE_PROTO(proto);
-	c->caddr = caddr;
+	c->proto = CONN_TEMPLATE_PROTO(CONN_PROTO(af, proto));
+	conn_set_addrs(t, c, af, caddr, vaddr, &dest->addr, &none);
 	c->cport = 0;
-	c->vaddr = vaddr;
 	c->vport = vport;
-	c->daddr = dest->addr;
 	c->dport = dest->port;
 	c->laddr = timeout * CONN_HZ;     /* a template's own timeout */
 	c->lport = 0;
@@ -402,10 +585,10 @@ conn_template_new(struct conn_table *t, uint8_t proto, uint32_t caddr, uint32_t 
 }
 
 struct conn *
-conn_template_lookup(struct conn_table *t, uint8_t proto, uint32_t caddr, uint32_t vaddr,
-    uint16_t vport)
+conn_template_lookup(struct conn_table *t, int af, uint8_t proto, const union vsr_addr *caddr,
+    const union vsr_addr *vaddr, uint16_t vport)
 {
-	return conn_lookup_in(t, CONN_TEMPLATE_PROTO(proto), caddr, 0, vaddr, vport);
+	return conn_lookup_in(t, af, CONN_TEMPLATE_PROTO(proto), caddr, 0, vaddr, vport);
 }
 
 /* Unhash, unbind from the dest and its template, return C to the free list. */
@@ -436,6 +619,7 @@ conn_release(struct conn_table *t, struct conn *c)
 	c->dest = NULL;
 	c->xmit_id = XMIT_NONE;
 	dest_put(d);
+	conn_free_addrs(t, c);
 	c->tnext = t->free_head;
 	c->tprev = 0;
 	t->free_head = conn_index(t, c) + 1;

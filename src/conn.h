@@ -4,6 +4,7 @@
 
 #include <stdint.h>
 
+#include "addr.h"
 #include "proto.h"
 #include "stats.h"
 #include "svc.h"
@@ -29,13 +30,23 @@ uint32_t conn_clock(void);
 #define CONN_WORKER(c)    ((unsigned)(c)->flags >> CONN_F_WORKER_SHIFT)
 
 /*
+ * The family is part of the key: an IPv6 entry's proto has CONN_PROTO_V6
+ * set (TCP and UDP leave bits 0x40 and 0x80 free), so that no IPv4 key
+ * ever matches an IPv6 entry and the entry says how to read its
+ * addresses (below).
+ */
+#define CONN_PROTO_V6     0x40
+#define CONN_PROTO_L4     0x3f
+#define CONN_PROTO(af, p) ((uint8_t)((p) | ((af) == AF_INET6 ? CONN_PROTO_V6 : 0)))
+
+/*
  * Persistence templates (IPVS's IP_VS_CONN_F_TEMPLATE) live in the same
  * table: key (TEMPLATE_PROTO(proto), client & netmask, port 0, VIP, vport),
  * the dest they pin in daddr/dport/dest. A protocol number no service can
  * have keeps them apart from flows. A template's own timeout (the
  * service's persistence, in ticks) is kept in laddr, which only FULLNAT
- * flows use; ncontrol counts the flows it controls, and it does not expire
- * while there are any.
+ * flows use (and IPv6 entries never); ncontrol counts the flows it
+ * controls, and it does not expire while there are any.
  */
 #define CONN_TEMPLATE_PROTO(p) ((uint8_t)((p) | 0x80))
 
@@ -44,9 +55,24 @@ uint32_t conn_clock(void);
  * the client's packet as it reaches the VIP. Out-direction key, for modes
  * that see replies: (proto, daddr, dport, laddr, lport), the real server's
  * packet; laddr/lport equal caddr/cport except under FULLNAT.
+ *
+ * An IPv4 entry keeps its four addresses in place. An IPv6 entry keeps
+ * them (struct conn6, 64 bytes) in the table's IPv6 pool, at a6 - 1, and
+ * in fp[] the high halves of its keys' hashes: a chain walk
+ * compares those and the ports, and reads the pool only for the entry
+ * that matches. So an IPv4 entry stays the size it was, and N IPv6 flows
+ * cost N more pool entries. conn_addrs() reads either kind.
  */
 struct conn {
-	uint32_t caddr, vaddr, daddr, laddr;     /* network order */
+	union {
+		struct {                          /* IPv4, network order */
+			uint32_t caddr, vaddr, daddr, laddr;
+		};
+		struct {                          /* IPv6 (laddr: a template's timeout) */
+			uint32_t a6;              /* index + 1 in the pool */
+			uint32_t fp[2];           /* per direction: its key's hash, high half */
+		};
+	};
 	uint16_t cport, vport, dport, lport;
 	uint32_t hnext[2];      /* hash chains, per direction (refs, see conn.c) */
 	uint32_t tnext, tprev;  /* timer wheel slot list (index + 1) */
@@ -62,11 +88,37 @@ struct conn {
 
 _Static_assert(sizeof(struct conn) == 64, "a connection must stay one cache line");
 
+/* An IPv6 entry's addresses, in the table's pool: one cache line. */
+struct conn6 {
+	union vsr_addr caddr, vaddr, daddr, laddr;
+};
+
+_Static_assert(sizeof(struct conn6) == 64, "an IPv6 pool entry is one cache line");
+
+/* C's family and transport protocol. */
+static inline int
+conn_af(const struct conn *c)
+{
+	return (c->proto & CONN_PROTO_V6) ? AF_INET6 : AF_INET;
+}
+
+static inline uint8_t
+conn_l4proto(const struct conn *c)
+{
+	return c->proto & CONN_PROTO_L4;
+}
+
 struct conn_param {
-	uint8_t  proto;
-	uint32_t caddr, vaddr, daddr, laddr;
+	uint8_t  af;            /* AF_INET or AF_INET6 */
+	uint8_t  proto;         /* IPPROTO_TCP or IPPROTO_UDP */
+	union vsr_addr caddr, vaddr, daddr, laddr;
 	uint16_t cport, vport, dport, lport;
 	uint8_t  flags;         /* CONN_F_NOOUTPUT, CONN_F_HASH_OUT */
+};
+
+/* C's addresses, of either family, as unions (the IPv4 ones padded with zeroes). */
+struct conn_addrs {
+	union vsr_addr caddr, vaddr, daddr, laddr;
 };
 
 struct conn_table;
@@ -74,8 +126,19 @@ struct conn_table;
 /* All memory is taken here, once; NULL (errno set) if it cannot be. */
 struct conn_table *conn_table_new(uint32_t max, uint32_t now);
 void conn_table_free(struct conn_table *t);
-/* Bytes allocated for the table (entries, buckets, wheel). */
+/*
+ * Bytes allocated for the table (entries, buckets, wheel); the IPv6 pool
+ * is reserved at the same capacity but backed by the kernel only as it is
+ * used, and counted apart: conn_table_bytes6() is what its entries in use
+ * so far (its high-water mark) occupy.
+ */
 uint64_t conn_table_bytes(const struct conn_table *t);
+uint64_t conn_table_bytes6(const struct conn_table *t);
+/* Live IPv6 entries (flows and templates). */
+uint32_t conn_count6(const struct conn_table *t);
+
+/* C's addresses, either family. */
+void conn_addrs(const struct conn_table *t, const struct conn *c, struct conn_addrs *a);
 
 /*
  * Hash chain occupancy (benchmarks, diagnostics; walks every bucket):
@@ -92,27 +155,30 @@ unsigned conn_get_timeout(const struct conn_table *t, enum conn_state s);
 uint32_t conn_count(const struct conn_table *t);
 uint32_t conn_capacity(const struct conn_table *t);
 
-struct conn *conn_lookup_in(struct conn_table *t, uint8_t proto,
-    uint32_t caddr, uint16_t cport, uint32_t vaddr, uint16_t vport);
-struct conn *conn_lookup_out(struct conn_table *t, uint8_t proto,
-    uint32_t daddr, uint16_t dport, uint32_t laddr, uint16_t lport);
+/* Addresses of family AF; ports in network order. */
+struct conn *conn_lookup_in(struct conn_table *t, int af, uint8_t proto,
+    const union vsr_addr *caddr, uint16_t cport, const union vsr_addr *vaddr, uint16_t vport);
+struct conn *conn_lookup_out(struct conn_table *t, int af, uint8_t proto,
+    const union vsr_addr *daddr, uint16_t dport, const union vsr_addr *laddr, uint16_t lport);
 
 /*
  * A new connection bound to DEST (a reference is taken, InActConn counted,
  * the transmit function copied), in state NONE for TCP or UDP for UDP.
- * NULL when the table is full.
+ * NULL when the table is full (or, for IPv6, its pool).
  */
 struct conn *conn_new(struct conn_table *t, const struct conn_param *cp,
     struct dest *dest, uint32_t now);
 
 /*
- * A persistence template for (PROTO, CADDR already masked, VADDR, VPORT)
- * pinning DEST for TIMEOUT seconds after its last use; NULL when full.
+ * A persistence template for (AF, PROTO, CADDR already masked, VADDR,
+ * VPORT) pinning DEST for TIMEOUT seconds after its last use; NULL when
+ * full.
  */
-struct conn *conn_template_new(struct conn_table *t, uint8_t proto, uint32_t caddr,
-    uint32_t vaddr, uint16_t vport, struct dest *dest, unsigned timeout, uint32_t now);
-struct conn *conn_template_lookup(struct conn_table *t, uint8_t proto, uint32_t caddr,
-    uint32_t vaddr, uint16_t vport);
+struct conn *conn_template_new(struct conn_table *t, int af, uint8_t proto,
+    const union vsr_addr *caddr, const union vsr_addr *vaddr, uint16_t vport,
+    struct dest *dest, unsigned timeout, uint32_t now);
+struct conn *conn_template_lookup(struct conn_table *t, int af, uint8_t proto,
+    const union vsr_addr *caddr, const union vsr_addr *vaddr, uint16_t vport);
 /* C is controlled by template TPL: TPL lives at least as long as C, and
  * its persistence time starts again now. */
 void conn_set_control(struct conn_table *t, struct conn *c, struct conn *tpl, uint32_t now);

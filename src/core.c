@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <event2/event.h>
 #include <net/if_arp.h>
-#include <netinet/ip_icmp.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,9 +26,9 @@ _Static_assert(STATS_SLOTS == CONF_WORKERS_MAX + 1, "a stats slot per worker");
 
 /* ADDR is ours on the TAP link: a VIP, or in the fullnat local_address pool. */
 static inline bool
-core_is_local(uint32_t addr)
+core_is_local(int af, const union vsr_addr *addr)
 {
-	return svc_is_vip(addr) || laddr_is_local(addr);
+	return svc_is_vip(af, addr) || laddr_is_local(af, addr);
 }
 
 /* A SYN that opens a connection: SYN without ACK, RST or FIN. */
@@ -49,10 +48,12 @@ tcp_is_new(const struct pkt *p)
 static struct dest *
 core_persist(struct worker *w, struct service *svc, const struct pkt *p, struct conn **tplp)
 {
-	uint32_t client = p->saddr & svc->netmask;
-	struct conn *tpl = conn_template_lookup(w->ct, p->proto, client, p->daddr, p->dport);
+	union vsr_addr client;
+	struct conn *tpl;
 	struct dest *d;
 
+	addr_and(&client, &p->saddr, &svc->netmask);
+	tpl = conn_template_lookup(w->ct, p->af, p->proto, &client, &p->daddr, p->dport);
 	if (tpl != NULL && (tpl->dest->svc != svc || tpl->dest->weight <= 0)) {
 		conn_template_invalidate(w->ct, tpl);
 		tpl = NULL;
@@ -66,7 +67,7 @@ core_persist(struct worker *w, struct service *svc, const struct pkt *p, struct 
 		STAT_INC(STAT_DROP_NO_DEST);
 		return NULL;
 	}
-	*tplp = conn_template_new(w->ct, p->proto, client, p->daddr, p->dport, d,
+	*tplp = conn_template_new(w->ct, p->af, p->proto, &client, &p->daddr, p->dport, d,
 	    svc->persistent, w->now);
 	if (*tplp == NULL) {
 		STAT_INC(STAT_DROP_TABLE_FULL);
@@ -88,6 +89,7 @@ core_schedule(struct worker *w, struct service *svc, const struct pkt *p)
 	if (d == NULL)
 		return NULL;
 	struct conn_param cp = {
+		.af = p->af,
 		.proto = p->proto,
 		.caddr = p->saddr, .cport = p->sport,
 		.vaddr = p->daddr, .vport = p->dport,
@@ -99,7 +101,7 @@ core_schedule(struct worker *w, struct service *svc, const struct pkt *p)
 	};
 	/* fullnat: the client's side is a (local address, port) of ours. */
 	if (d->fwd == FWD_FULLNAT &&
-	    laddr_alloc(w->ct, p->proto, d->addr, d->port, &cp.laddr, &cp.lport) < 0)
+	    laddr_alloc(w->ct, p->af, p->proto, &d->addr, d->port, &cp.laddr, &cp.lport) < 0)
 		return NULL;    /* counted */
 	c = conn_new(w->ct, &cp, d, w->now);
 	if (c == NULL) {
@@ -160,7 +162,8 @@ core_arp(struct worker *w, struct pkt *p)
 		return;
 	memcpy(&tpa, f->tpa, 4);
 	memcpy(&spa, f->spa, 4);
-	if (!core_is_local(tpa))
+	union vsr_addr target = addr_from_ip(tpa);
+	if (!core_is_local(AF_INET, &target))
 		return;
 	memcpy(requester, f->sha, 6);
 	pkt_arp_fill(f, ARPOP_REPLY, requester, w->our_mac, tpa, requester, spa);
@@ -174,49 +177,74 @@ static void
 core_icmp_echo(struct worker *w, struct pkt *p)
 {
 	uint8_t *eth = p->data;
-	uint8_t *ip = p->data + p->l3off;
-	uint8_t *icmp = p->data + p->l4off;
-	uint16_t *ipsum = (uint16_t *)(ip + IP4_CSUM);
-	uint16_t *icsum = (uint16_t *)(icmp + 2);
-	uint16_t old, new;
 
 	memcpy(eth, eth + 6, 6);
 	memcpy(eth + 6, w->our_mac, 6);
-	memcpy(ip + IP4_SADDR, &p->daddr, 4);
-	memcpy(ip + IP4_DADDR, &p->saddr, 4);
-	/* TTL 64 (shares a 16-bit word with the protocol). */
-	memcpy(&old, ip + IP4_TTL, 2);
-	ip[IP4_TTL] = 64;
-	memcpy(&new, ip + IP4_TTL, 2);
-	csum_replace2(ipsum, old, new);
-	/* Type 8 -> 0 (shares a word with the code). */
-	memcpy(&old, icmp, 2);
-	icmp[0] = ICMP_ECHOREPLY;
-	memcpy(&new, icmp, 2);
-	csum_replace2(icsum, old, new);
+	pkt_echo_reply(p);
 	memset(p->buf, 0, PKT_VNET_LEN);
 	if (tap_tx(w, p->buf, p->len) == 0)
 		STAT_INC(STAT_ICMP_ECHO_REPLIES);
 }
 
+/*
+ * The kernel's neighbour solicitation on the TAP link for one of our
+ * addresses (a VIP, a local address), IPv6's ARP request: answered in
+ * place with a solicited advertisement from OUR_MAC (to all nodes when
+ * the solicitation is a duplicate address detection's, from ::).
+ * Anything else is the link's own business: counted, not answered.
+ */
+static void
+core_nd(struct worker *w, struct pkt *p)
+{
+	static const uint8_t all_nodes_mac[6] = { 0x33, 0x33, 0, 0, 0, 1 };
+	static const union vsr_addr all_nodes = { .b = { 0xff, 0x02, [15] = 1 } };
+	union vsr_addr target, to;
+	uint8_t dmac[6];
+	uint8_t flags = ND_NA_OVERRIDE;
+
+	if (pkt_nd_ns_target(p, &target) < 0) {
+		STAT_INC(STAT_DROP_MALFORMED);
+		return;
+	}
+	if (!core_is_local(AF_INET6, &target)) {
+		STAT_INC(STAT_ND_IGNORED);
+		return;
+	}
+	if (addr_is_zero(&p->saddr)) {
+		to = all_nodes;
+		memcpy(dmac, all_nodes_mac, 6);
+	} else {
+		to = p->saddr;
+		memcpy(dmac, p->data + 6, 6);
+		flags |= ND_NA_SOLICITED;
+	}
+	pkt_nd_na_fill(p->data, dmac, w->our_mac, &target, &to, &target, flags);
+	memset(p->buf, 0, PKT_VNET_LEN);
+	if (tap_tx(w, p->buf, PKT_ND_LEN) == 0)
+		STAT_INC(STAT_NA_REPLIES);
+}
+
+/*
+ * ICMP and ICMPv6, one code for both: what a message is (p->icmp) the
+ * parser said, the family's parts are pkt.c's and pkt6.c's.
+ */
 static void
 core_icmp(struct worker *w, struct pkt *p)
 {
-	uint8_t type = p->data[p->l4off];
 	struct pkt_quoted q;
 	struct conn *c;
 
-	switch (type) {
-	case ICMP_ECHO:
-		if (svc_is_vip(p->daddr)) {
+	switch (p->icmp) {
+	case PKT_ICMP_ECHO:
+		if (svc_is_vip(p->af, &p->daddr)) {
 			core_icmp_echo(w, p);
 			return;
 		}
 		break;
-	case ICMP_DEST_UNREACH:
-	case ICMP_SOURCE_QUENCH:
-	case ICMP_TIME_EXCEEDED:
-	case ICMP_PARAMETERPROB:
+	case PKT_ICMP_NS:
+		core_nd(w, p);
+		return;
+	case PKT_ICMP_ERROR:
 		/*
 		 * An error about a packet VIP:vport -> client:cport that the
 		 * client (or a router on its way) could not take: it belongs
@@ -228,13 +256,14 @@ core_icmp(struct worker *w, struct pkt *p)
 		}
 		if (q.proto != IPPROTO_TCP && q.proto != IPPROTO_UDP)
 			break;
-		if (!svc_is_vip(p->daddr)) {
+		if (!svc_is_vip(p->af, &p->daddr)) {
 			/*
 			 * From a nat/fullnat real server's side, toward the
 			 * client or a local address: about a packet
 			 * client/LIP -> RIP that we sent.
 			 */
-			c = conn_lookup_out(w->ct, q.proto, q.daddr, q.dport, q.saddr, q.sport);
+			c = conn_lookup_out(w->ct, p->af, q.proto, &q.daddr, q.dport, &q.saddr,
+			    q.sport);
 			if (c == NULL)
 				break;
 			core_account_out(c, p);
@@ -242,12 +271,15 @@ core_icmp(struct worker *w, struct pkt *p)
 			xmit_out_table[c->xmit_id](w, c, p);
 			return;
 		}
-		c = conn_lookup_in(w->ct, q.proto, q.daddr, q.dport, q.saddr, q.sport);
+		c = conn_lookup_in(w->ct, p->af, q.proto, &q.daddr, q.dport, &q.saddr, q.sport);
 		if (c == NULL)
 			break;
 		core_account_in(c, p);
 		STAT_INC(STAT_ICMP_RELAYED);
 		xmit_table[c->xmit_id](w, c, p);
+		return;
+	case PKT_ICMP_LINK:
+		STAT_INC(STAT_ND_IGNORED);
 		return;
 	default:
 		break;
@@ -257,7 +289,7 @@ core_icmp(struct worker *w, struct pkt *p)
 	 * is about no connection goes back to the kernel as it came; never
 	 * toward a local address, which is routed into the TAP again.
 	 */
-	if (!core_is_local(p->daddr)) {
+	if (!core_is_local(p->af, &p->daddr)) {
 		memcpy(p->data, w->tap_mac, 6);
 		memcpy(p->data + 6, w->our_mac, 6);
 		memset(p->buf, 0, PKT_VNET_LEN);
@@ -280,7 +312,8 @@ core_note_worker(const struct worker *w, const struct conn *c)
 static void
 core_reply(struct worker *w, struct pkt *p)
 {
-	struct conn *c = conn_lookup_out(w->ct, p->proto, p->saddr, p->sport, p->daddr, p->dport);
+	struct conn *c = conn_lookup_out(w->ct, p->af, p->proto, &p->saddr, p->sport, &p->daddr,
+	    p->dport);
 
 	if (c == NULL) {
 		STAT_INC(STAT_DROP_NO_CONN_OUT);
@@ -304,17 +337,17 @@ core_input(struct worker *w, struct pkt *p)
 		core_arp(w, p);
 		return;
 	}
-	if (p->proto == IPPROTO_ICMP) {
+	if (p->proto == p->ops->icmp_proto) {
 		core_icmp(w, p);
 		return;
 	}
-	if (!svc_is_vip(p->daddr)) {
+	if (!svc_is_vip(p->af, &p->daddr)) {
 		core_reply(w, p);
 		return;
 	}
 
 	/* Existing flows first: they keep flowing whatever the services are now. */
-	c = conn_lookup_in(w->ct, p->proto, p->saddr, p->sport, p->daddr, p->dport);
+	c = conn_lookup_in(w->ct, p->af, p->proto, &p->saddr, p->sport, &p->daddr, p->dport);
 	if (c != NULL && p->proto == IPPROTO_TCP && tcp_is_new(p)) {
 		/* A closing connection, or one to a real server down: scheduled anew. */
 		enum stat_id why = conn_tcp_syn_reschedule(c);
@@ -325,7 +358,7 @@ core_input(struct worker *w, struct pkt *p)
 		}
 	}
 	if (c == NULL) {
-		struct service *svc = svc_lookup(p->proto, p->daddr, p->dport);
+		struct service *svc = svc_lookup(p->af, p->proto, &p->daddr, p->dport);
 		if (svc == NULL) {
 			STAT_INC(STAT_DROP_NO_SERVICE);
 			return;

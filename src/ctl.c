@@ -16,6 +16,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "addr.h"
 #include "conf.h"
 #include "conn.h"
 #include "ctl.h"
@@ -103,12 +104,31 @@ fail(struct ctl_call *r, const char *fmt, ...)
 	return -1;
 }
 
+/* ADDR:PORT as the protocol carries it: "10.0.0.1:80", "[2001:db8::1]:80". */
 static const char *
-ap_str(uint32_t addr, uint16_t port_net, char *buf, size_t len)
+ap_str(int af, const union vsr_addr *addr, uint16_t port_net, char *buf, size_t len)
 {
-	struct ctl_addr a = { .af = AF_INET, .u.v4.s_addr = addr, .port = ntohs(port_net) };
+	return addr_port_ntop(af, addr, ntohs(port_net), buf, len);
+}
 
-	return ctl_addr_format(&a, buf, len);
+/* A protocol address as ours: its family into *AF, the address into *A. */
+static void
+ctl_addr_get(const struct ctl_addr *ca, int *af, union vsr_addr *a)
+{
+	*af = ca->af;
+	memset(a, 0, sizeof(*a));
+	memcpy(a, &ca->u, addr_len(ca->af));
+}
+
+/* A service's netmask: dotted for IPv4, a prefix length for IPv6 (as ipvsadm). */
+static const char *
+netmask_str(const struct service *s, char *buf, size_t len)
+{
+	if (s->af == AF_INET6)
+		snprintf(buf, len, "%d", addr_mask_plen(AF_INET6, &s->netmask));
+	else
+		addr_ntop(AF_INET, &s->netmask, buf, len);
+	return buf;
 }
 
 /* ---- the option table: KEY=VALUE words into VAL[], by CTL_OPT_* ---- */
@@ -198,13 +218,17 @@ key_parse(struct ctl_call *r, char **argv, int argc, struct svc_key *k)
 	return 0;
 }
 
-/* The running service K names; only IPv4 TCP and UDP services exist yet. */
+/* The running service K names; only TCP and UDP services exist yet, of either family. */
 static struct service *
 key_lookup(const struct svc_key *k)
 {
-	if ((k->kind != CTL_KIND_TCP && k->kind != CTL_KIND_UDP) || k->a.af != AF_INET)
+	union vsr_addr a;
+	int af;
+
+	if (k->kind != CTL_KIND_TCP && k->kind != CTL_KIND_UDP)
 		return NULL;
-	return svc_lookup(k->kind == CTL_KIND_UDP ? IPPROTO_UDP : IPPROTO_TCP, k->a.u.v4.s_addr,
+	ctl_addr_get(&k->a, &af, &a);
+	return svc_lookup(af, k->kind == CTL_KIND_UDP ? IPPROTO_UDP : IPPROTO_TCP, &a,
 	    htons(k->a.port));
 }
 
@@ -254,20 +278,21 @@ out_counters(struct evbuffer *o, const uint64_t *v, int n)
 static void
 out_service(struct evbuffer *o, const struct service *s)
 {
-	char ap[CTL_ADDR_STRLEN], nm[INET_ADDRSTRLEN];
+	char ap[ADDRPORT_STRLEN], nm[ADDR_STRLEN];
 	uint64_t v[VSR_C_MAX];
 	const struct dest *d;
 
-	inet_ntop(AF_INET, &s->netmask, nm, sizeof(nm));
+	netmask_str(s, nm, sizeof(nm));
 	out(o, CTL_TAG_SVC " %s %s %s %u %u %s - 0",
 	    ctl_kind_names[s->proto == IPPROTO_UDP ? CTL_KIND_UDP : CTL_KIND_TCP],
-	    ap_str(s->addr, s->port, ap, sizeof(ap)), s->sched->name, flags_to_ctl(s->flags),
+	    ap_str(s->af, &s->addr, s->port, ap, sizeof(ap)), s->sched->name, flags_to_ctl(s->flags),
 	    s->persistent, nm);
 	svc_counters(s, v);
 	out_counters(o, v, VSR_C_NSVC);
 	out(o, "\n");
 	TAILQ_FOREACH(d, &s->dests, entry) {
-		out(o, CTL_TAG_DEST " %s %s %u %u %s 0 %s", ap_str(d->addr, d->port, ap, sizeof(ap)),
+		out(o, CTL_TAG_DEST " %s %s %u %u %s 0 %s",
+		    ap_str(d->af, &d->addr, d->port, ap, sizeof(ap)),
 		    fwd_name(d->fwd), d->u_threshold, d->l_threshold,
 		    ctl_tun_names[d->tunnel == TUNNEL_GRE ? CTL_TUN_GRE : CTL_TUN_IPIP],
 		    ctl_csum_names[CTL_CSUM_NO]);
@@ -310,16 +335,20 @@ static int
 conns_one(struct conn *c, void *arg)
 {
 	struct conns_walk *w = arg;
-	char ca[CTL_ADDR_STRLEN], va[CTL_ADDR_STRLEN], da[CTL_ADDR_STRLEN];
+	char ca[ADDRPORT_STRLEN], va[ADDRPORT_STRLEN], da[ADDRPORT_STRLEN];
 	int32_t left = (int32_t)(c->expires - w->now);
+	struct conn_addrs a;
+	int af = conn_af(c);
 
 	if (w->n++ == CTL_CONNS_MAX)
 		return 1;
+	conn_addrs(ctl.ct, c, &a);
 	out(w->o, CTL_TAG_CONN " %s %s %s %s %s %u\n",
-	    ctl_kind_names[(c->proto & 0x7f) == IPPROTO_UDP ? CTL_KIND_UDP : CTL_KIND_TCP],
-	    ap_str(c->caddr, c->cport, ca, sizeof(ca)), ap_str(c->vaddr, c->vport, va, sizeof(va)),
-	    ap_str(c->daddr, c->dport, da, sizeof(da)), conn_state_name((enum conn_state)c->state),
-	    left > 0 ? (unsigned)left / CONN_HZ : 0);
+	    ctl_kind_names[conn_l4proto(c) == IPPROTO_UDP ? CTL_KIND_UDP : CTL_KIND_TCP],
+	    ap_str(af, &a.caddr, c->cport, ca, sizeof(ca)),
+	    ap_str(af, &a.vaddr, c->vport, va, sizeof(va)),
+	    ap_str(af, &a.daddr, c->dport, da, sizeof(da)),
+	    conn_state_name((enum conn_state)c->state), left > 0 ? (unsigned)left / CONN_HZ : 0);
 	return 0;
 }
 
@@ -421,9 +450,16 @@ svc_opts(struct ctl_call *r, const char *val[CTL_OPT_MAX], struct vs_conf *vc)
 	if (opt_uint(r, val, CTL_OPT_PERSISTENT, CTL_TIMEOUT_MAX, 0, &v) < 0)
 		return -1;
 	vc->persistent = (unsigned)v;
-	vc->netmask.s_addr = 0xffffffffu;
-	if (val[CTL_OPT_NETMASK] && inet_pton(AF_INET, val[CTL_OPT_NETMASK], &vc->netmask) != 1)
-		return fail(r, CTL_E_INVAL);
+	/* Dotted for an IPv4 service, a prefix length for an IPv6 one; all ones by default. */
+	(void)addr_plen_mask(vc->af, vc->af == AF_INET6 ? 128 : 32, &vc->netmask);
+	if (val[CTL_OPT_NETMASK]) {
+		int af;
+
+		if (vc->af == AF_INET6 ? parse_uint(val[CTL_OPT_NETMASK], 128, &v) < 0 || v == 0 ||
+		    addr_plen_mask(AF_INET6, (unsigned)v, &vc->netmask) < 0 :
+		    addr_pton(val[CTL_OPT_NETMASK], &af, &vc->netmask) < 0 || af != AF_INET)
+			return fail(r, CTL_E_INVAL);
+	}
 	if (opt_uint(r, val, CTL_OPT_OPS, 1, 0, &v) < 0)
 		return -1;
 	if (v)
@@ -439,8 +475,6 @@ key_supported(struct ctl_call *r, const struct svc_key *k)
 		return fail(r, CTL_E_INVAL);
 	if (k->kind == CTL_KIND_SCTP)
 		return fail(r, CTL_E_PROTO);
-	if (k->a.af != AF_INET)
-		return fail(r, CTL_E_AF);
 	if (k->a.port == 0)             /* IPVS's all-ports persistent service */
 		return fail(r, CTL_E_INVAL);
 	return 0;
@@ -467,7 +501,7 @@ req_svc(struct ctl_call *r)
 			return -1;
 		memset(&vc, 0, sizeof(vc));
 		vc.proto = k.kind == CTL_KIND_UDP ? IPPROTO_UDP : IPPROTO_TCP;
-		vc.addr = k.a.u.v4;
+		ctl_addr_get(&k.a, &vc.af, &vc.addr);
 		vc.port = k.a.port;
 		vc.mh_size = 65537;
 		vc.fwd = FWD_DR;
@@ -483,7 +517,8 @@ req_svc(struct ctl_call *r)
 		return svc_del(s, r->err, sizeof(r->err));
 	memset(&vc, 0, sizeof(vc));
 	vc.proto = s->proto;
-	vc.addr.s_addr = s->addr;
+	vc.af = s->af;
+	vc.addr = s->addr;
 	vc.port = ntohs(s->port);
 	vc.mh_size = s->mh_size;
 	vc.fwd = s->fwd;
@@ -546,6 +581,8 @@ req_dest(struct ctl_call *r)
 	struct service *s;
 	struct svc_key k;
 	struct dest *d;
+	union vsr_addr a;
+	int af;
 
 	if (key_parse(r, r->argv + 1, r->argc - 1, &k) < 0)
 		return -1;
@@ -556,9 +593,14 @@ req_dest(struct ctl_call *r)
 		return -1;
 	if ((s = key_lookup(&k)) == NULL)
 		return fail(r, CTL_E_SVC_UNDEF);
-	if (ra.af != AF_INET)
+	/*
+	 * A real server of the other family: IPVS takes it for tun only (vsradm
+	 * refuses the others first, as ipvsadm does); vsrouted never.
+	 */
+	ctl_addr_get(&ra, &af, &a);
+	if (af != s->af)
 		return fail(r, id == CTL_REQ_DEST_ADD ? CTL_E_AF : CTL_E_NO_DEST);
-	d = dest_find(s, ra.u.v4.s_addr, htons(ra.port));
+	d = dest_find(s, &a, htons(ra.port));
 	if (id == CTL_REQ_DEST_DEL) {
 		if (d == NULL)
 			return fail(r, CTL_E_NO_DEST);
@@ -580,12 +622,13 @@ req_dest(struct ctl_call *r)
 		rc.tunnel_keyed = d->tunnel_keyed && rc.tunnel == TUNNEL_GRE;
 		rc.tunnel_key = ntohl(d->tunnel_key);
 	}
-	rc.addr = ra.u.v4;
+	rc.af = af;
+	rc.addr = a;
 	rc.port = ra.port;
 	if (ra.port == 0)
 		return fail(r, CTL_E_INVAL);
 	/* An address of this host would be IPVS's "Local" forwarding: not in vsrouted. */
-	if (nl_route_get(rc.addr.s_addr, &ri) == 0 && ri.local)
+	if (nl_route_get(af, &rc.addr, &ri) == 0 && ri.local)
 		return fail(r, CTL_E_INVAL);
 	/* dr leaves the packet as it is and tun only wraps it (as the config). */
 	if ((rc.fwd == FWD_DR || rc.fwd == FWD_TUN) && rc.port != ntohs(s->port))

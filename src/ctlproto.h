@@ -21,7 +21,8 @@
  *   tcp|udp|sctp ADDR:PORT     ADDR dotted IPv4, or an IPv6 address in
  *                              brackets: [2001:db8::1]:80
  *   fwmark|fwmark6 MARK        a firewall-mark service (IPv4 or IPv6)
- * A real server is RADDR:RPORT, written the same way.
+ * A real server is RADDR:RPORT, written the same way, of its service's
+ * family (else CTL_E_AF: IPVS takes the other family for tun only).
  *
  *   list [KEY]              size CONN_MAX, then each service's svc line
  *                           followed by its dest lines (CTL_SVC_FIELDS,
@@ -58,8 +59,6 @@
  *
  * Where the features still to come plug in (each refused today by ctl.c
  * with ipvsadm's own text for what the kernel cannot do, CTL_E_*):
- *   IPv6         addresses are text, so KEYs and RADDRs already carry
- *                them (CTL_E_AF); netmask carries a prefix length;
  *   fwmark       KIND fwmark / fwmark6 (CTL_E_INVAL);
  *   one-packet   option ops=1 and the svc line's OPS field (CTL_E_INVAL);
  *   sync daemon  daemon-start / daemon-stop and the daemon lines;

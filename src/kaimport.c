@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "addr.h"
 #include "common.h"
 #include "conf.h"
 #include "kaimport.h"
@@ -35,7 +36,6 @@ enum ka_later {
 	KA_LATER_FWMARK,        /* virtual_server fwmark N, a checker's fwmark */
 	KA_LATER_VSG,           /* virtual_server_group, virtual_server group NAME */
 	KA_LATER_VRRP,          /* vrrp_instance, vrrp_sync_group, vrrp_script, static_* ... */
-	KA_LATER_IPV6,          /* IPv6 virtual and real servers */
 	KA_LATER_OPS,           /* one-packet scheduling (ops) */
 	KA_LATER_SYNC,          /* lvs_sync_daemon */
 	KA_LATER_MAX
@@ -49,7 +49,6 @@ static const struct {
 	[KA_LATER_VSG]    = { NULL, "virtual server groups are not in vsrouted yet" },
 	[KA_LATER_VRRP]   = { NULL, "VRRP is keepalived's own: keep it in a keepalived.conf "
 	    "for keepalived --vrrp (vsrouted does not convert it yet)" },
-	[KA_LATER_IPV6]   = { NULL, "IPv6 is not in vsrouted yet" },
 	[KA_LATER_OPS]    = { NULL, "one-packet scheduling is not in vsrouted yet" },
 	[KA_LATER_SYNC]   = { NULL, "connection synchronisation is not in vsrouted yet" },
 };
@@ -642,7 +641,8 @@ struct ka_chk {
 struct ka_rs {
 	struct ka_rs         *next;
 	const struct ka_node *n;
-	struct in_addr        addr;
+	int                   af;
+	union vsr_addr        addr;
 	unsigned              port;    /* 0: the service's */
 	long                  weight;  /* -1: unset */
 	int                   fwd;     /* -1: the service's */
@@ -664,17 +664,18 @@ struct ka_rs {
 
 struct ka_vs {
 	const struct ka_node *n;
-	struct in_addr        addr;
+	int                   af;      /* of the service, its real servers and sorry server */
+	union vsr_addr        addr;
 	unsigned              port;
 	int                   proto;
 	char                  sched[CONF_SCHED_MAX];
 	int                   fwd;     /* -1: unset, NAT then */
 	int                   tunnel;
 	long                  persistent;      /* -1: unset */
-	char                  netmask[INET_ADDRSTRLEN];
+	char                  netmask[INET_ADDRSTRLEN];   /* dotted, or IPv6's prefix length */
 	char                  flags[64];
 	int                   has_sorry;
-	struct in_addr        sorry_addr;
+	union vsr_addr        sorry_addr;
 	unsigned              sorry_port;
 	int                   sorry_fwd;       /* -1: the service's */
 	struct ka_chk         dflt;
@@ -738,16 +739,13 @@ ka_seconds(struct ka *k, const struct ka_node *n, double *v)
 	return 0;
 }
 
+/* An IPv4 or IPv6 address as keepalived writes it (no brackets): *AF and *A. */
 static int
-ka_ipv4(struct ka *k, const struct ka_node *n, const char *s, struct in_addr *a)
+ka_addr(struct ka *k, const struct ka_node *n, const char *s, int *af, union vsr_addr *a)
 {
-	if (inet_pton(AF_INET, s, a) == 1)
+	if (s[0] != '[' && addr_pton(s, af, a) == 0)
 		return 0;
-	struct in6_addr a6;
-	if (inet_pton(AF_INET6, s, &a6) == 1)
-		ka_later_report(k, n, KA_LATER_IPV6, NULL);
-	else
-		ka_say(k, n->file, n->line, "error: ", "%s: '%s' is not an address", n->w[0], s);
+	ka_say(k, n->file, n->line, "error: ", "%s: '%s' is not an address", n->w[0], s);
 	return -1;
 }
 
@@ -1260,8 +1258,14 @@ kw_real_server(struct ka *k, const struct ka_node *n, void *ctx)
 	rs->misc_timeout = -1;
 	ka_chk_init(&rs->dflt);
 	ka_chk_init(&rs->chk);
-	if (ka_ipv4(k, n, n->w[1], &rs->addr) < 0 ||
+	if (ka_addr(k, n, n->w[1], &rs->af, &rs->addr) < 0 ||
 	    (n->nw == 3 && ka_port(k, n, n->w[2], &rs->port) < 0)) {
+		free(rs);
+		return;
+	}
+	/* keepalived lets IPVS tunnel to the other family; a vsrouted service is of one. */
+	if (rs->af != vs->af) {
+		ka_unmapped(k, n, "a real server of the other family than its service's: left out");
 		free(rs);
 		return;
 	}
@@ -1328,6 +1332,18 @@ kw_vs_granularity(struct ka *k, const struct ka_node *n, void *ctx)
 
 	if (s == NULL)
 		return;
+	if (vs->af == AF_INET6) {
+		/* keepalived's IPv6 granularity is a prefix length, as vsrouted's netmask */
+		char *end;
+		unsigned long plen = strtoul(s, &end, 10);
+		if (*s < '0' || *s > '9' || *end || plen < 1 || plen > 128) {
+			ka_say(k, n->file, n->line, "error: ", "persistence_granularity: '%s' is not "
+			    "an IPv6 prefix length (1 to 128)", s);
+			return;
+		}
+		snprintf(vs->netmask, sizeof(vs->netmask), "%lu", plen);
+		return;
+	}
 	if (inet_pton(AF_INET, s, &m) != 1) {
 		ka_say(k, n->file, n->line, "error: ", "persistence_granularity: '%s' is not an "
 		    "IPv4 netmask", s);
@@ -1368,9 +1384,15 @@ kw_vs_sorry(struct ka *k, const struct ka_node *n, void *ctx)
 		ka_say(k, n->file, n->line, "error: ", "sorry_server needs an address and a port");
 		return;
 	}
-	if (ka_ipv4(k, n, n->w[1], &vs->sorry_addr) < 0 ||
+	int af;
+
+	if (ka_addr(k, n, n->w[1], &af, &vs->sorry_addr) < 0 ||
 	    (n->nw == 3 && ka_port(k, n, n->w[2], &vs->sorry_port) < 0))
 		return;
+	if (af != vs->af) {
+		ka_unmapped(k, n, "a sorry server of the other family than its service's: left out");
+		return;
+	}
 	vs->has_sorry = 1;
 }
 
@@ -1600,7 +1622,7 @@ static void
 ka_write_vs(struct ka *k, struct ka_vs *vs)
 {
 	FILE *f = k->out;
-	char a[INET_ADDRSTRLEN], (*chk)[2 * KA_STR_MAX + 512] = NULL;
+	char a[ADDR_STRLEN], (*chk)[2 * KA_STR_MAX + 512] = NULL;
 	const struct ka_rs *rs;
 	unsigned nrs = 0, i, same = 1;
 	int fwd = vs->fwd >= 0 ? vs->fwd : FWD_NAT;
@@ -1616,7 +1638,7 @@ ka_write_vs(struct ka *k, struct ka_vs *vs)
 		if (strcmp(chk[i], chk[0]) != 0)
 			same = 0;
 	}
-	inet_ntop(AF_INET, &vs->addr, a, sizeof(a));
+	addr_ntop(vs->af, &vs->addr, a, sizeof(a));
 	fprintf(f, "\n# %s: virtual_server %s %u\n", ka_where(vs->n), a, vs->port);
 	fprintf(f, "virtual_server %s_%u_%s {\n", a, vs->port, vs->proto == IPPROTO_UDP ? "udp" :
 	    "tcp");
@@ -1636,7 +1658,7 @@ ka_write_vs(struct ka *k, struct ka_vs *vs)
 		fprintf(f, "    %s\n", chk[0]);
 	if (vs->has_sorry) {
 		int sfwd = vs->sorry_fwd >= 0 ? vs->sorry_fwd : fwd;
-		inet_ntop(AF_INET, &vs->sorry_addr, a, sizeof(a));
+		addr_ntop(vs->af, &vs->sorry_addr, a, sizeof(a));
 		fprintf(f, "    sorry_server { address = %s", a);
 		if (vs->sorry_port && ((sfwd != FWD_DR && sfwd != FWD_TUN) || vs->sorry_port == vs->port))
 			fprintf(f, "  port = %u", vs->sorry_port);
@@ -1650,7 +1672,7 @@ ka_write_vs(struct ka *k, struct ka_vs *vs)
 	for (rs = vs->rs, i = 0; rs; rs = rs->next, i++) {
 		int rfwd = rs->fwd >= 0 ? rs->fwd : fwd;
 		unsigned port = rs->port ? rs->port : vs->port;
-		inet_ntop(AF_INET, &rs->addr, a, sizeof(a));
+		addr_ntop(rs->af, &rs->addr, a, sizeof(a));
 		fprintf(f, "    # %s\n    real_server %s_%u {\n        address = %s\n", ka_where(rs->n),
 		    a, port, a);
 		if ((rfwd == FWD_DR || rfwd == FWD_TUN) && port != vs->port)
@@ -1713,7 +1735,7 @@ kw_virtual_server(struct ka *k, const struct ka_node *n, void *ctx)
 		ka_say(k, n->file, n->line, "error: ", "virtual_server needs an address and a port");
 		return;
 	}
-	if (ka_ipv4(k, n, n->w[1], &vs.addr) < 0 || ka_port(k, n, n->w[2], &vs.port) < 0)
+	if (ka_addr(k, n, n->w[1], &vs.af, &vs.addr) < 0 || ka_port(k, n, n->w[2], &vs.port) < 0)
 		return;
 	if (vs.port == 0) {
 		ka_say(k, n->file, n->line, "error: ", "virtual_server: port 0");

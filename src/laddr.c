@@ -9,12 +9,19 @@
 #include "log.h"
 #include "stats.h"
 
-static uint32_t *pool;
+static struct vsr_ip *pool;
 static uint32_t *cursor;        /* per address: the next port offset to try */
 static unsigned  npool;
-static unsigned  next;          /* round-robin over the pool */
+static unsigned  next[2];       /* per family (IPv4, IPv6): round robin over the pool */
 static uint64_t  rng;
-static bool      exhausted;     /* the last allocation failed: log on the edges */
+static bool      exhausted[2];  /* per family: the last allocation failed, log on the edges */
+
+/* 0 for IPv4, 1 for IPv6: the index of the per-family state. */
+static inline unsigned
+laddr_fam(int af)
+{
+	return af == AF_INET6;
+}
 
 /* xorshift64*: cheap, and unpredictable enough for a start port. */
 static uint32_t
@@ -27,7 +34,7 @@ laddr_rand(void)
 }
 
 int
-laddr_setup(const uint32_t *addrs, unsigned n)
+laddr_setup(const struct vsr_ip *addrs, unsigned n)
 {
 	laddr_teardown();
 	if (n == 0)
@@ -57,8 +64,8 @@ laddr_teardown(void)
 	pool = NULL;
 	cursor = NULL;
 	npool = 0;
-	next = 0;
-	exhausted = false;
+	next[0] = next[1] = 0;
+	exhausted[0] = exhausted[1] = false;
 }
 
 unsigned
@@ -67,55 +74,69 @@ laddr_count(void)
 	return npool;
 }
 
-uint32_t
+unsigned
+laddr_count_af(int af)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < npool; i++)
+		n += pool[i].af == af;
+	return n;
+}
+
+const struct vsr_ip *
 laddr_get(unsigned i)
 {
-	return i < npool ? pool[i] : 0;
+	return i < npool ? &pool[i] : NULL;
 }
 
 bool
-laddr_is_local(uint32_t addr)
+laddr_is_local(int af, const union vsr_addr *addr)
 {
 	for (unsigned i = 0; i < npool; i++)
-		if (pool[i] == addr)
+		if (pool[i].af == af && addr_eq(&pool[i].addr, addr))
 			return true;
 	return false;
 }
 
 int
-laddr_alloc(struct conn_table *t, uint8_t proto, uint32_t daddr, uint16_t dport,
-    uint32_t *laddr, uint16_t *lport)
+laddr_alloc(struct conn_table *t, int af, uint8_t proto, const union vsr_addr *daddr,
+    uint16_t dport, union vsr_addr *laddr, uint16_t *lport)
 {
 	const uint32_t span = LADDR_PORT_MAX - LADDR_PORT_MIN + 1;
-	char a[INET_ADDRSTRLEN];
+	unsigned f = laddr_fam(af);
+	char a[ADDRPORT_STRLEN];
 
 	for (unsigned k = 0; k < npool; k++) {
-		unsigned a_i = next;
-		uint32_t la = pool[a_i];
+		unsigned a_i = next[f];
+		const struct vsr_ip *la = &pool[a_i];
 
-		next = next + 1 < npool ? next + 1 : 0;
+		next[f] = next[f] + 1 < npool ? next[f] + 1 : 0;
+		if (la->af != af)
+			continue;
 		for (unsigned i = 0; i < LADDR_TRIES; i++) {
 			uint32_t off = cursor[a_i];
 			uint16_t lp = htons((uint16_t)(LADDR_PORT_MIN + off));
 
 			cursor[a_i] = off + 1 < span ? off + 1 : 0;
-			if (conn_lookup_out(t, proto, daddr, dport, la, lp) != NULL)
+			if (conn_lookup_out(t, af, proto, daddr, dport, &la->addr, lp) != NULL)
 				continue;
-			*laddr = la;
+			*laddr = la->addr;
 			*lport = lp;
-			if (exhausted) {
-				exhausted = false;
-				log_notice("local_address pool: ports available again");
+			if (exhausted[f]) {
+				exhausted[f] = false;
+				log_notice("local_address pool: %s ports available again",
+				    addr_family_name(af));
 			}
 			return 0;
 		}
 	}
 	STAT_INC(STAT_LPORT_EXHAUSTED);
-	if (!exhausted) {
-		exhausted = true;
-		log_warnx("local_address pool: no free port toward %s:%u; new flows are dropped "
+	if (!exhausted[f]) {
+		exhausted[f] = true;
+		log_warnx("local_address pool: no free port toward %s; new flows are dropped "
 		    "(counted as lport_exhausted) until ports come free",
-		    inet_ntop(AF_INET, &daddr, a, sizeof(a)) ? a : "?", ntohs(dport));
+		    addr_port_ntop(af, daddr, ntohs(dport), a, sizeof(a)));
 	}
 	return -1;
 }

@@ -5,24 +5,30 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "addr.h"
+
 struct conn_table;
 
 #define LADDR_PORT_MIN   1024u
 #define LADDR_PORT_MAX   65535u
 #define LADDR_TRIES      256u   /* ports probed per local address and new flow */
 
-/* Take the pool (network order); 0, or -1 when out of memory. */
-int  laddr_setup(const uint32_t *addrs, unsigned n);
+/* Take the pool, addresses of both families; 0, or -1 when out of memory. */
+int  laddr_setup(const struct vsr_ip *addrs, unsigned n);
 void laddr_teardown(void);
+/* The pool's size, all families, and its address I (NULL beyond). */
 unsigned laddr_count(void);
-uint32_t laddr_get(unsigned i);
-/* ADDR is in the pool. */
-bool laddr_is_local(uint32_t addr);
+const struct vsr_ip *laddr_get(unsigned i);
+/* How many of family AF. */
+unsigned laddr_count_af(int af);
+/* ADDR (of family AF) is in the pool. */
+bool laddr_is_local(int af, const union vsr_addr *addr);
 
 /*
  * A (local address, port) for a new fullnat flow of PROTO to the real
- * server DADDR:DPORT such that no connection in T holds the out-direction
- * key (PROTO, DADDR, DPORT, *LADDR, *LPORT): local addresses in turn, each
+ * server DADDR:DPORT of family AF such that no connection in T holds the
+ * out-direction key (AF, PROTO, DADDR, DPORT, *LADDR, *LPORT): local
+ * addresses of that family in turn, each
  * probed for at most LADDR_TRIES ports of LADDR_PORT_MIN..LADDR_PORT_MAX
  * from where its last allocation stopped (a random start). Ports are
  * handed out in order, so a (local address, port) pair comes back as late
@@ -32,7 +38,7 @@ bool laddr_is_local(uint32_t addr);
  * counting STAT_LPORT_EXHAUSTED (logged once, when it starts, and once
  * when ports are found again).
  */
-int  laddr_alloc(struct conn_table *t, uint8_t proto, uint32_t daddr, uint16_t dport,
-    uint32_t *laddr, uint16_t *lport);
+int  laddr_alloc(struct conn_table *t, int af, uint8_t proto, const union vsr_addr *daddr,
+    uint16_t dport, union vsr_addr *laddr, uint16_t *lport);
 
 #endif

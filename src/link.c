@@ -1,6 +1,8 @@
 /* link.c - the director's interfaces toward real servers: AF_PACKET output in batches */
 #include <arpa/inet.h>
+#include <linux/filter.h>
 #include <linux/if_ether.h>
+#include <netinet/icmp6.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,9 +44,10 @@ fail:
 }
 
 int
-link_route(uint32_t addr, int tap_ifindex, struct nl_route_info *ri, char *err, size_t errlen)
+link_route(int af, const union vsr_addr *addr, int tap_ifindex, struct nl_route_info *ri,
+    char *err, size_t errlen)
 {
-	if (nl_route_get(addr, ri) < 0) {
+	if (nl_route_get(af, addr, ri) < 0) {
 		snprintf(err, errlen, "no route to the real server");
 		return -1;
 	}
@@ -74,15 +77,17 @@ link_get(int ifindex)
 		return NULL;
 	}
 	l->ifindex = ifindex;
-	l->fd_tx = l->fd_arp = -1;
+	l->fd_tx = l->fd_arp = l->fd_nd = -1;
 	if (if_indextoname((unsigned)ifindex, l->name) == NULL) {
 		log_warn("interface index %d", ifindex);
 		goto fail;
 	}
 	if (nl_link_mac(ifindex, l->mac) < 0 || nl_link_mtu(ifindex, &l->mtu) < 0)
 		goto fail;
-	if (nl_addr_get(ifindex, &l->addr) < 0)
-		l->addr = 0;
+	union vsr_addr a;
+	l->addr = nl_addr_get(AF_INET, ifindex, &a) == 0 ? a.ip : 0;
+	if (nl_addr_get(AF_INET6, ifindex, &l->addr6) < 0)
+		memset(&l->addr6, 0, sizeof(l->addr6));
 	/* Protocol 0: a send-only socket, nothing is queued to it. */
 	l->fd_tx = packet_socket(ifindex, 0, 1);
 	if (l->fd_tx < 0) {
@@ -94,15 +99,17 @@ link_get(int ifindex)
 		log_warn("%s: AF_PACKET ARP socket", l->name);
 		goto fail;
 	}
-	l->sll.sll_family = AF_PACKET;
-	l->sll.sll_protocol = htons(ETH_P_IP);
-	l->sll.sll_ifindex = ifindex;
-	l->sll.sll_halen = 6;
+	for (int f = 0; f < 2; f++) {
+		l->sll[f].sll_family = AF_PACKET;
+		l->sll[f].sll_protocol = htons(f ? ETH_P_IPV6 : ETH_P_IP);
+		l->sll[f].sll_ifindex = ifindex;
+		l->sll[f].sll_halen = 6;
+	}
 	for (unsigned q = 0; q < LINK_QUEUES; q++) {
 		struct link_txq *t = &l->txq[q];
 		for (unsigned i = 0; i < LINK_TXQ; i++) {
-			t->msgs[i].msg_hdr.msg_name = &l->sll;
-			t->msgs[i].msg_hdr.msg_namelen = sizeof(l->sll);
+			t->msgs[i].msg_hdr.msg_name = &l->sll[0];
+			t->msgs[i].msg_hdr.msg_namelen = sizeof(l->sll[0]);
 			t->msgs[i].msg_hdr.msg_iov = &t->iov[i];
 			t->msgs[i].msg_hdr.msg_iovlen = 1;
 		}
@@ -124,6 +131,44 @@ link_first(void)
 	return links;
 }
 
+/*
+ * The kernel filter of the neighbour-advertisement socket: IPv6, next
+ * header ICMPv6 right after the fixed header (neighbour discovery has no
+ * extension header), type 136. Nothing else of the link's traffic is
+ * copied to us.
+ */
+static struct sock_filter nd_filter[] = {
+	BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 12),
+	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_IPV6, 0, 5),
+	BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 14 + 6),
+	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, IPPROTO_ICMPV6, 0, 3),
+	BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 14 + 40),
+	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ND_NEIGHBOR_ADVERT, 0, 1),
+	BPF_STMT(BPF_RET | BPF_K, 0xffff),
+	BPF_STMT(BPF_RET | BPF_K, 0),
+};
+
+int
+link_nd_open(struct link *l)
+{
+	struct sock_fprog prog = { .len = ARRAY_SIZE(nd_filter), .filter = nd_filter };
+
+	if (l->fd_nd >= 0)
+		return 0;
+	l->fd_nd = packet_socket(l->ifindex, ETH_P_IPV6, 0);
+	if (l->fd_nd < 0) {
+		log_warn("%s: AF_PACKET IPv6 socket", l->name);
+		return -1;
+	}
+	if (setsockopt(l->fd_nd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)) < 0) {
+		log_warn("%s: neighbour advertisement filter", l->name);
+		close(l->fd_nd);
+		l->fd_nd = -1;
+		return -1;
+	}
+	return 0;
+}
+
 static void
 link_flush(struct link *l, struct link_txq *t)
 {
@@ -132,7 +177,7 @@ link_flush(struct link *l, struct link_txq *t)
 }
 
 void
-link_tx(struct link *l, unsigned q, uint8_t *buf, uint32_t len)
+link_tx(struct link *l, unsigned q, const struct sockaddr_ll *to, uint8_t *buf, uint32_t len)
 {
 	struct link_txq *t = &l->txq[q];
 
@@ -141,6 +186,7 @@ link_tx(struct link *l, unsigned q, uint8_t *buf, uint32_t len)
 		STAT_INC(STAT_DROP_TX_ERROR);
 		return;
 	}
+	t->msgs[t->ntx].msg_hdr.msg_name = (void *)(uintptr_t)to;
 	t->iov[t->ntx].iov_base = buf;
 	t->iov[t->ntx].iov_len = PKT_VNET_LEN + len;
 	t->ntx++;
@@ -171,6 +217,8 @@ links_close(void)
 			close(l->fd_tx);
 		if (l->fd_arp >= 0)
 			close(l->fd_arp);
+		if (l->fd_nd >= 0)
+			close(l->fd_nd);
 		free(l);
 	}
 }

@@ -87,13 +87,17 @@ family(struct evbuffer *b, const char *name, const char *type, const char *help)
 	    name, type);
 }
 
-/* Label values here are names (no space, quote or backslash: conf.c) and addresses. */
+/*
+ * Label values here are names (no space, quote or backslash: conf.c) and
+ * addresses, IPv6 ones as inet_ntop writes them (the port is a label of
+ * its own: no brackets).
+ */
 static void
 svc_labels(char *buf, size_t len, const struct service *s)
 {
-	char a[STATUS_ADDR_MAX];
+	char a[ADDR_STRLEN];
 
-	status_addr(a, sizeof(a), AF_INET, &s->addr);
+	addr_ntop(s->af, &s->addr, a, sizeof(a));
 	snprintf(buf, len, "vs=\"%s\",proto=\"%s\",vip=\"%s\",port=\"%u\"", s->name,
 	    proto_upper_name(s->proto), a, ntohs(s->port));
 }
@@ -101,10 +105,10 @@ svc_labels(char *buf, size_t len, const struct service *s)
 static void
 dest_labels(char *buf, size_t len, const struct service *s, const struct dest *d)
 {
-	char sl[256], a[STATUS_ADDR_MAX];
+	char sl[256], a[ADDR_STRLEN];
 
 	svc_labels(sl, sizeof(sl), s);
-	status_addr(a, sizeof(a), AF_INET, &d->addr);
+	addr_ntop(d->af, &d->addr, a, sizeof(a));
 	snprintf(buf, len, "%s,rs=\"%s\",rip=\"%s\",rport=\"%u\",forward=\"%s\"", sl, d->name,
 	    a, ntohs(d->port), fwd_name(d->fwd));
 }
@@ -254,11 +258,11 @@ metrics_render_node_ipvs(struct evbuffer *b)
 		evbuffer_add_printf(b, "# HELP node_ipvs_%s %s\n# TYPE node_ipvs_%s gauge\n",
 		    backend[f].name, backend[f].help, backend[f].name);
 		TAILQ_FOREACH(s, svc_list(), entry) {
-			status_addr(va, sizeof(va), AF_INET, &s->addr);
+			status_addr(va, sizeof(va), s->af, &s->addr);
 			TAILQ_FOREACH(d, &s->dests, entry) {
 				if (d->flags & DEST_F_OUT)
 					continue;
-				status_addr(ra, sizeof(ra), AF_INET, &d->addr);
+				status_addr(ra, sizeof(ra), d->af, &d->addr);
 				uint64_t v = f == IB_ACTIVE ? d->activeconns :
 				    f == IB_INACTIVE ? d->inactconns :
 				    d->weight > 0 ? (uint64_t)d->weight : 0;

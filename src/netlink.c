@@ -22,6 +22,7 @@
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 
+#include "addr.h"
 #include "common.h"
 #include "log.h"
 #include "netlink.h"
@@ -52,12 +53,13 @@ enum nl_jkind {
  */
 struct nl_jent {
 	enum nl_jkind kind;
-	uint32_t      addr;        /* route dst, proxy dst, rule src (network order) */
+	int           af;          /* of addr and gateway */
+	union vsr_addr addr;       /* route dst, proxy dst, rule src, address */
 	int           plen;
 	int           ifindex;     /* route oif, proxy dev, rule iif */
 	uint32_t      table;       /* route and rule */
 	uint32_t      prio;        /* rule */
-	uint32_t      gateway;     /* route: next hop (onlink), 0 for none */
+	union vsr_addr gateway;    /* route: next hop (onlink), zero for none */
 	uint16_t      sport;       /* rule: source port (network order), 0 for any */
 	uint8_t       ipproto;     /* rule: IP protocol, 0 for any */
 	char          path[128];   /* sysctl path below /proc/sys; rule iif name */
@@ -80,9 +82,16 @@ static int                nl_jcompact_failed;   /* said once */
 /* Formatting helpers for log lines. */
 
 static const char *
-nl_ip(uint32_t addr, char buf[INET_ADDRSTRLEN])
+nl_ip(int af, const union vsr_addr *addr, char buf[ADDR_STRLEN])
 {
-	return inet_ntop(AF_INET, &addr, buf, INET_ADDRSTRLEN);
+	return addr_ntop(af, addr, buf, ADDR_STRLEN);
+}
+
+/* The largest prefix length of AF. */
+static int
+nl_maxplen(int af)
+{
+	return (int)addr_len(af) * 8;
 }
 
 static const char *
@@ -267,9 +276,9 @@ nl_jreserve(void)
 static int
 nl_jsame(const struct nl_jent *a, const struct nl_jent *b)
 {
-	return a->kind == b->kind && a->addr == b->addr && a->plen == b->plen &&
-	    a->ifindex == b->ifindex && a->table == b->table &&
-	    a->prio == b->prio && a->gateway == b->gateway && a->ipproto == b->ipproto &&
+	return a->kind == b->kind && a->af == b->af && addr_eq(&a->addr, &b->addr) &&
+	    a->plen == b->plen && a->ifindex == b->ifindex && a->table == b->table &&
+	    a->prio == b->prio && addr_eq(&a->gateway, &b->gateway) && a->ipproto == b->ipproto &&
 	    a->sport == b->sport && strcmp(a->path, b->path) == 0;
 }
 
@@ -385,15 +394,18 @@ nl_junesc(const char *s, char *out, size_t len)
 static size_t
 nl_jformat(char op, const struct nl_jent *e, char *line, size_t len)
 {
-	char a[INET_ADDRSTRLEN], gw[INET_ADDRSTRLEN], path[3 * sizeof(e->path) + 1],
+	char a[ADDR_STRLEN], gw[ADDR_STRLEN], path[3 * sizeof(e->path) + 1],
 	    old[3 * sizeof(e->old) + 1];
+	/* sysctls and links have no address: 0.0.0.0 stands there */
+	int af = e->af == AF_INET6 ? AF_INET6 : AF_INET;
 	int n;
 
 	nl_jesc(e->path, path, sizeof(path));
 	nl_jesc(e->old, old, sizeof(old));
 	n = snprintf(line, len, "%c %s %s/%d if=%d table=%u prio=%u via=%s sport=%u proto=%u "
-	    "path=%s old=%s", op, nl_jkind_name[e->kind], nl_ip(e->addr, a), e->plen, e->ifindex,
-	    e->table, e->prio, nl_ip(e->gateway, gw), ntohs(e->sport), e->ipproto, path, old);
+	    "path=%s old=%s", op, nl_jkind_name[e->kind], nl_ip(af, &e->addr, a), e->plen,
+	    e->ifindex, e->table, e->prio, nl_ip(af, &e->gateway, gw), ntohs(e->sport),
+	    e->ipproto, path, old);
 	n += snprintf(line + n, len - (size_t)n, " #%08x\n", nl_fnv1a(line, (size_t)n));
 	return (size_t)n;
 }
@@ -406,17 +418,18 @@ nl_jformat(char op, const struct nl_jent *e, char *line, size_t len)
 static int
 nl_jparse(const char *line, char *op, struct nl_jent *e)
 {
-	char kind[16], a[16], gw[16], path[3 * sizeof(e->path) + 1], old[3 * sizeof(e->old) + 1];
+	char kind[16], a[ADDR_STRLEN], gw[ADDR_STRLEN], path[3 * sizeof(e->path) + 1],
+	    old[3 * sizeof(e->old) + 1];
 	const char *hash = strrchr(line, '#');
 	unsigned table, prio, sport, proto, crc;
-	int plen, ifx, end = 0;
+	int plen, ifx, end = 0, af, gwaf;
 	size_t k;
 
 	if (hash == NULL || hash == line || hash[-1] != ' ' ||
 	    sscanf(hash, "#%8x%n", &crc, &end) != 1 || hash[end] != '\0' ||
 	    crc != nl_fnv1a(line, (size_t)(hash - 1 - line)))
 		return -1;
-	if (sscanf(line, "%c %15s %15[0-9.]/%d if=%d table=%u prio=%u via=%15s sport=%u "
+	if (sscanf(line, "%c %15s %45[0-9a-fA-F.:]/%d if=%d table=%u prio=%u via=%45s sport=%u "
 	    "proto=%u path=%384s old=%192s", op, kind, a, &plen, &ifx, &table, &prio, gw,
 	    &sport, &proto, path, old) != 12 || (*op != '+' && *op != '-'))
 		return -1;
@@ -424,13 +437,15 @@ nl_jparse(const char *line, char *op, struct nl_jent *e)
 	for (k = 0; k < ARRAY_SIZE(nl_jkind_name); k++)
 		if (nl_jkind_name[k] && strcmp(kind, nl_jkind_name[k]) == 0)
 			break;
-	if (k == ARRAY_SIZE(nl_jkind_name) || plen < 0 || plen > 32 || ifx < 0 ||
-	    sport > 65535 || proto > 255 || inet_pton(AF_INET, a, &e->addr) != 1 ||
-	    inet_pton(AF_INET, gw, &e->gateway) != 1 ||
+	if (k == ARRAY_SIZE(nl_jkind_name) || addr_pton(a, &af, &e->addr) < 0 ||
+	    addr_pton(gw, &gwaf, &e->gateway) < 0 || gwaf != af || a[0] == '[' || gw[0] == '[' ||
+	    plen < 0 || plen > nl_maxplen(af) || ifx < 0 || sport > 65535 || proto > 255 ||
 	    nl_junesc(path, e->path, sizeof(e->path)) < 0 ||
 	    nl_junesc(old, e->old, sizeof(e->old)) < 0)
 		return -1;
 	e->kind = (enum nl_jkind)k;
+	/* as the instance made them: a sysctl or a link has no family */
+	e->af = e->kind == NLJ_SYSCTL || e->kind == NLJ_LINK ? 0 : af;
 	e->plen = plen;
 	e->ifindex = ifx;
 	e->table = table;
@@ -808,21 +823,23 @@ nl_link_journal(const char *name)
 static struct nlmsghdr *
 nl_route_msg(uint16_t type, uint16_t flags, const struct nl_jent *e)
 {
+	int gw = !addr_is_zero(&e->gateway);
 	struct rtmsg rtm = {
-		.rtm_family   = AF_INET,
+		.rtm_family   = (unsigned char)e->af,
 		.rtm_dst_len  = (unsigned char)e->plen,
 		.rtm_table    = e->table < 256 ? (unsigned char)e->table : RT_TABLE_UNSPEC,
 		.rtm_protocol = RTPROT_STATIC,
-		.rtm_scope    = e->gateway ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK,
+		/* IPv6 routes have no scope of their own: the kernel's universe. */
+		.rtm_scope    = gw || e->af == AF_INET6 ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK,
 		.rtm_type     = RTN_UNICAST,
-		.rtm_flags    = e->gateway ? RTNH_F_ONLINK : 0,
+		.rtm_flags    = gw ? RTNH_F_ONLINK : 0,
 	};
 	struct nlmsghdr *nlh = nl_msg(type, flags, &rtm, sizeof(rtm));
 
 	if (e->plen > 0)
-		mnl_attr_put(nlh, RTA_DST, sizeof(e->addr), &e->addr);
-	if (e->gateway)
-		mnl_attr_put(nlh, RTA_GATEWAY, sizeof(e->gateway), &e->gateway);
+		mnl_attr_put(nlh, RTA_DST, addr_len(e->af), &e->addr);
+	if (gw)
+		mnl_attr_put(nlh, RTA_GATEWAY, addr_len(e->af), &e->gateway);
 	mnl_attr_put_u32(nlh, RTA_OIF, (uint32_t)e->ifindex);
 	if (e->table >= 256)
 		mnl_attr_put_u32(nlh, RTA_TABLE, e->table);
@@ -832,44 +849,48 @@ nl_route_msg(uint16_t type, uint16_t flags, const struct nl_jent *e)
 static const char *
 nl_route_name(const struct nl_jent *e, char *buf, size_t len)
 {
-	char ip[INET_ADDRSTRLEN], gw[INET_ADDRSTRLEN + 16] = "", ifn[IF_NAMESIZE], tab[24];
+	char ip[ADDR_STRLEN], gw[ADDR_STRLEN + 16] = "", ifn[IF_NAMESIZE], tab[24];
 
-	if (e->gateway) {
-		char a[INET_ADDRSTRLEN];
-		snprintf(gw, sizeof(gw), " via %s onlink", nl_ip(e->gateway, a));
+	if (!addr_is_zero(&e->gateway)) {
+		char a[ADDR_STRLEN];
+		snprintf(gw, sizeof(gw), " via %s onlink", nl_ip(e->af, &e->gateway, a));
 	}
-	snprintf(buf, len, "route %s/%d%s dev %s%s", nl_ip(e->addr, ip), e->plen, gw,
+	snprintf(buf, len, "route %s/%d%s dev %s%s", nl_ip(e->af, &e->addr, ip), e->plen, gw,
 	    nl_ifname(e->ifindex, ifn), nl_tabname(e->table, tab, sizeof(tab)));
 	return buf;
 }
 
 static void
-nl_route_ent(struct nl_jent *e, uint32_t addr, int plen, int ifindex, uint32_t table)
+nl_route_ent(struct nl_jent *e, int af, const union vsr_addr *addr, int plen, int ifindex,
+    uint32_t table)
 {
 	memset(e, 0, sizeof(*e));
 	e->kind = NLJ_ROUTE;
-	e->addr = addr;
+	e->af = af;
+	e->addr = *addr;
 	e->plen = plen;
 	e->ifindex = ifindex;
 	e->table = table;
 }
 
 int
-nl_route_add_table(uint32_t addr, int plen, int ifindex, uint32_t table)
+nl_route_add_table(int af, const union vsr_addr *addr, int plen, int ifindex, uint32_t table)
 {
-	return nl_route_add_via(addr, plen, 0, ifindex, table);
+	return nl_route_add_via(af, addr, plen, NULL, ifindex, table);
 }
 
 int
-nl_route_add_via(uint32_t addr, int plen, uint32_t gateway, int ifindex, uint32_t table)
+nl_route_add_via(int af, const union vsr_addr *addr, int plen, const union vsr_addr *gateway,
+    int ifindex, uint32_t table)
 {
 	struct nl_jent e;
-	char           name[160];
+	char           name[200];
 	int            rec;
 
-	nl_route_ent(&e, addr, plen, ifindex, table);
-	e.gateway = gateway;
-	if (plen < 0 || plen > 32 || table == RT_TABLE_UNSPEC) {
+	nl_route_ent(&e, af, addr, plen, ifindex, table);
+	if (gateway != NULL)
+		e.gateway = *gateway;
+	if (plen < 0 || plen > nl_maxplen(af) || table == RT_TABLE_UNSPEC) {
 		errno = EINVAL;
 		log_warn("%s", nl_route_name(&e, name, sizeof(name)));
 		return -1;
@@ -887,16 +908,16 @@ nl_route_add_via(uint32_t addr, int plen, uint32_t gateway, int ifindex, uint32_
 }
 
 int
-nl_route_add(uint32_t addr, int plen, int ifindex)
+nl_route_add(int af, const union vsr_addr *addr, int plen, int ifindex)
 {
-	return nl_route_add_table(addr, plen, ifindex, RT_TABLE_MAIN);
+	return nl_route_add_table(af, addr, plen, ifindex, RT_TABLE_MAIN);
 }
 
 /* Delete route E; one that is already gone (or whose device is) is no error. */
 static int
 nl_route_delete(const struct nl_jent *e, const char *verb)
 {
-	char name[160];
+	char name[200];
 
 	if (nl_talk(nl_route_msg(RTM_DELROUTE, NLM_F_ACK, e), NULL, NULL) == 0)
 		return 0;
@@ -910,11 +931,11 @@ nl_route_delete(const struct nl_jent *e, const char *verb)
 }
 
 int
-nl_route_del(uint32_t addr, int plen, int ifindex)
+nl_route_del(int af, const union vsr_addr *addr, int plen, int ifindex)
 {
 	struct nl_jent e;
 
-	nl_route_ent(&e, addr, plen, ifindex, RT_TABLE_MAIN);
+	nl_route_ent(&e, af, addr, plen, ifindex, RT_TABLE_MAIN);
 	if (nl_route_delete(&e, "delete ") < 0)
 		return -1;
 	nl_jdrop(&e);
@@ -923,8 +944,20 @@ nl_route_del(uint32_t addr, int plen, int ifindex)
 
 struct nl_rget {
 	struct nl_route_info *out;
+	int                   af;
 	int                   found;
 };
+
+/* An address attribute of family AF into A; -1 when absent or of another size. */
+static int
+nl_attr_addr(const struct nlattr *attr, int af, union vsr_addr *a)
+{
+	if (attr == NULL || mnl_attr_get_payload_len(attr) != addr_len(af))
+		return -1;
+	memset(a, 0, sizeof(*a));
+	memcpy(a, mnl_attr_get_payload(attr), addr_len(af));
+	return 0;
+}
 
 static int
 nl_route_get_cb(const struct nlmsghdr *nlh, void *data)
@@ -937,15 +970,15 @@ nl_route_get_cb(const struct nlmsghdr *nlh, void *data)
 
 	if (nlh->nlmsg_type != RTM_NEWROUTE || g->found ||
 	    nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*rtm)) ||
-	    rtm->rtm_family != AF_INET)
+	    rtm->rtm_family != g->af)
 		return MNL_CB_OK;
 	mnl_attr_parse(nlh, sizeof(*rtm), nl_attr_cb, &a);
 	g->found = 1;
 	g->out->local = rtm->rtm_type == RTN_LOCAL;
 	if (nl_attr_u32(a.tb[RTA_OIF], &v) == 0)
 		g->out->oif = (int)v;
-	nl_attr_u32(a.tb[RTA_GATEWAY], &g->out->gateway);
-	nl_attr_u32(a.tb[RTA_PREFSRC], &g->out->prefsrc);
+	nl_attr_addr(a.tb[RTA_GATEWAY], g->af, &g->out->gateway);
+	nl_attr_addr(a.tb[RTA_PREFSRC], g->af, &g->out->prefsrc);
 	if (a.tb[RTA_METRICS]) {
 		mnl_attr_parse_nested(a.tb[RTA_METRICS], nl_attr_cb, &m);
 		nl_attr_u32(m.tb[RTAX_MTU], &g->out->mtu);
@@ -954,22 +987,23 @@ nl_route_get_cb(const struct nlmsghdr *nlh, void *data)
 }
 
 int
-nl_route_get(uint32_t addr, struct nl_route_info *out)
+nl_route_get(int af, const union vsr_addr *addr, struct nl_route_info *out)
 {
-	struct rtmsg     rtm = { .rtm_family = AF_INET, .rtm_dst_len = 32 };
-	struct nl_rget   g = { .out = out };
+	struct rtmsg     rtm = { .rtm_family = (unsigned char)af,
+	    .rtm_dst_len = (unsigned char)nl_maxplen(af) };
+	struct nl_rget   g = { .out = out, .af = af };
 	struct nlmsghdr *nlh;
-	char             ip[INET_ADDRSTRLEN];
+	char             ip[ADDR_STRLEN];
 
 	memset(out, 0, sizeof(*out));
 	nlh = nl_msg(RTM_GETROUTE, NLM_F_ACK, &rtm, sizeof(rtm));
-	mnl_attr_put(nlh, RTA_DST, sizeof(addr), &addr);
+	mnl_attr_put(nlh, RTA_DST, addr_len(af), addr);
 	if (nl_talk(nlh, nl_route_get_cb, &g) < 0) {
-		log_warn("route get %s", nl_ip(addr, ip));
+		log_warn("route get %s", nl_ip(af, addr, ip));
 		return -1;
 	}
 	if (!g.found) {
-		log_warnx("route get %s: no answer", nl_ip(addr, ip));
+		log_warnx("route get %s: no answer", nl_ip(af, addr, ip));
 		return -1;
 	}
 	return 0;
@@ -981,7 +1015,7 @@ static struct nlmsghdr *
 nl_rule_msg(uint16_t type, uint16_t flags, const struct nl_jent *e)
 {
 	struct fib_rule_hdr frh = {
-		.family  = AF_INET,
+		.family  = (unsigned char)e->af,
 		.src_len = (unsigned char)e->plen,
 		.table   = e->table < 256 ? (unsigned char)e->table : RT_TABLE_UNSPEC,
 		.action  = FR_ACT_TO_TBL,
@@ -989,7 +1023,7 @@ nl_rule_msg(uint16_t type, uint16_t flags, const struct nl_jent *e)
 	struct nlmsghdr *nlh = nl_msg(type, flags, &frh, sizeof(frh));
 
 	if (e->plen > 0)
-		mnl_attr_put(nlh, FRA_SRC, sizeof(e->addr), &e->addr);
+		mnl_attr_put(nlh, FRA_SRC, addr_len(e->af), &e->addr);
 	if (e->path[0] != '\0')
 		mnl_attr_put_strz(nlh, FRA_IIFNAME, e->path);
 	if (e->ipproto != 0)
@@ -1007,27 +1041,28 @@ nl_rule_msg(uint16_t type, uint16_t flags, const struct nl_jent *e)
 static const char *
 nl_rule_name(const struct nl_jent *e, char *buf, size_t len)
 {
-	char ip[INET_ADDRSTRLEN], pp[32] = "";
+	char ip[ADDR_STRLEN], pp[32] = "";
 
 	if (e->ipproto != 0 && e->sport != 0)
 		snprintf(pp, sizeof(pp), " ipproto %u sport %u", e->ipproto, ntohs(e->sport));
 	else if (e->ipproto != 0)
 		snprintf(pp, sizeof(pp), " ipproto %u", e->ipproto);
-	snprintf(buf, len, "rule from %s/%d%s iif %s lookup %u pref %u",
-	    nl_ip(e->addr, ip), e->plen, pp, e->path[0] ? e->path : "any",
-	    e->table, e->prio);
+	snprintf(buf, len, "rule%s from %s/%d%s iif %s lookup %u pref %u",
+	    e->af == AF_INET6 ? " -6" : "", nl_ip(e->af, &e->addr, ip), e->plen, pp,
+	    e->path[0] ? e->path : "any", e->table, e->prio);
 	return buf;
 }
 
 static int
 nl_rule_ent(struct nl_jent *e, const struct nl_rule *r)
 {
-	uint32_t src = r->src, table = r->table, prio = r->prio;
+	uint32_t table = r->table, prio = r->prio;
 	int      plen = r->plen, iif = r->iif;
 
 	memset(e, 0, sizeof(*e));
 	e->kind = NLJ_RULE;
-	e->addr = src;
+	e->af = r->af;
+	e->addr = r->src;
 	e->plen = plen;
 	e->ipproto = r->ipproto;
 	e->sport = r->sport;
@@ -1038,7 +1073,8 @@ nl_rule_ent(struct nl_jent *e, const struct nl_rule *r)
 		snprintf(e->path, sizeof(e->path), "if%d", iif);
 		return -1;
 	}
-	if (plen < 0 || plen > 32 || table == RT_TABLE_UNSPEC) {
+	if ((r->af != AF_INET && r->af != AF_INET6) || plen < 0 || plen > nl_maxplen(r->af) ||
+	    table == RT_TABLE_UNSPEC) {
 		errno = EINVAL;
 		return -1;
 	}
@@ -1099,7 +1135,8 @@ nl_rule_del(const struct nl_rule *r)
 		for (i = (long)nl_jlen - 1; i >= 0; i--) {
 			const struct nl_jent *j = &nl_journal[i];
 
-			if (j->kind == NLJ_RULE && j->addr == r->src && j->plen == r->plen &&
+			if (j->kind == NLJ_RULE && j->af == r->af && addr_eq(&j->addr, &r->src) &&
+			    j->plen == r->plen &&
 			    j->ifindex == r->iif && j->table == r->table && j->prio == r->prio &&
 			    j->ipproto == r->ipproto && j->sport == r->sport) {
 				e = *j;
@@ -1119,45 +1156,46 @@ static struct nlmsghdr *
 nl_proxy_msg(uint16_t type, uint16_t flags, const struct nl_jent *e)
 {
 	struct ndmsg ndm = {
-		.ndm_family  = AF_INET,
+		.ndm_family  = (unsigned char)e->af,
 		.ndm_ifindex = e->ifindex,
 		.ndm_state   = NUD_PERMANENT,
 		.ndm_flags   = NTF_PROXY,
 	};
 	struct nlmsghdr *nlh = nl_msg(type, flags, &ndm, sizeof(ndm));
 
-	mnl_attr_put(nlh, NDA_DST, sizeof(e->addr), &e->addr);
+	mnl_attr_put(nlh, NDA_DST, addr_len(e->af), &e->addr);
 	return nlh;
 }
 
 static const char *
 nl_proxy_name(const struct nl_jent *e, char *buf, size_t len)
 {
-	char ip[INET_ADDRSTRLEN], ifn[IF_NAMESIZE];
+	char ip[ADDR_STRLEN], ifn[IF_NAMESIZE];
 
-	snprintf(buf, len, "proxy neigh %s dev %s", nl_ip(e->addr, ip),
+	snprintf(buf, len, "proxy neigh %s dev %s", nl_ip(e->af, &e->addr, ip),
 	    nl_ifname(e->ifindex, ifn));
 	return buf;
 }
 
 static void
-nl_proxy_ent(struct nl_jent *e, uint32_t addr, int ifindex)
+nl_proxy_ent(struct nl_jent *e, int af, const union vsr_addr *addr, int ifindex)
 {
 	memset(e, 0, sizeof(*e));
 	e->kind = NLJ_PROXY;
-	e->addr = addr;
-	e->plen = 32;
+	e->af = af;
+	e->addr = *addr;
+	e->plen = nl_maxplen(af);
 	e->ifindex = ifindex;
 }
 
 int
-nl_proxy_neigh_add(uint32_t addr, int ifindex)
+nl_proxy_neigh_add(int af, const union vsr_addr *addr, int ifindex)
 {
 	struct nl_jent e;
-	char           name[96];
+	char           name[128];
 	int            rec;
 
-	nl_proxy_ent(&e, addr, ifindex);
+	nl_proxy_ent(&e, af, addr, ifindex);
 	if ((rec = nl_jbegin(&e)) < 0)
 		return -1;
 	/* REPLACE: an entry that is there already (ours, or left unjournaled) is taken over */
@@ -1174,7 +1212,7 @@ nl_proxy_neigh_add(uint32_t addr, int ifindex)
 static int
 nl_proxy_delete(const struct nl_jent *e, const char *verb)
 {
-	char name[96];
+	char name[128];
 
 	if (nl_talk(nl_proxy_msg(RTM_DELNEIGH, NLM_F_ACK, e), NULL, NULL) == 0)
 		return 0;
@@ -1188,11 +1226,11 @@ nl_proxy_delete(const struct nl_jent *e, const char *verb)
 }
 
 int
-nl_proxy_neigh_del(uint32_t addr, int ifindex)
+nl_proxy_neigh_del(int af, const union vsr_addr *addr, int ifindex)
 {
 	struct nl_jent e;
 
-	nl_proxy_ent(&e, addr, ifindex);
+	nl_proxy_ent(&e, af, addr, ifindex);
 	if (nl_proxy_delete(&e, "delete ") < 0)
 		return -1;
 	nl_jdrop(&e);
@@ -1204,7 +1242,8 @@ nl_proxy_neigh_del(uint32_t addr, int ifindex)
 	(NUD_REACHABLE | NUD_STALE | NUD_DELAY | NUD_PROBE | NUD_PERMANENT | NUD_NOARP)
 
 struct nl_nget {
-	uint32_t addr;
+	int      af;
+	union vsr_addr addr;
 	int      ifindex;
 	int      seen;         /* an entry exists */
 	int      found;        /* ... and it is usable */
@@ -1218,15 +1257,15 @@ nl_neigh_cb(const struct nlmsghdr *nlh, void *data)
 	struct nl_nget     *g = data;
 	const struct ndmsg *ndm = mnl_nlmsg_get_payload(nlh);
 	struct nl_attrs     a = { .max = NDA_LLADDR };
-	uint32_t            dst;
+	union vsr_addr      dst;
 
 	if (nlh->nlmsg_type != RTM_NEWNEIGH || g->found ||
 	    nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*ndm)) ||
-	    ndm->ndm_family != AF_INET || ndm->ndm_ifindex != g->ifindex ||
+	    ndm->ndm_family != g->af || ndm->ndm_ifindex != g->ifindex ||
 	    (ndm->ndm_flags & NTF_PROXY))
 		return MNL_CB_OK;
 	mnl_attr_parse(nlh, sizeof(*ndm), nl_attr_cb, &a);
-	if (nl_attr_u32(a.tb[NDA_DST], &dst) < 0 || dst != g->addr)
+	if (nl_attr_addr(a.tb[NDA_DST], g->af, &dst) < 0 || !addr_eq(&dst, &g->addr))
 		return MNL_CB_OK;
 	g->seen = 1;
 	g->state = ndm->ndm_state;
@@ -1239,16 +1278,16 @@ nl_neigh_cb(const struct nlmsghdr *nlh, void *data)
 }
 
 int
-nl_neigh_get(uint32_t addr, int ifindex, uint8_t mac[6])
+nl_neigh_get(int af, const union vsr_addr *addr, int ifindex, uint8_t mac[6])
 {
-	struct ndmsg     ndm = { .ndm_family = AF_INET, .ndm_ifindex = ifindex };
-	struct nl_nget   g = { .addr = addr, .ifindex = ifindex };
+	struct ndmsg     ndm = { .ndm_family = (unsigned char)af, .ndm_ifindex = ifindex };
+	struct nl_nget   g = { .af = af, .addr = *addr, .ifindex = ifindex };
 	struct nlmsghdr *nlh;
-	char             ip[INET_ADDRSTRLEN], ifn[IF_NAMESIZE];
+	char             ip[ADDR_STRLEN], ifn[IF_NAMESIZE];
 	int              ret;
 
 	nlh = nl_msg(RTM_GETNEIGH, NLM_F_ACK, &ndm, sizeof(ndm));
-	mnl_attr_put(nlh, NDA_DST, sizeof(addr), &addr);
+	mnl_attr_put(nlh, NDA_DST, addr_len(af), addr);
 	ret = nl_talk(nlh, nl_neigh_cb, &g);
 	if (ret < 0 && errno == EOPNOTSUPP) {
 		/* before Linux 5.0 there is no single-entry get: dump the table */
@@ -1257,15 +1296,15 @@ nl_neigh_get(uint32_t addr, int ifindex, uint8_t mac[6])
 		ret = nl_talk(nlh, nl_neigh_cb, &g);
 	}
 	if (ret < 0 && errno != ENOENT) {
-		log_warn("neighbour %s dev %s", nl_ip(addr, ip), nl_ifname(ifindex, ifn));
+		log_warn("neighbour %s dev %s", nl_ip(af, addr, ip), nl_ifname(ifindex, ifn));
 		return -1;
 	}
 	if (!g.found) {
 		if (g.seen)
 			log_debug("neighbour %s dev %s: state 0x%x, not usable",
-			    nl_ip(addr, ip), nl_ifname(ifindex, ifn), g.state);
+			    nl_ip(af, addr, ip), nl_ifname(ifindex, ifn), g.state);
 		else
-			log_debug("neighbour %s dev %s: none", nl_ip(addr, ip),
+			log_debug("neighbour %s dev %s: none", nl_ip(af, addr, ip),
 			    nl_ifname(ifindex, ifn));
 		errno = ENOENT;
 		return -1;
@@ -1277,9 +1316,10 @@ nl_neigh_get(uint32_t addr, int ifindex, uint8_t mac[6])
 /* Addresses */
 
 struct nl_aget {
+	int      af;
 	int      ifindex;
-	int      found;
-	uint32_t addr;
+	int      found;         /* 1: an address, 2: a link-local one (IPv6's choice) */
+	union vsr_addr addr;
 };
 
 static int
@@ -1288,24 +1328,31 @@ nl_addr_cb(const struct nlmsghdr *nlh, void *data)
 	struct nl_aget         *g = data;
 	const struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
 	struct nl_attrs         a = { .max = IFA_LOCAL };
+	union vsr_addr          got;
+	int                     rank;
 
-	if (nlh->nlmsg_type != RTM_NEWADDR || g->found ||
+	if (nlh->nlmsg_type != RTM_NEWADDR || g->found == 2 ||
 	    nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*ifa)) ||
-	    ifa->ifa_family != AF_INET || (int)ifa->ifa_index != g->ifindex)
+	    ifa->ifa_family != g->af || (int)ifa->ifa_index != g->ifindex)
 		return MNL_CB_OK;
 	mnl_attr_parse(nlh, sizeof(*ifa), nl_attr_cb, &a);
 	/* IFA_ADDRESS is the peer's on a point-to-point link: IFA_LOCAL first */
-	if (nl_attr_u32(a.tb[IFA_LOCAL], &g->addr) == 0 ||
-	    nl_attr_u32(a.tb[IFA_ADDRESS], &g->addr) == 0)
-		g->found = 1;
+	if (nl_attr_addr(a.tb[IFA_LOCAL], g->af, &got) < 0 &&
+	    nl_attr_addr(a.tb[IFA_ADDRESS], g->af, &got) < 0)
+		return MNL_CB_OK;
+	rank = g->af == AF_INET ? 2 : ifa->ifa_scope == RT_SCOPE_LINK ? 2 : 1;
+	if (rank > g->found) {
+		g->addr = got;
+		g->found = rank;
+	}
 	return MNL_CB_OK;
 }
 
 int
-nl_addr_get(int ifindex, uint32_t *addr)
+nl_addr_get(int af, int ifindex, union vsr_addr *addr)
 {
-	struct ifaddrmsg ifa = { .ifa_family = AF_INET, .ifa_index = (unsigned)ifindex };
-	struct nl_aget   g = { .ifindex = ifindex };
+	struct ifaddrmsg ifa = { .ifa_family = (unsigned char)af, .ifa_index = (unsigned)ifindex };
+	struct nl_aget   g = { .af = af, .ifindex = ifindex };
 	char             ifn[IF_NAMESIZE];
 
 	if (nl_talk(nl_msg(RTM_GETADDR, NLM_F_DUMP, &ifa, sizeof(ifa)),
@@ -1314,7 +1361,7 @@ nl_addr_get(int ifindex, uint32_t *addr)
 		return -1;
 	}
 	if (!g.found) {
-		log_debug("address on %s: none", nl_ifname(ifindex, ifn));
+		log_debug("%s address on %s: none", addr_family_name(af), nl_ifname(ifindex, ifn));
 		errno = EADDRNOTAVAIL;
 		return -1;
 	}
@@ -1326,36 +1373,39 @@ static struct nlmsghdr *
 nl_addr_msg(uint16_t type, uint16_t flags, const struct nl_jent *e)
 {
 	struct ifaddrmsg ifa = {
-		.ifa_family    = AF_INET,
+		.ifa_family    = (unsigned char)e->af,
 		.ifa_prefixlen = (unsigned char)e->plen,
+		/* An IPv6 address is usable at once: no duplicate address detection. */
+		.ifa_flags     = e->af == AF_INET6 ? IFA_F_NODAD : 0,
 		.ifa_scope     = RT_SCOPE_UNIVERSE,
 		.ifa_index     = (unsigned)e->ifindex,
 	};
 	struct nlmsghdr *nlh = nl_msg(type, flags, &ifa, sizeof(ifa));
 
-	mnl_attr_put(nlh, IFA_LOCAL, sizeof(e->addr), &e->addr);
-	mnl_attr_put(nlh, IFA_ADDRESS, sizeof(e->addr), &e->addr);
+	mnl_attr_put(nlh, IFA_LOCAL, addr_len(e->af), &e->addr);
+	mnl_attr_put(nlh, IFA_ADDRESS, addr_len(e->af), &e->addr);
 	return nlh;
 }
 
 static const char *
 nl_addr_name(const struct nl_jent *e, char *buf, size_t len)
 {
-	char ip[INET_ADDRSTRLEN], ifn[IF_NAMESIZE];
+	char ip[ADDR_STRLEN], ifn[IF_NAMESIZE];
 
-	snprintf(buf, len, "address %s/%d dev %s", nl_ip(e->addr, ip), e->plen,
+	snprintf(buf, len, "address %s/%d dev %s", nl_ip(e->af, &e->addr, ip), e->plen,
 	    nl_ifname(e->ifindex, ifn));
 	return buf;
 }
 
 int
-nl_addr_add(uint32_t addr, int plen, int ifindex)
+nl_addr_add(int af, const union vsr_addr *addr, int plen, int ifindex)
 {
-	struct nl_jent e = { .kind = NLJ_ADDR, .addr = addr, .plen = plen, .ifindex = ifindex };
+	struct nl_jent e = { .kind = NLJ_ADDR, .af = af, .addr = *addr, .plen = plen,
+	    .ifindex = ifindex };
 	char           name[128];
 	int            rec;
 
-	if (plen < 0 || plen > 32) {
+	if (plen < 0 || plen > nl_maxplen(af)) {
 		errno = EINVAL;
 		log_warn("%s", nl_addr_name(&e, name, sizeof(name)));
 		return -1;
@@ -1857,13 +1907,14 @@ nl_neigh_use(uint32_t addr, int ifindex)
 	struct ndmsg     ndm = { .ndm_family = AF_INET, .ndm_ifindex = ifindex,
 	    .ndm_flags = NTF_USE };
 	struct nlmsghdr *nlh;
-	char             ip[INET_ADDRSTRLEN], ifn[IF_NAMESIZE];
+	union vsr_addr   a = { .ip = addr };
+	char             ip[ADDR_STRLEN], ifn[IF_NAMESIZE];
 
 	/* NTF_USE: the kernel treats the entry as used (creating it if need be), nothing more. */
 	nlh = nl_msg(RTM_NEWNEIGH, NLM_F_ACK | NLM_F_CREATE, &ndm, sizeof(ndm));
 	mnl_attr_put(nlh, NDA_DST, sizeof(addr), &addr);
 	if (nl_talk(nlh, NULL, NULL) < 0) {
-		log_debug("neighbour %s dev %s: use: %s", nl_ip(addr, ip), nl_ifname(ifindex, ifn),
+		log_debug("neighbour %s dev %s: use: %s", nl_ip(AF_INET, &a, ip), nl_ifname(ifindex, ifn),
 		    strerror(errno));
 		return -1;
 	}
@@ -1874,10 +1925,11 @@ int
 nl_route_get_input(uint32_t dst, uint32_t src, int iif, struct nl_route_info *out)
 {
 	struct rtmsg     rtm = { .rtm_family = AF_INET, .rtm_dst_len = 32, .rtm_src_len = 32 };
-	struct nl_rget   g = { .out = out };
+	struct nl_rget   g = { .out = out, .af = AF_INET };
 	struct nlmsghdr *nlh;
 	uint32_t         ifx = (uint32_t)iif;
-	char             ip[INET_ADDRSTRLEN];
+	union vsr_addr   a = { .ip = dst };
+	char             ip[ADDR_STRLEN];
 
 	memset(out, 0, sizeof(*out));
 	nlh = nl_msg(RTM_GETROUTE, NLM_F_ACK, &rtm, sizeof(rtm));
@@ -1885,7 +1937,7 @@ nl_route_get_input(uint32_t dst, uint32_t src, int iif, struct nl_route_info *ou
 	mnl_attr_put(nlh, RTA_SRC, sizeof(src), &src);
 	mnl_attr_put(nlh, RTA_IIF, sizeof(ifx), &ifx);
 	if (nl_talk(nlh, nl_route_get_cb, &g) < 0) {
-		log_debug("route get %s iif %d: %s", nl_ip(dst, ip), iif, strerror(errno));
+		log_debug("route get %s iif %d: %s", nl_ip(AF_INET, &a, ip), iif, strerror(errno));
 		return -1;
 	}
 	if (!g.found) {
@@ -1899,7 +1951,7 @@ int
 nl_neigh_state(uint32_t addr, int ifindex, uint8_t mac[6], uint16_t *state)
 {
 	struct ndmsg     ndm = { .ndm_family = AF_INET, .ndm_ifindex = ifindex };
-	struct nl_nget   g = { .addr = addr, .ifindex = ifindex };
+	struct nl_nget   g = { .af = AF_INET, .addr = { .ip = addr }, .ifindex = ifindex };
 	struct nlmsghdr *nlh;
 
 	nlh = nl_msg(RTM_GETNEIGH, NLM_F_ACK, &ndm, sizeof(ndm));

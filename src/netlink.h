@@ -5,13 +5,16 @@
 #include <netinet/in.h>
 #include <stdint.h>
 
+#include "addr.h"
+
 /*
  * Every change to the host made through this module (routes, rules, proxy
  * neighbour entries, addresses, sysctls with their old values, the TAP) is
  * recorded in a journal, and nl_undo_all() reverts the journal in reverse
  * order. Functions return 0 on success and -1 on failure after logging one
  * line that names the object and the kernel's reason (log_warnx/log_warn).
- * Addresses are in network order.
+ * Addresses are of either family (AF, beside them), in network order; a
+ * prefix length is at most 32 or 128.
  */
 
 int  nl_init(void);             /* open and bind the rtnetlink socket */
@@ -48,16 +51,16 @@ int  nl_link_mac(int ifindex, uint8_t mac[6]);
 int  nl_link_mtu(int ifindex, unsigned *mtu);
 
 /* "ip route add ADDR/PLEN dev IFINDEX scope link proto static"; journaled. */
-int  nl_route_add(uint32_t addr, int plen, int ifindex);
-/* "ip neigh add proxy ADDR dev IFINDEX"; journaled. */
-int  nl_proxy_neigh_add(uint32_t addr, int ifindex);
+int  nl_route_add(int af, const union vsr_addr *addr, int plen, int ifindex);
+/* "ip neigh add proxy ADDR dev IFINDEX" (proxy ARP, proxy NDP); journaled. */
+int  nl_proxy_neigh_add(int af, const union vsr_addr *addr, int ifindex);
 
 /*
  * Reload sweep: remove what nl_route_add()/nl_proxy_neigh_add() made and
  * drop its journal entry; an object that is already gone is not an error.
  */
-int  nl_route_del(uint32_t addr, int plen, int ifindex);
-int  nl_proxy_neigh_del(uint32_t addr, int ifindex);
+int  nl_route_del(int af, const union vsr_addr *addr, int plen, int ifindex);
+int  nl_proxy_neigh_del(int af, const union vsr_addr *addr, int ifindex);
 
 /*
  * Policy routing for nat, e.g. "ip route add 0.0.0.0/0 dev TAP table 100"
@@ -68,7 +71,8 @@ int  nl_proxy_neigh_del(uint32_t addr, int ifindex);
  * nl_rule_add() and drops its journal entry.
  */
 struct nl_rule {
-	uint32_t src;         /* network order */
+	int      af;
+	union vsr_addr src;
 	int      plen;
 	int      iif;
 	uint8_t  ipproto;
@@ -76,23 +80,26 @@ struct nl_rule {
 	uint32_t table;
 	uint32_t prio;
 };
-int  nl_route_add_table(uint32_t addr, int plen, int ifindex, uint32_t table);
-int  nl_route_add_via(uint32_t addr, int plen, uint32_t gateway, int ifindex, uint32_t table);
+int  nl_route_add_table(int af, const union vsr_addr *addr, int plen, int ifindex,
+    uint32_t table);
+/* GATEWAY of family AF, or NULL for none. */
+int  nl_route_add_via(int af, const union vsr_addr *addr, int plen,
+    const union vsr_addr *gateway, int ifindex, uint32_t table);
 int  nl_rule_add(const struct nl_rule *r);
 int  nl_rule_del(const struct nl_rule *r);
 
 /* What the kernel would do to reach ADDR ("ip route get ADDR"). */
 struct nl_route_info {
 	int      oif;         /* output interface index */
-	uint32_t gateway;     /* 0 when ADDR is on a directly connected link */
-	uint32_t prefsrc;     /* preferred source address, 0 if none */
+	union vsr_addr gateway;  /* zero when ADDR is on a directly connected link */
+	union vsr_addr prefsrc;  /* preferred source address, zero if none */
 	int      local;       /* ADDR is one of this host's own addresses */
 	uint32_t mtu;         /* the route's own MTU metric ("mtu lock 1400"), 0 if none */
 };
-int  nl_route_get(uint32_t addr, struct nl_route_info *out);
+int  nl_route_get(int af, const union vsr_addr *addr, struct nl_route_info *out);
 
-/* "ip addr add ADDR/PLEN dev IFINDEX"; journaled (undo deletes it). */
-int  nl_addr_add(uint32_t addr, int plen, int ifindex);
+/* "ip addr add ADDR/PLEN dev IFINDEX" (IPv6: "nodad"); journaled (undo deletes it). */
+int  nl_addr_add(int af, const union vsr_addr *addr, int plen, int ifindex);
 
 /*
  * Forget the journal without undoing it: for a process whose changes all
@@ -101,11 +108,14 @@ int  nl_addr_add(uint32_t addr, int plen, int ifindex);
  */
 void nl_journal_forget(void);
 
-/* First IPv4 address on IFINDEX; -1 when there is none. */
-int  nl_addr_get(int ifindex, uint32_t *addr);
+/*
+ * An address of family AF on IFINDEX: the first IPv4 one; for IPv6 a
+ * link-local one if there is, else the first. -1 when there is none.
+ */
+int  nl_addr_get(int af, int ifindex, union vsr_addr *addr);
 
 /* Kernel neighbour table lookup; 0 and MAC when a usable entry exists. */
-int  nl_neigh_get(uint32_t addr, int ifindex, uint8_t mac[6]);
+int  nl_neigh_get(int af, const union vsr_addr *addr, int ifindex, uint8_t mac[6]);
 
 /*
  * Write VALUE into /proc/sys/PATH (e.g. "net/ipv4/conf/vsr0/rp_filter"),

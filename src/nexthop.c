@@ -184,10 +184,10 @@ nh_apply_route(struct nexthop *nh, int ok, const struct nl_route_info *ri)
 	nh_write_begin(nh);
 	nh->link = l;
 	nh->mtu = mtu;
-	if (nh->oif != ri->oif || nh->via != (ri->gateway ? ri->gateway : nh->dst))
+	if (nh->oif != ri->oif || nh->via != (ri->gateway.ip ? ri->gateway.ip : nh->dst))
 		nh->valid = 0;      /* another neighbour: its MAC is to be found */
 	nh->oif = ri->oif;
-	nh->via = ri->gateway ? ri->gateway : nh->dst;
+	nh->via = ri->gateway.ip ? ri->gateway.ip : nh->dst;
 	nh_write_end(nh);
 	if (!nh->valid)
 		nh_neigh(nh);
@@ -197,9 +197,10 @@ static void
 nh_resolve(struct nexthop *nh)
 {
 	struct nl_route_info ri;
+	union vsr_addr dst = { .ip = nh->dst };
 
 	nh->dirty = 0;
-	nh_apply_route(nh, nl_route_get(nh->dst, &ri) == 0, &ri);
+	nh_apply_route(nh, nl_route_get(AF_INET, &dst, &ri) == 0, &ri);
 }
 
 /* A free entry (never used, or put back), or NULL. */
@@ -287,7 +288,7 @@ nh_client(uint32_t caddr, uint32_t vaddr, unsigned q)
 static struct nexthop *
 nh_client_entry(const struct nl_route_info *ri, uint32_t caddr)
 {
-	uint32_t via = ri->gateway ? ri->gateway : caddr;
+	uint32_t via = ri->gateway.ip ? ri->gateway.ip : caddr;
 	struct nexthop *nh;
 
 	for (unsigned i = 0; i < nh_used; i++)

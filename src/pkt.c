@@ -2,6 +2,7 @@
 #include <arpa/inet.h>
 #include <linux/if_ether.h>
 #include <net/if_arp.h>
+#include <netinet/ip_icmp.h>
 #include <string.h>
 
 #include "pkt.h"
@@ -60,7 +61,7 @@ ip_header_ok(const uint8_t *ip, uint32_t avail, uint16_t *tot)
 }
 
 /*
- * The virtio-net header of a parsed IPv4 packet P: see pkt.h for what is
+ * The virtio-net header of a parsed packet P: see pkt.h for what is
  * refused. Fields are in host order (legacy virtio on a little-endian
  * host, as the TAP and AF_PACKET use without TUNSETVNETLE).
  */
@@ -69,6 +70,7 @@ pkt_parse_vnet(struct pkt *p, unsigned tcp_doff)
 {
 	const struct virtio_net_hdr *h = pkt_vnet(p);
 	uint8_t gso = h->gso_type & (uint8_t)~VIRTIO_NET_HDR_GSO_ECN;
+	uint8_t want = p->af == AF_INET6 ? VIRTIO_NET_HDR_GSO_TCPV6 : VIRTIO_NET_HDR_GSO_TCPV4;
 
 	p->csum = PKT_CSUM_FULL;
 	p->gso_size = 0;
@@ -87,61 +89,25 @@ pkt_parse_vnet(struct pkt *p, unsigned tcp_doff)
 			return STAT_DROP_MALFORMED;
 		return STAT_NONE;
 	}
-	if (gso != VIRTIO_NET_HDR_GSO_TCPV4 || p->proto != IPPROTO_TCP ||
+	if (gso != want || p->proto != IPPROTO_TCP ||
 	    p->csum != PKT_CSUM_PARTIAL || h->gso_size == 0)
 		return STAT_DROP_MALFORMED;
 	/* One segment or more; a super-frame of one is still cut as one. */
 	if (p->l4len <= tcp_doff)
+		return STAT_DROP_MALFORMED;
+	/* A segment's headers must fit where tunnel.c cuts them. */
+	if (p->l4off - p->l3off + tcp_doff > PKT_GSO_SEG_HDR)
 		return STAT_DROP_MALFORMED;
 	p->gso_size = h->gso_size;
 	return STAT_NONE;
 }
 
 enum stat_id
-pkt_parse(struct pkt *p, uint8_t *buf, uint32_t len)
+pkt_parse_l4(struct pkt *p)
 {
+	const uint8_t *l4 = p->data + p->l4off;
 	unsigned doff = 0;
 
-	p->buf = buf;
-	p->data = buf + PKT_VNET_LEN;
-	p->len = len;
-	p->tcpflags = 0;
-	p->csum = PKT_CSUM_FULL;
-	p->gso_size = 0;
-
-	if (len < ETH_HLEN_)
-		return STAT_DROP_MALFORMED;
-	p->ethtype = rd16(p->data + 12);
-	if (p->ethtype == ETHTYPE_ARP)
-		return STAT_NONE;
-	if (p->ethtype != ETHTYPE_IPV4)
-		return STAT_DROP_UNEXPECTED;
-
-	const uint8_t *ip = p->data + ETH_HLEN_;
-	uint16_t tot;
-	int ihl = ip_header_ok(ip, len - ETH_HLEN_, &tot);
-	if (ihl < 0)
-		return STAT_DROP_MALFORMED;
-	/* A header that the kernel would have refused is not forwarded. */
-	if (csum_ip(ip, (unsigned)ihl) != 0)
-		return STAT_DROP_MALFORMED;
-	/* Ethernet padding and trailing garbage after the datagram go. */
-	p->len = ETH_HLEN_ + tot;
-
-	uint16_t frag = rd16(ip + IP4_FRAG);
-	if (frag & 0x8000)                 /* reserved bit */
-		return STAT_DROP_MALFORMED;
-	if (frag & 0x3fff)                 /* MF or a fragment offset */
-		return STAT_DROP_FRAGMENT;
-
-	p->l3off = ETH_HLEN_;
-	p->l4off = (uint16_t)(ETH_HLEN_ + ihl);
-	p->l4len = (uint16_t)(tot - ihl);
-	p->proto = ip[IP4_PROTO];
-	memcpy(&p->saddr, ip + IP4_SADDR, 4);
-	memcpy(&p->daddr, ip + IP4_DADDR, 4);
-
-	const uint8_t *l4 = p->data + p->l4off;
 	switch (p->proto) {
 	case IPPROTO_TCP: {
 		if (p->l4len < 20)
@@ -165,8 +131,11 @@ pkt_parse(struct pkt *p, uint8_t *buf, uint32_t len)
 		break;
 	}
 	case IPPROTO_ICMP:
-		if (p->l4len < 8)
-			return STAT_DROP_MALFORMED;
+	case IPPROTO_ICMPV6:
+		/* Type, code, checksum and the four bytes every message has. */
+		if (p->proto != p->ops->icmp_proto || p->l4len < 8)
+			return p->proto != p->ops->icmp_proto ? STAT_DROP_UNEXPECTED :
+			    STAT_DROP_MALFORMED;
 		p->sport = 0;
 		p->dport = 0;
 		break;
@@ -176,8 +145,92 @@ pkt_parse(struct pkt *p, uint8_t *buf, uint32_t len)
 	return pkt_parse_vnet(p, doff);
 }
 
-int
-pkt_parse_quoted(const struct pkt *p, struct pkt_quoted *q)
+/* ICMP (RFC 792) types: what they are to the director. */
+static uint8_t
+icmp4_class(uint8_t type)
+{
+	switch (type) {
+	case ICMP_ECHO:
+		return PKT_ICMP_ECHO;
+	case ICMP_DEST_UNREACH:
+	case ICMP_SOURCE_QUENCH:
+	case ICMP_TIME_EXCEEDED:
+	case ICMP_PARAMETERPROB:
+		return PKT_ICMP_ERROR;
+	default:
+		return PKT_ICMP_OTHER;
+	}
+}
+
+static enum stat_id
+pkt_parse4(struct pkt *p, uint32_t len)
+{
+	const uint8_t *ip = p->data + ETH_HLEN_;
+	uint16_t tot;
+	int ihl = ip_header_ok(ip, len - ETH_HLEN_, &tot);
+	enum stat_id r;
+
+	if (ihl < 0)
+		return STAT_DROP_MALFORMED;
+	/* A header that the kernel would have refused is not forwarded. */
+	if (csum_ip(ip, (unsigned)ihl) != 0)
+		return STAT_DROP_MALFORMED;
+	/* Ethernet padding and trailing garbage after the datagram go. */
+	p->len = ETH_HLEN_ + tot;
+
+	uint16_t frag = rd16(ip + IP4_FRAG);
+	if (frag & 0x8000)                 /* reserved bit */
+		return STAT_DROP_MALFORMED;
+	if (frag & 0x3fff)                 /* MF or a fragment offset */
+		return STAT_DROP_FRAGMENT;
+
+	p->af = AF_INET;
+	p->ops = &pkt_ops4;
+	p->df = (ip[IP4_FRAG] & IP4_DF) != 0;
+	p->l3off = ETH_HLEN_;
+	p->l4off = (uint16_t)(ETH_HLEN_ + ihl);
+	p->l4len = (uint16_t)(tot - ihl);
+	p->proto = ip[IP4_PROTO];
+	p->saddr = addr_from_ip(0);
+	p->daddr = addr_from_ip(0);
+	memcpy(&p->saddr.ip, ip + IP4_SADDR, 4);
+	memcpy(&p->daddr.ip, ip + IP4_DADDR, 4);
+	if ((r = pkt_parse_l4(p)) != STAT_NONE)
+		return r;
+	if (p->proto == IPPROTO_ICMP)
+		p->icmp = icmp4_class(p->data[p->l4off]);
+	return STAT_NONE;
+}
+
+enum stat_id
+pkt_parse(struct pkt *p, uint8_t *buf, uint32_t len)
+{
+	p->buf = buf;
+	p->data = buf + PKT_VNET_LEN;
+	p->len = len;
+	p->tcpflags = 0;
+	p->af = 0;
+	p->icmp = PKT_ICMP_OTHER;
+	p->csum = PKT_CSUM_FULL;
+	p->gso_size = 0;
+
+	if (len < ETH_HLEN_)
+		return STAT_DROP_MALFORMED;
+	p->ethtype = rd16(p->data + 12);
+	switch (p->ethtype) {
+	case ETHTYPE_ARP:
+		return STAT_NONE;
+	case ETHTYPE_IPV4:
+		return pkt_parse4(p, len);
+	case ETHTYPE_IPV6:
+		return pkt_parse6(p, len);
+	default:
+		return STAT_DROP_UNEXPECTED;
+	}
+}
+
+static int
+parse_quoted4(const struct pkt *p, struct pkt_quoted *q)
 {
 	/* The quoted datagram follows the ICMP header. */
 	uint32_t off = p->l4off + ICMP_HLEN_;
@@ -194,8 +247,11 @@ pkt_parse_quoted(const struct pkt *p, struct pkt_quoted *q)
 		return -1;
 	q->proto = ip[IP4_PROTO];
 	q->off = (uint16_t)off;
-	memcpy(&q->saddr, ip + IP4_SADDR, 4);
-	memcpy(&q->daddr, ip + IP4_DADDR, 4);
+	q->l4off = (uint16_t)(off + ihl);
+	q->saddr = addr_from_ip(0);
+	q->daddr = addr_from_ip(0);
+	memcpy(&q->saddr.ip, ip + IP4_SADDR, 4);
+	memcpy(&q->daddr.ip, ip + IP4_DADDR, 4);
 	memcpy(&q->sport, ip + ihl, 2);
 	memcpy(&q->dport, ip + ihl + 2, 2);
 	return 0;
@@ -323,10 +379,11 @@ csum_replace4_pseudo(uint16_t *check, uint32_t from, uint32_t to)
 }
 
 /*
- * The TCP/UDP checksum field of P; NULL for UDP sent without one (or
- * ICMP). A partial UDP checksum is always there, whatever its value.
+ * The TCP/UDP checksum field of P; NULL for UDP sent without one (IPv4
+ * only, or ICMP). A partial UDP checksum is always there, whatever its
+ * value.
  */
-static uint16_t *
+uint16_t *
 pkt_l4_check(struct pkt *p)
 {
 	uint8_t *l4 = p->data + p->l4off;
@@ -340,17 +397,19 @@ pkt_l4_check(struct pkt *p)
 	return *c != 0 || p->csum == PKT_CSUM_PARTIAL ? c : NULL;
 }
 
-static void
-pkt_l4_done(struct pkt *p, uint16_t *c)
+void
+pkt_l4_done(const struct pkt *p, uint16_t *c)
 {
 	if (p->proto == IPPROTO_UDP && *c == 0)
 		*c = 0xffff;
 }
 
+/* IPv4: the header checksum and the pseudo-header's. */
 static void
-pkt_set_addr(struct pkt *p, unsigned at, uint32_t *field, uint32_t addr)
+set_addr4(struct pkt *p, int dst, const union vsr_addr *a)
 {
 	uint8_t *ip = p->data + p->l3off;
+	uint32_t *field = dst ? &p->daddr.ip : &p->saddr.ip, addr = a->ip;
 	uint16_t *c = pkt_l4_check(p);
 
 	csum_replace4((uint16_t *)(ip + IP4_CSUM), *field, addr);
@@ -360,7 +419,7 @@ pkt_set_addr(struct pkt *p, unsigned at, uint32_t *field, uint32_t addr)
 		csum_replace4(c, *field, addr);
 		pkt_l4_done(p, c);
 	}
-	memcpy(ip + at, &addr, 4);
+	memcpy(ip + (dst ? IP4_DADDR : IP4_SADDR), &addr, 4);
 	*field = addr;
 }
 
@@ -376,18 +435,6 @@ pkt_set_port(struct pkt *p, unsigned at, uint16_t *field, uint16_t port)
 	}
 	memcpy(p->data + p->l4off + at, &port, 2);
 	*field = port;
-}
-
-void
-pkt_set_saddr(struct pkt *p, uint32_t addr)
-{
-	pkt_set_addr(p, IP4_SADDR, &p->saddr, addr);
-}
-
-void
-pkt_set_daddr(struct pkt *p, uint32_t addr)
-{
-	pkt_set_addr(p, IP4_DADDR, &p->daddr, addr);
 }
 
 void
@@ -418,8 +465,122 @@ pkt_csum_finish(struct pkt *p)
 	p->csum = PKT_CSUM_FULL;
 }
 
-/* The TCP header length and payload length of a super-frame. */
+/* 32-bit field at AT: replaced, the checksum at CHECK (if any) updated. */
 static void
+put32(uint8_t *at, uint16_t *check, uint32_t v)
+{
+	uint32_t old;
+
+	memcpy(&old, at, 4);
+	if (check != NULL)
+		csum_replace4(check, old, v);
+	memcpy(at, &v, 4);
+}
+
+static void
+put16(uint8_t *at, uint16_t *check, uint16_t v)
+{
+	uint16_t old;
+
+	memcpy(&old, at, 2);
+	if (check != NULL)
+		csum_replace2(check, old, v);
+	memcpy(at, &v, 2);
+}
+
+/* pkt_icmp_nat for IPv4 (pkt.h). */
+static void
+icmp_nat4(struct pkt *p, const union vsr_addr *osrc, const union vsr_addr *odst,
+    const union vsr_addr *qsrc, uint16_t qsport, const union vsr_addr *qdst, uint16_t qdport)
+{
+	uint8_t *ip = p->data + p->l3off, *icmp = p->data + p->l4off;
+	uint8_t *qip = icmp + ICMP_HLEN_;
+	unsigned qihl = (qip[IP4_VHL] & 0x0f) * 4u;
+	uint32_t have = p->len - p->l4off - ICMP_HLEN_;
+	uint8_t *ql4 = qip + qihl;
+	uint16_t *qcheck = NULL, zero = 0, c;
+
+	put32(ip + IP4_SADDR, (uint16_t *)(ip + IP4_CSUM), osrc->ip);
+	put32(ip + IP4_DADDR, (uint16_t *)(ip + IP4_CSUM), odst->ip);
+	p->saddr = *osrc;
+	p->daddr = *odst;
+
+	if (qip[IP4_PROTO] == IPPROTO_TCP && have >= qihl + 18)
+		qcheck = (uint16_t *)(ql4 + 16);
+	else if (qip[IP4_PROTO] == IPPROTO_UDP && have >= qihl + 8 && memcmp(ql4 + 6, &zero, 2) != 0)
+		qcheck = (uint16_t *)(ql4 + 6);
+	put32(qip + IP4_SADDR, qcheck, qsrc->ip);
+	put32(qip + IP4_DADDR, qcheck, qdst->ip);
+	put16(ql4, qcheck, qsport);
+	put16(ql4 + 2, qcheck, qdport);
+	if (qcheck != NULL && qip[IP4_PROTO] == IPPROTO_UDP && *qcheck == 0)
+		*qcheck = 0xffff;
+	memset(qip + IP4_CSUM, 0, 2);
+	c = csum_ip(qip, qihl);
+	memcpy(qip + IP4_CSUM, &c, 2);
+	memset(icmp + 2, 0, 2);
+	c = csum_fold(csum_partial(icmp, p->l4len, 0));
+	memcpy(icmp + 2, &c, 2);
+}
+
+/* An echo request turned around in place: addresses swapped, TTL 64, type echo reply. */
+static void
+echo_reply4(struct pkt *p)
+{
+	uint8_t *ip = p->data + p->l3off, *icmp = p->data + p->l4off;
+	uint16_t *ipsum = (uint16_t *)(ip + IP4_CSUM), *icsum = (uint16_t *)(icmp + 2);
+	union vsr_addr a = p->saddr;
+	uint16_t old, new;
+
+	memcpy(ip + IP4_SADDR, &p->daddr.ip, 4);
+	memcpy(ip + IP4_DADDR, &p->saddr.ip, 4);
+	p->saddr = p->daddr;
+	p->daddr = a;
+	/* TTL 64 (shares a 16-bit word with the protocol). */
+	memcpy(&old, ip + IP4_TTL, 2);
+	ip[IP4_TTL] = 64;
+	memcpy(&new, ip + IP4_TTL, 2);
+	csum_replace2(ipsum, old, new);
+	/* Type 8 -> 0 (shares a word with the code). */
+	memcpy(&old, icmp, 2);
+	icmp[0] = ICMP_ECHOREPLY;
+	memcpy(&new, icmp, 2);
+	csum_replace2(icsum, old, new);
+}
+
+/* ICMP destination unreachable, fragmentation needed, quoting P's header and 8 bytes. */
+static uint32_t
+too_big4(const struct pkt *p, unsigned mtu, uint8_t *ip)
+{
+	const uint8_t *in = p->data + p->l3off;
+	unsigned qlen = (unsigned)(in[IP4_VHL] & 0x0f) * 4 + 8;
+	uint8_t *icmp = ip + IP4_HLEN;
+	uint16_t v;
+
+	if (qlen > p->len - p->l3off)
+		qlen = p->len - p->l3off;
+	memset(ip, 0, IP4_HLEN + ICMP_HLEN_);
+	ip[IP4_VHL] = 0x45;
+	ip[IP4_TOS] = 0xc0;             /* internetwork control, as the kernel's ICMP errors */
+	v = htons((uint16_t)(IP4_HLEN + ICMP_HLEN_ + qlen));
+	memcpy(ip + IP4_TOTLEN, &v, 2);
+	ip[IP4_TTL] = 64;
+	ip[IP4_PROTO] = IPPROTO_ICMP;
+	memcpy(ip + IP4_SADDR, &p->daddr.ip, 4);   /* the VIP */
+	memcpy(ip + IP4_DADDR, &p->saddr.ip, 4);   /* the client */
+	v = csum_ip(ip, IP4_HLEN);
+	memcpy(ip + IP4_CSUM, &v, 2);
+	icmp[0] = ICMP_DEST_UNREACH;
+	icmp[1] = ICMP_FRAG_NEEDED;
+	v = htons((uint16_t)mtu);       /* next-hop MTU, RFC 1191 */
+	memcpy(icmp + 6, &v, 2);
+	memcpy(icmp + ICMP_HLEN_, in, qlen);
+	v = csum_fold(csum_partial(icmp, ICMP_HLEN_ + qlen, 0));
+	memcpy(icmp + 2, &v, 2);
+	return IP4_HLEN + ICMP_HLEN_ + qlen;
+}
+
+void
 pkt_gso_lens(const struct pkt *p, unsigned *doff, uint32_t *payload)
 {
 	*doff = (p->data[p->l4off + 12] >> 4) * 4u;
@@ -436,13 +597,29 @@ pkt_gso_count(const struct pkt *p)
 	return (unsigned)((pay + p->gso_size - 1) / p->gso_size);
 }
 
-uint32_t
-pkt_gso_segment(const struct pkt *p, unsigned i, uint8_t *hdr, const uint8_t **payload,
+void
+pkt_gso_tcp_fix(const struct pkt *p, unsigned i, uint8_t *tcp, uint32_t off)
+{
+	unsigned last = pkt_gso_count(p) - 1;
+	uint32_t seq;
+
+	memcpy(&seq, tcp + 4, 4);
+	seq = htonl(ntohl(seq) + off);
+	memcpy(tcp + 4, &seq, 4);
+	if (i != last)
+		tcp[13] &= (uint8_t)~(TCPF_FIN | TCPF_PSH);
+	if (i != 0)
+		tcp[13] &= (uint8_t)~TCPF_CWR_;
+	memset(tcp + 16, 0, 2);
+}
+
+static uint32_t
+gso_segment4(const struct pkt *p, unsigned i, uint8_t *hdr, const uint8_t **payload,
     uint32_t *plen)
 {
 	const uint8_t *ip = p->data + p->l3off, *th = p->data + p->l4off;
-	unsigned ihl = p->l4off - p->l3off, doff, last = pkt_gso_count(p) - 1;
-	uint32_t pay, off = (uint32_t)i * p->gso_size, n, seq, sum;
+	unsigned ihl = p->l4off - p->l3off, doff;
+	uint32_t pay, off = (uint32_t)i * p->gso_size, n, sum;
 	uint8_t *tcp = hdr + ihl;
 	uint16_t v;
 
@@ -461,14 +638,7 @@ pkt_gso_segment(const struct pkt *p, unsigned i, uint8_t *hdr, const uint8_t **p
 	memcpy(hdr + IP4_CSUM, &v, 2);
 
 	memcpy(tcp, th, doff);
-	memcpy(&seq, th + 4, 4);
-	seq = htonl(ntohl(seq) + off);
-	memcpy(tcp + 4, &seq, 4);
-	if (i != last)
-		tcp[13] &= (uint8_t)~(TCPF_FIN | TCPF_PSH);
-	if (i != 0)
-		tcp[13] &= (uint8_t)~TCPF_CWR_;
-	memset(tcp + 16, 0, 2);
+	pkt_gso_tcp_fix(p, i, tcp, off);
 	/* Pseudo-header (RFC 793): addresses, protocol, TCP length. */
 	sum = csum_partial(ip + IP4_SADDR, 8, IPPROTO_TCP + doff + n);
 	sum = csum_partial(tcp, doff, sum);
@@ -477,6 +647,17 @@ pkt_gso_segment(const struct pkt *p, unsigned i, uint8_t *hdr, const uint8_t **p
 	memcpy(tcp + 16, &v, 2);
 	return ihl + doff;
 }
+
+const struct pkt_ops pkt_ops4 = {
+	.af           = AF_INET,
+	.icmp_proto   = IPPROTO_ICMP,
+	.set_addr     = set_addr4,
+	.parse_quoted = parse_quoted4,
+	.icmp_nat     = icmp_nat4,
+	.echo_reply   = echo_reply4,
+	.too_big      = too_big4,
+	.gso_segment  = gso_segment4,
+};
 
 void
 pkt_arp_fill(struct pkt_arp *f, uint16_t op, const uint8_t *dst, const uint8_t *sha,

@@ -1,4 +1,4 @@
-/* pkt.h - a frame from the TAP: parsing with every field checked, and checksums */
+/* pkt.h - a frame from the TAP: parsing with every field checked, and checksums, both families */
 #ifndef VSR_PKT_H
 #define VSR_PKT_H
 
@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 #include <stdint.h>
 
+#include "addr.h"
 #include "stats.h"
 
 /*
@@ -24,6 +25,7 @@
 #define ETH_HLEN_      14u
 #define ETHTYPE_IPV4   0x0800
 #define ETHTYPE_ARP    0x0806
+#define ETHTYPE_IPV6   0x86dd
 
 /* IPv4 header fields (RFC 791), as offsets from the header's first byte. */
 #define IP4_VHL        0       /* version and header length */
@@ -42,6 +44,24 @@
 /* The ICMP header before an error's quote (RFC 792); types: <netinet/ip_icmp.h>. */
 #define ICMP_HLEN_     8u
 
+/* IPv6 header fields (RFC 8200), as offsets from the header's first byte. */
+#define IP6_VTCFL      0       /* version, traffic class, flow label */
+#define IP6_PLEN       4       /* payload length */
+#define IP6_NXT        6       /* next header */
+#define IP6_HLIM       7
+#define IP6_SADDR      8
+#define IP6_DADDR      24
+#define IP6_HLEN       40u
+#define IP6_MIN_MTU    1280u   /* every link carries this much (RFC 8200 5) */
+/*
+ * Extension headers followed at most before the transport header; more
+ * is not a packet anyone sends (RFC 8200 4.1's order has six kinds).
+ */
+#define IP6_EXT_MAX    8
+
+/* ICMPv6 (RFC 4443) message header before an error's quote; types: <netinet/icmp6.h>. */
+#define ICMP6_HLEN_    8u
+
 #define TCPF_FIN  0x01
 #define TCPF_SYN  0x02
 #define TCPF_RST  0x04
@@ -51,8 +71,26 @@
 #define TCPF_ECE_ 0x40
 #define TCPF_CWR_ 0x80
 
-/* PKT_GSO_SEG_HDR: room for one segment's IPv4 + TCP headers (pkt_gso_segment). */
-#define PKT_GSO_SEG_HDR 120u
+/*
+ * PKT_GSO_SEG_HDR: room for one segment's IP and TCP headers
+ * (pkt_gso_segment): IPv4's 60 + 60, or IPv6's 40 and extension headers
+ * + 60; a super-frame whose headers are longer is refused by the parser.
+ */
+#define PKT_GSO_SEG_HDR 160u
+
+/* The largest ICMP error built here (pkt_too_big): IPv6's minimum MTU. */
+#define PKT_TOO_BIG_MAX IP6_MIN_MTU
+
+/* What an ICMP or ICMPv6 message is to the director (pkt_parse: p->icmp). */
+enum pkt_icmp {
+	PKT_ICMP_OTHER,         /* informational, or chatter of the TAP link */
+	PKT_ICMP_ECHO,          /* an echo request */
+	PKT_ICMP_ERROR,         /* an error quoting a packet: unreachable, too big, ... */
+	PKT_ICMP_NS,            /* an IPv6 neighbour solicitation */
+	PKT_ICMP_LINK,          /* IPv6 link chatter: router and listener messages, to a group */
+};
+
+struct pkt_ops;
 
 struct pkt {
 	uint8_t  *buf;        /* virtio-net header, then the frame */
@@ -62,12 +100,16 @@ struct pkt {
 	uint16_t  l3off;      /* IP header offset in the frame */
 	uint16_t  l4off;      /* transport header offset in the frame */
 	uint16_t  l4len;      /* IP payload length */
-	uint8_t   proto;
+	uint8_t   proto;      /* TCP, UDP, ICMP or ICMPv6 */
 	uint8_t   tcpflags;   /* TCPF_* for TCP, 0 otherwise */
-	uint32_t  saddr;      /* network order */
-	uint32_t  daddr;
+	uint8_t   af;         /* AF_INET, AF_INET6; 0 for ARP */
+	uint8_t   icmp;       /* enum pkt_icmp of an ICMP or ICMPv6 message */
+	uint8_t   df;         /* no router may fragment it: IPv4's DF, any IPv6 packet */
 	uint16_t  sport;      /* network order; ICMP: 0 */
 	uint16_t  dport;
+	union vsr_addr saddr;
+	union vsr_addr daddr;
+	const struct pkt_ops *ops;  /* the family's functions, set by pkt_parse */
 	/*
 	 * From the virtio-net header (checked by pkt_parse): PKT_CSUM_PARTIAL
 	 * when the TCP/UDP checksum field holds only the pseudo-header sum
@@ -93,26 +135,62 @@ pkt_vnet(const struct pkt *p)
  * and returns STAT_NONE, or the drop reason (STAT_DROP_*) when the frame
  * is malformed or not something the director handles. ARP frames return
  * STAT_NONE with ethtype ETHTYPE_ARP and only the Ethernet part parsed.
+ *
+ * IPv6: the extension-header chain is walked with bounds -- hop-by-hop
+ * options (first only), destination options (twice at most), routing
+ * (with no segment left), fragment (an atomic one, RFC 6946; a real
+ * fragment is STAT_DROP_FRAGMENT) -- each within the packet, IP6_EXT_MAX
+ * at most; another, or one out of place, is STAT_DROP_IPV6_EXT. A zero
+ * payload length (a jumbogram) and a UDP checksum of 0 are malformed.
+ *
  * The virtio-net header is part of the frame's validity: unknown flags, a
- * GSO type other than TCPv4 (with or without ECN), GSO without
- * NEEDS_CSUM or with a zero segment size, NEEDS_CSUM on anything but TCP
- * or UDP or with a checksum start/offset other than the transport
- * header's checksum field, a header length beyond the frame: malformed.
+ * GSO type other than the family's TCP (TCPv4, TCPv6, with or without
+ * ECN), GSO without NEEDS_CSUM, with a zero segment size or with headers
+ * longer than PKT_GSO_SEG_HDR, NEEDS_CSUM on anything but TCP or UDP or
+ * with a checksum start/offset other than the transport header's checksum
+ * field, a header length beyond the frame: malformed.
  */
 enum stat_id pkt_parse(struct pkt *p, uint8_t *buf, uint32_t len);
 
 /*
- * Parse the IPv4 header + 8 bytes quoted inside an ICMP error at OFF (in
- * the frame of P): on success fill proto, addresses and ports of the
- * quoted packet and return 0; -1 when it is too short or malformed.
+ * The family's parts, chosen once per packet by pkt_parse (p->ops): the
+ * rest of the packet path is one code for both families and calls these
+ * through the wrappers below.
+ */
+struct pkt_quoted;
+struct pkt_ops {
+	int      af;
+	uint8_t  icmp_proto;  /* IPPROTO_ICMP, IPPROTO_ICMPV6 */
+	void     (*set_addr)(struct pkt *p, int dst, const union vsr_addr *a);
+	int      (*parse_quoted)(const struct pkt *p, struct pkt_quoted *q);
+	void     (*icmp_nat)(struct pkt *p, const union vsr_addr *osrc, const union vsr_addr *odst,
+	    const union vsr_addr *qsrc, uint16_t qsport, const union vsr_addr *qdst,
+	    uint16_t qdport);
+	void     (*echo_reply)(struct pkt *p);
+	uint32_t (*too_big)(const struct pkt *p, unsigned mtu, uint8_t *ip);
+	uint32_t (*gso_segment)(const struct pkt *p, unsigned i, uint8_t *hdr,
+	    const uint8_t **payload, uint32_t *plen);
+};
+extern const struct pkt_ops pkt_ops4, pkt_ops6;
+
+/*
+ * Parse the IP header (and, for IPv6, its extension headers) + 8 bytes
+ * quoted inside an ICMP or ICMPv6 error of P: on success fill proto,
+ * addresses and ports of the quoted packet and return 0; -1 when it is too
+ * short, malformed, or a fragment that does not start the datagram.
  */
 struct pkt_quoted {
 	uint8_t  proto;
 	uint16_t off;         /* quoted IP header offset in the frame */
-	uint32_t saddr, daddr;
+	uint16_t l4off;       /* quoted transport header offset in the frame */
+	union vsr_addr saddr, daddr;
 	uint16_t sport, dport;
 };
-int pkt_parse_quoted(const struct pkt *p, struct pkt_quoted *q);
+static inline int
+pkt_parse_quoted(const struct pkt *p, struct pkt_quoted *q)
+{
+	return p->ops->parse_quoted(p, q);
+}
 
 /* ---- ARP ---- */
 
@@ -161,15 +239,61 @@ void csum_replace4(uint16_t *check, uint32_t from, uint32_t to);
 /*
  * NAT rewrites of a parsed TCP or UDP packet P: the field is changed and
  * P's copy of it too; the IPv4 header checksum (addresses) and the TCP/UDP
- * checksum (its pseudo-header covers the addresses) are updated
- * incrementally. A UDP checksum of 0 (none sent) stays 0; an updated one
- * that comes out as 0 is sent as 0xffff (RFC 768). ADDR and PORT are in
- * network order.
+ * checksum (its pseudo-header covers the addresses, 128-bit ones for
+ * IPv6) are updated incrementally. A UDP checksum of 0 (none sent, IPv4
+ * only) stays 0; an updated one that comes out as 0 is sent as 0xffff
+ * (RFC 768). ADDR is of P's family; PORT is in network order.
  */
-void pkt_set_saddr(struct pkt *p, uint32_t addr);
-void pkt_set_daddr(struct pkt *p, uint32_t addr);
+static inline void
+pkt_set_saddr(struct pkt *p, const union vsr_addr *addr)
+{
+	p->ops->set_addr(p, 0, addr);
+}
+
+static inline void
+pkt_set_daddr(struct pkt *p, const union vsr_addr *addr)
+{
+	p->ops->set_addr(p, 1, addr);
+}
+
 void pkt_set_sport(struct pkt *p, uint16_t port);
 void pkt_set_dport(struct pkt *p, uint16_t port);
+
+/*
+ * nat and fullnat of an ICMP or ICMPv6 error P about a connection: the
+ * outer source and destination become OSRC and ODST, the quoted packet
+ * QSRC:QSPORT -> QDST:QDPORT. The quoted TCP/UDP checksum is updated when
+ * it was quoted (a UDP 0 stays 0), the quoted IPv4 header checksum and the
+ * ICMP checksum (over the quote; for ICMPv6 the pseudo-header too)
+ * computed again; the rest, the MTU of "fragmentation needed" or "packet
+ * too big" among it, is left as it is.
+ */
+static inline void
+pkt_icmp_nat(struct pkt *p, const union vsr_addr *osrc, const union vsr_addr *odst,
+    const union vsr_addr *qsrc, uint16_t qsport, const union vsr_addr *qdst, uint16_t qdport)
+{
+	p->ops->icmp_nat(p, osrc, odst, qsrc, qsport, qdst, qdport);
+}
+
+/* An echo request P turned, in place, into its reply (addresses swapped, TTL 64). */
+static inline void
+pkt_echo_reply(struct pkt *p)
+{
+	p->ops->echo_reply(p);
+}
+
+/*
+ * The error that tells P's sender that P (or, for a super-frame, its
+ * segments) does not fit a link of MTU: ICMP fragmentation needed (RFC
+ * 792, RFC 1191) or ICMPv6 packet too big (RFC 4443), from P's destination
+ * to its source, quoting as much of P as the family allows. The IP packet
+ * is written at IP (PKT_TOO_BIG_MAX bytes of room); returns its length.
+ */
+static inline uint32_t
+pkt_too_big(const struct pkt *p, unsigned mtu, uint8_t *ip)
+{
+	return p->ops->too_big(p, mtu, ip);
+}
 
 /*
  * The pseudo-header sum of a NEEDS_CSUM packet after an address in it
@@ -178,6 +302,9 @@ void pkt_set_dport(struct pkt *p, uint16_t port);
  * payload and the ports are summed later by whoever completes it.
  */
 void csum_replace4_pseudo(uint16_t *check, uint32_t from, uint32_t to);
+/* The same for a 128-bit field (an IPv6 address): FROM and TO 16 bytes, network order. */
+void csum_replace16(uint16_t *check, const void *from, const void *to);
+void csum_replace16_pseudo(uint16_t *check, const void *from, const void *to);
 
 /*
  * Complete the TCP/UDP checksum of a PKT_CSUM_PARTIAL packet that is not
@@ -190,15 +317,81 @@ void pkt_csum_finish(struct pkt *p);
 /*
  * TCP segmentation of a GSO super-frame P (gso_size != 0), segment by
  * segment, as the kernel's tcp_gso_segment() would cut it: pkt_gso_count()
- * segments; pkt_gso_segment() writes segment I's IPv4 and TCP headers into
+ * segments; pkt_gso_segment() writes segment I's IP and TCP headers into
  * HDR (PKT_GSO_SEG_HDR bytes), returns their length and points *PAYLOAD
  * and *PLEN at its slice of P's payload (left in place). Each segment has
- * its IP total length, IP ID (the super-frame's + I) and header checksum,
- * its sequence number, FIN and PSH only if last, CWR only if first, and a
- * complete TCP checksum. P is not modified.
+ * its IP length (IPv4: total length, ID the super-frame's + I, header
+ * checksum; IPv6: payload length, extension headers copied), its sequence
+ * number, FIN and PSH only if last, CWR only if first, and a complete TCP
+ * checksum. P is not modified.
  */
 unsigned pkt_gso_count(const struct pkt *p);
-uint32_t pkt_gso_segment(const struct pkt *p, unsigned i, uint8_t *hdr,
-    const uint8_t **payload, uint32_t *plen);
+static inline uint32_t
+pkt_gso_segment(const struct pkt *p, unsigned i, uint8_t *hdr, const uint8_t **payload,
+    uint32_t *plen)
+{
+	return p->ops->gso_segment(p, i, hdr, payload, plen);
+}
+
+/* ---- helpers shared by the families' parts (pkt.c, pkt6.c) ---- */
+
+/* The TCP/UDP checksum field of P, or NULL (UDP without one, ICMP). */
+uint16_t *pkt_l4_check(struct pkt *p);
+/* A TCP/UDP checksum field just updated: UDP's 0 is sent as 0xffff. */
+void pkt_l4_done(const struct pkt *p, uint16_t *c);
+/* The TCP header length and payload length of a super-frame. */
+void pkt_gso_lens(const struct pkt *p, unsigned *doff, uint32_t *payload);
+/* A segment's TCP header: sequence number, FIN, PSH, CWR (pkt_gso_segment). */
+void pkt_gso_tcp_fix(const struct pkt *p, unsigned i, uint8_t *tcp, uint32_t off);
+/*
+ * The checks of the transport header shared by the families: TCP's data
+ * offset, UDP's length, ICMP's size, the virtio-net header (pkt.c).
+ */
+enum stat_id pkt_parse_l4(struct pkt *p);
+/* pkt_parse's IPv6 part (pkt6.c): the frame of LEN bytes after the Ethernet type. */
+enum stat_id pkt_parse6(struct pkt *p, uint32_t len);
+
+/* ---- IPv6 neighbour discovery (RFC 4861), pkt6.c ---- */
+
+/*
+ * The target of the neighbour solicitation P (p->icmp PKT_ICMP_NS), once
+ * checked: hop limit 255, code 0, a target that is not multicast, options
+ * each of non-zero length within the message, no source link-layer
+ * address option from the unspecified address. 0, or -1.
+ */
+int pkt_nd_ns_target(const struct pkt *p, union vsr_addr *target);
+
+#define ND_NA_ROUTER    0x80    /* the flags of a neighbour advertisement */
+#define ND_NA_SOLICITED 0x40
+#define ND_NA_OVERRIDE  0x20
+#define PKT_ND_LEN      (ETH_HLEN_ + IP6_HLEN + 32u)    /* NS or NA with one option */
+
+/*
+ * A neighbour advertisement for TARGET at MAC, flags FLAGS, from SRC to
+ * DST (the all-nodes group ff02::1 for an unsolicited one), in an Ethernet
+ * frame from MAC to DMAC, written at ETH: PKT_ND_LEN bytes.
+ */
+uint32_t pkt_nd_na_fill(uint8_t *eth, const uint8_t *dmac, const uint8_t *mac,
+    const union vsr_addr *src, const union vsr_addr *dst, const union vsr_addr *target,
+    uint8_t flags);
+/*
+ * A neighbour solicitation for TARGET from SRC (with MAC as its source
+ * link-layer address; SRC may be the unspecified address, then without
+ * it), to TARGET's solicited-node group, written at ETH: PKT_ND_LEN bytes
+ * at most; returns the length.
+ */
+uint32_t pkt_nd_ns_fill(uint8_t *eth, const uint8_t *mac, const union vsr_addr *src,
+    const union vsr_addr *target);
+/*
+ * A neighbour advertisement of LEN bytes at ETH (an Ethernet frame from a
+ * link): 0 with its target and the MAC it advertises (its target
+ * link-layer address option, else the frame's source), or -1 when it is
+ * not a valid one (RFC 4861 7.1.2).
+ */
+int pkt_nd_na_parse(const uint8_t *eth, uint32_t len, union vsr_addr *target, uint8_t *mac);
+
+/* The sum of the IPv6 pseudo-header (RFC 8200 8.1), not folded. */
+uint32_t csum_pseudo6(const union vsr_addr *src, const union vsr_addr *dst, uint32_t len,
+    uint8_t nxt);
 
 #endif

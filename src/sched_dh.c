@@ -76,7 +76,7 @@ static struct dest *
 dh_schedule(struct service *svc, const struct pkt *p, uint32_t now)
 {
 	struct dh_state *s = svc->sched_data;
-	struct dest *d = s->bucket[hash32(ntohl(p->daddr)) & (DH_TAB_SIZE - 1)];
+	struct dest *d = s->bucket[hash32(addr_fold32(p->af, &p->daddr)) & (DH_TAB_SIZE - 1)];
 
 	(void)now;
 	return d && dest_available(d) ? d : NULL;

@@ -39,9 +39,9 @@
 #define LBLC_EXPIRE  (24u * 60 * 60 * CONN_HZ)    /* ticks */
 
 struct lblc_entry {
-	struct dest *dest;
-	uint32_t     addr;         /* network order */
-	uint32_t     lastuse;      /* ticks */
+	struct dest   *dest;
+	union vsr_addr addr;       /* of the service's family */
+	uint32_t       lastuse;    /* ticks */
 };
 
 struct lblc_table {
@@ -83,7 +83,7 @@ static struct dest *
 lblc_schedule(struct service *svc, const struct pkt *p, uint32_t now)
 {
 	struct lblc_table *t = svc->sched_data;
-	struct lblc_entry *set = &t->e[(hash32(ntohl(p->daddr)) & (LBLC_SETS - 1)) * LBLC_WAYS];
+	struct lblc_entry *set = &t->e[(hash32(addr_fold32(p->af, &p->daddr)) & (LBLC_SETS - 1)) * LBLC_WAYS];
 	struct lblc_entry *en = NULL, *victim = NULL;
 	struct dest *d;
 
@@ -96,7 +96,7 @@ lblc_schedule(struct service *svc, const struct pkt *p, uint32_t now)
 				victim = e;
 			continue;
 		}
-		if (e->addr == p->daddr) {
+		if (addr_eq(&e->addr, &p->daddr)) {
 			en = e;
 			break;
 		}

@@ -41,11 +41,11 @@
 #define LBLCR_EXPIRE  (24u * 60 * 60 * CONN_HZ)    /* ticks */
 
 struct lblcr_entry {
-	uint32_t     addr;          /* network order */
-	uint32_t     lastuse;       /* ticks */
-	uint32_t     lastmod;       /* ticks: the set last changed */
-	uint32_t     n;             /* members; 0 = entry free */
-	struct dest *m[LBLCR_MEMBERS];
+	union vsr_addr addr;        /* of the service's family */
+	uint32_t       lastuse;     /* ticks */
+	uint32_t       lastmod;     /* ticks: the set last changed */
+	uint32_t       n;           /* members; 0 = entry free */
+	struct dest   *m[LBLCR_MEMBERS];
 };
 
 struct lblcr_table {
@@ -157,7 +157,7 @@ static struct dest *
 lblcr_schedule(struct service *svc, const struct pkt *p, uint32_t now)
 {
 	struct lblcr_table *t = svc->sched_data;
-	struct lblcr_entry *set = &t->e[(hash32(ntohl(p->daddr)) & (LBLCR_SETS - 1)) * LBLCR_WAYS];
+	struct lblcr_entry *set = &t->e[(hash32(addr_fold32(p->af, &p->daddr)) & (LBLCR_SETS - 1)) * LBLCR_WAYS];
 	struct lblcr_entry *en = NULL, *victim = NULL;
 	struct dest *d;
 
@@ -170,7 +170,7 @@ lblcr_schedule(struct service *svc, const struct pkt *p, uint32_t now)
 				victim = e;
 			continue;
 		}
-		if (e->addr == p->daddr) {
+		if (addr_eq(&e->addr, &p->daddr)) {
 			en = e;
 			break;
 		}

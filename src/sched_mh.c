@@ -83,11 +83,12 @@ mh_cmp(const void *a, const void *b)
 {
 	const struct dest *x = ((const struct mh_dest *)a)->d;
 	const struct dest *y = ((const struct mh_dest *)b)->d;
-	uint32_t xa = ntohl(x->addr), ya = ntohl(y->addr);
+	/* Network order, byte by byte: numeric order, for either family. */
+	int c = memcmp(&x->addr, &y->addr, sizeof(x->addr));
 	uint16_t xp = ntohs(x->port), yp = ntohs(y->port);
 
-	if (xa != ya)
-		return xa < ya ? -1 : 1;
+	if (c != 0)
+		return c < 0 ? -1 : 1;
 	if (xp != yp)
 		return xp < yp ? -1 : 1;
 	return strcmp(x->name, y->name);
@@ -118,7 +119,7 @@ mh_build(struct mh_state *s)
 		shift++;
 	for (unsigned i = 0; i < s->nds; i++) {
 		struct mh_dest *e = &s->ds[i];
-		uint32_t a = ntohl(e->d->addr);
+		uint32_t a = addr_fold32(e->d->af, &e->d->addr);
 		uint16_t p = ntohs(e->d->port);
 		unsigned lw = e->last_weight > 0 ? (unsigned)e->last_weight : 0;
 
@@ -276,7 +277,7 @@ mh_schedule(struct service *svc, const struct pkt *p, uint32_t now)
 	struct mh_state *s = svc->sched_data;
 	const uint32_t m = s->size;
 	uint16_t port = svc->flags & SVC_F_MH_PORT ? ntohs(p->sport) : 0;
-	uint32_t h = mh_hash(s->seed[0], ntohl(p->saddr), port);
+	uint32_t h = mh_hash(s->seed[0], addr_fold32(p->af, &p->saddr), port);
 	uint32_t c = h % m;
 	struct dest *d;
 

@@ -109,7 +109,7 @@ static struct dest *
 sh_schedule(struct service *svc, const struct pkt *p, uint32_t now)
 {
 	struct sh_state *s = svc->sched_data;
-	uint32_t h = hash32(ntohl(p->saddr));
+	uint32_t h = hash32(addr_fold32(p->af, &p->saddr));
 	struct dest *d;
 
 	(void)now;

@@ -34,12 +34,16 @@ enum stat_id {
 	STAT_SORRY_OFF,         /* a real server back: the sorry server gets no new flows */
 	STAT_RX_GSO,            /* GSO super-frames read from the TAP (offload on) */
 	STAT_TUN_SEGMENTS,      /* tun: segments cut from GSO super-frames */
+	STAT_NA_REPLIES,        /* neighbour solicitations for VIPs answered on the TAP link */
+	STAT_NA_SENT,           /* unsolicited neighbour advertisements sent */
+	STAT_ND_IGNORED,        /* ICMPv6 of the TAP link that needs no answer (RS, MLD, ...) */
 	STAT_NAT_DIRECT,        /* nat, fullnat: frames sent straight out toward their next hop */
 	STAT_NAT_VIA_TAP,       /* and written into the TAP instead: next hop unknown, too big */
 	/* drop reasons */
 	STAT_DROP_MALFORMED,    /* a header or length field is wrong */
-	STAT_DROP_UNEXPECTED,   /* not IPv4/ARP, or not TCP/UDP/ICMP */
+	STAT_DROP_UNEXPECTED,   /* not IPv4, IPv6 or ARP, or not TCP/UDP/ICMP(v6) */
 	STAT_DROP_FRAGMENT,     /* IP fragments are not forwarded */
+	STAT_DROP_IPV6_EXT,     /* an IPv6 extension header not taken: unknown, repeated, misplaced */
 	STAT_DROP_NO_SERVICE,   /* no virtual service at that address/port */
 	STAT_DROP_NO_CONN,      /* TCP segment other than SYN without a connection */
 	STAT_DROP_NO_CONN_OUT,  /* a packet into the TAP toward no VIP, of no connection */

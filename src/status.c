@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "addr.h"
 #include "check.h"
 #include "common.h"
 #include "sched.h"
@@ -61,22 +62,34 @@ status_state(const struct dest *d, const struct check_info *ci)
 	return STATUS_UP;
 }
 
+/* addr.c's formatter, the one of the logs, vsradm and the control socket. */
 const char *
 status_addr(char *buf, size_t len, int af, const void *addr)
 {
-	if (inet_ntop(af, addr, buf, (socklen_t)len) == NULL)
-		snprintf(buf, len, "?");
-	return buf;
+	union vsr_addr a = { .w = { 0 } };
+
+	memcpy(&a, addr, addr_len(af));
+	return addr_ntop(af, &a, buf, len);
 }
 
 const char *
 status_addrport(char *buf, size_t len, int af, const void *addr, uint16_t port)
 {
-	char a[INET6_ADDRSTRLEN];
+	union vsr_addr a = { .w = { 0 } };
 
-	status_addr(a, sizeof(a), af, addr);
-	snprintf(buf, len, af == AF_INET6 ? "[%s]:%u" : "%s:%u", a, ntohs(port));
-	return buf;
+	memcpy(&a, addr, addr_len(af));
+	return addr_port_ntop(af, &a, ntohs(port), buf, len);
+}
+
+/* A service's persistence netmask: "255.255.255.0" for IPv4, "64" for IPv6 (as ipvsadm). */
+static const char *
+status_netmask(char *buf, size_t len, const struct service *s)
+{
+	if (s->af == AF_INET6) {
+		snprintf(buf, len, "%d", addr_mask_plen(AF_INET6, &s->netmask));
+		return buf;
+	}
+	return addr_ntop(AF_INET, &s->netmask, buf, len);
 }
 
 /* ---------------------------------------------------------------- escaping */
@@ -220,7 +233,7 @@ html_dest(struct evbuffer *b, const struct dest *d, time_t now)
 	evbuffer_add_printf(b, "<tr class=\"%s\"><td class=\"l\">", state_style[st].css);
 	html_esc(b, d->name);
 	evbuffer_add_printf(b, "</td><td class=\"l\">");
-	html_esc(b, status_addrport(a, sizeof(a), AF_INET, &d->addr, d->port));
+	html_esc(b, status_addrport(a, sizeof(a), d->af, &d->addr, d->port));
 	evbuffer_add_printf(b, "</td><td class=\"l\">%s</td><td class=\"l\">%s%s</td>",
 	    fwd_name(d->fwd), status_state_name(st),
 	    (d->flags & DEST_F_REMOVED) ? " (removed)" : "");
@@ -262,16 +275,16 @@ html_service(struct evbuffer *b, const struct service *s, time_t now)
 	evbuffer_add_printf(b, "<table>\n<tr><th class=\"svc\" colspan=\"18\">");
 	html_esc(b, s->name);
 	evbuffer_add_printf(b, " &mdash; %s ", proto_upper_name(s->proto));
-	html_esc(b, status_addrport(a, sizeof(a), AF_INET, &s->addr, s->port));
+	html_esc(b, status_addrport(a, sizeof(a), s->af, &s->addr, s->port));
 	evbuffer_add_printf(b, " &mdash; %s", s->sched ? s->sched->name : "?");
 	if (s->persistent) {
-		status_addr(a, sizeof(a), AF_INET, &s->netmask);
+		status_netmask(a, sizeof(a), s);
 		evbuffer_add_printf(b, ", persistent %u s (netmask %s)", s->persistent, a);
 	}
 	evbuffer_add_printf(b, ", forward %s", fwd_name(s->fwd));
 	if (s->sorry) {
 		evbuffer_add_printf(b, ", sorry server ");
-		html_esc(b, status_addrport(a, sizeof(a), AF_INET, &s->sorry->addr,
+		html_esc(b, status_addrport(a, sizeof(a), s->sorry->af, &s->sorry->addr,
 		    s->sorry->port));
 		evbuffer_add_printf(b, "%s", svc_sorry_active(s) ? " IN USE" : " (standby)");
 	}
@@ -354,8 +367,9 @@ json_addr(struct evbuffer *b, const struct dest *d)
 {
 	char a[STATUS_ADDR_MAX];
 
-	evbuffer_add_printf(b, "\"family\":\"ipv4\",\"address\":");
-	json_str(b, status_addr(a, sizeof(a), AF_INET, &d->addr));
+	evbuffer_add_printf(b, "\"family\":\"%s\",\"address\":",
+	    d->af == AF_INET6 ? "ipv6" : "ipv4");
+	json_str(b, status_addr(a, sizeof(a), d->af, &d->addr));
 	evbuffer_add_printf(b, ",\"port\":%u,\"forward\":\"%s\"", ntohs(d->port),
 	    fwd_name(d->fwd));
 }
@@ -407,13 +421,13 @@ json_service(struct evbuffer *b, const struct service *s, time_t now)
 
 	evbuffer_add_printf(b, "{\"name\":");
 	json_str(b, s->name);
-	evbuffer_add_printf(b, ",\"protocol\":\"%s\",\"family\":\"ipv4\",\"address\":",
-	    proto_upper_name(s->proto));
-	json_str(b, status_addr(a, sizeof(a), AF_INET, &s->addr));
+	evbuffer_add_printf(b, ",\"protocol\":\"%s\",\"family\":\"%s\",\"address\":",
+	    proto_upper_name(s->proto), s->af == AF_INET6 ? "ipv6" : "ipv4");
+	json_str(b, status_addr(a, sizeof(a), s->af, &s->addr));
 	evbuffer_add_printf(b, ",\"port\":%u,\"scheduler\":", ntohs(s->port));
 	json_str(b, s->sched ? s->sched->name : "?");
 	evbuffer_add_printf(b, ",\"persistent\":%u,\"netmask\":", s->persistent);
-	json_str(b, status_addr(a, sizeof(a), AF_INET, &s->netmask));
+	json_str(b, status_netmask(a, sizeof(a), s));
 	evbuffer_add_printf(b, ",\"forward\":\"%s\",\"sorry_server\":", fwd_name(s->fwd));
 	if (s->sorry) {
 		evbuffer_add(b, "{", 1);

@@ -16,46 +16,54 @@ static struct service_list services = TAILQ_HEAD_INITIALIZER(services);
  */
 static struct service **svc_tab;
 static uint32_t svc_tab_mask;
-static uint32_t *vips;
+static struct vsr_ip *vips;
 static unsigned nvips;
 /*
  * The VIPs again, hashed: svc_is_vip() runs for every packet (a client's
  * packet or a reply), so it must not scan. Open addressing, at most half
- * full; 0 marks a free slot (0.0.0.0 is never a VIP: conf.c refuses it).
+ * full; af 0 marks a free slot.
  */
-static uint32_t *vip_set;
+static struct vsr_ip *vip_set;
 static uint32_t vip_set_mask;
 
+/* An IPv4 address as it is (as before IPv6 came), all of an IPv6 one folded. */
 static inline uint32_t
-svc_hash(uint8_t proto, uint32_t addr, uint16_t port)
+svc_addr_key(int af, const union vsr_addr *a)
 {
-	return hash32(addr ^ ((uint32_t)port << 16 | proto));
+	return af == AF_INET6 ? addr_fold32(af, a) : a->ip;
+}
+
+static inline uint32_t
+svc_hash(int af, uint8_t proto, const union vsr_addr *addr, uint16_t port)
+{
+	return hash32(svc_addr_key(af, addr) ^ ((uint32_t)port << 16 | proto));
 }
 
 struct service *
-svc_lookup(uint8_t proto, uint32_t addr, uint16_t port)
+svc_lookup(int af, uint8_t proto, const union vsr_addr *addr, uint16_t port)
 {
 	if (svc_tab == NULL)
 		return NULL;
-	for (uint32_t i = svc_hash(proto, addr, port);; i++) {
+	for (uint32_t i = svc_hash(af, proto, addr, port);; i++) {
 		struct service *s = svc_tab[i & svc_tab_mask];
 		if (s == NULL)
 			return NULL;
-		if (s->addr == addr && s->port == port && s->proto == proto)
+		if (s->port == port && s->proto == proto && s->af == af &&
+		    addr_eq(&s->addr, addr))
 			return s;
 	}
 }
 
 bool
-svc_is_vip(uint32_t addr)
+svc_is_vip(int af, const union vsr_addr *addr)
 {
 	if (vip_set == NULL)
 		return false;
-	for (uint32_t i = hash32(addr);; i++) {
-		uint32_t v = vip_set[i & vip_set_mask];
-		if (v == addr)
+	for (uint32_t i = hash32(svc_addr_key(af, addr));; i++) {
+		const struct vsr_ip *v = &vip_set[i & vip_set_mask];
+		if (v->af == af && addr_eq(&v->addr, addr))
 			return true;
-		if (v == 0)
+		if (v->af == 0)
 			return false;
 	}
 }
@@ -66,11 +74,11 @@ svc_list(void)
 	return &services;
 }
 
-static void (*vip_hook)(uint32_t addr, int up);
+static void (*vip_hook)(int af, const union vsr_addr *addr, int up);
 static svc_binder_fn binder;
 
 void
-svc_set_vip_hook(void (*fn)(uint32_t addr, int up))
+svc_set_vip_hook(void (*fn)(int af, const union vsr_addr *addr, int up))
 {
 	vip_hook = fn;
 }
@@ -108,8 +116,8 @@ svc_index_build(int notify)
 		size <<= 1;
 	/* No service: no index (NULL is looked up as empty); this cannot fail. */
 	struct service **tab = n ? calloc(size, sizeof(*tab)) : NULL;
-	uint32_t *v = n ? calloc(n, sizeof(*v)) : NULL;
-	uint32_t *set = n ? calloc(size, sizeof(*set)) : NULL;
+	struct vsr_ip *v = n ? calloc(n, sizeof(*v)) : NULL;
+	struct vsr_ip *set = n ? calloc(size, sizeof(*set)) : NULL;
 	if (n && (tab == NULL || v == NULL || set == NULL)) {
 		free(tab);
 		free(v);
@@ -119,21 +127,22 @@ svc_index_build(int notify)
 	}
 	unsigned nv = 0;
 	TAILQ_FOREACH(s, &services, entry) {
-		uint32_t i = svc_hash(s->proto, s->addr, s->port);
+		uint32_t i = svc_hash(s->af, s->proto, &s->addr, s->port);
+		struct vsr_ip vip = { .af = s->af, .addr = s->addr };
 		while (tab[i & (size - 1)])
 			i++;
 		tab[i & (size - 1)] = s;
 		unsigned j;
-		for (j = 0; j < nv && v[j] != s->addr; j++)
+		for (j = 0; j < nv && !vsr_ip_eq(&v[j], &vip); j++)
 			;
 		if (j == nv) {
-			v[nv++] = s->addr;
-			for (i = hash32(s->addr); set[i & (size - 1)]; i++)
+			v[nv++] = vip;
+			for (i = hash32(svc_addr_key(s->af, &s->addr)); set[i & (size - 1)].af; i++)
 				;
-			set[i & (size - 1)] = s->addr;
+			set[i & (size - 1)] = vip;
 		}
 	}
-	uint32_t *old = vips;
+	struct vsr_ip *old = vips;
 	unsigned nold = nvips;
 	free(svc_tab);
 	svc_tab = tab;
@@ -145,14 +154,14 @@ svc_index_build(int notify)
 	vip_set_mask = size - 1;
 	if (notify && vip_hook) {
 		for (unsigned i = 0; i < nold; i++)
-			if (!svc_is_vip(old[i]))
-				vip_hook(old[i], 0);
+			if (!svc_is_vip(old[i].af, &old[i].addr))
+				vip_hook(old[i].af, &old[i].addr, 0);
 		for (unsigned i = 0; i < nv; i++) {
 			unsigned j;
-			for (j = 0; j < nold && old[j] != v[i]; j++)
+			for (j = 0; j < nold && !vsr_ip_eq(&old[j], &v[i]); j++)
 				;
 			if (j == nold)
-				vip_hook(v[i], 1);
+				vip_hook(v[i].af, &v[i].addr, 1);
 		}
 	}
 	free(old);
@@ -168,15 +177,15 @@ dest_put(struct dest *d)
 
 /* A real server of S, scheduled or removed by its check; never the sorry server. */
 struct dest *
-dest_find(struct service *s, uint32_t addr, uint16_t port)
+dest_find(struct service *s, const union vsr_addr *addr, uint16_t port)
 {
 	struct dest *d;
 
 	TAILQ_FOREACH(d, &s->dests, entry)
-		if (d->addr == addr && d->port == port && !(d->flags & DEST_F_SORRY))
+		if (addr_eq(&d->addr, addr) && d->port == port && !(d->flags & DEST_F_SORRY))
 			return d;
 	TAILQ_FOREACH(d, &s->removed, entry)
-		if (d->addr == addr && d->port == port)
+		if (addr_eq(&d->addr, addr) && d->port == port)
 			return d;
 	return NULL;
 }
@@ -234,7 +243,8 @@ dest_new(struct service *s, const struct rs_conf *rc, char *err, size_t errlen)
 		return NULL;
 	}
 	snprintf(d->name, sizeof(d->name), "%s", rc->name);
-	d->addr = rc->addr.s_addr;
+	d->af = s->af;
+	d->addr = rc->addr;
 	d->port = htons(rc->port);
 	d->fwd = rc->fwd;
 	d->tunnel = rc->tunnel;
@@ -262,7 +272,12 @@ dest_add(struct service *s, const struct rs_conf *rc, char *err, size_t errlen)
 {
 	struct dest *d;
 
-	if (dest_find(s, rc->addr.s_addr, htons(rc->port)) != NULL) {
+	/* IPVS mixes families for tun only; a service here is of one. */
+	if (rc->af != s->af) {
+		snprintf(err, errlen, "Operation not supported with specified address family");
+		return -1;
+	}
+	if (dest_find(s, &rc->addr, htons(rc->port)) != NULL) {
 		snprintf(err, errlen, "Destination already exists");
 		return -1;
 	}
@@ -324,7 +339,7 @@ void
 dest_set_down(struct dest *d, bool down, bool remove)
 {
 	struct service *s = d->svc;
-	char a[INET_ADDRSTRLEN];
+	char a[ADDRPORT_STRLEN];
 	int w;
 
 	if (down)
@@ -346,9 +361,9 @@ dest_set_down(struct dest *d, bool down, bool remove)
 		d->weight = w;
 		if (dest_in(s, d) < 0) {
 			/* Scheduler out of room: it stays out, as vsradm -a would fail. */
-			inet_ntop(AF_INET, &d->addr, a, sizeof(a));
-			log_warnx("real server %s/%s (%s:%u): scheduler %s cannot take it back",
-			    s->name, d->name, a, ntohs(d->port), s->sched->name);
+			log_warnx("real server %s/%s (%s): scheduler %s cannot take it back",
+			    s->name, d->name, addr_port_ntop(d->af, &d->addr, ntohs(d->port), a,
+			    sizeof(a)), s->sched->name);
 			d->weight = 0;
 			TAILQ_INSERT_TAIL(&s->removed, d, entry);
 			d->flags |= DEST_F_REMOVED;
@@ -381,7 +396,7 @@ svc_sorry_update(struct service *s)
 {
 	struct dest *d, *sd = s->sorry;
 	unsigned n = 0, up = 0;
-	char a[INET_ADDRSTRLEN];
+	char a[ADDRPORT_STRLEN];
 
 	if (sd == NULL)
 		return;
@@ -395,28 +410,27 @@ svc_sorry_update(struct service *s)
 	bool want = n > 0 && up == 0;
 	if (want == svc_sorry_active(s))
 		return;
-	inet_ntop(AF_INET, &sd->addr, a, sizeof(a));
+	addr_port_ntop(sd->af, &sd->addr, ntohs(sd->port), a, sizeof(a));
 	if (want) {
 		sd->weight = sd->conf_weight;
 		if (dest_in(s, sd) < 0) {
 			sd->weight = 0;
 			log_warnx("virtual server %s: every real server is down, and scheduler %s "
-			    "cannot take the sorry server %s:%u", s->name, s->sched->name, a,
-			    ntohs(sd->port));
+			    "cannot take the sorry server %s", s->name, s->sched->name, a);
 			return;
 		}
 		s->sorry_ons++;
 		STAT_INC(STAT_SORRY_ON);
 		log_notice("virtual server %s: every real server is down: new flows go to the "
-		    "sorry server %s:%u", s->name, a, ntohs(sd->port));
+		    "sorry server %s", s->name, a);
 	} else {
 		sd->weight = 0;         /* persistence templates to it are not followed */
 		dest_out(s, sd, NULL);
 		s->sorry_offs++;
 		STAT_INC(STAT_SORRY_OFF);
 		log_notice("virtual server %s: %s: new flows go to the real servers again, not "
-		    "to the sorry server %s:%u", s->name, n ? "a real server is up" :
-		    "no real server left", a, ntohs(sd->port));
+		    "to the sorry server %s", s->name, n ? "a real server is up" :
+		    "no real server left", a);
 	}
 }
 
@@ -444,7 +458,7 @@ svc_sorry_set(struct service *s, const struct rs_conf *rc, char *err, size_t err
 {
 	struct dest *sd = s->sorry;
 
-	if (sd != NULL && (rc == NULL || sd->addr != rc->addr.s_addr ||
+	if (sd != NULL && (rc == NULL || !addr_eq(&sd->addr, &rc->addr) ||
 	    sd->port != htons(rc->port)))
 		svc_sorry_drop(s);
 	if (rc == NULL)
@@ -489,7 +503,7 @@ svc_fields(struct service *s, const struct vs_conf *vc)
 	s->fwd = vc->fwd;
 	s->tunnel = vc->tunnel;
 	s->persistent = vc->persistent;
-	s->netmask = vc->netmask.s_addr;
+	s->netmask = vc->netmask;
 	s->flags = vc->flags;
 	s->mh_size = vc->mh_size;
 }
@@ -506,7 +520,8 @@ svc_new(const struct vs_conf *vc, char *err, size_t errlen)
 	}
 	TAILQ_INIT(&s->dests);
 	TAILQ_INIT(&s->removed);
-	s->addr = vc->addr.s_addr;
+	s->af = vc->af;
+	s->addr = vc->addr;
 	s->port = htons(vc->port);
 	s->proto = (uint8_t)vc->proto;
 	svc_fields(s, vc);
@@ -529,7 +544,7 @@ svc_add(const struct vs_conf *vc, char *err, size_t errlen)
 {
 	struct service *s;
 
-	if (svc_lookup((uint8_t)vc->proto, vc->addr.s_addr, htons(vc->port)) != NULL) {
+	if (svc_lookup(vc->af, (uint8_t)vc->proto, &vc->addr, htons(vc->port)) != NULL) {
 		snprintf(err, errlen, "Service already exists");
 		return NULL;
 	}
@@ -636,7 +651,7 @@ svc_clear(void)
 int
 svc_setup(const struct config *conf)
 {
-	char err[256];
+	char err[256], a[ADDR_STRLEN];
 	int bad = 0;
 
 	for (unsigned i = 0; i < conf->nvs; i++) {
@@ -652,13 +667,13 @@ svc_setup(const struct config *conf)
 			const struct rs_conf *rc = &vc->rs[j];
 			if (dest_add(s, rc, err, sizeof(err)) < 0) {
 				log_errx("%s:%d: real server %s (%s): %s", conf->file, rc->line, rc->name,
-				    inet_ntoa(rc->addr), err);
+				    addr_ntop(rc->af, &rc->addr, a, sizeof(a)), err);
 				bad = 1;
 			}
 		}
 		if (vc->has_sorry && svc_sorry_set(s, &vc->sorry, err, sizeof(err)) < 0) {
 			log_errx("%s:%d: sorry server (%s): %s", conf->file, vc->sorry.line,
-			    inet_ntoa(vc->sorry.addr), err);
+			    addr_ntop(vc->sorry.af, &vc->sorry.addr, a, sizeof(a)), err);
 			bad = 1;
 		}
 	}
@@ -730,8 +745,8 @@ conf_find_vs(const struct config *conf, const struct service *s)
 {
 	for (unsigned i = 0; i < conf->nvs; i++) {
 		const struct vs_conf *vc = &conf->vs[i];
-		if ((uint8_t)vc->proto == s->proto && vc->addr.s_addr == s->addr &&
-		    htons(vc->port) == s->port)
+		if ((uint8_t)vc->proto == s->proto && vc->af == s->af &&
+		    addr_eq(&vc->addr, &s->addr) && htons(vc->port) == s->port)
 			return vc;
 	}
 	return NULL;
@@ -741,7 +756,8 @@ static const struct rs_conf *
 conf_find_rs(const struct vs_conf *vc, const struct dest *d)
 {
 	for (unsigned i = 0; i < vc->nrs; i++)
-		if (vc->rs[i].addr.s_addr == d->addr && htons(vc->rs[i].port) == d->port)
+		if (vc->rs[i].af == d->af && addr_eq(&vc->rs[i].addr, &d->addr) &&
+		    htons(vc->rs[i].port) == d->port)
 			return &vc->rs[i];
 	return NULL;
 }
@@ -761,7 +777,7 @@ svc_merge(const struct config *conf)
 
 	for (unsigned i = 0; i < conf->nvs; i++) {
 		const struct vs_conf *vc = &conf->vs[i];
-		s = svc_lookup((uint8_t)vc->proto, vc->addr.s_addr, htons(vc->port));
+		s = svc_lookup(vc->af, (uint8_t)vc->proto, &vc->addr, htons(vc->port));
 		if (s == NULL && (s = svc_add(vc, err, sizeof(err))) == NULL) {
 			log_warnx("reload: virtual server %s: %s", vc->name, err);
 			bad = 1;
@@ -783,7 +799,7 @@ svc_merge(const struct config *conf)
 		}
 		for (unsigned j = 0; j < vc->nrs; j++) {
 			const struct rs_conf *rc = &vc->rs[j];
-			d = dest_find(s, rc->addr.s_addr, htons(rc->port));
+			d = dest_find(s, &rc->addr, htons(rc->port));
 			if ((d ? dest_edit(d, rc, err, sizeof(err)) :
 			    dest_add(s, rc, err, sizeof(err))) < 0) {
 				log_warnx("reload: real server %s/%s: %s", vc->name, rc->name, err);

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <sys/queue.h>
 
+#include "addr.h"
 #include "common.h"
 #include "conf.h"
 #include "ctlproto.h"
@@ -47,7 +48,8 @@ struct dest {
 	TAILQ_ENTRY(dest) entry;       /* in svc->dests, config order */
 	struct service  *svc;          /* NULL once unlinked */
 	char             name[CONF_NAME_MAX];
-	uint32_t         addr;         /* network order */
+	int              af;           /* its service's: AF_INET or AF_INET6 */
+	union vsr_addr   addr;
 	uint16_t         port;         /* network order */
 	enum fwd_method  fwd;
 	int              weight;       /* in effect: 0 while DEST_F_DOWN */
@@ -69,7 +71,7 @@ struct dest {
 	bool             tunnel_keyed; /* tun, gre: each packet carries tunnel_key */
 	uint32_t         tunnel_key;   /* network order, as on the wire */
 	unsigned         tun_inner_max;/* tun: largest inner packet that fits, bound */
-	uint32_t         tun_src;      /* tun: the director's address toward it (logs) */
+	union vsr_addr   tun_src;      /* tun: the director's address toward it (logs) */
 	uint64_t         check_downs;  /* health check transitions up -> down */
 	uint64_t         check_ups;    /* and down -> up */
 };
@@ -79,7 +81,8 @@ TAILQ_HEAD(dest_list, dest);
 struct service {
 	TAILQ_ENTRY(service) entry;
 	char             name[CONF_NAME_MAX];
-	uint32_t         addr;         /* network order */
+	int              af;           /* AF_INET or AF_INET6, its dests' too */
+	union vsr_addr   addr;         /* the VIP */
 	uint16_t         port;         /* network order */
 	uint8_t          proto;        /* IPPROTO_TCP / IPPROTO_UDP */
 	enum fwd_method  fwd;          /* default for its dests */
@@ -87,7 +90,7 @@ struct service {
 	unsigned         flags;        /* SVC_F_* */
 	unsigned         mh_size;      /* mh: lookup table size, a prime */
 	unsigned         persistent;   /* seconds, 0 = off */
-	uint32_t         netmask;      /* network order */
+	union vsr_addr   netmask;      /* persistence granularity, of the service's family */
 	const struct sched_ops *sched;
 	void            *sched_data;
 	struct dest_list dests;        /* what the scheduler picks from */
@@ -150,10 +153,10 @@ void svc_set_binder(svc_binder_fn fn);
 int  svc_setup(const struct config *conf);
 void svc_teardown(void);
 
-/* The service for a packet's destination, or NULL. */
-struct service *svc_lookup(uint8_t proto, uint32_t addr, uint16_t port);
-/* ADDR (network order) is one of the VIPs. */
-bool svc_is_vip(uint32_t addr);
+/* The service for a packet's destination (family AF), or NULL. */
+struct service *svc_lookup(int af, uint8_t proto, const union vsr_addr *addr, uint16_t port);
+/* ADDR (of family AF) is one of the VIPs. */
+bool svc_is_vip(int af, const union vsr_addr *addr);
 /* Iterate all services (for stats dumps and set-up). */
 struct service_list *svc_list(void);
 
@@ -168,7 +171,7 @@ struct service_list *svc_list(void);
  * allocated (dest->svc NULL) until the last of them ends: they keep
  * flowing to it, as a drained real server.
  */
-void svc_set_vip_hook(void (*fn)(uint32_t addr, int up));
+void svc_set_vip_hook(void (*fn)(int af, const union vsr_addr *addr, int up));
 struct service *svc_add(const struct vs_conf *vc, char *err, size_t errlen);
 int  svc_edit(struct service *s, const struct vs_conf *vc, char *err, size_t errlen);
 int  svc_del(struct service *s, char *err, size_t errlen);
@@ -195,7 +198,8 @@ int  svc_merge(const struct config *conf);
 void svc_counters(const struct service *s, uint64_t v[VSR_C_MAX]);
 void dest_counters(const struct dest *d, uint64_t v[VSR_C_MAX]);
 
-struct dest *dest_find(struct service *s, uint32_t addr, uint16_t port);
+/* ADDR is of S's family. */
+struct dest *dest_find(struct service *s, const union vsr_addr *addr, uint16_t port);
 int  dest_add(struct service *s, const struct rs_conf *rc, char *err, size_t errlen);
 int  dest_edit(struct dest *d, const struct rs_conf *rc, char *err, size_t errlen);
 void dest_del(struct dest *d);

@@ -1,9 +1,10 @@
-/* tunnel.c - tunnel output: raw IPIP and GRE sockets, packets queued per worker, sent in batches */
+/* tunnel.c - tunnel output: raw IPIP, ip6ip6 and GRE sockets, packets queued per worker, sent in batches */
 #include <errno.h>
 #include <linux/filter.h>
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -25,20 +26,23 @@
 _Static_assert(TUNNEL_QUEUES >= CONF_WORKERS_MAX, "a tunnel output queue per worker");
 
 /*
- * One raw socket per tunnel protocol, without IP_HDRINCL: the kernel
- * writes the outer IPv4 header (source: the route's preferred source
- * toward the real server, i.e. the director's address on that path; TTL
- * and ID its own), routes it, via a gateway if need be, and fragments it
- * when it is larger than the route's MTU: IP_PMTUDISC_DONT, so the outer
- * header never carries DF. With IP_HDRINCL it would refuse instead
- * (EMSGSIZE) and we would have to fragment ourselves. DF of the inner
+ * One raw socket per family and tunnel protocol, without IP_HDRINCL: the
+ * kernel writes the outer IPv4 or IPv6 header (source: the route's
+ * preferred source toward the real server, i.e. the director's address
+ * on that path; TTL or hop limit and ID its own), routes it, via a
+ * gateway if need be, and fragments it when it is larger than the
+ * route's MTU: IP_PMTUDISC_DONT (IPV6_PMTUDISC_DONT), so the outer IPv4
+ * header never carries DF and an outer IPv6 packet is fragmented by us,
+ * its source, as RFC 2473 has a tunnel entry point do below the minimum
+ * MTU. With IP_HDRINCL it would refuse instead (EMSGSIZE) and we would
+ * have to fragment ourselves. That no router may fragment the inner
  * packet is honoured before it is queued (xmit_tun.c). The inner packet
  * goes out from the receive buffer, with the GRE header (if any) written
  * into the headroom before it: no copy.
  *
  * A raw socket takes no virtio-net header, so a GSO super-frame (TAP
  * offloads on) is cut at the flush into TCP segments of gso_size: each
- * batch slot has room for one segment's headers (GRE, IPv4, TCP), written
+ * batch slot has room for one segment's headers (GRE, IP, TCP), written
  * by pkt_gso_segment(), and the segment goes out as two pieces, its
  * headers and its slice of the payload left in the receive buffer. A
  * partial checksum of a packet that is not a super-frame is completed in
@@ -48,14 +52,19 @@ _Static_assert(TUNNEL_QUEUES >= CONF_WORKERS_MAX, "a tunnel output queue per wor
  */
 #define TUNNEL_SEG_HDR (TUNNEL_GRE_HLEN + TUNNEL_GRE_KEY + PKT_GSO_SEG_HDR)
 
+union tunnel_sa {
+	struct sockaddr_in  v4;
+	struct sockaddr_in6 v6;
+};
+
 struct tunnel_txq {             /* one per worker: queued without a lock */
 	unsigned           npkts;   /* the batch's packets */
 	struct pkt         pkts[RX_BATCH];
-	uint32_t           daddr[RX_BATCH];
+	union vsr_addr     daddr[RX_BATCH];
 	uint32_t           key[RX_BATCH];   /* GRE: network order, when keyed */
 	bool               keyed[RX_BATCH];
 	unsigned           ntx;     /* the sendmmsg() batch, filled at the flush */
-	struct sockaddr_in sa[TUNNEL_TXQ];
+	union tunnel_sa    sa[TUNNEL_TXQ];
 	struct mmsghdr     msgs[TUNNEL_TXQ];
 	struct iovec       iov[TUNNEL_TXQ][2];
 	uint8_t            hdr[TUNNEL_TXQ][TUNNEL_SEG_HDR];
@@ -66,46 +75,77 @@ struct tunnel_sock {
 	struct tunnel_txq  q[TUNNEL_QUEUES];
 };
 
-static struct tunnel_sock tunnel_socks[TUNNEL_MAX] = {
-	[TUNNEL_IPIP] = { .fd = -1 },
-	[TUNNEL_GRE]  = { .fd = -1 },
+/*
+ * Per family (IPv4, IPv6) and tunnel type, allocated with its socket on
+ * first use (a tunnel not used costs nothing), freed at tunnel_close(). A
+ * worker reads the pointer outside the lock (tunnel_flush_all): it is
+ * published, with release, once the socket and its queues are set up.
+ */
+static struct tunnel_sock *tunnel_socks[2][TUNNEL_MAX];
+
+/* What differs between the families: the outer header, the protocols. */
+static const struct {
+	int      af;
+	unsigned hlen;                  /* the outer header */
+	int      proto[TUNNEL_MAX];     /* the raw sockets' protocols */
+	uint16_t gre_type;              /* GRE's protocol type of the inner packet */
+	int      level, mtu_opt, pmtu_dont;
+} tunnel_fam[2] = {
+	{ AF_INET,  20, { [TUNNEL_IPIP] = IPPROTO_IPIP, [TUNNEL_GRE] = IPPROTO_GRE },
+	  ETHTYPE_IPV4, IPPROTO_IP, IP_MTU_DISCOVER, IP_PMTUDISC_DONT },
+	{ AF_INET6, 40, { [TUNNEL_IPIP] = IPPROTO_IPV6, [TUNNEL_GRE] = IPPROTO_GRE },
+	  ETHTYPE_IPV6, IPPROTO_IPV6, IPV6_MTU_DISCOVER, IPV6_PMTUDISC_DONT },
 };
 
-static const unsigned tunnel_overheads[TUNNEL_MAX] = {
-	[TUNNEL_IPIP] = 20,
-	[TUNNEL_GRE]  = 20 + TUNNEL_GRE_HLEN,
-};
-
-static const int tunnel_proto[TUNNEL_MAX] = {
-	[TUNNEL_IPIP] = IPPROTO_IPIP,
-	[TUNNEL_GRE]  = IPPROTO_GRE,
-};
+static inline unsigned
+tunnel_f(int af)
+{
+	return af == AF_INET6;
+}
 
 unsigned
-tunnel_overhead(enum tunnel_type t, bool keyed)
+tunnel_overhead(int af, enum tunnel_type t, bool keyed)
 {
-	return tunnel_overheads[t] + (t == TUNNEL_GRE && keyed ? TUNNEL_GRE_KEY : 0);
+	return tunnel_fam[tunnel_f(af)].hlen +
+	    (t == TUNNEL_GRE ? TUNNEL_GRE_HLEN + (keyed ? TUNNEL_GRE_KEY : 0) : 0);
 }
 
 int
-tunnel_open(enum tunnel_type t)
+tunnel_open(int af, enum tunnel_type t)
 {
-	struct tunnel_sock *ts = &tunnel_socks[t];
+	unsigned f = tunnel_f(af);
+	struct tunnel_sock *ts = NULL;
 	/* A raw socket of a protocol also receives it: drop all, we only send. */
 	struct sock_filter drop = BPF_STMT(BPF_RET | BPF_K, 0);
 	struct sock_fprog prog = { .len = 1, .filter = &drop };
-	int pmtu = IP_PMTUDISC_DONT, sndbuf = TUNNEL_SNDBUF;
+	int pmtu = tunnel_fam[f].pmtu_dont, sndbuf = TUNNEL_SNDBUF;
 	int fd;
 
-	if (ts->fd >= 0)
+	if (tunnel_socks[f][t] != NULL)
 		return 0;
-	fd = socket(AF_INET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, tunnel_proto[t]);
+	fd = socket(af, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, tunnel_fam[f].proto[t]);
 	if (fd < 0)
 		return -1;
 	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)) < 0 ||
-	    setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &pmtu, sizeof(pmtu)) < 0) {
+	    setsockopt(fd, tunnel_fam[f].level, tunnel_fam[f].mtu_opt, &pmtu, sizeof(pmtu)) < 0 ||
+	    (ts = calloc(1, sizeof(*ts))) == NULL) {
 		int e = errno;
 		close(fd);
+		errno = e;
+		return -1;
+	}
+	ts->fd = fd;
+	/*
+	 * IPv6 routers never fragment: the kernel must learn the path MTU
+	 * toward each real server from the "packet too big" the routers send
+	 * back, to fragment our outer packets to it. For a raw socket that is
+	 * not connected it does so only with IPV6_RECVERR, which also queues
+	 * the errors to us: tunnel_errors() reads them off now and then.
+	 */
+	if (f && setsockopt(fd, IPPROTO_IPV6, IPV6_RECVERR, &(int){ 1 }, sizeof(int)) < 0) {
+		int e = errno;
+		close(fd);
+		free(ts);
 		errno = e;
 		return -1;
 	}
@@ -115,9 +155,10 @@ tunnel_open(enum tunnel_type t)
 	for (unsigned k = 0; k < TUNNEL_QUEUES; k++) {
 		struct tunnel_txq *q = &ts->q[k];
 		for (unsigned i = 0; i < TUNNEL_TXQ; i++) {
-			q->sa[i].sin_family = AF_INET;
+			memset(&q->sa[i], 0, sizeof(q->sa[i]));
+			q->sa[i].v4.sin_family = (sa_family_t)af;
 			q->msgs[i].msg_hdr.msg_name = &q->sa[i];
-			q->msgs[i].msg_hdr.msg_namelen = sizeof(q->sa[i]);
+			q->msgs[i].msg_hdr.msg_namelen = f ? sizeof(q->sa[i].v6) : sizeof(q->sa[i].v4);
 			q->msgs[i].msg_hdr.msg_iov = q->iov[i];
 			q->msgs[i].msg_hdr.msg_iovlen = 1;
 		}
@@ -125,15 +166,16 @@ tunnel_open(enum tunnel_type t)
 		q->ntx = 0;
 	}
 	/* Workers read it outside the lock (tunnel_flush_all): published last. */
-	__atomic_store_n(&ts->fd, fd, __ATOMIC_RELEASE);
+	__atomic_store_n(&tunnel_socks[f][t], ts, __ATOMIC_RELEASE);
 	return 0;
 }
 
 int
-tunnel_tx(enum tunnel_type t, unsigned q, uint32_t daddr, bool keyed, uint32_t key,
+tunnel_tx(enum tunnel_type t, unsigned q, const union vsr_addr *daddr, bool keyed, uint32_t key,
     const struct pkt *p)
 {
-	struct tunnel_txq *tq = &tunnel_socks[t].q[q];
+	/* The real server's binding opened it: never NULL here. */
+	struct tunnel_txq *tq = &tunnel_socks[tunnel_f(p->af)][t]->q[q];
 
 	/* Never in the daemon: a batch queues at most RX_BATCH packets. */
 	if (tq->npkts == RX_BATCH) {
@@ -141,23 +183,36 @@ tunnel_tx(enum tunnel_type t, unsigned q, uint32_t daddr, bool keyed, uint32_t k
 		return -1;
 	}
 	tq->pkts[tq->npkts] = *p;
-	tq->daddr[tq->npkts] = daddr;
+	tq->daddr[tq->npkts] = *daddr;
 	tq->keyed[tq->npkts] = keyed;
 	tq->key[tq->npkts] = key;
 	tq->npkts++;
 	return 0;
 }
 
-/* GRE version 0, protocol IPv4 (RFC 2784), and the key when KEYED (RFC 2890). */
+/*
+ * GRE version 0, protocol TYPE, the inner packet's (RFC 2784), and the key
+ * when KEYED (RFC 2890).
+ */
 static void
-tunnel_gre_hdr(uint8_t *at, bool keyed, uint32_t key)
+tunnel_gre_hdr(uint8_t *at, uint16_t type, bool keyed, uint32_t key)
 {
 	at[0] = keyed ? TUNNEL_GRE_F_K : 0;
 	at[1] = 0;
-	at[2] = ETHTYPE_IPV4 >> 8;
-	at[3] = ETHTYPE_IPV4 & 0xff;
+	at[2] = (uint8_t)(type >> 8);
+	at[3] = (uint8_t)type;
 	if (keyed)
 		memcpy(at + TUNNEL_GRE_HLEN, &key, TUNNEL_GRE_KEY);
+}
+
+/* Destination of batch slot I: the real server K's address, of the queue's family. */
+static void
+tunnel_dest(struct tunnel_txq *q, unsigned f, unsigned i, unsigned k)
+{
+	if (f)
+		q->sa[i].v6.sin6_addr = q->daddr[k].in6;
+	else
+		q->sa[i].v4.sin_addr.s_addr = q->daddr[k].ip;
 }
 
 /* One more message in Q's sendmmsg() batch; a full batch is sent. */
@@ -172,8 +227,10 @@ tunnel_push(int fd, struct tunnel_txq *q, unsigned niov)
 }
 
 static void
-tunnel_flush(int fd, enum tunnel_type t, struct tunnel_txq *q)
+tunnel_flush(int fd, unsigned f, enum tunnel_type t, struct tunnel_txq *q)
 {
+	uint16_t gre_type = tunnel_fam[f].gre_type;
+
 	for (unsigned k = 0; k < q->npkts; k++) {
 		struct pkt *p = &q->pkts[k];
 		unsigned gre = t != TUNNEL_GRE ? 0 :
@@ -188,8 +245,8 @@ tunnel_flush(int fd, enum tunnel_type t, struct tunnel_txq *q)
 
 				hlen = pkt_gso_segment(p, s, q->hdr[i] + gre, &pay, &plen);
 				if (gre)
-					tunnel_gre_hdr(q->hdr[i], q->keyed[k], q->key[k]);
-				q->sa[i].sin_addr.s_addr = q->daddr[k];
+					tunnel_gre_hdr(q->hdr[i], gre_type, q->keyed[k], q->key[k]);
+				tunnel_dest(q, f, i, k);
 				q->iov[i][0].iov_base = q->hdr[i];
 				q->iov[i][0].iov_len = gre + hlen;
 				q->iov[i][1].iov_base = (void *)(uintptr_t)pay;
@@ -204,9 +261,9 @@ tunnel_flush(int fd, enum tunnel_type t, struct tunnel_txq *q)
 		/* The headroom (the Ethernet header's place) holds the GRE header, key and all. */
 		uint8_t *ip = p->data + p->l3off - gre;
 		if (gre)
-			tunnel_gre_hdr(ip, q->keyed[k], q->key[k]);
+			tunnel_gre_hdr(ip, gre_type, q->keyed[k], q->key[k]);
 		unsigned i = q->ntx;
-		q->sa[i].sin_addr.s_addr = q->daddr[k];
+		tunnel_dest(q, f, i, k);
 		q->iov[i][0].iov_base = ip;
 		q->iov[i][0].iov_len = p->len - p->l3off + gre;
 		tunnel_push(fd, q, 1);
@@ -220,32 +277,51 @@ tunnel_flush(int fd, enum tunnel_type t, struct tunnel_txq *q)
 void
 tunnel_flush_all(unsigned q)
 {
-	for (unsigned t = 0; t < TUNNEL_MAX; t++) {
-		struct tunnel_txq *tq = &tunnel_socks[t].q[q];
-		int fd;
+	for (unsigned f = 0; f < 2; f++) {
+		for (unsigned t = 0; t < TUNNEL_MAX; t++) {
+			struct tunnel_sock *ts = __atomic_load_n(&tunnel_socks[f][t],
+			    __ATOMIC_ACQUIRE);
 
-		if (tq->npkts == 0)
-			continue;
-		fd = __atomic_load_n(&tunnel_socks[t].fd, __ATOMIC_ACQUIRE);
-		if (fd < 0) {           /* closed: nothing queued can go */
-			STAT_ADD(STAT_DROP_TUN_TX_ERROR, tq->npkts);
-			tq->npkts = 0;
-			continue;
+			if (ts != NULL && ts->q[q].npkts != 0)
+				tunnel_flush(ts->fd, f, (enum tunnel_type)t, &ts->q[q]);
 		}
-		tunnel_flush(fd, (enum tunnel_type)t, tq);
 	}
+}
+
+unsigned
+tunnel_errors(void)
+{
+	uint8_t buf[256], ctl[256];
+	unsigned n = 0;
+
+	for (unsigned t = 0; t < TUNNEL_MAX; t++) {
+		struct tunnel_sock *ts = tunnel_socks[1][t];
+		if (ts == NULL)
+			continue;
+		for (unsigned k = 0; k < 1024; k++) {
+			struct iovec iov = { buf, sizeof(buf) };
+			struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl,
+			    .msg_controllen = sizeof(ctl) };
+			if (recvmsg(ts->fd, &m, MSG_ERRQUEUE | MSG_DONTWAIT) < 0)
+				break;
+			n++;
+		}
+	}
+	return n;
 }
 
 void
 tunnel_close(void)
 {
-	for (unsigned t = 0; t < TUNNEL_MAX; t++) {
-		if (tunnel_socks[t].fd >= 0)
-			close(tunnel_socks[t].fd);
-		tunnel_socks[t].fd = -1;
-		for (unsigned q = 0; q < TUNNEL_QUEUES; q++) {
-			tunnel_socks[t].q[q].npkts = 0;
-			tunnel_socks[t].q[q].ntx = 0;
+	/* After the workers: nothing is queued or read any more. */
+	for (unsigned f = 0; f < 2; f++) {
+		for (unsigned t = 0; t < TUNNEL_MAX; t++) {
+			struct tunnel_sock *ts = tunnel_socks[f][t];
+			if (ts == NULL)
+				continue;
+			close(ts->fd);
+			free(ts);
+			tunnel_socks[f][t] = NULL;
 		}
 	}
 }

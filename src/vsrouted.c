@@ -63,6 +63,7 @@ struct daemon {
 	const char        *file;          /* the configuration, read again on SIGHUP */
 	int                reloading;
 	struct priv_user   user;          /* "user": looked up at start, dropped to after set-up */
+	int                announce_ready[2];  /* announce_prepare() ran: IPv4, IPv6 */
 	struct spawn_user  check_as;      /* who exec checks run as (check_conf_verify) */
 };
 
@@ -228,7 +229,7 @@ reload_read(struct daemon *d, struct spawn_user *as)
 	if (nc->nladdr != oc->nladdr || (nc->nladdr &&
 	    memcmp(nc->laddr, oc->laddr, nc->nladdr * sizeof(*nc->laddr)) != 0)) {
 		log_warnx("reload: local_address changes need a restart; keeping the old pool");
-		struct in_addr *l = nc->laddr;
+		struct vsr_ip *l = nc->laddr;
 		unsigned n = nc->nladdr;
 		nc->laddr = oc->laddr;
 		nc->nladdr = oc->nladdr;
@@ -248,7 +249,7 @@ static void
 swap_restart_only(struct config *a, struct config *b)
 {
 	char (*ann)[IFNAMSIZ] = a->announce;
-	struct in_addr *l = a->laddr;
+	struct vsr_ip *l = a->laddr;
 	unsigned na = a->nannounce, nl = a->nladdr;
 
 	a->announce = b->announce;
@@ -295,10 +296,13 @@ reload_apply(struct daemon *d, struct config *nc, const struct spawn_user *as,
 	return 0;
 }
 
+static void announce_vips(struct daemon *d);
+
 /*
  * A reload is applied whole or not at all: the file is read and checked
  * first (a bad one changes nothing), and an apply that fails half-way is
- * undone. Either way the outcome is logged and told to systemd (STATUS=).
+ * undone. Either way the outcome is logged and told to systemd (STATUS=),
+ * and the VIPs that run are announced again.
  */
 static void
 reload(struct daemon *d)
@@ -337,6 +341,7 @@ reload(struct daemon *d)
 			    (t1.tv_nsec - t0.tv_nsec) / 1000));
 			notify_status("reloaded %s: %u virtual services", d->file, nc->nvs);
 		}
+		announce_vips(d);
 	}
 	d->reloading = 0;
 	notify_ready();
@@ -388,6 +393,7 @@ on_neigh(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	arp_refresh(++d->neigh_rounds % NEIGH_ALL == 0);
+	tunnel_errors();
 }
 
 static void
@@ -409,33 +415,87 @@ random_mac(uint8_t mac[6])
 	mac[0] = (uint8_t)((mac[0] & 0xfe) | 0x02);    /* unicast, locally administered */
 }
 
-/* Announce each VIP: route into the TAP, proxy ARP on every announce interface. */
+/*
+ * What announcing addresses of a family takes on the host, once (at
+ * start for IPv4, as before; for IPv6 when its first VIP comes, at start
+ * or later): the announce interfaces answer for them at once (the
+ * kernel's proxy_delay, 0.8 s by default, to 0) and, for IPv6, answer
+ * solicitations for proxy entries at all (proxy_ndp); the TAP takes part
+ * in IPv6 (link-local address at once, no router discovery: the kernel's
+ * solicitations for the VIPs need it as their source) and the host
+ * forwards IPv6. All journaled, all undone at stop.
+ */
+static const char *const tap6_sysctls[][2] = {
+	{ "accept_dad", "0" }, { "dad_transmits", "0" }, { "accept_ra", "0" },
+	{ "autoconf", "0" }, { "router_solicitations", "0" }, { "disable_ipv6", "0" },
+};
+
+static int
+announce_prepare(struct daemon *d, int af)
+{
+	const struct config *c = d->conf;
+	int f = af == AF_INET6;
+	char path[128];
+
+	if (d->announce_ready[f])
+		return 0;
+	for (unsigned a = 0; a < c->nannounce; a++) {
+		snprintf(path, sizeof(path), "net/ipv%c/neigh/%s/proxy_delay", f ? '6' : '4',
+		    c->announce[a]);
+		if (sysctl_set(path, "0") < 0)
+			return -1;
+		snprintf(path, sizeof(path), "net/ipv6/conf/%s/proxy_ndp", c->announce[a]);
+		if (f && sysctl_set(path, "1") < 0)
+			return -1;
+	}
+	if (f) {
+		for (size_t i = 0; i < ARRAY_SIZE(tap6_sysctls); i++) {
+			snprintf(path, sizeof(path), "net/ipv6/conf/%s/%s", c->tap, tap6_sysctls[i][0]);
+			if (sysctl_set(path, tap6_sysctls[i][1]) < 0)
+				return -1;
+		}
+		if (sysctl_set("net/ipv6/conf/all/forwarding", "1") < 0)
+			return -1;
+	}
+	d->announce_ready[f] = 1;
+	return 0;
+}
+
+/* VIP (of family AF) routed into the TAP and answered for on every announce interface. */
+static int
+announce_vip(struct daemon *d, int af, const union vsr_addr *vip)
+{
+	const struct config *c = d->conf;
+
+	if (announce_prepare(d, af) < 0 ||
+	    nl_route_add(af, vip, (int)addr_len(af) * 8, d->tap_ifindex) < 0)
+		return -1;
+	for (unsigned a = 0; a < c->nannounce; a++) {
+		int ifx = (int)if_nametoindex(c->announce[a]);
+		if (nl_proxy_neigh_add(af, vip, ifx) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Announce each VIP: route into the TAP, proxy ARP or NDP on every announce interface. */
 static int
 setup_vips(struct daemon *d)
 {
 	const struct config *c = d->conf;
-	char path[128];
 
-	for (unsigned a = 0; a < c->nannounce; a++) {
-		snprintf(path, sizeof(path), "net/ipv4/neigh/%s/proxy_delay", c->announce[a]);
-		if (sysctl_set(path, "0") < 0)
-			return -1;
-	}
+	if (announce_prepare(d, AF_INET) < 0)
+		return -1;
 	for (unsigned i = 0; i < c->nvs; i++) {
-		uint32_t vip = c->vs[i].addr.s_addr;
 		unsigned j;
 		/* Several services may share a VIP: once each. */
-		for (j = 0; j < i && c->vs[j].addr.s_addr != vip; j++)
+		for (j = 0; j < i && (c->vs[j].af != c->vs[i].af ||
+		    !addr_eq(&c->vs[j].addr, &c->vs[i].addr)); j++)
 			;
 		if (j < i)
 			continue;
-		if (nl_route_add(vip, 32, d->tap_ifindex) < 0)
+		if (announce_vip(d, c->vs[i].af, &c->vs[i].addr) < 0)
 			return -1;
-		for (unsigned a = 0; a < c->nannounce; a++) {
-			int ifx = (int)if_nametoindex(c->announce[a]);
-			if (nl_proxy_neigh_add(vip, ifx) < 0)
-				return -1;
-		}
 	}
 	return 0;
 }
@@ -444,36 +504,48 @@ static struct daemon *the_daemon;   /* for the VIP hook */
 
 /* A VIP appeared or went at run time (vsradm, reload): its route and proxy entries follow. */
 static void
-vip_changed(uint32_t vip, int up)
+vip_changed(int af, const union vsr_addr *vip, int up)
 {
-	const struct config *c = the_daemon->conf;
-	char a[INET_ADDRSTRLEN];
+	struct daemon *d = the_daemon;
+	const struct config *c = d->conf;
+	char a[ADDR_STRLEN];
 
-	inet_ntop(AF_INET, &vip, a, sizeof(a));
-	log_info("virtual address %s %s", a, up ? "added" : "removed");
-	if (up)
-		nl_route_add(vip, 32, the_daemon->tap_ifindex);
-	for (unsigned i = 0; i < c->nannounce; i++) {
-		int ifx = (int)if_nametoindex(c->announce[i]);
-		if (up) {
-			nl_proxy_neigh_add(vip, ifx);
-			arp_garp(ifx, vip);
-		} else {
-			nl_proxy_neigh_del(vip, ifx);
-		}
+	log_info("virtual address %s %s", addr_ntop(af, vip, a, sizeof(a)),
+	    up ? "added" : "removed");
+	if (up) {
+		(void)announce_vip(d, af, vip);        /* each failure logged */
+		/* A reload announces every VIP once it is applied (announce_vips). */
+		for (unsigned i = 0; i < c->nannounce && !d->reloading; i++)
+			neigh_announce((int)if_nametoindex(c->announce[i]), af, vip);
+		return;
 	}
-	if (!up)
-		nl_route_del(vip, 32, the_daemon->tap_ifindex);
+	for (unsigned i = 0; i < c->nannounce; i++)
+		nl_proxy_neigh_del(af, vip, (int)if_nametoindex(c->announce[i]));
+	nl_route_del(af, vip, (int)addr_len(af) * 8, d->tap_ifindex);
 }
 
+/*
+ * Gratuitous ARP or an unsolicited advertisement for each VIP (once, however
+ * many services share it) on each announce interface: at start and after
+ * each reload, so that neighbours that cached another host for a VIP (a
+ * previous director, say) learn ours again.
+ */
 static void
 announce_vips(struct daemon *d)
 {
 	const struct config *c = d->conf;
 
-	for (unsigned i = 0; i < c->nvs; i++)
+	for (unsigned i = 0; i < c->nvs; i++) {
+		unsigned j;
+		for (j = 0; j < i && (c->vs[j].af != c->vs[i].af ||
+		    !addr_eq(&c->vs[j].addr, &c->vs[i].addr)); j++)
+			;
+		if (j < i)
+			continue;
 		for (unsigned a = 0; a < c->nannounce; a++)
-			arp_garp((int)if_nametoindex(c->announce[a]), c->vs[i].addr.s_addr);
+			neigh_announce((int)if_nametoindex(c->announce[a]), c->vs[i].af,
+			    &c->vs[i].addr);
+	}
 }
 
 /*
@@ -536,10 +608,15 @@ setup(struct daemon *d)
 		memcpy(d->workers[i].tap_mac, d->workers[0].tap_mac, 6);
 	}
 
-	/* The TAP: no IPv6 chatter, no reverse-path filter, forwarding on. */
-	snprintf(path, sizeof(path), "net/ipv6/conf/%s/disable_ipv6", c->tap);
-	if (sysctl_set(path, "1") < 0)
-		log_info("IPv6 is not available on %s; going on", c->tap);
+	/*
+	 * The TAP: no reverse-path filter, forwarding on; without IPv6 (no
+	 * chatter) until an IPv6 address is announced (announce_prepare).
+	 */
+	if (!conf_has_af(c, AF_INET6)) {
+		snprintf(path, sizeof(path), "net/ipv6/conf/%s/disable_ipv6", c->tap);
+		if (sysctl_set(path, "1") < 0)
+			log_info("IPv6 is not available on %s; going on", c->tap);
+	}
 	snprintf(path, sizeof(path), "net/ipv4/conf/%s/rp_filter", c->tap);
 	if (sysctl_set(path, "0") < 0)
 		return -1;
@@ -548,7 +625,7 @@ setup(struct daemon *d)
 	if (nl_link_up(d->tap_ifindex) < 0)
 		return -1;
 
-	if (laddr_setup((const uint32_t *)c->laddr, c->nladdr) < 0)
+	if (laddr_setup(c->laddr, c->nladdr) < 0)
 		return -1;
 	xmit_init(d->tap_ifindex);
 	/* nat and fullnat real servers' next hops are resolved when they are bound. */

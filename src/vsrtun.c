@@ -1,4 +1,4 @@
-/* vsrtun.c - real-server tunnel endpoint: IPIP/GRE from trusted directors into a TUN holding the VIPs */
+/* vsrtun.c - real-server tunnel endpoint: IPIP, ip6ip6 and GRE from trusted directors into a TUN holding the VIPs */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <event2/event.h>
@@ -20,6 +20,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "addr.h"
 #include "common.h"
 #include "gro.h"
 #include "log.h"
@@ -39,12 +40,14 @@
 enum vt_stat {
 	VT_RX_IPIP,
 	VT_RX_GRE,
+	VT_RX_IP6IP6,
+	VT_RX_GRE6,            /* GRE over IPv6 */
 	VT_DELIVERED,          /* inner packets written to the TUN */
 	VT_DELIVERED_BYTES,
 	VT_DROP_UNTRUSTED,     /* outer source is not a -a director */
 	VT_DROP_MALFORMED,     /* outer or inner header wrong */
-	VT_DROP_GRE_UNSUPPORTED, /* GRE with checksum, sequence, version, non-IPv4 payload, or a key unasked */
-	VT_DROP_BAD_KEY,       /* with -k: IPIP, or GRE without the key or with another one */
+	VT_DROP_GRE_UNSUPPORTED, /* GRE with checksum, sequence, version, another payload than IP, or a key unasked */
+	VT_DROP_BAD_KEY,       /* with -k: IPIP, ip6ip6, or GRE without the key or with another one */
 	VT_DROP_NOT_VIP,       /* inner destination is not a -v VIP */
 	VT_DROP_TUN_WRITE,     /* the TUN refused the packet */
 	VT_TUN_DISCARDED,      /* sent into the TUN by the kernel: read and dropped */
@@ -57,6 +60,8 @@ enum vt_stat {
 static const char *const vt_names[VT_MAX] = {
 	[VT_RX_IPIP]              = "rx_ipip",
 	[VT_RX_GRE]               = "rx_gre",
+	[VT_RX_IP6IP6]            = "rx_ip6ip6",
+	[VT_RX_GRE6]              = "rx_gre6",
 	[VT_DELIVERED]            = "delivered",
 	[VT_DELIVERED_BYTES]      = "delivered_bytes",
 	[VT_DROP_UNTRUSTED]       = "drop_untrusted",
@@ -73,11 +78,33 @@ static const char *const vt_names[VT_MAX] = {
 
 static uint64_t vt_stats[VT_MAX];
 
+/* The raw sockets: per family of the outer header, IPIP (ip6ip6) and GRE. */
+enum { RAW_IPIP, RAW_GRE, RAW_IP6IP6, RAW_GRE6, RAW_MAX };
+
+static const struct {
+	int af;
+	int proto;
+	enum vt_stat rx;
+} raw_kinds[RAW_MAX] = {
+	[RAW_IPIP]   = { AF_INET,  IPPROTO_IPIP, VT_RX_IPIP },
+	[RAW_GRE]    = { AF_INET,  IPPROTO_GRE,  VT_RX_GRE },
+	[RAW_IP6IP6] = { AF_INET6, IPPROTO_IPV6, VT_RX_IP6IP6 },
+	[RAW_GRE6]   = { AF_INET6, IPPROTO_GRE,  VT_RX_GRE6 },
+};
+
+struct vsrtun;
+/* What on_raw() hands one socket's event: the daemon and which socket it is. */
+struct raw_sock {
+	struct vsrtun *t;
+	int            kind;        /* RAW_* */
+};
+
 struct vsrtun {
-	uint32_t           trusted[VSRTUN_ADDRS];   /* network order */
+	struct vsr_ip      trusted[VSRTUN_ADDRS];   /* -a: directors, either family */
 	unsigned           ntrusted;
-	uint32_t           vips[VSRTUN_ADDRS];
+	struct vsr_ip      vips[VSRTUN_ADDRS];
 	unsigned           nvips;
+	unsigned           nfam[2];                 /* -a addresses per family: IPv4, IPv6 */
 	const char        *ifname;
 	const char        *pidfile;
 	const char        *user;
@@ -85,7 +112,8 @@ struct vsrtun {
 	uint32_t           key;                     /* network order */
 	int                tun_fd;
 	int                ifindex;
-	int                raw_fd[2];               /* IPIP, GRE */
+	int                raw_fd[RAW_MAX];
+	struct raw_sock    raw[RAW_MAX];
 	int                dropped;                 /* privileges dropped: undo is the TUN's removal */
 	struct event_base *base;
 	struct event      *ev[8];
@@ -94,6 +122,7 @@ struct vsrtun {
 	struct mmsghdr     msgs[VSRTUN_BATCH];
 	struct iovec       iov[VSRTUN_BATCH];
 	struct gro         gro;                     /* what goes into the TUN, batch by batch */
+	struct sockaddr_in6 from[VSRTUN_BATCH];     /* the outer source (IPv6 sockets) */
 };
 
 static void
@@ -102,8 +131,9 @@ usage(FILE *f)
 	fprintf(f,
 	    "usage: vsrtun -a ADDR [-a ADDR...] -v VIP [-v VIP...] [-k KEY] [-i IFNAME] [-n]\n"
 	    "              [-p PIDFILE] [-u USER] [-l LEVEL] [-V] [-h]\n"
-	    "  -a ADDR     accept tunnelled packets from this director address (repeatable)\n"
-	    "  -v VIP      virtual address to hold on the TUN device (repeatable)\n"
+	    "  -a ADDR     accept tunnelled packets from this director address, IPv4 or IPv6\n"
+	    "              (repeatable)\n"
+	    "  -v VIP      virtual address to hold on the TUN device, IPv4 or IPv6 (repeatable)\n"
 	    "  -k KEY      accept only GRE carrying this key (0..4294967295), no IPIP\n"
 	    "  -i IFNAME   TUN device to create (default " VSRTUN_IFNAME ")\n"
 	    "  -n          stay in the foreground, log to stderr\n"
@@ -115,20 +145,20 @@ usage(FILE *f)
 }
 
 static int
-in_list(const uint32_t *list, unsigned n, uint32_t a)
+in_list(const struct vsr_ip *list, unsigned n, int af, const union vsr_addr *a)
 {
 	for (unsigned i = 0; i < n; i++)
-		if (list[i] == a)
+		if (list[i].af == af && addr_eq(&list[i].addr, a))
 			return 1;
 	return 0;
 }
 
 static int
-add_addr(uint32_t *list, unsigned *n, const char *s, const char *opt)
+add_addr(struct vsr_ip *list, unsigned *n, const char *s, const char *opt)
 {
-	struct in_addr a;
+	struct vsr_ip a;
 
-	if (inet_pton(AF_INET, s, &a) != 1 || a.s_addr == 0 || a.s_addr == INADDR_BROADCAST) {
+	if (addr_pton(s, &a.af, &a.addr) < 0 || addr_unusable(a.af, &a.addr) != NULL) {
 		fprintf(stderr, "vsrtun: %s: invalid address '%s'\n", opt, s);
 		return -1;
 	}
@@ -136,8 +166,8 @@ add_addr(uint32_t *list, unsigned *n, const char *s, const char *opt)
 		fprintf(stderr, "vsrtun: %s: at most %d addresses\n", opt, VSRTUN_ADDRS);
 		return -1;
 	}
-	if (!in_list(list, *n, a.s_addr))
-		list[(*n)++] = a.s_addr;
+	if (!in_list(list, *n, a.af, &a.addr))
+		list[(*n)++] = a;
 	return 0;
 }
 
@@ -157,42 +187,99 @@ stats_dump(const struct vsrtun *t)
 }
 
 /*
- * One packet from a raw socket: the outer IPv4 header (the kernel has
- * checked it and reassembled fragments), then IPIP's inner packet or GRE's
- * 4-byte header and the inner packet. Returns the counter to bump when it
+ * The inner packet IN of ILEN bytes, of family AF (as the tunnel or GRE's
+ * protocol type says): a whole IPv4 or IPv6 packet to one of the VIPs,
+ * written to the TUN. The kernel checks the rest, as for any packet it
+ * receives.
+ */
+static enum vt_stat
+deliver(struct vsrtun *t, int af, uint8_t *in, uint32_t ilen)
+{
+	union vsr_addr daddr = { .w = { 0 } };
+	uint32_t ihl, itot;
+
+	if (af == AF_INET) {
+		if (ilen < 20 || (in[0] >> 4) != 4)
+			return VT_DROP_MALFORMED;
+		ihl = (uint32_t)(in[0] & 0x0f) * 4;
+		itot = (uint32_t)in[2] << 8 | in[3];
+		if (ihl < 20 || ihl > ilen || itot < ihl || itot > ilen || csum_ip(in, ihl) != 0)
+			return VT_DROP_MALFORMED;
+		memcpy(&daddr.ip, in + 16, 4);
+	} else {
+		if (ilen < IP6_HLEN || (in[0] >> 4) != 6)
+			return VT_DROP_MALFORMED;
+		itot = IP6_HLEN + ((uint32_t)in[IP6_PLEN] << 8 | in[IP6_PLEN + 1]);
+		if (itot > ilen)
+			return VT_DROP_MALFORMED;
+		memcpy(&daddr, in + IP6_DADDR, 16);
+	}
+	if (!in_list(t->vips, t->nvips, af, &daddr))
+		return VT_DROP_NOT_VIP;
+	/* Written now, or coalesced with its flow's next segments (gro.h). */
+	gro_add(&t->gro, in, itot);
+	return VT_MAX;
+}
+
+/*
+ * GRE's header at IN: RFC 2784 (no C, R, S bit, no recursion, flags or
+ * version) with RFC 2890's K bit when KEYED asks for one (and only then),
+ * and an IP payload: its family, or 0.
+ */
+static int
+gre_family(const uint8_t *in, int keyed)
+{
+	if ((in[0] & ~GRE_F_KEY) != 0 || in[1] != 0 || ((in[0] & GRE_F_KEY) && !keyed))
+		return 0;
+	if (in[2] == (ETHTYPE_IPV4 >> 8) && in[3] == (ETHTYPE_IPV4 & 0xff))
+		return AF_INET;
+	if (in[2] == (ETHTYPE_IPV6 >> 8) && in[3] == (ETHTYPE_IPV6 & 0xff))
+		return AF_INET6;
+	return 0;
+}
+
+/*
+ * One packet from a raw socket of KIND, from the director FROM. An IPv4
+ * socket hands over the outer IPv4 header (the kernel has checked it and
+ * reassembled fragments), an IPv6 one only what follows it, the source in
+ * FROM; then IPIP's (ip6ip6's) inner packet, or GRE's 4-byte header (8
+ * with a key) and the inner packet. Returns the counter to bump when it
  * is dropped, VT_MAX when the inner packet went to the TUN.
  */
 static enum vt_stat
-decap(struct vsrtun *t, uint8_t *b, uint32_t n)
+decap(struct vsrtun *t, int kind, uint8_t *b, uint32_t n, const struct sockaddr_in6 *from)
 {
-	uint32_t ohl, otot, ilen, ihl, itot, saddr, daddr;
-	uint8_t *in;
+	int af = raw_kinds[kind].af, iaf = af;
+	union vsr_addr saddr = { .w = { 0 } };
+	uint32_t ohl = 0, ilen = n;
+	uint8_t *in = b;
 
-	if (n < 20 || (b[0] >> 4) != 4)
-		return VT_DROP_MALFORMED;
-	ohl = (uint32_t)(b[0] & 0x0f) * 4;
-	otot = (uint32_t)b[2] << 8 | b[3];
-	if (ohl < 20 || otot < ohl || otot > n)
-		return VT_DROP_MALFORMED;
-	memcpy(&saddr, b + 12, 4);
-	if (!in_list(t->trusted, t->ntrusted, saddr))
+	if (af == AF_INET) {
+		uint32_t otot;
+		if (n < 20 || (b[0] >> 4) != 4)
+			return VT_DROP_MALFORMED;
+		ohl = (uint32_t)(b[0] & 0x0f) * 4;
+		otot = (uint32_t)b[2] << 8 | b[3];
+		if (ohl < 20 || otot < ohl || otot > n)
+			return VT_DROP_MALFORMED;
+		memcpy(&saddr.ip, b + 12, 4);
+		in = b + ohl;
+		ilen = otot - ohl;
+	} else {
+		memcpy(&saddr, &from->sin6_addr, 16);
+	}
+	if (!in_list(t->trusted, t->ntrusted, af, &saddr))
 		return VT_DROP_UNTRUSTED;
-	in = b + ohl;
-	ilen = otot - ohl;
-	if (b[9] == IPPROTO_GRE) {
-		uint32_t key;
+	if (raw_kinds[kind].proto == IPPROTO_GRE) {
 		unsigned hlen = GRE_HLEN;
 
 		if (ilen < GRE_HLEN)
 			return VT_DROP_MALFORMED;
-		/*
-		 * No C, R, S bits, no recursion, flags or version: RFC 2784, with
-		 * RFC 2890's key when -k asks for one (and only then).
-		 */
-		if ((in[0] & ~GRE_F_KEY) != 0 || in[1] != 0 || in[2] != (ETHTYPE_IPV4 >> 8) ||
-		    in[3] != (ETHTYPE_IPV4 & 0xff) || ((in[0] & GRE_F_KEY) && !t->keyed))
+		if ((iaf = gre_family(in, t->keyed)) == 0)
 			return VT_DROP_GRE_UNSUPPORTED;
 		if (t->keyed) {
+			uint32_t key;
+
 			if (!(in[0] & GRE_F_KEY))
 				return VT_DROP_BAD_KEY;
 			if (ilen < GRE_HLEN + 4)
@@ -204,42 +291,32 @@ decap(struct vsrtun *t, uint8_t *b, uint32_t n)
 		}
 		in += hlen;
 		ilen -= hlen;
-	} else if (b[9] != IPPROTO_IPIP) {
-		return VT_DROP_MALFORMED;
 	} else if (t->keyed) {
-		return VT_DROP_BAD_KEY;         /* IPIP carries no key */
+		return VT_DROP_BAD_KEY;         /* IPIP and ip6ip6 carry no key */
 	}
-	if (ilen < 20 || (in[0] >> 4) != 4)
-		return VT_DROP_MALFORMED;
-	ihl = (uint32_t)(in[0] & 0x0f) * 4;
-	itot = (uint32_t)in[2] << 8 | in[3];
-	if (ihl < 20 || ihl > ilen || itot < ihl || itot > ilen || csum_ip(in, ihl) != 0)
-		return VT_DROP_MALFORMED;
-	memcpy(&daddr, in + 16, 4);
-	if (!in_list(t->vips, t->nvips, daddr))
-		return VT_DROP_NOT_VIP;
-	/* Written now, or coalesced with its flow's next segments (gro.h). */
-	gro_add(&t->gro, in, itot);
-	return VT_MAX;
+	return deliver(t, iaf, in, ilen);
 }
 
 static void
 on_raw(evutil_socket_t fd, short what, void *arg)
 {
-	struct vsrtun *t = arg;
+	struct raw_sock *rs = arg;
+	struct vsrtun *t = rs->t;
 
 	(void)what;
 	for (int b = 0; b < VSRTUN_BUDGET; b++) {
-		int n = recvmmsg(fd, t->msgs, VSRTUN_BATCH, MSG_DONTWAIT, NULL);
+		int n;
 
+		for (unsigned i = 0; i < VSRTUN_BATCH; i++)
+			t->msgs[i].msg_hdr.msg_namelen = sizeof(t->from[i]);
+		n = recvmmsg(fd, t->msgs, VSRTUN_BATCH, MSG_DONTWAIT, NULL);
 		if (n <= 0)
 			return;     /* EAGAIN: drained */
 		for (int i = 0; i < n; i++) {
-			uint8_t *p = t->iov[i].iov_base;
 			enum vt_stat r;
 
-			vt_stats[t->msgs[i].msg_len >= 10 && p[9] == IPPROTO_GRE ? VT_RX_GRE : VT_RX_IPIP]++;
-			r = decap(t, p, t->msgs[i].msg_len);
+			vt_stats[raw_kinds[rs->kind].rx]++;
+			r = decap(t, rs->kind, t->iov[i].iov_base, t->msgs[i].msg_len, &t->from[i]);
 			if (r != VT_MAX)
 				vt_stats[r]++;
 		}
@@ -325,13 +402,14 @@ tun_create(struct vsrtun *t)
 }
 
 static int
-raw_open(int proto)
+raw_open(int af, int proto)
 {
-	int fd = socket(AF_INET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, proto);
+	int fd = socket(af, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, proto);
 	int sz = VSRTUN_RCVBUF;
 
 	if (fd < 0) {
-		log_err("raw socket for protocol %d (needs CAP_NET_RAW)", proto);
+		log_err("%s raw socket for protocol %d (needs CAP_NET_RAW)", addr_family_name(af),
+		    proto);
 		return -1;
 	}
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &sz, sizeof(sz)) < 0)
@@ -400,6 +478,7 @@ setup(struct vsrtun *t)
 		t->iov[i].iov_len = VSRTUN_BUF;
 		t->msgs[i].msg_hdr.msg_iov = &t->iov[i];
 		t->msgs[i].msg_hdr.msg_iovlen = 1;
+		t->msgs[i].msg_hdr.msg_name = &t->from[i];
 	}
 	if (nl_init() < 0 || tun_create(t) < 0)
 		return -1;
@@ -411,24 +490,40 @@ setup(struct vsrtun *t)
 	snprintf(path, sizeof(path), "net/ipv4/conf/%s/rp_filter", t->ifname);
 	if (sysctl_set(path, "0") < 0)
 		return -1;
+	/* IPv6 on the TUN only for IPv6 VIPs, then without duplicate address detection. */
+	unsigned nvip6 = 0;
+	for (unsigned i = 0; i < t->nvips; i++)
+		nvip6 += t->vips[i].af == AF_INET6;
 	snprintf(path, sizeof(path), "net/ipv6/conf/%s/disable_ipv6", t->ifname);
-	if (sysctl_get(path, val, sizeof(val)) == 0)
-		sysctl_set(path, "1");
+	if (sysctl_get(path, val, sizeof(val)) == 0 && sysctl_set(path, nvip6 ? "0" : "1") < 0 &&
+	    nvip6)
+		return -1;
+	if (nvip6) {
+		snprintf(path, sizeof(path), "net/ipv6/conf/%s/accept_dad", t->ifname);
+		if (sysctl_set(path, "0") < 0)
+			return -1;
+	}
 	if (sysctl_get("net/ipv4/conf/all/rp_filter", val, sizeof(val)) == 0 &&
 	    strcmp(val, "1") == 0)
 		log_warnx("net.ipv4.conf.all.rp_filter is 1 (strict): it overrides %s's 0, "
 		    "and tunnelled packets will be dropped; set it to 0 or 2", t->ifname);
 	for (unsigned i = 0; i < t->nvips; i++)
-		if (nl_addr_add(t->vips[i], 32, t->ifindex) < 0)
+		if (nl_addr_add(t->vips[i].af, &t->vips[i].addr, (int)addr_len(t->vips[i].af) * 8,
+		    t->ifindex) < 0)
 			return -1;
 	if (nl_link_up(t->ifindex) < 0)
 		return -1;
-	if ((t->raw_fd[0] = raw_open(IPPROTO_IPIP)) < 0 ||
-	    (t->raw_fd[1] = raw_open(IPPROTO_GRE)) < 0)
-		return -1;
-	for (int i = 0; i < 2; i++)
-		if (add_event(t, event_new(t->base, t->raw_fd[i], EV_READ | EV_PERSIST, on_raw, t)) < 0)
+	/* The sockets of each family a trusted director has. */
+	for (int k = 0; k < RAW_MAX; k++) {
+		if (t->nfam[raw_kinds[k].af == AF_INET6] == 0)
+			continue;
+		if ((t->raw_fd[k] = raw_open(raw_kinds[k].af, raw_kinds[k].proto)) < 0)
 			return -1;
+		t->raw[k] = (struct raw_sock){ t, k };
+		if (add_event(t, event_new(t->base, t->raw_fd[k], EV_READ | EV_PERSIST, on_raw,
+		    &t->raw[k])) < 0)
+			return -1;
+	}
 	if (add_event(t, event_new(t->base, t->tun_fd, EV_READ | EV_PERSIST, on_tun, t)) < 0)
 		return -1;
 	for (size_t i = 0; i < ARRAY_SIZE(sigs); i++)
@@ -456,7 +551,7 @@ teardown(struct vsrtun *t)
 		nl_journal_forget();
 	else
 		nl_undo_all();
-	for (int i = 0; i < 2; i++)
+	for (int i = 0; i < RAW_MAX; i++)
 		if (t->raw_fd[i] >= 0)
 			close(t->raw_fd[i]);
 	if (t->tun_fd >= 0)
@@ -484,9 +579,9 @@ write_pidfile(const char *path)
 int
 main(int argc, char *argv[])
 {
-	struct vsrtun t = { .ifname = VSRTUN_IFNAME, .tun_fd = -1, .raw_fd = { -1, -1 } };
+	struct vsrtun t = { .ifname = VSRTUN_IFNAME, .tun_fd = -1, .raw_fd = { -1, -1, -1, -1 } };
 	int foreground = 0, ch, lvl = LOG_LVL_INFO, rc = 1;
-	char a[INET_ADDRSTRLEN];
+	char a[ADDR_STRLEN];
 
 	while ((ch = getopt(argc, argv, "a:v:k:i:np:u:l:Vh")) != -1) {
 		switch (ch) {
@@ -542,6 +637,8 @@ main(int argc, char *argv[])
 			return 1;
 		}
 	}
+	for (unsigned i = 0; i < t.ntrusted; i++)
+		t.nfam[t.trusted[i].af == AF_INET6]++;
 	if (optind != argc || t.ntrusted == 0 || t.nvips == 0) {
 		if (optind == argc)
 			fprintf(stderr, "vsrtun: at least one -a ADDR and one -v VIP are required\n");
@@ -559,8 +656,8 @@ main(int argc, char *argv[])
 		t.pidfile = NULL;
 	else if (setup(&t) == 0) {
 		log_notice("ready: %s holds %u VIP(s) (first %s), %u trusted director(s)%s",
-		    t.ifname, t.nvips, inet_ntop(AF_INET, &t.vips[0], a, sizeof(a)), t.ntrusted,
-		    t.keyed ? ", GRE with the key only" : "");
+		    t.ifname, t.nvips, addr_ntop(t.vips[0].af, &t.vips[0].addr, a, sizeof(a)),
+		    t.ntrusted, t.keyed ? ", GRE with the key only" : "");
 		if (event_base_dispatch(t.base) < 0)
 			log_errx("event loop failed");
 		else

@@ -68,7 +68,7 @@ xmit_bind(struct dest *d, char *err, size_t errlen)
 int
 xmit_check(const struct config *conf)
 {
-	char err[256];
+	char err[256], a[ADDR_STRLEN];
 	int bad = 0;
 
 	for (unsigned i = 0; i < conf->nvs; i++) {
@@ -78,17 +78,18 @@ xmit_check(const struct config *conf)
 			bad = 1;
 		}
 		/* A stand-in for the service: its protocol is all a binding reads. */
-		struct service ts = { .proto = (uint8_t)vc->proto, .addr = vc->addr.s_addr,
+		struct service ts = { .af = vc->af, .proto = (uint8_t)vc->proto, .addr = vc->addr,
 		    .port = htons(vc->port) };
 		for (unsigned j = 0; j < vc->nrs + (vc->has_sorry ? 1 : 0); j++) {
 			const struct rs_conf *rc = j < vc->nrs ? &vc->rs[j] : &vc->sorry;
-			struct dest t = { .addr = rc->addr.s_addr, .port = htons(rc->port),
+			struct dest t = { .af = rc->af, .addr = rc->addr, .port = htons(rc->port),
 			    .fwd = rc->fwd, .tunnel = rc->tunnel, .tunnel_mtu = rc->tunnel_mtu,
 			    .svc = &ts };
 			/* Binding a copy reaches the same link and neighbour entry. */
 			if (xmit_bind(&t, err, sizeof(err)) < 0) {
 				log_errx("%s:%d: %s server %s (%s): %s", conf->file, rc->line,
-				    j < vc->nrs ? "real" : "sorry", rc->name, inet_ntoa(rc->addr), err);
+				    j < vc->nrs ? "real" : "sorry", rc->name,
+				    addr_ntop(rc->af, &rc->addr, a, sizeof(a)), err);
 				bad = 1;
 			}
 			nh_put(t.nh);   /* the copy's hold on its next hop (nat, fullnat) */

@@ -17,12 +17,12 @@ xmit_dr_bind(struct dest *d, int tap_ifindex, char *err, size_t errlen)
 {
 	struct nl_route_info ri;
 	struct link *l;
-	char gw[INET_ADDRSTRLEN];
+	char gw[ADDR_STRLEN];
 
-	if (link_route(d->addr, tap_ifindex, &ri, err, errlen) < 0)
+	if (link_route(d->af, &d->addr, tap_ifindex, &ri, err, errlen) < 0)
 		return -1;
-	if (ri.gateway) {
-		inet_ntop(AF_INET, &ri.gateway, gw, sizeof(gw));
+	if (!addr_is_zero(&ri.gateway)) {
+		addr_ntop(d->af, &ri.gateway, gw, sizeof(gw));
 		snprintf(err, errlen,
 		    "not on a directly connected LAN (reached via %s): dr needs the real server on a LAN of the director",
 		    gw);
@@ -33,7 +33,7 @@ xmit_dr_bind(struct dest *d, int tap_ifindex, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot open the interface toward the real server");
 		return -1;
 	}
-	d->neigh = neigh_get(l, d->addr);
+	d->neigh = neigh_get(l, d->af, &d->addr);
 	if (d->neigh == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
@@ -53,6 +53,6 @@ xmit_dr(struct worker *w, struct conn *c, struct pkt *p)
 	}
 	memcpy(p->data, n->mac, 6);
 	memcpy(p->data + 6, n->link->mac, 6);
-	link_tx(n->link, w->id, p->buf, p->len);
+	link_tx(n->link, w->id, n->sll, p->buf, p->len);
 	return 0;
 }

@@ -51,13 +51,17 @@
  * its rules are made at start only, and a restart makes them.
  */
 struct nat_rule_key {
-	uint32_t addr;
-	uint16_t port;
-	uint8_t  proto;
+	int            af;
+	union vsr_addr addr;
+	uint16_t       port;
+	uint8_t        proto;
 };
 static struct nat_rule_key *nat_rules;
 static unsigned nat_nrules;
-static int nat_rs_if[16];
+static struct {                 /* an interface toward fullnat real servers of a family */
+	int ifindex;
+	int af;
+} nat_rs_if[16];
 static unsigned nat_nrs_if;
 static bool nat_ready;
 
@@ -65,17 +69,17 @@ static bool
 nat_rule_made(const struct dest *d)
 {
 	for (unsigned i = 0; i < nat_nrules; i++)
-		if (nat_rules[i].addr == d->addr && nat_rules[i].port == d->port &&
-		    nat_rules[i].proto == d->svc->proto)
+		if (nat_rules[i].af == d->af && addr_eq(&nat_rules[i].addr, &d->addr) &&
+		    nat_rules[i].port == d->port && nat_rules[i].proto == d->svc->proto)
 			return true;
 	return false;
 }
 
 static bool
-nat_rs_if_made(int oif)
+nat_rs_if_made(int oif, int af)
 {
 	for (unsigned i = 0; i < nat_nrs_if; i++)
-		if (nat_rs_if[i] == oif)
+		if (nat_rs_if[i].ifindex == oif && nat_rs_if[i].af == af)
 			return true;
 	return false;
 }
@@ -90,7 +94,7 @@ nat_rule_record(const struct dest *d)
 		return -1;
 	}
 	nat_rules = n;
-	nat_rules[nat_nrules++] = (struct nat_rule_key){ d->addr, d->port, d->svc->proto };
+	nat_rules[nat_nrules++] = (struct nat_rule_key){ d->af, d->addr, d->port, d->svc->proto };
 	return 0;
 }
 
@@ -108,14 +112,14 @@ static int
 nat_bind_common(struct dest *d, int tap_ifindex, char *err, size_t errlen,
     struct nl_route_info *ri)
 {
-	if (link_route(d->addr, tap_ifindex, ri, err, errlen) < 0)
+	if (link_route(d->af, &d->addr, tap_ifindex, ri, err, errlen) < 0)
 		return -1;
 	if (nat_ready && d->fwd == FWD_NAT && !nat_rule_made(d)) {
 		snprintf(err, errlen, "a new nat real server needs a restart: its policy rule "
 		    "is made at start");
 		return -1;
 	}
-	if (nat_ready && d->fwd == FWD_FULLNAT && !nat_rs_if_made(ri->oif)) {
+	if (nat_ready && d->fwd == FWD_FULLNAT && !nat_rs_if_made(ri->oif, d->af)) {
 		snprintf(err, errlen, "a fullnat real server on a new interface needs a "
 		    "restart: the pool's proxy entries are made at start");
 		return -1;
@@ -130,8 +134,8 @@ xmit_nat_bind(struct dest *d, int tap_ifindex, char *err, size_t errlen)
 
 	if (nat_bind_common(d, tap_ifindex, err, errlen, &ri) < 0)
 		return -1;
-	/* NULL (the table full): its frames take the TAP. */
-	d->nh = nh_get(d->addr);
+	/* NULL (IPv6, the table full): its frames take the TAP. */
+	d->nh = d->af == AF_INET ? nh_get(d->addr.ip) : NULL;
 	d->xmit_id = XMIT_NAT;
 	return 0;
 }
@@ -141,13 +145,14 @@ xmit_fullnat_bind(struct dest *d, int tap_ifindex, char *err, size_t errlen)
 {
 	struct nl_route_info ri;
 
-	if (laddr_count() == 0) {
-		snprintf(err, errlen, "fullnat needs a local_address pool");
+	if (laddr_count_af(d->af) == 0) {
+		snprintf(err, errlen, "fullnat needs a local_address pool with an %s address",
+		    addr_family_name(d->af));
 		return -1;
 	}
 	if (nat_bind_common(d, tap_ifindex, err, errlen, &ri) < 0)
 		return -1;
-	d->nh = nh_get(d->addr);
+	d->nh = d->af == AF_INET ? nh_get(d->addr.ip) : NULL;
 	d->xmit_id = XMIT_FULLNAT;
 	return 0;
 }
@@ -204,7 +209,7 @@ nat_seen(const struct dest *d, bool port)
 		TAILQ_FOREACH(o, &s->dests, entry) {
 			if (o == d)
 				return false;
-			if (o->fwd == FWD_NAT && o->addr == d->addr &&
+			if (o->fwd == FWD_NAT && o->af == d->af && addr_eq(&o->addr, &d->addr) &&
 			    (!port || (o->port == d->port && s->proto == d->svc->proto)))
 				return true;
 		}
@@ -215,41 +220,43 @@ nat_seen(const struct dest *d, bool port)
 int
 xmit_nat_setup(int tap_ifindex, const char *tap)
 {
+	static const union vsr_addr any;
 	struct service *s;
 	struct dest *d;
 	struct nl_route_info ri;
-	uint32_t gw = 0;
-	bool nat = false, fullnat = false;
+	bool nat[2] = { false, false }, fullnat[2] = { false, false };
 	char path[128], ifn[IF_NAMESIZE];
 
 	TAILQ_FOREACH(s, svc_list(), entry) {
 		TAILQ_FOREACH(d, &s->dests, entry) {
+			int f = d->af == AF_INET6;
 			if (d->fwd != FWD_NAT && d->fwd != FWD_FULLNAT)
 				continue;
-			if (nl_route_get(d->addr, &ri) < 0)
+			if (nl_route_get(d->af, &d->addr, &ri) < 0)
 				return -1;
 			if (d->fwd == FWD_FULLNAT) {
-				unsigned i;
-				fullnat = true;
-				for (i = 0; i < nat_nrs_if && nat_rs_if[i] != ri.oif; i++)
-					;
-				if (i == nat_nrs_if && nat_nrs_if < ARRAY_SIZE(nat_rs_if))
-					nat_rs_if[nat_nrs_if++] = ri.oif;
+				fullnat[f] = true;
+				if (!nat_rs_if_made(ri.oif, d->af) &&
+				    nat_nrs_if < ARRAY_SIZE(nat_rs_if)) {
+					nat_rs_if[nat_nrs_if].ifindex = ri.oif;
+					nat_rs_if[nat_nrs_if++].af = d->af;
+				}
 				continue;
 			}
-			if (!nat) {
+			if (!nat[f]) {
 				/*
 				 * One onlink next hop on the TAP (a VIP, which the
-				 * daemon answers ARP for), not a neighbour per client.
+				 * daemon answers ARP or neighbour solicitations
+				 * for), not a neighbour per client.
 				 */
-				gw = s->addr;
-				if (nl_route_add_via(0, 0, gw, tap_ifindex, NAT_RULE_TABLE) < 0)
+				if (nl_route_add_via(d->af, &any, 0, &s->addr, tap_ifindex,
+				    NAT_RULE_TABLE) < 0)
 					return -1;
-				nat = true;
+				nat[f] = true;
 			}
 			struct nl_rule r = {
-				.src = d->addr, .plen = 32, .iif = ri.oif,
-				.ipproto = s->proto, .sport = d->port,
+				.af = d->af, .src = d->addr, .plen = (int)addr_len(d->af) * 8,
+				.iif = ri.oif, .ipproto = s->proto, .sport = d->port,
 				.table = NAT_RULE_TABLE, .prio = NAT_RULE_PRIO,
 			};
 			if (!nat_seen(d, true) && nl_rule_add(&r) < 0)
@@ -257,30 +264,41 @@ xmit_nat_setup(int tap_ifindex, const char *tap)
 			if (nat_rule_record(d) < 0)
 				return -1;
 			/* ICMP errors about the clients' packets, to be translated. */
-			r.ipproto = IPPROTO_ICMP;
+			r.ipproto = f ? IPPROTO_ICMPV6 : IPPROTO_ICMP;
 			r.sport = 0;
 			if (!nat_seen(d, false) && nl_rule_add(&r) < 0)
 				return -1;
 		}
 	}
-	if ((nat || fullnat) && nat_rp_filter(tap) < 0)
+	/* IPv6 has no reverse-path filter of its own. */
+	if ((nat[0] || fullnat[0]) && nat_rp_filter(tap) < 0)
 		return -1;
 	nat_ready = true;
-	if (!fullnat)
-		return 0;
-	/* The pool: routed into the TAP, answered for on the real servers' LANs. */
+	/*
+	 * The pool: routed into the TAP, answered for on the real servers'
+	 * LANs (proxy ARP, or proxy NDP), each address on the interfaces
+	 * toward the real servers of its family.
+	 */
 	for (unsigned i = 0; i < nat_nrs_if; i++) {
-		if (if_indextoname((unsigned)nat_rs_if[i], ifn) == NULL)
+		int v6 = nat_rs_if[i].af == AF_INET6;
+		if (if_indextoname((unsigned)nat_rs_if[i].ifindex, ifn) == NULL)
 			return -1;
-		snprintf(path, sizeof(path), "net/ipv4/neigh/%s/proxy_delay", ifn);
+		snprintf(path, sizeof(path), "net/ipv%c/neigh/%s/proxy_delay", v6 ? '6' : '4', ifn);
 		if (sysctl_set(path, "0") < 0)
+			return -1;
+		snprintf(path, sizeof(path), "net/ipv6/conf/%s/proxy_ndp", ifn);
+		if (v6 && sysctl_set(path, "1") < 0)
 			return -1;
 	}
 	for (unsigned k = 0; k < laddr_count(); k++) {
-		if (nl_route_add(laddr_get(k), 32, tap_ifindex) < 0)
+		const struct vsr_ip *la = laddr_get(k);
+		if (!fullnat[la->af == AF_INET6])
+			continue;
+		if (nl_route_add(la->af, &la->addr, (int)addr_len(la->af) * 8, tap_ifindex) < 0)
 			return -1;
 		for (unsigned i = 0; i < nat_nrs_if; i++)
-			if (nl_proxy_neigh_add(laddr_get(k), nat_rs_if[i]) < 0)
+			if (nat_rs_if[i].af == la->af &&
+			    nl_proxy_neigh_add(la->af, &la->addr, nat_rs_if[i].ifindex) < 0)
 				return -1;
 	}
 	return 0;
@@ -300,7 +318,8 @@ nat_tap_out(struct worker *w, struct pkt *p)
 /*
  * P straight out toward NH when it is usable and P fits its MTU: a
  * packet whole, a super-frame segment by segment (the kernel cuts it on
- * the way out, or the interface does). Else into the TAP.
+ * the way out, or the interface does). Else into the TAP. Next hops are
+ * IPv4's (nexthop.h): IPv6 frames have none, and take the TAP.
  */
 static int
 nat_out(struct worker *w, struct nexthop *nh, struct pkt *p)
@@ -317,91 +336,27 @@ nat_out(struct worker *w, struct nexthop *nh, struct pkt *p)
 	memcpy(p->data, v.mac, 6);
 	memcpy(p->data + 6, v.link->mac, 6);
 	STAT_INC(STAT_NAT_DIRECT);
-	link_tx(v.link, w->id, p->buf, p->len);
+	link_tx(v.link, w->id, link_sll(v.link, AF_INET), p->buf, p->len);
 	return 0;
-}
-
-static void
-put32(uint8_t *at, uint16_t *check, uint32_t v)
-{
-	uint32_t old;
-
-	memcpy(&old, at, 4);
-	if (check != NULL)
-		csum_replace4(check, old, v);
-	memcpy(at, &v, 4);
-}
-
-static void
-put16(uint8_t *at, uint16_t *check, uint16_t v)
-{
-	uint16_t old;
-
-	memcpy(&old, at, 2);
-	if (check != NULL)
-		csum_replace2(check, old, v);
-	memcpy(at, &v, 2);
-}
-
-/*
- * An ICMP error: outer source and destination become OSRC and ODST, the
- * quoted packet QSRC:QSPORT -> QDST:QDPORT. The quoted TCP/UDP checksum is
- * updated when it was quoted (a UDP 0 stays 0), the quoted IP header
- * checksum and the ICMP checksum (over the quote) recomputed; the rest,
- * the MTU of "fragmentation needed" among it, is left as it is.
- */
-static void
-nat_icmp_rewrite(struct pkt *p, uint32_t osrc, uint32_t odst, uint32_t qsrc, uint16_t qsport,
-    uint32_t qdst, uint16_t qdport)
-{
-	uint8_t *ip = p->data + p->l3off, *icmp = p->data + p->l4off;
-	uint8_t *qip = icmp + ICMP_HLEN_;
-	unsigned qihl = (qip[IP4_VHL] & 0x0f) * 4u;
-	uint32_t have = p->len - p->l4off - ICMP_HLEN_;
-	uint8_t *ql4 = qip + qihl;
-	uint16_t *qcheck = NULL, zero = 0;
-
-	put32(ip + IP4_SADDR, (uint16_t *)(ip + IP4_CSUM), osrc);
-	put32(ip + IP4_DADDR, (uint16_t *)(ip + IP4_CSUM), odst);
-	p->saddr = osrc;
-	p->daddr = odst;
-
-	if (qip[IP4_PROTO] == IPPROTO_TCP && have >= qihl + 18)
-		qcheck = (uint16_t *)(ql4 + 16);
-	else if (qip[IP4_PROTO] == IPPROTO_UDP && have >= qihl + 8 && memcmp(ql4 + 6, &zero, 2) != 0)
-		qcheck = (uint16_t *)(ql4 + 6);
-	put32(qip + IP4_SADDR, qcheck, qsrc);
-	put32(qip + IP4_DADDR, qcheck, qdst);
-	put16(ql4, qcheck, qsport);
-	put16(ql4 + 2, qcheck, qdport);
-	if (qcheck != NULL && qip[IP4_PROTO] == IPPROTO_UDP && *qcheck == 0)
-		*qcheck = 0xffff;
-	memset(qip + IP4_CSUM, 0, 2);
-	{
-		uint16_t c = csum_ip(qip, qihl);
-		memcpy(qip + IP4_CSUM, &c, 2);
-	}
-	memset(icmp + 2, 0, 2);
-	{
-		uint16_t c = csum_fold(csum_partial(icmp, p->l4len, 0));
-		memcpy(icmp + 2, &c, 2);
-	}
 }
 
 int
 xmit_nat(struct worker *w, struct conn *c, struct pkt *p)
 {
-	if (p->proto == IPPROTO_ICMP) {
+	struct conn_addrs a;
+
+	conn_addrs(w->ct, c, &a);
+	if (p->proto == p->ops->icmp_proto) {
 		/*
 		 * About VIP:vport -> client:cport. From the VIP: the error
 		 * may come from this host's own kernel (a smaller MTU toward
 		 * the client), and a packet with a local source coming out
 		 * of the TAP would be dropped as a martian.
 		 */
-		nat_icmp_rewrite(p, c->vaddr, c->daddr, c->daddr, c->dport, c->caddr, c->cport);
+		pkt_icmp_nat(p, &a.vaddr, &a.daddr, &a.daddr, c->dport, &a.caddr, c->cport);
 		return nat_tap_out(w, p);
 	}
-	pkt_set_daddr(p, c->daddr);
+	pkt_set_daddr(p, &a.daddr);
 	pkt_set_dport(p, c->dport);
 	return nat_out(w, c->dest->nh, p);
 }
@@ -409,27 +364,34 @@ xmit_nat(struct worker *w, struct conn *c, struct pkt *p)
 int
 xmit_nat_out(struct worker *w, struct conn *c, struct pkt *p)
 {
-	if (p->proto == IPPROTO_ICMP) {
+	struct conn_addrs a;
+
+	conn_addrs(w->ct, c, &a);
+	if (p->proto == p->ops->icmp_proto) {
 		/* about client:cport -> RIP:rport */
-		nat_icmp_rewrite(p, c->vaddr, p->daddr, c->caddr, c->cport, c->vaddr, c->vport);
+		union vsr_addr to = p->daddr;
+		pkt_icmp_nat(p, &a.vaddr, &to, &a.caddr, c->cport, &a.vaddr, c->vport);
 		return nat_tap_out(w, p);
 	}
-	pkt_set_saddr(p, c->vaddr);
+	pkt_set_saddr(p, &a.vaddr);
 	pkt_set_sport(p, c->vport);
-	return nat_out(w, nh_client(c->caddr, c->vaddr, w->id), p);
+	return nat_out(w, p->af == AF_INET ? nh_client(a.caddr.ip, a.vaddr.ip, w->id) : NULL, p);
 }
 
 int
 xmit_fullnat(struct worker *w, struct conn *c, struct pkt *p)
 {
-	if (p->proto == IPPROTO_ICMP) {
+	struct conn_addrs a;
+
+	conn_addrs(w->ct, c, &a);
+	if (p->proto == p->ops->icmp_proto) {
 		/* about VIP:vport -> client:cport: from the LIP, as the flow */
-		nat_icmp_rewrite(p, c->laddr, c->daddr, c->daddr, c->dport, c->laddr, c->lport);
+		pkt_icmp_nat(p, &a.laddr, &a.daddr, &a.daddr, c->dport, &a.laddr, c->lport);
 		return nat_tap_out(w, p);
 	}
-	pkt_set_saddr(p, c->laddr);
+	pkt_set_saddr(p, &a.laddr);
 	pkt_set_sport(p, c->lport);
-	pkt_set_daddr(p, c->daddr);
+	pkt_set_daddr(p, &a.daddr);
 	pkt_set_dport(p, c->dport);
 	return nat_out(w, c->dest->nh, p);
 }
@@ -437,14 +399,17 @@ xmit_fullnat(struct worker *w, struct conn *c, struct pkt *p)
 int
 xmit_fullnat_out(struct worker *w, struct conn *c, struct pkt *p)
 {
-	if (p->proto == IPPROTO_ICMP) {
+	struct conn_addrs a;
+
+	conn_addrs(w->ct, c, &a);
+	if (p->proto == p->ops->icmp_proto) {
 		/* about LIP:lport -> RIP:rport */
-		nat_icmp_rewrite(p, c->vaddr, c->caddr, c->caddr, c->cport, c->vaddr, c->vport);
+		pkt_icmp_nat(p, &a.vaddr, &a.caddr, &a.caddr, c->cport, &a.vaddr, c->vport);
 		return nat_tap_out(w, p);
 	}
-	pkt_set_saddr(p, c->vaddr);
+	pkt_set_saddr(p, &a.vaddr);
 	pkt_set_sport(p, c->vport);
-	pkt_set_daddr(p, c->caddr);
+	pkt_set_daddr(p, &a.caddr);
 	pkt_set_dport(p, c->cport);
-	return nat_out(w, nh_client(c->caddr, c->vaddr, w->id), p);
+	return nat_out(w, p->af == AF_INET ? nh_client(a.caddr.ip, a.vaddr.ip, w->id) : NULL, p);
 }

@@ -2,7 +2,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
-#include <netinet/ip_icmp.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -26,19 +25,31 @@
  * and sends it after the batch.
  */
 
+/*
+ * The name of D's tunnel as an operator knows it: ipip, ip6ip6, gre,
+ * gre over IPv6.
+ */
+static const char *
+tun_kind(const struct dest *d)
+{
+	if (d->af != AF_INET6)
+		return tunnel_name(d->tunnel);
+	return d->tunnel == TUNNEL_GRE ? "gre over IPv6" : "ip6ip6";
+}
+
 int
 xmit_tun_bind(struct dest *d, int tap_ifindex, char *err, size_t errlen)
 {
 	struct nl_route_info ri;
-	unsigned mtu, over, inner;
-	char src[INET_ADDRSTRLEN];
+	unsigned mtu, over, inner, least = d->af == AF_INET6 ? IP6_MIN_MTU : 68;
+	char src[ADDR_STRLEN];
 
 	if ((unsigned)d->tunnel >= TUNNEL_MAX) {
 		snprintf(err, errlen, "unknown tunnel type");
 		return -1;
 	}
-	over = tunnel_overhead(d->tunnel, d->tunnel_keyed);
-	if (link_route(d->addr, tap_ifindex, &ri, err, errlen) < 0)
+	over = tunnel_overhead(d->af, d->tunnel, d->tunnel_keyed);
+	if (link_route(d->af, &d->addr, tap_ifindex, &ri, err, errlen) < 0)
 		return -1;
 	if (d->tunnel_mtu) {
 		inner = d->tunnel_mtu;
@@ -49,69 +60,56 @@ xmit_tun_bind(struct dest *d, int tap_ifindex, char *err, size_t errlen)
 			snprintf(err, errlen, "cannot read the MTU toward the real server");
 			return -1;
 		}
-		if (mtu < over + 68) {
+		/* An IPv6 path carries 1280 bytes at least: the kernel fragments the outer packet. */
+		if (mtu < over + least && d->af != AF_INET6) {
 			snprintf(err, errlen, "MTU %u toward the real server is too small for %s",
-			    mtu, tunnel_name(d->tunnel));
+			    mtu, tun_kind(d));
 			return -1;
 		}
-		inner = mtu - over;
+		inner = mtu > over ? mtu - over : 0;
 	}
+	/*
+	 * IPv6 packets may not be cut on the way, and no link says less than
+	 * 1280 to their sender: below that, ours go whole into outer packets
+	 * that we fragment (RFC 2473 7.1).
+	 */
+	if (inner < least)
+		inner = least;
 	if (inner > 65535 - over)
 		inner = 65535 - over;
-	if (tunnel_open(d->tunnel) < 0) {
-		snprintf(err, errlen, "%s raw socket: %s", tunnel_name(d->tunnel), strerror(errno));
+	if (tunnel_open(d->af, d->tunnel) < 0) {
+		snprintf(err, errlen, "%s raw socket: %s", tun_kind(d), strerror(errno));
 		return -1;
 	}
 	d->tun_inner_max = inner;
 	d->tun_src = ri.prefsrc;
 	d->xmit_id = XMIT_TUN;
-	log_info("real server %s: %s tunnel from %s, MTU %u%s%s", d->name, tunnel_name(d->tunnel),
-	    ri.prefsrc ? inet_ntop(AF_INET, &ri.prefsrc, src, sizeof(src)) : "the route's source",
-	    inner, d->tunnel_mtu ? " (configured)" : "", d->tunnel_keyed ? ", keyed" : "");
+	log_info("real server %s: %s tunnel from %s, MTU %u%s%s", d->name, tun_kind(d),
+	    !addr_is_zero(&ri.prefsrc) ? addr_ntop(d->af, &ri.prefsrc, src, sizeof(src)) :
+	    "the route's source", inner, d->tunnel_mtu ? " (configured)" : "",
+	    d->tunnel_keyed ? ", keyed" : "");
 	return 0;
 }
 
 /*
- * Tell the client that its packet P (with DF) does not fit the tunnel:
- * ICMP destination unreachable, fragmentation needed (RFC 792, RFC 1191)
- * with the tunnel's MTU, from the VIP it talked to, quoting its IP header
- * and the first 8 bytes after it, written into the TAP for the director's
- * kernel to route to the client.
+ * Tell the client that its packet P, which no router may fragment, does
+ * not fit the tunnel: ICMP fragmentation needed or ICMPv6 packet too big
+ * (pkt_too_big) with the tunnel's MTU, from the VIP it talked to, written
+ * into the TAP for the director's kernel to route to the client.
  */
 static void
-tun_frag_needed(struct worker *w, const struct pkt *p, unsigned mtu)
+tun_too_big(struct worker *w, const struct pkt *p, unsigned mtu)
 {
-	uint8_t buf[PKT_VNET_LEN + ETH_HLEN_ + IP4_HLEN + ICMP_HLEN_ + 60 + 8];
-	const uint8_t *in = p->data + p->l3off;
-	unsigned qlen = (unsigned)(in[IP4_VHL] & 0x0f) * 4 + 8;
-	uint8_t *eth = buf + PKT_VNET_LEN, *ip = eth + ETH_HLEN_, *icmp = ip + IP4_HLEN;
-	uint16_t v;
+	uint8_t buf[PKT_VNET_LEN + ETH_HLEN_ + PKT_TOO_BIG_MAX];
+	uint8_t *eth = buf + PKT_VNET_LEN;
+	uint32_t len;
 
-	if (qlen > p->len - p->l3off)
-		qlen = p->len - p->l3off;
-	memset(buf, 0, PKT_VNET_LEN + ETH_HLEN_ + IP4_HLEN + ICMP_HLEN_);
+	memset(buf, 0, PKT_VNET_LEN);
 	memcpy(eth, w->tap_mac, 6);
 	memcpy(eth + 6, w->our_mac, 6);
-	eth[12] = ETHTYPE_IPV4 >> 8;
-	eth[13] = ETHTYPE_IPV4 & 0xff;
-	ip[IP4_VHL] = 0x45;
-	ip[IP4_TOS] = 0xc0;             /* internetwork control, as the kernel's ICMP errors */
-	v = htons((uint16_t)(IP4_HLEN + ICMP_HLEN_ + qlen));
-	memcpy(ip + IP4_TOTLEN, &v, 2);
-	ip[IP4_TTL] = 64;
-	ip[IP4_PROTO] = IPPROTO_ICMP;
-	memcpy(ip + IP4_SADDR, &p->daddr, 4);   /* the VIP */
-	memcpy(ip + IP4_DADDR, &p->saddr, 4);   /* the client */
-	v = csum_ip(ip, IP4_HLEN);
-	memcpy(ip + IP4_CSUM, &v, 2);
-	icmp[0] = ICMP_DEST_UNREACH;
-	icmp[1] = ICMP_FRAG_NEEDED;
-	v = htons((uint16_t)mtu);       /* next-hop MTU, RFC 1191 */
-	memcpy(icmp + 6, &v, 2);
-	memcpy(icmp + ICMP_HLEN_, in, qlen);
-	v = csum_fold(csum_partial(icmp, ICMP_HLEN_ + qlen, 0));
-	memcpy(icmp + 2, &v, 2);
-	if (tap_tx(w, buf, ETH_HLEN_ + IP4_HLEN + ICMP_HLEN_ + qlen) == 0)
+	memcpy(eth + 12, p->data + 12, 2);      /* the family's ethertype */
+	len = pkt_too_big(p, mtu, eth + ETH_HLEN_);
+	if (tap_tx(w, buf, ETH_HLEN_ + len) == 0)
 		STAT_INC(STAT_TUN_FRAG_NEEDED);
 }
 
@@ -119,17 +117,16 @@ int
 xmit_tun(struct worker *w, struct conn *c, struct pkt *p)
 {
 	struct dest *d = c->dest;
-	const uint8_t *ip = p->data + p->l3off;
 	uint32_t len = p->len - p->l3off;
 
 	/* A super-frame's segments are what the client's TCP really sends: DF is judged on them. */
 	if (p->gso_size)
 		len = p->l4off - p->l3off + (p->data[p->l4off + 12] >> 4) * 4u + p->gso_size;
-	if (len > d->tun_inner_max && (ip[IP4_FRAG] & IP4_DF)) {
+	if (len > d->tun_inner_max && p->df) {
 		if (p->csum == PKT_CSUM_PARTIAL && !p->gso_size)
 			pkt_csum_finish(p);     /* the error quotes it whole */
-		tun_frag_needed(w, p, d->tun_inner_max);
+		tun_too_big(w, p, d->tun_inner_max);
 		return -1;
 	}
-	return tunnel_tx(d->tunnel, w->id, d->addr, d->tunnel_keyed, d->tunnel_key, p);
+	return tunnel_tx(d->tunnel, w->id, &d->addr, d->tunnel_keyed, d->tunnel_key, p);
 }

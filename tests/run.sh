@@ -297,13 +297,14 @@ if [ "$netns" = 1 ]; then
 	done
 	for f in "${scenarios[@]}"; do
 		case $(basename "$f" .sh) in
-		dr-rr|dr-udp|dr-cleanup|tun-udp|tun-cleanup|ops-metrics|check-exec|ops-ctlgroup)
+		dr-rr|dr-udp|dr-cleanup|tun-udp|tun-cleanup|ops-metrics|check-exec|ops-ctlgroup|mixed6)
 			run_valgrind "$f" "[valgrind]" ;;
 		esac
 	done
 	for f in "${scenarios[@]}"; do
 		case $(basename "$f" .sh) in
-		dr-rr|dr-udp|dr-bulk|dr-bypass|dr-malformed|tun-bulk|tun-mtu|nat-rr|nat-transfer|nat-pmtu|nat-direct|fullnat-*)
+		dr-rr|dr-udp|dr-bulk|dr-bypass|dr-malformed|tun-bulk|tun-mtu|nat-rr|nat-transfer|nat-pmtu|nat-direct|fullnat-*|\
+		transfer6|tun6-rr|tun6-pmtu|nat6-pmtu)
 			run_scenario "$f" "[offload-off]" VSR_TEST_OFFLOAD=off ;;
 		esac
 	done
@@ -314,6 +315,10 @@ if [ "$netns" = 1 ]; then
 	run_asan "$f" "[gre-asan]" VSR_TEST_TUNNEL=gre
 	run_scenario "$f" "[gre-offload-off]" VSR_TEST_TUNNEL=gre VSR_TEST_OFFLOAD=off
 	run_scenario "$f" "[gre-workers2]" VSR_TEST_TUNNEL=gre VSR_TEST_WORKERS=2
+	# tun6-rr over GRE over IPv6, and with the veths' offloads off.
+	f=tests/netns/tun6-rr.sh
+	run_scenario "$f" "[gre]" VSR_TEST_TUNNEL=gre
+	run_scenario "$f" "[gre-offload-off]" VSR_TEST_TUNNEL=gre VSR_TEST_OFFLOAD=off
 	# Two workers (VSR_TEST_WORKERS: lib.sh puts "workers = 2" into the
 	# configs): nat, fullnat, dr, tun, udp, reload, vsradm; nat-workers.sh
 	# has two workers of its own. Some of them under ASan as well.
@@ -321,7 +326,7 @@ if [ "$netns" = 1 ]; then
 		case $(basename "$f" .sh) in
 		nat-rr|nat-transfer|nat-pmtu|nat-direct|fullnat-noroute|mixed-modes|dr-rr|dr-udp|dr-cleanup|\
 		tun-rr-ipip|tun-udp|tun-bulk|persist|ops-reload|ops-vsradm|ops-metrics|check-reload|\
-		ops-crash)
+		ops-crash|nat6-rr|dr6-rr|tun6-rr|mixed6|transfer6)
 			run_scenario "$f" "[workers2]" VSR_TEST_WORKERS=2 ;;
 		esac
 	done
@@ -333,7 +338,7 @@ if [ "$netns" = 1 ]; then
 	done
 	for f in "${scenarios[@]}"; do
 		case $(basename "$f" .sh) in
-		nat-rr|nat-transfer|fullnat-noroute|dr-udp|tun-udp|ops-reload|ops-vsradm)
+		nat-rr|nat-transfer|fullnat-noroute|dr-udp|tun-udp|ops-reload|ops-vsradm|nat6-rr)
 			run_asan "$f" "[workers2-asan]" VSR_TEST_WORKERS=2 ;;
 		esac
 	done
@@ -341,7 +346,8 @@ if [ "$netns" = 1 ]; then
 	# partial checksum): the integrity transfers and the UDP paths.
 	for f in "${scenarios[@]}"; do
 		case $(basename "$f" .sh) in
-		dr-bulk|dr-udp|tun-bulk|tun-udp|tun-mtu|tun-gre-key|nat-transfer|nat-pmtu|nat-rr|nat-direct|fullnat-noroute|mixed-modes)
+		dr-bulk|dr-udp|tun-bulk|tun-udp|tun-mtu|tun-gre-key|nat-transfer|nat-pmtu|nat-rr|nat-direct|fullnat-noroute|\
+		mixed-modes|transfer6|tun6-rr|nat6-pmtu)
 			run_scenario "$f" "[tap-offload-off]" VSR_TEST_TAP_OFFLOAD=off ;;
 		esac
 	done

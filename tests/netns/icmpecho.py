@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
-"""icmpecho.py - send ICMP echo requests and count the replies (stdlib only).
+"""icmpecho.py - send ICMP or ICMPv6 echo requests and count the replies (stdlib only).
 
     icmpecho.py ADDR COUNT
 
-Sends COUNT echo requests to ADDR over a raw socket, one at a time, each
-waiting up to 1 s for the matching reply (same id and sequence, from ADDR).
-Prints the number of replies. Needs root (CAP_NET_RAW).
+Sends COUNT echo requests to ADDR (IPv4, or IPv6: ICMPv6) over a raw
+socket, one at a time, each waiting up to 1 s for the matching reply (same
+id and sequence, from ADDR, the same payload, its checksum right: for
+ICMPv6 the kernel checks it, with the pseudo-header, before handing the
+reply over). Prints the number of replies. Needs root (CAP_NET_RAW).
 """
 import os
 import socket
@@ -26,6 +28,9 @@ def csum(b):
 def main():
     addr, count = sys.argv[1], int(sys.argv[2])
     ident = os.getpid() & 0xFFFF
+    if ":" in addr:
+        print(echo6(addr, count, ident))
+        return
     sock = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
     got = 0
     for seq in range(1, count + 1):
@@ -47,6 +52,32 @@ def main():
                 got += 1
                 break
     print(got)
+
+
+def echo6(addr, count, ident):
+    """ICMPv6: the kernel computes and checks the checksums; no IP header is read."""
+    sock = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)
+    want = socket.inet_pton(socket.AF_INET6, addr)
+    got = 0
+    for seq in range(1, count + 1):
+        payload = b"vsrouted-echo-%04d" % seq
+        sock.sendto(struct.pack("!BBHHH", 128, 0, 0, ident, seq) + payload, (addr, 0))
+        end = time.time() + 1.0
+        while time.time() < end:
+            sock.settimeout(max(0.01, end - time.time()))
+            try:
+                data, src = sock.recvfrom(2048)
+            except socket.timeout:
+                break
+            if len(data) < 8:
+                continue
+            typ, _, _, rid, rseq = struct.unpack("!BBHHH", data[:8])
+            if typ == 129 and rid == ident and rseq == seq and \
+                    socket.inet_pton(socket.AF_INET6, src[0]) == want and \
+                    data[8:] == payload:
+                got += 1
+                break
+    return got
 
 
 if __name__ == "__main__":

@@ -46,6 +46,8 @@
 #   nat:       lvs_nat_seed up_post http_sha
 #   tun:       lvs_tun_seed tun_conf upload_start vsrtun_start vsrtun_stop vsrtun_alive
 #              vsrtun_stats vsrtun_log vsrtun_bin need_vsrtun
+#   IPv6:      ns_addr6 rs_dr_setup6 lvs_dr_seed6 lvs_nat_seed6 lvs_tun_seed6 url
+#              (the seeds' IPv6 halves: see "IPv6" below)
 #   checks:    check_conf http_stop http_resume req_loop_start req_loop_stop
 #              req_after now_ms
 #   results:   pass fail fatal skip assert_eq assert_ne assert_gt assert_ge
@@ -587,7 +589,8 @@ blob_make() {
 	sha256sum "$T_DIR/www/blob" | awk '{print $1}'
 }
 
-# http_start NS NAME [PORT]: nginx in NS on PORT (default 80), all addresses;
+# http_start NS NAME [PORT]: nginx in NS on PORT (default 80), all addresses
+# of both families;
 # GET / answers "NAME\n", GET /blob the file of blob_make.  Its files are
 # under $T_DIR/nginx-NAME (access.log counts requests: http_count).  With
 # T_HTTP_ACCESS_LOG=off it keeps no access log (a benchmark's millions of
@@ -619,6 +622,7 @@ http {
     keepalive_timeout 60s;
     server {
         listen $port;
+        listen [::]:$port ipv6only=on;
         location = / {
             default_type text/plain;
             return 200 "$name\n";
@@ -641,14 +645,16 @@ _t_http_is() {
 }
 
 # http_count NAME: number of "GET /" requests server NAME has answered
+# (from elsewhere than its own loopback: http_start's readiness probe may
+# be logged only after it emptied the log)
 http_count() {
-	grep -c '"GET / HTTP' "$T_DIR/nginx-$1/access.log" || true
+	grep -v -e '^127\.0\.0\.1 ' -e '^::1 ' "$T_DIR/nginx-$1/access.log" | grep -c '"GET / HTTP' || true
 }
 
 # http_get NS URL: one curl from NS, body on stdout (bounded: 2 s to
 # connect, 5 s in all)
 http_get() {
-	nsx "$1" curl -s --connect-timeout 2 -m 5 "$2"
+	nsx "$1" curl -g -s --connect-timeout 2 -m 5 "$2"
 }
 
 # http_get_n NS URL N: N sequential curls from NS, each a new connection; one
@@ -657,7 +663,7 @@ http_get_n() {
 	nsx "$1" sh -c '
 		i=0; bad=0
 		while [ "$i" -lt "$2" ] && [ "$bad" -lt 5 ]; do
-			if ! curl -s --connect-timeout 2 -m 5 "$1"; then
+			if ! curl -g -s --connect-timeout 2 -m 5 "$1"; then
 				echo ERR; bad=$((bad + 1))
 			fi
 			i=$((i + 1))
@@ -716,17 +722,18 @@ vsrouted_alive() {
 }
 
 # _t_conf_vips CONF: the addresses of the virtual_server blocks of CONF
+# (IPv6 ones without their brackets)
 _t_conf_vips() {
 	awk '
 		{ sub(/#.*/, "") }
 		/virtual_server/ { vs = depth + 1 }
 		{
 			line = $0
-			while (match(line, /[{}]|address[ \t]*=[ \t]*"?[0-9.]+/)) {
+			while (match(line, /[{}]|address[ \t]*=[ \t]*"?\[?[0-9a-fA-F.:]+/)) {
 				tok = substr(line, RSTART, RLENGTH)
 				if (tok == "{") depth++
 				else if (tok == "}") { depth--; if (depth < vs) vs = 0 }
-				else if (vs && depth == vs) { sub(/.*=[ \t]*"?/, "", tok); print tok }
+				else if (vs && depth == vs) { sub(/.*=[ \t]*"?\[?/, "", tok); print tok }
 				line = substr(line, RSTART + RLENGTH)
 			}
 		}' "$1"
@@ -743,8 +750,14 @@ _t_vsr_ready() {
 	full=$(nsname "$ns")
 	ip -n "$full" link show dev "$(_t_conf_tap "$conf")" 2>/dev/null | grep -Eq '[<,]UP[,>]' || return 1
 	for vip in $(_t_conf_vips "$conf"); do
-		ip -n "$full" route show table all "$vip/32" 2>/dev/null | grep -q . || return 1
-		ip -n "$full" neigh show proxy 2>/dev/null | grep -q "^$vip " || return 1
+		case $vip in
+		*:*)
+			ip -n "$full" -6 route show table all "$vip/128" 2>/dev/null | grep -q . || return 1
+			ip -n "$full" -6 neigh show proxy 2>/dev/null | grep -qi "^$vip " || return 1 ;;
+		*)
+			ip -n "$full" route show table all "$vip/32" 2>/dev/null | grep -q . || return 1
+			ip -n "$full" neigh show proxy 2>/dev/null | grep -q "^$vip " || return 1 ;;
+		esac
 	done
 }
 
@@ -1028,7 +1041,7 @@ vsrtun_alive() {
 
 # _t_vt_ready NS IFNAME: the TUN is up with an address
 _t_vt_ready() {
-	ip -n "$(nsname "$1")" -o addr show dev "$2" 2>/dev/null | grep -q 'inet ' &&
+	ip -n "$(nsname "$1")" -o addr show dev "$2" 2>/dev/null | grep -Eq 'inet6? [0-9a-f]' &&
 		ip -n "$(nsname "$1")" link show dev "$2" | grep -Eq '[<,]UP[,>]'
 }
 
@@ -1151,14 +1164,14 @@ upload_start() {
 # up_post NS URL FILE: POST FILE from NS to URL (60 s at most); prints the
 # answer (the sha256 the server computed).
 up_post() {
-	nsx "$1" curl -s --connect-timeout 2 -m 60 -H 'Expect:' --data-binary "@$3" "$2" |
+	nsx "$1" curl -g -s --connect-timeout 2 -m 60 -H 'Expect:' --data-binary "@$3" "$2" |
 		awk '{ print $1 }'    # upsrv.py answers "SHA256 LENGTH"
 }
 
 # http_sha NS URL: GET URL from NS (60 s at most); prints the sha256 of the
 # body and, on stderr, curl's average download speed in bytes/s.
 http_sha() {
-	nsx "$1" curl -s --connect-timeout 2 -m 60 -o "$T_DIR/get.out" -w '%{speed_download}\n' "$2" >&2 || true
+	nsx "$1" curl -g -s --connect-timeout 2 -m 60 -o "$T_DIR/get.out" -w '%{speed_download}\n' "$2" >&2 || true
 	sha256sum "$T_DIR/get.out" | awk '{print $1}'
 	rm -f "$T_DIR/get.out"
 }
@@ -1207,7 +1220,7 @@ req_loop_start() {
 		i=0
 		while [ "$i" -lt "$2" ] && [ ! -e "$3.stop" ]; do
 			t=$(($(date +%s%N) / 1000000))
-			a=$(curl -s --connect-timeout 1 -m 2 "$1") || a=ERR
+			a=$(curl -g -s --connect-timeout 1 -m 2 "$1") || a=ERR
 			echo "$t $a" >>"$3"
 			i=$((i + 1))
 			sleep 0.05
@@ -1226,4 +1239,97 @@ req_loop_stop() {
 req_after() {
 	awk -v t="$1" -v a="${2:-}" '$1 >= t && (a == "" || $2 == a) { n++ } END { print n + 0 }' \
 		"$T_DIR/requests"
+}
+
+# ---------------------------------------------------------------- IPv6
+#
+# The seeds' IPv6 halves: the same hosts and LANs, dual stack, each IPv6
+# LAN a /64 whose host parts are written as the IPv4 ones' last bytes:
+#
+#   lan0  10.10.0.0/24  2001:db8:10::/64   client ::1, director ::2, the dr
+#                                           real servers ::11.., router ::fe
+#   lan1  10.20.0.0/24  2001:db8:20::/64   director ::1, nat real servers ::11..
+#   tun   10.30.N.0/24  2001:db8:30:N::/64 router ::1, rsN ::11
+#
+# VIP6 is 2001:db8:10::100. Duplicate address detection is off in every
+# namespace (ns_add) and addresses are added "nodad": they are usable at
+# once.
+
+VIP6=2001:db8:10::100
+
+# url ADDR [PORT] [PATH]: http://ADDR:PORT/PATH, an IPv6 address in brackets
+url() {
+	local a=$1 port=${2:-80} path=${3:-}
+	case $a in *:*) a="[$a]" ;; esac
+	printf 'http://%s:%s/%s\n' "$a" "$port" "$path"
+}
+
+# ns_addr6 NS IFNAME ADDR/PLEN: an IPv6 address on IFNAME, usable at once
+ns_addr6() {
+	ip -n "$(nsname "$1")" -6 addr add "$3" dev "$2" nodad
+}
+
+# route6_add NS ROUTE...: ip -6 route add ROUTE in NS
+route6_add() {
+	local ns=$1
+	shift
+	ip -n "$(nsname "$ns")" -6 route add "$@"
+}
+
+# rs_dr_setup6 NS VIP6: VIP6/128 on lo. IPv6 needs nothing like
+# arp_ignore: a node answers solicitations only for the addresses of the
+# interface they arrive on (RFC 4861 7.2.3), and lo's are not eth0's.
+rs_dr_setup6() {
+	ns_addr6 "$1" lo "$2/128"
+}
+
+# lvs_dr_seed6 [NRS]: lvs_dr_seed, dual stack (2001:db8:10::/64 on lan0,
+# VIP6 on the real servers' lo).
+lvs_dr_seed6() {
+	local n=${1:-3} i
+	lvs_dr_seed "$n"
+	ns_addr6 client eth0 2001:db8:10::1/64
+	ns_addr6 director eth0 2001:db8:10::2/64
+	for i in $(seq "$n"); do
+		ns_addr6 "rs$i" eth0 "2001:db8:10::$((10 + i))/64"
+		rs_dr_setup6 "rs$i" "$VIP6"
+	done
+}
+
+# lvs_nat_seed6 NRS [gw|nogw]: lvs_nat_seed, dual stack (2001:db8:10::/64
+# on lan0, 2001:db8:20::/64 on lan1; with "gw" the real servers' IPv6
+# default route is the director, 2001:db8:20::1).
+lvs_nat_seed6() {
+	local n=${1:-3} gw=${2:-gw} i
+	lvs_nat_seed "$n" "$gw"
+	ns_addr6 client eth0 2001:db8:10::1/64
+	ns_addr6 director eth0 2001:db8:10::2/64
+	ns_addr6 director eth1 2001:db8:20::1/64
+	route6_add client 2001:db8:20::/64 via 2001:db8:10::2
+	for i in $(seq "$n"); do
+		ns_addr6 "rs$i" eth0 "2001:db8:20::$((10 + i))/64"
+		[ "$gw" = gw ] && route6_add "rs$i" default via 2001:db8:20::1
+	done
+	return 0
+}
+
+# lvs_tun_seed6 [NRS] [novsrtun]: lvs_tun_seed, dual stack (2001:db8:10::/64
+# on lan0, 2001:db8:30:N::/64 toward rsN, the router forwarding both
+# families); each real server runs vsrtun for both families (unless
+# "novsrtun"): -a 10.10.0.2 -a 2001:db8:10::2 -v $VIP -v $VIP6.
+lvs_tun_seed6() {
+	local n=${1:-3} start=${2:-} i
+	lvs_tun_seed "$n" novsrtun
+	ns_sysctl router net.ipv6.conf.all.forwarding=1
+	ns_addr6 client eth0 2001:db8:10::1/64
+	ns_addr6 director eth0 2001:db8:10::2/64
+	ns_addr6 router eth0 2001:db8:10::fe/64
+	route6_add director 2001:db8:30::/48 via 2001:db8:10::fe
+	for i in $(seq "$n"); do
+		ns_addr6 router "eth$i" "2001:db8:30:$i::1/64"
+		ns_addr6 "rs$i" eth0 "2001:db8:30:$i::11/64"
+		route6_add "rs$i" default via "2001:db8:30:$i::1"
+		[ "$start" = novsrtun ] || vsrtun_start "rs$i" -a 10.10.0.2 -a 2001:db8:10::2 \
+			-v "$VIP" -v "$VIP6"
+	done
 }

@@ -3,53 +3,85 @@
 
   udpsrv.py serve NAME PORT [--bind ADDR]
       Answer every datagram with NAME, sent from the address the datagram
-      was sent to (IP_PKTINFO), so that a real server holding the VIP on lo
-      answers from the VIP as LVS-DR needs.  Prints "ready" once bound and
-      "from IP:PORT to IP" per datagram (flushed), so tests can count.
+      was sent to (IP_PKTINFO, IPV6_PKTINFO), so that a real server holding
+      the VIP on lo answers from the VIP as LVS-DR needs.  Listens on IPv4
+      (ADDR, default 0.0.0.0) and, where IPv6 is on and no ADDR is given,
+      on IPv6 too.  Prints "ready" once bound and "from IP:PORT to IP" per
+      datagram (flushed), so tests can count.
 
   udpsrv.py ask ADDR PORT [--sport N] [--timeout S] [--message M]
-      Send one datagram to ADDR:PORT from a connected socket (so only an
-      answer from ADDR:PORT is accepted), print the answer; exit 1 if none
-      comes within S seconds (default 2).
+      Send one datagram to ADDR:PORT (IPv4 or IPv6) from a connected
+      socket (so only an answer from ADDR:PORT is accepted), print the
+      answer; exit 1 if none comes within S seconds (default 2).
 """
 
 import argparse
+import select
 import socket
 import struct
 import sys
 
 IP_PKTINFO = getattr(socket, "IP_PKTINFO", 8)
+IPV6_RECVPKTINFO = getattr(socket, "IPV6_RECVPKTINFO", 49)
+IPV6_PKTINFO = getattr(socket, "IPV6_PKTINFO", 50)
+
+
+def answer(s, reply, six):
+    data, anc, _flags, peer = s.recvmsg(65535, socket.CMSG_SPACE(20))
+    local = None
+    for level, kind, cdata in anc:
+        if not six and level == socket.IPPROTO_IP and kind == IP_PKTINFO:
+            # struct in_pktinfo { int ifindex; in_addr spec_dst; in_addr addr; }
+            local = cdata[8:12]
+        elif six and level == socket.IPPROTO_IPV6 and kind == IPV6_PKTINFO:
+            # struct in6_pktinfo { in6_addr addr; int ifindex; }
+            local = cdata[0:16]
+    cmsg = []
+    if local is not None and not six:
+        cmsg = [(socket.IPPROTO_IP, IP_PKTINFO,
+                 struct.pack("=i4s4s", 0, local, b"\0\0\0\0"))]
+    elif local is not None:
+        cmsg = [(socket.IPPROTO_IPV6, IPV6_PKTINFO, struct.pack("=16si", local, 0))]
+    s.sendmsg([reply], cmsg, 0, peer)
+    dst = socket.inet_ntop(socket.AF_INET6 if six else socket.AF_INET, local) \
+        if local else "?"
+    print("from %s:%d to %s len %d" % (peer[0], peer[1], dst, len(data)),
+          flush=True)
 
 
 def serve(args):
+    socks = []
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     s.setsockopt(socket.IPPROTO_IP, IP_PKTINFO, 1)
     s.bind((args.bind, args.port))
+    socks.append((s, False))
+    if args.bind == "0.0.0.0":
+        try:
+            s6 = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+            s6.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            s6.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s6.setsockopt(socket.IPPROTO_IPV6, IPV6_RECVPKTINFO, 1)
+            s6.bind(("::", args.port))
+            socks.append((s6, True))
+        except OSError:
+            pass
     reply = args.name.encode() + b"\n"
     print("ready", flush=True)
+    six = {sk.fileno(): v6 for sk, v6 in socks}
+    byfd = {sk.fileno(): sk for sk, _ in socks}
     while True:
-        data, anc, _flags, peer = s.recvmsg(65535, socket.CMSG_SPACE(12))
-        local = None
-        for level, kind, cdata in anc:
-            if level == socket.IPPROTO_IP and kind == IP_PKTINFO:
-                # struct in_pktinfo { int ifindex; in_addr spec_dst; in_addr addr; }
-                local = cdata[8:12]
-        cmsg = []
-        if local is not None:
-            cmsg = [(socket.IPPROTO_IP, IP_PKTINFO,
-                     struct.pack("=i4s4s", 0, local, b"\0\0\0\0"))]
-        s.sendmsg([reply], cmsg, 0, peer)
-        dst = socket.inet_ntoa(local) if local else "?"
-        print("from %s:%d to %s len %d" % (peer[0], peer[1], dst, len(data)),
-              flush=True)
+        ready, _, _ = select.select(list(byfd), [], [])
+        for fd in ready:
+            answer(byfd[fd], reply, six[fd])
 
 
 def ask(args):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    fam = socket.AF_INET6 if ":" in args.addr else socket.AF_INET
+    s = socket.socket(fam, socket.SOCK_DGRAM)
     if args.sport:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        s.bind(("0.0.0.0", args.sport))
+        s.bind(("::" if fam == socket.AF_INET6 else "0.0.0.0", args.sport))
     s.connect((args.addr, args.port))
     s.settimeout(args.timeout)
     s.send(args.message.encode())

@@ -2,13 +2,15 @@
 """upsrv.py - upload sink of the netns tests (stdlib only).
 
   upsrv.py PORT
-      HTTP/1.1 server on all addresses: PUT or POST of a body answers the
+      HTTP/1.1 server on all addresses, IPv4 and IPv6 (one dual-stack
+      socket where IPv6 is on): PUT or POST of a body answers the
       body's sha256 in hex and its length ("HEX LEN\\n"), without keeping it.
       Prints "ready" once listening and "upload LEN HEX" per body (flushed).
 """
 
 import hashlib
 import http.server
+import socket
 import sys
 
 
@@ -40,8 +42,20 @@ class Handler(http.server.BaseHTTPRequestHandler):
         pass
 
 
+class DualStack(http.server.ThreadingHTTPServer):
+    address_family = socket.AF_INET6
+
+    def server_bind(self):
+        self.socket.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+        super().server_bind()
+
+
 def main():
-    srv = http.server.ThreadingHTTPServer(("0.0.0.0", int(sys.argv[1])), Handler)
+    port = int(sys.argv[1])
+    try:
+        srv = DualStack(("::", port), Handler)
+    except OSError:
+        srv = http.server.ThreadingHTTPServer(("0.0.0.0", port), Handler)
     print("ready", flush=True)
     srv.serve_forever()
 

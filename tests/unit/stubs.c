@@ -40,7 +40,7 @@ unsigned stub_nout;
 
 static void
 stub_record(enum stub_output out, const uint8_t *vnet, const uint8_t *data, uint32_t len,
-    uint32_t daddr, unsigned q)
+    const union vsr_addr *daddr, unsigned q)
 {
 	struct stub_frame *f;
 
@@ -49,7 +49,9 @@ stub_record(enum stub_output out, const uint8_t *vnet, const uint8_t *data, uint
 	f = &stub_out[stub_nout++];
 	f->out = out;
 	f->q = q;
-	f->daddr = daddr;
+	memset(&f->daddr, 0, sizeof(f->daddr));
+	if (daddr != NULL)
+		f->daddr = *daddr;
 	f->len = len < sizeof(f->data) ? len : (uint32_t)sizeof(f->data);
 	memcpy(f->data, data, f->len);
 	if (vnet != NULL)
@@ -61,7 +63,7 @@ stub_record(enum stub_output out, const uint8_t *vnet, const uint8_t *data, uint
 STUB int
 tap_tx(struct worker *w, uint8_t *buf, uint32_t len)
 {
-	stub_record(STUB_TAP, buf, buf + PKT_VNET_LEN, len, 0, w->id);
+	stub_record(STUB_TAP, buf, buf + PKT_VNET_LEN, len, NULL, w->id);
 	return 0;
 }
 
@@ -80,7 +82,8 @@ static struct link stub_link = {
 };
 
 STUB int
-link_route(uint32_t addr, int tap_ifindex, struct nl_route_info *ri, char *err, size_t errlen)
+link_route(int af, const union vsr_addr *addr, int tap_ifindex, struct nl_route_info *ri,
+    char *err, size_t errlen)
 {
 	(void)addr;
 	(void)tap_ifindex;
@@ -88,7 +91,10 @@ link_route(uint32_t addr, int tap_ifindex, struct nl_route_info *ri, char *err, 
 	(void)errlen;
 	memset(ri, 0, sizeof(*ri));
 	ri->oif = STUB_LINK_IFINDEX;
-	ri->prefsrc = htonl(0x0a140001);        /* 10.20.0.1 */
+	if (af == AF_INET6)                     /* 2001:db8:20::1 */
+		ri->prefsrc = (union vsr_addr){ .b = { 0x20, 0x01, 0x0d, 0xb8, 0, 0x20, [15] = 1 } };
+	else
+		ri->prefsrc = addr_from_ip(htonl(0x0a140001));  /* 10.20.0.1 */
 	return 0;
 }
 
@@ -99,10 +105,11 @@ link_get(int ifindex)
 }
 
 STUB void
-link_tx(struct link *l, unsigned q, uint8_t *buf, uint32_t len)
+link_tx(struct link *l, unsigned q, const struct sockaddr_ll *to, uint8_t *buf, uint32_t len)
 {
 	(void)l;
-	stub_record(STUB_LINK, buf, buf + PKT_VNET_LEN, len, 0, q);
+	(void)to;
+	stub_record(STUB_LINK, buf, buf + PKT_VNET_LEN, len, NULL, q);
 }
 
 STUB void
@@ -134,39 +141,46 @@ nh_client(uint32_t caddr, uint32_t vaddr, unsigned q)
 	return NULL;
 }
 
-/* Every real server answers ARP: its MAC is 02:00:00:00:01:<last byte of its address>. */
-static struct neigh stub_neighs[256];
+/*
+ * Every real server answers ARP and neighbour solicitations: its MAC is
+ * 02:00:00:00:01:<last byte of its address>, either family.
+ */
+static struct neigh stub_neighs[2][256];
 
 STUB struct neigh *
-neigh_get(struct link *l, uint32_t addr)
+neigh_get(struct link *l, int af, const union vsr_addr *addr)
 {
-	struct neigh *n = &stub_neighs[ntohl(addr) & 0xff];
+	uint8_t last = af == AF_INET6 ? addr->b[15] : (uint8_t)(ntohl(addr->ip) & 0xff);
+	struct neigh *n = &stub_neighs[af == AF_INET6][last];
 	static const uint8_t mac[6] = STUB_NEIGH_MAC(0);
 
 	n->link = l;
-	n->addr = addr;
+	n->sll = link_sll(l, af);
+	n->af = af;
+	n->addr = *addr;
 	memcpy(n->mac, mac, 6);
-	n->mac[5] = (uint8_t)(ntohl(addr) & 0xff);
+	n->mac[5] = last;
 	n->valid = true;
 	return n;
 }
 
 STUB int
-tunnel_open(enum tunnel_type t)
+tunnel_open(int af, enum tunnel_type t)
 {
+	(void)af;
 	(void)t;
 	return 0;
 }
 
 STUB unsigned
-tunnel_overhead(enum tunnel_type t, bool keyed)
+tunnel_overhead(int af, enum tunnel_type t, bool keyed)
 {
-	return t == TUNNEL_GRE ? 24 + (keyed ? 4 : 0) : 20;
+	return (af == AF_INET6 ? 40 : 20) + (t == TUNNEL_GRE ? 4 + (keyed ? 4 : 0) : 0);
 }
 
 STUB int
-tunnel_tx(enum tunnel_type t, unsigned q, uint32_t daddr, bool keyed, uint32_t key,
-    const struct pkt *p)
+tunnel_tx(enum tunnel_type t, unsigned q, const union vsr_addr *daddr, bool keyed,
+    uint32_t key, const struct pkt *p)
 {
 	(void)t;
 	(void)keyed;
@@ -192,8 +206,9 @@ nl_link_mtu(int ifindex, unsigned *mtu)
 }
 
 STUB int
-nl_route_get(uint32_t addr, struct nl_route_info *out)
+nl_route_get(int af, const union vsr_addr *addr, struct nl_route_info *out)
 {
+	(void)af;
 	(void)addr;
 	(void)out;
 	errno = ENOSYS;
@@ -201,8 +216,9 @@ nl_route_get(uint32_t addr, struct nl_route_info *out)
 }
 
 STUB int
-nl_route_add(uint32_t addr, int plen, int ifindex)
+nl_route_add(int af, const union vsr_addr *addr, int plen, int ifindex)
 {
+	(void)af;
 	(void)addr;
 	(void)plen;
 	(void)ifindex;
@@ -211,8 +227,10 @@ nl_route_add(uint32_t addr, int plen, int ifindex)
 }
 
 STUB int
-nl_route_add_via(uint32_t addr, int plen, uint32_t gateway, int ifindex, uint32_t table)
+nl_route_add_via(int af, const union vsr_addr *addr, int plen, const union vsr_addr *gateway,
+    int ifindex, uint32_t table)
 {
+	(void)af;
 	(void)addr;
 	(void)plen;
 	(void)gateway;
@@ -231,8 +249,9 @@ nl_rule_add(const struct nl_rule *r)
 }
 
 STUB int
-nl_proxy_neigh_add(uint32_t addr, int ifindex)
+nl_proxy_neigh_add(int af, const union vsr_addr *addr, int ifindex)
 {
+	(void)af;
 	(void)addr;
 	(void)ifindex;
 	errno = ENOSYS;

@@ -178,11 +178,11 @@ test_minimal(void)
 		{ "timeout tcp_fin default 120",  c->timeout_tcp_fin,    120 },
 		{ "timeout udp default 300",      c->timeout_udp,        300 },
 		{ "vs line",                      v->line,               4 },
-		{ "vs address",                   v->addr.s_addr,        ip("10.10.0.100") },
+		{ "vs address",                   v->addr.ip,        ip("10.10.0.100") },
 		{ "vs port",                      v->port,               80 },
 		{ "protocol default tcp",         v->proto,              IPPROTO_TCP },
 		{ "persistent default 0",         v->persistent,         0 },
-		{ "netmask default /32",          v->netmask.s_addr,     ip("255.255.255.255") },
+		{ "netmask default /32",          v->netmask.ip,     ip("255.255.255.255") },
 		{ "no scheduler flags",           v->flags,              0 },
 		{ "mh_table_size default 65537",  v->mh_size,            65537 },
 		{ "rs upper default 0",           r->upper,              0 },
@@ -190,7 +190,7 @@ test_minimal(void)
 		{ "forward default dr",           v->fwd,                FWD_DR },
 		{ "tunnel default ipip",          v->tunnel,             TUNNEL_IPIP },
 		{ "rs line",                      r->line,               7 },
-		{ "rs address",                   r->addr.s_addr,        ip("10.10.0.11") },
+		{ "rs address",                   r->addr.ip,        ip("10.10.0.11") },
 		{ "rs port defaults to the service port", r->port,       80 },
 		{ "rs weight default 1",          r->weight,             1 },
 		{ "rs forward defaults to the service's", r->fwd,        FWD_DR },
@@ -228,8 +228,8 @@ test_nat(void)
 	const struct vs_conf *v = &c->vs[0], *u = &c->vs[1];
 	const struct num_case num[] = {
 		{ "two local addresses",          c->nladdr,             2 },
-		{ "first local address",          c->laddr[0].s_addr,    ip("10.20.0.250") },
-		{ "second local address",         c->laddr[1].s_addr,    ip("10.20.0.251") },
+		{ "first local address",          c->laddr[0].addr.ip,    ip("10.20.0.250") },
+		{ "second local address",         c->laddr[1].addr.ip,    ip("10.20.0.251") },
 		{ "vs forward nat",               v->fwd,                FWD_NAT },
 		{ "rs1 inherits nat",             v->rs[0].fwd,          FWD_NAT },
 		{ "rs1 port 8080",                v->rs[0].port,         8080 },
@@ -239,6 +239,61 @@ test_nat(void)
 		{ "rs3 port is the service's",    v->rs[2].port,         80 },
 		{ "udp service fullnat",          u->rs[0].fwd,          FWD_FULLNAT },
 		{ "udp rs port 5353",             u->rs[0].port,         5353 },
+	};
+
+	run_num(file, num, ARRAY_SIZE(num));
+	free(out);
+	conf_free(c);
+}
+
+/* ADDR (either family) as written: the same bytes as the config's. */
+static int
+same_addr(int af, const union vsr_addr *a, const char *want)
+{
+	union vsr_addr w;
+	int waf;
+
+	return addr_pton(want, &waf, &w) == 0 && waf == af && addr_eq(a, &w);
+}
+
+/* IPv6 services in every mode beside an IPv4 one, a pool of both families. */
+static void
+test_ipv6(void)
+{
+	const char    *file = "good-ipv6.conf";
+	char          *out;
+	struct config *c = load(fixture(file), &out);
+
+	CHECK(c != NULL && *out == '\0', "%s: loads silently", file);
+	if (c == NULL || c->nvs != 2 || c->vs[0].nrs != 4 || c->vs[1].nrs != 1) {
+		CHECK(0, "%s: two virtual servers with 4 and 1 real servers", file);
+		free(out);
+		conf_free(c);
+		return;
+	}
+	const struct vs_conf *v = &c->vs[0], *u = &c->vs[1];
+	const struct num_case num[] = {
+		{ "three local addresses",        c->nladdr,             3 },
+		{ "the first is IPv4",            c->laddr[0].af,        AF_INET },
+		{ "the second IPv6",              same_addr(c->laddr[1].af, &c->laddr[1].addr,
+		                                  "2001:db8:20::250"), 1 },
+		{ "the third, in brackets, IPv6", same_addr(c->laddr[2].af, &c->laddr[2].addr,
+		                                  "2001:db8:20::251"), 1 },
+		{ "web6 is IPv6",                 same_addr(v->af, &v->addr, "2001:db8::100"), 1 },
+		{ "web6 netmask /64",             addr_mask_plen(AF_INET6, &v->netmask), 64 },
+		{ "rs1 IPv6, port 8080",          same_addr(v->rs[0].af, &v->rs[0].addr,
+		                                  "2001:db8:20::11") && v->rs[0].port == 8080, 1 },
+		{ "rs2 in brackets",              same_addr(v->rs[1].af, &v->rs[1].addr,
+		                                  "2001:db8:20::12"), 1 },
+		{ "rs2 fullnat",                  v->rs[1].fwd,          FWD_FULLNAT },
+		{ "rs3 dr",                       v->rs[2].fwd,          FWD_DR },
+		{ "rs4 tun over gre",             v->rs[3].fwd == FWD_TUN && v->rs[3].tunnel ==
+		                                  TUNNEL_GRE, 1 },
+		{ "the sorry server IPv6",        v->has_sorry && same_addr(v->sorry.af,
+		                                  &v->sorry.addr, "2001:db8:20::50"), 1 },
+		{ "web4 is IPv4",                 same_addr(u->af, &u->addr, "10.10.0.100"), 1 },
+		{ "web4 netmask default /32",     addr_mask_plen(AF_INET, &u->netmask), 32 },
+		{ "web4's real server IPv4",      u->rs[0].af,           AF_INET },
 	};
 
 	run_num(file, num, ARRAY_SIZE(num));
@@ -264,7 +319,7 @@ test_sched_keys(void)
 	const struct vs_conf *v = &c->vs[0];
 	const struct num_case num[] = {
 		{ "persistent 600",               v->persistent,         600 },
-		{ "netmask /24",                  v->netmask.s_addr,     ip("255.255.255.0") },
+		{ "netmask /24",                  v->netmask.ip,     ip("255.255.255.0") },
 		{ "flags mh-port, mh-fallback",   v->flags,              SVC_F_MH_PORT | SVC_F_MH_FALLBACK },
 		{ "mh_table_size 251",            v->mh_size,            251 },
 		{ "rs1 upper 100",                v->rs[0].upper,        100 },
@@ -308,20 +363,20 @@ test_full(void)
 		{ "timeout tcp_fin",              c->timeout_tcp_fin,       60 },
 		{ "timeout udp",                  c->timeout_udp,           30 },
 		{ "web line is its brace's",      web->line,                19 },
-		{ "web address",                  web->addr.s_addr,         ip("10.10.0.100") },
+		{ "web address",                  web->addr.ip,         ip("10.10.0.100") },
 		{ "web port",                     web->port,                443 },
 		{ "web protocol TCP (any case)",  web->proto,               IPPROTO_TCP },
 		{ "web persistent 0",             web->persistent,          0 },
-		{ "web netmask",                  web->netmask.s_addr,      ip("255.255.255.0") },
+		{ "web netmask",                  web->netmask.ip,      ip("255.255.255.0") },
 		{ "web forward",                  web->fwd,                 FWD_DR },
 		{ "web tunnel gre",               web->tunnel,              TUNNEL_GRE },
 		{ "web rs1 line",                 web->rs[0].line,          29 },
-		{ "web rs1 address",              web->rs[0].addr.s_addr,   ip("10.20.0.11") },
+		{ "web rs1 address",              web->rs[0].addr.ip,   ip("10.20.0.11") },
 		{ "web rs1 port",                 web->rs[0].port,          443 },
 		{ "web rs1 weight 0",             web->rs[0].weight,        0 },
 		{ "web rs1 forward",              web->rs[0].fwd,           FWD_DR },
 		{ "web rs-2 line",                web->rs[1].line,          34 },
-		{ "web rs-2 address",             web->rs[1].addr.s_addr,   ip("10.20.0.12") },
+		{ "web rs-2 address",             web->rs[1].addr.ip,   ip("10.20.0.12") },
 		{ "web rs-2 port",                web->rs[1].port,          443 },
 		{ "web rs-2 weight 65535",        web->rs[1].weight,        65535 },
 		{ "web rs-2 forward DR",          web->rs[1].fwd,           FWD_DR },
@@ -331,10 +386,10 @@ test_full(void)
 		{ "dns a line",                   dns->rs[0].line,          38 },
 		{ "dns a port from the service",  dns->rs[0].port,          53 },
 		{ "dns b line",                   dns->rs[1].line,          39 },
-		{ "dns b address",                dns->rs[1].addr.s_addr,   ip("10.20.0.54") },
+		{ "dns b address",                dns->rs[1].addr.ip,   ip("10.20.0.54") },
 		{ "idle line",                    idle->line,               42 },
 		{ "idle has no real server",      idle->nrs,                0 },
-		{ "idle shares web's address",    idle->addr.s_addr,        ip("10.10.0.100") },
+		{ "idle shares web's address",    idle->addr.ip,        ip("10.10.0.100") },
 	};
 	const struct str_case str[] = {
 		{ "tap",                          c->tap,                   "vsr1" },
@@ -479,7 +534,7 @@ test_check_udp(void)
 	CHECK(memcmp(r1->payload, query, sizeof(query)) == 0, "%s: ns1 payload bytes", file);
 	CHECK(memcmp(r2->payload, "ping\n", 5) == 0, "%s: ns2 payload 'ping\\n'", file);
 	CHECK(memcmp(r1->reply, "\x12\x34", 2) == 0, "%s: ns1 reply bytes", file);
-	CHECK(dns->sorry.addr.s_addr == htonl(0x0a0a0063), "%s: sorry address", file);
+	CHECK(dns->sorry.addr.ip == htonl(0x0a0a0063), "%s: sorry address", file);
 	free(out);
 	conf_free(c);
 }
@@ -581,13 +636,13 @@ test_example(void)
 	}
 	const struct vs_conf *v = &c->vs[0];
 	const struct num_case num[] = {
-		{ "web address",   v->addr.s_addr,       ip("10.10.0.100") },
+		{ "web address",   v->addr.ip,       ip("10.10.0.100") },
 		{ "web port",      v->port,              80 },
 		{ "web tcp",       v->proto,             IPPROTO_TCP },
 		{ "web dr",        v->fwd,               FWD_DR },
-		{ "rs1 address",   v->rs[0].addr.s_addr, ip("10.10.0.11") },
-		{ "rs2 address",   v->rs[1].addr.s_addr, ip("10.10.0.12") },
-		{ "rs3 address",   v->rs[2].addr.s_addr, ip("10.10.0.13") },
+		{ "rs1 address",   v->rs[0].addr.ip, ip("10.10.0.11") },
+		{ "rs2 address",   v->rs[1].addr.ip, ip("10.10.0.12") },
+		{ "rs3 address",   v->rs[2].addr.ip, ip("10.10.0.13") },
 		{ "rs1 weight",    v->rs[0].weight,      1 },
 		{ "rs2 weight",    v->rs[1].weight,      1 },
 		{ "rs3 weight",    v->rs[2].weight,      1 },
@@ -697,7 +752,7 @@ check_bounds(const struct config *c)
 	return c->conn_max == 67108864 && c->timeout_tcp == 1 &&
 	    c->timeout_udp == 31536000 && c->nvs == 2 &&
 	    c->vs[0].port == 1 && c->vs[1].port == 65535 &&
-	    c->vs[0].netmask.s_addr == 0 && c->vs[0].rs[0].weight == 0;
+	    c->vs[0].netmask.ip == 0 && c->vs[0].rs[0].weight == 0;
 }
 
 static int
@@ -910,6 +965,7 @@ main(int argc, char **argv)
 	}
 	test_minimal();
 	test_nat();
+	test_ipv6();
 	test_full();
 	test_tun();
 	test_tunnel_key();

@@ -24,7 +24,8 @@ static void
 dest_init(struct dest *d, uint32_t addr)
 {
 	memset(d, 0, sizeof(*d));
-	d->addr = addr;
+	d->af = AF_INET;
+	d->addr = addr_from_ip(addr);
 	d->port = htons(80);
 	d->weight = 1;
 	d->refcnt = 1;            /* linked */
@@ -36,11 +37,12 @@ static struct conn_param
 flow(uint8_t proto, uint32_t client, uint16_t cport, const struct dest *d, uint8_t flags)
 {
 	struct conn_param cp = {
+		.af = AF_INET,
 		.proto = proto,
-		.caddr = htonl(client), .cport = htons(cport),
-		.vaddr = htonl(0x0a0a0064), .vport = htons(80),
+		.caddr = addr_from_ip(htonl(client)), .cport = htons(cport),
+		.vaddr = addr_from_ip(htonl(0x0a0a0064)), .vport = htons(80),
 		.daddr = d->addr, .dport = d->port,
-		.laddr = htonl(client), .lport = htons(cport),
+		.laddr = addr_from_ip(htonl(client)), .lport = htons(cport),
 		.flags = flags,
 	};
 	return cp;
@@ -49,13 +51,13 @@ flow(uint8_t proto, uint32_t client, uint16_t cport, const struct dest *d, uint8
 static struct conn *
 lookup_in(struct conn_table *t, const struct conn_param *cp)
 {
-	return conn_lookup_in(t, cp->proto, cp->caddr, cp->cport, cp->vaddr, cp->vport);
+	return conn_lookup_in(t, cp->af, cp->proto, &cp->caddr, cp->cport, &cp->vaddr, cp->vport);
 }
 
 static struct conn *
 lookup_out(struct conn_table *t, const struct conn_param *cp)
 {
-	return conn_lookup_out(t, cp->proto, cp->daddr, cp->dport, cp->laddr, cp->lport);
+	return conn_lookup_out(t, cp->af, cp->proto, &cp->daddr, cp->dport, &cp->laddr, cp->lport);
 }
 
 static int
@@ -146,9 +148,9 @@ test_lookup(void)
 	CHECK(c != NULL, "dr: conn_new");
 	CHECK(lookup_in(t, &dr) == c, "dr: found by the client's tuple");
 	CHECK(lookup_out(t, &dr) == NULL, "dr: not found by the reply tuple (no CONN_F_HASH_OUT)");
-	CHECK(c->caddr == dr.caddr && c->cport == dr.cport && c->vaddr == dr.vaddr &&
-	    c->vport == dr.vport && c->daddr == dr.daddr && c->dport == dr.dport &&
-	    c->laddr == dr.laddr && c->lport == dr.lport && c->proto == IPPROTO_TCP,
+	CHECK(c->caddr == dr.caddr.ip && c->cport == dr.cport && c->vaddr == dr.vaddr.ip &&
+	    c->vport == dr.vport && c->daddr == dr.daddr.ip && c->dport == dr.dport &&
+	    c->laddr == dr.laddr.ip && c->lport == dr.lport && c->proto == IPPROTO_TCP,
 	    "dr: tuple copied");
 	CHECK_EQ(c->state, CS_NONE, "dr: a TCP conn starts in NONE");
 	CHECK(c->flags == (CONN_F_NOOUTPUT | CONN_F_INACTIVE), "dr: flags NOOUTPUT|INACTIVE (0x%x)",
@@ -159,16 +161,19 @@ test_lookup(void)
 	    d.inactconns, d.activeconns);
 
 	/* Near misses are not found. */
-	CHECK(conn_lookup_in(t, IPPROTO_UDP, dr.caddr, dr.cport, dr.vaddr, dr.vport) == NULL,
-	    "other protocol: not found");
-	CHECK(conn_lookup_in(t, IPPROTO_TCP, dr.vaddr, dr.vport, dr.caddr, dr.cport) == NULL,
-	    "addresses and ports reversed: not found");
-	CHECK(conn_lookup_in(t, IPPROTO_TCP, dr.caddr, dr.vport, dr.vaddr, dr.cport) == NULL,
-	    "ports swapped: not found");
-	CHECK(conn_lookup_in(t, IPPROTO_TCP, dr.caddr, htons(40001), dr.vaddr, dr.vport) == NULL,
-	    "next client port: not found");
-	CHECK(conn_lookup_in(t, IPPROTO_TCP, dr.caddr ^ htonl(1), dr.cport, dr.vaddr, dr.vport) ==
+	union vsr_addr next = addr_from_ip(dr.caddr.ip ^ htonl(1));
+	CHECK(conn_lookup_in(t, AF_INET, IPPROTO_UDP, &dr.caddr, dr.cport, &dr.vaddr, dr.vport) ==
+	    NULL, "other protocol: not found");
+	CHECK(conn_lookup_in(t, AF_INET, IPPROTO_TCP, &dr.vaddr, dr.vport, &dr.caddr, dr.cport) ==
+	    NULL, "addresses and ports reversed: not found");
+	CHECK(conn_lookup_in(t, AF_INET, IPPROTO_TCP, &dr.caddr, dr.vport, &dr.vaddr, dr.cport) ==
+	    NULL, "ports swapped: not found");
+	CHECK(conn_lookup_in(t, AF_INET, IPPROTO_TCP, &dr.caddr, htons(40001), &dr.vaddr,
+	    dr.vport) == NULL, "next client port: not found");
+	CHECK(conn_lookup_in(t, AF_INET, IPPROTO_TCP, &next, dr.cport, &dr.vaddr, dr.vport) ==
 	    NULL, "next client address: not found");
+	CHECK(conn_lookup_in(t, AF_INET6, IPPROTO_TCP, &dr.caddr, dr.cport, &dr.vaddr, dr.vport) ==
+	    NULL, "the same bytes as IPv6 addresses: not found");
 
 	/* A flow that sees replies: found both ways. */
 	struct conn_param nat = flow(IPPROTO_TCP, 0xc0000202, 40000, &d, CONN_F_HASH_OUT);
@@ -177,10 +182,10 @@ test_lookup(void)
 	CHECK(cn != NULL && cn != c, "nat: conn_new");
 	CHECK(lookup_in(t, &nat) == cn, "nat: found by the client's tuple");
 	CHECK(lookup_out(t, &nat) == cn, "nat: found by the real server's tuple");
-	CHECK(conn_lookup_out(t, IPPROTO_TCP, nat.laddr, nat.lport, nat.daddr, nat.dport) == NULL,
-	    "nat: reply tuple reversed: not found");
-	CHECK(conn_lookup_in(t, IPPROTO_TCP, nat.daddr, nat.dport, nat.laddr, nat.lport) == NULL,
-	    "nat: the reply tuple is not an input key");
+	CHECK(conn_lookup_out(t, AF_INET, IPPROTO_TCP, &nat.laddr, nat.lport, &nat.daddr,
+	    nat.dport) == NULL, "nat: reply tuple reversed: not found");
+	CHECK(conn_lookup_in(t, AF_INET, IPPROTO_TCP, &nat.daddr, nat.dport, &nat.laddr,
+	    nat.lport) == NULL, "nat: the reply tuple is not an input key");
 
 	/* One flow's out key equal to another's in key: each found only its own way. */
 	struct conn_param x = flow(IPPROTO_TCP, 0xc0000203, 1234, &d, CONN_F_NOOUTPUT);
@@ -212,6 +217,139 @@ test_lookup(void)
 	CHECK(lookup_in(t, &dr) == c && lookup_in(t, &x) == cx && lookup_out(t, &y) == cy &&
 	    lookup_in(t, &u) == cu, "the others are still found");
 	CHECK_EQ(d.refcnt, 1 + 4, "dest refcnt: one per remaining conn");
+	conn_table_free(t);
+}
+
+/* ---- IPv6 ---- */
+
+/* 2001:db8::/32 with the 32 bits A in word W (W 4: every word). */
+static union vsr_addr
+a6(uint32_t a, int w)
+{
+	union vsr_addr r = { .w = { htonl(0x20010db8), 0, 0, 0 } };
+
+	if (w < 4) {
+		r.w[w] ^= htonl(a);
+	} else {
+		for (int i = 1; i < 4; i++)
+			r.w[i] = htonl(a * 0x9e3779b9u + (uint32_t)i);
+	}
+	return r;
+}
+
+/* A client flow toward VIP 2001:db8::100 port 80, to real server D (IPv6). */
+static struct conn_param
+flow6(uint8_t proto, union vsr_addr client, uint16_t cport, const struct dest *d, uint8_t flags)
+{
+	struct conn_param cp = {
+		.af = AF_INET6, .proto = proto,
+		.caddr = client, .cport = htons(cport),
+		.vaddr = a6(0x100, 3), .vport = htons(80),
+		.daddr = d->addr, .dport = d->port,
+		.laddr = client, .lport = htons(cport),
+		.flags = flags,
+	};
+	return cp;
+}
+
+static void
+test_ipv6(void)
+{
+	enum { N6 = 3000 };
+	struct conn_table *t = conn_table_new(2 * N6 + 64, 1000);
+	static struct conn *c6[N6];
+	struct dest d, d4;
+	struct conn_addrs a;
+	unsigned bad = 0;
+
+	UNIT_SECTION("IPv6 entries: the pool, lookups, both families side by side");
+	dest_init(&d4, htonl(0x0a14000b));
+	memset(&d, 0, sizeof(d));
+	d.af = AF_INET6;
+	d.addr = a6(0x11, 3);
+	d.port = htons(8080);
+	d.weight = 1;
+	d.refcnt = 1;
+	d.xmit_id = XMIT_NAT;
+
+	struct conn_param p = flow6(IPPROTO_TCP, a6(0x1, 3), 40000, &d, CONN_F_HASH_OUT);
+	struct conn *c = conn_new(t, &p, &d, 1000);
+	if (!CHECK(c != NULL, "an IPv6 flow is made"))
+		return;
+	CHECK(conn_af(c) == AF_INET6 && conn_l4proto(c) == IPPROTO_TCP && c->state == CS_NONE,
+	    "it is IPv6, TCP, in NONE");
+	CHECK(lookup_in(t, &p) == c && lookup_out(t, &p) == c, "found both ways");
+	conn_addrs(t, c, &a);
+	CHECK(addr_eq(&a.caddr, &p.caddr) && addr_eq(&a.vaddr, &p.vaddr) &&
+	    addr_eq(&a.daddr, &p.daddr) && addr_eq(&a.laddr, &p.laddr),
+	    "its four addresses read back");
+	CHECK(conn_count6(t) == 1 && conn_table_bytes6(t) == sizeof(struct conn6),
+	    "one pool entry in use, 64 bytes");
+
+	/* Near misses: each word of each address, the family, the protocol. */
+	unsigned found = 0;
+	for (int w = 0; w < 4; w++) {
+		union vsr_addr x = p.caddr, y = p.vaddr;
+		x.w[w] ^= htonl(0x80);
+		y.w[w] ^= htonl(1);
+		found += conn_lookup_in(t, AF_INET6, IPPROTO_TCP, &x, p.cport, &p.vaddr, p.vport) != NULL;
+		found += conn_lookup_in(t, AF_INET6, IPPROTO_TCP, &p.caddr, p.cport, &y, p.vport) != NULL;
+		found += conn_lookup_out(t, AF_INET6, IPPROTO_TCP, &x, p.dport, &p.laddr, p.lport) != NULL;
+	}
+	CHECK_EQ(found, 0, "a bit off in any word of either address: not found");
+	CHECK(conn_lookup_in(t, AF_INET6, IPPROTO_UDP, &p.caddr, p.cport, &p.vaddr, p.vport) == NULL,
+	    "other protocol: not found");
+	CHECK(conn_lookup_in(t, AF_INET, IPPROTO_TCP, &p.caddr, p.cport, &p.vaddr, p.vport) == NULL,
+	    "the same key as IPv4: not found");
+
+	/* An IPv4 flow whose first words equal the IPv6 one's. */
+	struct conn_param p4 = flow(IPPROTO_TCP, ntohl(p.caddr.w[0]), 40000, &d4, CONN_F_HASH_OUT);
+	p4.vaddr = addr_from_ip(p.vaddr.w[0]);
+	struct conn *c4 = conn_new(t, &p4, &d4, 1000);
+	CHECK(c4 != NULL && lookup_in(t, &p4) == c4 && lookup_in(t, &p) == c,
+	    "an IPv4 flow with the same first words: each finds its own");
+	CHECK_EQ(sizeof(struct conn), 64, "an entry is 64 bytes, either family");
+
+	/* Many flows that differ in one word only, each word in turn. */
+	for (unsigned i = 0; i < N6; i++) {
+		struct conn_param q = flow6(i % 3 ? IPPROTO_TCP : IPPROTO_UDP, a6(i + 2, (int)(i % 5)),
+		    (uint16_t)(1024 + i % 7), &d, CONN_F_HASH_OUT);
+		c6[i] = conn_new(t, &q, &d, 1000);
+		bad += c6[i] == NULL;
+	}
+	for (unsigned i = 0; i < N6; i++) {
+		struct conn_param q = flow6(i % 3 ? IPPROTO_TCP : IPPROTO_UDP, a6(i + 2, (int)(i % 5)),
+		    (uint16_t)(1024 + i % 7), &d, CONN_F_HASH_OUT);
+		bad += lookup_in(t, &q) != c6[i] || lookup_out(t, &q) != c6[i];
+	}
+	CHECK_EQ(bad, 0, "%u flows one word apart: each found by its own keys", N6);
+	CHECK_EQ(conn_count6(t), 1 + N6, "%u pool entries in use", 1 + N6);
+
+	/* Freed entries are handed out again before the pool grows. */
+	uint64_t hw = conn_table_bytes6(t);
+	for (unsigned i = 0; i < N6; i += 2)
+		conn_expire_now(t, c6[i]);
+	for (unsigned i = 0; i < N6; i += 2) {
+		struct conn_param q = flow6(IPPROTO_TCP, a6(i + 0x100000, 3), 2000, &d, CONN_F_NOOUTPUT);
+		bad += conn_new(t, &q, &d, 1000) == NULL || lookup_in(t, &q) == NULL;
+	}
+	CHECK_EQ(bad, 0, "flows made again after half expired");
+	CHECK_EQ(conn_table_bytes6(t), hw, "the pool did not grow: freed entries were reused");
+
+	/* An IPv6 template: keyed by the masked client, its timeout kept. */
+	union vsr_addr cl = a6(0x7, 1), vip = p.vaddr;
+	struct conn *tpl = conn_template_new(t, AF_INET6, IPPROTO_TCP, &cl, &vip, htons(80), &d, 30,
+	    1000);
+	CHECK(tpl != NULL && conn_template_lookup(t, AF_INET6, IPPROTO_TCP, &cl, &vip, htons(80)) ==
+	    tpl && conn_template_lookup(t, AF_INET, IPPROTO_TCP, &cl, &vip, htons(80)) == NULL,
+	    "an IPv6 template: found as IPv6 only");
+	conn_expire_run(t, 1000 + 31 * CONN_HZ);
+	CHECK(conn_template_lookup(t, AF_INET6, IPPROTO_TCP, &cl, &vip, htons(80)) == NULL,
+	    "and gone after its 30 s");
+
+	conn_flush(t);
+	CHECK(conn_count(t) == 0 && conn_count6(t) == 0, "conn_flush empties the pool too");
+	CHECK(d.refcnt == 1 && d.inactconns == 0 && d4.refcnt == 1, "every dest released");
 	conn_table_free(t);
 }
 
@@ -327,7 +465,7 @@ test_many(void)
 		cp[n] = flow(IPPROTO_TCP, 0xc0000000 + (i << 8), 1024, &d[i % 4], CONN_F_HASH_OUT);
 	for (unsigned i = 0; i < 4000; i++, n++) {
 		cp[n] = flow(IPPROTO_TCP, 0x0a0a0064, 80, &d[i % 4], CONN_F_HASH_OUT);
-		cp[n].vaddr = htonl(0xc0000201);
+		cp[n].vaddr = addr_from_ip(htonl(0xc0000201));
 		cp[n].vport = htons((uint16_t)(1024 + i));     /* mirror of the first set */
 		cp[n].laddr = cp[n].caddr;
 		cp[n].lport = htons((uint16_t)(30000 + i));
@@ -1044,20 +1182,21 @@ test_templates(void)
 {
 	struct conn_table *t = conn_table_new(64, 0);
 	struct dest d;
-	uint32_t client = htonl(0x0a0a0000), vip = htonl(0x0a0a0064);
+	union vsr_addr client = addr_from_ip(htonl(0x0a0a0000)), vip = addr_from_ip(htonl(0x0a0a0064));
 	uint16_t vport = htons(80);
 	unsigned puts;
 
 	dest_init(&d, htonl(0x0a14000b));
 	conn_set_timeouts(t, proto_default_timeout);
-	struct conn *tpl = conn_template_new(t, IPPROTO_TCP, client, vip, vport, &d, 30, 0);
+	struct conn *tpl = conn_template_new(t, AF_INET, IPPROTO_TCP, &client, &vip, vport, &d, 30, 0);
 	CHECK(tpl != NULL && (tpl->flags & CONN_F_TEMPLATE), "a template is made");
 	CHECK_EQ(d.persistconns, 1, "it counts in persistconns");
 	CHECK_EQ(d.inactconns + d.activeconns, 0, "not in ActiveConn/InActConn");
 	CHECK_EQ(d.refcnt, 2, "it holds the dest");
-	CHECK(conn_template_lookup(t, IPPROTO_TCP, client, vip, vport) == tpl, "found by client, VIP, port");
-	CHECK(conn_template_lookup(t, IPPROTO_UDP, client, vip, vport) == NULL, "not by another protocol");
-	CHECK(conn_lookup_in(t, IPPROTO_TCP, client, 0, vip, vport) == NULL, "never taken for a flow");
+	CHECK(conn_template_lookup(t, AF_INET, IPPROTO_TCP, &client, &vip, vport) == tpl, "found by client, VIP, port");
+	CHECK(conn_template_lookup(t, AF_INET, IPPROTO_UDP, &client, &vip, vport) == NULL, "not by another protocol");
+	CHECK(conn_lookup_in(t, AF_INET, IPPROTO_TCP, &client, 0, &vip, vport) == NULL,
+	    "never taken for a flow");
 
 	/* A flow controlled by it, ESTABLISHED: 900 s, longer than 30 s. */
 	struct conn_param cp = flow(IPPROTO_TCP, 0x0a0a0001, 4000, &d, CONN_F_NOOUTPUT);
@@ -1067,41 +1206,41 @@ test_templates(void)
 	conn_tcp_update(t, c, DIR_INPUT, S, 0);
 	conn_tcp_update(t, c, DIR_INPUT, A, 0);
 	conn_expire_run(t, 60 * CONN_HZ);
-	CHECK(conn_template_lookup(t, IPPROTO_TCP, client, vip, vport) == tpl,
+	CHECK(conn_template_lookup(t, AF_INET, IPPROTO_TCP, &client, &vip, vport) == tpl,
 	    "past its 30 s, the template stays while its flow lives");
 	/* The flow closes (FIN_WAIT 120 s from 60 s): gone at 180 s. */
 	conn_tcp_update(t, c, DIR_INPUT, F, 60 * CONN_HZ);
 	conn_expire_run(t, 181 * CONN_HZ);
 	CHECK_EQ(tpl->ncontrol, 0, "the flow expired, the template controls none");
-	CHECK(conn_template_lookup(t, IPPROTO_TCP, client, vip, vport) == tpl,
+	CHECK(conn_template_lookup(t, AF_INET, IPPROTO_TCP, &client, &vip, vport) == tpl,
 	    "the template outlives its last flow");
 	conn_expire_run(t, (181 + 31) * CONN_HZ);
-	CHECK(conn_template_lookup(t, IPPROTO_TCP, client, vip, vport) == NULL,
+	CHECK(conn_template_lookup(t, AF_INET, IPPROTO_TCP, &client, &vip, vport) == NULL,
 	    "and expires one persistence time after it");
 	CHECK_EQ(d.persistconns, 0, "persistconns back to 0");
 	CHECK_EQ(d.refcnt, 1, "dest released");
 
 	/* Using a template restarts its persistence time. */
 	uint32_t now = 300 * CONN_HZ;
-	tpl = conn_template_new(t, IPPROTO_TCP, client, vip, vport, &d, 30, now);
+	tpl = conn_template_new(t, AF_INET, IPPROTO_TCP, &client, &vip, vport, &d, 30, now);
 	cp = flow(IPPROTO_UDP, 0x0a0a0002, 5000, &d, CONN_F_NOOUTPUT);
 	c = conn_new(t, &cp, &d, now + 20 * CONN_HZ);
 	conn_set_control(t, c, tpl, now + 20 * CONN_HZ);
 	conn_expire_now(t, c);
 	conn_expire_run(t, now + 45 * CONN_HZ);
-	CHECK(conn_template_lookup(t, IPPROTO_TCP, client, vip, vport) == tpl,
+	CHECK(conn_template_lookup(t, AF_INET, IPPROTO_TCP, &client, &vip, vport) == tpl,
 	    "used at 20 s: still there at 45 s");
 	conn_expire_run(t, now + 51 * CONN_HZ);
-	CHECK(conn_template_lookup(t, IPPROTO_TCP, client, vip, vport) == NULL, "gone at 51 s");
+	CHECK(conn_template_lookup(t, AF_INET, IPPROTO_TCP, &client, &vip, vport) == NULL, "gone at 51 s");
 
 	/* Invalidated while controlling a flow: not found, freed after it. */
 	now = 600 * CONN_HZ;
-	tpl = conn_template_new(t, IPPROTO_TCP, client, vip, vport, &d, 30, now);
+	tpl = conn_template_new(t, AF_INET, IPPROTO_TCP, &client, &vip, vport, &d, 30, now);
 	cp = flow(IPPROTO_TCP, 0x0a0a0003, 6000, &d, CONN_F_NOOUTPUT);
 	c = conn_new(t, &cp, &d, now);
 	conn_set_control(t, c, tpl, now);
 	conn_template_invalidate(t, tpl);
-	CHECK(conn_template_lookup(t, IPPROTO_TCP, client, vip, vport) == NULL,
+	CHECK(conn_template_lookup(t, AF_INET, IPPROTO_TCP, &client, &vip, vport) == NULL,
 	    "an invalidated template is not found");
 	CHECK_EQ(d.persistconns, 1, "but lives while it controls a flow");
 	conn_expire_now(t, tpl);
@@ -1124,16 +1263,17 @@ static void
 test_laddr(void)
 {
 	struct conn_table *t = conn_table_new(64, 0);
-	uint32_t pool[1] = { htonl(0x0a1400fa) }, la = 0;
+	struct vsr_ip pool[1] = { { AF_INET, { .ip = htonl(0x0a1400fa) } } };
+	union vsr_addr la;
 	uint16_t lp[3] = { 0 }, p4 = 0;
 	struct dest d;
 
 	dest_init(&d, htonl(0x0a14000b));
 	CHECK_EQ(laddr_setup(pool, 1), 0, "laddr: a pool of one address");
 	for (unsigned i = 0; i < 3; i++) {
-		CHECK_EQ(laddr_alloc(t, IPPROTO_TCP, d.addr, d.port, &la, &lp[i]), 0,
+		CHECK_EQ(laddr_alloc(t, AF_INET, IPPROTO_TCP, &d.addr, d.port, &la, &lp[i]), 0,
 		    "laddr: allocation %u", i);
-		CHECK_EQ(la, pool[0], "laddr: the pool's address");
+		CHECK_EQ(la.ip, pool[0].addr.ip, "laddr: the pool's address");
 	}
 	CHECK(ntohs(lp[0]) >= LADDR_PORT_MIN, "laddr: in range");
 	for (unsigned i = 1; i < 3; i++)
@@ -1143,10 +1283,10 @@ test_laddr(void)
 	/* A port held by a connection is skipped. */
 	struct conn_param cp = flow(IPPROTO_TCP, 0xc0000201, 1000, &d, CONN_F_HASH_OUT);
 	uint16_t next = htons(ntohs(lp[2]) == LADDR_PORT_MAX ? LADDR_PORT_MIN : ntohs(lp[2]) + 1);
-	cp.laddr = pool[0];
+	cp.laddr = pool[0].addr;
 	cp.lport = next;
 	CHECK(conn_new(t, &cp, &d, 0) != NULL, "laddr: a connection holds the next port");
-	CHECK_EQ(laddr_alloc(t, IPPROTO_TCP, d.addr, d.port, &la, &p4), 0, "laddr: one more");
+	CHECK_EQ(laddr_alloc(t, AF_INET, IPPROTO_TCP, &d.addr, d.port, &la, &p4), 0, "laddr: one more");
 	CHECK(p4 != next && p4 != lp[0], "laddr: neither the held port nor the first one again");
 	conn_flush(t);
 	laddr_teardown();
@@ -1158,6 +1298,7 @@ main(void)
 {
 	test_defaults();
 	test_lookup();
+	test_ipv6();
 	test_foreach_stop();
 	test_capacity();
 	test_many();

@@ -32,6 +32,12 @@
  *              10.10.0.102:80 tcp nat      -> 10.20.0.13:8080
  *              10.10.0.102:53 udp nat      -> 10.20.0.13:5353
  *              10.10.0.103:80 tcp fullnat  -> 10.20.0.14:8080, local address 10.20.0.250
+ *   and, over IPv6 (client 2001:db8:c::1):
+ *              [2001:db8:10::100]:80 dr      -> 2001:db8:20::11
+ *              [2001:db8:10::101]:80 tun     -> 2001:db8:20::12 (ip6ip6, tunnel_mtu 1200)
+ *              [2001:db8:10::102]:80 nat     -> [2001:db8:20::13]:8080
+ *              [2001:db8:10::103]:80 fullnat -> [2001:db8:20::14]:8080, local address
+ *                                               2001:db8:20::250
  */
 
 static const uint8_t tap_mac[6] = { 0x02, 0, 0, 0, 0, 0xaa };
@@ -40,6 +46,8 @@ static const uint8_t link_mac[6] = STUB_LINK_MAC;
 
 #define CLIENT  "192.0.2.1"
 #define LIP     "10.20.0.250"
+#define CLIENT6 "2001:db8:c::1"
+#define LIP6    "2001:db8:20::250"
 
 static struct worker w;
 static uint8_t *buf;            /* one receive buffer */
@@ -134,7 +142,7 @@ rs(const char *addr, uint16_t port, enum fwd_method fwd)
 	struct rs_conf r = { .weight = 1, .port = port, .fwd = fwd, .tunnel = TUNNEL_IPIP };
 
 	snprintf(r.name, sizeof(r.name), "rs-%s", addr);
-	inet_aton(addr, &r.addr);
+	addr_pton(addr, &r.af, &r.addr);
 	return r;
 }
 
@@ -144,18 +152,18 @@ vs(const char *addr, uint16_t port, int proto, struct rs_conf *r)
 	struct vs_conf v = { .port = port, .proto = proto, .rs = r, .nrs = 1, .sched = "rr" };
 
 	snprintf(v.name, sizeof(v.name), "vs-%s-%u", addr, port);
-	inet_aton(addr, &v.addr);
-	inet_aton("255.255.255.255", &v.netmask);
+	addr_pton(addr, &v.af, &v.addr);
+	addr_plen_mask(v.af, v.af == AF_INET6 ? 128 : 32, &v.netmask);
 	return v;
 }
 
 static int
 setup(void)
 {
-	static struct rs_conf r[5];
-	static struct vs_conf v[5];
-	static struct config c = { .file = "test.conf", .vs = v, .nvs = 5 };
-	uint32_t lip = ip(LIP);
+	static struct rs_conf r[9];
+	static struct vs_conf v[9];
+	static struct config c = { .file = "test.conf", .vs = v, .nvs = 9 };
+	struct vsr_ip lips[2] = { { AF_INET, { .ip = ip(LIP) } } };
 
 	r[0] = rs("10.20.0.11", 80, FWD_DR);
 	r[1] = rs("10.20.0.12", 80, FWD_TUN);
@@ -167,13 +175,23 @@ setup(void)
 	v[2] = vs("10.10.0.102", 80, IPPROTO_TCP, &r[2]);
 	v[3] = vs("10.10.0.102", 53, IPPROTO_UDP, &r[3]);
 	v[4] = vs("10.10.0.103", 80, IPPROTO_TCP, &r[4]);
+	r[5] = rs("2001:db8:20::11", 80, FWD_DR);
+	r[6] = rs("2001:db8:20::12", 80, FWD_TUN);
+	r[6].tunnel_mtu = 1200;
+	r[7] = rs("2001:db8:20::13", 8080, FWD_NAT);
+	r[8] = rs("2001:db8:20::14", 8080, FWD_FULLNAT);
+	v[5] = vs("2001:db8:10::100", 80, IPPROTO_TCP, &r[5]);
+	v[6] = vs("2001:db8:10::101", 80, IPPROTO_TCP, &r[6]);
+	v[7] = vs("2001:db8:10::102", 80, IPPROTO_TCP, &r[7]);
+	v[8] = vs("2001:db8:10::103", 80, IPPROTO_TCP, &r[8]);
+	addr_pton(LIP6, &lips[1].af, &lips[1].addr);
 
 	buf = calloc(1, PKT_BUF_STRIDE);
 	orig = calloc(1, PKT_BUF_STRIDE);
 	w.ct = conn_table_new(1024, 0);
 	memcpy(w.our_mac, our_mac, 6);
 	memcpy(w.tap_mac, tap_mac, 6);
-	if (buf == NULL || orig == NULL || w.ct == NULL || laddr_setup(&lip, 1) < 0)
+	if (buf == NULL || orig == NULL || w.ct == NULL || laddr_setup(lips, 2) < 0)
 		return -1;
 	xmit_init(99);
 	svc_set_binder(xmit_bind);
@@ -200,8 +218,9 @@ test_dr(void)
 	CHECK(o->len == 14 + 20 + 20 + 100 &&
 	    memcmp(o->data + 14, orig + PKT_VNET_LEN + 14, 20 + 20 + 100) == 0,
 	    "dr: the IP packet byte for byte");
-	CHECK(conn_lookup_in(w.ct, IPPROTO_TCP, ip(CLIENT), htons(40000), ip("10.10.0.100"),
-	    htons(80)) != NULL, "dr: the connection is in the table");
+	CHECK(conn_lookup_in(w.ct, AF_INET, IPPROTO_TCP, &(union vsr_addr){ .ip = ip(CLIENT) },
+	    htons(40000), &(union vsr_addr){ .ip = ip("10.10.0.100") }, htons(80)) != NULL,
+	    "dr: the connection is in the table");
 
 	f.tcpflags = TCPF_ACK;
 	input(&f);
@@ -219,7 +238,7 @@ test_tun(void)
 		return;
 	if ((o = one_out(STUB_TUNNEL, "tun")) == NULL)
 		return;
-	CHECK(o->daddr == ip("10.20.0.12"), "tun: into the tunnel to 10.20.0.12");
+	CHECK(o->daddr.ip == ip("10.20.0.12"), "tun: into the tunnel to 10.20.0.12");
 	CHECK(o->len == 20 + 20 + 100 && memcmp(o->data, orig + PKT_VNET_LEN + 14, o->len) == 0,
 	    "tun: the client's IP packet byte for byte, without the Ethernet header");
 }
@@ -443,11 +462,226 @@ test_drops(void)
 	    "a reply of no connection: dropped, counted");
 }
 
+/* ---- IPv6 ---- */
+
+static void
+a6(uint8_t *to, const char *s)
+{
+	int af;
+
+	if (addr_pton(s, &af, (union vsr_addr *)to) < 0 || af != AF_INET6)
+		abort();
+}
+
+/* A client's TCP segment toward [VIP]:PORT, over IPv6. */
+static struct frame_spec
+from_client6(const char *vip, uint16_t port, uint8_t flags)
+{
+	struct frame_spec f = {
+		.dst = our_mac, .src = tap_mac, .v6 = 1, .proto = IPPROTO_TCP, .sport = 40000,
+		.dport = port, .tcpflags = flags, .plen = 100,
+	};
+	a6(f.saddr6, CLIENT6);
+	a6(f.daddr6, vip);
+	return f;
+}
+
+/* The one frame out, of OUT, IPv6 with its transport checksum right (unless partial). */
+static const struct stub_frame *
+one_out6(enum stub_output out, const char *what)
+{
+	const struct stub_frame *f = &stub_out[0];
+
+	if (!CHECK(stub_nout == 1 && f->out == out, "%s: one frame out, to the %s", what,
+	    out == STUB_TAP ? "TAP" : out == STUB_LINK ? "link" : "tunnel"))
+		return NULL;
+	if (!(f->vnet.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM))
+		CHECK((l3(f)[0] >> 4) == 6 && frame_l4_ok6(l3(f)),
+		    "%s: IPv6, its checksum (with the pseudo-header) verifies", what);
+	return f;
+}
+
+/* The IPv6 packet of F: SRC:SPORT -> DST:DPORT (the first 4 bytes after the header). */
+static void
+check_addrs6(const struct stub_frame *f, const char *src, uint16_t sport, const char *dst,
+    uint16_t dport, const char *what)
+{
+	uint8_t s6[16], d6[16];
+
+	a6(s6, src);
+	a6(d6, dst);
+	CHECK(memcmp(l3(f) + 8, s6, 16) == 0 && memcmp(l3(f) + 24, d6, 16) == 0 &&
+	    frame_rd16(l3(f) + 40) == sport && frame_rd16(l3(f) + 42) == dport,
+	    "%s: [%s]:%u -> [%s]:%u", what, src, sport, dst, dport);
+}
+
+static void
+test_ipv6_modes(void)
+{
+	const uint8_t rs_mac[6] = STUB_NEIGH_MAC(0x11);
+	const struct stub_frame *o;
+	struct frame_spec f;
+	uint16_t lport;
+
+	UNIT_SECTION("IPv6: dr, tun, nat, fullnat");
+	f = from_client6("2001:db8:10::100", 80, TCPF_SYN);
+	if (CHECK_EQ(input(&f), 0, "dr6: a SYN parses") && (o = one_out6(STUB_LINK, "dr6")))
+		CHECK(memcmp(o->data, rs_mac, 6) == 0 && memcmp(o->data + 6, link_mac, 6) == 0 &&
+		    memcmp(o->data + 14, orig + PKT_VNET_LEN + 14, 40 + 20 + 100) == 0,
+		    "dr6: to the real server's MAC, the IPv6 packet byte for byte");
+
+	f = from_client6("2001:db8:10::101", 80, TCPF_SYN);
+	if (CHECK_EQ(input(&f), 0, "tun6: a SYN parses") && (o = one_out6(STUB_TUNNEL, "tun6"))) {
+		union vsr_addr rip;
+		a6(rip.b, "2001:db8:20::12");
+		CHECK(addr_eq(&o->daddr, &rip) && o->len == 40 + 20 + 100,
+		    "tun6: the IPv6 packet into the tunnel to 2001:db8:20::12");
+	}
+	/* tunnel_mtu 1200: said as 1280, IPv6's least; a 1300-byte packet gets packet too big. */
+	f = from_client6("2001:db8:10::101", 80, TCPF_ACK);
+	f.plen = 1300 - 60;
+	input(&f);
+	if ((o = one_out6(STUB_TAP, "tun6 too big")) != NULL) {
+		const uint8_t *icmp = l3(o) + 40;
+		CHECK(icmp[0] == 2 && frame_rd16(icmp + 6) == 1280 && frame_rd16(icmp + 4) == 0,
+		    "tun6 too big: ICMPv6 packet too big, MTU 1280 (not the configured 1200)");
+		CHECK(memcmp(l3(o) + 8, orig + PKT_VNET_LEN + 14 + 24, 16) == 0 &&
+		    memcmp(l3(o) + 24, orig + PKT_VNET_LEN + 14 + 8, 16) == 0,
+		    "tun6 too big: from the VIP to the client");
+	}
+	f.plen = 1280 - 60;
+	input(&f);
+	CHECK(stub_nout == 1 && stub_out[0].out == STUB_TUNNEL,
+	    "tun6: a 1280-byte packet goes into the tunnel (the outer one is fragmented)");
+
+	f = from_client6("2001:db8:10::102", 80, TCPF_SYN);
+	if (CHECK_EQ(input(&f), 0, "nat6: a SYN parses") && (o = one_out6(STUB_TAP, "nat6 in")))
+		check_addrs6(o, CLIENT6, 40000, "2001:db8:20::13", 8080, "nat6 in: to the real server");
+	struct frame_spec r = {
+		.dst = our_mac, .src = tap_mac, .v6 = 1, .proto = IPPROTO_TCP, .sport = 8080,
+		.dport = 40000, .tcpflags = TCPF_SYN | TCPF_ACK,
+	};
+	a6(r.saddr6, "2001:db8:20::13");
+	a6(r.daddr6, CLIENT6);
+	input(&r);
+	if ((o = one_out6(STUB_TAP, "nat6 out")) != NULL)
+		check_addrs6(o, "2001:db8:10::102", 80, CLIENT6, 40000, "nat6 out: from the VIP");
+	struct frame_spec g = from_client6("2001:db8:10::102", 80, TCPF_ACK);
+	g.plen = 3000;
+	g.gso_size = 1000;
+	input(&g);
+	if ((o = one_out6(STUB_TAP, "nat6 gso")) != NULL) {
+		CHECK(o->vnet.gso_type == VIRTIO_NET_HDR_GSO_TCPV6 && o->vnet.gso_size == 1000,
+		    "nat6 gso: still a TCPv6 super-frame");
+		CHECK_EQ(frame_rd16(l3(o) + 40 + 16), frame_pseudo6(l3(o), IPPROTO_TCP, 20 + 3000),
+		    "nat6 gso: the partial checksum is the new IPv6 pseudo-header sum");
+	}
+
+	f = from_client6("2001:db8:10::103", 80, TCPF_SYN);
+	if (CHECK_EQ(input(&f), 0, "fullnat6: a SYN parses") &&
+	    (o = one_out6(STUB_TAP, "fullnat6 in")) != NULL) {
+		lport = frame_rd16(l3(o) + 40);
+		check_addrs6(o, LIP6, lport, "2001:db8:20::14", 8080,
+		    "fullnat6 in: from the local address");
+		r.sport = 8080;
+		r.dport = lport;
+		a6(r.saddr6, "2001:db8:20::14");
+		a6(r.daddr6, LIP6);
+		input(&r);
+		if ((o = one_out6(STUB_TAP, "fullnat6 out")) != NULL)
+			check_addrs6(o, "2001:db8:10::103", 80, CLIENT6, 40000,
+			    "fullnat6 out: from the VIP to the client");
+	}
+}
+
+static void
+test_ipv6_icmp(void)
+{
+	const struct stub_frame *o;
+	uint64_t before;
+
+	UNIT_SECTION("ICMPv6 and neighbour discovery");
+	struct frame_spec e = { .dst = our_mac, .src = tap_mac, .v6 = 1, .proto = IPPROTO_ICMPV6,
+	    .icmp_type = 128, .plen = 56 };
+	a6(e.saddr6, CLIENT6);
+	a6(e.daddr6, "2001:db8:10::100");
+	input(&e);
+	if ((o = one_out6(STUB_TAP, "echo6")) != NULL)
+		CHECK(l3(o)[40] == 129 && l3(o)[7] == 64 &&
+		    memcmp(l3(o) + 8, orig + PKT_VNET_LEN + 14 + 24, 16) == 0 &&
+		    memcmp(l3(o) + 24, orig + PKT_VNET_LEN + 14 + 8, 16) == 0 &&
+		    memcmp(l3(o) + 40 + 4, orig + PKT_VNET_LEN + 14 + 40 + 4, 4 + 56) == 0,
+		    "echo6: a reply from the VIP to the client, hop limit 64, data echoed");
+
+	/* Packet too big from a router about the nat flow's VIP:80 -> client:40000. */
+	struct frame_spec q = from_client6("2001:db8:10::102", 80, TCPF_ACK);
+	a6(q.saddr6, "2001:db8:10::102");
+	a6(q.daddr6, CLIENT6);
+	q.sport = 80;
+	q.dport = 40000;
+	q.plen = 1400;
+	uint8_t *tmp = malloc(PKT_BUF_STRIDE), quote[200];
+	frame_build(tmp, &q);
+	memcpy(quote, tmp + PKT_VNET_LEN + 14, sizeof(quote));
+	free(tmp);
+	struct frame_spec err = { .dst = our_mac, .src = tap_mac, .v6 = 1,
+	    .proto = IPPROTO_ICMPV6, .icmp_type = 2, .payload = quote, .plen = sizeof(quote) };
+	a6(err.saddr6, "2001:db8:ff::1");
+	a6(err.daddr6, "2001:db8:10::102");
+	input(&err);
+	if ((o = one_out6(STUB_TAP, "ptb6 in")) != NULL) {
+		const uint8_t *qip = l3(o) + 40 + 8;
+		uint8_t rip[16], cl[16];
+		a6(rip, "2001:db8:20::13");
+		a6(cl, CLIENT6);
+		CHECK(memcmp(l3(o) + 24, rip, 16) == 0 && memcmp(qip + 8, rip, 16) == 0 &&
+		    frame_rd16(qip + 40) == 8080 && memcmp(qip + 24, cl, 16) == 0,
+		    "ptb6 in: to the real server, about [RIP]:8080 -> client");
+	}
+
+	/* The kernel's solicitations on the TAP link. */
+	static const char *const targets[] = { "2001:db8:10::101", LIP6, "2001:db8:10::199" };
+	for (unsigned i = 0; i < 3; i++) {
+		union vsr_addr t, src, got;
+		uint8_t *frame = buf + PKT_VNET_LEN, mac[6];
+		a6(t.b, targets[i]);
+		a6(src.b, "fe80::aa");
+		memset(buf, 0, PKT_VNET_LEN);
+		uint32_t len = pkt_nd_ns_fill(frame, tap_mac, &src, &t);
+		before = stat_total(STAT_ND_IGNORED);
+		stub_nout = 0;
+		if (!CHECK_EQ(pkt_parse(&pk, buf, len), STAT_NONE, "NS for %s parses", targets[i]))
+			continue;
+		core_input(&w, &pk);
+		if (i == 2) {
+			CHECK(stub_nout == 0 && stat_total(STAT_ND_IGNORED) == before + 1,
+			    "NS for %s (not ours): no answer, counted", targets[i]);
+			continue;
+		}
+		o = &stub_out[0];
+		CHECK(stub_nout == 1 && o->out == STUB_TAP && o->len == PKT_ND_LEN &&
+		    memcmp(o->data, tap_mac, 6) == 0 &&
+		    pkt_nd_na_parse(o->data, o->len, &got, mac) == 0 && addr_eq(&got, &t) &&
+		    memcmp(mac, our_mac, 6) == 0 && (o->data[14 + 40 + 4] & ND_NA_SOLICITED) &&
+		    memcmp(o->data + 14 + 24, &src, 16) == 0,
+		    "NS for %s: a solicited NA, our MAC, to the kernel", targets[i]);
+	}
+	/* A router solicitation of the TAP's own: the link's, not ours to answer or pass. */
+	struct frame_spec rs6 = { .dst = our_mac, .src = tap_mac, .v6 = 1,
+	    .proto = IPPROTO_ICMPV6, .icmp_type = 133, .plen = 8 };
+	a6(rs6.saddr6, "fe80::aa");
+	a6(rs6.daddr6, "ff02::2");
+	before = stat_total(STAT_ND_IGNORED);
+	input(&rs6);
+	CHECK(stub_nout == 0 && stat_total(STAT_ND_IGNORED) == before + 1,
+	    "a router solicitation on the TAP link: ignored, counted");
+}
+
 int
 main(void)
 {
 	log_init("test_core", 1, LOG_LVL_WARNING);
-	if (!CHECK_EQ(setup(), 0, "five services bound through the real transmitters"))
+	if (!CHECK_EQ(setup(), 0, "nine services, both families, bound through the real transmitters"))
 		return unit_done();
 	test_dr();
 	test_tun();
@@ -456,6 +690,8 @@ main(void)
 	test_arp();
 	test_icmp();
 	test_drops();
+	test_ipv6_modes();
+	test_ipv6_icmp();
 	conn_flush(w.ct);
 	svc_teardown();
 	laddr_teardown();

@@ -19,6 +19,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "addr.h"
 #include "log.h"
 #include "netlink.h"
 
@@ -119,6 +120,20 @@ ip(const char *s)
 	if (inet_pton(AF_INET, s, &a) != 1)
 		abort();
 	return a.s_addr;
+}
+
+/* S, of either family, in one of a few static slots (so that a call may take two). */
+static const union vsr_addr *
+A(const char *s)
+{
+	static union vsr_addr slots[4];
+	static unsigned next;
+	union vsr_addr *a = &slots[next++ % 4];
+	int af;
+
+	if (addr_pton(s, &af, a) < 0)
+		abort();
+	return a;
 }
 
 /* Direct reads, independent of the module under test. */
@@ -290,14 +305,17 @@ journal_crash(int veth0)
 	if (pid == 0) {
 		log_init("test_netlink-child", 1, LOG_LVL_WARNING);
 		if (nl_journal_open(jpath) < 0 ||
-		    nl_route_add(ip("10.10.0.150"), 32, veth0) < 0 ||
-		    nl_proxy_neigh_add(ip("10.10.0.150"), veth0) < 0 ||
-		    nl_rule_add(&(struct nl_rule){ .src = ip("10.20.0.50"), .plen = 32, .iif = veth0,
-			.ipproto = IPPROTO_TCP, .sport = htons(8080), .table = 7600, .prio = 7600 }) < 0 ||
+		    nl_route_add(AF_INET, A("10.10.0.150"), 32, veth0) < 0 ||
+		    nl_proxy_neigh_add(AF_INET, A("10.10.0.150"), veth0) < 0 ||
+		    nl_route_add(AF_INET6, A("2001:db8:10::150"), 128, veth0) < 0 ||
+		    nl_proxy_neigh_add(AF_INET6, A("2001:db8:10::150"), veth0) < 0 ||
+		    nl_rule_add(&(struct nl_rule){ .af = AF_INET, .src = *A("10.20.0.50"), .plen = 32,
+			.iif = veth0, .ipproto = IPPROTO_TCP, .sport = htons(8080), .table = 7600,
+			.prio = 7600 }) < 0 ||
 		    sysctl_set("net/ipv4/conf/veth0/rp_filter", "0") < 0 ||
 		    sysctl_set("net/ipv4/ip_forward", strcmp(old_fwd, "1") ? "1" : "0") < 0 ||
-		    nl_route_add(ip("10.10.0.151"), 32, veth0) < 0 ||
-		    nl_route_del(ip("10.10.0.151"), 32, veth0) < 0)
+		    nl_route_add(AF_INET, A("10.10.0.151"), 32, veth0) < 0 ||
+		    nl_route_del(AF_INET, A("10.10.0.151"), 32, veth0) < 0)
 			_exit(1);
 		kill(getpid(), SIGKILL);
 		_exit(2);
@@ -306,22 +324,28 @@ journal_crash(int veth0)
 	check(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL, "journal: the child made its changes and was killed");
 	check(strstr(sh_out(out, sizeof(out), "ip rule show"), "from 10.20.0.50") != NULL &&
 	    strstr(sh_out(out, sizeof(out), "ip neigh show proxy"), "10.10.0.150") != NULL &&
+	    strstr(sh_out(out, sizeof(out), "ip -6 neigh show proxy"), "2001:db8:10::150") != NULL &&
+	    strstr(sh_out(out, sizeof(out), "ip -6 route show"), "2001:db8:10::150") != NULL &&
 	    strcmp(proc_sys("net/ipv4/conf/veth0/rp_filter", buf, sizeof(buf)), "0") == 0,
 	    "journal: what it changed is still there");
 	cap_begin();
 	ret = nl_journal_open(jpath);
 	cap_end(log, sizeof(log));
-	check(ret == 0 && strstr(log, "undoing 5 host changes left by an earlier instance") != NULL,
-	    "journal: the next open undoes the 5 changes left (a route added and deleted is not one)");
+	check(ret == 0 && strstr(log, "undoing 7 host changes left by an earlier instance") != NULL,
+	    "journal: the next open undoes the 7 changes left (a route added and deleted is not one)");
 	check(strstr(sh_out(out, sizeof(out), "ip rule show"), "10.20.0.50") == NULL &&
 	    strstr(sh_out(out, sizeof(out), "ip neigh show proxy"), "10.10.0.150") == NULL &&
 	    strstr(sh_out(out, sizeof(out), "ip -4 route show"), "10.10.0.150") == NULL,
 	    "journal: the rule, proxy entry and route are gone");
+	check(strstr(sh_out(out, sizeof(out), "ip -6 neigh show proxy"), "2001:db8:10::150") == NULL &&
+	    strstr(sh_out(out, sizeof(out), "ip -6 route show"), "2001:db8:10::150") == NULL,
+	    "journal: the IPv6 proxy entry and route are gone too");
 	check(strcmp(proc_sys("net/ipv4/conf/veth0/rp_filter", buf, sizeof(buf)), "2") == 0 &&
 	    strcmp(proc_sys("net/ipv4/ip_forward", out, sizeof(out)), old_fwd) == 0,
 	    "journal: the sysctls hold their old values again");
-	check(nl_rule_add(&(struct nl_rule){ .src = ip("10.20.0.50"), .plen = 32, .iif = veth0,
-	    .ipproto = IPPROTO_TCP, .sport = htons(8080), .table = 7600, .prio = 7600 }) == 0,
+	check(nl_rule_add(&(struct nl_rule){ .af = AF_INET, .src = *A("10.20.0.50"), .plen = 32,
+	    .iif = veth0, .ipproto = IPPROTO_TCP, .sport = htons(8080), .table = 7600,
+	    .prio = 7600 }) == 0,
 	    "journal: the same rule can be made again (no \"File exists\")");
 	nl_undo_all();
 	nl_fini();
@@ -400,11 +424,11 @@ journal_compact(int veth0)
 	pid = fork();
 	if (pid == 0) {
 		log_init("test_netlink-child", 1, LOG_LVL_WARNING);
-		if (nl_journal_open(jpath) < 0 || nl_route_add(ip("10.10.0.160"), 32, veth0) < 0)
+		if (nl_journal_open(jpath) < 0 || nl_route_add(AF_INET, A("10.10.0.160"), 32, veth0) < 0)
 			_exit(1);
 		for (int i = 0; i < 1000; i++)
-			if (nl_route_add(ip("10.10.0.161"), 32, veth0) < 0 ||
-			    nl_route_del(ip("10.10.0.161"), 32, veth0) < 0)
+			if (nl_route_add(AF_INET, A("10.10.0.161"), 32, veth0) < 0 ||
+			    nl_route_del(AF_INET, A("10.10.0.161"), 32, veth0) < 0)
 				_exit(1);
 		kill(getpid(), SIGKILL);
 		_exit(2);
@@ -437,7 +461,7 @@ main(void)
 	char                 old_fwd[64], old_rp[64], new_rp[8], rp_path[64];
 	uint8_t              mac[6];
 	unsigned             mtu;
-	uint32_t             addr;
+	union vsr_addr       addr;
 	int                  veth0, veth1, vg0, lo, ret;
 
 	if (geteuid() != 0) {
@@ -489,95 +513,95 @@ main(void)
 	sh("ip addr add 10.99.0.1/24 dev veth0");
 
 	/* routes */
-	check(nl_route_add(ip("10.10.0.100"), 32, veth0) == 0, "nl_route_add 10.10.0.100/32 dev veth0");
+	check(nl_route_add(AF_INET, A("10.10.0.100"), 32, veth0) == 0, "nl_route_add 10.10.0.100/32 dev veth0");
 	sh_out(out, sizeof(out), "ip -4 route show 10.10.0.100/32");
 	check(strstr(out, "10.10.0.100 dev veth0 proto static scope link") != NULL,
 	    "ip route shows it as static, scope link");
-	check(nl_route_get(ip("10.10.0.100"), &ri) == 0 && ri.oif == veth0 &&
-	    ri.gateway == 0 && ri.prefsrc == ip("10.99.0.1") && !ri.local,
+	check(nl_route_get(AF_INET, A("10.10.0.100"), &ri) == 0 && ri.oif == veth0 &&
+	    addr_is_zero(&ri.gateway) && ri.prefsrc.ip == ip("10.99.0.1") && !ri.local,
 	    "nl_route_get 10.10.0.100: dev veth0, no gateway, src 10.99.0.1");
 	cap_begin();
-	ret = nl_route_add(ip("10.10.0.100"), 32, veth0);
+	ret = nl_route_add(AF_INET, A("10.10.0.100"), 32, veth0);
 	cap_end(log, sizeof(log));
 	check(ret == -1 && strstr(log, "route 10.10.0.100/32 dev veth0: File exists\n") != NULL &&
 	    strchr(log, '\n') == strrchr(log, '\n'),
 	    "second nl_route_add fails with one line \"... File exists\"");
 	cap_begin();
-	ret = nl_route_add(ip("10.10.0.0"), 33, veth0);
+	ret = nl_route_add(AF_INET, A("10.10.0.0"), 33, veth0);
 	cap_end(log, sizeof(log));
 	check(ret == -1 && strstr(log, "Invalid argument") != NULL, "nl_route_add /33 is refused");
 
 	sh("ip route add 192.0.2.0/24 via 10.99.0.2 dev veth0");
-	check(nl_route_get(ip("192.0.2.5"), &ri) == 0 && ri.oif == veth0 &&
-	    ri.gateway == ip("10.99.0.2") && !ri.local,
+	check(nl_route_get(AF_INET, A("192.0.2.5"), &ri) == 0 && ri.oif == veth0 &&
+	    ri.gateway.ip == ip("10.99.0.2") && !ri.local,
 	    "nl_route_get 192.0.2.5: via 10.99.0.2 dev veth0");
-	check(nl_route_get(ip("10.99.0.1"), &ri) == 0 && ri.local && ri.oif == lo,
+	check(nl_route_get(AF_INET, A("10.99.0.1"), &ri) == 0 && ri.local && ri.oif == lo,
 	    "nl_route_get 10.99.0.1: local, dev lo");
-	check(nl_route_get(ip("10.99.0.5"), &ri) == 0 && ri.oif == veth0 &&
-	    ri.gateway == 0 && !ri.local, "nl_route_get 10.99.0.5: on link veth0");
+	check(nl_route_get(AF_INET, A("10.99.0.5"), &ri) == 0 && ri.oif == veth0 &&
+	    addr_is_zero(&ri.gateway) && !ri.local, "nl_route_get 10.99.0.5: on link veth0");
 	cap_begin();
-	ret = nl_route_get(ip("203.0.113.1"), &ri);
+	ret = nl_route_get(AF_INET, A("203.0.113.1"), &ri);
 	cap_end(log, sizeof(log));
 	check(ret == -1 && strstr(log, "route get 203.0.113.1: Network is unreachable") != NULL,
 	    "nl_route_get with no route fails with one log line");
 
 	/* a route added and removed again (reload) */
-	check(nl_route_add(ip("10.10.0.101"), 32, veth0) == 0 &&
-	    nl_route_del(ip("10.10.0.101"), 32, veth0) == 0 &&
+	check(nl_route_add(AF_INET, A("10.10.0.101"), 32, veth0) == 0 &&
+	    nl_route_del(AF_INET, A("10.10.0.101"), 32, veth0) == 0 &&
 	    strstr(sh_out(out, sizeof(out), "ip -4 route show 10.10.0.101/32"), "10.10.0.101") == NULL,
 	    "nl_route_del removes a route");
-	check(nl_route_del(ip("10.10.0.101"), 32, veth0) == 0,
+	check(nl_route_del(AF_INET, A("10.10.0.101"), 32, veth0) == 0,
 	    "nl_route_del of a route already gone is no error");
 
 	/* proxy neighbours */
-	check(nl_proxy_neigh_add(ip("10.10.0.100"), veth0) == 0, "nl_proxy_neigh_add 10.10.0.100 dev veth0");
-	check(nl_proxy_neigh_add(ip("10.10.0.100"), veth0) == 0, "nl_proxy_neigh_add again takes it over");
+	check(nl_proxy_neigh_add(AF_INET, A("10.10.0.100"), veth0) == 0, "nl_proxy_neigh_add 10.10.0.100 dev veth0");
+	check(nl_proxy_neigh_add(AF_INET, A("10.10.0.100"), veth0) == 0, "nl_proxy_neigh_add again takes it over");
 	sh_out(out, sizeof(out), "ip neigh show proxy");
 	check(strstr(out, "10.10.0.100 dev veth0 proxy") != NULL, "ip neigh show proxy lists it");
-	check(nl_proxy_neigh_add(ip("10.10.0.101"), veth0) == 0 &&
-	    nl_proxy_neigh_del(ip("10.10.0.101"), veth0) == 0 &&
+	check(nl_proxy_neigh_add(AF_INET, A("10.10.0.101"), veth0) == 0 &&
+	    nl_proxy_neigh_del(AF_INET, A("10.10.0.101"), veth0) == 0 &&
 	    strstr(sh_out(out, sizeof(out), "ip neigh show proxy"), "10.10.0.101") == NULL,
 	    "nl_proxy_neigh_del removes a proxy entry");
 
 	/* policy routing */
 #define RULE(s, pl, i, pr, sp, t, pf) \
-	((struct nl_rule){ .src = (s), .plen = (pl), .iif = (i), .ipproto = (pr), \
+	((struct nl_rule){ .af = AF_INET, .src = *(s), .plen = (pl), .iif = (i), .ipproto = (pr), \
 	    .sport = (sp), .table = (t), .prio = (pf) })
-	check(nl_route_add_table(0, 0, veth1, 100) == 0 &&
+	check(nl_route_add_table(AF_INET, A("0.0.0.0"), 0, veth1, 100) == 0 &&
 	    strstr(sh_out(out, sizeof(out), "ip -4 route show table 100"),
 	    "default dev veth1 proto static scope link") != NULL,
 	    "nl_route_add_table default dev veth1 table 100");
-	check(nl_route_add_table(ip("10.30.0.0"), 24, veth1, 1000) == 0 &&
+	check(nl_route_add_table(AF_INET, A("10.30.0.0"), 24, veth1, 1000) == 0 &&
 	    strstr(sh_out(out, sizeof(out), "ip -4 route show table 1000"),
 	    "10.30.0.0/24 dev veth1") != NULL, "nl_route_add_table in table 1000");
-	check(nl_rule_add(&RULE(ip("10.20.0.11"), 32, veth0, 0, 0, 100, 100)) == 0 &&
+	check(nl_rule_add(&RULE(A("10.20.0.11"), 32, veth0, 0, 0, 100, 100)) == 0 &&
 	    strstr(sh_out(out, sizeof(out), "ip rule show"),
 	    "100:\tfrom 10.20.0.11 iif veth0 lookup 100") != NULL,
 	    "nl_rule_add from 10.20.0.11 iif veth0 lookup 100 pref 100");
 	cap_begin();
-	ret = nl_rule_add(&RULE(ip("10.20.0.11"), 32, veth0, 0, 0, 100, 100));
+	ret = nl_rule_add(&RULE(A("10.20.0.11"), 32, veth0, 0, 0, 100, 100));
 	cap_end(log, sizeof(log));
 	check(ret == -1 && strstr(log, "rule from 10.20.0.11/32 iif veth0 lookup 100 pref 100: File exists") != NULL,
 	    "a second identical nl_rule_add fails with \"File exists\"");
-	check(nl_rule_add(&RULE(ip("10.20.0.12"), 32, veth0, 0, 0, 1000, 101)) == 0 &&
-	    nl_rule_del(&RULE(ip("10.20.0.12"), 32, veth0, 0, 0, 1000, 101)) == 0 &&
+	check(nl_rule_add(&RULE(A("10.20.0.12"), 32, veth0, 0, 0, 1000, 101)) == 0 &&
+	    nl_rule_del(&RULE(A("10.20.0.12"), 32, veth0, 0, 0, 1000, 101)) == 0 &&
 	    strstr(sh_out(out, sizeof(out), "ip rule show"), "10.20.0.12") == NULL,
 	    "nl_rule_del removes a rule");
 
-	check(nl_rule_add(&RULE(ip("10.20.0.15"), 32, veth0, IPPROTO_TCP, htons(8080), 100, 103)) == 0 &&
+	check(nl_rule_add(&RULE(A("10.20.0.15"), 32, veth0, IPPROTO_TCP, htons(8080), 100, 103)) == 0 &&
 	    strstr(sh_out(out, sizeof(out), "ip rule show"),
 	    "103:\tfrom 10.20.0.15 iif veth0 ipproto tcp sport 8080 lookup 100") != NULL,
 	    "nl_rule_add from 10.20.0.15 ipproto tcp sport 8080 iif veth0 lookup 100 pref 103");
-	check(nl_rule_add(&RULE(ip("10.20.0.15"), 32, veth0, IPPROTO_UDP, htons(8080), 100, 103)) == 0 &&
-	    nl_rule_del(&RULE(ip("10.20.0.15"), 32, veth0, IPPROTO_UDP, htons(8080), 100, 103)) == 0 &&
+	check(nl_rule_add(&RULE(A("10.20.0.15"), 32, veth0, IPPROTO_UDP, htons(8080), 100, 103)) == 0 &&
+	    nl_rule_del(&RULE(A("10.20.0.15"), 32, veth0, IPPROTO_UDP, htons(8080), 100, 103)) == 0 &&
 	    strstr(sh_out(out, sizeof(out), "ip rule show"), "ipproto udp") == NULL &&
 	    strstr(sh_out(out, sizeof(out), "ip rule show"), "ipproto tcp sport 8080") != NULL,
 	    "nl_rule_del removes the udp rule and keeps the tcp one of the same source");
-	check(nl_route_add_via(0, 0, ip("10.30.0.1"), veth1, 300) == 0 &&
+	check(nl_route_add_via(AF_INET, A("0.0.0.0"), 0, A("10.30.0.1"), veth1, 300) == 0 &&
 	    strstr(sh_out(out, sizeof(out), "ip -4 route show table 300"),
 	    "default via 10.30.0.1 dev veth1 proto static onlink") != NULL,
 	    "nl_route_add_via default via 10.30.0.1 dev veth1 onlink table 300");
-	check(nl_rule_add(&RULE(ip("10.20.0.14"), 32, 0, 0, 0, 100, 0)) == 0 &&
+	check(nl_rule_add(&RULE(A("10.20.0.14"), 32, 0, 0, 0, 100, 0)) == 0 &&
 	    strstr(sh_out(out, sizeof(out), "ip rule show"), "from 10.20.0.14 lookup 100") != NULL,
 	    "nl_rule_add from 10.20.0.14 lookup 100, any iif, kernel's pref");
 
@@ -619,28 +643,79 @@ main(void)
 	    "sysctl_get net/ipv4/ip_local_port_range = %s", buf);
 
 	/* addresses */
-	check(nl_addr_get(veth0, &addr) == 0 && addr == ip("10.99.0.1"), "nl_addr_get veth0 is 10.99.0.1");
-	check(nl_addr_get(veth1, &addr) == -1, "nl_addr_get veth1 (no address) fails");
+	check(nl_addr_get(AF_INET, veth0, &addr) == 0 && addr.ip == ip("10.99.0.1"),
+	    "nl_addr_get veth0 is 10.99.0.1");
+	check(nl_addr_get(AF_INET, veth1, &addr) == -1, "nl_addr_get veth1 (no address) fails");
 
 	/* neighbours */
 	sh("ip neigh add 10.99.0.7 lladdr 02:00:00:00:00:07 dev veth0 nud permanent");
 	sh("ip neigh add 10.99.0.10 lladdr 02:00:00:00:00:0a dev veth0 nud stale");
 	sh("ip neigh add 10.99.0.9 dev veth0 nud incomplete");
 	memset(mac, 0, sizeof(mac));
-	check(nl_neigh_get(ip("10.99.0.7"), veth0, mac) == 0 && memcmp(mac, mac7, 6) == 0,
+	check(nl_neigh_get(AF_INET, A("10.99.0.7"), veth0, mac) == 0 && memcmp(mac, mac7, 6) == 0,
 	    "nl_neigh_get permanent 10.99.0.7 is 02:00:00:00:00:07");
-	check(nl_neigh_get(ip("10.99.0.10"), veth0, mac) == 0 && memcmp(mac, mac10, 6) == 0,
+	check(nl_neigh_get(AF_INET, A("10.99.0.10"), veth0, mac) == 0 && memcmp(mac, mac10, 6) == 0,
 	    "nl_neigh_get stale 10.99.0.10 is 02:00:00:00:00:0a");
-	check(nl_neigh_get(ip("10.99.0.9"), veth0, mac) == -1, "nl_neigh_get incomplete 10.99.0.9 fails");
-	check(nl_neigh_get(ip("10.99.0.11"), veth0, mac) == -1, "nl_neigh_get unknown 10.99.0.11 fails");
-	check(nl_neigh_get(ip("10.99.0.7"), veth1, mac) == -1, "nl_neigh_get 10.99.0.7 on veth1 fails");
-	check(nl_neigh_get(ip("10.10.0.100"), veth0, mac) == -1, "nl_neigh_get does not return a proxy entry");
+	check(nl_neigh_get(AF_INET, A("10.99.0.9"), veth0, mac) == -1, "nl_neigh_get incomplete 10.99.0.9 fails");
+	check(nl_neigh_get(AF_INET, A("10.99.0.11"), veth0, mac) == -1, "nl_neigh_get unknown 10.99.0.11 fails");
+	check(nl_neigh_get(AF_INET, A("10.99.0.7"), veth1, mac) == -1, "nl_neigh_get 10.99.0.7 on veth1 fails");
+	check(nl_neigh_get(AF_INET, A("10.10.0.100"), veth0, mac) == -1, "nl_neigh_get does not return a proxy entry");
+
+	/* IPv6: the same objects, 128-bit addresses */
+	sh("sysctl -qw net.ipv6.conf.veth0.accept_dad=0 net.ipv6.conf.veth1.accept_dad=0");
+	sh("ip -6 addr add 2001:db8:99::1/64 dev veth0 nodad");
+	check(nl_route_add(AF_INET6, A("2001:db8:10::100"), 128, veth0) == 0 &&
+	    strstr(sh_out(out, sizeof(out), "ip -6 route show 2001:db8:10::100/128"),
+	    "2001:db8:10::100 dev veth0 proto static") != NULL,
+	    "nl_route_add 2001:db8:10::100/128 dev veth0");
+	check(nl_route_get(AF_INET6, A("2001:db8:10::100"), &ri) == 0 && ri.oif == veth0 &&
+	    addr_is_zero(&ri.gateway) && addr_eq(&ri.prefsrc, A("2001:db8:99::1")) && !ri.local,
+	    "nl_route_get 2001:db8:10::100: dev veth0, no gateway, src 2001:db8:99::1");
+	sh("ip -6 route add 2001:db8:30::/48 via 2001:db8:99::2 dev veth0");
+	check(nl_route_get(AF_INET6, A("2001:db8:30::5"), &ri) == 0 &&
+	    addr_eq(&ri.gateway, A("2001:db8:99::2")), "nl_route_get 2001:db8:30::5: via 2001:db8:99::2");
+	check(nl_route_get(AF_INET6, A("2001:db8:99::1"), &ri) == 0 && ri.local,
+	    "nl_route_get 2001:db8:99::1: local");
+	cap_begin();
+	ret = nl_route_add(AF_INET6, A("2001:db8::"), 129, veth0);
+	cap_end(log, sizeof(log));
+	check(ret == -1 && strstr(log, "Invalid argument") != NULL, "nl_route_add /129 is refused");
+	check(nl_proxy_neigh_add(AF_INET6, A("2001:db8:10::100"), veth0) == 0 &&
+	    strstr(sh_out(out, sizeof(out), "ip -6 neigh show proxy"),
+	    "2001:db8:10::100 dev veth0 proxy") != NULL, "nl_proxy_neigh_add 2001:db8:10::100 (proxy NDP)");
+	check(nl_proxy_neigh_add(AF_INET6, A("2001:db8:10::101"), veth0) == 0 &&
+	    nl_proxy_neigh_del(AF_INET6, A("2001:db8:10::101"), veth0) == 0 &&
+	    strstr(sh_out(out, sizeof(out), "ip -6 neigh show proxy"), "2001:db8:10::101") == NULL,
+	    "nl_proxy_neigh_del removes an IPv6 proxy entry");
+	/* As nat's: via the VIP, on the device the VIP is routed to (IPv6 checks that). */
+	check(nl_route_add_via(AF_INET6, A("::"), 0, A("2001:db8:10::100"), veth0, 7600) == 0 &&
+	    strstr(sh_out(out, sizeof(out), "ip -6 route show table 7600"),
+	    "default via 2001:db8:10::100 dev veth0 proto static metric 1024 onlink") != NULL,
+	    "nl_route_add_via ::/0 via 2001:db8:10::100 dev veth0 onlink table 7600");
+	check(nl_rule_add(&(struct nl_rule){ .af = AF_INET6, .src = *A("2001:db8:20::11"),
+	    .plen = 128, .iif = veth0, .ipproto = IPPROTO_TCP, .sport = htons(8080), .table = 7600,
+	    .prio = 7600 }) == 0 && strstr(sh_out(out, sizeof(out), "ip -6 rule show"),
+	    "7600:\tfrom 2001:db8:20::11 iif veth0 ipproto tcp sport 8080 lookup 7600") != NULL,
+	    "nl_rule_add -6 from 2001:db8:20::11 iif veth0 ipproto tcp sport 8080 lookup 7600");
+	check(nl_rule_add(&(struct nl_rule){ .af = AF_INET6, .src = *A("2001:db8:20::11"),
+	    .plen = 129, .table = 7600 }) == -1, "nl_rule_add -6 /129 is refused");
+	check(nl_addr_get(AF_INET6, veth0, &addr) == 0 && IN6_IS_ADDR_LINKLOCAL(&addr.in6),
+	    "nl_addr_get IPv6 veth0: its link-local address first");
+	check(nl_addr_add(AF_INET6, A("2001:db8:98::1"), 128, veth1) == 0 &&
+	    nl_addr_get(AF_INET6, veth1, &addr) == 0,
+	    "nl_addr_add 2001:db8:98::1/128 dev veth1, found again");
+	sh("ip -6 neigh add 2001:db8:99::7 lladdr 02:00:00:00:00:07 dev veth0 nud permanent");
+	check(nl_neigh_get(AF_INET6, A("2001:db8:99::7"), veth0, mac) == 0 && memcmp(mac, mac7, 6) == 0,
+	    "nl_neigh_get 2001:db8:99::7 is 02:00:00:00:00:07");
+	check(nl_neigh_get(AF_INET, A("10.99.0.7"), veth0, mac) == 0,
+	    "an IPv4 neighbour is still found beside");
+	check(sysctl_set("net/ipv6/conf/veth0/proxy_ndp", "1") == 0, "sysctl_set proxy_ndp on veth0");
 
 	/* what the TAP does: things on a link that disappears before the undo */
-	check(nl_route_add(ip("10.10.0.200"), 32, vg0) == 0, "nl_route_add 10.10.0.200/32 dev vg0");
-	check(nl_proxy_neigh_add(ip("10.10.0.200"), vg0) == 0, "nl_proxy_neigh_add 10.10.0.200 dev vg0");
-	check(nl_rule_add(&RULE(ip("10.20.0.13"), 32, vg0, 0, 0, 100, 102)) == 0, "nl_rule_add iif vg0");
-	check(nl_route_add_table(0, 0, vg0, 200) == 0, "nl_route_add_table default dev vg0 table 200");
+	check(nl_route_add(AF_INET, A("10.10.0.200"), 32, vg0) == 0, "nl_route_add 10.10.0.200/32 dev vg0");
+	check(nl_proxy_neigh_add(AF_INET, A("10.10.0.200"), vg0) == 0, "nl_proxy_neigh_add 10.10.0.200 dev vg0");
+	check(nl_rule_add(&RULE(A("10.20.0.13"), 32, vg0, 0, 0, 100, 102)) == 0, "nl_rule_add iif vg0");
+	check(nl_route_add_table(AF_INET, A("0.0.0.0"), 0, vg0, 200) == 0, "nl_route_add_table default dev vg0 table 200");
 	check(sysctl_set("net/ipv4/conf/vg0/rp_filter", "2") == 0 &&
 	    sysctl_set("net/ipv4/conf/vg0/proxy_arp", "1") == 0, "sysctl_set on vg0");
 	check(sh("ip link del vg0") == 0, "vg0 deleted");
@@ -652,10 +727,18 @@ main(void)
 	check(log[0] == '\0', "nl_undo_all logs nothing at level info");
 	sh_out(out, sizeof(out), "ip -4 route show table all proto static");
 	check(out[0] == '\0', "no static route is left");
-	sh_out(out, sizeof(out), "ip neigh show proxy");
-	check(out[0] == '\0', "no proxy entry is left");
+	sh_out(out, sizeof(out), "ip -6 route show table all proto static");
+	check(out[0] == '\0', "no static IPv6 route is left");
+	sh_out(out, sizeof(out), "ip neigh show proxy; ip -6 neigh show proxy");
+	check(out[0] == '\0', "no proxy entry is left, IPv4 or IPv6");
 	sh_out(out, sizeof(out), "ip rule show");
 	check(strstr(out, "10.20.0.") == NULL, "no rule is left");
+	sh_out(out, sizeof(out), "ip -6 rule show");
+	check(strstr(out, "2001:db8:20::") == NULL, "no IPv6 rule is left");
+	sh_out(out, sizeof(out), "ip -6 addr show dev veth1");
+	check(strstr(out, "2001:db8:98::1") == NULL, "the IPv6 address added is gone");
+	check(strcmp(proc_sys("net/ipv6/conf/veth0/proxy_ndp", buf, sizeof(buf)), "0") == 0,
+	    "proxy_ndp is back to 0");
 	check(strcmp(proc_sys("net/ipv4/ip_forward", buf, sizeof(buf)), old_fwd) == 0,
 	    "ip_forward is back to %s", old_fwd);
 	check(strcmp(proc_sys(rp_path, buf, sizeof(buf)), old_rp) == 0,
@@ -689,7 +772,7 @@ main(void)
 
 	/* without a socket */
 	cap_begin();
-	ret = nl_route_add(ip("10.10.0.100"), 32, veth0);
+	ret = nl_route_add(AF_INET, A("10.10.0.100"), 32, veth0);
 	cap_end(log, sizeof(log));
 	check(ret == -1 && strstr(log, "route 10.10.0.100/32 dev veth0: Transport endpoint is not connected") != NULL,
 	    "nl_route_add before nl_init fails");

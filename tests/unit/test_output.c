@@ -71,6 +71,11 @@ sent(int fd, unsigned *marked, unsigned *ipip)
 			(*ipip)++;
 			if (!frame_ip_ok(inner) || !frame_l4_ok(inner))
 				bad_inner++;
+		} else if (frame_rd16(b + 12) == 0x86dd && b[14 + 6] == IPPROTO_IPV6) {
+			/* ip6ip6: the outer IPv6 header, then the inner IPv6 packet */
+			(*ipip)++;
+			if (!frame_l4_ok6(b + 14 + 40))
+				bad_inner++;
 		}
 	}
 }
@@ -129,7 +134,7 @@ main(void)
 		memcpy(eth, mac_b, 6);
 		memcpy(eth + 6, mac_a, 6);
 		frame_wr16(eth + 12, MARK_ETHTYPE);
-		link_tx(l, w.id, buf, 60);
+		link_tx(l, w.id, link_sll(l, AF_INET), buf, 60);
 	}
 	sent(watch, &marked, &ipip);
 	CHECK_EQ(marked, 0, "nothing sent on the link before the flush");
@@ -138,7 +143,8 @@ main(void)
 	CHECK_EQ(marked, RX_BATCH, "all of the batch sent at the flush");
 
 	UNIT_SECTION("a tunnel: two super-frames of 40 segments each");
-	d.addr = inet_addr("10.99.0.2");
+	d.af = AF_INET;
+	d.addr = addr_from_ip(inet_addr("10.99.0.2"));
 	if (!CHECK(xmit_tun_bind(&d, 0, err, sizeof(err)) == 0, "bind an ipip real server%s%s",
 	    err[0] ? ": " : "", err))
 		return unit_done();
@@ -164,6 +170,47 @@ main(void)
 	sent(watch, &marked, &ipip);
 	CHECK_EQ(ipip, 80, "every segment sent at the flush");
 	CHECK_EQ(bad_inner, 0, "each segment's inner IPv4 and TCP checksums verify");
+	CHECK_EQ(stat_total(STAT_DROP_TUN_TX_ERROR), 0, "no tunnel send refused");
+
+	UNIT_SECTION("an ip6ip6 tunnel: two IPv6 super-frames of 40 segments each");
+	if (!CHECK(sh("sysctl -qw net.ipv6.conf.veth0.accept_dad=0 && "
+	    "ip -6 addr add 2001:db8:99::1/64 dev veth0 nodad && "
+	    "ip -6 neigh add 2001:db8:99::2 lladdr 02:00:00:00:00:02 nud permanent dev veth0") == 0,
+	    "veth0 gets IPv6"))
+		return unit_done();
+	struct dest d6 = { .name = "t6", .af = AF_INET6, .port = htons(80), .fwd = FWD_TUN,
+	    .tunnel = TUNNEL_IPIP };
+	struct conn c6 = { .dest = &d6 };
+	addr_pton("2001:db8:99::2", &d6.af, &d6.addr);
+	err[0] = '\0';
+	if (!CHECK(xmit_tun_bind(&d6, 0, err, sizeof(err)) == 0 && d6.tun_inner_max == 1500 - 40,
+	    "bind an ip6ip6 real server: inner MTU 1460%s%s", err[0] ? ": " : "", err))
+		return unit_done();
+	segs = 0;
+	bad_inner = 0;
+	for (unsigned i = 0; i < 2; i++) {
+		struct frame_spec f = {
+			.dst = mac_a, .src = mac_b, .v6 = 1,
+			.proto = IPPROTO_TCP, .sport = 40000, .dport = 80, .tcpflags = 0x18,
+			.plen = 40 * 1000, .gso_size = 1000,
+		};
+		inet_pton(AF_INET6, "2001:db8:c::1", f.saddr6);
+		inet_pton(AF_INET6, "2001:db8:10::100", f.daddr6);
+		uint8_t *buf = w.rxbuf + (size_t)i * PKT_BUF_STRIDE;
+		uint32_t len = frame_build(buf, &f);
+		struct pkt *p = &w.rx[i];
+		if (!CHECK_EQ(pkt_parse(p, buf, len), STAT_NONE, "IPv6 super-frame %u parses", i))
+			return unit_done();
+		segs += pkt_gso_count(p);
+		CHECK_EQ(xmit_tun(&w, &c6, p), 0, "IPv6 super-frame %u queued", i);
+	}
+	CHECK_EQ(segs, 80, "80 segments");
+	sent(watch, &marked, &ipip);
+	CHECK_EQ(ipip, 0, "nothing sent into the tunnel before the flush");
+	tunnel_flush_all(w.id);
+	sent(watch, &marked, &ipip);
+	CHECK_EQ(ipip, 80, "every segment sent at the flush, ip6ip6 from the kernel's IPv6 socket");
+	CHECK_EQ(bad_inner, 0, "each segment's inner TCP checksum (IPv6 pseudo-header) verifies");
 	CHECK_EQ(stat_total(STAT_DROP_TUN_TX_ERROR), 0, "no tunnel send refused");
 
 	tunnel_close();

@@ -390,7 +390,7 @@ static const struct parse_case parse_cases[] = {
 	{ "valid ICMP echo",                    f_icmp,         STAT_NONE },
 	{ "valid ICMP, header only",            f_icmp0,        STAT_NONE },
 	{ "ARP",                                f_arp,          STAT_NONE },
-	{ "IPv6 ethertype",                     f_ipv6,         STAT_DROP_UNEXPECTED },
+	{ "IPv6 ethertype, IPv4 inside",        f_ipv6,         STAT_DROP_MALFORMED },
 	{ "802.1Q ethertype",                   f_vlan,         STAT_DROP_UNEXPECTED },
 	{ "empty frame",                        f_empty,        STAT_DROP_MALFORMED },
 	{ "13-byte frame",                      f_short,        STAT_DROP_MALFORMED },
@@ -466,7 +466,8 @@ test_parse_fields(void)
 	CHECK(p.ethtype == ETHTYPE_IPV4 && p.l3off == 14 && p.l4off == 34 && p.l4len == 30 &&
 	    p.len == n, "tcp: ethtype, offsets, lengths (l4off %u l4len %u len %u)", p.l4off,
 	    p.l4len, p.len);
-	CHECK(p.proto == IPPROTO_TCP && p.saddr == htonl(CLIENT) && p.daddr == htonl(VIP),
+	CHECK(p.proto == IPPROTO_TCP && p.af == AF_INET && p.saddr.ip == htonl(CLIENT) &&
+	    p.daddr.ip == htonl(VIP) && p.saddr.w[1] == 0 && p.daddr.w[3] == 0,
 	    "tcp: protocol and addresses (network order)");
 	CHECK(p.sport == htons(40000) && p.dport == htons(80), "tcp: ports (network order)");
 	CHECK_EQ(p.tcpflags, TCPF_FIN | TCPF_SYN | TCPF_RST | TCPF_PSH | TCPF_ACK,
@@ -606,7 +607,7 @@ test_quoted(void)
 			continue;
 		}
 		CHECK(r == 0 && q.proto == c->qproto && q.off == 14 + 20 + 8 &&
-		    q.saddr == htonl(VIP) && q.daddr == htonl(CLIENT) && q.sport == htons(53) &&
+		    q.saddr.ip == htonl(VIP) && q.daddr.ip == htonl(CLIENT) && q.sport == htons(53) &&
 		    q.dport == htons(5353), "%s: proto %u off %u ports %u > %u", c->what, q.proto,
 		    q.off, ntohs(q.sport), ntohs(q.dport));
 	}
@@ -918,11 +919,11 @@ test_nat_rewrite(void)
 			continue;
 		}
 		if (what == 0 || what >= 2) {
-			pkt_set_daddr(&p, a1);
+			pkt_set_daddr(&p, &(union vsr_addr){ .ip = a1 });
 			pkt_set_dport(&p, p1);
 		}
 		if (what >= 1) {
-			pkt_set_saddr(&p, a2);
+			pkt_set_saddr(&p, &(union vsr_addr){ .ip = a2 });
 			pkt_set_sport(&p, p2);
 		}
 		uint32_t s, d;
@@ -931,7 +932,7 @@ test_nat_rewrite(void)
 		memcpy(&d, IPH + 16, 4);
 		memcpy(&sp, IPH + 20, 2);
 		memcpy(&dp, IPH + 22, 2);
-		bad_fields += s != p.saddr || d != p.daddr || sp != p.sport || dp != p.dport;
+		bad_fields += s != p.saddr.ip || d != p.daddr.ip || sp != p.sport || dp != p.dport;
 		if (ref_sum(IPH, 20, 0) != 0xffff) {
 			if (bad++ < 3)
 				CHECK(0, "case %d (%s): IP checksum wrong", i, names[what]);
@@ -1086,8 +1087,8 @@ test_vnet_rewrite(void)
 		ihl = (IPH[0] & 0x0f) * 4u;
 		at = proto == IPPROTO_TCP ? 16 : 6;
 		if (i % 3 == 0)
-			pkt_set_saddr(&p, htonl(addrs[i % 5]));
-		pkt_set_daddr(&p, htonl(addrs[(i / 5) % 5]));
+			pkt_set_saddr(&p, &(union vsr_addr){ .ip = htonl(addrs[i % 5]) });
+		pkt_set_daddr(&p, &(union vsr_addr){ .ip = htonl(addrs[(i / 5) % 5]) });
 		pkt_set_dport(&p, htons(ports[(i / 3) % 5]));
 		if (i % 4 == 0)
 			pkt_set_sport(&p, htons(ports[i % 5]));
@@ -1117,7 +1118,7 @@ test_vnet_rewrite(void)
 		before = rd16(IPH + 20 + 16);
 		pkt_set_dport(&p, htons(8080));
 		CHECK_EQ(rd16(IPH + 20 + 16), before, "a port rewrite leaves a partial sum alone");
-		pkt_set_daddr(&p, htonl(0x0a14000bu));
+		pkt_set_daddr(&p, &(union vsr_addr){ .ip = htonl(0x0a14000bu) });
 		CHECK_EQ(rd16(IPH + 20 + 16), ref_pseudo(IPH), "an address rewrite gives the new pseudo-header sum");
 	}
 }

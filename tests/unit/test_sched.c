@@ -59,7 +59,7 @@ fx_init_svc(struct fixture *f, const char *sched, const int *weights, const unsi
 		f->d[i].name[0] = (char)('A' + i);
 		f->d[i].weight = weights[i];
 		f->d[i].flags = flags ? flags[i] : 0;
-		f->d[i].addr = 0x0a000001u + i;
+		f->d[i].addr = addr_from_ip(0x0a000001u + i);
 		fx_link(f, i);
 	}
 	return 0;
@@ -698,9 +698,10 @@ pickp(struct fixture *f, uint32_t saddr, uint16_t sport, uint32_t daddr, uint32_
 	struct pkt p;
 
 	memset(&p, 0, sizeof(p));
-	p.saddr = htonl(saddr);
+	p.saddr = addr_from_ip(htonl(saddr));
+	p.af = AF_INET;
 	p.sport = htons(sport);
-	p.daddr = htonl(daddr);
+	p.daddr = addr_from_ip(htonl(daddr));
 	p.dport = htons(80);
 	p.proto = IPPROTO_TCP;
 	return letter(f, f->svc.sched->schedule(&f->svc, &p, now));
@@ -807,6 +808,63 @@ test_hash_spread(void)
 		    "%s: %s: %u keys within 10%% of the shares (%s)", cases[i].sched, cases[i].what,
 		    NKEYS, why);
 		fx_done(&f);
+	}
+	free(map);
+	free(again);
+}
+
+/*
+ * IPv6 keys: 2001:db8::/32 with key(i) in word W of the address (W 4:
+ * spread over every word), as a source (sh, mh) or a destination (dh,
+ * lblc) address.
+ */
+static char
+pick6(struct fixture *f, int by_daddr, uint32_t i, int w)
+{
+	struct pkt p;
+	union vsr_addr k = { .w = { htonl(0x20010db8), 0, 0, htonl(1) } };
+
+	if (w < 4)
+		k.w[w] ^= htonl(key(i));
+	else
+		for (int j = 0; j < 4; j++)
+			k.w[j] ^= htonl(key(i * 4 + (uint32_t)j));
+	memset(&p, 0, sizeof(p));
+	p.af = AF_INET6;
+	p.proto = IPPROTO_TCP;
+	p.sport = htons(1000);
+	p.dport = htons(80);
+	p.saddr = by_daddr ? (union vsr_addr){ .w = { htonl(0x20010db8), 0, 0, htonl(0xfe) } } : k;
+	p.daddr = by_daddr ? k : (union vsr_addr){ .w = { htonl(0x20010db8), 0, 0, htonl(0x100) } };
+	return letter(f, f->svc.sched->schedule(&f->svc, &p, 0));
+}
+
+static void
+test_hash_ipv6(void)
+{
+	static const int w3[] = { 1, 2, 5 }, e3[] = { 1, 1, 1 };
+	static const char *const scheds[] = { "dh", "sh", "mh" };
+	static const char *const where[] = { "the prefix's first word", "the prefix's second word",
+	    "the interface identifier's first word", "the last word", "every word" };
+	char *map = malloc(NKEYS), *again = malloc(NKEYS), why[256];
+	struct fixture f;
+
+	UNIT_SECTION("dh, sh, mh: IPv6 keys, every bit of them");
+	for (size_t s_ = 0; s_ < ARRAY_SIZE(scheds); s_++) {
+		int by_daddr = strcmp(scheds[s_], "dh") == 0;
+		const int *share = by_daddr ? e3 : w3;
+		for (int w = 0; w <= 4; w++) {
+			if (!CHECK(fx_init_svc(&f, scheds[s_], w3, NULL, 3, 0, 0) == 0, "%s: set up",
+			    scheds[s_]))
+				continue;
+			for (int pass = 0; pass < 2; pass++)
+				for (uint32_t i = 0; i < NKEYS; i++)
+					(pass ? again : map)[i] = pick6(&f, by_daddr, i, w);
+			CHECK(map_diff(map, again) == 0 && spread_ok(map, 3, share, why, sizeof(why)),
+			    "%s: IPv6 keys differing in %s: stable, within 10%% of the shares (%s)",
+			    scheds[s_], where[w], why);
+			fx_done(&f);
+		}
 	}
 	free(map);
 	free(again);
@@ -955,7 +1013,7 @@ test_mh_disruption(void)
 			w[i] = 1;
 			big.d[i].name[0] = (char)('A' + i);
 			big.d[i].weight = w[i];
-			big.d[i].addr = htonl(0x0a000001u + i);
+			big.d[i].addr = addr_from_ip(htonl(0x0a000001u + i));
 			big.d[i].port = htons(80);
 			big.d[i].svc = &big.svc;
 			TAILQ_INSERT_TAIL(&big.svc.dests, &big.d[i], entry);
@@ -966,7 +1024,7 @@ test_mh_disruption(void)
 			struct pkt p;
 			memset(&p, 0, sizeof(p));
 			for (uint32_t k = 0; k < NKEYS; k++) {
-				p.saddr = key(k);
+				p.saddr = addr_from_ip(key(k));
 				struct dest *d = sched_mh.schedule(&big.svc, &p, 0);
 				before[k] = d ? d->name[0] : '-';
 			}
@@ -975,7 +1033,7 @@ test_mh_disruption(void)
 			big.svc.ndests--;
 			unsigned own = 0, moved = 0, lost = 0;
 			for (uint32_t k = 0; k < NKEYS; k++) {
-				p.saddr = key(k);
+				p.saddr = addr_from_ip(key(k));
 				struct dest *d = sched_mh.schedule(&big.svc, &p, 0);
 				after[k] = d ? d->name[0] : '-';
 				own += before[k] == 'A' + (int)victim;
@@ -990,7 +1048,7 @@ test_mh_disruption(void)
 			big.svc.ndests++;
 			sched_mh.add_dest(&big.svc, &big.d[victim]);
 			for (uint32_t k = 0; k < NKEYS; k++) {
-				p.saddr = key(k);
+				p.saddr = addr_from_ip(key(k));
 				struct dest *d = sched_mh.schedule(&big.svc, &p, 0);
 				after[k] = d ? d->name[0] : '-';
 			}
@@ -1354,6 +1412,7 @@ main(void)
 	test_random();
 	test_load();
 	test_hash_spread();
+	test_hash_ipv6();
 	test_hash_port();
 	test_hash_fallback();
 	test_mh_disruption();

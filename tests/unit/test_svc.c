@@ -44,7 +44,7 @@ bind_stub(struct dest *d, char *err, size_t errlen)
 	};
 
 	binds++;
-	if (d->addr == inet_addr(REFUSED)) {
+	if (d->af == AF_INET && d->addr.ip == inet_addr(REFUSED)) {
 		snprintf(err, errlen, "no route to the real server");
 		return -1;
 	}
@@ -53,32 +53,55 @@ bind_stub(struct dest *d, char *err, size_t errlen)
 }
 
 /* What the VIP hook was told, in order. */
-static struct { uint32_t addr; int up; } hooks[16];
+static struct { struct vsr_ip ip; int up; } hooks[16];
 static unsigned nhooks;
 
 static void
-vip_hook(uint32_t addr, int up)
+vip_hook(int af, const union vsr_addr *addr, int up)
 {
 	if (nhooks < 16)
-		hooks[nhooks++] = (typeof(hooks[0])){ addr, up };
+		hooks[nhooks++] = (typeof(hooks[0])){ { af, *addr }, up };
+}
+
+/* ADDR (either family) as an address; aborts the test on a typo. */
+static struct vsr_ip
+ip(const char *addr)
+{
+	struct vsr_ip a;
+
+	if (addr_pton(addr, &a.af, &a.addr) < 0)
+		abort();
+	return a;
 }
 
 static int
 hooked(const char *addr, int up)
 {
+	struct vsr_ip a = ip(addr);
+
 	for (unsigned i = 0; i < nhooks; i++)
-		if (hooks[i].addr == inet_addr(addr) && hooks[i].up == up)
+		if (vsr_ip_eq(&hooks[i].ip, &a) && hooks[i].up == up)
 			return 1;
 	return 0;
+}
+
+static bool
+is_vip(const char *addr)
+{
+	struct vsr_ip a = ip(addr);
+
+	return svc_is_vip(a.af, &a.addr);
 }
 
 static struct rs_conf
 rs(const char *name, const char *addr, int weight, enum fwd_method fwd)
 {
 	struct rs_conf r = { .weight = weight, .port = 80, .fwd = fwd, .line = 1 };
+	struct vsr_ip a = ip(addr);
 
 	snprintf(r.name, sizeof(r.name), "%s", name);
-	inet_aton(addr, &r.addr);
+	r.af = a.af;
+	r.addr = a.addr;
 	return r;
 }
 
@@ -86,24 +109,30 @@ static struct vs_conf
 vs(const char *name, const char *addr, const char *sched, struct rs_conf *r, unsigned n)
 {
 	struct vs_conf v = { .port = 80, .proto = IPPROTO_TCP, .rs = r, .nrs = n, .line = 1 };
+	struct vsr_ip a = ip(addr);
 
 	snprintf(v.name, sizeof(v.name), "%s", name);
 	snprintf(v.sched, sizeof(v.sched), "%s", sched);
-	inet_aton(addr, &v.addr);
-	inet_aton("255.255.255.255", &v.netmask);
+	v.af = a.af;
+	v.addr = a.addr;
+	addr_plen_mask(a.af, a.af == AF_INET6 ? 128 : 32, &v.netmask);
 	return v;
 }
 
 static struct service *
 lookup(const char *vip)
 {
-	return svc_lookup(IPPROTO_TCP, inet_addr(vip), htons(80));
+	struct vsr_ip a = ip(vip);
+
+	return svc_lookup(a.af, IPPROTO_TCP, &a.addr, htons(80));
 }
 
 static struct dest *
 find(struct service *s, const char *addr)
 {
-	return dest_find(s, inet_addr(addr), htons(80));
+	struct vsr_ip a = ip(addr);
+
+	return dest_find(s, &a.addr, htons(80));
 }
 
 static int
@@ -171,12 +200,13 @@ test_setup(void)
 	CHECK_EQ(s->ndests, 2, "web has two real servers");
 	CHECK_EQ(find(s, "10.20.0.11")->xmit_id, XMIT_DR, "a is bound to dr");
 	CHECK_EQ(find(s, "10.20.0.12")->xmit_id, XMIT_NAT, "b is bound to nat");
-	CHECK(svc_is_vip(inet_addr("10.10.0.101")), "10.10.0.101 is a VIP");
-	CHECK(!svc_is_vip(inet_addr("10.10.0.102")), "10.10.0.102 is not");
-	CHECK(svc_lookup(IPPROTO_UDP, inet_addr("10.10.0.100"), htons(80)) == NULL,
+	CHECK(is_vip("10.10.0.101"), "10.10.0.101 is a VIP");
+	CHECK(!is_vip("10.10.0.102"), "10.10.0.102 is not");
+	struct vsr_ip web_ip = ip("10.10.0.100");
+	CHECK(svc_lookup(AF_INET, IPPROTO_UDP, &web_ip.addr, htons(80)) == NULL,
 	    "no udp service on web's address");
 	svc_teardown();
-	CHECK(lookup("10.10.0.100") == NULL && !svc_is_vip(inet_addr("10.10.0.100")),
+	CHECK(lookup("10.10.0.100") == NULL && !is_vip("10.10.0.100"),
 	    "teardown empties the index");
 
 	/* A real server that cannot be bound fails the whole set-up. */
@@ -241,7 +271,7 @@ test_merge(void)
 	CHECK(find(web, "10.20.0.15") != NULL, "e is added");
 	CHECK(find(web, REFUSED) == NULL, "x, refused by the binder, is not");
 	CHECK_EQ(web->ndests, 3, "web schedules a, c and e");
-	CHECK(lookup("10.10.0.101") == NULL && !svc_is_vip(inet_addr("10.10.0.101")),
+	CHECK(lookup("10.10.0.101") == NULL && !is_vip("10.10.0.101"),
 	    "old is removed, its VIP too");
 	neu = lookup("10.10.0.102");
 	CHECK(neu != NULL && neu->ndests == 1, "neu is added with its real server");
@@ -299,9 +329,9 @@ test_merge_back(void)
 	CHECK_EQ(svc_merge(&c), 0, "the previous file merged back succeeds");
 	listing(after, sizeof(after));
 	CHECK(strcmp(before, after) == 0, "and everything is as before:\n%s", after);
-	CHECK(lookup("10.10.0.102") == NULL && !svc_is_vip(inet_addr("10.10.0.102")),
+	CHECK(lookup("10.10.0.102") == NULL && !is_vip("10.10.0.102"),
 	    "neu and its VIP are gone again");
-	CHECK(lookup("10.10.0.101") != NULL && svc_is_vip(inet_addr("10.10.0.101")),
+	CHECK(lookup("10.10.0.101") != NULL && is_vip("10.10.0.101"),
 	    "old and its VIP are back");
 	svc_teardown();
 }
@@ -388,9 +418,10 @@ test_thresholds(void)
 	b = find(s, "10.20.0.12");
 	CHECK(a->u_threshold == 4 && a->l_threshold == 2, "a's thresholds are set");
 	for (unsigned i = 0; i < 4; i++) {
-		struct conn_param cp = { .proto = IPPROTO_TCP, .caddr = htonl(0xc0000201u + i),
-		    .cport = htons(1000), .vaddr = s->addr, .vport = s->port, .daddr = a->addr,
-		    .dport = a->port, .laddr = htonl(0xc0000201u + i), .lport = htons(1000),
+		struct conn_param cp = { .af = AF_INET, .proto = IPPROTO_TCP,
+		    .caddr = addr_from_ip(htonl(0xc0000201u + i)), .cport = htons(1000),
+		    .vaddr = s->addr, .vport = s->port, .daddr = a->addr, .dport = a->port,
+		    .laddr = addr_from_ip(htonl(0xc0000201u + i)), .lport = htons(1000),
 		    .flags = CONN_F_NOOUTPUT };
 		conns[i] = conn_new(t, &cp, a, 0);
 	}
@@ -411,6 +442,54 @@ test_thresholds(void)
 	conn_expire_now(t, conns[3]);
 	svc_teardown();
 	conn_table_free(t);
+}
+
+/* ---- both families side by side ---- */
+
+static void
+test_families(void)
+{
+	struct rs_conf r4[] = { rs("a", "10.20.0.11", 1, FWD_NAT) };
+	struct rs_conf r6[] = { rs("a6", "2001:db8:20::11", 1, FWD_NAT),
+	    rs("b6", "2001:db8:20::12", 1, FWD_DR) };
+	/* The same bytes as an IPv4 address: 0a0a:0064:: must not be 10.10.0.100. */
+	struct vs_conf v[] = { vs("web", "10.10.0.100", "rr", r4, 1),
+	    vs("web6", "2001:db8::100", "rr", r6, 2) };
+	struct config c = { .file = "test.conf", .vs = v, .nvs = 2 };
+	struct service *w4, *w6;
+	char err[96] = "";
+
+	UNIT_SECTION("an IPv4 and an IPv6 service side by side");
+	nhooks = 0;
+	if (!CHECK_EQ(svc_setup(&c), 0, "web (IPv4) and web6 (IPv6)"))
+		return;
+	w4 = lookup("10.10.0.100");
+	w6 = lookup("2001:db8::100");
+	CHECK(w4 != NULL && w6 != NULL && w4 != w6 && w6->af == AF_INET6, "each found by its VIP");
+	CHECK(is_vip("2001:db8::100") && is_vip("[2001:db8::100]"), "the IPv6 VIP is a VIP");
+	CHECK(!is_vip("a0a:64::") && lookup("a0a:64::") == NULL,
+	    "an IPv6 address with the IPv4 VIP's bytes is not one");
+	CHECK(!is_vip("2001:db8::101"), "2001:db8::101 is not a VIP");
+	CHECK(find(w6, "2001:db8:20::12") != NULL && find(w6, "2001:db8:20::12")->af == AF_INET6,
+	    "web6's real servers are IPv6 ones");
+	CHECK_EQ(w6->ndests, 2, "web6 schedules both");
+	CHECK_EQ(addr_mask_plen(AF_INET6, &w6->netmask), 128, "web6's netmask is /128");
+
+	struct rs_conf r4in6 = rs("x", "10.20.0.12", 1, FWD_NAT);
+	CHECK_EQ(dest_add(w6, &r4in6, err, sizeof(err)), -1, "an IPv4 real server in web6: refused");
+	CHECK(strcmp(err, "Operation not supported with specified address family") == 0,
+	    "with the kernel's words (%s)", err);
+	struct rs_conf c6 = rs("c6", "2001:db8:20::13", 1, FWD_NAT);
+	CHECK_EQ(dest_add(w6, &c6, err, sizeof(err)), 0, "an IPv6 one: added");
+
+	/* A reload that drops web and keeps web6. */
+	struct vs_conf nv[] = { vs("web6", "2001:db8::100", "rr", r6, 2) };
+	struct config nc = { .file = "test.conf", .vs = nv, .nvs = 1 };
+	nhooks = 0;
+	svc_merge(&nc);
+	CHECK(lookup("2001:db8::100") == w6 && w6->ndests == 2, "web6 kept in place, c6 gone");
+	CHECK(hooked("10.10.0.100", 0) && nhooks == 1, "only 10.10.0.100 is withdrawn");
+	svc_teardown();
 }
 
 /* ---- svc_del when the index cannot be rebuilt ---- */
@@ -438,7 +517,7 @@ test_del_nomem(void)
 	/* Either dns is gone from the index too, or it is still there, whole. */
 	found = lookup("10.10.0.101");
 	CHECK(found == NULL || listed(found), "the index points at no freed service");
-	CHECK(svc_is_vip(inet_addr("10.10.0.101")) == (found != NULL),
+	CHECK(is_vip("10.10.0.101") == (found != NULL),
 	    "10.10.0.101 is a VIP exactly while a service has it");
 	CHECK(lookup("10.10.0.100") != NULL, "web is still found");
 	CHECK(found == dns && nhooks == 0 && dns->ndests == 1,
@@ -462,6 +541,7 @@ main(void)
 	test_merge_back();
 	test_down_up();
 	test_thresholds();
+	test_families();
 	test_del_nomem();
 	return unit_done();
 }

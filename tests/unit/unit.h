@@ -81,6 +81,8 @@ extern unsigned stub_dest_put_calls;
 #include <linux/virtio_net.h>
 #include <stdint.h>
 
+#include "addr.h"
+
 enum stub_output { STUB_TAP, STUB_LINK, STUB_TUNNEL };
 
 #define STUB_OUT_MAX       16
@@ -91,7 +93,7 @@ enum stub_output { STUB_TAP, STUB_LINK, STUB_TUNNEL };
 struct stub_frame {
 	enum stub_output      out;
 	unsigned              q;
-	uint32_t              daddr;        /* tunnel: the real server */
+	union vsr_addr        daddr;        /* tunnel: the real server */
 	struct virtio_net_hdr vnet;
 	uint32_t              len;
 	uint8_t               data[2048];

@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# nat6-rr.sh - LVS-NAT over IPv6: rr over 3 real servers with port mapping,
+# UDP, the client's address as the real servers see it, the real servers'
+# own traffic, and a clean stop
+#
+#     LAN lan0 2001:db8:10::/64           LAN lan1 2001:db8:20::/64
+#   ==+=================+=====         =====+================+======== ...
+#     |                 |                   |                |
+#   eth0 ::1         eth0 ::2            eth1 ::1          eth0 ::11  (::12, ::13)
+#  +--------+     +--------------+                       +------------+
+#  | client |     |   director   |-----------------------|    rsN     |
+#  |  curl  |     | vsrouted rr  |                       | nginx 8080 |
+#  +--------+     | VIP6 -> vsr0 |                       | udp 5353   |
+#                 +--------------+                       | gw ::1     |
+#                                                        +------------+
+#
+#   client -> [VIP6]:80 -> (DNAT) [rsN]:8080; rsN's reply, steered into
+#   vsr0 by an IPv6 policy rule, -> (SNAT) [VIP6]:80 -> client.
+#   [VIP6]:53/udp -> [rsN]:5353. The hosts are dual stack (lvs_nat_seed6).
+set -eu
+. "$(dirname "$0")/lib.sh"
+need_vsrouted
+need_cmd python3
+
+lvs_nat_seed6 3
+for i in 1 2 3; do
+	http_start "rs$i" "rs$i" 8080
+	udp_start "rs$i" "rs$i" 5353
+done
+http_start client client 80
+udp_start client client 5353
+
+cat >"$T_DIR/vsrouted.conf" <<EOF2
+tap = vsr0
+announce = { eth0 }
+virtual_server web6 {
+    address = $VIP6
+    port = 80
+    scheduler = rr
+    forward = nat
+    real_server rs1 { address = 2001:db8:20::11  port = 8080 }
+    real_server rs2 { address = 2001:db8:20::12  port = 8080 }
+    real_server rs3 { address = 2001:db8:20::13  port = 8080 }
+}
+virtual_server dns6 {
+    address = $VIP6
+    port = 53
+    protocol = udp
+    scheduler = rr
+    forward = nat
+    real_server rs1 { address = 2001:db8:20::11  port = 5353 }
+    real_server rs2 { address = 2001:db8:20::12  port = 5353 }
+    real_server rs3 { address = 2001:db8:20::13  port = 5353 }
+}
+EOF2
+ns_snapshot director "$T_DIR/before"
+vsrouted_start director "$T_DIR/vsrouted.conf" || fatal "vsrouted did not start"
+
+D=$(nsname director)
+assert_true "an IPv6 rule per real server (from RIP ipproto tcp sport 8080 iif eth1)" \
+	sh -c "ip -n '$D' -6 rule show | grep -q 'from 2001:db8:20::12 iif eth1 ipproto tcp sport 8080 lookup 7600'"
+assert_true "the VIP is answered for by proxy NDP on eth0" \
+	sh -c "ip -n '$D' -6 neigh show proxy | grep -q '^$VIP6 dev eth0'"
+assert_eq 1 "$(nsx director sysctl -n net.ipv6.conf.all.forwarding)" "IPv6 forwarding on while running"
+
+http_get_n client "$(url "$VIP6")" 150 >"$T_DIR/answers"
+assert_eq 0 "$(count_of ERR "$T_DIR/answers")" "no request failed"
+for i in 1 2 3; do
+	assert_eq 50 "$(count_of "rs$i" "$T_DIR/answers")" "client saw rs$i answer 50 times"
+	assert_eq 50 "$(http_count "rs$i")" "rs$i served 50 requests on port 8080"
+done
+assert_eq 0 "$(uniq -d "$T_DIR/answers" | grep -c . || true)" "no real server answered twice in a row"
+assert_true "real servers saw the client's IPv6 address" \
+	grep -q '^2001:db8:10::1 ' "$T_DIR/nginx-rs1/access.log"
+
+: >"$T_DIR/udp"
+for i in $(seq 30); do
+	udp_ask client "$VIP6" 53 $((41000 + i)) >>"$T_DIR/udp" 2>>"$T_DIR/ask.err" || echo ERR >>"$T_DIR/udp"
+done
+assert_eq 0 "$(count_of ERR "$T_DIR/udp")" "every datagram got an answer from [VIP6]:53"
+for i in 1 2 3; do
+	assert_eq 10 "$(count_of "rs$i" "$T_DIR/udp")" "rs$i answered 10 datagrams"
+done
+
+# The real servers' own traffic is not steered: to the client LAN and their own.
+assert_eq client "$(http_get rs1 "$(url 2001:db8:10::1)")" "rs1 reaches a web server on the client LAN"
+assert_eq client "$(udp_ask rs2 2001:db8:10::1 5353)" "rs2 reaches a UDP server on the client LAN"
+assert_eq rs1 "$(http_get rs3 "$(url 2001:db8:20::11 8080)")" "rs3 reaches rs1 on their LAN"
+
+# Ping the VIP: answered by the daemon.
+assert_eq 3 "$(nsx client python3 "$VSR_NETNS_DIR/icmpecho.py" "$VIP6" 3)" \
+	"the VIP answers 3 ICMPv6 echo requests"
+
+vsrouted_stats director >/dev/null
+for i in 1 2 3; do
+	assert_gt 0 "$(stat_get rs web6/rs$i out_packets)" "rs$i: replies counted (out_packets)"
+	assert_gt 0 "$(stat_get rs web6/rs$i in_packets)" "rs$i: requests counted (in_packets)"
+done
+assert_gt 0 "$(stat_get na_replies)" "the kernel's neighbour solicitations for the VIP answered"
+assert_gt 0 "$(stat_get icmp_echo_replies)" "echo requests answered"
+assert_eq 0 "$(stat_get drop_malformed)" "nothing malformed"
+
+vsrouted_stop director
+ns_snapshot director "$T_DIR/after"
+if diff -u "$T_DIR/before" "$T_DIR/after" >"$T_DIR/diff"; then
+	pass "IPv6 rules, routes, proxy entries and sysctls all gone after SIGTERM"
+else
+	cat "$T_DIR/diff"
+	fail "director state differs from before start"
+fi
