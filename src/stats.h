@@ -60,6 +60,8 @@ enum stat_id {
 	STAT_SEQADJ_SACK,       /* packets whose SACK blocks were shifted (seqadj.h) */
 	STAT_DEFENCE_EVICTED,   /* drop_entry: a flow not past its handshake evicted for a new one */
 	STAT_ICMP_RATE_LIMITED, /* an echo reply or too-big message not made: over icmp_rate */
+	STAT_NAT_DIRECT,        /* nat, fullnat: frames sent straight out toward their next hop */
+	STAT_NAT_VIA_TAP,       /* and written into the TAP instead: next hop unknown, too big */
 	/* drop reasons */
 	STAT_DROP_MALFORMED,    /* a header or length field is wrong */
 	STAT_DROP_UNEXPECTED,   /* not IPv4, IPv6 or ARP, or not TCP/UDP/ICMP(v6) */

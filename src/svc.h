@@ -18,6 +18,7 @@ struct conn;
 struct pkt;
 struct worker;
 struct neigh;
+struct nexthop;
 
 /*
  * A transmit function is bound once per destination and copied into each
@@ -64,6 +65,7 @@ struct dest {
 	struct stats_est est;          /* rates, moved by svc_est_tick */
 	uint8_t          xmit_id;      /* enum xmit_id */
 	struct neigh    *neigh;        /* dr: where the RS's MAC lives */
+	struct nexthop  *nh;           /* nat, fullnat: its next hop (nexthop.h), NULL: the TAP */
 	enum tunnel_type tunnel;       /* tun: ipip or gre */
 	unsigned         tunnel_mtu;   /* tun: configured path MTU, 0 = from the route */
 	bool             tunnel_keyed; /* tun, gre: each packet carries tunnel_key */

@@ -27,6 +27,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "netlink.h"
+#include "nexthop.h"
 #include "notify.h"
 #include "priv.h"
 #include "role.h"
@@ -739,6 +740,9 @@ setup(struct daemon *d)
 	if (laddr_setup(c->laddr, c->nladdr) < 0)
 		return -1;
 	xmit_init(d->tap_ifindex);
+	/* nat and fullnat real servers' next hops are resolved when they are bound. */
+	if (nh_init(NULL, d->tap_ifindex) < 0)
+		return -1;
 	svc_set_binder(xmit_bind);
 	if (svc_setup(c) < 0)
 		return -1;
@@ -757,7 +761,7 @@ setup(struct daemon *d)
 		if (core_worker_init(&d->workers[i], i, d->nworkers > 1 ? NULL : d->base,
 		    d->tap_fds[i], d->ct) < 0)
 			return -1;
-	if (arp_start(d->base) < 0)
+	if (arp_start(d->base) < 0 || nh_start(d->base) < 0)
 		return -1;
 	if (check_init(d->base) < 0)
 		return -1;
@@ -849,6 +853,7 @@ teardown(struct daemon *d)
 		conn_flush(d->ct);
 	svc_teardown();
 	laddr_teardown();
+	nh_fini();
 	links_close();
 	tunnel_close();
 	xmit_nat_close();

@@ -1,4 +1,4 @@
-/* xmit_nat.c - nat and fullnat: rewrite addresses and ports, write back into the TAP */
+/* xmit_nat.c - nat and fullnat: rewrite addresses and ports, send out toward the next hop */
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <net/if.h>
@@ -12,6 +12,7 @@
 #include "link.h"
 #include "log.h"
 #include "netlink.h"
+#include "nexthop.h"
 #include "pkt.h"
 #include "stats.h"
 #include "tap.h"
@@ -22,11 +23,19 @@
  * In: client -> VIP:vport becomes client -> RIP:rport (nat), or
  * LIP:lport -> RIP:rport (fullnat). Out: the real server's reply
  * RIP:rport -> client (or LIP:lport) becomes VIP:vport -> client:cport.
- * Either way the frame goes back into the TAP, addressed to the kernel's
- * side of it, with its virtio-net header as it came (a GSO super-frame
- * stays one, a partial checksum stays partial: pkt_set_* updated its
- * pseudo-header sum), and the kernel routes it on, segmenting and
- * completing it if and where the way out needs it. ICMP errors about a connection take the same
+ * Either way the frame keeps its virtio-net header as it came (a GSO
+ * super-frame stays one, a partial checksum stays partial: pkt_set_*
+ * updated its pseudo-header sum) and leaves by the shortest way: straight
+ * out of the interface toward its next hop (link_tx, AF_PACKET), the
+ * real server's (resolved when it is bound) or the client's (nh_client),
+ * both the kernel's own (nexthop.h). Whatever has no usable next hop,
+ * does not fit the way out's MTU whole (not a super-frame), or is an ICMP
+ * error, goes back into the TAP, addressed to the kernel's side of it,
+ * and the kernel routes it on as before: segmenting, completing, answering
+ * "fragmentation needed". The kernel forwarded the frame into the TAP,
+ * which decremented its TTL and dropped (and answered) what had none left:
+ * sent straight out, the director is one hop, as a router is; through the
+ * TAP again it is two. ICMP errors about a connection take the same
  * functions: the outer header and the quoted one are both rewritten.
  */
 
@@ -123,6 +132,8 @@ xmit_nat_bind(struct dest *d, int tap_ifindex, char *err, size_t errlen)
 
 	if (nat_bind_common(d, tap_ifindex, err, errlen, &ri) < 0)
 		return -1;
+	/* NULL (IPv6, the table full): its frames take the TAP. */
+	d->nh = d->af == AF_INET ? nh_get(d->addr.ip) : NULL;
 	d->xmit_id = XMIT_NAT;
 	return 0;
 }
@@ -143,6 +154,7 @@ xmit_fullnat_bind(struct dest *d, int tap_ifindex, char *err, size_t errlen)
 	d->ca_mtu = ri.mtu;
 	if (d->ca_mtu == 0 && nl_link_mtu(ri.oif, &d->ca_mtu) < 0)
 		d->ca_mtu = 0;
+	d->nh = d->af == AF_INET ? nh_get(d->addr.ip) : NULL;
 	d->xmit_id = XMIT_FULLNAT;
 	return 0;
 }
@@ -302,9 +314,35 @@ xmit_fullnat_links(const struct xmit_link **l)
 static int
 nat_tap_out(struct worker *w, struct pkt *p)
 {
+	STAT_INC(STAT_NAT_VIA_TAP);
 	memcpy(p->data, w->tap_mac, 6);
 	memcpy(p->data + 6, w->our_mac, 6);
 	return tap_tx(w, p->buf, p->len);
+}
+
+/*
+ * P straight out toward NH when it is usable and P fits its MTU: a
+ * packet whole, a super-frame segment by segment (the kernel cuts it on
+ * the way out, or the interface does). Else into the TAP. Next hops are
+ * IPv4's (nexthop.h): IPv6 frames have none, and take the TAP.
+ */
+static int
+nat_out(struct worker *w, struct nexthop *nh, struct pkt *p)
+{
+	struct nh_view v;
+	uint32_t size = p->len - p->l3off;
+
+	if (nh == NULL || nh_read(nh, &v, w->now) < 0)
+		return nat_tap_out(w, p);
+	if (p->gso_size)
+		size = p->l4off - p->l3off + ((p->data[p->l4off + 12] >> 4) * 4u) + p->gso_size;
+	if (size > v.mtu)
+		return nat_tap_out(w, p);
+	memcpy(p->data, v.mac, 6);
+	memcpy(p->data + 6, v.link->mac, 6);
+	STAT_INC(STAT_NAT_DIRECT);
+	link_tx(v.link, w->id, link_sll(v.link, AF_INET), p->buf, p->len);
+	return 0;
 }
 
 int
@@ -325,7 +363,7 @@ xmit_nat(struct worker *w, struct conn *c, struct pkt *p)
 	}
 	pkt_set_daddr(p, &a.daddr);
 	pkt_set_dport(p, c->dport);
-	return nat_tap_out(w, p);
+	return nat_out(w, c->dest->nh, p);
 }
 
 int
@@ -342,7 +380,7 @@ xmit_nat_out(struct worker *w, struct conn *c, struct pkt *p)
 	}
 	pkt_set_saddr(p, &a.vaddr);
 	pkt_set_sport(p, c->vport);
-	return nat_tap_out(w, p);
+	return nat_out(w, p->af == AF_INET ? nh_client(a.caddr.ip, a.vaddr.ip, w->id) : NULL, p);
 }
 
 /*
@@ -373,7 +411,8 @@ ca_ends(const void *arg, struct cliaddr_ends *e)
 /* A header in a segment of its own, sent before the packet it goes with (in the batch). */
 static _Thread_local uint8_t ca_pre[CLIADDR_PRE_MAX];
 
-static void
+/* true when a segment of its own went first, into the TAP: P must follow it there. */
+static bool
 ca_in(struct worker *w, struct conn *c, struct cliaddr_state *st, struct pkt *p)
 {
 	struct ca_flow arg = { w->ct, c };
@@ -384,7 +423,9 @@ ca_in(struct worker *w, struct conn *c, struct cliaddr_state *st, struct pkt *p)
 		memcpy(ca_pre + PKT_VNET_LEN, w->tap_mac, 6);
 		memcpy(ca_pre + PKT_VNET_LEN + 6, w->our_mac, 6);
 		(void)tap_tx(w, ca_pre, n - PKT_VNET_LEN);
+		return true;
 	}
+	return false;
 }
 
 int
@@ -405,9 +446,10 @@ xmit_fullnat(struct worker *w, struct conn *c, struct pkt *p)
 	pkt_set_sport(p, c->lport);
 	pkt_set_daddr(p, &a.daddr);
 	pkt_set_dport(p, c->dport);
-	if (st != NULL)
-		ca_in(w, c, st, p);
-	return nat_tap_out(w, p);
+	/* A header sent on its own went into the TAP: the packet behind it takes the same way. */
+	if (st != NULL && ca_in(w, c, st, p))
+		return nat_out(w, NULL, p);
+	return nat_out(w, c->dest->nh, p);
 }
 
 int
@@ -430,5 +472,5 @@ xmit_fullnat_out(struct worker *w, struct conn *c, struct pkt *p)
 	pkt_set_sport(p, c->vport);
 	pkt_set_daddr(p, &a.caddr);
 	pkt_set_dport(p, c->cport);
-	return nat_tap_out(w, p);
+	return nat_out(w, p->af == AF_INET ? nh_client(a.caddr.ip, a.vaddr.ip, w->id) : NULL, p);
 }

@@ -219,7 +219,7 @@ fi
 # cannot rot: it passes if the script ends well and every system has a
 # non-zero median in every column of results.csv.  No speed is asserted.
 bench_figures() {  # bench_figures CSV: every system there, nothing zero
-	awk -F, -v want="direct nft haproxy dr nat nat6 fullnat tun" '
+	awk -F, -v want="direct nft haproxy floor dr nat nat6 fullnat tun" '
 		NR == 1 { next }
 		$1 != "median" { next }
 		{ seen[$2] = 1
@@ -349,7 +349,7 @@ if [ "$netns" = 1 ]; then
 	done
 	for f in "${scenarios[@]}"; do
 		case $(basename "$f" .sh) in
-		dr-rr|dr-udp|dr-bulk|dr-bypass|dr-malformed|tun-bulk|tun-mtu|nat-rr|nat-transfer|nat-pmtu|fullnat-*|\
+		dr-rr|dr-udp|dr-bulk|dr-bypass|dr-malformed|tun-bulk|tun-mtu|nat-rr|nat-transfer|nat-pmtu|nat-direct|fullnat-*|\
 		transfer6|tun6-rr|tun6-pmtu|nat6-pmtu)
 			run_scenario "$f" "[offload-off]" VSR_TEST_OFFLOAD=off ;;
 		esac
@@ -374,7 +374,7 @@ if [ "$netns" = 1 ]; then
 	# has two workers of its own. Some of them under ASan as well.
 	for f in "${scenarios[@]}"; do
 		case $(basename "$f" .sh) in
-		nat-rr|nat-transfer|nat-pmtu|fullnat-noroute|mixed-modes|dr-rr|dr-udp|dr-cleanup|\
+		nat-rr|nat-transfer|nat-pmtu|nat-direct|fullnat-noroute|mixed-modes|dr-rr|dr-udp|dr-cleanup|\
 		tun-rr-ipip|tun-udp|tun-bulk|persist|ops-reload|ops-vsradm|ops-metrics|check-reload|\
 		ops-crash|ha-nat|nat6-rr|dr6-rr|tun6-rr|mixed6|transfer6)
 			run_scenario "$f" "[workers2]" VSR_TEST_WORKERS=2 ;;
@@ -396,7 +396,7 @@ if [ "$netns" = 1 ]; then
 	# partial checksum): the integrity transfers and the UDP paths.
 	for f in "${scenarios[@]}"; do
 		case $(basename "$f" .sh) in
-		dr-bulk|dr-udp|tun-bulk|tun-udp|tun-mtu|tun-gre-key|nat-transfer|nat-pmtu|nat-rr|fullnat-noroute|\
+		dr-bulk|dr-udp|tun-bulk|tun-udp|tun-mtu|tun-gre-key|nat-transfer|nat-pmtu|nat-rr|nat-direct|fullnat-noroute|\
 		mixed-modes|transfer6|tun6-rr|nat6-pmtu|fullnat-proxy)
 			run_scenario "$f" "[tap-offload-off]" VSR_TEST_TAP_OFFLOAD=off ;;
 		esac
