@@ -101,9 +101,17 @@ test_cliaddr_pool(void)
 	sa = b != NULL ? conn_cliaddr(t, b) : NULL;
 	CHECK(sa != NULL && sa->how == 0 && sa->flags == 0 && !seqadj_active(&sa->sa),
 	    "one that asks has one, zeroed");
-	CHECK(conn_table_bytes_ca(t) == sizeof(struct cliaddr_state), "one entry used: 32 bytes");
-	if (sa == NULL)
+	CHECK(conn_table_bytes_ca(t) == sizeof(struct cliaddr_state), "one entry used: 36 bytes");
+	if (sa == NULL || a == NULL)
 		return;
+	/* The word a template calls ncontrol: ca for b, the RST window's cseq_next for a. */
+	uint32_t ca_b = b->ca;
+	*conn_cseq(t, a) = 0x7fffffffu;
+	*conn_cseq(t, b) = 0x12345678u;
+	CHECK(conn_cliaddr(t, a) == NULL && a->cseq_next == 0x7fffffffu,
+	    "a flow without a state keeps its sequence number in the entry, and it is no state's index");
+	CHECK(b->ca == ca_b && conn_cliaddr(t, b) == sa && sa->cseq_next == 0x12345678u,
+	    "a flow with one keeps it in the state, its index untouched");
 	sa->how = CA_PROXY_V2;
 	sa->sa.in.init_seq = 1000;
 	sa->sa.in.delta = 28;
