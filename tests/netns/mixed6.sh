@@ -84,14 +84,16 @@ print("; ".join(" ".join((s["family"], s["address"], s["real_servers"][0]["famil
     s["real_servers"][0]["address"])) for s in svcs))' "$T_DIR/status.json" 2>&1)" \
 	"status.json: each service and real server with its family and address"
 
-# A reload announces each VIP again, once (one announce interface): an
-# unsolicited advertisement for VIP6, a gratuitous ARP for VIP.
+# A reload announces each VIP again, once (one announce interface), and a
+# master's fullnat local addresses on the links of fullnat real servers
+# (role.c): unsolicited advertisements for VIP6 and 2001:db8:20::250 (the
+# only fullnat real server is IPv6), a gratuitous ARP for VIP.
 vsrouted_stats director >/dev/null
 na0=$(stat_get na_sent) garp0=$(stat_get garp_sent)
 kill -HUP "$(cat "$T_DIR/vsrouted-director.pid")"
 wait_for "the reload" 5 grep -q 'reloaded:' "$(vsrouted_log)"
 vsrouted_stats director >/dev/null
-assert_eq $((na0 + 1)) "$(stat_get na_sent)" "the reload sent one advertisement for VIP6"
+assert_eq $((na0 + 2)) "$(stat_get na_sent)" "the reload sent one advertisement for VIP6 and one for the IPv6 local address"
 assert_eq $((garp0 + 1)) "$(stat_get garp_sent)" "and one gratuitous ARP for VIP"
 http_get_n client "$(url "$VIP6")" 3 >"$T_DIR/answers6"
 assert_eq 0 "$(count_of ERR "$T_DIR/answers6")" "IPv6: answered after the reload"
