@@ -255,5 +255,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* What the requests changed goes, as a reload puts the file back. */
 	FUZZ_ASSERT(svc_merge(fz_conf) == 0, "the live configuration does not merge back");
 	conn_set_timeouts(ctl.ct, fz_timeouts);
+	fz_sync_on = 0;
+	fz_role = ROLE_MASTER;
 	return 0;
 }

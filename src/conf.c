@@ -672,19 +672,19 @@ conf_cb_svcflag(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
 }
 
 /* The kernel's rule (dev_valid_name): 1..15 bytes, no '/', ':' or space. */
-static int
+bool
 conf_ifname_ok(const char *s)
 {
 	size_t n = strlen(s);
 
 	if (n == 0 || n >= IFNAMSIZ || strcmp(s, ".") == 0 ||
 	    strcmp(s, "..") == 0)
-		return 0;
+		return false;
 	for (; *s; s++)
 		if (*s == '/' || *s == ':' || isspace((unsigned char)*s) ||
 		    !isprint((unsigned char)*s))
-			return 0;
-	return 1;
+			return false;
+	return true;
 }
 
 static int

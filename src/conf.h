@@ -172,6 +172,8 @@ struct config *conf_load(const char *file);
 bool conf_has_af(const struct config *conf, int af);
 /* "tcp", "http", "udp", "exec" ("none" for CHECK_NONE): logs, errors. */
 const char *check_type_name(enum check_type t);
+/* S is a name the kernel takes for an interface (dev_valid_name's rule). */
+bool conf_ifname_ok(const char *s);
 void conf_free(struct config *conf);
 
 #endif

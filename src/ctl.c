@@ -663,7 +663,8 @@ out_daemon(struct evbuffer *o, const struct sync_conf *c)
 {
 	char a[INET6_ADDRSTRLEN];
 
-	inet_ntop(c->af, c->group, a, sizeof(a));
+	if (inet_ntop(c->af, c->group, a, sizeof(a)) == NULL)
+		snprintf(a, sizeof(a), "-");
 	out(o, CTL_TAG_DAEMON " %s %s %u %u %s %u %u %s\n", sync_state_name(c->state), c->ifname,
 	    c->syncid, c->maxlen, c->unicast ? "-" : a, c->port, c->ttl, c->unicast ? a : "-");
 }
@@ -676,7 +677,7 @@ daemon_opts(struct ctl_call *r, const char *val[CTL_OPT_MAX], struct sync_conf *
 	const char *g = val[CTL_OPT_GROUP];
 
 	memset(sc, 0, sizeof(*sc));
-	if (val[CTL_OPT_MCAST_IFN] == NULL || strlen(val[CTL_OPT_MCAST_IFN]) >= IFNAMSIZ)
+	if (val[CTL_OPT_MCAST_IFN] == NULL || !conf_ifname_ok(val[CTL_OPT_MCAST_IFN]))
 		return fail(r, CTL_E_INVAL);
 	snprintf(sc->ifname, sizeof(sc->ifname), "%s", val[CTL_OPT_MCAST_IFN]);
 	if (opt_uint(r, val, CTL_OPT_SYNCID, 255, 0, &v) < 0)
