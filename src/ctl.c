@@ -26,6 +26,7 @@
 #include "netlink.h"
 #include "sched.h"
 #include "svc.h"
+#include "xmit.h"
 
 #define CTL_CLIENTS_MAX 16
 #define CTL_OUT_MAX     (256 * 1024)  /* answers held for a client before its next request waits */
@@ -721,8 +722,16 @@ ctl_request(char *line, struct evbuffer *o, bool read_only)
 	else if (read_only && ctl_dispatch[id].changes)
 		rc = fail(&r, "permission denied: members of control_group_read may list, not "
 		    "change ('%s')", argv[0]);
-	else
+	else {
 		rc = ctl_dispatch[id].fn(&r);
+		/*
+		 * nat and fullnat real servers added or removed: their rules,
+		 * routes and proxy entries follow now, before the workers see
+		 * them (the data-path lock is held).
+		 */
+		if (ctl_dispatch[id].changes && xmit_nat_sync() < 0 && rc == 0)
+			rc = fail(&r, "the host set-up for nat could not be made whole; see the log");
+	}
 	if (rc == 0)
 		out(o, "ok\n");
 	else

@@ -942,6 +942,21 @@ nl_route_del(int af, const union vsr_addr *addr, int plen, int ifindex)
 	return 0;
 }
 
+int
+nl_route_del_via(int af, const union vsr_addr *addr, int plen, const union vsr_addr *gateway,
+    int ifindex, uint32_t table)
+{
+	struct nl_jent e;
+
+	nl_route_ent(&e, af, addr, plen, ifindex, table);
+	if (gateway != NULL)
+		e.gateway = *gateway;
+	if (nl_route_delete(&e, "delete ") < 0)
+		return -1;
+	nl_jdrop(&e);
+	return 0;
+}
+
 struct nl_rget {
 	struct nl_route_info *out;
 	int                   af;

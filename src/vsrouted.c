@@ -216,49 +216,7 @@ reload_read(struct daemon *d, struct spawn_user *as)
 		log_warnx("reload: user changes need a restart; keeping %s",
 		    oc->user[0] ? oc->user : "root");
 	memcpy(nc->user, oc->user, sizeof(nc->user));
-	if (!announce_same(nc, oc)) {
-		log_warnx("reload: announce changes need a restart; keeping the old interfaces");
-		char (*a)[IFNAMSIZ] = nc->announce;
-		unsigned n = nc->nannounce;
-		nc->announce = oc->announce;
-		nc->nannounce = oc->nannounce;
-		oc->announce = a;
-		oc->nannounce = n;
-	}
-	if (nc->nladdr != oc->nladdr || (nc->nladdr &&
-	    memcmp(nc->laddr, oc->laddr, nc->nladdr * sizeof(*nc->laddr)) != 0)) {
-		log_warnx("reload: local_address changes need a restart; keeping the old pool");
-		struct vsr_ip *l = nc->laddr;
-		unsigned n = nc->nladdr;
-		nc->laddr = oc->laddr;
-		nc->nladdr = oc->nladdr;
-		oc->laddr = l;
-		oc->nladdr = n;
-	}
 	return nc;
-}
-
-/*
- * What only a restart changes, reload_read gave NC by swapping the arrays
- * of OC and NC (announce, local_address) where they differ; swapped again,
- * OC has its own back (where they did not differ, their contents are the
- * same either way).
- */
-static void
-swap_restart_only(struct config *a, struct config *b)
-{
-	char (*ann)[IFNAMSIZ] = a->announce;
-	struct vsr_ip *l = a->laddr;
-	unsigned na = a->nannounce, nl = a->nladdr;
-
-	a->announce = b->announce;
-	a->nannounce = b->nannounce;
-	a->laddr = b->laddr;
-	a->nladdr = b->nladdr;
-	b->announce = ann;
-	b->nannounce = na;
-	b->laddr = l;
-	b->nladdr = nl;
 }
 
 /*
@@ -267,28 +225,99 @@ swap_restart_only(struct config *a, struct config *b)
  * under us), the previous configuration is merged back and stays running:
  * -1. Either way *DROP is the configuration to free, out of the lock.
  */
+static bool
+laddr_same(const struct config *a, const struct config *b)
+{
+	return a->nladdr == b->nladdr && (a->nladdr == 0 ||
+	    memcmp(a->laddr, b->laddr, a->nladdr * sizeof(*a->laddr)) == 0);
+}
+
+static bool
+announce_has(const struct config *c, const char *ifn)
+{
+	for (unsigned i = 0; i < c->nannounce; i++)
+		if (strcmp(c->announce[i], ifn) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * The announce interfaces go from OC's to NC's while OC's services run:
+ * an interface that went stops answering for their VIPs, a new one
+ * answers for them at once (the VIPs the merge then adds or removes
+ * follow d->conf, NC's interfaces). 0, or -1 (logged).
+ */
+static int
+announce_change(struct daemon *d, const struct config *oc, const struct config *nc)
+{
+	char path[128];
+	int rc = 0;
+
+	for (unsigned a = 0; a < oc->nannounce; a++) {
+		if (announce_has(nc, oc->announce[a]))
+			continue;
+		int ifx = (int)if_nametoindex(oc->announce[a]);
+		for (unsigned i = 0; i < oc->nvs; i++)
+			if (ifx > 0)
+				(void)nl_proxy_neigh_del(oc->vs[i].af, &oc->vs[i].addr, ifx);
+	}
+	for (unsigned a = 0; a < nc->nannounce; a++) {
+		if (announce_has(oc, nc->announce[a]))
+			continue;
+		int ifx = (int)if_nametoindex(nc->announce[a]);
+		for (int f = 0; f < 2; f++) {
+			if (!d->announce_ready[f])
+				continue;
+			snprintf(path, sizeof(path), "net/ipv%c/neigh/%s/proxy_delay",
+			    f ? '6' : '4', nc->announce[a]);
+			if (sysctl_set(path, "0") < 0)
+				rc = -1;
+			snprintf(path, sizeof(path), "net/ipv6/conf/%s/proxy_ndp", nc->announce[a]);
+			if (f && sysctl_set(path, "1") < 0)
+				rc = -1;
+		}
+		for (unsigned i = 0; i < oc->nvs; i++) {
+			unsigned j;
+			for (j = 0; j < i && (oc->vs[j].af != oc->vs[i].af ||
+			    !addr_eq(&oc->vs[j].addr, &oc->vs[i].addr)); j++)
+				;
+			if (j == i && nl_proxy_neigh_add(oc->vs[i].af, &oc->vs[i].addr, ifx) < 0)
+				rc = -1;
+		}
+	}
+	return rc;
+}
+
 static int
 reload_apply(struct daemon *d, struct config *nc, const struct spawn_user *as,
     struct config **drop)
 {
 	struct config *oc = d->conf;
+	bool pool = !laddr_same(oc, nc);
 
 	*drop = nc;
 
 	/* The VIP hook reads d->conf (announce interfaces): the new one from now. */
 	d->conf = nc;
 	conn_timeouts(d->ct, nc);
-	if (svc_merge(nc) < 0) {
+	if (!announce_same(oc, nc))
+		(void)announce_change(d, oc, nc);
+	if ((pool && laddr_setup(nc->laddr, nc->nladdr) < 0) || svc_merge(nc) < 0) {
 		log_warnx("reload: %s could not be applied whole; putting the previous "
 		    "configuration back", d->file);
-		swap_restart_only(nc, oc);
 		d->conf = oc;
 		conn_timeouts(d->ct, oc);
-		if (svc_merge(oc) < 0)
+		if (!announce_same(oc, nc))
+			(void)announce_change(d, nc, oc);
+		if ((pool && laddr_setup(oc->laddr, oc->nladdr) < 0) || svc_merge(oc) < 0)
 			log_warnx("reload: the previous configuration could not be put back whole "
 			    "either; see above");
+		(void)xmit_nat_sync();
 		return -1;
 	}
+	/* nat rules, fullnat interfaces and the pool's routes and proxy entries follow. */
+	if (xmit_nat_sync() < 0)
+		log_warnx("reload: the host set-up for nat could not be made whole; see above");
 	d->check_as = *as;
 	check_sync(nc, &d->check_as);
 	*drop = oc;

@@ -70,6 +70,7 @@ xmit_check(const struct config *conf)
 	char err[256], a[ADDR_STRLEN];
 	int bad = 0;
 
+	xmit_nat_checking(conf);
 	for (unsigned i = 0; i < conf->nvs; i++) {
 		const struct vs_conf *vc = &conf->vs[i];
 		if (sched_lookup(vc->sched) == NULL) {
@@ -93,6 +94,7 @@ xmit_check(const struct config *conf)
 			}
 		}
 	}
+	xmit_nat_checking(NULL);
 	return bad ? -1 : 0;
 }
 
