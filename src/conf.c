@@ -1416,6 +1416,19 @@ conf_build_vs(cfg_t *sec, struct config *conf, unsigned char *ok)
 		    conf_good(sec, "address"), conf_good(sec, "port"),
 		    conf_good(sec, "forward"), rsok);
 	free(rsok);
+	vs->ops = cfg_getbool(sec, "ops");
+	if (vs->ops && vs->proto != IPPROTO_UDP)
+		conf_err(conf_line(sec, "ops"), "virtual_server '%s': ops (one-packet scheduling) "
+		    "is for UDP services", title);
+	for (unsigned i = 0; vs->ops && i < vs->nrs + (vs->has_sorry ? 1u : 0u); i++) {
+		const struct rs_conf *rc = i < vs->nrs ? &vs->rs[i] : &vs->sorry;
+		if (rc->fwd == FWD_NAT || rc->fwd == FWD_FULLNAT) {
+			conf_err(rc->line, "real server %s: %s with ops: no entry is kept, so its "
+			    "replies could not be translated; use dr or tun", rc->name,
+			    fwd_name(rc->fwd));
+			break;
+		}
+	}
 	/* What the scheduler can hold: known now, not found out half-way through a reload. */
 	const struct sched_ops *ops = sched_lookup(vs->sched);
 	unsigned want = vs->nrs + (vs->has_sorry ? 1 : 0);
@@ -1598,6 +1611,7 @@ conf_load(const char *file)
 		CFG_INT_CB(     "protocol",       IPPROTO_TCP,  CFGF_NONE,      conf_cb_protocol),
 		CFG_STR_CB(     "scheduler",      "wlc",        CFGF_NONE,      conf_cb_scheduler),
 		CFG_INT_CB(     "persistent",     0,            CFGF_NONE,      conf_cb_number),
+		CFG_BOOL(       "ops",            cfg_false,    CFGF_NONE),
 		CFG_STR_CB(     "netmask",        NULL,         CFGF_NODEFAULT, conf_cb_netmask),
 		CFG_STR_LIST_CB("flags",          NULL,         CFGF_NODEFAULT, conf_cb_svcflag),
 		CFG_INT_CB(     "mh_table_size",  65537,        CFGF_NONE,      conf_cb_number),

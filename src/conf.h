@@ -78,6 +78,7 @@ struct vs_conf {
 	int              proto;      /* IPPROTO_TCP or IPPROTO_UDP */
 	char             sched[CONF_SCHED_MAX];  /* default "wlc" */
 	unsigned         persistent; /* seconds, 0 = off */
+	bool             ops;        /* one-packet scheduling (UDP) */
 	unsigned         flags;      /* SVC_F_* scheduler flags (common.h) */
 	unsigned         mh_size;    /* mh lookup table size, a prime; default 65537 */
 	union vsr_addr   netmask;    /* default all ones (/32, /128) */

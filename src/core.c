@@ -380,6 +380,14 @@ core_input(struct worker *w, struct pkt *p)
 		conn_touch(w->ct, c, w->now);
 	core_account_in(c, p);
 	xmit_table[c->xmit_id](w, c, p);
+	/*
+	 * One-packet scheduling (ipvsadm -o), UDP: the entry served this
+	 * datagram only (counted, its persistence template kept) and goes;
+	 * the next one is scheduled on its own. Its real servers are dr or
+	 * tun (svc.c refuses nat and fullnat), whose replies need none.
+	 */
+	if (p->proto == IPPROTO_UDP && c->dest->svc != NULL && c->dest->svc->ops)
+		conn_expire_now(w->ct, c);
 }
 
 /*

@@ -284,10 +284,10 @@ out_service(struct evbuffer *o, const struct service *s)
 	const struct dest *d;
 
 	netmask_str(s, nm, sizeof(nm));
-	out(o, CTL_TAG_SVC " %s %s %s %u %u %s - 0",
+	out(o, CTL_TAG_SVC " %s %s %s %u %u %s - %d",
 	    ctl_kind_names[s->proto == IPPROTO_UDP ? CTL_KIND_UDP : CTL_KIND_TCP],
 	    ap_str(s->af, &s->addr, s->port, ap, sizeof(ap)), s->sched->name, flags_to_ctl(s->flags),
-	    s->persistent, nm);
+	    s->persistent, nm, s->ops ? 1 : 0);
 	svc_counters(s, v);
 	out_counters(o, v, VSR_C_NSVC);
 	out(o, "\n");
@@ -463,8 +463,7 @@ svc_opts(struct ctl_call *r, const char *val[CTL_OPT_MAX], struct vs_conf *vc)
 	}
 	if (opt_uint(r, val, CTL_OPT_OPS, 1, 0, &v) < 0)
 		return -1;
-	if (v)
-		return fail(r, CTL_E_INVAL);    /* one-packet scheduling: not yet */
+	vc->ops = v != 0;               /* as IPVS: kept for any service, acts on UDP */
 	return 0;
 }
 
@@ -526,6 +525,14 @@ req_svc(struct ctl_call *r)
 	vc.tunnel = s->tunnel;
 	if (svc_opts(r, val, &vc) < 0)
 		return -1;
+	if (vc.ops) {
+		const struct dest *d;
+		TAILQ_FOREACH(d, &s->dests, entry)
+			if (d->fwd == FWD_NAT || d->fwd == FWD_FULLNAT)
+				return fail(r, "%s with one-packet scheduling: no entry is kept, so "
+				    "the replies could not be translated; use dr or tun",
+				    fwd_name(d->fwd));
+	}
 	return svc_edit(s, &vc, r->err, sizeof(r->err));
 }
 

@@ -93,6 +93,11 @@ svc_set_binder(svc_binder_fn fn)
 static int
 dest_bind(struct dest *d, char *err, size_t errlen)
 {
+	if (d->svc != NULL && d->svc->ops && (d->fwd == FWD_NAT || d->fwd == FWD_FULLNAT)) {
+		snprintf(err, errlen, "%s with one-packet scheduling: no entry is kept, so the "
+		    "replies could not be translated; use dr or tun", fwd_name(d->fwd));
+		return -1;
+	}
 	if (binder == NULL) {
 		snprintf(err, errlen, "no transmit layer to bind the real server to");
 		return -1;
@@ -503,6 +508,7 @@ svc_fields(struct service *s, const struct vs_conf *vc)
 	s->fwd = vc->fwd;
 	s->tunnel = vc->tunnel;
 	s->persistent = vc->persistent;
+	s->ops = vc->ops;
 	s->netmask = vc->netmask;
 	s->flags = vc->flags;
 	s->mh_size = vc->mh_size;

@@ -88,6 +88,7 @@ struct service {
 	unsigned         flags;        /* SVC_F_* */
 	unsigned         mh_size;      /* mh: lookup table size, a prime */
 	unsigned         persistent;   /* seconds, 0 = off */
+	bool             ops;          /* one-packet scheduling: UDP datagrams keep no entry */
 	union vsr_addr   netmask;      /* persistence granularity, of the service's family */
 	const struct sched_ops *sched;
 	void            *sched_data;

@@ -326,7 +326,7 @@ if [ "$netns" = 1 ]; then
 		case $(basename "$f" .sh) in
 		nat-rr|nat-transfer|nat-pmtu|fullnat-noroute|mixed-modes|dr-rr|dr-udp|dr-cleanup|\
 		tun-rr-ipip|tun-udp|tun-bulk|persist|ops-reload|ops-vsradm|ops-metrics|check-reload|\
-		ops-crash|nat6-rr|dr6-rr|tun6-rr|mixed6|transfer6)
+		ops-crash|nat6-rr|dr6-rr|tun6-rr|mixed6|transfer6|svc-ops)
 			run_scenario "$f" "[workers2]" VSR_TEST_WORKERS=2 ;;
 		esac
 	done
