@@ -226,6 +226,10 @@ key_lookup(const struct svc_key *k)
 	union vsr_addr a;
 	int af;
 
+	if (k->kind == CTL_KIND_FWMARK) {
+		a = svc_mark_addr(AF_INET, k->fwmark);
+		return svc_lookup(AF_INET, 0, &a, 0);
+	}
 	if (k->kind != CTL_KIND_TCP && k->kind != CTL_KIND_UDP)
 		return NULL;
 	ctl_addr_get(&k->a, &af, &a);
@@ -284,10 +288,12 @@ out_service(struct evbuffer *o, const struct service *s)
 	const struct dest *d;
 
 	netmask_str(s, nm, sizeof(nm));
+	if (s->fwmark)
+		snprintf(ap, sizeof(ap), "%u", s->fwmark);
 	out(o, CTL_TAG_SVC " %s %s %s %u %u %s - %d",
-	    ctl_kind_names[s->proto == IPPROTO_UDP ? CTL_KIND_UDP : CTL_KIND_TCP],
-	    ap_str(s->af, &s->addr, s->port, ap, sizeof(ap)), s->sched->name, flags_to_ctl(s->flags),
-	    s->persistent, nm, s->ops ? 1 : 0);
+	    ctl_kind_names[s->fwmark ? CTL_KIND_FWMARK : s->proto == IPPROTO_UDP ? CTL_KIND_UDP :
+	    CTL_KIND_TCP], s->fwmark ? ap : ap_str(s->af, &s->addr, s->port, ap, sizeof(ap)),
+	    s->sched->name, flags_to_ctl(s->flags), s->persistent, nm, s->ops ? 1 : 0);
 	svc_counters(s, v);
 	out_counters(o, v, VSR_C_NSVC);
 	out(o, "\n");
@@ -471,8 +477,10 @@ svc_opts(struct ctl_call *r, const char *val[CTL_OPT_MAX], struct vs_conf *vc)
 static int
 key_supported(struct ctl_call *r, const struct svc_key *k)
 {
-	if (k->kind == CTL_KIND_FWMARK || k->kind == CTL_KIND_FWMARK6)
-		return fail(r, CTL_E_INVAL);
+	if (k->kind == CTL_KIND_FWMARK6)
+		return fail(r, "IPv6 firewall-mark services are not supported yet");
+	if (k->kind == CTL_KIND_FWMARK)
+		return 0;
 	if (k->kind == CTL_KIND_SCTP)
 		return fail(r, CTL_E_PROTO);
 	if (k->a.port == 0)             /* IPVS's all-ports persistent service */
@@ -500,9 +508,16 @@ req_svc(struct ctl_call *r)
 		if (key_supported(r, &k) < 0)
 			return -1;
 		memset(&vc, 0, sizeof(vc));
-		vc.proto = k.kind == CTL_KIND_UDP ? IPPROTO_UDP : IPPROTO_TCP;
-		ctl_addr_get(&k.a, &vc.af, &vc.addr);
-		vc.port = k.a.port;
+		if (k.kind == CTL_KIND_FWMARK) {
+			/* Its addresses are the host's to route here (or another service's). */
+			vc.af = AF_INET;
+			vc.fwmark = k.fwmark;
+			vc.addr = svc_mark_addr(AF_INET, k.fwmark);
+		} else {
+			vc.proto = k.kind == CTL_KIND_UDP ? IPPROTO_UDP : IPPROTO_TCP;
+			ctl_addr_get(&k.a, &vc.af, &vc.addr);
+			vc.port = k.a.port;
+		}
 		vc.mh_size = 65537;
 		vc.fwd = FWD_DR;
 		vc.tunnel = TUNNEL_IPIP;
@@ -523,6 +538,9 @@ req_svc(struct ctl_call *r)
 	vc.mh_size = s->mh_size;
 	vc.fwd = s->fwd;
 	vc.tunnel = s->tunnel;
+	vc.fwmark = s->fwmark;
+	vc.nmaddr = s->nmaddr;
+	memcpy(vc.maddr, s->maddr, sizeof(vc.maddr));
 	if (svc_opts(r, val, &vc) < 0)
 		return -1;
 	if (vc.ops) {
@@ -633,13 +651,13 @@ req_dest(struct ctl_call *r)
 	rc.af = af;
 	rc.addr = a;
 	rc.port = ra.port;
-	if (ra.port == 0)
+	if (ra.port == 0 && !s->fwmark)     /* a mark service's: the packet's port */
 		return fail(r, CTL_E_INVAL);
 	/* An address of this host would be IPVS's "Local" forwarding: not in vsrouted. */
 	if (nl_route_get(af, &rc.addr, &ri) == 0 && ri.local)
 		return fail(r, CTL_E_INVAL);
 	/* dr leaves the packet as it is and tun only wraps it (as the config). */
-	if ((rc.fwd == FWD_DR || rc.fwd == FWD_TUN) && rc.port != ntohs(s->port))
+	if ((rc.fwd == FWD_DR || rc.fwd == FWD_TUN) && !s->fwmark && rc.port != ntohs(s->port))
 		return fail(r, "real server port must equal the service port for %s",
 		    fwd_name(rc.fwd));
 	if (d == NULL)

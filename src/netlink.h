@@ -77,6 +77,7 @@ struct nl_rule {
 	int      iif;
 	uint8_t  ipproto;
 	uint16_t sport;       /* network order */
+	uint32_t fwmark;      /* "fwmark N", 0: any */
 	uint32_t table;
 	uint32_t prio;
 };

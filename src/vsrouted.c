@@ -252,14 +252,16 @@ announce_change(struct daemon *d, const struct config *oc, const struct config *
 {
 	char path[128];
 	int rc = 0;
+	const struct vsr_ip *v;
+	unsigned nv = svc_vips(&v);     /* OC's: the merge has not run */
 
 	for (unsigned a = 0; a < oc->nannounce; a++) {
 		if (announce_has(nc, oc->announce[a]))
 			continue;
 		int ifx = (int)if_nametoindex(oc->announce[a]);
-		for (unsigned i = 0; i < oc->nvs; i++)
+		for (unsigned i = 0; i < nv; i++)
 			if (ifx > 0)
-				(void)nl_proxy_neigh_del(oc->vs[i].af, &oc->vs[i].addr, ifx);
+				(void)nl_proxy_neigh_del(v[i].af, &v[i].addr, ifx);
 	}
 	for (unsigned a = 0; a < nc->nannounce; a++) {
 		if (announce_has(oc, nc->announce[a]))
@@ -276,14 +278,9 @@ announce_change(struct daemon *d, const struct config *oc, const struct config *
 			if (f && sysctl_set(path, "1") < 0)
 				rc = -1;
 		}
-		for (unsigned i = 0; i < oc->nvs; i++) {
-			unsigned j;
-			for (j = 0; j < i && (oc->vs[j].af != oc->vs[i].af ||
-			    !addr_eq(&oc->vs[j].addr, &oc->vs[i].addr)); j++)
-				;
-			if (j == i && nl_proxy_neigh_add(oc->vs[i].af, &oc->vs[i].addr, ifx) < 0)
+		for (unsigned i = 0; i < nv; i++)
+			if (nl_proxy_neigh_add(v[i].af, &v[i].addr, ifx) < 0)
 				rc = -1;
-		}
 	}
 	return rc;
 }
@@ -510,21 +507,14 @@ announce_vip(struct daemon *d, int af, const union vsr_addr *vip)
 static int
 setup_vips(struct daemon *d)
 {
-	const struct config *c = d->conf;
+	const struct vsr_ip *v;
+	unsigned nv = svc_vips(&v);
 
 	if (announce_prepare(d, AF_INET) < 0)
 		return -1;
-	for (unsigned i = 0; i < c->nvs; i++) {
-		unsigned j;
-		/* Several services may share a VIP: once each. */
-		for (j = 0; j < i && (c->vs[j].af != c->vs[i].af ||
-		    !addr_eq(&c->vs[j].addr, &c->vs[i].addr)); j++)
-			;
-		if (j < i)
-			continue;
-		if (announce_vip(d, c->vs[i].af, &c->vs[i].addr) < 0)
+	for (unsigned i = 0; i < nv; i++)
+		if (announce_vip(d, v[i].af, &v[i].addr) < 0)
 			return -1;
-	}
 	return 0;
 }
 
@@ -562,18 +552,12 @@ static void
 announce_vips(struct daemon *d)
 {
 	const struct config *c = d->conf;
+	const struct vsr_ip *v;
+	unsigned nv = svc_vips(&v);
 
-	for (unsigned i = 0; i < c->nvs; i++) {
-		unsigned j;
-		for (j = 0; j < i && (c->vs[j].af != c->vs[i].af ||
-		    !addr_eq(&c->vs[j].addr, &c->vs[i].addr)); j++)
-			;
-		if (j < i)
-			continue;
+	for (unsigned i = 0; i < nv; i++)
 		for (unsigned a = 0; a < c->nannounce; a++)
-			neigh_announce((int)if_nametoindex(c->announce[a]), c->vs[i].af,
-			    &c->vs[i].addr);
-	}
+			neigh_announce((int)if_nametoindex(c->announce[a]), v[i].af, &v[i].addr);
 }
 
 /*

@@ -45,7 +45,7 @@
  * neighbour entry; per pool address a route into the TAP. Everything
  * journaled (netlink.c); what is no longer wanted is removed.
  */
-enum nat_kind { NM_RULE, NM_TABLE, NM_LROUTE, NM_PROXY };
+enum nat_kind { NM_RULE, NM_TABLE, NM_LROUTE, NM_PROXY, NM_MROUTE };
 
 struct nat_made {
 	enum nat_kind  kind;
@@ -182,13 +182,15 @@ nat_same(const struct nat_made *m, const struct nat_made *k)
 		return m->r.af == k->r.af && addr_eq(&m->r.src, &k->r.src) &&
 		    m->r.plen == k->r.plen && m->r.iif == k->r.iif &&
 		    m->r.ipproto == k->r.ipproto && m->r.sport == k->r.sport &&
-		    m->r.table == k->r.table && m->r.prio == k->r.prio;
+		    m->r.table == k->r.table && m->r.prio == k->r.prio && m->r.fwmark == k->r.fwmark;
 	case NM_TABLE:
 		return true;
 	case NM_LROUTE:
 		return addr_eq(&m->addr, &k->addr);
 	case NM_PROXY:
 		return addr_eq(&m->addr, &k->addr) && m->ifindex == k->ifindex;
+	case NM_MROUTE:
+		return m->r.table == k->r.table && addr_eq(&m->gw, &k->gw);
 	}
 	return false;
 }
@@ -212,6 +214,8 @@ nat_make(const struct nat_made *k)
 		return nl_route_add(k->af, &k->addr, (int)addr_len(k->af) * 8, nat_tap_ifindex);
 	case NM_PROXY:
 		return nl_proxy_neigh_add(k->af, &k->addr, k->ifindex);
+	case NM_MROUTE:
+		return nl_route_add_via(k->af, &any, 0, &k->gw, nat_tap_ifindex, k->r.table);
 	}
 	return -1;
 }
@@ -230,6 +234,8 @@ nat_unmake(const struct nat_made *m)
 		return nl_route_del(m->af, &m->addr, (int)addr_len(m->af) * 8, nat_tap_ifindex);
 	case NM_PROXY:
 		return nl_proxy_neigh_del(m->af, &m->addr, m->ifindex);
+	case NM_MROUTE:
+		return nl_route_del_via(m->af, &any, 0, &m->gw, nat_tap_ifindex, m->r.table);
 	}
 	return -1;
 }
@@ -322,6 +328,23 @@ xmit_nat_sync(void)
 	for (unsigned i = 0; i < nat_nmade; i++)
 		nat_made[i].want = false;
 	nat_nrs_if = 0;
+	/*
+	 * Firewall-mark services: the host's marked packets routed into the
+	 * TAP via the gateway whose MAC names the mark (svc.h).
+	 */
+	TAILQ_FOREACH(s, svc_list(), entry) {
+		if (!s->fwmark)
+			continue;
+		uint32_t table = SVC_MARK_TABLE + s->mark_slot;
+		struct nat_made k = { .kind = NM_RULE, .af = AF_INET, .r = { .af = AF_INET,
+		    .fwmark = s->fwmark, .table = table, .prio = SVC_MARK_PRIO } };
+		if (nat_want(&k) < 0)
+			rc = -1;
+		k = (struct nat_made){ .kind = NM_MROUTE, .af = AF_INET, .gw = svc_mark_gw(s->mark_slot),
+		    .r = { .table = table } };
+		if (nat_want(&k) < 0)
+			rc = -1;
+	}
 	TAILQ_FOREACH(s, svc_list(), entry) {
 		TAILQ_FOREACH(d, &s->dests, entry) {
 			int f = d->af == AF_INET6;

@@ -235,6 +235,49 @@ nl_proxy_neigh_add(int af, const union vsr_addr *addr, int ifindex)
 }
 
 STUB int
+nl_route_del(int af, const union vsr_addr *addr, int plen, int ifindex)
+{
+	(void)af;
+	(void)addr;
+	(void)plen;
+	(void)ifindex;
+	errno = ENOSYS;
+	return -1;
+}
+
+STUB int
+nl_route_del_via(int af, const union vsr_addr *addr, int plen, const union vsr_addr *gateway,
+    int ifindex, uint32_t table)
+{
+	(void)af;
+	(void)addr;
+	(void)plen;
+	(void)gateway;
+	(void)ifindex;
+	(void)table;
+	errno = ENOSYS;
+	return -1;
+}
+
+STUB int
+nl_rule_del(const struct nl_rule *r)
+{
+	(void)r;
+	errno = ENOSYS;
+	return -1;
+}
+
+STUB int
+nl_proxy_neigh_del(int af, const union vsr_addr *addr, int ifindex)
+{
+	(void)af;
+	(void)addr;
+	(void)ifindex;
+	errno = ENOSYS;
+	return -1;
+}
+
+STUB int
 sysctl_set(const char *path, const char *value)
 {
 	(void)path;
