@@ -33,10 +33,8 @@ struct ka_report;
 typedef void (*ka_fn)(struct ka *k, const struct ka_node *n, void *ctx);
 
 enum ka_later {
-	KA_LATER_FWMARK,        /* virtual_server fwmark N, a checker's fwmark */
 	KA_LATER_VSG,           /* virtual_server_group, virtual_server group NAME */
 	KA_LATER_VRRP,          /* vrrp_instance, vrrp_sync_group, vrrp_script, static_* ... */
-	KA_LATER_OPS,           /* one-packet scheduling (ops) */
 	KA_LATER_SYNC,          /* lvs_sync_daemon */
 	KA_LATER_MAX
 };
@@ -45,11 +43,9 @@ static const struct {
 	ka_fn       fn;         /* NULL: not mapped yet */
 	const char *why;
 } ka_later[KA_LATER_MAX] = {
-	[KA_LATER_FWMARK] = { NULL, "firewall-mark services are not in vsrouted yet" },
 	[KA_LATER_VSG]    = { NULL, "virtual server groups are not in vsrouted yet" },
 	[KA_LATER_VRRP]   = { NULL, "VRRP is keepalived's own: keep it in a keepalived.conf "
 	    "for keepalived --vrrp (vsrouted does not convert it yet)" },
-	[KA_LATER_OPS]    = { NULL, "one-packet scheduling is not in vsrouted yet" },
 	[KA_LATER_SYNC]   = { NULL, "connection synchronisation is not in vsrouted yet" },
 };
 
@@ -681,6 +677,8 @@ struct ka_vs {
 	struct ka_chk         dflt;
 	struct ka_rs         *rs, *rs_last;
 	int                   skip;            /* not convertible: reported, not written */
+	unsigned long         fwmark;          /* virtual_server fwmark N; 0: address and port */
+	const struct ka_node *ops;             /* its "ops" line, or NULL */
 };
 
 static void
@@ -1466,7 +1464,8 @@ kw_vs_flag(struct ka *k, const struct ka_node *n, void *ctx)
 static void
 kw_vs_ops(struct ka *k, const struct ka_node *n, void *ctx)
 {
-	ka_later_report(k, n, KA_LATER_OPS, ctx);
+	(void)k;
+	((struct ka_vs *)ctx)->ops = n;
 }
 
 static const struct ka_kw kw_vs[] = {
@@ -1639,11 +1638,32 @@ ka_write_vs(struct ka *k, struct ka_vs *vs)
 			same = 0;
 	}
 	addr_ntop(vs->af, &vs->addr, a, sizeof(a));
-	fprintf(f, "\n# %s: virtual_server %s %u\n", ka_where(vs->n), a, vs->port);
-	fprintf(f, "virtual_server %s_%u_%s {\n", a, vs->port, vs->proto == IPPROTO_UDP ? "udp" :
-	    "tcp");
-	fprintf(f, "    address   = %s\n    port      = %u\n    protocol  = %s\n", a, vs->port,
-	    vs->proto == IPPROTO_UDP ? "udp" : "tcp");
+	if (vs->fwmark) {
+		fprintf(f, "\n# %s: virtual_server fwmark %lu\n", ka_where(vs->n), vs->fwmark);
+		fprintf(f, "virtual_server fwmark_%lu {\n    fwmark    = %lu\n", vs->fwmark,
+		    vs->fwmark);
+		ka_approx(k, vs->n, "fwmark %lu: list the addresses your firewall marks in "
+		    "announce_address (keepalived announces none)", vs->fwmark);
+	} else {
+		fprintf(f, "\n# %s: virtual_server %s %u\n", ka_where(vs->n), a, vs->port);
+		fprintf(f, "virtual_server %s_%u_%s {\n", a, vs->port,
+		    vs->proto == IPPROTO_UDP ? "udp" : "tcp");
+		fprintf(f, "    address   = %s\n    port      = %u\n    protocol  = %s\n", a,
+		    vs->port, vs->proto == IPPROTO_UDP ? "udp" : "tcp");
+	}
+	if (vs->ops) {
+		int nat = fwd == FWD_NAT || fwd == FWD_FULLNAT;
+		for (rs = vs->rs; rs; rs = rs->next)
+			if (rs->fwd == FWD_NAT || rs->fwd == FWD_FULLNAT)
+				nat = 1;
+		if (vs->fwmark || vs->proto != IPPROTO_UDP)
+			ka_unmapped(k, vs->ops, "one-packet scheduling is for UDP services");
+		else if (nat)
+			ka_unmapped(k, vs->ops, "one-packet scheduling keeps no entry for nat "
+			    "replies: use dr or tun");
+		else
+			fprintf(f, "    ops       = yes\n");
+	}
 	fprintf(f, "    scheduler = %s\n    forward   = %s\n", vs->sched[0] ? vs->sched : "wlc",
 	    fwd_name(fwd));
 	if (fwd == FWD_TUN)
@@ -1717,10 +1737,6 @@ kw_virtual_server(struct ka *k, const struct ka_node *n, void *ctx)
 	struct ka_vs vs;
 
 	(void)ctx;
-	if (n->nw >= 2 && strcmp(n->w[1], "fwmark") == 0) {
-		ka_later_report(k, n, KA_LATER_FWMARK, NULL);
-		return;
-	}
 	if (n->nw >= 2 && strcmp(n->w[1], "group") == 0) {
 		ka_later_report(k, n, KA_LATER_VSG, NULL);
 		return;
@@ -1731,13 +1747,23 @@ kw_virtual_server(struct ka *k, const struct ka_node *n, void *ctx)
 	vs.fwd = vs.sorry_fwd = -1;
 	vs.persistent = -1;
 	ka_chk_init(&vs.dflt);
-	if (n->nw != 3) {
+	if (n->nw == 3 && strcmp(n->w[1], "fwmark") == 0) {
+		char *end;
+		vs.fwmark = strtoul(n->w[2], &end, 10);
+		if (*end || vs.fwmark == 0 || vs.fwmark > 0xffffffffUL) {
+			ka_say(k, n->file, n->line, "error: ", "virtual_server fwmark: '%s' is not "
+			    "a mark (1 to 4294967295)", n->w[2]);
+			return;
+		}
+		vs.af = AF_INET;
+	} else if (n->nw != 3) {
 		ka_say(k, n->file, n->line, "error: ", "virtual_server needs an address and a port");
 		return;
 	}
-	if (ka_addr(k, n, n->w[1], &vs.af, &vs.addr) < 0 || ka_port(k, n, n->w[2], &vs.port) < 0)
+	if (!vs.fwmark && (ka_addr(k, n, n->w[1], &vs.af, &vs.addr) < 0 ||
+	    ka_port(k, n, n->w[2], &vs.port) < 0))
 		return;
-	if (vs.port == 0) {
+	if (!vs.fwmark && vs.port == 0) {
 		ka_say(k, n->file, n->line, "error: ", "virtual_server: port 0");
 		return;
 	}
