@@ -478,7 +478,7 @@ static int
 key_supported(struct ctl_call *r, const struct svc_key *k)
 {
 	if (k->kind == CTL_KIND_FWMARK6)
-		return fail(r, "IPv6 firewall-mark services are not supported yet");
+		return fail(r, CTL_E_INVAL);    /* IPv6 firewall-mark services: not yet */
 	if (k->kind == CTL_KIND_FWMARK)
 		return 0;
 	if (k->kind == CTL_KIND_SCTP)
