@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <confuse.h>
 
@@ -85,6 +86,8 @@ static const struct {
 	{ "rise",       1, 100 },
 	{ "fall",       1, 100 },
 	{ "expect",     100, 599 },
+	{ "drain_timeout", 0, CONF_TIMEOUT_MAX },
+	{ "announce_table", 0, 4294967295L },
 };
 
 
@@ -458,6 +461,12 @@ conf_cb_number(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
 		    conf_label(cfg, opt, lbl, sizeof(lbl)), value, min, max);
 		return 0;
 	}
+	/* The kernel's own tables (default, main, local) are not ours to fill. */
+	if (strcmp(opt->name, "announce_table") == 0 && v >= 253 && v <= 255) {
+		conf_refuse(cfg, opt, "'announce_table' %s is a table of the kernel's own "
+		    "(253 default, 254 main, 255 local)", value);
+		return 0;
+	}
 	if (strcmp(opt->name, "mh_table_size") == 0 && !conf_prime(v)) {
 		conf_refuse(cfg, opt, "'mh_table_size' %s is not a prime", value);
 		return 0;
@@ -736,6 +745,38 @@ conf_cb_metrics_compat(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *resu
 		}
 	conf_refuse(cfg, opt, "invalid value '%s' for 'metrics_compat' (none or node_ipvs)",
 	    value);
+	return 0;
+}
+
+/*
+ * yes | no | true | false | on | off, as libconfuse reads a boolean, with
+ * the line noted. sloppy_udp takes only yes: a UDP datagram without an
+ * entry is always scheduled (UDP has no first packet; IPVS has no
+ * sysctl of that name, only sloppy_tcp and sloppy_sctp).
+ */
+static int
+conf_cb_bool(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
+{
+	static const char *const yes[] = { "yes", "true", "on" };
+	static const char *const no[] = { "no", "false", "off" };
+
+	conf_seen(cfg, opt);
+	*(cfg_bool_t *)result = cfg_false;
+	for (size_t i = 0; i < ARRAY_SIZE(yes); i++) {
+		if (strcasecmp(value, yes[i]) == 0) {
+			*(cfg_bool_t *)result = cfg_true;
+			return 0;
+		}
+		if (strcasecmp(value, no[i]) == 0) {
+			if (strcmp(opt->name, "sloppy_udp") == 0) {
+				conf_refuse(cfg, opt, "'sloppy_udp = %s' is not available: a UDP "
+				    "datagram without an entry is always scheduled", value);
+				*(cfg_bool_t *)result = cfg_true;
+			}
+			return 0;
+		}
+	}
+	conf_refuse(cfg, opt, "invalid value '%s' for '%s' (yes or no)", value, opt->name);
 	return 0;
 }
 
@@ -1521,6 +1562,9 @@ conf_build(struct config *conf)
 	conf->conn_max = (uint32_t)cfg_getint(root, "conn_max");
 	conf->workers = (unsigned)cfg_getint(root, "workers");
 	conf->offload = cfg_getbool(root, "offload") != cfg_false;
+	conf->sloppy_tcp = cfg_getbool(root, "sloppy_tcp") != cfg_false;
+	conf->drain_timeout = (unsigned)cfg_getint(root, "drain_timeout");
+	conf->announce_table = (uint32_t)cfg_getint(root, "announce_table");
 	if (cfg_size(root, "control_socket"))
 		conf_copy(conf->control_socket, sizeof(conf->control_socket),
 		    cfg_getstr(root, "control_socket"));
@@ -1687,6 +1731,10 @@ conf_load(const char *file)
 		CFG_INT_CB(     "conn_max",       1048576,      CFGF_NONE,      conf_cb_number),
 		CFG_INT_CB(     "workers",        1,            CFGF_NONE,      conf_cb_number),
 		CFG_BOOL(       "offload",        cfg_true,     CFGF_NONE),
+		CFG_BOOL_CB(    "sloppy_tcp",     cfg_false,    CFGF_NONE,      conf_cb_bool),
+		CFG_BOOL_CB(    "sloppy_udp",     cfg_true,     CFGF_NONE,      conf_cb_bool),
+		CFG_INT_CB(     "drain_timeout",  0,            CFGF_NONE,      conf_cb_number),
+		CFG_INT_CB(     "announce_table", 0,            CFGF_NONE,      conf_cb_number),
 		CFG_STR_LIST_CB("local_address",  NULL,         CFGF_NODEFAULT, conf_cb_laddr),
 		CFG_SEC(        "timeout",        timeout_opts, CFGF_NONE),
 		CFG_SEC(        "virtual_server", vs_opts,      CONF_NAMED),

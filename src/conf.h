@@ -122,6 +122,9 @@ struct config {
 	uint32_t         conn_max;       /* default 1048576; 1 .. 2^26 */
 	unsigned         workers;        /* TAP queues, one thread each; default 1; 1 .. 16 */
 	bool             offload;        /* TAP offloads (GSO, partial checksums); default true */
+	bool             sloppy_tcp;     /* a TCP segment without entry may make one; default no */
+	unsigned         drain_timeout;  /* seconds forwarding after the withdraw on SIGTERM; 0 */
+	uint32_t         announce_table; /* routing table of the announce routes; 0 = none */
 	struct vsr_ip   *laddr;          /* local_address: the fullnat pool, both families */
 	unsigned         nladdr;
 	char             control_socket[108];  /* "" = the -s option or its default */

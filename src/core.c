@@ -24,6 +24,19 @@
 
 _Static_assert(STATS_SLOTS == CONF_WORKERS_MAX + 1, "a stats slot per worker");
 
+/*
+ * sloppy_tcp (IPVS's sysctl): a TCP segment with no entry here may make one,
+ * whatever its flags but RST, as a SYN would. Written under the data-path
+ * lock (start, reload), read under it.
+ */
+static int core_sloppy_tcp;
+
+void
+core_set_sloppy(int tcp)
+{
+	core_sloppy_tcp = tcp != 0;
+}
+
 /* ADDR is ours on the TAP link: a VIP, or in the fullnat local_address pool. */
 static inline bool
 core_is_local(int af, const union vsr_addr *addr)
@@ -387,8 +400,16 @@ core_input(struct worker *w, struct pkt *p)
 			STAT_INC(STAT_DROP_NO_SERVICE);
 			return;
 		}
-		/* TCP flows start with a SYN; anything else without state is stray. */
-		if (p->proto == IPPROTO_TCP && !tcp_is_new(p)) {
+		/*
+		 * TCP flows start with a SYN; anything else without state is
+		 * stray, unless sloppy: then a segment in the middle of a flow
+		 * that another director started (ECMP moved it here) is
+		 * scheduled as its SYN was, and its entry takes the state its
+		 * flags say (an ACK: ESTABLISHED). A RST makes no entry (IPVS's
+		 * tcp_conn_schedule).
+		 */
+		if (p->proto == IPPROTO_TCP && !tcp_is_new(p) &&
+		    (!core_sloppy_tcp || (p->tcpflags & TCPF_RST))) {
 			STAT_INC(STAT_DROP_NO_CONN);
 			return;
 		}

@@ -19,6 +19,9 @@ int  core_worker_start(struct worker *w);
 void core_worker_stop(struct worker *w);
 void core_worker_fini(struct worker *w);
 
+/* sloppy_tcp: TCP segments without an entry other than RST are scheduled (0 or 1). */
+void core_set_sloppy(int tcp);
+
 /*
  * Process one parsed frame, under the data-path lock: what it produces is
  * queued on W's output queues, sent by xmit_flush(W) after the batch.

@@ -940,9 +940,15 @@ nl_route_delete(const struct nl_jent *e, const char *verb)
 int
 nl_route_del(int af, const union vsr_addr *addr, int plen, int ifindex)
 {
+	return nl_route_del_table(af, addr, plen, ifindex, RT_TABLE_MAIN);
+}
+
+int
+nl_route_del_table(int af, const union vsr_addr *addr, int plen, int ifindex, uint32_t table)
+{
 	struct nl_jent e;
 
-	nl_route_ent(&e, af, addr, plen, ifindex, RT_TABLE_MAIN);
+	nl_route_ent(&e, af, addr, plen, ifindex, table);
 	if (nl_route_delete(&e, "delete ") < 0)
 		return -1;
 	nl_jdrop(&e);

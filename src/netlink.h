@@ -60,6 +60,9 @@ int  nl_proxy_neigh_add(int af, const union vsr_addr *addr, int ifindex);
  * drop its journal entry; an object that is already gone is not an error.
  */
 int  nl_route_del(int af, const union vsr_addr *addr, int plen, int ifindex);
+/* The same for a route of nl_route_add_table(), e.g. an announce route. */
+int  nl_route_del_table(int af, const union vsr_addr *addr, int plen, int ifindex,
+    uint32_t table);
 int  nl_proxy_neigh_del(int af, const union vsr_addr *addr, int ifindex);
 
 /*

@@ -58,6 +58,8 @@ struct daemon {
 	struct event      *ev_sweep;
 	struct event      *ev_neigh;
 	struct event      *ev_est;        /* rate estimator, every STATS_EST_SECS */
+	struct event      *ev_drain;      /* SIGTERM with drain_timeout: the stop, later */
+	int                announcing;    /* the announce routes are in (announce_table) */
 	unsigned           neigh_rounds;
 	const char        *file;          /* the configuration, read again on SIGHUP */
 	int                reloading;
@@ -65,6 +67,8 @@ struct daemon {
 	int                announce_ready[2];  /* announce_prepare() ran: IPv4, IPv6 */
 	struct spawn_user  check_as;      /* who exec checks run as (check_conf_verify) */
 };
+
+static void announce_routes(struct daemon *d, int on);
 
 static void
 usage(FILE *f)
@@ -212,6 +216,10 @@ reload_read(struct daemon *d, struct spawn_user *as)
 	if (strcmp(nc->control_socket, oc->control_socket) != 0)
 		log_warnx("reload: control_socket changes need a restart; keeping the socket");
 	memcpy(nc->control_socket, oc->control_socket, sizeof(nc->control_socket));
+	if (nc->announce_table != oc->announce_table)
+		log_warnx("reload: announce_table %u -> %u needs a restart; keeping %u",
+		    oc->announce_table, nc->announce_table, oc->announce_table);
+	nc->announce_table = oc->announce_table;
 	if (strcmp(nc->user, oc->user) != 0)
 		log_warnx("reload: user changes need a restart; keeping %s",
 		    oc->user[0] ? oc->user : "root");
@@ -297,6 +305,7 @@ reload_apply(struct daemon *d, struct config *nc, const struct spawn_user *as,
 	/* The VIP hook reads d->conf (announce interfaces): the new one from now. */
 	d->conf = nc;
 	conn_timeouts(d->ct, nc);
+	core_set_sloppy(nc->sloppy_tcp);
 	if (!announce_same(oc, nc))
 		(void)announce_change(d, oc, nc);
 	if ((pool && laddr_setup(nc->laddr, nc->nladdr) < 0) || svc_merge(nc) < 0) {
@@ -304,6 +313,7 @@ reload_apply(struct daemon *d, struct config *nc, const struct spawn_user *as,
 		    "configuration back", d->file);
 		d->conf = oc;
 		conn_timeouts(d->ct, oc);
+		core_set_sloppy(oc->sloppy_tcp);
 		if (!announce_same(oc, nc))
 			(void)announce_change(d, nc, oc);
 		if ((pool && laddr_setup(oc->laddr, oc->nladdr) < 0) || svc_merge(oc) < 0)
@@ -373,6 +383,46 @@ reload(struct daemon *d)
 }
 
 static void
+on_drained(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+
+	(void)fd;
+	(void)what;
+	log_notice("drained: stopping");
+	event_base_loopbreak(d->base);
+}
+
+/*
+ * SIGTERM, SIGINT: with drain_timeout, withdraw the announce routes first
+ * and keep forwarding for that long, so that the flows the router still
+ * sends here (in flight, or until it has heard the withdraw) find their
+ * entries; then stop. A second signal during the drain stops at once.
+ */
+static void
+stop_or_drain(struct daemon *d, int sig)
+{
+	struct timeval tv = { (time_t)d->conf->drain_timeout, 0 };
+
+	if (d->ev_drain != NULL || d->conf->drain_timeout == 0) {
+		log_notice("signal %d: stopping", sig);
+		notify_stopping();
+		event_base_loopbreak(d->base);
+		return;
+	}
+	log_notice("signal %d: withdrawing, forwarding for %u s (drain_timeout), then stopping",
+	    sig, d->conf->drain_timeout);
+	notify_stopping();
+	notify_status("draining for %u s", d->conf->drain_timeout);
+	announce_routes(d, 0);
+	d->ev_drain = evtimer_new(d->base, on_drained, d);
+	if (d->ev_drain == NULL || evtimer_add(d->ev_drain, &tv) < 0) {
+		log_warnx("cannot time the drain; stopping now");
+		event_base_loopbreak(d->base);
+	}
+}
+
+static void
 on_signal(evutil_socket_t sig, short what, void *arg)
 {
 	struct daemon *d = arg;
@@ -381,9 +431,7 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 	switch (sig) {
 	case SIGTERM:
 	case SIGINT:
-		log_notice("signal %d: stopping", (int)sig);
-		notify_stopping();
-		event_base_loopbreak(d->base);
+		stop_or_drain(d, (int)sig);
 		break;
 	case SIGHUP:
 		reload(d);             /* locks only to apply */
@@ -520,6 +568,41 @@ setup_vips(struct daemon *d)
 
 static struct daemon *the_daemon;   /* for the VIP hook */
 
+/*
+ * The announce routes: "VIP/32 dev TAP table announce_table" for every
+ * VIP (VIP/128 for IPv6 ones), which a routing daemon (etc/bird-vsrouted.conf) learns from that
+ * table and exports to the upstream router. They exist while this
+ * director wants new traffic: ON puts them in, !ON takes them out (the
+ * router then sends the VIPs' flows to the other directors) while the
+ * VIPs' own routes in the main table stay and flows keep being
+ * forwarded. Journalled like every host change; they go with the TAP
+ * when the daemon dies. This is the one switch for taking a director
+ * out of service and back: the SIGTERM drain calls it, and so can a
+ * role change to backup (announce_routes(d, 0)) and back to master (1).
+ * Nothing without announce_table.
+ */
+static void
+announce_routes(struct daemon *d, int on)
+{
+	const struct vsr_ip *v;
+	unsigned nv = svc_vips(&v);     /* each once; a mark service's are its own list */
+	uint32_t table = d->conf->announce_table;
+
+	if (table == 0 || d->announcing == !!on)
+		return;
+	d->announcing = !!on;
+	for (unsigned i = 0; i < nv; i++) {
+		int plen = (int)addr_len(v[i].af) * 8;
+
+		if (on)
+			nl_route_add_table(v[i].af, &v[i].addr, plen, d->tap_ifindex, table);
+		else
+			nl_route_del_table(v[i].af, &v[i].addr, plen, d->tap_ifindex, table);
+	}
+	log_notice("%s the virtual addresses in table %u", on ? "announcing" : "withdrew",
+	    table);
+}
+
 /* A VIP appeared or went at run time (vsradm, reload): its route and proxy entries follow. */
 static void
 vip_changed(int af, const union vsr_addr *vip, int up)
@@ -532,11 +615,16 @@ vip_changed(int af, const union vsr_addr *vip, int up)
 	    up ? "added" : "removed");
 	if (up) {
 		(void)announce_vip(d, af, vip);        /* each failure logged */
+		if (d->announcing)
+			nl_route_add_table(af, vip, (int)addr_len(af) * 8, d->tap_ifindex,
+			    c->announce_table);
 		/* A reload announces every VIP once it is applied (announce_vips). */
 		for (unsigned i = 0; i < c->nannounce && !d->reloading; i++)
 			neigh_announce((int)if_nametoindex(c->announce[i]), af, vip);
 		return;
 	}
+	if (d->announcing)
+		nl_route_del_table(af, vip, (int)addr_len(af) * 8, d->tap_ifindex, c->announce_table);
 	for (unsigned i = 0; i < c->nannounce; i++)
 		nl_proxy_neigh_del(af, vip, (int)if_nametoindex(c->announce[i]));
 	nl_route_del(af, vip, (int)addr_len(af) * 8, d->tap_ifindex);
@@ -688,7 +776,9 @@ setup(struct daemon *d)
 		return -1;
 	the_daemon = d;
 	svc_set_vip_hook(vip_changed);
+	core_set_sloppy(c->sloppy_tcp);
 	announce_vips(d);
+	announce_routes(d, 1);
 	/* Everything that needs root is open or written: from now on the two capabilities. */
 	if (c->user[0] && priv_drop(&d->user) < 0)
 		return -1;
@@ -721,6 +811,8 @@ teardown(struct daemon *d)
 		event_free(d->ev_neigh);
 	if (d->ev_est)
 		event_free(d->ev_est);
+	if (d->ev_drain)
+		event_free(d->ev_drain);
 	ctl_stop();
 	notify_fini();
 	for (unsigned i = 0; i < d->nworkers; i++)

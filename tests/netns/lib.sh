@@ -50,6 +50,9 @@
 #              (the seeds' IPv6 halves: see "IPv6" below)
 #   checks:    check_conf http_stop http_resume req_loop_start req_loop_stop
 #              req_after now_ms
+#   ecmp:      ecmp_seed ecmp_daddr ecmp_conf ecmp_director_up ecmp_paths
+#              ecmp_paths_are ecmp_bird_router_conf ecmp_bird_director_conf
+#              bird_start bird_pid bird_stop birdc_in
 #   results:   pass fail fatal skip assert_eq assert_ne assert_gt assert_ge
 #              assert_within assert_true assert_false count_of is_int
 #
@@ -594,7 +597,9 @@ blob_make() {
 # GET / answers "NAME\n", GET /blob the file of blob_make.  Its files are
 # under $T_DIR/nginx-NAME (access.log counts requests: http_count).  With
 # T_HTTP_ACCESS_LOG=off it keeps no access log (a benchmark's millions of
-# requests; http_count then counts nothing).
+# requests; http_count then counts nothing).  With T_HTTP_LIMIT_RATE=N
+# (nginx's limit_rate, e.g. 100k) each connection gets its files at N
+# bytes/s, so that a download lasts a known time.
 http_start() {
 	local ns=$1 name=$2 port=${3:-80} d alog
 	need_cmd nginx curl
@@ -629,6 +634,7 @@ http {
         }
         location / {
             root $T_DIR/www;
+            limit_rate ${T_HTTP_LIMIT_RATE:-0};
         }
     }
 }
@@ -1332,4 +1338,176 @@ lvs_tun_seed6() {
 		[ "$start" = novsrtun ] || vsrtun_start "rs$i" -a 10.10.0.2 -a 2001:db8:10::2 \
 			-v "$VIP" -v "$VIP6"
 	done
+}
+
+# ---------------------------------------------------------------- ecmp
+#
+# Scale-out (ecmp_seed builds it): directors d1..dN, all active, behind a
+# router that runs BIRD 2 and spreads the flows to the VIP over them by ECMP
+# (fib_multipath_hash_policy = 1); each director runs vsrouted and BIRD with
+# etc/bird-vsrouted.conf, announcing the VIP over BGP with BFD.
+#
+#   client 192.168.1.2 ---- .1 router .254 ===+=== LAN lan1 10.10.0.0/24 ===
+#   (eth0)                   (bird)           |         |          |
+#                                       d1 .2, d2 .3 ...   rs1 .11, rs2 .12, rs3 .13
+#                                       vsrouted + bird    nginx; VIP on lo (dr)
+#                                                          or vsrtun0 (tun)
+#
+#   ECMP_VIP 10.200.0.100/32: in each director's table 100 (announce_table)
+#   while it wants traffic; the real servers answer through the router.
+
+ECMP_VIP=10.200.0.100
+ECMP_ROUTER=10.10.0.254
+
+# ecmp_daddr dN: the address of director dN (10.10.0.N+1)
+ecmp_daddr() { echo "10.10.0.$((1 + ${1#d}))"; }
+
+# ecmp_seed NDIRS FWD: the topology above with NDIRS directors (namespaces
+# d1..), three real servers for FWD (dr: the VIP on lo; tun: vsrtun trusting
+# every director) and the router's BIRD running (ecmp_bird_router_conf).
+# Starts neither nginx nor any director.
+ecmp_seed() {
+	local n=$1 fwd=$2 d i trust=
+	need_cmd bird birdc
+	lan_add lan1
+	ns_add client
+	ns_add router
+	link_add client eth0 192.168.1.2/24 router eth0 192.168.1.1/24
+	route_add client default via 192.168.1.1
+	# A veth carries the sender's skb hash (its socket's random txhash)
+	# into the router, whose L4 multipath hash then takes it as it is;
+	# TCP draws a new one at each retransmission timeout, which would move
+	# a flow to another director with nothing changed. A router with a
+	# NIC hashes the headers: keep the client's hash fixed per flow.
+	ns_sysctl client net.core.txrehash=0
+	lan_attach lan1 router eth1 "$ECMP_ROUTER/24"
+	ns_sysctl router net.ipv4.ip_forward=1 net.ipv4.fib_multipath_hash_policy=1
+	for i in $(seq "$n"); do
+		d=d$i
+		ns_add "$d"
+		lan_attach lan1 "$d" eth0 "$(ecmp_daddr "$d")/24"
+		# The way back to the client for its ICMP; no default route, so
+		# that a VIP without vsrouted is unreachable here, not looping.
+		route_add "$d" 192.168.1.0/24 via "$ECMP_ROUTER"
+		trust="$trust -a $(ecmp_daddr "$d")"
+	done
+	for i in 1 2 3; do
+		ns_add "rs$i"
+		lan_attach lan1 "rs$i" eth0 "10.10.0.$((10 + i))/24"
+		route_add "rs$i" default via "$ECMP_ROUTER"
+		if [ "$fwd" = dr ]; then
+			rs_dr_setup "rs$i" "$ECMP_VIP"
+		else
+			# shellcheck disable=SC2086 # one -a ADDR per director
+			vsrtun_start "rs$i" $trust -v "$ECMP_VIP"
+		fi
+	done
+	ecmp_bird_router_conf "$n" >"$T_DIR/bird-router.conf"
+	nsx router bird -p -c "$T_DIR/bird-router.conf" || { echo "the router's BIRD config does not parse" >&2; return 1; }
+	bird_start router "$T_DIR/bird-router.conf"
+}
+
+# ecmp_bird_router_conf NDIRS: the router's BIRD: a BGP and a BFD session with
+# each director, their paths merged into one ECMP route in the kernel.
+ecmp_bird_router_conf() {
+	local i
+	cat <<EOF
+router id $ECMP_ROUTER;
+log "$T_DIR/bird-router.log" all;
+debug protocols { states };
+protocol device { scan time 10; }
+protocol kernel {
+	ipv4 { import none; export all; };
+	merge paths on;
+}
+protocol bfd {
+	interface "*" { min rx interval 200 ms; min tx interval 200 ms; multiplier 5; };
+}
+template bgp director {
+	local as 65000;
+	# The directors connect: no connection collision (RFC 4271 6.8), whose
+	# Cease would flap a session, and the ECMP route with it, at start.
+	passive on;
+	bfd on;
+	graceful restart off;
+	hold time 9;
+	keepalive time 3;
+	connect retry time 2;
+	error wait time 1, 5;
+	ipv4 { import where net ~ [ 10.200.0.0/16{32,32} ]; export none; };
+}
+EOF
+	for i in $(seq "$1"); do
+		echo "protocol bgp d$i from director { neighbor $(ecmp_daddr "d$i") as 65001; }"
+	done
+}
+
+# ecmp_bird_director_conf dN: etc/bird-vsrouted.conf, its router address,
+# router id and log set for director dN.
+ecmp_bird_director_conf() {
+	sed -e "s|^define ROUTER_ADDR = .*|define ROUTER_ADDR = $ECMP_ROUTER;|" \
+	    -e "s|^router id .*|router id $(ecmp_daddr "$1");|" \
+	    -e "s|^log syslog all;|log \"$T_DIR/bird-$1.log\" all;|" \
+	    "$VSR_TOP/etc/bird-vsrouted.conf"
+}
+
+# ecmp_conf FWD [LINE...]: a director's vsrouted.conf: service "web" on
+# ECMP_VIP:80, mh with mh-port, forward FWD to rs1..rs3, sloppy_tcp,
+# announce_table 100, drain_timeout 2; each LINE among the global options.
+ecmp_conf() {
+	local fwd=$1 i line
+	shift
+	echo "tap = vsr0"
+	echo "announce = { eth0 }"
+	echo "sloppy_tcp = yes"
+	echo "drain_timeout = 2"
+	echo "announce_table = 100"
+	for line in "$@"; do echo "$line"; done
+	echo "virtual_server web {"
+	echo "    address = $ECMP_VIP"
+	echo "    port = 80"
+	echo "    protocol = tcp"
+	echo "    scheduler = mh"
+	echo "    flags = { mh-port }"
+	echo "    forward = $fwd"
+	for i in 1 2 3; do
+		echo "    real_server rs$i { address = 10.10.0.$((10 + i)) }"
+	done
+	echo "}"
+}
+
+# ecmp_director_up dN FWD: start vsrouted (ecmp_conf FWD) and BIRD in dN.
+ecmp_director_up() {
+	local d=$1
+	ecmp_conf "$2" >"$T_DIR/vsrouted-$d.conf"
+	vsrouted_start "$d" "$T_DIR/vsrouted-$d.conf" || return 1
+	ecmp_bird_director_conf "$d" >"$T_DIR/bird-$d.conf"
+	bird_start "$d" "$T_DIR/bird-$d.conf"
+}
+
+# ecmp_paths: the next hops of the router's route to ECMP_VIP, sorted, on one line.
+ecmp_paths() {
+	nsx router ip -4 route show "$ECMP_VIP/32" |
+		grep -o 'via 10\.10\.0\.[0-9]*' | awk '{print $2}' | sort | tr '\n' ' ' | sed 's/ $//'
+}
+# ecmp_paths_are "ADDR ADDR...": the router's next hops are those (sorted).
+ecmp_paths_are() { [ "$(ecmp_paths)" = "$1" ]; }
+
+# bird_start NS CONF: BIRD in the foreground in NS, its control socket
+# $T_DIR/bird-NS.ctl; tracked for teardown.
+bird_start() {
+	bg_start "bird-$1" "$1" bird -f -c "$2" -s "$T_DIR/bird-$1.ctl" -P "$T_DIR/bird-$1.pid"
+	echo "$BG_PID" >"$T_DIR/bird-$1.bgpid"
+}
+# bird_pid NS: the process of bird_start NS
+bird_pid() { cat "$T_DIR/bird-$1.bgpid"; }
+# bird_stop NS [SIGNAL]: stop BIRD in NS (SIGTERM by default) and wait for it.
+bird_stop() {
+	bg_stop "$(bird_pid "$1")" "${2:-TERM}" 10 || true
+}
+# birdc_in NS ARGS...: birdc against BIRD in NS
+birdc_in() {
+	local ns=$1
+	shift
+	nsx "$ns" birdc -s "$T_DIR/bird-$ns.ctl" "$@"
 }

@@ -174,6 +174,9 @@ test_minimal(void)
 		{ "conn_max default 1048576",     c->conn_max,           1048576 },
 		{ "workers default 1",            c->workers,            1 },
 		{ "offload default true",         c->offload,            1 },
+		{ "sloppy_tcp default no",        c->sloppy_tcp,         0 },
+		{ "drain_timeout default 0",      c->drain_timeout,      0 },
+		{ "announce_table default 0",     c->announce_table,     0 },
 		{ "timeout tcp default 900",      c->timeout_tcp,        900 },
 		{ "timeout tcp_fin default 120",  c->timeout_tcp_fin,    120 },
 		{ "timeout udp default 300",      c->timeout_udp,        300 },
@@ -767,7 +770,33 @@ check_workers16(const struct config *c)
 	return c->workers == 16;
 }
 
+static int
+check_scaleout(const struct config *c)
+{
+	return c->sloppy_tcp && c->drain_timeout == 5 && c->announce_table == 100;
+}
+
 static const struct text_case text_cases[] = {
+	{ .what = "the scale-out options are read",
+	  .text =
+	    "announce = { eth0 }\nsloppy_tcp = yes\nsloppy_udp = yes\n"
+	    "drain_timeout = 5\nannounce_table = 100\n",
+	  .check = check_scaleout,
+	},
+	{ .what = "the scale-out options refuse what they cannot do",
+	  .text =
+	    "announce = { eth0 }\n"
+	    "sloppy_tcp = maybe\n"                                  /* 2 */
+	    "sloppy_udp = no\n"                                     /* 3 */
+	    "drain_timeout = -1\n"                                  /* 4 */
+	    "announce_table = 254\n",                               /* 5 */
+	  .errs = { "2: invalid value 'maybe' for 'sloppy_tcp' (yes or no)",
+	    "3: 'sloppy_udp = no' is not available: a UDP datagram without an entry "
+	    "is always scheduled",
+	    "4: 'drain_timeout' value -1 out of range (0..31536000)",
+	    "5: 'announce_table' 254 is a table of the kernel's own (253 default, "
+	    "254 main, 255 local)" },
+	},
 	{ .what = "every error is reported, in line order",
 	  .text =
 	    "announce = { eth0 }\n"                                  /* 1 */

@@ -677,6 +677,49 @@ test_ipv6_icmp(void)
 	    "a router solicitation on the TAP link: ignored, counted");
 }
 
+/* ---- sloppy_tcp: a flow met in its middle ---- */
+
+static void
+test_sloppy(void)
+{
+	static const struct {
+		const char *what;
+		uint16_t    sport;
+		uint8_t     flags;
+		int         forwarded;
+		enum conn_state state;  /* of the entry made, when forwarded */
+	} cases[] = {
+		{ "an ACK makes an ESTABLISHED entry", 41500, TCPF_ACK, 1, CS_ESTABLISHED },
+		{ "a FIN+ACK makes a CLOSE entry", 41501, TCPF_FIN | TCPF_ACK, 1, CS_CLOSE },
+		{ "a PSH+ACK makes an ESTABLISHED entry", 41502, TCPF_PSH | TCPF_ACK, 1, CS_ESTABLISHED },
+		{ "a RST makes none", 41503, TCPF_RST | TCPF_ACK, 0, CS_NONE },
+	};
+
+	UNIT_SECTION("sloppy");
+	core_set_sloppy(1);
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct frame_spec f = from_client("10.10.0.100", 80, cases[i].flags);
+		uint64_t before = stat_total(STAT_DROP_NO_CONN);
+		struct conn *c;
+
+		f.sport = cases[i].sport;
+		input(&f);
+		c = conn_lookup_in(w.ct, AF_INET, IPPROTO_TCP, &(union vsr_addr){ .ip = ip(CLIENT) },
+		    htons(f.sport), &(union vsr_addr){ .ip = ip("10.10.0.100") }, htons(80));
+		if (cases[i].forwarded) {
+			if (one_out(STUB_LINK, cases[i].what) != NULL)
+				check_addrs(&stub_out[0], CLIENT, f.sport, "10.10.0.100", 80, cases[i].what);
+			CHECK(c != NULL && c->state == cases[i].state, "%s (state %s)", cases[i].what,
+			    c ? conn_state_name((enum conn_state)c->state) : "no entry");
+		} else {
+			CHECK(stub_nout == 0 && c == NULL &&
+			    stat_total(STAT_DROP_NO_CONN) == before + 1, "%s: dropped, counted",
+			    cases[i].what);
+		}
+	}
+	core_set_sloppy(0);
+}
+
 int
 main(void)
 {
@@ -692,6 +735,7 @@ main(void)
 	test_drops();
 	test_ipv6_modes();
 	test_ipv6_icmp();
+	test_sloppy();
 	conn_flush(w.ct);
 	svc_teardown();
 	laddr_teardown();
