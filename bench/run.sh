@@ -14,7 +14,10 @@
 #   --warmup S     seconds of the same load, not measured, before each figure
 #                  (default 0: none); iperf3 omits its first S seconds
 #   --only LIST    comma-separated systems among
-#                  direct,nft,haproxy,dr,nat,nat6,fullnat,tun,nat-w2 (default: all)
+#                  direct,nft,haproxy,floor,dr,nat,nat6,fullnat,fullnat-pp,tun,nat-w2
+#                  (default: all), and the floor's variants below
+#                  (floor-rs,floor-mark,floor-fnat,nft-xdp: asked for by
+#                  name only)
 #   --one-client   every load from the client's own 10.10.0.1 (the first
 #                  run's set-up, to see the stalls described below)
 #   --out DIR      where results.md, results.csv and ratios.png go
@@ -46,9 +49,45 @@
 #   haproxy  HAProxy mode tcp on VIP 10.10.0.101 (on the director's lo),
 #            balance roundrobin for :80, its default threads (one per CPU);
 #            it connects from 10.20.0.1.
+#   floor    the TAP design's floor: bench/tapfloor on VIP 10.10.0.103, a
+#            bare loop on a TAP (vsf0) with the virtio-net header and the
+#            offloads vsrouted uses: one read, an address rewrite and one
+#            write back per frame, no table, no batching, no event loop;
+#            the real server is a hash of the client's address and port
+#            (address only for :5201).  Its routes are vsrouted nat's:
+#            VIP/32 dev vsf0, a proxy ARP entry on eth0, and the replies
+#            steered into the TAP by one policy rule for the real servers'
+#            subnet (from 10.20.0.0/24 iif eth1 lookup 7601, whose default
+#            route is via the VIP on vsf0).  What a TAP-based nat can do at
+#            all: vsrouted nat ÷ floor is the daemon's own cost, floor ÷ nft
+#            the design's.
+#   floor-rs, floor-mark, floor-fnat
+#            the floor with another way of steering the replies into the
+#            TAP (issue 21 item 2: what the policy-rule path costs):
+#            floor-rs as vsrouted nat does it, one rule per real server
+#            and port (from RIP/32 iif eth1 ipproto tcp sport PORT, and
+#            one for its ICMP: 9 rules, which make the kernel dissect
+#            every packet's ports before routing it); floor-mark a table
+#            keyed by a firewall mark that nftables sets on the real
+#            servers' packets (fwmark lookup 7601); floor-fnat no rule at
+#            all, fullnat's way: the client's side becomes 10.20.0.249,
+#            routed into the TAP and answered for by proxy ARP on eth1.
+#   nft-xdp  nft with an XDP program that passes every frame on the
+#            director's eth0 and eth1 (bench/xdp_pass.c, built with clang
+#            -target bpf): what an AF_XDP path (issue 21 item 5) would
+#            pay before doing anything, since on a veth an XDP program
+#            turns the peer's TCP segmentation offload off.
 #   dr, nat, fullnat, tun (ipip)
 #            vsrouted on VIP 10.10.0.100, scheduler rr for :80; fullnat with
 #            local_address 10.20.0.250-253.
+#   fullnat-pp
+#            fullnat with client_address = proxy-v2 (issue 19): the real
+#            servers' nginx reads a PROXY v2 header on :81 (the same server
+#            as :80, "listen 81 proxy_protocol"), and every packet of the
+#            client's connection is shifted by it; beside fullnat, the cost
+#            of the header and the shift (the keep-alive figure shifts every
+#            request's packets). Its bulk figures have no header: iperf3
+#            reads none, so its service stays plain fullnat.
 #   nat6     vsrouted nat over IPv6: VIP6 2001:db8:10::100, the real servers'
 #            IPv6 addresses, the same loads from an IPv6 client address;
 #            the IPv6 row beside nat's (issue 13: within 10 %).
@@ -145,12 +184,13 @@ done
 case $rounds in ''|*[!0-9]*|0) echo "run.sh: --rounds wants a positive integer" >&2; exit 2 ;; esac
 case $dur in ''|*[!0-9]*|0) echo "run.sh: --duration wants a positive integer" >&2; exit 2 ;; esac
 case $warm in ''|*[!0-9]*) echo "run.sh: --warmup wants an integer (0: none)" >&2; exit 2 ;; esac
-all_systems="direct nft haproxy dr nat nat6 fullnat tun nat-w2"
+all_systems="direct nft haproxy floor dr nat nat6 fullnat fullnat-pp tun nat-w2"
+extra_systems="floor-rs floor-mark floor-fnat nft-xdp"
 systems=$all_systems
 if [ -n "$only" ]; then
 	systems=
 	for s in ${only//,/ }; do
-		case " $all_systems " in
+		case " $all_systems $extra_systems " in
 		*" $s "*) systems="$systems $s" ;;
 		*) echo "run.sh: unknown system $s (one of: $all_systems)" >&2; exit 2 ;;
 		esac
@@ -167,12 +207,25 @@ out=$(cd "$out" && pwd)
 
 need_vsrouted
 need_vsrtun
+TAPFLOOR=${VSR_TAPFLOOR:-$VSR_TOP/bench/tapfloor}
+case " $systems " in
+*" floor"*) [ -x "$TAPFLOOR" ] || fatal "$TAPFLOOR is not built (make)" ;;
+esac
+case " $systems " in
+*" nft-xdp "*)
+	need_cmd clang
+	clang -O2 -target bpf -I/usr/include/"$(uname -m)"-linux-gnu -c "$bench_dir/xdp_pass.c" \
+		-o "$T_DIR/xdp_pass.o" || fatal "bench/xdp_pass.c does not build" ;;
+esac
 need_cmd wrk iperf3 haproxy nft conntrack nginx curl python3
 T_HTTP_ACCESS_LOG=off
 
 VIP=10.10.0.100          # vsrouted's
 HVIP=10.10.0.101         # HAProxy's
 NVIP=10.10.0.102         # nftables'
+FVIP=10.10.0.103         # the floor's
+FLIP=10.20.0.249         # floor-fnat's local address
+FLOOR_TABLE=7601
 RS="10.20.0.11 10.20.0.12 10.20.0.13"
 HZ=$(getconf CLK_TCK)
 RUNS="$T_DIR/runs.tsv"
@@ -188,9 +241,11 @@ done
 # VIP elsewhere (its TAP): no reverse-path filter there.
 ns_sysctl director net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0 \
 	net.ipv4.conf.eth0.rp_filter=0 net.ipv4.conf.eth1.rp_filter=0
+# Proxy ARP answers at once (vsrouted sets it itself, and puts it back).
+ns_sysctl director net.ipv4.neigh.eth0.proxy_delay=0
 for i in 1 2 3; do
 	rs_dr_setup "rs$i" "$VIP"
-	http_start "rs$i" "rs$i" || fatal "nginx on rs$i"
+	T_HTTP_PP_PORT=81 http_start "rs$i" "rs$i" || fatal "nginx on rs$i"
 	bg_start "iperf3-rs$i" "rs$i" iperf3 -s -p 5201
 	vsrtun_start "rs$i" -a 10.20.0.1 -v "$VIP" || fatal "vsrtun on rs$i"
 done
@@ -230,11 +285,13 @@ client_src() {
 }
 
 vsr_conf() {  # vsr_conf MODE FILE
-	local mode=$1 file=$2 i extra= vip=$VIP rs=10.20.0.1
+	local mode=$1 file=$2 i extra= vip=$VIP rs=10.20.0.1 pp=
 	[ "$mode" = tun ] && extra="    tunnel = ipip"
 	{
 		# nat-w2: nat with two workers (two TAP queues, two threads)
 		[ "$mode" = nat-w2 ] && { echo "workers = 2"; mode=nat; }
+		# fullnat-pp: fullnat, a PROXY v2 header to nginx's :81 for the web service
+		[ "$mode" = fullnat-pp ] && { pp=1; mode=fullnat; }
 		# nat6: nat over IPv6
 		[ "$mode" = nat6 ] && { vip=$VIP6 rs=2001:db8:20::1; mode=nat; }
 		echo "tap = vsr0"
@@ -250,9 +307,16 @@ vsr_conf() {  # vsr_conf MODE FILE
 			echo "    scheduler = $3"
 			echo "    forward = $mode"
 			[ -n "$extra" ] && echo "$extra"
-			for i in 1 2 3; do
-				echo "    real_server rs$i { address = $rs$i }"
-			done
+			if [ -n "$pp" ] && [ "$1" = web ]; then
+				echo "    client_address = proxy-v2"
+				for i in 1 2 3; do
+					echo "    real_server rs$i { address = $rs$i  port = 81 }"
+				done
+			else
+				for i in 1 2 3; do
+					echo "    real_server rs$i { address = $rs$i }"
+				done
+			fi
 			echo "}"
 		done
 	} >"$file"
@@ -301,18 +365,34 @@ sys_up() {
 	BAL_PID= ADDR=$VIP URLS=("http://$VIP/")
 	case $1 in
 	direct) ADDR=10.20.0.11 URLS=(http://10.20.0.11/ http://10.20.0.12/ http://10.20.0.13/) ;;
-	nft)
+	nft|nft-xdp)
 		ADDR=$NVIP URLS=("http://$NVIP/")
 		ip -n "$D" addr add "$NVIP/32" dev lo || return 1
 		nft_conf >"$T_DIR/nft.conf"
-		nsx director nft -f "$T_DIR/nft.conf" || return 1 ;;
+		nsx director nft -f "$T_DIR/nft.conf" || return 1
+		if [ "$1" = nft-xdp ]; then
+			ip -n "$D" link set dev eth0 xdp obj "$T_DIR/xdp_pass.o" sec xdp &&
+				ip -n "$D" link set dev eth1 xdp obj "$T_DIR/xdp_pass.o" sec xdp ||
+				return 1
+		fi ;;
 	haproxy)
 		ADDR=$HVIP URLS=("http://$HVIP/")
 		ip -n "$D" addr add "$HVIP/32" dev lo || return 1
 		haproxy_conf >"$T_DIR/haproxy.cfg"
 		bg_start haproxy director haproxy -db -f "$T_DIR/haproxy.cfg"
 		BAL_PID=$BG_PID ;;
-	dr|nat|nat6|fullnat|tun|nat-w2)
+	floor|floor-rs|floor-mark|floor-fnat)
+		ADDR=$FVIP URLS=("http://$FVIP/")
+		local fl=()
+		[ "$1" = floor-fnat ] && fl=(-l "$FLIP")
+		bg_start tapfloor director "$TAPFLOOR" -i vsf0 -v "$FVIP" "${fl[@]}" \
+			-r 10.20.0.11 -r 10.20.0.12 -r 10.20.0.13
+		BAL_PID=$BG_PID
+		wait_for "the floor's TAP" 10 _b_link_up vsf0 || return 1
+		ip -n "$D" route add "$FVIP/32" dev vsf0 &&
+			ip -n "$D" neigh add proxy "$FVIP" dev eth0 || return 1
+		floor_steer "$1" || return 1 ;;
+	dr|nat|nat6|fullnat|fullnat-pp|tun|nat-w2)
 		[ "$1" = nat6 ] && ADDR=$VIP6 URLS=("http://[$VIP6]/")
 		vsr_conf "$1" "$T_DIR/vsrouted-$1.conf"
 		vsrouted_start director "$T_DIR/vsrouted-$1.conf" || return 1
@@ -321,19 +401,69 @@ sys_up() {
 	wait_for "$1 to answer on ${URLS[0]}" 10 _b_http "${URLS[0]}"
 }
 
+# floor_steer SYSTEM: the floor's replies into its TAP, SYSTEM's way
+floor_steer() {
+	local t=$FLOOR_TABLE i p
+	case $1 in
+	floor-fnat)
+		ns_sysctl director net.ipv4.neigh.eth1.proxy_delay=0
+		ip -n "$D" route add "$FLIP/32" dev vsf0 &&
+			ip -n "$D" neigh add proxy "$FLIP" dev eth1
+		return ;;
+	esac
+	ip -n "$D" route add default via "$FVIP" dev vsf0 onlink table "$t" || return 1
+	case $1 in
+	floor)
+		ip -n "$D" rule add from 10.20.0.0/24 iif eth1 lookup "$t" pref "$t" ;;
+	floor-rs)
+		for i in 1 2 3; do
+			for p in 80 5201; do
+				ip -n "$D" rule add from "10.20.0.1$i/32" iif eth1 ipproto tcp \
+					sport "$p" lookup "$t" pref "$t" || return 1
+			done
+			ip -n "$D" rule add from "10.20.0.1$i/32" iif eth1 ipproto icmp \
+				lookup "$t" pref "$t" || return 1
+		done ;;
+	floor-mark)
+		nsx director nft -f - <<EOF || return 1
+table ip vsrfloor {
+    chain pre {
+        type filter hook prerouting priority mangle; policy accept;
+        iif "eth1" ip saddr 10.20.0.0/24 meta mark set $t
+    }
+}
+EOF
+		ip -n "$D" rule add fwmark "$t" lookup "$t" pref "$t" ;;
+	esac
+}
+
+_b_link_up() {  # _b_link_up IFNAME: the director's IFNAME exists and is up
+	ip -n "$D" link show "$1" up 2>/dev/null | grep -q "$1"
+}
+
 _b_http() {
 	[ -n "$(nsx client curl -s -g --connect-timeout 1 -m 2 "$1")" ]
 }
 
 sys_down() {
 	case $1 in
-	nft)
+	nft|nft-xdp)
+		ip -n "$D" link set dev eth0 xdp off 2>/dev/null
+		ip -n "$D" link set dev eth1 xdp off 2>/dev/null
 		nsx director nft delete table ip vsrbench 2>/dev/null
 		ip -n "$D" addr del "$NVIP/32" dev lo 2>/dev/null ;;
 	haproxy)
 		[ -n "$BAL_PID" ] && bg_stop "$BAL_PID" TERM 10
 		ip -n "$D" addr del "$HVIP/32" dev lo 2>/dev/null ;;
-	dr|nat|nat6|fullnat|tun|nat-w2)
+	floor|floor-rs|floor-mark|floor-fnat)
+		while ip -n "$D" rule del pref "$FLOOR_TABLE" 2>/dev/null; do :; done
+		ip -n "$D" route flush table "$FLOOR_TABLE" 2>/dev/null
+		nsx director nft delete table ip vsrfloor 2>/dev/null
+		ip -n "$D" route del "$FLIP/32" dev vsf0 2>/dev/null
+		ip -n "$D" neigh del proxy "$FLIP" dev eth1 2>/dev/null
+		ip -n "$D" neigh del proxy "$FVIP" dev eth0 2>/dev/null
+		[ -n "$BAL_PID" ] && bg_stop "$BAL_PID" TERM 10 ;;
+	dr|nat|nat6|fullnat|fullnat-pp|tun|nat-w2)
 		vsrouted_alive director && vsrouted_stop director ;;
 	esac
 	return 0

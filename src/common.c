@@ -23,6 +23,54 @@ static const char *const tunnel_names[TUNNEL_MAX] = {
 	[TUNNEL_GRE]  = "gre",
 };
 
+static const char *const role_names[ROLE_MAX] = {
+	[ROLE_MASTER] = "master",
+	[ROLE_BACKUP] = "backup",
+};
+
+static const char *const sync_state_names[SYNC_STATE_BOTH + 1] = {
+	[0]                 = "none",
+	[SYNC_STATE_MASTER] = "master",
+	[SYNC_STATE_BACKUP] = "backup",
+	[SYNC_STATE_BOTH]   = "both",
+};
+
+const char *
+role_name(enum vsr_role r)
+{
+	return (unsigned)r < ROLE_MAX ? role_names[r] : "?";
+}
+
+int
+role_parse(const char *s)
+{
+	for (int i = 0; i < ROLE_MAX; i++)
+		if (strcmp(s, role_names[i]) == 0)
+			return i;
+	return -1;
+}
+
+const char *
+sync_state_name(unsigned state)
+{
+	return state < ARRAY_SIZE(sync_state_names) ? sync_state_names[state] : "?";
+}
+
+int
+sync_state_parse(const char *s)
+{
+	for (unsigned i = SYNC_STATE_MASTER; i < ARRAY_SIZE(sync_state_names); i++)
+		if (strcmp(s, sync_state_names[i]) == 0)
+			return (int)i;
+	return -1;
+}
+
+static const char *const client_addr_names[CA_MAX] = {
+	[CA_NONE]     = "none",
+	[CA_PROXY_V2] = "proxy-v2",
+	[CA_TOA]      = "toa",
+};
+
 const char *
 fwd_name(enum fwd_method f)
 {
@@ -55,6 +103,21 @@ tunnel_parse(const char *s)
 {
 	for (int i = 0; i < TUNNEL_MAX; i++)
 		if (strcasecmp(s, tunnel_names[i]) == 0)
+			return i;
+	return -1;
+}
+
+const char *
+client_addr_name(enum client_addr c)
+{
+	return (unsigned)c < CA_MAX ? client_addr_names[c] : "?";
+}
+
+int
+client_addr_parse(const char *s)
+{
+	for (int i = 0; i < CA_MAX; i++)
+		if (strcasecmp(s, client_addr_names[i]) == 0)
 			return i;
 	return -1;
 }

@@ -44,6 +44,36 @@ enum tunnel_type {
 	TUNNEL_MAX
 };
 
+/* A director's part in a pair (role = ..., vsradm --role): role.c. */
+enum vsr_role {
+	ROLE_MASTER,            /* announces the VIPs and local addresses */
+	ROLE_BACKUP,            /* announces nothing, forwards what reaches it */
+	ROLE_MAX
+};
+
+/* The sync daemons that run (IPVS's IP_VS_STATE_MASTER, _BACKUP bits). */
+#define SYNC_STATE_MASTER 0x1   /* sends the connections it forwards */
+#define SYNC_STATE_BACKUP 0x2   /* receives and keeps them */
+#define SYNC_STATE_BOTH   (SYNC_STATE_MASTER | SYNC_STATE_BACKUP)
+
+/* "master", "backup"; -1 when unknown. */
+const char *role_name(enum vsr_role r);
+int role_parse(const char *s);
+/* SYNC_STATE_* bits <-> "master", "backup", "both"; -1 when unknown. */
+const char *sync_state_name(unsigned state);
+int sync_state_parse(const char *s);
+
+/*
+ * How a fullnat real server learns the client's address (cliaddr.h):
+ * client_address in the config, vsradm --client-address.
+ */
+enum client_addr {
+	CA_NONE,
+	CA_PROXY_V2,       /* a PROXY protocol v2 header before the stream, or each datagram */
+	CA_TOA,            /* the TOA TCP option on the first packets */
+	CA_MAX
+};
+
 /* config keyword ("dr") and ipvsadm listing word ("Route") */
 const char *fwd_name(enum fwd_method f);
 const char *fwd_listing_name(enum fwd_method f);
@@ -51,6 +81,9 @@ const char *fwd_listing_name(enum fwd_method f);
 int fwd_parse(const char *s);
 const char *tunnel_name(enum tunnel_type t);
 int tunnel_parse(const char *s);
+/* "none", "proxy-v2", "toa": the config's, vsradm's and the listings' word; -1 when unknown */
+const char *client_addr_name(enum client_addr c);
+int client_addr_parse(const char *s);
 /* "tcp"/"udp" -> IPPROTO_*; -1 when unknown */
 int proto_parse(const char *s);
 /* IPPROTO_TCP -> "TCP" (ipvsadm's spelling) */

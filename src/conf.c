@@ -68,6 +68,11 @@ static const struct {
 	long        max;
 } conf_ranges[] = {
 	{ "conn_max",   1, CONF_CONN_MAX },
+	{ "conn_limit", 0, CONF_CONN_MAX },
+	{ "amemthresh", 1, 100 },
+	{ "am_droprate", 1, 1000000 },
+	{ "conn_reserve", 0, 90 },
+	{ "icmp_rate",  0, 10000000 },
 	{ "workers",    1, CONF_WORKERS_MAX },
 	{ "tcp",        1, CONF_TIMEOUT_MAX },
 	{ "tcp_fin",    1, CONF_TIMEOUT_MAX },
@@ -86,6 +91,13 @@ static const struct {
 	{ "rise",       1, 100 },
 	{ "fall",       1, 100 },
 	{ "expect",     100, 599 },
+	{ "syncid",     0, 255 },
+	{ "ttl",        1, 255 },
+	{ "maxlen",     1, 65535 - 20 - 8 },
+	{ "threshold",  0, 2147483647 },
+	{ "period",     0, 2147483647 },
+	{ "refresh_period", 0, 2147483 },
+	{ "retries",    0, 3 },
 	{ "drain_timeout", 0, CONF_TIMEOUT_MAX },
 	{ "announce_table", 0, 4294967295L },
 };
@@ -295,8 +307,8 @@ conf_good(cfg_t *sec, const char *name)
 static const char *
 conf_label(cfg_t *cfg, cfg_opt_t *opt, char *buf, size_t len)
 {
-	if (conf_is(cfg, "timeout")) {
-		snprintf(buf, len, "timeout %s", opt->name);
+	if (conf_is(cfg, "timeout") || conf_is(cfg, "sync")) {
+		snprintf(buf, len, "%s %s", cfg_name(cfg), opt->name);
 		return buf;
 	}
 	return opt->name;
@@ -584,6 +596,26 @@ conf_cb_forward(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
 	return 0;
 }
 
+/* A flood defence's mode: IPVS's 0..3, or off, auto, always (defence.h). */
+static int
+conf_cb_defence(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
+{
+	static const char *const names[] = { "off", "auto", "auto", "always" };
+	int m = -1;
+
+	conf_seen(cfg, opt);
+	for (int i = 0; i < 4; i++)
+		if (strcmp(value, names[i]) == 0 || (value[0] == '0' + i && value[1] == '\0'))
+			m = i;
+	if (m < 0) {
+		conf_refuse(cfg, opt, "'%s' is not a defence mode (off, auto, always, "
+		    "or IPVS's 0, 1, 2, 3)", value);
+		m = DEF_OFF;
+	}
+	*(long *)result = m == DEF_AUTO_ON ? DEF_AUTO : m;
+	return 0;
+}
+
 static int
 conf_cb_tunnel(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
 {
@@ -596,6 +628,21 @@ conf_cb_tunnel(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
 		t = TUNNEL_IPIP;
 	}
 	*(long *)result = t;
+	return 0;
+}
+
+static int
+conf_cb_client_addr(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
+{
+	int c = client_addr_parse(value);
+
+	conf_seen(cfg, opt);
+	if (c < 0) {
+		conf_refuse(cfg, opt, "unknown client_address '%s' (none, proxy-v2 or toa)",
+		    value);
+		c = CA_NONE;
+	}
+	*(long *)result = c;
 	return 0;
 }
 
@@ -626,19 +673,19 @@ conf_cb_svcflag(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
 }
 
 /* The kernel's rule (dev_valid_name): 1..15 bytes, no '/', ':' or space. */
-static int
+bool
 conf_ifname_ok(const char *s)
 {
 	size_t n = strlen(s);
 
 	if (n == 0 || n >= IFNAMSIZ || strcmp(s, ".") == 0 ||
 	    strcmp(s, "..") == 0)
-		return 0;
+		return false;
 	for (; *s; s++)
 		if (*s == '/' || *s == ':' || isspace((unsigned char)*s) ||
 		    !isprint((unsigned char)*s))
-			return 0;
-	return 1;
+			return false;
+	return true;
 }
 
 static int
@@ -745,6 +792,61 @@ conf_cb_metrics_compat(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *resu
 		}
 	conf_refuse(cfg, opt, "invalid value '%s' for 'metrics_compat' (none or node_ipvs)",
 	    value);
+	return 0;
+}
+
+/* role = master | backup */
+static int
+conf_cb_role(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
+{
+	int r = role_parse(value);
+
+	conf_seen(cfg, opt);
+	*(long *)result = r < 0 ? ROLE_MASTER : r;
+	if (r < 0)
+		conf_refuse(cfg, opt, "invalid value '%s' for 'role' (master or backup)", value);
+	return 0;
+}
+
+/* sync state = master | backup | both */
+static int
+conf_cb_sync_state(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
+{
+	int st = sync_state_parse(value);
+
+	conf_seen(cfg, opt);
+	*(long *)result = st < 0 ? SYNC_STATE_BOTH : st;
+	if (st < 0)
+		conf_refuse(cfg, opt, "invalid value '%s' for 'sync state' (master, backup or both)",
+		    value);
+	return 0;
+}
+
+/*
+ * sync group (a multicast address) and peer (a unicast one), IPv4 or
+ * IPv6: kept as text, read again by conf_build_sync.
+ */
+static int
+conf_cb_sync_addr(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
+{
+	static const uint8_t zero[16];
+	uint8_t a[16];
+	bool    multicast, six = strchr(value, ':') != NULL;
+
+	conf_seen(cfg, opt);
+	*(const char **)result = value;
+	if (inet_pton(six ? AF_INET6 : AF_INET, value, a) != 1) {
+		conf_refuse(cfg, opt, "invalid address '%s' for 'sync %s'", value, opt->name);
+		return 0;
+	}
+	multicast = six ? a[0] == 0xff : (a[0] >> 4) == 0xe;
+	if (strcmp(opt->name, "group") == 0 && !multicast)
+		conf_refuse(cfg, opt, "'sync group' %s is not a multicast address (e.g. 224.0.0.81; "
+		    "peer = ADDRESS sends to one director)", value);
+	else if (strcmp(opt->name, "peer") == 0 && (multicast ||
+	    (!six && (a[0] == 0 || (a[0] == 255 && a[1] == 255 && a[2] == 255 && a[3] == 255))) ||
+	    (six && memcmp(a, zero, sizeof(a)) == 0)))
+		conf_refuse(cfg, opt, "'sync peer' %s is not a unicast address", value);
 	return 0;
 }
 
@@ -1196,6 +1298,27 @@ conf_build_check(cfg_t *parent, struct check_conf *cc)
 }
 
 /*
+ * A client_address of VALUE set in SEC, for FWD (FWD_FULLNAT when that is
+ * not known) in service VS: fullnat only, and toa for TCP only.
+ */
+static void
+conf_client_addr_check(cfg_t *sec, const struct vs_conf *vs, enum client_addr value,
+    enum fwd_method fwd)
+{
+	int line = conf_line(sec, "client_address");
+
+	if (value == CA_NONE || !conf_good(sec, "client_address"))
+		return;
+	if (fwd != FWD_FULLNAT)
+		conf_err(line, "'client_address' is for forward = fullnat, not %s (the real "
+		    "server sees the client's own address)", fwd_name(fwd));
+	else if (value == CA_TOA && vs->proto != IPPROTO_TCP)
+		conf_err(line, "client_address = toa is a TCP option: not for a %s service "
+		    "(proxy-v2 puts a header before each datagram)",
+		    proto_upper_name(vs->proto));
+}
+
+/*
  * What a real server and a sorry server share, from SEC into RS: address,
  * port, forward, tunnel, tunnel_mtu, and the dr/tun port rule. WHAT names
  * the section in errors. Returns whether the port was accepted.
@@ -1258,6 +1381,17 @@ conf_build_dest(cfg_t *sec, struct vs_conf *vs, struct rs_conf *rs, const char *
 		conf_err(cfg_size(sec, "tunnel_key") ? conf_line(sec, "tunnel_key") :
 		    cfg_size(sec, "tunnel") ? conf_line(sec, "tunnel") : open,
 		    "'tunnel_key' needs tunnel = gre, not %s", tunnel_name(rs->tunnel));
+
+	/*
+	 * client_address: the service's for a fullnat real server, unless
+	 * the real server says; only fullnat hides the client's address.
+	 */
+	if (cfg_size(sec, "client_address")) {
+		rs->client_addr = (enum client_addr)cfg_getint(sec, "client_address");
+		conf_client_addr_check(sec, vs, rs->client_addr, fwd_ok ? rs->fwd : FWD_FULLNAT);
+	} else {
+		rs->client_addr = rs->fwd == FWD_FULLNAT ? vs->client_addr : CA_NONE;
+	}
 
 	/* dr leaves the packet as it is and tun only wraps it. */
 	if (port_ok && fwd_ok && vs_port_ok && rs->port != vs->port &&
@@ -1440,6 +1574,7 @@ conf_build_vs(cfg_t *sec, struct config *conf, unsigned char *ok)
 	}
 	conf_copy(vs->sched, sizeof(vs->sched), cfg_getstr(sec, "scheduler"));
 	vs->persistent = (unsigned)cfg_getint(sec, "persistent");
+	vs->conn_limit = (unsigned)cfg_getint(sec, "conn_limit");
 	vs->mh_size = (unsigned)cfg_getint(sec, "mh_table_size");
 	for (unsigned i = 0; i < cfg_size(sec, "flags"); i++) {
 		const char *f = cfg_getnstr(sec, "flags", i);
@@ -1454,6 +1589,10 @@ conf_build_vs(cfg_t *sec, struct config *conf, unsigned char *ok)
 	vs->fwd = (enum fwd_method)cfg_getint(sec, "forward");
 	vs->tunnel = (enum tunnel_type)cfg_getint(sec, "tunnel");
 	vs->tunnel_mtu = (unsigned)cfg_getint(sec, "tunnel_mtu");
+	vs->client_addr = (enum client_addr)cfg_getint(sec, "client_address");
+	if (cfg_size(sec, "client_address") && conf_good(sec, "protocol"))
+		conf_client_addr_check(sec, vs, vs->client_addr,
+		    conf_good(sec, "forward") ? vs->fwd : FWD_FULLNAT);
 	vs->tunnel_keyed = cfg_size(sec, "tunnel_key") > 0;
 	vs->tunnel_key = vs->tunnel_keyed ? (uint32_t)cfg_getint(sec, "tunnel_key") : 0;
 	vs->check = (struct check_conf){ .interval = 2, .timeout = 1, .rise = 2,
@@ -1523,6 +1662,50 @@ conf_build_vs(cfg_t *sec, struct config *conf, unsigned char *ok)
 	return 0;
 }
 
+/* sync { }: the daemons' settings, defaults as ipvsadm --start-daemon's. */
+static void
+conf_build_sync(cfg_t *root, struct sync_conf *sc)
+{
+	cfg_t      *sec;
+	const char *a;
+
+	if (cfg_size(root, "sync") == 0)
+		return;
+	sec = cfg_getsec(root, "sync");
+	sc->line = conf_note(sec)->open;
+	sc->state = (unsigned)cfg_getint(sec, "state");
+	if (cfg_size(sec, "interface") == 0)
+		conf_err(sc->line, "sync: 'interface' is required (where the messages go and come)");
+	else
+		conf_copy(sc->ifname, sizeof(sc->ifname), cfg_getstr(sec, "interface"));
+	if (sc->ifname[0] && strcmp(sc->ifname, cfg_getstr(root, "tap")) == 0)
+		conf_err(conf_line(sec, "interface"), "sync: interface '%s' is the tap device",
+		    sc->ifname);
+	sc->syncid = (unsigned)cfg_getint(sec, "syncid");
+	sc->port = (uint16_t)cfg_getint(sec, "port");
+	sc->ttl = (unsigned)cfg_getint(sec, "ttl");
+	sc->maxlen = cfg_size(sec, "maxlen") ? (unsigned)cfg_getint(sec, "maxlen") : 0;
+	sc->threshold = (unsigned)cfg_getint(sec, "threshold");
+	sc->period = (unsigned)cfg_getint(sec, "period");
+	sc->refresh_period = (unsigned)cfg_getint(sec, "refresh_period");
+	sc->retries = (unsigned)cfg_getint(sec, "retries");
+	/* As the sync_threshold sysctl: below the period, unless that is 0. */
+	if (sc->period && sc->threshold >= sc->period && conf_good(sec, "threshold") &&
+	    conf_good(sec, "period"))
+		conf_err(conf_line(sec, cfg_size(sec, "threshold") ? "threshold" : "period"),
+		    "sync: 'threshold' %u must be below 'period' %u (or period 0)", sc->threshold,
+		    sc->period);
+	if (cfg_size(sec, "group") && cfg_size(sec, "peer"))
+		conf_err(conf_line(sec, "peer"), "sync: 'peer' and 'group' exclude each other "
+		    "(group at line %d)", conf_line(sec, "group"));
+	sc->unicast = cfg_size(sec, "peer") != 0;
+	a = sc->unicast ? cfg_getstr(sec, "peer") : cfg_size(sec, "group") ?
+	    cfg_getstr(sec, "group") : "224.0.0.81";
+	sc->af = strchr(a, ':') ? AF_INET6 : AF_INET;
+	if (inet_pton(sc->af, a, sc->group) != 1)
+		memset(sc->group, 0, sizeof(sc->group));        /* refused already */
+}
+
 static int
 conf_build(struct config *conf)
 {
@@ -1561,6 +1744,13 @@ conf_build(struct config *conf)
 	}
 	conf->conn_max = (uint32_t)cfg_getint(root, "conn_max");
 	conf->workers = (unsigned)cfg_getint(root, "workers");
+	conf->defence.drop_entry = (int)cfg_getint(root, "drop_entry");
+	conf->defence.drop_packet = (int)cfg_getint(root, "drop_packet");
+	conf->defence.secure_tcp = (int)cfg_getint(root, "secure_tcp");
+	conf->defence.amemthresh = (unsigned)cfg_getint(root, "amemthresh");
+	conf->defence.am_droprate = (unsigned)cfg_getint(root, "am_droprate");
+	conf->defence.conn_reserve = (unsigned)cfg_getint(root, "conn_reserve");
+	conf->defence.icmp_rate = (unsigned)cfg_getint(root, "icmp_rate");
 	conf->offload = cfg_getbool(root, "offload") != cfg_false;
 	conf->sloppy_tcp = cfg_getbool(root, "sloppy_tcp") != cfg_false;
 	conf->drain_timeout = (unsigned)cfg_getint(root, "drain_timeout");
@@ -1591,6 +1781,8 @@ conf_build(struct config *conf)
 	conf->timeout_tcp = (unsigned)cfg_getint(to, "tcp");
 	conf->timeout_tcp_fin = (unsigned)cfg_getint(to, "tcp_fin");
 	conf->timeout_udp = (unsigned)cfg_getint(to, "udp");
+	conf->role = (enum vsr_role)cfg_getint(root, "role");
+	conf_build_sync(root, &conf->sync);
 
 	n = cfg_size(root, "virtual_server");
 	if (n == 0)
@@ -1678,6 +1870,7 @@ conf_load(const char *file)
 		CFG_INT_CB(     "forward",        FWD_DR,       CFGF_NODEFAULT, conf_cb_forward),
 		CFG_INT_CB(     "tunnel",         TUNNEL_IPIP,  CFGF_NODEFAULT, conf_cb_tunnel),
 		CFG_INT_CB(     "tunnel_mtu",     0,            CFGF_NODEFAULT, conf_cb_number),
+		CFG_INT_CB(     "client_address", CA_NONE,      CFGF_NODEFAULT, conf_cb_client_addr),
 		CFG_INT_CB(     "tunnel_key",     0,            CFGF_NODEFAULT, conf_cb_number),
 		CFG_SEC(        "check",          check_opts,   CFGF_NODEFAULT),
 		CFG_END()
@@ -1688,6 +1881,7 @@ conf_load(const char *file)
 		CFG_INT_CB(     "forward",        FWD_DR,       CFGF_NODEFAULT, conf_cb_forward),
 		CFG_INT_CB(     "tunnel",         TUNNEL_IPIP,  CFGF_NODEFAULT, conf_cb_tunnel),
 		CFG_INT_CB(     "tunnel_mtu",     0,            CFGF_NODEFAULT, conf_cb_number),
+		CFG_INT_CB(     "client_address", CA_NONE,      CFGF_NODEFAULT, conf_cb_client_addr),
 		CFG_INT_CB(     "tunnel_key",     0,            CFGF_NODEFAULT, conf_cb_number),
 		CFG_END()
 	};
@@ -1700,12 +1894,14 @@ conf_load(const char *file)
 		CFG_STR_CB(     "scheduler",      "wlc",        CFGF_NONE,      conf_cb_scheduler),
 		CFG_INT_CB(     "persistent",     0,            CFGF_NONE,      conf_cb_number),
 		CFG_BOOL(       "ops",            cfg_false,    CFGF_NONE),
+		CFG_INT_CB(     "conn_limit",     0,            CFGF_NONE,      conf_cb_number),
 		CFG_STR_CB(     "netmask",        NULL,         CFGF_NODEFAULT, conf_cb_netmask),
 		CFG_STR_LIST_CB("flags",          NULL,         CFGF_NODEFAULT, conf_cb_svcflag),
 		CFG_INT_CB(     "mh_table_size",  65537,        CFGF_NONE,      conf_cb_number),
 		CFG_INT_CB(     "forward",        FWD_DR,       CFGF_NONE,      conf_cb_forward),
 		CFG_INT_CB(     "tunnel",         TUNNEL_IPIP,  CFGF_NONE,      conf_cb_tunnel),
 		CFG_INT_CB(     "tunnel_mtu",     0,            CFGF_NONE,      conf_cb_number),
+		CFG_INT_CB(     "client_address", CA_NONE,      CFGF_NONE,      conf_cb_client_addr),
 		CFG_INT_CB(     "tunnel_key",     0,            CFGF_NODEFAULT, conf_cb_number),
 		CFG_SEC(        "check",          check_opts,   CFGF_NODEFAULT),
 		CFG_SEC(        "real_server",    rs_opts,      CONF_NAMED),
@@ -1718,8 +1914,24 @@ conf_load(const char *file)
 		CFG_INT_CB(     "udp",            300,          CFGF_NONE,      conf_cb_number),
 		CFG_END()
 	};
+	cfg_opt_t sync_opts[] = {
+		CFG_INT_CB(     "state",          SYNC_STATE_BOTH, CFGF_NONE,   conf_cb_sync_state),
+		CFG_STR_CB(     "interface",      NULL,         CFGF_NODEFAULT, conf_cb_ifname),
+		CFG_INT_CB(     "syncid",         0,            CFGF_NONE,      conf_cb_number),
+		CFG_STR_CB(     "group",          NULL,         CFGF_NODEFAULT, conf_cb_sync_addr),
+		CFG_STR_CB(     "peer",           NULL,         CFGF_NODEFAULT, conf_cb_sync_addr),
+		CFG_INT_CB(     "port",           8848,         CFGF_NONE,      conf_cb_number),
+		CFG_INT_CB(     "ttl",            1,            CFGF_NONE,      conf_cb_number),
+		CFG_INT_CB(     "maxlen",         0,            CFGF_NODEFAULT, conf_cb_number),
+		CFG_INT_CB(     "threshold",      3,            CFGF_NONE,      conf_cb_number),
+		CFG_INT_CB(     "period",         50,           CFGF_NONE,      conf_cb_number),
+		CFG_INT_CB(     "refresh_period", 0,            CFGF_NONE,      conf_cb_number),
+		CFG_INT_CB(     "retries",        0,            CFGF_NONE,      conf_cb_number),
+		CFG_END()
+	};
 	cfg_opt_t opts[] = {
 		CFG_STR_CB(     "tap",            "vsr0",       CFGF_NONE,      conf_cb_ifname),
+		CFG_INT_CB(     "role",           ROLE_MASTER,  CFGF_NONE,      conf_cb_role),
 		CFG_STR_LIST_CB("announce",       NULL,         CFGF_NODEFAULT, conf_cb_ifname),
 		CFG_STR_CB(     "user",           NULL,         CFGF_NODEFAULT, conf_cb_user),
 		CFG_STR_CB(     "check_user",     NULL,         CFGF_NODEFAULT, conf_cb_user),
@@ -1730,6 +1942,13 @@ conf_load(const char *file)
 		CFG_INT_CB(     "metrics_compat", METRICS_COMPAT_NONE, CFGF_NONE, conf_cb_metrics_compat),
 		CFG_INT_CB(     "conn_max",       1048576,      CFGF_NONE,      conf_cb_number),
 		CFG_INT_CB(     "workers",        1,            CFGF_NONE,      conf_cb_number),
+		CFG_INT_CB(     "drop_entry",     DEF_AUTO,     CFGF_NONE,      conf_cb_defence),
+		CFG_INT_CB(     "drop_packet",    DEF_OFF,      CFGF_NONE,      conf_cb_defence),
+		CFG_INT_CB(     "secure_tcp",     DEF_AUTO,     CFGF_NONE,      conf_cb_defence),
+		CFG_INT_CB(     "amemthresh",     75,           CFGF_NONE,      conf_cb_number),
+		CFG_INT_CB(     "am_droprate",    10,           CFGF_NONE,      conf_cb_number),
+		CFG_INT_CB(     "conn_reserve",   10,           CFGF_NONE,      conf_cb_number),
+		CFG_INT_CB(     "icmp_rate",      1000,         CFGF_NONE,      conf_cb_number),
 		CFG_BOOL(       "offload",        cfg_true,     CFGF_NONE),
 		CFG_BOOL_CB(    "sloppy_tcp",     cfg_false,    CFGF_NONE,      conf_cb_bool),
 		CFG_BOOL_CB(    "sloppy_udp",     cfg_true,     CFGF_NONE,      conf_cb_bool),
@@ -1737,6 +1956,7 @@ conf_load(const char *file)
 		CFG_INT_CB(     "announce_table", 0,            CFGF_NONE,      conf_cb_number),
 		CFG_STR_LIST_CB("local_address",  NULL,         CFGF_NODEFAULT, conf_cb_laddr),
 		CFG_SEC(        "timeout",        timeout_opts, CFGF_NONE),
+		CFG_SEC(        "sync",           sync_opts,    CFGF_NODEFAULT),
 		CFG_SEC(        "virtual_server", vs_opts,      CONF_NAMED),
 		CFG_END()
 	};
@@ -1756,6 +1976,7 @@ conf_load(const char *file)
 	    conf_cb_closed);
 	cfg_set_validate_func(p.root, "virtual_server|sorry_server",
 	    conf_cb_closed);
+	cfg_set_validate_func(p.root, "sync", conf_cb_closed);
 	free(p.root->filename);
 	p.root->filename = strdup(file);
 	conf_note(p.root);

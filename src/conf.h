@@ -9,6 +9,7 @@
 
 #include "addr.h"
 #include "common.h"
+#include "defence.h"
 
 #define CONF_NAME_MAX   64     /* virtual_server / real_server titles */
 #define CONF_SCHED_MAX  16
@@ -64,6 +65,7 @@ struct rs_conf {
 	enum fwd_method  fwd;        /* the service's default unless overridden */
 	enum tunnel_type tunnel;     /* tun: the service's unless overridden */
 	unsigned         tunnel_mtu; /* tun: inner MTU, 0 = from the route */
+	enum client_addr client_addr;/* fullnat: the service's unless overridden; else CA_NONE */
 	bool             tunnel_keyed; /* tun, gre: a key in each packet (RFC 2890) */
 	uint32_t         tunnel_key; /* host order */
 	struct check_conf check;     /* the service's check, with this one's overrides */
@@ -89,12 +91,14 @@ struct vs_conf {
 	uint32_t         fwmark;
 	struct vsr_ip    maddr[CONF_MADDR_MAX];
 	unsigned         nmaddr;
+	unsigned         conn_limit; /* live flows at most, 0 = none */
 	unsigned         flags;      /* SVC_F_* scheduler flags (common.h) */
 	unsigned         mh_size;    /* mh lookup table size, a prime; default 65537 */
 	union vsr_addr   netmask;    /* default all ones (/32, /128) */
 	enum fwd_method  fwd;        /* default FWD_DR */
 	enum tunnel_type tunnel;     /* default TUNNEL_IPIP */
 	unsigned         tunnel_mtu; /* tun: inner MTU, 0 = from the route */
+	enum client_addr client_addr;/* for its fullnat real servers; default CA_NONE */
 	bool             tunnel_keyed; /* tun, gre: tunnel_key set */
 	uint32_t         tunnel_key; /* host order */
 	struct check_conf check;     /* for each real server; type CHECK_NONE = none */
@@ -110,6 +114,28 @@ enum metrics_compat {
 	METRICS_COMPAT_NODE_IPVS,  /* node_exporter's ipvs collector: node_ipvs_* */
 };
 
+/*
+ * sync { }: the connection sync daemons (sync.c), IPVS's --start-daemon.
+ * Addresses are 16 bytes, network order, IPv4 in the first four.
+ */
+struct sync_conf {
+	unsigned         state;          /* SYNC_STATE_* bits (common.h); 0: no section */
+	int              line;           /* of the section */
+	char             ifname[IFNAMSIZ];  /* where messages are sent and received */
+	unsigned         syncid;         /* 0..255, default 0 (a backup then takes any) */
+	int              af;             /* the group's or the peer's family */
+	uint8_t          group[16];      /* default 224.0.0.81; the peer when unicast */
+	bool             unicast;        /* peer = ADDRESS instead of a group */
+	uint16_t         port;           /* host order, default 8848 */
+	unsigned         ttl;            /* 1..255, default 1 */
+	unsigned         maxlen;         /* message bytes; 0: from the interface's MTU */
+	/* When a master sends a connection: IPVS's sysctls of these names. */
+	unsigned         threshold;      /* sync_threshold's first: at this packet, default 3 */
+	unsigned         period;         /* and its second: then every PERIOD, default 50 */
+	unsigned         refresh_period; /* sync_refresh_period, seconds, default 0 */
+	unsigned         retries;        /* sync_retries, 0..3, default 0 */
+};
+
 #define CONF_WORKERS_MAX 16  /* workers: TAP queues and their threads */
 #define CONF_USER_MAX 33   /* a user name: 1..32 characters */
 
@@ -120,6 +146,7 @@ struct config {
 	unsigned         nannounce;
 	int              announce_line;  /* for errors found after the parse */
 	uint32_t         conn_max;       /* default 1048576; 1 .. 2^26 */
+	struct defence_conf defence;     /* drop_entry, drop_packet, secure_tcp, ... */
 	unsigned         workers;        /* TAP queues, one thread each; default 1; 1 .. 16 */
 	bool             offload;        /* TAP offloads (GSO, partial checksums); default true */
 	bool             sloppy_tcp;     /* a TCP segment without entry may make one; default no */
@@ -140,6 +167,8 @@ struct config {
 	unsigned         timeout_tcp;    /* seconds; defaults 900 / 120 / 300 */
 	unsigned         timeout_tcp_fin;
 	unsigned         timeout_udp;
+	enum vsr_role    role;           /* default ROLE_MASTER */
+	struct sync_conf sync;
 	struct vs_conf  *vs;
 	unsigned         nvs;
 };
@@ -154,6 +183,8 @@ struct config *conf_load(const char *file);
 bool conf_has_af(const struct config *conf, int af);
 /* "tcp", "http", "udp", "exec" ("none" for CHECK_NONE): logs, errors. */
 const char *check_type_name(enum check_type t);
+/* S is a name the kernel takes for an interface (dev_valid_name's rule). */
+bool conf_ifname_ok(const char *s);
 void conf_free(struct config *conf);
 
 #endif

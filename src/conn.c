@@ -6,7 +6,9 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include "cliaddr.h"
 #include "conn.h"
+#include "siphash.h"
 #include "stats.h"
 
 /*
@@ -26,7 +28,11 @@
  * capacity, mapped once without being touched (the kernel backs its pages
  * as they are first written) and handed out from its own free list before
  * its never-used tail, so that N IPv6 flows occupy about N * 64 bytes of
- * it however many IPv4 flows there are.
+ * it however many IPv4 flows there are. The flows whose real server
+ * learns the client's address (client_address, cliaddr.h) keep their
+ * state in a second pool made the same way (36 bytes an entry), found
+ * through c->ca (with CONN_F_CA), the word a template uses as ncontrol and
+ * any other TCP flow as cseq_next.
  */
 #define WHEEL_SLOTS 4096u            /* 409.6 s per turn at 10 Hz */
 #define WHEEL_MASK  (WHEEL_SLOTS - 1)
@@ -52,12 +58,19 @@ struct conn_table {
 	uint32_t     mask;
 	uint32_t    *wheel;          /* index + 1 of the first conn of each slot */
 	uint32_t     swept;          /* last tick whose slot was swept */
-	uint64_t     seed;
-	uint32_t     timeout[CS_MAX];    /* ticks */
+	struct vsr_sipkey key;      /* the hashes' secret */
+	uint32_t     timeout[CS_MAX];    /* ticks, as in use (secure_tcp shortens some) */
+	uint32_t     timeout_set[CS_MAX]; /* ticks, as configured */
+	uint32_t     unconf;         /* flows not past the handshake, and UDP (conn_unconfirmed) */
+	uint64_t     rng;            /* eviction's probes (xorshift64*) */
+	int          secure;         /* secure_tcp in force */
 	struct conn6 *pool6;         /* max entries, anonymous mmap */
 	uint32_t     free6;          /* index + 1, chained through caddr.w[0] */
 	uint32_t     fresh6;         /* pool entries [fresh6, max) never used yet */
 	uint32_t     count6;
+	struct cliaddr_state *poolca;  /* max entries, anonymous mmap */
+	uint32_t     freeca;         /* index + 1, chained through the entry's first word */
+	uint32_t     freshca;        /* pool entries [freshca, max) never used yet */
 };
 
 static inline int
@@ -66,47 +79,49 @@ tick_before_eq(uint32_t a, uint32_t b)
 	return (int32_t)(a - b) <= 0;
 }
 
+/*
+ * The hashes of the keys: SipHash-1-3 (siphash.h) under the table's
+ * 128-bit secret, drawn from getrandom() when the table is made. Clients
+ * choose their addresses and ports, so a fixed function, or one whose seed
+ * is only XORed into its input, lets them build a set of tuples that share
+ * a bucket whatever the seed (issue 15: 256 such tuples per bucket turned
+ * each lookup into a walk of 512 entries, under the data path's lock).
+ * tests/unit/test_conn.c builds that set against the function this one
+ * replaced and shows the chains stay short.
+ *
+ * Only this table takes a secret. The schedulers' hashes of addresses
+ * (sh, dh, mh) must give every director the same answer for the same
+ * client (issue 17: ECMP in front of several directors), so they stay
+ * unkeyed and deterministic; their tables are fixed arrays that a flood
+ * can make uneven but not longer. lblc/lblcr's caches are set-associative
+ * (8 ways, evicting): a chosen set of addresses costs a miss, never a walk.
+ */
 static inline uint32_t
 hash_tuple(const struct conn_table *t, uint8_t proto, uint32_t a1, uint16_t p1,
     uint32_t a2, uint16_t p2)
 {
-	uint64_t x = ((uint64_t)a1 << 32 | a2) ^ t->seed;
+	uint64_t w[2];
 
-	x ^= ((uint64_t)p1 << 24 | (uint64_t)p2 << 8 | proto) * 0x9e3779b97f4a7c15ull;
-	/* 64-bit finaliser: every input bit reaches every output bit. */
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdull;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ull;
-	x ^= x >> 33;
-	return (uint32_t)x & t->mask;
+	w[0] = (uint64_t)a1 << 32 | a2;
+	w[1] = (uint64_t)proto << 32 | (uint64_t)p1 << 16 | p2;
+	return (uint32_t)vsr_siphash13(&t->key, w, 2) & t->mask;
 }
 
 /*
- * The hash of an IPv6 key, and the one place where one meets the table's
- * secret (seed): every bit of both 128-bit addresses, the ports and the
- * protocol. Each 64-bit word is folded in by a multiply and a shift, the
- * result finished as the IPv4 hash is. The low half picks the bucket, the
- * high half is the entry's fingerprint (conn.h).
+ * The hash of an IPv6 key: every bit of both 128-bit addresses, the ports
+ * and the protocol, under the same secret. The low half picks the bucket,
+ * the high half is the entry's fingerprint (conn.h).
  */
 static inline uint64_t
 hash_tuple6(const struct conn_table *t, uint8_t proto, const union vsr_addr *a1, uint16_t p1,
     const union vsr_addr *a2, uint16_t p2)
 {
-	uint64_t w[4], x = t->seed ^ ((uint64_t)p1 << 24 | (uint64_t)p2 << 8 | proto);
+	uint64_t w[5];
 
 	memcpy(w, a1, 16);
 	memcpy(w + 2, a2, 16);
-	for (int i = 0; i < 4; i++) {
-		x = (x ^ w[i]) * 0x9e3779b97f4a7c15ull;
-		x ^= x >> 32;
-	}
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdull;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ull;
-	x ^= x >> 33;
-	return x;
+	w[4] = (uint64_t)proto << 32 | (uint64_t)p1 << 16 | p2;
+	return vsr_siphash13(&t->key, w, 5);
 }
 
 static inline const struct conn6 *
@@ -142,6 +157,31 @@ conn_index(const struct conn_table *t, const struct conn *c)
 	return (uint32_t)(c - t->conns);
 }
 
+/*
+ * A fresh secret for T's hashes. Never blocks: without entropy yet (early
+ * boot), the clocks and addresses are folded in, weaker but not constant.
+ */
+static void
+conn_table_rekey(struct conn_table *t)
+{
+	uint64_t k[2];
+	struct timespec a, b;
+
+	if (getrandom(k, sizeof(k), GRND_NONBLOCK) == (ssize_t)sizeof(k)) {
+		t->key.k0 = k[0];
+		t->key.k1 = k[1];
+		return;
+	}
+	clock_gettime(CLOCK_REALTIME, &a);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	uint64_t w[3] = { (uint64_t)a.tv_sec << 32 ^ (uint64_t)a.tv_nsec,
+	    (uint64_t)b.tv_sec << 32 ^ (uint64_t)b.tv_nsec, (uint64_t)(uintptr_t)t };
+	struct vsr_sipkey k0 = { 0x5851f42d4c957f2dull, (uint64_t)(uintptr_t)&a };
+	t->key.k0 = vsr_siphash13(&k0, w, 3);
+	w[0] ^= t->key.k0;
+	t->key.k1 = vsr_siphash13(&k0, w, 3);
+}
+
 struct conn_table *
 conn_table_new(uint32_t max, uint32_t now)
 {
@@ -171,7 +211,12 @@ conn_table_new(uint32_t max, uint32_t now)
 	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (t->pool6 == MAP_FAILED)
 		t->pool6 = NULL;
-	if (t->conns == NULL || t->buckets == NULL || t->wheel == NULL || t->pool6 == NULL) {
+	t->poolca = mmap(NULL, (size_t)max * sizeof(*t->poolca), PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (t->poolca == MAP_FAILED)
+		t->poolca = NULL;
+	if (t->conns == NULL || t->buckets == NULL || t->wheel == NULL || t->pool6 == NULL ||
+	    t->poolca == NULL) {
 		conn_table_free(t);
 		errno = ENOMEM;
 		return NULL;
@@ -179,8 +224,8 @@ conn_table_new(uint32_t max, uint32_t now)
 	t->max = max;
 	t->mask = nb - 1;
 	t->swept = now;
-	if (getrandom(&t->seed, sizeof(t->seed), 0) != sizeof(t->seed))
-		t->seed = 0x5851f42d4c957f2dull ^ (uint64_t)(uintptr_t)t;
+	conn_table_rekey(t);
+	t->rng = t->key.k0 | 1;
 	/*
 	 * Entries are handed out from the never-used tail before the free
 	 * list exists, so pages of an idle table are never touched.
@@ -198,6 +243,8 @@ conn_table_free(struct conn_table *t)
 		return;
 	if (t->pool6 != NULL)
 		munmap(t->pool6, (size_t)t->max * sizeof(*t->pool6));
+	if (t->poolca != NULL)
+		munmap(t->poolca, (size_t)t->max * sizeof(*t->poolca));
 	free(t->conns);
 	free(t->buckets);
 	free(t->wheel);
@@ -215,6 +262,56 @@ uint64_t
 conn_table_bytes6(const struct conn_table *t)
 {
 	return (uint64_t)t->fresh6 * sizeof(struct conn6);
+}
+
+uint64_t
+conn_table_bytes_ca(const struct conn_table *t)
+{
+	return (uint64_t)t->freshca * sizeof(struct cliaddr_state);
+}
+
+struct cliaddr_state *
+conn_cliaddr(const struct conn_table *t, const struct conn *c)
+{
+	if (!(c->flags & CONN_F_CA))
+		return NULL;
+	return &t->poolca[c->ca - 1];
+}
+
+uint32_t *
+conn_cseq(const struct conn_table *t, struct conn *c)
+{
+	struct cliaddr_state *ca = conn_cliaddr(t, c);
+
+	return ca != NULL ? &ca->cseq_next : &c->cseq_next;
+}
+
+/* C (a new flow) takes a client-address state, zeroed (there is always one). */
+static void
+conn_ca_new(struct conn_table *t, struct conn *c)
+{
+	uint32_t i;
+
+	if (t->freeca) {
+		i = t->freeca - 1;
+		memcpy(&t->freeca, &t->poolca[i], sizeof(t->freeca));
+	} else {
+		i = t->freshca++;
+	}
+	memset(&t->poolca[i], 0, sizeof(t->poolca[i]));
+	c->ca = i + 1;
+	c->flags |= CONN_F_CA;
+}
+
+static void
+conn_ca_free(struct conn_table *t, struct conn *c)
+{
+	if (!(c->flags & CONN_F_CA))
+		return;
+	memcpy(&t->poolca[c->ca - 1], &t->freeca, sizeof(t->freeca));
+	t->freeca = c->ca;
+	c->ca = 0;
+	c->flags &= (uint8_t)~CONN_F_CA;
 }
 
 uint32_t
@@ -264,13 +361,47 @@ void
 conn_set_timeouts(struct conn_table *t, const unsigned secs[CS_MAX])
 {
 	for (int s = 0; s < CS_MAX; s++)
-		t->timeout[s] = secs[s] * CONN_HZ;
+		t->timeout_set[s] = secs[s] * CONN_HZ;
+	conn_set_secure(t, t->secure);
+}
+
+/*
+ * secure_tcp in force: a flow that has not finished its handshake is kept
+ * CONN_SECURE_EMBRYO seconds at most (a real client's ACK comes within a
+ * round trip; a spoofed SYN's never does), instead of SYN_RECV's minute.
+ */
+#define CONN_SECURE_EMBRYO 3u
+
+void
+conn_set_secure(struct conn_table *t, int on)
+{
+	static const enum conn_state embryo[] = { CS_NONE, CS_SYN_RECV, CS_SYNACK, CS_SYN_SENT };
+
+	t->secure = on;
+	memcpy(t->timeout, t->timeout_set, sizeof(t->timeout));
+	if (!on)
+		return;
+	for (size_t i = 0; i < sizeof(embryo) / sizeof(embryo[0]); i++)
+		if (t->timeout[embryo[i]] > CONN_SECURE_EMBRYO * CONN_HZ)
+			t->timeout[embryo[i]] = CONN_SECURE_EMBRYO * CONN_HZ;
+}
+
+int
+conn_secure(const struct conn_table *t)
+{
+	return t->secure;
+}
+
+uint32_t
+conn_unconfirmed(const struct conn_table *t)
+{
+	return t->unconf;
 }
 
 unsigned
 conn_get_timeout(const struct conn_table *t, enum conn_state s)
 {
-	return t->timeout[s] / CONN_HZ;
+	return t->timeout_set[s] / CONN_HZ;
 }
 
 uint32_t
@@ -454,6 +585,18 @@ dest_unbound(struct dest *d)
 	}
 }
 
+/*
+ * A flow not past its handshake (TCP before ESTABLISHED, as the state
+ * table says), or UDP, which has none: what a spoofed flood makes, and
+ * what the defences (core.c) evict first and keep out of the reserve.
+ */
+static inline int
+state_unconfirmed(uint8_t state)
+{
+	return state == CS_NONE || state == CS_SYN_RECV || state == CS_SYNACK ||
+	    state == CS_SYN_SENT || state == CS_UDP;
+}
+
 static struct conn *
 conn_alloc(struct conn_table *t)
 {
@@ -534,10 +677,13 @@ conn_new(struct conn_table *t, const struct conn_param *cp, struct dest *dest, u
 	c->lport = cp->lport;
 	c->flags = (uint8_t)(cp->flags | CONN_F_INACTIVE);
 	c->state = cp->proto == IPPROTO_UDP ? CS_UDP : CS_NONE;
+	t->unconf++;
 	c->dest = dest;
 	c->xmit_id = dest->xmit_id;
 	c->control = 0;
-	c->ncontrol = 0;
+	c->ca = 0;
+	if (cp->client_addr != CA_NONE)
+		conn_ca_new(t, c);
 	dest_hold(dest);
 	dest->inactconns++;
 	dest->stats.conns++;
@@ -604,6 +750,8 @@ conn_release(struct conn_table *t, struct conn *c)
 	if (c->flags & CONN_F_TEMPLATE) {
 		d->persistconns--;
 	} else {
+		if (state_unconfirmed(c->state))
+			t->unconf--;
 		if (c->flags & CONN_F_INACTIVE)
 			d->inactconns--;
 		else
@@ -620,6 +768,7 @@ conn_release(struct conn_table *t, struct conn *c)
 	c->xmit_id = XMIT_NONE;
 	dest_put(d);
 	conn_free_addrs(t, c);
+	conn_ca_free(t, c);
 	c->tnext = t->free_head;
 	c->tprev = 0;
 	t->free_head = conn_index(t, c) + 1;
@@ -666,12 +815,14 @@ conn_template_invalidate(struct conn_table *t, struct conn *tpl)
 }
 
 static void
-conn_set_state(struct conn *c, enum conn_state ns)
+conn_set_state(struct conn_table *t, struct conn *c, enum conn_state ns)
 {
 	struct dest *d = c->dest;
 
 	if (ns == c->state)
 		return;
+	t->unconf = t->unconf - (uint32_t)state_unconfirmed(c->state) +
+	    (uint32_t)state_unconfirmed((uint8_t)ns);
 	/* ActiveConn counts ESTABLISHED only; InActConn every other state. */
 	if (!(c->flags & CONN_F_INACTIVE) && ns != CS_ESTABLISHED) {
 		d->activeconns--;
@@ -695,7 +846,7 @@ conn_tcp_update(struct conn_table *t, struct conn *c, enum conn_dir dir, uint8_t
 		else
 			dir = DIR_INPUT_ONLY;
 	}
-	conn_set_state(c, proto_tcp_next((enum conn_state)c->state, dir, tcpflags));
+	conn_set_state(t, c, proto_tcp_next((enum conn_state)c->state, dir, tcpflags));
 	conn_touch(t, c, now);
 }
 
@@ -725,6 +876,29 @@ conn_tcp_syn_reschedule(const struct conn *c)
 	return STAT_NONE;
 }
 
+uint32_t
+conn_id(const struct conn_table *t, const struct conn *c)
+{
+	return conn_index(t, c);
+}
+
+struct conn *
+conn_controller(struct conn_table *t, const struct conn *c)
+{
+	return c->control ? &t->conns[c->control - 1] : NULL;
+}
+
+void
+conn_sync_set(struct conn_table *t, struct conn *c, enum conn_state s, unsigned timeout,
+    uint32_t now)
+{
+	if (c->flags & CONN_F_TEMPLATE)
+		c->laddr = timeout * CONN_HZ;   /* a template's own timeout (see conn.h) */
+	else
+		conn_set_state(t, c, s);
+	conn_set_expiry(t, c, now + timeout * CONN_HZ);
+}
+
 void
 conn_touch(struct conn_table *t, struct conn *c, uint32_t now)
 {
@@ -741,6 +915,34 @@ conn_expire_now(struct conn_table *t, struct conn *c)
 	}
 	wheel_remove(t, c);
 	conn_release(t, c);
+}
+
+/*
+ * Up to CONN_EVICT_PROBES entries drawn at random: the first flow not past
+ * its handshake (or UDP) among them is removed. Random, not oldest: a
+ * flood's entries are most of those, so a real client's, made a round trip
+ * ago, is rarely drawn before its ACK makes it safe. Bounded work, no list
+ * to keep, nothing allocated.
+ */
+#define CONN_EVICT_PROBES 32u
+
+int
+conn_evict_unconfirmed(struct conn_table *t)
+{
+	if (t->unconf == 0 || t->fresh == 0)
+		return 0;
+	for (unsigned i = 0; i < CONN_EVICT_PROBES; i++) {
+		t->rng ^= t->rng >> 12;
+		t->rng ^= t->rng << 25;
+		t->rng ^= t->rng >> 27;
+		uint32_t k = (uint32_t)(((t->rng * 0x2545f4914f6cdd1dull) >> 32) * t->fresh >> 32);
+		struct conn *c = &t->conns[k];
+		if (c->dest == NULL || (c->flags & CONN_F_TEMPLATE) || !state_unconfirmed(c->state))
+			continue;
+		conn_expire_now(t, c);
+		return 1;
+	}
+	return 0;
 }
 
 static int
@@ -784,7 +986,8 @@ conn_expire_run(struct conn_table *t, uint32_t now)
 		while (ref) {
 			struct conn *c = &t->conns[ref - 1];
 			ref = c->tnext;
-			if (tick_before_eq(c->expires, tick) && c->ncontrol) {
+			if (tick_before_eq(c->expires, tick) && (c->flags & CONN_F_TEMPLATE) &&
+			    c->ncontrol) {
 				/* A template outlives the flows it controls. */
 				c->expires = tick + c->laddr;
 				wheel_insert(t, c);

@@ -20,13 +20,14 @@ uint32_t conn_clock(void);
 #define CONN_F_HASH_OUT   0x04   /* also found by the reply's tuple */
 #define CONN_F_TEMPLATE   0x08   /* a persistence template, not a flow */
 #define CONN_F_UNHASHED   0x10   /* template no longer found; goes with its last flow */
+#define CONN_F_CA         0x20   /* the word after control is ca, not cseq_next */
 /*
- * Bits 5..7: the worker that made the flow, modulo 8 (core.c counts the
+ * Bits 6..7: the worker that made the flow, modulo 4 (core.c counts the
  * packets another worker handles: STAT_WORKER_CROSSED). A diagnostic only:
- * beyond 8 workers, workers i and i + 8 look alike to it.
+ * beyond 4 workers, workers i and i + 4 look alike to it.
  */
-#define CONN_F_WORKER_SHIFT 5
-#define CONN_F_WORKER(id) ((uint8_t)(((id) & 7u) << CONN_F_WORKER_SHIFT))
+#define CONN_F_WORKER_SHIFT 6
+#define CONN_F_WORKER(id) ((uint8_t)(((id) & 3u) << CONN_F_WORKER_SHIFT))
 #define CONN_WORKER(c)    ((unsigned)(c)->flags >> CONN_F_WORKER_SHIFT)
 
 /*
@@ -83,7 +84,12 @@ struct conn {
 	uint8_t  xmit_id;       /* bound from the dest at creation (xmit_table) */
 	struct dest *dest;      /* holds a reference */
 	uint32_t control;       /* flow: index + 1 of its template, 0 if none */
-	uint32_t ncontrol;      /* template: flows it controls */
+	union {
+		uint32_t ncontrol;  /* template: flows it controls */
+		uint32_t ca;        /* flow with CONN_F_CA: index + 1 of its client-address state */
+		uint32_t cseq_next; /* TCP flow without: the client's next sequence number seen
+		                       (core.c); one with keeps it in that state (conn_cseq) */
+	};
 };
 
 _Static_assert(sizeof(struct conn) == 64, "a connection must stay one cache line");
@@ -114,6 +120,7 @@ struct conn_param {
 	union vsr_addr caddr, vaddr, daddr, laddr;
 	uint16_t cport, vport, dport, lport;
 	uint8_t  flags;         /* CONN_F_NOOUTPUT, CONN_F_HASH_OUT */
+	uint8_t  client_addr;   /* not CA_NONE: the flow gets a client-address state, zeroed (below) */
 };
 
 /* C's addresses, of either family, as unions (the IPv4 ones padded with zeroes). */
@@ -153,6 +160,16 @@ void conn_chain_stats(const struct conn_table *t, struct conn_chain_stats *s);
 void conn_set_timeouts(struct conn_table *t, const unsigned secs[CS_MAX]);
 unsigned conn_get_timeout(const struct conn_table *t, enum conn_state s);
 uint32_t conn_count(const struct conn_table *t);
+/* Flows not past the TCP handshake (before ESTABLISHED), and UDP flows. */
+uint32_t conn_unconfirmed(const struct conn_table *t);
+/*
+ * Remove one of those, drawn at random among a bounded number of probes:
+ * 1 if one was, 0 if none was found (the defences, core.c).
+ */
+int conn_evict_unconfirmed(struct conn_table *t);
+/* secure_tcp in force: flows before ESTABLISHED get a timeout of 3 s at most. */
+void conn_set_secure(struct conn_table *t, int on);
+int conn_secure(const struct conn_table *t);
 uint32_t conn_capacity(const struct conn_table *t);
 
 /* Addresses of family AF; ports in network order. */
@@ -201,6 +218,35 @@ enum stat_id conn_tcp_syn_reschedule(const struct conn *c);
 void conn_touch(struct conn_table *t, struct conn *c, uint32_t now);
 /* Remove C at once (the dest reference dropped, the slot freed). */
 void conn_expire_now(struct conn_table *t, struct conn *c);
+
+/* C's index in T, 0 .. capacity - 1: for what another module keeps per connection (sync.c). */
+uint32_t conn_id(const struct conn_table *t, const struct conn *c);
+/* C's persistence template, or NULL. */
+struct conn *conn_controller(struct conn_table *t, const struct conn *c);
+/*
+ * A connection or template the sync daemon received (sync_conn.c): state
+ * S (ActiveConn and InActConn counted as for traffic; a template keeps
+ * its own) and expiry TIMEOUT seconds from NOW, as the master said.
+ */
+void conn_sync_set(struct conn_table *t, struct conn *c, enum conn_state s, unsigned timeout,
+    uint32_t now);
+/*
+ * A flow's client-address state (cliaddr.h: PROXY v2 header or TOA
+ * option, and the sequence adjustment that goes with the header), for the
+ * flows made with a client_addr other than CA_NONE, NULL for any other.
+ * Like IPv6 addresses, it lives in a pool beside the table, of the
+ * table's capacity, mapped once and backed by the kernel as it is used,
+ * found from the entry through c->ca: an entry that needs none stays 64
+ * bytes and costs nothing more. conn_new() gives a flow one, zeroed, when
+ * its conn_param's client_addr is not CA_NONE; its maker sets it up
+ * (cliaddr_init). Its struct seqadj (first in it) is what
+ * connection sync carries as IPVS's sequence option.
+ */
+struct cliaddr_state *conn_cliaddr(const struct conn_table *t, const struct conn *c);
+/* Where flow C keeps the client's next sequence number (core.c's RST window). */
+uint32_t *conn_cseq(const struct conn_table *t, struct conn *c);
+/* Bytes of the pool's entries in use so far (its high-water mark). */
+uint64_t conn_table_bytes_ca(const struct conn_table *t);
 
 /* Remove every connection and template (at exit). */
 void conn_flush(struct conn_table *t);

@@ -9,9 +9,12 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "cliaddr.h"
 #include "conf.h"
 #include "conn.h"
 #include "core.h"
+#include "defence.h"
+#include "icmplimit.h"
 #include "laddr.h"
 #include "lock.h"
 #include "log.h"
@@ -19,6 +22,7 @@
 #include "sched.h"
 #include "stats.h"
 #include "svc.h"
+#include "sync_conn.h"
 #include "tap.h"
 #include "xmit.h"
 
@@ -120,6 +124,8 @@ core_schedule(struct worker *w, struct service *svc, const struct pkt *p)
 		/* Replies bypass the director in dr and tun. */
 		.flags = (uint8_t)(((d->fwd == FWD_DR || d->fwd == FWD_TUN) ? CONN_F_NOOUTPUT :
 		    CONN_F_HASH_OUT) | CONN_F_WORKER(w->id)),
+		/* fullnat only: the real server learns the client's address (cliaddr.h). */
+		.client_addr = (uint8_t)(d->fwd == FWD_FULLNAT ? d->client_addr : CA_NONE),
 	};
 	/* fullnat: the client's side is a (local address, port) of ours. */
 	if (d->fwd == FWD_FULLNAT &&
@@ -130,6 +136,8 @@ core_schedule(struct worker *w, struct service *svc, const struct pkt *p)
 		STAT_INC(STAT_DROP_TABLE_FULL);
 		return NULL;
 	}
+	if (cp.client_addr != CA_NONE)
+		cliaddr_init(conn_cliaddr(w->ct, c), (enum client_addr)cp.client_addr, p->af);
 	if (tpl != NULL)
 		conn_set_control(w->ct, c, tpl, w->now);
 	svc->stats.conns++;
@@ -207,6 +215,8 @@ core_icmp_echo(struct worker *w, struct pkt *p)
 {
 	uint8_t *eth = p->data;
 
+	if (!icmp_limit_allow(ICMP_KIND_ECHO, w->now))
+		return;         /* counted */
 	memcpy(eth, eth + 6, 6);
 	memcpy(eth + 6, w->our_mac, 6);
 	pkt_echo_reply(p);
@@ -333,8 +343,54 @@ core_icmp(struct worker *w, struct pkt *p)
 static inline void
 core_note_worker(const struct worker *w, const struct conn *c)
 {
-	if (CONN_WORKER(c) != (w->id & 7u))
+	if (CONN_WORKER(c) != (w->id & 3u))
 		STAT_INC(STAT_WORKER_CROSSED);
+}
+
+/*
+ * The client's sequence numbers, for the RST window (issue 15 item 8): a
+ * flow keeps the next sequence number it has seen from the client
+ * (cseq_next: the highest seq + length, SYN and FIN counting one). A RST
+ * from the client's side moves the flow to CLOSE only when its sequence
+ * number lies in [next - CORE_RST_BEHIND, next + CORE_RST_AHEAD): a real
+ * client's RST carries its SND.NXT, which is what we saw, or ahead of it
+ * by what was lost on the way here; a blind attacker must hit a window of
+ * 1.06 MiB in 4 GiB (IPVS goes by secure_tcp's state table; Linux by RFC
+ * 5961 on the real server, which we leave to do the same after us). One
+ * out of the window is dropped and counted (drop_rst_window): the real
+ * server would ignore it too.
+ */
+#define CORE_RST_BEHIND 65536u
+#define CORE_RST_AHEAD  (1u << 20)
+
+/* 1 to go on with P, of C's client side; 0 to drop it (counted). NEW: P made C. */
+static int
+core_tcp_seq(struct worker *w, struct conn *c, const struct pkt *p, int new)
+{
+	const uint8_t *th = p->data + p->l4off;
+	uint32_t seq, end, *next = conn_cseq(w->ct, c);
+
+	if (p->l4len < 20)
+		return 1;
+	seq = (uint32_t)th[4] << 24 | (uint32_t)th[5] << 16 | (uint32_t)th[6] << 8 | th[7];
+	end = seq + (uint32_t)(p->l4len - (th[12] >> 4) * 4u) +
+	    !!(p->tcpflags & TCPF_SYN) + !!(p->tcpflags & TCPF_FIN);
+	/* 0: not known yet (a flow made elsewhere, e.g. by a peer's sync): learnt. */
+	if (new || c->state == CS_NONE || *next == 0) {
+		*next = end;
+		return 1;
+	}
+	if (p->tcpflags & TCPF_RST) {
+		uint32_t off = seq - *next + CORE_RST_BEHIND;
+		if (off >= CORE_RST_BEHIND + CORE_RST_AHEAD) {
+			STAT_INC(STAT_DROP_RST_WINDOW);
+			return 0;
+		}
+		return 1;
+	}
+	if ((int32_t)(end - *next) > 0)
+		*next = end;
+	return 1;
 }
 
 /* A frame toward no VIP: a nat/fullnat real server's reply to a client or a LIP. */
@@ -361,6 +417,7 @@ void
 core_input(struct worker *w, struct pkt *p)
 {
 	struct conn *c;
+	bool fresh = false;
 
 	if (p->ethtype == ETHTYPE_ARP) {
 		core_arp(w, p);
@@ -413,10 +470,15 @@ core_input(struct worker *w, struct pkt *p)
 			STAT_INC(STAT_DROP_NO_CONN);
 			return;
 		}
+		if (!defence_admit(w->ct, svc))
+			return;         /* counted */
 		c = core_schedule(w, svc, p);
 		if (c == NULL)
 			return;
+		fresh = true;
 	}
+	if (p->proto == IPPROTO_TCP && !core_tcp_seq(w, c, p, fresh))
+		return;         /* counted */
 
 	core_note_worker(w, c);
 	if (p->proto == IPPROTO_TCP)
@@ -425,6 +487,9 @@ core_input(struct worker *w, struct pkt *p)
 		conn_touch(w->ct, c, w->now);
 	core_account_in(c, p);
 	xmit_table[c->xmit_id](w, c, p);
+	/* Where IPVS calls ip_vs_sync_conn(): the master sync daemon may send C. */
+	if (sync_master_running())
+		sync_conn_in(w, c, fresh);
 	/*
 	 * One-packet scheduling (ipvsadm -o), UDP: the entry served this
 	 * datagram only (counted, its persistence template kept) and goes;

@@ -24,8 +24,10 @@
 #include "lock.h"
 #include "log.h"
 #include "netlink.h"
+#include "role.h"
 #include "sched.h"
 #include "svc.h"
+#include "sync.h"
 #include "xmit.h"
 
 #define CTL_CLIENTS_MAX 16
@@ -298,11 +300,11 @@ out_service(struct evbuffer *o, const struct service *s)
 	out_counters(o, v, VSR_C_NSVC);
 	out(o, "\n");
 	TAILQ_FOREACH(d, &s->dests, entry) {
-		out(o, CTL_TAG_DEST " %s %s %u %u %s 0 %s",
+		out(o, CTL_TAG_DEST " %s %s %u %u %s 0 %s %s",
 		    ap_str(d->af, &d->addr, d->port, ap, sizeof(ap)),
 		    fwd_name(d->fwd), d->u_threshold, d->l_threshold,
 		    ctl_tun_names[d->tunnel == TUNNEL_GRE ? CTL_TUN_GRE : CTL_TUN_IPIP],
-		    ctl_csum_names[CTL_CSUM_NO]);
+		    ctl_csum_names[CTL_CSUM_NO], client_addr_name(d->client_addr));
 		dest_counters(d, v);
 		out_counters(o, v, VSR_C_MAX);
 		out(o, "\n");
@@ -557,18 +559,26 @@ req_svc(struct ctl_call *r)
 /* ---- dest-add, dest-edit, dest-del ---- */
 
 #define DEST_OPTS (CTL_OPT_BIT(FWD) | CTL_OPT_BIT(WEIGHT) | CTL_OPT_BIT(UPPER) | \
-	CTL_OPT_BIT(LOWER) | CTL_OPT_BIT(TUN_TYPE) | CTL_OPT_BIT(TUN_PORT) | CTL_OPT_BIT(TUN_CSUM))
+	CTL_OPT_BIT(LOWER) | CTL_OPT_BIT(TUN_TYPE) | CTL_OPT_BIT(TUN_PORT) | CTL_OPT_BIT(TUN_CSUM) | \
+	CTL_OPT_BIT(CLIENT_ADDR))
 
 /* The options into RC, replacing what ipvsadm can say (as -e does). */
 static int
 dest_opts(struct ctl_call *r, const char *val[CTL_OPT_MAX], struct rs_conf *rc)
 {
 	unsigned long w, up, lo, port;
-	int f, t = CTL_TUN_IPIP, c = CTL_CSUM_NO;
+	int f, t = CTL_TUN_IPIP, c = CTL_CSUM_NO, ca = CA_NONE;
 
 	f = val[CTL_OPT_FWD] ? fwd_parse(val[CTL_OPT_FWD]) : FWD_DR;
 	if (f < 0)
 		return fail(r, "unknown forwarding method '%s'", val[CTL_OPT_FWD]);
+	if (val[CTL_OPT_CLIENT_ADDR] && (ca = client_addr_parse(val[CTL_OPT_CLIENT_ADDR])) < 0)
+		return fail(r, "unknown client address '%s' (none, proxy-v2 or toa)",
+		    val[CTL_OPT_CLIENT_ADDR]);
+	/* As the config: only fullnat hides the client's address. */
+	if (ca != CA_NONE && f != FWD_FULLNAT)
+		return fail(r, "client address %s is for fullnat real servers, not %s",
+		    client_addr_name((enum client_addr)ca), fwd_name((enum fwd_method)f));
 	if (opt_uint(r, val, CTL_OPT_WEIGHT, CTL_WEIGHT_MAX, 1, &w) < 0 ||
 	    opt_uint(r, val, CTL_OPT_UPPER, CTL_THRESH_MAX, 0, &up) < 0 ||
 	    opt_uint(r, val, CTL_OPT_LOWER, CTL_THRESH_MAX, 0, &lo) < 0 ||
@@ -589,6 +599,7 @@ dest_opts(struct ctl_call *r, const char *val[CTL_OPT_MAX], struct rs_conf *rc)
 	if (t == CTL_TUN_GUE || c != CTL_CSUM_NO)
 		return fail(r, CTL_E_INVAL);
 	rc->fwd = (enum fwd_method)f;
+	rc->client_addr = (enum client_addr)ca;
 	rc->tunnel = t == CTL_TUN_GRE ? TUNNEL_GRE : TUNNEL_IPIP;
 	rc->weight = (int)w;
 	rc->upper = (uint32_t)up;
@@ -660,57 +671,149 @@ req_dest(struct ctl_call *r)
 	if ((rc.fwd == FWD_DR || rc.fwd == FWD_TUN) && !s->fwmark && rc.port != ntohs(s->port))
 		return fail(r, "real server port must equal the service port for %s",
 		    fwd_name(rc.fwd));
+	if (rc.client_addr == CA_TOA && s->proto != IPPROTO_TCP)
+		return fail(r, "client address toa is a TCP option: not for a %s service",
+		    proto_upper_name(s->proto));
 	if (d == NULL)
 		return dest_add(s, &rc, r->err, sizeof(r->err));
 	return dest_edit(d, &rc, r->err, sizeof(r->err));
 }
 
-/* ---- the sync daemon: none runs yet ---- */
+/* ---- the sync daemons ---- */
 
 #define DAEMON_OPTS (CTL_OPT_BIT(MCAST_IFN) | CTL_OPT_BIT(SYNCID) | CTL_OPT_BIT(MAXLEN) | \
 	CTL_OPT_BIT(GROUP) | CTL_OPT_BIT(PORT) | CTL_OPT_BIT(TTL))
+
+static void
+out_daemon(struct evbuffer *o, const struct sync_conf *c)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	if (inet_ntop(c->af, c->group, a, sizeof(a)) == NULL)
+		snprintf(a, sizeof(a), "-");
+	out(o, CTL_TAG_DAEMON " %s %s %u %u %s %u %u %s\n", sync_state_name(c->state), c->ifname,
+	    c->syncid, c->maxlen, c->unicast ? "-" : a, c->port, c->ttl, c->unicast ? a : "-");
+}
+
+/* daemon-start's options into SC, as the kernel takes ipvsadm's (defaults filled by sync.c). */
+static int
+daemon_opts(struct ctl_call *r, const char *val[CTL_OPT_MAX], struct sync_conf *sc)
+{
+	unsigned long v;
+	const char *g = val[CTL_OPT_GROUP];
+
+	memset(sc, 0, sizeof(*sc));
+	if (val[CTL_OPT_MCAST_IFN] == NULL || !conf_ifname_ok(val[CTL_OPT_MCAST_IFN]))
+		return fail(r, CTL_E_INVAL);
+	snprintf(sc->ifname, sizeof(sc->ifname), "%s", val[CTL_OPT_MCAST_IFN]);
+	if (opt_uint(r, val, CTL_OPT_SYNCID, 255, 0, &v) < 0)
+		return -1;
+	sc->syncid = (unsigned)v;
+	if (opt_uint(r, val, CTL_OPT_MAXLEN, 65535 - 20 - 8, 0, &v) < 0)
+		return -1;
+	sc->maxlen = (unsigned)v;
+	if (opt_uint(r, val, CTL_OPT_PORT, 65535, 0, &v) < 0)
+		return -1;
+	sc->port = (uint16_t)v;
+	if (opt_uint(r, val, CTL_OPT_TTL, 255, 0, &v) < 0)
+		return -1;
+	sc->ttl = (unsigned)v;
+	if (g) {
+		sc->af = strchr(g, ':') ? AF_INET6 : AF_INET;
+		if (inet_pton(sc->af, g, sc->group) != 1)
+			return fail(r, CTL_E_INVAL);
+		/* As ip_vs_genl_new_daemon(): a group is a multicast address. */
+		if (sc->af == AF_INET6 ? sc->group[0] != 0xff : (sc->group[0] >> 4) != 0xe)
+			return fail(r, CTL_E_INVAL);
+	}
+	return 0;
+}
 
 static int
 req_daemon(struct ctl_call *r)
 {
 	const char *val[CTL_OPT_MAX];
 	enum ctl_req id = (enum ctl_req)ctl_lookup(ctl_req_names, CTL_REQ_MAX, r->argv[0]);
+	struct sync_conf sc;
+	unsigned state;
 
-	if (id == CTL_REQ_DAEMON)
-		return r->argc == 1 ? 0 : fail(r, "daemon: unexpected '%s'", r->argv[1]);
+	if (id == CTL_REQ_DAEMON) {
+		if (r->argc != 1)
+			return fail(r, "daemon: unexpected '%s'", r->argv[1]);
+		for (state = SYNC_STATE_MASTER; state <= SYNC_STATE_BACKUP; state <<= 1)
+			if (sync_daemon(state))
+				out_daemon(r->o, sync_daemon(state));
+		return 0;
+	}
 	if (r->argc < 2 || (strcmp(r->argv[1], "master") && strcmp(r->argv[1], "backup")))
 		return fail(r, "%s needs master or backup", r->argv[0]);
+	state = strcmp(r->argv[1], "master") == 0 ? SYNC_STATE_MASTER : SYNC_STATE_BACKUP;
 	if (opts_parse(r, r->argv + 2, r->argc - 2,
 	    id == CTL_REQ_DAEMON_START ? DAEMON_OPTS : CTL_OPT_BIT(SYNCID), val) < 0)
 		return -1;
-	return fail(r, id == CTL_REQ_DAEMON_START ? CTL_E_INVAL : CTL_E_NO_DAEMON);
+	if (id == CTL_REQ_DAEMON_STOP)
+		return sync_stop(state) == 0 ? 0 : fail(r, CTL_E_NO_DAEMON);
+	if (daemon_opts(r, val, &sc) < 0)
+		return -1;
+	if (sync_start(state, &sc) == 0)
+		return 0;
+	if (errno == EEXIST)
+		return fail(r, CTL_E_DAEMON_RUNS);
+	if (errno == EINVAL)
+		return fail(r, CTL_E_INVAL);
+	if (errno == ENOMEM)
+		return fail(r, CTL_E_NOMEM);
+	return fail(r, "%s", strerror(errno));
+}
+
+/* ---- the director's role ---- */
+
+static int
+req_role(struct ctl_call *r)
+{
+	int role;
+
+	if (r->argc == 1) {
+		out(r->o, CTL_TAG_ROLE " %s\n", role_name(role_get()));
+		return 0;
+	}
+	if (r->argc > 2)
+		return fail(r, "role: unexpected '%s'", r->argv[2]);
+	if ((role = role_parse(r->argv[1])) < 0)
+		return fail(r, "role: master or backup, not '%s'", r->argv[1]);
+	role_set((enum vsr_role)role, "vsradm --role");
+	return 0;
 }
 
 /* ---- dispatch ---- */
 
 /*
- * Each request's handler, and whether it changes what runs (what a
- * read-only client, a member of control_group_read, may not send).
+ * Each request's handler, whether it changes what runs (what a read-only
+ * client, a member of control_group_read, may not send), and whether it
+ * runs under the data-path lock (what the workers use), or outside it
+ * because it touches none of that and may take a while (netlink, sockets).
  */
 static const struct {
 	int  (*fn)(struct ctl_call *);
 	bool   changes;
+	bool   locked;
 } ctl_dispatch[CTL_REQ_MAX] = {
-	[CTL_REQ_LIST]         = { req_list,    false },
-	[CTL_REQ_CONNS]        = { req_conns,   false },
-	[CTL_REQ_TIMEOUT]      = { req_timeout, false },
-	[CTL_REQ_SET]          = { req_set,     true },
-	[CTL_REQ_ZERO]         = { req_zero,    true },
-	[CTL_REQ_CLEAR]        = { req_clear,   true },
-	[CTL_REQ_SVC_ADD]      = { req_svc,     true },
-	[CTL_REQ_SVC_EDIT]     = { req_svc,     true },
-	[CTL_REQ_SVC_DEL]      = { req_svc,     true },
-	[CTL_REQ_DEST_ADD]     = { req_dest,    true },
-	[CTL_REQ_DEST_EDIT]    = { req_dest,    true },
-	[CTL_REQ_DEST_DEL]     = { req_dest,    true },
-	[CTL_REQ_DAEMON]       = { req_daemon,  false },
-	[CTL_REQ_DAEMON_START] = { req_daemon,  true },
-	[CTL_REQ_DAEMON_STOP]  = { req_daemon,  true },
+	[CTL_REQ_LIST]         = { req_list,    false, true },
+	[CTL_REQ_CONNS]        = { req_conns,   false, true },
+	[CTL_REQ_TIMEOUT]      = { req_timeout, false, true },
+	[CTL_REQ_SET]          = { req_set,     true,  true },
+	[CTL_REQ_ZERO]         = { req_zero,    true,  true },
+	[CTL_REQ_CLEAR]        = { req_clear,   true,  true },
+	[CTL_REQ_SVC_ADD]      = { req_svc,     true,  true },
+	[CTL_REQ_SVC_EDIT]     = { req_svc,     true,  true },
+	[CTL_REQ_SVC_DEL]      = { req_svc,     true,  true },
+	[CTL_REQ_DEST_ADD]     = { req_dest,    true,  true },
+	[CTL_REQ_DEST_EDIT]    = { req_dest,    true,  true },
+	[CTL_REQ_DEST_DEL]     = { req_dest,    true,  true },
+	[CTL_REQ_DAEMON]       = { req_daemon,  false, false },
+	[CTL_REQ_DAEMON_START] = { req_daemon,  true,  false },
+	[CTL_REQ_DAEMON_STOP]  = { req_daemon,  true,  false },
+	[CTL_REQ_ROLE]         = { req_role,    true,  false },
 };
 
 /*
@@ -742,20 +845,25 @@ ctl_request(char *line, struct evbuffer *o, bool read_only)
 		return;
 	}
 	id = ctl_lookup(ctl_req_names, CTL_REQ_MAX, argv[0]);
-	if (id < 0)
+	if (id < 0) {
 		rc = fail(&r, "unknown request '%s'", argv[0]);
-	else if (read_only && ctl_dispatch[id].changes)
+	} else if (read_only && ctl_dispatch[id].changes) {
 		rc = fail(&r, "permission denied: members of control_group_read may list, not "
 		    "change ('%s')", argv[0]);
-	else {
+	} else if (ctl_dispatch[id].locked) {
+		/* Requests read and change what the workers use. */
+		lock_acquire();
 		rc = ctl_dispatch[id].fn(&r);
 		/*
 		 * nat and fullnat real servers added or removed: their rules,
 		 * routes and proxy entries follow now, before the workers see
-		 * them (the data-path lock is held).
+		 * them.
 		 */
 		if (ctl_dispatch[id].changes && xmit_nat_sync() < 0 && rc == 0)
 			rc = fail(&r, "the host set-up for nat could not be made whole; see the log");
+		lock_release();
+	} else {
+		rc = ctl_dispatch[id].fn(&r);
 	}
 	if (rc == 0)
 		out(o, "ok\n");
@@ -828,12 +936,8 @@ ctl_read(struct bufferevent *bev, void *arg)
 			break;
 		if (n >= CTL_LINE_MAX)
 			evbuffer_add_printf(o, "err request too long\n");
-		else if (ctl_permitted(c, o)) {
-			/* Requests read and change what the workers use. */
-			lock_acquire();
-			ctl_request(line, o, c->role == CTL_ROLE_READ);
-			lock_release();
-		}
+		else if (ctl_permitted(c, o))
+			ctl_request(line, o, c->role == CTL_ROLE_READ);   /* takes the lock (dispatch) */
 		free(line);
 	}
 	if (evbuffer_get_length(in) >= CTL_LINE_MAX) {
@@ -862,11 +966,23 @@ ctl_written(struct bufferevent *bev, void *arg)
 static void
 ctl_event(struct bufferevent *bev, short what, void *arg)
 {
-	(void)bev;
+	struct ctl_client *c = arg;
+
 	if ((what & BEV_EVENT_TIMEOUT) && (what & BEV_EVENT_WRITING))
 		log_info("control: a client took none of its answers for %d s; closed", CTL_STALL_S);
+	/*
+	 * A client that closed its side after its requests (a script's
+	 * "printf ... | socat") still reads their answers: it is closed once
+	 * they are sent (ctl_written), or at the stall timeout.
+	 */
+	if (what == (BEV_EVENT_READING | BEV_EVENT_EOF) &&
+	    evbuffer_get_length(bufferevent_get_output(bev)) > 0) {
+		c->closing = true;
+		bufferevent_disable(bev, EV_READ);
+		return;
+	}
 	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT))
-		ctl_client_free(arg);
+		ctl_client_free(c);
 }
 
 static bool

@@ -1,9 +1,9 @@
 /* ctlproto.c - the control protocol's names and value syntax (ctlproto.h), for vsrouted and vsradm */
-#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "addr.h"
 #include "ctlproto.h"
 
 const char *const ctl_req_names[CTL_REQ_MAX] = {
@@ -70,39 +70,43 @@ ctl_value_ok(const char *s)
 	return true;
 }
 
+/* The address through addr.c's parser and formatter, the daemon's and the tests'. */
 int
 ctl_addr_parse(const char *s, struct ctl_addr *a)
 {
 	char buf[CTL_ADDR_STRLEN], *port, *end;
+	union vsr_addr x;
 	unsigned long p;
+	int af;
 
 	if (snprintf(buf, sizeof(buf), "%s", s) >= (int)sizeof(buf))
 		return -1;
 	memset(a, 0, sizeof(*a));
 	if (buf[0] == '[') {
+		/* "[IPv6]:PORT", the address kept in its brackets for addr_pton */
 		char *close = strchr(buf, ']');
 		if (close == NULL || close[1] != ':')
 			return -1;
-		*close = '\0';
+		close[1] = '\0';
 		port = close + 2;
-		if (inet_pton(AF_INET6, buf + 1, &a->u.v6) != 1)
+		if (addr_pton(buf, &af, &x) < 0 || af != AF_INET6)
 			return -1;
-		a->af = AF_INET6;
 	} else {
 		char *colon = strchr(buf, ':');
 		if (colon == NULL)
 			return -1;
 		*colon = '\0';
 		port = colon + 1;
-		if (inet_pton(AF_INET, buf, &a->u.v4) != 1)
+		if (addr_pton(buf, &af, &x) < 0 || af != AF_INET)
 			return -1;
-		a->af = AF_INET;
 	}
 	if (*port < '0' || *port > '9')
 		return -1;
 	p = strtoul(port, &end, 10);
 	if (*end != '\0' || p > 65535)
 		return -1;
+	a->af = af;
+	memcpy(&a->u, &x, addr_len(af));
 	a->port = (uint16_t)p;
 	return 0;
 }
@@ -110,14 +114,10 @@ ctl_addr_parse(const char *s, struct ctl_addr *a)
 const char *
 ctl_addr_format(const struct ctl_addr *a, char *buf, size_t len)
 {
-	char s[INET6_ADDRSTRLEN];
+	union vsr_addr x = { .w = { 0 } };
 
-	inet_ntop(a->af, &a->u, s, sizeof(s));
-	if (a->af == AF_INET6)
-		snprintf(buf, len, "[%s]:%u", s, a->port);
-	else
-		snprintf(buf, len, "%s:%u", s, a->port);
-	return buf;
+	memcpy(&x, &a->u, addr_len(a->af));
+	return addr_port_ntop(a->af, &x, a->port, buf, len);
 }
 
 /* The names of the three flags for a scheduler: its own for sh and mh. */

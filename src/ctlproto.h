@@ -42,15 +42,17 @@
  *   dest-edit KEY RADDR [OPT=V..]   replaced as svc-edit (ipvsadm -e)
  *   dest-del KEY RADDR
  *   daemon                  daemon lines (CTL_DAEMON_FIELDS): the sync
- *                           daemons that run (none yet)
+ *                           daemons that run, master first
  *   daemon-start master|backup [OPT=V..]
  *   daemon-stop master|backup [syncid=N]
+ *   role [master|backup]    without a word, "role master|backup": the
+ *                           director's role (role.c); with one, switch
  *
  * Options (CTL_OPTIONS) and their defaults:
  *   services:     sched=wlc flags=0 persistent=0 netmask=255.255.255.255
  *                 (or 128 for IPv6) pe=- ops=0
  *   real servers: fwd=dr weight=1 upper=0 lower=0 tun-type=ipip tun-port=0
- *                 tun-csum=nocsum
+ *                 tun-csum=nocsum client-address=none (fullnat: proxy-v2, toa)
  *   sync daemon:  mcast-interface syncid sync-maxlen mcast-group mcast-port
  *                 mcast-ttl (ipvsadm's --start-daemon options)
  *
@@ -61,15 +63,10 @@
  * with ipvsadm's own text for what the kernel cannot do, CTL_E_*):
  *   fwmark       KIND fwmark / fwmark6 (CTL_E_INVAL);
  *   one-packet   option ops=1 and the svc line's OPS field (CTL_E_INVAL);
- *   sync daemon  daemon-start / daemon-stop and the daemon lines;
  *   GUE          tun-type=gue with tun-port and tun-csum; tun-csum=csum
  *                or remcsum for GRE (CTL_E_INVAL);
  *   SCTP         KIND sctp (CTL_E_PROTO);
  *   persistence  option pe=NAME (only "sip" exists in IPVS; CTL_E_SCHED);
- *   HA role      a "role [master|backup]" request (DESIGN.md) would join
- *                CTL_REQUESTS;
- *   client_address (fullnat) a dest option joining CTL_OPTIONS, saved by
- *                vsradm -S beside --fullnat.
  */
 #define CTL_LINE_MAX     1024
 #define CTL_CONNS_MAX    100000
@@ -110,7 +107,8 @@
 	X(DEST_DEL,     "dest-del")            \
 	X(DAEMON,       "daemon")              \
 	X(DAEMON_START, "daemon-start")        \
-	X(DAEMON_STOP,  "daemon-stop")
+	X(DAEMON_STOP,  "daemon-stop")         \
+	X(ROLE,         "role")
 
 enum ctl_req {
 #define X(id, name) CTL_REQ_##id,
@@ -134,6 +132,7 @@ enum ctl_req {
 	X(TUN_TYPE,   "tun-type")              \
 	X(TUN_PORT,   "tun-port")              \
 	X(TUN_CSUM,   "tun-csum")              \
+	X(CLIENT_ADDR, "client-address")       \
 	X(MCAST_IFN,  "mcast-interface")       \
 	X(SYNCID,     "syncid")                \
 	X(MAXLEN,     "sync-maxlen")           \
@@ -241,7 +240,8 @@ extern const struct vsr_counter_name vsr_counter_names[VSR_C_MAX];
 	X(LOWER,      "lower")                                              \
 	X(TUN_TYPE,   "tun-type")     /* ipip gue gre */                    \
 	X(TUN_PORT,   "tun-port")     /* GUE's port, else 0 */              \
-	X(TUN_CSUM,   "tun-csum")     /* nocsum csum remcsum */
+	X(TUN_CSUM,   "tun-csum")     /* nocsum csum remcsum */         \
+	X(CLIENT_ADDR, "client-address") /* none proxy-v2 toa */
 
 #define CTL_CONN_FIELDS(X)                                                  \
 	X(PROTO,      "proto")        /* tcp udp */                         \
@@ -261,9 +261,10 @@ extern const struct vsr_counter_name vsr_counter_names[VSR_C_MAX];
 	X(IFN,        "mcast-interface")                                    \
 	X(SYNCID,     "syncid")                                             \
 	X(MAXLEN,     "sync-maxlen")                                        \
-	X(GROUP,      "mcast-group")  /* "-": the default */                \
+	X(GROUP,      "mcast-group")  /* "-": a peer instead */             \
 	X(PORT,       "mcast-port")                                         \
-	X(TTL,        "mcast-ttl")
+	X(TTL,        "mcast-ttl")                                          \
+	X(PEER,       "peer")         /* unicast to it (sync { peer }), "-" */
 
 enum ctl_svc_field {
 #define X(id, name) CTL_SVC_##id,
@@ -306,6 +307,7 @@ enum ctl_daemon_field {
 #define CTL_TAG_TRUNCATED "truncated"
 #define CTL_TAG_TIMEOUT   "timeout"
 #define CTL_TAG_DAEMON    "daemon"
+#define CTL_TAG_ROLE      "role"
 
 /* Service kinds (a KEY's first word). */
 enum ctl_kind { CTL_KIND_TCP, CTL_KIND_UDP, CTL_KIND_SCTP, CTL_KIND_FWMARK, CTL_KIND_FWMARK6,

@@ -39,14 +39,16 @@ enum ka_later {
 	KA_LATER_MAX
 };
 
+static void ka_vrrp(struct ka *k, const struct ka_node *n, void *ctx);
+static void ka_sync(struct ka *k, const struct ka_node *n, void *ctx);
+
 static const struct {
 	ka_fn       fn;         /* NULL: not mapped yet */
 	const char *why;
 } ka_later[KA_LATER_MAX] = {
 	[KA_LATER_VSG]    = { NULL, "virtual server groups are not in vsrouted yet" },
-	[KA_LATER_VRRP]   = { NULL, "VRRP is keepalived's own: keep it in a keepalived.conf "
-	    "for keepalived --vrrp (vsrouted does not convert it yet)" },
-	[KA_LATER_SYNC]   = { NULL, "connection synchronisation is not in vsrouted yet" },
+	[KA_LATER_VRRP]   = { ka_vrrp, NULL },
+	[KA_LATER_SYNC]   = { ka_sync, NULL },
 };
 
 /* ---------------------------------------------------------------- reading */
@@ -84,6 +86,19 @@ struct ka {
 	char            announce[IFNAMSIZ];
 	const struct ka_node *announce_from;
 	unsigned        to_tcp, to_tcpfin, to_udp;      /* lvs_timeouts, 0: unset */
+	/* lvs_sync_daemon: the sync { } section */
+	const struct ka_node *sync_from;
+	char            sync_if[IFNAMSIZ];
+	unsigned long   sync_id, sync_maxlen, sync_port, sync_ttl;
+	char            sync_group[INET6_ADDRSTRLEN];
+	/* VRRP: written with --vrrp FILE in keepalived-vsrouted.conf's form */
+	const char     *vrrp_out;
+	const struct ka_node **vrrp;    /* the top-level VRRP blocks, in order */
+	size_t          nvrrp;
+	const struct ka_node *globals;  /* global_defs, its VRRP settings copied */
+	int             instances;      /* vrrp_instance blocks */
+	struct vsr_ip  *vips;           /* the virtual servers' addresses written */
+	size_t          nvips;
 	struct ka_report *rep;
 	size_t          nrep;
 	FILE           *out;
@@ -1645,6 +1660,14 @@ ka_write_vs(struct ka *k, struct ka_vs *vs)
 		ka_approx(k, vs->n, "fwmark %lu: list the addresses your firewall marks in "
 		    "announce_address (keepalived announces none)", vs->fwmark);
 	} else {
+		/* Its address is taken out of the VRRP blocks' virtual_ipaddress (ka_vrrp). */
+		if (k->nvips % 16 == 0 &&
+		    (k->vips = realloc(k->vips, (k->nvips + 16) * sizeof(*k->vips))) == NULL) {
+			fprintf(stderr, "vsradm: out of memory\n");
+			exit(1);
+		}
+		k->vips[k->nvips].af = vs->af;
+		k->vips[k->nvips++].addr = vs->addr;
 		fprintf(f, "\n# %s: virtual_server %s %u\n", ka_where(vs->n), a, vs->port);
 		fprintf(f, "virtual_server %s_%u_%s {\n", a, vs->port,
 		    vs->proto == IPPROTO_UDP ? "udp" : "tcp");
@@ -1815,6 +1838,8 @@ static void
 kw_global_defs(struct ka *k, const struct ka_node *n, void *ctx)
 {
 	(void)ctx;
+	if (k->globals == NULL)
+		k->globals = n;
 	for (const struct ka_node *c = n->kids; c; c = c->next) {
 		const struct ka_kw *kw;
 		for (kw = kw_global; kw->name; kw++)
@@ -1822,8 +1847,9 @@ kw_global_defs(struct ka *k, const struct ka_node *n, void *ctx)
 				break;
 		if (kw->name)
 			kw->fn(k, c, NULL);
-		else
+		else if (k->vrrp_out == NULL || strncmp(c->w[0], "lvs_", 4) == 0)
 			ka_unmapped(k, c, "a setting of keepalived's own");
+		/* else: copied into the VRRP file (ka_vrrp_write) */
 	}
 }
 
@@ -1833,18 +1859,279 @@ kw_vsg(struct ka *k, const struct ka_node *n, void *ctx)
 	ka_later_report(k, n, KA_LATER_VSG, ctx);
 }
 
-/* VRRP: reported; its interface (and virtual addresses) name announce. */
+/* VRRP: kept for --vrrp; its interface (and virtual addresses) name announce. */
 static void
 kw_vrrp(struct ka *k, const struct ka_node *n, void *ctx)
 {
-	if (strcmp(n->w[0], "vrrp_instance") == 0 && k->announce_from == NULL)
-		for (const struct ka_node *c = n->kids; c; c = c->next)
-			if (strcmp(c->w[0], "interface") == 0 && c->nw == 2 &&
-			    strlen(c->w[1]) < IFNAMSIZ) {
+	if (strcmp(n->w[0], "vrrp_instance") == 0) {
+		k->instances++;
+		for (const struct ka_node *c = n->kids; c; c = c->next) {
+			if (k->announce_from == NULL && strcmp(c->w[0], "interface") == 0 &&
+			    c->nw == 2 && strlen(c->w[1]) < IFNAMSIZ) {
 				snprintf(k->announce, sizeof(k->announce), "%s", c->w[1]);
 				k->announce_from = c;
 			}
+			/* keepalived's older form of lvs_sync_daemon. */
+			if (strcmp(c->w[0], "lvs_sync_daemon_interface") == 0 && c->nw == 2 &&
+			    strlen(c->w[1]) < IFNAMSIZ && k->sync_from == NULL) {
+				snprintf(k->sync_if, sizeof(k->sync_if), "%s", c->w[1]);
+				k->sync_from = c;
+				ka_approx(k, c, "sync { state = both }: each director runs both daemons "
+				    "(keepalived started the one of its VRRP state)");
+			}
+		}
+	}
 	ka_later_report(k, n, KA_LATER_VRRP, ctx);
+}
+
+/*
+ * VRRP stays keepalived's, run for it alone (keepalived --vrrp): with
+ * --vrrp FILE the blocks are kept for that file, written at the end in
+ * the form of etc/keepalived-vsrouted.conf; without, each is reported.
+ */
+static void
+ka_vrrp(struct ka *k, const struct ka_node *n, void *ctx)
+{
+	(void)ctx;
+	if (k->vrrp_out == NULL) {
+		ka_unmapped(k, n, "VRRP is keepalived's own: --vrrp FILE writes it for keepalived "
+		    "--vrrp, its notify scripts calling vsradm --role");
+		return;
+	}
+	if (k->nvrrp % 16 == 0 &&
+	    (k->vrrp = realloc(k->vrrp, (k->nvrrp + 16) * sizeof(*k->vrrp))) == NULL) {
+		fprintf(stderr, "vsradm: out of memory\n");
+		exit(1);
+	}
+	k->vrrp[k->nvrrp++] = n;
+}
+
+/* A number of lvs_sync_daemon's options, 0..MAX: -1 after an error. */
+static int
+ka_sync_num(struct ka *k, const struct ka_node *n, const char *s, unsigned long min,
+    unsigned long max, unsigned long *v)
+{
+	char *end;
+
+	*v = strtoul(s, &end, 10);
+	if (*end == '\0' && end != s && *v >= min && *v <= max)
+		return 0;
+	ka_say(k, n->file, n->line, "error: ", "lvs_sync_daemon: '%s' is not a number from %lu "
+	    "to %lu", s, min, max);
+	return -1;
+}
+
+/*
+ * lvs_sync_daemon IFNAME [INSTANCE] [id N] [maxlen N] [port N] [ttl N]
+ * [group ADDRESS]: the sync { } section.
+ */
+static void
+ka_sync(struct ka *k, const struct ka_node *n, void *ctx)
+{
+	int i = 2;
+
+	(void)ctx;
+	if (n->nw < 2 || strlen(n->w[1]) >= IFNAMSIZ) {
+		ka_say(k, n->file, n->line, "error: ", "lvs_sync_daemon needs an interface");
+		return;
+	}
+	snprintf(k->sync_if, sizeof(k->sync_if), "%s", n->w[1]);
+	/* The VRRP instance it follows, if named: every word that is not an option. */
+	if (i < n->nw && strcmp(n->w[i], "id") && strcmp(n->w[i], "maxlen") &&
+	    strcmp(n->w[i], "port") && strcmp(n->w[i], "ttl") && strcmp(n->w[i], "group"))
+		i++;
+	for (; i + 1 < n->nw; i += 2) {
+		const char *o = n->w[i], *v = n->w[i + 1];
+		uint8_t a[16];
+
+		if (strcmp(o, "id") == 0 && ka_sync_num(k, n, v, 0, 255, &k->sync_id) < 0)
+			return;
+		else if (strcmp(o, "maxlen") == 0 &&
+		    ka_sync_num(k, n, v, 1, 65535 - 20 - 8, &k->sync_maxlen) < 0)
+			return;
+		else if (strcmp(o, "port") == 0 && ka_sync_num(k, n, v, 1, 65535, &k->sync_port) < 0)
+			return;
+		else if (strcmp(o, "ttl") == 0 && ka_sync_num(k, n, v, 1, 255, &k->sync_ttl) < 0)
+			return;
+		else if (strcmp(o, "group") == 0) {
+			if (inet_pton(strchr(v, ':') ? AF_INET6 : AF_INET, v, a) != 1 ||
+			    strlen(v) >= sizeof(k->sync_group)) {
+				ka_say(k, n->file, n->line, "error: ", "lvs_sync_daemon: group '%s' is "
+				    "not an address", v);
+				return;
+			}
+			snprintf(k->sync_group, sizeof(k->sync_group), "%s", v);
+		} else if (strcmp(o, "id") && strcmp(o, "maxlen") && strcmp(o, "port") &&
+		    strcmp(o, "ttl")) {
+			ka_say(k, n->file, n->line, "error: ", "lvs_sync_daemon: unknown option '%s'",
+			    o);
+			return;
+		}
+	}
+	if (i < n->nw) {
+		ka_say(k, n->file, n->line, "error: ", "lvs_sync_daemon: '%s' without a value",
+		    n->w[i]);
+		return;
+	}
+	k->sync_from = n;
+	ka_approx(k, n, "sync { state = both }: each director runs both daemons (keepalived "
+	    "started the one of its VRRP state)");
+}
+
+static void
+ka_sync_write(const struct ka *k, FILE *f)
+{
+	fprintf(f, "sync {                     # %s at %s\n", k->sync_from->w[0],
+	    ka_where(k->sync_from));
+	fprintf(f, "    state     = both\n    interface = %s\n", k->sync_if);
+	if (k->sync_id)
+		fprintf(f, "    syncid    = %lu\n", k->sync_id);
+	if (k->sync_group[0])
+		fprintf(f, "    group     = %s\n", k->sync_group);
+	if (k->sync_port)
+		fprintf(f, "    port      = %lu\n", k->sync_port);
+	if (k->sync_ttl)
+		fprintf(f, "    ttl       = %lu\n", k->sync_ttl);
+	if (k->sync_maxlen)
+		fprintf(f, "    maxlen    = %lu\n", k->sync_maxlen);
+	fprintf(f, "}\n");
+}
+
+/* ---- the VRRP file */
+
+#define KA_VSRADM "/usr/sbin/vsradm"
+
+static const char *const ka_notify[] = {
+	"notify_master", "notify_backup", "notify_fault", "notify_stop", "notify",
+	"notify_master_rx_lower_pri", "notify_deleted", NULL,
+};
+
+static int
+ka_is_notify(const char *w)
+{
+	for (int i = 0; ka_notify[i]; i++)
+		if (strcmp(w, ka_notify[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* A word as keepalived reads it back: quoted when it holds a space or is empty. */
+static void
+ka_put_word(FILE *f, const char *w)
+{
+	if (*w && strpbrk(w, " \t\"{}#!") == NULL)
+		fputs(w, f);
+	else
+		fprintf(f, "\"%s\"", w);
+}
+
+static void
+ka_words(FILE *f, const struct ka_node *n, int depth)
+{
+	fprintf(f, "%*s", 4 * depth, "");
+	for (int i = 0; i < n->nw; i++) {
+		if (i)
+			fputc(' ', f);
+		ka_put_word(f, n->w[i]);
+	}
+}
+
+/* An address of virtual_ipaddress (ADDR[/PLEN] ...) that is a virtual server's. */
+static int
+ka_is_vip(const struct ka *k, const char *w)
+{
+	char a[INET6_ADDRSTRLEN];
+	struct vsr_ip ip;
+	size_t n = strcspn(w, "/");
+
+	if (n >= sizeof(a))
+		return 0;
+	memcpy(a, w, n);
+	a[n] = '\0';
+	if (addr_pton(a, &ip.af, &ip.addr) < 0)
+		return 0;
+	for (size_t i = 0; i < k->nvips; i++)
+		if (vsr_ip_eq(&k->vips[i], &ip))
+			return 1;
+	return 0;
+}
+
+/*
+ * N written at DEPTH: verbatim, but the notify scripts, which vsradm
+ * --role replaces (an instance gets ours), and the virtual servers'
+ * addresses among its virtual addresses, which vsrouted announces.
+ */
+static void
+ka_vrrp_node(struct ka *k, FILE *f, const struct ka_node *n, int depth)
+{
+	int instance = depth == 0 && strcmp(n->w[0], "vrrp_instance") == 0;
+
+	ka_words(f, n, depth);
+	if (!n->block) {
+		fputc('\n', f);
+		return;
+	}
+	fprintf(f, " {\n");
+	for (const struct ka_node *c = n->kids; c; c = c->next) {
+		if (depth == 0 && ka_is_notify(c->w[0])) {
+			if (instance)
+				ka_approx(k, c, "replaced by %s --role (a script of yours must call "
+				    "it too)", KA_VSRADM);
+			else
+				ka_approx(k, c, "left out: each instance's notify scripts call %s "
+				    "--role", KA_VSRADM);
+			continue;
+		}
+		if (depth == 0 && strcmp(c->w[0], "lvs_sync_daemon_interface") == 0)
+			continue;       /* vsrouted's sync { } (kw_vrrp) */
+		if (depth == 1 && strncmp(n->w[0], "virtual_ipaddress", 17) == 0 &&
+		    ka_is_vip(k, c->w[0])) {
+			ka_approx(k, c, "a virtual server's address: vsrouted announces it while master, "
+			    "keepalived must not hold it");
+			continue;
+		}
+		ka_vrrp_node(k, f, c, depth + 1);
+	}
+	if (instance) {
+		fprintf(f, "    notify_master \"%s --role master\"\n", KA_VSRADM);
+		fprintf(f, "    notify_backup \"%s --role backup\"\n", KA_VSRADM);
+		fprintf(f, "    notify_fault  \"%s --role backup\"\n", KA_VSRADM);
+		fprintf(f, "    notify_stop   \"%s --role backup\"\n", KA_VSRADM);
+	}
+	fprintf(f, "%*s}\n", 4 * depth, "");
+}
+
+static int
+ka_vrrp_write(struct ka *k, const char *src)
+{
+	FILE *f = fopen(k->vrrp_out, "w");
+
+	if (f == NULL) {
+		fprintf(stderr, "vsradm: %s: %s\n", k->vrrp_out, strerror(errno));
+		return -1;
+	}
+	fprintf(f, "# keepalived-vsrouted.conf from %s (vsradm --import-keepalived --vrrp): "
+	    "keepalived\n# for VRRP alone (keepalived --vrrp -f THIS FILE), telling vsrouted its "
+	    "role by\n# vsradm --role; see vsrouted(8), HIGH AVAILABILITY.\n\n", src);
+	fprintf(f, "global_defs {\n    script_user root\n    enable_script_security\n");
+	/* keepalived's own settings but the LVS ones (vsrouted.conf has those). */
+	for (const struct ka_node *c = k->globals ? k->globals->kids : NULL; c; c = c->next) {
+		if (strcmp(c->w[0], "script_user") == 0)
+			ka_approx(k, c, "root: the notify scripts reach vsrouted's control socket");
+		else if (strncmp(c->w[0], "lvs_", 4) != 0 &&
+		    strcmp(c->w[0], "enable_script_security") != 0)
+			ka_vrrp_node(k, f, c, 1);
+	}
+	fprintf(f, "}\n");
+	for (size_t i = 0; i < k->nvrrp; i++) {
+		fputc('\n', f);
+		ka_vrrp_node(k, f, k->vrrp[i], 0);
+	}
+	if (fclose(f) != 0) {
+		fprintf(stderr, "vsradm: %s: %s\n", k->vrrp_out, strerror(errno));
+		return -1;
+	}
+	return 0;
 }
 
 static const struct ka_kw kw_top[] = {
@@ -1870,9 +2157,10 @@ static const struct ka_kw kw_top[] = {
 static int
 ka_usage(void)
 {
-	fprintf(stderr, "usage: vsradm --import-keepalived FILE\n"
+	fprintf(stderr, "usage: vsradm --import-keepalived FILE [--vrrp VRRPFILE]\n"
 	    "  prints FILE (a keepalived.conf) as a vsrouted.conf; what does not map is "
-	    "listed on stderr\n");
+	    "listed on stderr;\n  --vrrp writes its VRRP blocks into VRRPFILE for keepalived "
+	    "--vrrp, telling vsrouted\n  its role by vsradm --role\n");
 	return 1;
 }
 
@@ -1886,9 +2174,12 @@ kaimport_main(int argc, char **argv)
 
 	if (argc < 2 || strcmp(argv[1], "--import-keepalived") != 0)
 		return -1;
-	if (argc != 3 || argv[2][0] == '-')
+	if ((argc != 3 && argc != 5) || argv[2][0] == '-' ||
+	    (argc == 5 && (strcmp(argv[3], "--vrrp") != 0 || argv[4][0] == '\0')))
 		return ka_usage();
 	memset(&k, 0, sizeof(k));
+	if (argc == 5)
+		k.vrrp_out = argv[4];
 	struct stat st;
 	if (stat(argv[2], &st) == 0 && !S_ISREG(st.st_mode)) {
 		fprintf(stderr, "vsradm: %s: not a regular file\n", argv[2]);
@@ -1907,6 +2198,9 @@ kaimport_main(int argc, char **argv)
 		for (const struct ka_node *n = k.root.kids; n; n = n->next)
 			ka_dispatch(&k, n, kw_top, NULL, "keepalived.conf");
 		fclose(k.out);
+		/* VRRP last: the virtual servers' addresses are known then. */
+		if (k.vrrp_out && k.errors == 0 && ka_vrrp_write(&k, argv[2]) < 0)
+			k.errors++;
 	}
 	ka_report_flush(&k);
 	if (k.errors) {
@@ -1922,6 +2216,9 @@ kaimport_main(int argc, char **argv)
 		else
 			printf("announce = { eth0 }    # keepalived.conf does not say: the "
 			    "interfaces toward the clients\n");
+		if (k.vrrp_out && k.instances)
+			printf("role     = backup    # keepalived --vrrp -f %s says who is master\n",
+			    k.vrrp_out);
 		if (k.to_tcp || k.to_tcpfin || k.to_udp) {
 			printf("timeout {\n");
 			if (k.to_tcp)
@@ -1932,10 +2229,14 @@ kaimport_main(int argc, char **argv)
 				printf("    udp     = %u\n", k.to_udp);
 			printf("}\n");
 		}
+		if (k.sync_from)
+			ka_sync_write(&k, stdout);
 		fwrite(buf, 1, len, stdout);
 		rc = fflush(stdout) == 0 && !ferror(stdout) ? (k.reports ? 2 : 0) : 1;
 	}
 	free(buf);
+	free(k.vrrp);
+	free(k.vips);
 	ka_free_node(&k.root);
 	for (size_t i = 0; i < k.nlines; i++)
 		free(k.lines[i].text);

@@ -15,12 +15,15 @@
 #include <unistd.h>
 
 #include "conn.h"
+#include "defence.h"
 #include "lock.h"
 #include "log.h"
 #include "metrics.h"
+#include "role.h"
 #include "stats.h"
 #include "status.h"
 #include "svc.h"
+#include "sync.h"
 
 /* What the listener refused or cut short, counted (vsrouted_http_rejected_total). */
 enum http_reject {
@@ -126,10 +129,35 @@ metrics_render(struct evbuffer *b)
 		evbuffer_add_printf(b, "vsrouted_%s %llu\n", n,
 		    (unsigned long long)stat_total((enum stat_id)i));
 	}
+	family(b, "role", "gauge", "1 for the director's role (vsradm --role): master or backup");
+	for (int r = 0; r < ROLE_MAX; r++)
+		evbuffer_add_printf(b, "vsrouted_role{role=\"%s\"} %d\n", role_name((enum vsr_role)r),
+		    role_get() == (enum vsr_role)r);
+	family(b, "sync_refused_total", "counter",
+	    "sync messages and entries refused by the checks, by reason (sync_msg.h)");
+	for (int e = SYNC_E_OK + 1; e < SYNC_E_MAX; e++)
+		if (e != SYNC_E_SYNCID)
+			evbuffer_add_printf(b, "vsrouted_sync_refused_total{reason=\"%s\"} %llu\n",
+			    sync_err_name((enum sync_err)e),
+			    (unsigned long long)sync_refused((enum sync_err)e));
 	family(b, "table_connections", "gauge", "entries in the connection table");
 	evbuffer_add_printf(b, "vsrouted_table_connections %u\n", conn_count(m.ct));
 	family(b, "table_capacity", "gauge", "conn_max");
 	evbuffer_add_printf(b, "vsrouted_table_capacity %u\n", conn_capacity(m.ct));
+	family(b, "table_unconfirmed", "gauge",
+	    "connections not past the TCP handshake, and UDP ones (the flood defences)");
+	evbuffer_add_printf(b, "vsrouted_table_unconfirmed %u\n", conn_unconfirmed(m.ct));
+	{
+		int lv[3];
+		static const char *const names[3] = { "drop_entry", "drop_packet", "secure_tcp" };
+
+		defence_levels(&lv[0], &lv[1], &lv[2]);
+		family(b, "defence_level", "gauge",
+		    "IPVS's value of each flood defence: 0 off, 1 auto, 2 auto and in force, 3 always");
+		for (int i = 0; i < 3; i++)
+			evbuffer_add_printf(b, "vsrouted_defence_level{strategy=\"%s\"} %d\n",
+			    names[i], lv[i]);
+	}
 
 	/* The counters of services and real servers (VSR_COUNTERS, ctlproto.h), a family each. */
 	for (int f = 0; f < VSR_C_MAX; f++) {

@@ -1802,3 +1802,204 @@ nl_journal_open(const char *path)
 	}
 	return 0;
 }
+
+/* The route and neighbour monitor (nexthop.c) */
+
+int
+nl_monitor_open(void)
+{
+	struct sockaddr_nl sa = {
+		.nl_family = AF_NETLINK,
+		.nl_groups = RTMGRP_LINK | RTMGRP_NEIGH | RTMGRP_IPV4_IFADDR | RTMGRP_IPV4_ROUTE |
+		    RTMGRP_IPV4_RULE,
+	};
+	int fd, sz = 1 << 20;
+
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (fd < 0) {
+		log_warn("netlink monitor: socket");
+		return -1;
+	}
+	/* A burst of changes (a link going down takes its routes with it). */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &sz, sizeof(sz)) < 0)
+		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		log_warn("netlink monitor: bind");
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static void
+nl_monitor_one(const struct nlmsghdr *nlh, nl_event_fn cb, void *arg)
+{
+	struct nl_event ev = { .ifindex = 0 };
+
+	switch (nlh->nlmsg_type) {
+	case RTM_NEWNEIGH:
+	case RTM_DELNEIGH: {
+		const struct ndmsg *ndm = mnl_nlmsg_get_payload(nlh);
+		struct nl_attrs a = { .max = NDA_LLADDR };
+
+		if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*ndm)) || ndm->ndm_family != AF_INET ||
+		    (ndm->ndm_flags & NTF_PROXY))
+			return;
+		mnl_attr_parse(nlh, sizeof(*ndm), nl_attr_cb, &a);
+		if (nl_attr_u32(a.tb[NDA_DST], &ev.addr) < 0)
+			return;
+		ev.kind = NL_EV_NEIGH;
+		ev.del = nlh->nlmsg_type == RTM_DELNEIGH;
+		ev.ifindex = ndm->ndm_ifindex;
+		ev.state = ndm->ndm_state;
+		if (!ev.del && (ndm->ndm_state & NL_NUD_USABLE) && a.tb[NDA_LLADDR] != NULL &&
+		    mnl_attr_get_payload_len(a.tb[NDA_LLADDR]) == 6) {
+			memcpy(ev.mac, mnl_attr_get_payload(a.tb[NDA_LLADDR]), 6);
+			ev.usable = 1;
+		}
+		break;
+	}
+	case RTM_NEWROUTE:
+	case RTM_DELROUTE: {
+		const struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
+
+		if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*rtm)) || rtm->rtm_family != AF_INET)
+			return;
+		ev.kind = NL_EV_ROUTE;
+		ev.del = nlh->nlmsg_type == RTM_DELROUTE;
+		break;
+	}
+	case RTM_NEWRULE:
+	case RTM_DELRULE:
+		ev.kind = NL_EV_RULE;
+		ev.del = nlh->nlmsg_type == RTM_DELRULE;
+		break;
+	case RTM_NEWADDR:
+	case RTM_DELADDR:
+		ev.kind = NL_EV_ADDR;
+		ev.del = nlh->nlmsg_type == RTM_DELADDR;
+		break;
+	case RTM_NEWLINK:
+	case RTM_DELLINK: {
+		const struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
+
+		if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*ifi)))
+			return;
+		ev.kind = NL_EV_LINK;
+		ev.del = nlh->nlmsg_type == RTM_DELLINK;
+		ev.ifindex = ifi->ifi_index;
+		break;
+	}
+	default:
+		return;
+	}
+	cb(&ev, arg);
+}
+
+int
+nl_monitor_parse(const void *buf, size_t len, nl_event_fn cb, void *arg)
+{
+	const struct nlmsghdr *m;
+	int left = (int)len, n = 0;
+
+	for (m = buf; mnl_nlmsg_ok(m, left); m = mnl_nlmsg_next(m, &left)) {
+		nl_monitor_one(m, cb, arg);
+		n++;
+	}
+	return n;
+}
+
+int
+nl_monitor_read(int fd, nl_event_fn cb, void *arg)
+{
+	static char buf[NL_RXBUF];
+	int n = 0;
+
+	for (;;) {
+		ssize_t r = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == ENOBUFS) {
+				/* Events were lost: whoever listens must look again. */
+				struct nl_event ev = { .kind = NL_EV_OVERRUN };
+				cb(&ev, arg);
+				n++;
+				continue;
+			}
+			if (errno == EAGAIN)
+				return n;
+			log_warn("netlink monitor");
+			return -1;
+		}
+		n += nl_monitor_parse(buf, (size_t)r, cb, arg);
+	}
+}
+
+int
+nl_neigh_use(uint32_t addr, int ifindex)
+{
+	struct ndmsg     ndm = { .ndm_family = AF_INET, .ndm_ifindex = ifindex,
+	    .ndm_flags = NTF_USE };
+	struct nlmsghdr *nlh;
+	union vsr_addr   a = { .ip = addr };
+	char             ip[ADDR_STRLEN], ifn[IF_NAMESIZE];
+
+	/* NTF_USE: the kernel treats the entry as used (creating it if need be), nothing more. */
+	nlh = nl_msg(RTM_NEWNEIGH, NLM_F_ACK | NLM_F_CREATE, &ndm, sizeof(ndm));
+	mnl_attr_put(nlh, NDA_DST, sizeof(addr), &addr);
+	if (nl_talk(nlh, NULL, NULL) < 0) {
+		log_debug("neighbour %s dev %s: use: %s", nl_ip(AF_INET, &a, ip), nl_ifname(ifindex, ifn),
+		    strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int
+nl_route_get_input(uint32_t dst, uint32_t src, int iif, struct nl_route_info *out)
+{
+	struct rtmsg     rtm = { .rtm_family = AF_INET, .rtm_dst_len = 32, .rtm_src_len = 32 };
+	struct nl_rget   g = { .out = out, .af = AF_INET };
+	struct nlmsghdr *nlh;
+	uint32_t         ifx = (uint32_t)iif;
+	union vsr_addr   a = { .ip = dst };
+	char             ip[ADDR_STRLEN];
+
+	memset(out, 0, sizeof(*out));
+	nlh = nl_msg(RTM_GETROUTE, NLM_F_ACK, &rtm, sizeof(rtm));
+	mnl_attr_put(nlh, RTA_DST, sizeof(dst), &dst);
+	mnl_attr_put(nlh, RTA_SRC, sizeof(src), &src);
+	mnl_attr_put(nlh, RTA_IIF, sizeof(ifx), &ifx);
+	if (nl_talk(nlh, nl_route_get_cb, &g) < 0) {
+		log_debug("route get %s iif %d: %s", nl_ip(AF_INET, &a, ip), iif, strerror(errno));
+		return -1;
+	}
+	if (!g.found) {
+		errno = ENOENT;
+		return -1;
+	}
+	return 0;
+}
+
+int
+nl_neigh_state(uint32_t addr, int ifindex, uint8_t mac[6], uint16_t *state)
+{
+	struct ndmsg     ndm = { .ndm_family = AF_INET, .ndm_ifindex = ifindex };
+	struct nl_nget   g = { .af = AF_INET, .addr = { .ip = addr }, .ifindex = ifindex };
+	struct nlmsghdr *nlh;
+
+	nlh = nl_msg(RTM_GETNEIGH, NLM_F_ACK, &ndm, sizeof(ndm));
+	mnl_attr_put(nlh, NDA_DST, sizeof(addr), &addr);
+	if (nl_talk(nlh, nl_neigh_cb, &g) < 0 && errno != ENOENT)
+		return -1;
+	if (!g.seen) {
+		errno = ENOENT;
+		return -1;
+	}
+	*state = g.state;
+	if (g.found)
+		memcpy(mac, g.mac, 6);
+	return 0;
+}

@@ -261,26 +261,68 @@ uint32_t
 csum_partial(const void *data, uint32_t len, uint32_t sum)
 {
 	const uint8_t *b = data;
-	uint64_t s = sum;
+	uint64_t s = 0, w0, w1, w2, w3;
+	uint32_t w32;
+	uint16_t w16;
 
-	while (len >= 4) {
-		uint32_t w;
-		memcpy(&w, b, 4);
-		s += ntohl(w);
+	/*
+	 * The one's-complement sum does not depend on byte order (RFC 1071
+	 * 2.(B)): 64-bit words are summed as the machine loads them, each
+	 * carry out added back in (end-around carry), folded to 16 bits and
+	 * turned into network order once at the end. A third of the
+	 * instructions of 4 bytes at a time through ntohl (bench/segcost
+	 * under callgrind).
+	 */
+	while (len >= 32) {
+		memcpy(&w0, b, 8);
+		memcpy(&w1, b + 8, 8);
+		memcpy(&w2, b + 16, 8);
+		memcpy(&w3, b + 24, 8);
+		s += w0;
+		s += s < w0;
+		s += w1;
+		s += s < w1;
+		s += w2;
+		s += s < w2;
+		s += w3;
+		s += s < w3;
+		b += 32;
+		len -= 32;
+	}
+	while (len >= 8) {
+		memcpy(&w0, b, 8);
+		s += w0;
+		s += s < w0;
+		b += 8;
+		len -= 8;
+	}
+	/* At most 7 bytes left: 32-bit halves, no carry out of 64 bits. */
+	s = (s & 0xffffffffu) + (s >> 32);
+	if (len >= 4) {
+		memcpy(&w32, b, 4);
+		s += w32;
 		b += 4;
 		len -= 4;
 	}
 	if (len >= 2) {
-		s += rd16(b);
+		memcpy(&w16, b, 2);
+		s += w16;
 		b += 2;
 		len -= 2;
 	}
-	if (len)
-		s += (uint32_t)b[0] << 8;
-	/* Fold 64 -> 32 keeping the carries (one's complement). */
+	if (len) {
+		/* The odd byte is the first (high, in network order) of a word padded with zero. */
+		w16 = 0;
+		memcpy(&w16, b, 1);
+		s += w16;
+	}
 	s = (s & 0xffffffffu) + (s >> 32);
-	s = (s & 0xffffffffu) + (s >> 32);
-	return (uint32_t)s;
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	/* In the sums' convention: network-order words read as numbers, added to SUM. */
+	s = (uint64_t)sum + ntohs((uint16_t)s);
+	return (uint32_t)((s & 0xffffffffu) + (s >> 32));
 }
 
 uint16_t
@@ -504,6 +546,13 @@ echo_reply4(struct pkt *p)
 	icmp[0] = ICMP_ECHOREPLY;
 	memcpy(&new, icmp, 2);
 	csum_replace2(icsum, old, new);
+	/*
+	 * An all-zero reply (identifier, sequence and data 0) sums to +0,
+	 * which only a checksum of 0xffff makes right; 0xffff is right
+	 * wherever 0 is (ICMP has no pseudo-header to make the sum non-zero).
+	 */
+	if (*icsum == 0)
+		*icsum = 0xffff;
 }
 
 /* ICMP destination unreachable, fragmentation needed, quoting P's header and 8 bytes. */

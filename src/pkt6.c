@@ -33,11 +33,14 @@ wr16(uint8_t *b, uint16_t v)
 uint32_t
 csum_pseudo6(const union vsr_addr *src, const union vsr_addr *dst, uint32_t len, uint8_t nxt)
 {
-	uint32_t sum = csum_partial(src, 16, 0);
+	uint64_t s = csum_partial(dst, 16, csum_partial(src, 16, 0));
 
-	sum = csum_partial(dst, 16, sum);
-	/* Upper-layer length (32 bits) and next header (the low byte of 32 bits). */
-	return sum + (len >> 16) + (len & 0xffff) + nxt;
+	/*
+	 * Upper-layer length (32 bits) and next header (the low byte of 32
+	 * bits), with their carry: the addresses' sum may be close to 2^32.
+	 */
+	s += (len >> 16) + (len & 0xffff) + nxt;
+	return (uint32_t)((s & 0xffffffffu) + (s >> 32));
 }
 
 /* RFC 1624 over eight 16-bit words: ~(~HC + sum(~m) + sum(m')). */

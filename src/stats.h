@@ -34,9 +34,34 @@ enum stat_id {
 	STAT_SORRY_OFF,         /* a real server back: the sorry server gets no new flows */
 	STAT_RX_GSO,            /* GSO super-frames read from the TAP (offload on) */
 	STAT_TUN_SEGMENTS,      /* tun: segments cut from GSO super-frames */
+	/* the connection sync daemons (sync.c) */
+	STAT_SYNC_TX_CONNS,     /* entries sent (connections and templates) */
+	STAT_SYNC_TX_MESSAGES,  /* messages sent */
+	STAT_SYNC_TX_QUEUE_FULL,/* entries the packet path could not queue: its queue was full */
+	STAT_SYNC_TX_ERRORS,    /* messages the socket refused, or with no room to wait */
+	STAT_SYNC_RX_MESSAGES,  /* messages received and accepted */
+	STAT_SYNC_RX_CONNS,     /* entries applied: connections created or updated */
+	STAT_SYNC_RX_REFUSED,   /* messages refused by the checks (sync_msg.h), whole */
+	STAT_SYNC_RX_ENTRIES_REFUSED, /* entries refused by the checks, the rest read */
+	STAT_SYNC_RX_FOREIGN,   /* messages from another address or interface */
+	STAT_SYNC_RX_SYNCID,    /* messages of another sync id */
+	STAT_SYNC_RX_NO_DEST,   /* entries whose service or real server is not configured here */
+	STAT_SYNC_RX_TABLE_FULL,/* entries not created: conn_max reached */
 	STAT_NA_REPLIES,        /* neighbour solicitations for VIPs answered on the TAP link */
 	STAT_NA_SENT,           /* unsolicited neighbour advertisements sent */
 	STAT_ND_IGNORED,        /* ICMPv6 of the TAP link that needs no answer (RS, MLD, ...) */
+	STAT_CA_PROXY_SENT,     /* proxy-v2: headers put into the client's first ACK (or a re-ACK) */
+	STAT_CA_PROXY_RESENT,   /* proxy-v2: headers sent in a segment of their own (a loss, reordering) */
+	STAT_CA_PROXY_DGRAM,    /* proxy-v2: UDP datagrams given a header */
+	STAT_CA_OVERSIZE,       /* proxy-v2: UDP datagrams sent without: too big with it, or fragmented */
+	STAT_CA_SYN_DATA,       /* proxy-v2: SYNs whose data (TCP Fast Open) was dropped, to follow it */
+	STAT_CA_TOA,            /* toa: options added to the client's first packets */
+	STAT_CA_TOA_NOROOM,     /* toa: first packets with no room for it (options full, MTU, GSO) */
+	STAT_SEQADJ_SACK,       /* packets whose SACK blocks were shifted (seqadj.h) */
+	STAT_DEFENCE_EVICTED,   /* drop_entry: a flow not past its handshake evicted for a new one */
+	STAT_ICMP_RATE_LIMITED, /* an echo reply or too-big message not made: over icmp_rate */
+	STAT_NAT_DIRECT,        /* nat, fullnat: frames sent straight out toward their next hop */
+	STAT_NAT_VIA_TAP,       /* and written into the TAP instead: next hop unknown, too big */
 	/* drop reasons */
 	STAT_DROP_MALFORMED,    /* a header or length field is wrong */
 	STAT_DROP_UNEXPECTED,   /* not IPv4, IPv6 or ARP, or not TCP/UDP/ICMP(v6) */
@@ -47,6 +72,10 @@ enum stat_id {
 	STAT_DROP_NO_CONN_OUT,  /* a packet into the TAP toward no VIP, of no connection */
 	STAT_DROP_NO_DEST,      /* the scheduler found no available real server */
 	STAT_DROP_TABLE_FULL,   /* new flow while conn_max connections exist */
+	STAT_DROP_RESERVE,      /* new flow while unconfirmed flows fill all but conn_reserve */
+	STAT_DROP_CONN_LIMIT,   /* new flow while its service has conn_limit flows */
+	STAT_DEFENCE_DROP_PACKET, /* drop_packet: a new flow's packet dropped */
+	STAT_DROP_RST_WINDOW,   /* a client's RST outside the window of its flow's sequence numbers */
 	STAT_DROP_NO_NEIGH,     /* real server's MAC not resolved yet */
 	STAT_DROP_ICMP,         /* ICMP that is neither echo nor about a connection */
 	STAT_DROP_TX_ERROR,     /* the output socket refused the frame */

@@ -317,6 +317,7 @@ dest_new(struct service *s, const struct rs_conf *rc, char *err, size_t errlen)
 	d->fwd = rc->fwd;
 	d->tunnel = rc->tunnel;
 	d->tunnel_mtu = rc->tunnel_mtu;
+	d->client_addr = rc->client_addr;
 	d->tunnel_keyed = rc->tunnel_keyed;
 	d->tunnel_key = htonl(rc->tunnel_key);
 	d->weight = rc->weight;
@@ -390,6 +391,8 @@ dest_edit(struct dest *d, const struct rs_conf *rc, char *err, size_t errlen)
 	}
 	if (rc->name[0])
 		snprintf(d->name, sizeof(d->name), "%s", rc->name);
+	/* New flows take it; a flow keeps what it started with (conn.h). */
+	d->client_addr = rc->client_addr;
 	d->u_threshold = rc->upper;
 	d->l_threshold = rc->lower;
 	d->conf_weight = rc->weight;
@@ -576,6 +579,7 @@ svc_fields(struct service *s, const struct vs_conf *vc)
 	s->ops = vc->ops;
 	s->nmaddr = vc->nmaddr;
 	memcpy(s->maddr, vc->maddr, sizeof(s->maddr));
+	s->conn_limit = vc->conn_limit;
 	s->netmask = vc->netmask;
 	s->flags = vc->flags;
 	s->mh_size = vc->mh_size;

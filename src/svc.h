@@ -18,6 +18,7 @@ struct conn;
 struct pkt;
 struct worker;
 struct neigh;
+struct nexthop;
 
 /*
  * A transmit function is bound once per destination and copied into each
@@ -64,12 +65,15 @@ struct dest {
 	struct stats_est est;          /* rates, moved by svc_est_tick */
 	uint8_t          xmit_id;      /* enum xmit_id */
 	struct neigh    *neigh;        /* dr: where the RS's MAC lives */
+	struct nexthop  *nh;           /* nat, fullnat: its next hop (nexthop.h), NULL: the TAP */
 	enum tunnel_type tunnel;       /* tun: ipip or gre */
 	unsigned         tunnel_mtu;   /* tun: configured path MTU, 0 = from the route */
 	bool             tunnel_keyed; /* tun, gre: each packet carries tunnel_key */
 	uint32_t         tunnel_key;   /* network order, as on the wire */
 	unsigned         tun_inner_max;/* tun: largest inner packet that fits, bound */
 	union vsr_addr   tun_src;      /* tun: the director's address toward it (logs) */
+	enum client_addr client_addr;  /* fullnat: how it learns the client's address (new flows) */
+	unsigned         ca_mtu;       /* fullnat: the path MTU toward it, bound (0: not known) */
 	uint64_t         check_downs;  /* health check transitions up -> down */
 	uint64_t         check_ups;    /* and down -> up */
 };
@@ -93,6 +97,7 @@ struct service {
 	unsigned         mark_slot;    /* its routing table and gateway (svc_mark_gw) */
 	struct vsr_ip    maddr[CONF_MADDR_MAX];  /* the addresses it answers for */
 	unsigned         nmaddr;
+	unsigned         conn_limit;   /* live flows at most, 0 = no limit (defence.c) */
 	union vsr_addr   netmask;      /* persistence granularity, of the service's family */
 	const struct sched_ops *sched;
 	void            *sched_data;

@@ -90,7 +90,8 @@ usage_exit(int status)
 	    "  %s --set tcp tcpfin udp\n"
 	    "  %s --start-daemon {master|backup} [daemon-options]\n"
 	    "  %s --stop-daemon {master|backup}\n"
-	    "  %s -h\n\n", p, p, p, p, p, p, p, p, p, p, p, p, p);
+	    "  %s --role [master|backup]\n"
+	    "  %s -h\n\n", p, p, p, p, p, p, p, p, p, p, p, p, p, p);
 	fprintf(f,
 	    "Commands:\n"
 	    "Either long or short options are allowed.\n"
@@ -129,6 +130,7 @@ usage_exit(int status)
 	    "  --ipip         -i                   ipip encapsulation (tunneling)\n"
 	    "  --masquerading -m                   masquerading (NAT)\n"
 	    "  --fullnat                           full NAT: source address from local_address (vsradm)\n"
+	    "  --client-address none|proxy-v2|toa  how a fullnat real server learns the client (vsradm)\n"
 	    "  --tun-type      type                one of ipip|gue|gre,\n"
 	    "                                      the default tunnel type is ipip.\n"
 	    "  --tun-port      port                tunnel destination port\n"
@@ -152,7 +154,8 @@ usage_exit(int status)
 	    "  --ops          -o                   one-packet scheduling\n"
 	    "  --numeric      -n                   numeric output of addresses and ports\n"
 	    "  --sched-flags  -b flags             scheduler flags (comma-separated)\n"
-	    "  --socket       path                 vsrouted's control socket (vsradm; also VSRADM_SOCKET)\n");
+	    "  --socket       path                 vsrouted's control socket (vsradm; also VSRADM_SOCKET)\n"
+	    "  --role [master|backup]              print or switch the director's role (vsradm)\n");
 	fprintf(f,
 	    "Daemon Options:\n"
 	    "  --syncid sid                        syncid for connection sync (default=255)\n"
@@ -180,7 +183,7 @@ enum optc { OPTC_NUMERIC, OPTC_CONNECTION, OPTC_SERVICE, OPTC_SCHEDULER, OPTC_PE
 	OPTC_PERSISTENTCONN, OPTC_NOSORT, OPTC_SYNCID, OPTC_EXACT, OPTC_ONEPACKET, OPTC_PE,
 	OPTC_SCHED_FLAGS, OPTC_MCAST_GROUP, OPTC_MCAST_PORT, OPTC_MCAST_TTL, OPTC_SYNC_MAXLEN,
 	OPTC_TUN_INFO, OPTC_TUN_TYPE, OPTC_TUN_PORT, OPTC_TUN_NOCSUM, OPTC_TUN_CSUM,
-	OPTC_TUN_REMCSUM, OPTC_MAX };
+	OPTC_TUN_REMCSUM, OPTC_CLIENT_ADDR, OPTC_MAX };
 
 static const char *const optc_names[OPTC_MAX] = {
 	[OPTC_NUMERIC] = "numeric", [OPTC_CONNECTION] = "connection",
@@ -198,12 +201,12 @@ static const char *const optc_names[OPTC_MAX] = {
 	[OPTC_SYNC_MAXLEN] = "sync-maxlen", [OPTC_TUN_INFO] = "tun-info",
 	[OPTC_TUN_TYPE] = "tun-type", [OPTC_TUN_PORT] = "tun-port",
 	[OPTC_TUN_NOCSUM] = "tun-nocsum", [OPTC_TUN_CSUM] = "tun-csum",
-	[OPTC_TUN_REMCSUM] = "tun-remcsum",
+	[OPTC_TUN_REMCSUM] = "tun-remcsum", [OPTC_CLIENT_ADDR] = "client-address",
 };
 
 #define O(x) (1ULL << OPTC_##x)
 #define DEST_OPTS (O(FORWARD) | O(WEIGHT) | O(UTHRESHOLD) | O(LTHRESHOLD) | O(TUN_TYPE) | \
-	O(TUN_PORT) | O(TUN_NOCSUM) | O(TUN_CSUM) | O(TUN_REMCSUM))
+	O(TUN_PORT) | O(TUN_NOCSUM) | O(TUN_CSUM) | O(TUN_REMCSUM) | O(CLIENT_ADDR))
 #define SVC_OPTS (O(SCHEDULER) | O(PERSISTENT) | O(NETMASK) | O(ONEPACKET) | O(PE) | \
 	O(SCHED_FLAGS))
 
@@ -263,7 +266,7 @@ enum { TAG_SET = 256, TAG_START_DAEMON, TAG_STOP_DAEMON, TAG_MCAST_INTERFACE, TA
 	TAG_DAEMON, TAG_STATS, TAG_RATE, TAG_THRESHOLDS, TAG_PERSISTENTCONN, TAG_SORT, TAG_NO_SORT,
 	TAG_PE, TAG_SCTP_SERVICE, TAG_MCAST_GROUP, TAG_MCAST_PORT, TAG_MCAST_TTL, TAG_SYNC_MAXLEN,
 	TAG_TUN_INFO, TAG_TUN_TYPE, TAG_TUN_PORT, TAG_TUN_NOCSUM, TAG_TUN_CSUM, TAG_TUN_REMCSUM,
-	TAG_SYNCID, TAG_FULLNAT };
+	TAG_SYNCID, TAG_FULLNAT, TAG_CLIENT_ADDR };
 
 enum { ARG_NONE, ARG_REQ, ARG_OPT };
 
@@ -302,6 +305,7 @@ static const struct opt {
 	{ "ipip",            'i', ARG_NONE, 'i' },
 	{ "gatewaying",      'g', ARG_NONE, 'g' },
 	{ "fullnat",          0,  ARG_NONE, TAG_FULLNAT },
+	{ "client-address",   0,  ARG_REQ,  TAG_CLIENT_ADDR },
 	{ "weight",          'w', ARG_REQ,  'w' },
 	{ "u-threshold",     'x', ARG_REQ,  'x' },
 	{ "l-threshold",     'y', ARG_REQ,  'y' },
@@ -506,6 +510,7 @@ struct dest_spec {
 	int         tun_type;           /* enum ctl_tun */
 	unsigned    tun_port;
 	int         tun_csum;           /* enum ctl_csum */
+	int         client_addr;        /* enum client_addr */
 };
 
 struct daemon_spec {
@@ -776,6 +781,11 @@ parse_options(int argc, char **argv, struct entry *ce)
 		case 'g': set_option(ce, OPTC_FORWARD); ce->dest.fwd = FWD_DR; break;
 		case 'm': set_option(ce, OPTC_FORWARD); ce->dest.fwd = FWD_NAT; break;
 		case TAG_FULLNAT: set_option(ce, OPTC_FORWARD); ce->dest.fwd = FWD_FULLNAT; break;
+		case TAG_CLIENT_ADDR:
+			set_option(ce, OPTC_CLIENT_ADDR);
+			if ((ce->dest.client_addr = client_addr_parse(a)) < 0)
+				fail(2, "illegal client address specified");
+			break;
 		case 'w':
 			set_option(ce, OPTC_WEIGHT);
 			if ((n = string_to_number(a, 0, CTL_WEIGHT_MAX)) == -1)
@@ -1094,6 +1104,7 @@ struct ldest {
 	unsigned        upper, lower;
 	int             tun_type, tun_csum;
 	unsigned        tun_port;
+	int             client_addr;    /* enum client_addr */
 	uint64_t        c[VSR_C_MAX];
 };
 
@@ -1218,7 +1229,8 @@ dest_line(char **w, int n, struct ldest *d)
 	    uint_of(w[CTL_DEST_UPPER], &d->upper) < 0 || uint_of(w[CTL_DEST_LOWER], &d->lower) < 0 ||
 	    (d->tun_type = ctl_lookup(ctl_tun_names, CTL_TUN_MAX, w[CTL_DEST_TUN_TYPE])) < 0 ||
 	    uint_of(w[CTL_DEST_TUN_PORT], &d->tun_port) < 0 ||
-	    (d->tun_csum = ctl_lookup(ctl_csum_names, CTL_CSUM_MAX, w[CTL_DEST_TUN_CSUM])) < 0)
+	    (d->tun_csum = ctl_lookup(ctl_csum_names, CTL_CSUM_MAX, w[CTL_DEST_TUN_CSUM])) < 0 ||
+	    (d->client_addr = client_addr_parse(w[CTL_DEST_CLIENT_ADDR])) < 0)
 		return -1;
 	for (int i = 0; i < VSR_C_MAX; i++)
 		if (u64_of(w[CTL_DEST_COUNTERS + i], &d->c[i]) < 0)
@@ -1492,6 +1504,10 @@ print_service(struct lsvc *s, unsigned format)
 				if (e->tun_type != CTL_TUN_IPIP)
 					printf(" %s", tun_flag_opts[e->tun_csum]);
 			}
+			/* vsradm's own, as --fullnat: ipvsadm -R refuses the line whole. */
+			if (e->client_addr != CA_NONE)
+				printf(" --client-address %s",
+				    client_addr_name((enum client_addr)e->client_addr));
 			printf("\n");
 		} else if (format & FMT_STATS) {
 			printf("  -> %-28s", dn);
@@ -1531,11 +1547,15 @@ print_service(struct lsvc *s, unsigned format)
 			    (unsigned long long)e->c[VSR_C_ACTIVE],
 			    (unsigned long long)e->c[VSR_C_INACTIVE]);
 		} else {
-			printf("  -> %-28s %-7s %-6llu %-10llu %-10llu\n", dn,
+			printf("  -> %-28s %-7s %-6llu %-10llu %-10llu", dn,
 			    fwd_listing_name((enum fwd_method)e->fwd),
 			    (unsigned long long)e->c[VSR_C_WEIGHT],
 			    (unsigned long long)e->c[VSR_C_ACTIVE],
 			    (unsigned long long)e->c[VSR_C_INACTIVE]);
+			/* A flag word at the end, as the service line's "ops". */
+			if (e->client_addr != CA_NONE)
+				printf(" %s", client_addr_name((enum client_addr)e->client_addr));
+			printf("\n");
 		}
 	}
 }
@@ -1663,6 +1683,8 @@ daemon_line(char *line, void *arg)
 		printf(", maxlen=%u", maxlen);
 	if (strcmp(w[1 + CTL_DAEMON_GROUP], "-"))
 		printf(", group=%s", w[1 + CTL_DAEMON_GROUP]);
+	if (strcmp(w[1 + CTL_DAEMON_PEER], "-"))
+		printf(", peer=%s", w[1 + CTL_DAEMON_PEER]);  /* vsrouted's unicast, not ipvsadm's */
 	if (port)
 		printf(", port=%u", port);
 	if (ttl)
@@ -1673,6 +1695,8 @@ daemon_line(char *line, void *arg)
 /* ---------------------------------------------------------------- commands */
 
 static int process_options(int argc, char **argv, int reading_stdin);
+static const char *base_name(const char *p);
+static void role_line(char *line, void *arg);
 
 /* A request that changes something; -1 after the daemon's refusal. */
 static int
@@ -1746,6 +1770,9 @@ run_change(const struct entry *ce)
 				req_add(&q, "%s=%s", ctl_opt_names[CTL_OPT_TUN_CSUM],
 				    ctl_csum_names[d->tun_csum]);
 		}
+		if (d->client_addr != CA_NONE)
+			req_add(&q, "%s=%s", ctl_opt_names[CTL_OPT_CLIENT_ADDR],
+			    client_addr_name((enum client_addr)d->client_addr));
 		break;
 	}
 	case CMD_TIMEOUT:
@@ -1855,6 +1882,8 @@ process_options(int argc, char **argv, int reading_stdin)
 		    O(TUN_REMCSUM))) && ce.dest.fwd != FWD_TUN)
 			fail(2, "Tunnel options conflict with forward method");
 		tunnel_opt_check(&ce);
+		if (ce.dest.client_addr != CA_NONE && ce.dest.fwd != FWD_FULLNAT)
+			fail(2, "Client address option conflicts with forward method");
 	}
 
 	switch (ce.cmd) {
@@ -1871,8 +1900,16 @@ process_options(int argc, char **argv, int reading_stdin)
 			if (transact(ctl_req_names[CTL_REQ_TIMEOUT], timeout_line, NULL) < 0)
 				exit(1);
 		} else if (ce.options & O(DAEMON)) {
+			int seen = 0;
+
 			if (transact(ctl_req_names[CTL_REQ_DAEMON], daemon_line, NULL) < 0)
 				exit(1);
+			/* vsradm says the director's role after ipvsadm's lines; ipvsadm does not. */
+			if (strcmp(base_name(prog), "ipvsadm") != 0) {
+				fputs("role: ", stdout);
+				if (transact(ctl_req_names[CTL_REQ_ROLE], role_line, &seen) < 0 || !seen)
+					exit(1);
+			}
 		} else
 			list_all(ce.format);
 		fflush(stdout);
@@ -1952,6 +1989,44 @@ restore_main(void)
 	return rc ? 255 : 0;
 }
 
+static void
+role_line(char *line, void *arg)
+{
+	char *w[3];
+
+	if (split(line, w, 2) == 2 && strcmp(w[0], CTL_TAG_ROLE) == 0) {
+		printf("%s\n", w[1]);
+		*(int *)arg = 1;
+	}
+}
+
+/*
+ * vsradm --role [master|backup]: vsradm's own (keepalived's notify
+ * scripts call it). Alone it prints the role; with a word it switches.
+ * Exit status 0; 2 for a bad command line; 255 when the daemon refuses;
+ * 1 when it cannot be asked.
+ */
+static int
+role_main(int argc, char **argv)
+{
+	char req[64];
+	int seen = 0;
+
+	if (argc > 3 || (argc == 3 && role_parse(argv[2]) < 0)) {
+		fprintf(stderr, "%s: --role takes master or backup, or nothing\n", prog);
+		return 2;
+	}
+	snprintf(req, sizeof(req), "%s%s%s", ctl_req_names[CTL_REQ_ROLE], argc == 3 ? " " : "",
+	    argc == 3 ? argv[2] : "");
+	if (transact(req, argc == 3 ? NULL : role_line, &seen) < 0)
+		return 255;
+	if (argc == 2 && !seen) {
+		fprintf(stderr, "%s: vsrouted did not say its role\n", prog);
+		return 1;
+	}
+	return 0;
+}
+
 /* --socket PATH (or --socket=PATH) anywhere: vsradm's own, taken out before ipvsadm's rules. */
 static int
 take_socket(int argc, char **argv)
@@ -2000,6 +2075,8 @@ main(int argc, char **argv)
 	argc = take_socket(argc, argv);
 
 	restore_in = stdin;
+	if (argc > 1 && strcmp(argv[1], "--role") == 0)
+		return role_main(argc, argv);
 	if (strcmp(name, "ipvsadm-save") == 0)
 		return save_main(argc, argv);
 	if (strcmp(name, "ipvsadm-restore") == 0)

@@ -18,6 +18,7 @@
 #include "check.h"
 #include "conf.h"
 #include "conn.h"
+#include "defence.h"
 #include "core.h"
 #include "ctl.h"
 #include "laddr.h"
@@ -26,11 +27,15 @@
 #include "log.h"
 #include "metrics.h"
 #include "netlink.h"
+#include "nexthop.h"
 #include "notify.h"
 #include "priv.h"
+#include "role.h"
 #include "spawn.h"
 #include "stats.h"
 #include "svc.h"
+#include "sync.h"
+#include "sync_conn.h"
 #include "tap.h"
 #include "tunnel.h"
 #include "xmit.h"
@@ -117,6 +122,10 @@ stats_dump(struct daemon *d)
 		log_notice("stat worker %u worker_crossed %llu", i,
 		    (unsigned long long)stat_slot_get(w->slot, STAT_WORKER_CROSSED));
 	}
+	for (int e = SYNC_E_OK + 1; e < SYNC_E_MAX; e++)
+		if (e != SYNC_E_SYNCID)
+			log_notice("stat sync_refused %s %llu", sync_err_name((enum sync_err)e),
+			    (unsigned long long)sync_refused((enum sync_err)e));
 	log_notice("stat conns %u", conn_count(d->ct));
 	log_notice("stat conn_max %u", conn_capacity(d->ct));
 	TAILQ_FOREACH(s, svc_list(), entry) {
@@ -151,6 +160,7 @@ conn_timeouts(struct conn_table *ct, const struct config *c)
 	timeouts[CS_FIN_WAIT] = c->timeout_tcp_fin;
 	timeouts[CS_UDP] = c->timeout_udp;
 	conn_set_timeouts(ct, timeouts);
+	defence_configure(&c->defence);
 }
 
 static int
@@ -252,8 +262,8 @@ announce_has(const struct config *c, const char *ifn)
 /*
  * The announce interfaces go from OC's to NC's while OC's services run:
  * an interface that went stops answering for their VIPs, a new one
- * answers for them at once (the VIPs the merge then adds or removes
- * follow d->conf, NC's interfaces). 0, or -1 (logged).
+ * answers for them at once on a master (the VIPs the merge then adds or
+ * removes follow role.c's interfaces, NC's from now). 0, or -1 (logged).
  */
 static int
 announce_change(struct daemon *d, const struct config *oc, const struct config *nc)
@@ -286,10 +296,12 @@ announce_change(struct daemon *d, const struct config *oc, const struct config *
 			if (f && sysctl_set(path, "1") < 0)
 				rc = -1;
 		}
-		for (unsigned i = 0; i < nv; i++)
+		/* The proxy entries are a master's (role.c). */
+		for (unsigned i = 0; i < nv && role_master(); i++)
 			if (nl_proxy_neigh_add(v[i].af, &v[i].addr, ifx) < 0)
 				rc = -1;
 	}
+	role_reconfig(nc);
 	return rc;
 }
 
@@ -360,11 +372,19 @@ reload(struct daemon *d)
 		    "serving the previous configuration", d->file);
 	} else {
 		struct config *drop;
+		enum vsr_role file_role = d->conf->role;
 		int rc;
 
 		lock_acquire();
 		rc = reload_apply(d, nc, &as, &drop);
 		lock_release();
+		if (rc == 0) {
+			/* The file's role only when its line changed: not to undo keepalived's. */
+			if (nc->role != file_role)
+				role_set(nc->role, "reload");
+			/* The sync daemons again when the section changed (they take the lock). */
+			sync_reconfig(&drop->sync, &nc->sync);
+		}
 		conf_free(drop);
 		if (rc < 0) {
 			notify_status("reload of %s failed and was undone (see the log); serving "
@@ -534,24 +554,21 @@ announce_prepare(struct daemon *d, int af)
 	return 0;
 }
 
-/* VIP (of family AF) routed into the TAP and answered for on every announce interface. */
+/*
+ * VIP (of family AF) routed into the TAP, whatever the role: a backup
+ * forwards what reaches it. Its proxy ARP or NDP entries on the announce
+ * interfaces are the role's (role.c): a master's only.
+ */
 static int
 announce_vip(struct daemon *d, int af, const union vsr_addr *vip)
 {
-	const struct config *c = d->conf;
-
 	if (announce_prepare(d, af) < 0 ||
 	    nl_route_add(af, vip, (int)addr_len(af) * 8, d->tap_ifindex) < 0)
 		return -1;
-	for (unsigned a = 0; a < c->nannounce; a++) {
-		int ifx = (int)if_nametoindex(c->announce[a]);
-		if (nl_proxy_neigh_add(af, vip, ifx) < 0)
-			return -1;
-	}
 	return 0;
 }
 
-/* Announce each VIP: route into the TAP, proxy ARP or NDP on every announce interface. */
+/* Each VIP routed into the TAP (announce_vip). */
 static int
 setup_vips(struct daemon *d)
 {
@@ -567,6 +584,13 @@ setup_vips(struct daemon *d)
 }
 
 static struct daemon *the_daemon;   /* for the VIP hook */
+
+/* A role taken (role.c): a master's announce routes in, a backup's out. */
+static void
+role_changed(int master)
+{
+	announce_routes(the_daemon, master);
+}
 
 /*
  * The announce routes: "VIP/32 dev TAP table announce_table" for every
@@ -618,34 +642,27 @@ vip_changed(int af, const union vsr_addr *vip, int up)
 		if (d->announcing)
 			nl_route_add_table(af, vip, (int)addr_len(af) * 8, d->tap_ifindex,
 			    c->announce_table);
-		/* A reload announces every VIP once it is applied (announce_vips). */
-		for (unsigned i = 0; i < c->nannounce && !d->reloading; i++)
-			neigh_announce((int)if_nametoindex(c->announce[i]), af, vip);
+		/* A master's proxy entries; a reload announces every VIP once applied (announce_vips). */
+		role_vip(af, vip, 1, !d->reloading);
 		return;
 	}
 	if (d->announcing)
 		nl_route_del_table(af, vip, (int)addr_len(af) * 8, d->tap_ifindex, c->announce_table);
-	for (unsigned i = 0; i < c->nannounce; i++)
-		nl_proxy_neigh_del(af, vip, (int)if_nametoindex(c->announce[i]));
+	role_vip(af, vip, 0, 0);
 	nl_route_del(af, vip, (int)addr_len(af) * 8, d->tap_ifindex);
 }
 
 /*
- * Gratuitous ARP or an unsolicited advertisement for each VIP (once, however
- * many services share it) on each announce interface: at start and after
- * each reload, so that neighbours that cached another host for a VIP (a
- * previous director, say) learn ours again.
+ * Gratuitous ARP or an unsolicited advertisement for each VIP on each
+ * announce interface after each reload, so that neighbours that cached
+ * another host for a VIP (a previous director, say) learn ours again: a
+ * master's (role.c), one round.
  */
 static void
 announce_vips(struct daemon *d)
 {
-	const struct config *c = d->conf;
-	const struct vsr_ip *v;
-	unsigned nv = svc_vips(&v);
-
-	for (unsigned i = 0; i < nv; i++)
-		for (unsigned a = 0; a < c->nannounce; a++)
-			neigh_announce((int)if_nametoindex(c->announce[a]), v[i].af, &v[i].addr);
+	(void)d;
+	role_announce();
 }
 
 /*
@@ -728,6 +745,9 @@ setup(struct daemon *d)
 	if (laddr_setup(c->laddr, c->nladdr) < 0)
 		return -1;
 	xmit_init(d->tap_ifindex);
+	/* nat and fullnat real servers' next hops are resolved when they are bound. */
+	if (nh_init(NULL, d->tap_ifindex) < 0)
+		return -1;
 	svc_set_binder(xmit_bind);
 	if (svc_setup(c) < 0)
 		return -1;
@@ -746,7 +766,7 @@ setup(struct daemon *d)
 		if (core_worker_init(&d->workers[i], i, d->nworkers > 1 ? NULL : d->base,
 		    d->tap_fds[i], d->ct) < 0)
 			return -1;
-	if (arp_start(d->base) < 0)
+	if (arp_start(d->base) < 0 || nh_start(d->base) < 0)
 		return -1;
 	if (check_init(d->base) < 0)
 		return -1;
@@ -774,11 +794,25 @@ setup(struct daemon *d)
 	if (c->metrics_port &&
 	    metrics_start(d->base, c->metrics_addr, c->metrics_port, c->metrics_compat, d->ct) < 0)
 		return -1;
+	/* The sync daemons of the file, before the workers run (sync.h). */
+	sync_conn_init(d->ct);
+	sync_init(d->base, d->nworkers, c->conn_max, sync_conn_apply);
+	for (unsigned st = SYNC_STATE_MASTER; st <= SYNC_STATE_BACKUP; st <<= 1)
+		if ((c->sync.state & st) && sync_start(st, &c->sync) < 0) {
+			log_errx("sync: cannot start the %s daemon on %s: %s", sync_state_name(st),
+			    c->sync.ifname, strerror(errno));
+			return -1;
+		}
 	the_daemon = d;
 	svc_set_vip_hook(vip_changed);
 	core_set_sloppy(c->sloppy_tcp);
-	announce_vips(d);
-	announce_routes(d, 1);
+	/*
+	 * A master announces the VIPs and the pool (and sends its burst), and
+	 * puts in its announce routes; a backup does neither (role_changed).
+	 */
+	role_set_hook(role_changed);
+	if (role_start(d->base, c->role, c) < 0)
+		return -1;
 	/* Everything that needs root is open or written: from now on the two capabilities. */
 	if (c->user[0] && priv_drop(&d->user) < 0)
 		return -1;
@@ -800,7 +834,9 @@ teardown(struct daemon *d)
 	for (unsigned i = 0; i < d->nworkers; i++)
 		core_worker_stop(&d->workers[i]);
 	lock_set_threaded(0);
+	sync_fini();
 	metrics_stop();
+	role_stop();
 	check_stop_all();
 	for (size_t i = 0; i < ARRAY_SIZE(d->ev_sig); i++)
 		if (d->ev_sig[i])
@@ -822,6 +858,7 @@ teardown(struct daemon *d)
 		conn_flush(d->ct);
 	svc_teardown();
 	laddr_teardown();
+	nh_fini();
 	links_close();
 	tunnel_close();
 	xmit_nat_close();

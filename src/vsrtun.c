@@ -22,13 +22,14 @@
 
 #include "addr.h"
 #include "common.h"
+#include "gro.h"
 #include "log.h"
 #include "netlink.h"
 #include "pkt.h"
 
 #define VSRTUN_IFNAME   "vsrtun0"
 #define VSRTUN_ADDRS    64          /* -a and -v, each */
-#define VSRTUN_BATCH    32          /* packets per recvmmsg() */
+#define VSRTUN_BATCH    GRO_SEGS    /* packets per recvmmsg(): GRO's window */
 #define VSRTUN_BUDGET   8           /* batches per wake-up */
 #define VSRTUN_BUF      65536
 #define VSRTUN_RCVBUF   (4 * 1024 * 1024)
@@ -50,6 +51,9 @@ enum vt_stat {
 	VT_DROP_NOT_VIP,       /* inner destination is not a -v VIP */
 	VT_DROP_TUN_WRITE,     /* the TUN refused the packet */
 	VT_TUN_DISCARDED,      /* sent into the TUN by the kernel: read and dropped */
+	VT_GRO_FRAMES,         /* TCP super-frames written (gro.h) */
+	VT_GRO_SEGMENTS,       /* the segments they held */
+	VT_GRO_CSUM_BAD,       /* TCP segments with a wrong checksum, written alone */
 	VT_MAX
 };
 
@@ -67,6 +71,9 @@ static const char *const vt_names[VT_MAX] = {
 	[VT_DROP_NOT_VIP]         = "drop_not_vip",
 	[VT_DROP_TUN_WRITE]       = "drop_tun_write",
 	[VT_TUN_DISCARDED]        = "tun_discarded",
+	[VT_GRO_FRAMES]           = "gro_frames",
+	[VT_GRO_SEGMENTS]         = "gro_segments",
+	[VT_GRO_CSUM_BAD]         = "gro_csum_bad",
 };
 
 static uint64_t vt_stats[VT_MAX];
@@ -114,6 +121,7 @@ struct vsrtun {
 	uint8_t           *bufs;                    /* VSRTUN_BATCH * VSRTUN_BUF */
 	struct mmsghdr     msgs[VSRTUN_BATCH];
 	struct iovec       iov[VSRTUN_BATCH];
+	struct gro         gro;                     /* what goes into the TUN, batch by batch */
 	struct sockaddr_in6 from[VSRTUN_BATCH];     /* the outer source (IPv6 sockets) */
 };
 
@@ -164,8 +172,15 @@ add_addr(struct vsr_ip *list, unsigned *n, const char *s, const char *opt)
 }
 
 static void
-stats_dump(void)
+stats_dump(const struct vsrtun *t)
 {
+	/* What was written into the TUN is counted where it is written. */
+	vt_stats[VT_DELIVERED] = t->gro.st.packets;
+	vt_stats[VT_DELIVERED_BYTES] = t->gro.st.bytes;
+	vt_stats[VT_DROP_TUN_WRITE] = t->gro.st.write_errors;
+	vt_stats[VT_GRO_FRAMES] = t->gro.st.frames;
+	vt_stats[VT_GRO_SEGMENTS] = t->gro.st.segments;
+	vt_stats[VT_GRO_CSUM_BAD] = t->gro.st.csum_bad;
 	for (int i = 0; i < VT_MAX; i++)
 		log_notice("stat %s %llu", vt_names[i], (unsigned long long)vt_stats[i]);
 	log_notice("stat end");
@@ -201,10 +216,8 @@ deliver(struct vsrtun *t, int af, uint8_t *in, uint32_t ilen)
 	}
 	if (!in_list(t->vips, t->nvips, af, &daddr))
 		return VT_DROP_NOT_VIP;
-	if (write(t->tun_fd, in, itot) != (ssize_t)itot)
-		return VT_DROP_TUN_WRITE;
-	vt_stats[VT_DELIVERED]++;
-	vt_stats[VT_DELIVERED_BYTES] += itot;
+	/* Written now, or coalesced with its flow's next segments (gro.h). */
+	gro_add(&t->gro, in, itot);
 	return VT_MAX;
 }
 
@@ -307,6 +320,8 @@ on_raw(evutil_socket_t fd, short what, void *arg)
 			if (r != VT_MAX)
 				vt_stats[r]++;
 		}
+		/* The batch's buffers are reused by the next recvmmsg(). */
+		gro_flush(&t->gro);
 		if (n < VSRTUN_BATCH)
 			return;
 	}
@@ -339,7 +354,7 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 		event_base_loopbreak(t->base);
 		break;
 	case SIGUSR1:
-		stats_dump();
+		stats_dump(t);
 		break;
 	default:
 		break;
@@ -350,6 +365,7 @@ static int
 tun_create(struct vsrtun *t)
 {
 	struct ifreq ifr;
+	int hdrsz = (int)sizeof(struct virtio_net_hdr);
 
 	if (if_nametoindex(t->ifname) != 0) {
 		log_errx("interface %s already exists: is another vsrtun running?", t->ifname);
@@ -361,12 +377,22 @@ tun_create(struct vsrtun *t)
 		return -1;
 	}
 	memset(&ifr, 0, sizeof(ifr));
-	ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+	/*
+	 * With a virtio-net header on each write, so that GRO's super-frames
+	 * go in whole. What the kernel routes into it (nothing should be)
+	 * comes segmented: no TUNSETOFFLOAD.
+	 */
+	ifr.ifr_flags = IFF_TUN | IFF_NO_PI | IFF_VNET_HDR;
 	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", t->ifname);
 	if (ioctl(t->tun_fd, TUNSETIFF, &ifr) < 0) {
 		log_err("TUN %s", t->ifname);
 		return -1;
 	}
+	if (ioctl(t->tun_fd, TUNSETVNETHDRSZ, &hdrsz) < 0) {
+		log_err("TUN %s: virtio-net header size", t->ifname);
+		return -1;
+	}
+	gro_init(&t->gro, t->tun_fd);
 	t->ifindex = (int)if_nametoindex(t->ifname);
 	if (t->ifindex == 0) {
 		log_err("TUN %s", t->ifname);

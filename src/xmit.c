@@ -5,6 +5,7 @@
 #include "conf.h"
 #include "link.h"
 #include "log.h"
+#include "nexthop.h"
 #include "sched.h"
 #include "stats.h"
 #include "tap.h"
@@ -92,6 +93,7 @@ xmit_check(const struct config *conf)
 				    addr_ntop(rc->af, &rc->addr, a, sizeof(a)), err);
 				bad = 1;
 			}
+			nh_put(t.nh);   /* the copy's hold on its next hop (nat, fullnat) */
 		}
 	}
 	xmit_nat_checking(NULL);

@@ -50,7 +50,8 @@ int xmit_dr(struct worker *w, struct conn *c, struct pkt *p);
  * nat and fullnat (xmit_nat.c): the packet is rewritten and written back
  * into the TAP for the kernel to route. xmit_nat_setup() makes the host
  * changes they need once every service is bound (policy rules, routes,
- * proxy entries, sysctls; journaled, see vsrouted.8).
+ * sysctls; journaled, see vsrouted.8); the pool's proxy entries are the
+ * role's (role.c).
  */
 int xmit_nat_bind(struct dest *d, int tap_ifindex, char *err, size_t errlen);
 int xmit_fullnat_bind(struct dest *d, int tap_ifindex, char *err, size_t errlen);
@@ -66,6 +67,18 @@ int xmit_nat_sync(void);
 void xmit_nat_checking(const struct config *c);
 /* Forget what xmit_nat_setup() made (the journal undoes it). */
 void xmit_nat_close(void);
+/*
+ * The links toward fullnat real servers, found by xmit_nat_setup(), each
+ * with the family of the real servers it leads to: where the
+ * local_address pool's addresses of that family are answered for (role.c
+ * makes those proxy entries while the director is master). Their count;
+ * *L the links.
+ */
+struct xmit_link {
+	int ifindex;
+	int af;
+};
+unsigned xmit_fullnat_links(const struct xmit_link **l);
 int xmit_nat(struct worker *w, struct conn *c, struct pkt *p);
 int xmit_nat_out(struct worker *w, struct conn *c, struct pkt *p);
 int xmit_fullnat(struct worker *w, struct conn *c, struct pkt *p);

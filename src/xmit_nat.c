@@ -1,4 +1,4 @@
-/* xmit_nat.c - nat and fullnat: rewrite addresses and ports, write back into the TAP */
+/* xmit_nat.c - nat and fullnat: rewrite addresses and ports, send out toward the next hop */
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <net/if.h>
@@ -6,13 +6,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cliaddr.h"
 #include "conf.h"
 #include "conn.h"
 #include "laddr.h"
 #include "link.h"
 #include "log.h"
 #include "netlink.h"
+#include "nexthop.h"
 #include "pkt.h"
+#include "role.h"
 #include "stats.h"
 #include "tap.h"
 #include "worker.h"
@@ -22,11 +25,19 @@
  * In: client -> VIP:vport becomes client -> RIP:rport (nat), or
  * LIP:lport -> RIP:rport (fullnat). Out: the real server's reply
  * RIP:rport -> client (or LIP:lport) becomes VIP:vport -> client:cport.
- * Either way the frame goes back into the TAP, addressed to the kernel's
- * side of it, with its virtio-net header as it came (a GSO super-frame
- * stays one, a partial checksum stays partial: pkt_set_* updated its
- * pseudo-header sum), and the kernel routes it on, segmenting and
- * completing it if and where the way out needs it. ICMP errors about a connection take the same
+ * Either way the frame keeps its virtio-net header as it came (a GSO
+ * super-frame stays one, a partial checksum stays partial: pkt_set_*
+ * updated its pseudo-header sum) and leaves by the shortest way: straight
+ * out of the interface toward its next hop (link_tx, AF_PACKET), the
+ * real server's (resolved when it is bound) or the client's (nh_client),
+ * both the kernel's own (nexthop.h). Whatever has no usable next hop,
+ * does not fit the way out's MTU whole (not a super-frame), or is an ICMP
+ * error, goes back into the TAP, addressed to the kernel's side of it,
+ * and the kernel routes it on as before: segmenting, completing, answering
+ * "fragmentation needed". The kernel forwarded the frame into the TAP,
+ * which decremented its TTL and dropped (and answered) what had none left:
+ * sent straight out, the director is one hop, as a router is; through the
+ * TAP again it is two. ICMP errors about a connection take the same
  * functions: the outer header and the quoted one are both rewritten.
  */
 
@@ -42,8 +53,9 @@
  * steering its replies into the TAP, and one for the ICMP errors from its
  * address; per family one table route into the TAP via a VIP; per fullnat
  * interface (toward fullnat real servers) and pool address, a proxy
- * neighbour entry; per pool address a route into the TAP. Everything
- * journaled (netlink.c); what is no longer wanted is removed.
+ * neighbour entry while the director is a master (role.c); per pool
+ * address a route into the TAP. Everything journaled (netlink.c); what is
+ * no longer wanted is removed.
  */
 enum nat_kind { NM_RULE, NM_TABLE, NM_LROUTE, NM_PROXY, NM_MROUTE };
 
@@ -58,10 +70,7 @@ struct nat_made {
 };
 static struct nat_made *nat_made;
 static unsigned nat_nmade, nat_cap;
-static struct {                 /* an interface toward fullnat real servers of a family */
-	int ifindex;
-	int af;
-} nat_rs_if[16];
+static struct xmit_link nat_rs_if[16];  /* interfaces toward fullnat real servers, per family */
 static unsigned nat_nrs_if;
 static bool nat_ready, nat_rp_done;
 static int nat_tap_ifindex;
@@ -98,6 +107,8 @@ xmit_nat_bind(struct dest *d, int tap_ifindex, char *err, size_t errlen)
 
 	if (nat_bind_common(d, tap_ifindex, err, errlen, &ri) < 0)
 		return -1;
+	/* NULL (IPv6, the table full): its frames take the TAP. */
+	d->nh = d->af == AF_INET ? nh_get(d->addr.ip) : NULL;
 	d->xmit_id = XMIT_NAT;
 	return 0;
 }
@@ -127,6 +138,11 @@ xmit_fullnat_bind(struct dest *d, int tap_ifindex, char *err, size_t errlen)
 	}
 	if (nat_bind_common(d, tap_ifindex, err, errlen, &ri) < 0)
 		return -1;
+	/* What a PROXY v2 header or a TOA option may grow a packet to (cliaddr_in). */
+	d->ca_mtu = ri.mtu;
+	if (d->ca_mtu == 0 && nl_link_mtu(ri.oif, &d->ca_mtu) < 0)
+		d->ca_mtu = 0;
+	d->nh = d->af == AF_INET ? nh_get(d->addr.ip) : NULL;
 	d->xmit_id = XMIT_FULLNAT;
 	return 0;
 }
@@ -382,9 +398,9 @@ xmit_nat_sync(void)
 		}
 	}
 	/*
-	 * The pool: routed into the TAP, answered for on the real servers'
+	 * The pool: routed into the TAP; answered for on the real servers'
 	 * LANs (proxy ARP, or proxy NDP), each address on the interfaces
-	 * toward the real servers of its family.
+	 * toward the real servers of its family, by a master (role.c).
 	 */
 	for (unsigned i = 0; i < laddr_count(); i++) {
 		const struct vsr_ip *la = laddr_get(i);
@@ -393,7 +409,7 @@ xmit_nat_sync(void)
 		if (nat_want(&(struct nat_made){ .kind = NM_LROUTE, .af = la->af,
 		    .addr = la->addr }) < 0)
 			rc = -1;
-		for (unsigned j = 0; j < nat_nrs_if; j++)
+		for (unsigned j = 0; j < nat_nrs_if && role_master(); j++)
 			if (nat_rs_if[j].af == la->af &&
 			    nat_want(&(struct nat_made){ .kind = NM_PROXY, .af = la->af,
 			    .addr = la->addr, .ifindex = nat_rs_if[j].ifindex }) < 0)
@@ -423,14 +439,47 @@ xmit_nat_setup(int tap_ifindex, const char *tap)
 	return xmit_nat_sync();
 }
 
+unsigned
+xmit_fullnat_links(const struct xmit_link **l)
+{
+	*l = nat_rs_if;
+	return nat_nrs_if;
+}
+
 /* ---- the packet path ---- */
 
 static int
 nat_tap_out(struct worker *w, struct pkt *p)
 {
+	STAT_INC(STAT_NAT_VIA_TAP);
 	memcpy(p->data, w->tap_mac, 6);
 	memcpy(p->data + 6, w->our_mac, 6);
 	return tap_tx(w, p->buf, p->len);
+}
+
+/*
+ * P straight out toward NH when it is usable and P fits its MTU: a
+ * packet whole, a super-frame segment by segment (the kernel cuts it on
+ * the way out, or the interface does). Else into the TAP. Next hops are
+ * IPv4's (nexthop.h): IPv6 frames have none, and take the TAP.
+ */
+static int
+nat_out(struct worker *w, struct nexthop *nh, struct pkt *p)
+{
+	struct nh_view v;
+	uint32_t size = p->len - p->l3off;
+
+	if (nh == NULL || nh_read(nh, &v, w->now) < 0)
+		return nat_tap_out(w, p);
+	if (p->gso_size)
+		size = p->l4off - p->l3off + ((p->data[p->l4off + 12] >> 4) * 4u) + p->gso_size;
+	if (size > v.mtu)
+		return nat_tap_out(w, p);
+	memcpy(p->data, v.mac, 6);
+	memcpy(p->data + 6, v.link->mac, 6);
+	STAT_INC(STAT_NAT_DIRECT);
+	link_tx(v.link, w->id, link_sll(v.link, AF_INET), p->buf, p->len);
+	return 0;
 }
 
 int
@@ -451,7 +500,7 @@ xmit_nat(struct worker *w, struct conn *c, struct pkt *p)
 	}
 	pkt_set_daddr(p, &a.daddr);
 	pkt_set_dport(p, c->dport);
-	return nat_tap_out(w, p);
+	return nat_out(w, c->dest->nh, p);
 }
 
 int
@@ -468,17 +517,65 @@ xmit_nat_out(struct worker *w, struct conn *c, struct pkt *p)
 	}
 	pkt_set_saddr(p, &a.vaddr);
 	pkt_set_sport(p, c->vport);
-	return nat_tap_out(w, p);
+	return nat_out(w, p->af == AF_INET ? nh_client(a.caddr.ip, a.vaddr.ip, w->id) : NULL, p);
+}
+
+/*
+ * The client's address behind fullnat (cliaddr.h): a flow with a state
+ * gets its PROXY v2 header or TOA option, and its sequence numbers
+ * shifted, once its addresses are rewritten; these are the only calls.
+ */
+struct ca_flow {
+	const struct conn_table *ct;
+	const struct conn       *c;
+};
+
+/* cliaddr_flow's callback: the flow's ends as its client sees them. */
+static void
+ca_ends(const void *arg, struct cliaddr_ends *e)
+{
+	const struct ca_flow *f = arg;
+	struct conn_addrs a;
+
+	conn_addrs(f->ct, f->c, &a);
+	e->af = conn_af(f->c);
+	memcpy(e->caddr, a.caddr.b, sizeof(e->caddr));
+	memcpy(e->vaddr, a.vaddr.b, sizeof(e->vaddr));
+	e->cport = f->c->cport;
+	e->vport = f->c->vport;
+}
+
+/* A header in a segment of its own, sent before the packet it goes with (in the batch). */
+static _Thread_local uint8_t ca_pre[CLIADDR_PRE_MAX];
+
+/* true when a segment of its own went first, into the TAP: P must follow it there. */
+static bool
+ca_in(struct worker *w, struct conn *c, struct cliaddr_state *st, struct pkt *p)
+{
+	struct ca_flow arg = { w->ct, c };
+	struct cliaddr_flow f = { ca_ends, &arg };
+	uint32_t n = cliaddr_in(st, &f, c->dest->ca_mtu, p, ca_pre);
+
+	if (n > PKT_VNET_LEN) {
+		memcpy(ca_pre + PKT_VNET_LEN, w->tap_mac, 6);
+		memcpy(ca_pre + PKT_VNET_LEN + 6, w->our_mac, 6);
+		(void)tap_tx(w, ca_pre, n - PKT_VNET_LEN);
+		return true;
+	}
+	return false;
 }
 
 int
 xmit_fullnat(struct worker *w, struct conn *c, struct pkt *p)
 {
+	struct cliaddr_state *st = conn_cliaddr(w->ct, c);
 	struct conn_addrs a;
 
 	conn_addrs(w->ct, c, &a);
 	if (p->proto == p->ops->icmp_proto) {
 		/* about VIP:vport -> client:cport: from the LIP, as the flow */
+		if (st != NULL)
+			cliaddr_icmp(st, SEQADJ_OUT, p);
 		pkt_icmp_nat(p, &a.laddr, &a.daddr, &a.daddr, c->dport, &a.laddr, c->lport);
 		return nat_tap_out(w, p);
 	}
@@ -486,23 +583,31 @@ xmit_fullnat(struct worker *w, struct conn *c, struct pkt *p)
 	pkt_set_sport(p, c->lport);
 	pkt_set_daddr(p, &a.daddr);
 	pkt_set_dport(p, c->dport);
-	return nat_tap_out(w, p);
+	/* A header sent on its own went into the TAP: the packet behind it takes the same way. */
+	if (st != NULL && ca_in(w, c, st, p))
+		return nat_out(w, NULL, p);
+	return nat_out(w, c->dest->nh, p);
 }
 
 int
 xmit_fullnat_out(struct worker *w, struct conn *c, struct pkt *p)
 {
+	struct cliaddr_state *st = conn_cliaddr(w->ct, c);
 	struct conn_addrs a;
 
 	conn_addrs(w->ct, c, &a);
 	if (p->proto == p->ops->icmp_proto) {
-		/* about LIP:lport -> RIP:rport */
+		/* about LIP:lport -> RIP:rport, in the numbers the real server saw */
+		if (st != NULL)
+			cliaddr_icmp(st, SEQADJ_IN, p);
 		pkt_icmp_nat(p, &a.vaddr, &a.caddr, &a.caddr, c->cport, &a.vaddr, c->vport);
 		return nat_tap_out(w, p);
 	}
+	if (st != NULL)
+		cliaddr_out(st, p);
 	pkt_set_saddr(p, &a.vaddr);
 	pkt_set_sport(p, c->vport);
 	pkt_set_daddr(p, &a.caddr);
 	pkt_set_dport(p, c->cport);
-	return nat_tap_out(w, p);
+	return nat_out(w, p->af == AF_INET ? nh_client(a.caddr.ip, a.vaddr.ip, w->id) : NULL, p);
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "conn.h"
+#include "icmplimit.h"
 #include "link.h"
 #include "log.h"
 #include "netlink.h"
@@ -104,6 +105,8 @@ tun_too_big(struct worker *w, const struct pkt *p, unsigned mtu)
 	uint8_t *eth = buf + PKT_VNET_LEN;
 	uint32_t len;
 
+	if (!icmp_limit_allow(ICMP_KIND_ERROR, w->now))
+		return;         /* counted */
 	memset(buf, 0, PKT_VNET_LEN);
 	memcpy(eth, w->tap_mac, 6);
 	memcpy(eth + 6, w->our_mac, 6);

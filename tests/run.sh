@@ -16,12 +16,15 @@
 #     threads): NAME[workers2], and some of those under ASan or valgrind
 #     too: NAME[workers2-asan], NAME[workers2-valgrind];
 #     NAME[valgrind], NAME[offload-off]; and some with the daemon's TAP
-#     offloads off (offload = false): NAME[tap-offload-off];
+#     offloads off (offload = false): NAME[tap-offload-off]; the
+#     client-address scenarios over IPv6 (VSR_TEST_FAMILY=6): NAME[v6];
 #   * netns/demo: the README's demo (tests/demo.sh);
 #   * readme-ci: README.md's two set-up commands install the same packages,
 #     and .ci/run runs exactly README.md's test command;
 #   * bench-quick: bench/run.sh --quick, every system measured (no speed
-#     is asserted).
+#     is asserted);
+#   * fuzz-NAME: each libFuzzer harness of fuzz/ for VSR_FUZZ_SECONDS
+#     (default 60) after "make fuzz"; any finding fails it (fuzz/run.sh).
 # A failed test's log tail is printed under its FAIL line.  The last line is
 # "N passed, N failed" (skips are listed but counted in neither); the exit
 # status is 1 if anything failed.
@@ -180,12 +183,43 @@ if selected readme-ci; then
 	else result FAIL readme-ci "$logs/readme-ci.log"; fi
 fi
 
+# ---------------------------------------------------------------- fuzzing
+# Each libFuzzer harness of fuzz/ (fuzz/run.sh; README.md, Fuzzing) for
+# VSR_FUZZ_SECONDS (default 30) from its seed corpus, as one test each,
+# fuzz-NAME, with its executions and coverage. "make fuzz" builds them
+# first; without clang and libFuzzer they fail, they are not skipped.
+fuzz_secs=${VSR_FUZZ_SECONDS:-30}
+fuzz_want=()
+for d in fuzz/corpus/*/; do
+	[ -d "$d" ] && selected "fuzz-$(basename "$d")" && fuzz_want+=("$(basename "$d")")
+done
+if [ ${#fuzz_want[@]} -gt 0 ]; then
+	if make fuzz >"$logs/make-fuzz.log" 2>&1; then
+		for n in "${fuzz_want[@]}"; do
+			log="$logs/fuzz-$n.log"
+			timeout -k 10 $((fuzz_secs + 300)) bash fuzz/run.sh "$fuzz_secs" "$n" \
+				>"$log" 2>&1 </dev/null &
+			child=$!
+			wait "$child"
+			rc=$?
+			child=
+			figures=$(sed -n "s/^\(PASS\|FAIL\) fuzz-$n: //p" "$log" | head -n 1)
+			if [ "$rc" = 0 ]; then result PASS "fuzz-$n (${figures:-no figures})"
+			else result FAIL "fuzz-$n (${figures:-no figures})" "$log"; fi
+		done
+	else
+		for n in "${fuzz_want[@]}"; do
+			result FAIL "fuzz-$n (make fuzz failed)" "$logs/make-fuzz.log"
+		done
+	fi
+fi
+
 # ---------------------------------------------------------------- benchmark
 # bench/run.sh --quick (1 round, 1 s per figure), so that the benchmark
 # cannot rot: it passes if the script ends well and every system has a
 # non-zero median in every column of results.csv.  No speed is asserted.
 bench_figures() {  # bench_figures CSV: every system there, nothing zero
-	awk -F, -v want="direct nft haproxy dr nat fullnat tun" '
+	awk -F, -v want="direct nft haproxy floor dr nat nat6 fullnat tun" '
 		NR == 1 { next }
 		$1 != "median" { next }
 		{ seen[$2] = 1
@@ -290,19 +324,24 @@ if [ "$netns" = 1 ]; then
 			result FAIL "netns/$(basename "$f" .sh)$tag" "$logs/valgrind.log"
 		fi
 	}
-	# ASan/UBSan over a sample that reaches every mode, both families and
-	# every control path once (the whole list doubled the suite's time):
-	# the parsers' corners are the fuzz harnesses' work.
+	# ASan/UBSan over a sample that reaches every mode, both families, the
+	# checkers and every control path once, leaving out the scenarios that
+	# mostly wait (ctlslow, metrics-slow, the UDP and sorry checks): the
+	# whole list doubled the suite's time, and the parsers' corners are
+	# the fuzz harnesses' work.
 	for f in "${scenarios[@]}"; do
 		case $(basename "$f" .sh) in
-		dr-rr|dr-udp|dr-malformed|dr-newlink|dr-tablefull|dr-offlink|\
-		nat-rr|nat-pmtu|nat-transfer|nat-runtime|nat-workers|fullnat-noroute|\
-		tun-rr-ipip|tun-mtu|tun-untrusted|tun-gre-key|mixed-modes|persist|sched-sh|\
-		thresholds|check-http|check-exec|check-sorry|check-udp|check6|\
-		ops-reload|ops-reload-whole|ops-crash|ops-vsradm|ops-metrics-slow|\
-		ops-ctlslow|ops-ctlgroup|ops-status|nat6-rr|dr6-rr|tun6-rr|\
-		fullnat6-noroute|nat6-pmtu|vsradm6|svc-ops|svc-fwmark)
+		dr-rr|dr-malformed|dr-newlink|dr-tablefull|dr-offlink|\
+		nat-rr|nat-pmtu|nat-runtime|nat-workers|fullnat-noroute|fullnat-proxy|\
+		tun-rr-ipip|tun-mtu|tun-untrusted|mixed-modes|persist|sched-sh|\
+		thresholds|check-http|check-exec|\
+		ops-reload|ops-reload-whole|ops-crash|ops-vsradm|\
+		ops-ctlgroup|ops-status|nat6-rr|dr6-rr|\
+		fullnat6-noroute|nat6-pmtu|vsradm6|ha-fullnat6|ha-syncflood|\
+		fullnat-runtime|svc-ops|svc-fwmark)
 			run_asan "$f" "[asan]" ;;
+		# Eviction and the defences under ASan: two phases, not all seven.
+		flood) run_asan "$f" "[asan]" FLOOD_PHASES="syn-small-dflt udp-default" ;;
 		esac
 	done
 	for f in "${scenarios[@]}"; do
@@ -313,32 +352,30 @@ if [ "$netns" = 1 ]; then
 	done
 	for f in "${scenarios[@]}"; do
 		case $(basename "$f" .sh) in
-		dr-rr|dr-udp|dr-bulk|dr-bypass|dr-malformed|tun-bulk|tun-mtu|nat-rr|nat-transfer|nat-pmtu|fullnat-*|\
-		transfer6|tun6-rr|tun6-pmtu|nat6-pmtu)
+		dr-bulk|dr-bypass|dr-malformed|tun-bulk|tun-mtu|nat-transfer|nat-pmtu|nat-direct|fullnat-proxy|\
+		transfer6|tun6-pmtu|nat6-pmtu)
 			run_scenario "$f" "[offload-off]" VSR_TEST_OFFLOAD=off ;;
 		esac
 	done
+	# ha-fullnat6 with the sync messages themselves over IPv6 multicast.
+	run_scenario tests/netns/ha-fullnat6.sh "[sync6]" HA_SYNC_GROUP=ff02::81
 	# Scale-out over tun (vsrtun on the real servers) as well as dr.
 	run_scenario tests/netns/scaleout.sh "[tun]" VSR_TEST_FORWARD=tun
-	# tun-rr-ipip over GRE (VSR_TEST_TUNNEL), plain and as the variants
-	# above and below would have run a scenario of its own.
+	# tun-rr-ipip over GRE (VSR_TEST_TUNNEL), plain and under ASan, and
+	# tun6-rr over GRE over IPv6 (tun-gre-key runs GRE's key and the
+	# offload variants).
 	f=tests/netns/tun-rr-ipip.sh
 	run_scenario "$f" "[gre]" VSR_TEST_TUNNEL=gre
 	run_asan "$f" "[gre-asan]" VSR_TEST_TUNNEL=gre
-	run_scenario "$f" "[gre-offload-off]" VSR_TEST_TUNNEL=gre VSR_TEST_OFFLOAD=off
-	run_scenario "$f" "[gre-workers2]" VSR_TEST_TUNNEL=gre VSR_TEST_WORKERS=2
-	# tun6-rr over GRE over IPv6, and with the veths' offloads off.
-	f=tests/netns/tun6-rr.sh
-	run_scenario "$f" "[gre]" VSR_TEST_TUNNEL=gre
-	run_scenario "$f" "[gre-offload-off]" VSR_TEST_TUNNEL=gre VSR_TEST_OFFLOAD=off
+	run_scenario tests/netns/tun6-rr.sh "[gre]" VSR_TEST_TUNNEL=gre
 	# Two workers (VSR_TEST_WORKERS: lib.sh puts "workers = 2" into the
-	# configs): nat, fullnat, dr, tun, udp, reload, vsradm; nat-workers.sh
-	# has two workers of its own. Some of them under ASan as well.
+	# configs): each mode and family once, udp, persistence, reload, the
+	# control paths that read the workers' tables and counters, sync;
+	# nat-workers.sh has two workers of its own. Some under ASan as well.
 	for f in "${scenarios[@]}"; do
 		case $(basename "$f" .sh) in
-		nat-rr|nat-transfer|nat-pmtu|fullnat-noroute|mixed-modes|dr-rr|dr-udp|dr-cleanup|\
-		tun-rr-ipip|tun-udp|tun-bulk|persist|ops-reload|ops-vsradm|ops-metrics|check-reload|\
-		ops-crash|nat6-rr|dr6-rr|tun6-rr|mixed6|transfer6|svc-ops)
+		nat-rr|nat-direct|fullnat-noroute|fullnat-proxy|mixed-modes|dr-udp|dr-cleanup|\
+		tun-udp|persist|ops-reload|ops-vsradm|ops-metrics|ha-nat|nat6-rr|mixed6)
 			run_scenario "$f" "[workers2]" VSR_TEST_WORKERS=2 ;;
 		esac
 	done
@@ -350,7 +387,7 @@ if [ "$netns" = 1 ]; then
 	done
 	for f in "${scenarios[@]}"; do
 		case $(basename "$f" .sh) in
-		nat-rr|nat-transfer|fullnat-noroute|dr-udp|tun-udp|ops-reload|ops-vsradm|nat6-rr)
+		nat-rr|fullnat-noroute|tun-udp|ops-vsradm|nat6-rr)
 			run_asan "$f" "[workers2-asan]" VSR_TEST_WORKERS=2 ;;
 		esac
 	done
@@ -358,9 +395,17 @@ if [ "$netns" = 1 ]; then
 	# partial checksum): the integrity transfers and the UDP paths.
 	for f in "${scenarios[@]}"; do
 		case $(basename "$f" .sh) in
-		dr-bulk|dr-udp|tun-bulk|tun-udp|tun-mtu|tun-gre-key|nat-transfer|nat-pmtu|nat-rr|fullnat-noroute|\
-		mixed-modes|transfer6|tun6-rr|nat6-pmtu)
+		dr-bulk|tun-bulk|tun-udp|tun-mtu|nat-transfer|nat-pmtu|nat-direct|\
+		transfer6|nat6-pmtu|fullnat-proxy)
 			run_scenario "$f" "[tap-offload-off]" VSR_TEST_TAP_OFFLOAD=off ;;
+		esac
+	done
+	# The client's address behind fullnat (issue 19) over IPv6: the
+	# header's and the option's IPv6 forms, the IPv6 packet path.
+	for f in "${scenarios[@]}"; do
+		case $(basename "$f" .sh) in
+		fullnat-proxy|fullnat-toa)
+			run_scenario "$f" "[v6]" VSR_TEST_FAMILY=6 ;;
 		esac
 	done
 fi

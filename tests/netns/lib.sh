@@ -50,6 +50,8 @@
 #              (the seeds' IPv6 halves: see "IPv6" below)
 #   checks:    check_conf http_stop http_resume req_loop_start req_loop_stop
 #              req_after now_ms
+#   client's address behind fullnat (PROXY v2, TOA):
+#              pp_nginx_start pp_log haproxy_start haproxy_log ppsrv_start toa_read_start
 #   ecmp:      ecmp_seed ecmp_daddr ecmp_conf ecmp_director_up ecmp_paths
 #              ecmp_paths_are ecmp_bird_router_conf ecmp_bird_director_conf
 #              bird_start bird_pid bird_stop birdc_in
@@ -594,15 +596,21 @@ blob_make() {
 
 # http_start NS NAME [PORT]: nginx in NS on PORT (default 80), all addresses
 # of both families;
-# GET / answers "NAME\n", GET /blob the file of blob_make.  Its files are
+# GET / answers "NAME\n", GET /blob the file of blob_make, GET /paced/blob
+# the same at T_HTTP_PACE bytes/s (nginx's limit_rate, default 128k: a
+# download paced by the server, that lasts).  Its files are
 # under $T_DIR/nginx-NAME (access.log counts requests: http_count).  With
 # T_HTTP_ACCESS_LOG=off it keeps no access log (a benchmark's millions of
-# requests; http_count then counts nothing).  With T_HTTP_LIMIT_RATE=N
+# requests; http_count then counts nothing).  With T_HTTP_PP_PORT=P the
+# same server listens on P too, reading a PROXY protocol header first
+# (listen P proxy_protocol: the benchmark's fullnat-pp).
+# With T_HTTP_LIMIT_RATE=N
 # (nginx's limit_rate, e.g. 100k) each connection gets its files at N
 # bytes/s, so that a download lasts a known time.
 http_start() {
-	local ns=$1 name=$2 port=${3:-80} d alog
+	local ns=$1 name=$2 port=${3:-80} d alog pace=${T_HTTP_PACE:-128k} pp=
 	need_cmd nginx curl
+	[ -n "${T_HTTP_PP_PORT:-}" ] && pp="listen $T_HTTP_PP_PORT proxy_protocol;"
 	d="$T_DIR/nginx-$name"
 	alog="$d/access.log"
 	[ "${T_HTTP_ACCESS_LOG:-on}" = off ] && alog=off
@@ -628,6 +636,7 @@ http {
     server {
         listen $port;
         listen [::]:$port ipv6only=on;
+        $pp
         location = / {
             default_type text/plain;
             return 200 "$name\n";
@@ -635,6 +644,10 @@ http {
         location / {
             root $T_DIR/www;
             limit_rate ${T_HTTP_LIMIT_RATE:-0};
+        }
+        location /paced/ {
+            alias $T_DIR/www/;
+            limit_rate $pace;
         }
     }
 }
@@ -751,20 +764,30 @@ _t_conf_tap() {
 	printf '%s\n' "${t:-vsr0}"
 }
 
+# _t_conf_backup CONF: CONF says "role = backup" (nothing is announced then)
+_t_conf_backup() {
+	grep -Eq '^[[:space:]]*role[[:space:]]*=[[:space:]]*"?backup' "$1"
+}
+
 _t_vsr_ready() {
-	local ns=$1 conf=$2 vip full
+	local ns=$1 conf=$2 vip full backup=0
 	full=$(nsname "$ns")
+	_t_conf_backup "$conf" && backup=1
 	ip -n "$full" link show dev "$(_t_conf_tap "$conf")" 2>/dev/null | grep -Eq '[<,]UP[,>]' || return 1
 	for vip in $(_t_conf_vips "$conf"); do
 		case $vip in
 		*:*)
 			ip -n "$full" -6 route show table all "$vip/128" 2>/dev/null | grep -q . || return 1
-			ip -n "$full" -6 neigh show proxy 2>/dev/null | grep -qi "^$vip " || return 1 ;;
+			[ "$backup" = 1 ] ||
+				ip -n "$full" -6 neigh show proxy 2>/dev/null | grep -qi "^$vip " || return 1 ;;
 		*)
 			ip -n "$full" route show table all "$vip/32" 2>/dev/null | grep -q . || return 1
-			ip -n "$full" neigh show proxy 2>/dev/null | grep -q "^$vip " || return 1 ;;
+			[ "$backup" = 1 ] ||
+				ip -n "$full" neigh show proxy 2>/dev/null | grep -q "^$vip " || return 1 ;;
 		esac
 	done
+	# A backup announces nothing: ready when its control socket is there.
+	[ "$backup" = 0 ] || [ -S "$(vsrouted_sock "$ns")" ]
 }
 
 _t_vsr_ready_or_dead() {
@@ -773,7 +796,8 @@ _t_vsr_ready_or_dead() {
 
 # vsrouted_start NS CONF [ARGS...]: run "vsrouted -n -f CONF ARGS" in NS,
 # behind $VSR_WRAP if set, stderr to $(vsrouted_log NS); waits until it is
-# ready (its TAP up, a route and a proxy entry for every VIP of CONF).
+# ready (its TAP up, a route and a proxy entry for every VIP of CONF; with
+# "role = backup" no proxy entry, its control socket instead).
 # Returns 1 if it exits or is not ready within 10 s (60 s under VSR_WRAP).
 vsrouted_start() {
 	local ns=$1 conf=$2 bin tmo=10
@@ -1338,6 +1362,574 @@ lvs_tun_seed6() {
 		[ "$start" = novsrtun ] || vsrtun_start "rs$i" -a 10.10.0.2 -a 2001:db8:10::2 \
 			-v "$VIP" -v "$VIP6"
 	done
+}
+
+# ---------------------------------------------------------------- high availability
+#
+# Two directors and keepalived (lvs_ha_seed builds it):
+#
+#                        LAN lan0 10.10.0.0/24, the clients'
+#   ===+=====================+======================+====
+#      |                     |                      |
+#   eth0 .1               eth0 .2                eth0 .3      VIP 10.10.0.100: proxy
+#  +--------+          +-------------+  VRRP  +-------------+     ARP by the master
+#  | client |          |    dir1     |<------>|    dir2     |
+#  |  curl  |          |  vsrouted   |  sync  |  vsrouted   |
+#  +--------+          |  keepalived |<------>|  keepalived |
+#                      +-------------+        +-------------+
+#                        eth1 .2                 eth1 .3      10.20.0.1: the master's
+#   ===+===========+===========+=====================+====   (keepalived's address)
+#      |           |           |      LAN lan1 10.20.0.0/24, the real servers'
+#   eth0 .11    eth0 .12    eth0 .13
+#    rs1         rs2         rs3     default via 10.20.0.1; nginx
+#
+# Both vsrouted run "role = backup" with "sync { interface = eth1 }" (both
+# sync daemons); keepalived (--vrrp, etc/keepalived-vsrouted.conf with its
+# priority: dir1 150, dir2 100) elects the master on eth0 and tells
+# vsrouted by vsradm --role. dr: the real servers hold the VIP on lo; tun:
+# they run vsrtun, trusting both directors; fullnat: local_address
+# 10.20.0.250, proxy-ARPed by the master on eth1.
+#
+# With HA_V6=1 both LANs are dual stack too (2001:db8:10::/64 with client
+# ::1, dir1 ::2, dir2 ::3; 2001:db8:20::/64 with dir1 ::2, dir2 ::3, rsN
+# ::1N) and a second service, web6 on [$VIP6]:80, has the same real
+# servers' IPv6 addresses (fullnat: local_address 2001:db8:20::250 too,
+# proxy-NDPed by the master on eth1).
+
+HA_DIRS="dir1 dir2"
+HA_LIP=10.20.0.250
+HA_LIP6=2001:db8:20::250
+HA_V6=${HA_V6:-}
+
+# ha_addr DIR: DIR's address on the clients' LAN (10.10.0.2 or .3); on the
+# real servers' it ends the same (10.20.0.2 or .3).
+ha_addr() {
+	case $1 in dir1) echo 10.10.0.2 ;; dir2) echo 10.10.0.3 ;; *) return 1 ;; esac
+}
+
+# lvs_ha_seed MODE [NRS]: the topology drawn above, real servers rs1..rsNRS
+# (default 3) set up for MODE (dr, tun, nat or fullnat).  Starts no server.
+lvs_ha_seed() {
+	local mode=$1 n=${2:-3} i d
+	lan_add lan0
+	lan_add lan1
+	ns_add client
+	lan_attach lan0 client eth0 10.10.0.1/24
+	for d in $HA_DIRS; do
+		ns_add "$d"
+		lan_attach lan0 "$d" eth0 "$(ha_addr "$d")/24"
+		lan_attach lan1 "$d" eth1 "$(ha_addr "$d" | sed 's/^10\.10\./10.20./')/24"
+		ns_sysctl "$d" net.ipv4.ip_forward=1
+		if [ -n "$HA_V6" ]; then
+			ns_addr6 "$d" eth0 "2001:db8:10::$(ha_addr "$d" | sed 's/.*\.//')/64"
+			ns_addr6 "$d" eth1 "2001:db8:20::$(ha_addr "$d" | sed 's/.*\.//')/64"
+		fi
+	done
+	[ -n "$HA_V6" ] && ns_addr6 client eth0 2001:db8:10::1/64
+	for i in $(seq "$n"); do
+		ns_add "rs$i"
+		lan_attach lan1 "rs$i" eth0 "10.20.0.$((10 + i))/24"
+		[ -n "$HA_V6" ] && ns_addr6 "rs$i" eth0 "2001:db8:20::$((10 + i))/64"
+		route_add "rs$i" default via 10.20.0.1
+		case $mode in
+		dr) rs_dr_setup "rs$i" "$VIP" ;;
+		tun) vsrtun_start "rs$i" -a 10.20.0.2 -a 10.20.0.3 -v "$VIP" ;;
+		esac
+	done
+}
+
+# ha_conf FILE MODE [LINE...]: a director's vsrouted.conf: role backup,
+# both sync daemons on eth1, service "web" on $VIP:80 (rr, MODE) over
+# rs1..rs3 (port 80); each LINE goes among the global options.
+ha_conf() {
+	local file=$1 mode=$2 i line
+	shift 2
+	{
+		echo "tap = vsr0"
+		echo "announce = { eth0 }"
+		echo "role = backup"
+		[ -n "$VSR_TEST_WORKERS" ] && echo "workers = $VSR_TEST_WORKERS"
+		[ "$mode" = fullnat ] && echo "local_address = { $HA_LIP${HA_V6:+, $HA_LIP6} }"
+		for line in "$@"; do echo "$line"; done
+		echo "sync {"
+		echo "    interface = eth1"
+		[ -n "${HA_SYNC_GROUP:-}" ] && echo "    group = $HA_SYNC_GROUP"
+		echo "}"
+		echo "virtual_server web {"
+		echo "    address = $VIP"
+		echo "    port = 80"
+		echo "    protocol = tcp"
+		echo "    scheduler = rr"
+		echo "    forward = $mode"
+		for i in 1 2 3; do
+			echo "    real_server rs$i { address = 10.20.0.$((10 + i)) }"
+		done
+		echo "}"
+		[ -n "$HA_V6" ] || return 0
+		echo "virtual_server web6 {"
+		echo "    address = $VIP6"
+		echo "    port = 80"
+		echo "    protocol = tcp"
+		echo "    scheduler = rr"
+		echo "    forward = $mode"
+		for i in 1 2 3; do
+			echo "    real_server rs$i { address = 2001:db8:20::$((10 + i)) }"
+		done
+		echo "}"
+	} >"$file"
+}
+
+# vsradm_in NS ARGS...: vsradm against the daemon of namespace NS
+vsradm_in() {
+	local ns=$1
+	shift
+	"${VSRADM:-$VSR_TOP/src/vsradm}" --socket "$(vsrouted_sock "$ns")" "$@"
+}
+
+# ha_role NS: the role vsrouted in NS says it has ("" if it does not answer)
+ha_role() {
+	vsradm_in "$1" --role 2>/dev/null || true
+}
+
+_t_role_is() { [ "$(ha_role "$1")" = "$2" ]; }
+
+# ka_conf NS FILE PRIO: etc/keepalived-vsrouted.conf for director NS, as
+# shipped but for its priority, its vsradm (this tree's, NS's control
+# socket) and, with T_KA_ADVERT set, the advert interval.
+ka_conf() {
+	local ns=$1 file=$2 prio=$3 adm
+	adm="${VSRADM:-$VSR_TOP/src/vsradm} --socket $(vsrouted_sock "$ns")"
+	sed -e "s|^\(    priority\) [0-9]*|\1 $prio|" \
+		-e "s|/usr/sbin/vsradm|$adm|" \
+		${T_KA_ADVERT:+-e "s|^\(    advert_int\) .*|\1 $T_KA_ADVERT|"} \
+		"$VSR_TOP/etc/keepalived-vsrouted.conf" >"$file"
+}
+
+# ka_start NS CONF: keepalived for VRRP alone in NS (-n -l -D), pid files
+# and log in $T_DIR (ka-NS.log); waits until its VRRP process runs.
+ka_start() {
+	local ns=$1 conf=$2
+	need_cmd keepalived
+	rm -f "$T_DIR/ka-$ns.pid" "$T_DIR/ka-$ns-vrrp.pid"
+	bg_start "ka-$ns" "$ns" keepalived --vrrp -n -l -D -f "$conf" \
+		-p "$T_DIR/ka-$ns.pid" -r "$T_DIR/ka-$ns-vrrp.pid"
+	echo "$BG_PID" >"$T_DIR/ka-$ns.parent"
+	wait_for "keepalived's VRRP process in $ns" 10 test -s "$T_DIR/ka-$ns-vrrp.pid"
+	# The VRRP child too, for the teardown.
+	echo "$(cat "$T_DIR/ka-$ns-vrrp.pid") ka-$ns-vrrp" >>"$T_DIR/pids"
+}
+
+# ka_kill NS: kill -9 keepalived in NS, its VRRP process too (no priority 0
+# advert: the other director notices the silence).
+ka_kill() {
+	local ns=$1 p
+	for p in "$(cat "$T_DIR/ka-$ns-vrrp.pid" 2>/dev/null)" "$(cat "$T_DIR/ka-$ns.parent")"; do
+		[ -n "$p" ] && kill -KILL "$p" 2>/dev/null || true
+	done
+	wait "$(cat "$T_DIR/ka-$ns.parent")" 2>/dev/null || true
+}
+
+# ka_stop NS: stop keepalived in NS (SIGTERM: it says priority 0 and leaves).
+ka_stop() {
+	bg_stop "$(cat "$T_DIR/ka-$1.parent")" TERM 10 || true
+}
+
+# ka_state NS: keepalived's last state in NS (MASTER, BACKUP, FAULT) from its log
+ka_state() {
+	sed -n 's/.*(vsrouted) Entering \([A-Z]*\) STATE.*/\1/p' "$T_DIR/ka-$1.log" | tail -n 1
+}
+
+_t_ka_state_is() { [ "$(ka_state "$1")" = "$2" ]; }
+
+# ha_start MODE [LINE...]: lvs_ha_seed MODE, nginx on the real servers,
+# vsrouted on both directors (ha_conf with the LINEs), keepalived on dir1
+# until it is master, then on dir2 until it is backup.
+ha_start() {
+	local mode=$1 d prio
+	shift
+	lvs_ha_seed "$mode"
+	for i in 1 2 3; do http_start "rs$i" "rs$i"; done
+	for d in $HA_DIRS; do
+		ha_conf "$T_DIR/vsrouted-$d.conf" "$mode" "$@"
+		vsrouted_start "$d" "$T_DIR/vsrouted-$d.conf"
+	done
+	for d in $HA_DIRS; do
+		prio=150
+		[ "$d" = dir2 ] && prio=100
+		ka_conf "$d" "$T_DIR/ka-$d.conf" "$prio"
+		ka_start "$d" "$T_DIR/ka-$d.conf"
+		if [ "$d" = dir1 ]; then
+			wait_for "dir1 to be master" 20 _t_role_is dir1 master
+		else
+			wait_for "dir2 to be backup" 20 _t_ka_state_is dir2 BACKUP
+		fi
+	done
+}
+
+# ha_gap_ms: the longest time between two answered requests of the request
+# loop ($T_DIR/requests), in ms.
+ha_gap_ms() {
+	awk '$2 != "ERR" { if (last != "" && $1 - last > g) g = $1 - last; last = $1 }
+		END { print g + 0 }' "$T_DIR/requests"
+}
+
+# ha_downloads_start N URL: N downloads of URL from the client at once, in
+# the background, each into $T_DIR/dl.K (curl, 120 s at most).
+ha_downloads_start() {
+	local n=$1 url=$2 k
+	for k in $(seq "$n"); do
+		rm -f "$T_DIR/dl.$k"
+		bg_start "dl$k" client curl -g -sS --connect-timeout 2 -m 120 -o "$T_DIR/dl.$k" "$url"
+		echo "$BG_PID" >"$T_DIR/dl.$k.pid"
+	done
+}
+
+# ha_downloads_wait N SHA: wait for the N downloads (120 s at most each);
+# sets DL_OK to how many brought SHA.  Not in a $(...): it waits for its
+# own shell's children.
+ha_downloads_wait() {
+	local n=$1 sha=$2 k pid
+	DL_OK=0
+	for k in $(seq "$n"); do
+		pid=$(cat "$T_DIR/dl.$k.pid")
+		wait_for "download $k" 120 _t_not_running "$pid" || true
+		wait "$pid" 2>/dev/null || true
+		[ -f "$T_DIR/dl.$k" ] && [ "$(sha256sum "$T_DIR/dl.$k" | awk '{print $1}')" = "$sha" ] &&
+			DL_OK=$((DL_OK + 1))
+	done
+	return 0
+}
+
+# ha_synced NS: how many ESTABLISHED connections from the client to the VIP
+# vsrouted in NS lists (vsradm -Lnc)
+ha_synced() {
+	vsradm_in "$1" -Lnc 2>/dev/null |
+		awk -v v="$(ha_vip_port)" -v c="$(ha_client_pat)" \
+			'$3 == "ESTABLISHED" && index($4, c) == 1 && $5 == v { n++ } END { print n + 0 }'
+}
+
+# The address the failovers use (HA_FAMILY=6: VIP6 and the client's IPv6
+# address), as vsradm -Lnc writes it, and as a URL.
+ha_vip_port() { if [ "${HA_FAMILY:-4}" = 6 ]; then echo "[$VIP6]:80"; else echo "$VIP:80"; fi; }
+ha_client_pat() { if [ "${HA_FAMILY:-4}" = 6 ]; then echo "[2001:db8:10::1]:"; else echo "10.10.0.1:"; fi; }
+ha_url() { if [ "${HA_FAMILY:-4}" = 6 ]; then url "$VIP6" 80 "${1:-}"; else echo "http://$VIP/${1:-}"; fi; }
+
+_t_synced_ge() { [ "$(ha_synced "$1")" -ge "$2" ]; }
+_t_req_answered() { [ "$(req_after 0)" -gt "$(req_after 0 ERR)" ]; }
+
+# ha_failover HOW FROM TO SHA: one failover under load, FROM master, TO
+# backup: a request loop and 8 paced downloads of /paced/blob (SHA) from
+# the client; once TO lists the 8 synced, FROM fails (HOW: "kill", kill -9
+# of its keepalived and vsrouted; "linkdown", its eth0 set down); then
+# asserts that TO lists them before, that TO says master, that every
+# download completes intact and that the request loop's longest gap is
+# under 3 s.
+ha_failover() {
+	local how=$1 from=$2 to=$3 sha=$4 t0 gap answered
+	req_loop_start client "$(ha_url)" 2000
+	wait_for "the request loop's first answer" 10 _t_req_answered || true
+	ha_downloads_start 8 "$(ha_url paced/blob)"
+	if wait_for "$to to list the 8 downloads, synced" 15 _t_synced_ge "$to" 8; then
+		pass "$to's vsradm -Lnc lists the 8 downloads before $from fails ($(ha_synced "$to"))"
+	else
+		fail "$to's vsradm -Lnc lists the 8 downloads before $from fails ($(ha_synced "$to"))"
+	fi
+	t0=$(now_ms)
+	case $how in
+	kill)
+		ka_kill "$from"
+		bg_stop "$(_t_vsr_pid "$from")" KILL 5 || true
+		rm -f "$T_DIR/vsrouted-$from.pid"
+		;;
+	linkdown)
+		ip -n "$(nsname "$from")" link set eth0 down
+		;;
+	esac
+	if wait_for "$to to become master" 20 _t_role_is "$to" master; then
+		pass "$to says master $(( $(now_ms) - t0 )) ms after $from's $how"
+	else
+		fail "$to says master after $from's $how (it says '$(ha_role "$to")')"
+	fi
+	ha_downloads_wait 8 "$sha"
+	assert_eq 8 "$DL_OK" "every download completes intact across the failover ($how)"
+	req_loop_stop
+	gap=$(ha_gap_ms)
+	answered=$(( $(req_after "$t0") - $(req_after "$t0" ERR) ))
+	if [ "$answered" -eq 0 ]; then
+		fail "the request loop is answered after $from's $how (none of $(req_after "$t0") was)"
+	elif is_int "$gap" && [ "$gap" -lt 3000 ]; then
+		pass "the request loop's longest gap is under 3 s ($gap ms, $(req_after 0 ERR) of $(req_after 0) failed, $answered answered after the $how)"
+	else
+		fail "the request loop's longest gap is under 3 s: $gap ms"
+	fi
+}
+
+# ha_comeback_killed NS: the director killed by ha_failover kill comes back:
+# vsrouted, then keepalived; it must be backup, and the master still master.
+ha_comeback_killed() {
+	local ns=$1 other=$2 prio=150
+	[ "$ns" = dir2 ] && prio=100
+	vsrouted_start "$ns" "$T_DIR/vsrouted-$ns.conf"
+	ka_start "$ns" "$T_DIR/ka-$ns.conf"
+	wait_for "$ns's keepalived to be backup" 20 _t_ka_state_is "$ns" BACKUP || true
+	assert_eq backup "$(ha_role "$ns")" "$ns comes back as backup"
+	assert_eq master "$(ha_role "$other")" "$other stays master"
+}
+
+# ha_comeback_link NS OTHER: the director whose eth0 went down gets it back.
+ha_comeback_link() {
+	local ns=$1 other=$2
+	ip -n "$(nsname "$ns")" link set eth0 up
+	wait_for "$ns's keepalived to leave FAULT" 20 _t_ka_state_is "$ns" BACKUP || true
+	assert_eq BACKUP "$(ka_state "$ns")" "$ns's keepalived is backup again"
+	assert_eq backup "$(ha_role "$ns")" "$ns comes back as backup"
+	assert_eq master "$(ha_role "$other")" "$other stays master"
+}
+
+# ha_requests_ok N: N requests from the client to the VIP are all answered.
+ha_requests_ok() {
+	local n=$1 out
+	out=$(http_get_n client "$(ha_url)" "$n")
+	assert_eq 0 "$(printf '%s\n' "$out" | grep -c ERR || true)" "$n requests answered ($(printf '%s\n' "$out" | sort | uniq -c | tr '\n' ' '))"
+}
+
+# ha_capture_start NS IF: capture with tshark what reaches IF of NS on UDP
+# port 8848 (the sync daemons'), into $T_DIR/sync.pcap, until ha_capture_stop.
+ha_capture_start() {
+	need_cmd tshark
+	rm -f "$T_DIR/sync.pcap"
+	bg_start capture "$1" tshark -q -n -i "$2" -f "udp port 8848" -w "$T_DIR/sync.pcap"
+	HA_CAP_PID=$BG_PID
+	wait_for "tshark to capture on $1's $2" 15 grep -q "^Capturing on" "$T_DIR/capture.log" ||
+		true
+}
+
+ha_capture_stop() {
+	bg_stop "$HA_CAP_PID" INT 10 || true
+}
+
+# ha_capture_check FROM SYNCID MODE: the capture, decoded by tshark's IPVS
+# dissector as sync messages: some from FROM's address on the real
+# servers' LAN (the other director's too once it is master, none from
+# anyone else), every one to 224.0.0.81:8848 with TTL 1, version 1,
+# SYNCID; among the entries, connections of the client to the VIP's port
+# 80 on one of the real servers. tshark's dissector (4.0) reads version 1
+# entries as 36 bytes each and knows no option: past an entry with one
+# (fullnat's local address, MODE fullnat) it reads garbage, so there only
+# each message's first entry is checked, and nowhere else may a message
+# be malformed to it.
+ha_capture_check() {
+	local from=$1 syncid=$2 mode=$3 src n bad entries first=0
+	local dec=(tshark -n -r "$T_DIR/sync.pcap" -d udp.port==8848,ipvs)
+	src=$(ha_addr "$from" | sed 's/^10\.10\./10.20./')
+	n=$("${dec[@]}" -Y "ipvs && ip.src == $src" 2>/dev/null | wc -l)
+	assert_gt 0 "$n" "tshark decodes the capture as IPVS sync messages from $src ($n)"
+	bad=$("${dec[@]}" -T fields -e ip.src -e ip.dst -e ip.ttl -e udp.dstport -e ipvs.version \
+		-e ipvs.syncid -Y ipvs 2>/dev/null |
+		awk -v id="$syncid" '$1 !~ /^10\.20\.0\.[23]$/ || $2 != "224.0.0.81" || $3 != 1 ||
+			$4 != 8848 || $5 != 1 || $6 != id { n++ } END { print n + 0 }')
+	assert_eq 0 "$bad" "every message from a director to 224.0.0.81:8848, TTL 1, version 1, sync id $syncid"
+	if [ "$mode" = fullnat ]; then
+		first=1
+	else
+		bad=$("${dec[@]}" -Y '_ws.malformed || _ws.expert.severity >= "Error"' 2>/dev/null | wc -l)
+		assert_eq 0 "$bad" "no message is malformed to tshark"
+	fi
+	# One line per message; the entries' fields are lists (comma-separated).
+	entries=$("${dec[@]}" -T fields -E separator=' ' -e ipvs.proto -e ipvs.caddr -e ipvs.vaddr \
+		-e ipvs.vport -e ipvs.daddr -e ipvs.type -Y "ipvs && ip.src == $src" 2>/dev/null |
+		awk -v vip="$VIP" -v first="$first" '{ np = split($1, p, ","); split($2, c, ",")
+			split($3, v, ","); split($4, vp, ","); split($5, d, ","); split($6, ty, ",")
+			if (first) np = 1
+			for (i = 1; i <= np; i++)
+				if (ty[i] == 0 && p[i] == 6 && c[i] == "10.10.0.1" && v[i] == vip &&
+				    vp[i] == 80 && d[i] ~ /^10\.20\.0\.1[123]$/)
+					n++ }
+			END { print n + 0 }')
+	if [ "$first" = 1 ]; then
+		assert_eq "$n" "$entries" "each message's first entry is one of the client's to $VIP:80 on a real server"
+	else
+		assert_ge 8 "$entries" "the decoded entries are the client's to $VIP:80 on the real servers ($entries)"
+	fi
+}
+
+# ha_scenario MODE: the whole story for MODE, both failures: dir1 master;
+# dir1 killed (kill -9 of keepalived and vsrouted) under load, dir2 takes
+# over; dir1 comes back as backup; dir2's client-side link goes down under
+# load, dir1 takes over; dir2 comes back as backup. Nothing breaks.
+ha_scenario() {
+	local mode=$1 sha
+	need_cmd keepalived
+	[ "$mode" = tun ] && need_vsrtun
+	T_KA_ADVERT=${T_KA_ADVERT:-}
+	ha_start "$mode"
+	sha=$(blob_make 2)
+	assert_eq "master backup" "$(ha_role dir1) $(ha_role dir2)" "keepalived made dir1 master, dir2 backup"
+	assert_true "the master announces the VIP (proxy ARP on eth0)" \
+		sh -c "ip -n $(nsname dir1) neigh show proxy | grep -q '^$VIP dev eth0'"
+	assert_false "the backup does not" \
+		sh -c "ip -n $(nsname dir2) neigh show proxy | grep -q '^$VIP '"
+	ha_requests_ok 6
+
+	echo "# dir1 killed (kill -9 of keepalived and vsrouted) under load"
+	ha_capture_start dir2 eth1
+	ha_failover kill dir1 dir2 "$sha"
+	ha_capture_stop
+	ha_capture_check dir1 0 "$mode"
+	ha_comeback_killed dir1 dir2
+	wait_for "dir1 to resolve the real servers" 10 true
+	ha_requests_ok 6
+
+	echo "# dir2's client-side link down under load"
+	ha_failover linkdown dir2 dir1 "$sha"
+	ha_comeback_link dir2 dir1
+	ha_requests_ok 6
+	vsrouted_stats dir1 >/dev/null
+	assert_gt 0 "$(stat_get sync_rx_conns)" "dir1 applied synced connections"
+	assert_eq 0 "$(stat_get sync_rx_refused)" "dir1 refused no sync message"
+	vsrouted_stop dir1
+	vsrouted_stop dir2
+}
+
+# ---------------------------------------------------------------- the client's address
+
+# _t_has_v6 NS: NS has IPv6 (the servers below then listen on both families)
+_t_has_v6() {
+	nsx "$1" test -d /proc/sys/net/ipv6
+}
+
+# _t_refuses_plain NS PORT: a plain HTTP request to 127.0.0.1:PORT in NS is
+# answered by a closed connection (curl's 52): a server that expects a
+# PROXY header is up.
+_t_refuses_plain() {
+	local rc=0
+	nsx "$1" curl -s -m 2 -o /dev/null "http://127.0.0.1:$2/" || rc=$?
+	[ "$rc" = 52 ] || [ "$rc" = 56 ]
+}
+
+# pp_nginx_start NS NAME [PORT] [UPPORT]: nginx in NS on PORT (default 80),
+# both families, that expects a PROXY protocol header first on every
+# connection (listen ... proxy_protocol) and logs each request in
+# $T_DIR/nginx-NAME/pp.log (pp_log NAME) as
+#   PP_ADDR:PP_PORT PEER_ADDR:PEER_PORT "REQUEST" STATUS BYTES
+# the first pair from the header, the second the connection's own peer.
+# GET / answers "NAME PP_ADDR:PP_PORT"; GET /blob the file of blob_make;
+# POST /up is passed on to upsrv.py on 127.0.0.1:UPPORT (started here,
+# default PORT + 8000), which answers the body's sha256 (up_post).
+pp_nginx_start() {
+	local ns=$1 name=$2 port=${3:-80} upport=${4:-$((${3:-80} + 8000))} d l6=
+	need_cmd nginx curl python3
+	d="$T_DIR/nginx-$name"
+	mkdir -p "$d/tmp" "$T_DIR/www"
+	_t_has_v6 "$ns" && l6="listen [::]:$port ipv6only=on proxy_protocol;"
+	upload_start "$ns" "pp-$name" "$upport"
+	cat >"$d/nginx.conf" <<EOF
+daemon off;
+master_process on;
+worker_processes 1;
+user root;
+pid $d/nginx.pid;
+error_log $d/error.log warn;
+events { worker_connections 1024; }
+http {
+    log_format pp '\$proxy_protocol_addr:\$proxy_protocol_port \$remote_addr:\$remote_port '
+                  '"\$request" \$status \$body_bytes_sent';
+    access_log $d/pp.log pp;
+    client_body_temp_path $d/tmp/body;
+    proxy_temp_path $d/tmp/proxy;
+    fastcgi_temp_path $d/tmp/fastcgi;
+    uwsgi_temp_path $d/tmp/uwsgi;
+    scgi_temp_path $d/tmp/scgi;
+    default_type application/octet-stream;
+    sendfile on;
+    keepalive_timeout 60s;
+    server {
+        listen $port proxy_protocol;
+        $l6
+        location = / {
+            default_type text/plain;
+            return 200 "$name \$proxy_protocol_addr:\$proxy_protocol_port\n";
+        }
+        location = /up {
+            client_max_body_size 0;
+            proxy_request_buffering off;
+            proxy_http_version 1.1;
+            proxy_pass http://127.0.0.1:$upport/;
+        }
+        location / {
+            root $T_DIR/www;
+        }
+    }
+}
+EOF
+	: >"$d/pp.log"
+	bg_start "nginx-$name" "$ns" nginx -p "$d" -c "$d/nginx.conf" -e "$d/error.log"
+	wait_for "nginx $name (proxy_protocol) on $ns:$port" 10 _t_refuses_plain "$ns" "$port" ||
+		{ cat "$d/error.log" "$T_DIR/nginx-$name.log" >&2; return 1; }
+	: >"$d/pp.log"
+}
+
+# pp_log NAME: the request lines pp_nginx_start's server NAME logged
+pp_log() {
+	cat "$T_DIR/nginx-$1/pp.log"
+}
+
+# haproxy_start NS NAME PORT: HAProxy in NS, "bind :PORT accept-proxy" (both
+# families), mode http, answering every request "NAME SRC SRCPORT" with the
+# address and port the PROXY header gave, and logging it to
+# $T_DIR/haproxy-NAME.log (haproxy_log NAME) as
+#   req SRC:SRCPORT DST:DSTPORT "REQUEST"
+# A connection without a header is refused.
+haproxy_start() {
+	local ns=$1 name=$2 port=$3 cfg b6=
+	cfg="$T_DIR/haproxy-$name.cfg"
+	need_cmd haproxy curl
+	_t_has_v6 "$ns" && b6="bind [::]:$port v6only accept-proxy"
+	cat >"$cfg" <<EOF
+global
+    log stdout format raw local0
+    maxconn 256
+defaults
+    mode http
+    log global
+    timeout connect 2s
+    timeout client 20s
+    timeout server 20s
+frontend fe
+    bind :$port accept-proxy
+    $b6
+    log-format "req %ci:%cp %fi:%fp %{+Q}r"
+    http-request return status 200 content-type text/plain lf-string "$name %[src] %[src_port]\n"
+EOF
+	bg_start "haproxy-$name" "$ns" haproxy -db -f "$cfg"
+	wait_for "haproxy $name (accept-proxy) on $ns:$port" 10 _t_refuses_plain "$ns" "$port" ||
+		{ cat "$T_DIR/haproxy-$name.log" >&2; return 1; }
+}
+
+# haproxy_log NAME: the request lines haproxy_start's server NAME logged
+haproxy_log() {
+	grep '^req ' "$T_DIR/haproxy-$1.log" || true
+}
+
+# ppsrv_start NS NAME tcp|udp PORT [--banner]: tests/netns/ppsrv.py in NS, a
+# server that checks the PROXY v2 header of each connection or datagram
+# (its header says what it answers); its log is $T_DIR/pp-NAME.log.
+ppsrv_start() {
+	local ns=$1 name=$2 kind=$3 port=$4
+	shift 4
+	need_cmd python3
+	bg_start "pp-$name" "$ns" python3 -u "$VSR_NETNS_DIR/ppsrv.py" "$kind" "$name" "$port" "$@"
+	wait_for "ppsrv $name ($kind) on $ns:$port" 10 grep -q '^ready' "$T_DIR/pp-$name.log"
+}
+
+# toa_read_start NS NAME IFACE PORT: tests/netns/toaread.py in NS, one line
+# per TCP segment to PORT arriving on IFACE with the TOA option it carries
+# ("-" for none), in $T_DIR/toa-NAME.log.
+toa_read_start() {
+	local ns=$1 name=$2 ifc=$3 port=$4
+	need_cmd python3
+	bg_start "toa-$name" "$ns" python3 -u "$VSR_NETNS_DIR/toaread.py" "$ifc" "$port"
+	wait_for "toa reader $name on $ns:$ifc" 10 grep -q '^ready' "$T_DIR/toa-$name.log"
 }
 
 # ---------------------------------------------------------------- ecmp

@@ -20,6 +20,8 @@ for i in 1 2 3; do http_start "rs$i" "rs$i"; done
 cat >"$T_DIR/vsrouted.conf" <<EOF2
 tap = vsr0
 announce = { eth0 }
+metrics = 127.0.0.1:9410
+metrics_compat = node_ipvs
 local_address = { 10.20.0.250, 2001:db8:20::250 }
 virtual_server web6 {
     address = $VIP6
@@ -66,14 +68,32 @@ assert_eq 5 "$(nsx client python3 "$VSR_NETNS_DIR/icmpecho.py" "$VIP6" 5)" \
 assert_eq 5 "$(nsx client python3 "$VSR_NETNS_DIR/icmpecho.py" "$VIP" 5)" \
 	"5 ICMP echo requests to the IPv4 VIP, 5 replies"
 
-# A reload announces each VIP again, once (one announce interface): an
-# unsolicited advertisement for VIP6, a gratuitous ARP for VIP.
+# The metrics, node_exporter's family and the status page: IPv6 addresses
+# as inet_ntop writes them (the port a label of its own), "family" ipv6.
+nsx director curl -s -m 5 http://127.0.0.1:9410/metrics >"$T_DIR/metrics"
+assert_eq 1 "$(grep -c '^vsrouted_real_server_healthy{vs="web6",proto="TCP",vip="2001:db8:10::100",port="80",rs="rs3",rip="2001:db8:20::13",rport="80",forward="fullnat"} 1$' "$T_DIR/metrics" || true)" \
+	"metrics: rs3 of web6 labelled with its IPv6 addresses"
+assert_eq 1 "$(grep -c '^node_ipvs_backend_weight{local_address="2001:db8:10::100",local_mark="",local_port="80",proto="TCP",remote_address="2001:db8:20::12",remote_port="80"} 1$' "$T_DIR/metrics" || true)" \
+	"node_ipvs: rs2 of web6 as node_exporter labels an IPv6 backend"
+nsx director curl -s -m 5 http://127.0.0.1:9410/status.json >"$T_DIR/status.json"
+assert_eq "ipv6 2001:db8:10::100 ipv6 2001:db8:20::11; ipv4 10.10.0.100 ipv4 10.20.0.12" \
+	"$(python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+svcs = d["services"] if isinstance(d, dict) else d
+print("; ".join(" ".join((s["family"], s["address"], s["real_servers"][0]["family"],
+    s["real_servers"][0]["address"])) for s in svcs))' "$T_DIR/status.json" 2>&1)" \
+	"status.json: each service and real server with its family and address"
+
+# A reload announces each VIP again, once (one announce interface), and a
+# master's fullnat local addresses on the links of fullnat real servers
+# (role.c): unsolicited advertisements for VIP6 and 2001:db8:20::250 (the
+# only fullnat real server is IPv6), a gratuitous ARP for VIP.
 vsrouted_stats director >/dev/null
 na0=$(stat_get na_sent) garp0=$(stat_get garp_sent)
 kill -HUP "$(cat "$T_DIR/vsrouted-director.pid")"
 wait_for "the reload" 5 grep -q 'reloaded:' "$(vsrouted_log)"
 vsrouted_stats director >/dev/null
-assert_eq $((na0 + 1)) "$(stat_get na_sent)" "the reload sent one advertisement for VIP6"
+assert_eq $((na0 + 2)) "$(stat_get na_sent)" "the reload sent one advertisement for VIP6 and one for the IPv6 local address"
 assert_eq $((garp0 + 1)) "$(stat_get garp_sent)" "and one gratuitous ARP for VIP"
 http_get_n client "$(url "$VIP6")" 3 >"$T_DIR/answers6"
 assert_eq 0 "$(count_of ERR "$T_DIR/answers6")" "IPv6: answered after the reload"

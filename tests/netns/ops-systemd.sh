@@ -34,6 +34,9 @@ assert_eq notify "$(unit Type)" "Type=notify"
 assert_eq '/bin/kill -HUP $MAINPID' "$(unit ExecReload)" "ExecReload sends SIGHUP"
 assert_eq "CAP_NET_ADMIN CAP_NET_RAW" "$(unit CapabilityBoundingSet)" "bounding set: the two capabilities"
 assert_eq "CAP_NET_ADMIN CAP_NET_RAW" "$(unit AmbientCapabilities)" "ambient: the same two"
+# IPv6 tunnels, checks and netlink replies open AF_INET6 sockets.
+assert_eq "AF_UNIX AF_NETLINK AF_PACKET AF_INET AF_INET6" "$(unit RestrictAddressFamilies)" \
+	"RestrictAddressFamilies: what the daemon opens, IPv6 included"
 assert_eq vsrouted "$(unit User)" "a user of its own, vsrouted (the test runs as nobody)"
 assert_true "etc/vsrouted.sysusers makes that user" \
 	grep -Eq '^u[[:space:]]+vsrouted[[:space:]]' "$VSR_TOP/etc/vsrouted.sysusers"

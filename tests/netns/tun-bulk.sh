@@ -12,7 +12,8 @@
 # The download's data comes straight from rs1; the upload's goes through the
 # tunnel, whose MTU (1500 less 20 or 24) is below the client's: it flows
 # because the director answers fragmentation-needed and the client's TCP
-# lowers its segment size.  Every link has MTU 1500.
+# lowers its segment size; vsrtun hands the upload's segments to its TUN
+# coalesced into super-frames (GRO).  Every link has MTU 1500.
 set -eu
 . "$(dirname "$0")/lib.sh"
 need_vsrouted
@@ -67,6 +68,12 @@ vsrtun_stats rs1 >/dev/null
 assert_gt 0 "$(stat_get rx_gre)" "the upload came over GRE"
 assert_gt 0 "$(stat_get rx_ipip)" "the download's requests came over IPIP"
 assert_eq 0 "$(stat_get drop_malformed)" "vsrtun found nothing malformed"
+echo "# vsrtun: $(stat_get gro_frames) super-frames of $(stat_get gro_segments) segments, $(stat_get delivered) packets delivered"
+# The upload's segments come in bursts (a super-frame of the client's cut
+# by the director, or the client's own window): some arrive in one batch.
+assert_gt 0 "$(stat_get gro_frames)" "vsrtun wrote the upload's segments as super-frames (GRO)"
+assert_gt "$(stat_get gro_frames)" "$(stat_get gro_segments)" "each super-frame held two segments or more"
+assert_eq 0 "$(stat_get gro_csum_bad)" "no segment with a bad checksum"
 
 vsrouted_stop director
 vsrtun_stop rs1

@@ -37,6 +37,8 @@ tab "--import-keepalived" vsradm --imp
 tab "--add-server --add-service" vsradm --add-s
 tab "--tun-type" vsradm -a -t 10.0.0.1:80 -r 10.0.0.2 --tun-
 tab "gre ipip" vsradm -a -t 10.0.0.1:80 -r 10.0.0.2 -i --tun-type ""
+tab "--client-address" vsradm -a -t 10.0.0.1:80 -r 10.0.0.2 --fullnat --cl
+tab "proxy-v2" vsradm -a -t 10.0.0.1:80 -r 10.0.0.2 --fullnat --client-address p
 tab "--stats" vsradm -L -n --sta
 tab "--set" ipvsadm --se
 tab "-n" ipvsadm-save -

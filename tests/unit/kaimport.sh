@@ -89,7 +89,46 @@ for kw in delay_loop lb_algo lvs_sched lb_kind lvs_method persistence_timeout \
 done
 ok "keepalived.conf uses every mapped keyword"
 
+# ---- two directors: VRRP into keepalived-vsrouted.conf's form (--vrrp), the sync daemon
+(cd "$dir" && "$vsradm" --import-keepalived keepalived-ha.conf --vrrp "$tmp/ha.vrrp" \
+	>"$tmp/ha.out" 2>"$tmp/ha.report")
+rc=$?
+check "keepalived-ha.conf --vrrp converts with reports: exit status 2 ($rc)" test "$rc" = 2
+sed -i "s|$tmp/|TMP/|" "$tmp/ha.out" "$tmp/ha.vrrp"
+golden ha.vsrouted.conf "$tmp/ha.out"
+golden ha.keepalived.conf "$tmp/ha.vrrp"
+golden ha.report "$tmp/ha.report"
+check "its output passes vsrouted -t" valid "$tmp/ha.out"
+check "its reports name the lines of their keywords" reports_sane "$tmp/ha.report" "$dir"
+check "role = backup: keepalived says who is master" grep -q '^role *= backup' "$tmp/ha.out"
+check "the virtual server's address left to vsrouted" \
+	test "$(grep -c '10\.10\.0\.100' "$tmp/ha.vrrp")" = 0
+check "the notify scripts call vsradm --role" \
+	test "$(grep -c 'notify_[a-z]* *"/usr/sbin/vsradm --role \(master\|backup\)"' "$tmp/ha.vrrp")" = 4
+# keepalived's own parser finds nothing in it but the interfaces this host lacks.
+ka_parses() {  # ka_parses FILE
+	command -v keepalived >/dev/null || { echo "keepalived is not installed"; return 1; }
+	! keepalived -t -f "$1" 2>&1 | grep -Ei 'unknown keyword|error|invalid|missing'
+}
+check "keepalived -t reads the VRRP file" ka_parses "$tmp/ha.vrrp"
+(cd "$dir" && "$vsradm" --import-keepalived keepalived-ha.conf >/dev/null 2>"$tmp/ha.novrrp")
+check "without --vrrp each VRRP block is reported" \
+	test "$(grep -c ': not mapped: VRRP is keepalived' "$tmp/ha.novrrp")" = 3
+
 # ---- Debian's samples
+# ka_vrrp_ok SAMPLE FILE: keepalived's parser says of FILE only what it says of
+# SAMPLE's own VRRP (a few samples are not keepalived 2's: a group without
+# "group { }", addresses like 192.168.100./24) and of this host's interfaces.
+ka_vrrp_ok() {
+	local b=$1 f=$2
+	command -v keepalived >/dev/null || { echo "keepalived is not installed"; return 1; }
+	keepalived -t -f "$samples/$b" 2>&1 | grep -Ei 'unknown keyword|invalid' |
+		sed 's/.*) //' | sort -u >"$tmp/ka.own"
+	keepalived -t -f "$f" 2>&1 | grep -Ei 'unknown keyword|error|invalid|missing' |
+		sed 's/.*) //' | sort -u >"$tmp/ka.ours"
+	comm -13 "$tmp/ka.own" "$tmp/ka.ours" | grep . && return 1
+	return 0
+}
 if [ ! -d "$samples" ]; then
 	echo "not ok - no $samples: install the Debian package keepalived"
 	exit 1
@@ -105,6 +144,12 @@ for f in "$samples"/keepalived.conf.*; do
 	check "$b: the output passes vsrouted -t" valid "$tmp/$b.out"
 	check "$b: every report names its keyword's line" reports_sane "$tmp/$b.report" "$samples"
 	cat "$tmp/$b.report" >>"$tmp/samples.report"
+	# Its VRRP blocks, if any, in keepalived-vsrouted.conf's form, read by keepalived.
+	if grep -q '^ *vrrp_instance' "$f"; then
+		(cd "$samples" && "$vsradm" --import-keepalived "$b" --vrrp "$tmp/$b.vrrp" \
+			>/dev/null 2>&1)
+		check "$b --vrrp: keepalived -t reads the VRRP file" ka_vrrp_ok "$b" "$tmp/$b.vrrp"
+	fi
 done
 check "the samples are there ($n)" test "$n" -ge 20
 golden samples.report "$tmp/samples.report"

@@ -249,6 +249,42 @@ test_nat(void)
 	conf_free(c);
 }
 
+/* client_address: the service's for its fullnat real servers, overridden per real server. */
+static void
+test_client_addr(void)
+{
+	const char    *file = "good-client-address.conf";
+	char          *out;
+	struct config *c = load(fixture(file), &out);
+
+	CHECK(c != NULL && *out == '\0', "%s: loads silently", file);
+	if (c == NULL || c->nvs != 2 || c->vs[0].nrs != 4 || c->vs[1].nrs != 2) {
+		CHECK(0, "%s: two virtual servers with 4 and 2 real servers", file);
+		free(out);
+		conf_free(c);
+		return;
+	}
+	const struct vs_conf *v = &c->vs[0], *u = &c->vs[1];
+	const struct num_case num[] = {
+		{ "service proxy-v2",               v->client_addr,           CA_PROXY_V2 },
+		{ "rs1 inherits proxy-v2",          v->rs[0].client_addr,     CA_PROXY_V2 },
+		{ "rs2 says toa",                   v->rs[1].client_addr,     CA_TOA },
+		{ "rs3 says none",                  v->rs[2].client_addr,     CA_NONE },
+		{ "a nat rs4 inherits nothing",     v->rs[3].client_addr,     CA_NONE },
+		{ "the sorry server inherits it",   v->sorry.client_addr,     CA_PROXY_V2 },
+		{ "udp: none by default",           u->client_addr,           CA_NONE },
+		{ "udp rs1 proxy-v2 (any case)",    u->rs[0].client_addr,     CA_PROXY_V2 },
+		{ "udp rs2 (nat) none",             u->rs[1].client_addr,     CA_NONE },
+	};
+
+	run_num(file, num, ARRAY_SIZE(num));
+	CHECK(strcmp(client_addr_name(CA_PROXY_V2), "proxy-v2") == 0 &&
+	    strcmp(client_addr_name(CA_TOA), "toa") == 0 && client_addr_parse("TOA") == CA_TOA &&
+	    client_addr_parse("proxy") == -1, "client_address names both ways");
+	free(out);
+	conf_free(c);
+}
+
 /* ADDR (either family) as written: the same bytes as the config's. */
 static int
 same_addr(int af, const union vsr_addr *a, const char *want)
@@ -449,6 +485,62 @@ test_ops(void)
 	    "good-metrics-port.conf: metrics_compat node_ipvs");
 	free(out);
 	conf_free(c);
+}
+
+/* role and sync { }: values, defaults, and none without the section. */
+static void
+test_sync(void)
+{
+	const char    *file = "good-sync.conf";
+	char          *out, *out2, *out3;
+	struct config *c = load(fixture(file), &out);
+	struct config *d = load(fixture("good-sync-default.conf"), &out2);
+	struct config *m = load(fixture("good-minimal.conf"), &out3);
+	uint8_t        peer[16], group[16] = { 224, 0, 0, 81 };
+
+	inet_pton(AF_INET6, "2001:db8:20::3", peer);
+	CHECK(c != NULL && *out == '\0', "%s: loads silently", file);
+	CHECK(d != NULL && *out2 == '\0', "good-sync-default.conf: loads silently");
+	if (c != NULL && d != NULL) {
+		const struct num_case num[] = {
+			{ "role backup",                  c->role,            ROLE_BACKUP },
+			{ "state backup",                 c->sync.state,      SYNC_STATE_BACKUP },
+			{ "syncid 7",                     c->sync.syncid,     7 },
+			{ "peer: unicast",                c->sync.unicast,    1 },
+			{ "peer's family",                c->sync.af,         AF_INET6 },
+			{ "port 9000",                    c->sync.port,       9000 },
+			{ "ttl 3",                        c->sync.ttl,        3 },
+			{ "maxlen 1400",                  c->sync.maxlen,     1400 },
+			{ "default: role master",         d->role,            ROLE_MASTER },
+			{ "default: state both",          d->sync.state,      SYNC_STATE_BOTH },
+			{ "default: syncid 0",            d->sync.syncid,     0 },
+			{ "default: a group",             d->sync.unicast,    0 },
+			{ "default: IPv4",                d->sync.af,         AF_INET },
+			{ "default: port 8848",           d->sync.port,       8848 },
+			{ "default: ttl 1",               d->sync.ttl,        1 },
+			{ "default: maxlen from the MTU", d->sync.maxlen,     0 },
+			{ "default: threshold 3",         d->sync.threshold,  3 },
+			{ "default: period 50",           d->sync.period,     50 },
+			{ "default: refresh_period 0",    d->sync.refresh_period, 0 },
+			{ "default: retries 0",           d->sync.retries,    0 },
+			{ "threshold 1",                  c->sync.threshold,  1 },
+			{ "period 0",                     c->sync.period,     0 },
+			{ "refresh_period 30",            c->sync.refresh_period, 30 },
+			{ "retries 2",                    c->sync.retries,    2 },
+		};
+		run_num(file, num, ARRAY_SIZE(num));
+		CHECK(strcmp(c->sync.ifname, "eth1") == 0, "%s: interface eth1", file);
+		CHECK(memcmp(c->sync.group, peer, 16) == 0, "%s: the peer's address", file);
+		CHECK(memcmp(d->sync.group, group, 16) == 0, "good-sync-default.conf: 224.0.0.81");
+	}
+	CHECK(m != NULL && m->sync.state == 0 && m->role == ROLE_MASTER,
+	    "good-minimal.conf: no sync daemon, role master");
+	free(out);
+	free(out2);
+	free(out3);
+	conf_free(c);
+	conf_free(d);
+	conf_free(m);
 }
 
 /* forward = tun: tunnel and tunnel_mtu, per service and per real server. */
@@ -994,6 +1086,7 @@ main(int argc, char **argv)
 	}
 	test_minimal();
 	test_nat();
+	test_client_addr();
 	test_ipv6();
 	test_full();
 	test_tun();
@@ -1002,6 +1095,7 @@ main(int argc, char **argv)
 	test_check();
 	test_check_udp();
 	test_ops();
+	test_sync();
 	test_example();
 	test_fixtures();
 	test_texts();

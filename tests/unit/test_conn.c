@@ -5,10 +5,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cliaddr.h"
 #include "conn.h"
 #include "laddr.h"
 #include "pkt.h"
 #include "proto.h"
+#include "siphash.h"
 #include "stats.h"
 #include "unit.h"
 
@@ -75,6 +77,67 @@ live(struct conn_table *t)
 
 	conn_foreach(t, count_cb, &n);
 	return n;
+}
+
+/* ---- the client-address side pool (conn_cliaddr) ---- */
+static void
+test_cliaddr_pool(void)
+{
+	struct conn_table *t = conn_table_new(64, 0);
+	struct dest d;
+	union vsr_addr client = addr_from_ip(htonl(0x0a0a0000)), vip = addr_from_ip(htonl(0x0a0a0064));
+	struct conn *a, *b, *c, *tpl;
+	struct cliaddr_state *sa;
+
+	UNIT_SECTION("client-address states: a side pool, only for the flows that ask");
+	dest_init(&d, htonl(0x0a14000b));
+	conn_set_timeouts(t, proto_default_timeout);
+	struct conn_param pa = flow(IPPROTO_TCP, 0x0a0a0001, 4000, &d, CONN_F_HASH_OUT);
+	struct conn_param pb = flow(IPPROTO_TCP, 0x0a0a0002, 4000, &d, CONN_F_HASH_OUT);
+	pb.client_addr = CA_PROXY_V2;
+	a = conn_new(t, &pa, &d, 0);
+	b = conn_new(t, &pb, &d, 0);
+	CHECK(a != NULL && conn_cliaddr(t, a) == NULL, "a flow that does not ask has none");
+	sa = b != NULL ? conn_cliaddr(t, b) : NULL;
+	CHECK(sa != NULL && sa->how == 0 && sa->flags == 0 && !seqadj_active(&sa->sa),
+	    "one that asks has one, zeroed");
+	CHECK(conn_table_bytes_ca(t) == sizeof(struct cliaddr_state), "one entry used: 36 bytes");
+	if (sa == NULL || a == NULL)
+		return;
+	/* The word a template calls ncontrol: ca for b, the RST window's cseq_next for a. */
+	uint32_t ca_b = b->ca;
+	*conn_cseq(t, a) = 0x7fffffffu;
+	*conn_cseq(t, b) = 0x12345678u;
+	CHECK(conn_cliaddr(t, a) == NULL && a->cseq_next == 0x7fffffffu,
+	    "a flow without a state keeps its sequence number in the entry, and it is no state's index");
+	CHECK(b->ca == ca_b && conn_cliaddr(t, b) == sa && sa->cseq_next == 0x12345678u,
+	    "a flow with one keeps it in the state, its index untouched");
+	sa->how = CA_PROXY_V2;
+	sa->sa.in.init_seq = 1000;
+	sa->sa.in.delta = 28;
+
+	/* A template's ncontrol shares the word: a flow with a state under it. */
+	tpl = conn_template_new(t, AF_INET, IPPROTO_TCP, &client, &vip, htons(80), &d, 30, 0);
+	conn_set_control(t, b, tpl, 0);
+	conn_tcp_update(t, b, DIR_INPUT, S, 0);
+	conn_tcp_update(t, b, DIR_INPUT, A, 0);
+	CHECK(conn_cliaddr(t, tpl) == NULL && tpl->ncontrol == 1 && conn_cliaddr(t, b) == sa,
+	    "a template has none; its count and the flow's state stay apart");
+	conn_expire_run(t, 40 * CONN_HZ);
+	CHECK(conn_template_lookup(t, AF_INET, IPPROTO_TCP, &client, &vip, htons(80)) == tpl,
+	    "the template outlives its 30 s while the flow lives");
+
+	/* Freed with its flow, reused zeroed, the pool not grown. */
+	conn_expire_now(t, b);
+	c = conn_new(t, &pb, &d, 40 * CONN_HZ);
+	sa = c != NULL ? conn_cliaddr(t, c) : NULL;
+	CHECK(sa != NULL && sa->how == 0 && !seqadj_active(&sa->sa) &&
+	    conn_table_bytes_ca(t) == sizeof(struct cliaddr_state),
+	    "a flow's state goes with it; the next one takes it back, zeroed");
+	conn_expire_now(t, c);           /* A, in NONE, expired at 40 s */
+	conn_expire_run(t, 100 * CONN_HZ);
+	CHECK_EQ(conn_count(t), 0, "all gone, the template with its last flow");
+	conn_table_free(t);
 }
 
 /* ---- defaults ---- */
@@ -545,6 +608,196 @@ test_many(void)
 	for (unsigned i = 0; i < 4; i++)
 		refs += d[i].refcnt + d[i].inactconns + d[i].activeconns;
 	CHECK_EQ(refs, 4, "every dest back to one reference and no conns");
+	conn_table_free(t);
+}
+
+/* ---- a keyed hash ---- */
+
+/*
+ * The IPv4 hash this table used until issue 15 (the reference the attack
+ * is built against): the seed XORed into the addresses, the ports and the
+ * protocol multiplied in, then a fixed 64-bit finaliser. The finaliser is
+ * a bijection, so two tuples whose pre-finaliser words are equal share a
+ * bucket whatever the seed is.
+ */
+static uint64_t
+old_hash(uint64_t seed, uint8_t proto, uint32_t a1, uint16_t p1, uint32_t a2, uint16_t p2)
+{
+	uint64_t x = ((uint64_t)a1 << 32 | a2) ^ seed;
+
+	x ^= ((uint64_t)p1 << 24 | (uint64_t)p2 << 8 | proto) * 0x9e3779b97f4a7c15ull;
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdull;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ull;
+	x ^= x >> 33;
+	return x;
+}
+
+/*
+ * The seed-independent colliding set of issue 15: client ports that differ
+ * only in their high byte, as the hash sees them (bits 24..31 of the
+ * multiplicand: the low 32 bits of the product do not change), and for
+ * each a client address that cancels the product's high 32 bits. Group G
+ * (a fixed low byte and a base address) gives 256 (address, port) pairs
+ * with one pre-finaliser word toward one VIP:port.
+ */
+#define COLL_PER 256u
+static void
+colliding(unsigned g, unsigned h, uint16_t vport, uint32_t *caddr, uint16_t *cport)
+{
+	uint16_t p = (uint16_t)(h << 8 | (g & 0xff));
+	uint16_t p0 = (uint16_t)(g & 0xff);
+	uint64_t m = ((uint64_t)p << 24 | (uint64_t)vport << 8 | IPPROTO_TCP) * 0x9e3779b97f4a7c15ull;
+	uint64_t m0 = ((uint64_t)p0 << 24 | (uint64_t)vport << 8 | IPPROTO_TCP) * 0x9e3779b97f4a7c15ull;
+	uint32_t base = 0x64400000u + (g >> 8) * 0x10000u + g;
+
+	*cport = p;
+	*caddr = base ^ (uint32_t)(m >> 32) ^ (uint32_t)(m0 >> 32);
+}
+
+static void
+test_keyed_hash(void)
+{
+	enum { GROUPS = 64, N = GROUPS * COLL_PER };
+	static const uint64_t seeds[] = { 0, 0x5851f42d4c957f2dull, 0xdeadbeefcafef00dull, ~0ull };
+	const uint32_t vip = htonl(0x0a0a0064);
+	const uint16_t vport = htons(80);
+
+	UNIT_SECTION("the connection hash is keyed: no seed-independent collisions");
+
+	/* SipHash-1-3 itself: key 00..0f, messages 00..0f and 00..1f. */
+	{
+		struct vsr_sipkey k = { 0x0706050403020100ull, 0x0f0e0d0c0b0a0908ull };
+		uint64_t w[4];
+		unsigned char b[32];
+		for (unsigned i = 0; i < 32; i++)
+			b[i] = (unsigned char)i;
+		memcpy(w, b, 32);
+		/* Little-endian hosts only (the words are read as bytes). */
+		CHECK_EQ(vsr_siphash13(&k, w, 2), 0xcc4fdd1a7d908b66ull,
+		    "SipHash-1-3 of 16 bytes: the reference implementation's value");
+		CHECK_EQ(vsr_siphash13(&k, w, 4), 0x81157b6c16a7b60dull,
+		    "SipHash-1-3 of 32 bytes: the reference implementation's value");
+	}
+
+	/* The set collides in the old function, every seed, every table size. */
+	unsigned bad = 0;
+	for (unsigned s = 0; s < sizeof(seeds) / sizeof(seeds[0]); s++)
+		for (unsigned g = 0; g < GROUPS; g++) {
+			uint32_t a;
+			uint16_t p;
+			colliding(g, 0, vport, &a, &p);
+			uint64_t want = old_hash(seeds[s], IPPROTO_TCP, a, p, vip, vport);
+			for (unsigned h = 1; h < COLL_PER; h++) {
+				colliding(g, h, vport, &a, &p);
+				bad += old_hash(seeds[s], IPPROTO_TCP, a, p, vip, vport) != want;
+			}
+		}
+	CHECK_EQ(bad, 0, "old hash: %u groups of %u tuples, each one value under all %zu seeds",
+	    GROUPS, COLL_PER, sizeof(seeds) / sizeof(seeds[0]));
+
+	/* Distinct tuples all the same (no two pairs alike). */
+	{
+		uint32_t a0, a1;
+		uint16_t p0, p1;
+		colliding(3, 1, vport, &a0, &p0);
+		colliding(3, 2, vport, &a1, &p1);
+		CHECK(a0 != a1 && p0 != p1, "old hash: colliding tuples differ in address and port");
+	}
+
+	/* The same set in today's table: chains stay short. */
+	struct conn_table *t = conn_table_new(N, 0);
+	struct dest d;
+	unsigned fail = 0;
+	dest_init(&d, htonl(0x0a140010));
+	for (unsigned g = 0; g < GROUPS; g++)
+		for (unsigned h = 0; h < COLL_PER; h++) {
+			uint32_t a;
+			uint16_t p;
+			colliding(g, h, vport, &a, &p);
+			struct conn_param cp = flow(IPPROTO_TCP, 0, 0, &d, CONN_F_NOOUTPUT);
+			cp.caddr = addr_from_ip(a);
+			cp.cport = p;
+			cp.laddr = cp.caddr;
+			cp.lport = p;
+			struct conn *c = conn_new(t, &cp, &d, 0);
+			fail += c == NULL || lookup_in(t, &cp) != c;
+		}
+	CHECK_EQ(fail, 0, "%u colliding flows created and found", N);
+	struct conn_chain_stats cs;
+	conn_chain_stats(t, &cs);
+	/*
+	 * Old: 64 buckets of 256. Keyed, 16,384 refs over 32,768 buckets: a
+	 * Poisson(0.5) maximum, about 6; 12 would be one chance in millions.
+	 */
+	CHECK(cs.max <= 12, "keyed hash: longest chain %u (the old one: %u)", cs.max, COLL_PER);
+	CHECK(cs.used > N / 3, "keyed hash: %u flows over %u buckets", N, cs.used);
+	conn_flush(t);
+	conn_table_free(t);
+}
+
+/* ---- flood defences: what the table offers them ---- */
+
+static void
+test_unconfirmed(void)
+{
+	struct conn_table *t = conn_table_new(64, 0);
+	struct dest d;
+	struct conn *c[8];
+	struct conn_param cp[8];
+
+	UNIT_SECTION("flows not past the handshake: counted, evicted, secure_tcp's timeouts");
+	dest_init(&d, htonl(0x0a140010));
+	for (unsigned i = 0; i < 8; i++) {
+		cp[i] = flow(i < 6 ? IPPROTO_TCP : IPPROTO_UDP, 0xc0000201 + i, 1024, &d, CONN_F_NOOUTPUT);
+		c[i] = conn_new(t, &cp[i], &d, 0);
+	}
+	CHECK_EQ(conn_unconfirmed(t), 8, "6 new TCP flows and 2 UDP: all unconfirmed");
+	/* The client's SYN then its ACK: ESTABLISHED (dr, input only). */
+	for (unsigned i = 0; i < 3; i++) {
+		conn_tcp_update(t, c[i], DIR_INPUT, S, 0);
+		conn_tcp_update(t, c[i], DIR_INPUT, A, 0);
+	}
+	CHECK_EQ(c[0]->state, CS_ESTABLISHED, "SYN then ACK: ESTABLISHED");
+	CHECK_EQ(conn_unconfirmed(t), 5, "three established: 5 unconfirmed left");
+	conn_tcp_update(t, c[3], DIR_INPUT, S, 0);
+	CHECK_EQ(conn_unconfirmed(t), 5, "SYN_RECV is still unconfirmed");
+	conn_tcp_update(t, c[0], DIR_INPUT, F | A, 0);
+	CHECK_EQ(conn_unconfirmed(t), 5, "a closing flow is not unconfirmed");
+
+	/* Random probes: a call may find none among 8 slots; 200 calls find all. */
+	unsigned evicted = 0;
+	for (unsigned k = 0; k < 200 && conn_unconfirmed(t); k++)
+		evicted += (unsigned)conn_evict_unconfirmed(t);
+	CHECK_EQ(evicted, 5, "eviction takes the 5 unconfirmed, one at a time");
+	CHECK_EQ(conn_unconfirmed(t), 0, "none unconfirmed left");
+	CHECK_EQ(conn_count(t), 3, "the 3 that finished their handshake stay");
+	unsigned found = 0;
+	for (unsigned i = 0; i < 3; i++)
+		found += lookup_in(t, &cp[i]) == c[i];
+	CHECK_EQ(found, 3, "and are found");
+	CHECK_EQ(conn_evict_unconfirmed(t), 0, "nothing to evict: 0");
+
+	/* secure_tcp: new flows before ESTABLISHED live 3 s, ESTABLISHED as configured. */
+	conn_set_secure(t, 1);
+	CHECK_EQ(conn_secure(t), 1, "secure_tcp in force");
+	struct conn_param e = flow(IPPROTO_TCP, 0xc0000301, 2000, &d, CONN_F_NOOUTPUT);
+	struct conn *x = conn_new(t, &e, &d, SEC(10));
+	conn_tcp_update(t, x, DIR_INPUT, S, SEC(10));
+	CHECK_EQ(conn_get_timeout(t, CS_SYN_RECV), 60, "the configured SYN_RECV timeout is still 60 s");
+	conn_expire_run(t, SEC(12));
+	CHECK(lookup_in(t, &e) == x, "SYN_RECV under secure_tcp: there after 2 s");
+	conn_expire_run(t, SEC(14));
+	CHECK(lookup_in(t, &e) == NULL, "and gone after 4 s (not 60)");
+	CHECK(lookup_in(t, &cp[1]) == c[1], "an ESTABLISHED flow stays");
+	conn_set_secure(t, 0);
+	x = conn_new(t, &e, &d, SEC(20));
+	conn_tcp_update(t, x, DIR_INPUT, S, SEC(20));
+	conn_expire_run(t, SEC(30));
+	CHECK(lookup_in(t, &e) == x, "secure_tcp off: SYN_RECV kept its minute");
+	conn_flush(t);
+	CHECK_EQ(conn_unconfirmed(t), 0, "flushed: none unconfirmed");
 	conn_table_free(t);
 }
 
@@ -1302,6 +1555,8 @@ main(void)
 	test_foreach_stop();
 	test_capacity();
 	test_many();
+	test_keyed_hash();
+	test_unconfirmed();
 	test_counters();
 	test_tcp_table();
 	test_tcp_scripts();
@@ -1311,5 +1566,6 @@ main(void)
 	test_thresholds();
 	test_templates();
 	test_laddr();
+	test_cliaddr_pool();
 	return unit_done();
 }

@@ -9,6 +9,7 @@
 #include "conf.h"
 #include "conn.h"
 #include "core.h"
+#include "icmplimit.h"
 #include "laddr.h"
 #include "log.h"
 #include "pkt.h"
@@ -677,6 +678,88 @@ test_ipv6_icmp(void)
 	    "a router solicitation on the TAP link: ignored, counted");
 }
 
+/* ---- the RST window ---- */
+
+/* F (IPv4 TCP) with sequence number SEQ, through core_input(). */
+static void
+input_seq(const struct frame_spec *f, uint32_t seq)
+{
+	uint32_t len = frame_build(buf, f);
+	uint8_t *th = buf + FRAME_VNET + 14 + 20;
+
+	th[4] = (uint8_t)(seq >> 24);
+	th[5] = (uint8_t)(seq >> 16);
+	th[6] = (uint8_t)(seq >> 8);
+	th[7] = (uint8_t)seq;
+	stub_nout = 0;
+	if (pkt_parse(&pk, buf, len) == STAT_NONE)
+		core_input(&w, &pk);
+}
+
+static void
+test_rst_window(void)
+{
+	const union vsr_addr c = { .ip = ip(CLIENT) }, v = { .ip = ip("10.10.0.100") };
+	struct frame_spec f = from_client("10.10.0.100", 80, TCPF_SYN);
+	struct conn *cn;
+	uint64_t before;
+
+	UNIT_SECTION("a client's RST: honoured within its flow's window only");
+	f.sport = 42000;
+	f.plen = 0;
+	input_seq(&f, 1000);                    /* SYN: next 1001 */
+	f.tcpflags = TCPF_ACK;
+	f.plen = 100;
+	input_seq(&f, 1001);                    /* next 1101 */
+	cn = conn_lookup_in(w.ct, AF_INET, IPPROTO_TCP, &c, htons(42000), &v, htons(80));
+	if (!CHECK(cn != NULL && cn->state == CS_ESTABLISHED, "SYN, then ACK with data: ESTABLISHED"))
+		return;
+	CHECK_EQ(cn->cseq_next, 1101, "the client's next sequence number: 1101");
+	f.tcpflags = TCPF_RST;
+	f.plen = 0;
+	before = stat_total(STAT_DROP_RST_WINDOW);
+	input_seq(&f, 1101u + 0x80000000u);
+	CHECK(stub_nout == 0 && stat_total(STAT_DROP_RST_WINDOW) == before + 1 &&
+	    cn->state == CS_ESTABLISHED, "a RST 2 GiB away: dropped, counted, still ESTABLISHED");
+	input_seq(&f, 1101u + (1u << 20) + 1);
+	CHECK(stub_nout == 0 && cn->state == CS_ESTABLISHED, "a RST 1 MiB + 1 ahead: dropped");
+	input_seq(&f, 1101u - 70000u);
+	CHECK(stub_nout == 0 && cn->state == CS_ESTABLISHED, "a RST 70,000 behind: dropped");
+	CHECK_EQ(stat_total(STAT_DROP_RST_WINDOW), before + 3, "three counted");
+	input_seq(&f, 1101);
+	CHECK(stub_nout == 1 && cn->state == CS_CLOSE, "a RST at the next sequence number: forwarded, CLOSE");
+}
+
+/* ---- limits on the ICMP the director makes ---- */
+
+static void
+test_icmp_limit(void)
+{
+	unsigned ok = 0;
+
+	UNIT_SECTION("ICMP made by the director: a token bucket per kind");
+	icmp_limit_set(100);            /* 10 a tick, 50 at once at most */
+	for (int i = 0; i < 200; i++)
+		ok += (unsigned)icmp_limit_allow(ICMP_KIND_ECHO, 1000);
+	CHECK_EQ(ok, 50, "icmp_rate 100: a burst of 50 in one tick, no more");
+	CHECK_EQ(icmp_limit_allow(ICMP_KIND_ERROR, 1000), 1, "the other kind has its own budget");
+	ok = 0;
+	for (int i = 0; i < 200; i++)
+		ok += (unsigned)icmp_limit_allow(ICMP_KIND_ECHO, 1001);
+	CHECK_EQ(ok, 10, "one tick later: 10 more");
+	ok = 0;
+	for (uint32_t t = 1002; t < 1012; t++)
+		for (int i = 0; i < 200; i++)
+			ok += (unsigned)icmp_limit_allow(ICMP_KIND_ECHO, t);
+	CHECK_EQ(ok, 100, "a second of a flood: 100 answered");
+	icmp_limit_set(0);
+	ok = 0;
+	for (int i = 0; i < 5000; i++)
+		ok += (unsigned)icmp_limit_allow(ICMP_KIND_ECHO, 1012);
+	CHECK_EQ(ok, 5000, "icmp_rate 0: no limit");
+	icmp_limit_set(0);
+}
+
 /* ---- sloppy_tcp: a flow met in its middle ---- */
 
 static void
@@ -735,6 +818,8 @@ main(void)
 	test_drops();
 	test_ipv6_modes();
 	test_ipv6_icmp();
+	test_rst_window();
+	test_icmp_limit();
 	test_sloppy();
 	conn_flush(w.ct);
 	svc_teardown();

@@ -48,6 +48,7 @@ test_addr(void)
 		{ "port 65535",             "10.0.0.1:65535",       0, AF_INET,  65535, "10.0.0.1:65535" },
 		{ "IPv6 in brackets",       "[2001:db8::1]:443",    0, AF_INET6, 443,   "[2001:db8::1]:443" },
 		{ "IPv6 written long",      "[2001:db8:0::1]:1",    0, AF_INET6, 1,     "[2001:db8::1]:1" },
+		{ "v4-mapped stays IPv6",   "[::ffff:10.0.0.1]:80", 0, AF_INET6, 80,    "[::ffff:10.0.0.1]:80" },
 		{ "no port",                "10.0.0.1",            -1, 0, 0, NULL },
 		{ "port too big",           "10.0.0.1:65536",      -1, 0, 0, NULL },
 		{ "port not a number",      "10.0.0.1:http",       -1, 0, 0, NULL },
