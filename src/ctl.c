@@ -1151,24 +1151,42 @@ ctl_group(const char *name, const char *opt, gid_t *gid)
 	return 0;
 }
 
-int
-ctl_start(struct event_base *base, const char *path, const char *group, const char *group_read,
-    struct conn_table *ct)
+/*
+ * The socket's group and mode: with one group, the socket's own
+ * permissions keep others out (0660). A socket has one group: with a
+ * read-only group too, anyone may connect (0666) and the peer's
+ * credentials decide, at accept. Neither: our own group, 0600.
+ */
+static int
+ctl_perms(const char *path, const char *group, const char *group_read, gid_t admin, gid_t rd)
+{
+	gid_t g = group[0] ? (admin != (gid_t)-1 ? admin : rd) : group_read[0] ? rd : getegid();
+	mode_t mode = group_read[0] ? 0666 : group[0] ? 0660 : 0600;
+
+	if (chown(path, (uid_t)-1, g) < 0 || chmod(path, mode) < 0) {
+		log_err("control socket %s: group %s", path, group[0] ? group :
+		    group_read[0] ? group_read : "(own)");
+		return -1;
+	}
+	return 0;
+}
+
+/* A listening socket on PATH with those permissions: its descriptor, or -1 (logged). */
+static int
+ctl_listen(const char *path, const char *group, const char *group_read, gid_t admin, gid_t rd)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	struct stat st;
 	mode_t um;
+	int fd;
 
 	if (strlen(path) >= sizeof(sun.sun_path)) {
 		log_errx("control socket %s: path too long", path);
 		return -1;
 	}
-	if (ctl_group(group, "control_group", &ctl.gid_admin) < 0 ||
-	    ctl_group(group_read, "control_group_read", &ctl.gid_read) < 0)
-		return -1;
 	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
-	ctl.fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (ctl.fd < 0) {
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
 		log_err("control socket");
 		return -1;
 	}
@@ -1185,29 +1203,37 @@ ctl_start(struct event_base *base, const char *path, const char *group, const ch
 		unlink(path);
 	}
 	um = umask(0177);
-	if (bind(ctl.fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
 		umask(um);
 		log_err("control socket %s", path);
 		goto fail;
 	}
 	umask(um);
-	snprintf(ctl.path, sizeof(ctl.path), "%s", path);
-	/*
-	 * With one group, the socket's own permissions keep others out (0660).
-	 * A socket has one group: with a read-only group too, anyone may
-	 * connect (0666) and the peer's credentials decide, at accept.
-	 */
-	if ((group[0] && chown(path, (uid_t)-1, ctl.gid_admin != (gid_t)-1 ? ctl.gid_admin :
-	    ctl.gid_read) < 0) ||
-	    (group_read[0] && chmod(path, 0666) < 0) ||
-	    (group[0] && !group_read[0] && chmod(path, 0660) < 0)) {
-		log_err("control socket %s: group %s", path, group[0] ? group : group_read);
+	if ((group[0] || group_read[0]) && ctl_perms(path, group, group_read, admin, rd) < 0) {
+		unlink(path);
 		goto fail;
 	}
-	if (listen(ctl.fd, 8) < 0) {
+	if (listen(fd, 8) < 0) {
 		log_err("control socket %s: listen", path);
+		unlink(path);
 		goto fail;
 	}
+	return fd;
+fail:
+	close(fd);
+	return -1;
+}
+
+int
+ctl_start(struct event_base *base, const char *path, const char *group, const char *group_read,
+    struct conn_table *ct)
+{
+	if (ctl_group(group, "control_group", &ctl.gid_admin) < 0 ||
+	    ctl_group(group_read, "control_group_read", &ctl.gid_read) < 0)
+		return -1;
+	if ((ctl.fd = ctl_listen(path, group, group_read, ctl.gid_admin, ctl.gid_read)) < 0)
+		return -1;
+	snprintf(ctl.path, sizeof(ctl.path), "%s", path);
 	ctl.base = base;
 	ctl.ct = ct;
 	ctl.reserve = open("/dev/null", O_RDONLY | O_CLOEXEC);
@@ -1216,12 +1242,50 @@ ctl_start(struct event_base *base, const char *path, const char *group, const ch
 	if (ctl.reserve < 0 || ctl.ev_listen == NULL || ctl.ev_resume == NULL ||
 	    event_add(ctl.ev_listen, NULL) < 0) {
 		log_errx("control socket: cannot watch it");
-		goto fail;
+		ctl_stop();
+		return -1;
 	}
 	return 0;
-fail:
-	ctl_stop();
-	return -1;
+}
+
+int
+ctl_reconfig(const char *path, const char *group, const char *group_read)
+{
+	gid_t admin = (gid_t)-1, rd = (gid_t)-1;
+	struct event *ev;
+	int fd;
+
+	if (ctl_group(group, "control_group", &admin) < 0 ||
+	    ctl_group(group_read, "control_group_read", &rd) < 0)
+		return -1;
+	if (strcmp(path, ctl.path) == 0) {
+		if (ctl_perms(path, group, group_read, admin, rd) < 0)
+			return -1;
+	} else {
+		if ((fd = ctl_listen(path, group, group_read, admin, rd)) < 0)
+			return -1;
+		if ((ev = event_new(ctl.base, fd, EV_READ | EV_PERSIST, ctl_accept, NULL)) == NULL ||
+		    (!ctl.starved && event_add(ev, NULL) < 0)) {
+			log_errx("control socket %s: cannot watch it", path);
+			if (ev)
+				event_free(ev);
+			close(fd);
+			unlink(path);
+			return -1;
+		}
+		/* The clients connected through the old one stay; the old path goes. */
+		event_free(ctl.ev_listen);
+		close(ctl.fd);
+		if (unlink(ctl.path) < 0 && errno != ENOENT)
+			log_warn("control socket %s is left behind", ctl.path);
+		log_info("control socket %s -> %s", ctl.path, path);
+		ctl.ev_listen = ev;
+		ctl.fd = fd;
+		snprintf(ctl.path, sizeof(ctl.path), "%s", path);
+	}
+	ctl.gid_admin = admin;
+	ctl.gid_read = rd;
+	return 0;
 }
 
 void

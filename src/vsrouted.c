@@ -198,10 +198,12 @@ reload_read(struct daemon *d, struct spawn_user *as)
 	if (strcmp(nc->tap, oc->tap) != 0)
 		log_warnx("reload: tap %s -> %s needs a restart; keeping %s", oc->tap, nc->tap, oc->tap);
 	memcpy(nc->tap, oc->tap, sizeof(nc->tap));
-	if (nc->conn_max != oc->conn_max)
-		log_warnx("reload: conn_max %u -> %u needs a restart; keeping %u", oc->conn_max,
-		    nc->conn_max, oc->conn_max);
-	nc->conn_max = oc->conn_max;
+	/* conn_max: a limit within the table allocated at start (reload_apply). */
+	if (nc->conn_max > conn_allocated(d->ct)) {
+		log_warnx("reload: conn_max %u: the table was allocated for %u entries at start; "
+		    "%u until a restart", nc->conn_max, conn_allocated(d->ct), conn_allocated(d->ct));
+		nc->conn_max = conn_allocated(d->ct);
+	}
 	if (nc->workers != oc->workers)
 		log_warnx("reload: workers %u -> %u needs a restart; keeping %u", oc->workers,
 		    nc->workers, oc->workers);
@@ -211,28 +213,21 @@ reload_read(struct daemon *d, struct spawn_user *as)
 		    oc->offload ? "true" : "false", nc->offload ? "true" : "false",
 		    oc->offload ? "true" : "false");
 	nc->offload = oc->offload;
-	if (nc->metrics_addr != oc->metrics_addr || nc->metrics_port != oc->metrics_port ||
-	    nc->metrics_compat != oc->metrics_compat)
-		log_warnx("reload: metrics changes need a restart; keeping the endpoint");
-	nc->metrics_addr = oc->metrics_addr;
-	nc->metrics_port = oc->metrics_port;
-	nc->metrics_compat = oc->metrics_compat;
-	if (strcmp(nc->control_group, oc->control_group) != 0 ||
-	    strcmp(nc->control_group_read, oc->control_group_read) != 0)
-		log_warnx("reload: control_group and control_group_read changes need a restart; "
-		    "keeping the old ones");
-	memcpy(nc->control_group, oc->control_group, sizeof(nc->control_group));
-	memcpy(nc->control_group_read, oc->control_group_read, sizeof(nc->control_group_read));
-	if (strcmp(nc->control_socket, oc->control_socket) != 0)
-		log_warnx("reload: control_socket changes need a restart; keeping the socket");
-	memcpy(nc->control_socket, oc->control_socket, sizeof(nc->control_socket));
-	if (nc->announce_table != oc->announce_table)
-		log_warnx("reload: announce_table %u -> %u needs a restart; keeping %u",
-		    oc->announce_table, nc->announce_table, oc->announce_table);
-	nc->announce_table = oc->announce_table;
-	if (strcmp(nc->user, oc->user) != 0)
-		log_warnx("reload: user changes need a restart; keeping %s",
-		    oc->user[0] ? oc->user : "root");
+	/*
+	 * metrics, control_socket, control_group, control_group_read and
+	 * announce_table change after the apply (reload_endpoints); user
+	 * cannot: the privileges are dropped at start, before the workers
+	 * run (capabilities are per thread), and not taken back.
+	 */
+	if (strcmp(nc->user, oc->user) != 0) {
+		if (oc->user[0])
+			log_warnx("reload: user %s -> %s: the privileges were dropped to %s at start "
+			    "and cannot be taken back; keeping %s until a restart", oc->user,
+			    nc->user[0] ? nc->user : "root", oc->user, oc->user);
+		else
+			log_warnx("reload: user root -> %s: the privileges are dropped only at start, "
+			    "before the workers run; staying root until a restart", nc->user);
+	}
 	memcpy(nc->user, oc->user, sizeof(nc->user));
 	return nc;
 }
@@ -311,12 +306,18 @@ reload_apply(struct daemon *d, struct config *nc, const struct spawn_user *as,
 {
 	struct config *oc = d->conf;
 	bool pool = !laddr_same(oc, nc);
+	/* announce_table: the routes leave the old table, and go into the new one if wanted. */
+	bool table = nc->announce_table != oc->announce_table;
+	int want = role_master() && d->ev_drain == NULL;
 
 	*drop = nc;
+	if (table)
+		announce_routes(d, 0);
 
 	/* The VIP hook reads d->conf (announce interfaces): the new one from now. */
 	d->conf = nc;
 	conn_timeouts(d->ct, nc);
+	conn_set_limit(d->ct, nc->conn_max);
 	core_set_sloppy(nc->sloppy_tcp);
 	if (!announce_same(oc, nc))
 		(void)announce_change(d, oc, nc);
@@ -325,6 +326,7 @@ reload_apply(struct daemon *d, struct config *nc, const struct spawn_user *as,
 		    "configuration back", d->file);
 		d->conf = oc;
 		conn_timeouts(d->ct, oc);
+		conn_set_limit(d->ct, oc->conn_max);
 		core_set_sloppy(oc->sloppy_tcp);
 		if (!announce_same(oc, nc))
 			(void)announce_change(d, nc, oc);
@@ -332,8 +334,15 @@ reload_apply(struct daemon *d, struct config *nc, const struct spawn_user *as,
 			log_warnx("reload: the previous configuration could not be put back whole "
 			    "either; see above");
 		(void)xmit_nat_sync();
+		if (table && want)
+			announce_routes(d, 1);
 		return -1;
 	}
+	if (table && want)
+		announce_routes(d, 1);
+	if (nc->conn_max != oc->conn_max)
+		log_notice("reload: conn_max %u -> %u (%u entries live)", oc->conn_max, nc->conn_max,
+		    conn_count(d->ct));
 	/* nat rules, fullnat interfaces and the pool's routes and proxy entries follow. */
 	if (xmit_nat_sync() < 0)
 		log_warnx("reload: the host set-up for nat could not be made whole; see above");
@@ -344,6 +353,41 @@ reload_apply(struct daemon *d, struct config *nc, const struct spawn_user *as,
 }
 
 static void announce_vips(struct daemon *d);
+
+/*
+ * After an applied reload, outside the lock: the metrics endpoint and the
+ * control socket (path, groups) of NC. One that cannot be had (an address
+ * in use, a path that cannot be bound, a group the daemon may no longer
+ * give after dropping its privileges) keeps the old one, and NC says so,
+ * so that the next reload compares with what runs.
+ */
+static void
+reload_endpoints(struct daemon *d, const struct config *oc, struct config *nc)
+{
+	const char *op = d->sockpath ? d->sockpath : oc->control_socket;
+	const char *np = d->sockpath ? d->sockpath : nc->control_socket;
+
+	if ((nc->metrics_addr != oc->metrics_addr || nc->metrics_port != oc->metrics_port ||
+	    nc->metrics_compat != oc->metrics_compat) &&
+	    metrics_reconfig(d->base, nc->metrics_addr, nc->metrics_port, nc->metrics_compat,
+	    d->ct) < 0) {
+		log_warnx("reload: metrics: keeping the old endpoint");
+		nc->metrics_addr = oc->metrics_addr;
+		nc->metrics_port = oc->metrics_port;
+	}
+	if (d->sockpath && strcmp(nc->control_socket, oc->control_socket) != 0)
+		log_info("reload: control_socket %s: the command line's -s %s stays", nc->control_socket,
+		    d->sockpath);
+	if ((strcmp(np, op) != 0 || strcmp(nc->control_group, oc->control_group) != 0 ||
+	    strcmp(nc->control_group_read, oc->control_group_read) != 0) &&
+	    ctl_reconfig(np, nc->control_group, nc->control_group_read) < 0) {
+		log_warnx("reload: keeping the control socket %s and its groups as they were", op);
+		memcpy(nc->control_socket, oc->control_socket, sizeof(nc->control_socket));
+		memcpy(nc->control_group, oc->control_group, sizeof(nc->control_group));
+		memcpy(nc->control_group_read, oc->control_group_read,
+		    sizeof(nc->control_group_read));
+	}
+}
 
 /*
  * A reload is applied whole or not at all: the file is read and checked
@@ -379,6 +423,7 @@ reload(struct daemon *d)
 		rc = reload_apply(d, nc, &as, &drop);
 		lock_release();
 		if (rc == 0) {
+			reload_endpoints(d, drop, nc);
 			/* The file's role only when its line changed: not to undo keepalived's. */
 			if (nc->role != file_role)
 				role_set(nc->role, "reload");
