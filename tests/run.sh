@@ -343,7 +343,8 @@ if [ "$netns" = 1 ]; then
 		thresholds|check-http|check-exec|\
 		ops-reload|ops-reload-whole|ops-crash|ops-vsradm|\
 		ops-ctlgroup|ops-status|dr6-rr|\
-		nat6-pmtu|vsradm6|ha-fullnat6|ha-syncflood)
+		nat6-pmtu|vsradm6|ha-fullnat6|ha-syncflood|\
+		fullnat-runtime|svc-ops|svc-fwmark)
 			run_asan "$f" "[asan]" ;;
 		# Eviction and the defences under ASan: two phases, not all seven.
 		flood) run_asan "$f" "[asan]" FLOOD_PHASES="syn-small-dflt udp-default" ;;
