@@ -309,11 +309,19 @@ sync_conn_apply(const struct sync_entry *e, uint32_t now)
 			};
 
 			if (d->fwd == FWD_FULLNAT) {
-				/* Its local address must be ours, its port free here. */
+				/*
+				 * Its local address and port, free here: one of ours
+				 * (two directors of one pool, HA), or a peer's (scale-out:
+				 * a flow the router may move here, whose real server
+				 * answers the peer that owns the address), never a
+				 * virtual address nor none.
+				 */
 				if (!e->has_fullnat)
 					return SYNC_V_NO_DEST;
 				laddr = addr_of(af, e->laddr);
-				if (!laddr_is_local(af, &laddr) ||
+				if (addr_is_zero(&laddr) || svc_is_vip(af, &laddr) ||
+				    (af == AF_INET && (laddr.b[0] & 0xf0) == 0xe0) ||
+				    (af == AF_INET6 && laddr.b[0] == 0xff) ||
 				    conn_lookup_out(t, af, e->proto, &d->addr, d->port, &laddr,
 				    e->lport) != NULL)
 					return SYNC_V_NO_DEST;

@@ -283,10 +283,22 @@ test_apply(void)
 	    CS_ESTABLISHED, SYNC_F_MASQ, 900);
 	CHECK_EQ(sync_conn_apply(&e, now), SYNC_V_NO_DEST, "fullnat without its option: dropped");
 	e.has_fullnat = true;
-	a4(e.laddr, "10.20.0.77");
+	a4(e.laddr, "10.10.0.103");
 	e.lport = htons(2000);
 	CHECK_EQ(sync_conn_apply(&e, now), SYNC_V_NO_DEST,
-	    "fullnat with a local address not in the pool: dropped");
+	    "fullnat whose local address is a virtual address: dropped");
+	a4(e.laddr, "224.0.0.81");
+	CHECK_EQ(sync_conn_apply(&e, now), SYNC_V_NO_DEST,
+	    "fullnat whose local address is multicast: dropped");
+	a4(e.laddr, "10.20.0.77");
+	e.cport = htons(40009);
+	CHECK_EQ(sync_conn_apply(&e, now), SYNC_V_CREATED,
+	    "fullnat with a peer's local address (scale-out): created");
+	x1 = ip("10.20.0.14");
+	x2 = ip("10.20.0.77");
+	c = conn_lookup_out(t, AF_INET, IPPROTO_TCP, &x1, htons(8080), &x2, htons(2000));
+	CHECK(c != NULL && c->cport == htons(40009), "found by the reply to the peer's address");
+	e.cport = htons(40002);
 	a4(e.laddr, "10.20.0.250");
 	CHECK_EQ(sync_conn_apply(&e, now), SYNC_V_CREATED, "fullnat with a pool address: created");
 	x1 = ip("10.20.0.14");
@@ -335,14 +347,15 @@ test_apply(void)
 	e.has_fullnat = true;
 	a4(e.laddr, "10.20.0.250");
 	e.lport = htons(3000);
-	CHECK_EQ(sync_conn_apply(&e, now), SYNC_V_NO_DEST,
-	    "IPv6 fullnat whose local address is the IPv4 pool's bytes: dropped");
+	CHECK_EQ(sync_conn_apply(&e, now), SYNC_V_CREATED,
+	    "IPv6 fullnat whose local address is the IPv4 pool's bytes: a peer's, created");
+	e.cport = htons(40011);
 	a4(e.laddr, "2001:db8:20::250");
 	CHECK_EQ(sync_conn_apply(&e, now), SYNC_V_CREATED, "IPv6 fullnat with a pool address: created");
 	x1 = ip("2001:db8:20::14");
 	x2 = ip("2001:db8:20::250");
 	c = conn_lookup_out(t, AF_INET6, IPPROTO_TCP, &x1, htons(8080), &x2, htons(3000));
-	CHECK(c != NULL && c->cport == htons(40001), "found by the real server's reply to it");
+	CHECK(c != NULL && c->cport == htons(40011), "found by the real server's reply to it");
 	e = entry("2001:db8:99::", 0, "2001:db8:10::104", 80, "2001:db8:20::15", 80, IPPROTO_TCP,
 	    0, SYNC_F_DROUTE | SYNC_F_TEMPLATE, 300);
 	CHECK_EQ(sync_conn_apply(&e, now), SYNC_V_CREATED, "an IPv6 template: created");
