@@ -100,6 +100,14 @@ chats_start() {
 	done
 }
 
+# _t_srv_rounds ADDR:PORT [N]: the rounds the real servers logged from that
+# client (with N: true when they are N)
+_t_srv_rounds() {
+	local n
+	n=$(cat "$T_DIR"/pp-chat*.log | grep -c "^size 3000 [0-9a-f]* from $1\$" || true)
+	if [ $# -gt 1 ]; then [ "$n" = "$2" ]; else echo "$n"; fi
+}
+
 # chats_check TAG SINCE_MS: stop the chat clients; each must end well, with
 # rounds answered after SINCE_MS (after the failover), and the real
 # servers must have seen one header per connection, naming the client's
@@ -117,7 +125,9 @@ chats_check() {
 		n=$(grep -c ' ok$' "$log" || true)
 		after=$(awk -v t="$since" '$1 == "round" && $3 > t && $4 == "ok" { n++ } END { print n + 0 }' "$log")
 		conns=$(cat "$T_DIR"/pp-chat*.log | grep -c "^conn $la $VIP:25 peer " || true)
-		srv=$(cat "$T_DIR"/pp-chat*.log | grep -c "^size 3000 [0-9a-f]* from $la\$" || true)
+		# ppsrv.py logs a round after it answered it: its last line may come a moment later.
+		wait_for "the real server to log chat $tag-$k's $n rounds" 5 _t_srv_rounds "$la" "$n" || true
+		srv=$(_t_srv_rounds "$la")
 		if [ "$rc" = 0 ] && [ "$after" -gt 0 ] && [ "$conns" = 1 ] && [ "$srv" = "$n" ] &&
 		    grep -q '^quit 221 ' "$log"; then
 			good=$((good + 1))
