@@ -89,6 +89,17 @@ ca_af(const struct pkt *p)
 	return p->af;
 }
 
+void
+cliaddr_synced(struct cliaddr_state *st, enum client_addr how, int af, const struct seqadj *sa)
+{
+	cliaddr_init(st, how, af);
+	if (sa == NULL)
+		return;
+	st->sa = *sa;
+	/* As the other director left it after the handshake's ACK carried the header. */
+	st->flags = CA_F_ISN | CA_F_SENT;
+}
+
 /*
  * A fragment: 1 the first (the transport header is in it), 2 a later one,
  * 0 none. IPv6 fragments never get here (the parser drops them; an atomic

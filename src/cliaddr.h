@@ -110,6 +110,21 @@ struct cliaddr_flow {
 void cliaddr_init(struct cliaddr_state *st, enum client_addr how, int af);
 
 /*
+ * ST for a flow that connection sync brought (sync_conn.c), which another
+ * director began: HOW and AF as cliaddr_init(); SA, when not NULL, the
+ * sequence adjustment the message carried (IPVS's sequence option): a TCP
+ * flow whose stream the director shifts. The header went before the
+ * client's first byte on the other director; this one never sends a
+ * second. It only shifts, and learns from the real server's next
+ * acknowledgement whether the header arrived (and sends it again, at the
+ * same sequence number, if that says it did not), as the other director
+ * would have. A TCP flow without SA is given nothing: its option or
+ * header went with its first packets.
+ */
+void cliaddr_synced(struct cliaddr_state *st, enum client_addr how, int af,
+    const struct seqadj *sa);
+
+/*
  * Room for a frame that cliaddr_in() asks to send first: virtio-net
  * header, Ethernet, IP and TCP headers with their options, a header.
  */

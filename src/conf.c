@@ -852,9 +852,7 @@ conf_cb_sync_addr(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
 
 /*
  * yes | no | true | false | on | off, as libconfuse reads a boolean, with
- * the line noted. sloppy_udp takes only yes: a UDP datagram without an
- * entry is always scheduled (UDP has no first packet; IPVS has no
- * sysctl of that name, only sloppy_tcp and sloppy_sctp).
+ * the line noted.
  */
 static int
 conf_cb_bool(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
@@ -869,14 +867,8 @@ conf_cb_bool(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
 			*(cfg_bool_t *)result = cfg_true;
 			return 0;
 		}
-		if (strcasecmp(value, no[i]) == 0) {
-			if (strcmp(opt->name, "sloppy_udp") == 0) {
-				conf_refuse(cfg, opt, "'sloppy_udp = %s' is not available: a UDP "
-				    "datagram without an entry is always scheduled", value);
-				*(cfg_bool_t *)result = cfg_true;
-			}
+		if (strcasecmp(value, no[i]) == 0)
 			return 0;
-		}
 	}
 	conf_refuse(cfg, opt, "invalid value '%s' for '%s' (yes or no)", value, opt->name);
 	return 0;
@@ -1753,6 +1745,7 @@ conf_build(struct config *conf)
 	conf->defence.icmp_rate = (unsigned)cfg_getint(root, "icmp_rate");
 	conf->offload = cfg_getbool(root, "offload") != cfg_false;
 	conf->sloppy_tcp = cfg_getbool(root, "sloppy_tcp") != cfg_false;
+	conf->sloppy_udp = cfg_getbool(root, "sloppy_udp") != cfg_false;
 	conf->drain_timeout = (unsigned)cfg_getint(root, "drain_timeout");
 	conf->announce_table = (uint32_t)cfg_getint(root, "announce_table");
 	if (cfg_size(root, "control_socket"))

@@ -150,6 +150,7 @@ struct config {
 	unsigned         workers;        /* TAP queues, one thread each; default 1; 1 .. 16 */
 	bool             offload;        /* TAP offloads (GSO, partial checksums); default true */
 	bool             sloppy_tcp;     /* a TCP segment without entry may make one; default no */
+	bool             sloppy_udp;     /* said for symmetry: UDP is always scheduled (conf.c) */
 	unsigned         drain_timeout;  /* seconds forwarding after the withdraw on SIGTERM; 0 */
 	uint32_t         announce_table; /* routing table of the announce routes; 0 = none */
 	struct vsr_ip   *laddr;          /* local_address: the fullnat pool, both families */

@@ -3,6 +3,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "cliaddr.h"
 #include "conn.h"
 #include "laddr.h"
 #include "svc.h"
@@ -98,6 +99,37 @@ set:
 	return true;
 }
 
+/*
+ * The connection's sequence adjustment (seqadj.h), what IPVS keeps as
+ * cp->in_seq and cp->out_seq and syncs as its sequence option: NULL for a
+ * flow whose numbers go through as they are. It lives in the flow's
+ * client-address state (proxy-v2 shifts the client's stream by its
+ * header); whatever else renumbers a stream (a SYN proxy's offset) keeps
+ * it in the same struct seqadj, and sync carries it from here.
+ */
+static const struct seqadj *
+conn_seqadj(const struct conn_table *t, const struct conn *c)
+{
+	const struct cliaddr_state *ca;
+
+	if (c->flags & CONN_F_TEMPLATE || conn_l4proto(c) != IPPROTO_TCP ||
+	    (ca = conn_cliaddr(t, c)) == NULL || !seqadj_active(&ca->sa))
+		return NULL;
+	return &ca->sa;
+}
+
+static struct sync_seq
+seq_of(const struct seqadj_dir *d)
+{
+	return (struct sync_seq){ d->init_seq, d->delta, d->previous_delta };
+}
+
+static struct seqadj_dir
+dir_of(const struct sync_seq *s)
+{
+	return (struct seqadj_dir){ s->init_seq, s->delta, s->previous_delta };
+}
+
 static uint32_t
 fwd_flags(const struct dest *d)
 {
@@ -142,10 +174,15 @@ sync_conn_entry(const struct conn_table *t, const struct conn *c, struct sync_en
 		memcpy(e->laddr, a.laddr.b, alen);
 		e->lport = c->lport;
 	}
-	/*
-	 * A connection whose payload is shifted (fullnat's PROXY header, issue
-	 * 19) puts its sequence adjustments here: sync_entry_set_seq(e, ...).
-	 */
+	/* A connection whose numbers are shifted: IPVS_OPT_SEQ_DATA, with IN_SEQ / OUT_SEQ. */
+	const struct seqadj *sa = conn_seqadj(t, c);
+
+	if (sa != NULL) {
+		struct sync_seq in = seq_of(&sa->in), out = seq_of(&sa->out);
+
+		sync_entry_set_seq(e, seqadj_dir_active(&sa->in) ? &in : NULL,
+		    seqadj_dir_active(&sa->out) ? &out : NULL);
+	}
 }
 
 /* The sync state of C: reset when its slot holds another flow's (or C is new). */
@@ -222,12 +259,19 @@ sync_conn_apply(const struct sync_entry *e, uint32_t now)
 	struct dest *d;
 	struct conn *c;
 	unsigned timeout;
+	struct seqadj seq;
+	const struct seqadj *sa = NULL;
 
 	if (t == NULL || (af != AF_INET && af != AF_INET6))
 		return SYNC_V_NO_DEST;
 	caddr = addr_of(af, e->caddr);
 	vaddr = addr_of(af, e->vaddr);
 	daddr = addr_of(af, e->daddr);
+	if (e->has_seq && !tpl && e->proto == IPPROTO_TCP) {
+		seq.in = dir_of(&e->in_seq);
+		seq.out = dir_of(&e->out_seq);
+		sa = &seq;
+	}
 	if (tpl) {
 		c = conn_template_lookup(t, af, e->proto, &caddr, &vaddr, e->vport);
 	} else {
@@ -243,6 +287,11 @@ sync_conn_apply(const struct sync_entry *e, uint32_t now)
 				conn_expire_now(t, c);
 				c = NULL;
 			}
+		}
+		/* Shifted now and made here without a place for it (the message knows better). */
+		if (c && sa && conn_cliaddr(t, c) == NULL) {
+			conn_expire_now(t, c);
+			c = NULL;
 		}
 	}
 	if (c == NULL) {
@@ -265,18 +314,38 @@ sync_conn_apply(const struct sync_entry *e, uint32_t now)
 			};
 
 			if (d->fwd == FWD_FULLNAT) {
-				/* Its local address must be ours, its port free here. */
+				/*
+				 * Its local address and port, free here: one of ours
+				 * (two directors of one pool, HA), or a peer's (scale-out:
+				 * a flow the router may move here, whose real server
+				 * answers the peer that owns the address), never a
+				 * virtual address nor none.
+				 */
 				if (!e->has_fullnat)
 					return SYNC_V_NO_DEST;
 				laddr = addr_of(af, e->laddr);
-				if (!laddr_is_local(af, &laddr) ||
+				if (addr_is_zero(&laddr) || svc_is_vip(af, &laddr) ||
+				    (af == AF_INET && (laddr.b[0] & 0xf0) == 0xe0) ||
+				    (af == AF_INET6 && laddr.b[0] == 0xff) ||
 				    conn_lookup_out(t, af, e->proto, &d->addr, d->port, &laddr,
 				    e->lport) != NULL)
 					return SYNC_V_NO_DEST;
 				cp.laddr = laddr;
 				cp.lport = e->lport;
+				/*
+				 * The client's address: a shifted TCP stream keeps its
+				 * shift (the header went on the other director); a UDP
+				 * flow's datagrams each take a header here too.
+				 */
+				if (sa != NULL)
+					cp.client_addr = CA_PROXY_V2;
+				else if (e->proto == IPPROTO_UDP)
+					cp.client_addr = (uint8_t)d->client_addr;
 			}
 			c = conn_new(t, &cp, d, now);
+			if (c != NULL && cp.client_addr != CA_NONE)
+				cliaddr_synced(conn_cliaddr(t, c), (enum client_addr)cp.client_addr,
+				    af, sa);
 		}
 		if (c == NULL)
 			return SYNC_V_TABLE_FULL;
@@ -293,10 +362,19 @@ sync_conn_apply(const struct sync_entry *e, uint32_t now)
 		cs->pkts = sc->threshold;
 		cs->old_state = c->state;
 	}
-	/*
-	 * A connection whose payload is shifted (issue 19) takes its
-	 * sequence adjustments from e->in_seq and e->out_seq here, when
-	 * e->has_seq.
-	 */
+	/* An update brings the adjustment again, as ip_vs_proc_conn() copies it. */
+	struct cliaddr_state *ca;
+
+	if (v == SYNC_V_UPDATED && sa && (ca = conn_cliaddr(t, c)) != NULL) {
+		if (ca->how == CA_PROXY_V2 && (ca->flags & CA_F_ISN)) {
+			ca->sa = *sa;
+		} else {
+			/* Made here mid-flow (sloppy) before the message came: as if by it. */
+			uint32_t cseq = ca->cseq_next;
+
+			cliaddr_synced(ca, CA_PROXY_V2, af, sa);
+			ca->cseq_next = cseq;
+		}
+	}
 	return v;
 }

@@ -1956,7 +1956,8 @@ ecmp_daddr() { echo "10.10.0.$((1 + ${1#d}))"; }
 
 # ecmp_seed NDIRS FWD: the topology above with NDIRS directors (namespaces
 # d1..), three real servers for FWD (dr: the VIP on lo; tun: vsrtun trusting
-# every director) and the router's BIRD running (ecmp_bird_router_conf).
+# every director; fullnat: nothing) and the router's BIRD running
+# (ecmp_bird_router_conf).
 # Starts neither nginx nor any director.
 ecmp_seed() {
 	local n=$1 fwd=$2 d i trust=
@@ -1989,7 +1990,7 @@ ecmp_seed() {
 		route_add "rs$i" default via "$ECMP_ROUTER"
 		if [ "$fwd" = dr ]; then
 			rs_dr_setup "rs$i" "$ECMP_VIP"
-		else
+		elif [ "$fwd" = tun ]; then
 			# shellcheck disable=SC2086 # one -a ADDR per director
 			vsrtun_start "rs$i" $trust -v "$ECMP_VIP"
 		fi

@@ -865,7 +865,13 @@ check_workers16(const struct config *c)
 static int
 check_scaleout(const struct config *c)
 {
-	return c->sloppy_tcp && c->drain_timeout == 5 && c->announce_table == 100;
+	return c->sloppy_tcp && c->sloppy_udp && c->drain_timeout == 5 && c->announce_table == 100;
+}
+
+static int
+check_sloppy_no(const struct config *c)
+{
+	return !c->sloppy_tcp && !c->sloppy_udp;
 }
 
 static const struct text_case text_cases[] = {
@@ -875,16 +881,19 @@ static const struct text_case text_cases[] = {
 	    "drain_timeout = 5\nannounce_table = 100\n",
 	  .check = check_scaleout,
 	},
+	{ .what = "sloppy_tcp and sloppy_udp both take no",
+	  .text = "announce = { eth0 }\nsloppy_tcp = no\nsloppy_udp = no\n",
+	  .check = check_sloppy_no,
+	},
 	{ .what = "the scale-out options refuse what they cannot do",
 	  .text =
 	    "announce = { eth0 }\n"
 	    "sloppy_tcp = maybe\n"                                  /* 2 */
-	    "sloppy_udp = no\n"                                     /* 3 */
+	    "sloppy_udp = perhaps\n"                                /* 3 */
 	    "drain_timeout = -1\n"                                  /* 4 */
 	    "announce_table = 254\n",                               /* 5 */
 	  .errs = { "2: invalid value 'maybe' for 'sloppy_tcp' (yes or no)",
-	    "3: 'sloppy_udp = no' is not available: a UDP datagram without an entry "
-	    "is always scheduled",
+	    "3: invalid value 'perhaps' for 'sloppy_udp' (yes or no)",
 	    "4: 'drain_timeout' value -1 out of range (0..31536000)",
 	    "5: 'announce_table' 254 is a table of the kernel's own (253 default, "
 	    "254 main, 255 local)" },

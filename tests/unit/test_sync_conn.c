@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cliaddr.h"
 #include "conf.h"
 #include "conn.h"
 #include "laddr.h"
@@ -27,6 +28,8 @@
  *   [2001:db8:10::103]:80 tcp fullnat -> [2001:db8:20::14]:8080,
  *                                        local address 2001:db8:20::250
  *   [2001:db8:10::104]:80 tcp dr, persistent 300 s, /64 -> [2001:db8:20::15]:80
+ *   10.10.0.105:80 tcp fullnat proxy-v2 -> 10.20.0.16:8080, local address 10.20.0.250
+ *   10.10.0.105:53 udp fullnat proxy-v2 -> 10.20.0.16:5353
  */
 
 /* An address of either family, in our form. */
@@ -74,9 +77,9 @@ vs(const char *addr, uint16_t port, int proto, struct rs_conf *r)
 static int
 setup(void)
 {
-	static struct rs_conf r[8];
-	static struct vs_conf v[8];
-	static struct config c = { .file = "test.conf", .vs = v, .nvs = 8 };
+	static struct rs_conf r[10];
+	static struct vs_conf v[10];
+	static struct config c = { .file = "test.conf", .vs = v, .nvs = 10 };
 	struct vsr_ip lip[2] = { { AF_INET, ip("10.20.0.250") },
 	    { AF_INET6, ip("2001:db8:20::250") } };
 
@@ -99,6 +102,11 @@ setup(void)
 	v[7] = vs("2001:db8:10::104", 80, IPPROTO_TCP, &r[7]);
 	v[7].persistent = 300;
 	addr_plen_mask(AF_INET6, 64, &v[7].netmask);
+	r[8] = rs("10.20.0.16", 8080, FWD_FULLNAT);
+	r[9] = rs("10.20.0.16", 5353, FWD_FULLNAT);
+	r[8].client_addr = r[9].client_addr = CA_PROXY_V2;
+	v[8] = vs("10.10.0.105", 80, IPPROTO_TCP, &r[8]);
+	v[9] = vs("10.10.0.105", 53, IPPROTO_UDP, &r[9]);
 	if (laddr_setup(lip, 2) < 0)
 		return -1;
 	xmit_init(99);
@@ -275,10 +283,22 @@ test_apply(void)
 	    CS_ESTABLISHED, SYNC_F_MASQ, 900);
 	CHECK_EQ(sync_conn_apply(&e, now), SYNC_V_NO_DEST, "fullnat without its option: dropped");
 	e.has_fullnat = true;
-	a4(e.laddr, "10.20.0.77");
+	a4(e.laddr, "10.10.0.103");
 	e.lport = htons(2000);
 	CHECK_EQ(sync_conn_apply(&e, now), SYNC_V_NO_DEST,
-	    "fullnat with a local address not in the pool: dropped");
+	    "fullnat whose local address is a virtual address: dropped");
+	a4(e.laddr, "224.0.0.81");
+	CHECK_EQ(sync_conn_apply(&e, now), SYNC_V_NO_DEST,
+	    "fullnat whose local address is multicast: dropped");
+	a4(e.laddr, "10.20.0.77");
+	e.cport = htons(40009);
+	CHECK_EQ(sync_conn_apply(&e, now), SYNC_V_CREATED,
+	    "fullnat with a peer's local address (scale-out): created");
+	x1 = ip("10.20.0.14");
+	x2 = ip("10.20.0.77");
+	c = conn_lookup_out(t, AF_INET, IPPROTO_TCP, &x1, htons(8080), &x2, htons(2000));
+	CHECK(c != NULL && c->cport == htons(40009), "found by the reply to the peer's address");
+	e.cport = htons(40002);
 	a4(e.laddr, "10.20.0.250");
 	CHECK_EQ(sync_conn_apply(&e, now), SYNC_V_CREATED, "fullnat with a pool address: created");
 	x1 = ip("10.20.0.14");
@@ -327,14 +347,15 @@ test_apply(void)
 	e.has_fullnat = true;
 	a4(e.laddr, "10.20.0.250");
 	e.lport = htons(3000);
-	CHECK_EQ(sync_conn_apply(&e, now), SYNC_V_NO_DEST,
-	    "IPv6 fullnat whose local address is the IPv4 pool's bytes: dropped");
+	CHECK_EQ(sync_conn_apply(&e, now), SYNC_V_CREATED,
+	    "IPv6 fullnat whose local address is the IPv4 pool's bytes: a peer's, created");
+	e.cport = htons(40011);
 	a4(e.laddr, "2001:db8:20::250");
 	CHECK_EQ(sync_conn_apply(&e, now), SYNC_V_CREATED, "IPv6 fullnat with a pool address: created");
 	x1 = ip("2001:db8:20::14");
 	x2 = ip("2001:db8:20::250");
 	c = conn_lookup_out(t, AF_INET6, IPPROTO_TCP, &x1, htons(8080), &x2, htons(3000));
-	CHECK(c != NULL && c->cport == htons(40001), "found by the real server's reply to it");
+	CHECK(c != NULL && c->cport == htons(40011), "found by the real server's reply to it");
 	e = entry("2001:db8:99::", 0, "2001:db8:10::104", 80, "2001:db8:20::15", 80, IPPROTO_TCP,
 	    0, SYNC_F_DROUTE | SYNC_F_TEMPLATE, 300);
 	CHECK_EQ(sync_conn_apply(&e, now), SYNC_V_CREATED, "an IPv6 template: created");
@@ -408,6 +429,119 @@ test_roundtrip(void)
 	conn_table_free(b);
 }
 
+/* ---- the sequence adjustment of a proxy-v2 flow (IPVS_OPT_SEQ_DATA) ---- */
+
+static void
+test_seq(void)
+{
+	struct conn_table *m = conn_table_new(16, 1000), *b = conn_table_new(16, 1000);
+	union vsr_addr vip = ip("10.10.0.105");
+	struct service *s = svc_lookup(AF_INET, IPPROTO_TCP, &vip, htons(80));
+	struct service *su = svc_lookup(AF_INET, IPPROTO_UDP, &vip, htons(53));
+	struct dest *d = s ? TAILQ_FIRST(&s->dests) : NULL;
+	struct dest *du = su ? TAILQ_FIRST(&su->dests) : NULL;
+	struct sync_entry e, out[SYNC_CONNS_MAX];
+	enum sync_err errs[SYNC_CONNS_MAX];
+	struct cliaddr_state *ca, *bca;
+	struct sync_writer w;
+	uint8_t msg[1500];
+	struct conn *c, *bc;
+	unsigned n;
+
+	UNIT_SECTION("the connection's sequence adjustment travels (proxy-v2)");
+	if (!CHECK(m && b && d && du, "two tables and the proxy-v2 real servers"))
+		return;
+	struct conn_param cp = {
+		.af = AF_INET, .proto = IPPROTO_TCP, .caddr = ip("192.0.2.1"), .cport = htons(42000),
+		.vaddr = vip, .vport = htons(80), .daddr = d->addr, .dport = d->port,
+		.flags = CONN_F_HASH_OUT, .client_addr = CA_PROXY_V2,
+	};
+	laddr_alloc(m, AF_INET, IPPROTO_TCP, &d->addr, d->port, &cp.laddr, &cp.lport);
+	c = conn_new(m, &cp, d, 1000);
+	if (!CHECK(c && (ca = conn_cliaddr(m, c)) != NULL, "a master's flow with its state"))
+		return;
+	cliaddr_init(ca, CA_PROXY_V2, AF_INET);
+	conn_tcp_update(m, c, DIR_INPUT, TCPF_SYN, 1000);
+	conn_tcp_update(m, c, DIR_OUTPUT, TCPF_SYN | TCPF_ACK, 1000);
+	conn_tcp_update(m, c, DIR_INPUT, TCPF_ACK, 1000);
+
+	sync_conn_entry(m, c, &e);
+	CHECK(!e.has_seq && !(e.flags & SYNC_F_SEQ_MASK),
+	    "no shift yet (no SYN seen): no option, no flags");
+	/* As cliaddr_in() does on the client's SYN (ISN 0xfffffff0: the shift wraps). */
+	seqadj_shift(&ca->sa.in, 0xfffffff0u, PPV2_LEN4);
+	ca->flags = CA_F_ISN | CA_F_SENT | CA_F_ACKED | CA_F_DATA;
+	sync_conn_entry(m, c, &e);
+	CHECK(e.has_seq && (e.flags & SYNC_F_SEQ_MASK) == SYNC_F_IN_SEQ &&
+	    e.in_seq.init_seq == 0xfffffff0u && e.in_seq.delta == PPV2_LEN4 &&
+	    e.in_seq.previous_delta == 0 && e.out_seq.delta == 0,
+	    "the option: in_seq the client's ISN and the header's 28 bytes, IN_SEQ only");
+	/* A SYN proxy's offset goes in the other direction of the same struct. */
+	seqadj_offset(&ca->sa.out, 5000, 0x12345678u);
+	sync_conn_entry(m, c, &e);
+	CHECK((e.flags & SYNC_F_SEQ_MASK) == SYNC_F_SEQ_MASK && e.out_seq.init_seq == 5000 &&
+	    e.out_seq.delta == 0x12345678u && e.out_seq.previous_delta == 0x12345678u,
+	    "out_seq too when the other direction is renumbered: IN_SEQ | OUT_SEQ");
+	CHECK_EQ(sync_entry_len(&e), SYNC_V4_LEN + 2 + SYNC_SEQ_LEN + 2 + SYNC_FULLNAT4_LEN,
+	    "the entry: 36 bytes, the sequence option, the fullnat option");
+
+	sync_msg_begin(&w, msg, sizeof(msg), sizeof(msg), 1);
+	sync_msg_add(&w, &e);
+	CHECK(sync_msg_decode(msg, sync_msg_len(&w), 1, out, errs, &n) == SYNC_E_OK && n == 1 &&
+	    errs[0] == SYNC_E_OK && out[0].has_seq, "through a message");
+	sync_conn_init(b);
+	CHECK_EQ(sync_conn_apply(&out[0], 2000), SYNC_V_CREATED, "created on the backup");
+	bc = conn_lookup_out(b, AF_INET, IPPROTO_TCP, &d->addr, d->port, &cp.laddr, c->lport);
+	bca = bc ? conn_cliaddr(b, bc) : NULL;
+	if (CHECK(bca != NULL, "the backup's flow has a client-address state")) {
+		CHECK(!memcmp(&bca->sa, &ca->sa, sizeof(bca->sa)), "the same seqadj, both ways");
+		CHECK(bca->how == CA_PROXY_V2 && bca->len == PPV2_LEN4,
+		    "proxy-v2, a 28-byte header");
+		CHECK((bca->flags & (CA_F_ISN | CA_F_SENT)) == (CA_F_ISN | CA_F_SENT) &&
+		    !(bca->flags & (CA_F_RESEND | CA_F_DATA)),
+		    "the header counted as sent: no second one, the server's ack checked");
+		CHECK_EQ(bca->cseq_next, 0, "the RST window learnt from the next packet");
+	}
+
+	/* Updated: the message's adjustment replaces the backup's. */
+	e.in_seq.delta = 52;
+	CHECK_EQ(sync_conn_apply(&e, 2100), SYNC_V_UPDATED, "the same flow again: updated");
+	CHECK(bca && bca->sa.in.delta == 52, "the new adjustment taken");
+
+	/* A flow made here without a state (sloppy, or the config differs) is made again. */
+	e.cport = htons(42001);
+	e.lport = htons((uint16_t)(ntohs(e.lport) + 1));
+	e.flags &= ~(uint32_t)SYNC_F_SEQ_MASK;
+	e.has_seq = false;
+	CHECK_EQ(sync_conn_apply(&e, 2000), SYNC_V_CREATED, "a flow without the option: created");
+	union vsr_addr x1 = ip("192.0.2.1");
+	bc = conn_lookup_in(b, AF_INET, IPPROTO_TCP, &x1, htons(42001), &vip, htons(80));
+	CHECK(bc && conn_cliaddr(b, bc) == NULL,
+	    "a TCP flow without the option: nothing to shift, no state");
+	sync_entry_set_seq(&e, &out[0].in_seq, NULL);
+	CHECK_EQ(sync_conn_apply(&e, 2000), SYNC_V_CREATED,
+	    "then with it: made again, with a place for the shift");
+	bc = conn_lookup_in(b, AF_INET, IPPROTO_TCP, &x1, htons(42001), &vip, htons(80));
+	CHECK(bc && (bca = conn_cliaddr(b, bc)) != NULL && bca->sa.in.delta == PPV2_LEN4,
+	    "found with its shift");
+
+	/* A non-TCP entry's option is not a shift; a UDP flow gets its per-datagram header. */
+	e = entry("192.0.2.1", 5000, "10.10.0.105", 53, "10.20.0.16", 5353, IPPROTO_UDP, 0,
+	    SYNC_F_MASQ, 300);
+	e.has_fullnat = true;
+	memcpy(e.laddr, cp.laddr.b, 4);
+	e.lport = htons(6000);
+	CHECK_EQ(sync_conn_apply(&e, 2000), SYNC_V_CREATED, "a proxy-v2 UDP flow: created");
+	bc = conn_lookup_in(b, AF_INET, IPPROTO_UDP, &x1, htons(5000), &vip, htons(53));
+	CHECK(bc && (bca = conn_cliaddr(b, bc)) != NULL && bca->how == CA_PROXY_V2 &&
+	    !seqadj_active(&bca->sa), "with a proxy-v2 state, no shift: each datagram's header");
+
+	conn_flush(m);
+	conn_flush(b);
+	conn_table_free(m);
+	conn_table_free(b);
+}
+
 int
 main(void)
 {
@@ -419,6 +553,7 @@ main(void)
 	test_due();
 	test_apply();
 	test_roundtrip();
+	test_seq();
 	svc_teardown();
 	laddr_teardown();
 	return unit_done();
