@@ -18,7 +18,7 @@
 #include "laddr.h"
 #include "lock.h"
 #include "log.h"
-#include "pkt.h"
+#include "packet.h"
 #include "sched.h"
 #include "stats.h"
 #include "svc.h"

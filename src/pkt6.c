@@ -3,7 +3,7 @@
 #include <netinet/icmp6.h>
 #include <string.h>
 
-#include "pkt.h"
+#include "pkt6.h"
 
 /*
  * Everything here is what IPv6 does differently from IPv4 (pkt.c): no
