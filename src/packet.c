@@ -9,6 +9,8 @@ pkt_parse(struct pkt *p, uint8_t *buf, uint32_t len)
 	p->len = len;
 	p->tcpflags = 0;
 	p->af = 0;
+	p->frag = PKT_FRAG_NONE;
+	p->frag_id = 0;
 	p->icmp = PKT_ICMP_OTHER;
 	p->csum = PKT_CSUM_FULL;
 	p->gso_size = 0;

@@ -10,11 +10,14 @@
  * and returns STAT_NONE, or the drop reason (STAT_DROP_*) when the frame
  * is malformed or not something the director handles. ARP frames return
  * STAT_NONE with ethtype ETHTYPE_ARP and only the Ethernet part parsed.
+ * A fragment of TCP or UDP is parsed as wire.h's PKT_FRAG_* says; one of
+ * anything else is STAT_DROP_FRAGMENT; a later TCP fragment over the
+ * first one's header STAT_DROP_FRAG_OVERLAP.
  *
  * IPv6: the extension-header chain is walked with bounds -- hop-by-hop
  * options (first only), destination options (twice at most), routing
- * (with no segment left), fragment (an atomic one, RFC 6946; a real
- * fragment is STAT_DROP_FRAGMENT) -- each within the packet, IP6_EXT_MAX
+ * (with no segment left), fragment (an atomic one, RFC 6946, is a whole
+ * packet; a real one sets p->frag) -- each within the packet, IP6_EXT_MAX
  * at most; another, or one out of place, is STAT_DROP_IPV6_EXT. A zero
  * payload length (a jumbogram) and a UDP checksum of 0 are malformed.
  *

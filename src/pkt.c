@@ -96,8 +96,17 @@ pkt_parse4(struct pkt *p, uint32_t len)
 	uint16_t frag = rd16(ip + IP4_FRAG);
 	if (frag & 0x8000)                 /* reserved bit */
 		return STAT_DROP_MALFORMED;
-	if (frag & 0x3fff)                 /* MF or a fragment offset */
-		return STAT_DROP_FRAGMENT;
+	if (frag & 0x1fff) {               /* a later fragment: no transport header */
+		/* TCP's header is 20 bytes: one at 8 or 16 would rewrite its ports (RFC 1858). */
+		if ((frag & 0x1fff) < 3 && ip[IP4_PROTO] == IPPROTO_TCP)
+			return STAT_DROP_FRAG_OVERLAP;
+		if ((uint32_t)(frag & 0x1fff) * 8u + tot - (unsigned)ihl > 65535u)
+			return STAT_DROP_FRAG_MALFORMED;
+		p->frag = PKT_FRAG_LATER;
+	} else if (frag & 0x2000) {        /* MF at offset 0: the first one */
+		p->frag = PKT_FRAG_FIRST;
+	}
+	p->frag_id = rd16(ip + IP4_ID);
 
 	p->af = AF_INET;
 	p->ops = &pkt_ops4;

@@ -58,6 +58,22 @@ pkt_parse_l4(struct pkt *p)
 	const uint8_t *l4 = p->data + p->l4off;
 	unsigned doff = 0;
 
+	if (p->frag != PKT_FRAG_NONE) {
+		const struct virtio_net_hdr *h = pkt_vnet(p);
+		if (p->proto != IPPROTO_TCP && p->proto != IPPROTO_UDP)
+			return STAT_DROP_FRAGMENT;
+		if ((h->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) || h->gso_type != VIRTIO_NET_HDR_GSO_NONE)
+			return STAT_DROP_FRAG_MALFORMED;
+		if (p->frag == PKT_FRAG_LATER) {
+			p->sport = 0;
+			p->dport = 0;
+			return STAT_NONE;
+		}
+		/* The transport header whole in the first one (RFC 1858). */
+		if (p->l4len < (p->proto == IPPROTO_TCP ? 20u : 8u) ||
+		    (p->proto == IPPROTO_TCP && (l4[12] >> 4) * 4u > p->l4len))
+			return STAT_DROP_FRAG_MALFORMED;
+	}
 	switch (p->proto) {
 	case IPPROTO_TCP: {
 		if (p->l4len < 20)
@@ -74,7 +90,8 @@ pkt_parse_l4(struct pkt *p)
 		if (p->l4len < 8)
 			return STAT_DROP_MALFORMED;
 		uint16_t ulen = rd16(l4 + 4);
-		if (ulen < 8 || ulen > p->l4len)
+		/* A first fragment's UDP length is the whole datagram's. */
+		if (ulen < 8 || (ulen > p->l4len && p->frag == PKT_FRAG_NONE))
 			return STAT_DROP_MALFORMED;
 		memcpy(&p->sport, l4, 2);
 		memcpy(&p->dport, l4 + 2, 2);
@@ -227,6 +244,8 @@ pkt_l4_check(struct pkt *p)
 	uint8_t *l4 = p->data + p->l4off;
 	uint16_t *c;
 
+	if (p->frag == PKT_FRAG_LATER)
+		return NULL;            /* the checksum is in the first fragment */
 	if (p->proto == IPPROTO_TCP)
 		return (uint16_t *)(l4 + 16);
 	if (p->proto != IPPROTO_UDP)
@@ -247,6 +266,10 @@ pkt_set_port(struct pkt *p, unsigned at, uint16_t *field, uint16_t port)
 {
 	uint16_t *c = pkt_l4_check(p);
 
+	if (p->frag == PKT_FRAG_LATER) {
+		*field = port;          /* no transport header here */
+		return;
+	}
 	/* Ports are not in a pseudo-header sum: nothing to do if partial. */
 	if (c != NULL && p->csum != PKT_CSUM_PARTIAL) {
 		csum_replace2(c, *field, port);

@@ -105,6 +105,8 @@ struct pkt {
 	uint8_t   af;         /* AF_INET, AF_INET6; 0 for ARP */
 	uint8_t   icmp;       /* enum pkt_icmp of an ICMP or ICMPv6 message */
 	uint8_t   df;         /* no router may fragment it: IPv4's DF, any IPv6 packet */
+	uint8_t   frag;       /* PKT_FRAG_*: a fragment (frag.h) */
+	uint32_t  frag_id;    /* a fragment's datagram: IPv4's 16-bit or IPv6's 32-bit id */
 	uint16_t  sport;      /* network order; ICMP: 0 */
 	uint16_t  dport;
 	union vsr_addr saddr;
@@ -120,6 +122,18 @@ struct pkt {
 	uint8_t   csum;       /* PKT_CSUM_* */
 	uint16_t  gso_size;
 };
+
+/*
+ * A fragment of TCP or UDP (RFC 791, RFC 8200 4.5): the first one holds
+ * the transport header whole (ports parsed, lengths those of the whole
+ * datagram); a later one has none (sport and dport 0 until frag_in gives
+ * it its first one's, l4off at its slice of the payload, nothing there
+ * rewritten). Fragments carry no offload: a virtio-net header with
+ * NEEDS_CSUM or GSO on one is malformed.
+ */
+#define PKT_FRAG_NONE    0
+#define PKT_FRAG_FIRST   1
+#define PKT_FRAG_LATER   2
 
 #define PKT_CSUM_FULL    0    /* complete (or none, for UDP 0) */
 #define PKT_CSUM_PARTIAL 1

@@ -280,6 +280,66 @@ static uint32_t f_offset(void)      { return frag(0x00b9); }
 static uint32_t f_mf_offset(void)   { return frag(0x2001); }
 static uint32_t f_last_frag(void)   { return frag(0x4000 | 0x1fff); }
 static uint32_t f_no_df(void)       { return frag(0x0000); }
+
+/* A fragment of PROTO with flags and offset V. */
+static uint32_t
+frag_of(uint8_t proto, unsigned payload, uint16_t v)
+{
+	uint32_t n = build(proto, payload, NULL, 0);
+	frame_wr16(IPH + 6, v);
+	fix_ip();
+	return n;
+}
+
+static uint32_t f_tcp_first(void)     { return frag_of(IPPROTO_TCP, 10, 0x2000); }
+static uint32_t f_tcp_later(void)     { return frag_of(IPPROTO_TCP, 10, 0x2003); }
+static uint32_t f_tcp_overlap1(void)  { return frag_of(IPPROTO_TCP, 10, 0x2001); }
+static uint32_t f_tcp_overlap2(void)  { return frag_of(IPPROTO_TCP, 10, 0x0002); }
+static uint32_t f_icmp_first(void)    { return frag_of(IPPROTO_ICMP, 56, 0x2000); }
+static uint32_t f_icmp_later(void)    { return frag_of(IPPROTO_ICMP, 56, 0x00b9); }
+
+static uint32_t
+f_udp_first_long(void)
+{
+	/* The UDP length is the whole datagram's: 4000 bytes, of which 18 are here. */
+	uint32_t n = frag_of(IPPROTO_UDP, 10, 0x2000);
+	frame_wr16(IPH + 20 + 4, 4000);
+	return n;
+}
+
+static uint32_t
+f_udp_first_short(void)
+{
+	/* A first fragment with 4 bytes of the UDP header: tiny (RFC 1858). */
+	uint32_t n = build(IPPROTO_UDP, 0, NULL, 0);
+	frame_wr16(IPH + 2, 24);
+	frame_wr16(IPH + 6, 0x2000);
+	fix_ip();
+	return n - 4;
+}
+
+static uint32_t
+f_tcp_first_short(void)
+{
+	/* 16 bytes of TCP header, the rest to come: tiny (RFC 1858). */
+	uint32_t n = build(IPPROTO_TCP, 0, NULL, 0);
+	frame_wr16(IPH + 2, 36);
+	frame_wr16(IPH + 6, 0x2000);
+	fix_ip();
+	return n - 4;
+}
+
+static uint32_t
+f_frag_csum(void)
+{
+	/* A partial checksum asked for a fragment: no offload takes one. */
+	uint32_t n = frag_of(IPPROTO_UDP, 10, 0x2000);
+	struct virtio_net_hdr *h = (struct virtio_net_hdr *)buf;
+	h->flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+	h->csum_start = 34;
+	h->csum_offset = 6;
+	return n;
+}
 static uint32_t f_reserved(void)    { return frag(0x8000); }
 static uint32_t f_reserved_df(void) { return frag(0xc000); }
 
@@ -388,10 +448,20 @@ static const struct parse_case parse_cases[] = {
 	{ "options: length 0",                  f_opt_len0,     STAT_DROP_MALFORMED },
 	{ "options: length past the header",    f_opt_long,     STAT_DROP_MALFORMED },
 	{ "options: type without length byte",  f_opt_nolen,    STAT_DROP_MALFORMED },
-	{ "fragment: MF",                       f_mf,           STAT_DROP_FRAGMENT },
-	{ "fragment: offset",                   f_offset,       STAT_DROP_FRAGMENT },
-	{ "fragment: MF and offset",            f_mf_offset,    STAT_DROP_FRAGMENT },
-	{ "fragment: last, DF set",             f_last_frag,    STAT_DROP_FRAGMENT },
+	{ "fragment: MF (UDP first)",           f_mf,           STAT_NONE },
+	{ "fragment: offset (UDP last)",        f_offset,       STAT_NONE },
+	{ "fragment: MF and offset 8",          f_mf_offset,    STAT_NONE },
+	{ "fragment: past 64 KiB",              f_last_frag,    STAT_DROP_FRAG_MALFORMED },
+	{ "fragment: TCP first",                f_tcp_first,    STAT_NONE },
+	{ "fragment: TCP at 24",                f_tcp_later,    STAT_NONE },
+	{ "fragment: TCP at 8 (RFC 1858)",      f_tcp_overlap1, STAT_DROP_FRAG_OVERLAP },
+	{ "fragment: TCP at 16, last",          f_tcp_overlap2, STAT_DROP_FRAG_OVERLAP },
+	{ "fragment: ICMP first",               f_icmp_first,   STAT_DROP_FRAGMENT },
+	{ "fragment: ICMP later",               f_icmp_later,   STAT_DROP_FRAGMENT },
+	{ "fragment: UDP first, whole length",  f_udp_first_long, STAT_NONE },
+	{ "fragment: UDP first, 4-byte header", f_udp_first_short, STAT_DROP_FRAG_MALFORMED },
+	{ "fragment: TCP first, 16-byte header", f_tcp_first_short, STAT_DROP_FRAG_MALFORMED },
+	{ "fragment: NEEDS_CSUM",               f_frag_csum,    STAT_DROP_FRAG_MALFORMED },
 	{ "no DF, not a fragment",              f_no_df,        STAT_NONE },
 	{ "reserved flag",                      f_reserved,     STAT_DROP_MALFORMED },
 	{ "reserved flag with DF",              f_reserved_df,  STAT_DROP_MALFORMED },
@@ -426,6 +496,48 @@ test_parse_table(void)
 
 		CHECK(got == c->want, "%s: %s (got %s)", c->what, stat_name(c->want), stat_name(got));
 	}
+}
+
+/* Fragments: what the parser says of them, and a later one's nat rewrite leaves its data alone. */
+static void
+test_fragments(void)
+{
+	uint8_t before[64];
+	struct pkt p;
+	uint32_t n;
+
+	UNIT_SECTION("pkt_parse: fragments");
+	n = frag_of(IPPROTO_UDP, 10, 0x2000);
+	CHECK(pkt_parse(&p, buf, n) == STAT_NONE && p.frag == PKT_FRAG_FIRST &&
+	    p.frag_id == 0x1234 && p.sport == htons(5353) && p.dport == htons(53),
+	    "first: PKT_FRAG_FIRST, the id, the ports");
+	n = build(IPPROTO_UDP, 10, NULL, 0);
+	CHECK(pkt_parse(&p, buf, n) == STAT_NONE && p.frag == PKT_FRAG_NONE,
+	    "a whole datagram: PKT_FRAG_NONE");
+
+	n = frag_of(IPPROTO_UDP, 10, 0x2000 | 185);
+	CHECK(pkt_parse(&p, buf, n) == STAT_NONE && p.frag == PKT_FRAG_LATER &&
+	    p.frag_id == 0x1234 && p.sport == 0 && p.dport == 0 && p.l4off == 34 && p.l4len == 18,
+	    "later: PKT_FRAG_LATER, no ports, l4off at its data");
+	memcpy(before, IPH + 20, 18);
+	union vsr_addr rip = addr_from_ip(htonl(0x0a000002));
+	pkt_set_daddr(&p, &rip);
+	pkt_set_dport(&p, htons(5300));
+	CHECK(memcmp(before, IPH + 20, 18) == 0, "later: nat leaves its data as it was");
+	CHECK(frame_rd16(IPH + 16) == 0x0a00 && frame_rd16(IPH + 18) == 0x0002 &&
+	    ref_ip_csum(IPH) == frame_rd16(IPH + 10), "later: address and header checksum");
+
+	/* A first one rewritten: its UDP checksum, over the whole datagram, moves with the pseudo-header. */
+	n = frag_of(IPPROTO_UDP, 10, 0x2000);
+	pkt_parse(&p, buf, n);
+	uint16_t c0 = frame_rd16(IPH + 26);
+	pkt_set_daddr(&p, &rip);
+	pkt_set_dport(&p, htons(5300));
+	uint32_t s = (uint16_t)~c0;
+	s += (uint16_t)~0x0a0a + (uint16_t)~0x0064 + 0x0a00 + 0x0002 + (uint16_t)~53 + 5300;
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	CHECK_EQ(frame_rd16(IPH + 26), (uint16_t)~s, "first: UDP checksum updated (RFC 1624)");
 }
 
 static void
@@ -1175,6 +1287,7 @@ main(void)
 {
 	test_parse_table();
 	test_parse_fields();
+	test_fragments();
 	test_quoted();
 	test_csum_known();
 	test_csum_replace_direct();

@@ -161,6 +161,15 @@ static uint32_t f_atomic(void) { return BUILD(IPPROTO_TCP, 10, E(IPPROTO_FRAGMEN
 static uint32_t f_frag_first(void) { return BUILD(IPPROTO_TCP, 10, E(IPPROTO_FRAGMENT, 8, 1)); }
 static uint32_t f_frag_later(void) { return BUILD(IPPROTO_TCP, 10, E(IPPROTO_FRAGMENT, 8, 0x0b9 << 3)); }
 static uint32_t f_frag_last(void)  { return BUILD(IPPROTO_UDP, 10, E(IPPROTO_FRAGMENT, 8, 8 << 3)); }
+static uint32_t f_frag_overlap(void) { return BUILD(IPPROTO_TCP, 10, E(IPPROTO_FRAGMENT, 8, 1 << 3 | 1)); }
+static uint32_t f_frag_icmp(void)  { return BUILD(IPPROTO_ICMPV6, 56, E(IPPROTO_FRAGMENT, 8, 1)); }
+static uint32_t f_frag_past(void)  { return BUILD(IPPROTO_UDP, 10, E(IPPROTO_FRAGMENT, 8, 0xfff8)); }
+static uint32_t
+f_frag_dstopts(void)
+{
+	/* Destination options after the fragment header, in a first fragment: walked. */
+	return BUILD(IPPROTO_UDP, 10, E(IPPROTO_FRAGMENT, 8, 1), E(IPPROTO_DSTOPTS, 8, 0));
+}
 static uint32_t f_frag_twice(void)
 {
 	return BUILD(IPPROTO_TCP, 10, E(IPPROTO_FRAGMENT, 8, 0), E(IPPROTO_FRAGMENT, 8, 0));
@@ -277,9 +286,13 @@ static const struct parse_case parse_cases[] = {
 	                                            f_chain,       STAT_NONE, 14 + 40 + 64 },
 	{ "an atomic fragment (RFC 6946)",          f_atomic,      STAT_NONE, 14 + 48 },
 	{ "Ethernet padding after the datagram",    f_trailer,     STAT_NONE, 14 + 40 },
-	{ "first fragment",                         f_frag_first,  STAT_DROP_FRAGMENT, 0 },
-	{ "later fragment",                         f_frag_later,  STAT_DROP_FRAGMENT, 0 },
-	{ "last fragment",                          f_frag_last,   STAT_DROP_FRAGMENT, 0 },
+	{ "first fragment",                         f_frag_first,  STAT_NONE, 14 + 48 },
+	{ "later fragment: its data after the fragment header", f_frag_later, STAT_NONE, 14 + 48 },
+	{ "last fragment",                          f_frag_last,   STAT_NONE, 14 + 48 },
+	{ "first fragment, destination options after", f_frag_dstopts, STAT_NONE, 14 + 56 },
+	{ "TCP fragment at 8 (RFC 1858)",           f_frag_overlap, STAT_DROP_FRAG_OVERLAP, 0 },
+	{ "ICMPv6 fragment",                        f_frag_icmp,   STAT_DROP_FRAGMENT, 0 },
+	{ "fragment past 64 KiB",                   f_frag_past,   STAT_DROP_FRAG_MALFORMED, 0 },
 	{ "two fragment headers",                   f_frag_twice,  STAT_DROP_IPV6_EXT, 0 },
 	{ "hop-by-hop not first",                   f_hbh_second,  STAT_DROP_IPV6_EXT, 0 },
 	{ "hop-by-hop twice",                       f_hbh_twice,   STAT_DROP_IPV6_EXT, 0 },
@@ -336,6 +349,27 @@ test_parse(void)
 	CHECK(pkt_parse(&p, buf, n) == STAT_NONE && p.len == n - 16, "padding trimmed off");
 	n = f_icmp();
 	CHECK(pkt_parse(&p, buf, n) == STAT_NONE && p.icmp == PKT_ICMP_ECHO, "an echo request");
+
+	UNIT_SECTION("pkt_parse: IPv6 fragments");
+	n = f_frag_first();
+	frame_wr16(FRAME + 14 + 40 + 4, 0xdead);
+	frame_wr16(FRAME + 14 + 40 + 6, 0xbeef);
+	CHECK(pkt_parse(&p, buf, n) == STAT_NONE && p.frag == PKT_FRAG_FIRST &&
+	    p.frag_id == 0xdeadbeef && p.sport == htons(40000) && p.dport == htons(80),
+	    "first: PKT_FRAG_FIRST, the 32-bit id, the ports");
+	n = f_frag_last();
+	frame_wr16(FRAME + 14 + 40 + 6, 7);
+	CHECK(pkt_parse(&p, buf, n) == STAT_NONE && p.frag == PKT_FRAG_LATER && p.frag_id == 7 &&
+	    p.proto == IPPROTO_UDP && p.sport == 0 && p.dport == 0, "later: PKT_FRAG_LATER, no ports");
+	uint8_t before[18];
+	union vsr_addr rip = { .b = { 0x20, 0x01, 0x0d, 0xb8, 0xaa, [15] = 2 } };
+	memcpy(before, FRAME + 14 + 48, 18);
+	pkt_set_daddr(&p, &rip);
+	pkt_set_dport(&p, htons(5300));
+	CHECK(memcmp(before, FRAME + 14 + 48, 18) == 0 && memcmp(FRAME + 14 + 24, &rip, 16) == 0,
+	    "later: nat rewrites the address, leaves its data as it was");
+	n = f_atomic();
+	CHECK(pkt_parse(&p, buf, n) == STAT_NONE && p.frag == PKT_FRAG_NONE, "atomic: a whole packet");
 }
 
 /* ---- GSO: the virtio-net header ---- */
