@@ -337,7 +337,7 @@ if [ "$netns" = 1 ]; then
 		thresholds|check-http|check-exec|\
 		ops-reload|ops-reload-whole|ops-crash|ops-vsradm|\
 		ops-ctlgroup|ops-status|nat6-rr|dr6-rr|\
-		fullnat6-noroute|nat6-pmtu|vsradm6|ha-fullnat6|ha-syncflood)
+		fullnat6-noroute|nat6-pmtu|vsradm6|ha-fullnat6|ha-syncflood|frag)
 			run_asan "$f" "[asan]" ;;
 		# Eviction and the defences under ASan: two phases, not all seven.
 		flood) run_asan "$f" "[asan]" FLOOD_PHASES="syn-small-dflt udp-default" ;;
@@ -399,6 +399,14 @@ if [ "$netns" = 1 ]; then
 			run_scenario "$f" "[tap-offload-off]" VSR_TEST_TAP_OFFLOAD=off ;;
 		esac
 	done
+	# IP fragments (issue 18.3) through dr and tun as well as nat and
+	# fullnat, and each over IPv6.
+	f=tests/netns/frag.sh
+	run_scenario "$f" "[dr]" VSR_TEST_FORWARD=dr
+	run_scenario "$f" "[tun]" VSR_TEST_FORWARD=tun
+	run_scenario "$f" "[v6]" VSR_TEST_FAMILY=6
+	run_scenario "$f" "[dr-v6]" VSR_TEST_FORWARD=dr VSR_TEST_FAMILY=6
+	run_scenario "$f" "[tun-v6]" VSR_TEST_FORWARD=tun VSR_TEST_FAMILY=6
 	# The client's address behind fullnat (issue 19) over IPv6: the
 	# header's and the option's IPv6 forms, the IPv6 packet path.
 	for f in "${scenarios[@]}"; do
