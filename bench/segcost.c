@@ -21,7 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "pkt.h"
+#include "packet.h"
 
 static uint8_t buf[PKT_BUF_SIZE];
 

@@ -25,10 +25,10 @@ fuzz_conf_libs   = $(LIBCONFUSE_LIBS)
 fuzz_vsradm_objs = ctlproto common addr kaimport
 fuzz_vsradm_libs =
 
-fuzz_pkt_objs    = pkt pkt6 addr stats log common
+fuzz_pkt_objs    = wire pkt pkt6 packet addr stats log common
 fuzz_pkt_libs    =
 
-fuzz_core_objs   = $(sched_objs) conf svc conn proto stats laddr lock log common addr pkt pkt6 \
+fuzz_core_objs   = $(sched_objs) conf svc conn proto stats laddr lock log common addr wire pkt pkt6 packet frag \
 	core defence icmplimit xmit xmit_dr xmit_nat xmit_tun sync sync_conn sync_msg cliaddr seqadj stubs
 fuzz_core_libs   = $(LIBEVENT_LIBS) $(LIBCONFUSE_LIBS)
 

@@ -10,7 +10,7 @@
 #include "fuzz.h"
 #include "fzframe.h"
 #include "laddr.h"
-#include "pkt.h"
+#include "packet.h"
 #include "stats.h"
 #include "svc.h"
 #include "unit.h"

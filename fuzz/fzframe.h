@@ -6,7 +6,7 @@
 #include <stdint.h>
 
 #include "frame.h"
-#include "pkt.h"
+#include "packet.h"
 
 /*
  * What a sender's stack would have put in a frame, so that the packet

@@ -14,7 +14,7 @@
 #include "lock.h"
 #include "log.h"
 #include "netlink.h"
-#include "pkt.h"
+#include "packet.h"
 #include "stats.h"
 
 #define NEIGH_UNANSWERED_STALE 3

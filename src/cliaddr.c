@@ -100,20 +100,11 @@ cliaddr_synced(struct cliaddr_state *st, enum client_addr how, int af, const str
 	st->flags = CA_F_ISN | CA_F_SENT;
 }
 
-/*
- * A fragment: 1 the first (the transport header is in it), 2 a later one,
- * 0 none. IPv6 fragments never get here (the parser drops them; an atomic
- * fragment, RFC 6946, is a whole packet).
- */
+/* A fragment (wire.h): 1 the first (the transport header is in it), 2 a later one, 0 none. */
 static int
 ca_fragment(const struct pkt *p)
 {
-	const uint8_t *ip = p->data + p->l3off;
-	uint16_t f = rd16(ip + IP4_FRAG);
-
-	if (ca_af(p) != AF_INET || !(f & 0x3fff))
-		return 0;
-	return (f & 0x1fff) ? 2 : 1;
+	return p->frag;
 }
 
 /* The IP packet's length as its header says it (IPv4 total length). */

@@ -14,6 +14,7 @@
 #include "addr.h"
 #include "common.h"
 #include "conf.h"
+#include "frag.h"
 #include "log.h"
 #include "sched.h"
 
@@ -99,6 +100,8 @@ static const struct {
 	{ "refresh_period", 0, 2147483 },
 	{ "retries",    0, 3 },
 	{ "drain_timeout", 0, CONF_TIMEOUT_MAX },
+	{ "fragment_timeout", 1, 3600 },
+	{ "fragment_memory", FRAG_MEMORY_MIN, FRAG_MEMORY_MAX },
 	{ "announce_table", 0, 4294967295L },
 };
 
@@ -1747,6 +1750,8 @@ conf_build(struct config *conf)
 	conf->sloppy_tcp = cfg_getbool(root, "sloppy_tcp") != cfg_false;
 	conf->sloppy_udp = cfg_getbool(root, "sloppy_udp") != cfg_false;
 	conf->drain_timeout = (unsigned)cfg_getint(root, "drain_timeout");
+	conf->frag_timeout = (unsigned)cfg_getint(root, "fragment_timeout");
+	conf->frag_memory = (uint32_t)cfg_getint(root, "fragment_memory");
 	conf->announce_table = (uint32_t)cfg_getint(root, "announce_table");
 	if (cfg_size(root, "control_socket"))
 		conf_copy(conf->control_socket, sizeof(conf->control_socket),
@@ -1946,6 +1951,8 @@ conf_load(const char *file)
 		CFG_BOOL_CB(    "sloppy_tcp",     cfg_false,    CFGF_NONE,      conf_cb_bool),
 		CFG_BOOL_CB(    "sloppy_udp",     cfg_true,     CFGF_NONE,      conf_cb_bool),
 		CFG_INT_CB(     "drain_timeout",  0,            CFGF_NONE,      conf_cb_number),
+		CFG_INT_CB(     "fragment_timeout", FRAG_TIMEOUT_DEF, CFGF_NONE, conf_cb_number),
+		CFG_INT_CB(     "fragment_memory", FRAG_MEMORY_DEF, CFGF_NONE,  conf_cb_number),
 		CFG_INT_CB(     "announce_table", 0,            CFGF_NONE,      conf_cb_number),
 		CFG_STR_LIST_CB("local_address",  NULL,         CFGF_NODEFAULT, conf_cb_laddr),
 		CFG_SEC(        "timeout",        timeout_opts, CFGF_NONE),

@@ -152,6 +152,8 @@ struct config {
 	bool             sloppy_tcp;     /* a TCP segment without entry may make one; default no */
 	bool             sloppy_udp;     /* said for symmetry: UDP is always scheduled (conf.c) */
 	unsigned         drain_timeout;  /* seconds forwarding after the withdraw on SIGTERM; 0 */
+	unsigned         frag_timeout;   /* fragment_timeout: seconds a fragment waits for its first; 30 */
+	uint32_t         frag_memory;    /* fragment_memory: bytes of fragments waiting; 4 MiB */
 	uint32_t         announce_table; /* routing table of the announce routes; 0 = none */
 	struct vsr_ip   *laddr;          /* local_address: the fullnat pool, both families */
 	unsigned         nladdr;

@@ -14,11 +14,12 @@
 #include "conn.h"
 #include "core.h"
 #include "defence.h"
+#include "frag.h"
 #include "icmplimit.h"
 #include "laddr.h"
 #include "lock.h"
 #include "log.h"
-#include "pkt.h"
+#include "packet.h"
 #include "sched.h"
 #include "stats.h"
 #include "svc.h"
@@ -405,7 +406,7 @@ core_reply(struct worker *w, struct pkt *p)
 		return;
 	}
 	core_note_worker(w, c);
-	if (p->proto == IPPROTO_TCP)
+	if (p->proto == IPPROTO_TCP && p->frag != PKT_FRAG_LATER)
 		conn_tcp_update(w->ct, c, DIR_OUTPUT, p->tcpflags, w->now);
 	else
 		conn_touch(w->ct, c, w->now);
@@ -423,6 +424,9 @@ core_input(struct worker *w, struct pkt *p)
 		core_arp(w, p);
 		return;
 	}
+	/* A fragment: a later one takes its first one's ports, or waits for them (frag.h). */
+	if (p->frag != PKT_FRAG_NONE && frag_in(p, w->now) != 0)
+		return;         /* queued or dropped: counted */
 	if (p->proto == p->ops->icmp_proto) {
 		core_icmp(w, p);
 		return;
@@ -446,6 +450,10 @@ core_input(struct worker *w, struct pkt *p)
 	if (c == NULL) {
 		struct service *svc;
 		uint32_t mark;
+		if (p->frag == PKT_FRAG_LATER) {
+			STAT_INC(STAT_DROP_NO_CONN);    /* its first one made no flow, or it has gone */
+			return;
+		}
 		/* Marked by the host's firewall (its route's gateway MAC names the mark): first. */
 		if (p->af == AF_INET && svc_mac_mark(p->data, &mark)) {
 			union vsr_addr ma = svc_mark_addr(AF_INET, mark);
@@ -477,11 +485,13 @@ core_input(struct worker *w, struct pkt *p)
 			return;
 		fresh = true;
 	}
-	if (p->proto == IPPROTO_TCP && !core_tcp_seq(w, c, p, fresh))
+	/* A later fragment has no TCP header: the flow is only touched. */
+	bool tcp = p->proto == IPPROTO_TCP && p->frag != PKT_FRAG_LATER;
+	if (tcp && !core_tcp_seq(w, c, p, fresh))
 		return;         /* counted */
 
 	core_note_worker(w, c);
-	if (p->proto == IPPROTO_TCP)
+	if (tcp)
 		conn_tcp_update(w->ct, c, DIR_INPUT, p->tcpflags, w->now);
 	else
 		conn_touch(w->ct, c, w->now);
@@ -501,6 +511,36 @@ core_input(struct worker *w, struct pkt *p)
 }
 
 /*
+ * Fragments that waited for their first one, which this batch brought:
+ * through the packet path as if read now, from the queue's own copies,
+ * which stay taken until they are sent.
+ */
+static void
+core_frag_replay(struct worker *w)
+{
+	unsigned idx[RX_BATCH], n;
+
+	do {
+		lock_acquire();
+		n = frag_take(idx, RX_BATCH);
+		for (unsigned k = 0; k < n; k++) {
+			uint32_t len;
+			uint8_t *buf = frag_buf(idx[k], &len);
+			enum stat_id r = pkt_parse(&w->rx[k], buf, len);
+			if (r != STAT_NONE)
+				STAT_INC(r);
+			else
+				core_input(w, &w->rx[k]);
+		}
+		lock_release();
+		xmit_flush(w);
+		lock_acquire();
+		frag_put(idx, n, w->now);
+		lock_release();
+	} while (n == RX_BATCH);
+}
+
+/*
  * Up to RX_BUDGET batches per wake-up. Each batch: read and parse up to
  * RX_BATCH frames (no lock), process them under the data-path lock, then
  * send what they produced (no lock). Frames stay in the receive buffers
@@ -513,7 +553,7 @@ core_tap_read(evutil_socket_t fd, short what, void *arg)
 
 	(void)what;
 	for (int b = 0; b < RX_BUDGET; b++) {
-		unsigned i, np = 0;
+		unsigned i, np = 0, ready = 0;
 		for (i = 0; i < RX_BATCH; i++) {
 			uint8_t *buf = w->rxbuf + (size_t)i * PKT_BUF_STRIDE;
 			ssize_t n = read(fd, buf, PKT_BUF_SIZE);
@@ -541,10 +581,13 @@ core_tap_read(evutil_socket_t fd, short what, void *arg)
 			w->now = conn_clock();  /* after the wait: the sweep may have moved on */
 			for (unsigned k = 0; k < np; k++)
 				core_input(w, &w->rx[k]);
+			ready = frag_ready();
 			lock_release();
 		}
 		/* Queued frames point into the receive buffers: out before reuse. */
 		xmit_flush(w);
+		if (ready > 0)
+			core_frag_replay(w);
 		if (i < RX_BATCH)
 			return;
 	}

@@ -3,7 +3,7 @@
 #include <netinet/icmp6.h>
 #include <string.h>
 
-#include "pkt.h"
+#include "pkt6.h"
 
 /*
  * Everything here is what IPv6 does differently from IPv4 (pkt.c): no
@@ -91,10 +91,15 @@ enum ext_frag {
  * bytes, so it ends. A routing header with segments left would make
  * another node the destination (an intermediate hop of ours): refused.
  * STAT_NONE, STAT_DROP_MALFORMED (a header cut short) or
- * STAT_DROP_IPV6_EXT (unknown, out of place, repeated, too many).
+ * STAT_DROP_IPV6_EXT (unknown, out of place, repeated, too many). A
+ * fragment header gives its datagram's id in *FID and its offset (in
+ * 8-byte units) in *FOFF, when they are not NULL; after that of a later
+ * fragment the walk ends: *NXT is the header that follows it, *OFF where
+ * the fragment's data starts.
  */
 static enum stat_id
-ext_walk(const uint8_t *ip, uint32_t len, uint8_t *nxt, uint32_t *off, enum ext_frag *frag)
+ext_walk(const uint8_t *ip, uint32_t len, uint8_t *nxt, uint32_t *off, enum ext_frag *frag,
+    uint32_t *fid, uint16_t *foff)
 {
 	unsigned n = 0, dstopts = 0, routing = 0;
 	uint32_t at = IP6_HLEN;
@@ -137,6 +142,16 @@ ext_walk(const uint8_t *ip, uint32_t len, uint8_t *nxt, uint32_t *off, enum ext_
 			uint16_t fo = rd16(h + 2);
 			*frag = (fo & 0xfff8) ? FRAG_LATER : (fo & 1) ? FRAG_FIRST : FRAG_ATOMIC;
 			hlen = 8;
+			if (fid != NULL)
+				*fid = (uint32_t)rd16(h + 4) << 16 | rd16(h + 6);
+			if (foff != NULL)
+				*foff = fo >> 3;
+			if (*frag == FRAG_LATER) {
+				/* What follows is the datagram's payload, not headers. */
+				*nxt = h[0];
+				*off = at + hlen;
+				return STAT_NONE;
+			}
 		} else {
 			hlen = ((uint32_t)h[1] + 1) * 8;
 			if (at + hlen > len)
@@ -183,6 +198,7 @@ pkt_parse6(struct pkt *p, uint32_t len)
 	const uint8_t *ip = p->data + ETH_HLEN_;
 	uint32_t avail = len - ETH_HLEN_, plen, off;
 	enum ext_frag frag;
+	uint16_t fo = 0;
 	uint8_t nxt;
 	enum stat_id r;
 
@@ -195,10 +211,18 @@ pkt_parse6(struct pkt *p, uint32_t len)
 	/* Ethernet padding and trailing garbage after the datagram go. */
 	p->len = ETH_HLEN_ + IP6_HLEN + plen;
 	nxt = ip[IP6_NXT];
-	if ((r = ext_walk(ip, IP6_HLEN + plen, &nxt, &off, &frag)) != STAT_NONE)
+	if ((r = ext_walk(ip, IP6_HLEN + plen, &nxt, &off, &frag, &p->frag_id, &fo)) != STAT_NONE)
 		return r;
-	if (frag == FRAG_FIRST || frag == FRAG_LATER)
-		return STAT_DROP_FRAGMENT;
+	if (frag == FRAG_LATER) {
+		/* TCP's header is 20 bytes: one at 8 or 16 would rewrite its ports (RFC 1858). */
+		if (fo < 3 && nxt == IPPROTO_TCP)
+			return STAT_DROP_FRAG_OVERLAP;
+		if ((uint32_t)fo * 8u + IP6_HLEN + plen - off > 65535u)
+			return STAT_DROP_FRAG_MALFORMED;
+		p->frag = PKT_FRAG_LATER;
+	} else if (frag == FRAG_FIRST) {
+		p->frag = PKT_FRAG_FIRST;
+	}
 
 	p->af = AF_INET6;
 	p->ops = &pkt_ops6;
@@ -213,7 +237,7 @@ pkt_parse6(struct pkt *p, uint32_t len)
 		return r;
 	/* UDP's checksum is mandatory over IPv6 (RFC 8200 8.1). */
 	if (p->proto == IPPROTO_UDP && p->csum != PKT_CSUM_PARTIAL &&
-	    rd16(p->data + p->l4off + 6) == 0)
+	    p->frag != PKT_FRAG_LATER && rd16(p->data + p->l4off + 6) == 0)
 		return STAT_DROP_MALFORMED;
 	if (p->proto == IPPROTO_ICMPV6) {
 		p->icmp = icmp6_class(p->data[p->l4off]);
@@ -237,7 +261,7 @@ parse_quoted6(const struct pkt *p, struct pkt_quoted *q)
 	if (avail < IP6_HLEN || (ip[IP6_VTCFL] >> 4) != 6)
 		return -1;
 	nxt = ip[IP6_NXT];
-	if (ext_walk(ip, avail, &nxt, &l4, &frag) != STAT_NONE || frag == FRAG_LATER ||
+	if (ext_walk(ip, avail, &nxt, &l4, &frag, NULL, NULL) != STAT_NONE || frag == FRAG_LATER ||
 	    l4 + 8 > avail)
 		return -1;
 	q->proto = nxt;

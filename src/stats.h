@@ -62,10 +62,16 @@ enum stat_id {
 	STAT_ICMP_RATE_LIMITED, /* an echo reply or too-big message not made: over icmp_rate */
 	STAT_NAT_DIRECT,        /* nat, fullnat: frames sent straight out toward their next hop */
 	STAT_NAT_VIA_TAP,       /* and written into the TAP instead: next hop unknown, too big */
+	STAT_FRAG_FORWARDED,    /* IP fragments sent on: first ones, and later ones that found theirs */
+	STAT_FRAG_QUEUED,       /* later fragments that came before their first one: made to wait */
 	/* drop reasons */
 	STAT_DROP_MALFORMED,    /* a header or length field is wrong */
 	STAT_DROP_UNEXPECTED,   /* not IPv4, IPv6 or ARP, or not TCP/UDP/ICMP(v6) */
-	STAT_DROP_FRAGMENT,     /* IP fragments are not forwarded */
+	STAT_DROP_FRAGMENT,     /* IP fragments of ICMP: not forwarded */
+	STAT_DROP_FRAG_TIMEOUT, /* fragments whose first one did not come within fragment_timeout */
+	STAT_DROP_FRAG_MEMORY,  /* fragments with no room to wait: fragment_memory full */
+	STAT_DROP_FRAG_MALFORMED, /* a first fragment without its whole transport header, one past 64 KiB */
+	STAT_DROP_FRAG_OVERLAP, /* a later fragment over its first one's TCP header (RFC 1858) */
 	STAT_DROP_IPV6_EXT,     /* an IPv6 extension header not taken: unknown, repeated, misplaced */
 	STAT_DROP_NO_SERVICE,   /* no virtual service at that address/port */
 	STAT_DROP_NO_CONN,      /* TCP segment other than SYN without a connection */

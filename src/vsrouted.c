@@ -19,6 +19,7 @@
 #include "conf.h"
 #include "conn.h"
 #include "defence.h"
+#include "frag.h"
 #include "core.h"
 #include "ctl.h"
 #include "laddr.h"
@@ -319,6 +320,10 @@ reload_apply(struct daemon *d, struct config *nc, const struct spawn_user *as,
 	conn_timeouts(d->ct, nc);
 	conn_set_limit(d->ct, nc->conn_max);
 	core_set_sloppy(nc->sloppy_tcp);
+	/* Out of memory for a new size: the old queue stays, and says so. */
+	if (frag_configure(nc->frag_timeout, nc->frag_memory) < 0)
+		log_warnx("reload: fragment_memory %u: cannot allocate it; the fragment queue "
+		    "keeps its size", nc->frag_memory);
 	if (!announce_same(oc, nc))
 		(void)announce_change(d, oc, nc);
 	if ((pool && laddr_setup(nc->laddr, nc->nladdr) < 0) || svc_merge(nc) < 0) {
@@ -328,6 +333,7 @@ reload_apply(struct daemon *d, struct config *nc, const struct spawn_user *as,
 		conn_timeouts(d->ct, oc);
 		conn_set_limit(d->ct, oc->conn_max);
 		core_set_sloppy(oc->sloppy_tcp);
+		(void)frag_configure(oc->frag_timeout, oc->frag_memory);
 		if (!announce_same(oc, nc))
 			(void)announce_change(d, nc, oc);
 		if ((pool && laddr_setup(oc->laddr, oc->nladdr) < 0) || svc_merge(oc) < 0)
@@ -520,6 +526,7 @@ on_sweep(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	lock_acquire();
 	conn_expire_run(d->ct, conn_clock());
+	frag_sweep(conn_clock());
 	lock_release();
 }
 
@@ -753,6 +760,10 @@ setup(struct daemon *d)
 		return -1;
 	}
 	conn_timeouts(d->ct, c);
+	if (frag_configure(c->frag_timeout, c->frag_memory) < 0) {
+		log_errx("fragment_memory %u: cannot allocate the fragment queue", c->frag_memory);
+		return -1;
+	}
 
 	/* What an earlier instance left (kill -9) is undone before anything is set up. */
 	if (nl_init() < 0 || journal_path(sock, journal, sizeof(journal)) < 0 ||
@@ -914,6 +925,7 @@ teardown(struct daemon *d)
 			close(d->tap_fds[i]);
 	nl_fini();
 	conn_table_free(d->ct);
+	frag_fini();
 	if (d->base)
 		event_base_free(d->base);
 	if (d->pidfile && unlink(d->pidfile) < 0 && errno != ENOENT)

@@ -344,7 +344,7 @@ if [ "$netns" = 1 ]; then
 		ops-reload|ops-reload-whole|ops-crash|ops-vsradm|\
 		ops-ctlgroup|ops-status|dr6-rr|\
 		nat6-pmtu|vsradm6|ha-fullnat6|ha-syncflood|\
-		fullnat-runtime|svc-ops|svc-fwmark)
+		fullnat-runtime|svc-ops|svc-fwmark|frag)
 			run_asan "$f" "[asan]" ;;
 		# Eviction and the defences under ASan: two phases, not all seven.
 		flood) run_asan "$f" "[asan]" FLOOD_PHASES="syn-small-dflt udp-default" ;;
@@ -410,6 +410,14 @@ if [ "$netns" = 1 ]; then
 			run_scenario "$f" "[tap-offload-off]" VSR_TEST_TAP_OFFLOAD=off ;;
 		esac
 	done
+	# IP fragments (issue 18.3) through dr and tun as well as nat and
+	# fullnat, and each over IPv6.
+	f=tests/netns/frag.sh
+	run_scenario "$f" "[dr]" VSR_TEST_FORWARD=dr
+	run_scenario "$f" "[tun]" VSR_TEST_FORWARD=tun
+	run_scenario "$f" "[v6]" VSR_TEST_FAMILY=6
+	run_scenario "$f" "[dr-v6]" VSR_TEST_FORWARD=dr VSR_TEST_FAMILY=6
+	run_scenario "$f" "[tun-v6]" VSR_TEST_FORWARD=tun VSR_TEST_FAMILY=6
 fi
 
 if [ "$keep" = 1 ] || [ "$nfail" != 0 ]; then

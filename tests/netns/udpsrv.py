@@ -9,13 +9,21 @@
       on IPv6 too.  Prints "ready" once bound and "from IP:PORT to IP" per
       datagram (flushed), so tests can count.
 
-  udpsrv.py ask ADDR PORT [--sport N] [--timeout S] [--message M]
+      With --echo, answer every datagram with itself instead (as large as
+      it came: its fragments go back through the same paths); with
+      --digest, with the SHA-256 of it in hex (a short answer).
+
+  udpsrv.py ask ADDR PORT [--sport N] [--timeout S] [--message M] [--size N]
       Send one datagram to ADDR:PORT (IPv4 or IPv6) from a connected
       socket (so only an answer from ADDR:PORT is accepted), print the
-      answer; exit 1 if none comes within S seconds (default 2).
+      answer; exit 1 if none comes within S seconds (default 2).  With
+      --size N, send N bytes of a pattern to an --echo (or --digest)
+      server and print "intact N" when the same N bytes (or their
+      digest) come back, else exit 1.
 """
 
 import argparse
+import hashlib
 import select
 import socket
 import struct
@@ -42,7 +50,11 @@ def answer(s, reply, six):
                  struct.pack("=i4s4s", 0, local, b"\0\0\0\0"))]
     elif local is not None:
         cmsg = [(socket.IPPROTO_IPV6, IPV6_PKTINFO, struct.pack("=16si", local, 0))]
-    s.sendmsg([reply], cmsg, 0, peer)
+    if reply == b"digest":
+        out = hashlib.sha256(data).hexdigest().encode()
+    else:
+        out = data if reply is None else reply
+    s.sendmsg([out], cmsg, 0, peer)
     dst = socket.inet_ntop(socket.AF_INET6 if six else socket.AF_INET, local) \
         if local else "?"
     print("from %s:%d to %s len %d" % (peer[0], peer[1], dst, len(data)),
@@ -66,7 +78,7 @@ def serve(args):
             socks.append((s6, True))
         except OSError:
             pass
-    reply = args.name.encode() + b"\n"
+    reply = None if args.echo else b"digest" if args.digest else args.name.encode() + b"\n"
     print("ready", flush=True)
     six = {sk.fileno(): v6 for sk, v6 in socks}
     byfd = {sk.fileno(): sk for sk, _ in socks}
@@ -74,6 +86,16 @@ def serve(args):
         ready, _, _ = select.select(list(byfd), [], [])
         for fd in ready:
             answer(byfd[fd], reply, six[fd])
+
+
+def same(answer, sent):
+    """An --echo server's answer is what was sent; a --digest server's, its SHA-256."""
+    return answer == sent or answer == hashlib.sha256(sent).hexdigest().encode()
+
+
+def pattern(n, seed):
+    """N bytes that differ from one datagram, and one offset, to the next."""
+    return bytes((i * 7 + seed + i // 251) & 0xff for i in range(n))
 
 
 def ask(args):
@@ -84,6 +106,20 @@ def ask(args):
         s.bind(("::" if fam == socket.AF_INET6 else "0.0.0.0", args.sport))
     s.connect((args.addr, args.port))
     s.settimeout(args.timeout)
+    if args.size:
+        want = pattern(args.size, args.sport)
+        s.send(want)
+        try:
+            data = s.recv(65535)
+        except (socket.timeout, ConnectionRefusedError) as e:
+            print("no answer from %s:%d: %s" % (args.addr, args.port, e), file=sys.stderr)
+            return 1
+        if not same(data, want):
+            print("answer of %d bytes differs from the %d sent" % (len(data), len(want)),
+                  file=sys.stderr)
+            return 1
+        print("intact %d" % len(want))
+        return 0
     s.send(args.message.encode())
     try:
         data = s.recv(65535)
@@ -102,12 +138,15 @@ def main():
     ps.add_argument("name")
     ps.add_argument("port", type=int)
     ps.add_argument("--bind", default="0.0.0.0")
+    ps.add_argument("--echo", action="store_true")
+    ps.add_argument("--digest", action="store_true")
     pa = sub.add_parser("ask")
     pa.add_argument("addr")
     pa.add_argument("port", type=int)
     pa.add_argument("--sport", type=int, default=0)
     pa.add_argument("--timeout", type=float, default=2.0)
     pa.add_argument("--message", default="hello")
+    pa.add_argument("--size", type=int, default=0)
     args = p.parse_args()
     if args.cmd == "serve":
         try:

@@ -7,7 +7,7 @@
 #include "cliaddr.h"
 #include "common.h"
 #include "frame.h"
-#include "pkt.h"
+#include "packet.h"
 #include "stats.h"
 #include "unit.h"
 

@@ -12,7 +12,7 @@
 #include "icmplimit.h"
 #include "laddr.h"
 #include "log.h"
-#include "pkt.h"
+#include "packet.h"
 #include "stats.h"
 #include "svc.h"
 #include "unit.h"

@@ -16,7 +16,7 @@
 #include "link.h"
 #include "log.h"
 #include "netlink.h"
-#include "pkt.h"
+#include "packet.h"
 #include "stats.h"
 #include "tunnel.h"
 #include "unit.h"

@@ -4,38 +4,15 @@
 #include <string.h>
 
 #include "common.h"
-#include "pkt.h"
+#include "frame.h"
+#include "packet.h"
 #include "stats.h"
 #include "unit.h"
 
 #define CLIENT  0xc0000201u     /* 192.0.2.1 */
 #define VIP     0x0a0a0064u     /* 10.10.0.100 */
 
-/* ---- a reference checksum, written from RFC 1071 and nothing else ---- */
-
-/* One's-complement sum of 16-bit big-endian words (an odd byte padded), folded. */
-static uint16_t
-ref_sum(const uint8_t *b, size_t n, uint32_t acc)
-{
-	for (size_t i = 0; i < n; i += 2)
-		acc += (uint32_t)b[i] << 8 | (i + 1 < n ? b[i + 1] : 0);
-	while (acc >> 16)
-		acc = (acc & 0xffff) + (acc >> 16);
-	return (uint16_t)acc;
-}
-
-static uint16_t
-rd16(const uint8_t *b)
-{
-	return (uint16_t)(b[0] << 8 | b[1]);
-}
-
-static void
-wr16(uint8_t *b, uint16_t v)
-{
-	b[0] = (uint8_t)(v >> 8);
-	b[1] = (uint8_t)v;
-}
+/* ---- reference checksums, from RFC 1071 alone (frame_sum, frame.h) ---- */
 
 /* The IPv4 header checksum of IP (IHL from the header), host order. */
 static uint16_t
@@ -46,7 +23,7 @@ ref_ip_csum(const uint8_t *ip)
 
 	memcpy(h, ip, ihl);
 	h[10] = h[11] = 0;
-	return (uint16_t)~ref_sum(h, ihl, 0);
+	return (uint16_t)~frame_sum(h, ihl, 0);
 }
 
 /* The TCP/UDP checksum over pseudo-header + segment (its field taken as 0), host order. */
@@ -54,7 +31,7 @@ static uint16_t
 ref_l4_csum(const uint8_t *ip)
 {
 	unsigned ihl = (ip[0] & 0x0f) * 4u;
-	unsigned len = rd16(ip + 2) - ihl;
+	unsigned len = frame_rd16(ip + 2) - ihl;
 	static uint8_t seg[65536];
 	uint8_t ph[12];
 	unsigned at = ip[9] == IPPROTO_TCP ? 16 : 6;
@@ -62,10 +39,10 @@ ref_l4_csum(const uint8_t *ip)
 	memcpy(ph, ip + 12, 8);
 	ph[8] = 0;
 	ph[9] = ip[9];
-	wr16(ph + 10, (uint16_t)len);
+	frame_wr16(ph + 10, (uint16_t)len);
 	memcpy(seg, ip + ihl, len);
 	seg[at] = seg[at + 1] = 0;
-	return (uint16_t)~ref_sum(seg, len, ref_sum(ph, 12, 0));
+	return (uint16_t)~frame_sum(seg, len, frame_sum(ph, 12, 0));
 }
 
 /* Sum over pseudo-header + segment with its checksum field: 0xffff when the checksum holds. */
@@ -73,14 +50,14 @@ static uint16_t
 ref_l4_verify(const uint8_t *ip)
 {
 	unsigned ihl = (ip[0] & 0x0f) * 4u;
-	unsigned len = rd16(ip + 2) - ihl;
+	unsigned len = frame_rd16(ip + 2) - ihl;
 	uint8_t ph[12];
 
 	memcpy(ph, ip + 12, 8);
 	ph[8] = 0;
 	ph[9] = ip[9];
-	wr16(ph + 10, (uint16_t)len);
-	return ref_sum(ip + ihl, len, ref_sum(ph, 12, 0));
+	frame_wr16(ph + 10, (uint16_t)len);
+	return frame_sum(ip + ihl, len, frame_sum(ph, 12, 0));
 }
 
 /* ---- frames ---- */
@@ -104,39 +81,39 @@ build(uint8_t proto, unsigned payload, const uint8_t *opt, unsigned optlen)
 	memcpy(eth, "\x02\x00\x00\x00\x00\x01\x02\x00\x00\x00\x00\x02\x08\x00", 14);
 	ip[0] = (uint8_t)(0x40 | ihl / 4);
 	ip[1] = 0;
-	wr16(ip + 4, 0x1234);
-	wr16(ip + 6, 0x4000);               /* DF */
+	frame_wr16(ip + 4, 0x1234);
+	frame_wr16(ip + 6, 0x4000);               /* DF */
 	ip[8] = 64;
 	ip[9] = proto;
-	wr16(ip + 12, CLIENT >> 16);
-	wr16(ip + 14, CLIENT & 0xffff);
-	wr16(ip + 16, VIP >> 16);
-	wr16(ip + 18, VIP & 0xffff);
+	frame_wr16(ip + 12, CLIENT >> 16);
+	frame_wr16(ip + 14, CLIENT & 0xffff);
+	frame_wr16(ip + 16, VIP >> 16);
+	frame_wr16(ip + 18, VIP & 0xffff);
 	if (optlen)
 		memcpy(ip + 20, opt, optlen);
 	l4 = ip + ihl;
 	switch (proto) {
 	case IPPROTO_TCP:
 		l4len = 20 + payload;
-		wr16(l4, 40000);
-		wr16(l4 + 2, 80);
-		wr16(l4 + 4, 0x0102);
-		wr16(l4 + 6, 0x0304);
+		frame_wr16(l4, 40000);
+		frame_wr16(l4 + 2, 80);
+		frame_wr16(l4 + 4, 0x0102);
+		frame_wr16(l4 + 6, 0x0304);
 		l4[12] = 5 << 4;
 		l4[13] = TCPF_SYN;
-		wr16(l4 + 14, 65535);
+		frame_wr16(l4 + 14, 65535);
 		break;
 	case IPPROTO_UDP:
 		l4len = 8 + payload;
-		wr16(l4, 5353);
-		wr16(l4 + 2, 53);
-		wr16(l4 + 4, (uint16_t)l4len);
+		frame_wr16(l4, 5353);
+		frame_wr16(l4 + 2, 53);
+		frame_wr16(l4 + 4, (uint16_t)l4len);
 		break;
 	case IPPROTO_ICMP:
 		l4len = 8 + payload;
 		l4[0] = 8;                      /* echo request */
-		wr16(l4 + 4, 0x4242);
-		wr16(l4 + 6, 1);
+		frame_wr16(l4 + 4, 0x4242);
+		frame_wr16(l4 + 6, 1);
 		break;
 	default:
 		l4len = payload;
@@ -144,14 +121,14 @@ build(uint8_t proto, unsigned payload, const uint8_t *opt, unsigned optlen)
 	}
 	for (unsigned i = 0; i < payload; i++)
 		l4[l4len - payload + i] = (uint8_t)(i * 7 + 3);
-	wr16(ip + 2, (uint16_t)(ihl + l4len));
+	frame_wr16(ip + 2, (uint16_t)(ihl + l4len));
 	if (proto == IPPROTO_TCP)
-		wr16(l4 + 16, ref_l4_csum(ip));
+		frame_wr16(l4 + 16, ref_l4_csum(ip));
 	else if (proto == IPPROTO_UDP)
-		wr16(l4 + 6, ref_l4_csum(ip));
+		frame_wr16(l4 + 6, ref_l4_csum(ip));
 	else if (proto == IPPROTO_ICMP)
-		wr16(l4 + 2, (uint16_t)~ref_sum(l4, l4len, 0));
-	wr16(ip + 10, ref_ip_csum(ip));
+		frame_wr16(l4 + 2, (uint16_t)~frame_sum(l4, l4len, 0));
+	frame_wr16(ip + 10, ref_ip_csum(ip));
 	return 14 + ihl + l4len;
 }
 
@@ -159,7 +136,7 @@ build(uint8_t proto, unsigned payload, const uint8_t *opt, unsigned optlen)
 static void
 fix_ip(void)
 {
-	wr16(IPH + 10, ref_ip_csum(IPH));
+	frame_wr16(IPH + 10, ref_ip_csum(IPH));
 }
 
 /* Each case: a frame built, then changed by MUT (which returns the frame length). */
@@ -189,7 +166,7 @@ static uint32_t
 f_ipv6(void)
 {
 	uint32_t n = build(IPPROTO_TCP, 10, NULL, 0);
-	wr16(FRAME + 12, 0x86dd);
+	frame_wr16(FRAME + 12, 0x86dd);
 	return n;
 }
 
@@ -197,7 +174,7 @@ static uint32_t
 f_vlan(void)
 {
 	uint32_t n = build(IPPROTO_TCP, 10, NULL, 0);
-	wr16(FRAME + 12, 0x8100);
+	frame_wr16(FRAME + 12, 0x8100);
 	return n;
 }
 
@@ -222,8 +199,8 @@ f_ihl4(void)
 	IPH[0] = 0x44;
 	IPH[20 + 8] = 5 << 4;          /* read 4 bytes early, the TCP header would still look right */
 	/* A checksum right over those 16 bytes: only the IHL check can refuse it. */
-	wr16(IPH + 10, 0);
-	wr16(IPH + 10, (uint16_t)~ref_sum(IPH, 16, 0));
+	frame_wr16(IPH + 10, 0);
+	frame_wr16(IPH + 10, (uint16_t)~frame_sum(IPH, 16, 0));
 	return n;
 }
 
@@ -240,7 +217,7 @@ static uint32_t
 f_tot_lt_ihl(void)
 {
 	uint32_t n = build(IPPROTO_TCP, 10, NULL, 0);
-	wr16(IPH + 2, 19);
+	frame_wr16(IPH + 2, 19);
 	fix_ip();
 	return n;
 }
@@ -249,7 +226,7 @@ static uint32_t
 f_tot_gt_frame(void)
 {
 	uint32_t n = build(IPPROTO_TCP, 10, NULL, 0);
-	wr16(IPH + 2, (uint16_t)(rd16(IPH + 2) + 1));
+	frame_wr16(IPH + 2, (uint16_t)(frame_rd16(IPH + 2) + 1));
 	fix_ip();
 	return n;
 }
@@ -293,7 +270,7 @@ static uint32_t
 frag(uint16_t v)
 {
 	uint32_t n = build(IPPROTO_UDP, 10, NULL, 0);
-	wr16(IPH + 6, v);
+	frame_wr16(IPH + 6, v);
 	fix_ip();
 	return n;
 }
@@ -303,6 +280,66 @@ static uint32_t f_offset(void)      { return frag(0x00b9); }
 static uint32_t f_mf_offset(void)   { return frag(0x2001); }
 static uint32_t f_last_frag(void)   { return frag(0x4000 | 0x1fff); }
 static uint32_t f_no_df(void)       { return frag(0x0000); }
+
+/* A fragment of PROTO with flags and offset V. */
+static uint32_t
+frag_of(uint8_t proto, unsigned payload, uint16_t v)
+{
+	uint32_t n = build(proto, payload, NULL, 0);
+	frame_wr16(IPH + 6, v);
+	fix_ip();
+	return n;
+}
+
+static uint32_t f_tcp_first(void)     { return frag_of(IPPROTO_TCP, 10, 0x2000); }
+static uint32_t f_tcp_later(void)     { return frag_of(IPPROTO_TCP, 10, 0x2003); }
+static uint32_t f_tcp_overlap1(void)  { return frag_of(IPPROTO_TCP, 10, 0x2001); }
+static uint32_t f_tcp_overlap2(void)  { return frag_of(IPPROTO_TCP, 10, 0x0002); }
+static uint32_t f_icmp_first(void)    { return frag_of(IPPROTO_ICMP, 56, 0x2000); }
+static uint32_t f_icmp_later(void)    { return frag_of(IPPROTO_ICMP, 56, 0x00b9); }
+
+static uint32_t
+f_udp_first_long(void)
+{
+	/* The UDP length is the whole datagram's: 4000 bytes, of which 18 are here. */
+	uint32_t n = frag_of(IPPROTO_UDP, 10, 0x2000);
+	frame_wr16(IPH + 20 + 4, 4000);
+	return n;
+}
+
+static uint32_t
+f_udp_first_short(void)
+{
+	/* A first fragment with 4 bytes of the UDP header: tiny (RFC 1858). */
+	uint32_t n = build(IPPROTO_UDP, 0, NULL, 0);
+	frame_wr16(IPH + 2, 24);
+	frame_wr16(IPH + 6, 0x2000);
+	fix_ip();
+	return n - 4;
+}
+
+static uint32_t
+f_tcp_first_short(void)
+{
+	/* 16 bytes of TCP header, the rest to come: tiny (RFC 1858). */
+	uint32_t n = build(IPPROTO_TCP, 0, NULL, 0);
+	frame_wr16(IPH + 2, 36);
+	frame_wr16(IPH + 6, 0x2000);
+	fix_ip();
+	return n - 4;
+}
+
+static uint32_t
+f_frag_csum(void)
+{
+	/* A partial checksum asked for a fragment: no offload takes one. */
+	uint32_t n = frag_of(IPPROTO_UDP, 10, 0x2000);
+	struct virtio_net_hdr *h = (struct virtio_net_hdr *)buf;
+	h->flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+	h->csum_start = 34;
+	h->csum_offset = 6;
+	return n;
+}
 static uint32_t f_reserved(void)    { return frag(0x8000); }
 static uint32_t f_reserved_df(void) { return frag(0xc000); }
 
@@ -325,7 +362,7 @@ f_tcp_trunc(void)
 {
 	/* An IP datagram carrying 12 bytes of TCP header. */
 	uint32_t n = build(IPPROTO_TCP, 0, NULL, 0);
-	wr16(IPH + 2, 20 + 12);
+	frame_wr16(IPH + 2, 20 + 12);
 	fix_ip();
 	return n - 8;
 }
@@ -342,7 +379,7 @@ static uint32_t
 udp_len(uint16_t v)
 {
 	uint32_t n = build(IPPROTO_UDP, 10, NULL, 0);
-	wr16(IPH + 20 + 4, v);
+	frame_wr16(IPH + 20 + 4, v);
 	return n;
 }
 
@@ -355,7 +392,7 @@ static uint32_t
 f_udp_trunc(void)
 {
 	uint32_t n = build(IPPROTO_UDP, 0, NULL, 0);
-	wr16(IPH + 2, 20 + 4);
+	frame_wr16(IPH + 2, 20 + 4);
 	fix_ip();
 	return n - 4;
 }
@@ -364,7 +401,7 @@ static uint32_t
 f_icmp_short(void)
 {
 	uint32_t n = build(IPPROTO_ICMP, 0, NULL, 0);
-	wr16(IPH + 2, 20 + 7);
+	frame_wr16(IPH + 2, 20 + 7);
 	fix_ip();
 	return n - 1;
 }
@@ -411,10 +448,20 @@ static const struct parse_case parse_cases[] = {
 	{ "options: length 0",                  f_opt_len0,     STAT_DROP_MALFORMED },
 	{ "options: length past the header",    f_opt_long,     STAT_DROP_MALFORMED },
 	{ "options: type without length byte",  f_opt_nolen,    STAT_DROP_MALFORMED },
-	{ "fragment: MF",                       f_mf,           STAT_DROP_FRAGMENT },
-	{ "fragment: offset",                   f_offset,       STAT_DROP_FRAGMENT },
-	{ "fragment: MF and offset",            f_mf_offset,    STAT_DROP_FRAGMENT },
-	{ "fragment: last, DF set",             f_last_frag,    STAT_DROP_FRAGMENT },
+	{ "fragment: MF (UDP first)",           f_mf,           STAT_NONE },
+	{ "fragment: offset (UDP last)",        f_offset,       STAT_NONE },
+	{ "fragment: MF and offset 8",          f_mf_offset,    STAT_NONE },
+	{ "fragment: past 64 KiB",              f_last_frag,    STAT_DROP_FRAG_MALFORMED },
+	{ "fragment: TCP first",                f_tcp_first,    STAT_NONE },
+	{ "fragment: TCP at 24",                f_tcp_later,    STAT_NONE },
+	{ "fragment: TCP at 8 (RFC 1858)",      f_tcp_overlap1, STAT_DROP_FRAG_OVERLAP },
+	{ "fragment: TCP at 16, last",          f_tcp_overlap2, STAT_DROP_FRAG_OVERLAP },
+	{ "fragment: ICMP first",               f_icmp_first,   STAT_DROP_FRAGMENT },
+	{ "fragment: ICMP later",               f_icmp_later,   STAT_DROP_FRAGMENT },
+	{ "fragment: UDP first, whole length",  f_udp_first_long, STAT_NONE },
+	{ "fragment: UDP first, 4-byte header", f_udp_first_short, STAT_DROP_FRAG_MALFORMED },
+	{ "fragment: TCP first, 16-byte header", f_tcp_first_short, STAT_DROP_FRAG_MALFORMED },
+	{ "fragment: NEEDS_CSUM",               f_frag_csum,    STAT_DROP_FRAG_MALFORMED },
 	{ "no DF, not a fragment",              f_no_df,        STAT_NONE },
 	{ "reserved flag",                      f_reserved,     STAT_DROP_MALFORMED },
 	{ "reserved flag with DF",              f_reserved_df,  STAT_DROP_MALFORMED },
@@ -449,6 +496,48 @@ test_parse_table(void)
 
 		CHECK(got == c->want, "%s: %s (got %s)", c->what, stat_name(c->want), stat_name(got));
 	}
+}
+
+/* Fragments: what the parser says of them, and a later one's nat rewrite leaves its data alone. */
+static void
+test_fragments(void)
+{
+	uint8_t before[64];
+	struct pkt p;
+	uint32_t n;
+
+	UNIT_SECTION("pkt_parse: fragments");
+	n = frag_of(IPPROTO_UDP, 10, 0x2000);
+	CHECK(pkt_parse(&p, buf, n) == STAT_NONE && p.frag == PKT_FRAG_FIRST &&
+	    p.frag_id == 0x1234 && p.sport == htons(5353) && p.dport == htons(53),
+	    "first: PKT_FRAG_FIRST, the id, the ports");
+	n = build(IPPROTO_UDP, 10, NULL, 0);
+	CHECK(pkt_parse(&p, buf, n) == STAT_NONE && p.frag == PKT_FRAG_NONE,
+	    "a whole datagram: PKT_FRAG_NONE");
+
+	n = frag_of(IPPROTO_UDP, 10, 0x2000 | 185);
+	CHECK(pkt_parse(&p, buf, n) == STAT_NONE && p.frag == PKT_FRAG_LATER &&
+	    p.frag_id == 0x1234 && p.sport == 0 && p.dport == 0 && p.l4off == 34 && p.l4len == 18,
+	    "later: PKT_FRAG_LATER, no ports, l4off at its data");
+	memcpy(before, IPH + 20, 18);
+	union vsr_addr rip = addr_from_ip(htonl(0x0a000002));
+	pkt_set_daddr(&p, &rip);
+	pkt_set_dport(&p, htons(5300));
+	CHECK(memcmp(before, IPH + 20, 18) == 0, "later: nat leaves its data as it was");
+	CHECK(frame_rd16(IPH + 16) == 0x0a00 && frame_rd16(IPH + 18) == 0x0002 &&
+	    ref_ip_csum(IPH) == frame_rd16(IPH + 10), "later: address and header checksum");
+
+	/* A first one rewritten: its UDP checksum, over the whole datagram, moves with the pseudo-header. */
+	n = frag_of(IPPROTO_UDP, 10, 0x2000);
+	pkt_parse(&p, buf, n);
+	uint16_t c0 = frame_rd16(IPH + 26);
+	pkt_set_daddr(&p, &rip);
+	pkt_set_dport(&p, htons(5300));
+	uint32_t s = (uint16_t)~c0;
+	s += (uint16_t)~0x0a0a + (uint16_t)~0x0064 + 0x0a00 + 0x0002 + (uint16_t)~53 + 5300;
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	CHECK_EQ(frame_rd16(IPH + 26), (uint16_t)~s, "first: UDP checksum updated (RFC 1624)");
 }
 
 static void
@@ -529,19 +618,19 @@ build_icmp_error(uint8_t type, uint8_t qproto, unsigned qoptlen, unsigned ql4, u
 
 	memset(q, 0, sizeof(q));
 	q[0] = (uint8_t)(0x40 | qihl / 4);
-	wr16(q + 2, (uint16_t)(qihl + 8 + 100));   /* the original was longer than the quote */
-	wr16(q + 6, qfrag);
+	frame_wr16(q + 2, (uint16_t)(qihl + 8 + 100));   /* the original was longer than the quote */
+	frame_wr16(q + 6, qfrag);
 	q[8] = 63;
 	q[9] = qproto;
-	wr16(q + 12, VIP >> 16);
-	wr16(q + 14, VIP & 0xffff);
-	wr16(q + 16, CLIENT >> 16);
-	wr16(q + 18, CLIENT & 0xffff);
+	frame_wr16(q + 12, VIP >> 16);
+	frame_wr16(q + 14, VIP & 0xffff);
+	frame_wr16(q + 16, CLIENT >> 16);
+	frame_wr16(q + 18, CLIENT & 0xffff);
 	for (unsigned i = 0; i < qoptlen; i++)
 		q[20 + i] = 1;                     /* NOPs */
-	wr16(q + 10, ref_ip_csum(q));
-	wr16(q + qihl, 53);                        /* quoted source port: the service's */
-	wr16(q + qihl + 2, 5353);                  /* quoted destination: the client's */
+	frame_wr16(q + 10, ref_ip_csum(q));
+	frame_wr16(q + qihl, 53);                        /* quoted source port: the service's */
+	frame_wr16(q + qihl + 2, 5353);                  /* quoted destination: the client's */
 
 	/* The ICMP message from the client to the VIP. */
 	uint32_t n = build(IPPROTO_ICMP, qihl + ql4, NULL, 0);
@@ -550,8 +639,8 @@ build_icmp_error(uint8_t type, uint8_t qproto, unsigned qoptlen, unsigned ql4, u
 	icmp[1] = type == 3 ? 3 : 0;               /* port unreachable */
 	memset(icmp + 4, 0, 4);
 	memcpy(icmp + 8, q, qihl + ql4);
-	wr16(icmp + 2, 0);
-	wr16(icmp + 2, (uint16_t)~ref_sum(icmp, 8 + qihl + ql4, 0));
+	frame_wr16(icmp + 2, 0);
+	frame_wr16(icmp + 2, (uint16_t)~frame_sum(icmp, 8 + qihl + ql4, 0));
 	return n;
 }
 
@@ -594,7 +683,7 @@ test_quoted(void)
 		if (c->qver)
 			IPH[28] = c->qver;
 		if (c->trim) {
-			wr16(IPH + 2, (uint16_t)(rd16(IPH + 2) - c->trim));
+			frame_wr16(IPH + 2, (uint16_t)(frame_rd16(IPH + 2) - c->trim));
 			fix_ip();
 			n -= c->trim;
 		}
@@ -639,7 +728,7 @@ test_csum_known(void)
 	UNIT_SECTION("checksums: known values");
 	v = csum_fold(csum_partial(rfc, sizeof(rfc), 0));
 	CHECK(v == htons(0x220d), "RFC 1071 example: checksum ~0xddf2 = 0x220d (got 0x%04x)", ntohs(v));
-	CHECK_EQ(ref_sum(rfc, sizeof(rfc), 0), 0xddf2, "the reference agrees on the RFC 1071 example");
+	CHECK_EQ(frame_sum(rfc, sizeof(rfc), 0), 0xddf2, "the reference agrees on the RFC 1071 example");
 
 	memcpy(h, hdr, 20);
 	CHECK(csum_ip(h, 20) == 0, "csum_ip over a header with a right checksum: 0");
@@ -651,14 +740,14 @@ test_csum_known(void)
 
 	/* Odd lengths, chained sums, a start value. */
 	static const uint8_t odd[] = { 0x12, 0x34, 0x56, 0x78, 0x9a };
-	CHECK(csum_fold(csum_partial(odd, 5, 0)) == htons((uint16_t)~ref_sum(odd, 5, 0)),
+	CHECK(csum_fold(csum_partial(odd, 5, 0)) == htons((uint16_t)~frame_sum(odd, 5, 0)),
 	    "odd length: the last byte is the high half of a word");
 	uint8_t big[1501];
 	for (unsigned i = 0; i < sizeof(big); i++)
 		big[i] = (uint8_t)(i * 131 + 17);
 	int bad = 0;
 	for (unsigned len = 0; len <= sizeof(big); len++) {
-		uint16_t want = (uint16_t)~ref_sum(big, len, 0);
+		uint16_t want = (uint16_t)~frame_sum(big, len, 0);
 		bad += csum_fold(csum_partial(big, len, 0)) != htons(want);
 		if (len % 2 == 0 && len >= 2) {
 			/* Split at an even offset: the same. */
@@ -670,10 +759,10 @@ test_csum_known(void)
 	CHECK_EQ(bad, 0, "csum_partial over every length 0..1501, whole and in two parts");
 	static uint8_t ff[65536];
 	memset(ff, 0xff, sizeof(ff));
-	CHECK(csum_fold(csum_partial(ff, sizeof(ff), 0xffffffffu)) == htons((uint16_t)~ref_sum(ff,
+	CHECK(csum_fold(csum_partial(ff, sizeof(ff), 0xffffffffu)) == htons((uint16_t)~frame_sum(ff,
 	    sizeof(ff), 0xffff)), "64 KB of 0xff and a start sum of 0xffffffff: carries kept");
 	/* 16384 words of 0xffffffff plus 1 carries out of 32 bits twice. */
-	CHECK(csum_fold(csum_partial(ff, sizeof(ff), 1)) == htons((uint16_t)~ref_sum(ff, sizeof(ff),
+	CHECK(csum_fold(csum_partial(ff, sizeof(ff), 1)) == htons((uint16_t)~frame_sum(ff, sizeof(ff),
 	    1)), "64 KB of 0xff and a start sum of 1: the second carry kept");
 	CHECK(csum_fold(0) == 0xffff, "csum_fold(0) = 0xffff");
 }
@@ -699,10 +788,10 @@ random_packet(uint8_t proto, unsigned payload)
 	uint32_t s = rnd(), d = rnd();
 	memcpy(ip + 12, &s, 4);
 	memcpy(ip + 16, &d, 4);
-	wr16(ip + 4, (uint16_t)rnd());
+	frame_wr16(ip + 4, (uint16_t)rnd());
 	ip[8] = (uint8_t)rnd();
-	wr16(l4, (uint16_t)rnd());
-	wr16(l4 + 2, (uint16_t)rnd());
+	frame_wr16(l4, (uint16_t)rnd());
+	frame_wr16(l4 + 2, (uint16_t)rnd());
 	unsigned hl = proto == IPPROTO_TCP ? 20 : 8;
 	for (unsigned i = 0; i < payload; i++)
 		l4[hl + i] = (uint8_t)rnd();
@@ -710,11 +799,11 @@ random_packet(uint8_t proto, unsigned payload)
 		for (unsigned i = 4; i < 12; i++)
 			l4[i] = (uint8_t)rnd();
 		l4[13] = (uint8_t)(rnd() & 0x3f);
-		wr16(l4 + 14, (uint16_t)rnd());
-		wr16(l4 + 16, ref_l4_csum(ip));
+		frame_wr16(l4 + 14, (uint16_t)rnd());
+		frame_wr16(l4 + 16, ref_l4_csum(ip));
 	} else {
 		uint16_t c = ref_l4_csum(ip);
-		wr16(l4 + 6, c ? c : 0xffff);      /* RFC 768: a computed 0 is sent as 0xffff */
+		frame_wr16(l4 + 6, c ? c : 0xffff);      /* RFC 768: a computed 0 is sent as 0xffff */
 	}
 	fix_ip();
 }
@@ -779,8 +868,8 @@ test_csum_random(void)
 		rewrite(what);
 		per[what]++;
 		uint8_t *l4 = IPH + 20;
-		uint16_t got_ip = rd16(IPH + 10);
-		uint16_t got_l4 = rd16(l4 + (proto == IPPROTO_TCP ? 16 : 6));
+		uint16_t got_ip = frame_rd16(IPH + 10);
+		uint16_t got_l4 = frame_rd16(l4 + (proto == IPPROTO_TCP ? 16 : 6));
 		uint16_t want_ip = ref_ip_csum(IPH);
 		uint16_t want_l4 = ref_l4_csum(IPH);
 		if (proto == IPPROTO_UDP) {
@@ -797,7 +886,7 @@ test_csum_random(void)
 			CHECK(0, "case %d (%s %s, %u bytes): L4 checksum 0x%04x, recomputed 0x%04x", i,
 			    proto == IPPROTO_TCP ? "tcp" : "udp", names[what], payload, got_l4,
 			    want_l4);
-		bad_verify += ref_l4_verify(IPH) != 0xffff || ref_sum(IPH, 20, 0) != 0xffff;
+		bad_verify += ref_l4_verify(IPH) != 0xffff || frame_sum(IPH, 20, 0) != 0xffff;
 	}
 	CHECK(bad_ip == 0 && bad_l4 == 0 && bad_verify == 0,
 	    "10000 random TCP/UDP rewrites: checksums equal recomputation (%u IP, %u L4 differ, "
@@ -817,34 +906,34 @@ test_csum_random(void)
 		memcpy(&oldp, IPH + 22, 2);
 		memcpy(IPH + 22, &newp, 2);             /* the state after the rewrite */
 		/* Make the recomputed checksum 0: payload word = ~(sum of the rest). */
-		wr16(IPH + 40, 0);
+		frame_wr16(IPH + 40, 0);
 		uint16_t rest = (uint16_t)~ref_l4_csum(IPH);
-		wr16(IPH + 40, (uint16_t)~rest);
+		frame_wr16(IPH + 40, (uint16_t)~rest);
 		if (ref_l4_csum(IPH) != 0) {
 			bad++;
 			continue;
 		}
 		memcpy(IPH + 22, &oldp, 2);             /* back to before, with a right checksum */
-		wr16(IPH + 36, ref_l4_csum(IPH));
+		frame_wr16(IPH + 36, ref_l4_csum(IPH));
 		memcpy(IPH + 22, &newp, 2);
 		csum_replace2((uint16_t *)(IPH + 36), oldp, newp);
-		bad += rd16(IPH + 36) != 0x0000 || ref_l4_verify(IPH) != 0xffff;
+		bad += frame_rd16(IPH + 36) != 0x0000 || ref_l4_verify(IPH) != 0xffff;
 	}
 	CHECK_EQ(bad, 0, "tcp: 200 rewrites to a checksum of 0x0000 give 0x0000, never 0xffff");
 
 	bad = 0;
 	for (int i = 0; i < 200; i++) {
 		random_packet(IPPROTO_UDP, 6);
-		wr16(IPH + 28, 0);
+		frame_wr16(IPH + 28, 0);
 		uint16_t rest = (uint16_t)~ref_l4_csum(IPH);
-		wr16(IPH + 28, (uint16_t)~rest);
+		frame_wr16(IPH + 28, (uint16_t)~rest);
 		if (ref_l4_csum(IPH) != 0) {
 			bad++;
 			continue;
 		}
-		wr16(IPH + 26, 0xffff);                 /* a computed 0, as sent */
+		frame_wr16(IPH + 26, 0xffff);                 /* a computed 0, as sent */
 		rewrite(i % 2 ? 0 : 2);
-		uint16_t want = ref_l4_csum(IPH), got = rd16(IPH + 26);
+		uint16_t want = ref_l4_csum(IPH), got = frame_rd16(IPH + 26);
 		bad += !(got == want || (want == 0 && got == 0xffff)) || ref_l4_verify(IPH) != 0xffff;
 	}
 	CHECK_EQ(bad, 0, "udp: 200 checksums sent as 0xffff update right");
@@ -912,8 +1001,8 @@ test_nat_rewrite(void)
 
 		random_packet(proto, payload);
 		if (nosum)
-			wr16(IPH + 26, 0);
-		len = 14 + rd16(IPH + 2);
+			frame_wr16(IPH + 26, 0);
+		len = 14 + frame_rd16(IPH + 2);
 		if (pkt_parse(&p, buf, len) != STAT_NONE) {
 			bad++;
 			continue;
@@ -933,16 +1022,16 @@ test_nat_rewrite(void)
 		memcpy(&sp, IPH + 20, 2);
 		memcpy(&dp, IPH + 22, 2);
 		bad_fields += s != p.saddr.ip || d != p.daddr.ip || sp != p.sport || dp != p.dport;
-		if (ref_sum(IPH, 20, 0) != 0xffff) {
+		if (frame_sum(IPH, 20, 0) != 0xffff) {
 			if (bad++ < 3)
 				CHECK(0, "case %d (%s): IP checksum wrong", i, names[what]);
 			continue;
 		}
 		if (nosum) {
-			zero_kept += rd16(IPH + 26) == 0;
+			zero_kept += frame_rd16(IPH + 26) == 0;
 			continue;
 		}
-		if (proto == IPPROTO_UDP && rd16(IPH + 26) == 0) {
+		if (proto == IPPROTO_UDP && frame_rd16(IPH + 26) == 0) {
 			if (bad++ < 3)
 				CHECK(0, "case %d (%s): UDP checksum became 0", i, names[what]);
 			continue;
@@ -970,8 +1059,8 @@ ref_pseudo(const uint8_t *ip)
 	memcpy(ph, ip + 12, 8);
 	ph[8] = 0;
 	ph[9] = ip[9];
-	wr16(ph + 10, (uint16_t)(rd16(ip + 2) - ihl));
-	return ref_sum(ph, 12, 0);
+	frame_wr16(ph + 10, (uint16_t)(frame_rd16(ip + 2) - ihl));
+	return frame_sum(ph, 12, 0);
 }
 
 /* Make the frame in FRAME partial: NEEDS_CSUM, its field the pseudo-header sum. */
@@ -983,7 +1072,7 @@ make_partial(void)
 	VH->flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
 	VH->csum_start = (uint16_t)(14 + ihl);
 	VH->csum_offset = (uint16_t)at;
-	wr16(IPH + ihl + at, ref_pseudo(IPH));
+	frame_wr16(IPH + ihl + at, ref_pseudo(IPH));
 }
 
 static uint32_t
@@ -1093,12 +1182,12 @@ test_vnet_rewrite(void)
 		if (i % 4 == 0)
 			pkt_set_sport(&p, htons(ports[i % 5]));
 		/* Still a pseudo-header sum of the new addresses. */
-		if (rd16(IPH + ihl + at) != ref_pseudo(IPH) && ref_pseudo(IPH) != 0xffff)
+		if (frame_rd16(IPH + ihl + at) != ref_pseudo(IPH) && ref_pseudo(IPH) != 0xffff)
 			bad++;
-		if (ref_ip_csum(IPH) != rd16(IPH + 10))
+		if (ref_ip_csum(IPH) != frame_rd16(IPH + 10))
 			bad++;
 		pkt_csum_finish(&p);
-		if (proto == IPPROTO_UDP && rd16(IPH + ihl + at) == 0)
+		if (proto == IPPROTO_UDP && frame_rd16(IPH + ihl + at) == 0)
 			zero_seen++;
 		if (ref_l4_verify(IPH) != 0xffff || (VH->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) ||
 		    p.csum != PKT_CSUM_FULL)
@@ -1115,11 +1204,11 @@ test_vnet_rewrite(void)
 		uint16_t before;
 		make_partial();
 		pkt_parse(&p, buf, len);
-		before = rd16(IPH + 20 + 16);
+		before = frame_rd16(IPH + 20 + 16);
 		pkt_set_dport(&p, htons(8080));
-		CHECK_EQ(rd16(IPH + 20 + 16), before, "a port rewrite leaves a partial sum alone");
+		CHECK_EQ(frame_rd16(IPH + 20 + 16), before, "a port rewrite leaves a partial sum alone");
 		pkt_set_daddr(&p, &(union vsr_addr){ .ip = htonl(0x0a14000bu) });
-		CHECK_EQ(rd16(IPH + 20 + 16), ref_pseudo(IPH), "an address rewrite gives the new pseudo-header sum");
+		CHECK_EQ(frame_rd16(IPH + 20 + 16), ref_pseudo(IPH), "an address rewrite gives the new pseudo-header sum");
 	}
 }
 
@@ -1152,7 +1241,7 @@ test_gso_segment(void)
 		memset(tcp + 20, 1, 12);
 		tcp[12] = 8 << 4;
 		tcp[13] = cases[c].flags;
-		wr16(IPH + 2, (uint16_t)(24 + 32 + payload));
+		frame_wr16(IPH + 2, (uint16_t)(24 + 32 + payload));
 		len += 12;
 		fix_ip();
 		memcpy(whole, tcp + 32, payload);
@@ -1171,8 +1260,8 @@ test_gso_segment(void)
 
 			memcpy(seg + hlen, pay, plen);
 			memcpy(&seq, seg + 24 + 4, 4);
-			if (hlen != 24 + 32 || rd16(seg + 2) != hlen + plen || rd16(seg + 4) != ((0x1234 + i) & 0xffff) ||
-			    ref_ip_csum(seg) != rd16(seg + 10) || ref_l4_verify(seg) != 0xffff ||
+			if (hlen != 24 + 32 || frame_rd16(seg + 2) != hlen + plen || frame_rd16(seg + 4) != ((0x1234 + i) & 0xffff) ||
+			    ref_ip_csum(seg) != frame_rd16(seg + 10) || ref_l4_verify(seg) != 0xffff ||
 			    ntohl(seq) != seq0 + i * mss || memcmp(seg + hlen, whole + i * mss, plen) != 0 ||
 			    memcmp(seg + 24 + 20, tcp + 20, 12) != 0)
 				bad++;
@@ -1198,6 +1287,7 @@ main(void)
 {
 	test_parse_table();
 	test_parse_fields();
+	test_fragments();
 	test_quoted();
 	test_csum_known();
 	test_csum_replace_direct();

@@ -7,34 +7,12 @@
 #include <string.h>
 
 #include "common.h"
-#include "pkt.h"
+#include "frame.h"
+#include "packet.h"
 #include "stats.h"
 #include "unit.h"
 
-/* ---- a reference checksum, written from RFC 1071 and RFC 8200 8.1 alone ---- */
-
-static uint16_t
-ref_sum(const uint8_t *b, size_t n, uint32_t acc)
-{
-	for (size_t i = 0; i < n; i += 2)
-		acc += (uint32_t)b[i] << 8 | (i + 1 < n ? b[i + 1] : 0);
-	while (acc >> 16)
-		acc = (acc & 0xffff) + (acc >> 16);
-	return (uint16_t)acc;
-}
-
-static uint16_t
-rd16(const uint8_t *b)
-{
-	return (uint16_t)(b[0] << 8 | b[1]);
-}
-
-static void
-wr16(uint8_t *b, uint16_t v)
-{
-	b[0] = (uint8_t)(v >> 8);
-	b[1] = (uint8_t)v;
-}
+/* ---- reference checksums, from RFC 1071 (frame_sum, frame.h) and RFC 8200 8.1 alone ---- */
 
 /* The pseudo-header of RFC 8200 8.1: source, destination, length (32 bits), next header. */
 static uint16_t
@@ -49,14 +27,14 @@ ref_pseudo(const uint8_t *ip, uint32_t len, uint8_t nxt)
 	ph[35] = (uint8_t)len;
 	ph[36] = ph[37] = ph[38] = 0;
 	ph[39] = nxt;
-	return ref_sum(ph, 40, 0);
+	return frame_sum(ph, 40, 0);
 }
 
 /* The transport message of LEN bytes at L4, its checksum included, verifies. */
 static int
 ref_ok(const uint8_t *ip, const uint8_t *l4, uint32_t len, uint8_t nxt)
 {
-	return ref_sum(l4, len, ref_pseudo(ip, len, nxt)) == 0xffff;
+	return frame_sum(l4, len, ref_pseudo(ip, len, nxt)) == 0xffff;
 }
 
 /* ---- frames ---- */
@@ -101,7 +79,7 @@ build6(uint8_t proto, unsigned payload, const struct ext *ext, unsigned n)
 		*nxt = ext[i].type;
 		nxt = h;
 		if (ext[i].type == IPPROTO_FRAGMENT) {
-			wr16(h + 2, ext[i].arg);
+			frame_wr16(h + 2, ext[i].arg);
 			h += 8;
 			continue;
 		}
@@ -119,25 +97,25 @@ build6(uint8_t proto, unsigned payload, const struct ext *ext, unsigned n)
 	switch (proto) {
 	case IPPROTO_TCP:
 		l4len = 20 + payload;
-		wr16(l4, 40000);
-		wr16(l4 + 2, 80);
-		wr16(l4 + 4, 0x0102);
-		wr16(l4 + 6, 0x0304);
+		frame_wr16(l4, 40000);
+		frame_wr16(l4 + 2, 80);
+		frame_wr16(l4 + 4, 0x0102);
+		frame_wr16(l4 + 6, 0x0304);
 		l4[12] = 5 << 4;
 		l4[13] = TCPF_SYN;
-		wr16(l4 + 14, 65535);
+		frame_wr16(l4 + 14, 65535);
 		break;
 	case IPPROTO_UDP:
 		l4len = 8 + payload;
-		wr16(l4, 5353);
-		wr16(l4 + 2, 53);
-		wr16(l4 + 4, (uint16_t)l4len);
+		frame_wr16(l4, 5353);
+		frame_wr16(l4 + 2, 53);
+		frame_wr16(l4 + 4, (uint16_t)l4len);
 		break;
 	case IPPROTO_ICMPV6:
 		l4len = 8 + payload;
 		l4[0] = ICMP6_ECHO_REQUEST;
-		wr16(l4 + 4, 0x4242);
-		wr16(l4 + 6, 1);
+		frame_wr16(l4 + 4, 0x4242);
+		frame_wr16(l4 + 6, 1);
 		break;
 	default:
 		l4len = payload;
@@ -145,13 +123,13 @@ build6(uint8_t proto, unsigned payload, const struct ext *ext, unsigned n)
 	}
 	for (unsigned i = 0; i < payload; i++)
 		l4[l4len - payload + i] = (uint8_t)(i * 7 + 3);
-	wr16(ip + 4, (uint16_t)(h - ip - 40 + l4len));
+	frame_wr16(ip + 4, (uint16_t)(h - ip - 40 + l4len));
 	if (proto == IPPROTO_TCP || proto == IPPROTO_UDP || proto == IPPROTO_ICMPV6) {
 		unsigned at = proto == IPPROTO_TCP ? 16 : proto == IPPROTO_UDP ? 6 : 2;
-		uint16_t c = (uint16_t)~ref_sum(l4, l4len, ref_pseudo(ip, l4len, proto));
+		uint16_t c = (uint16_t)~frame_sum(l4, l4len, ref_pseudo(ip, l4len, proto));
 		if (c == 0 && proto == IPPROTO_UDP)
 			c = 0xffff;
-		wr16(l4 + at, c);
+		frame_wr16(l4 + at, c);
 	}
 	return (uint32_t)(14 + (l4 - ip) + l4len);
 }
@@ -183,6 +161,15 @@ static uint32_t f_atomic(void) { return BUILD(IPPROTO_TCP, 10, E(IPPROTO_FRAGMEN
 static uint32_t f_frag_first(void) { return BUILD(IPPROTO_TCP, 10, E(IPPROTO_FRAGMENT, 8, 1)); }
 static uint32_t f_frag_later(void) { return BUILD(IPPROTO_TCP, 10, E(IPPROTO_FRAGMENT, 8, 0x0b9 << 3)); }
 static uint32_t f_frag_last(void)  { return BUILD(IPPROTO_UDP, 10, E(IPPROTO_FRAGMENT, 8, 8 << 3)); }
+static uint32_t f_frag_overlap(void) { return BUILD(IPPROTO_TCP, 10, E(IPPROTO_FRAGMENT, 8, 1 << 3 | 1)); }
+static uint32_t f_frag_icmp(void)  { return BUILD(IPPROTO_ICMPV6, 56, E(IPPROTO_FRAGMENT, 8, 1)); }
+static uint32_t f_frag_past(void)  { return BUILD(IPPROTO_UDP, 10, E(IPPROTO_FRAGMENT, 8, 0xfff8)); }
+static uint32_t
+f_frag_dstopts(void)
+{
+	/* Destination options after the fragment header, in a first fragment: walked. */
+	return BUILD(IPPROTO_UDP, 10, E(IPPROTO_FRAGMENT, 8, 1), E(IPPROTO_DSTOPTS, 8, 0));
+}
 static uint32_t f_frag_twice(void)
 {
 	return BUILD(IPPROTO_TCP, 10, E(IPPROTO_FRAGMENT, 8, 0), E(IPPROTO_FRAGMENT, 8, 0));
@@ -231,7 +218,7 @@ static uint32_t f_ext_cut(void)
 {
 	/* The payload ends inside an extension header. */
 	uint32_t n = BUILD(IPPROTO_TCP, 0, E(IPPROTO_DSTOPTS, 8, 0));
-	wr16(IPH + 4, 4);
+	frame_wr16(IPH + 4, 4);
 	return n - 24;
 }
 static uint32_t f_esp(void)     { return BUILD(50, 32, E(IPPROTO_DSTOPTS, 8, 0)); }
@@ -250,13 +237,13 @@ static uint32_t f_version(void)
 static uint32_t f_plen0(void)
 {
 	uint32_t n = build6(IPPROTO_TCP, 10, NULL, 0);
-	wr16(IPH + 4, 0);
+	frame_wr16(IPH + 4, 0);
 	return n;
 }
 static uint32_t f_plen_beyond(void)
 {
 	uint32_t n = build6(IPPROTO_TCP, 10, NULL, 0);
-	wr16(IPH + 4, (uint16_t)(rd16(IPH + 4) + 1));
+	frame_wr16(IPH + 4, (uint16_t)(frame_rd16(IPH + 4) + 1));
 	return n;
 }
 static uint32_t f_trailer(void)
@@ -268,13 +255,13 @@ static uint32_t f_trailer(void)
 static uint32_t f_udp_zero(void)
 {
 	uint32_t n = build6(IPPROTO_UDP, 10, NULL, 0);
-	wr16(IPH + 40 + 6, 0);
+	frame_wr16(IPH + 40 + 6, 0);
 	return n;
 }
 static uint32_t f_udp_len(void)
 {
 	uint32_t n = build6(IPPROTO_UDP, 10, NULL, 0);
-	wr16(IPH + 40 + 4, 19);
+	frame_wr16(IPH + 40 + 4, 19);
 	return n;
 }
 static uint32_t f_doff(void)
@@ -286,7 +273,7 @@ static uint32_t f_doff(void)
 static uint32_t f_icmp_short(void)
 {
 	uint32_t n = build6(IPPROTO_ICMPV6, 0, NULL, 0);
-	wr16(IPH + 4, 7);
+	frame_wr16(IPH + 4, 7);
 	return n - 1;
 }
 
@@ -299,9 +286,13 @@ static const struct parse_case parse_cases[] = {
 	                                            f_chain,       STAT_NONE, 14 + 40 + 64 },
 	{ "an atomic fragment (RFC 6946)",          f_atomic,      STAT_NONE, 14 + 48 },
 	{ "Ethernet padding after the datagram",    f_trailer,     STAT_NONE, 14 + 40 },
-	{ "first fragment",                         f_frag_first,  STAT_DROP_FRAGMENT, 0 },
-	{ "later fragment",                         f_frag_later,  STAT_DROP_FRAGMENT, 0 },
-	{ "last fragment",                          f_frag_last,   STAT_DROP_FRAGMENT, 0 },
+	{ "first fragment",                         f_frag_first,  STAT_NONE, 14 + 48 },
+	{ "later fragment: its data after the fragment header", f_frag_later, STAT_NONE, 14 + 48 },
+	{ "last fragment",                          f_frag_last,   STAT_NONE, 14 + 48 },
+	{ "first fragment, destination options after", f_frag_dstopts, STAT_NONE, 14 + 56 },
+	{ "TCP fragment at 8 (RFC 1858)",           f_frag_overlap, STAT_DROP_FRAG_OVERLAP, 0 },
+	{ "ICMPv6 fragment",                        f_frag_icmp,   STAT_DROP_FRAGMENT, 0 },
+	{ "fragment past 64 KiB",                   f_frag_past,   STAT_DROP_FRAG_MALFORMED, 0 },
 	{ "two fragment headers",                   f_frag_twice,  STAT_DROP_IPV6_EXT, 0 },
 	{ "hop-by-hop not first",                   f_hbh_second,  STAT_DROP_IPV6_EXT, 0 },
 	{ "hop-by-hop twice",                       f_hbh_twice,   STAT_DROP_IPV6_EXT, 0 },
@@ -358,6 +349,27 @@ test_parse(void)
 	CHECK(pkt_parse(&p, buf, n) == STAT_NONE && p.len == n - 16, "padding trimmed off");
 	n = f_icmp();
 	CHECK(pkt_parse(&p, buf, n) == STAT_NONE && p.icmp == PKT_ICMP_ECHO, "an echo request");
+
+	UNIT_SECTION("pkt_parse: IPv6 fragments");
+	n = f_frag_first();
+	frame_wr16(FRAME + 14 + 40 + 4, 0xdead);
+	frame_wr16(FRAME + 14 + 40 + 6, 0xbeef);
+	CHECK(pkt_parse(&p, buf, n) == STAT_NONE && p.frag == PKT_FRAG_FIRST &&
+	    p.frag_id == 0xdeadbeef && p.sport == htons(40000) && p.dport == htons(80),
+	    "first: PKT_FRAG_FIRST, the 32-bit id, the ports");
+	n = f_frag_last();
+	frame_wr16(FRAME + 14 + 40 + 6, 7);
+	CHECK(pkt_parse(&p, buf, n) == STAT_NONE && p.frag == PKT_FRAG_LATER && p.frag_id == 7 &&
+	    p.proto == IPPROTO_UDP && p.sport == 0 && p.dport == 0, "later: PKT_FRAG_LATER, no ports");
+	uint8_t before[18];
+	union vsr_addr rip = { .b = { 0x20, 0x01, 0x0d, 0xb8, 0xaa, [15] = 2 } };
+	memcpy(before, FRAME + 14 + 48, 18);
+	pkt_set_daddr(&p, &rip);
+	pkt_set_dport(&p, htons(5300));
+	CHECK(memcmp(before, FRAME + 14 + 48, 18) == 0 && memcmp(FRAME + 14 + 24, &rip, 16) == 0,
+	    "later: nat rewrites the address, leaves its data as it was");
+	n = f_atomic();
+	CHECK(pkt_parse(&p, buf, n) == STAT_NONE && p.frag == PKT_FRAG_NONE, "atomic: a whole packet");
 }
 
 /* ---- GSO: the virtio-net header ---- */
@@ -376,7 +388,7 @@ gso_frame(unsigned payload, uint16_t gso, uint8_t type)
 	h->csum_start = 14 + 40;
 	h->csum_offset = 16;
 	/* As the kernel hands it over: the pseudo-header sum in the field. */
-	wr16(IPH + 40 + 16, ref_pseudo(IPH, 20 + payload, IPPROTO_TCP));
+	frame_wr16(IPH + 40 + 16, ref_pseudo(IPH, 20 + payload, IPPROTO_TCP));
 }
 
 static void
@@ -393,16 +405,16 @@ test_gso(void)
 	CHECK(p.gso_size == 1440 && p.csum == PKT_CSUM_PARTIAL, "gso_size 1440, partial checksum");
 	unsigned n = pkt_gso_count(&p);
 	CHECK_EQ(n, 7, "9000 bytes in segments of 1440: 7");
-	uint32_t seq0 = (uint32_t)rd16(IPH + 40 + 4) << 16 | rd16(IPH + 40 + 6), total = 0;
+	uint32_t seq0 = (uint32_t)frame_rd16(IPH + 40 + 4) << 16 | frame_rd16(IPH + 40 + 6), total = 0;
 	for (unsigned i = 0; i < n; i++) {
 		const uint8_t *pay;
 		uint32_t plen, hl = pkt_gso_segment(&p, i, hdr, &pay, &plen);
 		uint8_t seg[2048];
-		uint32_t seq = (uint32_t)rd16(hdr + 40 + 4) << 16 | rd16(hdr + 40 + 6);
+		uint32_t seq = (uint32_t)frame_rd16(hdr + 40 + 4) << 16 | frame_rd16(hdr + 40 + 6);
 
 		memcpy(seg, hdr, hl);
 		memcpy(seg + hl, pay, plen);
-		bad += hl != 60 || rd16(seg + 4) != 20 + plen || seq != seq0 + i * 1440 ||
+		bad += hl != 60 || frame_rd16(seg + 4) != 20 + plen || seq != seq0 + i * 1440 ||
 		    !ref_ok(seg, seg + 40, 20 + plen, IPPROTO_TCP);
 		total += plen;
 	}
@@ -447,7 +459,7 @@ test_set_addr(void)
 	if (CHECK_EQ(pkt_parse(&p, buf, 14 + 40 + 20 + 3000), STAT_NONE, "a super-frame parses")) {
 		pkt_set_dport(&p, htons(8080));
 		pkt_set_daddr(&p, &rip);
-		CHECK_EQ(rd16(IPH + 40 + 16), ref_pseudo(IPH, 20 + 3000, IPPROTO_TCP),
+		CHECK_EQ(frame_rd16(IPH + 40 + 16), ref_pseudo(IPH, 20 + 3000, IPPROTO_TCP),
 		    "partial: the new pseudo-header sum");
 	}
 }
@@ -468,10 +480,10 @@ icmp_error(uint8_t type, const uint8_t *from, const uint8_t *to, unsigned qlen)
 	/* The quoted packet: the built one turned around. */
 	memcpy(IPH + 8, VIP6, 16);
 	memcpy(IPH + 24, CLIENT6, 16);
-	wr16(IPH + 40, 80);
-	wr16(IPH + 42, 40000);
-	wr16(IPH + 40 + 16, 0);
-	wr16(IPH + 40 + 16, (uint16_t)~ref_sum(IPH + 40, 220, ref_pseudo(IPH, 220, IPPROTO_TCP)));
+	frame_wr16(IPH + 40, 80);
+	frame_wr16(IPH + 42, 40000);
+	frame_wr16(IPH + 40 + 16, 0);
+	frame_wr16(IPH + 40 + 16, (uint16_t)~frame_sum(IPH + 40, 220, ref_pseudo(IPH, 220, IPPROTO_TCP)));
 	memcpy(q, IPH, n - 14);
 	if (qlen > n - 14)
 		qlen = n - 14;
@@ -482,11 +494,11 @@ icmp_error(uint8_t type, const uint8_t *from, const uint8_t *to, unsigned qlen)
 	memcpy(IPH + 8, from, 16);
 	memcpy(IPH + 24, to, 16);
 	len = 8 + qlen;
-	wr16(IPH + 4, (uint16_t)len);
+	frame_wr16(IPH + 4, (uint16_t)len);
 	icmp[0] = type;
-	wr16(icmp + 6, 1400);
+	frame_wr16(icmp + 6, 1400);
 	memcpy(icmp + 8, q, qlen);
-	wr16(icmp + 2, (uint16_t)~ref_sum(icmp, len, ref_pseudo(IPH, len, IPPROTO_ICMPV6)));
+	frame_wr16(icmp + 2, (uint16_t)~frame_sum(icmp, len, ref_pseudo(IPH, len, IPPROTO_ICMPV6)));
 	return 14 + 40 + len;
 }
 
@@ -526,11 +538,11 @@ test_icmp(void)
 	pkt_icmp_nat(&p, &vip, &rip, &rip, htons(8080), &client, htons(40000));
 	const uint8_t *qip = IPH + 48;
 	CHECK(memcmp(IPH + 8, VIP6, 16) == 0 && memcmp(IPH + 24, &rip, 16) == 0 &&
-	    memcmp(qip + 8, &rip, 16) == 0 && rd16(qip + 40) == 8080,
+	    memcmp(qip + 8, &rip, 16) == 0 && frame_rd16(qip + 40) == 8080,
 	    "outer VIP -> RIP, quoted RIP:8080 -> client");
 	CHECK(ref_ok(IPH, IPH + 40, p.l4len, IPPROTO_ICMPV6), "the ICMPv6 checksum verifies");
 	CHECK(ref_ok(qip, qip + 40, 220, IPPROTO_TCP), "the quoted TCP checksum still verifies");
-	CHECK_EQ((uint32_t)rd16(IPH + 40 + 4) << 16 | rd16(IPH + 40 + 6), 1400, "the MTU is kept");
+	CHECK_EQ((uint32_t)frame_rd16(IPH + 40 + 4) << 16 | frame_rd16(IPH + 40 + 6), 1400, "the MTU is kept");
 
 	n = icmp_error(ICMP6_PACKET_TOO_BIG, ROUTER, VIP6, 30);
 	CHECK(pkt_parse(&p, buf, n) == STAT_NONE && pkt_parse_quoted(&p, &q) == -1,
@@ -543,15 +555,15 @@ test_icmp(void)
 	n = build6(IPPROTO_TCP, 1500 - 60, NULL, 0);
 	pkt_parse(&p, buf, n);
 	uint32_t len = pkt_too_big(&p, 1000, out);
-	CHECK(len == IP6_MIN_MTU && rd16(out + 4) == IP6_MIN_MTU - 40 && out[6] == IPPROTO_ICMPV6 &&
+	CHECK(len == IP6_MIN_MTU && frame_rd16(out + 4) == IP6_MIN_MTU - 40 && out[6] == IPPROTO_ICMPV6 &&
 	    out[40] == ICMP6_PACKET_TOO_BIG && memcmp(out + 8, VIP6, 16) == 0 &&
 	    memcmp(out + 24, CLIENT6, 16) == 0, "too big: 1280 bytes from the VIP to the client");
-	CHECK_EQ((uint32_t)rd16(out + 44) << 16 | rd16(out + 46), IP6_MIN_MTU,
+	CHECK_EQ((uint32_t)frame_rd16(out + 44) << 16 | frame_rd16(out + 46), IP6_MIN_MTU,
 	    "an MTU below 1280 is said as 1280");
 	CHECK(ref_ok(out, out + 40, len - 40, IPPROTO_ICMPV6) && memcmp(out + 48, IPH, 1232) == 0,
 	    "its checksum verifies, it quotes the packet's start");
 	len = pkt_too_big(&p, 1400, out);
-	CHECK_EQ((uint32_t)rd16(out + 44) << 16 | rd16(out + 46), 1400, "MTU 1400 as it is");
+	CHECK_EQ((uint32_t)frame_rd16(out + 44) << 16 | frame_rd16(out + 46), 1400, "MTU 1400 as it is");
 }
 
 /* ---- neighbour discovery ---- */
@@ -658,7 +670,7 @@ test_fuzz(void)
 			case 1: FRAME[at] = nexts[fuzz_rand() % ARRAY_SIZE(nexts)]; break;
 			case 2: FRAME[at] = (uint8_t)fuzz_rand(); break;
 			case 3: n = n > 14 ? 14 + fuzz_rand() % (n - 13) : n; break;
-			default: wr16(IPH + 4, (uint16_t)(fuzz_rand() % (n + 16))); break;
+			default: frame_wr16(IPH + 4, (uint16_t)(fuzz_rand() % (n + 16))); break;
 			}
 		}
 		uint8_t *copy = malloc(PKT_VNET_LEN + n);
