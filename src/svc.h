@@ -14,6 +14,7 @@
 #include "stats.h"
 
 struct service;
+struct check;
 struct conn;
 struct pkt;
 struct worker;
@@ -74,6 +75,7 @@ struct dest {
 	union vsr_addr   tun_src;      /* tun: the director's address toward it (logs) */
 	enum client_addr client_addr;  /* fullnat: how it learns the client's address (new flows) */
 	unsigned         ca_mtu;       /* fullnat: the path MTU toward it, bound (0: not known) */
+	struct check    *check;        /* its health check (check.c's), NULL: none */
 	uint64_t         check_downs;  /* health check transitions up -> down */
 	uint64_t         check_ups;    /* and down -> up */
 };
