@@ -1811,7 +1811,9 @@ nl_monitor_open(void)
 	struct sockaddr_nl sa = {
 		.nl_family = AF_NETLINK,
 		.nl_groups = RTMGRP_LINK | RTMGRP_NEIGH | RTMGRP_IPV4_IFADDR | RTMGRP_IPV4_ROUTE |
-		    RTMGRP_IPV4_RULE,
+		    RTMGRP_IPV4_RULE | RTMGRP_IPV6_IFADDR | RTMGRP_IPV6_ROUTE |
+		    /* no RTMGRP_ name of its own: the group's bit */
+		    (1u << (RTNLGRP_IPV6_RULE - 1)),
 	};
 	int fd, sz = 1 << 20;
 
@@ -1842,12 +1844,14 @@ nl_monitor_one(const struct nlmsghdr *nlh, nl_event_fn cb, void *arg)
 		const struct ndmsg *ndm = mnl_nlmsg_get_payload(nlh);
 		struct nl_attrs a = { .max = NDA_LLADDR };
 
-		if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*ndm)) || ndm->ndm_family != AF_INET ||
+		if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*ndm)) ||
+		    (ndm->ndm_family != AF_INET && ndm->ndm_family != AF_INET6) ||
 		    (ndm->ndm_flags & NTF_PROXY))
 			return;
 		mnl_attr_parse(nlh, sizeof(*ndm), nl_attr_cb, &a);
-		if (nl_attr_u32(a.tb[NDA_DST], &ev.addr) < 0)
+		if (nl_attr_addr(a.tb[NDA_DST], ndm->ndm_family, &ev.addr) < 0)
 			return;
+		ev.af = ndm->ndm_family;
 		ev.kind = NL_EV_NEIGH;
 		ev.del = nlh->nlmsg_type == RTM_DELNEIGH;
 		ev.ifindex = ndm->ndm_ifindex;
@@ -1863,9 +1867,11 @@ nl_monitor_one(const struct nlmsghdr *nlh, nl_event_fn cb, void *arg)
 	case RTM_DELROUTE: {
 		const struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
 
-		if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*rtm)) || rtm->rtm_family != AF_INET)
+		if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*rtm)) ||
+		    (rtm->rtm_family != AF_INET && rtm->rtm_family != AF_INET6))
 			return;
 		ev.kind = NL_EV_ROUTE;
+		ev.af = rtm->rtm_family;
 		ev.del = nlh->nlmsg_type == RTM_DELROUTE;
 		break;
 	}
@@ -1938,19 +1944,18 @@ nl_monitor_read(int fd, nl_event_fn cb, void *arg)
 }
 
 int
-nl_neigh_use(uint32_t addr, int ifindex)
+nl_neigh_use(int af, const union vsr_addr *addr, int ifindex)
 {
-	struct ndmsg     ndm = { .ndm_family = AF_INET, .ndm_ifindex = ifindex,
+	struct ndmsg     ndm = { .ndm_family = (unsigned char)af, .ndm_ifindex = ifindex,
 	    .ndm_flags = NTF_USE };
 	struct nlmsghdr *nlh;
-	union vsr_addr   a = { .ip = addr };
 	char             ip[ADDR_STRLEN], ifn[IF_NAMESIZE];
 
 	/* NTF_USE: the kernel treats the entry as used (creating it if need be), nothing more. */
 	nlh = nl_msg(RTM_NEWNEIGH, NLM_F_ACK | NLM_F_CREATE, &ndm, sizeof(ndm));
-	mnl_attr_put(nlh, NDA_DST, sizeof(addr), &addr);
+	mnl_attr_put(nlh, NDA_DST, addr_len(af), addr);
 	if (nl_talk(nlh, NULL, NULL) < 0) {
-		log_debug("neighbour %s dev %s: use: %s", nl_ip(AF_INET, &a, ip), nl_ifname(ifindex, ifn),
+		log_debug("neighbour %s dev %s: use: %s", nl_ip(af, addr, ip), nl_ifname(ifindex, ifn),
 		    strerror(errno));
 		return -1;
 	}
@@ -1958,22 +1963,24 @@ nl_neigh_use(uint32_t addr, int ifindex)
 }
 
 int
-nl_route_get_input(uint32_t dst, uint32_t src, int iif, struct nl_route_info *out)
+nl_route_get_input(int af, const union vsr_addr *dst, const union vsr_addr *src, int iif,
+    struct nl_route_info *out)
 {
-	struct rtmsg     rtm = { .rtm_family = AF_INET, .rtm_dst_len = 32, .rtm_src_len = 32 };
-	struct nl_rget   g = { .out = out, .af = AF_INET };
+	unsigned char    plen = (unsigned char)nl_maxplen(af);
+	struct rtmsg     rtm = { .rtm_family = (unsigned char)af, .rtm_dst_len = plen,
+	    .rtm_src_len = plen };
+	struct nl_rget   g = { .out = out, .af = af };
 	struct nlmsghdr *nlh;
 	uint32_t         ifx = (uint32_t)iif;
-	union vsr_addr   a = { .ip = dst };
 	char             ip[ADDR_STRLEN];
 
 	memset(out, 0, sizeof(*out));
 	nlh = nl_msg(RTM_GETROUTE, NLM_F_ACK, &rtm, sizeof(rtm));
-	mnl_attr_put(nlh, RTA_DST, sizeof(dst), &dst);
-	mnl_attr_put(nlh, RTA_SRC, sizeof(src), &src);
+	mnl_attr_put(nlh, RTA_DST, addr_len(af), dst);
+	mnl_attr_put(nlh, RTA_SRC, addr_len(af), src);
 	mnl_attr_put(nlh, RTA_IIF, sizeof(ifx), &ifx);
 	if (nl_talk(nlh, nl_route_get_cb, &g) < 0) {
-		log_debug("route get %s iif %d: %s", nl_ip(AF_INET, &a, ip), iif, strerror(errno));
+		log_debug("route get %s iif %d: %s", nl_ip(af, dst, ip), iif, strerror(errno));
 		return -1;
 	}
 	if (!g.found) {
@@ -1984,14 +1991,14 @@ nl_route_get_input(uint32_t dst, uint32_t src, int iif, struct nl_route_info *ou
 }
 
 int
-nl_neigh_state(uint32_t addr, int ifindex, uint8_t mac[6], uint16_t *state)
+nl_neigh_state(int af, const union vsr_addr *addr, int ifindex, uint8_t mac[6], uint16_t *state)
 {
-	struct ndmsg     ndm = { .ndm_family = AF_INET, .ndm_ifindex = ifindex };
-	struct nl_nget   g = { .af = AF_INET, .addr = { .ip = addr }, .ifindex = ifindex };
+	struct ndmsg     ndm = { .ndm_family = (unsigned char)af, .ndm_ifindex = ifindex };
+	struct nl_nget   g = { .af = af, .addr = *addr, .ifindex = ifindex };
 	struct nlmsghdr *nlh;
 
 	nlh = nl_msg(RTM_GETNEIGH, NLM_F_ACK, &ndm, sizeof(ndm));
-	mnl_attr_put(nlh, NDA_DST, sizeof(addr), &addr);
+	mnl_attr_put(nlh, NDA_DST, addr_len(af), addr);
 	if (nl_talk(nlh, nl_neigh_cb, &g) < 0 && errno != ENOENT)
 		return -1;
 	if (!g.seen) {

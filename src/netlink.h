@@ -138,7 +138,7 @@ void nl_undo_all(void);
 
 /*
  * The monitor (nexthop.c): a socket of its own that the kernel tells of
- * every change to links, addresses, IPv4 routes and rules, and
+ * every change to links, addresses, routes and rules (both families), and
  * neighbours. nl_monitor_read() reads what is queued (non-blocking) and
  * calls CB for each change of interest; events lost to a full socket
  * buffer come as one NL_EV_OVERRUN. nl_monitor_parse() does the same for
@@ -148,8 +148,9 @@ enum nl_ev_kind { NL_EV_NEIGH, NL_EV_ROUTE, NL_EV_RULE, NL_EV_ADDR, NL_EV_LINK, 
 struct nl_event {
 	enum nl_ev_kind kind;
 	int      del;         /* RTM_DEL* */
+	int      af;          /* neighbour, route: its family */
 	int      ifindex;     /* neighbour, link */
-	uint32_t addr;        /* neighbour: its address (network order) */
+	union vsr_addr addr;  /* neighbour: its address */
 	uint16_t state;       /* neighbour: NUD_* */
 	int      usable;      /* neighbour: a state with a MAC to send to, in MAC */
 	uint8_t  mac[6];
@@ -160,24 +161,27 @@ int  nl_monitor_read(int fd, nl_event_fn cb, void *arg);
 int  nl_monitor_parse(const void *buf, size_t len, nl_event_fn cb, void *arg);
 
 /*
- * Have the kernel resolve ADDR on IFINDEX as if it were sending there
- * (RTM_NEWNEIGH with NTF_USE: the entry is made if need be and probed;
- * nothing is configured, nothing journaled); the answer comes to the
- * monitor. Only for an address without a usable entry: on an existing
- * one this kernel first sets the state given (none), MAC and all, even
- * a permanent entry's.
+ * Have the kernel resolve ADDR (of family AF) on IFINDEX as if it were
+ * sending there (RTM_NEWNEIGH with NTF_USE: the entry is made if need be
+ * and probed -- ARP or neighbour solicitations; nothing is configured,
+ * nothing journaled); the answer comes to the monitor. Only for an
+ * address without a usable entry: on an existing one this kernel first
+ * sets the state given (none), MAC and all, even a permanent entry's.
  */
-int  nl_neigh_use(uint32_t addr, int ifindex);
+int  nl_neigh_use(int af, const union vsr_addr *addr, int ifindex);
 /*
- * The kernel's entry for ADDR on IFINDEX: 0 with its NUD_* state, and
- * its MAC when the state has one to send to; -1 (errno ENOENT) when there
- * is none.
+ * The kernel's entry for ADDR (of family AF) on IFINDEX: 0 with its NUD_*
+ * state, and its MAC when the state has one to send to; -1 (errno ENOENT)
+ * when there is none.
  */
-int  nl_neigh_state(uint32_t addr, int ifindex, uint8_t mac[6], uint16_t *state);
+int  nl_neigh_state(int af, const union vsr_addr *addr, int ifindex, uint8_t mac[6],
+    uint16_t *state);
 /*
- * How the kernel would forward a packet from SRC to DST that arrived on
- * IIF ("ip route get DST from SRC iif IIF"): policy rules included.
+ * How the kernel would forward a packet from SRC to DST (of family AF)
+ * that arrived on IIF ("ip route get DST from SRC iif IIF"): policy rules
+ * included.
  */
-int  nl_route_get_input(uint32_t dst, uint32_t src, int iif, struct nl_route_info *out);
+int  nl_route_get_input(int af, const union vsr_addr *dst, const union vsr_addr *src, int iif,
+    struct nl_route_info *out);
 
 #endif

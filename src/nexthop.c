@@ -29,16 +29,23 @@ _Static_assert(NH_MAX < 0xffff, "an entry's index fits a cache slot");
 
 /*
  * A client cache slot, one 64-bit word so that it is read and written
- * whole: the client's address (32 bits), the entry (16: its index + 1;
+ * whole: the client's key (32 bits), the entry (16: its index + 1;
  * NH_SLOT_PENDING while the main thread has yet to answer,
  * NH_SLOT_NONE when it answered "the TAP"), the generation (16) it
- * belongs to. A slot of an older generation is a miss.
+ * belongs to. A slot of an older generation is a miss. IPv4's key is the
+ * address itself; IPv6's is a hash of it, the address in full kept
+ * beside the slot (nh_full6) and compared under the slot's word as under
+ * a sequence lock: the main thread makes the slot pending before it
+ * writes another address there, and a reader reads the word again after
+ * the address, so that an address and an answer of different clients are
+ * never taken together.
  */
 #define NH_SLOT_PENDING 0u
 #define NH_SLOT_NONE    0xffffu
 
 struct nh_req {
-	uint32_t caddr, vaddr;
+	int            af;
+	union vsr_addr caddr, vaddr;
 };
 
 struct nh_queue {               /* one producer (worker q), one consumer (main thread) */
@@ -49,7 +56,8 @@ struct nh_queue {               /* one producer (worker q), one consumer (main t
 
 static struct nexthop   nh_tab[NH_MAX];
 static unsigned         nh_used;          /* entries ever handed out: [0, nh_used) */
-static uint64_t         nh_slots[NH_CLIENTS];
+static uint64_t         nh_slots[2][NH_CLIENTS];     /* IPv4's, IPv6's */
+static uint32_t         nh_full6[NH_CLIENTS][4];     /* the IPv6 address of a slot's answer */
 static uint16_t         nh_gen = 1;
 static struct nh_queue  nh_queues[NH_QUEUES];
 static struct nh_stats  nh_st;
@@ -66,11 +74,26 @@ slot_make(uint32_t caddr, unsigned idx, uint16_t gen)
 }
 
 static inline unsigned
-slot_of(uint32_t caddr)
+slot_of(uint32_t key)
 {
-	uint32_t h = caddr * 0x9e3779b1u;
+	uint32_t h = key * 0x9e3779b1u;
 
 	return (h ^ (h >> 15)) & (NH_CLIENTS - 1);
+}
+
+/* A client's key: IPv4's address, a mix of IPv6's four words (all of them count). */
+static inline uint32_t
+client_key(int af, const union vsr_addr *a)
+{
+	uint32_t h;
+
+	if (af == AF_INET)
+		return a->ip;
+	h = a->w[0] * 0x85ebca6bu;
+	h = (h ^ (h >> 13) ^ a->w[1]) * 0xc2b2ae35u;
+	h = (h ^ (h >> 16) ^ a->w[2]) * 0x85ebca6bu;
+	h = (h ^ (h >> 13) ^ a->w[3]) * 0xc2b2ae35u;
+	return h ^ (h >> 16);
 }
 
 /* ---- publishing an entry's fields to the workers ---- */
@@ -99,21 +122,49 @@ nh_set_invalid(struct nexthop *nh)
 }
 
 /*
- * A unicast ARP request to the neighbour's MAC from the link's own
- * address: its answer (a reply to us, PACKET_HOST) makes the kernel's
- * entry REACHABLE again, as its own probe of a stale entry would.
+ * A unicast ARP request, or neighbour solicitation, to the neighbour's
+ * MAC from the link's own address: its answer (a reply to us, or a
+ * solicited advertisement) makes the kernel's entry REACHABLE again, as
+ * its own probe of a stale entry would (RFC 4861 7.3.3: a unicast
+ * solicitation to the cached address).
  */
 static void
-nh_arp_probe(const struct nexthop *nh)
+nh_probe(const struct nexthop *nh)
 {
 	static const uint8_t zero[6];
-	struct pkt_arp f;
+	char a[ADDR_STRLEN];
+	ssize_t r;
 
-	if (nh->link == NULL || nh->link->fd_arp < 0 || nh->link->addr == 0)
+	if (nh->link == NULL || nh->link->fd_tx < 0)
 		return;
-	pkt_arp_fill(&f, ARPOP_REQUEST, nh->mac, nh->link->mac, nh->link->addr, zero, nh->via);
-	if (send(nh->link->fd_arp, &f, sizeof(f), MSG_DONTWAIT) < 0)
-		log_debug("next hop %s: ARP probe: %s", inet_ntoa((struct in_addr){ nh->via }),
+	if (nh->af == AF_INET6) {
+		uint8_t f[PKT_VNET_LEN + PKT_ND_LEN] = { 0 }, *eth = f + PKT_VNET_LEN;
+		uint32_t len;
+		uint16_t *check;
+
+		if (addr_is_zero(&nh->link->addr6))
+			return;
+		/* To the group, then made unicast: the address and the sum with it. */
+		len = pkt_nd_ns_fill(eth, nh->link->mac, &nh->link->addr6, &nh->via);
+		memcpy(eth, nh->mac, 6);
+		check = (uint16_t *)(void *)(eth + ETH_HLEN_ + IP6_HLEN + 2);
+		csum_replace16(check, eth + ETH_HLEN_ + IP6_DADDR, &nh->via);
+		memcpy(eth + ETH_HLEN_ + IP6_DADDR, &nh->via, 16);
+		/* The link's send socket takes a virtio-net header (none needed: zero). */
+		r = sendto(nh->link->fd_tx, f, PKT_VNET_LEN + len, MSG_DONTWAIT,
+		    (const struct sockaddr *)link_sll(nh->link, AF_INET6),
+		    sizeof(struct sockaddr_ll));
+	} else {
+		struct pkt_arp f;
+
+		if (nh->link->fd_arp < 0 || nh->link->addr == 0)
+			return;
+		pkt_arp_fill(&f, ARPOP_REQUEST, nh->mac, nh->link->mac, nh->link->addr, zero,
+		    nh->via.ip);
+		r = send(nh->link->fd_arp, &f, sizeof(f), MSG_DONTWAIT);
+	}
+	if (r < 0)
+		log_debug("next hop %s: probe: %s", addr_ntop(nh->af, &nh->via, a, sizeof(a)),
 		    strerror(errno));
 }
 
@@ -129,11 +180,12 @@ nh_neigh_check(struct nexthop *nh, int probe)
 	uint8_t mac[6];
 	uint16_t state = 0;
 
-	if (nl_neigh_state(nh->via, nh->oif, mac, &state) < 0 || !(state & NH_NUD_USABLE)) {
+	if (nl_neigh_state(nh->af, &nh->via, nh->oif, mac, &state) < 0 ||
+	    !(state & NH_NUD_USABLE)) {
 		nh_set_invalid(nh);
 		/* Resolving already (INCOMPLETE): let it be. */
 		if (!(state & NUD_INCOMPLETE))
-			(void)nl_neigh_use(nh->via, nh->oif);
+			(void)nl_neigh_use(nh->af, &nh->via, nh->oif);
 		nh->unanswered = 0;
 		return;
 	}
@@ -150,12 +202,12 @@ nh_neigh_check(struct nexthop *nh, int probe)
 	if (nh->unanswered >= NH_UNANSWERED) {
 		/* Gone silent, or moved to another MAC without telling: find it again. */
 		nh->unanswered = 0;
-		(void)nl_neigh_use(nh->via, nh->oif);
+		(void)nl_neigh_use(nh->af, &nh->via, nh->oif);
 		return;
 	}
 	/* DELAY, PROBE: the kernel is confirming it already; STALE: we do. */
 	if (state & NUD_STALE)
-		nh_arp_probe(nh);
+		nh_probe(nh);
 	nh->unanswered++;
 }
 
@@ -169,6 +221,7 @@ nh_neigh(struct nexthop *nh)
 static void
 nh_apply_route(struct nexthop *nh, int ok, const struct nl_route_info *ri)
 {
+	const union vsr_addr *via;
 	struct link *l = NULL;
 	unsigned mtu = 0;
 
@@ -177,17 +230,18 @@ nh_apply_route(struct nexthop *nh, int ok, const struct nl_route_info *ri)
 	    (l = link_get(ri->oif)) == NULL) {
 		nh_set_invalid(nh);
 		nh->oif = 0;
-		nh->via = 0;
+		memset(&nh->via, 0, sizeof(nh->via));
 		return;
 	}
 	mtu = ri->mtu ? ri->mtu : l->mtu;
+	via = addr_is_zero(&ri->gateway) ? &nh->dst : &ri->gateway;
 	nh_write_begin(nh);
 	nh->link = l;
 	nh->mtu = mtu;
-	if (nh->oif != ri->oif || nh->via != (ri->gateway.ip ? ri->gateway.ip : nh->dst))
+	if (nh->oif != ri->oif || !addr_eq(&nh->via, via))
 		nh->valid = 0;      /* another neighbour: its MAC is to be found */
 	nh->oif = ri->oif;
-	nh->via = ri->gateway.ip ? ri->gateway.ip : nh->dst;
+	nh->via = *via;
 	nh_write_end(nh);
 	if (!nh->valid)
 		nh_neigh(nh);
@@ -197,10 +251,9 @@ static void
 nh_resolve(struct nexthop *nh)
 {
 	struct nl_route_info ri;
-	union vsr_addr dst = { .ip = nh->dst };
 
 	nh->dirty = 0;
-	nh_apply_route(nh, nl_route_get(AF_INET, &dst, &ri) == 0, &ri);
+	nh_apply_route(nh, nl_route_get(nh->af, &nh->dst, &ri) == 0, &ri);
 }
 
 /* A free entry (never used, or put back), or NULL. */
@@ -208,7 +261,7 @@ static struct nexthop *
 nh_alloc(void)
 {
 	for (unsigned i = 0; i < nh_used; i++)
-		if (nh_tab[i].refs == 0 && nh_tab[i].dst == 0 && nh_tab[i].via == 0)
+		if (nh_tab[i].kind == NH_FREE)
 			return &nh_tab[i];
 	if (nh_used == NH_MAX)
 		return NULL;
@@ -216,12 +269,12 @@ nh_alloc(void)
 }
 
 struct nexthop *
-nh_get(uint32_t dst)
+nh_get(int af, const union vsr_addr *dst)
 {
 	struct nexthop *nh;
 
 	for (unsigned i = 0; i < nh_used; i++)
-		if (nh_tab[i].dst == dst && nh_tab[i].refs > 0) {
+		if (nh_tab[i].kind == NH_RS && nh_tab[i].af == af && addr_eq(&nh_tab[i].dst, dst)) {
 			nh_tab[i].refs++;
 			return &nh_tab[i];
 		}
@@ -230,7 +283,9 @@ nh_get(uint32_t dst)
 		log_warnx("next hops: table full (%u)", NH_MAX);
 		return NULL;
 	}
-	nh->dst = dst;
+	nh->kind = NH_RS;
+	nh->af = af;
+	nh->dst = *dst;
 	nh->refs = 1;
 	nh_resolve(nh);
 	return nh;
@@ -243,31 +298,52 @@ nh_put(struct nexthop *nh)
 		return;
 	/* No dest points here any more, so no worker does: free for another. */
 	nh_set_invalid(nh);
-	nh->dst = 0;
-	nh->via = 0;
+	nh->kind = NH_FREE;
+	memset(&nh->dst, 0, sizeof(nh->dst));
+	memset(&nh->via, 0, sizeof(nh->via));
 	nh->oif = 0;
 	nh->link = NULL;
 }
 
 /* ---- clients ---- */
 
-struct nexthop *
-nh_client(uint32_t caddr, uint32_t vaddr, unsigned q)
+/* IPv6: the address of slot S is A's (nh_client's reader side of the sequence). */
+static inline bool
+full6_is(unsigned s, const union vsr_addr *a)
 {
-	unsigned s = slot_of(caddr);
-	uint64_t v = __atomic_load_n(&nh_slots[s], __ATOMIC_ACQUIRE);
+	return (__atomic_load_n(&nh_full6[s][0], __ATOMIC_RELAXED) ^ a->w[0]) == 0 &&
+	    (__atomic_load_n(&nh_full6[s][1], __ATOMIC_RELAXED) ^ a->w[1]) == 0 &&
+	    (__atomic_load_n(&nh_full6[s][2], __ATOMIC_RELAXED) ^ a->w[2]) == 0 &&
+	    (__atomic_load_n(&nh_full6[s][3], __ATOMIC_RELAXED) ^ a->w[3]) == 0;
+}
+
+struct nexthop *
+nh_client(int af, const union vsr_addr *caddr, const union vsr_addr *vaddr, unsigned q)
+{
+	int f = af == AF_INET6;
+	uint32_t key = client_key(af, caddr);
+	unsigned s = slot_of(key);
+	uint64_t *slot = &nh_slots[f][s];
+	uint64_t v = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
 	uint16_t gen = __atomic_load_n(&nh_gen, __ATOMIC_RELAXED);
 	unsigned idx = (unsigned)(v >> 16) & 0xffffu;
 	struct nh_queue *nq = &nh_queues[q];
 	uint32_t head, tail;
 
-	if ((uint32_t)(v >> 32) == caddr && (uint16_t)v == gen) {
+	if ((uint32_t)(v >> 32) == key && (uint16_t)v == gen) {
 		if (idx == NH_SLOT_PENDING || idx == NH_SLOT_NONE)
 			return NULL;
+		if (f) {
+			/* Another client of the same key: a miss, and not asked for (rare). */
+			bool same = full6_is(s, caddr);
+			__atomic_thread_fence(__ATOMIC_ACQUIRE);
+			if (!same || __atomic_load_n(slot, __ATOMIC_RELAXED) != v)
+				return NULL;
+		}
 		return &nh_tab[idx - 1];
 	}
 	/* A miss: claim the slot as pending, so that the flow's next packets do not ask again. */
-	if (!__atomic_compare_exchange_n(&nh_slots[s], &v, slot_make(caddr, NH_SLOT_PENDING, gen),
+	if (!__atomic_compare_exchange_n(slot, &v, slot_make(key, NH_SLOT_PENDING, gen),
 	    0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
 		return NULL;
 	head = nq->head;
@@ -275,32 +351,35 @@ nh_client(uint32_t caddr, uint32_t vaddr, unsigned q)
 	if (head - tail >= NH_QLEN) {
 		__atomic_add_fetch(&nh_st.client_dropped, 1, __ATOMIC_RELAXED);
 		/* Not pending after all: let a later packet ask. */
-		__atomic_store_n(&nh_slots[s], 0, __ATOMIC_RELEASE);
+		__atomic_store_n(slot, 0, __ATOMIC_RELEASE);
 		return NULL;
 	}
-	nq->req[head % NH_QLEN] = (struct nh_req){ caddr, vaddr };
+	nq->req[head % NH_QLEN] = (struct nh_req){ af, *caddr, *vaddr };
 	__atomic_store_n(&nq->head, head + 1, __ATOMIC_RELEASE);
 	__atomic_add_fetch(&nh_st.client_queued, 1, __ATOMIC_RELAXED);
 	return NULL;
 }
 
-/* The client entry leading to VIA on OIF, made if need be; NULL when the table is full. */
+/* The clients' entry for RI's neighbour toward CADDR, made if need be; NULL: the table is full. */
 static struct nexthop *
-nh_client_entry(const struct nl_route_info *ri, uint32_t caddr)
+nh_client_entry(int af, const struct nl_route_info *ri, const union vsr_addr *caddr)
 {
-	uint32_t via = ri->gateway.ip ? ri->gateway.ip : caddr;
+	const union vsr_addr *via = addr_is_zero(&ri->gateway) ? caddr : &ri->gateway;
 	struct nexthop *nh;
 
 	for (unsigned i = 0; i < nh_used; i++)
-		if (nh_tab[i].dst == 0 && nh_tab[i].oif == ri->oif && nh_tab[i].via == via)
+		if (nh_tab[i].kind == NH_CLIENT && nh_tab[i].af == af && nh_tab[i].oif == ri->oif &&
+		    addr_eq(&nh_tab[i].via, via))
 			return &nh_tab[i];
 	nh = nh_alloc();
 	if (nh == NULL)
 		return NULL;
+	nh->kind = NH_CLIENT;
 	nh->refs = 1;           /* client entries stay: workers may hold them */
-	nh->dst = 0;
+	nh->af = af;
+	memset(&nh->dst, 0, sizeof(nh->dst));
 	nh->oif = ri->oif;
-	nh->via = via;
+	nh->via = *via;
 	nh->link = link_get(ri->oif);
 	nh->mtu = ri->mtu ? ri->mtu : nh->link ? nh->link->mtu : 0;
 	if (nh->link != NULL)
@@ -313,13 +392,23 @@ nh_client_resolve(const struct nh_req *r)
 {
 	struct nl_route_info ri;
 	struct nexthop *nh = NULL;
-	unsigned s = slot_of(r->caddr);
+	int f = r->af == AF_INET6;
+	uint32_t key = client_key(r->af, &r->caddr);
+	unsigned s = slot_of(key);
 
 	nh_st.resolved++;
-	if (nl_route_get_input(r->caddr, r->vaddr, nh_tap, &ri) == 0 && !ri.local &&
+	if (nl_route_get_input(r->af, &r->caddr, &r->vaddr, nh_tap, &ri) == 0 && !ri.local &&
 	    ri.oif != nh_tap && ri.oif > 0)
-		nh = nh_client_entry(&ri, r->caddr);
-	__atomic_store_n(&nh_slots[s], slot_make(r->caddr,
+		nh = nh_client_entry(r->af, &ri, &r->caddr);
+	if (f) {
+		/* Pending while another address is written (full6_is). */
+		__atomic_store_n(&nh_slots[1][s], slot_make(key, NH_SLOT_PENDING, nh_gen),
+		    __ATOMIC_RELAXED);
+		__atomic_thread_fence(__ATOMIC_RELEASE);
+		for (unsigned k = 0; k < 4; k++)
+			__atomic_store_n(&nh_full6[s][k], r->caddr.w[k], __ATOMIC_RELAXED);
+	}
+	__atomic_store_n(&nh_slots[f][s], slot_make(key,
 	    nh != NULL ? (unsigned)(nh - nh_tab) + 1 : NH_SLOT_NONE, nh_gen), __ATOMIC_RELEASE);
 }
 
@@ -333,7 +422,8 @@ nh_on_event(const struct nl_event *ev, void *arg)
 	if (ev->kind == NL_EV_NEIGH) {
 		for (unsigned i = 0; i < nh_used; i++) {
 			struct nexthop *nh = &nh_tab[i];
-			if (nh->via != ev->addr || nh->oif != ev->ifindex || nh->via == 0)
+			if (nh->kind == NH_FREE || nh->af != ev->af || nh->oif != ev->ifindex ||
+			    !addr_eq(&nh->via, &ev->addr) || addr_is_zero(&nh->via))
 				continue;
 			nh_write_begin(nh);
 			if (ev->usable)
@@ -349,14 +439,15 @@ nh_on_event(const struct nl_event *ev, void *arg)
 	 * forgotten (resolved again when next asked for).
 	 */
 	for (unsigned i = 0; i < nh_used; i++)
-		if (nh_tab[i].dst != 0 && nh_tab[i].refs > 0) {
+		if (nh_tab[i].kind == NH_RS) {
 			nh_tab[i].dirty = 1;
 			nh_dirty = 1;
 		}
 	if ((uint16_t)(nh_gen + 1) == 0) {
 		/* Wrapped: no slot of 65,536 generations ago may look current. */
-		for (unsigned i = 0; i < NH_CLIENTS; i++)
-			__atomic_store_n(&nh_slots[i], 0, __ATOMIC_RELAXED);
+		for (unsigned f = 0; f < 2; f++)
+			for (unsigned i = 0; i < NH_CLIENTS; i++)
+				__atomic_store_n(&nh_slots[f][i], 0, __ATOMIC_RELAXED);
 		__atomic_store_n(&nh_gen, 1, __ATOMIC_RELEASE);
 	} else {
 		__atomic_store_n(&nh_gen, (uint16_t)(nh_gen + 1), __ATOMIC_RELEASE);
@@ -411,7 +502,8 @@ nh_tick(uint32_t now)
 	for (unsigned i = 0; i < nh_used; i++) {
 		struct nexthop *nh = &nh_tab[i];
 		uint32_t used = __atomic_load_n(&nh->used, __ATOMIC_RELAXED);
-		if (nh->via == 0 || nh->oif == 0 || nh->link == NULL)
+		if (nh->kind == NH_FREE || addr_is_zero(&nh->via) || nh->oif == 0 ||
+		    nh->link == NULL)
 			continue;
 		if (!nh->valid || (uint32_t)(now - used) < NH_TOUCH_S * CONN_HZ) {
 			nh_neigh_check(nh, 1);
@@ -477,6 +569,7 @@ nh_fini(void)
 	nh_fd = -1;
 	memset(nh_tab, 0, sizeof(nh_tab));
 	memset(nh_slots, 0, sizeof(nh_slots));
+	memset(nh_full6, 0, sizeof(nh_full6));
 	memset(nh_queues, 0, sizeof(nh_queues));
 	nh_used = 0;
 	nh_gen = 1;

@@ -4,6 +4,8 @@
 
 #include <stdint.h>
 
+#include "addr.h"
+
 struct event_base;
 
 /*
@@ -18,7 +20,8 @@ struct event_base;
  *   - a destination of our own (a real server) has an entry of its own,
  *     resolved when it is bound (nh_get) and held until nh_put;
  *   - a client's next hop is looked up by the client's address in a
- *     bounded direct-mapped cache (nh_client); a miss is answered NULL
+ *     bounded direct-mapped cache per family (nh_client); a miss is
+ *     answered NULL
  *     (the frame takes the TAP) and queued for the main thread, which
  *     resolves it as the kernel would forward the reply (the route
  *     from the VIP, arriving on the TAP: policy rules included), so no
@@ -28,15 +31,18 @@ struct event_base;
  * share an entry (there are few: the routers); a real server's entry is
  * its own. The cache is keyed by the client's address alone: the first
  * VIP to ask stands for the others (they differ only under policy rules
- * by source). Kept fresh by the netlink monitor: a neighbour's change (a new
- * MAC, unreachable) is applied to its entry at once; any change of
+ * by source). Both families alike: IPv4's neighbours are ARP's, IPv6's
+ * neighbour discovery's (a gateway may be a link-local address: an entry
+ * is its neighbour on its interface). Kept fresh by the netlink monitor:
+ * a neighbour's change (a new MAC, unreachable) is applied to its entry at once; any change of
  * routes, rules, addresses or links has every real server's entry
  * resolved again (a bounded number per tick) and every client's
  * forgotten (a new generation). The kernel no longer sends to these
  * neighbours itself, so it would let their entries go stale and never
  * notice a silent change: every NH_TOUCH_S the entries in use are read
  * again from its table, a stale one is confirmed by a unicast ARP
- * request (whose answer makes the kernel's entry reachable), and one
+ * request or neighbour solicitation (whose answer makes the kernel's
+ * entry reachable), and one
  * that does not answer NH_UNANSWERED of them, or that has no usable
  * entry, is resolved afresh by the kernel (nl_neigh_use).
  *
@@ -67,8 +73,10 @@ struct nexthop {
 	unsigned     mtu;       /* the route's, else the link's */
 	uint32_t     used;      /* conn_clock() tick of a worker's last use (relaxed) */
 	/* main thread only */
-	uint32_t     dst;       /* a real server's address; 0 for a client's next hop */
-	uint32_t     via;       /* the neighbour: the gateway, or dst itself */
+	uint8_t      kind;      /* NH_FREE, NH_RS (a real server's), NH_CLIENT (clients' next hop) */
+	int          af;
+	union vsr_addr dst;     /* a real server's address (NH_RS) */
+	union vsr_addr via;     /* the neighbour: the gateway, or dst itself; zero: none */
 	int          oif;
 	unsigned     refs;      /* nh_get()s, and client cache slots pointing here */
 	uint8_t      dirty;     /* to resolve again */
@@ -92,8 +100,10 @@ int  nh_init(struct event_base *base, int tap_ifindex);
 int  nh_start(struct event_base *base);
 void nh_fini(void);
 
-/* A real server's next hop, resolved now (main thread): NULL when the table is full. */
-struct nexthop *nh_get(uint32_t dst);
+enum { NH_FREE, NH_RS, NH_CLIENT };
+
+/* A real server's next hop (DST, of family AF), resolved now (main thread); NULL: table full. */
+struct nexthop *nh_get(int af, const union vsr_addr *dst);
 void nh_put(struct nexthop *nh);
 
 /* The packet path: a consistent copy of NH, 0 when it can be sent to; NOW marks it used. */
@@ -116,11 +126,12 @@ nh_read(struct nexthop *nh, struct nh_view *v, uint32_t now)
 }
 
 /*
- * The next hop toward client CADDR for a reply from VADDR (network
- * order), or NULL: then queued (by worker Q, without a lock) for the main
- * thread to resolve, if its queue has room.
+ * The next hop toward client CADDR (of family AF) for a reply from VADDR,
+ * or NULL: then queued (by worker Q, without a lock) for the main thread
+ * to resolve, if its queue has room.
  */
-struct nexthop *nh_client(uint32_t caddr, uint32_t vaddr, unsigned q);
+struct nexthop *nh_client(int af, const union vsr_addr *caddr, const union vsr_addr *vaddr,
+    unsigned q);
 
 /* Without a BASE: read the monitor's events, and do what a tick does. */
 void nh_monitor_run(void);

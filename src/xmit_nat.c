@@ -107,8 +107,8 @@ xmit_nat_bind(struct dest *d, int tap_ifindex, char *err, size_t errlen)
 
 	if (nat_bind_common(d, tap_ifindex, err, errlen, &ri) < 0)
 		return -1;
-	/* NULL (IPv6, the table full): its frames take the TAP. */
-	d->nh = d->af == AF_INET ? nh_get(d->addr.ip) : NULL;
+	/* NULL (the table full): its frames take the TAP. */
+	d->nh = nh_get(d->af, &d->addr);
 	d->xmit_id = XMIT_NAT;
 	return 0;
 }
@@ -142,7 +142,7 @@ xmit_fullnat_bind(struct dest *d, int tap_ifindex, char *err, size_t errlen)
 	d->ca_mtu = ri.mtu;
 	if (d->ca_mtu == 0 && nl_link_mtu(ri.oif, &d->ca_mtu) < 0)
 		d->ca_mtu = 0;
-	d->nh = d->af == AF_INET ? nh_get(d->addr.ip) : NULL;
+	d->nh = nh_get(d->af, &d->addr);
 	d->xmit_id = XMIT_FULLNAT;
 	return 0;
 }
@@ -460,8 +460,8 @@ nat_tap_out(struct worker *w, struct pkt *p)
 /*
  * P straight out toward NH when it is usable and P fits its MTU: a
  * packet whole, a super-frame segment by segment (the kernel cuts it on
- * the way out, or the interface does). Else into the TAP. Next hops are
- * IPv4's (nexthop.h): IPv6 frames have none, and take the TAP.
+ * the way out, or the interface does). Else into the TAP. Either
+ * family, the same way (nexthop.h).
  */
 static int
 nat_out(struct worker *w, struct nexthop *nh, struct pkt *p)
@@ -478,7 +478,7 @@ nat_out(struct worker *w, struct nexthop *nh, struct pkt *p)
 	memcpy(p->data, v.mac, 6);
 	memcpy(p->data + 6, v.link->mac, 6);
 	STAT_INC(STAT_NAT_DIRECT);
-	link_tx(v.link, w->id, link_sll(v.link, AF_INET), p->buf, p->len);
+	link_tx(v.link, w->id, link_sll(v.link, p->af), p->buf, p->len);
 	return 0;
 }
 
@@ -517,7 +517,7 @@ xmit_nat_out(struct worker *w, struct conn *c, struct pkt *p)
 	}
 	pkt_set_saddr(p, &a.vaddr);
 	pkt_set_sport(p, c->vport);
-	return nat_out(w, p->af == AF_INET ? nh_client(a.caddr.ip, a.vaddr.ip, w->id) : NULL, p);
+	return nat_out(w, nh_client(p->af, &a.caddr, &a.vaddr, w->id), p);
 }
 
 /*
@@ -609,5 +609,5 @@ xmit_fullnat_out(struct worker *w, struct conn *c, struct pkt *p)
 	pkt_set_sport(p, c->vport);
 	pkt_set_daddr(p, &a.caddr);
 	pkt_set_dport(p, c->cport);
-	return nat_out(w, p->af == AF_INET ? nh_client(a.caddr.ip, a.vaddr.ip, w->id) : NULL, p);
+	return nat_out(w, nh_client(p->af, &a.caddr, &a.vaddr, w->id), p);
 }

@@ -122,8 +122,9 @@ link_flush_all(unsigned q)
 
 /* nat and fullnat next hops: none known, so their frames take the TAP (test_core checks it). */
 STUB struct nexthop *
-nh_get(uint32_t dst)
+nh_get(int af, const union vsr_addr *dst)
 {
+	(void)af;
 	(void)dst;
 	return NULL;
 }
@@ -135,8 +136,9 @@ nh_put(struct nexthop *nh)
 }
 
 STUB struct nexthop *
-nh_client(uint32_t caddr, uint32_t vaddr, unsigned q)
+nh_client(int af, const union vsr_addr *caddr, const union vsr_addr *vaddr, unsigned q)
 {
+	(void)af;
 	(void)caddr;
 	(void)vaddr;
 	(void)q;
