@@ -15,6 +15,7 @@
 #include "netlink.h"
 #include "nexthop.h"
 #include "pkt.h"
+#include "pkt6.h"
 
 /* Kernel neighbour states with a MAC to send to; and those that need no confirming. */
 #define NH_NUD_USABLE (NUD_REACHABLE | NUD_STALE | NUD_DELAY | NUD_PROBE | NUD_PERMANENT | NUD_NOARP)
