@@ -81,6 +81,7 @@ struct vs_conf {
 	char             sched[CONF_SCHED_MAX];  /* default "wlc" */
 	unsigned         persistent; /* seconds, 0 = off */
 	unsigned         conn_limit; /* live flows at most, 0 = none */
+	bool             synproxy;   /* TCP, nat or fullnat: SYN cookies (synproxy.h); default no */
 	unsigned         flags;      /* SVC_F_* scheduler flags (common.h) */
 	unsigned         mh_size;    /* mh lookup table size, a prime; default 65537 */
 	union vsr_addr   netmask;    /* default all ones (/32, /128) */

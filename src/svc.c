@@ -507,6 +507,7 @@ svc_fields(struct service *s, const struct vs_conf *vc)
 	s->tunnel = vc->tunnel;
 	s->persistent = vc->persistent;
 	s->conn_limit = vc->conn_limit;
+	s->synproxy = vc->synproxy;
 	s->netmask = vc->netmask;
 	s->flags = vc->flags;
 	s->mh_size = vc->mh_size;

@@ -93,6 +93,7 @@ struct service {
 	unsigned         mh_size;      /* mh: lookup table size, a prime */
 	unsigned         persistent;   /* seconds, 0 = off */
 	unsigned         conn_limit;   /* live flows at most, 0 = no limit (defence.c) */
+	bool             synproxy;     /* TCP: the director answers the handshake (synproxy.h) */
 	union vsr_addr   netmask;      /* persistence granularity, of the service's family */
 	const struct sched_ops *sched;
 	void            *sched_data;
