@@ -337,10 +337,11 @@ if [ "$netns" = 1 ]; then
 		thresholds|check-http|check-exec|\
 		ops-reload|ops-reload-whole|ops-crash|ops-vsradm|\
 		ops-ctlgroup|ops-status|nat6-rr|dr6-rr|\
-		fullnat6-noroute|nat6-pmtu|vsradm6|ha-fullnat6|ha-syncflood)
+		fullnat6-noroute|nat6-pmtu|vsradm6|ha-fullnat6|ha-syncflood|synproxy)
 			run_asan "$f" "[asan]" ;;
-		# Eviction and the defences under ASan: two phases, not all seven.
-		flood) run_asan "$f" "[asan]" FLOOD_PHASES="syn-small-dflt udp-default" ;;
+		# Eviction, the defences and the SYN proxy under a flood, under ASan:
+		# three phases, not all eight.
+		flood) run_asan "$f" "[asan]" FLOOD_PHASES="syn-small-dflt udp-default syn-synproxy" ;;
 		esac
 	done
 	for f in "${scenarios[@]}"; do
