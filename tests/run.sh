@@ -17,7 +17,8 @@
 #     too: NAME[workers2-asan], NAME[workers2-valgrind];
 #     NAME[valgrind], NAME[offload-off]; and some with the daemon's TAP
 #     offloads off (offload = false): NAME[tap-offload-off]; the
-#     client-address scenarios over IPv6 (VSR_TEST_FAMILY=6): NAME[v6];
+#     scenarios written for both families over IPv6 (VSR_TEST_FAMILY=6):
+#     NAME[v6], NAME[v6-asan], NAME[v6-workers2];
 #   * netns/demo: the README's demo (tests/demo.sh);
 #   * readme-ci: README.md's two set-up commands install the same packages,
 #     and .ci/run runs exactly README.md's test command;
@@ -286,6 +287,11 @@ if [ "$netns" = 1 ]; then
 	for f in "${scenarios[@]}"; do
 		run_scenario "$f" ""
 	done
+	# The scenarios written for both families (VSR_TEST_FAMILY), over IPv6.
+	v6_scenarios="nat-rr fullnat-noroute fullnat-proxy fullnat-toa"
+	for n in $v6_scenarios; do
+		run_scenario "tests/netns/$n.sh" "[v6]" VSR_TEST_FAMILY=6
+	done
 	# The README's demo, so that it cannot rot.
 	run_scenario tests/demo.sh ""
 
@@ -336,14 +342,16 @@ if [ "$netns" = 1 ]; then
 		tun-rr-ipip|tun-mtu|tun-untrusted|mixed-modes|persist|sched-sh|\
 		thresholds|check-http|check-exec|\
 		ops-reload|ops-reload-whole|ops-crash|ops-vsradm|\
-		ops-ctlgroup|ops-status|nat6-rr|dr6-rr|\
-		fullnat6-noroute|nat6-pmtu|vsradm6|ha-fullnat6|ha-syncflood|synproxy)
+		ops-ctlgroup|ops-status|dr6-rr|\
+		nat6-pmtu|vsradm6|ha-fullnat6|ha-syncflood|synproxy)
 			run_asan "$f" "[asan]" ;;
 		# Eviction, the defences and the SYN proxy under a flood, under ASan:
 		# three phases, not all eight.
 		flood) run_asan "$f" "[asan]" FLOOD_PHASES="syn-small-dflt udp-default syn-synproxy" ;;
 		esac
 	done
+	run_asan tests/netns/nat-rr.sh "[v6-asan]" VSR_TEST_FAMILY=6
+	run_asan tests/netns/fullnat-noroute.sh "[v6-asan]" VSR_TEST_FAMILY=6
 	for f in "${scenarios[@]}"; do
 		case $(basename "$f" .sh) in
 		dr-rr|dr-udp|dr-cleanup|tun-udp|tun-cleanup|ops-metrics|check-exec|ops-ctlgroup|mixed6)
@@ -375,10 +383,11 @@ if [ "$netns" = 1 ]; then
 	for f in "${scenarios[@]}"; do
 		case $(basename "$f" .sh) in
 		nat-rr|nat-direct|fullnat-noroute|fullnat-proxy|mixed-modes|dr-udp|dr-cleanup|\
-		tun-udp|persist|ops-reload|ops-vsradm|ops-metrics|ha-nat|nat6-rr|mixed6)
+		tun-udp|persist|ops-reload|ops-vsradm|ops-metrics|ha-nat|mixed6)
 			run_scenario "$f" "[workers2]" VSR_TEST_WORKERS=2 ;;
 		esac
 	done
+	run_scenario tests/netns/nat-rr.sh "[v6-workers2]" VSR_TEST_FAMILY=6 VSR_TEST_WORKERS=2
 	for f in "${scenarios[@]}"; do
 		case $(basename "$f" .sh) in
 		dr-cleanup|nat-rr)
@@ -387,10 +396,11 @@ if [ "$netns" = 1 ]; then
 	done
 	for f in "${scenarios[@]}"; do
 		case $(basename "$f" .sh) in
-		nat-rr|fullnat-noroute|tun-udp|ops-vsradm|nat6-rr)
+		nat-rr|fullnat-noroute|tun-udp|ops-vsradm)
 			run_asan "$f" "[workers2-asan]" VSR_TEST_WORKERS=2 ;;
 		esac
 	done
+	run_asan tests/netns/nat-rr.sh "[v6-workers2-asan]" VSR_TEST_FAMILY=6 VSR_TEST_WORKERS=2
 	# With the daemon's own TAP offloads off (no GSO super-frame, no
 	# partial checksum): the integrity transfers and the UDP paths.
 	for f in "${scenarios[@]}"; do
@@ -398,14 +408,6 @@ if [ "$netns" = 1 ]; then
 		dr-bulk|tun-bulk|tun-udp|tun-mtu|nat-transfer|nat-pmtu|nat-direct|\
 		transfer6|nat6-pmtu|fullnat-proxy)
 			run_scenario "$f" "[tap-offload-off]" VSR_TEST_TAP_OFFLOAD=off ;;
-		esac
-	done
-	# The client's address behind fullnat (issue 19) over IPv6: the
-	# header's and the option's IPv6 forms, the IPv6 packet path.
-	for f in "${scenarios[@]}"; do
-		case $(basename "$f" .sh) in
-		fullnat-proxy|fullnat-toa)
-			run_scenario "$f" "[v6]" VSR_TEST_FAMILY=6 ;;
 		esac
 	done
 fi
