@@ -293,6 +293,7 @@ core_icmp(struct worker *w, struct pkt *p)
 				break;
 			core_account_out(c, p);
 			STAT_INC(STAT_ICMP_RELAYED);
+			synproxy_icmp(conn_cliaddr(w->ct, c), SEQADJ_IN, p);
 			xmit_out_table[c->xmit_id](w, c, p);
 			return;
 		}
@@ -301,6 +302,7 @@ core_icmp(struct worker *w, struct pkt *p)
 			break;
 		core_account_in(c, p);
 		STAT_INC(STAT_ICMP_RELAYED);
+		synproxy_icmp(conn_cliaddr(w->ct, c), SEQADJ_OUT, p);
 		xmit_table[c->xmit_id](w, c, p);
 		return;
 	case PKT_ICMP_LINK:

@@ -433,3 +433,18 @@ synproxy_out(struct cliaddr_state *st, const struct synproxy_tuple *t, struct pk
 		STAT_INC(STAT_SEQADJ_SACK);
 	return SYNPROXY_GO;
 }
+
+void
+synproxy_icmp(const struct cliaddr_state *st, enum seqadj_way way, struct pkt *p)
+{
+	struct pkt_quoted q;
+	uint8_t *tcp;
+	uint32_t have;
+
+	if (!synproxy_flow(st) || !seqadj_active(&st->sa) || pkt_parse_quoted(p, &q) < 0 ||
+	    q.proto != IPPROTO_TCP)
+		return;
+	tcp = p->data + q.l4off;
+	have = p->len - q.l4off;
+	seqadj_quoted(&st->sa, way, tcp, have >= 18 ? (uint16_t *)(tcp + 16) : NULL);
+}

@@ -5,6 +5,7 @@
 #include <stdint.h>
 
 #include "addr.h"
+#include "seqadj.h"
 
 struct cliaddr_state;
 struct conn;
@@ -109,5 +110,14 @@ enum synproxy_verdict synproxy_in(struct cliaddr_state *st, struct pkt *p);
  */
 #define SYNPROXY_TURNED 2
 int synproxy_out(struct cliaddr_state *st, const struct synproxy_tuple *t, struct pkt *p);
+
+/*
+ * An ICMP error P about a segment of a synproxy flow that went WAY
+ * (SEQADJ_OUT: the real server's, shifted toward the client), before its
+ * quote is rewritten: the quoted sequence number back in its sender's
+ * numbers, so that the real server finds it in its window (a packet too
+ * big is otherwise ignored: a PMTU black hole).
+ */
+void synproxy_icmp(const struct cliaddr_state *st, enum seqadj_way way, struct pkt *p);
 
 #endif

@@ -992,6 +992,22 @@ test_synproxy(int v6)
 		return;
 	CHECK(frame_rd16(tcp) == 80 && frame_rd16(tcp + 2) == 40000,
 	    "%s: to the client from the VIP, in the cookie's numbers", what);
+	/* A router's "fragmentation needed" about it finds the real server's own numbers. */
+	if (!v6) {
+		uint8_t quote[40];
+		memcpy(quote, sp_l3(&stub_out[0]), sizeof(quote));
+		struct frame_spec e = {
+			.dst = our_mac, .src = tap_mac, .saddr = ip("192.0.2.254"), .daddr = ip(vip),
+			.proto = IPPROTO_ICMP, .icmp_type = ICMP_DEST_UNREACH,
+			.icmp_code = ICMP_FRAG_NEEDED, .payload = quote, .plen = sizeof(quote),
+		};
+		input(&e);
+		if (CHECK(stub_nout == 1 && stub_out[0].out == STUB_TAP,
+		    "%s: the ICMP error goes on to the real server", what))
+			CHECK(rd32b(sp_l3(&stub_out[0]) + 20 + 8 + 20 + 4) == srv + 1,
+			    "%s: its quote has the server's sequence number back (%u)", what,
+			    rd32b(sp_l3(&stub_out[0]) + 20 + 8 + 20 + 4));
+	}
 	f.plen = 10;
 	sp_input(&f, isn + 1, cookie + 101);
 	snprintf(w1, sizeof(w1), "%s: the client's ack", what);
