@@ -354,10 +354,16 @@ synproxy_conn_init(struct cliaddr_state *st, const struct pkt *p, uint32_t cooki
 	st->sp_mss = (uint16_t)sp_opt_mss(tcp, sp_doff(p));
 }
 
+/*
+ * A flow this director proxied, or one a sync master proxied (its
+ * sequence adjustment came with it, in a side state of no client-address
+ * kind): either way spliced from here on.
+ */
 int
 synproxy_flow(const struct cliaddr_state *st)
 {
-	return st != NULL && (st->sp_flags & SP_F_ON);
+	return st != NULL && ((st->sp_flags & SP_F_ON) ||
+	    (st->how == CA_NONE && seqadj_active(&st->sa)));
 }
 
 enum synproxy_verdict

@@ -89,7 +89,11 @@ enum synproxy_verdict synproxy_in_new(struct worker *w, struct pkt *p, uint32_t 
 /* A flow made from P (the SYN synproxy_in_new made) records its state in ST. */
 void synproxy_conn_init(struct cliaddr_state *st, const struct pkt *p, uint32_t cookie);
 
-/* ST (a flow's side state, or NULL) is a synproxy flow's. */
+/*
+ * ST (a flow's side state, or NULL) is a synproxy flow's: made so here,
+ * or received by sync with a sequence adjustment and no client-address
+ * kind (a backup splices what its master proxied).
+ */
 int synproxy_flow(const struct cliaddr_state *st);
 
 /*

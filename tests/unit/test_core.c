@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cliaddr.h"
 #include "conf.h"
 #include "conn.h"
 #include "core.h"
@@ -1012,6 +1013,21 @@ test_synproxy(int v6)
 	sp_input(&f, isn + 1, cookie + 101);
 	snprintf(w1, sizeof(w1), "%s: the client's ack", what);
 	sp_expect(v6, TCPF_ACK, isn + 1, srv + 101, w1);
+
+	/* As a sync backup has the flow: the adjustment alone, no proxy state. */
+	struct cliaddr_state *st = conn_cliaddr(w.ct, c);
+	if (!CHECK(st != NULL, "%s: the flow has its side state", what))
+		return;
+	uint32_t cisn = st->sp_cisn, pisn = st->sp_pisn;
+	uint8_t fl = st->sp_flags;
+	st->sp_flags = 0;
+	st->sp_cisn = st->sp_pisn = 0;
+	sp_input(&r, srv + 101, isn + 11);
+	snprintf(w1, sizeof(w1), "%s: a backup's flow, the server's data", what);
+	sp_expect(v6, TCPF_ACK | TCPF_PSH, cookie + 101, isn + 11, w1);
+	st->sp_flags = fl;
+	st->sp_cisn = cisn;
+	st->sp_pisn = pisn;
 }
 
 int
