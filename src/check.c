@@ -411,21 +411,19 @@ check_free(struct check *c)
 	event_free(c->tick);
 	event_free(c->deadline);
 	TAILQ_REMOVE(&checks, c, entry);
+	c->d->check = NULL;
 	if (c->d->flags & DEST_F_DOWN)
 		dest_set_down(c->d, false, false);
 	dest_put(c->d);
 	free(c);
 }
 
+/* D's check: a pointer kept in the dest, so that the status page's walk
+ * over every dest under the data-path lock costs nothing per check. */
 static struct check *
 check_find(const struct dest *d)
 {
-	struct check *c;
-
-	TAILQ_FOREACH(c, &checks, entry)
-		if (c->d == d)
-			return c;
-	return NULL;
+	return d->check;
 }
 
 static int
@@ -483,6 +481,7 @@ check_set(struct dest *d, const char *svc, const struct check_conf *cc)
 			return;
 		}
 		dest_hold(d);
+		d->check = c;
 		TAILQ_INSERT_TAIL(&checks, c, entry);
 	}
 	event_add(c->tick, &iv);

@@ -80,6 +80,7 @@ static const struct {
 	{ "port",       1, 65535 },
 	{ "weight",     0, 65535 },
 	{ "persistent", 0, CONF_TIMEOUT_MAX },
+	{ "fwmark",     1, 4294967295L },
 	{ "tunnel_mtu", CONF_TUN_MTU_MIN, CONF_TUN_MTU_MAX },
 	{ "tunnel_key", 0, 4294967295L },
 	{ "upper",      0, 2147483647 },
@@ -1563,16 +1564,51 @@ conf_build_vs(cfg_t *sec, struct config *conf, unsigned char *ok)
 	if (!conf_name_ok(title))
 		conf_err(open, "invalid virtual_server name '%s' (1..%d "
 		    "characters, no space)", title, CONF_NAME_MAX - 1);
-	if (cfg_size(sec, "address") == 0)
-		conf_err(open, "virtual_server '%s': 'address' is required",
-		    title);
-	if (cfg_size(sec, "port") == 0)
-		conf_err(open, "virtual_server '%s': 'port' is required",
-		    title);
-
-	conf_get_addr(sec, "address", &vs->af, &vs->addr);
-	vs->port = (uint16_t)cfg_getint(sec, "port");
-	vs->proto = (int)cfg_getint(sec, "protocol");
+	vs->fwmark = cfg_size(sec, "fwmark") ? (uint32_t)cfg_getint(sec, "fwmark") : 0;
+	if (vs->fwmark) {
+		/* A firewall-mark service: its mark instead of address, port and protocol. */
+		const char *no[] = { "address", "port", "protocol" };
+		for (size_t i = 0; i < ARRAY_SIZE(no); i++)
+			if (conf_line(sec, no[i]) > 0)
+				conf_err(conf_line(sec, no[i]), "virtual_server '%s': '%s' and "
+				    "'fwmark' exclude each other", title, no[i]);
+		vs->af = AF_INET;
+		for (unsigned i = 0; i < cfg_size(sec, "announce_address"); i++) {
+			int af;
+			union vsr_addr a;
+			if (addr_pton(cfg_getnstr(sec, "announce_address", i), &af, &a) < 0)
+				continue;       /* refused when parsed */
+			if (af != AF_INET) {
+				conf_err(conf_line(sec, "announce_address"), "virtual_server '%s': "
+				    "IPv6 firewall-mark services are not supported yet", title);
+				break;
+			}
+			if (vs->nmaddr == CONF_MADDR_MAX) {
+				conf_err(conf_line(sec, "announce_address"), "virtual_server '%s': at "
+				    "most %d announce_address entries", title, CONF_MADDR_MAX);
+				break;
+			}
+			vs->maddr[vs->nmaddr++] = (struct vsr_ip){ .af = af, .addr = a };
+		}
+		/* svc_mark_addr(): the mark where an IPv4 service has its address. */
+		memset(&vs->addr, 0, sizeof(vs->addr));
+		vs->addr.ip = htonl(vs->fwmark);
+		vs->port = 0;
+		vs->proto = 0;
+	} else {
+		if (cfg_size(sec, "address") == 0)
+			conf_err(open, "virtual_server '%s': 'address' is required",
+			    title);
+		if (cfg_size(sec, "port") == 0)
+			conf_err(open, "virtual_server '%s': 'port' is required",
+			    title);
+		if (cfg_size(sec, "announce_address"))
+			conf_err(conf_line(sec, "announce_address"), "virtual_server '%s': "
+			    "'announce_address' is for firewall-mark services", title);
+		conf_get_addr(sec, "address", &vs->af, &vs->addr);
+		vs->port = (uint16_t)cfg_getint(sec, "port");
+		vs->proto = (int)cfg_getint(sec, "protocol");
+	}
 	conf_copy(vs->sched, sizeof(vs->sched), cfg_getstr(sec, "scheduler"));
 	vs->persistent = (unsigned)cfg_getint(sec, "persistent");
 	vs->conn_limit = (unsigned)cfg_getint(sec, "conn_limit");
@@ -1600,13 +1636,19 @@ conf_build_vs(cfg_t *sec, struct config *conf, unsigned char *ok)
 	    .fall = 3, .expect = 200, .path = "/" };
 	conf_build_check(sec, &vs->check);
 
-	ok[conf->nvs] = conf_good(sec, "address") && conf_good(sec, "port") &&
-	    conf_good(sec, "protocol");
+	ok[conf->nvs] = vs->fwmark ? conf_good(sec, "fwmark") : conf_good(sec, "address") &&
+	    conf_good(sec, "port") && conf_good(sec, "protocol");
 	for (unsigned j = 0; ok[conf->nvs] && j < conf->nvs; j++) {
 		struct vs_conf *o = &conf->vs[j];
 
-		if (ok[j] && o->proto == vs->proto && o->af == vs->af &&
-		    addr_eq(&o->addr, &vs->addr) && o->port == vs->port) {
+		if (ok[j] && vs->fwmark && o->fwmark == vs->fwmark && o->af == vs->af) {
+			conf_err(open, "virtual_server '%s' duplicates the firewall-mark service "
+			    "%u of virtual_server '%s' (line %d)", title, vs->fwmark, o->name,
+			    o->line);
+			break;
+		}
+		if (ok[j] && !vs->fwmark && !o->fwmark && o->proto == vs->proto &&
+		    o->af == vs->af && addr_eq(&o->addr, &vs->addr) && o->port == vs->port) {
 			conf_err(open, "virtual_server '%s' duplicates the "
 			    "service %s %s of virtual_server '%s' (line %d)",
 			    title, proto_upper_name(vs->proto),
@@ -1634,6 +1676,19 @@ conf_build_vs(cfg_t *sec, struct config *conf, unsigned char *ok)
 		    conf_good(sec, "forward"), rsok);
 	free(rsok);
 	conf_build_synproxy(sec, vs);
+	vs->ops = cfg_getbool(sec, "ops");
+	if (vs->ops && vs->proto != IPPROTO_UDP)
+		conf_err(open, "virtual_server '%s': ops (one-packet scheduling) "
+		    "is for UDP services", title);
+	for (unsigned i = 0; vs->ops && i < vs->nrs + (vs->has_sorry ? 1u : 0u); i++) {
+		const struct rs_conf *rc = i < vs->nrs ? &vs->rs[i] : &vs->sorry;
+		if (rc->fwd == FWD_NAT || rc->fwd == FWD_FULLNAT) {
+			conf_err(rc->line, "real server %s: %s with ops: no entry is kept, so its "
+			    "replies could not be translated; use dr or tun", rc->name,
+			    fwd_name(rc->fwd));
+			break;
+		}
+	}
 	/* What the scheduler can hold: known now, not found out half-way through a reload. */
 	const struct sched_ops *ops = sched_lookup(vs->sched);
 	unsigned want = vs->nrs + (vs->has_sorry ? 1 : 0);
@@ -1872,8 +1927,11 @@ conf_load(const char *file)
 		CFG_STR_CB(     "address",        NULL,         CFGF_NODEFAULT, conf_cb_address),
 		CFG_INT_CB(     "port",           0,            CFGF_NODEFAULT, conf_cb_number),
 		CFG_INT_CB(     "protocol",       IPPROTO_TCP,  CFGF_NONE,      conf_cb_protocol),
+		CFG_INT_CB(     "fwmark",         0,            CFGF_NODEFAULT, conf_cb_number),
+		CFG_STR_LIST_CB("announce_address", NULL,       CFGF_NODEFAULT, conf_cb_address),
 		CFG_STR_CB(     "scheduler",      "wlc",        CFGF_NONE,      conf_cb_scheduler),
 		CFG_INT_CB(     "persistent",     0,            CFGF_NONE,      conf_cb_number),
+		CFG_BOOL(       "ops",            cfg_false,    CFGF_NONE),
 		CFG_INT_CB(     "conn_limit",     0,            CFGF_NONE,      conf_cb_number),
 		CFG_BOOL_CB(    "synproxy",       cfg_false,    CFGF_NONE,      conf_cb_bool),
 		CFG_STR_CB(     "netmask",        NULL,         CFGF_NODEFAULT, conf_cb_netmask),

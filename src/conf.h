@@ -71,6 +71,8 @@ struct rs_conf {
 	struct check_conf check;     /* the service's check, with this one's overrides */
 };
 
+#define CONF_MADDR_MAX 16   /* announce_address entries of a firewall-mark service */
+
 struct vs_conf {
 	char             name[CONF_NAME_MAX];
 	int              line;       /* line of the virtual_server block */
@@ -80,6 +82,15 @@ struct vs_conf {
 	int              proto;      /* IPPROTO_TCP or IPPROTO_UDP */
 	char             sched[CONF_SCHED_MAX];  /* default "wlc" */
 	unsigned         persistent; /* seconds, 0 = off */
+	bool             ops;        /* one-packet scheduling (UDP) */
+	/*
+	 * A firewall-mark service (fwmark = N): proto and port 0, addr the
+	 * mark as IPVS keys it (svc_mark_addr), and the addresses it answers
+	 * for (announce_address).
+	 */
+	uint32_t         fwmark;
+	struct vsr_ip    maddr[CONF_MADDR_MAX];
+	unsigned         nmaddr;
 	unsigned         conn_limit; /* live flows at most, 0 = none */
 	bool             synproxy;   /* TCP, nat or fullnat: SYN cookies (synproxy.h); default no */
 	unsigned         flags;      /* SVC_F_* scheduler flags (common.h) */

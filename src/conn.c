@@ -50,7 +50,8 @@ conn_clock(void)
 
 struct conn_table {
 	struct conn *conns;
-	uint32_t     max;
+	uint32_t     max;            /* allocated at start */
+	uint32_t     limit;          /* conn_max in effect: at most max (conn_set_limit) */
 	uint32_t     count;
 	uint32_t     free_head;      /* index + 1, chained through tnext */
 	uint32_t     fresh;          /* entries [fresh, max) never used yet */
@@ -222,6 +223,7 @@ conn_table_new(uint32_t max, uint32_t now)
 		return NULL;
 	}
 	t->max = max;
+	t->limit = max;
 	t->mask = nb - 1;
 	t->swept = now;
 	conn_table_rekey(t);
@@ -413,7 +415,20 @@ conn_count(const struct conn_table *t)
 uint32_t
 conn_capacity(const struct conn_table *t)
 {
+	return t->limit;
+}
+
+uint32_t
+conn_allocated(const struct conn_table *t)
+{
 	return t->max;
+}
+
+uint32_t
+conn_set_limit(struct conn_table *t, uint32_t limit)
+{
+	t->limit = limit == 0 ? 1 : limit < t->max ? limit : t->max;
+	return t->limit;
 }
 
 /* ---- hashing ---- */
@@ -602,6 +617,8 @@ conn_alloc(struct conn_table *t)
 {
 	struct conn *c;
 
+	if (t->count >= t->limit)
+		return NULL;
 	if (t->free_head) {
 		c = &t->conns[t->free_head - 1];
 		t->free_head = c->tnext;

@@ -171,7 +171,16 @@ int conn_evict_unconfirmed(struct conn_table *t);
 /* secure_tcp in force: flows before ESTABLISHED get a timeout of 3 s at most. */
 void conn_set_secure(struct conn_table *t, int on);
 int conn_secure(const struct conn_table *t);
+/* conn_max in effect: new entries are refused at that many. */
 uint32_t conn_capacity(const struct conn_table *t);
+/* Entries allocated at start: what conn_set_limit() may raise the limit to. */
+uint32_t conn_allocated(const struct conn_table *t);
+/*
+ * A reload's conn_max: LIMIT (1 .. conn_allocated()) from now on, the
+ * value applied returned. Entries above a lowered limit stay until they
+ * end; no new one is made until the count is below it.
+ */
+uint32_t conn_set_limit(struct conn_table *t, uint32_t limit);
 
 /* Addresses of family AF; ports in network order. */
 struct conn *conn_lookup_in(struct conn_table *t, int af, uint8_t proto,

@@ -69,9 +69,17 @@ core_persist(struct worker *w, struct service *svc, const struct pkt *p, struct 
 	union vsr_addr client;
 	struct conn *tpl;
 	struct dest *d;
+	/*
+	 * A mark service's templates span its addresses, ports and protocols:
+	 * keyed, as IPVS keys them, by the mark (the service's own "address"),
+	 * port 0 and protocol 0.
+	 */
+	uint8_t proto = svc->fwmark ? 0 : p->proto;
+	const union vsr_addr *vaddr = svc->fwmark ? &svc->addr : &p->daddr;
+	uint16_t vport = svc->fwmark ? 0 : p->dport;
 
 	addr_and(&client, &p->saddr, &svc->netmask);
-	tpl = conn_template_lookup(w->ct, p->af, p->proto, &client, &p->daddr, p->dport);
+	tpl = conn_template_lookup(w->ct, p->af, proto, &client, vaddr, vport);
 	if (tpl != NULL && (tpl->dest->svc != svc || tpl->dest->weight <= 0)) {
 		conn_template_invalidate(w->ct, tpl);
 		tpl = NULL;
@@ -85,7 +93,7 @@ core_persist(struct worker *w, struct service *svc, const struct pkt *p, struct 
 		STAT_INC(STAT_DROP_NO_DEST);
 		return NULL;
 	}
-	*tplp = conn_template_new(w->ct, p->af, p->proto, &client, &p->daddr, p->dport, d,
+	*tplp = conn_template_new(w->ct, p->af, proto, &client, vaddr, vport, d,
 	    svc->persistent, w->now);
 	if (*tplp == NULL) {
 		STAT_INC(STAT_DROP_TABLE_FULL);
@@ -111,7 +119,8 @@ core_schedule(struct worker *w, struct service *svc, const struct pkt *p, int sy
 		.proto = p->proto,
 		.caddr = p->saddr, .cport = p->sport,
 		.vaddr = p->daddr, .vport = p->dport,
-		.daddr = d->addr,  .dport = d->port,
+		/* A mark service's real server without a port takes the packet's. */
+		.daddr = d->addr,  .dport = d->port ? d->port : p->dport,
 		.laddr = p->saddr, .lport = p->sport,
 		/* Replies bypass the director in dr and tun. */
 		.flags = (uint8_t)(((d->fwd == FWD_DR || d->fwd == FWD_TUN) ? CONN_F_NOOUTPUT :
@@ -186,10 +195,17 @@ core_arp(struct worker *w, struct pkt *p)
 	memcpy(&tpa, f->tpa, 4);
 	memcpy(&spa, f->spa, 4);
 	union vsr_addr target = addr_from_ip(tpa);
-	if (!core_is_local(AF_INET, &target))
+	uint8_t mac[6];
+	uint32_t mark;
+	/* A mark service's gateway: answered with the MAC that names its mark. */
+	if (svc_mark_gw_lookup(tpa, &mark))
+		svc_mark_mac(mark, mac);
+	else if (core_is_local(AF_INET, &target))
+		memcpy(mac, w->our_mac, 6);
+	else
 		return;
 	memcpy(requester, f->sha, 6);
-	pkt_arp_fill(f, ARPOP_REPLY, requester, w->our_mac, tpa, requester, spa);
+	pkt_arp_fill(f, ARPOP_REPLY, requester, mac, tpa, requester, spa);
 	memset(p->buf, 0, PKT_VNET_LEN);
 	if (tap_tx(w, p->buf, sizeof(*f)) == 0)
 		STAT_INC(STAT_ARP_REPLIES);
@@ -449,6 +465,14 @@ core_forward_in(struct worker *w, struct conn *c, struct pkt *p, bool fresh)
 	/* Where IPVS calls ip_vs_sync_conn(): the master sync daemon may send C. */
 	if (sync_master_running())
 		sync_conn_in(w, c, fresh);
+	/*
+	 * One-packet scheduling (ipvsadm -o), UDP: the entry served this
+	 * datagram only (counted, its persistence template kept) and goes;
+	 * the next one is scheduled on its own. Its real servers are dr or
+	 * tun (svc.c refuses nat and fullnat), whose replies need none.
+	 */
+	if (p->proto == IPPROTO_UDP && c->dest->svc != NULL && c->dest->svc->ops)
+		conn_expire_now(w->ct, c);
 }
 
 void
@@ -482,7 +506,15 @@ core_input(struct worker *w, struct pkt *p)
 		}
 	}
 	if (c == NULL) {
-		struct service *svc = svc_lookup(p->af, p->proto, &p->daddr, p->dport);
+		struct service *svc;
+		uint32_t mark;
+		/* Marked by the host's firewall (its route's gateway MAC names the mark): first. */
+		if (p->af == AF_INET && svc_mac_mark(p->data, &mark)) {
+			union vsr_addr ma = svc_mark_addr(AF_INET, mark);
+			svc = svc_lookup(AF_INET, 0, &ma, 0);
+		} else {
+			svc = svc_lookup(p->af, p->proto, &p->daddr, p->dport);
+		}
 		if (svc == NULL) {
 			STAT_INC(STAT_DROP_NO_SERVICE);
 			return;

@@ -28,6 +28,7 @@
 #include "sched.h"
 #include "svc.h"
 #include "sync.h"
+#include "xmit.h"
 
 #define CTL_CLIENTS_MAX 16
 #define CTL_OUT_MAX     (256 * 1024)  /* answers held for a client before its next request waits */
@@ -227,6 +228,10 @@ key_lookup(const struct svc_key *k)
 	union vsr_addr a;
 	int af;
 
+	if (k->kind == CTL_KIND_FWMARK) {
+		a = svc_mark_addr(AF_INET, k->fwmark);
+		return svc_lookup(AF_INET, 0, &a, 0);
+	}
 	if (k->kind != CTL_KIND_TCP && k->kind != CTL_KIND_UDP)
 		return NULL;
 	ctl_addr_get(&k->a, &af, &a);
@@ -285,10 +290,12 @@ out_service(struct evbuffer *o, const struct service *s)
 	const struct dest *d;
 
 	netmask_str(s, nm, sizeof(nm));
-	out(o, CTL_TAG_SVC " %s %s %s %u %u %s - 0",
-	    ctl_kind_names[s->proto == IPPROTO_UDP ? CTL_KIND_UDP : CTL_KIND_TCP],
-	    ap_str(s->af, &s->addr, s->port, ap, sizeof(ap)), s->sched->name, flags_to_ctl(s->flags),
-	    s->persistent, nm);
+	if (s->fwmark)
+		snprintf(ap, sizeof(ap), "%u", s->fwmark);
+	out(o, CTL_TAG_SVC " %s %s %s %u %u %s - %d",
+	    ctl_kind_names[s->fwmark ? CTL_KIND_FWMARK : s->proto == IPPROTO_UDP ? CTL_KIND_UDP :
+	    CTL_KIND_TCP], s->fwmark ? ap : ap_str(s->af, &s->addr, s->port, ap, sizeof(ap)),
+	    s->sched->name, flags_to_ctl(s->flags), s->persistent, nm, s->ops ? 1 : 0);
 	svc_counters(s, v);
 	out_counters(o, v, VSR_C_NSVC);
 	out(o, "\n");
@@ -464,8 +471,7 @@ svc_opts(struct ctl_call *r, const char *val[CTL_OPT_MAX], struct vs_conf *vc)
 	}
 	if (opt_uint(r, val, CTL_OPT_OPS, 1, 0, &v) < 0)
 		return -1;
-	if (v)
-		return fail(r, CTL_E_INVAL);    /* one-packet scheduling: not yet */
+	vc->ops = v != 0;               /* as IPVS: kept for any service, acts on UDP */
 	return 0;
 }
 
@@ -473,8 +479,10 @@ svc_opts(struct ctl_call *r, const char *val[CTL_OPT_MAX], struct vs_conf *vc)
 static int
 key_supported(struct ctl_call *r, const struct svc_key *k)
 {
-	if (k->kind == CTL_KIND_FWMARK || k->kind == CTL_KIND_FWMARK6)
-		return fail(r, CTL_E_INVAL);
+	if (k->kind == CTL_KIND_FWMARK6)
+		return fail(r, CTL_E_INVAL);    /* IPv6 firewall-mark services: not yet */
+	if (k->kind == CTL_KIND_FWMARK)
+		return 0;
 	if (k->kind == CTL_KIND_SCTP)
 		return fail(r, CTL_E_PROTO);
 	if (k->a.port == 0)             /* IPVS's all-ports persistent service */
@@ -502,9 +510,16 @@ req_svc(struct ctl_call *r)
 		if (key_supported(r, &k) < 0)
 			return -1;
 		memset(&vc, 0, sizeof(vc));
-		vc.proto = k.kind == CTL_KIND_UDP ? IPPROTO_UDP : IPPROTO_TCP;
-		ctl_addr_get(&k.a, &vc.af, &vc.addr);
-		vc.port = k.a.port;
+		if (k.kind == CTL_KIND_FWMARK) {
+			/* Its addresses are the host's to route here (or another service's). */
+			vc.af = AF_INET;
+			vc.fwmark = k.fwmark;
+			vc.addr = svc_mark_addr(AF_INET, k.fwmark);
+		} else {
+			vc.proto = k.kind == CTL_KIND_UDP ? IPPROTO_UDP : IPPROTO_TCP;
+			ctl_addr_get(&k.a, &vc.af, &vc.addr);
+			vc.port = k.a.port;
+		}
 		vc.mh_size = 65537;
 		vc.fwd = FWD_DR;
 		vc.tunnel = TUNNEL_IPIP;
@@ -528,8 +543,19 @@ req_svc(struct ctl_call *r)
 	/* What ipvsadm has no word for stays as the file said. */
 	vc.conn_limit = s->conn_limit;
 	vc.synproxy = s->synproxy;
+	vc.fwmark = s->fwmark;
+	vc.nmaddr = s->nmaddr;
+	memcpy(vc.maddr, s->maddr, sizeof(vc.maddr));
 	if (svc_opts(r, val, &vc) < 0)
 		return -1;
+	if (vc.ops) {
+		const struct dest *d;
+		TAILQ_FOREACH(d, &s->dests, entry)
+			if (d->fwd == FWD_NAT || d->fwd == FWD_FULLNAT)
+				return fail(r, "%s with one-packet scheduling: no entry is kept, so "
+				    "the replies could not be translated; use dr or tun",
+				    fwd_name(d->fwd));
+	}
 	return svc_edit(s, &vc, r->err, sizeof(r->err));
 }
 
@@ -644,13 +670,13 @@ req_dest(struct ctl_call *r)
 	rc.af = af;
 	rc.addr = a;
 	rc.port = ra.port;
-	if (ra.port == 0)
+	if (ra.port == 0 && !s->fwmark)     /* a mark service's: the packet's port */
 		return fail(r, CTL_E_INVAL);
 	/* An address of this host would be IPVS's "Local" forwarding: not in vsrouted. */
 	if (nl_route_get(af, &rc.addr, &ri) == 0 && ri.local)
 		return fail(r, CTL_E_INVAL);
 	/* dr leaves the packet as it is and tun only wraps it (as the config). */
-	if ((rc.fwd == FWD_DR || rc.fwd == FWD_TUN) && rc.port != ntohs(s->port))
+	if ((rc.fwd == FWD_DR || rc.fwd == FWD_TUN) && !s->fwmark && rc.port != ntohs(s->port))
 		return fail(r, "real server port must equal the service port for %s",
 		    fwd_name(rc.fwd));
 	if (rc.client_addr == CA_TOA && s->proto != IPPROTO_TCP)
@@ -836,6 +862,13 @@ ctl_request(char *line, struct evbuffer *o, bool read_only)
 		/* Requests read and change what the workers use. */
 		lock_acquire();
 		rc = ctl_dispatch[id].fn(&r);
+		/*
+		 * nat and fullnat real servers added or removed: their rules,
+		 * routes and proxy entries follow now, before the workers see
+		 * them.
+		 */
+		if (ctl_dispatch[id].changes && xmit_nat_sync() < 0 && rc == 0)
+			rc = fail(&r, "the host set-up for nat could not be made whole; see the log");
 		lock_release();
 	} else {
 		rc = ctl_dispatch[id].fn(&r);
@@ -1126,24 +1159,42 @@ ctl_group(const char *name, const char *opt, gid_t *gid)
 	return 0;
 }
 
-int
-ctl_start(struct event_base *base, const char *path, const char *group, const char *group_read,
-    struct conn_table *ct)
+/*
+ * The socket's group and mode: with one group, the socket's own
+ * permissions keep others out (0660). A socket has one group: with a
+ * read-only group too, anyone may connect (0666) and the peer's
+ * credentials decide, at accept. Neither: our own group, 0600.
+ */
+static int
+ctl_perms(const char *path, const char *group, const char *group_read, gid_t admin, gid_t rd)
+{
+	gid_t g = group[0] ? (admin != (gid_t)-1 ? admin : rd) : group_read[0] ? rd : getegid();
+	mode_t mode = group_read[0] ? 0666 : group[0] ? 0660 : 0600;
+
+	if (chown(path, (uid_t)-1, g) < 0 || chmod(path, mode) < 0) {
+		log_err("control socket %s: group %s", path, group[0] ? group :
+		    group_read[0] ? group_read : "(own)");
+		return -1;
+	}
+	return 0;
+}
+
+/* A listening socket on PATH with those permissions: its descriptor, or -1 (logged). */
+static int
+ctl_listen(const char *path, const char *group, const char *group_read, gid_t admin, gid_t rd)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	struct stat st;
 	mode_t um;
+	int fd;
 
 	if (strlen(path) >= sizeof(sun.sun_path)) {
 		log_errx("control socket %s: path too long", path);
 		return -1;
 	}
-	if (ctl_group(group, "control_group", &ctl.gid_admin) < 0 ||
-	    ctl_group(group_read, "control_group_read", &ctl.gid_read) < 0)
-		return -1;
 	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
-	ctl.fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (ctl.fd < 0) {
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
 		log_err("control socket");
 		return -1;
 	}
@@ -1160,29 +1211,37 @@ ctl_start(struct event_base *base, const char *path, const char *group, const ch
 		unlink(path);
 	}
 	um = umask(0177);
-	if (bind(ctl.fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
 		umask(um);
 		log_err("control socket %s", path);
 		goto fail;
 	}
 	umask(um);
-	snprintf(ctl.path, sizeof(ctl.path), "%s", path);
-	/*
-	 * With one group, the socket's own permissions keep others out (0660).
-	 * A socket has one group: with a read-only group too, anyone may
-	 * connect (0666) and the peer's credentials decide, at accept.
-	 */
-	if ((group[0] && chown(path, (uid_t)-1, ctl.gid_admin != (gid_t)-1 ? ctl.gid_admin :
-	    ctl.gid_read) < 0) ||
-	    (group_read[0] && chmod(path, 0666) < 0) ||
-	    (group[0] && !group_read[0] && chmod(path, 0660) < 0)) {
-		log_err("control socket %s: group %s", path, group[0] ? group : group_read);
+	if ((group[0] || group_read[0]) && ctl_perms(path, group, group_read, admin, rd) < 0) {
+		unlink(path);
 		goto fail;
 	}
-	if (listen(ctl.fd, 8) < 0) {
+	if (listen(fd, 8) < 0) {
 		log_err("control socket %s: listen", path);
+		unlink(path);
 		goto fail;
 	}
+	return fd;
+fail:
+	close(fd);
+	return -1;
+}
+
+int
+ctl_start(struct event_base *base, const char *path, const char *group, const char *group_read,
+    struct conn_table *ct)
+{
+	if (ctl_group(group, "control_group", &ctl.gid_admin) < 0 ||
+	    ctl_group(group_read, "control_group_read", &ctl.gid_read) < 0)
+		return -1;
+	if ((ctl.fd = ctl_listen(path, group, group_read, ctl.gid_admin, ctl.gid_read)) < 0)
+		return -1;
+	snprintf(ctl.path, sizeof(ctl.path), "%s", path);
 	ctl.base = base;
 	ctl.ct = ct;
 	ctl.reserve = open("/dev/null", O_RDONLY | O_CLOEXEC);
@@ -1191,12 +1250,50 @@ ctl_start(struct event_base *base, const char *path, const char *group, const ch
 	if (ctl.reserve < 0 || ctl.ev_listen == NULL || ctl.ev_resume == NULL ||
 	    event_add(ctl.ev_listen, NULL) < 0) {
 		log_errx("control socket: cannot watch it");
-		goto fail;
+		ctl_stop();
+		return -1;
 	}
 	return 0;
-fail:
-	ctl_stop();
-	return -1;
+}
+
+int
+ctl_reconfig(const char *path, const char *group, const char *group_read)
+{
+	gid_t admin = (gid_t)-1, rd = (gid_t)-1;
+	struct event *ev;
+	int fd;
+
+	if (ctl_group(group, "control_group", &admin) < 0 ||
+	    ctl_group(group_read, "control_group_read", &rd) < 0)
+		return -1;
+	if (strcmp(path, ctl.path) == 0) {
+		if (ctl_perms(path, group, group_read, admin, rd) < 0)
+			return -1;
+	} else {
+		if ((fd = ctl_listen(path, group, group_read, admin, rd)) < 0)
+			return -1;
+		if ((ev = event_new(ctl.base, fd, EV_READ | EV_PERSIST, ctl_accept, NULL)) == NULL ||
+		    (!ctl.starved && event_add(ev, NULL) < 0)) {
+			log_errx("control socket %s: cannot watch it", path);
+			if (ev)
+				event_free(ev);
+			close(fd);
+			unlink(path);
+			return -1;
+		}
+		/* The clients connected through the old one stay; the old path goes. */
+		event_free(ctl.ev_listen);
+		close(ctl.fd);
+		if (unlink(ctl.path) < 0 && errno != ENOENT)
+			log_warn("control socket %s is left behind", ctl.path);
+		log_info("control socket %s -> %s", ctl.path, path);
+		ctl.ev_listen = ev;
+		ctl.fd = fd;
+		snprintf(ctl.path, sizeof(ctl.path), "%s", path);
+	}
+	ctl.gid_admin = admin;
+	ctl.gid_read = rd;
+	return 0;
 }
 
 void

@@ -34,5 +34,12 @@ int  ctl_start(struct event_base *base, const char *path, const char *group,
     const char *group_read, struct conn_table *ct);
 /* Close every client and the listener, and unlink the socket. */
 void ctl_stop(void);
+/*
+ * A reload's control socket: on another PATH a new socket listens before
+ * the old one is closed and unlinked (its clients stay connected); on the
+ * same one the group and mode change in place. -1 (logged): nothing
+ * changed, the old socket and groups stay.
+ */
+int  ctl_reconfig(const char *path, const char *group, const char *group_read);
 
 #endif

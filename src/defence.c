@@ -118,7 +118,8 @@ defence_admit(struct conn_table *ct, const struct service *svc)
 		if (level_packet == DEF_ALWAYS) {
 			rate = conf.am_droprate;
 		} else {
-			uint32_t thresh = cap - mark, avail = cap - count;
+			/* More than cap after a reload lowered conn_max: no room. */
+			uint32_t thresh = cap - mark, avail = count < cap ? cap - count : 0;
 			rate = thresh - avail ? thresh / (thresh - avail) : thresh;
 			if (rate == 0)
 				rate = 1;

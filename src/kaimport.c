@@ -33,10 +33,7 @@ struct ka_report;
 typedef void (*ka_fn)(struct ka *k, const struct ka_node *n, void *ctx);
 
 enum ka_later {
-	KA_LATER_FWMARK,        /* virtual_server fwmark N, a checker's fwmark */
-	KA_LATER_VSG,           /* virtual_server_group, virtual_server group NAME */
 	KA_LATER_VRRP,          /* vrrp_instance, vrrp_sync_group, vrrp_script, static_* ... */
-	KA_LATER_OPS,           /* one-packet scheduling (ops) */
 	KA_LATER_SYNC,          /* lvs_sync_daemon */
 	KA_LATER_MAX
 };
@@ -48,10 +45,7 @@ static const struct {
 	ka_fn       fn;         /* NULL: not mapped yet */
 	const char *why;
 } ka_later[KA_LATER_MAX] = {
-	[KA_LATER_FWMARK] = { NULL, "firewall-mark services are not in vsrouted yet" },
-	[KA_LATER_VSG]    = { NULL, "virtual server groups are not in vsrouted yet" },
 	[KA_LATER_VRRP]   = { ka_vrrp, NULL },
-	[KA_LATER_OPS]    = { NULL, "one-packet scheduling is not in vsrouted yet" },
 	[KA_LATER_SYNC]   = { ka_sync, NULL },
 };
 
@@ -696,6 +690,8 @@ struct ka_vs {
 	struct ka_chk         dflt;
 	struct ka_rs         *rs, *rs_last;
 	int                   skip;            /* not convertible: reported, not written */
+	unsigned long         fwmark;          /* virtual_server fwmark N; 0: address and port */
+	const struct ka_node *ops;             /* its "ops" line, or NULL */
 };
 
 static void
@@ -1481,7 +1477,8 @@ kw_vs_flag(struct ka *k, const struct ka_node *n, void *ctx)
 static void
 kw_vs_ops(struct ka *k, const struct ka_node *n, void *ctx)
 {
-	ka_later_report(k, n, KA_LATER_OPS, ctx);
+	(void)k;
+	((struct ka_vs *)ctx)->ops = n;
 }
 
 static const struct ka_kw kw_vs[] = {
@@ -1654,18 +1651,40 @@ ka_write_vs(struct ka *k, struct ka_vs *vs)
 			same = 0;
 	}
 	addr_ntop(vs->af, &vs->addr, a, sizeof(a));
-	if (k->nvips % 16 == 0 &&
-	    (k->vips = realloc(k->vips, (k->nvips + 16) * sizeof(*k->vips))) == NULL) {
-		fprintf(stderr, "vsradm: out of memory\n");
-		exit(1);
+	if (vs->fwmark) {
+		fprintf(f, "\n# %s: virtual_server fwmark %lu\n", ka_where(vs->n), vs->fwmark);
+		fprintf(f, "virtual_server fwmark_%lu {\n    fwmark    = %lu\n", vs->fwmark,
+		    vs->fwmark);
+		ka_approx(k, vs->n, "fwmark %lu: list the addresses your firewall marks in "
+		    "announce_address (keepalived announces none)", vs->fwmark);
+	} else {
+		/* Its address is taken out of the VRRP blocks' virtual_ipaddress (ka_vrrp). */
+		if (k->nvips % 16 == 0 &&
+		    (k->vips = realloc(k->vips, (k->nvips + 16) * sizeof(*k->vips))) == NULL) {
+			fprintf(stderr, "vsradm: out of memory\n");
+			exit(1);
+		}
+		k->vips[k->nvips].af = vs->af;
+		k->vips[k->nvips++].addr = vs->addr;
+		fprintf(f, "\n# %s: virtual_server %s %u\n", ka_where(vs->n), a, vs->port);
+		fprintf(f, "virtual_server %s_%u_%s {\n", a, vs->port,
+		    vs->proto == IPPROTO_UDP ? "udp" : "tcp");
+		fprintf(f, "    address   = %s\n    port      = %u\n    protocol  = %s\n", a,
+		    vs->port, vs->proto == IPPROTO_UDP ? "udp" : "tcp");
 	}
-	k->vips[k->nvips].af = vs->af;
-	k->vips[k->nvips++].addr = vs->addr;
-	fprintf(f, "\n# %s: virtual_server %s %u\n", ka_where(vs->n), a, vs->port);
-	fprintf(f, "virtual_server %s_%u_%s {\n", a, vs->port, vs->proto == IPPROTO_UDP ? "udp" :
-	    "tcp");
-	fprintf(f, "    address   = %s\n    port      = %u\n    protocol  = %s\n", a, vs->port,
-	    vs->proto == IPPROTO_UDP ? "udp" : "tcp");
+	if (vs->ops) {
+		int nat = fwd == FWD_NAT || fwd == FWD_FULLNAT;
+		for (rs = vs->rs; rs; rs = rs->next)
+			if (rs->fwd == FWD_NAT || rs->fwd == FWD_FULLNAT)
+				nat = 1;
+		if (vs->fwmark || vs->proto != IPPROTO_UDP)
+			ka_unmapped(k, vs->ops, "one-packet scheduling is for UDP services");
+		else if (nat)
+			ka_unmapped(k, vs->ops, "one-packet scheduling keeps no entry for nat "
+			    "replies: use dr or tun");
+		else
+			fprintf(f, "    ops       = yes\n");
+	}
 	fprintf(f, "    scheduler = %s\n    forward   = %s\n", vs->sched[0] ? vs->sched : "wlc",
 	    fwd_name(fwd));
 	if (fwd == FWD_TUN)
@@ -1733,41 +1752,169 @@ ka_free_vs(struct ka_vs *vs)
 
 /* ---------------------------------------------------------------- top level */
 
+/*
+ * One virtual server: N's line (a virtual_server, or a member of a group)
+ * for where it is said, KIDS its settings and real servers; FWMARK, or
+ * AF, ADDR and PORT.
+ */
 static void
-kw_virtual_server(struct ka *k, const struct ka_node *n, void *ctx)
+ka_vs_one(struct ka *k, const struct ka_node *n, const struct ka_node *kids, unsigned long fwmark,
+    int af, const union vsr_addr *addr, unsigned port)
 {
 	struct ka_vs vs;
 
-	(void)ctx;
-	if (n->nw >= 2 && strcmp(n->w[1], "fwmark") == 0) {
-		ka_later_report(k, n, KA_LATER_FWMARK, NULL);
-		return;
-	}
-	if (n->nw >= 2 && strcmp(n->w[1], "group") == 0) {
-		ka_later_report(k, n, KA_LATER_VSG, NULL);
-		return;
-	}
 	memset(&vs, 0, sizeof(vs));
 	vs.n = n;
 	vs.proto = IPPROTO_TCP;
 	vs.fwd = vs.sorry_fwd = -1;
 	vs.persistent = -1;
 	ka_chk_init(&vs.dflt);
-	if (n->nw != 3) {
-		ka_say(k, n->file, n->line, "error: ", "virtual_server needs an address and a port");
-		return;
+	vs.fwmark = fwmark;
+	vs.af = fwmark ? AF_INET : af;
+	if (!fwmark) {
+		vs.addr = *addr;
+		vs.port = port;
 	}
-	if (ka_addr(k, n, n->w[1], &vs.af, &vs.addr) < 0 || ka_port(k, n, n->w[2], &vs.port) < 0)
-		return;
-	if (vs.port == 0) {
-		ka_say(k, n->file, n->line, "error: ", "virtual_server: port 0");
-		return;
-	}
-	for (const struct ka_node *c = n->kids; c; c = c->next)
+	for (const struct ka_node *c = kids; c; c = c->next)
 		ka_dispatch(k, c, kw_vs, &vs, "virtual_server");
 	if (!vs.skip && k->errors == 0)
 		ka_write_vs(k, &vs);
 	ka_free_vs(&vs);
+}
+
+/* "fwmark N": the mark into *MARK; 0, or -1 (reported). */
+static int
+ka_fwmark(struct ka *k, const struct ka_node *n, const char *s, unsigned long *mark)
+{
+	char *end;
+
+	errno = 0;
+	*mark = strtoul(s, &end, 10);
+	if (errno || *end || end == s || *mark == 0 || *mark > 0xffffffffUL) {
+		ka_say(k, n->file, n->line, "error: ", "%s fwmark: '%s' is not a mark (1 to "
+		    "4294967295)", n->w[0], s);
+		return -1;
+	}
+	return 0;
+}
+
+#define KA_VSG_RANGE_MAX 256    /* addresses of one member's range (its report says 256) */
+
+/*
+ * virtual_server group NAME: each member of virtual_server_group NAME
+ * ("ADDR PORT", "ADDR-END PORT" with END the last byte of an IPv4
+ * address or the last 16-bit group, in hex, of an IPv6 one, as keepalived
+ * reads ranges, or "fwmark N") becomes a virtual server of its own with
+ * the settings and real servers of N.
+ */
+static void
+ka_vs_group(struct ka *k, const struct ka_node *n)
+{
+	const struct ka_node *g = NULL, *m;
+	unsigned made = 0;
+
+	if (n->nw != 3) {
+		ka_say(k, n->file, n->line, "error: ", "virtual_server group needs a name");
+		return;
+	}
+	for (const struct ka_node *t = k->root.kids; t; t = t->next)
+		if (strcmp(t->w[0], "virtual_server_group") == 0 && t->nw == 2 &&
+		    strcmp(t->w[1], n->w[2]) == 0) {
+			g = t;
+			break;
+		}
+	if (g == NULL) {
+		ka_say(k, n->file, n->line, "error: ", "virtual_server group %s: no "
+		    "virtual_server_group of that name", n->w[2]);
+		return;
+	}
+	for (m = g->kids; m; m = m->next) {
+		unsigned long mark, end;
+		union vsr_addr a;
+		unsigned port, last, first;
+		char buf[INET6_ADDRSTRLEN + 8], *dash, *e;
+		int af;
+
+		if (m->nw == 2 && strcmp(m->w[0], "fwmark") == 0) {
+			if (ka_fwmark(k, m, m->w[1], &mark) == 0) {
+				ka_vs_one(k, m, n->kids, mark, AF_INET, NULL, 0);
+				made++;
+			}
+			continue;
+		}
+		if (m->nw != 2 || m->block) {
+			ka_unmapped(k, m, "a group member is ADDR PORT, ADDR-END PORT or fwmark N");
+			continue;
+		}
+		snprintf(buf, sizeof(buf), "%s", m->w[0]);
+		dash = strchr(buf, '-');
+		if (dash)
+			*dash = '\0';
+		if (ka_addr(k, m, buf, &af, &a) < 0 || ka_port(k, m, m->w[1], &port) < 0)
+			continue;
+		if (port == 0) {
+			ka_say(k, m->file, m->line, "error: ", "virtual_server_group: port 0");
+			continue;
+		}
+		first = af == AF_INET ? ntohl(a.ip) & 0xff : (unsigned)a.b[14] << 8 | a.b[15];
+		last = first;
+		if (dash) {
+			errno = 0;
+			end = strtoul(dash + 1, &e, af == AF_INET ? 10 : 16);
+			if (errno || *e || e == dash + 1 || end > (af == AF_INET ? 255UL : 0xffffUL) ||
+			    end < first) {
+				ka_say(k, m->file, m->line, "error: ", "virtual_server_group: '%s' is "
+				    "not a range", m->w[0]);
+				continue;
+			}
+			last = (unsigned)end;
+			if (last - first >= KA_VSG_RANGE_MAX) {
+				ka_unmapped(k, m, "a range of more than 256 addresses");
+				continue;
+			}
+		}
+		for (unsigned v = first; v <= last; v++) {
+			if (af == AF_INET) {
+				a.ip = htonl((ntohl(a.ip) & ~0xffu) | v);
+			} else {
+				a.b[14] = (uint8_t)(v >> 8);
+				a.b[15] = (uint8_t)v;
+			}
+			ka_vs_one(k, m, n->kids, 0, af, &a, port);
+			made++;
+		}
+	}
+	ka_approx(k, n, "virtual_server group %s: a virtual_server for each of its %u "
+	    "addresses and marks, each with these settings and real servers", n->w[2], made);
+}
+
+static void
+kw_virtual_server(struct ka *k, const struct ka_node *n, void *ctx)
+{
+	unsigned long mark = 0;
+	union vsr_addr a;
+	unsigned port = 0;
+	int af = AF_INET;
+
+	(void)ctx;
+	if (n->nw >= 2 && strcmp(n->w[1], "group") == 0) {
+		ka_vs_group(k, n);
+		return;
+	}
+	if (n->nw == 3 && strcmp(n->w[1], "fwmark") == 0) {
+		if (ka_fwmark(k, n, n->w[2], &mark) < 0)
+			return;
+	} else if (n->nw != 3) {
+		ka_say(k, n->file, n->line, "error: ", "virtual_server needs an address and a port");
+		return;
+	}
+	if (!mark && (ka_addr(k, n, n->w[1], &af, &a) < 0 || ka_port(k, n, n->w[2], &port) < 0))
+		return;
+	if (!mark && port == 0) {
+		ka_say(k, n->file, n->line, "error: ", "virtual_server: port 0");
+		return;
+	}
+	ka_vs_one(k, n, n->kids, mark, af, &a, port);
 }
 
 static void
@@ -1826,10 +1973,20 @@ kw_global_defs(struct ka *k, const struct ka_node *n, void *ctx)
 	}
 }
 
+/* Its members are read where a virtual_server names the group (ka_vs_group); unused, said. */
 static void
 kw_vsg(struct ka *k, const struct ka_node *n, void *ctx)
 {
-	ka_later_report(k, n, KA_LATER_VSG, ctx);
+	(void)ctx;
+	if (n->nw != 2) {
+		ka_say(k, n->file, n->line, "error: ", "virtual_server_group needs a name");
+		return;
+	}
+	for (const struct ka_node *t = k->root.kids; t; t = t->next)
+		if (strcmp(t->w[0], "virtual_server") == 0 && t->nw == 3 &&
+		    strcmp(t->w[1], "group") == 0 && strcmp(t->w[2], n->w[1]) == 0)
+			return;
+	ka_unmapped(k, n, "no virtual_server names this group, so keepalived uses none of it");
 }
 
 /* VRRP: kept for --vrrp; its interface (and virtual addresses) name announce. */

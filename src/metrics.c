@@ -67,6 +67,8 @@ static struct {
 	const struct conn_table *ct;
 	enum metrics_compat compat;
 	int                fd;           /* the listening socket, -1: none */
+	uint32_t           addr;         /* its address (network order) and port */
+	uint16_t           port;
 	struct event      *ev_listen;
 	struct event      *ev_resume;    /* the pause after EMFILE or the reserve */
 	int                listening;    /* ev_listen is added */
@@ -664,11 +666,72 @@ metrics_start(struct event_base *base, uint32_t addr, uint16_t port, enum metric
 		metrics_stop();
 		return -1;
 	}
+	m.addr = addr;
+	m.port = port;
 	metrics_listen_update();
 	if ((ntohl(addr) >> 24) != 127)
 		log_warnx("metrics on %s: reachable from other hosts, without authentication; "
 		    "a loopback address is safer", a);
 	log_info("metrics on http://%s/metrics, status page http://%s/", a, a);
+	return 0;
+}
+
+/*
+ * A reload's endpoint: the same one keeps its socket (a new COMPAT takes
+ * effect at the next request); another is bound first and the old one
+ * closed only once it listens, so that a failure (in use, a low port
+ * after the privileges were dropped) keeps the old one. The requests
+ * being answered on the old socket finish.
+ */
+int
+metrics_reconfig(struct event_base *base, uint32_t addr, uint16_t port,
+    enum metrics_compat compat, const struct conn_table *ct)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_addr.s_addr = addr,
+	    .sin_port = htons(port) };
+	struct event *ev;
+	char a[STATUS_ADDR_MAX];
+	int fd, one = 1;
+
+	m.compat = compat;
+	if (port == 0) {
+		if (m.fd >= 0)
+			log_info("metrics: no longer served");
+		metrics_stop();
+		return 0;
+	}
+	if (m.fd < 0)
+		return metrics_start(base, addr, port, compat, ct);
+	if (addr == m.addr && port == m.port)
+		return 0;
+	status_addrport(a, sizeof(a), AF_INET, &addr, htons(port));
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 || listen(fd, 64) < 0) {
+		log_warn("metrics: cannot listen on %s; the old endpoint stays", a);
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	if ((ev = event_new(base, fd, EV_READ | EV_PERSIST, metrics_on_accept, NULL)) == NULL) {
+		log_warnx("metrics: out of memory; the old endpoint stays");
+		close(fd);
+		return -1;
+	}
+	if (m.listening)
+		event_del(m.ev_listen);
+	event_free(m.ev_listen);
+	m.listening = 0;
+	close(m.fd);
+	m.fd = fd;
+	m.ev_listen = ev;
+	m.addr = addr;
+	m.port = port;
+	metrics_listen_update();
+	if ((ntohl(addr) >> 24) != 127)
+		log_warnx("metrics on %s: reachable from other hosts, without authentication; "
+		    "a loopback address is safer", a);
+	log_info("metrics now on http://%s/metrics, status page http://%s/", a, a);
 	return 0;
 }
 

@@ -41,5 +41,12 @@ struct conn_table;
 int  metrics_start(struct event_base *base, uint32_t addr, uint16_t port,
     enum metrics_compat compat, const struct conn_table *ct);
 void metrics_stop(void);
+/*
+ * A reload's metrics: another endpoint is listened on before the old one
+ * is closed (-1, logged: the old one stays), port 0 stops, the first one
+ * starts; COMPAT changes at once.
+ */
+int  metrics_reconfig(struct event_base *base, uint32_t addr, uint16_t port,
+    enum metrics_compat compat, const struct conn_table *ct);
 
 #endif

@@ -62,6 +62,7 @@ struct nl_jent {
 	union vsr_addr gateway;    /* route: next hop (onlink), zero for none */
 	uint16_t      sport;       /* rule: source port (network order), 0 for any */
 	uint8_t       ipproto;     /* rule: IP protocol, 0 for any */
+	uint32_t      fwmark;      /* rule: firewall mark, 0 for any */
 	char          path[128];   /* sysctl path below /proc/sys; rule iif name */
 	char          old[64];     /* sysctl value to restore */
 };
@@ -279,7 +280,7 @@ nl_jsame(const struct nl_jent *a, const struct nl_jent *b)
 	return a->kind == b->kind && a->af == b->af && addr_eq(&a->addr, &b->addr) &&
 	    a->plen == b->plen && a->ifindex == b->ifindex && a->table == b->table &&
 	    a->prio == b->prio && addr_eq(&a->gateway, &b->gateway) && a->ipproto == b->ipproto &&
-	    a->sport == b->sport && strcmp(a->path, b->path) == 0;
+	    a->sport == b->sport && a->fwmark == b->fwmark && strcmp(a->path, b->path) == 0;
 }
 
 /* Index of the newest entry that undoes the same object as E, or -1. */
@@ -406,6 +407,8 @@ nl_jformat(char op, const struct nl_jent *e, char *line, size_t len)
 	    "path=%s old=%s", op, nl_jkind_name[e->kind], nl_ip(af, &e->addr, a), e->plen,
 	    e->ifindex, e->table, e->prio, nl_ip(af, &e->gateway, gw), ntohs(e->sport),
 	    e->ipproto, path, old);
+	if (e->fwmark != 0)
+		n += snprintf(line + n, len - (size_t)n, " mark=%u", e->fwmark);
 	n += snprintf(line + n, len - (size_t)n, " #%08x\n", nl_fnv1a(line, (size_t)n));
 	return (size_t)n;
 }
@@ -452,6 +455,10 @@ nl_jparse(const char *line, char *op, struct nl_jent *e)
 	e->prio = prio;
 	e->sport = htons((uint16_t)sport);
 	e->ipproto = (uint8_t)proto;
+	/* A rule's firewall mark, written only when there is one. */
+	const char *mk = strstr(line, " mark=");
+	if (mk != NULL && (sscanf(mk, " mark=%u", &e->fwmark) != 1 || e->kind != NLJ_RULE))
+		return -1;
 	if (e->kind == NLJ_SYSCTL && (strncmp(e->path, "net/", 4) != 0 ||
 	    strstr(e->path, "..") != NULL || e->old[0] == '\0'))
 		return -1;
@@ -948,6 +955,21 @@ nl_route_del_table(int af, const union vsr_addr *addr, int plen, int ifindex, ui
 	return 0;
 }
 
+int
+nl_route_del_via(int af, const union vsr_addr *addr, int plen, const union vsr_addr *gateway,
+    int ifindex, uint32_t table)
+{
+	struct nl_jent e;
+
+	nl_route_ent(&e, af, addr, plen, ifindex, table);
+	if (gateway != NULL)
+		e.gateway = *gateway;
+	if (nl_route_delete(&e, "delete ") < 0)
+		return -1;
+	nl_jdrop(&e);
+	return 0;
+}
+
 struct nl_rget {
 	struct nl_route_info *out;
 	int                   af;
@@ -1034,6 +1056,10 @@ nl_rule_msg(uint16_t type, uint16_t flags, const struct nl_jent *e)
 		mnl_attr_put_strz(nlh, FRA_IIFNAME, e->path);
 	if (e->ipproto != 0)
 		mnl_attr_put_u8(nlh, FRA_IP_PROTO, e->ipproto);
+	if (e->fwmark != 0) {
+		mnl_attr_put_u32(nlh, FRA_FWMARK, e->fwmark);
+		mnl_attr_put_u32(nlh, FRA_FWMASK, 0xffffffffu);
+	}
 	if (e->sport != 0) {
 		struct fib_rule_port_range r = { ntohs(e->sport), ntohs(e->sport) };
 		mnl_attr_put(nlh, FRA_SPORT_RANGE, sizeof(r), &r);
@@ -1047,9 +1073,11 @@ nl_rule_msg(uint16_t type, uint16_t flags, const struct nl_jent *e)
 static const char *
 nl_rule_name(const struct nl_jent *e, char *buf, size_t len)
 {
-	char ip[ADDR_STRLEN], pp[32] = "";
+	char ip[ADDR_STRLEN], pp[48] = "";
 
-	if (e->ipproto != 0 && e->sport != 0)
+	if (e->fwmark != 0)
+		snprintf(pp, sizeof(pp), " fwmark %u", e->fwmark);
+	else if (e->ipproto != 0 && e->sport != 0)
 		snprintf(pp, sizeof(pp), " ipproto %u sport %u", e->ipproto, ntohs(e->sport));
 	else if (e->ipproto != 0)
 		snprintf(pp, sizeof(pp), " ipproto %u", e->ipproto);
@@ -1071,6 +1099,7 @@ nl_rule_ent(struct nl_jent *e, const struct nl_rule *r)
 	e->addr = r->src;
 	e->plen = plen;
 	e->ipproto = r->ipproto;
+	e->fwmark = r->fwmark;
 	e->sport = r->sport;
 	e->ifindex = iif;
 	e->table = table;
@@ -1144,7 +1173,8 @@ nl_rule_del(const struct nl_rule *r)
 			if (j->kind == NLJ_RULE && j->af == r->af && addr_eq(&j->addr, &r->src) &&
 			    j->plen == r->plen &&
 			    j->ifindex == r->iif && j->table == r->table && j->prio == r->prio &&
-			    j->ipproto == r->ipproto && j->sport == r->sport) {
+			    j->ipproto == r->ipproto && j->sport == r->sport &&
+			    j->fwmark == r->fwmark) {
 				e = *j;
 				break;
 			}

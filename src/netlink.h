@@ -80,6 +80,7 @@ struct nl_rule {
 	int      iif;
 	uint8_t  ipproto;
 	uint16_t sport;       /* network order */
+	uint32_t fwmark;      /* "fwmark N", 0: any */
 	uint32_t table;
 	uint32_t prio;
 };
@@ -87,6 +88,9 @@ int  nl_route_add_table(int af, const union vsr_addr *addr, int plen, int ifinde
     uint32_t table);
 /* GATEWAY of family AF, or NULL for none. */
 int  nl_route_add_via(int af, const union vsr_addr *addr, int plen,
+    const union vsr_addr *gateway, int ifindex, uint32_t table);
+/* Remove what nl_route_add_via() made (the same arguments) and drop its journal entry. */
+int  nl_route_del_via(int af, const union vsr_addr *addr, int plen,
     const union vsr_addr *gateway, int ifindex, uint32_t table);
 int  nl_rule_add(const struct nl_rule *r);
 int  nl_rule_del(const struct nl_rule *r);

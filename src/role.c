@@ -39,6 +39,12 @@ role_get(void)
 	return role.role;
 }
 
+int
+role_master(void)
+{
+	return role.started && role.role == ROLE_MASTER;
+}
+
 void
 role_reconfig(const struct config *conf)
 {
@@ -47,19 +53,15 @@ role_reconfig(const struct config *conf)
 		role.announce[role.nannounce++] = (int)if_nametoindex(conf->announce[i]);
 }
 
-/* The VIPs once each (several services may share one): FN(AF, VIP, ARG). */
+/* The VIPs once each (svc_vips: shared ones once, a mark service's its own list): FN(AF, VIP, ARG). */
 static void
 role_each_vip(void (*fn)(int af, const union vsr_addr *vip, void *arg), void *arg)
 {
-	struct service *s, *o;
+	const struct vsr_ip *v;
+	unsigned nv = svc_vips(&v);
 
-	TAILQ_FOREACH(s, svc_list(), entry) {
-		for (o = TAILQ_FIRST(svc_list()); o != s &&
-		    (o->af != s->af || !addr_eq(&o->addr, &s->addr)); o = TAILQ_NEXT(o, entry))
-			;
-		if (o == s)
-			fn(s->af, &s->addr, arg);
-	}
+	for (unsigned i = 0; i < nv; i++)
+		fn(v[i].af, &v[i].addr, arg);
 }
 
 /* ---- proxy entries ---- */
@@ -79,9 +81,9 @@ vip_proxy(int af, const union vsr_addr *vip, void *arg)
 	}
 }
 
-/* The fullnat pool on the real servers' links. */
+/* The fullnat pool's entries on the real servers' links removed (leftovers included). */
 static void
-laddr_proxy(int add)
+laddr_unproxy(void)
 {
 	const struct xmit_link *links;
 	unsigned n = xmit_fullnat_links(&links);
@@ -89,14 +91,9 @@ laddr_proxy(int add)
 	for (unsigned k = 0; k < laddr_count(); k++) {
 		const struct vsr_ip *la = laddr_get(k);
 
-		for (unsigned i = 0; i < n; i++) {
-			if (links[i].af != la->af)
-				continue;
-			if (add)
-				nl_proxy_neigh_add(la->af, &la->addr, links[i].ifindex);
-			else
+		for (unsigned i = 0; i < n; i++)
+			if (links[i].af == la->af)
 				nl_proxy_neigh_del(la->af, &la->addr, links[i].ifindex);
-		}
 	}
 }
 
@@ -172,7 +169,14 @@ role_apply(enum vsr_role r)
 
 	role.role = r;
 	role_each_vip(vip_proxy, &add);
-	laddr_proxy(add);
+	/*
+	 * The pool's entries are xmit_nat's, which makes them on a master
+	 * and follows the pool and the real servers' links at run time; a
+	 * backup also removes any that an earlier instance left.
+	 */
+	(void)xmit_nat_sync();
+	if (!add)
+		laddr_unproxy();
 	if (add)
 		garp_burst();
 	else if (role.ev_garp)

@@ -38,6 +38,8 @@ int  role_start(struct event_base *base, enum vsr_role role, const struct config
 /* Switch to ROLE (WHY for the log). Becoming master again re-sends the burst. */
 void role_set(enum vsr_role role, const char *why);
 enum vsr_role role_get(void);
+/* Started and master: what keeps proxy entries (xmit_nat.c's for the pool). */
+int  role_master(void);
 /* The announce interfaces after a reload (CONF's). */
 void role_reconfig(const struct config *conf);
 /*

@@ -68,6 +68,58 @@ svc_is_vip(int af, const union vsr_addr *addr)
 	}
 }
 
+/* ---- firewall-mark services ---- */
+
+static uint32_t mark_of_slot[SVC_MARK_SLOTS];   /* 0: free */
+
+union vsr_addr
+svc_mark_addr(int af, uint32_t mark)
+{
+	union vsr_addr a;
+
+	memset(&a, 0, sizeof(a));
+	if (af == AF_INET6)
+		memcpy(&a.b[12], &(uint32_t){ htonl(mark) }, 4);
+	else
+		a.ip = htonl(mark);
+	return a;
+}
+
+union vsr_addr
+svc_mark_gw(unsigned slot)
+{
+	return addr_from_ip(htonl(0xa9fe7600u | (slot + 1)));   /* 169.254.118.N */
+}
+
+void
+svc_mark_mac(uint32_t mark, uint8_t mac[6])
+{
+	mac[0] = 0x06;          /* unicast, locally administered */
+	mac[1] = 0x76;
+	mac[2] = (uint8_t)(mark >> 24);
+	mac[3] = (uint8_t)(mark >> 16);
+	mac[4] = (uint8_t)(mark >> 8);
+	mac[5] = (uint8_t)mark;
+}
+
+bool
+svc_mark_gw_lookup(uint32_t addr, uint32_t *mark)
+{
+	uint32_t h = ntohl(addr);
+
+	if ((h & 0xffffff00u) != 0xa9fe7600u || (h & 0xff) == 0 || (h & 0xff) > SVC_MARK_SLOTS)
+		return false;
+	*mark = mark_of_slot[(h & 0xff) - 1];
+	return *mark != 0;
+}
+
+unsigned
+svc_vips(const struct vsr_ip **v)
+{
+	*v = vips;
+	return nvips;
+}
+
 struct service_list *
 svc_list(void)
 {
@@ -93,6 +145,11 @@ svc_set_binder(svc_binder_fn fn)
 static int
 dest_bind(struct dest *d, char *err, size_t errlen)
 {
+	if (d->svc != NULL && d->svc->ops && (d->fwd == FWD_NAT || d->fwd == FWD_FULLNAT)) {
+		snprintf(err, errlen, "%s with one-packet scheduling: no entry is kept, so the "
+		    "replies could not be translated; use dr or tun", fwd_name(d->fwd));
+		return -1;
+	}
 	if (binder == NULL) {
 		snprintf(err, errlen, "no transmit layer to bind the real server to");
 		return -1;
@@ -110,8 +167,13 @@ svc_index_build(int notify)
 	struct service *s;
 	unsigned n = 0, size = 16;
 
-	TAILQ_FOREACH(s, &services, entry)
+	unsigned na = 0;
+	TAILQ_FOREACH(s, &services, entry) {
 		n++;
+		na += s->fwmark ? s->nmaddr : 1;
+	}
+	if (na > n)
+		n = na;
 	while (size < 2 * n)
 		size <<= 1;
 	/* No service: no index (NULL is looked up as empty); this cannot fail. */
@@ -132,14 +194,20 @@ svc_index_build(int notify)
 		while (tab[i & (size - 1)])
 			i++;
 		tab[i & (size - 1)] = s;
-		unsigned j;
-		for (j = 0; j < nv && !vsr_ip_eq(&v[j], &vip); j++)
-			;
-		if (j == nv) {
-			v[nv++] = vip;
-			for (i = hash32(svc_addr_key(s->af, &s->addr)); set[i & (size - 1)].af; i++)
+		/* A mark service's VIPs are its announce addresses; its own is its mark. */
+		for (unsigned k = 0; k < (s->fwmark ? s->nmaddr : 1); k++) {
+			unsigned j;
+			if (s->fwmark)
+				vip = s->maddr[k];
+			for (j = 0; j < nv && !vsr_ip_eq(&v[j], &vip); j++)
 				;
-			set[i & (size - 1)] = vip;
+			if (j == nv) {
+				v[nv++] = vip;
+				for (i = hash32(svc_addr_key(vip.af, &vip.addr)); set[i & (size - 1)].af;
+				    i++)
+					;
+				set[i & (size - 1)] = vip;
+			}
 		}
 	}
 	struct vsr_ip *old = vips;
@@ -494,6 +562,8 @@ svc_free(struct service *s)
 	}
 	if (s->sched && s->sched->done_service)
 		s->sched->done_service(s);
+	if (s->fwmark)
+		mark_of_slot[s->mark_slot] = 0;
 	free(s);
 }
 
@@ -506,6 +576,9 @@ svc_fields(struct service *s, const struct vs_conf *vc)
 	s->fwd = vc->fwd;
 	s->tunnel = vc->tunnel;
 	s->persistent = vc->persistent;
+	s->ops = vc->ops;
+	s->nmaddr = vc->nmaddr;
+	memcpy(s->maddr, vc->maddr, sizeof(s->maddr));
 	s->conn_limit = vc->conn_limit;
 	s->synproxy = vc->synproxy;
 	s->netmask = vc->netmask;
@@ -529,15 +602,32 @@ svc_new(const struct vs_conf *vc, char *err, size_t errlen)
 	s->addr = vc->addr;
 	s->port = htons(vc->port);
 	s->proto = (uint8_t)vc->proto;
+	s->fwmark = vc->fwmark;
+	if (s->fwmark) {
+		unsigned k;
+		for (k = 0; k < SVC_MARK_SLOTS && mark_of_slot[k]; k++)
+			;
+		if (k == SVC_MARK_SLOTS) {
+			snprintf(err, errlen, "more than %d firewall-mark services", SVC_MARK_SLOTS);
+			free(s);
+			return NULL;
+		}
+		s->mark_slot = k;
+		mark_of_slot[k] = s->fwmark;
+	}
 	svc_fields(s, vc);
 	s->sched = sched_lookup(vc->sched);
 	if (s->sched == NULL) {
 		snprintf(err, errlen, "Scheduler not found: %s", vc->sched);
+		if (s->fwmark)
+			mark_of_slot[s->mark_slot] = 0;
 		free(s);
 		return NULL;
 	}
 	if (s->sched->init_service && s->sched->init_service(s) < 0) {
 		snprintf(err, errlen, "scheduler %s: cannot initialise", vc->sched);
+		if (s->fwmark)
+			mark_of_slot[s->mark_slot] = 0;
 		free(s);
 		return NULL;
 	}
@@ -824,6 +914,9 @@ svc_merge(const struct config *conf)
 			bad = 1;
 		}
 	}
+	/* A mark service's announce addresses may have changed: the VIPs follow. */
+	if (svc_index_build(1) < 0)
+		bad = 1;
 	return bad ? -1 : 0;
 }
 

@@ -14,6 +14,7 @@
 #include "stats.h"
 
 struct service;
+struct check;
 struct conn;
 struct pkt;
 struct worker;
@@ -74,6 +75,7 @@ struct dest {
 	union vsr_addr   tun_src;      /* tun: the director's address toward it (logs) */
 	enum client_addr client_addr;  /* fullnat: how it learns the client's address (new flows) */
 	unsigned         ca_mtu;       /* fullnat: the path MTU toward it, bound (0: not known) */
+	struct check    *check;        /* its health check (check.c's), NULL: none */
 	uint64_t         check_downs;  /* health check transitions up -> down */
 	uint64_t         check_ups;    /* and down -> up */
 };
@@ -92,6 +94,11 @@ struct service {
 	unsigned         flags;        /* SVC_F_* */
 	unsigned         mh_size;      /* mh: lookup table size, a prime */
 	unsigned         persistent;   /* seconds, 0 = off */
+	bool             ops;          /* one-packet scheduling: UDP datagrams keep no entry */
+	uint32_t         fwmark;       /* a firewall-mark service: addr is svc_mark_addr() */
+	unsigned         mark_slot;    /* its routing table and gateway (svc_mark_gw) */
+	struct vsr_ip    maddr[CONF_MADDR_MAX];  /* the addresses it answers for */
+	unsigned         nmaddr;
 	unsigned         conn_limit;   /* live flows at most, 0 = no limit (defence.c) */
 	bool             synproxy;     /* TCP: the director answers the handshake (synproxy.h) */
 	union vsr_addr   netmask;      /* persistence granularity, of the service's family */
@@ -159,6 +166,33 @@ void svc_teardown(void);
 
 /* The service for a packet's destination (family AF), or NULL. */
 struct service *svc_lookup(int af, uint8_t proto, const union vsr_addr *addr, uint16_t port);
+/*
+ * Firewall-mark services. IPVS keys one by its mark where others have an
+ * address (proto and port 0): svc_mark_addr() is that address. The daemon
+ * learns a packet's mark from routing (DESIGN.md): per mark service a rule
+ * "fwmark N lookup SVC_MARK_TABLE+slot" and a route "default via GW dev TAP"
+ * in that table; GW (svc_mark_gw, 169.254.118.slot+1) is answered for with
+ * svc_mark_mac(N), so the frame's destination MAC names the mark.
+ */
+#define SVC_MARK_TABLE  7700
+#define SVC_MARK_PRIO   7590
+#define SVC_MARK_SLOTS  250
+union vsr_addr svc_mark_addr(int af, uint32_t mark);
+union vsr_addr svc_mark_gw(unsigned slot);
+void svc_mark_mac(uint32_t mark, uint8_t mac[6]);
+/* MAC is one svc_mark_mac() made: its mark into *MARK. */
+static inline bool
+svc_mac_mark(const uint8_t *mac, uint32_t *mark)
+{
+	if (mac[0] != 0x06 || mac[1] != 0x76)
+		return false;
+	*mark = (uint32_t)mac[2] << 24 | (uint32_t)mac[3] << 16 | (uint32_t)mac[4] << 8 | mac[5];
+	return true;
+}
+/* ADDR (IPv4) is the gateway of a mark service's table: its mark into *MARK. */
+bool svc_mark_gw_lookup(uint32_t addr, uint32_t *mark);
+/* The VIPs of the running services, each once (a mark service's are its announce addresses). */
+unsigned svc_vips(const struct vsr_ip **v);
 /* ADDR (of family AF) is one of the VIPs. */
 bool svc_is_vip(int af, const union vsr_addr *addr);
 /* Iterate all services (for stats dumps and set-up). */

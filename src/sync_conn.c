@@ -170,14 +170,18 @@ sync_conn_in(struct worker *w, struct conn *c, bool fresh)
 	const struct sync_conf *sc = sync_daemon(SYNC_STATE_MASTER);
 	struct sync_cstate *cs;
 	uint32_t pkts;
+	bool skip;
 
 	if (sc == NULL || (cs = cstate_of(w->ct, c, fresh)) == NULL)
 		return;
 	pkts = ++cs->pkts;
+	/* A one-packet entry is not sent (IPVS's ip_vs_sync_conn), its template is. */
+	skip = c->dest != NULL && c->dest->svc != NULL && c->dest->svc->ops &&
+	    !(c->flags & CONN_F_TEMPLATE);
 	for (;;) {
 		struct sync_entry *e;
 
-		if (sync_due(sc, timeout_ticks(w->ct, c), conn_l4proto(c), c->state,
+		if (!skip && sync_due(sc, timeout_ticks(w->ct, c), conn_l4proto(c), c->state,
 		    c->flags & CONN_F_TEMPLATE, cs, pkts, w->now) &&
 		    (e = sync_queue_slot(w->id)) != NULL) {     /* NULL: full, counted */
 			sync_conn_entry(w->ct, c, e);
@@ -188,6 +192,7 @@ sync_conn_in(struct worker *w, struct conn *c, bool fresh)
 		    (cs = cstate_of(w->ct, c, false)) == NULL)
 			return;
 		pkts = ++cs->pkts;
+		skip = false;
 	}
 }
 

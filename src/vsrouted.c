@@ -198,10 +198,12 @@ reload_read(struct daemon *d, struct spawn_user *as)
 	if (strcmp(nc->tap, oc->tap) != 0)
 		log_warnx("reload: tap %s -> %s needs a restart; keeping %s", oc->tap, nc->tap, oc->tap);
 	memcpy(nc->tap, oc->tap, sizeof(nc->tap));
-	if (nc->conn_max != oc->conn_max)
-		log_warnx("reload: conn_max %u -> %u needs a restart; keeping %u", oc->conn_max,
-		    nc->conn_max, oc->conn_max);
-	nc->conn_max = oc->conn_max;
+	/* conn_max: a limit within the table allocated at start (reload_apply). */
+	if (nc->conn_max > conn_allocated(d->ct)) {
+		log_warnx("reload: conn_max %u: the table was allocated for %u entries at start; "
+		    "%u until a restart", nc->conn_max, conn_allocated(d->ct), conn_allocated(d->ct));
+		nc->conn_max = conn_allocated(d->ct);
+	}
 	if (nc->workers != oc->workers)
 		log_warnx("reload: workers %u -> %u needs a restart; keeping %u", oc->workers,
 		    nc->workers, oc->workers);
@@ -211,72 +213,23 @@ reload_read(struct daemon *d, struct spawn_user *as)
 		    oc->offload ? "true" : "false", nc->offload ? "true" : "false",
 		    oc->offload ? "true" : "false");
 	nc->offload = oc->offload;
-	if (nc->metrics_addr != oc->metrics_addr || nc->metrics_port != oc->metrics_port ||
-	    nc->metrics_compat != oc->metrics_compat)
-		log_warnx("reload: metrics changes need a restart; keeping the endpoint");
-	nc->metrics_addr = oc->metrics_addr;
-	nc->metrics_port = oc->metrics_port;
-	nc->metrics_compat = oc->metrics_compat;
-	if (strcmp(nc->control_group, oc->control_group) != 0 ||
-	    strcmp(nc->control_group_read, oc->control_group_read) != 0)
-		log_warnx("reload: control_group and control_group_read changes need a restart; "
-		    "keeping the old ones");
-	memcpy(nc->control_group, oc->control_group, sizeof(nc->control_group));
-	memcpy(nc->control_group_read, oc->control_group_read, sizeof(nc->control_group_read));
-	if (strcmp(nc->control_socket, oc->control_socket) != 0)
-		log_warnx("reload: control_socket changes need a restart; keeping the socket");
-	memcpy(nc->control_socket, oc->control_socket, sizeof(nc->control_socket));
-	if (nc->announce_table != oc->announce_table)
-		log_warnx("reload: announce_table %u -> %u needs a restart; keeping %u",
-		    oc->announce_table, nc->announce_table, oc->announce_table);
-	nc->announce_table = oc->announce_table;
-	if (strcmp(nc->user, oc->user) != 0)
-		log_warnx("reload: user changes need a restart; keeping %s",
-		    oc->user[0] ? oc->user : "root");
+	/*
+	 * metrics, control_socket, control_group, control_group_read and
+	 * announce_table change after the apply (reload_endpoints); user
+	 * cannot: the privileges are dropped at start, before the workers
+	 * run (capabilities are per thread), and not taken back.
+	 */
+	if (strcmp(nc->user, oc->user) != 0) {
+		if (oc->user[0])
+			log_warnx("reload: user %s -> %s: the privileges were dropped to %s at start "
+			    "and cannot be taken back; keeping %s until a restart", oc->user,
+			    nc->user[0] ? nc->user : "root", oc->user, oc->user);
+		else
+			log_warnx("reload: user root -> %s: the privileges are dropped only at start, "
+			    "before the workers run; staying root until a restart", nc->user);
+	}
 	memcpy(nc->user, oc->user, sizeof(nc->user));
-	if (!announce_same(nc, oc)) {
-		log_warnx("reload: announce changes need a restart; keeping the old interfaces");
-		char (*a)[IFNAMSIZ] = nc->announce;
-		unsigned n = nc->nannounce;
-		nc->announce = oc->announce;
-		nc->nannounce = oc->nannounce;
-		oc->announce = a;
-		oc->nannounce = n;
-	}
-	if (nc->nladdr != oc->nladdr || (nc->nladdr &&
-	    memcmp(nc->laddr, oc->laddr, nc->nladdr * sizeof(*nc->laddr)) != 0)) {
-		log_warnx("reload: local_address changes need a restart; keeping the old pool");
-		struct vsr_ip *l = nc->laddr;
-		unsigned n = nc->nladdr;
-		nc->laddr = oc->laddr;
-		nc->nladdr = oc->nladdr;
-		oc->laddr = l;
-		oc->nladdr = n;
-	}
 	return nc;
-}
-
-/*
- * What only a restart changes, reload_read gave NC by swapping the arrays
- * of OC and NC (announce, local_address) where they differ; swapped again,
- * OC has its own back (where they did not differ, their contents are the
- * same either way).
- */
-static void
-swap_restart_only(struct config *a, struct config *b)
-{
-	char (*ann)[IFNAMSIZ] = a->announce;
-	struct vsr_ip *l = a->laddr;
-	unsigned na = a->nannounce, nl = a->nladdr;
-
-	a->announce = b->announce;
-	a->nannounce = b->nannounce;
-	a->laddr = b->laddr;
-	a->nladdr = b->nladdr;
-	b->announce = ann;
-	b->nannounce = na;
-	b->laddr = l;
-	b->nladdr = nl;
 }
 
 /*
@@ -285,30 +238,114 @@ swap_restart_only(struct config *a, struct config *b)
  * under us), the previous configuration is merged back and stays running:
  * -1. Either way *DROP is the configuration to free, out of the lock.
  */
+static bool
+laddr_same(const struct config *a, const struct config *b)
+{
+	return a->nladdr == b->nladdr && (a->nladdr == 0 ||
+	    memcmp(a->laddr, b->laddr, a->nladdr * sizeof(*a->laddr)) == 0);
+}
+
+static bool
+announce_has(const struct config *c, const char *ifn)
+{
+	for (unsigned i = 0; i < c->nannounce; i++)
+		if (strcmp(c->announce[i], ifn) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * The announce interfaces go from OC's to NC's while OC's services run:
+ * an interface that went stops answering for their VIPs, a new one
+ * answers for them at once on a master (the VIPs the merge then adds or
+ * removes follow role.c's interfaces, NC's from now). 0, or -1 (logged).
+ */
+static int
+announce_change(struct daemon *d, const struct config *oc, const struct config *nc)
+{
+	char path[128];
+	int rc = 0;
+	const struct vsr_ip *v;
+	unsigned nv = svc_vips(&v);     /* OC's: the merge has not run */
+
+	for (unsigned a = 0; a < oc->nannounce; a++) {
+		if (announce_has(nc, oc->announce[a]))
+			continue;
+		int ifx = (int)if_nametoindex(oc->announce[a]);
+		for (unsigned i = 0; i < nv; i++)
+			if (ifx > 0)
+				(void)nl_proxy_neigh_del(v[i].af, &v[i].addr, ifx);
+	}
+	for (unsigned a = 0; a < nc->nannounce; a++) {
+		if (announce_has(oc, nc->announce[a]))
+			continue;
+		int ifx = (int)if_nametoindex(nc->announce[a]);
+		for (int f = 0; f < 2; f++) {
+			if (!d->announce_ready[f])
+				continue;
+			snprintf(path, sizeof(path), "net/ipv%c/neigh/%s/proxy_delay",
+			    f ? '6' : '4', nc->announce[a]);
+			if (sysctl_set(path, "0") < 0)
+				rc = -1;
+			snprintf(path, sizeof(path), "net/ipv6/conf/%s/proxy_ndp", nc->announce[a]);
+			if (f && sysctl_set(path, "1") < 0)
+				rc = -1;
+		}
+		/* The proxy entries are a master's (role.c). */
+		for (unsigned i = 0; i < nv && role_master(); i++)
+			if (nl_proxy_neigh_add(v[i].af, &v[i].addr, ifx) < 0)
+				rc = -1;
+	}
+	role_reconfig(nc);
+	return rc;
+}
+
 static int
 reload_apply(struct daemon *d, struct config *nc, const struct spawn_user *as,
     struct config **drop)
 {
 	struct config *oc = d->conf;
+	bool pool = !laddr_same(oc, nc);
+	/* announce_table: the routes leave the old table, and go into the new one if wanted. */
+	bool table = nc->announce_table != oc->announce_table;
+	int want = role_master() && d->ev_drain == NULL;
 
 	*drop = nc;
+	if (table)
+		announce_routes(d, 0);
 
 	/* The VIP hook reads d->conf (announce interfaces): the new one from now. */
 	d->conf = nc;
 	conn_timeouts(d->ct, nc);
+	conn_set_limit(d->ct, nc->conn_max);
 	core_set_sloppy(nc->sloppy_tcp);
-	if (svc_merge(nc) < 0) {
+	if (!announce_same(oc, nc))
+		(void)announce_change(d, oc, nc);
+	if ((pool && laddr_setup(nc->laddr, nc->nladdr) < 0) || svc_merge(nc) < 0) {
 		log_warnx("reload: %s could not be applied whole; putting the previous "
 		    "configuration back", d->file);
-		swap_restart_only(nc, oc);
 		d->conf = oc;
 		conn_timeouts(d->ct, oc);
+		conn_set_limit(d->ct, oc->conn_max);
 		core_set_sloppy(oc->sloppy_tcp);
-		if (svc_merge(oc) < 0)
+		if (!announce_same(oc, nc))
+			(void)announce_change(d, nc, oc);
+		if ((pool && laddr_setup(oc->laddr, oc->nladdr) < 0) || svc_merge(oc) < 0)
 			log_warnx("reload: the previous configuration could not be put back whole "
 			    "either; see above");
+		(void)xmit_nat_sync();
+		if (table && want)
+			announce_routes(d, 1);
 		return -1;
 	}
+	if (table && want)
+		announce_routes(d, 1);
+	if (nc->conn_max != oc->conn_max)
+		log_notice("reload: conn_max %u -> %u (%u entries live)", oc->conn_max, nc->conn_max,
+		    conn_count(d->ct));
+	/* nat rules, fullnat interfaces and the pool's routes and proxy entries follow. */
+	if (xmit_nat_sync() < 0)
+		log_warnx("reload: the host set-up for nat could not be made whole; see above");
 	d->check_as = *as;
 	check_sync(nc, &d->check_as);
 	*drop = oc;
@@ -316,6 +353,41 @@ reload_apply(struct daemon *d, struct config *nc, const struct spawn_user *as,
 }
 
 static void announce_vips(struct daemon *d);
+
+/*
+ * After an applied reload, outside the lock: the metrics endpoint and the
+ * control socket (path, groups) of NC. One that cannot be had (an address
+ * in use, a path that cannot be bound, a group the daemon may no longer
+ * give after dropping its privileges) keeps the old one, and NC says so,
+ * so that the next reload compares with what runs.
+ */
+static void
+reload_endpoints(struct daemon *d, const struct config *oc, struct config *nc)
+{
+	const char *op = d->sockpath ? d->sockpath : oc->control_socket;
+	const char *np = d->sockpath ? d->sockpath : nc->control_socket;
+
+	if ((nc->metrics_addr != oc->metrics_addr || nc->metrics_port != oc->metrics_port ||
+	    nc->metrics_compat != oc->metrics_compat) &&
+	    metrics_reconfig(d->base, nc->metrics_addr, nc->metrics_port, nc->metrics_compat,
+	    d->ct) < 0) {
+		log_warnx("reload: metrics: keeping the old endpoint");
+		nc->metrics_addr = oc->metrics_addr;
+		nc->metrics_port = oc->metrics_port;
+	}
+	if (d->sockpath && strcmp(nc->control_socket, oc->control_socket) != 0)
+		log_info("reload: control_socket %s: the command line's -s %s stays", nc->control_socket,
+		    d->sockpath);
+	if ((strcmp(np, op) != 0 || strcmp(nc->control_group, oc->control_group) != 0 ||
+	    strcmp(nc->control_group_read, oc->control_group_read) != 0) &&
+	    ctl_reconfig(np, nc->control_group, nc->control_group_read) < 0) {
+		log_warnx("reload: keeping the control socket %s and its groups as they were", op);
+		memcpy(nc->control_socket, oc->control_socket, sizeof(nc->control_socket));
+		memcpy(nc->control_group, oc->control_group, sizeof(nc->control_group));
+		memcpy(nc->control_group_read, oc->control_group_read,
+		    sizeof(nc->control_group_read));
+	}
+}
 
 /*
  * A reload is applied whole or not at all: the file is read and checked
@@ -351,6 +423,7 @@ reload(struct daemon *d)
 		rc = reload_apply(d, nc, &as, &drop);
 		lock_release();
 		if (rc == 0) {
+			reload_endpoints(d, drop, nc);
 			/* The file's role only when its line changed: not to undo keepalived's. */
 			if (nc->role != file_role)
 				role_set(nc->role, "reload");
@@ -544,21 +617,14 @@ announce_vip(struct daemon *d, int af, const union vsr_addr *vip)
 static int
 setup_vips(struct daemon *d)
 {
-	const struct config *c = d->conf;
+	const struct vsr_ip *v;
+	unsigned nv = svc_vips(&v);
 
 	if (announce_prepare(d, AF_INET) < 0)
 		return -1;
-	for (unsigned i = 0; i < c->nvs; i++) {
-		unsigned j;
-		/* Several services may share a VIP: once each. */
-		for (j = 0; j < i && (c->vs[j].af != c->vs[i].af ||
-		    !addr_eq(&c->vs[j].addr, &c->vs[i].addr)); j++)
-			;
-		if (j < i)
-			continue;
-		if (announce_vip(d, c->vs[i].af, &c->vs[i].addr) < 0)
+	for (unsigned i = 0; i < nv; i++)
+		if (announce_vip(d, v[i].af, &v[i].addr) < 0)
 			return -1;
-	}
 	return 0;
 }
 
@@ -569,21 +635,6 @@ static void
 role_changed(int master)
 {
 	announce_routes(the_daemon, master);
-}
-
-/* VIP is the address of a service before S in the list: announced already. */
-static int
-vip_seen_before(const struct service *s)
-{
-	const struct service *o;
-
-	TAILQ_FOREACH(o, svc_list(), entry) {
-		if (o == s)
-			return 0;
-		if (o->af == s->af && addr_eq(&o->addr, &s->addr))
-			return 1;
-	}
-	return 0;
 }
 
 /*
@@ -602,21 +653,20 @@ vip_seen_before(const struct service *s)
 static void
 announce_routes(struct daemon *d, int on)
 {
-	const struct service *s;
+	const struct vsr_ip *v;
+	unsigned nv = svc_vips(&v);     /* each once; a mark service's are its own list */
 	uint32_t table = d->conf->announce_table;
 
 	if (table == 0 || d->announcing == !!on)
 		return;
 	d->announcing = !!on;
-	TAILQ_FOREACH(s, svc_list(), entry) {
-		if (vip_seen_before(s))
-			continue;
-		int plen = (int)addr_len(s->af) * 8;
+	for (unsigned i = 0; i < nv; i++) {
+		int plen = (int)addr_len(v[i].af) * 8;
 
 		if (on)
-			nl_route_add_table(s->af, &s->addr, plen, d->tap_ifindex, table);
+			nl_route_add_table(v[i].af, &v[i].addr, plen, d->tap_ifindex, table);
 		else
-			nl_route_del_table(s->af, &s->addr, plen, d->tap_ifindex, table);
+			nl_route_del_table(v[i].af, &v[i].addr, plen, d->tap_ifindex, table);
 	}
 	log_notice("%s the virtual addresses in table %u", on ? "announcing" : "withdrew",
 	    table);

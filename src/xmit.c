@@ -71,6 +71,7 @@ xmit_check(const struct config *conf)
 	char err[256], a[ADDR_STRLEN];
 	int bad = 0;
 
+	xmit_nat_checking(conf);
 	for (unsigned i = 0; i < conf->nvs; i++) {
 		const struct vs_conf *vc = &conf->vs[i];
 		if (sched_lookup(vc->sched) == NULL) {
@@ -95,6 +96,7 @@ xmit_check(const struct config *conf)
 			nh_put(t.nh);   /* the copy's hold on its next hop (nat, fullnat) */
 		}
 	}
+	xmit_nat_checking(NULL);
 	return bad ? -1 : 0;
 }
 

@@ -56,6 +56,15 @@ int xmit_dr(struct worker *w, struct conn *c, struct pkt *p);
 int xmit_nat_bind(struct dest *d, int tap_ifindex, char *err, size_t errlen);
 int xmit_fullnat_bind(struct dest *d, int tap_ifindex, char *err, size_t errlen);
 int xmit_nat_setup(int tap_ifindex, const char *tap);
+/*
+ * After each change of the services, vsradm's or a reload's (under the
+ * data-path lock, before the workers see it): make what the nat and
+ * fullnat real servers and the pool now need on the host, remove what
+ * they no longer need. 0, or -1 when a step failed (logged).
+ */
+int xmit_nat_sync(void);
+/* xmit_check's reload: fullnat bindings count the pool of C (NULL: the running one). */
+void xmit_nat_checking(const struct config *c);
 /* Forget what xmit_nat_setup() made (the journal undoes it). */
 void xmit_nat_close(void);
 /*

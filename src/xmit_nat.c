@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cliaddr.h"
+#include "conf.h"
 #include "conn.h"
 #include "laddr.h"
 #include "link.h"
@@ -14,6 +15,7 @@
 #include "netlink.h"
 #include "nexthop.h"
 #include "pkt.h"
+#include "role.h"
 #include "stats.h"
 #include "tap.h"
 #include "worker.h"
@@ -45,84 +47,57 @@
 /* ---- binding ---- */
 
 /*
- * What xmit_nat_setup() made on the host at start: the rules of each nat
- * real server (address, port, protocol) and the interfaces on which the
- * fullnat pool is answered for. After it ran, a real server needing host
- * changes it did not make (a new one from vsradm or a reload) is refused:
- * its rules are made at start only, and a restart makes them.
+ * What the host holds for nat and fullnat, made and unmade at run time by
+ * xmit_nat_sync() after every change of the services (start, vsradm,
+ * reload): per nat real server (address, port, protocol) a policy rule
+ * steering its replies into the TAP, and one for the ICMP errors from its
+ * address; per family one table route into the TAP via a VIP; per fullnat
+ * interface (toward fullnat real servers) and pool address, a proxy
+ * neighbour entry while the director is a master (role.c); per pool
+ * address a route into the TAP. Everything journaled (netlink.c); what is
+ * no longer wanted is removed.
  */
-struct nat_rule_key {
-	int            af;
-	union vsr_addr addr;
-	uint16_t       port;
-	uint8_t        proto;
+enum nat_kind { NM_RULE, NM_TABLE, NM_LROUTE, NM_PROXY, NM_MROUTE };
+
+struct nat_made {
+	enum nat_kind  kind;
+	bool           want;
+	struct nl_rule r;               /* NM_RULE */
+	int            af;              /* the others */
+	union vsr_addr addr;            /* NM_LROUTE NM_PROXY: the pool address */
+	union vsr_addr gw;              /* NM_TABLE: the VIP it goes via */
+	int            ifindex;         /* NM_PROXY */
 };
-static struct nat_rule_key *nat_rules;
-static unsigned nat_nrules;
+static struct nat_made *nat_made;
+static unsigned nat_nmade, nat_cap;
 static struct xmit_link nat_rs_if[16];  /* interfaces toward fullnat real servers, per family */
 static unsigned nat_nrs_if;
-static bool nat_ready;
+static bool nat_ready, nat_rp_done;
+static int nat_tap_ifindex;
+static char nat_tap[IF_NAMESIZE];
+static const struct config *nat_checking;
 
-static bool
-nat_rule_made(const struct dest *d)
+void
+xmit_nat_checking(const struct config *c)
 {
-	for (unsigned i = 0; i < nat_nrules; i++)
-		if (nat_rules[i].af == d->af && addr_eq(&nat_rules[i].addr, &d->addr) &&
-		    nat_rules[i].port == d->port && nat_rules[i].proto == d->svc->proto)
-			return true;
-	return false;
-}
-
-static bool
-nat_rs_if_made(int oif, int af)
-{
-	for (unsigned i = 0; i < nat_nrs_if; i++)
-		if (nat_rs_if[i].ifindex == oif && nat_rs_if[i].af == af)
-			return true;
-	return false;
-}
-
-static int
-nat_rule_record(const struct dest *d)
-{
-	struct nat_rule_key *n = realloc(nat_rules, (nat_nrules + 1) * sizeof(*n));
-
-	if (n == NULL) {
-		log_warn("nat rules");
-		return -1;
-	}
-	nat_rules = n;
-	nat_rules[nat_nrules++] = (struct nat_rule_key){ d->af, d->addr, d->port, d->svc->proto };
-	return 0;
+	nat_checking = c;
 }
 
 void
 xmit_nat_close(void)
 {
-	free(nat_rules);
-	nat_rules = NULL;
-	nat_nrules = 0;
+	free(nat_made);
+	nat_made = NULL;
+	nat_nmade = nat_cap = 0;
 	nat_nrs_if = 0;
-	nat_ready = false;
+	nat_ready = nat_rp_done = false;
 }
 
 static int
 nat_bind_common(struct dest *d, int tap_ifindex, char *err, size_t errlen,
     struct nl_route_info *ri)
 {
-	if (link_route(d->af, &d->addr, tap_ifindex, ri, err, errlen) < 0)
-		return -1;
-	if (nat_ready && d->fwd == FWD_NAT && !nat_rule_made(d)) {
-		snprintf(err, errlen, "a new nat real server needs a restart: its policy rule "
-		    "is made at start");
-		return -1;
-	}
-	if (nat_ready && d->fwd == FWD_FULLNAT && !nat_rs_if_made(ri->oif, d->af)) {
-		snprintf(err, errlen, "a fullnat real server on a new interface needs a "
-		    "restart: the pool's proxy entries are made at start");
-		return -1;
-	}
-	return 0;
+	return link_route(d->af, &d->addr, tap_ifindex, ri, err, errlen);
 }
 
 int
@@ -138,12 +113,25 @@ xmit_nat_bind(struct dest *d, int tap_ifindex, char *err, size_t errlen)
 	return 0;
 }
 
+/* Local addresses of family AF in the pool being checked (a reload's), or in the running one. */
+static unsigned
+nat_pool_af(int af)
+{
+	unsigned n = 0;
+
+	if (nat_checking == NULL)
+		return laddr_count_af(af);
+	for (unsigned i = 0; i < nat_checking->nladdr; i++)
+		n += nat_checking->laddr[i].af == af;
+	return n;
+}
+
 int
 xmit_fullnat_bind(struct dest *d, int tap_ifindex, char *err, size_t errlen)
 {
 	struct nl_route_info ri;
 
-	if (laddr_count_af(d->af) == 0) {
+	if (nat_pool_af(d->af) == 0) {
 		snprintf(err, errlen, "fullnat needs a local_address pool with an %s address",
 		    addr_family_name(d->af));
 		return -1;
@@ -200,106 +188,255 @@ nat_rp_filter(const char *tap)
 	return rc;
 }
 
-/* D's rules are already there for an earlier dest with the same address (and port). */
 static bool
-nat_seen(const struct dest *d, bool port)
+nat_same(const struct nat_made *m, const struct nat_made *k)
 {
-	struct service *s;
-	struct dest *o;
-
-	TAILQ_FOREACH(s, svc_list(), entry) {
-		TAILQ_FOREACH(o, &s->dests, entry) {
-			if (o == d)
-				return false;
-			if (o->fwd == FWD_NAT && o->af == d->af && addr_eq(&o->addr, &d->addr) &&
-			    (!port || (o->port == d->port && s->proto == d->svc->proto)))
-				return true;
-		}
+	if (m->kind != k->kind || m->af != k->af)
+		return false;
+	switch (k->kind) {
+	case NM_RULE:
+		return m->r.af == k->r.af && addr_eq(&m->r.src, &k->r.src) &&
+		    m->r.plen == k->r.plen && m->r.iif == k->r.iif &&
+		    m->r.ipproto == k->r.ipproto && m->r.sport == k->r.sport &&
+		    m->r.table == k->r.table && m->r.prio == k->r.prio && m->r.fwmark == k->r.fwmark;
+	case NM_TABLE:
+		return true;
+	case NM_LROUTE:
+		return addr_eq(&m->addr, &k->addr);
+	case NM_PROXY:
+		return addr_eq(&m->addr, &k->addr) && m->ifindex == k->ifindex;
+	case NM_MROUTE:
+		return m->r.table == k->r.table && addr_eq(&m->gw, &k->gw);
 	}
 	return false;
 }
 
-int
-xmit_nat_setup(int tap_ifindex, const char *tap)
+static int
+nat_make(const struct nat_made *k)
 {
 	static const union vsr_addr any;
+
+	switch (k->kind) {
+	case NM_RULE:
+		return nl_rule_add(&k->r);
+	case NM_TABLE:
+		/*
+		 * One onlink next hop on the TAP (a VIP, which the daemon
+		 * answers ARP or neighbour solicitations for), not a
+		 * neighbour per client.
+		 */
+		return nl_route_add_via(k->af, &any, 0, &k->gw, nat_tap_ifindex, NAT_RULE_TABLE);
+	case NM_LROUTE:
+		return nl_route_add(k->af, &k->addr, (int)addr_len(k->af) * 8, nat_tap_ifindex);
+	case NM_PROXY:
+		return nl_proxy_neigh_add(k->af, &k->addr, k->ifindex);
+	case NM_MROUTE:
+		return nl_route_add_via(k->af, &any, 0, &k->gw, nat_tap_ifindex, k->r.table);
+	}
+	return -1;
+}
+
+static int
+nat_unmake(const struct nat_made *m)
+{
+	static const union vsr_addr any;
+
+	switch (m->kind) {
+	case NM_RULE:
+		return nl_rule_del(&m->r);
+	case NM_TABLE:
+		return nl_route_del_via(m->af, &any, 0, &m->gw, nat_tap_ifindex, NAT_RULE_TABLE);
+	case NM_LROUTE:
+		return nl_route_del(m->af, &m->addr, (int)addr_len(m->af) * 8, nat_tap_ifindex);
+	case NM_PROXY:
+		return nl_proxy_neigh_del(m->af, &m->addr, m->ifindex);
+	case NM_MROUTE:
+		return nl_route_del_via(m->af, &any, 0, &m->gw, nat_tap_ifindex, m->r.table);
+	}
+	return -1;
+}
+
+/* K is wanted: marked if it is there, else made and recorded. */
+static int
+nat_want(const struct nat_made *k)
+{
+	for (unsigned i = 0; i < nat_nmade; i++)
+		if (nat_same(&nat_made[i], k)) {
+			nat_made[i].want = true;
+			return 0;
+		}
+	if (nat_nmade == nat_cap) {
+		unsigned cap = nat_cap ? nat_cap * 2 : 32;
+		struct nat_made *n = realloc(nat_made, cap * sizeof(*n));
+		if (n == NULL) {
+			log_warn("nat host set-up");
+			return -1;
+		}
+		nat_made = n;
+		nat_cap = cap;
+	}
+	if (nat_make(k) < 0)
+		return -1;
+	nat_made[nat_nmade] = *k;
+	nat_made[nat_nmade++].want = true;
+	return 0;
+}
+
+/* The table route of family AF, kept while its VIP still is one, else via VIP. */
+static int
+nat_want_table(int af, const union vsr_addr *vip)
+{
+	for (unsigned i = 0; i < nat_nmade; i++) {
+		struct nat_made *m = &nat_made[i];
+		if (m->kind != NM_TABLE || m->af != af)
+			continue;
+		if (svc_is_vip(af, &m->gw)) {
+			m->want = true;
+			return 0;
+		}
+		/* Its VIP went: the route goes via another. */
+		(void)nat_unmake(m);
+		nat_made[i] = nat_made[--nat_nmade];
+		break;
+	}
+	return nat_want(&(struct nat_made){ .kind = NM_TABLE, .af = af, .gw = *vip });
+}
+
+static int
+nat_want_rs_if(int oif, int af)
+{
+	char path[128], ifn[IF_NAMESIZE];
+	int v6 = af == AF_INET6;
+
+	for (unsigned i = 0; i < nat_nrs_if; i++)
+		if (nat_rs_if[i].ifindex == oif && nat_rs_if[i].af == af)
+			return 0;
+	if (nat_nrs_if == ARRAY_SIZE(nat_rs_if)) {
+		log_warnx("fullnat: more than %zu interfaces toward real servers",
+		    ARRAY_SIZE(nat_rs_if));
+		return -1;
+	}
+	nat_rs_if[nat_nrs_if].ifindex = oif;
+	nat_rs_if[nat_nrs_if++].af = af;
+	/* The pool answered for at once; IPv6 proxy entries answered at all. */
+	if (if_indextoname((unsigned)oif, ifn) == NULL)
+		return -1;
+	snprintf(path, sizeof(path), "net/ipv%c/neigh/%s/proxy_delay", v6 ? '6' : '4', ifn);
+	if (sysctl_set(path, "0") < 0)
+		return -1;
+	snprintf(path, sizeof(path), "net/ipv6/conf/%s/proxy_ndp", ifn);
+	if (v6 && sysctl_set(path, "1") < 0)
+		return -1;
+	return 0;
+}
+
+int
+xmit_nat_sync(void)
+{
 	struct service *s;
 	struct dest *d;
 	struct nl_route_info ri;
-	bool nat[2] = { false, false }, fullnat[2] = { false, false };
-	char path[128], ifn[IF_NAMESIZE];
+	bool fullnat[2] = { false, false };
+	int rc = 0;
 
+	if (!nat_ready)
+		return 0;
+	for (unsigned i = 0; i < nat_nmade; i++)
+		nat_made[i].want = false;
+	nat_nrs_if = 0;
+	/*
+	 * Firewall-mark services: the host's marked packets routed into the
+	 * TAP via the gateway whose MAC names the mark (svc.h).
+	 */
+	TAILQ_FOREACH(s, svc_list(), entry) {
+		if (!s->fwmark)
+			continue;
+		uint32_t table = SVC_MARK_TABLE + s->mark_slot;
+		struct nat_made k = { .kind = NM_RULE, .af = AF_INET, .r = { .af = AF_INET,
+		    .fwmark = s->fwmark, .table = table, .prio = SVC_MARK_PRIO } };
+		if (nat_want(&k) < 0)
+			rc = -1;
+		k = (struct nat_made){ .kind = NM_MROUTE, .af = AF_INET, .gw = svc_mark_gw(s->mark_slot),
+		    .r = { .table = table } };
+		if (nat_want(&k) < 0)
+			rc = -1;
+	}
 	TAILQ_FOREACH(s, svc_list(), entry) {
 		TAILQ_FOREACH(d, &s->dests, entry) {
 			int f = d->af == AF_INET6;
 			if (d->fwd != FWD_NAT && d->fwd != FWD_FULLNAT)
 				continue;
-			if (nl_route_get(d->af, &d->addr, &ri) < 0)
-				return -1;
-			if (d->fwd == FWD_FULLNAT) {
-				fullnat[f] = true;
-				if (!nat_rs_if_made(ri.oif, d->af) &&
-				    nat_nrs_if < ARRAY_SIZE(nat_rs_if)) {
-					nat_rs_if[nat_nrs_if].ifindex = ri.oif;
-					nat_rs_if[nat_nrs_if++].af = d->af;
-				}
+			if (nl_route_get(d->af, &d->addr, &ri) < 0) {
+				rc = -1;
 				continue;
 			}
-			if (!nat[f]) {
-				/*
-				 * One onlink next hop on the TAP (a VIP, which the
-				 * daemon answers ARP or neighbour solicitations
-				 * for), not a neighbour per client.
-				 */
-				if (nl_route_add_via(d->af, &any, 0, &s->addr, tap_ifindex,
-				    NAT_RULE_TABLE) < 0)
-					return -1;
-				nat[f] = true;
+			if (!f && !nat_rp_done) {
+				if (nat_rp_filter(nat_tap) < 0)
+					rc = -1;
+				nat_rp_done = true;
 			}
-			struct nl_rule r = {
+			if (d->fwd == FWD_FULLNAT) {
+				fullnat[f] = true;
+				if (nat_want_rs_if(ri.oif, d->af) < 0)
+					rc = -1;
+				continue;
+			}
+			if (nat_want_table(d->af, &s->addr) < 0)
+				rc = -1;
+			struct nat_made k = { .kind = NM_RULE, .af = d->af, .r = {
 				.af = d->af, .src = d->addr, .plen = (int)addr_len(d->af) * 8,
 				.iif = ri.oif, .ipproto = s->proto, .sport = d->port,
 				.table = NAT_RULE_TABLE, .prio = NAT_RULE_PRIO,
-			};
-			if (!nat_seen(d, true) && nl_rule_add(&r) < 0)
-				return -1;
-			if (nat_rule_record(d) < 0)
-				return -1;
+			} };
+			if (nat_want(&k) < 0)
+				rc = -1;
 			/* ICMP errors about the clients' packets, to be translated. */
-			r.ipproto = f ? IPPROTO_ICMPV6 : IPPROTO_ICMP;
-			r.sport = 0;
-			if (!nat_seen(d, false) && nl_rule_add(&r) < 0)
-				return -1;
+			k.r.ipproto = f ? IPPROTO_ICMPV6 : IPPROTO_ICMP;
+			k.r.sport = 0;
+			if (nat_want(&k) < 0)
+				rc = -1;
 		}
 	}
-	/* IPv6 has no reverse-path filter of its own. */
-	if ((nat[0] || fullnat[0]) && nat_rp_filter(tap) < 0)
-		return -1;
-	nat_ready = true;
 	/*
 	 * The pool: routed into the TAP; answered for on the real servers'
 	 * LANs (proxy ARP, or proxy NDP), each address on the interfaces
 	 * toward the real servers of its family, by a master (role.c).
 	 */
-	for (unsigned i = 0; i < nat_nrs_if; i++) {
-		int v6 = nat_rs_if[i].af == AF_INET6;
-		if (if_indextoname((unsigned)nat_rs_if[i].ifindex, ifn) == NULL)
-			return -1;
-		snprintf(path, sizeof(path), "net/ipv%c/neigh/%s/proxy_delay", v6 ? '6' : '4', ifn);
-		if (sysctl_set(path, "0") < 0)
-			return -1;
-		snprintf(path, sizeof(path), "net/ipv6/conf/%s/proxy_ndp", ifn);
-		if (v6 && sysctl_set(path, "1") < 0)
-			return -1;
-	}
-	for (unsigned k = 0; k < laddr_count(); k++) {
-		const struct vsr_ip *la = laddr_get(k);
+	for (unsigned i = 0; i < laddr_count(); i++) {
+		const struct vsr_ip *la = laddr_get(i);
 		if (!fullnat[la->af == AF_INET6])
 			continue;
-		if (nl_route_add(la->af, &la->addr, (int)addr_len(la->af) * 8, tap_ifindex) < 0)
-			return -1;
+		if (nat_want(&(struct nat_made){ .kind = NM_LROUTE, .af = la->af,
+		    .addr = la->addr }) < 0)
+			rc = -1;
+		for (unsigned j = 0; j < nat_nrs_if && role_master(); j++)
+			if (nat_rs_if[j].af == la->af &&
+			    nat_want(&(struct nat_made){ .kind = NM_PROXY, .af = la->af,
+			    .addr = la->addr, .ifindex = nat_rs_if[j].ifindex }) < 0)
+				rc = -1;
 	}
-	return 0;
+	/* What is no longer wanted goes, rules first. */
+	for (int pass = 0; pass < 2; pass++)
+		for (unsigned i = 0; i < nat_nmade; ) {
+			struct nat_made *m = &nat_made[i];
+			if (m->want || (pass == 0) != (m->kind == NM_RULE)) {
+				i++;
+				continue;
+			}
+			if (nat_unmake(m) < 0)
+				rc = -1;
+			nat_made[i] = nat_made[--nat_nmade];
+		}
+	return rc;
+}
+
+int
+xmit_nat_setup(int tap_ifindex, const char *tap)
+{
+	nat_tap_ifindex = tap_ifindex;
+	snprintf(nat_tap, sizeof(nat_tap), "%s", tap);
+	nat_ready = true;
+	return xmit_nat_sync();
 }
 
 unsigned

@@ -343,7 +343,8 @@ if [ "$netns" = 1 ]; then
 		thresholds|check-http|check-exec|\
 		ops-reload|ops-reload-whole|ops-crash|ops-vsradm|\
 		ops-ctlgroup|ops-status|dr6-rr|\
-		nat6-pmtu|vsradm6|ha-fullnat6|ha-syncflood|synproxy)
+		nat6-pmtu|vsradm6|ha-fullnat6|ha-syncflood|\
+		fullnat-runtime|svc-ops|svc-fwmark|synproxy)
 			run_asan "$f" "[asan]" ;;
 		# Eviction, the defences and the SYN proxy under a flood, under ASan:
 		# three phases, not all eight.

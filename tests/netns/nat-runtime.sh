@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # nat-runtime.sh - nat real servers at run time: an existing one can be
-# quiesced and given back its weight by vsradm and by a reload; a new one,
-# whose policy rule is made at start only, is refused with a clear error by
-# vsradm, and a reload that would add one changes nothing
+# quiesced and given back its weight by vsradm; a new one is added and
+# removed by vsradm and by a reload while a client requests without pause:
+# no request fails, its policy rules are there while it is and gone after
 #
 #        LAN lan0 10.10.0.0/24                LAN lan1 10.20.0.0/24
 #  client .1 --- .2 director .1 ------------- rs1 .11, rs2 .12, rs3 .13
@@ -39,21 +39,47 @@ http_get_n client "http://$VIP/" 4 >"$T_DIR/b"
 assert_eq 4 "$(count_of rs2 "$T_DIR/b")" "rs1 quiesced by vsradm -e: rs2 takes all"
 vsradm -e -t "$VIP:80" -r 10.20.0.11:8080 -m -w 1
 
-# A new one: refused, and nothing changes.
-set +e
-out=$(vsradm -a -t "$VIP:80" -r 10.20.0.13:8080 -m 2>&1)
-rc=$?
-set -e
-assert_ne 0 "$rc" "vsradm -a of a new nat real server fails"
-assert_true "and says a restart is needed" sh -c "echo '$out' | grep -q 'needs a restart'"
-assert_eq 0 "$(vsradm -Ln | grep -c 10.20.0.13)" "it is not listed"
+rules_of() {  # rules_of RIP: the director's policy rules from RIP
+	nsx director ip rule show | grep -c "from $1 " || true
+}
+rs3_since() {  # rs3_since MS: at least 3 requests started after MS answered by rs3
+	[ "$(req_after "$1" rs3)" -ge 3 ]
+}
+listed() { vsradm -Ln | grep -q "$1"; }
+unlisted() { ! listed "$1"; }
+assert_eq 0 "$(rules_of 10.20.0.13)" "no rule for rs3 before it comes"
 
+req_loop_start client "http://$VIP/"
+sleep 0.5
+
+# By vsradm: added, served, removed.
+vsradm -a -t "$VIP:80" -r 10.20.0.13:8080 -m
+assert_eq 2 "$(rules_of 10.20.0.13)" "vsradm -a: rs3's rules (tcp 8080, icmp) are made"
+t=$(now_ms)
+assert_true "rs3 answers requests" wait_for "rs3 in the loop" 10 rs3_since "$t"
+vsradm -d -t "$VIP:80" -r 10.20.0.13:8080
+assert_eq 0 "$(rules_of 10.20.0.13)" "vsradm -d: rs3's rules are gone"
+sleep 0.5
+
+# By reload: added, served, removed.
 conf 3
 kill -HUP "$(_t_vsr_pid director)"
-assert_true "the reload is refused, naming the real server" wait_for "the refusal" 10 \
-	grep -q "real server rs3 (10.20.0.13): a new nat real server needs a restart" "$(vsrouted_log director)"
-assert_eq 0 "$(vsradm -Ln | grep -c 10.20.0.13)" "the reload changed nothing"
+assert_true "the reload adds rs3" wait_for "rs3 listed" 10 listed 10.20.0.13
+assert_eq 2 "$(rules_of 10.20.0.13)" "reload: rs3's rules are made"
+t=$(now_ms)
+assert_true "rs3 answers requests after the reload" wait_for "rs3 in the loop" 10 rs3_since "$t"
+conf 2
+kill -HUP "$(_t_vsr_pid director)"
+assert_true "the reload removes rs3" wait_for "rs3 gone" 10 unlisted 10.20.0.13
+assert_eq 0 "$(rules_of 10.20.0.13)" "reload: rs3's rules are gone"
+sleep 0.5
+req_loop_stop
+
+n=$(req_after 0)
+assert_gt 20 "$n" "the request loop ran"
+assert_eq 0 "$(req_after 0 ERR)" "no request failed"
+assert_eq 2 "$(rules_of 10.20.0.11)" "rs1's rules stay throughout"
 http_get_n client "http://$VIP/" 4 >"$T_DIR/c"
-assert_eq 0 "$(count_of ERR "$T_DIR/c")" "the service still answers"
-assert_eq 0 "$(count_of rs3 "$T_DIR/c")" "and rs3 gets nothing"
+assert_eq 0 "$(count_of rs3 "$T_DIR/c")" "rs3 gets nothing once removed"
 vsrouted_stop director
+assert_eq 0 "$(rules_of 10.20.0.11)" "the stop removes every rule"

@@ -15,7 +15,7 @@
 #              vsradm -A ...    VIP and VIP6 on lo
 #
 # dr: the real servers vsradm adds at run time need nothing made at start
-# (nat's policy rules are: a new nat real server needs a restart).
+# (nat real servers come and go with their policy rules).
 set -eu
 . "$(dirname "$0")/lib.sh"
 need_vsrouted

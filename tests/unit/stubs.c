@@ -7,11 +7,13 @@
 #include "netlink.h"
 #include "nexthop.h"
 #include "pkt.h"
+#include "role.h"
 #include "svc.h"
 #include "tap.h"
 #include "tunnel.h"
 #include "unit.h"
 #include "worker.h"
+#include "xmit.h"
 
 /*
  * Every stub is weak: a test that links the real module gets the real
@@ -269,6 +271,49 @@ nl_proxy_neigh_add(int af, const union vsr_addr *addr, int ifindex)
 }
 
 STUB int
+nl_route_del(int af, const union vsr_addr *addr, int plen, int ifindex)
+{
+	(void)af;
+	(void)addr;
+	(void)plen;
+	(void)ifindex;
+	errno = ENOSYS;
+	return -1;
+}
+
+STUB int
+nl_route_del_via(int af, const union vsr_addr *addr, int plen, const union vsr_addr *gateway,
+    int ifindex, uint32_t table)
+{
+	(void)af;
+	(void)addr;
+	(void)plen;
+	(void)gateway;
+	(void)ifindex;
+	(void)table;
+	errno = ENOSYS;
+	return -1;
+}
+
+STUB int
+nl_rule_del(const struct nl_rule *r)
+{
+	(void)r;
+	errno = ENOSYS;
+	return -1;
+}
+
+STUB int
+nl_proxy_neigh_del(int af, const union vsr_addr *addr, int ifindex)
+{
+	(void)af;
+	(void)addr;
+	(void)ifindex;
+	errno = ENOSYS;
+	return -1;
+}
+
+STUB int
 sysctl_set(const char *path, const char *value)
 {
 	(void)path;
@@ -285,4 +330,20 @@ sysctl_get(const char *path, char *buf, size_t len)
 	(void)len;
 	errno = ENOSYS;
 	return -1;
+}
+
+/* ---- role.c: a master, as a director without keepalived is ---- */
+
+STUB int
+role_master(void)
+{
+	return 1;
+}
+
+/* ---- xmit_nat.c's host set-up: nothing to make (fuzz-ctl, whose requests call it) ---- */
+
+STUB int
+xmit_nat_sync(void)
+{
+	return 0;
 }
