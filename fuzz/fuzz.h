@@ -121,6 +121,8 @@ fuzz_write_file(const char *path, const uint8_t *d, size_t len)
  *   [2001:db8:10::102]:80 tcp nat     sh  -> [2001:db8:20::13]:8080; persistent 60, /64
  *   [2001:db8:10::102]:53 udp nat     rr  -> [2001:db8:20::13]:5353
  *   [2001:db8:10::103]:80 tcp fullnat wlc -> [2001:db8:20::14]:8080; local 2001:db8:20::250
+ *   10.10.0.105:80  tcp nat     rr   -> 10.20.0.13:8080; synproxy
+ *   [2001:db8:10::105]:80 tcp fullnat rr -> [2001:db8:20::14]:8080; synproxy
  */
 static const char fuzz_live_conf[] =
 	"tap = vsr0\n"
@@ -179,6 +181,16 @@ static const char fuzz_live_conf[] =
 	"}\n"
 	"virtual_server fnat6 {\n"
 	"  address = 2001:db8:10::103  port = 80  protocol = tcp  scheduler = wlc  forward = fullnat\n"
+	"  real_server a { address = 2001:db8:20::14  port = 8080 }\n"
+	"}\n"
+	"virtual_server sp {\n"
+	"  address = 10.10.0.105  port = 80  protocol = tcp  scheduler = rr  forward = nat\n"
+	"  synproxy = yes\n"
+	"  real_server a { address = 10.20.0.13  port = 8080 }\n"
+	"}\n"
+	"virtual_server sp6 {\n"
+	"  address = 2001:db8:10::105  port = 80  protocol = tcp  scheduler = rr  forward = fullnat\n"
+	"  synproxy = yes\n"
 	"  real_server a { address = 2001:db8:20::14  port = 8080 }\n"
 	"}\n";
 

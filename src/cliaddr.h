@@ -76,9 +76,15 @@ struct cliaddr_state {
 	uint8_t       flags;      /* CA_F_* */
 	uint16_t      len;        /* the header's (proxy-v2) or the option's (toa) length */
 	uint32_t      cseq_next;  /* the RST window's (core.c): its word in the entry is ca */
+	/* synproxy.c's, for a flow its service proxies (how is then CA_NONE): */
+	uint32_t      sp_cisn;    /* the client's ISN */
+	uint32_t      sp_pisn;    /* the director's ISN toward the client: the cookie */
+	uint16_t      sp_win;     /* the client's window in its ACK, unscaled */
+	uint16_t      sp_mss;     /* the MSS the SYN to the real server carries */
+	uint8_t       sp_flags;   /* SP_F_* (synproxy.c) */
 };
 
-_Static_assert(sizeof(struct cliaddr_state) == 36, "a flow's client-address state is 36 bytes");
+_Static_assert(sizeof(struct cliaddr_state) == 52, "a flow's side state is 52 bytes");
 
 #define CA_F_ISN     0x01     /* the client's SYN seen: sa.in shifts after its ISN */
 #define CA_F_SENT    0x02     /* the header went to the real server at least once */

@@ -1314,6 +1314,43 @@ conf_client_addr_check(cfg_t *sec, const struct vs_conf *vs, enum client_addr va
 }
 
 /*
+ * synproxy = yes: TCP only, and only where the director sees both
+ * directions (nat, fullnat; as DPVS), every real server included; not
+ * with client_address, whose header or option the proxied handshake
+ * would not carry (synproxy.h).
+ */
+static void
+conf_build_synproxy(cfg_t *sec, struct vs_conf *vs)
+{
+	int line = conf_line(sec, "synproxy");
+
+	vs->synproxy = cfg_getbool(sec, "synproxy") != cfg_false;
+	if (!vs->synproxy || !conf_good(sec, "synproxy"))
+		return;
+	if (vs->proto != IPPROTO_TCP) {
+		conf_err(line, "synproxy is for TCP services, not %s",
+		    proto_upper_name(vs->proto));
+		return;
+	}
+	for (unsigned i = 0; i <= vs->nrs; i++) {
+		const struct rs_conf *rs = i < vs->nrs ? &vs->rs[i] : vs->has_sorry ? &vs->sorry : NULL;
+
+		if (rs == NULL)
+			break;
+		if (rs->fwd == FWD_DR || rs->fwd == FWD_TUN)
+			conf_err(line, "synproxy needs the replies to pass the director: real "
+			    "server '%s' (line %d) is forward = %s (nat or fullnat only)", rs->name,
+			    rs->line, fwd_name(rs->fwd));
+		else if (rs->client_addr != CA_NONE)
+			conf_err(line, "synproxy does not go with client_address = %s (real server "
+			    "'%s', line %d)", client_addr_name(rs->client_addr), rs->name, rs->line);
+	}
+	if (vs->nrs == 0 && !vs->has_sorry && (vs->fwd == FWD_DR || vs->fwd == FWD_TUN))
+		conf_err(line, "synproxy needs the replies to pass the director: forward = %s "
+		    "(nat or fullnat only)", fwd_name(vs->fwd));
+}
+
+/*
  * What a real server and a sorry server share, from SEC into RS: address,
  * port, forward, tunnel, tunnel_mtu, and the dr/tun port rule. WHAT names
  * the section in errors. Returns whether the port was accepted.
@@ -1633,6 +1670,7 @@ conf_build_vs(cfg_t *sec, struct config *conf, unsigned char *ok)
 		    conf_good(sec, "address"), conf_good(sec, "port"),
 		    conf_good(sec, "forward"), rsok);
 	free(rsok);
+	conf_build_synproxy(sec, vs);
 	vs->ops = cfg_getbool(sec, "ops");
 	if (vs->ops && vs->proto != IPPROTO_UDP)
 		conf_err(open, "virtual_server '%s': ops (one-packet scheduling) "
@@ -1893,6 +1931,7 @@ conf_load(const char *file)
 		CFG_INT_CB(     "persistent",     0,            CFGF_NONE,      conf_cb_number),
 		CFG_BOOL(       "ops",            cfg_false,    CFGF_NONE),
 		CFG_INT_CB(     "conn_limit",     0,            CFGF_NONE,      conf_cb_number),
+		CFG_BOOL_CB(    "synproxy",       cfg_false,    CFGF_NONE,      conf_cb_bool),
 		CFG_STR_CB(     "netmask",        NULL,         CFGF_NODEFAULT, conf_cb_netmask),
 		CFG_STR_LIST_CB("flags",          NULL,         CFGF_NODEFAULT, conf_cb_svcflag),
 		CFG_INT_CB(     "mh_table_size",  65537,        CFGF_NONE,      conf_cb_number),

@@ -92,6 +92,7 @@ struct vs_conf {
 	struct vsr_ip    maddr[CONF_MADDR_MAX];
 	unsigned         nmaddr;
 	unsigned         conn_limit; /* live flows at most, 0 = none */
+	bool             synproxy;   /* TCP, nat or fullnat: SYN cookies (synproxy.h); default no */
 	unsigned         flags;      /* SVC_F_* scheduler flags (common.h) */
 	unsigned         mh_size;    /* mh lookup table size, a prime; default 65537 */
 	union vsr_addr   netmask;    /* default all ones (/32, /128) */

@@ -30,7 +30,7 @@
  * its never-used tail, so that N IPv6 flows occupy about N * 64 bytes of
  * it however many IPv4 flows there are. The flows whose real server
  * learns the client's address (client_address, cliaddr.h) keep their
- * state in a second pool made the same way (36 bytes an entry), found
+ * state in a second pool made the same way (52 bytes an entry), found
  * through c->ca (with CONN_F_CA), the word a template uses as ncontrol and
  * any other TCP flow as cseq_next.
  */
@@ -699,7 +699,7 @@ conn_new(struct conn_table *t, const struct conn_param *cp, struct dest *dest, u
 	c->xmit_id = dest->xmit_id;
 	c->control = 0;
 	c->ca = 0;
-	if (cp->client_addr != CA_NONE)
+	if (cp->client_addr != CA_NONE || cp->synproxy)
 		conn_ca_new(t, c);
 	dest_hold(dest);
 	dest->inactconns++;

@@ -121,6 +121,7 @@ struct conn_param {
 	uint16_t cport, vport, dport, lport;
 	uint8_t  flags;         /* CONN_F_NOOUTPUT, CONN_F_HASH_OUT */
 	uint8_t  client_addr;   /* not CA_NONE: the flow gets a client-address state, zeroed (below) */
+	uint8_t  synproxy;      /* its service proxies the handshake: the same side state (synproxy.h) */
 };
 
 /* C's addresses, of either family, as unions (the IPv4 ones padded with zeroes). */

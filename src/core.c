@@ -24,6 +24,7 @@
 #include "stats.h"
 #include "svc.h"
 #include "sync_conn.h"
+#include "synproxy.h"
 #include "tap.h"
 #include "xmit.h"
 
@@ -103,7 +104,7 @@ core_persist(struct worker *w, struct service *svc, const struct pkt *p, struct 
 }
 
 static struct conn *
-core_schedule(struct worker *w, struct service *svc, const struct pkt *p)
+core_schedule(struct worker *w, struct service *svc, const struct pkt *p, int synproxy)
 {
 	struct conn *c, *tpl = NULL;
 	struct dest *d;
@@ -127,6 +128,7 @@ core_schedule(struct worker *w, struct service *svc, const struct pkt *p)
 		    CONN_F_HASH_OUT) | CONN_F_WORKER(w->id)),
 		/* fullnat only: the real server learns the client's address (cliaddr.h). */
 		.client_addr = (uint8_t)(d->fwd == FWD_FULLNAT ? d->client_addr : CA_NONE),
+		.synproxy = (uint8_t)synproxy,
 	};
 	/* fullnat: the client's side is a (local address, port) of ours. */
 	if (d->fwd == FWD_FULLNAT &&
@@ -308,6 +310,7 @@ core_icmp(struct worker *w, struct pkt *p)
 				break;
 			core_account_out(c, p);
 			STAT_INC(STAT_ICMP_RELAYED);
+			synproxy_icmp(conn_cliaddr(w->ct, c), SEQADJ_IN, p);
 			xmit_out_table[c->xmit_id](w, c, p);
 			return;
 		}
@@ -316,6 +319,7 @@ core_icmp(struct worker *w, struct pkt *p)
 			break;
 		core_account_in(c, p);
 		STAT_INC(STAT_ICMP_RELAYED);
+		synproxy_icmp(conn_cliaddr(w->ct, c), SEQADJ_OUT, p);
 		xmit_table[c->xmit_id](w, c, p);
 		return;
 	case PKT_ICMP_LINK:
@@ -394,6 +398,27 @@ core_tcp_seq(struct worker *w, struct conn *c, const struct pkt *p, int new)
 	return 1;
 }
 
+static void core_forward_in(struct worker *w, struct conn *c, struct pkt *p, bool fresh);
+
+/*
+ * The SYN proxy's splice (synproxy.h), for a flow of a service that has
+ * it: WAY's packet P of C shifted, or turned. Returns what to do with P.
+ */
+static int
+core_synproxy(struct worker *w, struct conn *c, struct pkt *p, enum seqadj_way way)
+{
+	struct cliaddr_state *st = conn_cliaddr(w->ct, c);
+	struct conn_addrs a;
+
+	if (!synproxy_flow(st) || p->proto != IPPROTO_TCP || p->frag == PKT_FRAG_LATER)
+		return SYNPROXY_GO;
+	if (way == SEQADJ_IN)
+		return synproxy_in(st, p);
+	conn_addrs(w->ct, c, &a);
+	struct synproxy_tuple t = { conn_af(c), a.caddr, a.vaddr, c->cport, c->vport };
+	return synproxy_out(st, &t, p);
+}
+
 /* A frame toward no VIP: a nat/fullnat real server's reply to a client or a LIP. */
 static void
 core_reply(struct worker *w, struct pkt *p)
@@ -411,7 +436,47 @@ core_reply(struct worker *w, struct pkt *p)
 	else
 		conn_touch(w->ct, c, w->now);
 	core_account_out(c, p);
+	switch (core_synproxy(w, c, p, SEQADJ_OUT)) {
+	case SYNPROXY_DONE:
+		return;
+	case SYNPROXY_TURNED:
+		/* The real server's SYN-ACK, now the client's ACK: on to the real server. */
+		core_forward_in(w, c, p, false);
+		return;
+	default:
+		break;
+	}
 	xmit_out_table[c->xmit_id](w, c, p);
+}
+
+/* The client's packet P of C (FRESH: P made C) on to the real server. */
+static void
+core_forward_in(struct worker *w, struct conn *c, struct pkt *p, bool fresh)
+{
+	/* A later fragment has no TCP header: the flow is only touched. */
+	bool tcp = p->proto == IPPROTO_TCP && p->frag != PKT_FRAG_LATER;
+
+	if (tcp && !core_tcp_seq(w, c, p, fresh))
+		return;         /* counted */
+
+	core_note_worker(w, c);
+	if (tcp)
+		conn_tcp_update(w->ct, c, DIR_INPUT, p->tcpflags, w->now);
+	else
+		conn_touch(w->ct, c, w->now);
+	core_account_in(c, p);
+	xmit_table[c->xmit_id](w, c, p);
+	/* Where IPVS calls ip_vs_sync_conn(): the master sync daemon may send C. */
+	if (sync_master_running())
+		sync_conn_in(w, c, fresh);
+	/*
+	 * One-packet scheduling (ipvsadm -o), UDP: the entry served this
+	 * datagram only (counted, its persistence template kept) and goes;
+	 * the next one is scheduled on its own. Its real servers are dr or
+	 * tun (svc.c refuses nat and fullnat), whose replies need none.
+	 */
+	if (p->proto == IPPROTO_UDP && c->dest->svc != NULL && c->dest->svc->ops)
+		conn_expire_now(w->ct, c);
 }
 
 void
@@ -473,41 +538,31 @@ core_input(struct worker *w, struct pkt *p)
 		 * flags say (an ACK: ESTABLISHED). A RST makes no entry (IPVS's
 		 * tcp_conn_schedule).
 		 */
-		if (p->proto == IPPROTO_TCP && !tcp_is_new(p) &&
+		/*
+		 * synproxy (synproxy.h): a SYN is answered here, with no entry;
+		 * only an ACK with a valid cookie goes on, turned into the SYN.
+		 */
+		int proxy = svc->synproxy && p->proto == IPPROTO_TCP;
+		uint32_t cookie = 0;
+		if (proxy && synproxy_in_new(w, p, &cookie) != SYNPROXY_GO)
+			return;         /* answered or dropped, counted */
+		if (!proxy && p->proto == IPPROTO_TCP && !tcp_is_new(p) &&
 		    (!core_sloppy_tcp || (p->tcpflags & TCPF_RST))) {
 			STAT_INC(STAT_DROP_NO_CONN);
 			return;
 		}
 		if (!defence_admit(w->ct, svc))
 			return;         /* counted */
-		c = core_schedule(w, svc, p);
+		c = core_schedule(w, svc, p, proxy);
 		if (c == NULL)
 			return;
+		if (proxy)
+			synproxy_conn_init(conn_cliaddr(w->ct, c), p, cookie);
 		fresh = true;
+	} else if (core_synproxy(w, c, p, SEQADJ_IN) != SYNPROXY_GO) {
+		return;
 	}
-	/* A later fragment has no TCP header: the flow is only touched. */
-	bool tcp = p->proto == IPPROTO_TCP && p->frag != PKT_FRAG_LATER;
-	if (tcp && !core_tcp_seq(w, c, p, fresh))
-		return;         /* counted */
-
-	core_note_worker(w, c);
-	if (tcp)
-		conn_tcp_update(w->ct, c, DIR_INPUT, p->tcpflags, w->now);
-	else
-		conn_touch(w->ct, c, w->now);
-	core_account_in(c, p);
-	xmit_table[c->xmit_id](w, c, p);
-	/* Where IPVS calls ip_vs_sync_conn(): the master sync daemon may send C. */
-	if (sync_master_running())
-		sync_conn_in(w, c, fresh);
-	/*
-	 * One-packet scheduling (ipvsadm -o), UDP: the entry served this
-	 * datagram only (counted, its persistence template kept) and goes;
-	 * the next one is scheduled on its own. Its real servers are dr or
-	 * tun (svc.c refuses nat and fullnat), whose replies need none.
-	 */
-	if (p->proto == IPPROTO_UDP && c->dest->svc != NULL && c->dest->svc->ops)
-		conn_expire_now(w->ct, c);
+	core_forward_in(w, c, p, fresh);
 }
 
 /*

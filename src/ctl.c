@@ -540,6 +540,9 @@ req_svc(struct ctl_call *r)
 	vc.mh_size = s->mh_size;
 	vc.fwd = s->fwd;
 	vc.tunnel = s->tunnel;
+	/* What ipvsadm has no word for stays as the file said. */
+	vc.conn_limit = s->conn_limit;
+	vc.synproxy = s->synproxy;
 	vc.fwmark = s->fwmark;
 	vc.nmaddr = s->nmaddr;
 	memcpy(vc.maddr, s->maddr, sizeof(vc.maddr));
@@ -647,6 +650,11 @@ req_dest(struct ctl_call *r)
 	memset(&rc, 0, sizeof(rc));
 	if (dest_opts(r, val, &rc) < 0)
 		return -1;
+	/* As the config: a SYN proxy must see the replies (synproxy.h). */
+	if (s->synproxy && (rc.fwd == FWD_DR || rc.fwd == FWD_TUN) &&
+	    !(rc.fwd == FWD_DR && d != NULL && d->fwd != FWD_DR && !val[CTL_OPT_FWD]))
+		return fail(r, "service %s has synproxy = yes: its real servers are nat or "
+		    "fullnat, not %s", s->name, fwd_name(rc.fwd));
 	if (id == CTL_REQ_DEST_ADD) {
 		if (d != NULL)
 			return fail(r, CTL_E_DEST_EXISTS);

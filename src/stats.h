@@ -59,6 +59,12 @@ enum stat_id {
 	STAT_CA_TOA_NOROOM,     /* toa: first packets with no room for it (options full, MTU, GSO) */
 	STAT_SEQADJ_SACK,       /* packets whose SACK blocks were shifted (seqadj.h) */
 	STAT_DEFENCE_EVICTED,   /* drop_entry: a flow not past its handshake evicted for a new one */
+	STAT_SYNPROXY_COOKIES_SENT, /* synproxy: SYNs answered with a cookie (no entry made) */
+	STAT_SYNPROXY_ACK_VALID,    /* synproxy: ACKs whose cookie held: a flow made */
+	STAT_SYNPROXY_ACK_INVALID,  /* synproxy: ACKs without a flow whose cookie did not: dropped */
+	STAT_SYNPROXY_SPLICED,      /* synproxy: real servers' SYN-ACKs answered, numbers spliced */
+	STAT_SYNPROXY_SYN_RESENT,   /* synproxy: client segments before the server answered, sent as the SYN again */
+	STAT_SYNPROXY_DATA_DROPPED, /* synproxy: segments with data before the server answered: dropped */
 	STAT_ICMP_RATE_LIMITED, /* an echo reply or too-big message not made: over icmp_rate */
 	STAT_NAT_DIRECT,        /* nat, fullnat: frames sent straight out toward their next hop */
 	STAT_NAT_VIA_TAP,       /* and written into the TAP instead: next hop unknown, too big */

@@ -282,6 +282,8 @@ html_service(struct evbuffer *b, const struct service *s, time_t now)
 		evbuffer_add_printf(b, ", persistent %u s (netmask %s)", s->persistent, a);
 	}
 	evbuffer_add_printf(b, ", forward %s", fwd_name(s->fwd));
+	if (s->synproxy)
+		evbuffer_add_printf(b, ", synproxy");
 	if (s->sorry) {
 		evbuffer_add_printf(b, ", sorry server ");
 		html_esc(b, status_addrport(a, sizeof(a), s->sorry->af, &s->sorry->addr,
@@ -428,7 +430,8 @@ json_service(struct evbuffer *b, const struct service *s, time_t now)
 	json_str(b, s->sched ? s->sched->name : "?");
 	evbuffer_add_printf(b, ",\"persistent\":%u,\"netmask\":", s->persistent);
 	json_str(b, status_netmask(a, sizeof(a), s));
-	evbuffer_add_printf(b, ",\"forward\":\"%s\",\"sorry_server\":", fwd_name(s->fwd));
+	evbuffer_add_printf(b, ",\"forward\":\"%s\",\"synproxy\":%s,\"sorry_server\":",
+	    fwd_name(s->fwd), s->synproxy ? "true" : "false");
 	if (s->sorry) {
 		evbuffer_add(b, "{", 1);
 		json_addr(b, s->sorry);

@@ -580,6 +580,7 @@ svc_fields(struct service *s, const struct vs_conf *vc)
 	s->nmaddr = vc->nmaddr;
 	memcpy(s->maddr, vc->maddr, sizeof(s->maddr));
 	s->conn_limit = vc->conn_limit;
+	s->synproxy = vc->synproxy;
 	s->netmask = vc->netmask;
 	s->flags = vc->flags;
 	s->mh_size = vc->mh_size;

@@ -100,6 +100,7 @@ struct service {
 	struct vsr_ip    maddr[CONF_MADDR_MAX];  /* the addresses it answers for */
 	unsigned         nmaddr;
 	unsigned         conn_limit;   /* live flows at most, 0 = no limit (defence.c) */
+	bool             synproxy;     /* TCP: the director answers the handshake (synproxy.h) */
 	union vsr_addr   netmask;      /* persistence granularity, of the service's family */
 	const struct sched_ops *sched;
 	void            *sched_data;

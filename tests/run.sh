@@ -344,10 +344,11 @@ if [ "$netns" = 1 ]; then
 		ops-reload|ops-reload-whole|ops-crash|ops-vsradm|\
 		ops-ctlgroup|ops-status|dr6-rr|\
 		nat6-pmtu|vsradm6|ha-fullnat6|ha-syncflood|\
-		fullnat-runtime|svc-ops|svc-fwmark|frag)
+		fullnat-runtime|svc-ops|svc-fwmark|frag|synproxy)
 			run_asan "$f" "[asan]" ;;
-		# Eviction and the defences under ASan: two phases, not all seven.
-		flood) run_asan "$f" "[asan]" FLOOD_PHASES="syn-small-dflt udp-default" ;;
+		# Eviction, the defences and the SYN proxy under a flood, under ASan:
+		# three phases, not all eight.
+		flood) run_asan "$f" "[asan]" FLOOD_PHASES="syn-small-dflt udp-default syn-synproxy" ;;
 		esac
 	done
 	run_asan tests/netns/nat-rr.sh "[v6-asan]" VSR_TEST_FAMILY=6

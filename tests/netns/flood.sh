@@ -16,7 +16,16 @@
 # leaves some after it).
 #   1. SYN flood, the default table (conn_max 1048576) and defaults.
 #   2. UDP flood on the UDP service, the default table and defaults.
-#   3. SYN flood against a table of 20,000: the defaults, drop_entry
+#   3. SYN flood at the top rate against "web" made fullnat with
+#      synproxy = yes (local address 10.10.0.250 on the LAN): no SYN
+#      makes an entry; >= 99 % asserted during and after. Measured on
+#      this 2-core machine, shared (2026-12-06, 5 runs, 32,000-81,000
+#      packets/s): the probe 100 % during (5-11 attempts: each waits out
+#      SYN retransmissions) and after, every run; a keep-alive client
+#      timed out in 3 of the 5 (the TAP and the CPU saturate, the SYN-ACKs
+#      add a write each, and proxied connections have no SACK or
+#      timestamps to recover losses with): not met there, asserted still.
+#   4. SYN flood against a table of 20,000: the defaults, drop_entry
 #      alone, all off (and with FLOOD_PHASES=all secure_tcp alone and
 #      drop_packet alone): the figures are printed for each; the defaults'
 #      and drop_entry's are asserted, the others are what they are (all
@@ -58,6 +67,9 @@ phase() {
 	local name=$1 kind=$2 must=$3 conf="$T_DIR/vsrouted-$1.conf" port=80 t0 t1 t2
 	shift 3
 	seed_conf "$conf" 3 rr "$@"
+	# synproxy (SYNPROXY=yes): "web" by fullnat, the handshake answered with cookies.
+	[ "${SYNPROXY:-no}" = yes ] &&
+		sed -i '0,/^    forward = dr$/s//    forward = fullnat\n    synproxy = yes/' "$conf"
 	cat >>"$conf" <<EOF
 virtual_server dns {
     address = $VIP
@@ -96,9 +108,23 @@ EOF
 		"$name" "$kind" "$(sed -n 's/^sent //p' "$T_DIR/flood-$name.out")" \
 		"$ok_d" "$tot_d" $((pct_d / 10)) $((pct_d % 10)) "$ok_a" "$tot_a" $((pct_a / 10)) $((pct_a % 10))
 	printf 'slowest %s ms; ' "$(awk '$2 == "ok" && $3 > m { m = $3 } END { print m + 0 }' "$T_DIR/probe-$name")"
-	printf 'conn_created %s defence_evicted %s drop_reserve %s drop_table_full %s drop_defence_packet %s\n' \
+	printf 'conn_created %s defence_evicted %s drop_reserve %s drop_table_full %s drop_defence_packet %s' \
 		"$(stat_get conn_created)" "$(stat_get defence_evicted)" "$(stat_get drop_reserve)" \
 		"$(stat_get drop_table_full)" "$(stat_get drop_defence_packet)"
+	[ "${SYNPROXY:-no}" = yes ] &&
+		printf ' synproxy_syn_cookies_sent %s synproxy_ack_valid %s synproxy_ack_invalid %s synproxy_spliced %s' \
+			"$(stat_get synproxy_syn_cookies_sent)" "$(stat_get synproxy_ack_valid)" \
+			"$(stat_get synproxy_ack_invalid)" "$(stat_get synproxy_spliced)"
+	printf '\n'
+	if [ "${SYNPROXY:-no}" = yes ]; then
+		# Every probe and keep-alive connection spliced; the flood's SYNs made none.
+		assert_eq "$(stat_get synproxy_ack_valid)" "$(stat_get conn_created)" \
+			"$name: every flow was made by a valid cookie (no SYN made one)"
+		assert_ge "$(stat_get conn_created)" "$(stat_get synproxy_spliced)" \
+			"$name: the real servers' SYN-ACKs answered, one a flow"
+		assert_ge 10000 "$(stat_get synproxy_syn_cookies_sent)" \
+			"$name: the flood's SYNs were answered with cookies"
+	fi
 	grep ' ERR ' "$T_DIR/probe-$name" | sort -k3 | uniq -c -f2 | head -5 | sed "s/^/# $name probe: /" || true
 	assert_eq 3 "$(grep -c '^client .* ok$' "$T_DIR/load-$name.log")" \
 		"$name: the 3 keep-alive connections lose nothing"
@@ -113,10 +139,11 @@ EOF
 # FLOOD_PHASES="name ..." runs only those; "all" runs the seven. By
 # default five (secure_tcp and drop_packet alone are left out to stay
 # within the suite's timeout on a shared machine; run them with "all").
-FLOOD_PHASES=${FLOOD_PHASES:-syn-default udp-default syn-drop-entry syn-small-dflt syn-none syn-max}
+FLOOD_PHASES=${FLOOD_PHASES:-syn-default udp-default syn-synproxy syn-drop-entry syn-small-dflt syn-none syn-max}
 want() { [ "$FLOOD_PHASES" = all ] || case " $FLOOD_PHASES " in *" $1 "*) ;; *) return 1 ;; esac; }
 want syn-default && phase syn-default syn yes
 want udp-default && phase udp-default udp yes
+want syn-synproxy && RATE=0 SYNPROXY=yes phase syn-synproxy syn yes "local_address = { 10.10.0.250 }"
 want syn-drop-entry && phase syn-drop-entry syn yes "conn_max = 20000" "drop_entry = always" "secure_tcp = off"
 want syn-small-dflt && phase syn-small-dflt syn yes "conn_max = 20000"
 want syn-secure-tcp && phase syn-secure-tcp syn no "conn_max = 20000" "drop_entry = off" "secure_tcp = always"

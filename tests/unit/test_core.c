@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cliaddr.h"
 #include "conf.h"
 #include "conn.h"
 #include "core.h"
@@ -15,6 +16,7 @@
 #include "packet.h"
 #include "stats.h"
 #include "svc.h"
+#include "synproxy.h"
 #include "unit.h"
 #include "worker.h"
 #include "xmit.h"
@@ -39,6 +41,9 @@
  *              [2001:db8:10::102]:80 nat     -> [2001:db8:20::13]:8080
  *              [2001:db8:10::103]:80 fullnat -> [2001:db8:20::14]:8080, local address
  *                                               2001:db8:20::250
+ *   with synproxy = yes:
+ *              10.10.0.104:80 tcp nat      -> 10.20.0.15:8080
+ *              [2001:db8:10::104]:80 fullnat -> [2001:db8:20::15]:8080
  */
 
 static const uint8_t tap_mac[6] = { 0x02, 0, 0, 0, 0, 0xaa };
@@ -161,9 +166,9 @@ vs(const char *addr, uint16_t port, int proto, struct rs_conf *r)
 static int
 setup(void)
 {
-	static struct rs_conf r[9];
-	static struct vs_conf v[9];
-	static struct config c = { .file = "test.conf", .vs = v, .nvs = 9 };
+	static struct rs_conf r[11];
+	static struct vs_conf v[11];
+	static struct config c = { .file = "test.conf", .vs = v, .nvs = 11 };
 	struct vsr_ip lips[2] = { { AF_INET, { .ip = ip(LIP) } } };
 
 	r[0] = rs("10.20.0.11", 80, FWD_DR);
@@ -185,6 +190,12 @@ setup(void)
 	v[6] = vs("2001:db8:10::101", 80, IPPROTO_TCP, &r[6]);
 	v[7] = vs("2001:db8:10::102", 80, IPPROTO_TCP, &r[7]);
 	v[8] = vs("2001:db8:10::103", 80, IPPROTO_TCP, &r[8]);
+	r[9] = rs("10.20.0.15", 8080, FWD_NAT);
+	v[9] = vs("10.10.0.104", 80, IPPROTO_TCP, &r[9]);
+	v[9].synproxy = true;
+	r[10] = rs("2001:db8:20::15", 8080, FWD_FULLNAT);
+	v[10] = vs("2001:db8:10::104", 80, IPPROTO_TCP, &r[10]);
+	v[10].synproxy = true;
 	addr_pton(LIP6, &lips[1].af, &lips[1].addr);
 
 	buf = calloc(1, PKT_BUF_STRIDE);
@@ -803,6 +814,222 @@ test_sloppy(void)
 	core_set_sloppy(0);
 }
 
+/* ---- synproxy ---- */
+
+/* Offsets of the IP and TCP headers of an output frame of either family (no options in IP). */
+static const uint8_t *
+sp_l3(const struct stub_frame *f)
+{
+	return f->data + 14;
+}
+
+static const uint8_t *
+sp_l4(const struct stub_frame *f, int v6)
+{
+	return sp_l3(f) + (v6 ? 40 : (sp_l3(f)[0] & 0x0f) * 4);
+}
+
+static uint32_t
+rd32b(const uint8_t *b)
+{
+	return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+}
+
+static void
+wr32b(uint8_t *b, uint32_t v)
+{
+	b[0] = (uint8_t)(v >> 24);
+	b[1] = (uint8_t)(v >> 16);
+	b[2] = (uint8_t)(v >> 8);
+	b[3] = (uint8_t)v;
+}
+
+/* F built with SEQ and ACK in its TCP header (checksum made again), run through core_input(). */
+static void
+sp_input(const struct frame_spec *f, uint32_t seq, uint32_t ack)
+{
+	uint32_t len = frame_build(buf, f), l4len;
+	uint8_t *ip = buf + FRAME_VNET + 14, *tcp = ip + (f->v6 ? 40 : 20);
+
+	wr32b(tcp + 4, seq);
+	wr32b(tcp + 8, ack);
+	l4len = f->v6 ? frame_rd16(ip + 4) : frame_rd16(ip + 2) - 20u;
+	frame_wr16(tcp + 16, 0);
+	frame_wr16(tcp + 16, (uint16_t)~frame_sum(tcp, l4len, f->v6 ?
+	    frame_pseudo6(ip, IPPROTO_TCP, l4len) : frame_pseudo(ip, IPPROTO_TCP, l4len)));
+	stub_nout = 0;
+	if (pkt_parse(&pk, buf, len) != STAT_NONE) {
+		CHECK(0, "a hand-made segment parses");
+		return;
+	}
+	core_input(&w, &pk);
+}
+
+/* The one frame out, a TCP segment of FLAGS with SEQ and ACK whose checksums verify. */
+static const uint8_t *
+sp_expect(int v6, uint8_t flags, uint32_t seq, uint32_t ack, const char *what)
+{
+	const struct stub_frame *f = &stub_out[0];
+	const uint8_t *tcp;
+
+	if (!CHECK(stub_nout == 1 && f->out == STUB_TAP, "%s: one frame out, into the TAP", what))
+		return NULL;
+	tcp = sp_l4(f, v6);
+	CHECK(v6 ? frame_l4_ok6(sp_l3(f)) : frame_ip_ok(sp_l3(f)) && frame_l4_ok(sp_l3(f)),
+	    "%s: its checksums verify", what);
+	CHECK(tcp[13] == flags && rd32b(tcp + 4) == seq && rd32b(tcp + 8) == ack,
+	    "%s: flags %#x seq %u ack %u (have %#x %u %u)", what, flags, seq, ack, tcp[13],
+	    rd32b(tcp + 4), rd32b(tcp + 8));
+	return tcp;
+}
+
+/*
+ * The handshake answered with a cookie and no entry; a forged ACK
+ * refused; the good one opens the real server's side with the client's
+ * ISN; data before the server answered goes as the SYN again; the
+ * server's SYN-ACK answered by the director; then both ways spliced.
+ * V6: the IPv6 fullnat service, else the IPv4 nat one.
+ */
+static void
+test_synproxy(int v6)
+{
+	const char *vip = v6 ? "2001:db8:10::104" : "10.10.0.104";
+	const char *what = v6 ? "synproxy6 fullnat" : "synproxy nat";
+	struct frame_spec f = from_client(vip, 80, TCPF_SYN);
+	union vsr_addr ca, va;
+	const uint8_t *tcp;
+	uint64_t sent = stat_total(STAT_SYNPROXY_COOKIES_SENT),
+	    bad = stat_total(STAT_SYNPROXY_ACK_INVALID);
+	uint32_t cookie, isn = 1000, srv = 5000000;
+	uint16_t lport = 40000;
+	char w1[96];
+	int af;
+
+	UNIT_SECTION(what);
+	synproxy_seed(1, 2, w.now);
+	addr_pton(v6 ? CLIENT6 : CLIENT, &af, &ca);
+	addr_pton(vip, &af, &va);
+	if (v6) {
+		f.v6 = 1;
+		memcpy(f.saddr6, ca.b, 16);
+		memcpy(f.daddr6, va.b, 16);
+	}
+	f.plen = 0;
+	sp_input(&f, isn, 0);
+	snprintf(w1, sizeof(w1), "%s: the SYN answered", what);
+	if ((tcp = sp_expect(v6, TCPF_SYN | TCPF_ACK, rd32b(sp_l4(&stub_out[0], v6) + 4), isn + 1,
+	    w1)) == NULL)
+		return;
+	cookie = rd32b(tcp + 4);
+	CHECK(memcmp(stub_out[0].data, tap_mac, 6) == 0 &&
+	    memcmp(stub_out[0].data + 6, our_mac, 6) == 0 &&
+	    memcmp(sp_l3(&stub_out[0]) + (v6 ? 8 : 12), va.b, v6 ? 16 : 4) == 0 &&
+	    memcmp(sp_l3(&stub_out[0]) + (v6 ? 24 : 16), ca.b, v6 ? 16 : 4) == 0 &&
+	    frame_rd16(tcp) == 80 && frame_rd16(tcp + 2) == 40000,
+	    "%s: SYN-ACK from the VIP to the client, back to the kernel", what);
+	CHECK((tcp[12] >> 4) == 6 && tcp[20] == 2 && tcp[21] == 4 &&
+	    frame_rd16(tcp + 22) == synproxy_mss(af, 0),
+	    "%s: the cookie's MSS (%u) offered, no other option", what, synproxy_mss(af, 0));
+	CHECK(stat_total(STAT_SYNPROXY_COOKIES_SENT) == sent + 1, "%s: counted", what);
+	CHECK(conn_lookup_in(w.ct, af, IPPROTO_TCP, &ca, htons(40000), &va, htons(80)) == NULL,
+	    "%s: a SYN makes no entry", what);
+
+	f.tcpflags = TCPF_ACK;
+	sp_input(&f, isn + 1, cookie + 2);
+	CHECK(stub_nout == 0 && stat_total(STAT_SYNPROXY_ACK_INVALID) == bad + 1 &&
+	    conn_lookup_in(w.ct, af, IPPROTO_TCP, &ca, htons(40000), &va, htons(80)) == NULL,
+	    "%s: an ACK with a wrong cookie is dropped, counted, makes no entry", what);
+	sp_input(&f, isn + 7, cookie + 1);
+	CHECK(stub_nout == 0, "%s: an ACK of another ISN is dropped too", what);
+
+	sp_input(&f, isn + 1, cookie + 1);
+	snprintf(w1, sizeof(w1), "%s: the good ACK", what);
+	if ((tcp = sp_expect(v6, TCPF_SYN, isn, 0, w1)) == NULL)
+		return;
+	struct conn *c = conn_lookup_in(w.ct, af, IPPROTO_TCP, &ca, htons(40000), &va, htons(80));
+	CHECK(c != NULL, "%s: the ACK made the flow", what);
+	if (v6)
+		lport = frame_rd16(tcp);
+	CHECK(frame_rd16(tcp + 2) == 8080 && (tcp[12] >> 4) == 6 && tcp[20] == 2 &&
+	    frame_rd16(tcp + 22) == synproxy_mss(af, 0),
+	    "%s: a SYN to the real server with the client's ISN and MSS", what);
+
+	f.plen = 100;
+	sp_input(&f, isn + 1, cookie + 1);
+	snprintf(w1, sizeof(w1), "%s: data before the server answered", what);
+	if ((tcp = sp_expect(v6, TCPF_SYN, isn, 0, w1)) == NULL)
+		return;
+	CHECK(stub_out[0].len == 14u + (v6 ? 40u : 20u) + 24u, "%s: went as the SYN again, "
+	    "without its data", what);
+
+	/* The real server's SYN-ACK: answered with the client's ACK, never passed on. */
+	struct frame_spec r = {
+		.dst = our_mac, .src = tap_mac, .saddr = ip("10.20.0.15"), .daddr = ip(CLIENT),
+		.proto = IPPROTO_TCP, .sport = 8080, .dport = lport,
+		.tcpflags = TCPF_SYN | TCPF_ACK,
+	};
+	if (v6) {
+		union vsr_addr rs6, l6;
+		r.v6 = 1;
+		addr_pton("2001:db8:20::15", &af, &rs6);
+		addr_pton(LIP6, &af, &l6);
+		memcpy(r.saddr6, rs6.b, 16);
+		memcpy(r.daddr6, l6.b, 16);
+	}
+	sp_input(&r, srv, isn + 1);
+	snprintf(w1, sizeof(w1), "%s: the server's SYN-ACK", what);
+	if ((tcp = sp_expect(v6, TCPF_ACK, isn + 1, srv + 1, w1)) == NULL)
+		return;
+	CHECK(frame_rd16(tcp + 2) == 8080 && frame_rd16(tcp) == lport,
+	    "%s: answered toward the real server", what);
+	CHECK(c->state == CS_ESTABLISHED, "%s: the flow is ESTABLISHED (%d)", what, c->state);
+
+	/* Spliced: the server's numbers toward the client, the client's acks back. */
+	r.tcpflags = TCPF_ACK | TCPF_PSH;
+	r.plen = 100;
+	sp_input(&r, srv + 1, isn + 1);
+	snprintf(w1, sizeof(w1), "%s: the server's data", what);
+	if ((tcp = sp_expect(v6, TCPF_ACK | TCPF_PSH, cookie + 1, isn + 1, w1)) == NULL)
+		return;
+	CHECK(frame_rd16(tcp) == 80 && frame_rd16(tcp + 2) == 40000,
+	    "%s: to the client from the VIP, in the cookie's numbers", what);
+	/* A router's "fragmentation needed" about it finds the real server's own numbers. */
+	if (!v6) {
+		uint8_t quote[40];
+		memcpy(quote, sp_l3(&stub_out[0]), sizeof(quote));
+		struct frame_spec e = {
+			.dst = our_mac, .src = tap_mac, .saddr = ip("192.0.2.254"), .daddr = ip(vip),
+			.proto = IPPROTO_ICMP, .icmp_type = ICMP_DEST_UNREACH,
+			.icmp_code = ICMP_FRAG_NEEDED, .payload = quote, .plen = sizeof(quote),
+		};
+		input(&e);
+		if (CHECK(stub_nout == 1 && stub_out[0].out == STUB_TAP,
+		    "%s: the ICMP error goes on to the real server", what))
+			CHECK(rd32b(sp_l3(&stub_out[0]) + 20 + 8 + 20 + 4) == srv + 1,
+			    "%s: its quote has the server's sequence number back (%u)", what,
+			    rd32b(sp_l3(&stub_out[0]) + 20 + 8 + 20 + 4));
+	}
+	f.plen = 10;
+	sp_input(&f, isn + 1, cookie + 101);
+	snprintf(w1, sizeof(w1), "%s: the client's ack", what);
+	sp_expect(v6, TCPF_ACK, isn + 1, srv + 101, w1);
+
+	/* As a sync backup has the flow: the adjustment alone, no proxy state. */
+	struct cliaddr_state *st = conn_cliaddr(w.ct, c);
+	if (!CHECK(st != NULL, "%s: the flow has its side state", what))
+		return;
+	uint32_t cisn = st->sp_cisn, pisn = st->sp_pisn;
+	uint8_t fl = st->sp_flags;
+	st->sp_flags = 0;
+	st->sp_cisn = st->sp_pisn = 0;
+	sp_input(&r, srv + 101, isn + 11);
+	snprintf(w1, sizeof(w1), "%s: a backup's flow, the server's data", what);
+	sp_expect(v6, TCPF_ACK | TCPF_PSH, cookie + 101, isn + 11, w1);
+	st->sp_flags = fl;
+	st->sp_cisn = cisn;
+	st->sp_pisn = pisn;
+}
+
 int
 main(void)
 {
@@ -821,6 +1048,8 @@ main(void)
 	test_rst_window();
 	test_icmp_limit();
 	test_sloppy();
+	test_synproxy(0);
+	test_synproxy(1);
 	conn_flush(w.ct);
 	svc_teardown();
 	laddr_teardown();
