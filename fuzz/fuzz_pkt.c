@@ -261,6 +261,24 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		memset(s.b + 4, 0, 12);
 		memset(d.b + 4, 0, 12);
 	}
+	/*
+	 * A later fragment: no transport header, its bytes are payload. The
+	 * rewrite sets the addresses (and the ports it carries in struct pkt
+	 * only) and leaves every byte after the IP header as it was.
+	 */
+	if (p.frag == PKT_FRAG_LATER) {
+		memcpy(fz_orig, fz_buf, PKT_VNET_LEN + p.len);
+		pkt_set_saddr(&p, &s);
+		pkt_set_daddr(&p, &d);
+		pkt_set_sport(&p, sport);
+		pkt_set_dport(&p, dport);
+		if (!(ctl & 1))
+			fz_check_ip(&p, "nat, a later fragment");
+		fz_check_addrs(&p, &s, &d, "nat, a later fragment");
+		FUZZ_ASSERT(memcmp(fz_buf + PKT_VNET_LEN + p.l4off, fz_orig + PKT_VNET_LEN + p.l4off,
+		    p.l4len) == 0, "nat, a later fragment: its payload changed");
+		return 0;
+	}
 	if (!(ctl & 1))
 		fz_fix(&p, ctl & 2);
 	memcpy(fz_orig, fz_buf, PKT_VNET_LEN + p.len);

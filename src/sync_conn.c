@@ -337,13 +337,20 @@ sync_conn_apply(const struct sync_entry *e, uint32_t now)
 				 * shift (the header went on the other director); a UDP
 				 * flow's datagrams each take a header here too.
 				 */
-				if (sa != NULL)
+				if (sa != NULL && !svc->synproxy)
 					cp.client_addr = CA_PROXY_V2;
 				else if (e->proto == IPPROTO_UDP)
 					cp.client_addr = (uint8_t)d->client_addr;
 			}
+			/*
+			 * A SYN proxy's flow (nat or fullnat; synproxy and
+			 * client_address exclude each other): its shift alone, in a
+			 * side state of no client-address kind, which synproxy.c
+			 * splices as the master did.
+			 */
+			cp.synproxy = sa != NULL && svc->synproxy;
 			c = conn_new(t, &cp, d, now);
-			if (c != NULL && cp.client_addr != CA_NONE)
+			if (c != NULL && (cp.client_addr != CA_NONE || cp.synproxy))
 				cliaddr_synced(conn_cliaddr(t, c), (enum client_addr)cp.client_addr,
 				    af, sa);
 		}
@@ -366,8 +373,8 @@ sync_conn_apply(const struct sync_entry *e, uint32_t now)
 	struct cliaddr_state *ca;
 
 	if (v == SYNC_V_UPDATED && sa && (ca = conn_cliaddr(t, c)) != NULL) {
-		if (ca->how == CA_PROXY_V2 && (ca->flags & CA_F_ISN)) {
-			ca->sa = *sa;
+		if ((ca->how == CA_PROXY_V2 && (ca->flags & CA_F_ISN)) || ca->how == CA_NONE) {
+			ca->sa = *sa;   /* a PROXY header's shift, or a SYN proxy's */
 		} else {
 			/* Made here mid-flow (sloppy) before the message came: as if by it. */
 			uint32_t cseq = ca->cseq_next;
