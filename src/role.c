@@ -174,7 +174,7 @@ role_apply(enum vsr_role r)
 	 * and follows the pool and the real servers' links at run time; a
 	 * backup also removes any that an earlier instance left.
 	 */
-	(void)xmit_nat_sync();
+	(void)xmit_nat_announce(add);
 	if (!add)
 		laddr_unproxy();
 	if (add)

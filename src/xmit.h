@@ -2,6 +2,7 @@
 #ifndef VSR_XMIT_H
 #define VSR_XMIT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "svc.h"
@@ -63,6 +64,12 @@ int xmit_nat_setup(int tap_ifindex, const char *tap);
  * they no longer need. 0, or -1 when a step failed (logged).
  */
 int xmit_nat_sync(void);
+/*
+ * Whether the director answers for the local_address pool on the real
+ * servers' links (role.c: on a master, not on a backup); then as
+ * xmit_nat_sync().
+ */
+int xmit_nat_announce(bool on);
 /* xmit_check's reload: fullnat bindings count the pool of C (NULL: the running one). */
 void xmit_nat_checking(const struct config *c);
 /* Forget what xmit_nat_setup() made (the journal undoes it). */

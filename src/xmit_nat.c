@@ -15,7 +15,6 @@
 #include "netlink.h"
 #include "nexthop.h"
 #include "pkt.h"
-#include "role.h"
 #include "stats.h"
 #include "tap.h"
 #include "worker.h"
@@ -72,6 +71,8 @@ static struct nat_made *nat_made;
 static unsigned nat_nmade, nat_cap;
 static struct xmit_link nat_rs_if[16];  /* interfaces toward fullnat real servers, per family */
 static unsigned nat_nrs_if;
+/* The pool is answered for (proxy entries): a master's, as role.c says. */
+static bool nat_announce;
 static bool nat_ready, nat_rp_done;
 static int nat_tap_ifindex;
 static char nat_tap[IF_NAMESIZE];
@@ -331,6 +332,13 @@ nat_want_rs_if(int oif, int af)
 }
 
 int
+xmit_nat_announce(bool on)
+{
+	nat_announce = on;
+	return xmit_nat_sync();
+}
+
+int
 xmit_nat_sync(void)
 {
 	struct service *s;
@@ -409,7 +417,7 @@ xmit_nat_sync(void)
 		if (nat_want(&(struct nat_made){ .kind = NM_LROUTE, .af = la->af,
 		    .addr = la->addr }) < 0)
 			rc = -1;
-		for (unsigned j = 0; j < nat_nrs_if && role_master(); j++)
+		for (unsigned j = 0; j < nat_nrs_if && nat_announce; j++)
 			if (nat_rs_if[j].af == la->af &&
 			    nat_want(&(struct nat_made){ .kind = NM_PROXY, .af = la->af,
 			    .addr = la->addr, .ifindex = nat_rs_if[j].ifindex }) < 0)
