@@ -1429,6 +1429,11 @@ conf_build_dest(cfg_t *sec, struct vs_conf *vs, struct rs_conf *rs, const char *
 		    "'%s' needs tunnel = gue, not %s",
 		    cfg_size(sec, "tunnel_port") ? "tunnel_port" : "tunnel_csum",
 		    tunnel_name(rs->tunnel));
+	/* A service's GUE port is for its GUE real servers. */
+	if (rs->tunnel != TUNNEL_GUE) {
+		rs->tunnel_port = 0;
+		rs->tunnel_csum = false;
+	}
 	/* A key is GRE's (RFC 2890): IPIP has no room for one. */
 	if (fwd_ok && rs->fwd == FWD_TUN && rs->tunnel_keyed && rs->tunnel != TUNNEL_GRE)
 		conf_err(cfg_size(sec, "tunnel_key") ? conf_line(sec, "tunnel_key") :
@@ -1650,6 +1655,12 @@ conf_build_vs(cfg_t *sec, struct config *conf, unsigned char *ok)
 	vs->tunnel_key = vs->tunnel_keyed ? (uint32_t)cfg_getint(sec, "tunnel_key") : 0;
 	vs->tunnel_port = cfg_size(sec, "tunnel_port") ? (uint16_t)cfg_getint(sec, "tunnel_port") : 0;
 	vs->tunnel_csum = cfg_getbool(sec, "tunnel_csum");
+	if (conf_good(sec, "tunnel") && vs->tunnel != TUNNEL_GUE &&
+	    (cfg_size(sec, "tunnel_port") || conf_line(sec, "tunnel_csum") > 0))
+		conf_err(conf_line(sec, cfg_size(sec, "tunnel_port") ? "tunnel_port" : "tunnel_csum"),
+		    "'%s' needs tunnel = gue, not %s",
+		    cfg_size(sec, "tunnel_port") ? "tunnel_port" : "tunnel_csum",
+		    tunnel_name(vs->tunnel));
 	vs->check = (struct check_conf){ .interval = 2, .timeout = 1, .rise = 2,
 	    .fall = 3, .expect = 200, .path = "/" };
 	conf_build_check(sec, &vs->check);

@@ -67,7 +67,7 @@ struct dest {
 	uint8_t          xmit_id;      /* enum xmit_id */
 	struct neigh    *neigh;        /* dr: where the RS's MAC lives */
 	struct nexthop  *nh;           /* nat, fullnat: its next hop (nexthop.h), NULL: the TAP */
-	enum tunnel_type tunnel;       /* tun: ipip or gre */
+	enum tunnel_type tunnel;       /* tun: ipip, gre or gue */
 	unsigned         tunnel_mtu;   /* tun: configured path MTU, 0 = from the route */
 	bool             tunnel_keyed; /* tun, gre: each packet carries tunnel_key */
 	uint32_t         tunnel_key;   /* network order, as on the wire */
