@@ -63,6 +63,9 @@ struct nl_jent {
 	uint16_t      sport;       /* rule: source port (network order), 0 for any */
 	uint8_t       ipproto;     /* rule: IP protocol, 0 for any */
 	uint32_t      fwmark;      /* rule: firewall mark, 0 for any */
+	uint16_t      sport_end;   /* rule: end of the source port range (network order), 0: sport */
+	uint32_t      goto_prio;   /* rule: goto that priority, 0: none */
+	bool          nop;         /* rule: nop */
 	char          path[128];   /* sysctl path below /proc/sys; rule iif name */
 	char          old[64];     /* sysctl value to restore */
 };
@@ -280,7 +283,8 @@ nl_jsame(const struct nl_jent *a, const struct nl_jent *b)
 	return a->kind == b->kind && a->af == b->af && addr_eq(&a->addr, &b->addr) &&
 	    a->plen == b->plen && a->ifindex == b->ifindex && a->table == b->table &&
 	    a->prio == b->prio && addr_eq(&a->gateway, &b->gateway) && a->ipproto == b->ipproto &&
-	    a->sport == b->sport && a->fwmark == b->fwmark && strcmp(a->path, b->path) == 0;
+	    a->sport == b->sport && a->sport_end == b->sport_end && a->goto_prio == b->goto_prio &&
+	    a->nop == b->nop && a->fwmark == b->fwmark && strcmp(a->path, b->path) == 0;
 }
 
 /* Index of the newest entry that undoes the same object as E, or -1. */
@@ -409,6 +413,12 @@ nl_jformat(char op, const struct nl_jent *e, char *line, size_t len)
 	    e->ipproto, path, old);
 	if (e->fwmark != 0)
 		n += snprintf(line + n, len - (size_t)n, " mark=%u", e->fwmark);
+	if (e->sport_end != 0)
+		n += snprintf(line + n, len - (size_t)n, " sport_end=%u", ntohs(e->sport_end));
+	if (e->goto_prio != 0)
+		n += snprintf(line + n, len - (size_t)n, " goto=%u", e->goto_prio);
+	if (e->nop)
+		n += snprintf(line + n, len - (size_t)n, " nop=1");
 	n += snprintf(line + n, len - (size_t)n, " #%08x\n", nl_fnv1a(line, (size_t)n));
 	return (size_t)n;
 }
@@ -459,6 +469,21 @@ nl_jparse(const char *line, char *op, struct nl_jent *e)
 	const char *mk = strstr(line, " mark=");
 	if (mk != NULL && (sscanf(mk, " mark=%u", &e->fwmark) != 1 || e->kind != NLJ_RULE))
 		return -1;
+	/* A rule's port range end, goto target and nop, likewise. */
+	unsigned v;
+	if ((mk = strstr(line, " sport_end=")) != NULL) {
+		if (sscanf(mk, " sport_end=%u", &v) != 1 || v == 0 || v > 65535 || e->kind != NLJ_RULE)
+			return -1;
+		e->sport_end = htons((uint16_t)v);
+	}
+	if ((mk = strstr(line, " goto=")) != NULL &&
+	    (sscanf(mk, " goto=%u", &e->goto_prio) != 1 || e->kind != NLJ_RULE))
+		return -1;
+	if ((mk = strstr(line, " nop=")) != NULL) {
+		if (sscanf(mk, " nop=%u", &v) != 1 || v != 1 || e->kind != NLJ_RULE)
+			return -1;
+		e->nop = true;
+	}
 	if (e->kind == NLJ_SYSCTL && (strncmp(e->path, "net/", 4) != 0 ||
 	    strstr(e->path, "..") != NULL || e->old[0] == '\0'))
 		return -1;
@@ -1046,7 +1071,7 @@ nl_rule_msg(uint16_t type, uint16_t flags, const struct nl_jent *e)
 		.family  = (unsigned char)e->af,
 		.src_len = (unsigned char)e->plen,
 		.table   = e->table < 256 ? (unsigned char)e->table : RT_TABLE_UNSPEC,
-		.action  = FR_ACT_TO_TBL,
+		.action  = e->nop ? FR_ACT_NOP : e->goto_prio ? FR_ACT_GOTO : FR_ACT_TO_TBL,
 	};
 	struct nlmsghdr *nlh = nl_msg(type, flags, &frh, sizeof(frh));
 
@@ -1061,10 +1086,14 @@ nl_rule_msg(uint16_t type, uint16_t flags, const struct nl_jent *e)
 		mnl_attr_put_u32(nlh, FRA_FWMASK, 0xffffffffu);
 	}
 	if (e->sport != 0) {
-		struct fib_rule_port_range r = { ntohs(e->sport), ntohs(e->sport) };
+		struct fib_rule_port_range r = { ntohs(e->sport),
+		    ntohs(e->sport_end ? e->sport_end : e->sport) };
 		mnl_attr_put(nlh, FRA_SPORT_RANGE, sizeof(r), &r);
 	}
-	mnl_attr_put_u32(nlh, FRA_TABLE, e->table);
+	if (e->goto_prio != 0)
+		mnl_attr_put_u32(nlh, FRA_GOTO, e->goto_prio);
+	else if (!e->nop)
+		mnl_attr_put_u32(nlh, FRA_TABLE, e->table);
 	if (e->prio != 0)
 		mnl_attr_put_u32(nlh, FRA_PRIORITY, e->prio);
 	return nlh;
@@ -1073,17 +1102,26 @@ nl_rule_msg(uint16_t type, uint16_t flags, const struct nl_jent *e)
 static const char *
 nl_rule_name(const struct nl_jent *e, char *buf, size_t len)
 {
-	char ip[ADDR_STRLEN], pp[48] = "";
+	char ip[ADDR_STRLEN], pp[48] = "", act[32];
 
 	if (e->fwmark != 0)
 		snprintf(pp, sizeof(pp), " fwmark %u", e->fwmark);
+	else if (e->ipproto != 0 && e->sport != 0 && e->sport_end != 0)
+		snprintf(pp, sizeof(pp), " ipproto %u sport %u-%u", e->ipproto, ntohs(e->sport),
+		    ntohs(e->sport_end));
 	else if (e->ipproto != 0 && e->sport != 0)
 		snprintf(pp, sizeof(pp), " ipproto %u sport %u", e->ipproto, ntohs(e->sport));
 	else if (e->ipproto != 0)
 		snprintf(pp, sizeof(pp), " ipproto %u", e->ipproto);
-	snprintf(buf, len, "rule%s from %s/%d%s iif %s lookup %u pref %u",
+	if (e->nop)
+		snprintf(act, sizeof(act), "nop");
+	else if (e->goto_prio != 0)
+		snprintf(act, sizeof(act), "goto %u", e->goto_prio);
+	else
+		snprintf(act, sizeof(act), "lookup %u", e->table);
+	snprintf(buf, len, "rule%s from %s/%d%s iif %s %s pref %u",
 	    e->af == AF_INET6 ? " -6" : "", nl_ip(e->af, &e->addr, ip), e->plen, pp,
-	    e->path[0] ? e->path : "any", e->table, e->prio);
+	    e->path[0] ? e->path : "any", act, e->prio);
 	return buf;
 }
 
@@ -1101,6 +1139,9 @@ nl_rule_ent(struct nl_jent *e, const struct nl_rule *r)
 	e->ipproto = r->ipproto;
 	e->fwmark = r->fwmark;
 	e->sport = r->sport;
+	e->sport_end = r->sport_end;
+	e->goto_prio = r->goto_prio;
+	e->nop = r->nop;
 	e->ifindex = iif;
 	e->table = table;
 	e->prio = prio;
@@ -1109,7 +1150,8 @@ nl_rule_ent(struct nl_jent *e, const struct nl_rule *r)
 		return -1;
 	}
 	if ((r->af != AF_INET && r->af != AF_INET6) || plen < 0 || plen > nl_maxplen(r->af) ||
-	    table == RT_TABLE_UNSPEC) {
+	    (table == RT_TABLE_UNSPEC) != (r->goto_prio != 0 || r->nop) ||
+	    (r->goto_prio != 0 && r->goto_prio <= prio) || (r->sport_end != 0 && r->sport == 0)) {
 		errno = EINVAL;
 		return -1;
 	}
@@ -1174,7 +1216,8 @@ nl_rule_del(const struct nl_rule *r)
 			    j->plen == r->plen &&
 			    j->ifindex == r->iif && j->table == r->table && j->prio == r->prio &&
 			    j->ipproto == r->ipproto && j->sport == r->sport &&
-			    j->fwmark == r->fwmark) {
+			    j->sport_end == r->sport_end && j->goto_prio == r->goto_prio &&
+			    j->nop == r->nop && j->fwmark == r->fwmark) {
 				e = *j;
 				break;
 			}

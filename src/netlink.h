@@ -3,6 +3,7 @@
 #define VSR_NETLINK_H
 
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "addr.h"
@@ -80,9 +81,12 @@ struct nl_rule {
 	int      iif;
 	uint8_t  ipproto;
 	uint16_t sport;       /* network order */
+	uint16_t sport_end;   /* "sport SPORT-END" (network order), 0: SPORT alone */
 	uint32_t fwmark;      /* "fwmark N", 0: any */
-	uint32_t table;
+	uint32_t table;       /* 0 with goto_prio or nop */
 	uint32_t prio;
+	uint32_t goto_prio;   /* "goto N" instead of a table, 0: none */
+	bool     nop;         /* "nop": only a target for goto */
 };
 int  nl_route_add_table(int af, const union vsr_addr *addr, int plen, int ifindex,
     uint32_t table);

@@ -42,6 +42,20 @@
 
 #define NAT_RULE_TABLE  7600    /* the table nat replies are steered into */
 #define NAT_RULE_PRIO   7600    /* priority of their rules */
+/*
+ * A real server's fragments: the kernel's rule lookup dissects no ports
+ * from a fragment, the first one included (fib4_rules_early_flow_dissect
+ * and fib6's do not ask for FLOW_DISSECTOR_F_PARSE_1ST_FRAG), so it sees
+ * sport 0, which no rule can name (a port range starts at 1). Per nat real
+ * server address, interface and protocol: what has a port (1-65534, the
+ * most a range may hold) jumps over the next rule (goto NAT_SKIP_PRIO, one
+ * nop rule there); what is left, its fragments, goes into the TAP. Its own
+ * unfragmented traffic routes as before; its own fragmented traffic (not
+ * a reply) would take the TAP too, where it finds no flow and is dropped.
+ */
+#define NAT_PORT_PRIO   7601    /* ports seen: over the fragment rule */
+#define NAT_FRAG_PRIO   7602    /* none: a fragment, into the TAP */
+#define NAT_SKIP_PRIO   7603    /* the nop the jump lands on */
 
 /* ---- binding ---- */
 
@@ -199,7 +213,9 @@ nat_same(const struct nat_made *m, const struct nat_made *k)
 		return m->r.af == k->r.af && addr_eq(&m->r.src, &k->r.src) &&
 		    m->r.plen == k->r.plen && m->r.iif == k->r.iif &&
 		    m->r.ipproto == k->r.ipproto && m->r.sport == k->r.sport &&
-		    m->r.table == k->r.table && m->r.prio == k->r.prio && m->r.fwmark == k->r.fwmark;
+		    m->r.table == k->r.table && m->r.prio == k->r.prio && m->r.fwmark == k->r.fwmark &&
+		    m->r.sport_end == k->r.sport_end && m->r.goto_prio == k->r.goto_prio &&
+		    m->r.nop == k->r.nop;
 	case NM_TABLE:
 		return true;
 	case NM_LROUTE:
@@ -398,9 +414,29 @@ xmit_nat_sync(void)
 			} };
 			if (nat_want(&k) < 0)
 				rc = -1;
+			/*
+			 * Its replies' fragments (NAT_FRAG_PRIO): the nop first,
+			 * so that the jump never misses it.
+			 */
+			if (nat_want(&(struct nat_made){ .kind = NM_RULE, .af = d->af, .r = {
+			    .af = d->af, .prio = NAT_SKIP_PRIO, .nop = true } }) < 0)
+				rc = -1;
+			k.r.sport = htons(1);
+			k.r.sport_end = htons(65534);
+			k.r.table = 0;
+			k.r.prio = NAT_PORT_PRIO;
+			k.r.goto_prio = NAT_SKIP_PRIO;
+			if (nat_want(&k) < 0)
+				rc = -1;
+			k.r.sport = k.r.sport_end = 0;
+			k.r.goto_prio = 0;
+			k.r.table = NAT_RULE_TABLE;
+			k.r.prio = NAT_FRAG_PRIO;
+			if (nat_want(&k) < 0)
+				rc = -1;
 			/* ICMP errors about the clients' packets, to be translated. */
 			k.r.ipproto = f ? IPPROTO_ICMPV6 : IPPROTO_ICMP;
-			k.r.sport = 0;
+			k.r.prio = NAT_RULE_PRIO;
 			if (nat_want(&k) < 0)
 				rc = -1;
 		}
@@ -423,11 +459,12 @@ xmit_nat_sync(void)
 			    .addr = la->addr, .ifindex = nat_rs_if[j].ifindex }) < 0)
 				rc = -1;
 	}
-	/* What is no longer wanted goes, rules first. */
-	for (int pass = 0; pass < 2; pass++)
+	/* What is no longer wanted goes: rules, then the nop they jump to, then the rest. */
+	for (int pass = 0; pass < 3; pass++)
 		for (unsigned i = 0; i < nat_nmade; ) {
 			struct nat_made *m = &nat_made[i];
-			if (m->want || (pass == 0) != (m->kind == NM_RULE)) {
+			int mpass = m->kind != NM_RULE ? 2 : m->r.nop ? 1 : 0;
+			if (m->want || mpass != pass) {
 				i++;
 				continue;
 			}

@@ -10,13 +10,11 @@
 #
 #   client (udpsrv.py ask --size, fragsend.py) -- director (vsrouted) -- rs1 (udpsrv.py --echo)
 #
-# The real server echoes each datagram whole (port 5353): with fullnat its
-# answer's fragments come back through the director too. The nat service
-# goes to a server that answers with the datagram's digest (port 5363):
-# nat's policy rule steers a real server's replies into the TAP by their
-# source port, which the kernel does not see in fragments, so a reply the
-# real server fragments would bypass the director unrewritten (a known
-# limitation, issue 18; fullnat has no such rule).
+# The real server echoes each datagram whole (port 5353), and fragments
+# its answers as the client did: with nat and fullnat those fragments come
+# back through the director, steered there by the policy rules (nat: the
+# rules for a real server's fragments, which carry no ports) and rewritten
+# one by one. The nat service's rules are checked while it runs.
 set -eu
 . "$(dirname "$0")/lib.sh"
 need_vsrouted
@@ -39,7 +37,7 @@ nat)
 	[ "$FAM" = 6 ] && lvs_nat_seed6 1 || lvs_nat_seed 1
 	if [ "$FAM" = 6 ]; then V=$VIP6 C=2001:db8:10::1 R=2001:db8:20::11 L=2001:db8:20::250
 	else V=$VIP C=10.10.0.1 R=10.20.0.11 L=10.20.0.250; fi
-	services="nat:$PORT:5363 fullnat:$((PORT + 1)):$PORT"
+	services="nat:$PORT:$PORT fullnat:$((PORT + 1)):$PORT"
 	;;
 dr)
 	[ "$FAM" = 6 ] && lvs_dr_seed6 1 || lvs_dr_seed 1
@@ -58,8 +56,6 @@ tun)
 esac
 bg_start udp-rs1 rs1 python3 -u "$VSR_NETNS_DIR/udpsrv.py" serve rs1 "$PORT" --echo
 wait_for "udp echo server on rs1" 10 grep -q '^ready' "$T_DIR/udp-rs1.log"
-bg_start udp-rs1d rs1 python3 -u "$VSR_NETNS_DIR/udpsrv.py" serve rs1 5363 --digest
-wait_for "udp digest server on rs1" 10 grep -q '^ready' "$T_DIR/udp-rs1d.log"
 
 {
 	echo "tap = vsr0"
@@ -81,6 +77,16 @@ wait_for "udp digest server on rs1" 10 grep -q '^ready' "$T_DIR/udp-rs1d.log"
 	done
 } >"$T_DIR/vsrouted.conf"
 vsrouted_start director "$T_DIR/vsrouted.conf" || fatal "vsrouted did not start"
+if [ "$FWD" = nat ]; then
+	# The real server's fragments: its ported traffic jumps over the
+	# rule that takes the rest (fragments, no ports) into the TAP.
+	rules=$(nsx director ip -$FAM rule show)
+	for want in "7601:	from $R iif eth1 ipproto udp sport 1-65534 goto 7603" \
+		"7602:	from $R iif eth1 ipproto udp lookup 7600" "7603:	from all nop"; do
+		if grep -qF "$want" <<<"$rules"; then pass "rule: $want"
+		else fail "no rule \"$want\" in: $rules"; fi
+	done
+fi
 
 # IPv6 over tun: the client's 1500-byte fragments do not fit the tunnel
 # and no router may cut an IPv6 packet, so the first datagram earns the

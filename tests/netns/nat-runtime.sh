@@ -54,7 +54,7 @@ sleep 0.5
 
 # By vsradm: added, served, removed.
 vsradm -a -t "$VIP:80" -r 10.20.0.13:8080 -m
-assert_eq 2 "$(rules_of 10.20.0.13)" "vsradm -a: rs3's rules (tcp 8080, icmp) are made"
+assert_eq 4 "$(rules_of 10.20.0.13)" "vsradm -a: rs3's rules (tcp 8080, icmp, fragments: two) are made"
 t=$(now_ms)
 assert_true "rs3 answers requests" wait_for "rs3 in the loop" 10 rs3_since "$t"
 vsradm -d -t "$VIP:80" -r 10.20.0.13:8080
@@ -65,7 +65,7 @@ sleep 0.5
 conf 3
 kill -HUP "$(_t_vsr_pid director)"
 assert_true "the reload adds rs3" wait_for "rs3 listed" 10 listed 10.20.0.13
-assert_eq 2 "$(rules_of 10.20.0.13)" "reload: rs3's rules are made"
+assert_eq 4 "$(rules_of 10.20.0.13)" "reload: rs3's rules are made"
 t=$(now_ms)
 assert_true "rs3 answers requests after the reload" wait_for "rs3 in the loop" 10 rs3_since "$t"
 conf 2
@@ -78,7 +78,7 @@ req_loop_stop
 n=$(req_after 0)
 assert_gt 20 "$n" "the request loop ran"
 assert_eq 0 "$(req_after 0 ERR)" "no request failed"
-assert_eq 2 "$(rules_of 10.20.0.11)" "rs1's rules stay throughout"
+assert_eq 4 "$(rules_of 10.20.0.11)" "rs1's rules stay throughout"
 http_get_n client "http://$VIP/" 4 >"$T_DIR/c"
 assert_eq 0 "$(count_of rs3 "$T_DIR/c")" "rs3 gets nothing once removed"
 vsrouted_stop director

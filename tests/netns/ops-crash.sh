@@ -72,9 +72,9 @@ crash() {   # kill -9 the daemon and wait until it is gone
 vsrouted_start director "$conf"
 assert_true "the VIP answers (nat)" serves
 assert_eq rs1 "$(http_get client "http://$VIP:81/")" "the VIP answers (fullnat)"
-assert_eq 4 "$(nat_rules)" "four policy rules (tcp and icmp for each nat real server)"
+assert_eq 6 "$(nat_rules)" "six policy rules into the TAP (tcp, icmp and fragments for each nat real server)"
 crash
-assert_eq 4 "$(nat_rules)" "after kill -9 its rules are left on the host"
+assert_eq 6 "$(nat_rules)" "after kill -9 its rules are left on the host"
 assert_eq 0 "$(nsx director sysctl -n net.ipv4.conf.all.rp_filter)" \
 	"after kill -9 its sysctls are left changed (rp_filter 0)"
 assert_true "the journal is there" test -s "$journal"
@@ -107,7 +107,7 @@ assert_true "the restart is ready within $((limit / 1000)) s of its start ($ms m
 assert_true "and serves" wait_for "the VIP to answer after the restart" 5 serves
 assert_true "it says it undid what the dead instance left" \
 	grep -Eq 'journal .*: undoing [0-9]+ host changes left by an earlier instance \(pid [0-9]+\)' "$log"
-assert_eq 4 "$(nat_rules)" "four policy rules again, not eight"
+assert_eq 6 "$(nat_rules)" "six policy rules again, not twelve"
 assert_eq rs1 "$(http_get client "http://$VIP:81/")" "fullnat answers too"
 
 # ---- a second instance on the same journal (same socket) is refused, touching nothing
@@ -137,7 +137,7 @@ printf '+ rule 10.20.0.99/32 if=0 table=7600 prio=7600 via=0.0' >>"$journal"
 vsrouted_start director "$conf"
 assert_true "a torn last record is reported and skipped" grep -q 'torn last record, ignored' "$log"
 assert_true "the VIP answers after crashes in the middle of starts" serves
-assert_eq 4 "$(nat_rules)" "four policy rules"
+assert_eq 6 "$(nat_rules)" "six policy rules"
 
 # ---- a clean stop leaves the host exactly as before the first start
 vsrouted_stop director

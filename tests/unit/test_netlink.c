@@ -312,6 +312,10 @@ journal_crash(int veth0)
 		    nl_rule_add(&(struct nl_rule){ .af = AF_INET, .src = *A("10.20.0.50"), .plen = 32,
 			.iif = veth0, .ipproto = IPPROTO_TCP, .sport = htons(8080), .table = 7600,
 			.prio = 7600 }) < 0 ||
+		    nl_rule_add(&(struct nl_rule){ .af = AF_INET6, .prio = 7603, .nop = true }) < 0 ||
+		    nl_rule_add(&(struct nl_rule){ .af = AF_INET6, .src = *A("2001:db8:20::50"),
+			.plen = 128, .iif = veth0, .ipproto = IPPROTO_UDP, .sport = htons(1),
+			.sport_end = htons(65534), .prio = 7601, .goto_prio = 7603 }) < 0 ||
 		    sysctl_set("net/ipv4/conf/veth0/rp_filter", "0") < 0 ||
 		    sysctl_set("net/ipv4/ip_forward", strcmp(old_fwd, "1") ? "1" : "0") < 0 ||
 		    nl_route_add(AF_INET, A("10.10.0.151"), 32, veth0) < 0 ||
@@ -323,6 +327,9 @@ journal_crash(int veth0)
 	waitpid(pid, &st, 0);
 	check(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL, "journal: the child made its changes and was killed");
 	check(strstr(sh_out(out, sizeof(out), "ip rule show"), "from 10.20.0.50") != NULL &&
+	    strstr(sh_out(out, sizeof(out), "ip -6 rule show"),
+	    "from 2001:db8:20::50 iif veth0 ipproto udp sport 1-65534 goto 7603") != NULL &&
+	    strstr(out, "7603:\tfrom all nop") != NULL &&
 	    strstr(sh_out(out, sizeof(out), "ip neigh show proxy"), "10.10.0.150") != NULL &&
 	    strstr(sh_out(out, sizeof(out), "ip -6 neigh show proxy"), "2001:db8:10::150") != NULL &&
 	    strstr(sh_out(out, sizeof(out), "ip -6 route show"), "2001:db8:10::150") != NULL &&
@@ -331,8 +338,11 @@ journal_crash(int veth0)
 	cap_begin();
 	ret = nl_journal_open(jpath);
 	cap_end(log, sizeof(log));
-	check(ret == 0 && strstr(log, "undoing 7 host changes left by an earlier instance") != NULL,
-	    "journal: the next open undoes the 7 changes left (a route added and deleted is not one)");
+	check(ret == 0 && strstr(log, "undoing 9 host changes left by an earlier instance") != NULL,
+	    "journal: the next open undoes the 9 changes left (a route added and deleted is not one)");
+	check(strstr(sh_out(out, sizeof(out), "ip -6 rule show"), "2001:db8:20::50") == NULL &&
+	    strstr(out, "nop") == NULL,
+	    "journal: the goto rule with a port range and the nop are gone (read back from the file)");
 	check(strstr(sh_out(out, sizeof(out), "ip rule show"), "10.20.0.50") == NULL &&
 	    strstr(sh_out(out, sizeof(out), "ip neigh show proxy"), "10.10.0.150") == NULL &&
 	    strstr(sh_out(out, sizeof(out), "ip -4 route show"), "10.10.0.150") == NULL,
@@ -597,6 +607,28 @@ main(void)
 	    strstr(sh_out(out, sizeof(out), "ip rule show"), "ipproto udp") == NULL &&
 	    strstr(sh_out(out, sizeof(out), "ip rule show"), "ipproto tcp sport 8080") != NULL,
 	    "nl_rule_del removes the udp rule and keeps the tcp one of the same source");
+	/* a real server's fragments (xmit_nat.c): a port range jumping over a rule to a nop */
+	check(nl_rule_add(&(struct nl_rule){ .af = AF_INET, .prio = 7603, .nop = true }) == 0 &&
+	    strstr(sh_out(out, sizeof(out), "ip rule show"), "7603:\tfrom all nop") != NULL,
+	    "nl_rule_add nop pref 7603");
+	struct nl_rule jump = { .af = AF_INET, .src = *A("10.20.0.16"), .plen = 32, .iif = veth0,
+	    .ipproto = IPPROTO_UDP, .sport = htons(1), .sport_end = htons(65534), .prio = 7601,
+	    .goto_prio = 7603 };
+	check(nl_rule_add(&jump) == 0 &&
+	    strstr(sh_out(out, sizeof(out), "ip rule show"),
+	    "7601:\tfrom 10.20.0.16 iif veth0 ipproto udp sport 1-65534 goto 7603") != NULL,
+	    "nl_rule_add from 10.20.0.16 ipproto udp sport 1-65534 goto 7603 pref 7601");
+	check(nl_rule_del(&jump) == 0 &&
+	    strstr(sh_out(out, sizeof(out), "ip rule show"), "10.20.0.16") == NULL &&
+	    nl_rule_del(&(struct nl_rule){ .af = AF_INET, .prio = 7603, .nop = true }) == 0 &&
+	    strstr(sh_out(out, sizeof(out), "ip rule show"), "nop") == NULL,
+	    "nl_rule_del removes the goto rule and the nop");
+	jump.goto_prio = 7600;
+	cap_begin();
+	ret = nl_rule_add(&jump);
+	cap_end(log, sizeof(log));
+	check(ret == -1 && strstr(log, "goto 7600 pref 7601") != NULL,
+	    "a goto backwards is refused before the kernel sees it");
 	check(nl_route_add_via(AF_INET, A("0.0.0.0"), 0, A("10.30.0.1"), veth1, 300) == 0 &&
 	    strstr(sh_out(out, sizeof(out), "ip -4 route show table 300"),
 	    "default via 10.30.0.1 dev veth1 proto static onlink") != NULL,
