@@ -21,6 +21,7 @@ static const struct {
 static const char *const tunnel_names[TUNNEL_MAX] = {
 	[TUNNEL_IPIP] = "ipip",
 	[TUNNEL_GRE]  = "gre",
+	[TUNNEL_GUE]  = "gue",
 };
 
 static const char *const role_names[ROLE_MAX] = {

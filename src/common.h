@@ -41,6 +41,7 @@ enum fwd_method {
 enum tunnel_type {
 	TUNNEL_IPIP,
 	TUNNEL_GRE,
+	TUNNEL_GUE,             /* UDP, draft-ietf-intarea-gue; IPVS's IP_VS_CONN_F_TUNNEL_TYPE_GUE */
 	TUNNEL_MAX
 };
 

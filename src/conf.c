@@ -84,6 +84,7 @@ static const struct {
 	{ "fwmark",     1, 4294967295L },
 	{ "tunnel_mtu", CONF_TUN_MTU_MIN, CONF_TUN_MTU_MAX },
 	{ "tunnel_key", 0, 4294967295L },
+	{ "tunnel_port", 1, 65535 },
 	{ "upper",      0, 2147483647 },
 	{ "lower",      0, 2147483647 },
 	{ "mh_table_size", 3, CONF_MH_SIZE_MAX },
@@ -626,7 +627,7 @@ conf_cb_tunnel(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
 
 	conf_seen(cfg, opt);
 	if (t < 0) {
-		conf_refuse(cfg, opt, "unknown tunnel type '%s' (ipip or gre)",
+		conf_refuse(cfg, opt, "unknown tunnel type '%s' (ipip, gre or gue)",
 		    value);
 		t = TUNNEL_IPIP;
 	}
@@ -1397,6 +1398,10 @@ conf_build_dest(cfg_t *sec, struct vs_conf *vs, struct rs_conf *rs, const char *
 	rs->tunnel_keyed = cfg_size(sec, "tunnel_key") ? true : vs->tunnel_keyed;
 	rs->tunnel_key = cfg_size(sec, "tunnel_key") ?
 	    (uint32_t)cfg_getint(sec, "tunnel_key") : vs->tunnel_key;
+	rs->tunnel_port = cfg_size(sec, "tunnel_port") ?
+	    (uint16_t)cfg_getint(sec, "tunnel_port") : vs->tunnel_port;
+	rs->tunnel_csum = cfg_size(sec, "tunnel_csum") ?
+	    (bool)cfg_getbool(sec, "tunnel_csum") : vs->tunnel_csum;
 	if (fwd_ok && rs->fwd != FWD_TUN) {
 		if (cfg_size(sec, "tunnel"))
 			conf_err(conf_line(sec, "tunnel"), "'tunnel' is for "
@@ -1407,6 +1412,27 @@ conf_build_dest(cfg_t *sec, struct vs_conf *vs, struct rs_conf *rs, const char *
 		if (cfg_size(sec, "tunnel_key"))
 			conf_err(conf_line(sec, "tunnel_key"), "'tunnel_key' "
 			    "is for forward = tun, not %s", fwd_name(rs->fwd));
+		if (cfg_size(sec, "tunnel_port"))
+			conf_err(conf_line(sec, "tunnel_port"), "'tunnel_port' "
+			    "is for forward = tun, not %s", fwd_name(rs->fwd));
+		if (cfg_size(sec, "tunnel_csum"))
+			conf_err(conf_line(sec, "tunnel_csum"), "'tunnel_csum' "
+			    "is for forward = tun, not %s", fwd_name(rs->fwd));
+	}
+	/* GUE is UDP to a port the real server listens on (IPVS: --tun-port, required). */
+	if (fwd_ok && rs->fwd == FWD_TUN && rs->tunnel == TUNNEL_GUE && rs->tunnel_port == 0)
+		conf_err(cfg_size(sec, "tunnel") ? conf_line(sec, "tunnel") : open,
+		    "tunnel = gue needs tunnel_port");
+	if (fwd_ok && rs->fwd == FWD_TUN && rs->tunnel != TUNNEL_GUE &&
+	    (cfg_size(sec, "tunnel_port") || cfg_size(sec, "tunnel_csum")))
+		conf_err(conf_line(sec, cfg_size(sec, "tunnel_port") ? "tunnel_port" : "tunnel_csum"),
+		    "'%s' needs tunnel = gue, not %s",
+		    cfg_size(sec, "tunnel_port") ? "tunnel_port" : "tunnel_csum",
+		    tunnel_name(rs->tunnel));
+	/* A service's GUE port is for its GUE real servers. */
+	if (rs->tunnel != TUNNEL_GUE) {
+		rs->tunnel_port = 0;
+		rs->tunnel_csum = false;
 	}
 	/* A key is GRE's (RFC 2890): IPIP has no room for one. */
 	if (fwd_ok && rs->fwd == FWD_TUN && rs->tunnel_keyed && rs->tunnel != TUNNEL_GRE)
@@ -1627,6 +1653,14 @@ conf_build_vs(cfg_t *sec, struct config *conf, unsigned char *ok)
 		    conf_good(sec, "forward") ? vs->fwd : FWD_FULLNAT);
 	vs->tunnel_keyed = cfg_size(sec, "tunnel_key") > 0;
 	vs->tunnel_key = vs->tunnel_keyed ? (uint32_t)cfg_getint(sec, "tunnel_key") : 0;
+	vs->tunnel_port = cfg_size(sec, "tunnel_port") ? (uint16_t)cfg_getint(sec, "tunnel_port") : 0;
+	vs->tunnel_csum = cfg_getbool(sec, "tunnel_csum");
+	if (conf_good(sec, "tunnel") && vs->tunnel != TUNNEL_GUE &&
+	    (cfg_size(sec, "tunnel_port") || conf_line(sec, "tunnel_csum") > 0))
+		conf_err(conf_line(sec, cfg_size(sec, "tunnel_port") ? "tunnel_port" : "tunnel_csum"),
+		    "'%s' needs tunnel = gue, not %s",
+		    cfg_size(sec, "tunnel_port") ? "tunnel_port" : "tunnel_csum",
+		    tunnel_name(vs->tunnel));
 	vs->check = (struct check_conf){ .interval = 2, .timeout = 1, .rise = 2,
 	    .fall = 3, .expect = 200, .path = "/" };
 	conf_build_check(sec, &vs->check);
@@ -1908,6 +1942,8 @@ conf_load(const char *file)
 		CFG_INT_CB(     "tunnel_mtu",     0,            CFGF_NODEFAULT, conf_cb_number),
 		CFG_INT_CB(     "client_address", CA_NONE,      CFGF_NODEFAULT, conf_cb_client_addr),
 		CFG_INT_CB(     "tunnel_key",     0,            CFGF_NODEFAULT, conf_cb_number),
+		CFG_INT_CB(     "tunnel_port",    0,            CFGF_NODEFAULT, conf_cb_number),
+		CFG_BOOL_CB(    "tunnel_csum",    cfg_false,    CFGF_NODEFAULT, conf_cb_bool),
 		CFG_SEC(        "check",          check_opts,   CFGF_NODEFAULT),
 		CFG_END()
 	};
@@ -1919,6 +1955,8 @@ conf_load(const char *file)
 		CFG_INT_CB(     "tunnel_mtu",     0,            CFGF_NODEFAULT, conf_cb_number),
 		CFG_INT_CB(     "client_address", CA_NONE,      CFGF_NODEFAULT, conf_cb_client_addr),
 		CFG_INT_CB(     "tunnel_key",     0,            CFGF_NODEFAULT, conf_cb_number),
+		CFG_INT_CB(     "tunnel_port",    0,            CFGF_NODEFAULT, conf_cb_number),
+		CFG_BOOL_CB(    "tunnel_csum",    cfg_false,    CFGF_NODEFAULT, conf_cb_bool),
 		CFG_END()
 	};
 	cfg_opt_t vs_opts[] = {
@@ -1940,6 +1978,8 @@ conf_load(const char *file)
 		CFG_INT_CB(     "tunnel_mtu",     0,            CFGF_NONE,      conf_cb_number),
 		CFG_INT_CB(     "client_address", CA_NONE,      CFGF_NONE,      conf_cb_client_addr),
 		CFG_INT_CB(     "tunnel_key",     0,            CFGF_NODEFAULT, conf_cb_number),
+		CFG_INT_CB(     "tunnel_port",    0,            CFGF_NODEFAULT, conf_cb_number),
+		CFG_BOOL_CB(    "tunnel_csum",    cfg_false,    CFGF_NONE,      conf_cb_bool),
 		CFG_SEC(        "check",          check_opts,   CFGF_NODEFAULT),
 		CFG_SEC(        "real_server",    rs_opts,      CONF_NAMED),
 		CFG_SEC(        "sorry_server",   sorry_opts,   CFGF_NODEFAULT),

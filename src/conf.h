@@ -68,6 +68,8 @@ struct rs_conf {
 	enum client_addr client_addr;/* fullnat: the service's unless overridden; else CA_NONE */
 	bool             tunnel_keyed; /* tun, gre: a key in each packet (RFC 2890) */
 	uint32_t         tunnel_key; /* host order */
+	uint16_t         tunnel_port; /* tun, gue: the UDP port, host order; 0 = none */
+	bool             tunnel_csum; /* tun, gue: a UDP checksum (ipvsadm --tun-csum) */
 	struct check_conf check;     /* the service's check, with this one's overrides */
 };
 
@@ -102,6 +104,8 @@ struct vs_conf {
 	enum client_addr client_addr;/* for its fullnat real servers; default CA_NONE */
 	bool             tunnel_keyed; /* tun, gre: tunnel_key set */
 	uint32_t         tunnel_key; /* host order */
+	uint16_t         tunnel_port; /* tun, gue: the UDP port, host order; 0 = none */
+	bool             tunnel_csum; /* tun, gue: a UDP checksum */
 	struct check_conf check;     /* for each real server; type CHECK_NONE = none */
 	struct rs_conf  *rs;
 	unsigned         nrs;

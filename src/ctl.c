@@ -300,11 +300,13 @@ out_service(struct evbuffer *o, const struct service *s)
 	out_counters(o, v, VSR_C_NSVC);
 	out(o, "\n");
 	TAILQ_FOREACH(d, &s->dests, entry) {
-		out(o, CTL_TAG_DEST " %s %s %u %u %s 0 %s %s",
+		out(o, CTL_TAG_DEST " %s %s %u %u %s %u %s %s",
 		    ap_str(d->af, &d->addr, d->port, ap, sizeof(ap)),
 		    fwd_name(d->fwd), d->u_threshold, d->l_threshold,
-		    ctl_tun_names[d->tunnel == TUNNEL_GRE ? CTL_TUN_GRE : CTL_TUN_IPIP],
-		    ctl_csum_names[CTL_CSUM_NO], client_addr_name(d->client_addr));
+		    ctl_tun_names[d->tunnel == TUNNEL_GRE ? CTL_TUN_GRE :
+		    d->tunnel == TUNNEL_GUE ? CTL_TUN_GUE : CTL_TUN_IPIP], ntohs(d->tunnel_port),
+		    ctl_csum_names[d->tunnel_csum ? CTL_CSUM_YES : CTL_CSUM_NO],
+		    client_addr_name(d->client_addr));
 		dest_counters(d, v);
 		out_counters(o, v, VSR_C_MAX);
 		out(o, "\n");
@@ -598,12 +600,17 @@ dest_opts(struct ctl_call *r, const char *val[CTL_OPT_MAX], struct rs_conf *rc)
 		return fail(r, CTL_E_RANGE);
 	if (t == CTL_TUN_GUE && port == 0)
 		return fail(r, CTL_E_INVAL);
-	/* GUE, and GRE with checksums: not yet. */
-	if (t == CTL_TUN_GUE || c != CTL_CSUM_NO)
+	/*
+	 * GRE with checksums, and GUE's remote checksum offload: not in
+	 * vsrouted (IPVS sends GRE's checksum; vsrtun would have to take it).
+	 */
+	if (c == CTL_CSUM_REMOTE || (c != CTL_CSUM_NO && t != CTL_TUN_GUE))
 		return fail(r, CTL_E_INVAL);
 	rc->fwd = (enum fwd_method)f;
 	rc->client_addr = (enum client_addr)ca;
-	rc->tunnel = t == CTL_TUN_GRE ? TUNNEL_GRE : TUNNEL_IPIP;
+	rc->tunnel = t == CTL_TUN_GRE ? TUNNEL_GRE : t == CTL_TUN_GUE ? TUNNEL_GUE : TUNNEL_IPIP;
+	rc->tunnel_port = t == CTL_TUN_GUE ? (uint16_t)port : 0;
+	rc->tunnel_csum = t == CTL_TUN_GUE && c == CTL_CSUM_YES;
 	rc->weight = (int)w;
 	rc->upper = (uint32_t)up;
 	rc->lower = (uint32_t)lo;

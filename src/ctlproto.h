@@ -63,8 +63,9 @@
  * with ipvsadm's own text for what the kernel cannot do, CTL_E_*):
  *   fwmark       KIND fwmark / fwmark6 (CTL_E_INVAL);
  *   one-packet   option ops=1 and the svc line's OPS field (CTL_E_INVAL);
- *   GUE          tun-type=gue with tun-port and tun-csum; tun-csum=csum
- *                or remcsum for GRE (CTL_E_INVAL);
+ *   GUE          tun-type=gue with tun-port and tun-csum=nocsum|csum is
+ *                taken; tun-csum=remcsum, and csum or remcsum for GRE or
+ *                IPIP, are refused (CTL_E_INVAL);
  *   SCTP         KIND sctp (CTL_E_PROTO);
  *   persistence  option pe=NAME (only "sip" exists in IPVS; CTL_E_SCHED);
  */

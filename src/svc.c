@@ -320,6 +320,8 @@ dest_new(struct service *s, const struct rs_conf *rc, char *err, size_t errlen)
 	d->client_addr = rc->client_addr;
 	d->tunnel_keyed = rc->tunnel_keyed;
 	d->tunnel_key = htonl(rc->tunnel_key);
+	d->tunnel_port = htons(rc->tunnel_port);
+	d->tunnel_csum = rc->tunnel_csum;
 	d->weight = rc->weight;
 	d->conf_weight = rc->weight;
 	d->u_threshold = rc->upper;
@@ -368,24 +370,31 @@ dest_edit(struct dest *d, const struct rs_conf *rc, char *err, size_t errlen)
 	struct service *s = d->svc;
 
 	if (rc->fwd != d->fwd || rc->tunnel != d->tunnel || rc->tunnel_mtu != d->tunnel_mtu ||
-	    rc->tunnel_keyed != d->tunnel_keyed || htonl(rc->tunnel_key) != d->tunnel_key) {
+	    rc->tunnel_keyed != d->tunnel_keyed || htonl(rc->tunnel_key) != d->tunnel_key ||
+	    htons(rc->tunnel_port) != d->tunnel_port || rc->tunnel_csum != d->tunnel_csum) {
 		/* Bind anew; connections keep the function they were bound to. */
 		enum fwd_method old = d->fwd;
 		enum tunnel_type oldt = d->tunnel;
 		unsigned oldm = d->tunnel_mtu;
 		bool oldk = d->tunnel_keyed;
 		uint32_t oldkey = d->tunnel_key;
+		uint16_t oldport = d->tunnel_port;
+		bool oldcsum = d->tunnel_csum;
 		d->fwd = rc->fwd;
 		d->tunnel = rc->tunnel;
 		d->tunnel_mtu = rc->tunnel_mtu;
 		d->tunnel_keyed = rc->tunnel_keyed;
 		d->tunnel_key = htonl(rc->tunnel_key);
+		d->tunnel_port = htons(rc->tunnel_port);
+		d->tunnel_csum = rc->tunnel_csum;
 		if (dest_bind(d, err, errlen) < 0) {
 			d->fwd = old;
 			d->tunnel = oldt;
 			d->tunnel_mtu = oldm;
 			d->tunnel_keyed = oldk;
 			d->tunnel_key = oldkey;
+			d->tunnel_port = oldport;
+			d->tunnel_csum = oldcsum;
 			return -1;
 		}
 	}

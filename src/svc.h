@@ -67,10 +67,12 @@ struct dest {
 	uint8_t          xmit_id;      /* enum xmit_id */
 	struct neigh    *neigh;        /* dr: where the RS's MAC lives */
 	struct nexthop  *nh;           /* nat, fullnat: its next hop (nexthop.h), NULL: the TAP */
-	enum tunnel_type tunnel;       /* tun: ipip or gre */
+	enum tunnel_type tunnel;       /* tun: ipip, gre or gue */
 	unsigned         tunnel_mtu;   /* tun: configured path MTU, 0 = from the route */
 	bool             tunnel_keyed; /* tun, gre: each packet carries tunnel_key */
 	uint32_t         tunnel_key;   /* network order, as on the wire */
+	uint16_t         tunnel_port;  /* tun, gue: the UDP port, network order */
+	bool             tunnel_csum;  /* tun, gue: UDP checksum over IPv4 (IPv6: always) */
 	unsigned         tun_inner_max;/* tun: largest inner packet that fits, bound */
 	union vsr_addr   tun_src;      /* tun: the director's address toward it (logs) */
 	enum client_addr client_addr;  /* fullnat: how it learns the client's address (new flows) */

@@ -1,4 +1,4 @@
-/* tunnel.c - tunnel output: raw IPIP, ip6ip6 and GRE sockets, packets queued per worker, sent in batches */
+/* tunnel.c - tunnel output: raw IPIP, ip6ip6, GRE and GUE (UDP) sockets, packets queued per worker, sent in batches */
 #include <errno.h>
 #include <linux/filter.h>
 #include <netinet/in.h>
@@ -12,6 +12,7 @@
 #include "batch.h"
 #include "conf.h"
 #include "pkt.h"
+#include "pkt6.h"
 #include "stats.h"
 #include "tunnel.h"
 #include "worker.h"
@@ -50,7 +51,20 @@ _Static_assert(TUNNEL_QUEUES >= CONF_WORKERS_MAX, "a tunnel output queue per wor
  * queue holds the packets of one batch, whatever number of segments they
  * make.
  */
-#define TUNNEL_SEG_HDR (TUNNEL_GRE_HLEN + TUNNEL_GRE_KEY + PKT_GSO_SEG_HDR)
+/*
+ * GUE goes through a raw UDP socket the same way: the UDP and GUE headers
+ * are ours, so that the source port can follow the inner flow (as IPVS's
+ * does; a UDP socket would have one port), the IP header the kernel's.
+ * Over IPv4 the UDP checksum is ours too, with the route's preferred
+ * source in the pseudo-header, or 0 (ipvsadm's default --tun-nocsum);
+ * over IPv6 the kernel always computes it (IPV6_CHECKSUM): a zero UDP
+ * checksum over IPv6 is dropped by receivers that have not asked for it
+ * (RFC 6936), vsrtun's kernel among them.
+ */
+#define TUNNEL_TUN_HDR_MAX (TUNNEL_UDP_HLEN + TUNNEL_GUE_HLEN)
+_Static_assert(TUNNEL_TUN_HDR_MAX >= TUNNEL_GRE_HLEN + TUNNEL_GRE_KEY, "room for GRE's header");
+#define TUNNEL_SEG_HDR (TUNNEL_TUN_HDR_MAX + PKT_GSO_SEG_HDR)
+
 
 union tunnel_sa {
 	struct sockaddr_in  v4;
@@ -60,9 +74,8 @@ union tunnel_sa {
 struct tunnel_txq {             /* one per worker: queued without a lock */
 	unsigned           npkts;   /* the batch's packets */
 	struct pkt         pkts[RX_BATCH];
-	union vsr_addr     daddr[RX_BATCH];
-	uint32_t           key[RX_BATCH];   /* GRE: network order, when keyed */
-	bool               keyed[RX_BATCH];
+	struct tunnel_peer peer[RX_BATCH];
+	uint16_t           sport[RX_BATCH]; /* GUE: the UDP source port, host order */
 	unsigned           ntx;     /* the sendmmsg() batch, filled at the flush */
 	union tunnel_sa    sa[TUNNEL_TXQ];
 	struct mmsghdr     msgs[TUNNEL_TXQ];
@@ -91,9 +104,11 @@ static const struct {
 	uint16_t gre_type;              /* GRE's protocol type of the inner packet */
 	int      level, mtu_opt, pmtu_dont;
 } tunnel_fam[2] = {
-	{ AF_INET,  20, { [TUNNEL_IPIP] = IPPROTO_IPIP, [TUNNEL_GRE] = IPPROTO_GRE },
+	{ AF_INET,  20, { [TUNNEL_IPIP] = IPPROTO_IPIP, [TUNNEL_GRE] = IPPROTO_GRE,
+	  [TUNNEL_GUE] = IPPROTO_UDP },
 	  ETHTYPE_IPV4, IPPROTO_IP, IP_MTU_DISCOVER, IP_PMTUDISC_DONT },
-	{ AF_INET6, 40, { [TUNNEL_IPIP] = IPPROTO_IPV6, [TUNNEL_GRE] = IPPROTO_GRE },
+	{ AF_INET6, 40, { [TUNNEL_IPIP] = IPPROTO_IPV6, [TUNNEL_GRE] = IPPROTO_GRE,
+	  [TUNNEL_GUE] = IPPROTO_UDP },
 	  ETHTYPE_IPV6, IPPROTO_IPV6, IPV6_MTU_DISCOVER, IPV6_PMTUDISC_DONT },
 };
 
@@ -107,7 +122,38 @@ unsigned
 tunnel_overhead(int af, enum tunnel_type t, bool keyed)
 {
 	return tunnel_fam[tunnel_f(af)].hlen +
-	    (t == TUNNEL_GRE ? TUNNEL_GRE_HLEN + (keyed ? TUNNEL_GRE_KEY : 0) : 0);
+	    (t == TUNNEL_GRE ? TUNNEL_GRE_HLEN + (keyed ? TUNNEL_GRE_KEY : 0) :
+	    t == TUNNEL_GUE ? TUNNEL_UDP_HLEN + TUNNEL_GUE_HLEN : 0);
+}
+
+/* The bytes between the outer IP header and the inner packet. */
+static unsigned
+tunnel_hdr_len(enum tunnel_type t, bool keyed)
+{
+	return tunnel_overhead(AF_INET, t, keyed) - tunnel_fam[0].hlen;
+}
+
+uint16_t
+tunnel_gue_sport(const struct pkt *p)
+{
+	uint32_t w[10], h = 0x9e3779b9u;
+	unsigned n = 0, alen = p->af == AF_INET6 ? 4 : 1;
+
+	memcpy(w + n, &p->saddr, alen * 4);
+	n += alen;
+	memcpy(w + n, &p->daddr, alen * 4);
+	n += alen;
+	w[n++] = (uint32_t)p->sport << 16 | p->dport;
+	w[n++] = p->proto;
+	for (unsigned i = 0; i < n; i++) {
+		h ^= w[i];
+		h *= 0x85ebca6bu;
+		h ^= h >> 13;
+	}
+	h *= 0xc2b2ae35u;
+	h ^= h >> 16;
+	/* The ephemeral range Linux uses by default, 32768 .. 60999, as udp_flow_src_port. */
+	return (uint16_t)(32768 + h % (61000 - 32768));
 }
 
 int
@@ -142,7 +188,9 @@ tunnel_open(int af, enum tunnel_type t)
 	 * not connected it does so only with IPV6_RECVERR, which also queues
 	 * the errors to us: tunnel_errors() reads them off now and then.
 	 */
-	if (f && setsockopt(fd, IPPROTO_IPV6, IPV6_RECVERR, &(int){ 1 }, sizeof(int)) < 0) {
+	if ((f && setsockopt(fd, IPPROTO_IPV6, IPV6_RECVERR, &(int){ 1 }, sizeof(int)) < 0) ||
+	    (f && t == TUNNEL_GUE &&
+	    setsockopt(fd, IPPROTO_IPV6, IPV6_CHECKSUM, &(int){ 6 }, sizeof(int)) < 0)) {
 		int e = errno;
 		close(fd);
 		free(ts);
@@ -171,8 +219,7 @@ tunnel_open(int af, enum tunnel_type t)
 }
 
 int
-tunnel_tx(enum tunnel_type t, unsigned q, const union vsr_addr *daddr, bool keyed, uint32_t key,
-    const struct pkt *p)
+tunnel_tx(enum tunnel_type t, unsigned q, const struct tunnel_peer *peer, const struct pkt *p)
 {
 	/* The real server's binding opened it: never NULL here. */
 	struct tunnel_txq *tq = &tunnel_socks[tunnel_f(p->af)][t]->q[q];
@@ -183,9 +230,9 @@ tunnel_tx(enum tunnel_type t, unsigned q, const union vsr_addr *daddr, bool keye
 		return -1;
 	}
 	tq->pkts[tq->npkts] = *p;
-	tq->daddr[tq->npkts] = *daddr;
-	tq->keyed[tq->npkts] = keyed;
-	tq->key[tq->npkts] = key;
+	tq->peer[tq->npkts] = *peer;
+	if (t == TUNNEL_GUE)
+		tq->sport[tq->npkts] = tunnel_gue_sport(p);
 	tq->npkts++;
 	return 0;
 }
@@ -210,9 +257,44 @@ static void
 tunnel_dest(struct tunnel_txq *q, unsigned f, unsigned i, unsigned k)
 {
 	if (f)
-		q->sa[i].v6.sin6_addr = q->daddr[k].in6;
+		q->sa[i].v6.sin6_addr = q->peer[k].addr.in6;
 	else
-		q->sa[i].v4.sin_addr.s_addr = q->daddr[k].ip;
+		q->sa[i].v4.sin_addr.s_addr = q->peer[k].addr.ip;
+}
+
+/*
+ * UDP's and GUE's headers at AT for packet K of Q (family F), LEN bytes
+ * of UDP in all; the checksum over IPv4 when asked, over AT's HLEN bytes
+ * and then PAY's PLEN (the segment's payload, or nothing).
+ */
+static void
+tunnel_gue_write(struct tunnel_txq *q, unsigned f, unsigned k, uint8_t *at, uint32_t len,
+    uint32_t hlen, const uint8_t *pay, uint32_t plen)
+{
+	const struct tunnel_peer *pe = &q->peer[k];
+	uint16_t sport = htons(q->sport[k]), ulen = htons((uint16_t)len), check = 0;
+
+	memcpy(at, &sport, 2);
+	memcpy(at + 2, &pe->port, 2);
+	memcpy(at + 4, &ulen, 2);
+	memset(at + 6, 0, 2);   /* IPv6: the kernel's (IPV6_CHECKSUM) */
+	tunnel_gue_hdr(at + TUNNEL_UDP_HLEN, f ? AF_INET6 : AF_INET);
+	if (f || !pe->csum)
+		return;
+	uint8_t ph[12];
+	memcpy(ph, &pe->src.ip, 4);
+	memcpy(ph + 4, &pe->addr.ip, 4);
+	ph[8] = 0;
+	ph[9] = IPPROTO_UDP;
+	memcpy(ph + 10, &ulen, 2);
+	uint32_t sum = csum_partial(ph, sizeof(ph), 0);
+	sum = csum_partial(at, hlen, sum);
+	if (plen)
+		sum = csum_partial(pay, plen, sum);
+	check = csum_fold(sum);
+	if (check == 0)
+		check = 0xffff;         /* RFC 768: 0 would say "no checksum" */
+	memcpy(at + 6, &check, 2);
 }
 
 /* One more message in Q's sendmmsg() batch; a full batch is sent. */
@@ -233,8 +315,8 @@ tunnel_flush(int fd, unsigned f, enum tunnel_type t, struct tunnel_txq *q)
 
 	for (unsigned k = 0; k < q->npkts; k++) {
 		struct pkt *p = &q->pkts[k];
-		unsigned gre = t != TUNNEL_GRE ? 0 :
-		    TUNNEL_GRE_HLEN + (q->keyed[k] ? TUNNEL_GRE_KEY : 0);
+		/* GRE's header, or UDP's and GUE's: before the inner packet. */
+		unsigned gre = tunnel_hdr_len(t, q->peer[k].keyed);
 
 		if (p->gso_size) {
 			unsigned n = pkt_gso_count(p);
@@ -244,8 +326,12 @@ tunnel_flush(int fd, unsigned f, enum tunnel_type t, struct tunnel_txq *q)
 				uint32_t plen, hlen;
 
 				hlen = pkt_gso_segment(p, s, q->hdr[i] + gre, &pay, &plen);
-				if (gre)
-					tunnel_gre_hdr(q->hdr[i], gre_type, q->keyed[k], q->key[k]);
+				if (t == TUNNEL_GRE)
+					tunnel_gre_hdr(q->hdr[i], gre_type, q->peer[k].keyed,
+					    q->peer[k].key);
+				else if (t == TUNNEL_GUE)
+					tunnel_gue_write(q, f, k, q->hdr[i], gre + hlen + plen,
+					    gre + hlen, pay, plen);
 				tunnel_dest(q, f, i, k);
 				q->iov[i][0].iov_base = q->hdr[i];
 				q->iov[i][0].iov_len = gre + hlen;
@@ -260,8 +346,11 @@ tunnel_flush(int fd, unsigned f, enum tunnel_type t, struct tunnel_txq *q)
 			pkt_csum_finish(p);
 		/* The headroom (the Ethernet header's place) holds the GRE header, key and all. */
 		uint8_t *ip = p->data + p->l3off - gre;
-		if (gre)
-			tunnel_gre_hdr(ip, gre_type, q->keyed[k], q->key[k]);
+		uint32_t ilen = p->len - p->l3off;
+		if (t == TUNNEL_GRE)
+			tunnel_gre_hdr(ip, gre_type, q->peer[k].keyed, q->peer[k].key);
+		else if (t == TUNNEL_GUE)
+			tunnel_gue_write(q, f, k, ip, gre + ilen, gre + ilen, NULL, 0);
 		unsigned i = q->ntx;
 		tunnel_dest(q, f, i, k);
 		q->iov[i][0].iov_base = ip;

@@ -1,4 +1,4 @@
-/* vsrtun.c - real-server tunnel endpoint: IPIP, ip6ip6 and GRE from trusted directors into a TUN holding the VIPs */
+/* vsrtun.c - real-server tunnel endpoint: IPIP, ip6ip6, GRE and GUE from trusted directors into a TUN holding the VIPs */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <event2/event.h>
@@ -26,6 +26,7 @@
 #include "log.h"
 #include "netlink.h"
 #include "pkt.h"
+#include "tunnel.h"
 
 #define VSRTUN_IFNAME   "vsrtun0"
 #define VSRTUN_ADDRS    64          /* -a and -v, each */
@@ -42,12 +43,15 @@ enum vt_stat {
 	VT_RX_GRE,
 	VT_RX_IP6IP6,
 	VT_RX_GRE6,            /* GRE over IPv6 */
+	VT_RX_GUE,             /* GUE (UDP, -g) over IPv4 */
+	VT_RX_GUE6,            /* and over IPv6 */
 	VT_DELIVERED,          /* inner packets written to the TUN */
 	VT_DELIVERED_BYTES,
 	VT_DROP_UNTRUSTED,     /* outer source is not a -a director */
 	VT_DROP_MALFORMED,     /* outer or inner header wrong */
 	VT_DROP_GRE_UNSUPPORTED, /* GRE with checksum, sequence, version, another payload than IP, or a key unasked */
-	VT_DROP_BAD_KEY,       /* with -k: IPIP, ip6ip6, or GRE without the key or with another one */
+	VT_DROP_GUE_UNSUPPORTED, /* GUE of another version, a control message, options or flags, another payload than IP */
+	VT_DROP_BAD_KEY,       /* with -k: IPIP, ip6ip6, GUE, or GRE without the key or with another one */
 	VT_DROP_NOT_VIP,       /* inner destination is not a -v VIP */
 	VT_DROP_TUN_WRITE,     /* the TUN refused the packet */
 	VT_TUN_DISCARDED,      /* sent into the TUN by the kernel: read and dropped */
@@ -62,11 +66,14 @@ static const char *const vt_names[VT_MAX] = {
 	[VT_RX_GRE]               = "rx_gre",
 	[VT_RX_IP6IP6]            = "rx_ip6ip6",
 	[VT_RX_GRE6]              = "rx_gre6",
+	[VT_RX_GUE]               = "rx_gue",
+	[VT_RX_GUE6]              = "rx_gue6",
 	[VT_DELIVERED]            = "delivered",
 	[VT_DELIVERED_BYTES]      = "delivered_bytes",
 	[VT_DROP_UNTRUSTED]       = "drop_untrusted",
 	[VT_DROP_MALFORMED]       = "drop_malformed",
 	[VT_DROP_GRE_UNSUPPORTED] = "drop_gre_unsupported",
+	[VT_DROP_GUE_UNSUPPORTED] = "drop_gue_unsupported",
 	[VT_DROP_BAD_KEY]         = "drop_bad_key",
 	[VT_DROP_NOT_VIP]         = "drop_not_vip",
 	[VT_DROP_TUN_WRITE]       = "drop_tun_write",
@@ -78,8 +85,12 @@ static const char *const vt_names[VT_MAX] = {
 
 static uint64_t vt_stats[VT_MAX];
 
-/* The raw sockets: per family of the outer header, IPIP (ip6ip6) and GRE. */
-enum { RAW_IPIP, RAW_GRE, RAW_IP6IP6, RAW_GRE6, RAW_MAX };
+/*
+ * The sockets: per family of the outer header, IPIP (ip6ip6) and GRE raw
+ * sockets, and with -g a UDP socket for GUE (the kernel checks the UDP
+ * header and its checksum, and hands over what follows it).
+ */
+enum { RAW_IPIP, RAW_GRE, RAW_IP6IP6, RAW_GRE6, RAW_GUE, RAW_GUE6, RAW_MAX };
 
 static const struct {
 	int af;
@@ -90,6 +101,8 @@ static const struct {
 	[RAW_GRE]    = { AF_INET,  IPPROTO_GRE,  VT_RX_GRE },
 	[RAW_IP6IP6] = { AF_INET6, IPPROTO_IPV6, VT_RX_IP6IP6 },
 	[RAW_GRE6]   = { AF_INET6, IPPROTO_GRE,  VT_RX_GRE6 },
+	[RAW_GUE]    = { AF_INET,  IPPROTO_UDP,  VT_RX_GUE },
+	[RAW_GUE6]   = { AF_INET6, IPPROTO_UDP,  VT_RX_GUE6 },
 };
 
 struct vsrtun;
@@ -110,13 +123,14 @@ struct vsrtun {
 	const char        *user;
 	int                keyed;                   /* -k: GRE with this key only */
 	uint32_t           key;                     /* network order */
+	uint16_t           gue_port;                /* -g: GUE's UDP port, host order; 0: none */
 	int                tun_fd;
 	int                ifindex;
 	int                raw_fd[RAW_MAX];
 	struct raw_sock    raw[RAW_MAX];
 	int                dropped;                 /* privileges dropped: undo is the TUN's removal */
 	struct event_base *base;
-	struct event      *ev[8];
+	struct event      *ev[RAW_MAX + 4];      /* the sockets, the TUN, three signals */
 	unsigned           nev;
 	uint8_t           *bufs;                    /* VSRTUN_BATCH * VSRTUN_BUF */
 	struct mmsghdr     msgs[VSRTUN_BATCH];
@@ -129,12 +143,13 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: vsrtun -a ADDR [-a ADDR...] -v VIP [-v VIP...] [-k KEY] [-i IFNAME] [-n]\n"
+	    "usage: vsrtun -a ADDR [-a ADDR...] -v VIP [-v VIP...] [-k KEY] [-g PORT] [-i IFNAME] [-n]\n"
 	    "              [-p PIDFILE] [-u USER] [-l LEVEL] [-V] [-h]\n"
 	    "  -a ADDR     accept tunnelled packets from this director address, IPv4 or IPv6\n"
 	    "              (repeatable)\n"
 	    "  -v VIP      virtual address to hold on the TUN device, IPv4 or IPv6 (repeatable)\n"
-	    "  -k KEY      accept only GRE carrying this key (0..4294967295), no IPIP\n"
+	    "  -k KEY      accept only GRE carrying this key (0..4294967295), no IPIP or GUE\n"
+	    "  -g PORT     accept GUE on this UDP port (1..65535) as well\n"
 	    "  -i IFNAME   TUN device to create (default " VSRTUN_IFNAME ")\n"
 	    "  -n          stay in the foreground, log to stderr\n"
 	    "  -p PIDFILE  write the process id to PIDFILE\n"
@@ -243,8 +258,9 @@ gre_family(const uint8_t *in, int keyed)
  * socket hands over the outer IPv4 header (the kernel has checked it and
  * reassembled fragments), an IPv6 one only what follows it, the source in
  * FROM; then IPIP's (ip6ip6's) inner packet, or GRE's 4-byte header (8
- * with a key) and the inner packet. Returns the counter to bump when it
- * is dropped, VT_MAX when the inner packet went to the TUN.
+ * with a key) and the inner packet; a UDP socket hands over GUE's
+ * header and the inner packet, the source in FROM. Returns the counter to
+ * bump when it is dropped, VT_MAX when the inner packet went to the TUN.
  */
 static enum vt_stat
 decap(struct vsrtun *t, int kind, uint8_t *b, uint32_t n, const struct sockaddr_in6 *from)
@@ -254,7 +270,12 @@ decap(struct vsrtun *t, int kind, uint8_t *b, uint32_t n, const struct sockaddr_
 	uint32_t ohl = 0, ilen = n;
 	uint8_t *in = b;
 
-	if (af == AF_INET) {
+	if (raw_kinds[kind].proto == IPPROTO_UDP) {
+		if (af == AF_INET)
+			memcpy(&saddr.ip, &((const struct sockaddr_in *)(const void *)from)->sin_addr, 4);
+		else
+			memcpy(&saddr, &from->sin6_addr, 16);
+	} else if (af == AF_INET) {
 		uint32_t otot;
 		if (n < 20 || (b[0] >> 4) != 4)
 			return VT_DROP_MALFORMED;
@@ -270,7 +291,16 @@ decap(struct vsrtun *t, int kind, uint8_t *b, uint32_t n, const struct sockaddr_
 	}
 	if (!in_list(t->trusted, t->ntrusted, af, &saddr))
 		return VT_DROP_UNTRUSTED;
-	if (raw_kinds[kind].proto == IPPROTO_GRE) {
+	if (raw_kinds[kind].proto == IPPROTO_UDP) {
+		if (t->keyed)
+			return VT_DROP_BAD_KEY;         /* GUE carries no key */
+		if (ilen < TUNNEL_GUE_HLEN)
+			return VT_DROP_MALFORMED;
+		if ((iaf = tunnel_gue_parse(in, ilen)) == 0)
+			return VT_DROP_GUE_UNSUPPORTED;
+		in += TUNNEL_GUE_HLEN;
+		ilen -= TUNNEL_GUE_HLEN;
+	} else if (raw_kinds[kind].proto == IPPROTO_GRE) {
 		unsigned hlen = GRE_HLEN;
 
 		if (ilen < GRE_HLEN)
@@ -417,6 +447,30 @@ raw_open(int af, int proto)
 	return fd;
 }
 
+/* GUE's UDP socket of family AF on PORT, any address (IPv6: IPv6 only). */
+static int
+udp_open(int af, uint16_t port)
+{
+	int fd = socket(af, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int sz = VSRTUN_RCVBUF;
+	struct sockaddr_in6 s6 = { .sin6_family = AF_INET6, .sin6_port = htons(port) };
+	struct sockaddr_in s4 = { .sin_family = AF_INET, .sin_port = htons(port) };
+
+	if (fd < 0 ||
+	    (af == AF_INET6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &(int){ 1 },
+	    sizeof(int)) < 0) ||
+	    (af == AF_INET6 ? bind(fd, (struct sockaddr *)&s6, sizeof(s6)) :
+	    bind(fd, (struct sockaddr *)&s4, sizeof(s4))) < 0) {
+		log_err("-g %u: %s UDP socket", (unsigned)port, addr_family_name(af));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &sz, sizeof(sz)) < 0)
+		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
+	return fd;
+}
+
 /* Become USER, keeping CAP_NET_RAW only (the sockets and the TUN are open). */
 static int
 drop_privileges(const char *user)
@@ -517,8 +571,14 @@ setup(struct vsrtun *t)
 	for (int k = 0; k < RAW_MAX; k++) {
 		if (t->nfam[raw_kinds[k].af == AF_INET6] == 0)
 			continue;
-		if ((t->raw_fd[k] = raw_open(raw_kinds[k].af, raw_kinds[k].proto)) < 0)
+		if (raw_kinds[k].proto == IPPROTO_UDP) {
+			if (t->gue_port == 0)
+				continue;
+			if ((t->raw_fd[k] = udp_open(raw_kinds[k].af, t->gue_port)) < 0)
+				return -1;
+		} else if ((t->raw_fd[k] = raw_open(raw_kinds[k].af, raw_kinds[k].proto)) < 0) {
 			return -1;
+		}
 		t->raw[k] = (struct raw_sock){ t, k };
 		if (add_event(t, event_new(t->base, t->raw_fd[k], EV_READ | EV_PERSIST, on_raw,
 		    &t->raw[k])) < 0)
@@ -579,11 +639,13 @@ write_pidfile(const char *path)
 int
 main(int argc, char *argv[])
 {
-	struct vsrtun t = { .ifname = VSRTUN_IFNAME, .tun_fd = -1, .raw_fd = { -1, -1, -1, -1 } };
+	struct vsrtun t = { .ifname = VSRTUN_IFNAME, .tun_fd = -1 };
 	int foreground = 0, ch, lvl = LOG_LVL_INFO, rc = 1;
 	char a[ADDR_STRLEN];
 
-	while ((ch = getopt(argc, argv, "a:v:k:i:np:u:l:Vh")) != -1) {
+	for (int k = 0; k < RAW_MAX; k++)
+		t.raw_fd[k] = -1;
+	while ((ch = getopt(argc, argv, "a:v:k:g:i:np:u:l:Vh")) != -1) {
 		switch (ch) {
 		case 'a':
 			if (add_addr(t.trusted, &t.ntrusted, optarg, "-a") < 0)
@@ -606,6 +668,20 @@ main(int argc, char *argv[])
 			}
 			t.keyed = 1;
 			t.key = htonl((uint32_t)k);
+			break;
+		}
+		case 'g': {
+			char *end;
+			unsigned long port;
+
+			errno = 0;
+			port = strtoul(optarg, &end, 10);
+			if (optarg[0] < '0' || optarg[0] > '9' || *end != '\0' || errno ||
+			    port == 0 || port > 65535) {
+				fprintf(stderr, "vsrtun: -g: invalid port '%s' (1..65535)\n", optarg);
+				return 1;
+			}
+			t.gue_port = (uint16_t)port;
 			break;
 		}
 		case 'i':
@@ -655,9 +731,13 @@ main(int argc, char *argv[])
 	if (t.pidfile && write_pidfile(t.pidfile) < 0)
 		t.pidfile = NULL;
 	else if (setup(&t) == 0) {
-		log_notice("ready: %s holds %u VIP(s) (first %s), %u trusted director(s)%s",
+		char gue[32] = "";
+
+		if (t.gue_port)
+			snprintf(gue, sizeof(gue), ", GUE on UDP port %u", (unsigned)t.gue_port);
+		log_notice("ready: %s holds %u VIP(s) (first %s), %u trusted director(s)%s%s",
 		    t.ifname, t.nvips, addr_ntop(t.vips[0].af, &t.vips[0].addr, a, sizeof(a)),
-		    t.ntrusted, t.keyed ? ", GRE with the key only" : "");
+		    t.ntrusted, t.keyed ? ", GRE with the key only" : "", gue);
 		if (event_base_dispatch(t.base) < 0)
 			log_errx("event loop failed");
 		else

@@ -1,4 +1,4 @@
-/* xmit_tun.c - IP tunnelling: the packet wrapped in IPIP or GRE toward the real server */
+/* xmit_tun.c - IP tunnelling: the packet wrapped in IPIP, GRE or GUE toward the real server */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -28,14 +28,15 @@
 
 /*
  * The name of D's tunnel as an operator knows it: ipip, ip6ip6, gre,
- * gre over IPv6.
+ * gre over IPv6, gue, gue over IPv6.
  */
 static const char *
 tun_kind(const struct dest *d)
 {
 	if (d->af != AF_INET6)
 		return tunnel_name(d->tunnel);
-	return d->tunnel == TUNNEL_GRE ? "gre over IPv6" : "ip6ip6";
+	return d->tunnel == TUNNEL_GRE ? "gre over IPv6" :
+	    d->tunnel == TUNNEL_GUE ? "gue over IPv6" : "ip6ip6";
 }
 
 int
@@ -78,6 +79,17 @@ xmit_tun_bind(struct dest *d, int tap_ifindex, char *err, size_t errlen)
 		inner = least;
 	if (inner > 65535 - over)
 		inner = 65535 - over;
+	/* GUE's UDP checksum over IPv4 covers our address: the route must say which it is. */
+	if (d->tunnel == TUNNEL_GUE && d->tunnel_csum && d->af == AF_INET &&
+	    addr_is_zero(&ri.prefsrc)) {
+		snprintf(err, errlen, "the route toward the real server names no source "
+		    "address for gue's checksum");
+		return -1;
+	}
+	if (d->tunnel == TUNNEL_GUE && d->tunnel_port == 0) {
+		snprintf(err, errlen, "gue needs a port");
+		return -1;
+	}
 	if (tunnel_open(d->af, d->tunnel) < 0) {
 		snprintf(err, errlen, "%s raw socket: %s", tun_kind(d), strerror(errno));
 		return -1;
@@ -85,10 +97,12 @@ xmit_tun_bind(struct dest *d, int tap_ifindex, char *err, size_t errlen)
 	d->tun_inner_max = inner;
 	d->tun_src = ri.prefsrc;
 	d->xmit_id = XMIT_TUN;
-	log_info("real server %s: %s tunnel from %s, MTU %u%s%s", d->name, tun_kind(d),
+	log_info("real server %s: %s tunnel from %s, MTU %u%s%s%s", d->name, tun_kind(d),
 	    !addr_is_zero(&ri.prefsrc) ? addr_ntop(d->af, &ri.prefsrc, src, sizeof(src)) :
 	    "the route's source", inner, d->tunnel_mtu ? " (configured)" : "",
-	    d->tunnel_keyed ? ", keyed" : "");
+	    d->tunnel_keyed ? ", keyed" : "",
+	    d->tunnel != TUNNEL_GUE ? "" : d->tunnel_csum || d->af == AF_INET6 ?
+	    ", UDP checksum" : ", no UDP checksum");
 	return 0;
 }
 
@@ -131,5 +145,7 @@ xmit_tun(struct worker *w, struct conn *c, struct pkt *p)
 		tun_too_big(w, p, d->tun_inner_max);
 		return -1;
 	}
-	return tunnel_tx(d->tunnel, w->id, &d->addr, d->tunnel_keyed, d->tunnel_key, p);
+	struct tunnel_peer peer = { .addr = d->addr, .src = d->tun_src, .key = d->tunnel_key,
+	    .port = d->tunnel_port, .keyed = d->tunnel_keyed, .csum = d->tunnel_csum };
+	return tunnel_tx(d->tunnel, w->id, &peer, p);
 }

@@ -13,7 +13,9 @@
 # with a key from the director is refused and counted too. Then vsrtun -k
 # 4242: only GRE with key 4242 from the director passes; IPIP, unkeyed GRE
 # and another key are dropped as drop_bad_key, and so is the router's
-# packet with the right key (untrusted first).
+# packet with the right key (untrusted first). Then vsrtun -g 6080: GUE from
+# the director is delivered, from the router dropped as untrusted, and GUE
+# headers other than version 0 without option or flag dropped and counted.
 set -eu
 . "$(dirname "$0")/lib.sh"
 need_vsrtun
@@ -58,6 +60,33 @@ assert_eq 3 "$(stat_get drop_bad_key)" "IPIP, unkeyed GRE and a wrong key: drop_
 assert_eq 1 "$(stat_get drop_untrusted)" "the right key from an untrusted source: still untrusted"
 assert_eq 1 "$(stat_get delivered)" "one delivered"
 vsrtun_stop rs1
+
+# ---- -g: GUE on a UDP port, the same trust checks, other GUE headers refused
+vsrtun_start rs1 -a 10.10.0.2 -v "$VIP" -g 6080
+before=$(udp_count rs1)
+send router gue --payload g-untrusted
+send director gue --gue-hdr 40040000 --payload g-version1
+send director gue --gue-hdr 01040000 --payload g-options
+send director gue --gue-hdr 00040001 --payload g-flags
+send director gue --gue-hdr 00110000 --payload g-udp-inside
+send director gue --gue-hdr 0004 --bare
+send director gue --payload g-right
+assert_true "the director's GUE is delivered" wait_for "the GUE datagram" 5 seen $((before + 1))
+assert_eq $((before + 1)) "$(udp_count rs1)" "it alone reached the server"
+assert_eq 4 "$(grep -c "^from 10.10.0.1:40000 to $VIP " "$T_DIR/udp-rs1.log" || true)" \
+	"with the client's source and the VIP unchanged (as the three before it)"
+vsrtun_stats rs1 >/dev/null
+assert_eq 7 "$(stat_get rx_gue)" "vsrtun received the seven GUE datagrams"
+assert_eq 1 "$(stat_get drop_untrusted)" "the router's: untrusted"
+assert_eq 4 "$(stat_get drop_gue_unsupported)" "version 1, options, a flag, UDP inside: unsupported"
+assert_eq 1 "$(stat_get drop_malformed)" "a 2-byte GUE header: malformed"
+assert_eq 1 "$(stat_get delivered)" "one delivered"
+vsrtun_stop rs1
+rc=0
+nsx rs1 "$(vsrtun_bin)" -n -a 10.10.0.2 -v "$VIP" -g 0 2>"$T_DIR/badport.err" || rc=$?
+assert_eq 1 "$rc" "GUE port 0 is refused"
+assert_true "saying so" grep -q "vsrtun: -g: invalid port '0'" "$T_DIR/badport.err"
+
 rc=0
 nsx rs1 "$(vsrtun_bin)" -n -a 10.10.0.2 -v "$VIP" -k 4294967296 2>"$T_DIR/badkey.err" || rc=$?
 assert_eq 1 "$rc" "a key over 32 bits is refused"

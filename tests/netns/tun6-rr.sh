@@ -2,7 +2,8 @@
 # tun6-rr.sh - LVS-TUN over IPv6, ip6ip6, round robin: 300 connections, 100
 # per real server, the client's address as they see it, 20 MB up through
 # the tunnel intact; over GRE with VSR_TEST_TUNNEL=gre (tests/run.sh's
-# [gre] variants); a clean stop
+# [gre] variants), over GUE (UDP port 6080, vsrtun -g) with
+# VSR_TEST_TUNNEL=gue ([gue]); a clean stop
 #
 #                  LAN lan0 (bridge), 2001:db8:10::/64
 #   +--------------+---------------+
@@ -20,10 +21,20 @@ need_vsrouted
 need_vsrtun
 need_cmd python3 sha256sum
 TUNNEL=${VSR_TEST_TUNNEL:-ipip}
-case $TUNNEL in ipip) RX=rx_ip6ip6 ;; gre) RX=rx_gre6 ;;
-*) fatal "VSR_TEST_TUNNEL must be ipip or gre, not '$TUNNEL'" ;; esac
+GUE_PORT=6080
+PORTLINE=
+case $TUNNEL in ipip) RX=rx_ip6ip6 ;; gre) RX=rx_gre6 ;; gue) RX=rx_gue6 ;;
+*) fatal "VSR_TEST_TUNNEL must be ipip, gre or gue, not '$TUNNEL'" ;; esac
 
-lvs_tun_seed6 3
+if [ "$TUNNEL" = gue ]; then
+	lvs_tun_seed6 3 novsrtun
+	for i in 1 2 3; do
+		vsrtun_start "rs$i" -a 10.10.0.2 -a 2001:db8:10::2 -v "$VIP" -v "$VIP6" -g "$GUE_PORT"
+	done
+	PORTLINE="tunnel_port = $GUE_PORT"
+else
+	lvs_tun_seed6 3
+fi
 sum=$(blob_make 20)
 for i in 1 2 3; do http_start "rs$i" "rs$i"; done
 upload_start rs1 rs1 8000
@@ -37,6 +48,7 @@ virtual_server web6 {
     scheduler = rr
     forward = tun
     tunnel = $TUNNEL
+    $PORTLINE
     real_server rs1 { address = 2001:db8:30:1::11 }
     real_server rs2 { address = 2001:db8:30:2::11 }
     real_server rs3 { address = 2001:db8:30:3::11 }
@@ -46,13 +58,14 @@ virtual_server up6 {
     port = 8000
     forward = tun
     tunnel = $TUNNEL
+    $PORTLINE
     real_server rs1 { address = 2001:db8:30:1::11 }
 }
 EOF2
 ns_snapshot director "$T_DIR/before"
 vsrouted_start director "$T_DIR/vsrouted.conf" || fatal "vsrouted did not start"
 assert_true "the tunnel's MTU is the route's less the outer header" \
-	grep -Eq "real server rs1: (ip6ip6|gre over IPv6) tunnel from 2001:db8:10::2, MTU 14(60|56)" \
+	grep -Eq "real server rs1: (ip6ip6|gre over IPv6|gue over IPv6) tunnel from 2001:db8:10::2, MTU 14(60|56|48)" \
 	"$(vsrouted_log director)"
 
 http_get_n client "$(url "$VIP6")" 300 >"$T_DIR/answers"

@@ -1,12 +1,16 @@
 #!/usr/bin/env python3
 """tunsend.py - send one tunnelled UDP datagram, as a director would (stdlib only).
 
-  tunsend.py ipip|gre DST SRC VIP PORT [--gre-flags HEX] [--key N] [--payload TEXT]
+  tunsend.py ipip|gre|gue DST SRC VIP PORT [--gre-flags HEX] [--key N]
+             [--gue-port N] [--gue-hdr HEX] [--payload TEXT]
       Wrap an IPv4/UDP datagram SRC:40000 -> VIP:PORT in IPIP or GRE and send
       it to DST through a raw socket (the outer source is whatever the
       kernel picks toward DST).  --gre-flags sets GRE's first 16 bits (0:
       plain GRE; 0x2000: a key follows, 1 unless --key says).  --key N sets
-      the K bit and sends key N (RFC 2890).
+      the K bit and sends key N (RFC 2890).  gue: over UDP to DST:--gue-port
+      (default 6080) from a UDP socket, after the 4-byte GUE header
+      --gue-hdr (default 00040000: version 0, no option, IPv4 inside);
+      with --bare the header alone.
 """
 
 import argparse
@@ -25,13 +29,16 @@ def csum(b):
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("kind", choices=["ipip", "gre"])
+    p.add_argument("kind", choices=["ipip", "gre", "gue"])
     p.add_argument("dst")
     p.add_argument("src")
     p.add_argument("vip")
     p.add_argument("port", type=int)
     p.add_argument("--gre-flags", default="0")
     p.add_argument("--key", type=int)
+    p.add_argument("--gue-port", type=int, default=6080)
+    p.add_argument("--gue-hdr", default="00040000")
+    p.add_argument("--bare", action="store_true")
     p.add_argument("--payload", default="tunsend")
     a = p.parse_args()
     data = a.payload.encode()
@@ -40,6 +47,10 @@ def main():
                      socket.inet_aton(a.src), socket.inet_aton(a.vip))
     ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
     pkt = ip + udp
+    if a.kind == "gue":
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.sendto(bytes.fromhex(a.gue_hdr) + (b"" if a.bare else pkt), (a.dst, a.gue_port))
+        return
     if a.kind == "gre":
         flags = int(a.gre_flags, 16) | (0x2000 if a.key is not None else 0)
         key = struct.pack("!I", a.key if a.key is not None else 1)

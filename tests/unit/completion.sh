@@ -45,7 +45,7 @@ tab "-n" ipvsadm-save -
 tab "-h" vsradm -h
 tab "warning" vsrouted -n -l w
 tab "-f" vsrouted -f
-tab "-V -a -h -i -l -n -p -u -v" vsrtun -
+tab "-V -a -g -h -i -k -l -n -p -u -v" vsrtun -
 tab "debug" vsrtun -a 10.0.0.1 -l d
 echo "# $npass passed, $nfail failed"
 [ "$nfail" = 0 ]

@@ -179,17 +179,15 @@ tunnel_open(int af, enum tunnel_type t)
 STUB unsigned
 tunnel_overhead(int af, enum tunnel_type t, bool keyed)
 {
-	return (af == AF_INET6 ? 40 : 20) + (t == TUNNEL_GRE ? 4 + (keyed ? 4 : 0) : 0);
+	return (af == AF_INET6 ? 40 : 20) + (t == TUNNEL_GRE ? 4 + (keyed ? 4 : 0) :
+	    t == TUNNEL_GUE ? 8 + 4 : 0);
 }
 
 STUB int
-tunnel_tx(enum tunnel_type t, unsigned q, const union vsr_addr *daddr, bool keyed,
-    uint32_t key, const struct pkt *p)
+tunnel_tx(enum tunnel_type t, unsigned q, const struct tunnel_peer *peer, const struct pkt *p)
 {
 	(void)t;
-	(void)keyed;
-	(void)key;
-	stub_record(STUB_TUNNEL, p->buf, p->data + p->l3off, p->len - p->l3off, daddr, q);
+	stub_record(STUB_TUNNEL, p->buf, p->data + p->l3off, p->len - p->l3off, &peer->addr, q);
 	return 0;
 }
 

@@ -707,6 +707,41 @@ test_tunnel_key(void)
 	conf_free(c);
 }
 
+/* GUE: the service's port and checksum, a real server's own, none for another tunnel type. */
+static void
+test_tunnel_gue(void)
+{
+	const char    *file = "good-tunnel-gue.conf";
+	char          *out;
+	struct config *c = load(fixture(file), &out);
+
+	CHECK(c != NULL && *out == '\0', "%s: loads silently", file);
+	if (c == NULL || c->nvs != 1 || c->vs[0].nrs != 3) {
+		CHECK(0, "%s: the shape is 1 vs with 3 rs", file);
+		free(out);
+		conf_free(c);
+		return;
+	}
+	const struct vs_conf *web = &c->vs[0];
+	const struct num_case num[] = {
+		{ "web gue",                      web->tunnel,              TUNNEL_GUE },
+		{ "web port",                     web->tunnel_port,         6080 },
+		{ "web csum",                     web->tunnel_csum,         1 },
+		{ "rs1 gue from the service",     web->rs[0].tunnel,        TUNNEL_GUE },
+		{ "rs1 port from the service",    web->rs[0].tunnel_port,   6080 },
+		{ "rs1 csum from the service",    web->rs[0].tunnel_csum,   1 },
+		{ "rs2 port of its own",          web->rs[1].tunnel_port,   5555 },
+		{ "rs2 no csum of its own",       web->rs[1].tunnel_csum,   0 },
+		{ "rs3 ipip",                     web->rs[2].tunnel,        TUNNEL_IPIP },
+		{ "rs3 no port",                  web->rs[2].tunnel_port,   0 },
+		{ "rs3 no csum",                  web->rs[2].tunnel_csum,   0 },
+	};
+
+	run_num(file, num, ARRAY_SIZE(num));
+	free(out);
+	conf_free(c);
+}
+
 /* The example shipped in etc/ (the README's demo) is valid and says what it should. */
 static void
 test_example(void)
@@ -1100,6 +1135,7 @@ main(int argc, char **argv)
 	test_full();
 	test_tun();
 	test_tunnel_key();
+	test_tunnel_gue();
 	test_sched_keys();
 	test_check();
 	test_check_udp();
