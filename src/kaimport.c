@@ -647,6 +647,13 @@ struct ka_chk {
 	char    host[KA_STR_MAX];      /* virtualhost, "": unset */
 };
 
+/* lvs_method TUN's tunnel: its type, GUE's port and UDP checksum. */
+struct ka_tun {
+	int      type;         /* enum tunnel_type */
+	unsigned port;         /* gue: the receivers' UDP port */
+	int      csum;         /* gue: 1 with a UDP checksum */
+};
+
 struct ka_rs {
 	struct ka_rs         *next;
 	const struct ka_node *n;
@@ -655,7 +662,7 @@ struct ka_rs {
 	unsigned              port;    /* 0: the service's */
 	long                  weight;  /* -1: unset */
 	int                   fwd;     /* -1: the service's */
-	int                   tunnel;
+	struct ka_tun         tun;
 	long                  upper, lower;     /* -1: unset */
 	struct ka_chk         dflt;
 	/* the (first) checker */
@@ -679,7 +686,7 @@ struct ka_vs {
 	int                   proto;
 	char                  sched[CONF_SCHED_MAX];
 	int                   fwd;     /* -1: unset, NAT then */
-	int                   tunnel;
+	struct ka_tun         tun;
 	long                  persistent;      /* -1: unset */
 	char                  netmask[INET_ADDRSTRLEN];   /* dotted, or IPv6's prefix length */
 	char                  flags[64];
@@ -774,11 +781,12 @@ ka_port(struct ka *k, const struct ka_node *n, const char *s, unsigned *port)
 	return 0;
 }
 
-/* NAT | DR | TUN [type ipip|gre|gue ...]: FWD and TUNNEL. */
+/* NAT | DR | TUN [type ipip|gre|gue] [port N] [nocsum|csum|remcsum]: FWD and T. */
 static int
-ka_method(struct ka *k, const struct ka_node *n, int *fwd, int *tunnel)
+ka_method(struct ka *k, const struct ka_node *n, int *fwd, struct ka_tun *t)
 {
 	const char *s = ka_arg(k, n);
+	long port;
 
 	if (s == NULL)
 		return -1;
@@ -792,21 +800,70 @@ ka_method(struct ka *k, const struct ka_node *n, int *fwd, int *tunnel)
 		ka_say(k, n->file, n->line, "error: ", "%s: '%s' is not NAT, DR or TUN", n->w[0], s);
 		return -1;
 	}
-	*tunnel = TUNNEL_IPIP;
+	*t = (struct ka_tun){ .type = TUNNEL_IPIP };
 	for (int i = 2; i < n->nw; i++) {
-		if (strcmp(n->w[i], "type") == 0 && i + 1 < n->nw) {
-			i++;
-			if (strcmp(n->w[i], "gre") == 0)
-				*tunnel = TUNNEL_GRE;
-			else if (strcmp(n->w[i], "ipip") != 0)
-				ka_unmapped(k, n, "a tunnel of type other than ipip and gre: ipip is "
+		const char *w = n->w[i];
+
+		if (strcmp(w, "type") == 0 && i + 1 < n->nw) {
+			w = n->w[++i];
+			if (strcmp(w, "gre") == 0)
+				t->type = TUNNEL_GRE;
+			else if (strcmp(w, "gue") == 0)
+				t->type = TUNNEL_GUE;
+			else if (strcmp(w, "ipip") != 0)
+				ka_unmapped(k, n, "a tunnel of type other than ipip, gre and gue: ipip is "
 				    "written");
+		} else if (strcmp(w, "port") == 0 && i + 1 < n->nw) {
+			char *end;
+
+			w = n->w[++i];
+			port = strtol(w, &end, 10);
+			if (*end != '\0' || port < 1 || port > 65535) {
+				ka_say(k, n->file, n->line, "error: ", "%s: '%s' is not a port", n->w[0], w);
+				return -1;
+			}
+			t->port = (unsigned)port;
+		} else if (strcmp(w, "csum") == 0) {
+			t->csum = 1;
+		} else if (strcmp(w, "nocsum") == 0) {
+			t->csum = 0;
+		} else if (strcmp(w, "remcsum") == 0) {
+			ka_unmapped(k, n, "remote checksum offload (remcsum) is not in vsrouted; "
+			    "no checksum is written");
 		} else {
-			ka_unmapped(k, n, "tunnel options (port, csum) are not in vsrouted; left out");
+			ka_unmapped(k, n, "an unknown tunnel option; left out");
 			break;
 		}
 	}
+	/* What vsrouted's tunnel_port and tunnel_csum take: GUE's alone. */
+	if (t->type != TUNNEL_GUE && (t->port || t->csum)) {
+		ka_unmapped(k, n, "a port or a checksum on a tunnel other than gue; left out");
+		t->port = 0;
+		t->csum = 0;
+	}
+	if (t->type == TUNNEL_GUE && t->port == 0) {
+		ka_say(k, n->file, n->line, "error: ", "%s: a gue tunnel needs its port", n->w[0]);
+		return -1;
+	}
 	return 0;
+}
+
+/* The tunnel lines of T, at INDENT, the keys aligned to WIDTH. */
+static void
+ka_put_tun(FILE *f, const char *indent, int width, const struct ka_tun *t)
+{
+	fprintf(f, "%s%-*s = %s\n", indent, width, "tunnel", tunnel_name(t->type));
+	if (t->type != TUNNEL_GUE)
+		return;
+	fprintf(f, "%s%-*s = %u\n", indent, width, "tunnel_port", t->port);
+	if (t->csum)
+		fprintf(f, "%s%-*s = yes\n", indent, width, "tunnel_csum");
+}
+
+static bool
+ka_tun_eq(const struct ka_tun *a, const struct ka_tun *b)
+{
+	return a->type == b->type && a->port == b->port && a->csum == b->csum;
 }
 
 /* A hex string ("0a0b 0c") into bytes; -1 if malformed or with wildcards. */
@@ -1156,7 +1213,7 @@ kw_rs_method(struct ka *k, const struct ka_node *n, void *ctx)
 {
 	struct ka_rs *rs = ctx;
 
-	(void)ka_method(k, n, &rs->fwd, &rs->tunnel);
+	(void)ka_method(k, n, &rs->fwd, &rs->tun);
 }
 
 static void
@@ -1320,7 +1377,7 @@ kw_vs_method(struct ka *k, const struct ka_node *n, void *ctx)
 {
 	struct ka_vs *vs = ctx;
 
-	(void)ka_method(k, n, &vs->fwd, &vs->tunnel);
+	(void)ka_method(k, n, &vs->fwd, &vs->tun);
 }
 
 static void
@@ -1411,9 +1468,9 @@ static void
 kw_vs_sorry_method(struct ka *k, const struct ka_node *n, void *ctx)
 {
 	struct ka_vs *vs = ctx;
-	int tunnel;
+	struct ka_tun tun;
 
-	(void)ka_method(k, n, &vs->sorry_fwd, &tunnel);
+	(void)ka_method(k, n, &vs->sorry_fwd, &tun);
 }
 
 static void
@@ -1688,7 +1745,7 @@ ka_write_vs(struct ka *k, struct ka_vs *vs)
 	fprintf(f, "    scheduler = %s\n    forward   = %s\n", vs->sched[0] ? vs->sched : "wlc",
 	    fwd_name(fwd));
 	if (fwd == FWD_TUN)
-		fprintf(f, "    tunnel    = %s\n", tunnel_name(vs->tunnel));
+		ka_put_tun(f, "    ", 9, &vs->tun);
 	if (vs->persistent > 0)
 		fprintf(f, "    persistent = %ld\n", vs->persistent);
 	if (vs->netmask[0])
@@ -1725,8 +1782,8 @@ ka_write_vs(struct ka *k, struct ka_vs *vs)
 			fprintf(f, "        weight  = %ld\n", rs->weight);
 		if (rfwd != fwd)
 			fprintf(f, "        forward = %s\n", fwd_name(rfwd));
-		if (rfwd == FWD_TUN && (rfwd != fwd || rs->tunnel != vs->tunnel))
-			fprintf(f, "        tunnel  = %s\n", tunnel_name(rs->tunnel));
+		if (rfwd == FWD_TUN && (rfwd != fwd || !ka_tun_eq(&rs->tun, &vs->tun)))
+			ka_put_tun(f, "        ", 7, &rs->tun);
 		if (rs->upper >= 0)
 			fprintf(f, "        upper   = %ld\n", rs->upper);
 		if (rs->lower >= 0)
