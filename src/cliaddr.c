@@ -60,27 +60,8 @@ cliaddr_init(struct cliaddr_state *st, enum client_addr how, int af)
 		st->len = (uint16_t)(af == AF_INET6 ? TOA_LEN6 : TOA_LEN4);
 }
 
-static uint32_t
-rd32(const uint8_t *b)
-{
-	uint32_t v;
 
-	memcpy(&v, b, 4);
-	return ntohl(v);
-}
 
-static void
-wr32(uint8_t *b, uint32_t v)
-{
-	v = htonl(v);
-	memcpy(b, &v, 4);
-}
-
-static uint16_t
-rd16(const uint8_t *b)
-{
-	return (uint16_t)(b[0] << 8 | b[1]);
-}
 
 /* The packet's family. */
 static inline int

@@ -19,17 +19,7 @@
 /* Flags that end coalescing at this segment, or before it (kernel: tcp_gro_receive). */
 #define GRO_TCPF_NEVER (TCPF_SYN | TCPF_FIN | TCPF_RST | TCPF_URG_ | TCPF_CWR_)
 
-static inline uint16_t
-rd16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
 
-static inline uint32_t
-rd32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
 
 void
 gro_init(struct gro *g, int fd)

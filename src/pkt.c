@@ -7,11 +7,6 @@
 
 #include "pkt.h"
 
-static inline uint16_t
-rd16(const uint8_t *b)
-{
-	return (uint16_t)(b[0] << 8 | b[1]);
-}
 
 /* Walk IPv4 options: each one must fit (RFC 791); EOL ends the list. */
 static int

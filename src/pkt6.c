@@ -17,18 +17,7 @@
 #define ND_OPT_SLLA    1       /* source link-layer address (RFC 4861 4.6.1) */
 #define ND_OPT_TLLA    2       /* target link-layer address */
 
-static inline uint16_t
-rd16(const uint8_t *b)
-{
-	return (uint16_t)(b[0] << 8 | b[1]);
-}
 
-static inline void
-wr16(uint8_t *b, uint16_t v)
-{
-	b[0] = (uint8_t)(v >> 8);
-	b[1] = (uint8_t)v;
-}
 
 uint32_t
 csum_pseudo6(const union vsr_addr *src, const union vsr_addr *dst, uint32_t len, uint8_t nxt)

@@ -156,21 +156,7 @@ synproxy_cookie_check(const struct synproxy_tuple *t, uint32_t isn, uint32_t coo
 
 /* ---- segments ---- */
 
-static uint32_t
-rd32(const uint8_t *b)
-{
-	uint32_t v;
 
-	memcpy(&v, b, 4);
-	return ntohl(v);
-}
-
-static void
-wr32(uint8_t *b, uint32_t v)
-{
-	v = htonl(v);
-	memcpy(b, &v, 4);
-}
 
 /* The MSS option of the TCP header at TCP (DOFF bytes), or 0. */
 static unsigned

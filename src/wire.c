@@ -4,11 +4,6 @@
 
 #include "wire.h"
 
-static inline uint16_t
-rd16(const uint8_t *b)
-{
-	return (uint16_t)(b[0] << 8 | b[1]);
-}
 
 /*
  * The virtio-net header of a parsed packet P: see pkt.h for what is

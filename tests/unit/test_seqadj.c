@@ -21,20 +21,7 @@ ref_sum(const uint8_t *b, size_t n, uint32_t acc)
 	return (uint16_t)acc;
 }
 
-static void
-wr32(uint8_t *b, uint32_t v)
-{
-	b[0] = (uint8_t)(v >> 24);
-	b[1] = (uint8_t)(v >> 16);
-	b[2] = (uint8_t)(v >> 8);
-	b[3] = (uint8_t)v;
-}
 
-static uint32_t
-rd32(const uint8_t *b)
-{
-	return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
-}
 
 /* A pseudo-header of 192.0.2.1 -> 10.20.0.11, TCP, LEN bytes. */
 static uint32_t
