@@ -325,6 +325,9 @@ reload_apply(struct daemon *d, struct config *nc, const struct spawn_user *as,
 		    "entries; the running configuration stays", nc->conn_max, conn_allocated(d->ct));
 		return -1;
 	}
+	if (conn_allocated(d->ct) > had && sync_conn_grow(conn_allocated(d->ct)) < 0)
+		log_warnx("reload: the sync master's state could not grow: flows beyond the "
+		    "first %u entries are not synced until a restart", had);
 	if (conn_allocated(d->ct) > had)
 		log_notice("reload: the connection table grew to %u entries (%u live) in %llu us",
 		    conn_allocated(d->ct), conn_count(d->ct),
