@@ -376,12 +376,12 @@ xmit_nat_sync(void)
 		if (!s->fwmark)
 			continue;
 		uint32_t table = SVC_MARK_TABLE + s->mark_slot;
-		struct nat_made k = { .kind = NM_RULE, .af = AF_INET, .r = { .af = AF_INET,
+		struct nat_made k = { .kind = NM_RULE, .af = s->af, .r = { .af = s->af,
 		    .fwmark = s->fwmark, .table = table, .prio = SVC_MARK_PRIO } };
 		if (nat_want(&k) < 0)
 			rc = -1;
-		k = (struct nat_made){ .kind = NM_MROUTE, .af = AF_INET, .gw = svc_mark_gw(s->mark_slot),
-		    .r = { .table = table } };
+		k = (struct nat_made){ .kind = NM_MROUTE, .af = s->af,
+		    .gw = svc_mark_gw(s->af, s->mark_slot), .r = { .table = table } };
 		if (nat_want(&k) < 0)
 			rc = -1;
 	}
