@@ -130,6 +130,18 @@ assert_true "with its real server" grep -q -- "-> $RL" "$T_DIR/list2"
 assert_eq 1 "$($IP -n "$D" rule show | grep -c 'fwmark 0x8 lookup')" "mark 8's rule made"
 vsradm -D -f 8$F6
 assert_eq 0 "$($IP -n "$D" rule show | grep -c 'fwmark 0x8 lookup' || true)" "and removed with it"
+if [ "$FAM" = 4 ]; then
+	# An IPv6 mark service on a director with nothing IPv6 yet (its TAP
+	# without IPv6): vsradm -A -f 9 -6 readies the TAP for its route.
+	vsradm -A -f 9 -6 -s rr
+	assert_eq 1 "$(ip -n "$D" -6 rule show | grep -c 'fwmark 0x9 lookup 77')" \
+		"vsradm -A -f 9 -6: its IPv6 rule made"
+	assert_true "and its route via the mark's link-local gateway on the TAP" \
+		sh -c "ip -n '$D' -6 route show table all | grep -q '^default via fe80::76:[0-9a-f]* dev vsr0'"
+	assert_eq 1 "$(nsx director sysctl -n net.ipv6.conf.all.forwarding)" "IPv6 forwarding on"
+	vsradm -D -f 9 -6
+	assert_eq 0 "$(ip -n "$D" -6 rule show | grep -c 'fwmark 0x9' || true)" "-D -f 9 -6 removes it"
+fi
 vsrouted_stop director
 assert_eq 0 "$(ip -n "$D" rule show | grep -c 'fwmark' || true)" "the stop removes every IPv4 mark rule"
 assert_eq 0 "$(ip -n "$D" -6 rule show | grep -c 'fwmark' || true)" "and every IPv6 one"
