@@ -4,7 +4,8 @@
 # the persistent mark service sends one client's requests to all four
 # (VIP, port) pairs to one real server; without persistence it spreads them
 # rr; vsradm -A/-a/-D -f make and remove a second mark service, its policy
-# rule and listing ("FWM  8 rr") with it
+# rule and listing ("FWM  8 rr") with it; a reload adds an IPv6 mark
+# service and the next takes it away, with its rule
 #
 #                         LAN lan0 (bridge)
 #   client 10.10.0.1 -- director 10.10.0.2 -- rs1 .11, rs2 .12, rs3 .13
@@ -142,6 +143,24 @@ if [ "$FAM" = 4 ]; then
 	vsradm -D -f 9 -6
 	assert_eq 0 "$(ip -n "$D" -6 rule show | grep -c 'fwmark 0x9' || true)" "-D -f 9 -6 removes it"
 fi
+
+# A reload adds an IPv6 mark service (IPv6 mark 9: no VIP, no real server
+# yet) and the next one, back to the file of the start, takes it away.
+log=$(vsrouted_log director)
+pidf="$T_DIR/vsrouted-director.pid"
+cp "$T_DIR/vsrouted.conf" "$T_DIR/vsrouted.conf.start"
+printf 'virtual_server m9 {\n    fwmark = 9\n    family = inet6\n}\n' >>"$T_DIR/vsrouted.conf"
+kill -HUP "$(cat "$pidf")"
+wait_for "the reload" 10 grep -q "reloaded:" "$log"
+assert_eq 1 "$(ip -n "$D" -6 rule show | grep -c 'fwmark 0x9 lookup 77')" \
+	"a reload makes IPv6 mark 9's rule"
+vsradm -Ln >"$T_DIR/list3"
+assert_true "and lists it" grep -q '^FWM  9 IPv6 wlc' "$T_DIR/list3"
+cp "$T_DIR/vsrouted.conf.start" "$T_DIR/vsrouted.conf"
+kill -HUP "$(cat "$pidf")"
+wait_for "the second reload" 10 sh -c '[ "$(grep -c "reloaded:" "$1")" -ge 2 ]' sh "$log"
+assert_eq 0 "$(ip -n "$D" -6 rule show | grep -c 'fwmark 0x9' || true)" \
+	"the next reload, without it, removes it"
 vsrouted_stop director
 assert_eq 0 "$(ip -n "$D" rule show | grep -c 'fwmark' || true)" "the stop removes every IPv4 mark rule"
 assert_eq 0 "$(ip -n "$D" -6 rule show | grep -c 'fwmark' || true)" "and every IPv6 one"
