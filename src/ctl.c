@@ -295,7 +295,8 @@ out_service(struct evbuffer *o, const struct service *s)
 		snprintf(ap, sizeof(ap), "%u", s->fwmark);
 	out(o, CTL_TAG_SVC " %s %s %s %u %u %s - %d",
 	    ctl_kind_names[s->fwmark ? (s->af == AF_INET6 ? CTL_KIND_FWMARK6 : CTL_KIND_FWMARK) :
-	    s->proto == IPPROTO_UDP ? CTL_KIND_UDP : CTL_KIND_TCP], s->fwmark ? ap : ap_str(s->af, &s->addr, s->port, ap, sizeof(ap)),
+	    s->proto == IPPROTO_UDP ? CTL_KIND_UDP : CTL_KIND_TCP],
+	    s->fwmark ? ap : ap_str(s->af, &s->addr, s->port, ap, sizeof(ap)),
 	    s->sched->name, flags_to_ctl(s->flags), s->persistent, nm, s->ops ? 1 : 0);
 	svc_counters(s, v);
 	out_counters(o, v, VSR_C_NSVC);
