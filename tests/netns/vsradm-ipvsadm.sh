@@ -28,6 +28,8 @@ VSRADM_BIN=${VSRADM:-$VSR_TOP/src/vsradm}
 CASES=$VSR_NETNS_DIR/vsradm-ipvsadm.cases
 
 lvs_dr_seed 3
+# An IPv6 LAN too, for the IPv6 mark service's real servers (-f 1 -6).
+ns_addr6 director eth0 2001:db8:10::2/64
 seed_conf "$T_DIR/vsrouted.conf" 2 rr "conn_max = 4096"
 vsrouted_start director "$T_DIR/vsrouted.conf"
 
