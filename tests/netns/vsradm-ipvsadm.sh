@@ -147,7 +147,7 @@ vsrouted_stop director
 fixture() {  # fixture MODE: the fixture on $T_DIR/fixture.sock
 	bg_start "fixture-$1" - python3 "$VSR_NETNS_DIR/vsradm-fixture.py" "$T_DIR/fixture.sock" "$1"
 	FIXTURE=$BG_PID
-	wait_for "the fixture" 5 grep -q ready "$T_DIR/fixture-$1.log"
+	wait_for "the fixture" 20 grep -q ready "$T_DIR/fixture-$1.log"
 }
 fx() { nsx director env PATH="$bin:$PATH" VSRADM_SOCKET="$T_DIR/fixture.sock" "$@"; }
 fixture good
