@@ -383,6 +383,7 @@ if [ "$netns" = 1 ]; then
 	run_asan "$f" "[gue-asan]" VSR_TEST_TUNNEL=gue
 	run_scenario "$f" "[gue-remcsum]" VSR_TEST_TUNNEL=gue-remcsum
 	run_scenario tests/netns/tun6-rr.sh "[gue]" VSR_TEST_TUNNEL=gue
+	run_scenario tests/netns/tun6-rr.sh "[gue-remcsum]" VSR_TEST_TUNNEL=gue-remcsum
 	# Two workers (VSR_TEST_WORKERS: lib.sh puts "workers = 2" into the
 	# configs): each mode and family once, udp, persistence, reload, the
 	# control paths that read the workers' tables and counters, sync;
