@@ -241,6 +241,7 @@ deliver(struct vsrtun *t, int af, uint8_t *in, uint32_t ilen, const struct tunne
 {
 	union vsr_addr daddr = { .w = { 0 } };
 	uint32_t ihl, itot;
+	bool summed = false;
 
 	if (af == AF_INET) {
 		if (ilen < 20 || (in[0] >> 4) != 4)
@@ -265,9 +266,12 @@ deliver(struct vsrtun *t, int af, uint8_t *in, uint32_t ilen, const struct tunne
 		enum vt_stat r = remcsum(in, ihl, itot, g->cstart, g->coff);
 		if (r != VT_MAX)
 			return r;
+		/* An IPv4 TCP checksum just summed over the segment: GRO need not sum it again. */
+		summed = af == AF_INET && in[9] == IPPROTO_TCP && g->cstart == ihl &&
+		    g->coff == ihl + 16;
 	}
 	/* Written now, or coalesced with its flow's next segments (gro.h). */
-	gro_add(&t->gro, in, itot);
+	gro_add_summed(&t->gro, in, itot, summed);
 	return VT_MAX;
 }
 

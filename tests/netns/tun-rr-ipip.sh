@@ -124,6 +124,7 @@ if [ "$TUNNEL" = gue ]; then
 			assert_gt 1000 "$(stat_get remcsum)" "vsrtun on rs$i completed the inner checksums of an upload (remcsum)"
 			assert_eq 0 "$(stat_get drop_remcsum)" "vsrtun on rs$i found every option right"
 			assert_eq 0 "$(stat_get gro_csum_bad)" "rs$i: each completed TCP checksum verifies"
+			assert_gt 1000 "$(stat_get gro_segments)" "rs$i: the completed segments joined into super-frames (GRO)"
 		fi
 		# The kernel checks the UDP checksum before vsrtun sees the datagram.
 		assert_eq 0 "$(nsx "rs$i" nstat -az UdpInCsumErrors | awk '$1 == "UdpInCsumErrors" { print $2 }')" \
