@@ -4,6 +4,7 @@
 
 #include <linux/virtio_net.h>
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "addr.h"
@@ -161,7 +162,7 @@ struct pkt_ops {
 	void     (*echo_reply)(struct pkt *p);
 	uint32_t (*too_big)(const struct pkt *p, unsigned mtu, uint8_t *ip);
 	uint32_t (*gso_segment)(const struct pkt *p, unsigned i, uint8_t *hdr,
-	    const uint8_t **payload, uint32_t *plen);
+	    const uint8_t **payload, uint32_t *plen, bool partial);
 };
 
 /*
@@ -291,7 +292,20 @@ static inline uint32_t
 pkt_gso_segment(const struct pkt *p, unsigned i, uint8_t *hdr, const uint8_t **payload,
     uint32_t *plen)
 {
-	return p->ops->gso_segment(p, i, hdr, payload, plen);
+	return p->ops->gso_segment(p, i, hdr, payload, plen, false);
+}
+
+/*
+ * The same segment with its TCP checksum left partial: the field holds
+ * the pseudo-header sum only (folded, not complemented), for a receiver
+ * that completes it (GUE's remote checksum offload, tunnel.c); the
+ * payload is not read.
+ */
+static inline uint32_t
+pkt_gso_segment_partial(const struct pkt *p, unsigned i, uint8_t *hdr,
+    const uint8_t **payload, uint32_t *plen)
+{
+	return p->ops->gso_segment(p, i, hdr, payload, plen, true);
 }
 
 /* ---- helpers shared by the families' parts (pkt.c, pkt6.c), in wire.c ---- */
