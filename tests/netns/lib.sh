@@ -1543,14 +1543,15 @@ _t_ka_state_is() { [ "$(ka_state "$1")" = "$2" ]; }
 
 # ha_start MODE [LINE...]: lvs_ha_seed MODE, nginx on the real servers,
 # vsrouted on both directors (ha_conf with the LINEs), keepalived on dir1
-# until it is master, then on dir2 until it is backup.
+# until it is master, then on dir2 until it is backup. With HA_CONF=FN,
+# FN writes the directors' configs instead of ha_conf (same arguments).
 ha_start() {
 	local mode=$1 d prio
 	shift
 	lvs_ha_seed "$mode"
 	for i in 1 2 3; do http_start "rs$i" "rs$i"; done
 	for d in $HA_DIRS; do
-		ha_conf "$T_DIR/vsrouted-$d.conf" "$mode" "$@"
+		"${HA_CONF:-ha_conf}" "$T_DIR/vsrouted-$d.conf" "$mode" "$@"
 		vsrouted_start "$d" "$T_DIR/vsrouted-$d.conf"
 	done
 	for d in $HA_DIRS; do
@@ -1784,6 +1785,12 @@ ha_scenario() {
 	ha_failover linkdown dir2 dir1 "$sha"
 	ha_comeback_link dir2 dir1
 	ha_requests_ok 6
+	ha_end
+}
+
+# ha_end: dir1, master again after the story's two failovers, applied
+# synced connections and refused no sync message; both directors stop.
+ha_end() {
 	vsrouted_stats dir1 >/dev/null
 	assert_gt 0 "$(stat_get sync_rx_conns)" "dir1 applied synced connections"
 	assert_eq 0 "$(stat_get sync_rx_refused)" "dir1 refused no sync message"
