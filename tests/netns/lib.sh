@@ -2053,14 +2053,15 @@ ecmp_bird_director_conf() {
 
 # ecmp_conf FWD [LINE...]: a director's vsrouted.conf: service "web" on
 # ECMP_VIP:80, mh with mh-port, forward FWD to rs1..rs3, sloppy_tcp,
-# announce_table 100, drain_timeout 2; each LINE among the global options.
+# announce_table 100, drain_timeout ECMP_DRAIN (2 unless set); each LINE
+# among the global options.
 ecmp_conf() {
 	local fwd=$1 i line
 	shift
 	echo "tap = vsr0"
 	echo "announce = { eth0 }"
 	echo "sloppy_tcp = yes"
-	echo "drain_timeout = 2"
+	echo "drain_timeout = ${ECMP_DRAIN:-2}"
 	echo "announce_table = 100"
 	for line in "$@"; do echo "$line"; done
 	echo "virtual_server web {"
@@ -2076,10 +2077,12 @@ ecmp_conf() {
 	echo "}"
 }
 
-# ecmp_director_up dN FWD: start vsrouted (ecmp_conf FWD) and BIRD in dN.
+# ecmp_director_up dN FWD [LINE...]: start vsrouted (ecmp_conf FWD LINE...)
+# and BIRD in dN.
 ecmp_director_up() {
 	local d=$1
-	ecmp_conf "$2" >"$T_DIR/vsrouted-$d.conf"
+	shift
+	ecmp_conf "$@" >"$T_DIR/vsrouted-$d.conf"
 	vsrouted_start "$d" "$T_DIR/vsrouted-$d.conf" || return 1
 	ecmp_bird_director_conf "$d" >"$T_DIR/bird-$d.conf"
 	bird_start "$d" "$T_DIR/bird-$d.conf"
@@ -2092,6 +2095,51 @@ ecmp_paths() {
 }
 # ecmp_paths_are "ADDR ADDR...": the router's next hops are those (sorted).
 ecmp_paths_are() { [ "$(ecmp_paths)" = "$1" ]; }
+
+# ecmp_route_settles "ADDR ADDR..." WHAT: the router's route to ECMP_VIP
+# comes to go over those directors (WHAT names them) within 30 s, fatal
+# otherwise (the router's BGP sessions on stderr), and still does 2 s later.
+ecmp_route_settles() {
+	local want=$1 what=$2
+	wait_for "the router's ECMP route over $what" 30 ecmp_paths_are "$want" ||
+		{ birdc_in router show protocols all >&2 || true; fatal "no ECMP route over $what: '$(ecmp_paths)'"; }
+	pass "the router has one route to $ECMP_VIP over $what ($(ecmp_paths))"
+	sleep 2
+	assert_true "the ECMP route is stable ($(ecmp_paths))" ecmp_paths_are "$want"
+}
+
+# ecmp_downloads_start N: N downloads of http://ECMP_VIP/blob from the
+# client in the background, download I from client port 20000+I (below
+# the ephemeral range, so its 5-tuple is known and nothing else takes
+# it), its body in $T_DIR/dlI.body and curl's exit status in $T_DIR/dlI.rc.
+ecmp_downloads_start() {
+	local i
+	for i in $(seq "$1"); do
+		nsx client sh -c 'curl -s --local-port "$1" --connect-timeout 3 -m 120 \
+			-o "$2.body" "$3"; echo "$?" >"$2.rc"' sh "$((20000 + i))" \
+			"$T_DIR/dl$i" "http://$ECMP_VIP/blob" &
+		echo "$! download$i" >>"$T_DIR/pids"
+	done
+}
+
+# ecmp_downloads_end N SECS SHA: wait SECS at most for ecmp_downloads_start's
+# N downloads to end (fail otherwise); ECMP_DL_END is when (now_ms),
+# ECMP_DL_OK how many exited 0 with a body of sha256 SHA, ECMP_DL_BROKEN
+# the others (" I(rc=RC)" each).
+ecmp_downloads_end() {
+	local n=$1 i rc sha
+	wait_for "the downloads to end" "$2" sh -c "[ \$(ls '$T_DIR'/dl*.rc 2>/dev/null | wc -l) -ge $n ]" ||
+		fail "not every download ended"
+	ECMP_DL_END=$(now_ms)
+	ECMP_DL_OK=0
+	ECMP_DL_BROKEN=
+	for i in $(seq "$n"); do
+		rc=$(cat "$T_DIR/dl$i.rc" 2>/dev/null || echo none)
+		sha=$(sha256sum "$T_DIR/dl$i.body" 2>/dev/null | awk '{print $1}')
+		if [ "$rc" = 0 ] && [ "$sha" = "$3" ]; then ECMP_DL_OK=$((ECMP_DL_OK + 1))
+		else ECMP_DL_BROKEN="$ECMP_DL_BROKEN $i(rc=$rc)"; fi
+	done
+}
 
 # bird_start NS CONF: BIRD in the foreground in NS, its control socket
 # $T_DIR/bird-NS.ctl; tracked for teardown.
