@@ -994,6 +994,32 @@ _t_ll_both() {
 	[ "$(ip -n "$(nsname director)" -6 addr show scope link | grep -c 'inet6 fe80')" -ge 2 ]
 }
 
+# nat_workers_conf FILE "NAME PORT PROTO FORWARD N RPORT"...: lvs_nat_seed's
+# vsrouted.conf with workers = 2 and the local address 10.20.0.250, and for
+# each quoted word list a service NAME on $VIP:PORT/PROTO (tcp, udp)
+# forwarded by FORWARD (nat, fullnat) to rsN (10.20.0.1N) on RPORT
+# (nat-workers.sh, bench/crossed.sh).
+nat_workers_conf() {
+	local file=$1 spec name port proto fwd n rport
+	shift
+	{
+		echo "tap = vsr0"
+		echo "announce = { eth0 }"
+		echo "workers = 2"
+		echo "local_address = { 10.20.0.250 }"
+		for spec in "$@"; do
+			read -r name port proto fwd n rport <<<"$spec"
+			echo "virtual_server $name {"
+			echo "    address = $VIP"
+			echo "    port = $port"
+			echo "    protocol = $proto"
+			echo "    forward = $fwd"
+			echo "    real_server rs$n { address = 10.20.0.$((10 + n))  port = $rport }"
+			echo "}"
+		done
+	} >"$file"
+}
+
 # ---------------------------------------------------------------- vsradm
 
 # vsrouted_sock [NS]: the control socket vsrouted_start gives the daemon in NS
