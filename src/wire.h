@@ -324,6 +324,24 @@ void pkt_gso_tcp_fix(const struct pkt *p, unsigned i, uint8_t *tcp, uint32_t off
  */
 enum stat_id pkt_parse_l4(struct pkt *p);
 
+/* ---- TCP options (RFC 9293 3.1) ---- */
+
+#define TCPOPT_EOL_      0
+#define TCPOPT_NOP_      1
+#define TCPOPT_MSS_      2       /* 4 bytes: kind, length, the MSS */
+#define TCPOPT_SACK_     5       /* RFC 2018: 2 + 8 bytes per block */
+
+/*
+ * Walk the options OPT (LEN bytes: what follows a TCP header's fixed 20)
+ * from *AT on, NOPs passed over: the offset in OPT of the next option
+ * with a length (its kind at OPT[i], its whole length, kind and length
+ * bytes included, at OPT[i + 1]: at least 2 and within LEN), *AT moved
+ * past it. -1, *AT at LEN, at the end of the list: EOL, LEN reached, or
+ * an option that does not fit (no length byte left, a length below 2,
+ * one past LEN), after which no option can be found. Start with *AT 0.
+ */
+int tcp_opt_next(const uint8_t *opt, unsigned len, unsigned *at);
+
 /* Big-endian fields of a frame, at any alignment. */
 static inline uint16_t
 rd16(const uint8_t *b)
