@@ -29,6 +29,7 @@ done
 FWD=${VSR_TEST_FORWARD:-nat}
 FAM=${VSR_TEST_FAMILY:-4}
 PORT=5353
+OWN=7000
 MEM=1048576
 FLOOD=3000
 
@@ -86,6 +87,29 @@ if [ "$FWD" = nat ]; then
 		if grep -qF "$want" <<<"$rules"; then pass "rule: $want"
 		else fail "no rule \"$want\" in: $rules"; fi
 	done
+
+	# The real server's own traffic that those rules bring into the TAP
+	# (not a reply to any flow): a datagram it fragments, and one from
+	# source port 65535, which no rule's port range holds. The director
+	# forwards them as the kernel would have (vsrouted.8), the first ones
+	# while their next hop is being looked up through the TAP, the later
+	# ones straight out of eth0.
+	bg_start udp-own client python3 -u "$VSR_NETNS_DIR/udpsrv.py" serve client "$OWN" --echo
+	wait_for "udp echo server on the client" 10 grep -q '^ready' "$T_DIR/udp-own.log"
+	for k in 1 2 3; do
+		got=$(nsx rs1 python3 "$VSR_NETNS_DIR/udpsrv.py" ask "$C" "$OWN" --sport $((40100 + k)) \
+			--size 4000 --timeout 3 2>>"$T_DIR/ask.err" || echo ERR)
+		assert_eq "intact 4000" "$got" "IPv$FAM: rs1's own 4,000-byte datagram to the client ($k)"
+		got=$(nsx rs1 python3 "$VSR_NETNS_DIR/udpsrv.py" ask "$C" "$OWN" --sport 65535 \
+			--size 200 --timeout 3 2>>"$T_DIR/ask.err" || echo ERR)
+		assert_eq "intact 200" "$got" "IPv$FAM: rs1's own datagram from port 65535 ($k)"
+	done
+	vsrouted_stats director >/dev/null
+	# 3 x (3 fragments + 1 datagram); the answers come back routed by the kernel.
+	own=$(stat_get forwarded)
+	assert_ge 12 "$own" "rs1's own frames through the TAP are counted as forwarded"
+	assert_gt "$(stat_get forwarded_via_tap)" "$own" "some of them went straight out, not all through the TAP"
+	assert_eq 0 "$(stat_get drop_no_conn_out)" "none of them dropped as a reply of no flow"
 fi
 
 # IPv6 over tun: the client's 1500-byte fragments do not fit the tunnel
