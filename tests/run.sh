@@ -8,7 +8,9 @@
 #   * "make check": every unit test (tests/unit/test_*), one PASS/FAIL/SKIP
 #     line each, read from the automake .trs files;
 #   * every tests/netns/*.sh scenario but lib.sh, each under `timeout`
-#     (VSR_TEST_TIMEOUT seconds, default 300); status 77 is a skip;
+#     (VSR_TEST_TIMEOUT seconds, default 300); status 77 is a skip; two
+#     at a time (VSR_TEST_JOBS), but those that load the machine or bound
+#     an elapsed time, which run alone at the end (EXCLUSIVE, below);
 #   * the scenarios again against tests/vsrouted-asan (ASan + UBSan), some
 #     under valgrind, and some with the veths' offloads off: NAME[asan],
 #     NAME[valgrind], NAME[offload-off];
@@ -95,27 +97,34 @@ result() {  # result PASS|FAIL|SKIP NAME [LOG]
 	esac
 }
 
-# Kill and delete whatever namespaces of this run are left; prints them.
+# sweep [PREFIX]: kill and delete whatever namespaces of this run (or of
+# the one scenario whose prefix is PREFIX) are left; prints them.
 sweep() {
-	local ns pid left=
-	for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep "^$prefix"); do
+	local ns pid left= p=${1:-$prefix}
+	for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep "^$p"); do
 		for pid in $(ip netns pids "$ns" 2>/dev/null); do
 			kill -KILL "$pid" 2>/dev/null
 		done
 		ip netns del "$ns" 2>/dev/null
 		left="$left $ns"
 	done
-	rm -rf "${TMPDIR:-/tmp}"/vsrtest."$prefix"*
+	rm -rf "${TMPDIR:-/tmp}"/vsrtest."$p"*
 	printf '%s' "$left"
 }
 
+# The scenarios running now (pid -> index in the queue), see run_queue.
+declare -A running=()
+
 on_signal() {
+	local pid
 	echo "run.sh: interrupted" >&2
-	if [ -n "$child" ]; then
-		kill -TERM "$child" 2>/dev/null
-		for _ in $(seq 150); do kill -0 "$child" 2>/dev/null || break; sleep 0.1; done
-		kill -KILL "$child" 2>/dev/null
-	fi
+	for pid in $child "${!running[@]}"; do
+		kill -TERM "$pid" 2>/dev/null
+	done
+	for pid in $child "${!running[@]}"; do
+		for _ in $(seq 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+		kill -KILL "$pid" 2>/dev/null
+	done
 	sweep >/dev/null
 	echo "run.sh: logs in $logs" >&2
 	exit 130
@@ -251,25 +260,55 @@ if [ "$netns" = 1 ] && selected bench-quick; then
 fi
 
 # ---------------------------------------------------------------- scenarios
-# run_scenario FILE LABEL [VAR=VALUE...]: one scenario, in the environment given.
+# The scenarios are queued first (run_scenario) and run at the end
+# (run_queue), VSR_TEST_JOBS (default 2) at a time: most of them spend
+# their time waiting on timers (checks, VRRP, BGP, sync, timeouts), and
+# each builds its hosts in namespaces of its own, named after a prefix of
+# its own (VSR_NS_PREFIX), so two of them do not meet. Those that load
+# the machine (floods, bulk transfers, two workers' throughput) or assert
+# a bound on elapsed time (checks' detection, restarts, the scale-out
+# request gap) run afterwards, one at a time: EXCLUSIVE, by name, with
+# every variant of them.
+jobs_max=${VSR_TEST_JOBS:-2}
+[ "$jobs_max" -ge 1 ] 2>/dev/null || jobs_max=1
+EXCLUSIVE="flood scaleout scaleout-fullnat check-http check-sorry check-remove check-udp ops-crash
+ops-systemd ops-metrics-slow ha-syncflood dr-bulk tun-bulk nat-transfer transfer6 nat-workers synproxy"
+q_file=() q_label=() q_env=()
+
+# run_scenario FILE LABEL [VAR=VALUE...]: queue one scenario, to run in
+# the environment given.
 run_scenario() {
-	local f=$1 label=$2 name log rc left t0
+	local f=$1 label=$2 b=${1##*/} IFS=$'\x1f'
 	shift 2
-	name=netns/$(basename "$f" .sh)$label
-	selected "$name" || return 0
-	log="$logs/$(basename "$f" .sh)$label.log"
-	t0=$SECONDS
-	env "$@" timeout -k 15 "$timeout_s" bash "$f" >"$log" 2>&1 </dev/null &
-	child=$!
-	wait "$child"
-	rc=$?
-	child=
-	left=$(sweep)
+	selected "netns/${b%.sh}$label" || return 0
+	q_file+=("$f") q_label+=("$label") q_env+=("$*")
+}
+
+# start_job I: start the queued scenario I in the background.
+start_job() {
+	local i=$1 f=${q_file[$1]} b=${q_file[$1]##*/} envs=() log
+	[ -n "${q_env[$i]}" ] && IFS=$'\x1f' read -r -a envs <<<"${q_env[$i]}"
+	log="$logs/${b%.sh}${q_label[$i]}.log"
+	job_t0[$i]=$SECONDS
+	env VSR_NS_PREFIX="${prefix}${i}y" "${envs[@]}" timeout -k 15 "$timeout_s" bash "$f" \
+		>"$log" 2>&1 </dev/null &
+	running[$!]=$i
+}
+
+# end_job PID RC: the scenario that PID ran ended with status RC: sweep
+# what it left, print its result.
+end_job() {
+	local i=${running[$1]} rc=$2 b name log left
+	unset "running[$1]"
+	b=${q_file[$i]##*/}
+	name="netns/${b%.sh}${q_label[$i]}"
+	log="$logs/${b%.sh}${q_label[$i]}.log"
+	left=$(sweep "${prefix}${i}y")
 	if [ -n "$left" ]; then
 		echo "run.sh: left behind and deleted:$left" >>"$log"
 		[ "$rc" = 0 ] && rc=1
 	fi
-	name="$name ($((SECONDS - t0)) s)"
+	name="$name ($((SECONDS - job_t0[i])) s)"
 	case $rc in
 	0)   result PASS "$name" ;;
 	77)  result SKIP "$name ($(sed -n 's/^SKIP: //p' "$log" | head -n 1))" ;;
@@ -277,6 +316,39 @@ run_scenario() {
 	     result FAIL "$name (timeout)" "$log" ;;
 	*)   result FAIL "$name" "$log" ;;
 	esac
+}
+
+# wait_job: wait for any running scenario to end, and end it.
+wait_job() {
+	local pid rc
+	wait -n -p pid "${!running[@]}"
+	rc=$?
+	end_job "$pid" "$rc"
+}
+
+EXCLUSIVE=" $(echo $EXCLUSIVE) "
+exclusive() {
+	local b=${1##*/}
+	case $EXCLUSIVE in *" ${b%.sh} "*) return 0 ;; esac
+	return 1
+}
+
+# run_queue: the queued scenarios, jobs_max at a time, then the exclusive
+# ones alone.
+declare -a job_t0=()
+run_queue() {
+	local i
+	for i in "${!q_file[@]}"; do
+		exclusive "${q_file[$i]}" && continue
+		while [ ${#running[@]} -ge "$jobs_max" ]; do wait_job; done
+		start_job "$i"
+	done
+	while [ ${#running[@]} -gt 0 ]; do wait_job; done
+	for i in "${!q_file[@]}"; do
+		exclusive "${q_file[$i]}" || continue
+		start_job "$i"
+		wait_job
+	done
 }
 
 if [ "$netns" = 1 ]; then
@@ -336,7 +408,7 @@ if [ "$netns" = 1 ]; then
 	# whole list doubled the suite's time, and the parsers' corners are
 	# the fuzz harnesses' work.
 	for f in "${scenarios[@]}"; do
-		case $(basename "$f" .sh) in
+		b=${f##*/}; case ${b%.sh} in
 		dr-rr|dr-malformed|dr-newlink|dr-tablefull|dr-offlink|\
 		nat-rr|nat-pmtu|nat-runtime|nat-workers|fullnat-noroute|fullnat-proxy|\
 		tun-rr-ipip|tun-mtu|tun-untrusted|mixed-modes|persist|sched-sh|\
@@ -354,13 +426,13 @@ if [ "$netns" = 1 ]; then
 	run_asan tests/netns/nat-rr.sh "[v6-asan]" VSR_TEST_FAMILY=6
 	run_asan tests/netns/fullnat-noroute.sh "[v6-asan]" VSR_TEST_FAMILY=6
 	for f in "${scenarios[@]}"; do
-		case $(basename "$f" .sh) in
+		b=${f##*/}; case ${b%.sh} in
 		dr-rr|dr-udp|dr-cleanup|tun-udp|tun-cleanup|ops-metrics|check-exec|ops-ctlgroup|mixed6)
 			run_valgrind "$f" "[valgrind]" ;;
 		esac
 	done
 	for f in "${scenarios[@]}"; do
-		case $(basename "$f" .sh) in
+		b=${f##*/}; case ${b%.sh} in
 		dr-bulk|dr-bypass|dr-malformed|tun-bulk|tun-mtu|nat-transfer|nat-pmtu|nat-direct|fullnat-proxy|\
 		transfer6|tun6-pmtu|nat6-pmtu)
 			run_scenario "$f" "[offload-off]" VSR_TEST_OFFLOAD=off ;;
@@ -387,7 +459,7 @@ if [ "$netns" = 1 ]; then
 	# control paths that read the workers' tables and counters, sync;
 	# nat-workers.sh has two workers of its own. Some under ASan as well.
 	for f in "${scenarios[@]}"; do
-		case $(basename "$f" .sh) in
+		b=${f##*/}; case ${b%.sh} in
 		nat-rr|nat-direct|fullnat-noroute|fullnat-proxy|mixed-modes|dr-udp|dr-cleanup|\
 		tun-udp|persist|ops-reload|ops-vsradm|ops-metrics|ha-nat|mixed6)
 			run_scenario "$f" "[workers2]" VSR_TEST_WORKERS=2 ;;
@@ -395,13 +467,13 @@ if [ "$netns" = 1 ]; then
 	done
 	run_scenario tests/netns/nat-rr.sh "[v6-workers2]" VSR_TEST_FAMILY=6 VSR_TEST_WORKERS=2
 	for f in "${scenarios[@]}"; do
-		case $(basename "$f" .sh) in
+		b=${f##*/}; case ${b%.sh} in
 		dr-cleanup|nat-rr)
 			run_valgrind "$f" "[workers2-valgrind]" VSR_TEST_WORKERS=2 ;;
 		esac
 	done
 	for f in "${scenarios[@]}"; do
-		case $(basename "$f" .sh) in
+		b=${f##*/}; case ${b%.sh} in
 		nat-rr|fullnat-noroute|tun-udp|ops-vsradm)
 			run_asan "$f" "[workers2-asan]" VSR_TEST_WORKERS=2 ;;
 		esac
@@ -410,7 +482,7 @@ if [ "$netns" = 1 ]; then
 	# With the daemon's own TAP offloads off (no GSO super-frame, no
 	# partial checksum): the integrity transfers and the UDP paths.
 	for f in "${scenarios[@]}"; do
-		case $(basename "$f" .sh) in
+		b=${f##*/}; case ${b%.sh} in
 		dr-bulk|tun-bulk|tun-udp|tun-mtu|nat-transfer|nat-pmtu|nat-direct|\
 		transfer6|nat6-pmtu|fullnat-proxy)
 			run_scenario "$f" "[tap-offload-off]" VSR_TEST_TAP_OFFLOAD=off ;;
@@ -424,6 +496,7 @@ if [ "$netns" = 1 ]; then
 	run_scenario "$f" "[v6]" VSR_TEST_FAMILY=6
 	run_scenario "$f" "[dr-v6]" VSR_TEST_FORWARD=dr VSR_TEST_FAMILY=6
 	run_scenario "$f" "[tun-v6]" VSR_TEST_FORWARD=tun VSR_TEST_FAMILY=6
+	run_queue
 fi
 
 if [ "$keep" = 1 ] || [ "$nfail" != 0 ]; then

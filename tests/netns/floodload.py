@@ -1,16 +1,17 @@
 #!/usr/bin/env python3
 """floodload.py - keep-alive clients and a new-connection probe, for flood.sh.
 
-    floodload.py ADDR PORT SECONDS NCLIENTS OUTFILE
+    floodload.py ADDR PORT SECONDS NCLIENTS OUTFILE [WAIT]
 
 For SECONDS: NCLIENTS threads each hold ONE keep-alive HTTP connection to
 ADDR:PORT, opened at the start, and send a GET on it every 200 ms; they
-never reconnect, so any loss (a reset, a timeout of 5 s, a short answer)
-ends that client as failed. One more thread opens a new connection every
+never reconnect, so any loss (a reset, no answer within WAIT seconds,
+default 5, a short answer) ends that client as failed. One more thread opens a new connection every
 50 ms (connect and GET, 10 s at most each: SYN retransmissions included)
 and writes one line per attempt to OUTFILE: "START_MS ok MS_TAKEN" or
 "START_MS ERR reason". At the end prints, per
-client, "client I requests N ok|failed: reason", then "probe N ok M".
+client, "client I requests N slowest MS ok|failed: reason", then
+"probe N ok M".
 """
 import socket
 import sys
@@ -49,18 +50,21 @@ def get(sock):
         body += chunk
 
 
-def client(i, addr, port, end, results):
+def client(i, addr, port, end, wait, results):
     n = 0
+    slowest = 0
     try:
-        sock = socket.create_connection((addr, port), timeout=5)
+        sock = socket.create_connection((addr, port), timeout=wait)
         while time.time() < end:
+            t = now_ms()
             get(sock)
+            slowest = max(slowest, now_ms() - t)
             n += 1
             time.sleep(0.2)
         sock.close()
-        results[i] = "client %d requests %d ok" % (i, n)
+        results[i] = "client %d requests %d slowest %d ok" % (i, n, slowest)
     except Exception as e:  # noqa: BLE001 - any failure is the result
-        results[i] = "client %d requests %d failed: %s" % (i, n, e)
+        results[i] = "client %d requests %d slowest %d failed: %s" % (i, n, slowest, e)
 
 
 def probe(addr, port, end, out, counts):
@@ -81,10 +85,11 @@ def probe(addr, port, end, out, counts):
 def main():
     addr, port, secs, nclients, out = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), \
         int(sys.argv[4]), sys.argv[5]
+    wait = float(sys.argv[6]) if len(sys.argv) > 6 else 5.0
     end = time.time() + secs
     results = ["client %d not started" % i for i in range(nclients)]
     counts = [0, 0]
-    threads = [threading.Thread(target=client, args=(i, addr, port, end, results))
+    threads = [threading.Thread(target=client, args=(i, addr, port, end, wait, results))
                for i in range(nclients)]
     threads.append(threading.Thread(target=probe, args=(addr, port, end, out, counts)))
     for t in threads:
