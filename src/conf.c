@@ -585,6 +585,21 @@ conf_cb_protocol(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
 	return 0;
 }
 
+/* A firewall-mark service's family, in keepalived's words (ip_family): inet or inet6. */
+static int
+conf_cb_family(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
+{
+	int af = strcmp(value, "inet") == 0 ? AF_INET : strcmp(value, "inet6") == 0 ? AF_INET6 : 0;
+
+	conf_seen(cfg, opt);
+	if (af == 0) {
+		conf_refuse(cfg, opt, "unknown family '%s' (inet or inet6)", value);
+		af = AF_INET;
+	}
+	*(long *)result = af;
+	return 0;
+}
+
 static int
 conf_cb_forward(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
 {
@@ -1367,13 +1382,17 @@ conf_build_dest(cfg_t *sec, struct vs_conf *vs, struct rs_conf *rs, const char *
 		conf_err(open, "%s: 'address' is required", what);
 	conf_get_addr(sec, "address", &rs->af, &rs->addr);
 	/* One family per service: IPVS's tun may mix them, nothing here does. */
-	if (conf_good(sec, "address") && vs_addr_ok && rs->af != vs->af) {
-		char a[ADDR_STRLEN], v[ADDR_STRLEN];
+	if (conf_good(sec, "address") && (vs_addr_ok || vs->fwmark) && rs->af != vs->af) {
+		char a[ADDR_STRLEN], v[ADDR_STRLEN + 16];
 
+		if (vs->fwmark)
+			snprintf(v, sizeof(v), "fwmark %u", vs->fwmark);
+		else
+			addr_ntop(vs->af, &vs->addr, v, sizeof(v));
 		conf_err(conf_line(sec, "address"), "%s: %s is an %s address and the "
 		    "service's %s an %s one: a service and its real servers are of one family",
 		    what, addr_ntop(rs->af, &rs->addr, a, sizeof(a)), addr_family_name(rs->af),
-		    addr_ntop(vs->af, &vs->addr, v, sizeof(v)), addr_family_name(vs->af));
+		    v, addr_family_name(vs->af));
 	}
 	if (cfg_size(sec, "port")) {
 		rs->port = (uint16_t)cfg_getint(sec, "port");
@@ -1567,6 +1586,30 @@ conf_build_netmask(cfg_t *sec, struct vs_conf *vs)
 }
 
 /*
+ * A firewall-mark service's family: its 'family', else that of its first
+ * announce_address, else that of its first real server, else IPv4 (as
+ * keepalived infers ip_family). Whatever disagrees is refused where it is.
+ */
+static int
+conf_fwmark_family(cfg_t *sec)
+{
+	union vsr_addr a;
+	int af;
+
+	if (cfg_size(sec, "family"))
+		return (int)cfg_getint(sec, "family");
+	if (cfg_size(sec, "announce_address") &&
+	    addr_pton(cfg_getnstr(sec, "announce_address", 0), &af, &a) == 0)
+		return af;
+	for (unsigned i = 0; i < cfg_size(sec, "real_server"); i++) {
+		cfg_t *rs = cfg_getnsec(sec, "real_server", i);
+		if (cfg_size(rs, "address") && addr_pton(cfg_getstr(rs, "address"), &af, &a) == 0)
+			return af;
+	}
+	return AF_INET;
+}
+
+/*
  * Virtual server conf->nvs from SEC. ok[j] tells whether virtual server j
  * has an accepted protocol, address and port, for the duplicate check.
  */
@@ -1593,15 +1636,19 @@ conf_build_vs(cfg_t *sec, struct config *conf, unsigned char *ok)
 			if (conf_line(sec, no[i]) > 0)
 				conf_err(conf_line(sec, no[i]), "virtual_server '%s': '%s' and "
 				    "'fwmark' exclude each other", title, no[i]);
-		vs->af = AF_INET;
+		vs->af = conf_fwmark_family(sec);
 		for (unsigned i = 0; i < cfg_size(sec, "announce_address"); i++) {
 			int af;
 			union vsr_addr a;
+			char t[ADDR_STRLEN];
 			if (addr_pton(cfg_getnstr(sec, "announce_address", i), &af, &a) < 0)
 				continue;       /* refused when parsed */
-			if (af != AF_INET) {
+			if (af != vs->af) {
 				conf_err(conf_line(sec, "announce_address"), "virtual_server '%s': "
-				    "IPv6 firewall-mark services are not supported yet", title);
+				    "announce_address %s is an %s address and the service is %s: "
+				    "a service and its addresses are of one family", title,
+				    addr_ntop(af, &a, t, sizeof(t)), addr_family_name(af),
+				    vs->af == AF_INET6 ? "inet6" : "inet");
 				break;
 			}
 			if (vs->nmaddr == CONF_MADDR_MAX) {
@@ -1611,9 +1658,12 @@ conf_build_vs(cfg_t *sec, struct config *conf, unsigned char *ok)
 			}
 			vs->maddr[vs->nmaddr++] = (struct vsr_ip){ .af = af, .addr = a };
 		}
-		/* svc_mark_addr(): the mark where an IPv4 service has its address. */
+		/* svc_mark_addr(): the mark where a service has its address. */
 		memset(&vs->addr, 0, sizeof(vs->addr));
-		vs->addr.ip = htonl(vs->fwmark);
+		if (vs->af == AF_INET6)
+			memcpy(&vs->addr.b[12], &(uint32_t){ htonl(vs->fwmark) }, 4);
+		else
+			vs->addr.ip = htonl(vs->fwmark);
 		vs->port = 0;
 		vs->proto = 0;
 	} else {
@@ -1626,6 +1676,9 @@ conf_build_vs(cfg_t *sec, struct config *conf, unsigned char *ok)
 		if (cfg_size(sec, "announce_address"))
 			conf_err(conf_line(sec, "announce_address"), "virtual_server '%s': "
 			    "'announce_address' is for firewall-mark services", title);
+		if (cfg_size(sec, "family"))
+			conf_err(conf_line(sec, "family"), "virtual_server '%s': 'family' is for "
+			    "firewall-mark services (an address says its own)", title);
 		conf_get_addr(sec, "address", &vs->af, &vs->addr);
 		vs->port = (uint16_t)cfg_getint(sec, "port");
 		vs->proto = (int)cfg_getint(sec, "protocol");
@@ -1965,6 +2018,7 @@ conf_load(const char *file)
 		CFG_INT_CB(     "protocol",       IPPROTO_TCP,  CFGF_NONE,      conf_cb_protocol),
 		CFG_INT_CB(     "fwmark",         0,            CFGF_NODEFAULT, conf_cb_number),
 		CFG_STR_LIST_CB("announce_address", NULL,       CFGF_NODEFAULT, conf_cb_address),
+		CFG_INT_CB(     "family",         AF_INET,      CFGF_NODEFAULT, conf_cb_family),
 		CFG_STR_CB(     "scheduler",      "wlc",        CFGF_NONE,      conf_cb_scheduler),
 		CFG_INT_CB(     "persistent",     0,            CFGF_NONE,      conf_cb_number),
 		CFG_BOOL(       "ops",            cfg_false,    CFGF_NONE),

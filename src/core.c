@@ -200,7 +200,7 @@ core_arp(struct worker *w, struct pkt *p)
 	uint8_t mac[6];
 	uint32_t mark;
 	/* A mark service's gateway: answered with the MAC that names its mark. */
-	if (svc_mark_gw_lookup(tpa, &mark))
+	if (svc_mark_gw_lookup(AF_INET, &target, &mark))
 		svc_mark_mac(mark, mac);
 	else if (core_is_local(AF_INET, &target))
 		memcpy(mac, w->our_mac, 6);
@@ -233,7 +233,8 @@ core_icmp_echo(struct worker *w, struct pkt *p)
  * The kernel's neighbour solicitation on the TAP link for one of our
  * addresses (a VIP, a local address), IPv6's ARP request: answered in
  * place with a solicited advertisement from OUR_MAC (to all nodes when
- * the solicitation is a duplicate address detection's, from ::).
+ * the solicitation is a duplicate address detection's, from ::); for a
+ * mark service's gateway, from the MAC that names the mark (svc.h).
  * Anything else is the link's own business: counted, not answered.
  */
 static void
@@ -242,14 +243,20 @@ core_nd(struct worker *w, struct pkt *p)
 	static const uint8_t all_nodes_mac[6] = { 0x33, 0x33, 0, 0, 0, 1 };
 	static const union vsr_addr all_nodes = { .b = { 0xff, 0x02, [15] = 1 } };
 	union vsr_addr target, to;
-	uint8_t dmac[6];
+	uint8_t dmac[6], mac[6];
 	uint8_t flags = ND_NA_OVERRIDE;
+	uint32_t mark;
 
 	if (pkt_nd_ns_target(p, &target) < 0) {
 		STAT_INC(STAT_DROP_MALFORMED);
 		return;
 	}
-	if (!core_is_local(AF_INET6, &target)) {
+	/* A mark service's gateway: answered with the MAC that names its mark. */
+	if (svc_mark_gw_lookup(AF_INET6, &target, &mark)) {
+		svc_mark_mac(mark, mac);
+	} else if (core_is_local(AF_INET6, &target)) {
+		memcpy(mac, w->our_mac, 6);
+	} else {
 		STAT_INC(STAT_ND_IGNORED);
 		return;
 	}
@@ -261,7 +268,7 @@ core_nd(struct worker *w, struct pkt *p)
 		memcpy(dmac, p->data + 6, 6);
 		flags |= ND_NA_SOLICITED;
 	}
-	pkt_nd_na_fill(p->data, dmac, w->our_mac, &target, &to, &target, flags);
+	pkt_nd_na_fill(p->data, dmac, mac, &target, &to, &target, flags);
 	memset(p->buf, 0, PKT_VNET_LEN);
 	if (tap_tx(w, p->buf, PKT_ND_LEN) == 0)
 		STAT_INC(STAT_NA_REPLIES);
@@ -526,9 +533,9 @@ core_input(struct worker *w, struct pkt *p)
 			return;
 		}
 		/* Marked by the host's firewall (its route's gateway MAC names the mark): first. */
-		if (p->af == AF_INET && svc_mac_mark(p->data, &mark)) {
-			union vsr_addr ma = svc_mark_addr(AF_INET, mark);
-			svc = svc_lookup(AF_INET, 0, &ma, 0);
+		if (svc_mac_mark(p->data, &mark)) {
+			union vsr_addr ma = svc_mark_addr(p->af, mark);
+			svc = svc_lookup(p->af, 0, &ma, 0);
 		} else {
 			svc = svc_lookup(p->af, p->proto, &p->daddr, p->dport);
 		}

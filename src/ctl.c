@@ -221,16 +221,17 @@ key_parse(struct ctl_call *r, char **argv, int argc, struct svc_key *k)
 	return 0;
 }
 
-/* The running service K names; only TCP and UDP services exist yet, of either family. */
+/* The running service K names: TCP, UDP or firewall-mark, of either family. */
 static struct service *
 key_lookup(const struct svc_key *k)
 {
 	union vsr_addr a;
 	int af;
 
-	if (k->kind == CTL_KIND_FWMARK) {
-		a = svc_mark_addr(AF_INET, k->fwmark);
-		return svc_lookup(AF_INET, 0, &a, 0);
+	if (k->kind == CTL_KIND_FWMARK || k->kind == CTL_KIND_FWMARK6) {
+		af = k->kind == CTL_KIND_FWMARK6 ? AF_INET6 : AF_INET;
+		a = svc_mark_addr(af, k->fwmark);
+		return svc_lookup(af, 0, &a, 0);
 	}
 	if (k->kind != CTL_KIND_TCP && k->kind != CTL_KIND_UDP)
 		return NULL;
@@ -293,8 +294,9 @@ out_service(struct evbuffer *o, const struct service *s)
 	if (s->fwmark)
 		snprintf(ap, sizeof(ap), "%u", s->fwmark);
 	out(o, CTL_TAG_SVC " %s %s %s %u %u %s - %d",
-	    ctl_kind_names[s->fwmark ? CTL_KIND_FWMARK : s->proto == IPPROTO_UDP ? CTL_KIND_UDP :
-	    CTL_KIND_TCP], s->fwmark ? ap : ap_str(s->af, &s->addr, s->port, ap, sizeof(ap)),
+	    ctl_kind_names[s->fwmark ? (s->af == AF_INET6 ? CTL_KIND_FWMARK6 : CTL_KIND_FWMARK) :
+	    s->proto == IPPROTO_UDP ? CTL_KIND_UDP : CTL_KIND_TCP],
+	    s->fwmark ? ap : ap_str(s->af, &s->addr, s->port, ap, sizeof(ap)),
 	    s->sched->name, flags_to_ctl(s->flags), s->persistent, nm, s->ops ? 1 : 0);
 	svc_counters(s, v);
 	out_counters(o, v, VSR_C_NSVC);
@@ -481,9 +483,7 @@ svc_opts(struct ctl_call *r, const char *val[CTL_OPT_MAX], struct vs_conf *vc)
 static int
 key_supported(struct ctl_call *r, const struct svc_key *k)
 {
-	if (k->kind == CTL_KIND_FWMARK6)
-		return fail(r, CTL_E_INVAL);    /* IPv6 firewall-mark services: not yet */
-	if (k->kind == CTL_KIND_FWMARK)
+	if (k->kind == CTL_KIND_FWMARK || k->kind == CTL_KIND_FWMARK6)
 		return 0;
 	if (k->kind == CTL_KIND_SCTP)
 		return fail(r, CTL_E_PROTO);
@@ -512,11 +512,11 @@ req_svc(struct ctl_call *r)
 		if (key_supported(r, &k) < 0)
 			return -1;
 		memset(&vc, 0, sizeof(vc));
-		if (k.kind == CTL_KIND_FWMARK) {
+		if (k.kind == CTL_KIND_FWMARK || k.kind == CTL_KIND_FWMARK6) {
 			/* Its addresses are the host's to route here (or another service's). */
-			vc.af = AF_INET;
+			vc.af = k.kind == CTL_KIND_FWMARK6 ? AF_INET6 : AF_INET;
 			vc.fwmark = k.fwmark;
-			vc.addr = svc_mark_addr(AF_INET, k.fwmark);
+			vc.addr = svc_mark_addr(vc.af, k.fwmark);
 		} else {
 			vc.proto = k.kind == CTL_KIND_UDP ? IPPROTO_UDP : IPPROTO_TCP;
 			ctl_addr_get(&k.a, &vc.af, &vc.addr);

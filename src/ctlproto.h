@@ -61,7 +61,6 @@
  *
  * Where the features still to come plug in (each refused today by ctl.c
  * with ipvsadm's own text for what the kernel cannot do, CTL_E_*):
- *   fwmark       KIND fwmark / fwmark6 (CTL_E_INVAL);
  *   one-packet   option ops=1 and the svc line's OPS field (CTL_E_INVAL);
  *   GUE          tun-type=gue with tun-port and tun-csum=nocsum|csum is
  *                taken; tun-csum=remcsum, and csum or remcsum for GRE or

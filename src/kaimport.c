@@ -1538,6 +1538,28 @@ kw_vs_ops(struct ka *k, const struct ka_node *n, void *ctx)
 	((struct ka_vs *)ctx)->ops = n;
 }
 
+/*
+ * ip_family: a mark service's family was read before its other lines
+ * (ka_fwmark_family); a service with an address has that address's.
+ */
+static void
+kw_vs_family(struct ka *k, const struct ka_node *n, void *ctx)
+{
+	struct ka_vs *vs = ctx;
+	const char *v = ka_arg(k, n);
+	int af;
+
+	if (v == NULL)
+		return;
+	if (strcmp(v, "inet") != 0 && strcmp(v, "inet6") != 0) {
+		ka_say(k, n->file, n->line, "error: ", "ip_family: '%s' is not inet or inet6", v);
+		return;
+	}
+	af = strcmp(v, "inet6") == 0 ? AF_INET6 : AF_INET;
+	if (!vs->fwmark && af != vs->af)
+		ka_unmapped(k, n, "the virtual server's address says its family");
+}
+
 static const struct ka_kw kw_vs[] = {
 	{ "delay_loop",              kw_vs_delay,         NULL },
 	{ "lb_algo",                 kw_vs_sched,         NULL },
@@ -1562,11 +1584,11 @@ static const struct ka_kw kw_vs[] = {
 	{ "flag-1",                  kw_vs_flag,          NULL },
 	{ "flag-2",                  kw_vs_flag,          NULL },
 	{ "ops",                     kw_vs_ops,           NULL },
+	{ "ip_family",               kw_vs_family,        NULL },
 	{ "real_server",             kw_real_server,      NULL },
 	{ "flag-3",              KA_NOTHING("no scheduler of vsrouted has a third flag") },
 	{ "hashed",              KA_NOTHING("ipvsadm's hashed flag has no effect") },
 	{ "persistence_engine",  KA_NOTHING("vsrouted has no persistence engine (sip)") },
-	{ "ip_family",           KA_NOTHING("vsrouted's services are IPv4") },
 	{ "ha_suspend",          KA_NOTHING("vsrouted keeps its services in any VRRP state") },
 	{ "alpha",               KA_NOTHING("vsrouted's real servers start up, as without alpha") },
 	{ "omega",               KA_NOTHING("vsrouted runs no script when a service goes") },
@@ -1710,8 +1732,10 @@ ka_write_vs(struct ka *k, struct ka_vs *vs)
 	addr_ntop(vs->af, &vs->addr, a, sizeof(a));
 	if (vs->fwmark) {
 		fprintf(f, "\n# %s: virtual_server fwmark %lu\n", ka_where(vs->n), vs->fwmark);
-		fprintf(f, "virtual_server fwmark_%lu {\n    fwmark    = %lu\n", vs->fwmark,
-		    vs->fwmark);
+		fprintf(f, "virtual_server fwmark%s_%lu {\n    fwmark    = %lu\n",
+		    vs->af == AF_INET6 ? "6" : "", vs->fwmark, vs->fwmark);
+		if (vs->af == AF_INET6)
+			fprintf(f, "    family    = inet6\n");
 		ka_approx(k, vs->n, "fwmark %lu: list the addresses your firewall marks in "
 		    "announce_address (keepalived announces none)", vs->fwmark);
 	} else {
@@ -1810,6 +1834,27 @@ ka_free_vs(struct ka_vs *vs)
 /* ---------------------------------------------------------------- top level */
 
 /*
+ * A mark service's family, as keepalived infers it: ip_family, else the
+ * family of its first real (or sorry) server, else IPv4. Real servers of
+ * the other family are then left out, and reported, as for any service.
+ */
+static int
+ka_fwmark_family(const struct ka_node *kids)
+{
+	union vsr_addr a;
+	int af;
+
+	for (const struct ka_node *c = kids; c; c = c->next)
+		if (strcmp(c->w[0], "ip_family") == 0 && c->nw == 2)
+			return strcmp(c->w[1], "inet6") == 0 ? AF_INET6 : AF_INET;
+	for (const struct ka_node *c = kids; c; c = c->next)
+		if ((strcmp(c->w[0], "real_server") == 0 || strcmp(c->w[0], "sorry_server") == 0) &&
+		    c->nw >= 2 && addr_pton(c->w[1], &af, &a) == 0)
+			return af;
+	return AF_INET;
+}
+
+/*
  * One virtual server: N's line (a virtual_server, or a member of a group)
  * for where it is said, KIDS its settings and real servers; FWMARK, or
  * AF, ADDR and PORT.
@@ -1827,7 +1872,7 @@ ka_vs_one(struct ka *k, const struct ka_node *n, const struct ka_node *kids, uns
 	vs.persistent = -1;
 	ka_chk_init(&vs.dflt);
 	vs.fwmark = fwmark;
-	vs.af = fwmark ? AF_INET : af;
+	vs.af = fwmark ? ka_fwmark_family(kids) : af;
 	if (!fwmark) {
 		vs.addr = *addr;
 		vs.port = port;

@@ -70,7 +70,9 @@ svc_is_vip(int af, const union vsr_addr *addr)
 
 /* ---- firewall-mark services ---- */
 
-static uint32_t mark_of_slot[SVC_MARK_SLOTS];   /* 0: free */
+/* Per slot the mark and family of the service that holds it; mark 0: free. */
+static uint32_t mark_of_slot[SVC_MARK_SLOTS];
+static uint8_t  af6_of_slot[SVC_MARK_SLOTS];
 
 union vsr_addr
 svc_mark_addr(int af, uint32_t mark)
@@ -86,9 +88,18 @@ svc_mark_addr(int af, uint32_t mark)
 }
 
 union vsr_addr
-svc_mark_gw(unsigned slot)
+svc_mark_gw(int af, unsigned slot)
 {
-	return addr_from_ip(htonl(0xa9fe7600u | (slot + 1)));   /* 169.254.118.N */
+	union vsr_addr a;
+
+	if (af != AF_INET6)
+		return addr_from_ip(htonl(0xa9fe7600u | (slot + 1)));   /* 169.254.118.N */
+	memset(&a, 0, sizeof(a));                                       /* fe80::76:N */
+	a.b[0] = 0xfe;
+	a.b[1] = 0x80;
+	a.b[13] = 0x76;
+	a.b[15] = (uint8_t)(slot + 1);
+	return a;
 }
 
 void
@@ -103,13 +114,24 @@ svc_mark_mac(uint32_t mark, uint8_t mac[6])
 }
 
 bool
-svc_mark_gw_lookup(uint32_t addr, uint32_t *mark)
+svc_mark_gw_lookup(int af, const union vsr_addr *addr, uint32_t *mark)
 {
-	uint32_t h = ntohl(addr);
+	unsigned n;
 
-	if ((h & 0xffffff00u) != 0xa9fe7600u || (h & 0xff) == 0 || (h & 0xff) > SVC_MARK_SLOTS)
+	if (af == AF_INET6) {
+		static const uint8_t pre[15] = { 0xfe, 0x80, [13] = 0x76 };
+		if (memcmp(addr->b, pre, sizeof(pre)) != 0)
+			return false;
+		n = addr->b[15];
+	} else {
+		uint32_t h = ntohl(addr->ip);
+		if ((h & 0xffffff00u) != 0xa9fe7600u)
+			return false;
+		n = h & 0xff;
+	}
+	if (n == 0 || n > SVC_MARK_SLOTS || af6_of_slot[n - 1] != (af == AF_INET6))
 		return false;
-	*mark = mark_of_slot[(h & 0xff) - 1];
+	*mark = mark_of_slot[n - 1];
 	return *mark != 0;
 }
 
@@ -623,6 +645,7 @@ svc_new(const struct vs_conf *vc, char *err, size_t errlen)
 		}
 		s->mark_slot = k;
 		mark_of_slot[k] = s->fwmark;
+		af6_of_slot[k] = s->af == AF_INET6;
 	}
 	svc_fields(s, vc);
 	s->sched = sched_lookup(vc->sched);

@@ -173,14 +173,16 @@ struct service *svc_lookup(int af, uint8_t proto, const union vsr_addr *addr, ui
  * address (proto and port 0): svc_mark_addr() is that address. The daemon
  * learns a packet's mark from routing (DESIGN.md): per mark service a rule
  * "fwmark N lookup SVC_MARK_TABLE+slot" and a route "default via GW dev TAP"
- * in that table; GW (svc_mark_gw, 169.254.118.slot+1) is answered for with
- * svc_mark_mac(N), so the frame's destination MAC names the mark.
+ * in that table; GW (svc_mark_gw: 169.254.118.slot+1, or fe80::76:slot+1 for
+ * an IPv6 service) is answered for (ARP, or neighbour solicitations) with
+ * svc_mark_mac(N), so the frame's destination MAC names the mark; the
+ * frame's own family says which of the two services of mark N it is for.
  */
 #define SVC_MARK_TABLE  7700
 #define SVC_MARK_PRIO   7590
 #define SVC_MARK_SLOTS  250
 union vsr_addr svc_mark_addr(int af, uint32_t mark);
-union vsr_addr svc_mark_gw(unsigned slot);
+union vsr_addr svc_mark_gw(int af, unsigned slot);
 void svc_mark_mac(uint32_t mark, uint8_t mac[6]);
 /* MAC is one svc_mark_mac() made: its mark into *MARK. */
 static inline bool
@@ -191,8 +193,8 @@ svc_mac_mark(const uint8_t *mac, uint32_t *mark)
 	*mark = (uint32_t)mac[2] << 24 | (uint32_t)mac[3] << 16 | (uint32_t)mac[4] << 8 | mac[5];
 	return true;
 }
-/* ADDR (IPv4) is the gateway of a mark service's table: its mark into *MARK. */
-bool svc_mark_gw_lookup(uint32_t addr, uint32_t *mark);
+/* ADDR (of family AF) is the gateway of a mark service's table: its mark into *MARK. */
+bool svc_mark_gw_lookup(int af, const union vsr_addr *addr, uint32_t *mark);
 /* The VIPs of the running services, each once (a mark service's are its announce addresses). */
 unsigned svc_vips(const struct vsr_ip **v);
 /* ADDR (of family AF) is one of the VIPs. */

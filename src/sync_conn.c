@@ -164,6 +164,10 @@ sync_conn_entry(const struct conn_table *t, const struct conn *c, struct sync_en
 	e->cport = c->cport;
 	e->vport = c->vport;
 	e->dport = c->dport;
+	/* A firewall-mark service's entry names its mark (as IPVS's cp->fwmark): the
+	 * peer finds the service by it, not by the flow's address and port. */
+	if (c->dest != NULL && c->dest->svc != NULL)
+		e->fwmark = c->dest->svc->fwmark;
 	e->timeout = timeout_ticks(t, c) / CONN_HZ;
 	conn_addrs(t, c, &a);
 	memcpy(e->caddr, a.caddr.b, alen);
@@ -295,8 +299,18 @@ sync_conn_apply(const struct sync_entry *e, uint32_t now)
 		}
 	}
 	if (c == NULL) {
-		if ((svc = svc_lookup(af, e->proto, &vaddr, e->vport)) == NULL ||
-		    (d = dest_find(svc, &daddr, e->dport)) == NULL)
+		if (e->fwmark != 0) {
+			union vsr_addr ma = svc_mark_addr(af, e->fwmark);
+
+			svc = svc_lookup(af, 0, &ma, 0);
+		} else {
+			svc = svc_lookup(af, e->proto, &vaddr, e->vport);
+		}
+		if (svc == NULL)
+			return SYNC_V_NO_DEST;
+		/* A mark service's real server of port 0 takes the packet's port. */
+		if ((d = dest_find(svc, &daddr, e->dport)) == NULL &&
+		    (svc->fwmark == 0 || (d = dest_find(svc, &daddr, 0)) == NULL))
 			return SYNC_V_NO_DEST;
 		if (tpl) {
 			c = conn_template_new(t, af, e->proto, &caddr, &vaddr, e->vport, d,
@@ -307,7 +321,7 @@ sync_conn_apply(const struct sync_entry *e, uint32_t now)
 				.proto = e->proto,
 				.caddr = caddr, .cport = e->cport,
 				.vaddr = vaddr, .vport = e->vport,
-				.daddr = d->addr, .dport = d->port,
+				.daddr = d->addr, .dport = d->port ? d->port : e->dport,
 				.laddr = caddr, .lport = e->cport,
 				.flags = (d->fwd == FWD_DR || d->fwd == FWD_TUN) ? CONN_F_NOOUTPUT :
 				    CONN_F_HASH_OUT,

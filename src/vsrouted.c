@@ -637,6 +637,13 @@ setup_vips(struct daemon *d)
 
 static struct daemon *the_daemon;   /* for the VIP hook */
 
+/* A family's first mark service (xmit_nat_set_family_hook): announce_prepare. */
+static int
+family_ready(int af)
+{
+	return announce_prepare(the_daemon, af);
+}
+
 /* A role taken (role.c): a master's announce routes in, a backup's out. */
 static void
 role_changed(int master)
@@ -809,6 +816,8 @@ setup(struct daemon *d)
 		return -1;
 	if (setup_vips(d) < 0)
 		return -1;
+	the_daemon = d;
+	xmit_nat_set_family_hook(family_ready);
 	if (xmit_nat_setup(d->tap_ifindex, c->tap) < 0)
 		return -1;
 

@@ -65,6 +65,12 @@ int xmit_nat_setup(int tap_ifindex, const char *tap);
  */
 int xmit_nat_sync(void);
 /*
+ * FN(af) readies the TAP and the host for a family (IPv6 on the TAP,
+ * forwarding) before a mark service's route of that family is made: such
+ * a service may have no VIP of its own to do it.
+ */
+void xmit_nat_set_family_hook(int (*fn)(int af));
+/*
  * Whether the director answers for the local_address pool on the real
  * servers' links (role.c: on a master, not on a backup); then as
  * xmit_nat_sync().

@@ -95,6 +95,13 @@ static bool nat_ready, nat_rp_done;
 static int nat_tap_ifindex;
 static char nat_tap[IF_NAMESIZE];
 static const struct config *nat_checking;
+static int (*nat_family_hook)(int af);
+
+void
+xmit_nat_set_family_hook(int (*fn)(int af))
+{
+	nat_family_hook = fn;
+}
 
 void
 xmit_nat_checking(const struct config *c)
@@ -379,13 +386,18 @@ xmit_nat_sync(void)
 	TAILQ_FOREACH(s, svc_list(), entry) {
 		if (!s->fwmark)
 			continue;
+		/* The TAP and the host take part in the family (an IPv6 one may have no VIP). */
+		if (nat_family_hook != NULL && nat_family_hook(s->af) < 0) {
+			rc = -1;
+			continue;
+		}
 		uint32_t table = SVC_MARK_TABLE + s->mark_slot;
-		struct nat_made k = { .kind = NM_RULE, .af = AF_INET, .r = { .af = AF_INET,
+		struct nat_made k = { .kind = NM_RULE, .af = s->af, .r = { .af = s->af,
 		    .fwmark = s->fwmark, .table = table, .prio = SVC_MARK_PRIO } };
 		if (nat_want(&k) < 0)
 			rc = -1;
-		k = (struct nat_made){ .kind = NM_MROUTE, .af = AF_INET, .gw = svc_mark_gw(s->mark_slot),
-		    .r = { .table = table } };
+		k = (struct nat_made){ .kind = NM_MROUTE, .af = s->af,
+		    .gw = svc_mark_gw(s->af, s->mark_slot), .r = { .table = table } };
 		if (nat_want(&k) < 0)
 			rc = -1;
 	}

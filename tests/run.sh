@@ -360,7 +360,7 @@ if [ "$netns" = 1 ]; then
 		run_scenario "$f" ""
 	done
 	# The scenarios written for both families (VSR_TEST_FAMILY), over IPv6.
-	v6_scenarios="nat-rr fullnat-noroute fullnat-proxy fullnat-toa"
+	v6_scenarios="nat-rr fullnat-noroute fullnat-proxy fullnat-toa svc-fwmark"
 	for n in $v6_scenarios; do
 		run_scenario "tests/netns/$n.sh" "[v6]" VSR_TEST_FAMILY=6
 	done

@@ -83,7 +83,7 @@ wait_for "rs2 to be marked up" 10 grep -q "rs2 (10.10.0.12:80) is up" "$log"
 assert_eq 1 "$(rs_weight 10.10.0.12)" "exit 0: rs2 back at weight 1"
 
 touch "$T_DIR/hang-10.10.0.11"
-wait_for "the hanging script's four sleepers" 5 sh -c "[ \$(pgrep -c -x -f 'sleep $mark') -ge 4 ]"
+wait_for "the hanging script's four sleepers" 20 sh -c "[ \$(pgrep -c -x -f 'sleep $mark') -ge 4 ]"
 pass "a hanging script runs, with the four sleepers it started ($(sleepers))"
 wait_for "rs1 to be marked down" 10 grep -q "rs1 (10.10.0.11:80) is down: exec check: no answer within 2 s (2 of 2 failures)" "$log"
 pass "a script that hangs is a failure at the timeout"

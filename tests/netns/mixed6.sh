@@ -91,7 +91,7 @@ print("; ".join(" ".join((s["family"], s["address"], s["real_servers"][0]["famil
 vsrouted_stats director >/dev/null
 na0=$(stat_get na_sent) garp0=$(stat_get garp_sent)
 kill -HUP "$(cat "$T_DIR/vsrouted-director.pid")"
-wait_for "the reload" 5 grep -q 'reloaded:' "$(vsrouted_log)"
+wait_for "the reload" 20 grep -q 'reloaded:' "$(vsrouted_log)"
 vsrouted_stats director >/dev/null
 assert_eq $((na0 + 2)) "$(stat_get na_sent)" "the reload sent one advertisement for VIP6 and one for the IPv6 local address"
 assert_eq $((garp0 + 1)) "$(stat_get garp_sent)" "and one gratuitous ARP for VIP"

@@ -215,7 +215,7 @@ ns_sysctl rs1 net.ipv6.conf.eth0.ndisc_notify=1
 sleep 1.1       # past the kernel's locktime for this entry (1 s)
 nsx rs1 ip link set eth0 address 02:00:00:aa:bb:11
 assert_true "the director's kernel learnt rs1's new MAC" \
-	wait_for "the new MAC in the director's neighbour table" 5 \
+	wait_for "the new MAC in the director's neighbour table" 20 \
 	sh -c "ip -n '$(nsname director)' neigh show 10.20.0.11 dev eth1 | grep -q 02:00:00:aa:bb:11"
 sleep 0.3
 nft_reset
@@ -224,7 +224,7 @@ assert_eq 2 "$(count_of rs1 "$T_DIR/after")" "rs1 answers at its new MAC"
 assert_gt 0 "$(nft_count rs1 good)" "its frames still come straight out (TTL less one)"
 assert_eq 0 "$(nft_count rs1 bad)" "none through the TAP"
 assert_true "the director's kernel learnt rs1's new MAC for its IPv6 address" \
-	wait_for "the new MAC in the director's IPv6 neighbour table" 5 \
+	wait_for "the new MAC in the director's IPv6 neighbour table" 20 \
 	sh -c "ip -n '$(nsname director)' -6 neigh show 2001:db8:20::11 dev eth1 | grep -q 02:00:00:aa:bb:11"
 sleep 0.3
 http_get_n client "$(url "$VIP6")" 4 >"$T_DIR/after6"

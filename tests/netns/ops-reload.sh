@@ -50,7 +50,7 @@ echo "reload times: $(sed -n 's/.*reloaded: .* in \([0-9]*\) us/\1/p' "$(vsroute
 vsradm -Ln >"$T_DIR/before"
 printf 'tap = vsr0\nannounce = { eth0 }\nvirtual_server web { address = nonsense }\n' >"$conf"
 kill -HUP "$pid"
-wait_for "the refusal in the log" 5 grep -q 'is not valid; the running configuration stays' "$(vsrouted_log)"
+wait_for "the refusal in the log" 20 grep -q 'is not valid; the running configuration stays' "$(vsrouted_log)"
 vsradm -Ln >"$T_DIR/after"
 assert_true "a broken config changes nothing" cmp "$T_DIR/before" "$T_DIR/after"
 http_get_n client "http://$VIP/" 6 >"$T_DIR/answers"
@@ -62,7 +62,7 @@ vsradm -d -t "$VIP:80" -r 10.10.0.13
 vsradm -A -u "$VIP:53" -s rr
 n=$(grep -c 'reloaded:' "$(vsrouted_log)")
 kill -HUP "$pid"
-wait_for "the reload" 5 sh -c "[ \$(grep -c 'reloaded:' '$(vsrouted_log)') -gt $n ]"
+wait_for "the reload" 20 sh -c "[ \$(grep -c 'reloaded:' '$(vsrouted_log)') -gt $n ]"
 vsradm -S -n >"$T_DIR/save"
 assert_eq 3 "$(grep -c '^-a ' "$T_DIR/save")" "the reload puts rs3 back"
 assert_eq 0 "$(grep -c ' -u ' "$T_DIR/save")" "the reload removes the runtime UDP service"

@@ -50,7 +50,7 @@ ns_snapshot director "$T_DIR/before"
 vsrouted_start director "$conf"
 pid=$(cat "$T_DIR/vsrouted-director.pid")
 field() { awk -v k="$1:" '$1 == k { $1 = ""; sub(/^[ \t]+/, ""); print; exit }' "/proc/$pid/status"; }
-wait_for "the drop" 5 sh -c "grep -q '^Uid:[[:space:]]*$uid[[:space:]]' /proc/$pid/status"
+wait_for "the drop" 20 sh -c "grep -q '^Uid:[[:space:]]*$uid[[:space:]]' /proc/$pid/status"
 assert_eq "$uid $uid $uid $uid" "$(field Uid)" "real, effective, saved and fs uid are nobody's"
 assert_eq "$gid $gid $gid $gid" "$(field Gid)" "and the gids its group"
 assert_eq "$gid" "$(field Groups | tr -d ' ')" "its group is the only supplementary one"
@@ -70,7 +70,7 @@ assert_eq 3 "$(vsradm -Ln | grep -c -- '->')" "vsradm reaches it (2 real servers
 # ---- reload: a third real server and a new VIP need netlink only
 cp "$T_DIR/b.conf" "$conf"
 kill -HUP "$pid"
-wait_for "the reload" 5 grep -q 'reloaded:' "$(vsrouted_log)"
+wait_for "the reload" 20 grep -q 'reloaded:' "$(vsrouted_log)"
 http_get_n client "http://$VIP/" 6 >"$T_DIR/answers"
 assert_eq 0 "$(count_of ERR "$T_DIR/answers")" "6 requests answered after the reload"
 assert_eq 2 "$(count_of rs3 "$T_DIR/answers")" "rs3, added by the reload, serves its third"

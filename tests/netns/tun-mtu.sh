@@ -69,7 +69,7 @@ big_udp do 41002 >/dev/null 2>&1 || true
 vsrouted_stats director >/dev/null
 assert_eq 1 "$(stat_get tun_frag_needed)" "a DF 1490-byte datagram is answered with fragmentation-needed"
 assert_true "the client learnt the tunnel's MTU 1480 for the VIP" \
-	wait_for "PMTU 1480" 5 sh -c "ip -n '$(nsname client)' route get '$VIP' | grep -q 'mtu 1480'"
+	wait_for "PMTU 1480" 20 sh -c "ip -n '$(nsname client)' route get '$VIP' | grep -q 'mtu 1480'"
 assert_eq 1 "$(grep -c 'len 1462$' "$T_DIR/udp-udp1.log" || true)" "the DF datagram was not delivered"
 
 # A new TCP flow starts at MSS 1460 only if the route cache is gone: flush it.

@@ -33,7 +33,7 @@ send director gre --gre-flags 2000 --payload keyed-gre
 # Trusted ones after: when they are in, the ones before have been handled.
 send director ipip --payload trusted-ipip
 send director gre --payload trusted-gre
-assert_true "the director's IPIP and GRE datagrams are delivered" wait_for "2 datagrams" 5 seen 2
+assert_true "the director's IPIP and GRE datagrams are delivered" wait_for "2 datagrams" 20 seen 2
 assert_eq 2 "$(udp_count rs1)" "exactly those two reached the server"
 assert_eq 2 "$(grep -c "^from 10.10.0.1:40000 to $VIP " "$T_DIR/udp-rs1.log" || true)" \
 	"with the client's source and the VIP unchanged"
@@ -53,7 +53,7 @@ send director gre --payload k-unkeyed
 send director gre --key 4243 --payload k-wrong-key
 send router gre --key 4242 --payload k-untrusted
 send director gre --key 4242 --payload k-right
-assert_true "GRE with the key is delivered" wait_for "the keyed datagram" 5 seen $((before + 1))
+assert_true "GRE with the key is delivered" wait_for "the keyed datagram" 20 seen $((before + 1))
 assert_eq $((before + 1)) "$(udp_count rs1)" "it alone reached the server (sent last: the others were handled before)"
 vsrtun_stats rs1 >/dev/null
 assert_eq 3 "$(stat_get drop_bad_key)" "IPIP, unkeyed GRE and a wrong key: drop_bad_key"
@@ -71,7 +71,7 @@ send director gue --gue-hdr 00040001 --payload g-flags
 send director gue --gue-hdr 00110000 --payload g-udp-inside
 send director gue --gue-hdr 0004 --bare
 send director gue --payload g-right
-assert_true "the director's GUE is delivered" wait_for "the GUE datagram" 5 seen $((before + 1))
+assert_true "the director's GUE is delivered" wait_for "the GUE datagram" 20 seen $((before + 1))
 assert_eq $((before + 1)) "$(udp_count rs1)" "it alone reached the server"
 assert_eq 4 "$(grep -c "^from 10.10.0.1:40000 to $VIP " "$T_DIR/udp-rs1.log" || true)" \
 	"with the client's source and the VIP unchanged (as the three before it)"

@@ -28,6 +28,8 @@ VSRADM_BIN=${VSRADM:-$VSR_TOP/src/vsradm}
 CASES=$VSR_NETNS_DIR/vsradm-ipvsadm.cases
 
 lvs_dr_seed 3
+# An IPv6 LAN too, for the IPv6 mark service's real servers (-f 1 -6).
+ns_addr6 director eth0 2001:db8:10::2/64
 seed_conf "$T_DIR/vsrouted.conf" 2 rr "conn_max = 4096"
 vsrouted_start director "$T_DIR/vsrouted.conf"
 
@@ -145,7 +147,7 @@ vsrouted_stop director
 fixture() {  # fixture MODE: the fixture on $T_DIR/fixture.sock
 	bg_start "fixture-$1" - python3 "$VSR_NETNS_DIR/vsradm-fixture.py" "$T_DIR/fixture.sock" "$1"
 	FIXTURE=$BG_PID
-	wait_for "the fixture" 5 grep -q ready "$T_DIR/fixture-$1.log"
+	wait_for "the fixture" 20 grep -q ready "$T_DIR/fixture-$1.log"
 }
 fx() { nsx director env PATH="$bin:$PATH" VSRADM_SOCKET="$T_DIR/fixture.sock" "$@"; }
 fixture good

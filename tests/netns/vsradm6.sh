@@ -4,7 +4,8 @@
 # answered for by proxy NDP at once), its real servers added by -a, rr
 # exact, listings (-Ln, -c, --stats, --rate) and -S in ipvsadm's IPv6
 # form, -C then -R from the save carrying traffic again, -E with an IPv6
-# netmask, ipvsadm's refusals for the other family, and a clean stop
+# netmask, an IPv6 firewall-mark service (-f 5 -6) listed, saved and
+# restored, ipvsadm's refusals for the other family, and a clean stop
 # after all of it
 #
 #                 LAN lan0 10.10.0.0/24, 2001:db8:10::/64
@@ -77,14 +78,23 @@ done
 assert_eq 30 "$(awk -v s="$S" '$2 == s { print $3 }' "$T_DIR/stats")" "--stats: the service's Conns is 30"
 assert_eq 3 "$(vsradm -Ln --rate | grep -c '^  -> \[2001:db8:10::1[123]\]:80 ' || true)" \
 	"--rate lists the three IPv6 real servers"
+# An IPv6 firewall-mark service beside it (ipvsadm -f 5 -6), in the save too.
+vsradm -A -f 5 -6 -s rr -p 30
+vsradm -a -f 5 -6 -r 2001:db8:10::11 -g
+assert_eq "FWM  5 IPv6 rr persistent 30" "$(vsradm -Ln | grep '^FWM' | sed 's/ *$//')" \
+	"-Ln lists the IPv6 mark service as ipvsadm does"
+assert_true "with its IPv6 rule" sh -c "ip -n '$D' -6 rule show | grep -q 'fwmark 0x5 lookup 77'"
 vsradm -S -n >"$T_DIR/save"
+assert_eq "-A -f 5 -6 -s rr -p 30|-a -f 5 -6 -r [2001:db8:10::11]:0 -g -w 1" \
+	"$(grep -F -- "-f 5 -6" "$T_DIR/save" | paste -sd '|')" "-S saves it as ipvsadm does"
 assert_eq "-A -t $S -s rr" "$(grep -F -- "-A -t $S" "$T_DIR/save")" "-S saves the IPv6 service"
 assert_eq "-a -t $S -r $(rs6 2) -g -w 1" "$(grep -F -- "-r $(rs6 2)" "$T_DIR/save")" \
 	"-S saves an IPv6 real server as ipvsadm does"
 
 # ---- -C, then -R from the save: the same table, serving again
 vsradm -C
-assert_eq 0 "$(vsradm -Ln | grep -c 'TCP' || true)" "-C removes every service"
+assert_eq 0 "$(vsradm -Ln | grep -c 'TCP\|FWM' || true)" "-C removes every service"
+assert_false "the mark service's rule with it" sh -c "ip -n '$D' -6 rule show | grep -q fwmark"
 assert_false "the VIP6's proxy entry goes with its last service" \
 	sh -c "ip -n '$D' -6 neigh show proxy | grep -q '^$VIP6 '"
 vsradm -R <"$T_DIR/save"
@@ -118,6 +128,9 @@ err_is 255 "Operation not supported with specified address family" \
 err_is 255 "Destination already exists" -a -t "$S" -r "$(rs6 1)" -g
 err_is 255 "No such destination" -d -t "$S" -r "[2001:db8:10::99]:80"
 err_is 1 "No such service" -L -n -t "[$VIP6]:81"
+err_is 2 "Different address family is allowed only for tunneling servers" \
+	-a -f 5 -6 -r 10.10.0.12 -g
+err_is 255 "Service not defined" -a -f 5 -r 10.10.0.12 -g
 
 vsrouted_stats director >/dev/null
 assert_eq 0 "$(stat_get drop_malformed)" "nothing malformed"

@@ -909,7 +909,79 @@ check_sloppy_no(const struct config *c)
 	return !c->sloppy_tcp && !c->sloppy_udp;
 }
 
+/* IPv6 mark 7 (its family said), IPv6 mark 8 (inferred), IPv4 mark 7 beside it. */
+static int
+check_fwmark6(const struct config *c)
+{
+	static const uint8_t mark7[16] = { [15] = 7 };
+
+	return c->nvs == 3 && c->vs[0].af == AF_INET6 && c->vs[0].fwmark == 7 &&
+	    memcmp(c->vs[0].addr.b, mark7, 16) == 0 && c->vs[0].nmaddr == 2 &&
+	    c->vs[0].maddr[1].af == AF_INET6 && c->vs[0].rs[0].af == AF_INET6 &&
+	    c->vs[1].af == AF_INET6 && c->vs[1].fwmark == 8 &&
+	    c->vs[2].af == AF_INET && c->vs[2].fwmark == 7 && c->vs[2].addr.ip == htonl(7);
+}
+
+/* With nothing to say its family, a mark service is IPv4 (as keepalived's). */
+static int
+check_fwmark_bare(const struct config *c)
+{
+	return c->nvs == 1 && c->vs[0].af == AF_INET && c->vs[0].nrs == 0;
+}
+
 static const struct text_case text_cases[] = {
+	{ .what = "IPv6 firewall-mark services: family said or inferred, beside IPv4's",
+	  .text =
+	    "announce = { eth0 }\n"
+	    "virtual_server m6 { fwmark = 7  family = inet6\n"
+	    "    announce_address = { 2001:db8::100, 2001:db8::101 }\n"
+	    "    real_server r { address = 2001:db8::11 } }\n"
+	    "virtual_server m8 { fwmark = 8\n"
+	    "    real_server r { address = [2001:db8::11] } }\n"
+	    "virtual_server m4 { fwmark = 7  family = inet\n"
+	    "    real_server r { address = 10.0.0.11 } }\n",
+	  .check = check_fwmark6,
+	},
+	{ .what = "a firewall-mark service with nothing to say its family is IPv4",
+	  .text = "announce = { eth0 }\nvirtual_server m { fwmark = 1 }\n",
+	  .check = check_fwmark_bare,
+	},
+	{ .what = "a firewall-mark service's addresses and real servers are of its family",
+	  .text =
+	    "announce = { eth0 }\n"
+	    "virtual_server a { fwmark = 7  family = inet6\n"
+	    "    announce_address = { 10.0.0.100 }\n"
+	    "    real_server r { address = 10.0.0.11 }\n"
+	    "    real_server s { address = 2001:db8::11 } }\n"
+	    "virtual_server b { fwmark = 8\n"
+	    "    announce_address = { 2001:db8::100, 10.0.0.100 }\n"
+	    "    real_server r { address = 10.0.0.11 } }\n",
+	  .errs = { "3: virtual_server 'a': announce_address 10.0.0.100 is an IPv4 address "
+	    "and the service is inet6",
+	    "4: real_server 'r': 10.0.0.11 is an IPv4 address and the service's fwmark 7 an "
+	    "IPv6 one",
+	    "7: virtual_server 'b': announce_address 10.0.0.100 is an IPv4 address and the "
+	    "service is inet6",
+	    "8: real_server 'r': 10.0.0.11 is an IPv4 address and the service's fwmark 8 an "
+	    "IPv6 one" },
+	},
+	{ .what = "family: inet or inet6, and only for firewall-mark services",
+	  .text =
+	    "announce = { eth0 }\n"
+	    "virtual_server a { fwmark = 7  family = ipv6 }\n"
+	    "virtual_server b { address = 10.0.0.1  port = 80  family = inet }\n",
+	  .errs = { "2: unknown family 'ipv6' (inet or inet6)",
+	    "3: virtual_server 'b': 'family' is for firewall-mark services" },
+	},
+	{ .what = "IPv4 and IPv6 mark 7 are two services; two IPv6 mark 7 are one twice",
+	  .text =
+	    "announce = { eth0 }\n"
+	    "virtual_server a { fwmark = 7  family = inet6 }\n"
+	    "virtual_server b { fwmark = 7 }\n"
+	    "virtual_server c { fwmark = 7  family = inet6 }\n",
+	  .errs = { "4: virtual_server 'c' duplicates the firewall-mark service 7 of "
+	    "virtual_server 'a' (line 2)" },
+	},
 	{ .what = "the scale-out options are read",
 	  .text =
 	    "announce = { eth0 }\nsloppy_tcp = yes\nsloppy_udp = yes\n"

@@ -492,6 +492,76 @@ test_families(void)
 	svc_teardown();
 }
 
+/* ---- IPv4 and IPv6 mark 7: two services, two gateways ---- */
+
+static struct vs_conf
+mark_vs(const char *name, int af, uint32_t mark, struct rs_conf *r, unsigned n)
+{
+	struct vs_conf v = { .af = af, .fwmark = mark, .rs = r, .nrs = n, .line = 1 };
+
+	snprintf(v.name, sizeof(v.name), "%s", name);
+	snprintf(v.sched, sizeof(v.sched), "rr");
+	v.addr = svc_mark_addr(af, mark);
+	addr_plen_mask(af, af == AF_INET6 ? 128 : 32, &v.netmask);
+	return v;
+}
+
+static void
+test_marks(void)
+{
+	struct rs_conf r4[] = { rs("a", "10.20.0.11", 1, FWD_DR) };
+	struct rs_conf r6[] = { rs("a6", "2001:db8:20::11", 1, FWD_DR) };
+	struct vs_conf v[] = { mark_vs("m4", AF_INET, 7, r4, 1), mark_vs("m6", AF_INET6, 7, r6, 1) };
+	struct config c = { .file = "test.conf", .vs = v, .nvs = 2 };
+	union vsr_addr a4 = svc_mark_addr(AF_INET, 7), a6 = svc_mark_addr(AF_INET6, 7);
+	struct service *m4, *m6;
+	char t[ADDR_STRLEN];
+	uint8_t mac[6];
+	uint32_t mark;
+
+	UNIT_SECTION("IPv4 and IPv6 mark 7: two services, two gateways");
+	if (!CHECK_EQ(svc_setup(&c), 0, "m4 (IPv4 mark 7) and m6 (IPv6 mark 7)"))
+		return;
+	m4 = svc_lookup(AF_INET, 0, &a4, 0);
+	m6 = svc_lookup(AF_INET6, 0, &a6, 0);
+	CHECK(m4 != NULL && m6 != NULL && m4 != m6 && m6->af == AF_INET6,
+	    "each found by its family and mark");
+	if (m4 == NULL || m6 == NULL) {
+		svc_teardown();
+		return;
+	}
+	union vsr_addr g4 = svc_mark_gw(AF_INET, m4->mark_slot);
+	union vsr_addr g6 = svc_mark_gw(AF_INET6, m6->mark_slot);
+	CHECK(m4->mark_slot != m6->mark_slot, "each has a slot (table) of its own");
+	const struct {
+		const char *what;
+		int         af;
+		union vsr_addr addr;
+		int         want;       /* the mark, or 0: not a gateway */
+	} gw[] = {
+		{ "m4's gateway (IPv4) names mark 7",            AF_INET,  g4, 7 },
+		{ "m6's gateway (fe80::76:N) names mark 7",       AF_INET6, g6, 7 },
+		{ "m4's slot asked in IPv6: no gateway",         AF_INET6,
+		  svc_mark_gw(AF_INET6, m4->mark_slot), 0 },
+		{ "m6's slot asked in IPv4: no gateway",         AF_INET,
+		  svc_mark_gw(AF_INET, m6->mark_slot), 0 },
+		{ "a free slot: no gateway",                     AF_INET6, svc_mark_gw(AF_INET6, 9), 0 },
+		{ "an IPv6 VIP is no gateway",                   AF_INET6, ip("2001:db8::100").addr, 0 },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(gw); i++) {
+		mark = 0;
+		bool is = svc_mark_gw_lookup(gw[i].af, &gw[i].addr, &mark);
+		CHECK(is == (gw[i].want != 0) && (!is || mark == (uint32_t)gw[i].want), "%s (%s)",
+		    gw[i].what, addr_ntop(gw[i].af, &gw[i].addr, t, sizeof(t)));
+	}
+	addr_ntop(AF_INET6, &g6, t, sizeof(t));
+	CHECK(strncmp(t, "fe80::76:", 9) == 0, "the IPv6 gateway is link-local (%s)", t);
+	svc_mark_mac(7, mac);
+	CHECK(svc_mac_mark(mac, &mark) && mark == 7, "the MAC names the mark back");
+	svc_teardown();
+	CHECK(!svc_mark_gw_lookup(AF_INET6, &g6, &mark), "after teardown no gateway is left");
+}
+
 /* ---- svc_del when the index cannot be rebuilt ---- */
 
 static void
@@ -542,6 +612,7 @@ main(void)
 	test_down_up();
 	test_thresholds();
 	test_families();
+	test_marks();
 	test_del_nomem();
 	return unit_done();
 }

@@ -77,9 +77,9 @@ vs(const char *addr, uint16_t port, int proto, struct rs_conf *r)
 static int
 setup(void)
 {
-	static struct rs_conf r[10];
-	static struct vs_conf v[10];
-	static struct config c = { .file = "test.conf", .vs = v, .nvs = 10 };
+	static struct rs_conf r[11];
+	static struct vs_conf v[11];
+	static struct config c = { .file = "test.conf", .vs = v, .nvs = 11 };
 	struct vsr_ip lip[2] = { { AF_INET, ip("10.20.0.250") },
 	    { AF_INET6, ip("2001:db8:20::250") } };
 
@@ -107,6 +107,12 @@ setup(void)
 	r[8].client_addr = r[9].client_addr = CA_PROXY_V2;
 	v[8] = vs("10.10.0.105", 80, IPPROTO_TCP, &r[8]);
 	v[9] = vs("10.10.0.105", 53, IPPROTO_UDP, &r[9]);
+	/* fwmark 7, persistent, its real server of port 0 (the packet's port). */
+	r[10] = rs("10.20.0.17", 0, FWD_DR);
+	v[10] = (struct vs_conf){ .af = AF_INET, .fwmark = 7, .rs = &r[10], .nrs = 1,
+	    .sched = "rr", .persistent = 300, .name = "vs-fwmark-7" };
+	v[10].addr = svc_mark_addr(AF_INET, 7);
+	addr_plen_mask(AF_INET, 32, &v[10].netmask);
 	if (laddr_setup(lip, 2) < 0)
 		return -1;
 	xmit_init(99);
@@ -429,6 +435,59 @@ test_roundtrip(void)
 	conn_table_free(b);
 }
 
+/* ---- a firewall-mark service's flow and template: found by the mark ---- */
+
+static void
+test_fwmark(void)
+{
+	struct conn_table *m = conn_table_new(16, 1000), *b = conn_table_new(16, 1000);
+	union vsr_addr ma = svc_mark_addr(AF_INET, 7), vip = ip("10.10.0.110");
+	union vsr_addr cl = ip("192.0.2.7");
+	struct service *s = svc_lookup(AF_INET, 0, &ma, 0);
+	struct dest *d = s ? TAILQ_FIRST(&s->dests) : NULL;
+	struct sync_entry e[2], out[SYNC_CONNS_MAX];
+	enum sync_err errs[SYNC_CONNS_MAX];
+	struct sync_writer w;
+	uint8_t msg[1500];
+	struct conn *c, *tpl, *bc;
+	unsigned n;
+
+	UNIT_SECTION("a firewall-mark service's connection and template to a backup");
+	if (!CHECK(m && b && d && d->port == 0, "two tables and the mark service's real server"))
+		return;
+	tpl = conn_template_new(m, AF_INET, 0, &cl, &ma, 0, d, 300, 1000);
+	struct conn_param cp = {
+		.af = AF_INET, .proto = IPPROTO_TCP, .caddr = cl, .cport = htons(41007),
+		.vaddr = vip, .vport = htons(443), .daddr = d->addr, .dport = htons(443),
+		.laddr = cl, .lport = htons(41007), .flags = CONN_F_NOOUTPUT,
+	};
+	c = conn_new(m, &cp, d, 1000);
+	if (!CHECK(tpl && c, "a template and a flow on the master"))
+		return;
+	conn_tcp_update(m, c, DIR_INPUT, TCPF_SYN, 1000);
+	conn_tcp_update(m, c, DIR_INPUT, TCPF_ACK, 1000);
+	sync_conn_entry(m, tpl, &e[0]);
+	sync_conn_entry(m, c, &e[1]);
+	CHECK(e[0].fwmark == 7 && e[1].fwmark == 7, "both entries name mark 7");
+	sync_msg_begin(&w, msg, sizeof(msg), sizeof(msg), 1);
+	sync_msg_add(&w, &e[0]);
+	sync_msg_add(&w, &e[1]);
+	CHECK(sync_msg_decode(msg, sync_msg_len(&w), 1, out, errs, &n) == SYNC_E_OK && n == 2 &&
+	    out[0].fwmark == 7 && out[1].fwmark == 7, "the mark through a message");
+	sync_conn_init(b);
+	CHECK_EQ(sync_conn_apply(&out[0], 2000), SYNC_V_CREATED, "the template created on the backup");
+	CHECK_EQ(sync_conn_apply(&out[1], 2000), SYNC_V_CREATED, "the flow created on the backup");
+	bc = conn_lookup_in(b, AF_INET, IPPROTO_TCP, &cl, htons(41007), &vip, htons(443));
+	CHECK(bc && bc->dest == d && bc->dport == htons(443),
+	    "the flow to the same real server, on the packet's port 443");
+	CHECK(conn_template_lookup(b, AF_INET, 0, &cl, &ma, 0) != NULL,
+	    "the template keyed by the mark, as persistence looks it up");
+	conn_flush(m);
+	conn_flush(b);
+	conn_table_free(m);
+	conn_table_free(b);
+}
+
 /* ---- the sequence adjustment of a proxy-v2 flow (IPVS_OPT_SEQ_DATA) ---- */
 
 static void
@@ -553,6 +612,7 @@ main(void)
 	test_due();
 	test_apply();
 	test_roundtrip();
+	test_fwmark();
 	test_seq();
 	svc_teardown();
 	laddr_teardown();
