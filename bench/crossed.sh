@@ -26,38 +26,8 @@ N=${1:-200}
 lvs_nat_seed 1
 http_start rs1 rs1 80
 udp_start rs1 rs1 5353
-cat >"$T_DIR/vsrouted.conf" <<EOF2
-tap = vsr0
-announce = { eth0 }
-workers = 2
-local_address = { 10.20.0.250 }
-virtual_server nat-tcp {
-    address = $VIP
-    port = 80
-    forward = nat
-    real_server rs1 { address = 10.20.0.11 }
-}
-virtual_server fullnat-tcp {
-    address = $VIP
-    port = 81
-    forward = fullnat
-    real_server rs1 { address = 10.20.0.11  port = 80 }
-}
-virtual_server nat-udp {
-    address = $VIP
-    port = 53
-    protocol = udp
-    forward = nat
-    real_server rs1 { address = 10.20.0.11  port = 5353 }
-}
-virtual_server fullnat-udp {
-    address = $VIP
-    port = 54
-    protocol = udp
-    forward = fullnat
-    real_server rs1 { address = 10.20.0.11  port = 5353 }
-}
-EOF2
+nat_workers_conf "$T_DIR/vsrouted.conf" "nat-tcp 80 tcp nat 1 80" "fullnat-tcp 81 tcp fullnat 1 80" \
+	"nat-udp 53 udp nat 1 5353" "fullnat-udp 54 udp fullnat 1 5353"
 vsrouted_start director "$T_DIR/vsrouted.conf" || fatal "vsrouted did not start"
 
 # counters: rx of worker 0, rx of worker 1, crossed

@@ -29,7 +29,9 @@
  *               says, each of gso_size bytes but the last, whose payloads
  *               are the super-frame's, in order, adding up to it; each
  *               segment's IP header and TCP checksum verify, its sequence
- *               number is the first plus its offset.
+ *               number is the first plus its offset;
+ *               pkt_gso_segment_partial(): the same headers, the TCP
+ *               checksum field the segment's pseudo-header sum alone.
  *   ICMP error  pkt_icmp_nat() of the quoted packet: the ICMP (ICMPv6)
  *               checksum verifies, and the quote, parsed again, holds the
  *               new addresses and ports.
@@ -134,7 +136,7 @@ fz_segments(const struct pkt *p)
 	unsigned n = pkt_gso_count(p), doff = (l4[12] >> 4) * 4u;
 	const uint8_t *pay0 = l4 + doff;
 	uint32_t total = p->l4len - doff, off = 0, seq0;
-	uint8_t hdr[PKT_GSO_SEG_HDR];
+	uint8_t hdr[PKT_GSO_SEG_HDR], part[PKT_GSO_SEG_HDR];
 
 	memcpy(&seq0, l4 + 4, 4);
 	seq0 = ntohl(seq0);
@@ -169,6 +171,16 @@ fz_segments(const struct pkt *p)
 		}
 		memcpy(&seq, stcp + 4, 4);
 		FUZZ_ASSERT(ntohl(seq) == seq0 + off, "gso: segment %u's sequence number", i);
+		/* GUE's remote checksum offload: the same segment, its checksum left partial. */
+		const uint8_t *ppay;
+		uint32_t pplen, phlen = pkt_gso_segment_partial(p, i, part, &ppay, &pplen);
+		unsigned at = (unsigned)(stcp - sip) + 16;
+		FUZZ_ASSERT(phlen == hlen && ppay == pay && pplen == plen &&
+		    memcmp(part, hdr, at) == 0 && memcmp(part + at + 2, hdr + at + 2, hlen - at - 2) == 0,
+		    "gso: partial segment %u's headers are the full one's", i);
+		FUZZ_ASSERT(frame_rd16(part + at) == (fz_v6(p) ?
+		    frame_pseudo6(sip, IPPROTO_TCP, doff + plen) : frame_pseudo(sip, IPPROTO_TCP, doff + plen)),
+		    "gso: partial segment %u's TCP checksum field is its pseudo-header sum", i);
 		off += plen;
 	}
 	FUZZ_ASSERT(off == total, "gso: segments carry %u of %u bytes", off, total);

@@ -24,6 +24,12 @@ static const char *const tunnel_names[TUNNEL_MAX] = {
 	[TUNNEL_GUE]  = "gue",
 };
 
+static const char *const tunnel_csum_names[TUNNEL_CSUM_MAX] = {
+	[TUNNEL_CSUM_NONE]    = "none",
+	[TUNNEL_CSUM_CSUM]    = "csum",
+	[TUNNEL_CSUM_REMCSUM] = "remcsum",
+};
+
 static const char *const role_names[ROLE_MAX] = {
 	[ROLE_MASTER] = "master",
 	[ROLE_BACKUP] = "backup",
@@ -104,6 +110,21 @@ tunnel_parse(const char *s)
 {
 	for (int i = 0; i < TUNNEL_MAX; i++)
 		if (strcasecmp(s, tunnel_names[i]) == 0)
+			return i;
+	return -1;
+}
+
+const char *
+tunnel_csum_name(enum tunnel_csum c)
+{
+	return (unsigned)c < TUNNEL_CSUM_MAX ? tunnel_csum_names[c] : "?";
+}
+
+int
+tunnel_csum_parse(const char *s)
+{
+	for (int i = 0; i < TUNNEL_CSUM_MAX; i++)
+		if (strcasecmp(s, tunnel_csum_names[i]) == 0)
 			return i;
 	return -1;
 }

@@ -45,6 +45,19 @@ enum tunnel_type {
 	TUNNEL_MAX
 };
 
+/*
+ * GUE's checksums (ipvsadm --tun-nocsum, --tun-csum, --tun-remcsum): no
+ * UDP checksum; one; or one and the inner TCP/UDP checksum left for the
+ * real server to complete (remote checksum offload, the GUE option).
+ * The values are the control protocol's (enum ctl_csum).
+ */
+enum tunnel_csum {
+	TUNNEL_CSUM_NONE,
+	TUNNEL_CSUM_CSUM,
+	TUNNEL_CSUM_REMCSUM,
+	TUNNEL_CSUM_MAX
+};
+
 /* A director's part in a pair (role = ..., vsradm --role): role.c. */
 enum vsr_role {
 	ROLE_MASTER,            /* announces the VIPs and local addresses */
@@ -82,6 +95,9 @@ const char *fwd_listing_name(enum fwd_method f);
 int fwd_parse(const char *s);
 const char *tunnel_name(enum tunnel_type t);
 int tunnel_parse(const char *s);
+/* "none", "csum", "remcsum": the config's word; -1 when unknown */
+const char *tunnel_csum_name(enum tunnel_csum c);
+int tunnel_csum_parse(const char *s);
 /* "none", "proxy-v2", "toa": the config's, vsradm's and the listings' word; -1 when unknown */
 const char *client_addr_name(enum client_addr c);
 int client_addr_parse(const char *s);

@@ -650,6 +650,33 @@ conf_cb_tunnel(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
 	return 0;
 }
 
+/*
+ * none | csum | remcsum; yes and no (and libconfuse's other booleans), the
+ * older spelling, as csum and none.
+ */
+static int
+conf_cb_tunnel_csum(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
+{
+	static const char *const yes[] = { "yes", "true", "on" };
+	static const char *const no[] = { "no", "false", "off" };
+	int c = tunnel_csum_parse(value);
+
+	conf_seen(cfg, opt);
+	for (size_t i = 0; c < 0 && i < ARRAY_SIZE(yes); i++) {
+		if (strcasecmp(value, yes[i]) == 0)
+			c = TUNNEL_CSUM_CSUM;
+		else if (strcasecmp(value, no[i]) == 0)
+			c = TUNNEL_CSUM_NONE;
+	}
+	if (c < 0) {
+		conf_refuse(cfg, opt, "invalid value '%s' for '%s' (none, csum or remcsum)",
+		    value, opt->name);
+		c = TUNNEL_CSUM_NONE;
+	}
+	*(long *)result = c;
+	return 0;
+}
+
 static int
 conf_cb_client_addr(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
 {
@@ -1420,7 +1447,7 @@ conf_build_dest(cfg_t *sec, struct vs_conf *vs, struct rs_conf *rs, const char *
 	rs->tunnel_port = cfg_size(sec, "tunnel_port") ?
 	    (uint16_t)cfg_getint(sec, "tunnel_port") : vs->tunnel_port;
 	rs->tunnel_csum = cfg_size(sec, "tunnel_csum") ?
-	    (bool)cfg_getbool(sec, "tunnel_csum") : vs->tunnel_csum;
+	    (enum tunnel_csum)cfg_getint(sec, "tunnel_csum") : vs->tunnel_csum;
 	if (fwd_ok && rs->fwd != FWD_TUN) {
 		if (cfg_size(sec, "tunnel"))
 			conf_err(conf_line(sec, "tunnel"), "'tunnel' is for "
@@ -1451,7 +1478,7 @@ conf_build_dest(cfg_t *sec, struct vs_conf *vs, struct rs_conf *rs, const char *
 	/* A service's GUE port is for its GUE real servers. */
 	if (rs->tunnel != TUNNEL_GUE) {
 		rs->tunnel_port = 0;
-		rs->tunnel_csum = false;
+		rs->tunnel_csum = TUNNEL_CSUM_NONE;
 	}
 	/* A key is GRE's (RFC 2890): IPIP has no room for one. */
 	if (fwd_ok && rs->fwd == FWD_TUN && rs->tunnel_keyed && rs->tunnel != TUNNEL_GRE)
@@ -1707,7 +1734,7 @@ conf_build_vs(cfg_t *sec, struct config *conf, unsigned char *ok)
 	vs->tunnel_keyed = cfg_size(sec, "tunnel_key") > 0;
 	vs->tunnel_key = vs->tunnel_keyed ? (uint32_t)cfg_getint(sec, "tunnel_key") : 0;
 	vs->tunnel_port = cfg_size(sec, "tunnel_port") ? (uint16_t)cfg_getint(sec, "tunnel_port") : 0;
-	vs->tunnel_csum = cfg_getbool(sec, "tunnel_csum");
+	vs->tunnel_csum = (enum tunnel_csum)cfg_getint(sec, "tunnel_csum");
 	if (conf_good(sec, "tunnel") && vs->tunnel != TUNNEL_GUE &&
 	    (cfg_size(sec, "tunnel_port") || conf_line(sec, "tunnel_csum") > 0))
 		conf_err(conf_line(sec, cfg_size(sec, "tunnel_port") ? "tunnel_port" : "tunnel_csum"),
@@ -1996,7 +2023,7 @@ conf_load(const char *file)
 		CFG_INT_CB(     "client_address", CA_NONE,      CFGF_NODEFAULT, conf_cb_client_addr),
 		CFG_INT_CB(     "tunnel_key",     0,            CFGF_NODEFAULT, conf_cb_number),
 		CFG_INT_CB(     "tunnel_port",    0,            CFGF_NODEFAULT, conf_cb_number),
-		CFG_BOOL_CB(    "tunnel_csum",    cfg_false,    CFGF_NODEFAULT, conf_cb_bool),
+		CFG_INT_CB(     "tunnel_csum",    TUNNEL_CSUM_NONE, CFGF_NODEFAULT, conf_cb_tunnel_csum),
 		CFG_SEC(        "check",          check_opts,   CFGF_NODEFAULT),
 		CFG_END()
 	};
@@ -2009,7 +2036,7 @@ conf_load(const char *file)
 		CFG_INT_CB(     "client_address", CA_NONE,      CFGF_NODEFAULT, conf_cb_client_addr),
 		CFG_INT_CB(     "tunnel_key",     0,            CFGF_NODEFAULT, conf_cb_number),
 		CFG_INT_CB(     "tunnel_port",    0,            CFGF_NODEFAULT, conf_cb_number),
-		CFG_BOOL_CB(    "tunnel_csum",    cfg_false,    CFGF_NODEFAULT, conf_cb_bool),
+		CFG_INT_CB(     "tunnel_csum",    TUNNEL_CSUM_NONE, CFGF_NODEFAULT, conf_cb_tunnel_csum),
 		CFG_END()
 	};
 	cfg_opt_t vs_opts[] = {
@@ -2033,7 +2060,7 @@ conf_load(const char *file)
 		CFG_INT_CB(     "client_address", CA_NONE,      CFGF_NONE,      conf_cb_client_addr),
 		CFG_INT_CB(     "tunnel_key",     0,            CFGF_NODEFAULT, conf_cb_number),
 		CFG_INT_CB(     "tunnel_port",    0,            CFGF_NODEFAULT, conf_cb_number),
-		CFG_BOOL_CB(    "tunnel_csum",    cfg_false,    CFGF_NONE,      conf_cb_bool),
+		CFG_INT_CB(     "tunnel_csum",    TUNNEL_CSUM_NONE, CFGF_NONE,  conf_cb_tunnel_csum),
 		CFG_SEC(        "check",          check_opts,   CFGF_NODEFAULT),
 		CFG_SEC(        "real_server",    rs_opts,      CONF_NAMED),
 		CFG_SEC(        "sorry_server",   sorry_opts,   CFGF_NODEFAULT),

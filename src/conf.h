@@ -69,7 +69,7 @@ struct rs_conf {
 	bool             tunnel_keyed; /* tun, gre: a key in each packet (RFC 2890) */
 	uint32_t         tunnel_key; /* host order */
 	uint16_t         tunnel_port; /* tun, gue: the UDP port, host order; 0 = none */
-	bool             tunnel_csum; /* tun, gue: a UDP checksum (ipvsadm --tun-csum) */
+	enum tunnel_csum tunnel_csum; /* tun, gue: --tun-nocsum, --tun-csum, --tun-remcsum */
 	struct check_conf check;     /* the service's check, with this one's overrides */
 };
 
@@ -105,7 +105,7 @@ struct vs_conf {
 	bool             tunnel_keyed; /* tun, gre: tunnel_key set */
 	uint32_t         tunnel_key; /* host order */
 	uint16_t         tunnel_port; /* tun, gue: the UDP port, host order; 0 = none */
-	bool             tunnel_csum; /* tun, gue: a UDP checksum */
+	enum tunnel_csum tunnel_csum; /* tun, gue: none, a UDP checksum, or remote checksum offload */
 	struct check_conf check;     /* for each real server; type CHECK_NONE = none */
 	struct rs_conf  *rs;
 	unsigned         nrs;

@@ -307,7 +307,7 @@ out_service(struct evbuffer *o, const struct service *s)
 		    fwd_name(d->fwd), d->u_threshold, d->l_threshold,
 		    ctl_tun_names[d->tunnel == TUNNEL_GRE ? CTL_TUN_GRE :
 		    d->tunnel == TUNNEL_GUE ? CTL_TUN_GUE : CTL_TUN_IPIP], ntohs(d->tunnel_port),
-		    ctl_csum_names[d->tunnel_csum ? CTL_CSUM_YES : CTL_CSUM_NO],
+		    ctl_csum_names[d->tunnel_csum],
 		    client_addr_name(d->client_addr));
 		dest_counters(d, v);
 		out_counters(o, v, VSR_C_MAX);
@@ -600,17 +600,16 @@ dest_opts(struct ctl_call *r, const char *val[CTL_OPT_MAX], struct rs_conf *rc)
 		return fail(r, CTL_E_RANGE);
 	if (t == CTL_TUN_GUE && port == 0)
 		return fail(r, CTL_E_INVAL);
-	/*
-	 * GRE with checksums, and GUE's remote checksum offload: not in
-	 * vsrouted (IPVS sends GRE's checksum; vsrtun would have to take it).
-	 */
-	if (c == CTL_CSUM_REMOTE || (c != CTL_CSUM_NO && t != CTL_TUN_GUE))
+	_Static_assert((int)CTL_CSUM_NO == TUNNEL_CSUM_NONE && (int)CTL_CSUM_YES == TUNNEL_CSUM_CSUM &&
+	    (int)CTL_CSUM_REMOTE == TUNNEL_CSUM_REMCSUM, "one vocabulary of GUE checksums");
+	/* GRE with checksums: not in vsrouted (IPVS sends GRE's; vsrtun would have to take it). */
+	if (c != CTL_CSUM_NO && t != CTL_TUN_GUE)
 		return fail(r, CTL_E_INVAL);
 	rc->fwd = (enum fwd_method)f;
 	rc->client_addr = (enum client_addr)ca;
 	rc->tunnel = t == CTL_TUN_GRE ? TUNNEL_GRE : t == CTL_TUN_GUE ? TUNNEL_GUE : TUNNEL_IPIP;
 	rc->tunnel_port = t == CTL_TUN_GUE ? (uint16_t)port : 0;
-	rc->tunnel_csum = t == CTL_TUN_GUE && c == CTL_CSUM_YES;
+	rc->tunnel_csum = t == CTL_TUN_GUE ? (enum tunnel_csum)c : TUNNEL_CSUM_NONE;
 	rc->weight = (int)w;
 	rc->upper = (uint32_t)up;
 	rc->lower = (uint32_t)lo;

@@ -168,6 +168,12 @@ gro_append(struct gro_run *r, const uint8_t *ip, uint32_t pay)
 void
 gro_add(struct gro *g, const uint8_t *ip, uint32_t len)
 {
+	gro_add_summed(g, ip, len, false);
+}
+
+void
+gro_add_summed(struct gro *g, const uint8_t *ip, uint32_t len, bool summed)
+{
 	uint32_t hlen, pay;
 	uint8_t flags;
 	unsigned i;
@@ -203,7 +209,7 @@ gro_add(struct gro *g, const uint8_t *ip, uint32_t len)
 		gro_write_one(g, ip, len);
 		return;
 	}
-	if (!gro_csum_ok(ip, len)) {
+	if (!summed && !gro_csum_ok(ip, len)) {
 		g->st.csum_bad++;
 		if (r != NULL)
 			gro_close(g, i);

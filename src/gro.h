@@ -3,6 +3,7 @@
 #define VSR_GRO_H
 
 #include <linux/virtio_net.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/uio.h>
 
@@ -77,6 +78,12 @@ void gro_init(struct gro *g, int fd);
  * until gro_flush().
  */
 void gro_add(struct gro *g, const uint8_t *pkt, uint32_t len);
+/*
+ * The same, its TCP checksum known right when SUMMED: the caller has just
+ * written it, summed over the whole segment (GUE's remote checksum
+ * offload, vsrtun.c), and it is not summed again.
+ */
+void gro_add_summed(struct gro *g, const uint8_t *pkt, uint32_t len, bool summed);
 /* Write every run held. */
 void gro_flush(struct gro *g);
 

@@ -651,7 +651,7 @@ struct ka_chk {
 struct ka_tun {
 	int      type;         /* enum tunnel_type */
 	unsigned port;         /* gue: the receivers' UDP port */
-	int      csum;         /* gue: 1 with a UDP checksum */
+	int      csum;         /* gue: enum tunnel_csum */
 };
 
 struct ka_rs {
@@ -824,12 +824,11 @@ ka_method(struct ka *k, const struct ka_node *n, int *fwd, struct ka_tun *t)
 			}
 			t->port = (unsigned)port;
 		} else if (strcmp(w, "csum") == 0) {
-			t->csum = 1;
+			t->csum = TUNNEL_CSUM_CSUM;
 		} else if (strcmp(w, "nocsum") == 0) {
-			t->csum = 0;
+			t->csum = TUNNEL_CSUM_NONE;
 		} else if (strcmp(w, "remcsum") == 0) {
-			ka_unmapped(k, n, "remote checksum offload (remcsum) is not in vsrouted; "
-			    "no checksum is written");
+			t->csum = TUNNEL_CSUM_REMCSUM;
 		} else {
 			ka_unmapped(k, n, "an unknown tunnel option; left out");
 			break;
@@ -856,8 +855,9 @@ ka_put_tun(FILE *f, const char *indent, int width, const struct ka_tun *t)
 	if (t->type != TUNNEL_GUE)
 		return;
 	fprintf(f, "%s%-*s = %u\n", indent, width, "tunnel_port", t->port);
-	if (t->csum)
-		fprintf(f, "%s%-*s = yes\n", indent, width, "tunnel_csum");
+	if (t->csum != TUNNEL_CSUM_NONE)
+		fprintf(f, "%s%-*s = %s\n", indent, width, "tunnel_csum",
+		    tunnel_csum_name((enum tunnel_csum)t->csum));
 }
 
 static bool

@@ -292,7 +292,7 @@ too_big4(const struct pkt *p, unsigned mtu, uint8_t *ip)
 
 static uint32_t
 gso_segment4(const struct pkt *p, unsigned i, uint8_t *hdr, const uint8_t **payload,
-    uint32_t *plen)
+    uint32_t *plen, bool partial)
 {
 	const uint8_t *ip = p->data + p->l3off, *th = p->data + p->l4off;
 	unsigned ihl = p->l4off - p->l3off, doff;
@@ -318,6 +318,11 @@ gso_segment4(const struct pkt *p, unsigned i, uint8_t *hdr, const uint8_t **payl
 	pkt_gso_tcp_fix(p, i, tcp, off);
 	/* Pseudo-header (RFC 793): addresses, protocol, TCP length. */
 	sum = csum_partial(ip + IP4_SADDR, 8, IPPROTO_TCP + doff + n);
+	if (partial) {
+		v = (uint16_t)~csum_fold(sum);  /* the pseudo-header's alone */
+		memcpy(tcp + 16, &v, 2);
+		return ihl + doff;
+	}
 	sum = csum_partial(tcp, doff, sum);
 	sum = csum_partial(*payload, n, sum);
 	v = csum_fold(sum);

@@ -408,7 +408,7 @@ too_big6(const struct pkt *p, unsigned mtu, uint8_t *ip)
 /* A segment: the IPv6 header and extension headers copied, the payload length its own. */
 static uint32_t
 gso_segment6(const struct pkt *p, unsigned i, uint8_t *hdr, const uint8_t **payload,
-    uint32_t *plen)
+    uint32_t *plen, bool partial)
 {
 	const uint8_t *ip = p->data + p->l3off, *th = p->data + p->l4off;
 	unsigned ihl = p->l4off - p->l3off, doff;
@@ -426,6 +426,11 @@ gso_segment6(const struct pkt *p, unsigned i, uint8_t *hdr, const uint8_t **payl
 	memcpy(tcp, th, doff);
 	pkt_gso_tcp_fix(p, i, tcp, off);
 	sum = csum_pseudo6(&p->saddr, &p->daddr, doff + n, IPPROTO_TCP);
+	if (partial) {
+		v = (uint16_t)~csum_fold(sum);  /* the pseudo-header's alone */
+		memcpy(tcp + 16, &v, 2);
+		return ihl + doff;
+	}
 	sum = csum_partial(tcp, doff, sum);
 	sum = csum_partial(*payload, n, sum);
 	v = csum_fold(sum);

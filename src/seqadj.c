@@ -5,10 +5,6 @@
 #include "pkt.h"
 #include "seqadj.h"
 
-#define TCPOPT_EOL_      0
-#define TCPOPT_NOP_      1
-#define TCPOPT_SACK_     5       /* RFC 2018: 2 + 8 bytes per block */
-
 void
 seqadj_shift(struct seqadj_dir *d, uint32_t seq, int32_t len)
 {
@@ -55,43 +51,23 @@ put32(uint8_t *at, uint32_t v, uint16_t *check)
 	return 1;
 }
 
-static uint32_t
-get32(const uint8_t *at)
-{
-	uint32_t v;
-
-	memcpy(&v, at, 4);
-	return ntohl(v);
-}
-
 /* SACK blocks' edges in the options OPT (LEN bytes) back through D. */
 static unsigned
 seqadj_sack(const struct seqadj_dir *d, uint8_t *opt, unsigned len, uint16_t *check)
 {
-	unsigned i = 0, n = 0;
+	unsigned at = 0, n = 0;
+	int i;
 
 	/* What most segments carry: NOP, NOP, timestamps (RFC 7323 appendix A). */
 	if (len == 12 && opt[0] == TCPOPT_NOP_ && opt[1] == TCPOPT_NOP_ && opt[2] == 8 &&
 	    opt[3] == 10)
 		return 0;
-	while (i < len) {
-		uint8_t kind = opt[i], olen;
+	while ((i = tcp_opt_next(opt, len, &at)) >= 0) {
+		unsigned olen = opt[i + 1];
 
-		if (kind == TCPOPT_EOL_)
-			break;
-		if (kind == TCPOPT_NOP_) {
-			i++;
-			continue;
-		}
-		if (i + 1 >= len)
-			break;
-		olen = opt[i + 1];
-		if (olen < 2 || i + olen > len)
-			break;
-		if (kind == TCPOPT_SACK_ && olen >= 10 && (olen - 2) % 8 == 0)
-			for (unsigned e = i + 2; e < i + olen; e += 4)
-				n += put32(opt + e, seqadj_ack(d, get32(opt + e)), check);
-		i += olen;
+		if (opt[i] == TCPOPT_SACK_ && olen >= 10 && (olen - 2) % 8 == 0)
+			for (unsigned e = (unsigned)i + 2; e < (unsigned)i + olen; e += 4)
+				n += put32(opt + e, seqadj_ack(d, rd32(opt + e)), check);
 	}
 	return n;
 }
@@ -103,7 +79,7 @@ seqadj_quoted(const struct seqadj *s, enum seqadj_way way, uint8_t *tcp, uint16_
 
 	if (!seqadj_dir_active(d))
 		return 0;
-	return put32(tcp + 4, seqadj_ack(d, get32(tcp + 4)), check);
+	return put32(tcp + 4, seqadj_ack(d, rd32(tcp + 4)), check);
 }
 
 unsigned
@@ -115,9 +91,9 @@ seqadj_tcp(const struct seqadj *s, enum seqadj_way way, uint8_t *tcp, unsigned d
 	unsigned n = 0, e = 0;
 
 	if (seqadj_dir_active(mine))
-		n += put32(tcp + 4, seqadj_seq(mine, get32(tcp + 4)), check);
+		n += put32(tcp + 4, seqadj_seq(mine, rd32(tcp + 4)), check);
 	if ((tcp[13] & TCPF_ACK) && seqadj_dir_active(other)) {
-		n += put32(tcp + 8, seqadj_ack(other, get32(tcp + 8)), check);
+		n += put32(tcp + 8, seqadj_ack(other, rd32(tcp + 8)), check);
 		if (doff > 20)
 			e = seqadj_sack(other, tcp + 20, doff - 20, check);
 	}

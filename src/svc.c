@@ -401,7 +401,7 @@ dest_edit(struct dest *d, const struct rs_conf *rc, char *err, size_t errlen)
 		bool oldk = d->tunnel_keyed;
 		uint32_t oldkey = d->tunnel_key;
 		uint16_t oldport = d->tunnel_port;
-		bool oldcsum = d->tunnel_csum;
+		enum tunnel_csum oldcsum = d->tunnel_csum;
 		d->fwd = rc->fwd;
 		d->tunnel = rc->tunnel;
 		d->tunnel_mtu = rc->tunnel_mtu;

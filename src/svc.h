@@ -72,7 +72,7 @@ struct dest {
 	bool             tunnel_keyed; /* tun, gre: each packet carries tunnel_key */
 	uint32_t         tunnel_key;   /* network order, as on the wire */
 	uint16_t         tunnel_port;  /* tun, gue: the UDP port, network order */
-	bool             tunnel_csum;  /* tun, gue: UDP checksum over IPv4 (IPv6: always) */
+	enum tunnel_csum tunnel_csum;  /* tun, gue: UDP checksum over IPv4 (IPv6: always), remcsum */
 	unsigned         tun_inner_max;/* tun: largest inner packet that fits, bound */
 	union vsr_addr   tun_src;      /* tun: the director's address toward it (logs) */
 	enum client_addr client_addr;  /* fullnat: how it learns the client's address (new flows) */

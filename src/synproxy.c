@@ -156,29 +156,19 @@ synproxy_cookie_check(const struct synproxy_tuple *t, uint32_t isn, uint32_t coo
 
 /* ---- segments ---- */
 
-
-
 /* The MSS option of the TCP header at TCP (DOFF bytes), or 0. */
 static unsigned
 sp_opt_mss(const uint8_t *tcp, unsigned doff)
 {
-	unsigned i = 20;
+	const uint8_t *opt = tcp + 20;
+	unsigned at = 0;
+	int i;
 
-	while (i < doff) {
-		uint8_t kind = tcp[i];
-
-		if (kind == 0)
-			break;
-		if (kind == 1) {
-			i++;
-			continue;
-		}
-		if (i + 1 >= doff || tcp[i + 1] < 2 || i + tcp[i + 1] > doff)
-			break;
-		if (kind == 2 && tcp[i + 1] == 4)
-			return (unsigned)tcp[i + 2] << 8 | tcp[i + 3];
-		i += tcp[i + 1];
-	}
+	if (doff <= 20)
+		return 0;
+	while ((i = tcp_opt_next(opt, doff - 20, &at)) >= 0)
+		if (opt[i] == TCPOPT_MSS_ && opt[i + 1] == 4)
+			return rd16(opt + i + 2);
 	return 0;
 }
 

@@ -60,9 +60,23 @@ _Static_assert(TUNNEL_QUEUES >= CONF_WORKERS_MAX, "a tunnel output queue per wor
  * over IPv6 the kernel always computes it (IPV6_CHECKSUM): a zero UDP
  * checksum over IPv6 is dropped by receivers that have not asked for it
  * (RFC 6936), vsrtun's kernel among them.
+ *
+ * With remote checksum offload (tunnel_csum = remcsum, --tun-remcsum) a
+ * packet whose TCP or UDP checksum came partial from the TAP (virtio-net
+ * NEEDS_CSUM, and every GSO super-frame) is not completed here: its
+ * field keeps the pseudo-header sum, and GUE's private flags and remote
+ * checksum option tell the real server where the sum starts and where it
+ * goes (as the kernel's IPVS and fou: start and field from the start of
+ * the inner packet). The outer UDP checksum is written as with csum, as
+ * IPVS does: the real server derives the inner one from it, and the
+ * packet stays covered on the way. A super-frame's segments get their
+ * pseudo-header sums alone (pkt_gso_segment_partial); a packet already
+ * complete goes without the option, as the kernel sends it.
  */
-#define TUNNEL_TUN_HDR_MAX (TUNNEL_UDP_HLEN + TUNNEL_GUE_HLEN)
+#define TUNNEL_TUN_HDR_MAX (TUNNEL_UDP_HLEN + TUNNEL_GUE_HLEN + TUNNEL_GUE_REMCSUM_LEN)
 _Static_assert(TUNNEL_TUN_HDR_MAX >= TUNNEL_GRE_HLEN + TUNNEL_GRE_KEY, "room for GRE's header");
+/* A packet's tunnel headers are written where its virtio-net and Ethernet headers were. */
+_Static_assert(PKT_VNET_LEN + ETH_HLEN_ >= TUNNEL_TUN_HDR_MAX, "headroom for the tunnel header");
 #define TUNNEL_SEG_HDR (TUNNEL_TUN_HDR_MAX + PKT_GSO_SEG_HDR)
 
 
@@ -126,11 +140,28 @@ tunnel_overhead(int af, enum tunnel_type t, bool keyed)
 	    t == TUNNEL_GUE ? TUNNEL_UDP_HLEN + TUNNEL_GUE_HLEN : 0);
 }
 
-/* The bytes between the outer IP header and the inner packet. */
+/* The bytes between the outer IP header and the inner packet, the remote checksum option aside. */
 static unsigned
 tunnel_hdr_len(enum tunnel_type t, bool keyed)
 {
 	return tunnel_overhead(AF_INET, t, keyed) - tunnel_fam[0].hlen;
+}
+
+/*
+ * Remote checksum offload for P toward PEER: where its checksum starts
+ * and where its field is, from the start of the inner packet, in *CSTART
+ * and *COFF, and 1; 0 when P goes without the option (complete, or the
+ * peer not asking for it).
+ */
+static int
+tunnel_remcsum(const struct tunnel_peer *peer, const struct pkt *p, unsigned *cstart,
+    unsigned *coff)
+{
+	if (peer->csum != TUNNEL_CSUM_REMCSUM || p->csum != PKT_CSUM_PARTIAL)
+		return 0;
+	*cstart = (unsigned)(p->l4off - p->l3off);
+	*coff = *cstart + (p->proto == IPPROTO_TCP ? 16u : 6u);
+	return 1;
 }
 
 uint16_t
@@ -264,12 +295,13 @@ tunnel_dest(struct tunnel_txq *q, unsigned f, unsigned i, unsigned k)
 
 /*
  * UDP's and GUE's headers at AT for packet K of Q (family F), LEN bytes
- * of UDP in all; the checksum over IPv4 when asked, over AT's HLEN bytes
- * and then PAY's PLEN (the segment's payload, or nothing).
+ * of UDP in all, GUE's remote checksum option when CSTART is not 0; the
+ * checksum over IPv4 when asked, over AT's HLEN bytes and then PAY's
+ * PLEN (the segment's payload, or nothing).
  */
 static void
 tunnel_gue_write(struct tunnel_txq *q, unsigned f, unsigned k, uint8_t *at, uint32_t len,
-    uint32_t hlen, const uint8_t *pay, uint32_t plen)
+    uint32_t hlen, const uint8_t *pay, uint32_t plen, unsigned cstart, unsigned coff)
 {
 	const struct tunnel_peer *pe = &q->peer[k];
 	uint16_t sport = htons(q->sport[k]), ulen = htons((uint16_t)len), check = 0;
@@ -278,8 +310,8 @@ tunnel_gue_write(struct tunnel_txq *q, unsigned f, unsigned k, uint8_t *at, uint
 	memcpy(at + 2, &pe->port, 2);
 	memcpy(at + 4, &ulen, 2);
 	memset(at + 6, 0, 2);   /* IPv6: the kernel's (IPV6_CHECKSUM) */
-	tunnel_gue_hdr(at + TUNNEL_UDP_HLEN, f ? AF_INET6 : AF_INET);
-	if (f || !pe->csum)
+	tunnel_gue_hdr(at + TUNNEL_UDP_HLEN, f ? AF_INET6 : AF_INET, cstart, coff);
+	if (f || pe->csum == TUNNEL_CSUM_NONE)
 		return;
 	uint8_t ph[12];
 	memcpy(ph, &pe->src.ip, 4);
@@ -316,8 +348,11 @@ tunnel_flush(int fd, unsigned f, enum tunnel_type t, struct tunnel_txq *q)
 	for (unsigned k = 0; k < q->npkts; k++) {
 		struct pkt *p = &q->pkts[k];
 		/* GRE's header, or UDP's and GUE's: before the inner packet. */
-		unsigned gre = tunnel_hdr_len(t, q->peer[k].keyed);
+		unsigned gre = tunnel_hdr_len(t, q->peer[k].keyed), cstart = 0, coff = 0;
+		int rem = t == TUNNEL_GUE && tunnel_remcsum(&q->peer[k], p, &cstart, &coff);
 
+		if (rem)
+			gre += TUNNEL_GUE_REMCSUM_LEN;
 		if (p->gso_size) {
 			unsigned n = pkt_gso_count(p);
 			for (unsigned s = 0; s < n; s++) {
@@ -325,13 +360,14 @@ tunnel_flush(int fd, unsigned f, enum tunnel_type t, struct tunnel_txq *q)
 				const uint8_t *pay;
 				uint32_t plen, hlen;
 
-				hlen = pkt_gso_segment(p, s, q->hdr[i] + gre, &pay, &plen);
+				hlen = rem ? pkt_gso_segment_partial(p, s, q->hdr[i] + gre, &pay, &plen) :
+				    pkt_gso_segment(p, s, q->hdr[i] + gre, &pay, &plen);
 				if (t == TUNNEL_GRE)
 					tunnel_gre_hdr(q->hdr[i], gre_type, q->peer[k].keyed,
 					    q->peer[k].key);
 				else if (t == TUNNEL_GUE)
 					tunnel_gue_write(q, f, k, q->hdr[i], gre + hlen + plen,
-					    gre + hlen, pay, plen);
+					    gre + hlen, pay, plen, cstart, coff);
 				tunnel_dest(q, f, i, k);
 				q->iov[i][0].iov_base = q->hdr[i];
 				q->iov[i][0].iov_len = gre + hlen;
@@ -342,15 +378,15 @@ tunnel_flush(int fd, unsigned f, enum tunnel_type t, struct tunnel_txq *q)
 			STAT_ADD(STAT_TUN_SEGMENTS, n);
 			continue;
 		}
-		if (p->csum == PKT_CSUM_PARTIAL)
+		if (p->csum == PKT_CSUM_PARTIAL && !rem)
 			pkt_csum_finish(p);
-		/* The headroom (the Ethernet header's place) holds the GRE header, key and all. */
+		/* The headroom (the virtio-net and Ethernet headers' place) holds the tunnel header. */
 		uint8_t *ip = p->data + p->l3off - gre;
 		uint32_t ilen = p->len - p->l3off;
 		if (t == TUNNEL_GRE)
 			tunnel_gre_hdr(ip, gre_type, q->peer[k].keyed, q->peer[k].key);
 		else if (t == TUNNEL_GUE)
-			tunnel_gue_write(q, f, k, ip, gre + ilen, gre + ilen, NULL, 0);
+			tunnel_gue_write(q, f, k, ip, gre + ilen, gre + ilen, NULL, 0, cstart, coff);
 		unsigned i = q->ntx;
 		tunnel_dest(q, f, i, k);
 		q->iov[i][0].iov_base = ip;

@@ -17,12 +17,15 @@ struct pkt;
  * A tunnel of type T toward a real server of family AF wraps the packet,
  * of that family too, in an outer header of it: IPIP or ip6ip6 (RFC
  * 2473), GRE over IPv4 or IPv6 (RFC 2784, RFC 7676), or GUE over UDP
- * (draft-ietf-intarea-gue, as IPVS sends it: version 0, no option). The
- * bytes it puts before the inner packet: the outer IP header, and GRE's
- * (4 more with a key, KEYED) or UDP's 8 and GUE's 4.
+ * (draft-ietf-intarea-gue, as IPVS sends it: version 0, no option, or
+ * with remote checksum offload the private flags and the remote checksum
+ * option of draft-ietf-intarea-gue-extensions). The bytes it puts before
+ * the inner packet: the outer IP header, and GRE's (4 more with a key,
+ * KEYED) or UDP's 8 and GUE's 4 (12 with the option).
  */
 #define TUNNEL_UDP_HLEN  8
 #define TUNNEL_GUE_HLEN  4      /* GUE version 0 without options */
+#define TUNNEL_GUE_REMCSUM_LEN 8 /* the private flags' 4 and the remote checksum option's 4 */
 
 /* Where one packet goes and what its tunnel header says. */
 struct tunnel_peer {
@@ -31,44 +34,85 @@ struct tunnel_peer {
 	uint32_t       key;     /* GRE, when keyed: network order (RFC 2890) */
 	uint16_t       port;    /* GUE: the real server's UDP port, network order */
 	bool           keyed;   /* GRE carries key */
-	bool           csum;    /* GUE over IPv4: a UDP checksum (IPv6: always one) */
+	uint8_t        csum;    /* GUE: enum tunnel_csum; over IPv6 a UDP checksum always */
 };
 
 #define TUNNEL_GUE_PROTO_IPV4 4     /* GUE's proto/ctype: the inner packet's IP protocol number */
 #define TUNNEL_GUE_PROTO_IPV6 41
+#define TUNNEL_GUE_FLAG_PRIV  0x0001     /* GUE's flags: the private flags follow (the kernel's GUE_FLAG_PRIV) */
+#define TUNNEL_GUE_PFLAG_REMCSUM 0x80u   /* first byte of the private flags: remote checksum offload */
 
 /*
- * GUE's 4-byte header for an inner packet of family AF (the draft's 3.1:
- * version 0, C 0, no option, protocol 4 or 41, flags 0) at AT.
+ * GUE's header for an inner packet of family AF at AT: version 0, C 0,
+ * protocol 4 or 41; with CSTART non-zero, the private flags with remote
+ * checksum offload and its option (the gue-extensions draft's 4.3):
+ * checksum start CSTART and the checksum field at COFF, both from the
+ * start of the inner packet, as the kernel's IPVS and fou write them.
+ * Returns its length: TUNNEL_GUE_HLEN, or that and TUNNEL_GUE_REMCSUM_LEN.
  */
-static inline void
-tunnel_gue_hdr(uint8_t *at, int af)
+static inline unsigned
+tunnel_gue_hdr(uint8_t *at, int af, unsigned cstart, unsigned coff)
 {
 	at[0] = 0;              /* version 0, C 0, hlen 0: no option */
 	at[1] = af == AF_INET6 ? TUNNEL_GUE_PROTO_IPV6 : TUNNEL_GUE_PROTO_IPV4;
 	at[2] = 0;              /* flags */
 	at[3] = 0;
+	if (cstart == 0)
+		return TUNNEL_GUE_HLEN;
+	at[0] = TUNNEL_GUE_REMCSUM_LEN / 4;     /* hlen: the options' length in 32-bit words */
+	at[3] = TUNNEL_GUE_FLAG_PRIV;
+	at[4] = TUNNEL_GUE_PFLAG_REMCSUM;
+	at[5] = at[6] = at[7] = 0;
+	at[8] = (uint8_t)(cstart >> 8);
+	at[9] = (uint8_t)cstart;
+	at[10] = (uint8_t)(coff >> 8);
+	at[11] = (uint8_t)coff;
+	return TUNNEL_GUE_HLEN + TUNNEL_GUE_REMCSUM_LEN;
 }
+
+/* A GUE header as vsrtun takes it (tunnel_gue_parse). */
+struct tunnel_gue {
+	int      af;            /* the inner packet's family */
+	unsigned hlen;          /* GUE's bytes before the inner packet */
+	unsigned cstart, coff;  /* remote checksum offload: the option's; 0 and 0 without */
+};
 
 /*
  * The GUE header at IN of LEN bytes as vsrtun takes it: version 0, a
- * data message, no option or flag (so no remote checksum offload), an
- * inner IPv4 or IPv6 packet: the inner family, 0 when it is short or not
- * that. What follows is the inner packet, TUNNEL_GUE_HLEN bytes on.
+ * data message, an inner IPv4 or IPv6 packet, and either no option or
+ * flag, or exactly the private flags with remote checksum offload and
+ * its option (what IPVS's --tun-remcsum sends). Returns 1 and fills G;
+ * 0 for another version, a control message, other options or flags,
+ * another payload (unsupported); -1 when LEN is shorter than the header
+ * says (malformed). Where the option points is checked against the inner
+ * packet by the caller.
  */
 static inline int
-tunnel_gue_parse(const uint8_t *in, uint32_t len)
+tunnel_gue_parse(const uint8_t *in, uint32_t len, struct tunnel_gue *g)
 {
 	if (len < TUNNEL_GUE_HLEN)
-		return 0;
-	/* Version and C (the top three bits), the options' length, the flags: all 0. */
-	if (in[0] != 0 || in[2] != 0 || in[3] != 0)
-		return 0;
+		return -1;
+	*g = (struct tunnel_gue){ .hlen = TUNNEL_GUE_HLEN };
 	if (in[1] == TUNNEL_GUE_PROTO_IPV4)
-		return AF_INET;
-	if (in[1] == TUNNEL_GUE_PROTO_IPV6)
-		return AF_INET6;
-	return 0;
+		g->af = AF_INET;
+	else if (in[1] == TUNNEL_GUE_PROTO_IPV6)
+		g->af = AF_INET6;
+	else
+		return 0;
+	/* Version and C (the top three bits), the options' length, the flags: all 0 ... */
+	if (in[0] == 0 && in[2] == 0 && in[3] == 0)
+		return 1;
+	/* ... or the private flags and the remote checksum option, nothing else. */
+	if (in[0] != TUNNEL_GUE_REMCSUM_LEN / 4 || in[2] != 0 || in[3] != TUNNEL_GUE_FLAG_PRIV)
+		return 0;
+	if (len < TUNNEL_GUE_HLEN + TUNNEL_GUE_REMCSUM_LEN)
+		return -1;
+	if (in[4] != TUNNEL_GUE_PFLAG_REMCSUM || in[5] != 0 || in[6] != 0 || in[7] != 0)
+		return 0;
+	g->hlen = TUNNEL_GUE_HLEN + TUNNEL_GUE_REMCSUM_LEN;
+	g->cstart = (unsigned)in[8] << 8 | in[9];
+	g->coff = (unsigned)in[10] << 8 | in[11];
+	return 1;
 }
 
 /* The UDP source port of a GUE packet: from the inner flow (RFC 8086's entropy), host order. */

@@ -50,7 +50,8 @@ enum vt_stat {
 	VT_DROP_UNTRUSTED,     /* outer source is not a -a director */
 	VT_DROP_MALFORMED,     /* outer or inner header wrong */
 	VT_DROP_GRE_UNSUPPORTED, /* GRE with checksum, sequence, version, another payload than IP, or a key unasked */
-	VT_DROP_GUE_UNSUPPORTED, /* GUE of another version, a control message, options or flags, another payload than IP */
+	VT_DROP_GUE_UNSUPPORTED, /* GUE of another version, a control message, options or flags but remote checksum offload, another payload than IP */
+	VT_DROP_REMCSUM,       /* GUE's remote checksum option pointing outside the inner packet's transport part */
 	VT_DROP_BAD_KEY,       /* with -k: IPIP, ip6ip6, GUE, or GRE without the key or with another one */
 	VT_DROP_NOT_VIP,       /* inner destination is not a -v VIP */
 	VT_DROP_TUN_WRITE,     /* the TUN refused the packet */
@@ -58,6 +59,7 @@ enum vt_stat {
 	VT_GRO_FRAMES,         /* TCP super-frames written (gro.h) */
 	VT_GRO_SEGMENTS,       /* the segments they held */
 	VT_GRO_CSUM_BAD,       /* TCP segments with a wrong checksum, written alone */
+	VT_REMCSUM,            /* inner checksums completed for GUE's remote checksum offload */
 	VT_MAX
 };
 
@@ -74,6 +76,7 @@ static const char *const vt_names[VT_MAX] = {
 	[VT_DROP_MALFORMED]       = "drop_malformed",
 	[VT_DROP_GRE_UNSUPPORTED] = "drop_gre_unsupported",
 	[VT_DROP_GUE_UNSUPPORTED] = "drop_gue_unsupported",
+	[VT_DROP_REMCSUM]         = "drop_remcsum",
 	[VT_DROP_BAD_KEY]         = "drop_bad_key",
 	[VT_DROP_NOT_VIP]         = "drop_not_vip",
 	[VT_DROP_TUN_WRITE]       = "drop_tun_write",
@@ -81,6 +84,7 @@ static const char *const vt_names[VT_MAX] = {
 	[VT_GRO_FRAMES]           = "gro_frames",
 	[VT_GRO_SEGMENTS]         = "gro_segments",
 	[VT_GRO_CSUM_BAD]         = "gro_csum_bad",
+	[VT_REMCSUM]              = "remcsum",
 };
 
 static uint64_t vt_stats[VT_MAX];
@@ -202,16 +206,42 @@ stats_dump(const struct vsrtun *t)
 }
 
 /*
- * The inner packet IN of ILEN bytes, of family AF (as the tunnel or GRE's
- * protocol type says): a whole IPv4 or IPv6 packet to one of the VIPs,
- * written to the TUN. The kernel checks the rest, as for any packet it
- * receives.
+ * GUE's remote checksum offload (the gue-extensions draft's 4.3) on the
+ * inner packet IN of ITOT bytes whose IP header (IPv6: fixed header) is
+ * IHL long: the checksum from CSTART to the end, the pseudo-header sum in
+ * the field at COFF included, written into that field, as the kernel's
+ * fou does. Both from the start of the inner packet; the sum must start
+ * in the transport part, at an even offset, and the field lie within it.
+ * Returns VT_MAX, or the counter of the drop.
  */
 static enum vt_stat
-deliver(struct vsrtun *t, int af, uint8_t *in, uint32_t ilen)
+remcsum(uint8_t *in, uint32_t ihl, uint32_t itot, unsigned cstart, unsigned coff)
+{
+	uint16_t v;
+
+	if (cstart < ihl || (cstart & 1) || (coff & 1) || coff < cstart || coff + 2 > itot)
+		return VT_DROP_REMCSUM;
+	v = csum_fold(csum_partial(in + cstart, itot - cstart, 0));
+	if (v == 0 && coff - cstart == 6)
+		v = 0xffff;     /* UDP's field: 0 would say "no checksum" (RFC 768) */
+	memcpy(in + coff, &v, 2);
+	vt_stats[VT_REMCSUM]++;
+	return VT_MAX;
+}
+
+/*
+ * The inner packet IN of ILEN bytes, of family AF (as the tunnel or GRE's
+ * protocol type says): a whole IPv4 or IPv6 packet to one of the VIPs,
+ * written to the TUN, its checksum completed first when GUE (G, or NULL)
+ * carried the remote checksum option. The kernel checks the rest, as for
+ * any packet it receives.
+ */
+static enum vt_stat
+deliver(struct vsrtun *t, int af, uint8_t *in, uint32_t ilen, const struct tunnel_gue *g)
 {
 	union vsr_addr daddr = { .w = { 0 } };
 	uint32_t ihl, itot;
+	bool summed = false;
 
 	if (af == AF_INET) {
 		if (ilen < 20 || (in[0] >> 4) != 4)
@@ -227,12 +257,21 @@ deliver(struct vsrtun *t, int af, uint8_t *in, uint32_t ilen)
 		itot = IP6_HLEN + ((uint32_t)in[IP6_PLEN] << 8 | in[IP6_PLEN + 1]);
 		if (itot > ilen)
 			return VT_DROP_MALFORMED;
+		ihl = IP6_HLEN;
 		memcpy(&daddr, in + IP6_DADDR, 16);
 	}
 	if (!in_list(t->vips, t->nvips, af, &daddr))
 		return VT_DROP_NOT_VIP;
+	if (g != NULL && g->cstart) {
+		enum vt_stat r = remcsum(in, ihl, itot, g->cstart, g->coff);
+		if (r != VT_MAX)
+			return r;
+		/* An IPv4 TCP checksum just summed over the segment: GRO need not sum it again. */
+		summed = af == AF_INET && in[9] == IPPROTO_TCP && g->cstart == ihl &&
+		    g->coff == ihl + 16;
+	}
 	/* Written now, or coalesced with its flow's next segments (gro.h). */
-	gro_add(&t->gro, in, itot);
+	gro_add_summed(&t->gro, in, itot, summed);
 	return VT_MAX;
 }
 
@@ -265,7 +304,8 @@ gre_family(const uint8_t *in, int keyed)
 static enum vt_stat
 decap(struct vsrtun *t, int kind, uint8_t *b, uint32_t n, const struct sockaddr_in6 *from)
 {
-	int af = raw_kinds[kind].af, iaf = af;
+	int af = raw_kinds[kind].af, iaf = af, r;
+	struct tunnel_gue gue;
 	union vsr_addr saddr = { .w = { 0 } };
 	uint32_t ohl = 0, ilen = n;
 	uint8_t *in = b;
@@ -294,12 +334,14 @@ decap(struct vsrtun *t, int kind, uint8_t *b, uint32_t n, const struct sockaddr_
 	if (raw_kinds[kind].proto == IPPROTO_UDP) {
 		if (t->keyed)
 			return VT_DROP_BAD_KEY;         /* GUE carries no key */
-		if (ilen < TUNNEL_GUE_HLEN)
+		if ((r = tunnel_gue_parse(in, ilen, &gue)) < 0)
 			return VT_DROP_MALFORMED;
-		if ((iaf = tunnel_gue_parse(in, ilen)) == 0)
+		if (r == 0)
 			return VT_DROP_GUE_UNSUPPORTED;
-		in += TUNNEL_GUE_HLEN;
-		ilen -= TUNNEL_GUE_HLEN;
+		iaf = gue.af;
+		in += gue.hlen;
+		ilen -= gue.hlen;
+		return deliver(t, iaf, in, ilen, &gue);
 	} else if (raw_kinds[kind].proto == IPPROTO_GRE) {
 		unsigned hlen = GRE_HLEN;
 
@@ -324,7 +366,7 @@ decap(struct vsrtun *t, int kind, uint8_t *b, uint32_t n, const struct sockaddr_
 	} else if (t->keyed) {
 		return VT_DROP_BAD_KEY;         /* IPIP and ip6ip6 carry no key */
 	}
-	return deliver(t, iaf, in, ilen);
+	return deliver(t, iaf, in, ilen, NULL);
 }
 
 static void

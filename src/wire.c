@@ -334,3 +334,19 @@ pkt_gso_tcp_fix(const struct pkt *p, unsigned i, uint8_t *tcp, uint32_t off)
 		tcp[13] &= (uint8_t)~TCPF_CWR_;
 	memset(tcp + 16, 0, 2);
 }
+
+int
+tcp_opt_next(const uint8_t *opt, unsigned len, unsigned *at)
+{
+	unsigned i = *at;
+
+	while (i < len && opt[i] == TCPOPT_NOP_)
+		i++;
+	if (i >= len || opt[i] == TCPOPT_EOL_ || i + 1 >= len ||
+	    opt[i + 1] < 2 || opt[i + 1] > len - i) {
+		*at = len;
+		return -1;
+	}
+	*at = i + opt[i + 1];
+	return (int)i;
+}

@@ -4,6 +4,7 @@
 
 #include <linux/virtio_net.h>
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "addr.h"
@@ -161,7 +162,7 @@ struct pkt_ops {
 	void     (*echo_reply)(struct pkt *p);
 	uint32_t (*too_big)(const struct pkt *p, unsigned mtu, uint8_t *ip);
 	uint32_t (*gso_segment)(const struct pkt *p, unsigned i, uint8_t *hdr,
-	    const uint8_t **payload, uint32_t *plen);
+	    const uint8_t **payload, uint32_t *plen, bool partial);
 };
 
 /*
@@ -291,7 +292,20 @@ static inline uint32_t
 pkt_gso_segment(const struct pkt *p, unsigned i, uint8_t *hdr, const uint8_t **payload,
     uint32_t *plen)
 {
-	return p->ops->gso_segment(p, i, hdr, payload, plen);
+	return p->ops->gso_segment(p, i, hdr, payload, plen, false);
+}
+
+/*
+ * The same segment with its TCP checksum left partial: the field holds
+ * the pseudo-header sum only (folded, not complemented), for a receiver
+ * that completes it (GUE's remote checksum offload, tunnel.c); the
+ * payload is not read.
+ */
+static inline uint32_t
+pkt_gso_segment_partial(const struct pkt *p, unsigned i, uint8_t *hdr,
+    const uint8_t **payload, uint32_t *plen)
+{
+	return p->ops->gso_segment(p, i, hdr, payload, plen, true);
 }
 
 /* ---- helpers shared by the families' parts (pkt.c, pkt6.c), in wire.c ---- */
@@ -309,6 +323,24 @@ void pkt_gso_tcp_fix(const struct pkt *p, unsigned i, uint8_t *tcp, uint32_t off
  * offset, UDP's length, ICMP's size, the virtio-net header (pkt.c).
  */
 enum stat_id pkt_parse_l4(struct pkt *p);
+
+/* ---- TCP options (RFC 9293 3.1) ---- */
+
+#define TCPOPT_EOL_      0
+#define TCPOPT_NOP_      1
+#define TCPOPT_MSS_      2       /* 4 bytes: kind, length, the MSS */
+#define TCPOPT_SACK_     5       /* RFC 2018: 2 + 8 bytes per block */
+
+/*
+ * Walk the options OPT (LEN bytes: what follows a TCP header's fixed 20)
+ * from *AT on, NOPs passed over: the offset in OPT of the next option
+ * with a length (its kind at OPT[i], its whole length, kind and length
+ * bytes included, at OPT[i + 1]: at least 2 and within LEN), *AT moved
+ * past it. -1, *AT at LEN, at the end of the list: EOL, LEN reached, or
+ * an option that does not fit (no length byte left, a length below 2,
+ * one past LEN), after which no option can be found. Start with *AT 0.
+ */
+int tcp_opt_next(const uint8_t *opt, unsigned len, unsigned *at);
 
 /* Big-endian fields of a frame, at any alignment. */
 static inline uint16_t

@@ -101,7 +101,8 @@ xmit_tun_bind(struct dest *d, int tap_ifindex, char *err, size_t errlen)
 	    !addr_is_zero(&ri.prefsrc) ? addr_ntop(d->af, &ri.prefsrc, src, sizeof(src)) :
 	    "the route's source", inner, d->tunnel_mtu ? " (configured)" : "",
 	    d->tunnel_keyed ? ", keyed" : "",
-	    d->tunnel != TUNNEL_GUE ? "" : d->tunnel_csum || d->af == AF_INET6 ?
+	    d->tunnel != TUNNEL_GUE ? "" : d->tunnel_csum == TUNNEL_CSUM_REMCSUM ?
+	    ", UDP checksum, remote checksum offload" : d->tunnel_csum || d->af == AF_INET6 ?
 	    ", UDP checksum" : ", no UDP checksum");
 	return 0;
 }
@@ -134,15 +135,22 @@ int
 xmit_tun(struct worker *w, struct conn *c, struct pkt *p)
 {
 	struct dest *d = c->dest;
-	uint32_t len = p->len - p->l3off;
+	uint32_t len = p->len - p->l3off, max = d->tun_inner_max;
 
 	/* A super-frame's segments are what the client's TCP really sends: DF is judged on them. */
 	if (p->gso_size)
 		len = p->l4off - p->l3off + (p->data[p->l4off + 12] >> 4) * 4u + p->gso_size;
-	if (len > d->tun_inner_max && p->df) {
+	/*
+	 * A packet that goes with GUE's remote checksum option has 8 bytes
+	 * less (tunnel.c); IPv6's 1280 stay (the outer packet is fragmented).
+	 */
+	if (d->tunnel_csum == TUNNEL_CSUM_REMCSUM && p->csum == PKT_CSUM_PARTIAL &&
+	    max >= (d->af == AF_INET6 ? IP6_MIN_MTU : 68u) + TUNNEL_GUE_REMCSUM_LEN)
+		max -= TUNNEL_GUE_REMCSUM_LEN;
+	if (len > max && p->df) {
 		if (p->csum == PKT_CSUM_PARTIAL && !p->gso_size)
 			pkt_csum_finish(p);     /* the error quotes it whole */
-		tun_too_big(w, p, d->tun_inner_max);
+		tun_too_big(w, p, max);
 		return -1;
 	}
 	struct tunnel_peer peer = { .addr = d->addr, .src = d->tun_src, .key = d->tunnel_key,

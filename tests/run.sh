@@ -450,10 +450,12 @@ if [ "$netns" = 1 ]; then
 	run_asan "$f" "[gre-asan]" VSR_TEST_TUNNEL=gre
 	run_scenario tests/netns/tun6-rr.sh "[gre]" VSR_TEST_TUNNEL=gre
 	# And over GUE (issue 18 item 5): UDP, its checksum, vsrtun -g, three
-	# 20 MB uploads; under ASan once; over IPv6.
+	# 20 MB uploads; under ASan once; with remote checksum offload; over IPv6.
 	run_scenario "$f" "[gue]" VSR_TEST_TUNNEL=gue
 	run_asan "$f" "[gue-asan]" VSR_TEST_TUNNEL=gue
+	run_scenario "$f" "[gue-remcsum]" VSR_TEST_TUNNEL=gue-remcsum
 	run_scenario tests/netns/tun6-rr.sh "[gue]" VSR_TEST_TUNNEL=gue
+	run_scenario tests/netns/tun6-rr.sh "[gue-remcsum]" VSR_TEST_TUNNEL=gue-remcsum
 	# Two workers (VSR_TEST_WORKERS: lib.sh puts "workers = 2" into the
 	# configs): each mode and family once, udp, persistence, reload, the
 	# control paths that read the workers' tables and counters, sync;

@@ -28,12 +28,13 @@ need_cmd keepalived tshark python3
 T_KA_ADVERT=${T_KA_ADVERT:-}
 CHATS=4
 
-# hp_conf FILE: ha_conf's fullnat director, its web service's real servers
-# on 8080 with client_address = proxy-v2, and the chat service.
+# hp_conf FILE MODE [LINE...]: ha_conf's director, its web service's real
+# servers on 8080 with client_address = proxy-v2, and the chat service.
 hp_conf() {
-	local file=$1 i
-	ha_conf "$file" fullnat
-	sed -i -e 's/^\(    forward = fullnat\)$/\1\n    client_address = proxy-v2/' \
+	local file=$1 mode=$2 i
+	shift 2
+	ha_conf "$file" "$mode" "$@"
+	sed -i -e 's/^\(    forward = '"$mode"'\)$/\1\n    client_address = proxy-v2/' \
 		-e 's/^\(    real_server rs[0-9] { address = [0-9.]*\) }$/\1  port = 8080 }/' "$file"
 	{
 		echo "virtual_server chat {"
@@ -41,7 +42,7 @@ hp_conf() {
 		echo "    port = 25"
 		echo "    protocol = tcp"
 		echo "    scheduler = rr"
-		echo "    forward = fullnat"
+		echo "    forward = $mode"
 		echo "    client_address = proxy-v2"
 		for i in 1 2 3; do
 			echo "    real_server rs$i { address = 10.20.0.$((10 + i))  port = 2525 }"
@@ -140,6 +141,20 @@ chats_check() {
 	assert_eq "$CHATS" "$good" "every chat connection exchanges correct bytes after the failover ($tag), one header each, naming its client"
 }
 
+# chats_failover TAG HOW FAILED TAKER: CHATS chat clients, synced to TAKER
+# before FAILED fails (ha_failover HOW), all well after it (chats_check).
+chats_failover() {
+	local tag=$1 how=$2 failed=$3 taker=$4 t1
+	chats_start "$tag"
+	wait_for "$taker to list the $CHATS chats, synced" 15 _t_chat_synced_ge "$taker" "$CHATS" || true
+	assert_ge "$CHATS" "$(chat_synced "$taker")" \
+		"$taker's vsradm -Lnc lists the chat connections before $failed fails"
+	ha_failover "$how" "$failed" "$taker" "$sha"
+	t1=$(now_ms)
+	sleep 1
+	chats_check "$tag" "$t1"
+}
+
 # seq_check: the sync messages dir1 sent (captured on dir2's eth1) carry,
 # in their first entry when it is a chat or web connection, IPVS's
 # sequence option: IN_SEQ set, type 1, 24 bytes, in_seq's initial number
@@ -187,27 +202,11 @@ print(ok if bad == 0 else -bad)
 	assert_gt 0 "$n" "tshark decodes IN_SEQ (0x400, Adjust Input Sequence) in their flags ($n)"
 }
 
-lvs_ha_seed fullnat
+T_HTTP_PP_PORT=8080 HA_CONF=hp_conf ha_start fullnat
 for i in 1 2 3; do
-	T_HTTP_PP_PORT=8080 http_start "rs$i" "rs$i"
 	ppsrv_start "rs$i" "chat$i" tcp 2525
 done
 sha=$(blob_make 2)
-for d in $HA_DIRS; do
-	hp_conf "$T_DIR/vsrouted-$d.conf"
-	vsrouted_start "$d" "$T_DIR/vsrouted-$d.conf"
-done
-for d in $HA_DIRS; do
-	prio=150
-	[ "$d" = dir2 ] && prio=100
-	ka_conf "$d" "$T_DIR/ka-$d.conf" "$prio"
-	ka_start "$d" "$T_DIR/ka-$d.conf"
-	if [ "$d" = dir1 ]; then
-		wait_for "dir1 to be master" 20 _t_role_is dir1 master
-	else
-		wait_for "dir2 to be backup" 20 _t_ka_state_is dir2 BACKUP
-	fi
-done
 assert_eq "master backup" "$(ha_role dir1) $(ha_role dir2)" "keepalived made dir1 master, dir2 backup"
 ha_requests_ok 6
 assert_gt 0 "$(grep -c '"GET / HTTP' "$T_DIR/nginx-rs1/access.log" "$T_DIR/nginx-rs2/access.log" \
@@ -220,13 +219,7 @@ bg_start syncap-syn client tshark -q -n -i eth0 -f "tcp[tcpflags] & tcp-syn != 0
 SYN_PID=$BG_PID
 wait_for "tshark to capture on the client" 15 grep -q "^Capturing on" "$T_DIR/syncap-syn.log" || true
 ha_capture_start dir2 eth1
-chats_start kill
-wait_for "dir2 to list the $CHATS chats, synced" 15 _t_chat_synced_ge dir2 "$CHATS" || true
-assert_ge "$CHATS" "$(chat_synced dir2)" "dir2's vsradm -Lnc lists the chat connections before dir1 fails"
-ha_failover kill dir1 dir2 "$sha"
-t1=$(now_ms)
-sleep 1
-chats_check kill "$t1"
+chats_failover kill kill dir1 dir2
 ha_capture_stop
 bg_stop "$SYN_PID" INT 10 || true
 seq_check
@@ -234,17 +227,7 @@ ha_comeback_killed dir1 dir2
 ha_requests_ok 6
 
 echo "# dir2's client-side link down under load"
-chats_start link
-wait_for "dir1 to list the $CHATS chats, synced" 15 _t_chat_synced_ge dir1 "$CHATS" || true
-assert_ge "$CHATS" "$(chat_synced dir1)" "dir1's vsradm -Lnc lists the chat connections before dir2 fails"
-ha_failover linkdown dir2 dir1 "$sha"
-t1=$(now_ms)
-sleep 1
-chats_check link "$t1"
+chats_failover link linkdown dir2 dir1
 ha_comeback_link dir2 dir1
 ha_requests_ok 6
-vsrouted_stats dir1 >/dev/null
-assert_gt 0 "$(stat_get sync_rx_conns)" "dir1 applied synced connections"
-assert_eq 0 "$(stat_get sync_rx_refused)" "dir1 refused no sync message"
-vsrouted_stop dir1
-vsrouted_stop dir2
+ha_end

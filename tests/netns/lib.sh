@@ -994,6 +994,32 @@ _t_ll_both() {
 	[ "$(ip -n "$(nsname director)" -6 addr show scope link | grep -c 'inet6 fe80')" -ge 2 ]
 }
 
+# nat_workers_conf FILE "NAME PORT PROTO FORWARD N RPORT"...: lvs_nat_seed's
+# vsrouted.conf with workers = 2 and the local address 10.20.0.250, and for
+# each quoted word list a service NAME on $VIP:PORT/PROTO (tcp, udp)
+# forwarded by FORWARD (nat, fullnat) to rsN (10.20.0.1N) on RPORT
+# (nat-workers.sh, bench/crossed.sh).
+nat_workers_conf() {
+	local file=$1 spec name port proto fwd n rport
+	shift
+	{
+		echo "tap = vsr0"
+		echo "announce = { eth0 }"
+		echo "workers = 2"
+		echo "local_address = { 10.20.0.250 }"
+		for spec in "$@"; do
+			read -r name port proto fwd n rport <<<"$spec"
+			echo "virtual_server $name {"
+			echo "    address = $VIP"
+			echo "    port = $port"
+			echo "    protocol = $proto"
+			echo "    forward = $fwd"
+			echo "    real_server rs$n { address = 10.20.0.$((10 + n))  port = $rport }"
+			echo "}"
+		done
+	} >"$file"
+}
+
 # ---------------------------------------------------------------- vsradm
 
 # vsrouted_sock [NS]: the control socket vsrouted_start gives the daemon in NS
@@ -1543,14 +1569,15 @@ _t_ka_state_is() { [ "$(ka_state "$1")" = "$2" ]; }
 
 # ha_start MODE [LINE...]: lvs_ha_seed MODE, nginx on the real servers,
 # vsrouted on both directors (ha_conf with the LINEs), keepalived on dir1
-# until it is master, then on dir2 until it is backup.
+# until it is master, then on dir2 until it is backup. With HA_CONF=FN,
+# FN writes the directors' configs instead of ha_conf (same arguments).
 ha_start() {
 	local mode=$1 d prio
 	shift
 	lvs_ha_seed "$mode"
 	for i in 1 2 3; do http_start "rs$i" "rs$i"; done
 	for d in $HA_DIRS; do
-		ha_conf "$T_DIR/vsrouted-$d.conf" "$mode" "$@"
+		"${HA_CONF:-ha_conf}" "$T_DIR/vsrouted-$d.conf" "$mode" "$@"
 		vsrouted_start "$d" "$T_DIR/vsrouted-$d.conf"
 	done
 	for d in $HA_DIRS; do
@@ -1784,6 +1811,12 @@ ha_scenario() {
 	ha_failover linkdown dir2 dir1 "$sha"
 	ha_comeback_link dir2 dir1
 	ha_requests_ok 6
+	ha_end
+}
+
+# ha_end: dir1, master again after the story's two failovers, applied
+# synced connections and refused no sync message; both directors stop.
+ha_end() {
 	vsrouted_stats dir1 >/dev/null
 	assert_gt 0 "$(stat_get sync_rx_conns)" "dir1 applied synced connections"
 	assert_eq 0 "$(stat_get sync_rx_refused)" "dir1 refused no sync message"
@@ -2046,14 +2079,15 @@ ecmp_bird_director_conf() {
 
 # ecmp_conf FWD [LINE...]: a director's vsrouted.conf: service "web" on
 # ECMP_VIP:80, mh with mh-port, forward FWD to rs1..rs3, sloppy_tcp,
-# announce_table 100, drain_timeout 2; each LINE among the global options.
+# announce_table 100, drain_timeout ECMP_DRAIN (2 unless set); each LINE
+# among the global options.
 ecmp_conf() {
 	local fwd=$1 i line
 	shift
 	echo "tap = vsr0"
 	echo "announce = { eth0 }"
 	echo "sloppy_tcp = yes"
-	echo "drain_timeout = 2"
+	echo "drain_timeout = ${ECMP_DRAIN:-2}"
 	echo "announce_table = 100"
 	for line in "$@"; do echo "$line"; done
 	echo "virtual_server web {"
@@ -2069,10 +2103,12 @@ ecmp_conf() {
 	echo "}"
 }
 
-# ecmp_director_up dN FWD: start vsrouted (ecmp_conf FWD) and BIRD in dN.
+# ecmp_director_up dN FWD [LINE...]: start vsrouted (ecmp_conf FWD LINE...)
+# and BIRD in dN.
 ecmp_director_up() {
 	local d=$1
-	ecmp_conf "$2" >"$T_DIR/vsrouted-$d.conf"
+	shift
+	ecmp_conf "$@" >"$T_DIR/vsrouted-$d.conf"
 	vsrouted_start "$d" "$T_DIR/vsrouted-$d.conf" || return 1
 	ecmp_bird_director_conf "$d" >"$T_DIR/bird-$d.conf"
 	bird_start "$d" "$T_DIR/bird-$d.conf"
@@ -2085,6 +2121,51 @@ ecmp_paths() {
 }
 # ecmp_paths_are "ADDR ADDR...": the router's next hops are those (sorted).
 ecmp_paths_are() { [ "$(ecmp_paths)" = "$1" ]; }
+
+# ecmp_route_settles "ADDR ADDR..." WHAT: the router's route to ECMP_VIP
+# comes to go over those directors (WHAT names them) within 30 s, fatal
+# otherwise (the router's BGP sessions on stderr), and still does 2 s later.
+ecmp_route_settles() {
+	local want=$1 what=$2
+	wait_for "the router's ECMP route over $what" 30 ecmp_paths_are "$want" ||
+		{ birdc_in router show protocols all >&2 || true; fatal "no ECMP route over $what: '$(ecmp_paths)'"; }
+	pass "the router has one route to $ECMP_VIP over $what ($(ecmp_paths))"
+	sleep 2
+	assert_true "the ECMP route is stable ($(ecmp_paths))" ecmp_paths_are "$want"
+}
+
+# ecmp_downloads_start N: N downloads of http://ECMP_VIP/blob from the
+# client in the background, download I from client port 20000+I (below
+# the ephemeral range, so its 5-tuple is known and nothing else takes
+# it), its body in $T_DIR/dlI.body and curl's exit status in $T_DIR/dlI.rc.
+ecmp_downloads_start() {
+	local i
+	for i in $(seq "$1"); do
+		nsx client sh -c 'curl -s --local-port "$1" --connect-timeout 3 -m 120 \
+			-o "$2.body" "$3"; echo "$?" >"$2.rc"' sh "$((20000 + i))" \
+			"$T_DIR/dl$i" "http://$ECMP_VIP/blob" &
+		echo "$! download$i" >>"$T_DIR/pids"
+	done
+}
+
+# ecmp_downloads_end N SECS SHA: wait SECS at most for ecmp_downloads_start's
+# N downloads to end (fail otherwise); ECMP_DL_END is when (now_ms),
+# ECMP_DL_OK how many exited 0 with a body of sha256 SHA, ECMP_DL_BROKEN
+# the others (" I(rc=RC)" each).
+ecmp_downloads_end() {
+	local n=$1 i rc sha
+	wait_for "the downloads to end" "$2" sh -c "[ \$(ls '$T_DIR'/dl*.rc 2>/dev/null | wc -l) -ge $n ]" ||
+		fail "not every download ended"
+	ECMP_DL_END=$(now_ms)
+	ECMP_DL_OK=0
+	ECMP_DL_BROKEN=
+	for i in $(seq "$n"); do
+		rc=$(cat "$T_DIR/dl$i.rc" 2>/dev/null || echo none)
+		sha=$(sha256sum "$T_DIR/dl$i.body" 2>/dev/null | awk '{print $1}')
+		if [ "$rc" = 0 ] && [ "$sha" = "$3" ]; then ECMP_DL_OK=$((ECMP_DL_OK + 1))
+		else ECMP_DL_BROKEN="$ECMP_DL_BROKEN $i(rc=$rc)"; fi
+	done
+}
 
 # bird_start NS CONF: BIRD in the foreground in NS, its control socket
 # $T_DIR/bird-NS.ctl; tracked for teardown.

@@ -32,36 +32,8 @@ for i in 1 2; do
 	wait_for "pushsrv on rs$i" 10 grep -q '^ready' "$T_DIR/push-rs$i.log"
 done
 
-cat >"$T_DIR/vsrouted.conf" <<EOF2
-tap = vsr0
-announce = { eth0 }
-workers = 2
-local_address = { 10.20.0.250 }
-virtual_server web-nat {
-    address = $VIP
-    port = 80
-    forward = nat
-    real_server rs1 { address = 10.20.0.11 }
-}
-virtual_server web-fn {
-    address = $VIP
-    port = 81
-    forward = fullnat
-    real_server rs2 { address = 10.20.0.12  port = 80 }
-}
-virtual_server push-nat {
-    address = $VIP
-    port = 9000
-    forward = nat
-    real_server rs1 { address = 10.20.0.11 }
-}
-virtual_server push-fn {
-    address = $VIP
-    port = 9001
-    forward = fullnat
-    real_server rs2 { address = 10.20.0.12  port = 9000 }
-}
-EOF2
+nat_workers_conf "$T_DIR/vsrouted.conf" "web-nat 80 tcp nat 1 80" "web-fn 81 tcp fullnat 2 80" \
+	"push-nat 9000 tcp nat 1 9000" "push-fn 9001 tcp fullnat 2 9000"
 vsrouted_start director "$T_DIR/vsrouted.conf"
 assert_true "the TAP has two queues" \
 	test "$(nsx director ls /sys/class/net/vsr0/queues | grep -c '^rx-')" -eq 2

@@ -23,7 +23,6 @@ set -eu
 need_vsrouted
 need_cmd curl nginx
 
-SVIP=$ECMP_VIP
 NDL=12              # downloads
 BLOB_MB=3           # each, at RATE bytes/s: 30 s
 RATE=100k
@@ -35,30 +34,14 @@ ecmp_seed 2 fullnat || fatal "the topology could not be built"
 blob_sha=$(blob_make "$BLOB_MB")
 for i in 1 2 3; do T_HTTP_LIMIT_RATE=$RATE http_start "rs$i" "rs$i"; done
 
-director_up() {
-	local d=$1
-	ecmp_conf fullnat "local_address = { $(laddr_of "$d") }" "sync {" "    state = both" \
-		"    interface = eth0" "}" |
-		sed "s/^drain_timeout = .*/drain_timeout = $DRAIN/" >"$T_DIR/vsrouted-$d.conf"
-	vsrouted_start "$d" "$T_DIR/vsrouted-$d.conf" || fatal "vsrouted in $d does not start"
-	ecmp_bird_director_conf "$d" >"$T_DIR/bird-$d.conf"
-	bird_start "$d" "$T_DIR/bird-$d.conf"
-}
-for d in $DIRS; do director_up "$d"; done
-both="10.10.0.2 10.10.0.3"
-wait_for "the router's ECMP route over both directors" 30 ecmp_paths_are "$both" ||
-	fatal "no ECMP route over the two directors: '$(ecmp_paths)'"
-pass "the router has one route to $SVIP over both directors ($(ecmp_paths))"
-sleep 2
-assert_true "the ECMP route is stable ($(ecmp_paths))" ecmp_paths_are "$both"
+for d in $DIRS; do
+	ECMP_DRAIN=$DRAIN ecmp_director_up "$d" fullnat "local_address = { $(laddr_of "$d") }" \
+		"sync {" "    state = both" "    interface = eth0" "}" || fatal "vsrouted in $d does not start"
+done
+ecmp_route_settles "10.10.0.2 10.10.0.3" "both directors"
 
 # Download I uses client port 20000+I (below the ephemeral range).
-for i in $(seq "$NDL"); do
-	nsx client sh -c 'curl -s --local-port "$1" --connect-timeout 3 -m 120 \
-		-o "$2.body" "$3"; echo "$?" >"$2.rc"' sh "$((20000 + i))" \
-		"$T_DIR/dl$i" "http://$SVIP/blob" &
-	echo "$! download$i" >>"$T_DIR/pids"
-done
+ecmp_downloads_start "$NDL"
 
 # The real servers' connections on port 80: "LADDR:LPORT" a line.
 rs_peers() {
@@ -103,17 +86,9 @@ assert_eq "$(cat "$T_DIR/peers.start" | tr '\n' ' ')" \
 	"5 s after d1 left the route: the real servers still hold every download, from the same local address and port"
 
 # Every download ends, intact, while d1 drains.
-wait_for "the downloads to end" 60 sh -c "[ \$(ls '$T_DIR'/dl*.rc 2>/dev/null | wc -l) -ge $NDL ]" ||
-	fail "not every download ended"
-t_end=$(now_ms)
-ok=0 broken=
-for i in $(seq "$NDL"); do
-	rc=$(cat "$T_DIR/dl$i.rc" 2>/dev/null || echo none)
-	sha=$(sha256sum "$T_DIR/dl$i.body" 2>/dev/null | awk '{print $1}')
-	if [ "$rc" = 0 ] && [ "$sha" = "$blob_sha" ]; then ok=$((ok + 1))
-	else broken="$broken $i(rc=$rc)"; fi
-done
-assert_eq "$NDL" "$ok" "every download completed with the right sha256, the $n1 of d1 through d2 after its drain began${broken:+; broken:$broken}"
+ecmp_downloads_end "$NDL" 60 "$blob_sha"
+t_end=$ECMP_DL_END
+assert_eq "$NDL" "$ECMP_DL_OK" "every download completed with the right sha256, the $n1 of d1 through d2 after its drain began${ECMP_DL_BROKEN:+; broken:$ECMP_DL_BROKEN}"
 assert_true "they ended before d1's drain did ($(( (t_end - t_stop) / 1000 )) s of $DRAIN)" \
 	test $((t_end - t_stop)) -lt $((DRAIN * 1000))
 vsrouted_stats d2 >/dev/null

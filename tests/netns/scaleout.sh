@@ -42,9 +42,7 @@ vip_paths() { ecmp_paths; }
 paths_are() { ecmp_paths_are "$1"; }
 for d in $DIRS; do director_up "$d"; done
 all3="10.10.0.2 10.10.0.3 10.10.0.4"
-wait_for "the router's ECMP route over three directors" 30 paths_are "$all3" ||
-	{ birdc_in router show protocols all >&2 || true; fatal "no ECMP route over the three directors: '$(vip_paths)'"; }
-pass "the router has one route to $SVIP over the three directors ($(vip_paths))"
+ecmp_route_settles "$all3" "the three directors"
 assert_eq "$SVIP dev vsr0 scope link" \
 	"$(nsx d1 ip -4 route show table 100 | grep "^$SVIP" | sed 's/ proto static//; s/ *$//')" \
 	"d1's announce route is in table 100"
@@ -54,19 +52,11 @@ bfd_up() { [ "$(birdc_in router show bfd sessions 2>/dev/null | grep -c ' Up ')"
 wait_for "the router's three BFD sessions" 20 bfd_up || true
 birdc_in router show bfd sessions >"$T_DIR/bfd" 2>&1 || true
 assert_eq 3 "$(grep -c ' Up ' "$T_DIR/bfd" || true)" "the router has three BFD sessions up"
-# Settled: the route has stayed over the three directors for 2 s.
-sleep 2
-assert_true "the ECMP route is stable ($(vip_paths))" paths_are "$all3"
 
 # ---------------------------------------------------------------- traffic
 # Download I uses client port 20000+I, so that its 5-tuple is known: below
 # the ephemeral range, so the request loop's connections never take one.
-for i in $(seq "$NDL"); do
-	nsx client sh -c 'curl -s --local-port "$1" --connect-timeout 3 -m 120 \
-		-o "$2.body" "$3"; echo "$?" >"$2.rc"' sh "$((20000 + i))" \
-		"$T_DIR/dl$i" "http://$SVIP/blob" &
-	echo "$! download$i" >>"$T_DIR/pids"
-done
+ecmp_downloads_start "$NDL"
 req_loop_start client "http://$SVIP/" 2000
 
 # The real server that holds each download's connection: "PORT rsN" a line.
@@ -203,17 +193,9 @@ done
 assert_eq 0 "$bad" "every director's entry for a download names the real server that holds it"
 
 # ---------------------------------------------------------------- results
-wait_for "the downloads to end" 90 sh -c "[ \$(ls '$T_DIR'/dl*.rc 2>/dev/null | wc -l) -ge $NDL ]" ||
-	fail "not every download ended"
+ecmp_downloads_end "$NDL" 90 "$blob_sha"
 req_loop_stop
-ok=0 broken=
-for i in $(seq "$NDL"); do
-	rc=$(cat "$T_DIR/dl$i.rc" 2>/dev/null || echo none)
-	sha=$(sha256sum "$T_DIR/dl$i.body" 2>/dev/null | awk '{print $1}')
-	if [ "$rc" = 0 ] && [ "$sha" = "$blob_sha" ]; then ok=$((ok + 1))
-	else broken="$broken $i(rc=$rc)"; fi
-done
-assert_eq "$NDL" "$ok" "every download completed with the right sha256${broken:+; broken:$broken}"
+assert_eq "$NDL" "$ECMP_DL_OK" "every download completed with the right sha256${ECMP_DL_BROKEN:+; broken:$ECMP_DL_BROKEN}"
 
 n=$(grep -c . "$T_DIR/requests")
 nerr=$(count_of ERR <(awk '{print $2}' "$T_DIR/requests"))

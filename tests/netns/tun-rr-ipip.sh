@@ -2,7 +2,12 @@
 # tun-rr-ipip.sh - LVS-TUN over IPIP, round robin: 300 connections, 100 per RS;
 # over GRE with VSR_TEST_TUNNEL=gre (tests/run.sh's [gre] variants), over GUE
 # with VSR_TEST_TUNNEL=gue ([gue]: vsrtun -g on UDP port 6080, and three
-# 20 MB uploads through the tunnel, one per RS, intact, with a UDP checksum)
+# 20 MB uploads through the tunnel, one per RS, intact, with a UDP checksum),
+# over GUE with remote checksum offload with VSR_TEST_TUNNEL=gue-remcsum
+# ([gue-remcsum]: the uploads' service is tunnel_csum = remcsum: the option
+# on the wire (tshark) and completed by vsrtun (its counter), the inner
+# checksums verifying; malformed options from the director dropped and
+# counted, a right one delivered, its UDP checksum completed)
 #
 #                  LAN lan0 (bridge)
 #   +--------------+---------------+
@@ -18,8 +23,14 @@ set -eu
 need_vsrouted
 need_vsrtun
 TUNNEL=${VSR_TEST_TUNNEL:-ipip}
-case $TUNNEL in ipip|gre|gue) ;; *) fatal "VSR_TEST_TUNNEL must be ipip, gre or gue, not '$TUNNEL'" ;; esac
+CSUM=csum       # the uploads' service's tunnel_csum (GUE)
+case $TUNNEL in
+ipip|gre|gue) ;;
+gue-remcsum) TUNNEL=gue CSUM=remcsum ;;
+*) fatal "VSR_TEST_TUNNEL must be ipip, gre, gue or gue-remcsum, not '$TUNNEL'" ;;
+esac
 GUE_PORT=6080
+[ "$CSUM" = csum ] || need_cmd tshark
 
 if [ "$TUNNEL" = gue ]; then
 	need_cmd curl sha256sum
@@ -35,7 +46,8 @@ fi
 for i in 1 2 3; do http_start "rs$i" "rs$i"; done
 
 if [ "$TUNNEL" = gue ]; then
-	# Port 80 without a UDP checksum (ipvsadm's default), 8080 with one.
+	# Port 80 without a UDP checksum (ipvsadm's default), 8080 with one
+	# (and with remcsum, remote checksum offload).
 	tun_conf "$T_DIR/vsrouted.conf" 3 gue tcp 80 "tunnel_port = $GUE_PORT"
 	cat >>"$T_DIR/vsrouted.conf" <<EOF2
 virtual_server up {
@@ -45,7 +57,7 @@ virtual_server up {
     forward = tun
     tunnel = gue
     tunnel_port = $GUE_PORT
-    tunnel_csum = yes
+    tunnel_csum = $CSUM
     real_server rs1 { address = 10.30.1.11 }
     real_server rs2 { address = 10.30.2.11 }
     real_server rs3 { address = 10.30.3.11 }
@@ -75,21 +87,45 @@ done
 if [ "$TUNNEL" = gue ]; then
 	# A real server given by vsradm as by ipvsadm, and one it refuses as IPVS does.
 	vsradm -d -t "$VIP:8080" -r 10.30.3.11:8080
-	vsradm -a -t "$VIP:8080" -r 10.30.3.11:8080 -i --tun-type gue --tun-port "$GUE_PORT" --tun-csum ||
+	vsradm -a -t "$VIP:8080" -r 10.30.3.11:8080 -i --tun-type gue --tun-port "$GUE_PORT" "--tun-$CSUM" ||
 		fail "vsradm -a ... --tun-type gue refused"
 	assert_false "vsradm refuses gue without --tun-port" \
 		vsradm -a -t "$VIP:8080" -r 10.30.9.11:8080 -i --tun-type gue
 	# The uploads' data goes through the tunnel (the downloads' comes
-	# straight from the real server): three, one per RS (rr).
+	# straight from the real server): three, one per RS (rr). With
+	# remcsum, the GUE packets reaching rs1 are captured meanwhile.
+	if [ "$CSUM" = remcsum ]; then
+		rm -f "$T_DIR/gue.pcap"
+		bg_start capture rs1 tshark -q -n -i any -c 2000 -f "udp dst port $GUE_PORT" -w "$T_DIR/gue.pcap"
+		cap=$BG_PID
+		wait_for "tshark to capture on rs1" 15 grep -q "^Capturing on" "$T_DIR/capture.log" || true
+	fi
 	for n in 1 2 3; do
 		ans=$(nsx client curl -s --connect-timeout 2 -m 90 -H 'Expect:' -T "$T_DIR/www/blob" \
 			"http://$VIP:8080/up") || fail "upload $n failed"
 		assert_eq "$sum $((20 * 1048576))" "$ans" "20 MB upload $n through GUE: sha256 and length equal"
 	done
+	if [ "$CSUM" = remcsum ]; then
+		bg_stop "$cap" INT 10 || true
+		# GUE's first 12 bytes: hlen 2, IPv4 inside, the private flag,
+		# remcsum, the sum from the inner TCP header (20) into its field (36).
+		tshark -n -r "$T_DIR/gue.pcap" -T fields -e udp.length -e udp.checksum -e data.data \
+			-d "udp.port==$GUE_PORT,data" 2>/dev/null >"$T_DIR/gue.fields" || true
+		n=$(grep -c . "$T_DIR/gue.fields" || true)
+		assert_gt 1000 "$n" "tshark captured the uploads' GUE packets to rs1 ($n)"
+		opt=$(awk '$3 ~ /^020400018000000000140024/ && $1 > 1000 && $2 != "0x0000"' "$T_DIR/gue.fields" | wc -l)
+		assert_gt $((n / 2)) "$opt" "most carry the remote checksum option and a UDP checksum ($opt of $n)"
+	fi
 	for i in 1 2 3; do
 		vsrtun_stats "rs$i" >/dev/null
 		assert_gt 1000 "$(stat_get rx_gue)" "rs$i received an upload's packets over GUE"
 		assert_eq 0 "$(stat_get drop_gue_unsupported)" "vsrtun on rs$i took every GUE header"
+		if [ "$CSUM" = remcsum ]; then
+			assert_gt 1000 "$(stat_get remcsum)" "vsrtun on rs$i completed the inner checksums of an upload (remcsum)"
+			assert_eq 0 "$(stat_get drop_remcsum)" "vsrtun on rs$i found every option right"
+			assert_eq 0 "$(stat_get gro_csum_bad)" "rs$i: each completed TCP checksum verifies"
+			assert_gt 1000 "$(stat_get gro_segments)" "rs$i: the completed segments joined into super-frames (GRO)"
+		fi
 		# The kernel checks the UDP checksum before vsrtun sees the datagram.
 		assert_eq 0 "$(nsx "rs$i" nstat -az UdpInCsumErrors | awk '$1 == "UdpInCsumErrors" { print $2 }')" \
 			"rs$i's kernel found no bad UDP checksum"
@@ -97,9 +133,36 @@ if [ "$TUNNEL" = gue ]; then
 	# As ipvsadm lists and saves them; rs3 of 8080 was put back by vsradm.
 	vsradm -Ln --tun-info >"$T_DIR/tuninfo"
 	assert_eq 3 "$(grep -cF -- "gue:$GUE_PORT:-c " "$T_DIR/tuninfo" || true)" "-Ln --tun-info: port 80's three RS, GUE without checksum"
-	assert_eq 3 "$(grep -cF -- "gue:$GUE_PORT:+c " "$T_DIR/tuninfo" || true)" "-Ln --tun-info: port 8080's three RS, GUE with checksum"
+	word=+c
+	[ "$CSUM" = csum ] || word=r+c
+	assert_eq 3 "$(grep -cF -- "gue:$GUE_PORT:$word " "$T_DIR/tuninfo" || true)" "-Ln --tun-info: port 8080's three RS, GUE with $CSUM"
 	vsradm -Sn >"$T_DIR/saved"
-	assert_eq 3 "$(grep -cF -- "--tun-type gue --tun-port $GUE_PORT --tun-csum" "$T_DIR/saved" || true)" "-S saves GUE's type, port and checksum"
+	assert_eq 3 "$(grep -cF -- "--tun-type gue --tun-port $GUE_PORT --tun-$CSUM" "$T_DIR/saved" || true)" "-S saves GUE's type, port and $CSUM"
+fi
+if [ "$CSUM" = remcsum ]; then
+	# Options made by hand, from the director (trusted), to the VIP's UDP
+	# port 9 where nothing listens: the sum starting past the end, inside
+	# the IP header, at an odd offset: dropped and counted; a right one
+	# delivered, its UDP checksum completed by vsrtun: the kernel answers
+	# "port unreachable" (a bad checksum would be counted and dropped
+	# before that).
+	gsend() { nsx director python3 "$VSR_NETNS_DIR/tunsend.py" gue 10.30.1.11 10.10.0.1 "$VIP" 9 "$@"; }
+	vsrtun_stats rs1 >/dev/null
+	d0=$(stat_get drop_remcsum)
+	r0=$(stat_get remcsum)
+	udp_stat() { nsx rs1 nstat -az "$1" | awk -v k="$1" '$1 == k { print $2 }'; }
+	np0=$(udp_stat UdpNoPorts)
+	gsend --remcsum 20,4096 --payload r-beyond
+	gsend --remcsum 4,10 --payload r-in-ip-header
+	gsend --remcsum 21,27 --payload r-odd
+	gsend --remcsum 20,26 --payload r-right
+	noports_past() { [ "$(udp_stat UdpNoPorts)" -gt "$1" ]; }
+	assert_true "the right option's datagram reaches rs1's UDP" \
+		wait_for "UdpNoPorts on rs1" 5 noports_past "$np0"
+	vsrtun_stats rs1 >/dev/null
+	assert_eq $((d0 + 3)) "$(stat_get drop_remcsum)" "three malformed options: drop_remcsum"
+	assert_eq $((r0 + 1)) "$(stat_get remcsum)" "the right one completed"
+	assert_eq 0 "$(udp_stat UdpInCsumErrors)" "its UDP checksum verifies in rs1's kernel"
 fi
 
 vsrouted_stats director >/dev/null

@@ -3,7 +3,8 @@
 # per real server, the client's address as they see it, 20 MB up through
 # the tunnel intact; over GRE with VSR_TEST_TUNNEL=gre (tests/run.sh's
 # [gre] variants), over GUE (UDP port 6080, vsrtun -g) with
-# VSR_TEST_TUNNEL=gue ([gue]); a clean stop
+# VSR_TEST_TUNNEL=gue ([gue]), the upload with GUE's remote checksum
+# offload with VSR_TEST_TUNNEL=gue-remcsum ([gue-remcsum]); a clean stop
 #
 #                  LAN lan0 (bridge), 2001:db8:10::/64
 #   +--------------+---------------+
@@ -23,8 +24,10 @@ need_cmd python3 sha256sum
 TUNNEL=${VSR_TEST_TUNNEL:-ipip}
 GUE_PORT=6080
 PORTLINE=
+CSUMLINE=       # the upload's service's
 case $TUNNEL in ipip) RX=rx_ip6ip6 ;; gre) RX=rx_gre6 ;; gue) RX=rx_gue6 ;;
-*) fatal "VSR_TEST_TUNNEL must be ipip, gre or gue, not '$TUNNEL'" ;; esac
+gue-remcsum) RX=rx_gue6 TUNNEL=gue CSUMLINE="tunnel_csum = remcsum" ;;
+*) fatal "VSR_TEST_TUNNEL must be ipip, gre, gue or gue-remcsum, not '$TUNNEL'" ;; esac
 
 if [ "$TUNNEL" = gue ]; then
 	lvs_tun_seed6 3 novsrtun
@@ -59,6 +62,7 @@ virtual_server up6 {
     forward = tun
     tunnel = $TUNNEL
     $PORTLINE
+    $CSUMLINE
     real_server rs1 { address = 2001:db8:30:1::11 }
 }
 EOF2
@@ -88,6 +92,14 @@ for i in 1 2 3; do
 	assert_eq 0 "$(stat_get drop_untrusted)" "vsrtun on rs$i dropped nothing as untrusted"
 	assert_eq 0 "$(stat_get drop_malformed)" "vsrtun on rs$i found nothing malformed"
 done
+if [ -n "$CSUMLINE" ]; then
+	vsrtun_stats rs1 >/dev/null
+	assert_gt 1000 "$(stat_get remcsum)" "vsrtun on rs1 completed the upload's inner checksums (remcsum)"
+	assert_eq 0 "$(stat_get drop_remcsum)" "every option right"
+	assert_eq 0 "$(stat_get gro_csum_bad)" "each completed TCP checksum verifies"
+	assert_eq 0 "$(nsx rs1 nstat -az Udp6InCsumErrors | awk '$1 == "Udp6InCsumErrors" { print $2 }')" \
+		"rs1's kernel found no bad UDP checksum"
+fi
 vsrouted_stats director >/dev/null
 assert_eq 0 "$(stat_get drop_tun_tx_error)" "no tunnel send error"
 gso_check

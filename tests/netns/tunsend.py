@@ -10,7 +10,10 @@
       the K bit and sends key N (RFC 2890).  gue: over UDP to DST:--gue-port
       (default 6080) from a UDP socket, after the 4-byte GUE header
       --gue-hdr (default 00040000: version 0, no option, IPv4 inside);
-      with --bare the header alone.
+      with --bare the header alone.  --remcsum START,FIELD: GUE with remote
+      checksum offload instead (hlen 2, the private flag, then the option
+      with START and FIELD), the inner UDP checksum field holding the
+      pseudo-header sum alone, as a sender that leaves it to the receiver.
 """
 
 import argparse
@@ -39,10 +42,17 @@ def main():
     p.add_argument("--gue-port", type=int, default=6080)
     p.add_argument("--gue-hdr", default="00040000")
     p.add_argument("--bare", action="store_true")
+    p.add_argument("--remcsum")
     p.add_argument("--payload", default="tunsend")
     a = p.parse_args()
     data = a.payload.encode()
     udp = struct.pack("!HHHH", 40000, a.port, 8 + len(data), 0) + data
+    if a.remcsum:
+        # The field holds the pseudo-header sum (folded, not complemented).
+        ph = socket.inet_aton(a.src) + socket.inet_aton(a.vip) + struct.pack("!BBH", 0, 17, len(udp))
+        udp = udp[:6] + struct.pack("!H", ~csum(ph) & 0xffff) + udp[8:]
+        start, field = (int(x) for x in a.remcsum.split(","))
+        a.gue_hdr = "0204000180000000" + "%04x%04x" % (start, field)
     ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 1, 0, 64, 17, 0,
                      socket.inet_aton(a.src), socket.inet_aton(a.vip))
     ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]

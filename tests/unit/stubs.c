@@ -220,130 +220,31 @@ nl_link_mtu(int ifindex, unsigned *mtu)
 	return 0;
 }
 
-STUB int
-nl_addr_get(int af, int ifindex, union vsr_addr *addr)
-{
-	(void)af;
-	(void)ifindex;
-	(void)addr;
-	errno = ENOSYS;
-	return -1;
-}
+/*
+ * What would change or read the host fails with ENOSYS, whatever it is
+ * asked: these stubs read none of their parameters.
+ */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+#define STUB_ENOSYS { errno = ENOSYS; return -1; }
 
-STUB int
-nl_route_get(int af, const union vsr_addr *addr, struct nl_route_info *out)
-{
-	(void)af;
-	(void)addr;
-	(void)out;
-	errno = ENOSYS;
-	return -1;
-}
+STUB int nl_addr_get(int af, int ifindex, union vsr_addr *addr) STUB_ENOSYS
+STUB int nl_route_get(int af, const union vsr_addr *addr, struct nl_route_info *out) STUB_ENOSYS
+STUB int nl_route_add(int af, const union vsr_addr *addr, int plen, int ifindex) STUB_ENOSYS
+STUB int nl_route_add_via(int af, const union vsr_addr *addr, int plen,
+    const union vsr_addr *gateway, int ifindex, uint32_t table) STUB_ENOSYS
+STUB int nl_rule_add(const struct nl_rule *r) STUB_ENOSYS
+STUB int nl_proxy_neigh_add(int af, const union vsr_addr *addr, int ifindex) STUB_ENOSYS
+STUB int nl_route_del(int af, const union vsr_addr *addr, int plen, int ifindex) STUB_ENOSYS
+STUB int nl_route_del_via(int af, const union vsr_addr *addr, int plen,
+    const union vsr_addr *gateway, int ifindex, uint32_t table) STUB_ENOSYS
+STUB int nl_rule_del(const struct nl_rule *r) STUB_ENOSYS
+STUB int nl_proxy_neigh_del(int af, const union vsr_addr *addr, int ifindex) STUB_ENOSYS
+STUB int sysctl_set(const char *path, const char *value) STUB_ENOSYS
+STUB int sysctl_get(const char *path, char *buf, size_t len) STUB_ENOSYS
 
-STUB int
-nl_route_add(int af, const union vsr_addr *addr, int plen, int ifindex)
-{
-	(void)af;
-	(void)addr;
-	(void)plen;
-	(void)ifindex;
-	errno = ENOSYS;
-	return -1;
-}
-
-STUB int
-nl_route_add_via(int af, const union vsr_addr *addr, int plen, const union vsr_addr *gateway,
-    int ifindex, uint32_t table)
-{
-	(void)af;
-	(void)addr;
-	(void)plen;
-	(void)gateway;
-	(void)ifindex;
-	(void)table;
-	errno = ENOSYS;
-	return -1;
-}
-
-STUB int
-nl_rule_add(const struct nl_rule *r)
-{
-	(void)r;
-	errno = ENOSYS;
-	return -1;
-}
-
-STUB int
-nl_proxy_neigh_add(int af, const union vsr_addr *addr, int ifindex)
-{
-	(void)af;
-	(void)addr;
-	(void)ifindex;
-	errno = ENOSYS;
-	return -1;
-}
-
-STUB int
-nl_route_del(int af, const union vsr_addr *addr, int plen, int ifindex)
-{
-	(void)af;
-	(void)addr;
-	(void)plen;
-	(void)ifindex;
-	errno = ENOSYS;
-	return -1;
-}
-
-STUB int
-nl_route_del_via(int af, const union vsr_addr *addr, int plen, const union vsr_addr *gateway,
-    int ifindex, uint32_t table)
-{
-	(void)af;
-	(void)addr;
-	(void)plen;
-	(void)gateway;
-	(void)ifindex;
-	(void)table;
-	errno = ENOSYS;
-	return -1;
-}
-
-STUB int
-nl_rule_del(const struct nl_rule *r)
-{
-	(void)r;
-	errno = ENOSYS;
-	return -1;
-}
-
-STUB int
-nl_proxy_neigh_del(int af, const union vsr_addr *addr, int ifindex)
-{
-	(void)af;
-	(void)addr;
-	(void)ifindex;
-	errno = ENOSYS;
-	return -1;
-}
-
-STUB int
-sysctl_set(const char *path, const char *value)
-{
-	(void)path;
-	(void)value;
-	errno = ENOSYS;
-	return -1;
-}
-
-STUB int
-sysctl_get(const char *path, char *buf, size_t len)
-{
-	(void)path;
-	(void)buf;
-	(void)len;
-	errno = ENOSYS;
-	return -1;
-}
+#undef STUB_ENOSYS
+#pragma GCC diagnostic pop
 
 /* ---- role.c: a master, as a director without keepalived is ---- */
 

@@ -707,7 +707,10 @@ test_tunnel_key(void)
 	conf_free(c);
 }
 
-/* GUE: the service's port and checksum, a real server's own, none for another tunnel type. */
+/*
+ * GUE: the service's port and checksum, a real server's own, none for
+ * another tunnel type, remcsum, and the older yes and no.
+ */
 static void
 test_tunnel_gue(void)
 {
@@ -716,8 +719,8 @@ test_tunnel_gue(void)
 	struct config *c = load(fixture(file), &out);
 
 	CHECK(c != NULL && *out == '\0', "%s: loads silently", file);
-	if (c == NULL || c->nvs != 1 || c->vs[0].nrs != 3) {
-		CHECK(0, "%s: the shape is 1 vs with 3 rs", file);
+	if (c == NULL || c->nvs != 1 || c->vs[0].nrs != 6) {
+		CHECK(0, "%s: the shape is 1 vs with 6 rs", file);
 		free(out);
 		conf_free(c);
 		return;
@@ -726,15 +729,18 @@ test_tunnel_gue(void)
 	const struct num_case num[] = {
 		{ "web gue",                      web->tunnel,              TUNNEL_GUE },
 		{ "web port",                     web->tunnel_port,         6080 },
-		{ "web csum",                     web->tunnel_csum,         1 },
+		{ "web csum",                     web->tunnel_csum,         TUNNEL_CSUM_CSUM },
 		{ "rs1 gue from the service",     web->rs[0].tunnel,        TUNNEL_GUE },
 		{ "rs1 port from the service",    web->rs[0].tunnel_port,   6080 },
-		{ "rs1 csum from the service",    web->rs[0].tunnel_csum,   1 },
+		{ "rs1 csum from the service",    web->rs[0].tunnel_csum,   TUNNEL_CSUM_CSUM },
 		{ "rs2 port of its own",          web->rs[1].tunnel_port,   5555 },
-		{ "rs2 no csum of its own",       web->rs[1].tunnel_csum,   0 },
+		{ "rs2 no csum of its own (no)",  web->rs[1].tunnel_csum,   TUNNEL_CSUM_NONE },
 		{ "rs3 ipip",                     web->rs[2].tunnel,        TUNNEL_IPIP },
 		{ "rs3 no port",                  web->rs[2].tunnel_port,   0 },
-		{ "rs3 no csum",                  web->rs[2].tunnel_csum,   0 },
+		{ "rs3 no csum",                  web->rs[2].tunnel_csum,   TUNNEL_CSUM_NONE },
+		{ "rs4 remcsum",                  web->rs[3].tunnel_csum,   TUNNEL_CSUM_REMCSUM },
+		{ "rs5 none",                     web->rs[4].tunnel_csum,   TUNNEL_CSUM_NONE },
+		{ "rs6 csum (yes)",               web->rs[5].tunnel_csum,   TUNNEL_CSUM_CSUM },
 	};
 
 	run_num(file, num, ARRAY_SIZE(num));

@@ -47,48 +47,113 @@ sh(const char *cmd)
 	return system(cmd);
 }
 
-static unsigned bad_inner;      /* IPIP segments whose inner checksums do not verify */
-#define GUE_PORT 6080
-static unsigned gue, bad_gue;   /* GUE packets sent, and those wrong in any way (below) */
-static unsigned gue_sport;      /* the UDP source port of the first one, 0: none yet */
-
 /*
- * A GUE packet: UDP to GUE_PORT with a checksum that verifies (at L4 of
- * OUTER, an IPv4 or IPv6 packet), a source port in Linux's ephemeral
- * range and the same for each TCP segment (one flow), GUE version 0 without options
- * for an inner packet of the family OUTER has, whose checksums verify.
+ * What left on the watched link into a tunnel since the last look
+ * (tun_sent): packets, those wrong in any way, and those that carried
+ * GUE's remote checksum option. A packet is right when its outer UDP
+ * checksum is what its case asks (GUE), its tunnel header is the case's,
+ * and its inner checksums verify; with the option, when the inner
+ * checksum field holds the pseudo-header sum alone, the option points at
+ * the inner transport header and at that field, and the checksum the
+ * real server completes from there verifies.
  */
-static void
-gue_check(const uint8_t *outer, int v6)
-{
-	const uint8_t *udp = outer + (v6 ? 40 : (outer[0] & 0x0f) * 4);
-	uint16_t sport = frame_rd16(udp);
-	int ok = frame_rd16(udp + 6) != 0 && (v6 ? frame_l4_ok6(outer) : frame_l4_ok(outer)) &&
-	    sport >= 32768 && sport <= 60999 &&
-	    tunnel_gue_parse(udp + 8, frame_rd16(udp + 4) - 8) == (v6 ? AF_INET6 : AF_INET);
-	const uint8_t *inner = udp + 8 + TUNNEL_GUE_HLEN;
+#define GUE_PORT 6080
+static struct {
+	unsigned pkts, bad, rem;
+	uint16_t gue_sport;     /* the UDP source port of the first TCP segment, 0: none yet */
+} tun;
 
-	if (ok)
-		ok = v6 ? frame_l4_ok6(inner) : frame_ip_ok(inner) && frame_l4_ok(inner);
-	/* The TCP segments are one flow: one source port. */
-	if (inner[v6 ? 6 : 9] == IPPROTO_TCP) {
-		if (gue_sport == 0)
-			gue_sport = sport;
-		else if (sport != gue_sport)
-			ok = 0;
+/* The case being looked at: what its packets must carry. */
+struct tun_case {
+	const char      *what;
+	int              v6;
+	enum tunnel_type type;
+	enum tunnel_csum csum;
+	bool             keyed;         /* GRE */
+	const char      *addr;          /* the real server */
+	unsigned         inner_max;     /* what xmit_tun_bind() must find */
+	unsigned         supers;        /* TCP super-frames of 40 segments */
+	unsigned         udp_partial;   /* UDP packets of 101 bytes, checksum partial (NEEDS_CSUM) */
+	unsigned         udp_full;      /* and complete */
+};
+static const struct tun_case *tun_now;
+
+/* The inner packet at IN (family of V6) verifies, its checksum completed from the option first. */
+static int
+inner_ok(const uint8_t *in, int v6, unsigned cstart, unsigned coff)
+{
+	uint8_t c[2048];
+	unsigned ihl = v6 ? 40 : (in[0] & 0x0fu) * 4u;
+	uint32_t len = v6 ? 40u + frame_rd16(in + 4) : frame_rd16(in + 2);
+	uint8_t proto = in[v6 ? 6 : 9];
+
+	if (len > sizeof(c) || (!v6 && !frame_ip_ok(in)))
+		return 0;
+	memcpy(c, in, len);
+	if (cstart) {
+		uint16_t ps = v6 ? frame_pseudo6(c, proto, len - ihl) : frame_pseudo(c, proto, len - ihl);
+		if (cstart != ihl || coff != ihl + (proto == IPPROTO_TCP ? 16u : 6u) ||
+		    frame_rd16(c + coff) != ps)
+			return 0;
+		frame_wr16(c + coff, (uint16_t)~frame_sum(c + cstart, len - cstart, 0));
 	}
-	gue++;
-	if (!ok)
-		bad_gue++;
+	return v6 ? frame_l4_ok6(c) : frame_l4_ok(c);
 }
 
-/* Frames sent on the watched link since the last call: the link's test frames, and IPIP ones. */
+/* One tunnelled packet at OUTER (IPv4 or IPv6, as the case's), of IP protocol PROTO. */
 static void
-sent(int fd, unsigned *marked, unsigned *ipip)
+tun_check(const uint8_t *outer, uint8_t proto)
+{
+	const struct tun_case *k = tun_now;
+	int v6 = k->v6, ok = 1;
+	const uint8_t *l4 = outer + (v6 ? 40 : (outer[0] & 0x0f) * 4), *in = l4;
+	unsigned cstart = 0, coff = 0;
+
+	if (proto == IPPROTO_UDP) {
+		struct tunnel_gue g;
+		uint16_t sport = frame_rd16(l4), check = frame_rd16(l4 + 6);
+
+		ok = k->type == TUNNEL_GUE && sport >= 32768 && sport <= 60999 &&
+		    tunnel_gue_parse(l4 + 8, frame_rd16(l4 + 4) - 8, &g) == 1 &&
+		    g.af == (v6 ? AF_INET6 : AF_INET);
+		/* A UDP checksum that verifies, over IPv6 always; none over IPv4 without csum. */
+		if (v6 || k->csum != TUNNEL_CSUM_NONE)
+			ok = ok && check != 0 && (v6 ? frame_l4_ok6(outer) : frame_l4_ok(outer));
+		else
+			ok = ok && check == 0;
+		if (ok) {
+			cstart = g.cstart;
+			coff = g.coff;
+			in = l4 + 8 + g.hlen;
+			/* The TCP segments are one flow: one source port. */
+			if (in[v6 ? 6 : 9] == IPPROTO_TCP) {
+				if (tun.gue_sport == 0)
+					tun.gue_sport = sport;
+				else if (sport != tun.gue_sport)
+					ok = 0;
+			}
+		}
+	} else if (proto == IPPROTO_GRE) {
+		ok = k->type == TUNNEL_GRE && l4[0] == (k->keyed ? 0x20 : 0) && l4[1] == 0 &&
+		    frame_rd16(l4 + 2) == (v6 ? 0x86dd : 0x0800);
+		in = l4 + 4 + (k->keyed ? 4 : 0);
+	} else {
+		ok = k->type == TUNNEL_IPIP;
+	}
+	if (cstart)
+		tun.rem++;
+	if (!ok || !inner_ok(in, v6, cstart, coff))
+		tun.bad++;
+	tun.pkts++;
+}
+
+/* Frames sent on the watched link since the last call: the link's test frames, and tunnelled ones. */
+static void
+sent(int fd, unsigned *marked)
 {
 	uint8_t b[2048];
 
-	*marked = *ipip = 0;
+	*marked = 0;
 	for (;;) {
 		struct sockaddr_ll from;
 		socklen_t fl = sizeof(from);
@@ -97,26 +162,100 @@ sent(int fd, unsigned *marked, unsigned *ipip)
 			return;
 		if (from.sll_pkttype != PACKET_OUTGOING || n < 34)
 			continue;
-		if (frame_rd16(b + 12) == MARK_ETHTYPE)
+		if (frame_rd16(b + 12) == MARK_ETHTYPE) {
 			(*marked)++;
-		else if (frame_rd16(b + 12) == 0x0800 && b[14 + 9] == IPPROTO_UDP &&
-		    frame_rd16(b + 14 + (b[14] & 0x0f) * 4 + 2) == GUE_PORT)
-			gue_check(b + 14, 0);
-		else if (frame_rd16(b + 12) == 0x86dd && b[14 + 6] == IPPROTO_UDP &&
-		    frame_rd16(b + 14 + 40 + 2) == GUE_PORT)
-			gue_check(b + 14, 1);
-		else if (frame_rd16(b + 12) == 0x0800 && b[14 + 9] == IPPROTO_IPIP) {
-			const uint8_t *inner = b + 14 + (b[14] & 0x0f) * 4;
-			(*ipip)++;
-			if (!frame_ip_ok(inner) || !frame_l4_ok(inner))
-				bad_inner++;
-		} else if (frame_rd16(b + 12) == 0x86dd && b[14 + 6] == IPPROTO_IPV6) {
-			/* ip6ip6: the outer IPv6 header, then the inner IPv6 packet */
-			(*ipip)++;
-			if (!frame_l4_ok6(b + 14 + 40))
-				bad_inner++;
+			continue;
 		}
+		uint8_t proto = frame_rd16(b + 12) == 0x0800 ? b[14 + 9] :
+		    frame_rd16(b + 12) == 0x86dd ? b[14 + 6] : 0;
+		if (tun_now != NULL && (proto == IPPROTO_UDP || proto == IPPROTO_GRE ||
+		    proto == IPPROTO_IPIP || proto == IPPROTO_IPV6))
+			tun_check(b + 14, proto);
 	}
+}
+
+/* The packet of BUF (frame_build) with a partial checksum, as the TAP hands one over with NEEDS_CSUM. */
+static void
+frame_partial(uint8_t *buf, int v6)
+{
+	struct virtio_net_hdr *h = (struct virtio_net_hdr *)buf;
+	uint8_t *ip = buf + FRAME_VNET + 14;
+	unsigned ihl = v6 ? 40 : 20;
+	uint32_t l4len = v6 ? frame_rd16(ip + 4) : frame_rd16(ip + 2) - ihl;
+	uint8_t proto = ip[v6 ? 6 : 9];
+	unsigned at = proto == IPPROTO_TCP ? 16 : 6;
+
+	h->flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+	h->csum_start = (uint16_t)(14 + ihl);
+	h->csum_offset = (uint16_t)at;
+	frame_wr16(ip + ihl + at, v6 ? frame_pseudo6(ip, proto, l4len) :
+	    frame_pseudo(ip, proto, l4len));
+}
+
+/*
+ * Case K through the worker W: a real server bound as K says, its
+ * packets queued (nothing on the wire), then all sent at the flush, each
+ * right, the option on every packet whose checksum was partial when K is
+ * remcsum and on none else.
+ */
+static void
+tun_run(struct worker *w, const struct tun_case *k, int watch)
+{
+	static const uint8_t mac_a[6] = { 0x02, 0, 0, 0, 0, 0x0a };
+	static const uint8_t mac_b[6] = { 0x02, 0, 0, 0, 0, 0x0b };
+	struct dest d = { .name = "t", .af = k->v6 ? AF_INET6 : AF_INET, .port = htons(80),
+	    .fwd = FWD_TUN, .tunnel = k->type, .tunnel_csum = k->csum, .tunnel_keyed = k->keyed,
+	    .tunnel_key = htonl(7),
+	    .tunnel_port = k->type == TUNNEL_GUE ? htons(GUE_PORT) : 0 };
+	struct conn c = { .dest = &d };
+	unsigned n = 0, marked, want = k->supers * 40 + k->udp_partial + k->udp_full;
+	char err[256] = "";
+
+	UNIT_SECTION("%s", k->what);
+	addr_pton(k->addr, &d.af, &d.addr);
+	if (!CHECK(xmit_tun_bind(&d, 0, err, sizeof(err)) == 0 && d.tun_inner_max == k->inner_max,
+	    "bound: inner MTU %u (%u)%s%s", k->inner_max, d.tun_inner_max, err[0] ? ": " : "", err))
+		return;
+	tun_now = k;
+	tun = (typeof(tun)){ 0 };
+	for (unsigned i = 0; i < k->supers + k->udp_partial + k->udp_full; i++) {
+		struct frame_spec f = {
+			.dst = mac_a, .src = mac_b, .v6 = k->v6,
+			.saddr = inet_addr("192.0.2.1"), .daddr = inet_addr("10.10.0.100"),
+			.proto = IPPROTO_TCP, .sport = 40000, .dport = 80, .tcpflags = 0x18,
+			.plen = 40 * 1000, .gso_size = 1000,
+		};
+		inet_pton(AF_INET6, "2001:db8:c::1", f.saddr6);
+		inet_pton(AF_INET6, "2001:db8:10::100", f.daddr6);
+		if (i >= k->supers) {   /* an odd length: the checksum's last byte alone */
+			f.proto = IPPROTO_UDP;
+			f.plen = 101;
+			f.gso_size = 0;
+			f.tcpflags = 0;
+		}
+		uint8_t *buf = w->rxbuf + (size_t)i * PKT_BUF_STRIDE;
+		uint32_t len = frame_build(buf, &f);
+		struct pkt *p = &w->rx[i];
+		if (i >= k->supers && i < k->supers + k->udp_partial)
+			frame_partial(buf, k->v6);
+		if (!CHECK_EQ(pkt_parse(p, buf, len), STAT_NONE, "packet %u parses", i))
+			return;
+		n += p->gso_size ? pkt_gso_count(p) : 1;
+		CHECK_EQ(xmit_tun(w, &c, p), 0, "packet %u queued", i);
+	}
+	CHECK_EQ(n, want, "%u packets to send", want);
+	sent(watch, &marked);
+	CHECK_EQ(tun.pkts, 0, "nothing sent into the tunnel before the flush");
+	tunnel_flush_all(w->id);
+	sent(watch, &marked);
+	CHECK_EQ(tun.pkts, want, "every segment and packet sent at the flush");
+	CHECK_EQ(tun.bad, 0, "each with its tunnel's header and outer checksum, its inner "
+	    "checksums verifying");
+	CHECK_EQ(tun.rem, k->csum == TUNNEL_CSUM_REMCSUM ? want - k->udp_full : 0,
+	    "the remote checksum option on %s", k->csum == TUNNEL_CSUM_REMCSUM ?
+	    "each packet whose checksum was partial, none else" : "none");
+	CHECK_EQ(stat_total(STAT_DROP_TUN_TX_ERROR), 0, "no tunnel send refused");
+	tun_now = NULL;
 }
 
 int
@@ -125,11 +264,8 @@ main(void)
 	static const uint8_t mac_a[6] = { 0x02, 0, 0, 0, 0, 0x0a };
 	static const uint8_t mac_b[6] = { 0x02, 0, 0, 0, 0, 0x0b };
 	struct worker w = { .id = 0 };
-	struct dest d = { .name = "t", .port = htons(80), .fwd = FWD_TUN, .tunnel = TUNNEL_IPIP };
-	struct conn c = { .dest = &d };
 	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL) };
-	char err[256] = "";
-	unsigned marked, ipip, segs = 0;
+	unsigned marked;
 	int rbuf = 8 << 20, watch, veth0;
 	struct link *l;
 
@@ -175,186 +311,91 @@ main(void)
 		frame_wr16(eth + 12, MARK_ETHTYPE);
 		link_tx(l, w.id, link_sll(l, AF_INET), buf, 60);
 	}
-	sent(watch, &marked, &ipip);
+	sent(watch, &marked);
 	CHECK_EQ(marked, 0, "nothing sent on the link before the flush");
 	link_flush_all(w.id);
-	sent(watch, &marked, &ipip);
+	sent(watch, &marked);
 	CHECK_EQ(marked, RX_BATCH, "all of the batch sent at the flush");
 
-	UNIT_SECTION("a tunnel: two super-frames of 40 segments each");
-	d.af = AF_INET;
-	d.addr = addr_from_ip(inet_addr("10.99.0.2"));
-	if (!CHECK(xmit_tun_bind(&d, 0, err, sizeof(err)) == 0, "bind an ipip real server%s%s",
-	    err[0] ? ": " : "", err))
-		return unit_done();
-	for (unsigned i = 0; i < 2; i++) {
-		struct frame_spec f = {
-			.dst = mac_a, .src = mac_b,
-			.saddr = inet_addr("192.0.2.1"), .daddr = inet_addr("10.10.0.100"),
-			.proto = IPPROTO_TCP, .sport = 40000, .dport = 80, .tcpflags = 0x18,
-			.plen = 40 * 1000, .gso_size = 1000,
-		};
-		uint8_t *buf = w.rxbuf + (size_t)i * PKT_BUF_STRIDE;
-		uint32_t len = frame_build(buf, &f);
-		struct pkt *p = &w.rx[i];
-		if (!CHECK_EQ(pkt_parse(p, buf, len), STAT_NONE, "super-frame %u parses", i))
-			return unit_done();
-		segs += pkt_gso_count(p);
-		CHECK_EQ(xmit_tun(&w, &c, p), 0, "super-frame %u queued", i);
-	}
-	CHECK_EQ(segs, 80, "80 segments");
-	sent(watch, &marked, &ipip);
-	CHECK_EQ(ipip, 0, "nothing sent into the tunnel before the flush");
-	tunnel_flush_all(w.id);
-	sent(watch, &marked, &ipip);
-	CHECK_EQ(ipip, 80, "every segment sent at the flush");
-	CHECK_EQ(bad_inner, 0, "each segment's inner IPv4 and TCP checksums verify");
-	CHECK_EQ(stat_total(STAT_DROP_TUN_TX_ERROR), 0, "no tunnel send refused");
-
-	UNIT_SECTION("an ip6ip6 tunnel: two IPv6 super-frames of 40 segments each");
+	/*
+	 * IPv6 on veth0 too; GUE's checksum over IPv4 needs the route's
+	 * source in its pseudo-header: a route that names it.
+	 */
 	if (!CHECK(sh("sysctl -qw net.ipv6.conf.veth0.accept_dad=0 && "
 	    "ip -6 addr add 2001:db8:99::1/64 dev veth0 nodad && "
-	    "ip -6 neigh add 2001:db8:99::2 lladdr 02:00:00:00:00:02 nud permanent dev veth0") == 0,
-	    "veth0 gets IPv6"))
+	    "ip -6 neigh add 2001:db8:99::2 lladdr 02:00:00:00:00:02 nud permanent dev veth0 && "
+	    "ip route add 10.98.0.0/24 via 10.99.0.2 src 10.99.0.1") == 0,
+	    "veth0 gets IPv6, a route with a source"))
 		return unit_done();
-	struct dest d6 = { .name = "t6", .af = AF_INET6, .port = htons(80), .fwd = FWD_TUN,
-	    .tunnel = TUNNEL_IPIP };
-	struct conn c6 = { .dest = &d6 };
-	addr_pton("2001:db8:99::2", &d6.af, &d6.addr);
-	err[0] = '\0';
-	if (!CHECK(xmit_tun_bind(&d6, 0, err, sizeof(err)) == 0 && d6.tun_inner_max == 1500 - 40,
-	    "bind an ip6ip6 real server: inner MTU 1460%s%s", err[0] ? ": " : "", err))
-		return unit_done();
-	segs = 0;
-	bad_inner = 0;
-	for (unsigned i = 0; i < 2; i++) {
-		struct frame_spec f = {
-			.dst = mac_a, .src = mac_b, .v6 = 1,
-			.proto = IPPROTO_TCP, .sport = 40000, .dport = 80, .tcpflags = 0x18,
-			.plen = 40 * 1000, .gso_size = 1000,
-		};
-		inet_pton(AF_INET6, "2001:db8:c::1", f.saddr6);
-		inet_pton(AF_INET6, "2001:db8:10::100", f.daddr6);
-		uint8_t *buf = w.rxbuf + (size_t)i * PKT_BUF_STRIDE;
-		uint32_t len = frame_build(buf, &f);
-		struct pkt *p = &w.rx[i];
-		if (!CHECK_EQ(pkt_parse(p, buf, len), STAT_NONE, "IPv6 super-frame %u parses", i))
-			return unit_done();
-		segs += pkt_gso_count(p);
-		CHECK_EQ(xmit_tun(&w, &c6, p), 0, "IPv6 super-frame %u queued", i);
-	}
-	CHECK_EQ(segs, 80, "80 segments");
-	sent(watch, &marked, &ipip);
-	CHECK_EQ(ipip, 0, "nothing sent into the tunnel before the flush");
-	tunnel_flush_all(w.id);
-	sent(watch, &marked, &ipip);
-	CHECK_EQ(ipip, 80, "every segment sent at the flush, ip6ip6 from the kernel's IPv6 socket");
-	CHECK_EQ(bad_inner, 0, "each segment's inner TCP checksum (IPv6 pseudo-header) verifies");
-	CHECK_EQ(stat_total(STAT_DROP_TUN_TX_ERROR), 0, "no tunnel send refused");
-
-	UNIT_SECTION("a GUE tunnel with a UDP checksum: two super-frames of 40 segments each, a small UDP packet");
-	/* The checksum's pseudo-header needs the route's source: a route that names it. */
-	if (!CHECK(sh("ip route add 10.98.0.0/24 via 10.99.0.2 src 10.99.0.1") == 0,
-	    "a route with a source"))
-		return unit_done();
-	struct dest dg = { .name = "g", .af = AF_INET, .port = htons(80), .fwd = FWD_TUN,
-	    .tunnel = TUNNEL_GUE, .tunnel_port = htons(GUE_PORT), .tunnel_csum = true };
-	struct conn cg = { .dest = &dg };
-	dg.addr = addr_from_ip(inet_addr("10.98.0.7"));
-	err[0] = '\0';
-	if (!CHECK(xmit_tun_bind(&dg, 0, err, sizeof(err)) == 0 &&
-	    dg.tun_inner_max == 1500 - 20 - 8 - 4,
-	    "bind a GUE real server: inner MTU 1468%s%s", err[0] ? ": " : "", err))
-		return unit_done();
-	segs = 0;
-	for (unsigned i = 0; i < 3; i++) {
-		struct frame_spec f = {
-			.dst = mac_a, .src = mac_b,
-			.saddr = inet_addr("192.0.2.1"), .daddr = inet_addr("10.10.0.100"),
-			.proto = IPPROTO_TCP, .sport = 40000, .dport = 80, .tcpflags = 0x18,
-			.plen = 40 * 1000, .gso_size = 1000,
-		};
-		if (i == 2) {   /* an odd length: the checksum's last byte alone */
-			f.proto = IPPROTO_UDP;
-			f.plen = 101;
-			f.gso_size = 0;
-			f.tcpflags = 0;
-		}
-		uint8_t *buf = w.rxbuf + (size_t)i * PKT_BUF_STRIDE;
-		uint32_t len = frame_build(buf, &f);
-		struct pkt *p = &w.rx[i];
-		if (!CHECK_EQ(pkt_parse(p, buf, len), STAT_NONE, "packet %u parses", i))
-			return unit_done();
-		segs += p->gso_size ? pkt_gso_count(p) : 1;
-		CHECK_EQ(xmit_tun(&w, &cg, p), 0, "packet %u queued", i);
-	}
-	sent(watch, &marked, &ipip);
-	CHECK_EQ(gue, 0, "nothing sent into the tunnel before the flush");
-	tunnel_flush_all(w.id);
-	gue_sport = 0;
-	sent(watch, &marked, &ipip);
-	CHECK_EQ(gue, 81, "every segment and the UDP packet sent at the flush");
-	CHECK_EQ(bad_gue, 0, "each is UDP to the port with a checksum that verifies, GUE 0 for IPv4, "
-	    "its inner checksums verify");
-
-	UNIT_SECTION("GUE over IPv6: the kernel's UDP checksum");
-	struct dest dg6 = { .name = "g6", .af = AF_INET6, .port = htons(80), .fwd = FWD_TUN,
-	    .tunnel = TUNNEL_GUE, .tunnel_port = htons(GUE_PORT) };
-	struct conn cg6 = { .dest = &dg6 };
-	addr_pton("2001:db8:99::2", &dg6.af, &dg6.addr);
-	err[0] = '\0';
-	if (!CHECK(xmit_tun_bind(&dg6, 0, err, sizeof(err)) == 0 &&
-	    dg6.tun_inner_max == 1500 - 40 - 8 - 4,
-	    "bind a GUE real server over IPv6: inner MTU 1448%s%s", err[0] ? ": " : "", err))
-		return unit_done();
-	gue = bad_gue = gue_sport = 0;
-	for (unsigned i = 0; i < 2; i++) {
-		struct frame_spec f = {
-			.dst = mac_a, .src = mac_b, .v6 = 1,
-			.proto = IPPROTO_TCP, .sport = 40000, .dport = 80, .tcpflags = 0x18,
-			.plen = 40 * 1000, .gso_size = 1000,
-		};
-		inet_pton(AF_INET6, "2001:db8:c::1", f.saddr6);
-		inet_pton(AF_INET6, "2001:db8:10::100", f.daddr6);
-		uint8_t *buf = w.rxbuf + (size_t)i * PKT_BUF_STRIDE;
-		uint32_t len = frame_build(buf, &f);
-		struct pkt *p = &w.rx[i];
-		if (!CHECK_EQ(pkt_parse(p, buf, len), STAT_NONE, "IPv6 super-frame %u parses", i))
-			return unit_done();
-		CHECK_EQ(xmit_tun(&w, &cg6, p), 0, "IPv6 super-frame %u queued", i);
-	}
-	tunnel_flush_all(w.id);
-	sent(watch, &marked, &ipip);
-	CHECK_EQ(gue, 80, "every segment sent at the flush");
-	CHECK_EQ(bad_gue, 0, "each with a UDP checksum that verifies, GUE 0 for IPv6, its inner "
-	    "checksum verifying");
-	CHECK_EQ(stat_total(STAT_DROP_TUN_TX_ERROR), 0, "no tunnel send refused");
+	static const struct tun_case cases[] = {
+		{ "ipip: two super-frames of 40 segments each, UDP partial and complete", 0,
+		  TUNNEL_IPIP, TUNNEL_CSUM_NONE, false, "10.99.0.2", 1500 - 20, 2, 1, 1 },
+		{ "ip6ip6: two IPv6 super-frames of 40 segments each", 1,
+		  TUNNEL_IPIP, TUNNEL_CSUM_NONE, false, "2001:db8:99::2", 1500 - 40, 2, 0, 0 },
+		{ "gre with a key", 0,
+		  TUNNEL_GRE, TUNNEL_CSUM_NONE, true, "10.99.0.2", 1500 - 20 - 8, 2, 1, 0 },
+		{ "gue, no UDP checksum", 0,
+		  TUNNEL_GUE, TUNNEL_CSUM_NONE, false, "10.98.0.7", 1500 - 20 - 8 - 4, 1, 1, 0 },
+		{ "gue with a UDP checksum: super-frames, a small UDP packet", 0,
+		  TUNNEL_GUE, TUNNEL_CSUM_CSUM, false, "10.98.0.7", 1500 - 20 - 8 - 4, 2, 1, 1 },
+		{ "gue over IPv6: the kernel's UDP checksum", 1,
+		  TUNNEL_GUE, TUNNEL_CSUM_NONE, false, "2001:db8:99::2", 1500 - 40 - 8 - 4, 2, 1, 0 },
+		{ "gue remcsum: partial checksums left to the real server, the option on them", 0,
+		  TUNNEL_GUE, TUNNEL_CSUM_REMCSUM, false, "10.98.0.7", 1500 - 20 - 8 - 4, 2, 1, 1 },
+		{ "gue remcsum over IPv6", 1,
+		  TUNNEL_GUE, TUNNEL_CSUM_REMCSUM, false, "2001:db8:99::2", 1500 - 40 - 8 - 4, 2, 1, 1 },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++)
+		tun_run(&w, &cases[i], watch);
 
 	UNIT_SECTION("GUE's header as vsrtun reads it");
 	{
 		static const struct {
 			const char *what;
-			uint8_t     h[4];
+			uint8_t     h[12];
 			uint32_t    len;
-			int         af;
+			int         r, af;
+			unsigned    hlen, cstart, coff;
 		} gc[] = {
-			{ "IPv4 inner",                     { 0, 4, 0, 0 },    4, AF_INET },
-			{ "IPv6 inner",                     { 0, 41, 0, 0 },   4, AF_INET6 },
-			{ "short",                          { 0, 4, 0, 0 },    3, 0 },
-			{ "version 1",                      { 0x40, 4, 0, 0 }, 4, 0 },
-			{ "a control message (C)",          { 0x20, 4, 0, 0 }, 4, 0 },
-			{ "options (hlen 1)",               { 0x01, 4, 0, 0 }, 4, 0 },
-			{ "a flag (private flags follow)",  { 0, 4, 0, 1 },    4, 0 },
-			{ "another protocol (UDP)",         { 0, 17, 0, 0 },   4, 0 },
+			{ "IPv4 inner", { 0, 4, 0, 0 }, 4, 1, AF_INET, 4, 0, 0 },
+			{ "IPv6 inner", { 0, 41, 0, 0 }, 4, 1, AF_INET6, 4, 0, 0 },
+			{ "remote checksum offload, IPv4 TCP", { 2, 4, 0, 1, 0x80, 0, 0, 0, 0, 20, 0, 36 },
+			  12, 1, AF_INET, 12, 20, 36 },
+			{ "remote checksum offload, IPv6 UDP", { 2, 41, 0, 1, 0x80, 0, 0, 0, 0, 40, 0, 46 },
+			  12, 1, AF_INET6, 12, 40, 46 },
+			{ "short", { 0, 4, 0, 0 }, 3, -1, 0, 0, 0, 0 },
+			{ "the option cut short", { 2, 4, 0, 1, 0x80, 0, 0, 0, 0, 20 }, 10, -1, 0, 0, 0, 0 },
+			{ "version 1", { 0x40, 4, 0, 0 }, 4, 0, 0, 0, 0, 0 },
+			{ "a control message (C)", { 0x20, 4, 0, 0 }, 4, 0, 0, 0, 0, 0 },
+			{ "options (hlen 1) without a flag", { 0x01, 4, 0, 0 }, 4, 0, 0, 0, 0, 0 },
+			{ "the private flag without options", { 0, 4, 0, 1 }, 4, 0, 0, 0, 0, 0 },
+			{ "another flag with the option's length", { 2, 4, 0x80, 0 }, 12, 0, 0, 0, 0, 0 },
+			{ "private flags other than remcsum", { 2, 4, 0, 1, 0x40, 0, 0, 0, 0, 20, 0, 36 },
+			  12, 0, 0, 0, 0, 0 },
+			{ "remcsum and another private flag", { 2, 4, 0, 1, 0x80, 0, 0, 1, 0, 20, 0, 36 },
+			  12, 0, 0, 0, 0, 0 },
+			{ "hlen 3: more options than remcsum's", { 3, 4, 0, 1, 0x80, 0, 0, 0, 0, 20, 0, 36 },
+			  16, 0, 0, 0, 0, 0 },
+			{ "another protocol (UDP)", { 0, 17, 0, 0 }, 4, 0, 0, 0, 0, 0 },
 		};
-		uint8_t h[4];
+		uint8_t h[12];
 
-		for (size_t i = 0; i < ARRAY_SIZE(gc); i++)
-			CHECK_EQ(tunnel_gue_parse(gc[i].h, gc[i].len), gc[i].af, "%s", gc[i].what);
-		tunnel_gue_hdr(h, AF_INET);
-		CHECK(memcmp(h, gc[0].h, 4) == 0, "written for IPv4: 0, 4, 0, 0");
-		tunnel_gue_hdr(h, AF_INET6);
-		CHECK(memcmp(h, gc[1].h, 4) == 0, "written for IPv6: 0, 41, 0, 0");
+		for (size_t i = 0; i < ARRAY_SIZE(gc); i++) {
+			struct tunnel_gue g;
+			int r = tunnel_gue_parse(gc[i].h, gc[i].len, &g);
+			if (CHECK_EQ(r, gc[i].r, "%s", gc[i].what) && r == 1)
+				CHECK(g.af == gc[i].af && g.hlen == gc[i].hlen &&
+				    g.cstart == gc[i].cstart && g.coff == gc[i].coff,
+				    "%s: family, length, start and field", gc[i].what);
+		}
+		CHECK(tunnel_gue_hdr(h, AF_INET, 0, 0) == 4 && memcmp(h, gc[0].h, 4) == 0,
+		    "written for IPv4: 0, 4, 0, 0");
+		CHECK(tunnel_gue_hdr(h, AF_INET6, 0, 0) == 4 && memcmp(h, gc[1].h, 4) == 0,
+		    "written for IPv6: 0, 41, 0, 0");
+		CHECK(tunnel_gue_hdr(h, AF_INET, 20, 36) == 12 && memcmp(h, gc[2].h, 12) == 0,
+		    "written with the option: hlen 2, the private flag, remcsum, start 20, field 36");
+		CHECK(tunnel_gue_hdr(h, AF_INET6, 40, 46) == 12 && memcmp(h, gc[3].h, 12) == 0,
+		    "and for IPv6 UDP: start 40, field 46");
 	}
 
 	tunnel_close();

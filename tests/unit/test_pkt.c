@@ -1282,6 +1282,65 @@ test_gso_segment(void)
 	}
 }
 
+/* tcp_opt_next: the options it yields, in order, and where the list ends. */
+static void
+test_tcp_opts(void)
+{
+	static const struct {
+		const char *what;
+		uint8_t     opt[40];
+		unsigned    len;
+		int         want[8];  /* offsets yielded, then -1 */
+	} cases[] = {
+		{ .what = "no options", .len = 0, .want = { -1 } },
+		{ .what = "MSS alone",
+		  .opt = { 2, 4, 5, 180 }, .len = 4, .want = { 0, -1 } },
+		{ .what = "NOP, NOP, timestamps",
+		  .opt = { 1, 1, 8, 10, 0, 0, 0, 1, 0, 0, 0, 2 }, .len = 12, .want = { 2, -1 } },
+		{ .what = "a SYN's: MSS, SACK permitted, timestamps, NOP, window scale",
+		  .opt = { 2, 4, 5, 180, 4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0, 0, 1, 3, 3, 7 },
+		  .len = 20, .want = { 0, 4, 6, 17, -1 } },
+		{ .what = "40 bytes: NOP, NOP, SACK of 4 blocks, 4 NOPs",
+		  .opt = { 1, 1, 5, 34, [36] = 1, 1, 1, 1 }, .len = 40, .want = { 2, -1 } },
+		{ .what = "an option whose length reaches the end exactly",
+		  .opt = { 1, 30, 10, 0, 0, 0, 0, 0, 0, 0, 0 }, .len = 11, .want = { 1, -1 } },
+		{ .what = "NOPs alone", .opt = { 1, 1, 1, 1 }, .len = 4, .want = { -1 } },
+		{ .what = "EOL ends the list: what follows is padding",
+		  .opt = { 2, 4, 5, 180, 0, 2, 4, 1, 1 }, .len = 9, .want = { 0, -1 } },
+		{ .what = "EOL first", .opt = { 0, 2, 4, 5, 180 }, .len = 5, .want = { -1 } },
+		{ .what = "length 0: the walk stops (no endless loop)",
+		  .opt = { 3, 0, 2, 4, 5, 180 }, .len = 6, .want = { -1 } },
+		{ .what = "length 1 after an MSS",
+		  .opt = { 2, 4, 5, 180, 3, 1, 3, 3 }, .len = 8, .want = { 0, -1 } },
+		{ .what = "a length past the end after an MSS",
+		  .opt = { 2, 4, 5, 180, 5, 10, 0, 0, 0, 0 }, .len = 10, .want = { 0, -1 } },
+		{ .what = "a kind in the last byte, no length byte",
+		  .opt = { 1, 1, 1, 2 }, .len = 4, .want = { -1 } },
+		{ .what = "an MSS cut short by the list's length",
+		  .opt = { 2, 4, 5, 180 }, .len = 3, .want = { -1 } },
+		{ .what = "an empty option (length 2), then NOP and EOL",
+		  .opt = { 4, 2, 1, 0 }, .len = 4, .want = { 0, -1 } },
+	};
+
+	UNIT_SECTION("tcp_opt_next: TCP options");
+	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+		unsigned at = 0, n = 0;
+		int got[9], ok = 1;
+
+		while (n < 8 && (got[n] = tcp_opt_next(cases[c].opt, cases[c].len, &at)) >= 0)
+			n++;
+		for (unsigned k = 0; k <= n && k < 8; k++)
+			if (got[k] != cases[c].want[k])
+				ok = 0;
+		if (!CHECK(ok && n < 8, "%s: options at the offsets wanted", cases[c].what))
+			for (unsigned k = 0; k <= n && k < 8; k++)
+				printf("#   %u: got %d, want %d\n", k, got[k], cases[c].want[k]);
+		CHECK_EQ(at, cases[c].len, "%s: the walk ends at the list's end", cases[c].what);
+		CHECK_EQ(tcp_opt_next(cases[c].opt, cases[c].len, &at), -1,
+		    "%s: and stays there", cases[c].what);
+	}
+}
+
 int
 main(void)
 {
@@ -1296,5 +1355,6 @@ main(void)
 	test_vnet_parse();
 	test_vnet_rewrite();
 	test_gso_segment();
+	test_tcp_opts();
 	return unit_done();
 }
