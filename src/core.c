@@ -15,6 +15,7 @@
 #include "core.h"
 #include "defence.h"
 #include "frag.h"
+#include "fwd.h"
 #include "icmplimit.h"
 #include "laddr.h"
 #include "lock.h"
@@ -446,7 +447,7 @@ core_reply(struct worker *w, struct pkt *p)
 	    p->dport);
 
 	if (c == NULL) {
-		STAT_INC(STAT_DROP_NO_CONN_OUT);
+		fwd_no_flow(w, p);      /* a real server's own traffic: routed on; else dropped, counted */
 		return;
 	}
 	core_note_worker(w, c);
@@ -537,8 +538,13 @@ core_input(struct worker *w, struct pkt *p)
 		return;
 	}
 	/* A fragment: a later one takes its first one's ports, or waits for them (frag.h). */
-	if (p->frag != PKT_FRAG_NONE && frag_in(p, w->now) != 0)
-		return;         /* queued or dropped: counted */
+	if (p->frag != PKT_FRAG_NONE) {
+		int r = frag_in(p, w->now);
+		if (r == FRAG_ROUTED)
+			fwd_route(w, p);        /* its first one was routed on (fwd.h) */
+		if (r != 0)
+			return;         /* queued or dropped: counted */
+	}
 	if (p->proto == p->ops->icmp_proto) {
 		core_icmp(w, p);
 		return;

@@ -28,6 +28,7 @@ struct frag_ent {
 	uint16_t        sport, dport;
 	uint32_t        expires;        /* conn_clock ticks; 0: empty */
 	struct dest    *dest;
+	uint8_t         routed;         /* the first one had no flow and was forwarded (fwd.h) */
 };
 
 enum { SLOT_FREE, SLOT_QUEUED, SLOT_READY, SLOT_TAKEN };
@@ -229,6 +230,7 @@ frag_insert(const struct frag_key *k, uint64_t h, uint16_t sport, uint16_t dport
 	e->k = *k;
 	e->sport = sport;
 	e->dport = dport;
+	e->routed = 0;
 	e->expires = now + F.ticks;
 	if (e->expires == 0)
 		e->expires = 1;
@@ -354,7 +356,7 @@ frag_in(struct pkt *p, uint32_t now)
 		p->sport = e->sport;
 		p->dport = e->dport;
 		STAT_INC(STAT_FRAG_FORWARDED);
-		return 0;
+		return e->routed ? FRAG_ROUTED : 0;
 	}
 	(void)frag_queue(p, &k, h, now);
 	return 1;
@@ -395,6 +397,20 @@ uint32_t
 frag_dest_refs(void)
 {
 	return F.held;
+}
+
+void
+frag_routed(const struct pkt *p, uint32_t now)
+{
+	struct frag_key k;
+	struct frag_ent *e;
+
+	if (F.tab == NULL)
+		return;
+	frag_key_of(&k, p);
+	e = frag_lookup(&k, frag_hash(&k), now);
+	if (e != NULL)
+		e->routed = 1;
 }
 
 unsigned

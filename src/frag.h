@@ -43,8 +43,10 @@ void frag_fini(void);
  * A fragment P (p->frag != PKT_FRAG_NONE) at NOW (conn_clock): 0 when it
  * goes on through the packet path (a later one with the ports of its
  * first one in p->sport and p->dport); 1 when it was queued or dropped
- * (counted).
+ * (counted); FRAG_ROUTED (a later one, its ports given) when its first
+ * one was marked by frag_routed: it is to be forwarded as that one was.
  */
+#define FRAG_ROUTED 2
 int  frag_in(struct pkt *p, uint32_t now);
 
 /*
@@ -62,6 +64,12 @@ void         frag_set_dest(const struct pkt *p, struct dest *d, uint32_t now);
 struct dest *frag_dest(const struct pkt *p, uint32_t now);
 /* Table entries holding a dest reference (tests). */
 uint32_t     frag_dest_refs(void);
+
+/*
+ * The first fragment P, just through frag_in, belongs to no flow and was
+ * forwarded as a router would (fwd.h): its later fragments are to follow.
+ */
+void frag_routed(const struct pkt *p, uint32_t now);
 
 /* Fragments whose first one has come, waiting to be sent: frag_take. */
 unsigned frag_ready(void);

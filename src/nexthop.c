@@ -26,13 +26,14 @@
 
 _Static_assert(NH_QUEUES >= CONF_WORKERS_MAX, "a next-hop request queue per worker");
 _Static_assert((NH_CLIENTS & (NH_CLIENTS - 1)) == 0, "the client cache is a power of two");
-_Static_assert(NH_MAX < 0xffff, "an entry's index fits a cache slot");
+_Static_assert(NH_MAX < 0xfffe, "an entry's index fits a cache slot, below NH_SLOT_LOOP");
 
 /*
  * A client cache slot, one 64-bit word so that it is read and written
  * whole: the client's key (32 bits), the entry (16: its index + 1;
  * NH_SLOT_PENDING while the main thread has yet to answer,
- * NH_SLOT_NONE when it answered "the TAP"), the generation (16) it
+ * NH_SLOT_NONE when it answered "the TAP", NH_SLOT_LOOP when the route
+ * itself leads into the TAP), the generation (16) it
  * belongs to. A slot of an older generation is a miss. IPv4's key is the
  * address itself; IPv6's is a hash of it, the address in full kept
  * beside the slot (nh_full6) and compared under the slot's word as under
@@ -43,6 +44,7 @@ _Static_assert(NH_MAX < 0xffff, "an entry's index fits a cache slot");
  */
 #define NH_SLOT_PENDING 0u
 #define NH_SLOT_NONE    0xffffu
+#define NH_SLOT_LOOP    0xfffeu
 
 struct nh_req {
 	int            af;
@@ -321,6 +323,16 @@ full6_is(unsigned s, const union vsr_addr *a)
 struct nexthop *
 nh_client(int af, const union vsr_addr *caddr, const union vsr_addr *vaddr, unsigned q)
 {
+	struct nexthop *nh;
+
+	(void)nh_client_way(af, caddr, vaddr, q, &nh);
+	return nh;
+}
+
+enum nh_way
+nh_client_way(int af, const union vsr_addr *caddr, const union vsr_addr *vaddr, unsigned q,
+    struct nexthop **nhp)
+{
 	int f = af == AF_INET6;
 	uint32_t key = client_key(af, caddr);
 	unsigned s = slot_of(key);
@@ -331,34 +343,40 @@ nh_client(int af, const union vsr_addr *caddr, const union vsr_addr *vaddr, unsi
 	struct nh_queue *nq = &nh_queues[q];
 	uint32_t head, tail;
 
+	*nhp = NULL;
 	if ((uint32_t)(v >> 32) == key && (uint16_t)v == gen) {
-		if (idx == NH_SLOT_PENDING || idx == NH_SLOT_NONE)
-			return NULL;
+		if (idx == NH_SLOT_PENDING)
+			return NH_WAY_UNKNOWN;
 		if (f) {
 			/* Another client of the same key: a miss, and not asked for (rare). */
 			bool same = full6_is(s, caddr);
 			__atomic_thread_fence(__ATOMIC_ACQUIRE);
 			if (!same || __atomic_load_n(slot, __ATOMIC_RELAXED) != v)
-				return NULL;
+				return NH_WAY_UNKNOWN;
 		}
-		return &nh_tab[idx - 1];
+		if (idx == NH_SLOT_NONE)
+			return NH_WAY_KERNEL;
+		if (idx == NH_SLOT_LOOP)
+			return NH_WAY_TAP;
+		*nhp = &nh_tab[idx - 1];
+		return NH_WAY_DIRECT;
 	}
 	/* A miss: claim the slot as pending, so that the flow's next packets do not ask again. */
 	if (!__atomic_compare_exchange_n(slot, &v, slot_make(key, NH_SLOT_PENDING, gen),
 	    0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
-		return NULL;
+		return NH_WAY_UNKNOWN;
 	head = nq->head;
 	tail = __atomic_load_n(&nq->tail, __ATOMIC_ACQUIRE);
 	if (head - tail >= NH_QLEN) {
 		__atomic_add_fetch(&nh_st.client_dropped, 1, __ATOMIC_RELAXED);
 		/* Not pending after all: let a later packet ask. */
 		__atomic_store_n(slot, 0, __ATOMIC_RELEASE);
-		return NULL;
+		return NH_WAY_UNKNOWN;
 	}
 	nq->req[head % NH_QLEN] = (struct nh_req){ af, *caddr, *vaddr };
 	__atomic_store_n(&nq->head, head + 1, __ATOMIC_RELEASE);
 	__atomic_add_fetch(&nh_st.client_queued, 1, __ATOMIC_RELAXED);
-	return NULL;
+	return NH_WAY_UNKNOWN;
 }
 
 /* The clients' entry for RI's neighbour toward CADDR, made if need be; NULL: the table is full. */
@@ -396,11 +414,15 @@ nh_client_resolve(const struct nh_req *r)
 	int f = r->af == AF_INET6;
 	uint32_t key = client_key(r->af, &r->caddr);
 	unsigned s = slot_of(key);
+	unsigned answer = NH_SLOT_NONE;
 
 	nh_st.resolved++;
-	if (nl_route_get_input(r->af, &r->caddr, &r->vaddr, nh_tap, &ri) == 0 && !ri.local &&
-	    ri.oif != nh_tap && ri.oif > 0)
-		nh = nh_client_entry(r->af, &ri, &r->caddr);
+	if (nl_route_get_input(r->af, &r->caddr, &r->vaddr, nh_tap, &ri) == 0 && !ri.local) {
+		if (ri.oif == nh_tap)
+			answer = NH_SLOT_LOOP;
+		else if (ri.oif > 0 && (nh = nh_client_entry(r->af, &ri, &r->caddr)) != NULL)
+			answer = (unsigned)(nh - nh_tab) + 1;
+	}
 	if (f) {
 		/* Pending while another address is written (full6_is). */
 		__atomic_store_n(&nh_slots[1][s], slot_make(key, NH_SLOT_PENDING, nh_gen),
@@ -409,8 +431,7 @@ nh_client_resolve(const struct nh_req *r)
 		for (unsigned k = 0; k < 4; k++)
 			__atomic_store_n(&nh_full6[s][k], r->caddr.w[k], __ATOMIC_RELAXED);
 	}
-	__atomic_store_n(&nh_slots[f][s], slot_make(key,
-	    nh != NULL ? (unsigned)(nh - nh_tab) + 1 : NH_SLOT_NONE, nh_gen), __ATOMIC_RELEASE);
+	__atomic_store_n(&nh_slots[f][s], slot_make(key, answer, nh_gen), __ATOMIC_RELEASE);
 }
 
 /* ---- the monitor ---- */

@@ -133,6 +133,17 @@ nh_read(struct nexthop *nh, struct nh_view *v, uint32_t now)
 struct nexthop *nh_client(int af, const union vsr_addr *caddr, const union vsr_addr *vaddr,
     unsigned q);
 
+/*
+ * As nh_client, with what the main thread answered: DIRECT (*NH, which
+ * nh_read may still refuse), UNKNOWN (not answered yet, or a miss now
+ * asked for), KERNEL (no usable next hop: no route, not resolvable, the
+ * table full; the kernel knows what to do with the frame), TAP (the route
+ * itself leads into the TAP: a frame written there comes back).
+ */
+enum nh_way { NH_WAY_DIRECT, NH_WAY_UNKNOWN, NH_WAY_KERNEL, NH_WAY_TAP };
+enum nh_way nh_client_way(int af, const union vsr_addr *caddr, const union vsr_addr *vaddr,
+    unsigned q, struct nexthop **nh);
+
 /* Without a BASE: read the monitor's events, and do what a tick does. */
 void nh_monitor_run(void);
 void nh_tick(uint32_t now);

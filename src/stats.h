@@ -70,6 +70,8 @@ enum stat_id {
 	STAT_NAT_VIA_TAP,       /* and written into the TAP instead: next hop unknown, too big */
 	STAT_FRAG_FORWARDED,    /* IP fragments sent on: first ones, and later ones that found theirs */
 	STAT_FRAG_QUEUED,       /* later fragments that came before their first one: made to wait */
+	STAT_FORWARDED,         /* a real server's own frames into the TAP, of no flow, routed on (fwd.h) */
+	STAT_FORWARDED_VIA_TAP, /* of them, those written back into the TAP for the kernel to route */
 	/* drop reasons */
 	STAT_DROP_MALFORMED,    /* a header or length field is wrong */
 	STAT_DROP_UNEXPECTED,   /* not IPv4, IPv6 or ARP, or not TCP/UDP/ICMP(v6) */
@@ -81,7 +83,8 @@ enum stat_id {
 	STAT_DROP_IPV6_EXT,     /* an IPv6 extension header not taken: unknown, repeated, misplaced */
 	STAT_DROP_NO_SERVICE,   /* no virtual service at that address/port */
 	STAT_DROP_NO_CONN,      /* TCP segment other than SYN without a connection */
-	STAT_DROP_NO_CONN_OUT,  /* a packet into the TAP toward no VIP, of no connection */
+	STAT_DROP_NO_CONN_OUT,  /* a packet into the TAP toward no VIP, of no connection, not routed on */
+	STAT_DROP_FORWARD_LOOP, /* one to route on whose route leads into the TAP (fwd.h) */
 	STAT_DROP_NO_DEST,      /* the scheduler found no available real server */
 	STAT_DROP_TABLE_FULL,   /* new flow while conn_max connections exist */
 	STAT_DROP_RESERVE,      /* new flow while unconfirmed flows fill all but conn_reserve */

@@ -51,7 +51,11 @@
  * most a range may hold) jumps over the next rule (goto NAT_SKIP_PRIO, one
  * nop rule there); what is left, its fragments, goes into the TAP. Its own
  * unfragmented traffic routes as before; its own fragmented traffic (not
- * a reply) would take the TAP too, where it finds no flow and is dropped.
+ * a reply), and its datagrams from port 65535, which no range may hold,
+ * take the TAP too, where they find no flow and the daemon routes them on
+ * as the kernel would have (fwd.h): straight out toward their next hop,
+ * or back into the TAP, from which none of these rules (they name the
+ * real server's interface) brings them back.
  */
 #define NAT_PORT_PRIO   7601    /* ports seen: over the fragment rule */
 #define NAT_FRAG_PRIO   7602    /* none: a fragment, into the TAP */

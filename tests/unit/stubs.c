@@ -145,6 +145,19 @@ nh_client(int af, const union vsr_addr *caddr, const union vsr_addr *vaddr, unsi
 	return NULL;
 }
 
+/* Frames routed on (fwd.c): their next hop not known yet, so they take the TAP. */
+STUB enum nh_way
+nh_client_way(int af, const union vsr_addr *caddr, const union vsr_addr *vaddr, unsigned q,
+    struct nexthop **nh)
+{
+	(void)af;
+	(void)caddr;
+	(void)vaddr;
+	(void)q;
+	*nh = NULL;
+	return NH_WAY_UNKNOWN;
+}
+
 /*
  * Every real server answers ARP and neighbour solicitations: its MAC is
  * 02:00:00:00:01:<last byte of its address>, either family.

@@ -579,6 +579,69 @@ test_drops(void)
 	    "a reply of no connection: dropped, counted");
 }
 
+/*
+ * ---- a real server's own traffic (fwd.h) ----
+ * What the rules bring into the TAP that is no reply: routed on, here
+ * into the TAP (the stubs know no next hop), frame untouched but its MACs.
+ */
+static void
+test_forward(void)
+{
+	static const struct {
+		const char *what;
+		uint8_t     proto;
+		uint16_t    sport;
+		const char *daddr;
+		int         mark;       /* its MAC names a firewall mark */
+		int         fwd;        /* routed on, else dropped as no_conn_out */
+	} cases[] = {
+		{ .what = "udp from port 65535 to a host beyond", .proto = IPPROTO_UDP,
+		  .sport = 65535, .daddr = CLIENT, .fwd = 1 },
+		{ .what = "tcp from port 65535, not the server's port", .proto = IPPROTO_TCP,
+		  .sport = 65535, .daddr = CLIENT, .fwd = 1 },
+		{ .what = "udp from port 65535 to a local address", .proto = IPPROTO_UDP,
+		  .sport = 65535, .daddr = LIP, .fwd = 0 },
+		{ .what = "udp from 65535, its MAC a mark's", .proto = IPPROTO_UDP,
+		  .sport = 65535, .daddr = CLIENT, .mark = 1, .fwd = 0 },
+		{ .what = "a whole udp datagram from a ported source (a rule's)", .proto = IPPROTO_UDP,
+		  .sport = 5353, .daddr = CLIENT, .fwd = 0 },
+		{ .what = "tcp from the server's own port: a stray reply", .proto = IPPROTO_TCP,
+		  .sport = 8080, .daddr = CLIENT, .fwd = 0 },
+	};
+	static const uint8_t mark_mac[6] = { 0x06, 0x76, 0, 0, 0, 7 };
+
+	UNIT_SECTION("a real server's own traffic, routed on");
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct frame_spec f = {
+			.dst = cases[i].mark ? mark_mac : our_mac, .src = tap_mac,
+			.saddr = ip("10.20.0.13"), .daddr = ip(cases[i].daddr),
+			.proto = cases[i].proto, .sport = cases[i].sport, .dport = 7000,
+			.tcpflags = cases[i].proto == IPPROTO_TCP ? TCPF_SYN : 0, .plen = 200,
+			.ip_id = 9,
+		};
+		uint64_t fwd = stat_total(STAT_FORWARDED), tap = stat_total(STAT_FORWARDED_VIA_TAP);
+		uint64_t drop = stat_total(STAT_DROP_NO_CONN_OUT);
+
+		if (!CHECK(input(&f) == 0, "%s: parsed", cases[i].what))
+			continue;
+		if (!cases[i].fwd) {
+			CHECK(stub_nout == 0 && stat_total(STAT_DROP_NO_CONN_OUT) == drop + 1 &&
+			    stat_total(STAT_FORWARDED) == fwd, "%s: dropped, counted", cases[i].what);
+			continue;
+		}
+		const struct stub_frame *o = one_out(STUB_TAP, cases[i].what);
+		if (o == NULL)
+			continue;
+		CHECK(memcmp(o->data, tap_mac, 6) == 0 && memcmp(o->data + 6, our_mac, 6) == 0,
+		    "%s: to the kernel's side of the TAP, from ours", cases[i].what);
+		CHECK(o->len == pk.len && memcmp(o->data + 14, orig + FRAME_VNET + 14, pk.len - 14) == 0,
+		    "%s: the packet itself untouched", cases[i].what);
+		CHECK(stat_total(STAT_FORWARDED) == fwd + 1 && stat_total(STAT_FORWARDED_VIA_TAP) == tap + 1 &&
+		    stat_total(STAT_DROP_NO_CONN_OUT) == drop, "%s: counted as forwarded, via the TAP",
+		    cases[i].what);
+	}
+}
+
 /* ---- IPv6 ---- */
 
 static void
@@ -1148,6 +1211,7 @@ main(void)
 	test_arp();
 	test_icmp();
 	test_drops();
+	test_forward();
 	test_ipv6_modes();
 	test_ipv6_icmp();
 	test_rst_window();

@@ -92,6 +92,15 @@ static const struct frag_case cases[] = {
 	{ "two waiting, one datagram's first: only its own are ready",
 	  { { 'L', 1, 7, 100, 1, 1, 0 }, { 'L', 1, 8, 100, 1, 2, 0 }, { 'L', 1, 7, 100, 1, 3, 0 },
 	    { 'F', 1, 7, 101, 0, 1, 2 } }, 4, 1, 3, 0, 0 },
+	/* R: a first one of no flow, routed on (frag_routed, fwd.h): its later ones follow. */
+	{ "first routed on: the later ones are to be routed too",
+	  { { 'R', 1, 7, 100, 0, 0, 0 }, { 'L', 1, 7, 101, FRAG_ROUTED, 0, 0 },
+	    { 'L', 1, 7, 102, FRAG_ROUTED, 0, 0 } }, 3, 3, 0, 0, 0 },
+	{ "another datagram's first routed on: not this one's later ones",
+	  { { 'R', 1, 8, 100, 0, 0, 0 }, { 'F', 1, 7, 100, 0, 0, 0 }, { 'L', 1, 7, 101, 0, 0, 0 } },
+	  3, 3, 0, 0, 0 },
+	{ "a later one waiting for a first routed on: ready as the others",
+	  { { 'L', 1, 7, 100, 1, 1, 0 }, { 'R', 1, 7, 101, 0, 0, 1 } }, 2, 1, 1, 0, 0 },
 };
 
 static void
@@ -108,13 +117,16 @@ run_case(const struct frag_case *c)
 		if (s->kind == 'S') {
 			frag_sweep(s->t);
 		} else {
-			if (mk(&p, i, s->kind == 'F', s->src, s->id, s->kind == 'F' ? 100 : 200) < 0) {
+			int first = s->kind != 'L';
+			if (mk(&p, i, first, s->src, s->id, first ? 100 : 200) < 0) {
 				CHECK(0, "%s: step %u parses", c->what, i);
 				return;
 			}
 			int r = frag_in(&p, s->t);
+			if (s->kind == 'R')
+				frag_routed(&p, s->t);
 			CHECK_EQ(r, s->ret, "%s: step %u (%c) returns", c->what, i, s->kind);
-			if (s->kind == 'L' && r == 0)
+			if (s->kind == 'L' && (r == 0 || r == FRAG_ROUTED))
 				CHECK(p.sport == htons(5353) && p.dport == htons(53),
 				    "%s: step %u has its first one's ports", c->what, i);
 		}
@@ -135,6 +147,15 @@ run_case(const struct frag_case *c)
 		CHECK(((uintptr_t)b & 15) == 0 && pkt_parse(&q, b, len) == STAT_NONE &&
 		    q.frag == PKT_FRAG_LATER && q.frag_id == 7 && len == 14 + 20 + 8 + 200,
 		    "%s: taken %u parses as the later fragment it was", c->what, k);
+	}
+	/* Each taken goes through the packet path again: routed on if its first one was. */
+	for (unsigned k = 0; k < n; k++) {
+		uint32_t len;
+		struct pkt q;
+		bool routed = c->steps[c->n - 1].kind == 'R';
+		if (pkt_parse(&q, frag_buf(idx[k], &len), len) == STAT_NONE)
+			CHECK_EQ(frag_in(&q, 200), routed ? FRAG_ROUTED : 0,
+			    "%s: taken %u, again through frag_in", c->what, k);
 	}
 	frag_put(idx, n, 200);
 	CHECK_EQ(frag_ready(), 0, "%s: none ready after", c->what);

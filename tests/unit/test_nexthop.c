@@ -248,6 +248,16 @@ main(void)
 	q0 = st->client_queued;
 	CHECK(nh_client(AF_INET, P4("10.97.0.5"), &vip, 0) == NULL && st->client_queued == q0,
 	    "a client routed into the TAP: the TAP, and not asked again");
+	struct nexthop *wn;
+	CHECK(nh_client_way(AF_INET, P4("10.97.0.5"), &vip, 0, &wn) == NH_WAY_TAP && wn == NULL,
+	    "routed into the TAP: told apart (a frame written there would come back)");
+	CHECK(nh_client_way(AF_INET, P4("10.98.0.9"), &vip, 0, &wn) == NH_WAY_DIRECT && wn == c,
+	    "resolved: its entry");
+	CHECK(nh_client_way(AF_INET, P4("198.51.100.7"), &vip, 0, &wn) == NH_WAY_UNKNOWN,
+	    "not answered yet: unknown");
+	nh_tick(now);
+	CHECK(nh_client_way(AF_INET, P4("198.51.100.7"), &vip, 0, &wn) == NH_WAY_KERNEL && wn == NULL,
+	    "no route at all: the kernel's to answer");
 	sh("ip route add 10.95.0.0/24 via 10.99.0.2");
 	CHECK(SETTLE(nh_client(AF_INET, P4("10.98.0.9"), &vip, 0) == NULL),
 	    "a route changed: clients are resolved again");
