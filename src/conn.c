@@ -72,6 +72,21 @@ struct conn_table {
 	struct cliaddr_state *poolca;  /* max entries, anonymous mmap */
 	uint32_t     freeca;         /* index + 1, chained through the entry's first word */
 	uint32_t     freshca;        /* pool entries [freshca, max) never used yet */
+	/*
+	 * Growth by reload (conn_table_reserve, conn_set_limit): what each
+	 * mapping holds (at least max; more after a growth half done), and
+	 * the bucket array made ready for NEXT_MAX entries, or the one a
+	 * growth left behind (RETIRED), both freed outside the lock.
+	 */
+	uint32_t     cap, cap6, capca;
+	uint32_t     next_max;
+	uint32_t    *next_buckets;
+	uint32_t     next_nb;
+	uint32_t    *retired;
+	uint64_t     grow_ns;        /* how long the last growth held the lock, at most */
+	/* A growth's move into the larger bucket array: old buckets [moved, omask] are still in use. */
+	uint32_t    *old;
+	uint32_t     omask, moved;
 };
 
 static inline int
@@ -105,7 +120,7 @@ hash_tuple(const struct conn_table *t, uint8_t proto, uint32_t a1, uint16_t p1,
 
 	w[0] = (uint64_t)a1 << 32 | a2;
 	w[1] = (uint64_t)proto << 32 | (uint64_t)p1 << 16 | p2;
-	return (uint32_t)vsr_siphash13(&t->key, w, 2) & t->mask;
+	return (uint32_t)vsr_siphash13(&t->key, w, 2);
 }
 
 /*
@@ -142,11 +157,12 @@ conn_hash6(const struct conn_table *t, const struct conn *c, int dir)
 	return hash_tuple6(t, c->proto, &e->daddr, c->dport, &e->laddr, c->lport);
 }
 
+/* C's key hash in direction DIR, unmasked (IPv6: its low half). */
 static inline uint32_t
-conn_bucket(const struct conn_table *t, const struct conn *c, int dir)
+conn_hash(const struct conn_table *t, const struct conn *c, int dir)
 {
 	if (c->proto & CONN_PROTO_V6)
-		return (uint32_t)conn_hash6(t, c, dir) & t->mask;
+		return (uint32_t)conn_hash6(t, c, dir);
 	if (dir == HDIR_IN)
 		return hash_tuple(t, c->proto, c->caddr, c->cport, c->vaddr, c->vport);
 	return hash_tuple(t, c->proto, c->daddr, c->dport, c->laddr, c->lport);
@@ -156,6 +172,19 @@ static inline uint32_t
 conn_index(const struct conn_table *t, const struct conn *c)
 {
 	return (uint32_t)(c - t->conns);
+}
+
+/*
+ * The bucket of a key whose hash is H. While a growth moves the keys
+ * into the larger array a stretch at a time (conn_grow_step), the old
+ * buckets not yet moved still hold theirs.
+ */
+static inline uint32_t *
+bucket_of(const struct conn_table *t, uint32_t h)
+{
+	if (t->old != NULL && (h & t->omask) >= t->moved)
+		return &t->old[h & t->omask];
+	return &t->buckets[h & t->mask];
 }
 
 /*
@@ -183,39 +212,56 @@ conn_table_rekey(struct conn_table *t)
 	t->key.k1 = vsr_siphash13(&k0, w, 3);
 }
 
+/*
+ * Buckets for MAX entries. Two per entry: nat and fullnat flows are
+ * hashed both ways, so one per entry meant 1.8 refs per bucket at 90%
+ * load, walked by every miss (bench/conntab: misses -40%, hits -25% for
+ * 4 bytes more per entry).
+ */
+static uint32_t
+conn_nbuckets(uint32_t max)
+{
+	uint32_t nb = 1024;
+
+	while (nb < 2 * (uint64_t)max)
+		nb <<= 1;
+	return nb;
+}
+
+/* An anonymous mapping of N entries of SIZE bytes, zeroed; NORESERVE: backed only as used. */
+static void *
+conn_map(uint32_t n, size_t size, int noreserve)
+{
+	void *p = mmap(NULL, (size_t)n * size, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS | (noreserve ? MAP_NORESERVE : 0), -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
 struct conn_table *
 conn_table_new(uint32_t max, uint32_t now)
 {
 	struct conn_table *t;
-	uint32_t nb = 1024;
+	uint32_t nb;
 
-	if (max == 0 || max > (1u << 26)) {
+	if (max == 0 || max > CONN_MAX_ENTRIES) {
 		errno = EINVAL;
 		return NULL;
 	}
-	/*
-	 * Two buckets per entry: nat and fullnat flows are hashed both ways,
-	 * so one per entry meant 1.8 refs per bucket at 90% load, walked
-	 * by every miss (bench/conntab: misses -40%, hits -25% for 4 bytes
-	 * more per entry).
-	 */
-	while (nb < 2 * (uint64_t)max)
-		nb <<= 1;
+	nb = conn_nbuckets(max);
 	t = calloc(1, sizeof(*t));
 	if (t == NULL)
 		return NULL;
-	t->conns = calloc(max, sizeof(*t->conns));
+	/* A mapping, not the heap: a reload's growth moves it (mremap) without copying. */
+	t->conns = conn_map(max, sizeof(*t->conns), 0);
+	t->cap = t->conns ? max : 0;
 	t->buckets = calloc(nb, sizeof(*t->buckets));
 	t->wheel = calloc(WHEEL_SLOTS, sizeof(*t->wheel));
 	/* Reserved, not committed: pages come as IPv6 flows first use them. */
-	t->pool6 = mmap(NULL, (size_t)max * sizeof(*t->pool6), PROT_READ | PROT_WRITE,
-	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (t->pool6 == MAP_FAILED)
-		t->pool6 = NULL;
-	t->poolca = mmap(NULL, (size_t)max * sizeof(*t->poolca), PROT_READ | PROT_WRITE,
-	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (t->poolca == MAP_FAILED)
-		t->poolca = NULL;
+	t->pool6 = conn_map(max, sizeof(*t->pool6), 1);
+	t->cap6 = t->pool6 ? max : 0;
+	t->poolca = conn_map(max, sizeof(*t->poolca), 1);
+	t->capca = t->poolca ? max : 0;
 	if (t->conns == NULL || t->buckets == NULL || t->wheel == NULL || t->pool6 == NULL ||
 	    t->poolca == NULL) {
 		conn_table_free(t);
@@ -244,11 +290,15 @@ conn_table_free(struct conn_table *t)
 	if (t == NULL)
 		return;
 	if (t->pool6 != NULL)
-		munmap(t->pool6, (size_t)t->max * sizeof(*t->pool6));
+		munmap(t->pool6, (size_t)t->cap6 * sizeof(*t->pool6));
 	if (t->poolca != NULL)
-		munmap(t->poolca, (size_t)t->max * sizeof(*t->poolca));
-	free(t->conns);
+		munmap(t->poolca, (size_t)t->capca * sizeof(*t->poolca));
+	if (t->conns != NULL)
+		munmap(t->conns, (size_t)t->cap * sizeof(*t->conns));
 	free(t->buckets);
+	free(t->next_buckets);
+	free(t->retired);
+	free(t->old);
 	free(t->wheel);
 	free(t);
 }
@@ -344,9 +394,11 @@ conn_chain_stats(const struct conn_table *t, struct conn_chain_stats *s)
 {
 	s->buckets = t->mask + 1;
 	s->used = s->refs = s->max = 0;
-	for (uint32_t b = 0; b <= t->mask; b++) {
+	/* During a growth's move, the old buckets not moved yet as well. */
+	for (uint32_t b = 0; b <= t->mask + (t->old ? t->omask + 1 : 0); b++) {
 		uint32_t len = 0;
-		for (uint32_t ref = t->buckets[b]; ref; len++) {
+		uint32_t head = b <= t->mask ? t->buckets[b] : t->old[b - t->mask - 1];
+		for (uint32_t ref = head; ref; len++) {
 			uint32_t r = ref - 1;
 			ref = t->conns[r >> 1].hnext[r & 1];
 		}
@@ -424,9 +476,163 @@ conn_allocated(const struct conn_table *t)
 	return t->max;
 }
 
+static void hash_link(struct conn_table *t, struct conn *c, int dir);
+
+int
+conn_table_reserve(struct conn_table *t, uint32_t max)
+{
+	uint32_t nb;
+
+	if (max <= t->max)
+		return 0;
+	if (max > CONN_MAX_ENTRIES) {
+		errno = EINVAL;
+		return -1;
+	}
+	conn_table_reserve_drop(t);
+	nb = conn_nbuckets(max);
+	if (nb > t->mask + 1) {
+		t->next_buckets = calloc(nb, sizeof(*t->next_buckets));
+		if (t->next_buckets == NULL) {
+			errno = ENOMEM;
+			return -1;
+		}
+		/* A word a page, now, on the control thread: backed before the lock, not under it. */
+		for (uint32_t i = 0; i < nb; i += 1024)
+			((volatile uint32_t *)t->next_buckets)[i] = 0;
+	}
+	t->next_nb = nb;
+	t->next_max = max;
+	return 0;
+}
+
+void
+conn_table_reserve_drop(struct conn_table *t)
+{
+	free(t->next_buckets);
+	free(t->retired);
+	t->next_buckets = t->retired = NULL;
+	t->next_max = t->next_nb = 0;
+}
+
+/* MAP (CAP entries of SIZE bytes) to hold MAX: 0, or -1 with MAP as it was. */
+static int
+conn_remap(void **map, uint32_t *cap, uint32_t max, size_t size)
+{
+	void *p;
+
+	if (*cap >= max)
+		return 0;
+	p = mremap(*map, (size_t)*cap * size, (size_t)max * size, MREMAP_MAYMOVE);
+	if (p == MAP_FAILED)
+		return -1;
+	*map = p;
+	*cap = max;
+	return 0;
+}
+
+/* Time since A, in ns. */
+static uint64_t
+ns_since(const struct timespec *a)
+{
+	struct timespec b;
+
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	return (uint64_t)(b.tv_sec - a->tv_sec) * 1000000000u + (uint64_t)b.tv_nsec -
+	    (uint64_t)a->tv_nsec;
+}
+
+/*
+ * Up to N old buckets' keys into the larger array (each key hashed
+ * again; the chains keep no order); the old array retired once empty.
+ * Under the lock.
+ */
+static void
+conn_grow_move(struct conn_table *t, uint32_t n)
+{
+	while (t->old != NULL && n-- > 0) {
+		uint32_t ref = t->old[t->moved];
+		t->old[t->moved++] = 0;         /* from now on, its keys' bucket is the new one */
+		while (ref) {
+			uint32_t r = ref - 1;
+			struct conn *c = &t->conns[r >> 1];
+			int dir = (int)(r & 1);
+			uint32_t *b = bucket_of(t, conn_hash(t, c, dir));
+			ref = c->hnext[dir];
+			c->hnext[dir] = *b;
+			*b = r + 1;
+		}
+		if (t->moved > t->omask) {
+			t->retired = t->old;
+			t->old = NULL;
+			t->moved = t->omask = 0;
+		}
+	}
+}
+
+int
+conn_grow_step(struct conn_table *t)
+{
+	struct timespec a;
+	uint64_t ns;
+
+	if (t->old == NULL)
+		return 0;
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	conn_grow_move(t, CONN_GROW_STEP);
+	ns = ns_since(&a);
+	if (ns > t->grow_ns)
+		t->grow_ns = ns;
+	return t->old != NULL;
+}
+
+/*
+ * Under the lock: the table grows to the reserved size. The entries, the
+ * IPv6 and client-address pools are moved by the kernel's page tables,
+ * not copied (indexes, which everything holds, stay); the keys move into
+ * the reserved bucket array later, CONN_GROW_STEP old buckets at a time
+ * (conn_grow_step), lookups meanwhile finding each in whichever array
+ * holds it. 0, or -1 (a mapping could not grow: the table keeps its size,
+ * what did grow is kept for the next try).
+ */
+static int
+conn_table_grow(struct conn_table *t)
+{
+	struct timespec a;
+	uint32_t max = t->next_max;
+
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	if (conn_remap((void **)&t->conns, &t->cap, max, sizeof(*t->conns)) < 0 ||
+	    conn_remap((void **)&t->pool6, &t->cap6, max, sizeof(*t->pool6)) < 0 ||
+	    conn_remap((void **)&t->poolca, &t->capca, max, sizeof(*t->poolca)) < 0)
+		return -1;
+	if (t->next_buckets != NULL) {
+		/* A move still under way (growths in quick succession) ends first. */
+		conn_grow_move(t, UINT32_MAX);
+		t->old = t->buckets;
+		t->omask = t->mask;
+		t->moved = 0;
+		t->buckets = t->next_buckets;
+		t->mask = t->next_nb - 1;
+		t->next_buckets = NULL;
+	}
+	t->max = max;
+	t->next_max = t->next_nb = 0;
+	t->grow_ns = ns_since(&a);
+	return 0;
+}
+
+uint64_t
+conn_table_grow_ns(const struct conn_table *t)
+{
+	return t->grow_ns;
+}
+
 uint32_t
 conn_set_limit(struct conn_table *t, uint32_t limit)
 {
+	if (limit > t->max && t->next_max >= limit)
+		(void)conn_table_grow(t);
 	t->limit = limit == 0 ? 1 : limit < t->max ? limit : t->max;
 	return t->limit;
 }
@@ -436,25 +642,25 @@ conn_set_limit(struct conn_table *t, uint32_t limit)
 static void
 hash_link(struct conn_table *t, struct conn *c, int dir)
 {
-	uint32_t b;
+	uint32_t *b;
 
 	if (c->proto & CONN_PROTO_V6) {
 		uint64_t h = conn_hash6(t, c, dir);
 		c->fp[dir] = (uint32_t)(h >> 32);
-		b = (uint32_t)h & t->mask;
+		b = bucket_of(t, (uint32_t)h);
 	} else {
-		b = conn_bucket(t, c, dir);
+		b = bucket_of(t, conn_hash(t, c, dir));
 	}
 
-	c->hnext[dir] = t->buckets[b];
-	t->buckets[b] = conn_index(t, c) * 2 + (uint32_t)dir + 1;
+	c->hnext[dir] = *b;
+	*b = conn_index(t, c) * 2 + (uint32_t)dir + 1;
 }
 
 static void
 hash_unlink(struct conn_table *t, struct conn *c, int dir)
 {
 	uint32_t want = conn_index(t, c) * 2 + (uint32_t)dir + 1;
-	uint32_t *pp = &t->buckets[conn_bucket(t, c, dir)];
+	uint32_t *pp = bucket_of(t, conn_hash(t, c, dir));
 
 	while (*pp) {
 		if (*pp == want) {
@@ -476,7 +682,7 @@ lookup6(struct conn_table *t, int dir, uint8_t proto, const union vsr_addr *a1, 
     const union vsr_addr *a2, uint16_t p2)
 {
 	uint64_t h = hash_tuple6(t, proto, a1, p1, a2, p2);
-	uint32_t fp = (uint32_t)(h >> 32), ref = t->buckets[(uint32_t)h & t->mask];
+	uint32_t fp = (uint32_t)(h >> 32), ref = *bucket_of(t, (uint32_t)h);
 
 	while (ref) {
 		uint32_t r = ref - 1;
@@ -502,7 +708,7 @@ conn_lookup_in(struct conn_table *t, int af, uint8_t proto, const union vsr_addr
 		return lookup6(t, HDIR_IN, proto | CONN_PROTO_V6, ca, cport, va, vport);
 
 	uint32_t caddr = ca->ip, vaddr = va->ip;
-	uint32_t ref = t->buckets[hash_tuple(t, proto, caddr, cport, vaddr, vport)];
+	uint32_t ref = *bucket_of(t, hash_tuple(t, proto, caddr, cport, vaddr, vport));
 
 	while (ref) {
 		uint32_t r = ref - 1;
@@ -523,7 +729,7 @@ conn_lookup_out(struct conn_table *t, int af, uint8_t proto, const union vsr_add
 		return lookup6(t, HDIR_OUT, proto | CONN_PROTO_V6, da, dport, la, lport);
 
 	uint32_t daddr = da->ip, laddr = la->ip;
-	uint32_t ref = t->buckets[hash_tuple(t, proto, daddr, dport, laddr, lport)];
+	uint32_t ref = *bucket_of(t, hash_tuple(t, proto, daddr, dport, laddr, lport));
 
 	while (ref) {
 		uint32_t r = ref - 1;

@@ -173,12 +173,38 @@ void conn_set_secure(struct conn_table *t, int on);
 int conn_secure(const struct conn_table *t);
 /* conn_max in effect: new entries are refused at that many. */
 uint32_t conn_capacity(const struct conn_table *t);
-/* Entries allocated at start: what conn_set_limit() may raise the limit to. */
+/* Entries allocated: what conn_set_limit() may raise the limit to without a growth. */
 uint32_t conn_allocated(const struct conn_table *t);
+/* The most a table may hold (conn_max's bound). */
+#define CONN_MAX_ENTRIES (1u << 26)
 /*
- * A reload's conn_max: LIMIT (1 .. conn_allocated()) from now on, the
- * value applied returned. Entries above a lowered limit stay until they
- * end; no new one is made until the count is below it.
+ * Growth by reload, in two steps so that the data path waits only for
+ * the second. conn_table_reserve, on the control thread, outside the
+ * lock: the bucket array for MAX entries, allocated and touched; 0, or -1
+ * (errno: ENOMEM, EINVAL) with nothing changed. conn_set_limit, under
+ * the lock, with a LIMIT above conn_allocated() and within the reserved
+ * size: the table grows first (its mappings moved by mremap, every key
+ * rehashed into the new buckets; conn_table_grow_ns says how long that
+ * took); if a mapping cannot grow, the table keeps its size and the
+ * value applied says so. conn_table_reserve_drop, outside the lock
+ * again: what the growth left behind (the old buckets) or did not use.
+ */
+int      conn_table_reserve(struct conn_table *t, uint32_t max);
+void     conn_table_reserve_drop(struct conn_table *t);
+/*
+ * The keys move into a growth's larger bucket array CONN_GROW_STEP old
+ * buckets at a time, one step a sweep (under the lock, as the expiry):
+ * 1 while some are left. Lookups find every key meanwhile.
+ */
+#define CONN_GROW_STEP 8192u
+int      conn_grow_step(struct conn_table *t);
+/* The longest the last growth held the lock: its mremap, or one of its steps (ns). */
+uint64_t conn_table_grow_ns(const struct conn_table *t);
+/*
+ * A reload's conn_max: LIMIT (1 .. conn_allocated(), or the reserved
+ * size) from now on, the value applied returned. Entries above a lowered
+ * limit stay until they end; no new one is made until the count is
+ * below it.
  */
 uint32_t conn_set_limit(struct conn_table *t, uint32_t limit);
 

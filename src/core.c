@@ -104,18 +104,12 @@ core_persist(struct worker *w, struct service *svc, const struct pkt *p, struct 
 	return d;
 }
 
+/* A flow of P bound to D (under template TPL if not NULL), or NULL (counted). */
 static struct conn *
-core_schedule(struct worker *w, struct service *svc, const struct pkt *p, int synproxy)
+core_conn_new(struct worker *w, struct dest *d, struct conn *tpl, const struct pkt *p,
+    int synproxy)
 {
-	struct conn *c, *tpl = NULL;
-	struct dest *d;
-
-	if (svc->persistent)
-		d = core_persist(w, svc, p, &tpl);      /* counts its own drops */
-	else if ((d = svc->sched->schedule(svc, p, w->now)) == NULL)
-		STAT_INC(STAT_DROP_NO_DEST);
-	if (d == NULL)
-		return NULL;
+	struct conn *c;
 	struct conn_param cp = {
 		.af = p->af,
 		.proto = p->proto,
@@ -144,7 +138,24 @@ core_schedule(struct worker *w, struct service *svc, const struct pkt *p, int sy
 		cliaddr_init(conn_cliaddr(w->ct, c), (enum client_addr)cp.client_addr, p->af);
 	if (tpl != NULL)
 		conn_set_control(w->ct, c, tpl, w->now);
-	svc->stats.conns++;
+	return c;
+}
+
+static struct conn *
+core_schedule(struct worker *w, struct service *svc, const struct pkt *p, int synproxy)
+{
+	struct conn *c, *tpl = NULL;
+	struct dest *d;
+
+	if (svc->persistent)
+		d = core_persist(w, svc, p, &tpl);      /* counts its own drops */
+	else if ((d = svc->sched->schedule(svc, p, w->now)) == NULL)
+		STAT_INC(STAT_DROP_NO_DEST);
+	if (d == NULL)
+		return NULL;
+	c = core_conn_new(w, d, tpl, p, synproxy);
+	if (c != NULL)
+		svc->stats.conns++;
 	return c;
 }
 
@@ -406,7 +417,8 @@ core_tcp_seq(struct worker *w, struct conn *c, const struct pkt *p, int new)
 	return 1;
 }
 
-static void core_forward_in(struct worker *w, struct conn *c, struct pkt *p, bool fresh);
+static void core_forward_in(struct worker *w, struct conn *c, struct pkt *p, bool fresh,
+    bool once);
 
 /*
  * The SYN proxy's splice (synproxy.h), for a flow of a service that has
@@ -449,7 +461,7 @@ core_reply(struct worker *w, struct pkt *p)
 		return;
 	case SYNPROXY_TURNED:
 		/* The real server's SYN-ACK, now the client's ACK: on to the real server. */
-		core_forward_in(w, c, p, false);
+		core_forward_in(w, c, p, false, false);
 		return;
 	default:
 		break;
@@ -457,9 +469,12 @@ core_reply(struct worker *w, struct pkt *p)
 	xmit_out_table[c->xmit_id](w, c, p);
 }
 
-/* The client's packet P of C (FRESH: P made C) on to the real server. */
+/*
+ * The client's packet P of C (FRESH: P made C) on to the real server;
+ * ONCE: C was made for P alone (a one-packet datagram's later fragment).
+ */
 static void
-core_forward_in(struct worker *w, struct conn *c, struct pkt *p, bool fresh)
+core_forward_in(struct worker *w, struct conn *c, struct pkt *p, bool fresh, bool once)
 {
 	/* A later fragment has no TCP header: the flow is only touched. */
 	bool tcp = p->proto == IPPROTO_TCP && p->frag != PKT_FRAG_LATER;
@@ -481,10 +496,35 @@ core_forward_in(struct worker *w, struct conn *c, struct pkt *p, bool fresh)
 	 * One-packet scheduling (ipvsadm -o), UDP: the entry served this
 	 * datagram only (counted, its persistence template kept) and goes;
 	 * the next one is scheduled on its own. Its real servers are dr or
-	 * tun (svc.c refuses nat and fullnat), whose replies need none.
+	 * tun (svc.c refuses nat and fullnat), whose replies need none. A
+	 * datagram's first fragment leaves the real server in the fragment
+	 * table: its later ones go there too (core_ops_later).
 	 */
-	if (p->proto == IPPROTO_UDP && c->dest->svc != NULL && c->dest->svc->ops)
+	if (once || (p->proto == IPPROTO_UDP && c->dest->svc != NULL && c->dest->svc->ops)) {
+		frag_set_dest(p, c->dest, w->now);
 		conn_expire_now(w->ct, c);
+	}
+}
+
+/*
+ * A later fragment with no flow: if its datagram went through a
+ * one-packet service, it follows its first fragment to the same real
+ * server, by an entry made for it alone (not a new connection: the
+ * service's count is the first one's). Otherwise it belongs to nothing.
+ */
+static void
+core_ops_later(struct worker *w, struct pkt *p)
+{
+	struct dest *d = frag_dest(p, w->now);
+	struct conn *c;
+
+	if (d == NULL) {
+		STAT_INC(STAT_DROP_NO_CONN);    /* its first one made no flow, or it has gone */
+		return;
+	}
+	c = core_conn_new(w, d, NULL, p, 0);
+	if (c != NULL)
+		core_forward_in(w, c, p, false, true);
 }
 
 void
@@ -529,7 +569,7 @@ core_input(struct worker *w, struct pkt *p)
 		struct service *svc;
 		uint32_t mark;
 		if (p->frag == PKT_FRAG_LATER) {
-			STAT_INC(STAT_DROP_NO_CONN);    /* its first one made no flow, or it has gone */
+			core_ops_later(w, p);
 			return;
 		}
 		/* Marked by the host's firewall (its route's gateway MAC names the mark): first. */
@@ -575,7 +615,7 @@ core_input(struct worker *w, struct pkt *p)
 	} else if (core_synproxy(w, c, p, SEQADJ_IN) != SYNPROXY_GO) {
 		return;
 	}
-	core_forward_in(w, c, p, fresh);
+	core_forward_in(w, c, p, fresh, false);
 }
 
 /*

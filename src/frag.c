@@ -7,6 +7,7 @@
 #include "frag.h"
 #include "siphash.h"
 #include "stats.h"
+#include "svc.h"
 
 /* What names a datagram (RFC 791 3.2, RFC 8200 4.5); zeroed whole, so compared with memcmp. */
 struct frag_key {
@@ -16,11 +17,17 @@ struct frag_key {
 	uint8_t        pad[2];
 };
 
-/* A first fragment seen: its datagram's ports, until EXPIRES. */
+/*
+ * A first fragment seen: its datagram's ports, until EXPIRES; for a
+ * one-packet service's datagram, the real server it went to (a reference
+ * held until the entry is reused, swept or dropped: a dest removed
+ * meanwhile stays allocated, as for a connection).
+ */
 struct frag_ent {
 	struct frag_key k;
 	uint16_t        sport, dport;
 	uint32_t        expires;        /* conn_clock ticks; 0: empty */
+	struct dest    *dest;
 	uint8_t         routed;         /* the first one had no flow and was forwarded (fwd.h) */
 };
 
@@ -38,6 +45,7 @@ struct frag_slot {
 
 #define FRAG_PROBE    8u        /* table entries looked at for a key */
 #define FRAG_QBUCKETS 1024u     /* counts of queued fragments by hash: scans only where some wait */
+#define FRAG_SWEEP_SCAN 8192u   /* table entries a sweep looks at for stale dest references */
 
 static struct {
 	struct vsr_sipkey key;
@@ -51,6 +59,8 @@ static struct {
 	uint32_t          queued, queued_bytes, ready, taken;
 	uint32_t          ticks;    /* fragment_timeout in ticks */
 	uint16_t          qcount[FRAG_QBUCKETS];
+	uint32_t          held;     /* table entries holding a dest reference */
+	uint32_t          cursor;   /* where the next sweep of them starts */
 	/* A size change that waits for the taken fragments to come back. */
 	int               pending;
 	unsigned          p_timeout;
@@ -85,9 +95,29 @@ tick_before(uint32_t a, uint32_t b)
 	return (int32_t)(a - b) < 0;
 }
 
+/* E's dest reference, if any, given back. */
+static void
+frag_ent_release(struct frag_ent *e)
+{
+	if (e->dest == NULL)
+		return;
+	dest_put(e->dest);
+	e->dest = NULL;
+	F.held--;
+}
+
+/* Every dest reference of the table given back (a new table, the end). */
+static void
+frag_release_all(void)
+{
+	for (uint32_t i = 0; F.tab != NULL && F.held > 0 && i <= F.tmask; i++)
+		frag_ent_release(&F.tab[i]);
+}
+
 static void
 frag_free_all(void)
 {
+	frag_release_all();
 	free(F.tab);
 	free(F.arena);
 	free(F.slots);
@@ -127,6 +157,7 @@ frag_alloc(unsigned timeout, uint32_t memory)
 	F.memory = memory;
 	F.head = F.s_tail = F.s_head = F.s_used = 0;
 	F.queued = F.queued_bytes = F.ready = F.taken = 0;
+	F.held = F.cursor = 0;
 	memset(F.qcount, 0, sizeof(F.qcount));
 	F.ticks = timeout * CONN_HZ;
 	return 0;
@@ -195,6 +226,7 @@ frag_insert(const struct frag_key *k, uint64_t h, uint16_t sport, uint16_t dport
 	}
 	if (e == NULL)
 		e = old;
+	frag_ent_release(e);    /* another datagram's, or this one's first sent again */
 	e->k = *k;
 	e->sport = sport;
 	e->dport = dport;
@@ -331,6 +363,43 @@ frag_in(struct pkt *p, uint32_t now)
 }
 
 void
+frag_set_dest(const struct pkt *p, struct dest *d, uint32_t now)
+{
+	struct frag_key k;
+	struct frag_ent *e;
+
+	if (F.tab == NULL || p->frag != PKT_FRAG_FIRST)
+		return;
+	frag_key_of(&k, p);
+	e = frag_lookup(&k, frag_hash(&k), now);
+	if (e == NULL || e->dest == d)
+		return;
+	frag_ent_release(e);
+	d->refcnt++;
+	e->dest = d;
+	F.held++;
+}
+
+struct dest *
+frag_dest(const struct pkt *p, uint32_t now)
+{
+	struct frag_key k;
+	struct frag_ent *e;
+
+	if (F.tab == NULL || p->frag != PKT_FRAG_LATER)
+		return NULL;
+	frag_key_of(&k, p);
+	e = frag_lookup(&k, frag_hash(&k), now);
+	return e != NULL ? e->dest : NULL;
+}
+
+uint32_t
+frag_dest_refs(void)
+{
+	return F.held;
+}
+
+void
 frag_routed(const struct pkt *p, uint32_t now)
 {
 	struct frag_key k;
@@ -393,8 +462,16 @@ frag_put(const unsigned *idx, unsigned n, uint32_t now)
 void
 frag_sweep(uint32_t now)
 {
-	if (F.tab != NULL)
-		frag_reclaim(now);
+	if (F.tab == NULL)
+		return;
+	frag_reclaim(now);
+	/* Out-of-time entries give their dest back, a bounded stretch of the table at a time. */
+	for (uint32_t i = 0; i < FRAG_SWEEP_SCAN && F.held > 0; i++) {
+		struct frag_ent *e = &F.tab[F.cursor];
+		if (e->dest != NULL && !tick_before(now, e->expires))
+			frag_ent_release(e);
+		F.cursor = (F.cursor + 1) & F.tmask;
+	}
 }
 
 uint32_t

@@ -50,6 +50,22 @@ void frag_fini(void);
 int  frag_in(struct pkt *p, uint32_t now);
 
 /*
+ * One-packet services (ops = yes): no connection entry outlives a
+ * datagram, so its first fragment P leaves where it went, D (a reference
+ * is held), in its table entry; frag_dest gives it to a later fragment P
+ * of the same datagram (NULL: none). A later fragment goes to that real
+ * server even if it was removed or quiesced meanwhile, as a connection's
+ * packets would: the datagram is not cut in two. The reference goes
+ * with the entry (reused, out of time at a sweep, frag_configure's new
+ * table, frag_fini).
+ */
+struct dest;
+void         frag_set_dest(const struct pkt *p, struct dest *d, uint32_t now);
+struct dest *frag_dest(const struct pkt *p, uint32_t now);
+/* Table entries holding a dest reference (tests). */
+uint32_t     frag_dest_refs(void);
+
+/*
  * The first fragment P, just through frag_in, belongs to no flow and was
  * forwarded as a router would (fwd.h): its later fragments are to follow.
  */

@@ -7,6 +7,7 @@
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -642,7 +643,8 @@ master_free(void)
 		sy.rings[i].slots = NULL;
 		sy.rings[i].head = sy.rings[i].tail = 0;
 	}
-	free(sy.cstate);
+	if (sy.cstate != NULL)
+		munmap(sy.cstate, (size_t)sy.conn_max * sizeof(*sy.cstate));
 	sy.cstate = NULL;
 	for (unsigned i = 0; i < SYNC_OUTQ; i++) {
 		free(sy.out[i]);
@@ -663,8 +665,13 @@ master_alloc(void)
 	for (unsigned i = 0; i < sy.nworkers; i++)
 		if ((sy.rings[i].slots = calloc(SYNC_QUEUE_SLOTS, sizeof(struct sync_entry))) == NULL)
 			return -1;
-	if ((sy.cstate = calloc(sy.conn_max, sizeof(*sy.cstate))) == NULL)
+	/* A mapping, so that a growing connection table takes it along (sync_conn_grow). */
+	sy.cstate = mmap(NULL, (size_t)sy.conn_max * sizeof(*sy.cstate), PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (sy.cstate == MAP_FAILED) {
+		sy.cstate = NULL;
 		return -1;
+	}
 	for (unsigned i = 0; i < SYNC_OUTQ; i++)
 		if ((sy.out[i] = malloc(sy.bufcap)) == NULL)
 			return -1;
@@ -807,6 +814,24 @@ sync_init(struct event_base *base, unsigned nworkers, uint32_t conn_max, sync_ap
 	sy.nworkers = nworkers;
 	sy.conn_max = conn_max;
 	sy.apply = apply;
+	return 0;
+}
+
+int
+sync_conn_grow(uint32_t conn_max)
+{
+	void *p;
+
+	if (conn_max <= sy.conn_max)
+		return 0;
+	if (sy.cstate != NULL) {
+		p = mremap(sy.cstate, (size_t)sy.conn_max * sizeof(*sy.cstate),
+		    (size_t)conn_max * sizeof(*sy.cstate), MREMAP_MAYMOVE);
+		if (p == MAP_FAILED)
+			return -1;
+		sy.cstate = p;
+	}
+	sy.conn_max = conn_max;
 	return 0;
 }
 

@@ -62,6 +62,13 @@ typedef enum sync_verdict (*sync_apply_fn)(const struct sync_entry *e, uint32_t 
  */
 int  sync_init(struct event_base *base, unsigned nworkers, uint32_t conn_max,
     sync_apply_fn apply);
+/*
+ * The connection table grew to CONN_MAX entries (a reload; under the data
+ * path's lock): the master's per-connection state grows with it, moved by
+ * mremap, not copied. 0, or -1: the entries above the old size are not
+ * synced (said by the caller).
+ */
+int  sync_conn_grow(uint32_t conn_max);
 /* At exit: both daemons stopped, everything freed. */
 void sync_fini(void);
 

@@ -199,11 +199,16 @@ reload_read(struct daemon *d, struct spawn_user *as)
 	if (strcmp(nc->tap, oc->tap) != 0)
 		log_warnx("reload: tap %s -> %s needs a restart; keeping %s", oc->tap, nc->tap, oc->tap);
 	memcpy(nc->tap, oc->tap, sizeof(nc->tap));
-	/* conn_max: a limit within the table allocated at start (reload_apply). */
-	if (nc->conn_max > conn_allocated(d->ct)) {
-		log_warnx("reload: conn_max %u: the table was allocated for %u entries at start; "
-		    "%u until a restart", nc->conn_max, conn_allocated(d->ct), conn_allocated(d->ct));
-		nc->conn_max = conn_allocated(d->ct);
+	/*
+	 * conn_max above what the table holds: it grows, its new buckets
+	 * made here, outside the lock (reload_apply moves the entries in).
+	 * Without the memory, the reload is refused whole.
+	 */
+	if (nc->conn_max > conn_allocated(d->ct) && conn_table_reserve(d->ct, nc->conn_max) < 0) {
+		log_warnx("reload: conn_max %u: cannot allocate the larger connection table "
+		    "(%s); the running configuration stays", nc->conn_max, strerror(errno));
+		conf_free(nc);
+		return NULL;
 	}
 	if (nc->workers != oc->workers)
 		log_warnx("reload: workers %u -> %u needs a restart; keeping %u", oc->workers,
@@ -310,15 +315,29 @@ reload_apply(struct daemon *d, struct config *nc, const struct spawn_user *as,
 	/* announce_table: the routes leave the old table, and go into the new one if wanted. */
 	bool table = nc->announce_table != oc->announce_table;
 	int want = role_master() && d->ev_drain == NULL;
+	uint32_t had = conn_allocated(d->ct);
 
 	*drop = nc;
+	/* First, as it may fail: the table grows to a larger conn_max (reload_read). */
+	if (conn_set_limit(d->ct, nc->conn_max) != nc->conn_max) {
+		conn_set_limit(d->ct, oc->conn_max);
+		log_warnx("reload: conn_max %u: the connection table could not grow past %u "
+		    "entries; the running configuration stays", nc->conn_max, conn_allocated(d->ct));
+		return -1;
+	}
+	if (conn_allocated(d->ct) > had && sync_conn_grow(conn_allocated(d->ct)) < 0)
+		log_warnx("reload: the sync master's state could not grow: flows beyond the "
+		    "first %u entries are not synced until a restart", had);
+	if (conn_allocated(d->ct) > had)
+		log_notice("reload: the connection table grew to %u entries (%u live) in %llu us",
+		    conn_allocated(d->ct), conn_count(d->ct),
+		    (unsigned long long)conn_table_grow_ns(d->ct) / 1000);
 	if (table)
 		announce_routes(d, 0);
 
 	/* The VIP hook reads d->conf (announce interfaces): the new one from now. */
 	d->conf = nc;
 	conn_timeouts(d->ct, nc);
-	conn_set_limit(d->ct, nc->conn_max);
 	core_set_sloppy(nc->sloppy_tcp);
 	/* Out of memory for a new size: the old queue stays, and says so. */
 	if (frag_configure(nc->frag_timeout, nc->frag_memory) < 0)
@@ -428,6 +447,7 @@ reload(struct daemon *d)
 		lock_acquire();
 		rc = reload_apply(d, nc, &as, &drop);
 		lock_release();
+		conn_table_reserve_drop(d->ct);         /* the old buckets, or the unused new ones */
 		if (rc == 0) {
 			reload_endpoints(d, drop, nc);
 			/* The file's role only when its line changed: not to undo keepalived's. */
@@ -524,10 +544,16 @@ on_sweep(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	int moving;
+
 	lock_acquire();
 	conn_expire_run(d->ct, conn_clock());
 	frag_sweep(conn_clock());
+	/* A growth by reload: its keys into the larger buckets, a step a sweep (conn.h). */
+	moving = conn_grow_step(d->ct);
 	lock_release();
+	if (!moving)
+		conn_table_reserve_drop(d->ct);     /* the old buckets, once moved */
 }
 
 static void

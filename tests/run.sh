@@ -416,7 +416,7 @@ if [ "$netns" = 1 ]; then
 		ops-reload|ops-reload-whole|ops-crash|ops-vsradm|\
 		ops-ctlgroup|ops-status|dr6-rr|\
 		nat6-pmtu|vsradm6|ha-fullnat6|ha-syncflood|\
-		fullnat-runtime|svc-ops|svc-fwmark|frag|synproxy)
+		fullnat-runtime|svc-ops|svc-fwmark|frag|synproxy|ops-conngrow)
 			run_asan "$f" "[asan]" ;;
 		# Eviction, the defences and the SYN proxy under a flood, under ASan:
 		# three phases, not all eight.
@@ -427,7 +427,8 @@ if [ "$netns" = 1 ]; then
 	run_asan tests/netns/fullnat-noroute.sh "[v6-asan]" VSR_TEST_FAMILY=6
 	for f in "${scenarios[@]}"; do
 		b=${f##*/}; case ${b%.sh} in
-		dr-rr|dr-udp|dr-cleanup|tun-udp|tun-cleanup|ops-metrics|check-exec|ops-ctlgroup|mixed6)
+		dr-rr|dr-udp|dr-cleanup|tun-udp|tun-cleanup|ops-metrics|check-exec|ops-ctlgroup|mixed6|\
+		ops-conngrow)
 			run_valgrind "$f" "[valgrind]" ;;
 		esac
 	done

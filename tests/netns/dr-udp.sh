@@ -17,22 +17,8 @@ need_cmd python3
 
 PORT=5353
 lvs_dr_seed 3
-for i in 1 2 3; do udp_start "rs$i" "rs$i" "$PORT"; done
-
-cat >"$T_DIR/vsrouted.conf" <<EOF
-tap = vsr0
-announce = { eth0 }
-virtual_server dns {
-    address = $VIP
-    port = $PORT
-    protocol = udp
-    scheduler = rr
-    forward = dr
-    real_server rs1 { address = 10.10.0.11 }
-    real_server rs2 { address = 10.10.0.12 }
-    real_server rs3 { address = 10.10.0.13 }
-}
-EOF
+udp_seed_servers 3 "$PORT"
+udp_seed_conf "$T_DIR/vsrouted.conf" 3 "$PORT"
 vsrouted_start director "$T_DIR/vsrouted.conf"
 
 : >"$T_DIR/answers"

@@ -933,6 +933,57 @@ seed_conf() {
 	} >"$file"
 }
 
+# udp_seed_conf FILE NRS PORT [LINE...]: a DNS-like service for the dr
+# seed: "dns", UDP on $VIP:PORT, rr, forwarded by dr to rs1..rsNRS; each
+# LINE (e.g. "ops = yes", "forward = nat") is put inside the virtual_server.
+udp_seed_conf() {
+	local file=$1 n=$2 port=$3 fwd="forward = dr" i line
+	shift 3
+	for line in "$@"; do case $line in forward*) fwd= ;; esac; done
+	{
+		echo "tap = vsr0"
+		echo "announce = { eth0 }"
+		echo "virtual_server dns {"
+		echo "    address = $VIP"
+		echo "    port = $port"
+		echo "    protocol = udp"
+		echo "    scheduler = rr"
+		[ -n "$fwd" ] && echo "    $fwd"
+		for line in "$@"; do echo "    $line"; done
+		for i in $(seq "$n"); do
+			echo "    real_server rs$i { address = 10.10.0.$((10 + i)) }"
+		done
+		echo "}"
+	} >"$file"
+}
+
+# udp_seed_servers NRS PORT [--echo]: udpsrv.py on rs1..rsNRS:PORT,
+# answering with their names (udp_count counts them), or with --echo
+# each datagram itself (logs udp-rsN-echo).
+udp_seed_servers() {
+	local n=$1 port=$2 i
+	for i in $(seq "$n"); do
+		if [ "${3:-}" = --echo ]; then
+			bg_start "udp-rs$i-echo" "rs$i" python3 -u "$VSR_NETNS_DIR/udpsrv.py" serve \
+				"rs$i" "$port" --echo
+			wait_for "udp echo server on rs$i:$port" 10 grep -q '^ready' "$T_DIR/udp-rs$i-echo.log"
+		else
+			udp_start "rs$i" "rs$i" "$port"
+		fi
+	done
+}
+
+# need_scapy: sets SPY to a python3 that has scapy (Debian's
+# python3-scapy: the system's, whatever python3 is first in PATH), or skips.
+need_scapy() {
+	local py
+	SPY=
+	for py in python3 /usr/bin/python3; do
+		if "$py" -c 'import scapy.all' 2>/dev/null; then SPY=$py; return 0; fi
+	done
+	skip "python3-scapy is not installed"
+}
+
 # lvs_dr_seed [NRS]: the seed topology drawn at the top: LAN lan0, client
 # 10.10.0.1, director 10.10.0.2 (eth0), real servers rs1..rsNRS (default 3)
 # at 10.10.0.11.. with the VIP on lo.  Starts no server.

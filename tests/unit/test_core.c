@@ -10,6 +10,7 @@
 #include "conf.h"
 #include "conn.h"
 #include "core.h"
+#include "frag.h"
 #include "icmplimit.h"
 #include "laddr.h"
 #include "log.h"
@@ -41,6 +42,8 @@
  *              [2001:db8:10::102]:80 nat     -> [2001:db8:20::13]:8080
  *              [2001:db8:10::103]:80 fullnat -> [2001:db8:20::14]:8080, local address
  *                                               2001:db8:20::250
+ *   with ops = yes (one-packet scheduling):
+ *              10.10.0.105:53 udp dr, rr   -> 10.20.0.16, 10.20.0.17
  *   with synproxy = yes:
  *              10.10.0.104:80 tcp nat      -> 10.20.0.15:8080
  *              [2001:db8:10::104]:80 fullnat -> [2001:db8:20::15]:8080
@@ -166,9 +169,9 @@ vs(const char *addr, uint16_t port, int proto, struct rs_conf *r)
 static int
 setup(void)
 {
-	static struct rs_conf r[11];
-	static struct vs_conf v[11];
-	static struct config c = { .file = "test.conf", .vs = v, .nvs = 11 };
+	static struct rs_conf r[13];
+	static struct vs_conf v[12];
+	static struct config c = { .file = "test.conf", .vs = v, .nvs = 12 };
 	struct vsr_ip lips[2] = { { AF_INET, { .ip = ip(LIP) } } };
 
 	r[0] = rs("10.20.0.11", 80, FWD_DR);
@@ -197,6 +200,11 @@ setup(void)
 	v[10] = vs("2001:db8:10::104", 80, IPPROTO_TCP, &r[10]);
 	v[10].synproxy = true;
 	addr_pton(LIP6, &lips[1].af, &lips[1].addr);
+	r[11] = rs("10.20.0.16", 53, FWD_DR);
+	r[12] = rs("10.20.0.17", 53, FWD_DR);
+	v[11] = vs("10.10.0.105", 53, IPPROTO_UDP, &r[11]);
+	v[11].nrs = 2;
+	v[11].ops = true;
 
 	buf = calloc(1, PKT_BUF_STRIDE);
 	orig = calloc(1, PKT_BUF_STRIDE);
@@ -211,6 +219,103 @@ setup(void)
 }
 
 /* ---- the modes ---- */
+
+/*
+ * A fragment of a 4,000-byte UDP datagram (IP id ID) from the client to
+ * the ops service 10.10.0.105:53: the first one (ports) when FIRST, else
+ * a later one, at offset 1480.
+ */
+static int
+input_frag(uint16_t id, int first)
+{
+	struct frame_spec f = {
+		.dst = our_mac, .src = tap_mac, .saddr = ip(CLIENT), .daddr = ip("10.10.0.105"),
+		.proto = IPPROTO_UDP, .sport = 40000, .dport = 53, .plen = first ? 1472 : 1480,
+		.ip_id = id,
+	};
+	uint32_t len = frame_build(buf, &f);
+	uint8_t *iph = buf + FRAME_VNET + 14;
+
+	frame_wr16(iph + 6, first ? 0x2000 : 185);
+	if (first)
+		frame_wr16(iph + 20 + 4, 4008);
+	frame_wr16(iph + 10, 0);
+	frame_wr16(iph + 10, (uint16_t)~frame_sum(iph, 20, 0));
+	stub_nout = 0;
+	if (pkt_parse(&pk, buf, len) != STAT_NONE)
+		return -1;
+	core_input(&w, &pk);
+	return 0;
+}
+
+/* The real server (last byte of its MAC) the one frame out went to, 0: none or more. */
+static unsigned
+ops_out(void)
+{
+	return stub_nout == 1 && stub_out[0].out == STUB_LINK ? stub_out[0].data[5] : 0;
+}
+
+/* Fragments that waited for their first one, through core_input as core.c replays them. */
+static unsigned
+ops_replay(void)
+{
+	unsigned idx[8], n = frag_take(idx, 8), to = 0;
+
+	stub_nout = 0;
+	for (unsigned k = 0; k < n; k++) {
+		uint32_t len;
+		uint8_t *b = frag_buf(idx[k], &len);
+		struct pkt q;
+		if (pkt_parse(&q, b, len) == STAT_NONE)
+			core_input(&w, &q);
+	}
+	if (stub_nout == n && n > 0)
+		to = stub_out[0].data[5];
+	for (unsigned k = 0; k < stub_nout; k++)
+		if (stub_out[k].out != STUB_LINK || stub_out[k].data[5] != to)
+			to = 0;
+	frag_put(idx, n, w.now);
+	return n == 1 ? to : 0;
+}
+
+static void
+test_ops_fragments(void)
+{
+	unsigned a, b;
+	uint64_t nc = stat_total(STAT_DROP_NO_CONN);
+	uint32_t live = conn_count(w.ct);
+	struct service *svc;
+
+	UNIT_SECTION("ops: a datagram's later fragments follow its first one's real server");
+	CHECK_EQ(frag_configure(30, FRAG_MEMORY_DEF), 0, "the fragment table");
+	CHECK_EQ(input_frag(1, 1), 0, "datagram 1, first fragment");
+	a = ops_out();
+	CHECK(a == 16 || a == 17, "datagram 1: its first fragment to a real server (%u)", a);
+	CHECK_EQ(input_frag(1, 0), 0, "datagram 1, a later fragment");
+	CHECK_EQ(ops_out(), a, "datagram 1: the later fragment to the same one");
+	CHECK_EQ(input_frag(2, 1), 0, "datagram 2, first fragment");
+	b = ops_out();
+	CHECK(b != a && (b == 16 || b == 17), "datagram 2: rr, the other real server (%u)", b);
+	CHECK_EQ(input_frag(2, 0), 0, "datagram 2, a later fragment");
+	CHECK_EQ(ops_out(), b, "datagram 2: the later fragment follows it");
+	CHECK_EQ(input_frag(1, 0), 0, "datagram 1 again, a later fragment");
+	CHECK_EQ(ops_out(), a, "datagram 1: still to its own");
+	/* Datagram 3, last fragment first: it waits, then follows. */
+	CHECK_EQ(input_frag(3, 0), 0, "datagram 3, a later fragment before its first");
+	CHECK_EQ(stub_nout, 0, "datagram 3: the early one waits");
+	CHECK_EQ(input_frag(3, 1), 0, "datagram 3, its first fragment");
+	CHECK_EQ(ops_out(), a, "datagram 3: rr, back to the first real server");
+	CHECK_EQ(frag_ready(), 1, "datagram 3: the early one is ready");
+	CHECK_EQ(ops_replay(), a, "datagram 3: the early one follows its first one");
+	CHECK_EQ(stat_total(STAT_DROP_NO_CONN), nc, "no fragment dropped for want of a flow");
+	CHECK_EQ(conn_count(w.ct), live, "no entry is kept");
+	svc = svc_lookup(AF_INET, IPPROTO_UDP, &(union vsr_addr){ .ip = ip("10.10.0.105") },
+	    htons(53));
+	CHECK(svc != NULL && svc->stats.conns == 3, "the service counts 3 datagrams, not 6 fragments");
+	CHECK_EQ(frag_dest_refs(), 3, "the table holds a reference per datagram");
+	frag_fini();
+	CHECK_EQ(frag_dest_refs(), 0, "all given back");
+}
 
 static void
 test_dr(void)
@@ -1097,7 +1202,7 @@ int
 main(void)
 {
 	log_init("test_core", 1, LOG_LVL_WARNING);
-	if (!CHECK_EQ(setup(), 0, "nine services, both families, bound through the real transmitters"))
+	if (!CHECK_EQ(setup(), 0, "twelve services, both families, bound through the real transmitters"))
 		return unit_done();
 	test_dr();
 	test_tun();
@@ -1114,6 +1219,7 @@ main(void)
 	test_sloppy();
 	test_synproxy(0);
 	test_synproxy(1);
+	test_ops_fragments();
 	conn_flush(w.ct);
 	svc_teardown();
 	laddr_teardown();

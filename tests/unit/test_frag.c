@@ -7,6 +7,7 @@
 #include "frame.h"
 #include "packet.h"
 #include "stats.h"
+#include "svc.h"
 #include "unit.h"
 
 static const uint8_t MAC_A[6] = { 2, 0, 0, 0, 0, 1 }, MAC_B[6] = { 2, 0, 0, 0, 0, 2 };
@@ -160,6 +161,100 @@ run_case(const struct frag_case *c)
 	CHECK_EQ(frag_ready(), 0, "%s: none ready after", c->what);
 }
 
+/*
+ * svc.c's dest_put(), for the references the table holds: the tests own
+ * their dests, so only the count drops.
+ */
+void
+dest_put(struct dest *d)
+{
+	d->refcnt--;
+}
+
+/*
+ * One-packet services: the first fragment's real server, one case: each
+ * step a first (F, its dest set to dests[D]) or later (L) fragment of
+ * datagram (1, ID) at tick T, or a sweep (S) or a new table (R); the dest
+ * a later one gets (-1: none), and the references held after the step.
+ */
+struct ostep {
+	char     kind;
+	uint16_t id;
+	int      d;
+	uint32_t t;
+	int      want;
+	uint32_t refs;
+};
+
+struct ops_case {
+	const char   *what;
+	struct ostep  steps[6];
+	unsigned      n;
+};
+
+static const struct ops_case ops_cases[] = {
+	{ "a later one follows its first one's real server",
+	  { { 'F', 7, 1, 100, 0, 1 }, { 'L', 7, 0, 101, 1, 1 }, { 'L', 7, 0, 102, 1, 1 } }, 3 },
+	{ "each datagram its own real server",
+	  { { 'F', 7, 0, 100, 0, 1 }, { 'F', 8, 2, 100, 0, 2 }, { 'L', 8, 0, 101, 2, 2 },
+	    { 'L', 7, 0, 101, 0, 2 } }, 4 },
+	{ "another id has none",
+	  { { 'F', 7, 1, 100, 0, 1 }, { 'L', 9, 0, 101, -1, 1 } }, 2 },
+	{ "the first one sent again moves the reference, not doubles it",
+	  { { 'F', 7, 1, 100, 0, 1 }, { 'F', 7, 2, 101, 0, 1 }, { 'L', 7, 0, 102, 2, 1 } }, 3 },
+	{ "out of time: none, and a sweep gives the reference back",
+	  { { 'F', 7, 1, 100, 0, 1 }, { 'L', 7, 0, 100 + T30, -1, 1 },
+	    { 'S', 0, 0, 99 + T30, 0, 1 }, { 'S', 0, 0, 100 + T30, 0, 0 } }, 4 },
+	{ "a new table gives every reference back",
+	  { { 'F', 7, 1, 100, 0, 1 }, { 'F', 8, 2, 100, 0, 2 }, { 'R', 0, 0, 101, 0, 0 },
+	    { 'L', 7, 0, 101, -1, 0 } }, 4 },
+};
+
+static void
+run_ops_case(const struct ops_case *c)
+{
+	struct dest dests[3];
+	struct pkt p;
+
+	memset(dests, 0, sizeof(dests));
+	for (unsigned i = 0; i < 3; i++)
+		dests[i].refcnt = 1;
+	frag_fini();
+	CHECK(frag_configure(30, FRAG_MEMORY_DEF) == 0, "%s: configured", c->what);
+	for (unsigned i = 0; i < c->n; i++) {
+		const struct ostep *s = &c->steps[i];
+		if (s->kind == 'S') {
+			/* Each sweep looks at a stretch of the table: enough of them to go round. */
+			for (unsigned k = 0; k < 64; k++)
+				frag_sweep(s->t);
+		} else if (s->kind == 'R') {
+			CHECK(frag_configure(30, FRAG_MEMORY_MIN) == 0, "%s: step %u resized", c->what, i);
+		} else {
+			if (mk(&p, i, s->kind == 'F', 1, s->id, s->kind == 'F' ? 100 : 200) < 0) {
+				CHECK(0, "%s: step %u parses", c->what, i);
+				return;
+			}
+			int r = frag_in(&p, s->t);
+			if (s->kind == 'F') {
+				CHECK_EQ(r, 0, "%s: step %u: the first one goes on", c->what, i);
+				frag_set_dest(&p, &dests[s->d], s->t);
+			} else {
+				struct dest *d = r == 0 ? frag_dest(&p, s->t) : NULL;
+				CHECK(d == (s->want < 0 ? NULL : &dests[s->want]),
+				    "%s: step %u: later one's real server %d", c->what, i, s->want);
+			}
+		}
+		CHECK_EQ(frag_dest_refs(), s->refs, "%s: step %u: references held", c->what, i);
+	}
+	uint32_t held = 0;
+	for (unsigned i = 0; i < 3; i++)
+		held += dests[i].refcnt - 1;
+	CHECK_EQ(held, frag_dest_refs(), "%s: the dests count what the table holds", c->what);
+	frag_fini();
+	for (unsigned i = 0; i < 3; i++)
+		CHECK_EQ(dests[i].refcnt, 1, "%s: dest %u: all given back at the end", c->what, i);
+}
+
 /* A flood of later fragments without a first: the queue stays within its memory. */
 static void
 test_memory(void)
@@ -206,6 +301,9 @@ main(void)
 	UNIT_SECTION("frag_in: cases");
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++)
 		run_case(&cases[i]);
+	UNIT_SECTION("one-packet services: later fragments follow the first one's real server");
+	for (size_t i = 0; i < ARRAY_SIZE(ops_cases); i++)
+		run_ops_case(&ops_cases[i]);
 	test_memory();
 	return unit_done();
 }
