@@ -28,7 +28,7 @@ fuzz_vsradm_libs =
 fuzz_pkt_objs    = wire pkt pkt6 packet addr stats log common
 fuzz_pkt_libs    =
 
-fuzz_core_objs   = $(sched_objs) conf svc conn proto stats laddr lock log common addr wire pkt pkt6 packet frag \
+fuzz_core_objs   = $(sched_objs) conf svc conn proto stats laddr lock log common addr wire pkt pkt6 packet frag fwd \
 	core defence icmplimit xmit xmit_dr xmit_nat xmit_tun sync sync_conn sync_msg cliaddr seqadj synproxy stubs
 fuzz_core_libs   = $(LIBEVENT_LIBS) $(LIBCONFUSE_LIBS)
 
