@@ -1786,9 +1786,10 @@ conf_build_vs(cfg_t *sec, struct config *conf, unsigned char *ok)
 	free(rsok);
 	conf_build_synproxy(sec, vs);
 	vs->ops = cfg_getbool(sec, "ops");
-	if (vs->ops && vs->proto != IPPROTO_UDP)
+	/* As IPVS: a mark service may have it too, and it acts on its UDP packets. */
+	if (vs->ops && vs->proto != IPPROTO_UDP && vs->fwmark == 0)
 		conf_err(open, "virtual_server '%s': ops (one-packet scheduling) "
-		    "is for UDP services", title);
+		    "is for UDP and firewall-mark services", title);
 	for (unsigned i = 0; vs->ops && i < vs->nrs + (vs->has_sorry ? 1u : 0u); i++) {
 		const struct rs_conf *rc = i < vs->nrs ? &vs->rs[i] : &vs->sorry;
 		if (rc->fwd == FWD_NAT || rc->fwd == FWD_FULLNAT) {

@@ -1758,8 +1758,9 @@ ka_write_vs(struct ka *k, struct ka_vs *vs)
 		for (rs = vs->rs; rs; rs = rs->next)
 			if (rs->fwd == FWD_NAT || rs->fwd == FWD_FULLNAT)
 				nat = 1;
-		if (vs->fwmark || vs->proto != IPPROTO_UDP)
-			ka_unmapped(k, vs->ops, "one-packet scheduling is for UDP services");
+		if (!vs->fwmark && vs->proto != IPPROTO_UDP)
+			ka_unmapped(k, vs->ops, "one-packet scheduling is for UDP and "
+			    "firewall-mark services");
 		else if (nat)
 			ka_unmapped(k, vs->ops, "one-packet scheduling keeps no entry for nat "
 			    "replies: use dr or tun");
