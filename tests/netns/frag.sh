@@ -19,12 +19,7 @@ set -eu
 . "$(dirname "$0")/lib.sh"
 need_vsrouted
 need_cmd python3
-# scapy is Debian's python3-scapy: the system's python3, whatever python3 is first in PATH.
-SPY=
-for py in python3 /usr/bin/python3; do
-	if "$py" -c 'import scapy.all' 2>/dev/null; then SPY=$py; break; fi
-done
-[ -n "$SPY" ] || skip "python3-scapy is not installed"
+need_scapy
 
 FWD=${VSR_TEST_FORWARD:-nat}
 FAM=${VSR_TEST_FAMILY:-4}
