@@ -140,6 +140,7 @@ fz_check_line(const char *line)
 		{ CTL_TAG_TRUNCATED, 2 },
 		{ CTL_TAG_TIMEOUT,   1 + CTL_TIMEOUT_NFIELDS },
 		{ CTL_TAG_DAEMON,    1 + CTL_DAEMON_NFIELDS },
+		{ CTL_TAG_ROLE,      2 },
 	};
 	size_t tl = strcspn(line, " ");
 
