@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 
 #include "sync_msg.h"
+#include "wire.h"
 
 #define SVER_SHIFT 12
 #define SVER_MASK  0x0fff
@@ -27,34 +28,6 @@ sync_err_entry(enum sync_err e)
 }
 
 /* ---- byte order, unaligned ---- */
-
-static inline void
-put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static inline void
-put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
-static inline uint16_t
-get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static inline uint32_t
-get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
 
 /* A port, kept in network order in the entry: its two bytes as they are. */
 static inline void
@@ -117,7 +90,7 @@ sync_msg_begin(struct sync_writer *w, uint8_t *buf, size_t cap, size_t maxlen, u
 	w->count = 0;
 	buf[0] = 0;                     /* reserved: a version 0 receiver drops the message */
 	buf[1] = syncid;
-	put16(buf + 2, SYNC_HDR_LEN);
+	wr16(buf + 2, SYNC_HDR_LEN);
 	buf[4] = 0;
 	buf[5] = SYNC_PROTO_VER;
 	buf[6] = buf[7] = 0;
@@ -126,9 +99,9 @@ sync_msg_begin(struct sync_writer *w, uint8_t *buf, size_t cap, size_t maxlen, u
 static void
 put_seq(uint8_t *p, const struct sync_seq *s)
 {
-	put32(p, s->init_seq);
-	put32(p + 4, s->delta);
-	put32(p + 8, s->previous_delta);
+	wr32(p, s->init_seq);
+	wr32(p + 4, s->delta);
+	wr32(p + 8, s->previous_delta);
 }
 
 int
@@ -153,14 +126,14 @@ sync_msg_add(struct sync_writer *w, const struct sync_entry *e)
 
 	p[0] = e->af == AF_INET6 ? SYNC_TYPE_INET6 : 0;
 	p[1] = e->proto;
-	put16(p + 2, (uint16_t)(elen & SVER_MASK));     /* version 0 in the top 4 bits */
-	put32(p + 4, e->flags & ~(uint32_t)SYNC_F_HASHED);
-	put16(p + 8, e->state);
+	wr16(p + 2, (uint16_t)(elen & SVER_MASK));     /* version 0 in the top 4 bits */
+	wr32(p + 4, e->flags & ~(uint32_t)SYNC_F_HASHED);
+	wr16(p + 8, e->state);
 	putport(p + 10, e->cport);
 	putport(p + 12, e->vport);
 	putport(p + 14, e->dport);
-	put32(p + 16, e->fwmark);
-	put32(p + 20, e->timeout);
+	wr32(p + 16, e->fwmark);
+	wr32(p + 20, e->timeout);
 	memcpy(p + 24, e->caddr, alen);
 	memcpy(p + 24 + alen, e->vaddr, alen);
 	memcpy(p + 24 + 2 * alen, e->daddr, alen);
@@ -181,7 +154,7 @@ sync_msg_add(struct sync_writer *w, const struct sync_entry *e)
 	}
 	w->len += pad + elen;
 	w->count++;
-	put16(w->buf + 2, (uint16_t)w->len);
+	wr16(w->buf + 2, (uint16_t)w->len);
 	w->buf[4] = (uint8_t)w->count;
 	return 0;
 }
@@ -194,7 +167,7 @@ sync_msg_open(struct sync_reader *r, const uint8_t *buf, size_t len, uint8_t wan
 	memset(r, 0, sizeof(*r));
 	if (len < SYNC_HDR_LEN)
 		return SYNC_E_SHORT;
-	if (get16(buf + 2) != len)
+	if (rd16(buf + 2) != len)
 		return SYNC_E_SIZE;
 	if (want_syncid != 0 && buf[1] != want_syncid)
 		return SYNC_E_SYNCID;
@@ -212,9 +185,9 @@ sync_msg_open(struct sync_reader *r, const uint8_t *buf, size_t len, uint8_t wan
 static void
 get_seq(const uint8_t *p, struct sync_seq *s)
 {
-	s->init_seq = get32(p);
-	s->delta = get32(p + 4);
-	s->previous_delta = get32(p + 8);
+	s->init_seq = rd32(p);
+	s->delta = rd32(p + 4);
+	s->previous_delta = rd32(p + 8);
 }
 
 /*
@@ -330,7 +303,7 @@ sync_msg_next(struct sync_reader *r, struct sync_entry *e, bool *done)
 	if (r->len - r->off < SYNC_V4_LEN)
 		goto bad_count;
 	p = r->buf + r->off;
-	ver_size = get16(p + 2);
+	ver_size = rd16(p + 2);
 	size = ver_size & SVER_MASK;
 	if (ver_size >> SVER_SHIFT) {
 		r->buf = NULL;
@@ -355,13 +328,13 @@ sync_msg_next(struct sync_reader *r, struct sync_entry *e, bool *done)
 	}
 	alen = addr_bytes(e->af);
 	e->proto = p[1];
-	e->flags = get32(p + 4);
-	e->state = get16(p + 8);
+	e->flags = rd32(p + 4);
+	e->state = rd16(p + 8);
 	e->cport = getport(p + 10);
 	e->vport = getport(p + 12);
 	e->dport = getport(p + 14);
-	e->fwmark = get32(p + 16);
-	e->timeout = get32(p + 20);
+	e->fwmark = rd32(p + 16);
+	e->timeout = rd32(p + 20);
 	memcpy(e->caddr, p + 24, alen);
 	memcpy(e->vaddr, p + 24 + alen, alen);
 	memcpy(e->daddr, p + 24 + 2 * alen, alen);
