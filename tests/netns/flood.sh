@@ -159,7 +159,8 @@ EOF
 # FLOOD_PHASES="name ..." runs only those; "all" runs every one. By
 # default seven (secure_tcp alone, drop_packet alone and synproxy at the
 # top rate are left out to stay within the suite's time on a shared
-# machine; run them with "all" or by name).
+# machine; run them with "all" or by name). tests/run.sh runs each of the
+# seven once: four here against the plain daemon, three in flood[asan].
 FLOOD_PHASES=${FLOOD_PHASES:-syn-default udp-default syn-synproxy syn-drop-entry syn-small-dflt syn-none syn-max}
 want() { [ "$FLOOD_PHASES" = all ] || case " $FLOOD_PHASES " in *" $1 "*) ;; *) return 1 ;; esac; }
 want syn-default && phase syn-default syn yes
