@@ -27,7 +27,8 @@
 #   * bench-quick: bench/run.sh --quick, every system measured (no speed
 #     is asserted);
 #   * fuzz-NAME: each libFuzzer harness of fuzz/ for VSR_FUZZ_SECONDS
-#     (default 60) after "make fuzz"; any finding fails it (fuzz/run.sh).
+#     (default 30), two at a time, after "make fuzz"; any finding fails it
+#     (fuzz/run.sh).
 # A failed test's log tail is printed under its FAIL line.  The last line is
 # "N passed, N failed" (skips are listed but counted in neither); the exit
 # status is 1 if anything failed.
@@ -203,19 +204,32 @@ fuzz_want=()
 for d in fuzz/corpus/*/; do
 	[ -d "$d" ] && selected "fuzz-$(basename "$d")" && fuzz_want+=("$(basename "$d")")
 done
+# They run VSR_TEST_JOBS (default 2) at a time: each is one process on one
+# core for its seconds, whatever runs beside it on the other.
+fuzz_jobs=${VSR_TEST_JOBS:-2}
+[ "$fuzz_jobs" -ge 1 ] 2>/dev/null || fuzz_jobs=1
 if [ ${#fuzz_want[@]} -gt 0 ]; then
 	if make fuzz >"$logs/make-fuzz.log" 2>&1; then
-		for n in "${fuzz_want[@]}"; do
-			log="$logs/fuzz-$n.log"
-			timeout -k 10 $((fuzz_secs + 300)) bash fuzz/run.sh "$fuzz_secs" "$n" \
-				>"$log" 2>&1 </dev/null &
-			child=$!
-			wait "$child"
-			rc=$?
+		for ((b = 0; b < ${#fuzz_want[@]}; b += fuzz_jobs)); do
+			declare -A fuzz_rc=()
 			child=
-			figures=$(sed -n "s/^\(PASS\|FAIL\) fuzz-$n: //p" "$log" | head -n 1)
-			if [ "$rc" = 0 ]; then result PASS "fuzz-$n (${figures:-no figures})"
-			else result FAIL "fuzz-$n (${figures:-no figures})" "$log"; fi
+			for n in "${fuzz_want[@]:b:fuzz_jobs}"; do
+				timeout -k 10 $((fuzz_secs + 300)) bash fuzz/run.sh "$fuzz_secs" "$n" \
+					>"$logs/fuzz-$n.log" 2>&1 </dev/null &
+				child="$child $!"
+				fuzz_rc[$n]=$!
+			done
+			for n in "${fuzz_want[@]:b:fuzz_jobs}"; do
+				wait "${fuzz_rc[$n]}"
+				fuzz_rc[$n]=$?
+			done
+			child=
+			for n in "${fuzz_want[@]:b:fuzz_jobs}"; do
+				log="$logs/fuzz-$n.log"
+				figures=$(sed -n "s/^\(PASS\|FAIL\) fuzz-$n: //p" "$log" | head -n 1)
+				if [ "${fuzz_rc[$n]}" = 0 ]; then result PASS "fuzz-$n (${figures:-no figures})"
+				else result FAIL "fuzz-$n (${figures:-no figures})" "$log"; fi
+			done
 		done
 	else
 		for n in "${fuzz_want[@]}"; do
