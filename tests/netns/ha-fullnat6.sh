@@ -21,7 +21,7 @@ T_KA_ADVERT=${T_KA_ADVERT:-}
 _t_proxy6() { ip -n "$(nsname "$1")" -6 neigh show proxy | grep -qi "^$2 dev $3"; }
 
 ha_start fullnat
-sha=$(blob_make 2)
+sha=$(blob_make "$HA_BLOB_MB")
 assert_eq "master backup" "$(ha_role dir1) $(ha_role dir2)" "keepalived made dir1 master, dir2 backup"
 assert_true "the master answers for VIP6 on eth0 (proxy NDP)" _t_proxy6 dir1 "$VIP6" eth0
 assert_true "and for the IPv6 local address on eth1" _t_proxy6 dir1 "$HA_LIP6" eth1

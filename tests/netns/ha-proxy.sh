@@ -206,7 +206,7 @@ T_HTTP_PP_PORT=8080 HA_CONF=hp_conf ha_start fullnat
 for i in 1 2 3; do
 	ppsrv_start "rs$i" "chat$i" tcp 2525
 done
-sha=$(blob_make 2)
+sha=$(blob_make "$HA_BLOB_MB")
 assert_eq "master backup" "$(ha_role dir1) $(ha_role dir2)" "keepalived made dir1 master, dir2 backup"
 ha_requests_ok 6
 assert_gt 0 "$(grep -c '"GET / HTTP' "$T_DIR/nginx-rs1/access.log" "$T_DIR/nginx-rs2/access.log" \

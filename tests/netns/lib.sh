@@ -1474,6 +1474,10 @@ lvs_tun_seed6() {
 # proxy-NDPed by the master on eth1).
 
 HA_DIRS="dir1 dir2"
+# The failovers' paced downloads: HA_BLOB_MB MiB each at 128 kB/s (8 s for
+# 1), long enough to be in flight from before the failure (asserted) to
+# well after the takeover (about 1 s), short enough not to idle the suite.
+HA_BLOB_MB=${HA_BLOB_MB:-1}
 HA_LIP=10.20.0.250
 HA_LIP6=2001:db8:20::250
 HA_V6=${HA_V6:-}
@@ -1699,11 +1703,11 @@ _t_req_answered() { [ "$(req_after 0)" -gt "$(req_after 0 ERR)" ]; }
 # backup: a request loop and 8 paced downloads of /paced/blob (SHA) from
 # the client; once TO lists the 8 synced, FROM fails (HOW: "kill", kill -9
 # of its keepalived and vsrouted; "linkdown", its eth0 set down); then
-# asserts that TO lists them before, that TO says master, that every
-# download completes intact and that the request loop's longest gap is
-# under 3 s.
+# asserts that TO lists them before, that the 8 are still running when
+# FROM fails, that TO says master, that every download completes intact
+# and that the request loop's longest gap is under 3 s.
 ha_failover() {
-	local how=$1 from=$2 to=$3 sha=$4 t0 gap answered
+	local how=$1 from=$2 to=$3 sha=$4 t0 gap answered k inflight=0
 	req_loop_start client "$(ha_url)" 2000
 	wait_for "the request loop's first answer" 10 _t_req_answered || true
 	ha_downloads_start 8 "$(ha_url paced/blob)"
@@ -1712,6 +1716,9 @@ ha_failover() {
 	else
 		fail "$to's vsradm -Lnc lists the 8 downloads before $from fails ($(ha_synced "$to"))"
 	fi
+	for k in $(seq 8); do
+		_t_running "$(cat "$T_DIR/dl.$k.pid")" && inflight=$((inflight + 1))
+	done
 	t0=$(now_ms)
 	case $how in
 	kill)
@@ -1728,6 +1735,7 @@ ha_failover() {
 	else
 		fail "$to says master after $from's $how (it says '$(ha_role "$to")')"
 	fi
+	assert_eq 8 "$inflight" "the 8 downloads were still running when $from failed"
 	ha_downloads_wait 8 "$sha"
 	assert_eq 8 "$DL_OK" "every download completes intact across the failover ($how)"
 	req_loop_stop
@@ -1841,7 +1849,7 @@ ha_scenario() {
 	[ "$mode" = tun ] && need_vsrtun
 	T_KA_ADVERT=${T_KA_ADVERT:-}
 	ha_start "$mode"
-	sha=$(blob_make 2)
+	sha=$(blob_make "$HA_BLOB_MB")
 	assert_eq "master backup" "$(ha_role dir1) $(ha_role dir2)" "keepalived made dir1 master, dir2 backup"
 	assert_true "the master announces the VIP (proxy ARP on eth0)" \
 		sh -c "ip -n $(nsname dir1) neigh show proxy | grep -q '^$VIP dev eth0'"
