@@ -24,7 +24,7 @@ need_vsrouted
 need_cmd curl nginx
 
 NDL=12              # downloads
-BLOB_MB=3           # each, at RATE bytes/s: 30 s
+BLOB_MB=2           # each, at RATE bytes/s: 20 s (d1 stops about 2 s in, 5 s watched)
 RATE=100k
 DRAIN=40
 DIRS="d1 d2"

@@ -27,7 +27,12 @@ case $FWD in dr) ;; tun) need_vsrtun ;; *) fatal "VSR_TEST_FORWARD must be dr or
 
 SVIP=$ECMP_VIP
 NDL=30              # downloads
-BLOB_MB=7           # each, at RATE bytes/s: 72 s, long enough for every change under load
+# Each download BLOB_MB MiB at RATE bytes/s: 41 s. The three changes below
+# take about 15 s from the downloads' start here (2026-12-06: 10 s from
+# d1's stop to both back, 3 s of settling each); check_rs asserts after
+# each that every download is still running, so a machine too slow for
+# this fails, it does not pass with a change that no download crossed.
+BLOB_MB=4
 RATE=100k
 DIRS="d1 d2 d3"
 
