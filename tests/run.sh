@@ -60,6 +60,14 @@ while [ $# -gt 0 ]; do
 done
 
 timeout_s=${VSR_TEST_TIMEOUT:-300}
+# A python3 that is a pyenv shim is a bash script that runs "pyenv exec"
+# at every start (0.1-0.2 s); the scenarios start python3 hundreds of
+# times. The interpreter the shim resolves to, first in PATH: the same
+# python3, started directly.
+case $(command -v python3) in
+*/shims/python3)
+	py=$(pyenv which python3 2>/dev/null) && [ -x "$py" ] && PATH=${py%/*}:$PATH ;;
+esac
 prefix="vr$$x"
 export VSR_NS_PREFIX="$prefix"
 logs=$(mktemp -d "${TMPDIR:-/tmp}/vsrtest-run.XXXXXX")
