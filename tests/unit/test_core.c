@@ -580,9 +580,10 @@ test_drops(void)
 		.proto = IPPROTO_TCP, .sport = 8080, .dport = 41111, .tcpflags = TCPF_ACK,
 	};
 	before = stat_total(STAT_DROP_NO_CONN_OUT);
+	r.daddr = ip(LIP);
 	input(&r);
 	CHECK(stub_nout == 0 && stat_total(STAT_DROP_NO_CONN_OUT) == before + 1,
-	    "a reply of no connection: dropped, counted");
+	    "a fullnat reply to a local address of no connection: dropped, counted");
 }
 
 /*
@@ -609,10 +610,12 @@ test_forward(void)
 		  .sport = 65535, .daddr = LIP, .fwd = 0 },
 		{ .what = "udp from 65535, its MAC a mark's", .proto = IPPROTO_UDP,
 		  .sport = 65535, .daddr = CLIENT, .mark = 1, .fwd = 0 },
-		{ .what = "a whole udp datagram from a ported source (a rule's)", .proto = IPPROTO_UDP,
-		  .sport = 5353, .daddr = CLIENT, .fwd = 0 },
-		{ .what = "tcp from the server's own port: a stray reply", .proto = IPPROTO_TCP,
-		  .sport = 8080, .daddr = CLIENT, .fwd = 0 },
+		{ .what = "a whole udp datagram from a service's port (its own query)",
+		  .proto = IPPROTO_UDP, .sport = 5353, .daddr = CLIENT, .fwd = 1 },
+		{ .what = "tcp from the server's own port, of no flow: passed as IPVS does",
+		  .proto = IPPROTO_TCP, .sport = 8080, .daddr = CLIENT, .fwd = 1 },
+		{ .what = "tcp from the server's own port to a local address", .proto = IPPROTO_TCP,
+		  .sport = 8080, .daddr = LIP, .fwd = 0 },
 	};
 	static const uint8_t mark_mac[6] = { 0x06, 0x76, 0, 0, 0, 7 };
 
