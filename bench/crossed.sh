@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # bench/crossed.sh - with workers = 2, how many packets reach the worker
-# that did not make their flow (worker_crossed), per mode and protocol
+# that did not make their flow (worker_crossed), per mode and protocol,
+# with the TAP's steering program and without it
 #
 #   bench/crossed.sh [N]
 #
@@ -11,16 +12,20 @@
 # requests of one connection each (curl), or N UDP exchanges of one
 # datagram each way from a distinct source port, and reads the daemon's
 # counters before and after: packets read by each worker (rx_packets)
-# and packets of flows another worker made (worker_crossed). The
-# client's frames come into the TAP spread over its queues by the
-# kernel's hash of the flow as the client sent it; the real servers'
-# replies by the hash of the reply's addresses and ports, which are not
-# the same tuple: nothing makes both directions meet on one worker.
+# and packets of flows another worker made (worker_crossed).
+#
+# Twice: first as the daemon runs by default, the TAP's steering program
+# attached (steer.h: the client's side of each flow hashed, the replies
+# known by their destination MAC, fullnat's local port chosen for the
+# worker); then started without CAP_BPF and CAP_SYS_ADMIN (setpriv), so
+# that it cannot load the program, and the kernel spreads the client's
+# frames by its hash of the flow as the client sent it and the real
+# servers' replies by the hash of theirs, which are not the same tuple.
 # Counts, not times: the machine's load does not change them much.
 set -eu
 . "$(dirname "$0")/../tests/netns/lib.sh"
 need_vsrouted
-need_cmd python3 curl
+need_cmd python3 curl setpriv
 N=${1:-200}
 
 lvs_nat_seed 1
@@ -28,7 +33,6 @@ http_start rs1 rs1 80
 udp_start rs1 rs1 5353
 nat_workers_conf "$T_DIR/vsrouted.conf" "nat-tcp 80 tcp nat 1 80" "fullnat-tcp 81 tcp fullnat 1 80" \
 	"nat-udp 53 udp nat 1 5353" "fullnat-udp 54 udp fullnat 1 5353"
-vsrouted_start director "$T_DIR/vsrouted.conf" || fatal "vsrouted did not start"
 
 # counters: rx of worker 0, rx of worker 1, crossed
 counters() {
@@ -62,10 +66,27 @@ udp_flows() {
 	done
 }
 
+phases() {
+	phase nat-tcp tcp_flows "http://$VIP/"
+	phase fullnat-tcp tcp_flows "http://$VIP:81/"
+	phase nat-udp udp_flows 53
+	phase fullnat-udp udp_flows 54
+}
+
 echo "# load: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPUs"
-phase nat-tcp tcp_flows "http://$VIP/"
-phase fullnat-tcp tcp_flows "http://$VIP:81/"
-phase nat-udp udp_flows 53
-phase fullnat-udp udp_flows 54
+vsrouted_start director "$T_DIR/vsrouted.conf" || fatal "vsrouted did not start"
+if grep -q "steered to the same one of" "$(vsrouted_log director)"; then
+	echo "# with the steering program"
+else
+	echo "# the steering program did not load: $(grep -m1 steering "$(vsrouted_log director)")"
+fi
+phases
+vsrouted_stop director
+echo "# without it (no CAP_BPF, no CAP_SYS_ADMIN)"
+VSR_WRAP="setpriv --bounding-set -bpf,-sys_admin --inh-caps -bpf,-sys_admin" \
+	vsrouted_start director "$T_DIR/vsrouted.conf" || fatal "vsrouted did not start"
+grep -q "steered to the same one of" "$(vsrouted_log director)" &&
+	echo "# (unprivileged BPF is allowed here: it loaded all the same)"
+phases
 vsrouted_stop director
 pass "measured"

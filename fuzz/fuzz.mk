@@ -18,7 +18,7 @@ sched_objs = sched sched_rr sched_wrr sched_lc sched_wlc sched_sed sched_nq sche
 	sched_sh sched_lblc sched_lblcr sched_mh sched_fo sched_ovf sched_twos
 
 # Each harness: its objects (src/NAME.c, or tests/unit/NAME.c for stubs) and libraries.
-fuzz_ctl_objs    = $(sched_objs) conf svc conn proto stats laddr lock log common addr ctlproto stubs
+fuzz_ctl_objs    = $(sched_objs) conf svc conn proto stats laddr steer lock log common addr ctlproto stubs
 fuzz_ctl_libs    = $(LIBEVENT_LIBS) $(LIBCONFUSE_LIBS)
 fuzz_conf_objs   = $(sched_objs) conf svc conn proto stats log common addr stubs
 fuzz_conf_libs   = $(LIBCONFUSE_LIBS)
@@ -28,7 +28,7 @@ fuzz_vsradm_libs =
 fuzz_pkt_objs    = wire pkt pkt6 packet addr stats log common
 fuzz_pkt_libs    =
 
-fuzz_core_objs   = $(sched_objs) conf svc conn proto stats laddr lock log common addr wire pkt pkt6 packet frag fwd \
+fuzz_core_objs   = $(sched_objs) conf svc conn proto stats laddr steer lock log common addr wire pkt pkt6 packet frag fwd \
 	core defence icmplimit xmit xmit_dr xmit_nat xmit_tun sync sync_conn sync_msg cliaddr seqadj synproxy stubs
 fuzz_core_libs   = $(LIBEVENT_LIBS) $(LIBCONFUSE_LIBS)
 

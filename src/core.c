@@ -23,6 +23,7 @@
 #include "packet.h"
 #include "sched.h"
 #include "stats.h"
+#include "steer.h"
 #include "svc.h"
 #include "sync_conn.h"
 #include "synproxy.h"
@@ -30,6 +31,7 @@
 #include "xmit.h"
 
 _Static_assert(STATS_SLOTS == CONF_WORKERS_MAX + 1, "a stats slot per worker");
+_Static_assert(LADDR_SHARES >= CONF_WORKERS_MAX, "a share of the local ports per worker");
 
 /*
  * sloppy_tcp (IPVS's sysctl): a TCP segment with no entry here may make one,
@@ -125,9 +127,13 @@ core_conn_new(struct worker *w, struct dest *d, struct conn *tpl, const struct p
 		.client_addr = (uint8_t)(d->fwd == FWD_FULLNAT ? d->client_addr : CA_NONE),
 		.synproxy = (uint8_t)synproxy,
 	};
-	/* fullnat: the client's side is a (local address, port) of ours. */
+	/*
+	 * fullnat: the client's side is a (local address, port) of ours, one
+	 * whose replies the TAP's steering brings to this worker (steer.h).
+	 */
 	if (d->fwd == FWD_FULLNAT &&
-	    laddr_alloc(w->ct, p->af, p->proto, &d->addr, d->port, &cp.laddr, &cp.lport) < 0)
+	    laddr_alloc(w->ct, p->af, p->proto, &d->addr, d->port, w->id, steer_queues(),
+	    &cp.laddr, &cp.lport) < 0)
 		return NULL;    /* counted */
 	c = conn_new(w->ct, &cp, d, w->now);
 	if (c == NULL) {
@@ -188,9 +194,11 @@ core_account_out(struct conn *c, const struct pkt *p)
 }
 
 /*
- * The kernel's ARP request on the TAP link for one of our addresses (a
- * VIP, a local address): answered in place with OUR_MAC. Anything else
- * is ignored.
+ * The kernel's ARP request on the TAP link for one of our addresses:
+ * answered in place, for a VIP with OUR_MAC, for what replies are sent to
+ * (a fullnat local address, the nat reply tables' gateway) with the reply
+ * MAC, which the TAP's steering program tells apart (steer.h), for a mark
+ * service's gateway with its mark's MAC (svc.h). Anything else is ignored.
  */
 static void
 core_arp(struct worker *w, struct pkt *p)
@@ -213,8 +221,10 @@ core_arp(struct worker *w, struct pkt *p)
 	/* A mark service's gateway: answered with the MAC that names its mark. */
 	if (svc_mark_gw_lookup(AF_INET, &target, &mark))
 		svc_mark_mac(mark, mac);
-	else if (core_is_local(AF_INET, &target))
+	else if (svc_is_vip(AF_INET, &target))
 		memcpy(mac, w->our_mac, 6);
+	else if (laddr_is_local(AF_INET, &target) || steer_is_reply_gw(AF_INET, &target))
+		steer_reply_mac(w->our_mac, mac);
 	else
 		return;
 	memcpy(requester, f->sha, 6);
@@ -242,10 +252,9 @@ core_icmp_echo(struct worker *w, struct pkt *p)
 
 /*
  * The kernel's neighbour solicitation on the TAP link for one of our
- * addresses (a VIP, a local address), IPv6's ARP request: answered in
- * place with a solicited advertisement from OUR_MAC (to all nodes when
- * the solicitation is a duplicate address detection's, from ::); for a
- * mark service's gateway, from the MAC that names the mark (svc.h).
+ * addresses, IPv6's ARP request: answered in place with a solicited
+ * advertisement (to all nodes when the solicitation is a duplicate
+ * address detection's, from ::), with the MAC that core_arp() gives.
  * Anything else is the link's own business: counted, not answered.
  */
 static void
@@ -265,8 +274,10 @@ core_nd(struct worker *w, struct pkt *p)
 	/* A mark service's gateway: answered with the MAC that names its mark. */
 	if (svc_mark_gw_lookup(AF_INET6, &target, &mark)) {
 		svc_mark_mac(mark, mac);
-	} else if (core_is_local(AF_INET6, &target)) {
+	} else if (svc_is_vip(AF_INET6, &target)) {
 		memcpy(mac, w->our_mac, 6);
+	} else if (laddr_is_local(AF_INET6, &target) || steer_is_reply_gw(AF_INET6, &target)) {
+		steer_reply_mac(w->our_mac, mac);
 	} else {
 		STAT_INC(STAT_ND_IGNORED);
 		return;

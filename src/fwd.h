@@ -9,10 +9,14 @@ struct worker;
  * The policy rules of nat real servers (xmit_nat.c) bring into the TAP
  * more than their replies: the fragments of everything a real server
  * sends with that protocol (the kernel's rule lookup sees no ports in a
- * fragment), and its datagrams from source port 65535 (no port range of
- * a rule holds it). What of that belongs to no flow is the real server's
- * own traffic, which the director, its router, must forward as the kernel
- * would have without the rules:
+ * fragment), its datagrams from source port 65535 (no port range of a
+ * rule holds it), and whatever it sends from its service's port that is
+ * no reply of a flow (a DNS server's own queries from port 53, the late
+ * segments of a connection the director no longer knows). What belongs
+ * to no flow is the real server's own traffic, which the director, its
+ * router, must forward as the kernel would have without the rules (IPVS
+ * lets such packets through its output hook unchanged, the real server's
+ * address showing):
  *
  *   - straight out of the interface toward the next hop that the kernel
  *     names for it (the route from its source, arriving on the TAP: the
@@ -30,13 +34,10 @@ struct worker;
  *   - dropped (drop_forward_loop) when the kernel's route for it leads
  *     into the TAP itself: written there, it would come back.
  *
- * Not forwarded, and dropped as before (drop_no_conn_out): a frame to
- * one of our addresses (a local address of the pool), one whose MAC names
- * a firewall mark (svc.h: a mark service's packet), and a stray reply:
- * from a nat real server's own address and port (of a service of its
- * protocol), for which no flow is left (IPVS passes those unchanged,
- * showing the real server's address to the client; the rule that brought
- * it here takes only that port).
+ * Not forwarded, and dropped (drop_no_conn_out): a frame to one of our
+ * addresses (a local address of the pool: a fullnat reply whose flow is
+ * gone), and one whose MAC names a firewall mark (svc.h: a mark service's
+ * packet).
  *
  * The fragments of one datagram all go one way: a first fragment
  * forwarded marks its datagram in frag.c's table (frag_routed), and its

@@ -8,9 +8,10 @@
 #include "laddr.h"
 #include "log.h"
 #include "stats.h"
+#include "steer.h"
 
 static struct vsr_ip *pool;
-static uint32_t *cursor;        /* per address: the next port offset to try */
+static uint32_t *cursor;        /* per address and share: the next port offset to try */
 static unsigned  npool;
 static unsigned  next[2];       /* per family (IPv4, IPv6): round robin over the pool */
 static uint64_t  rng;
@@ -40,7 +41,7 @@ laddr_setup(const struct vsr_ip *addrs, unsigned n)
 	if (n == 0)
 		return 0;
 	pool = calloc(n, sizeof(*pool));
-	cursor = calloc(n, sizeof(*cursor));
+	cursor = calloc((size_t)n * LADDR_SHARES, sizeof(*cursor));
 	if (pool == NULL || cursor == NULL) {
 		laddr_teardown();
 		log_warn("local_address pool");
@@ -51,7 +52,7 @@ laddr_setup(const struct vsr_ip *addrs, unsigned n)
 	if (getrandom(&rng, sizeof(rng), 0) != sizeof(rng))
 		rng = 0x9e3779b97f4a7c15ull ^ (uint64_t)(uintptr_t)pool;
 	rng |= 1;
-	for (unsigned i = 0; i < n; i++)
+	for (unsigned i = 0; i < n * LADDR_SHARES; i++)
 		cursor[i] = laddr_rand() % (LADDR_PORT_MAX - LADDR_PORT_MIN + 1);
 	return 0;
 }
@@ -101,24 +102,38 @@ laddr_is_local(int af, const union vsr_addr *addr)
 
 int
 laddr_alloc(struct conn_table *t, int af, uint8_t proto, const union vsr_addr *daddr,
-    uint16_t dport, union vsr_addr *laddr, uint16_t *lport)
+    uint16_t dport, unsigned share, unsigned nshares, union vsr_addr *laddr, uint16_t *lport)
 {
 	const uint32_t span = LADDR_PORT_MAX - LADDR_PORT_MIN + 1;
 	unsigned f = laddr_fam(af);
 	char a[ADDRPORT_STRLEN];
 
+	if (nshares <= 1 || nshares > LADDR_SHARES || share >= nshares) {
+		share = 0;
+		nshares = 1;
+	}
 	for (unsigned k = 0; k < npool; k++) {
 		unsigned a_i = next[f];
 		const struct vsr_ip *la = &pool[a_i];
+		uint32_t *cur = &cursor[a_i * LADDR_SHARES + share];
+		unsigned probes = 0;
 
 		next[f] = next[f] + 1 < npool ? next[f] + 1 : 0;
 		if (la->af != af)
 			continue;
-		for (unsigned i = 0; i < LADDR_TRIES; i++) {
-			uint32_t off = cursor[a_i];
+		/*
+		 * Ports of another share are stepped over (a hash each, no
+		 * lookup); the candidates, some 2 * LADDR_TRIES * NSHARES, are
+		 * bounded as well as the lookups.
+		 */
+		for (unsigned i = 0; i < 2 * LADDR_TRIES * nshares && probes < LADDR_TRIES; i++) {
+			uint32_t off = *cur;
 			uint16_t lp = htons((uint16_t)(LADDR_PORT_MIN + off));
 
-			cursor[a_i] = off + 1 < span ? off + 1 : 0;
+			*cur = off + 1 < span ? off + 1 : 0;
+			if (nshares > 1 && steer_queue(af, &la->addr, lp, nshares) != share)
+				continue;
+			probes++;
 			if (conn_lookup_out(t, af, proto, daddr, dport, &la->addr, lp) != NULL)
 				continue;
 			*laddr = la->addr;
@@ -134,9 +149,15 @@ laddr_alloc(struct conn_table *t, int af, uint8_t proto, const union vsr_addr *d
 	STAT_INC(STAT_LPORT_EXHAUSTED);
 	if (!exhausted[f]) {
 		exhausted[f] = true;
-		log_warnx("local_address pool: no free port toward %s; new flows are dropped "
-		    "(counted as lport_exhausted) until ports come free",
-		    addr_port_ntop(af, daddr, ntohs(dport), a, sizeof(a)));
+		if (nshares > 1)
+			log_warnx("local_address pool: no free port toward %s for worker %u (of the "
+			    "1/%u of the ports whose replies reach it); new flows are dropped "
+			    "(counted as lport_exhausted) until ports come free",
+			    addr_port_ntop(af, daddr, ntohs(dport), a, sizeof(a)), share, nshares);
+		else
+			log_warnx("local_address pool: no free port toward %s; new flows are dropped "
+			    "(counted as lport_exhausted) until ports come free",
+			    addr_port_ntop(af, daddr, ntohs(dport), a, sizeof(a)));
 	}
 	return -1;
 }

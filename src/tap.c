@@ -73,8 +73,10 @@ tap_open(const char *name, unsigned nqueues, bool offload, int *fds, int *ifinde
 	}
 	/*
 	 * The first TUNSETIFF creates the device, the others attach queues
-	 * to it (same name, same flags); the kernel spreads the frames it
-	 * sends into the TAP over the queues by flow hash.
+	 * to it (same name, same flags), numbered in that order: FDS[i] is
+	 * queue i (tun_attach), worker i's. The kernel spreads the frames it
+	 * sends into the TAP over the queues by its flow hash, or by the
+	 * steering program when one is attached (steer.h).
 	 */
 	for (i = 0; i < nqueues; i++) {
 		fds[i] = tap_queue_open(name, nqueues > 1, offload);

@@ -10,7 +10,8 @@ struct worker;
 /*
  * Create TAP NAME (it must not exist yet) with IFF_VNET_HDR, non-blocking,
  * with NQUEUES queues (IFF_MULTI_QUEUE when more than one): their fds go
- * into FDS[0..NQUEUES-1]. With OFFLOAD, TUNSETOFFLOAD(CSUM, TSO4, TSO6,
+ * into FDS[0..NQUEUES-1], FDS[i] the kernel's queue i (the index that a
+ * steering program's choice names, steer.h). With OFFLOAD, TUNSETOFFLOAD(CSUM, TSO4, TSO6,
  * TSO_ECN) on each: frames may come with partial checksums and as GSO
  * super-frames up to 64 KB, and may be written back so. Without, frames
  * arrive complete, checksums done. Returns 0 and sets *IFINDEX, or -1

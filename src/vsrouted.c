@@ -34,6 +34,7 @@
 #include "role.h"
 #include "spawn.h"
 #include "stats.h"
+#include "steer.h"
 #include "svc.h"
 #include "sync.h"
 #include "sync_conn.h"
@@ -584,6 +585,9 @@ random_mac(uint8_t mac[6])
 	if (getrandom(mac, 6, 0) != 6)
 		memcpy(mac, "\x02\x76\x73\x72\x00\x01", 6);
 	mac[0] = (uint8_t)((mac[0] & 0xfe) | 0x02);    /* unicast, locally administered */
+	/* Never a mark service's MAC, nor its reply MAC one (06:76:..., svc.h, steer.h). */
+	if (mac[0] == 0x06 && mac[1] == 0x76)
+		mac[1] ^= 0x01;
 }
 
 /*
@@ -813,6 +817,13 @@ setup(struct daemon *d)
 		memcpy(d->workers[i].our_mac, d->workers[0].our_mac, 6);
 		memcpy(d->workers[i].tap_mac, d->workers[0].tap_mac, 6);
 	}
+	/*
+	 * Both directions of a flow to one worker: the TAP's steering program,
+	 * loaded while root (kept across reloads: it knows only MACs). Without
+	 * it the kernel spreads the frames by its own hash (logged once).
+	 */
+	if (d->nworkers > 1)
+		(void)steer_attach(d->tap_fds[0], d->nworkers, d->workers[0].our_mac);
 
 	/*
 	 * The TAP: no reverse-path filter, forwarding on; without IPv6 (no

@@ -27,6 +27,15 @@ struct pkt;
  * keeps the control socket, reload, checks, ARP and the timers. The
  * global counters are per thread (stats.h, slot); the per-service and
  * per-real-server ones are written under the lock.
+ *
+ * Queue i is worker i's: tap_open() attaches the queues in order and the
+ * kernel numbers them so (drivers/net/tun.c, tun_attach). The TAP's
+ * steering program (steer.h) sends every TCP and UDP packet of a flow,
+ * both directions, to the queue of the worker that made it (a fullnat
+ * flow's local port chosen for it, laddr.h); fragments, ICMP errors, and
+ * everything when the program could not be loaded, may come in on
+ * another worker's queue (counted as worker_crossed), which the shared
+ * table under the lock handles all the same.
  */
 struct worker {
 	unsigned           id;            /* 0..workers-1: output queue index */

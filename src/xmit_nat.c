@@ -16,6 +16,7 @@
 #include "nexthop.h"
 #include "pkt.h"
 #include "stats.h"
+#include "steer.h"
 #include "tap.h"
 #include "worker.h"
 #include "xmit.h"
@@ -68,7 +69,8 @@
  * xmit_nat_sync() after every change of the services (start, vsradm,
  * reload): per nat real server (address, port, protocol) a policy rule
  * steering its replies into the TAP, and one for the ICMP errors from its
- * address; per family one table route into the TAP via a VIP; per fullnat
+ * address; per family one table route into the TAP via the reply gateway
+ * (steer.h); per fullnat
  * interface (toward fullnat real servers) and pool address, a proxy
  * neighbour entry while the director is a master (role.c); per pool
  * address a route into the TAP. Everything journaled (netlink.c); what is
@@ -82,7 +84,7 @@ struct nat_made {
 	struct nl_rule r;               /* NM_RULE */
 	int            af;              /* the others */
 	union vsr_addr addr;            /* NM_LROUTE NM_PROXY: the pool address */
-	union vsr_addr gw;              /* NM_TABLE: the VIP it goes via */
+	union vsr_addr gw;              /* NM_TABLE NM_MROUTE: the gateway it goes via */
 	int            ifindex;         /* NM_PROXY */
 };
 static struct nat_made *nat_made;
@@ -249,9 +251,10 @@ nat_make(const struct nat_made *k)
 		return nl_rule_add(&k->r);
 	case NM_TABLE:
 		/*
-		 * One onlink next hop on the TAP (a VIP, which the daemon
-		 * answers ARP or neighbour solicitations for), not a
-		 * neighbour per client.
+		 * One onlink next hop on the TAP, not a neighbour per client:
+		 * the reply gateway, which the daemon answers ARP and
+		 * neighbour solicitations for with the reply MAC, so that the
+		 * TAP's steering knows the frames for replies (steer.h).
 		 */
 		return nl_route_add_via(k->af, &any, 0, &k->gw, nat_tap_ifindex, NAT_RULE_TABLE);
 	case NM_LROUTE:
@@ -310,24 +313,12 @@ nat_want(const struct nat_made *k)
 	return 0;
 }
 
-/* The table route of family AF, kept while its VIP still is one, else via VIP. */
+/* The table route of family AF, via the reply gateway. */
 static int
-nat_want_table(int af, const union vsr_addr *vip)
+nat_want_table(int af)
 {
-	for (unsigned i = 0; i < nat_nmade; i++) {
-		struct nat_made *m = &nat_made[i];
-		if (m->kind != NM_TABLE || m->af != af)
-			continue;
-		if (svc_is_vip(af, &m->gw)) {
-			m->want = true;
-			return 0;
-		}
-		/* Its VIP went: the route goes via another. */
-		(void)nat_unmake(m);
-		nat_made[i] = nat_made[--nat_nmade];
-		break;
-	}
-	return nat_want(&(struct nat_made){ .kind = NM_TABLE, .af = af, .gw = *vip });
+	return nat_want(&(struct nat_made){ .kind = NM_TABLE, .af = af,
+	    .gw = steer_reply_gw(af) });
 }
 
 static int
@@ -421,7 +412,7 @@ xmit_nat_sync(void)
 					rc = -1;
 				continue;
 			}
-			if (nat_want_table(d->af, &s->addr) < 0)
+			if (nat_want_table(d->af) < 0)
 				rc = -1;
 			struct nat_made k = { .kind = NM_RULE, .af = d->af, .r = {
 				.af = d->af, .src = d->addr, .plen = (int)addr_len(d->af) * 8,

@@ -133,6 +133,25 @@ EOF2
 	assert_eq $((own - tap)) "$(ttl one)" "those sent straight out came one hop (TTL 63)"
 	assert_eq "$tap" "$(ttl two)" "those through the TAP two (TTL 62)"
 	assert_eq 0 "$(ttl other)" "none with another TTL"
+
+	# What rs1 sends from its service's port that is no reply of a flow
+	# (a DNS server's own query from port 53, say): the rule for that port
+	# brings it into the TAP, and it is passed on unchanged, rs1's address
+	# showing, as IPVS lets it through (vsrouted.8). scapy, so that no
+	# socket of rs1's server need give the port up.
+	if [ "$FAM" = 6 ]; then ipk=ip6 sp="IPv6(src='$R', dst='$C')"; else ipk=ip sp="IP(src='$R', dst='$C')"; fi
+	nsx client nft add counter inet own stray
+	nsx client nft add rule inet own pre "$ipk" saddr "$R" udp sport "$PORT" udp dport 9 counter name stray
+	f0=$(stat_get forwarded)
+	nsx rs1 "$SPY" -c "from scapy.all import *
+for i in range(3): send($sp/UDP(sport=$PORT, dport=9)/Raw(b'own query %d' % i), verbose=0)" \
+		2>>"$T_DIR/ask.err" || fail "scapy could not send rs1's datagrams"
+	stray() { nsx client nft list counter inet own stray | sed -n 's/.*packets \([0-9]*\).*/\1/p'; }
+	wait_for "rs1's 3 datagrams from port $PORT at the client" 10 test "$(stray)" = 3
+	assert_eq 3 "$(stray)" "IPv$FAM: rs1's own datagrams from its service's port reach the client, un-NATed"
+	vsrouted_stats director >/dev/null
+	assert_eq $((f0 + 3)) "$(stat_get forwarded)" "they are counted as forwarded"
+	assert_eq 0 "$(stat_get drop_no_conn_out)" "none of them dropped as a reply of no flow"
 fi
 
 # IPv6 over tun: the client's 1500-byte fragments do not fit the tunnel

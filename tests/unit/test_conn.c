@@ -1524,7 +1524,7 @@ test_laddr(void)
 	dest_init(&d, htonl(0x0a14000b));
 	CHECK_EQ(laddr_setup(pool, 1), 0, "laddr: a pool of one address");
 	for (unsigned i = 0; i < 3; i++) {
-		CHECK_EQ(laddr_alloc(t, AF_INET, IPPROTO_TCP, &d.addr, d.port, &la, &lp[i]), 0,
+		CHECK_EQ(laddr_alloc(t, AF_INET, IPPROTO_TCP, &d.addr, d.port, 0, 1, &la, &lp[i]), 0,
 		    "laddr: allocation %u", i);
 		CHECK_EQ(la.ip, pool[0].addr.ip, "laddr: the pool's address");
 	}
@@ -1539,7 +1539,7 @@ test_laddr(void)
 	cp.laddr = pool[0].addr;
 	cp.lport = next;
 	CHECK(conn_new(t, &cp, &d, 0) != NULL, "laddr: a connection holds the next port");
-	CHECK_EQ(laddr_alloc(t, AF_INET, IPPROTO_TCP, &d.addr, d.port, &la, &p4), 0, "laddr: one more");
+	CHECK_EQ(laddr_alloc(t, AF_INET, IPPROTO_TCP, &d.addr, d.port, 0, 1, &la, &p4), 0, "laddr: one more");
 	CHECK(p4 != next && p4 != lp[0], "laddr: neither the held port nor the first one again");
 	conn_flush(t);
 	laddr_teardown();

@@ -16,6 +16,7 @@
 #include "log.h"
 #include "packet.h"
 #include "stats.h"
+#include "steer.h"
 #include "svc.h"
 #include "synproxy.h"
 #include "unit.h"
@@ -447,9 +448,13 @@ test_arp(void)
 	uint32_t kernel = ip("10.10.0.1");
 
 	UNIT_SECTION("ARP on the TAP link");
-	const char *targets[] = { "10.10.0.101", LIP, "10.10.0.199" };
-	for (unsigned i = 0; i < 3; i++) {
+	/* A VIP: our MAC; what replies go to (a local address, the nat reply gateway): the reply MAC. */
+	const char *targets[] = { "10.10.0.101", LIP, "169.254.118.254", "10.10.0.199" };
+	uint8_t reply_mac[6];
+	steer_reply_mac(our_mac, reply_mac);
+	for (unsigned i = 0; i < 4; i++) {
 		static const uint8_t zero[6], bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+		const uint8_t *mac = i == 0 ? our_mac : reply_mac;
 		memset(buf, 0, PKT_VNET_LEN);
 		pkt_arp_fill(a, ARPOP_REQUEST, bcast, tap_mac, kernel, zero, ip(targets[i]));
 		stub_nout = 0;
@@ -457,7 +462,7 @@ test_arp(void)
 		    targets[i]))
 			continue;
 		core_input(&w, &pk);
-		if (i == 2) {
+		if (i == 3) {
 			CHECK_EQ(stub_nout, 0, "who-has %s (not ours): no answer", targets[i]);
 			continue;
 		}
@@ -465,10 +470,11 @@ test_arp(void)
 		a = (struct pkt_arp *)o->data;
 		CHECK(stub_nout == 1 && o->out == STUB_TAP && o->len == sizeof(*a) &&
 		    a->op == htons(ARPOP_REPLY) && memcmp(a->dst, tap_mac, 6) == 0 &&
-		    memcmp(a->src, our_mac, 6) == 0 && memcmp(a->sha, our_mac, 6) == 0 &&
+		    memcmp(a->src, mac, 6) == 0 && memcmp(a->sha, mac, 6) == 0 &&
 		    addr_at(a->spa) == ip(targets[i]) && memcmp(a->tha, tap_mac, 6) == 0 &&
 		    addr_at(a->tpa) == kernel,
-		    "who-has %s: %s is-at our MAC, to the kernel", targets[i], targets[i]);
+		    "who-has %s: %s is-at %s MAC, to the kernel", targets[i], targets[i],
+		    i == 0 ? "our" : "the reply");
 		a = (struct pkt_arp *)frame;
 	}
 }
@@ -574,9 +580,10 @@ test_drops(void)
 		.proto = IPPROTO_TCP, .sport = 8080, .dport = 41111, .tcpflags = TCPF_ACK,
 	};
 	before = stat_total(STAT_DROP_NO_CONN_OUT);
+	r.daddr = ip(LIP);
 	input(&r);
 	CHECK(stub_nout == 0 && stat_total(STAT_DROP_NO_CONN_OUT) == before + 1,
-	    "a reply of no connection: dropped, counted");
+	    "a fullnat reply to a local address of no connection: dropped, counted");
 }
 
 /*
@@ -603,10 +610,12 @@ test_forward(void)
 		  .sport = 65535, .daddr = LIP, .fwd = 0 },
 		{ .what = "udp from 65535, its MAC a mark's", .proto = IPPROTO_UDP,
 		  .sport = 65535, .daddr = CLIENT, .mark = 1, .fwd = 0 },
-		{ .what = "a whole udp datagram from a ported source (a rule's)", .proto = IPPROTO_UDP,
-		  .sport = 5353, .daddr = CLIENT, .fwd = 0 },
-		{ .what = "tcp from the server's own port: a stray reply", .proto = IPPROTO_TCP,
-		  .sport = 8080, .daddr = CLIENT, .fwd = 0 },
+		{ .what = "a whole udp datagram from a service's port (its own query)",
+		  .proto = IPPROTO_UDP, .sport = 5353, .daddr = CLIENT, .fwd = 1 },
+		{ .what = "tcp from the server's own port, of no flow: passed as IPVS does",
+		  .proto = IPPROTO_TCP, .sport = 8080, .daddr = CLIENT, .fwd = 1 },
+		{ .what = "tcp from the server's own port to a local address", .proto = IPPROTO_TCP,
+		  .sport = 8080, .daddr = LIP, .fwd = 0 },
 	};
 	static const uint8_t mark_mac[6] = { 0x06, 0x76, 0, 0, 0, 7 };
 
@@ -820,10 +829,14 @@ test_ipv6_icmp(void)
 	}
 
 	/* The kernel's solicitations on the TAP link. */
-	static const char *const targets[] = { "2001:db8:10::101", LIP6, "2001:db8:10::199" };
-	for (unsigned i = 0; i < 3; i++) {
+	static const char *const targets[] = { "2001:db8:10::101", LIP6, "fe80::76:fe",
+	    "2001:db8:10::199" };
+	uint8_t reply_mac[6];
+	steer_reply_mac(our_mac, reply_mac);
+	for (unsigned i = 0; i < 4; i++) {
 		union vsr_addr t, src, got;
 		uint8_t *frame = buf + PKT_VNET_LEN, mac[6];
+		const uint8_t *want = i == 0 ? our_mac : reply_mac;
 		a6(t.b, targets[i]);
 		a6(src.b, "fe80::aa");
 		memset(buf, 0, PKT_VNET_LEN);
@@ -833,7 +846,7 @@ test_ipv6_icmp(void)
 		if (!CHECK_EQ(pkt_parse(&pk, buf, len), STAT_NONE, "NS for %s parses", targets[i]))
 			continue;
 		core_input(&w, &pk);
-		if (i == 2) {
+		if (i == 3) {
 			CHECK(stub_nout == 0 && stat_total(STAT_ND_IGNORED) == before + 1,
 			    "NS for %s (not ours): no answer, counted", targets[i]);
 			continue;
@@ -842,9 +855,10 @@ test_ipv6_icmp(void)
 		CHECK(stub_nout == 1 && o->out == STUB_TAP && o->len == PKT_ND_LEN &&
 		    memcmp(o->data, tap_mac, 6) == 0 &&
 		    pkt_nd_na_parse(o->data, o->len, &got, mac) == 0 && addr_eq(&got, &t) &&
-		    memcmp(mac, our_mac, 6) == 0 && (o->data[14 + 40 + 4] & ND_NA_SOLICITED) &&
+		    memcmp(mac, want, 6) == 0 && (o->data[14 + 40 + 4] & ND_NA_SOLICITED) &&
 		    memcmp(o->data + 14 + 24, &src, 16) == 0,
-		    "NS for %s: a solicited NA, our MAC, to the kernel", targets[i]);
+		    "NS for %s: a solicited NA, %s MAC, to the kernel", targets[i],
+		    i == 0 ? "our" : "the reply");
 	}
 	/* A router solicitation of the TAP's own: the link's, not ours to answer or pass. */
 	struct frame_spec rs6 = { .dst = our_mac, .src = tap_mac, .v6 = 1,

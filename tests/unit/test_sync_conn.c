@@ -313,7 +313,7 @@ test_apply(void)
 	CHECK(c != NULL && c->cport == htons(40002), "found by the real server's reply to it");
 	union vsr_addr la;
 	uint16_t lp;
-	int got = laddr_alloc(t, AF_INET, IPPROTO_TCP, &x1, htons(8080), &la, &lp);
+	int got = laddr_alloc(t, AF_INET, IPPROTO_TCP, &x1, htons(8080), 0, 1, &la, &lp);
 	CHECK(got == 0 && !(addr_eq(&la, &x2) && lp == htons(2000)),
 	    "the port allocator hands out another port");
 	e.cport = htons(40003);
@@ -411,7 +411,7 @@ test_roundtrip(void)
 		.vaddr = vip, .vport = htons(80), .daddr = d->addr, .dport = d->port,
 		.flags = CONN_F_HASH_OUT,
 	};
-	laddr_alloc(m, AF_INET, IPPROTO_TCP, &d->addr, d->port, &cp.laddr, &cp.lport);
+	laddr_alloc(m, AF_INET, IPPROTO_TCP, &d->addr, d->port, 0, 1, &cp.laddr, &cp.lport);
 	c = conn_new(m, &cp, d, 1000);
 	conn_tcp_update(m, c, DIR_INPUT, TCPF_SYN, 1000);
 	conn_tcp_update(m, c, DIR_OUTPUT, TCPF_SYN | TCPF_ACK, 1000);
@@ -515,7 +515,7 @@ test_seq(void)
 		.vaddr = vip, .vport = htons(80), .daddr = d->addr, .dport = d->port,
 		.flags = CONN_F_HASH_OUT, .client_addr = CA_PROXY_V2,
 	};
-	laddr_alloc(m, AF_INET, IPPROTO_TCP, &d->addr, d->port, &cp.laddr, &cp.lport);
+	laddr_alloc(m, AF_INET, IPPROTO_TCP, &d->addr, d->port, 0, 1, &cp.laddr, &cp.lport);
 	c = conn_new(m, &cp, d, 1000);
 	if (!CHECK(c && (ca = conn_cliaddr(m, c)) != NULL, "a master's flow with its state"))
 		return;
