@@ -2,8 +2,10 @@
 #include <errno.h>
 #include <grp.h>
 #include <pwd.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <linux/capability.h>
 #include <sys/capability.h>
 #include <sys/prctl.h>
 #include <unistd.h>
@@ -63,5 +65,39 @@ priv_drop(const struct priv_user *pu)
 	if (rc == 0)
 		log_info("running as %s (uid %ld, gid %ld) with CAP_NET_ADMIN and CAP_NET_RAW only",
 		    pu->name, (long)pu->uid, (long)pu->gid);
+	return rc;
+}
+
+int
+priv_trim(void)
+{
+	cap_t caps = cap_get_proc();
+	int rc = -1, dropped = 0;
+
+	if (caps == NULL) {
+		log_err("cannot read the capabilities");
+		return -1;
+	}
+	for (cap_value_t v = 0; v <= CAP_LAST_CAP; v++) {
+		cap_flag_value_t on = CAP_CLEAR;
+		bool keep = false;
+		for (size_t k = 0; k < ARRAY_SIZE(priv_keep); k++)
+			keep = keep || priv_keep[k] == v;
+		if (keep || cap_get_flag(caps, v, CAP_PERMITTED, &on) < 0 || on == CAP_CLEAR)
+			continue;
+		if (cap_set_flag(caps, CAP_PERMITTED, 1, &v, CAP_CLEAR) < 0 ||
+		    cap_set_flag(caps, CAP_EFFECTIVE, 1, &v, CAP_CLEAR) < 0 ||
+		    cap_set_flag(caps, CAP_INHERITABLE, 1, &v, CAP_CLEAR) < 0)
+			goto out;
+		dropped++;
+	}
+	if (dropped == 0 || cap_set_proc(caps) == 0)
+		rc = 0;
+out:
+	if (rc < 0)
+		log_err("cannot give up the capabilities other than CAP_NET_ADMIN and CAP_NET_RAW");
+	else if (dropped > 0)
+		log_info("set up: %d capabilities given up, CAP_NET_ADMIN and CAP_NET_RAW kept", dropped);
+	cap_free(caps);
 	return rc;
 }

@@ -31,4 +31,16 @@ int priv_lookup(const char *user, struct priv_user *pu);
  */
 int priv_drop(const struct priv_user *pu);
 
+/*
+ * For a daemon started unprivileged with capabilities of its own (the
+ * systemd unit's AmbientCapabilities; no "user" to drop to), after set-up:
+ * every capability but CAP_NET_ADMIN and CAP_NET_RAW leaves the permitted,
+ * effective and inheritable sets, and so the ambient one (a capability
+ * stays ambient only while permitted and inheritable): what only the start
+ * needed (CAP_BPF, for the workers' steering program) is gone. The two
+ * stay as they were, ambient ones ambient. 0, or -1 logged: the caller
+ * stops.
+ */
+int priv_trim(void);
+
 #endif

@@ -918,6 +918,9 @@ setup(struct daemon *d)
 	/* Everything that needs root is open or written: from now on the two capabilities. */
 	if (c->user[0] && priv_drop(&d->user) < 0)
 		return -1;
+	/* Started unprivileged (the systemd unit): what only the start needed goes. */
+	if (!c->user[0] && geteuid() != 0 && priv_trim() < 0)
+		return -1;
 	/* Threads last: they inherit the dropped privileges (capabilities are per thread). */
 	if (d->nworkers > 1) {
 		lock_set_threaded(1);

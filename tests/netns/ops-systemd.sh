@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # ops-systemd.sh - the systemd unit: systemd-analyze verify on it, and the
 # daemon run the way the unit runs it (an unprivileged user from the start,
-# CAP_NET_ADMIN and CAP_NET_RAW ambient and bounding, no new privileges, its
+# CAP_NET_ADMIN, CAP_NET_RAW and CAP_BPF ambient and bounding, CAP_BPF
+# given up once the steering program of its two workers is loaded, no new
+# privileges, its
 # socket in a runtime directory of its own) with NOTIFY_SOCKET pointing at
 # a test receiver: STATUS= and READY=1, RELOADING=1 + MONOTONIC_USEC then
 # STATUS= (reloaded, or refused and why) and READY=1 on
@@ -32,8 +34,9 @@ fi
 unit() { sed -n "s/^$1=//p" "$T_DIR/vsrouted.service"; }
 assert_eq notify "$(unit Type)" "Type=notify"
 assert_eq '/bin/kill -HUP $MAINPID' "$(unit ExecReload)" "ExecReload sends SIGHUP"
-assert_eq "CAP_NET_ADMIN CAP_NET_RAW" "$(unit CapabilityBoundingSet)" "bounding set: the two capabilities"
-assert_eq "CAP_NET_ADMIN CAP_NET_RAW" "$(unit AmbientCapabilities)" "ambient: the same two"
+assert_eq "CAP_NET_ADMIN CAP_NET_RAW CAP_BPF" "$(unit CapabilityBoundingSet)" \
+	"bounding set: the two capabilities, and CAP_BPF for the steering program"
+assert_eq "CAP_NET_ADMIN CAP_NET_RAW CAP_BPF" "$(unit AmbientCapabilities)" "ambient: the same three"
 # IPv6 tunnels, checks and netlink replies open AF_INET6 sockets.
 assert_eq "AF_UNIX AF_NETLINK AF_PACKET AF_INET AF_INET6" "$(unit RestrictAddressFamilies)" \
 	"RestrictAddressFamilies: what the daemon opens, IPv6 included"
@@ -55,7 +58,7 @@ EOS
 chmod 0755 "$T_DIR/caps.sh"
 for c in a:1 b:2; do
 	check_conf "$T_DIR/${c%:*}.conf" "${c#*:}" "type = exec  command = \"$T_DIR/caps.sh\"  interval = 1" \
-		"conn_max = 4096" "check_user = nobody"
+		"conn_max = 4096" "check_user = nobody" "workers = 2"
 done
 conf=$T_DIR/vsrouted.conf
 cp "$T_DIR/a.conf" "$conf"
@@ -81,8 +84,8 @@ exec unshare -m --propagation private sh -c '
 	mount -t tmpfs -o mode=0755 vsrtest-dev /dev/net &&
 	mknod -m 0666 /dev/net/tun c 10 200 &&
 	exec setpriv --reuid=nobody --regid=$(id -g nobody) --clear-groups --no-new-privs \\
-		--inh-caps=-all,+net_admin,+net_raw --ambient-caps=-all,+net_admin,+net_raw \\
-		--bounding-set=-all,+net_admin,+net_raw "\$@"' sh ${VSR_WRAP:-} "\$@"
+		--inh-caps=-all,+net_admin,+net_raw,+bpf --ambient-caps=-all,+net_admin,+net_raw,+bpf \\
+		--bounding-set=-all,+net_admin,+net_raw,+bpf "\$@"' sh ${VSR_WRAP:-} "\$@"
 EOW
 chmod 755 "$T_DIR/asunit"
 export NOTIFY_SOCKET=$notify
@@ -91,8 +94,12 @@ unset NOTIFY_SOCKET
 pid=$(cat "$T_DIR/vsrouted-director.pid")
 wait_for "READY=1" 10 grep -q 'READY=1$' "$T_DIR/notify.log"
 assert_eq 1 "$(got 'READY=1$')" "READY=1 once set-up is done"
+assert_true "its two workers' steering program was loaded with CAP_BPF" \
+	grep -q "both directions of each flow steered" "$(vsrouted_log director)"
 assert_eq 0000000000003000 "$(awk '$1 == "CapEff:" { print $2 }' "/proc/$pid/status")" \
-	"it runs with CAP_NET_ADMIN|CAP_NET_RAW"
+	"it runs with CAP_NET_ADMIN|CAP_NET_RAW, CAP_BPF given up"
+assert_eq 0000000000003000 "$(awk '$1 == "CapPrm:" { print $2 }' "/proc/$pid/status")" \
+	"CAP_BPF is not even permitted any more"
 assert_eq "$(id -u nobody)" "$(awk '$1 == "Uid:" { print $3 }' "/proc/$pid/status")" "as nobody"
 assert_eq 0000000000003000 "$(awk '$1 == "CapAmb:" { print $2 }' "/proc/$pid/status")" \
 	"the two are ambient in the daemon"
