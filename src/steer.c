@@ -133,6 +133,23 @@ mix_addr(struct steer_asm *a, int32_t off, unsigned words)
 	}
 }
 
+
+/*
+ * The client's address into the hash: the source address at SRC (WORDS
+ * words), or for a reply (R8 set) the destination at DST; through labels
+ * AT_DST and DONE of the caller's family.
+ */
+static void
+mix_side(struct steer_asm *a, int32_t src, int32_t dst, unsigned words, int at_dst, int done)
+{
+	jump(a, BPF_JNE, BPF_REG_8, 0, 0, 0, at_dst);
+	mix_addr(a, src, words);
+	jump(a, BPF_JA, 0, 0, 0, 0, done);
+	label(a, at_dst);
+	mix_addr(a, dst, words);
+	label(a, done);
+}
+
 #define ETH_L3     14
 #define ETH_TYPE   12
 
@@ -165,12 +182,7 @@ steer_build(struct steer_asm *a, uint32_t key, const uint8_t mac[6])
 
 	/* IPv4: the source address (a reply: the destination), at 12 (16) in the header. */
 	label(a, L_V4);
-	jump(a, BPF_JNE, BPF_REG_8, 0, 0, 0, L_V4DST);
-	mix_addr(a, ETH_L3 + 12, 1);
-	jump(a, BPF_JA, 0, 0, 0, 0, L_V4MIX);
-	label(a, L_V4DST);
-	mix_addr(a, ETH_L3 + 16, 1);
-	label(a, L_V4MIX);
+	mix_side(a, ETH_L3 + 12, ETH_L3 + 16, 1, L_V4DST, L_V4MIX);
 	ld_abs(a, BPF_B, ETH_L3);                       /* R9 = 14 + IHL * 4 */
 	alu32(a, BPF_AND, BPF_REG_0, 0x0f);
 	alu32(a, BPF_LSH, BPF_REG_0, 2);
@@ -186,12 +198,7 @@ steer_build(struct steer_asm *a, uint32_t key, const uint8_t mac[6])
 
 	/* IPv6: the source address (a reply: the destination), at 8 (24) in the header. */
 	label(a, L_V6);
-	jump(a, BPF_JNE, BPF_REG_8, 0, 0, 0, L_V6DST);
-	mix_addr(a, ETH_L3 + 8, 4);
-	jump(a, BPF_JA, 0, 0, 0, 0, L_V6NH);
-	label(a, L_V6DST);
-	mix_addr(a, ETH_L3 + 24, 4);
-	label(a, L_V6NH);
+	mix_side(a, ETH_L3 + 8, ETH_L3 + 24, 4, L_V6DST, L_V6NH);
 	mov64(a, BPF_REG_9, ETH_L3 + 40);
 	ld_abs(a, BPF_B, ETH_L3 + 6);                   /* the fixed header's next header */
 	jump(a, BPF_JEQ, BPF_REG_0, 0, 0, 6, L_PORTS);
