@@ -1,5 +1,6 @@
 /* laddr.c - the fullnat local address pool and its port allocator */
 #include <arpa/inet.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -149,15 +150,13 @@ laddr_alloc(struct conn_table *t, int af, uint8_t proto, const union vsr_addr *d
 	STAT_INC(STAT_LPORT_EXHAUSTED);
 	if (!exhausted[f]) {
 		exhausted[f] = true;
+		char whose[80] = "";
 		if (nshares > 1)
-			log_warnx("local_address pool: no free port toward %s for worker %u (of the "
-			    "1/%u of the ports whose replies reach it); new flows are dropped "
-			    "(counted as lport_exhausted) until ports come free",
-			    addr_port_ntop(af, daddr, ntohs(dport), a, sizeof(a)), share, nshares);
-		else
-			log_warnx("local_address pool: no free port toward %s; new flows are dropped "
-			    "(counted as lport_exhausted) until ports come free",
-			    addr_port_ntop(af, daddr, ntohs(dport), a, sizeof(a)));
+			snprintf(whose, sizeof(whose), " for worker %u (of the 1/%u of the ports "
+			    "whose replies reach it)", share, nshares);
+		log_warnx("local_address pool: no free port toward %s%s; new flows are dropped "
+		    "(counted as lport_exhausted) until ports come free",
+		    addr_port_ntop(af, daddr, ntohs(dport), a, sizeof(a)), whose);
 	}
 	return -1;
 }
