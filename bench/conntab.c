@@ -1,8 +1,9 @@
-/* conntab.c - connection table micro-benchmark: bytes and RSS per flow, lookup cost by load */
+/* conntab.c - connection table micro-benchmark: bytes and RSS per flow, lookups, threads */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,9 +12,11 @@
 
 #include "conn.h"
 #include "svc.h"
+#include "wire.h"
 
 /*
  *   bench/conntab [-6] [-n FLOWS] [-c CAPACITY] [-l LOOKUPS] [-p PASSES]
+ *   bench/conntab -t THREADS[,THREADS...] [-6] [-n FLOWS] [-c CAPACITY] [-o OPS] [-p PASSES]
  *
  * Fills a connection table (conn.c, as the daemon allocates it) with
  * FLOWS flows through conn_new(), the way the packet path creates them,
@@ -49,11 +52,58 @@
  * Nothing is read from the network and no privilege is needed.  Exit
  * status 0; 1 when the table cannot be filled or a lookup finds the wrong
  * thing (so that the suite's quick run checks the table too); 2 on usage.
- * Time is the thread's CPU time (CLOCK_THREAD_CPUTIME_ID) over whole
- * passes, so that other work on a shared machine, which preempts us, is
- * not counted (page faults are, as the daemon pays them too).  The
+ * Time (without -t) is the thread's CPU time (CLOCK_THREAD_CPUTIME_ID)
+ * over whole passes, so that other work on a shared machine, which
+ * preempts us, is not counted (page faults are, as the daemon pays them
+ * too).  The
  * lookups of a pass are independent, so the figure is a throughput, with
  * what the CPU overlaps of their cache misses.
+ *
+ * With -t, the table's throughput with threads, in the two layouts the
+ * daemon has had with workers = N: "shared", one table under one pthread
+ * mutex (the adaptive kind lock.c uses) that every thread takes once per
+ * batch of 64 operations (RX_BATCH), as every worker did before issue 21;
+ * and "per-thread", a table (conn_table_new) and a mutex for each thread,
+ * taken the same way, uncontended, as each worker now owns its own. For
+ * each count in THREADS (1 always) and each layout, the same work per
+ * thread: it keeps FLOWS flows open (default 100,000), clients of its own
+ * (flow numbers thread << 32 | n, through the same bijection), and visits
+ * them in a fixed scattered order, one packet per visit: a new flow's
+ * first packet is a lookup that misses and conn_new, every other one a
+ * lookup by the client's tuple or the reply's that must find the flow's
+ * own entry, then conn_tcp_update (a TCP flow's handshake, data, FIN both
+ * ways, the last ACK: TIME_WAIT) or conn_touch (UDP). A thread's clock
+ * moves 100 ticks (10 s) per visit of all its flows, with the default
+ * timeouts, so an open flow is always touched within 10 s (its shortest
+ * timeout, SYN_RECV's or CLOSE_WAIT's, is 60 s),
+ * and closed ones go through conn_expire_run (under the lock, as the
+ * clock moves): the free list and the wheel work as in the daemon. With
+ * the shared table the expiry runs to the slowest thread's clock, so that
+ * no thread's flow goes before its own clock says. Each batch's tuples
+ * are computed outside the lock (the daemon parses its frames outside it
+ * too), the lookups and updates under it. An untimed warm-up of 32 visits
+ * of every flow brings the table to its steady state (UDP's 300 s) first;
+ * then PASSES passes of OPS operations per thread (default 1,000,000),
+ * all threads started together on a barrier, timed on the wall clock
+ * (CLOCK_MONOTONIC) to the last one's end. The Markdown table gives per
+ * layout and thread count the median total and per-thread Mops/s, the
+ * speed-up over 1 thread of the same layout, the passes' range, the CPUs
+ * the threads kept busy (their CPU time over the wall time: another
+ * load on the machine shows there), how often and how long they waited
+ * for the lock, and the table's entries per thread. CAPACITY is then per
+ * thread (default 3 x FLOWS; the shared table has THREADS times it).
+ *
+ * Real servers: each thread has services and dests of its own, in both
+ * layouts. conn_new and the expiry count connections in the dest (and
+ * take and drop its reference); in the daemon those counters stay under
+ * the shared lock, and two threads sharing a dest here without it would
+ * race. Giving each thread its own keeps them apart, so the figures are
+ * the connection table's and its lock's, not the dests'. Each thread also
+ * counts into a global counters' slot of its own, as a worker does.
+ *
+ * Exit status 1 in this mode too when a lookup finds the wrong thing (a
+ * miss finds an entry, a hit another entry or none), the table is full,
+ * or the real servers' counts of connections disagree with the tables'.
  */
 
 #define CONN_MAX_DEFAULT 1048576u   /* conf.c's conn_max default */
@@ -142,21 +192,24 @@ perm_client(uint64_t x)
 	return x;
 }
 
-/* Flow I of the mix: its parameters and the dest it goes to. */
+/*
+ * Flow I of the mix over the services SVCS: its parameters and the dest
+ * it goes to. I below 2^CLIENT_BITS: its client tuple is I's alone.
+ */
 static void
-flow_param(uint32_t i, struct conn_param *cp, struct dest **dp)
+flow_param(struct bench_svc *svcs, uint64_t i, struct conn_param *cp, struct dest **dp)
 {
 	uint64_t x = perm_client(i);
-	uint64_t h = mix64((uint64_t)i * 0x2545f4914f6cdd1dull + 1);
+	uint64_t h = mix64(i * 0x2545f4914f6cdd1dull + 1);
 	unsigned pct = (unsigned)(h % 100), k = 0;
 	struct bench_svc *bs;
 	struct dest *d;
 
-	while (pct >= services[k].share) {
-		pct -= services[k].share;
+	while (pct >= svcs[k].share) {
+		pct -= svcs[k].share;
 		k++;
 	}
-	bs = &services[k];
+	bs = &svcs[k];
 	d = bs->dests[(h >> 32) % bs->nrs];
 	memset(cp, 0, sizeof(*cp));
 	cp->af = (uint8_t)family;
@@ -173,7 +226,7 @@ flow_param(uint32_t i, struct conn_param *cp, struct dest **dp)
 	cp->daddr = d->addr;
 	cp->dport = d->port;
 	if (bs->fwd == FWD_FULLNAT) {
-		cp->laddr = bench_addr(LADDR_BASE + i / LPORTS);
+		cp->laddr = bench_addr(LADDR_BASE + (uint32_t)(i / LPORTS));
 		cp->lport = htons((uint16_t)(1024 + i % LPORTS));
 	} else {
 		cp->laddr = cp->caddr;
@@ -183,11 +236,12 @@ flow_param(uint32_t i, struct conn_param *cp, struct dest **dp)
 	*dp = d;
 }
 
+/* SVCS (a copy of services[] as initialised) gets its addresses and real servers. */
 static void
-services_init(void)
+services_init(struct bench_svc *svcs)
 {
 	for (size_t k = 0; k < ARRAY_SIZE(services); k++) {
-		struct bench_svc *bs = &services[k];
+		struct bench_svc *bs = &svcs[k];
 		struct service *s = &bs->svc;
 
 		TAILQ_INIT(&s->dests);
@@ -198,11 +252,14 @@ services_init(void)
 		addr_plen_mask(family, family == AF_INET6 ? 128 : 32, &s->netmask);
 		snprintf(s->name, sizeof(s->name), "vs%zu", k);
 		for (unsigned j = 0; j < bs->nrs; j++) {
-			struct dest *d = calloc(1, sizeof(*d));
+			/* Cache lines of its own: threads' dests never share one (threads mode). */
+			size_t size = (sizeof(struct dest) + 63) & ~(size_t)63;
+			struct dest *d = aligned_alloc(64, size);
 			if (d == NULL) {
-				perror("conntab: calloc");
+				perror("conntab: aligned_alloc");
 				exit(1);
 			}
+			memset(d, 0, size);
 			snprintf(d->name, sizeof(d->name), "rs%zu.%u", k, j);
 			d->svc = s;
 			d->af = family;
@@ -221,12 +278,12 @@ services_init(void)
 
 /* Every dest back to its one linked reference and no connection; then freed. */
 static int
-services_done(void)
+services_done(struct bench_svc *svcs)
 {
 	int bad = 0;
 
 	for (size_t k = 0; k < ARRAY_SIZE(services); k++) {
-		struct service *s = &services[k].svc;
+		struct service *s = &svcs[k].svc;
 		struct dest *d;
 
 		while ((d = TAILQ_FIRST(&s->dests)) != NULL) {
@@ -293,7 +350,7 @@ keys_make(struct key *keys, uint32_t n, enum kind kind, uint32_t filled, uint32_
 
 	for (uint32_t j = 0; j < n; j++) {
 		uint32_t i = kind == K_MISS ? cap + (uint32_t)(rng() % cap) : (uint32_t)(rng() % filled);
-		flow_param(i, &cp, &d);
+		flow_param(services, i, &cp, &d);
 		keys[j].proto = cp.proto;
 		if (kind == K_HIT_OUT) {
 			keys[j].a1 = cp.daddr;
@@ -396,7 +453,7 @@ fill(struct conn_table *t, uint32_t from, uint32_t to)
 		struct conn_addrs a;
 		struct conn *c;
 
-		flow_param(i, &cp, &d);
+		flow_param(services, i, &cp, &d);
 		if ((c = conn_new(t, &cp, d, 0)) == NULL) {
 			fprintf(stderr, "conntab: conn_new failed at flow %" PRIu32 " of %" PRIu32
 			    " (capacity %" PRIu32 "): the table cannot hold the flows asked for\n",
@@ -411,6 +468,543 @@ fill(struct conn_table *t, uint32_t from, uint32_t to)
 			return -1;
 		}
 	}
+	return 0;
+}
+
+/* ---- threads mode (-t) ---- */
+
+#define THREADS_MAX      (STATS_SLOTS - 1)  /* a counters' slot each, as the daemon's workers */
+#define T_BATCH          64u        /* operations per lock hold: the daemon's RX_BATCH */
+#define T_FLOWS_DEFAULT  100000u    /* open flows per thread */
+#define T_OPS_DEFAULT    1000000u   /* operations per thread and pass */
+#define T_CAP_FACTOR     3u         /* capacity per thread: 3 x its open flows */
+#define T_ROUND_TICKS    100u       /* ticks of a thread's clock per visit of all its flows */
+#define T_WARM_ROUNDS    32u        /* untimed rounds first: UDP's 300 s are 30 rounds */
+#define T_DATA           10         /* data packets per flow, after the handshake */
+
+enum { LAYOUT_SHARED, LAYOUT_PER_THREAD, LAYOUT_MAX };
+
+static const char *const layout_name[LAYOUT_MAX] = { "shared", "per-thread" };
+
+enum top_kind { TOP_NEW, TOP_IN, TOP_OUT };
+
+/* One open flow of a thread's: its entry, its number, where it is in its life. */
+struct tflow {
+	struct conn *c;
+	uint32_t     seq;
+	int32_t      step;      /* 0: none (the next visit opens one); < 0: waits (staggered start) */
+};
+
+/* One packet's worth of table work, prepared outside the lock. */
+struct top {
+	struct tflow     *f;
+	struct dest      *d;
+	struct conn_param cp;
+	uint8_t           kind;     /* enum top_kind */
+	uint8_t           tcpflags;
+};
+
+struct tlock {
+	pthread_mutex_t m;
+} __attribute__((aligned(64)));
+
+struct tctx {
+	unsigned           id;
+	struct bench_svc   svcs[ARRAY_SIZE(services)];  /* its own services and real servers */
+	struct conn_table *t;               /* the shared table or its own */
+	struct tlock      *lock;            /* the one lock or its own */
+	struct tflow      *ring;            /* its open flows, visited in a fixed scattered order */
+	uint32_t           nring, cur, stride;
+	uint32_t           seq;             /* the next new flow's number */
+	uint64_t           rng;
+	uint64_t           ops;             /* since the start, warm-up included */
+	uint64_t           todo;            /* this pass's, set by the main thread */
+	uint32_t           swept_at;        /* the tick of its last expiry run */
+	uint32_t           pub_now;         /* its clock, read by the others' expiry (shared) */
+	uint64_t           wrong, full, expired, created, batches, waited;
+	double             wait_ns;         /* wall time in pthread_mutex_lock after a failed try */
+	double             cpu_ns;          /* its CPU time in the timed passes */
+	pthread_t          thread;
+	struct top         batch[T_BATCH];
+} __attribute__((aligned(64)));
+
+static struct {
+	unsigned          n;
+	int               layout;
+	uint32_t          tick_ops;         /* operations per tick of a thread's clock */
+	int               stop;
+	pthread_barrier_t start, end;
+	struct tctx      *ctx[THREADS_MAX];
+} trun;
+
+static double
+clock_ns(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
+static uint32_t
+tclock(const struct tctx *x)
+{
+	return (uint32_t)(x->ops / trun.tick_ops);
+}
+
+/*
+ * The tick the expiry may run to. Per-thread tables: the thread's own
+ * clock. The shared table: the slowest thread's, so that no thread's
+ * flow expires before its own clock says it is due (each flow's expiry is
+ * set from its thread's clock, which is at least the slowest's).
+ */
+static uint32_t
+tsweep_now(const struct tctx *x)
+{
+	uint32_t now = tclock(x);
+
+	if (trun.layout != LAYOUT_SHARED)
+		return now;
+	for (unsigned i = 0; i < trun.n; i++) {
+		uint32_t o = __atomic_load_n(&trun.ctx[i]->pub_now, __ATOMIC_RELAXED);
+		if ((int32_t)(o - now) < 0)
+			now = o;
+	}
+	return now;
+}
+
+/*
+ * The next packet of the next open flow in the ring's order. A TCP flow:
+ * SYN in (a miss, then conn_new), SYN-ACK out, ACK in, T_DATA data
+ * segments alternately in and out, FIN in, FIN out, the last ACK in (it
+ * is then in TIME_WAIT and left to expire; the next visit opens a new
+ * flow). A UDP flow: the first datagram (a miss, conn_new), then T_DATA
+ * alternately out and in, then left to expire.
+ */
+static void
+tprep(struct tctx *x, struct top *op)
+{
+	struct tflow *f;
+	int32_t step, last;
+
+	for (;;) {
+		f = &x->ring[x->cur];
+		x->cur += x->stride;
+		if (x->cur >= x->nring)
+			x->cur -= x->nring;
+		if (f->step >= 0)
+			break;
+		f->step++;
+	}
+	if (f->step == 0)
+		f->seq = x->seq++;
+	flow_param(x->svcs, (uint64_t)x->id << 32 | f->seq, &op->cp, &op->d);
+	op->cp.flags |= CONN_F_WORKER(x->id);
+	op->f = f;
+	step = f->step;
+	if (op->cp.proto == IPPROTO_TCP) {
+		last = T_DATA + 5;
+		if (step == 0) {
+			op->kind = TOP_NEW;
+			op->tcpflags = TCPF_SYN;
+		} else if (step == 1) {
+			op->kind = TOP_OUT;
+			op->tcpflags = TCPF_SYN | TCPF_ACK;
+		} else if (step == 2 || step == last) {
+			op->kind = TOP_IN;
+			op->tcpflags = TCPF_ACK;
+		} else if (step < T_DATA + 3) {
+			op->kind = (step & 1) ? TOP_IN : TOP_OUT;
+			op->tcpflags = TCPF_ACK;
+		} else {
+			op->kind = step == T_DATA + 3 ? TOP_IN : TOP_OUT;
+			op->tcpflags = TCPF_FIN | TCPF_ACK;
+		}
+	} else {
+		last = T_DATA;
+		op->kind = step == 0 ? TOP_NEW : (step & 1) ? TOP_OUT : TOP_IN;
+		op->tcpflags = 0;
+	}
+	f->step = step == last ? 0 : step + 1;
+}
+
+/* Under the lock: OP's lookup, checked, and what the packet path does after it. */
+static void
+texec(struct tctx *x, struct top *op, uint32_t now)
+{
+	const struct conn_param *cp = &op->cp;
+	struct conn_table *t = x->t;
+	struct conn *c;
+
+	switch (op->kind) {
+	case TOP_NEW:
+		if (conn_lookup_in(t, family, cp->proto, &cp->caddr, cp->cport, &cp->vaddr,
+		    cp->vport) != NULL) {
+			x->wrong++;
+			op->f->c = NULL;
+			return;
+		}
+		if ((c = conn_new(t, cp, op->d, now)) == NULL) {
+			x->full++;
+			op->f->c = NULL;
+			op->f->step = 0;
+			return;
+		}
+		if (cp->proto == IPPROTO_TCP)
+			conn_tcp_update(t, c, DIR_INPUT, op->tcpflags, now);
+		op->f->c = c;
+		x->created++;
+		return;
+	case TOP_IN:
+		c = conn_lookup_in(t, family, cp->proto, &cp->caddr, cp->cport, &cp->vaddr,
+		    cp->vport);
+		if (c == NULL || c != op->f->c || c->cport != cp->cport || c->vport != cp->vport) {
+			x->wrong++;
+			return;
+		}
+		break;
+	default:
+		c = conn_lookup_out(t, family, cp->proto, &cp->daddr, cp->dport, &cp->laddr,
+		    cp->lport);
+		if (c == NULL || c != op->f->c || c->dport != cp->dport || c->lport != cp->lport) {
+			x->wrong++;
+			return;
+		}
+		break;
+	}
+	if (cp->proto == IPPROTO_TCP)
+		conn_tcp_update(t, c, op->kind == TOP_IN ? DIR_INPUT : DIR_OUTPUT, op->tcpflags, now);
+	else
+		conn_touch(t, c, now);
+}
+
+/* N operations, in batches of T_BATCH: prepared outside the lock, done under it. */
+static void
+trun_ops(struct tctx *x, uint64_t n)
+{
+	uint64_t done = 0;
+
+	while (done < n) {
+		unsigned m = n - done < T_BATCH ? (unsigned)(n - done) : T_BATCH;
+		uint32_t now = tclock(x);
+
+		for (unsigned j = 0; j < m; j++)
+			tprep(x, &x->batch[j]);
+		if (pthread_mutex_trylock(&x->lock->m) != 0) {
+			double t0 = clock_ns(CLOCK_MONOTONIC);
+			pthread_mutex_lock(&x->lock->m);
+			x->wait_ns += clock_ns(CLOCK_MONOTONIC) - t0;
+			x->waited++;
+		}
+		if (now != x->swept_at) {
+			x->expired += conn_expire_run(x->t, tsweep_now(x));
+			x->swept_at = now;
+		}
+		for (unsigned j = 0; j < m; j++)
+			texec(x, &x->batch[j], now);
+		pthread_mutex_unlock(&x->lock->m);
+		x->batches++;
+		x->ops += m;
+		done += m;
+		__atomic_store_n(&x->pub_now, tclock(x), __ATOMIC_RELAXED);
+	}
+}
+
+static void *
+tthread(void *arg)
+{
+	struct tctx *x = arg;
+
+	stats_mine = stats_slots[1 + x->id].v;     /* as a worker: its own counters */
+	for (;;) {
+		pthread_barrier_wait(&trun.start);
+		if (trun.stop)
+			break;
+		double t0 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
+		trun_ops(x, x->todo);
+		x->cpu_ns += clock_ns(CLOCK_THREAD_CPUTIME_ID) - t0;
+		pthread_barrier_wait(&trun.end);
+	}
+	return NULL;
+}
+
+static uint32_t
+gcd32(uint32_t a, uint32_t b)
+{
+	while (b) {
+		uint32_t r = a % b;
+		a = b;
+		b = r;
+	}
+	return a;
+}
+
+struct tresult {
+	unsigned n;
+	int      layout;
+	double   mops, lo, hi;      /* total: median, lowest and highest pass */
+	double   waited;            /* share of the batches that found the lock taken */
+	double   wait;              /* share of the threads' wall time spent waiting for it */
+	double   busy;              /* the threads' CPU time over the passes' wall time: CPUs used */
+	uint32_t in_table;          /* entries at the end, per thread */
+	double   created, expired;  /* per pass and thread */
+};
+
+/* N threads in LAYOUT: warm up, then PASSES timed passes; 0, or -1 after a message. */
+static int
+tconfig_run(unsigned n, int layout, uint32_t flows, uint32_t cap, uint64_t ops, unsigned passes,
+    struct tresult *r)
+{
+	struct conn_table *tables[THREADS_MAX] = { NULL };
+	struct tlock *locks = NULL;
+	pthread_mutexattr_t ma;
+	double samples[PASSES_MAX], wall_ns = 0, wait_ns = 0, cpu_ns = 0;
+	unsigned ntab = layout == LAYOUT_SHARED ? 1 : n, started = 0;
+	uint64_t wrong = 0, full = 0, waited = 0, batches = 0, created = 0, expired = 0;
+	uint32_t in_table = 0;
+	int rc = -1;
+
+	memset(r, 0, sizeof(*r));
+	r->n = n;
+	r->layout = layout;
+	trun.n = n;
+	trun.layout = layout;
+	trun.stop = 0;
+	trun.tick_ops = flows / T_ROUND_TICKS ? flows / T_ROUND_TICKS : 1;
+	pthread_mutexattr_init(&ma);
+	/* The daemon's lock (lock.c): spins a little before sleeping. */
+	pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_ADAPTIVE_NP);
+	locks = aligned_alloc(64, ntab * sizeof(*locks));
+	if (locks == NULL) {
+		perror("conntab: aligned_alloc");
+		return -1;
+	}
+	for (unsigned i = 0; i < ntab; i++) {
+		pthread_mutex_init(&locks[i].m, &ma);
+		tables[i] = conn_table_new(layout == LAYOUT_SHARED ? n * cap : cap, 0);
+		if (tables[i] == NULL) {
+			fprintf(stderr, "conntab: conn_table_new(%" PRIu32 "): %s\n",
+			    layout == LAYOUT_SHARED ? n * cap : cap, strerror(errno));
+			goto out;
+		}
+	}
+	for (unsigned i = 0; i < n; i++) {
+		struct tctx *x = aligned_alloc(64, sizeof(*x));
+
+		if (x == NULL) {
+			perror("conntab: aligned_alloc");
+			goto out;
+		}
+		memset(x, 0, sizeof(*x));
+		trun.ctx[i] = x;
+		x->id = i;
+		memcpy(x->svcs, services, sizeof(services));
+		services_init(x->svcs);
+		x->t = tables[layout == LAYOUT_SHARED ? 0 : i];
+		x->lock = &locks[layout == LAYOUT_SHARED ? 0 : i];
+		x->nring = flows;
+		x->ring = calloc(flows, sizeof(*x->ring));
+		if (x->ring == NULL) {
+			perror("conntab: calloc");
+			goto out;
+		}
+		x->rng = 0x9e3779b97f4a7c15ull * (i + 1);
+		/* Staggered starts, so that the flows' lives do not move in step. */
+		for (uint32_t j = 0; j < flows; j++) {
+			x->rng ^= x->rng >> 12;
+			x->rng ^= x->rng << 25;
+			x->rng ^= x->rng >> 27;
+			x->ring[j].step = -(int32_t)((x->rng * 0x2545f4914f6cdd1dull >> 32) %
+			    (T_DATA + 6));
+		}
+		/* An order that visits every flow once a round, scattered: a stride prime to FLOWS. */
+		x->stride = (uint32_t)((uint64_t)flows * 618 / 1000) | 1;
+		while (gcd32(x->stride, flows) != 1)
+			x->stride += 2;
+	}
+	if (pthread_barrier_init(&trun.start, NULL, n + 1) != 0 ||
+	    pthread_barrier_init(&trun.end, NULL, n + 1) != 0) {
+		fprintf(stderr, "conntab: pthread_barrier_init failed\n");
+		goto out;
+	}
+	for (; started < n; started++) {
+		int e = pthread_create(&trun.ctx[started]->thread, NULL, tthread, trun.ctx[started]);
+		if (e != 0) {
+			fprintf(stderr, "conntab: pthread_create: %s\n", strerror(e));
+			break;
+		}
+	}
+	if (started == n) {
+		/* Untimed: the table reaches its steady state (open flows, TIME_WAIT, UDP's). */
+		for (unsigned i = 0; i < n; i++)
+			trun.ctx[i]->todo = (uint64_t)T_WARM_ROUNDS * flows;
+		pthread_barrier_wait(&trun.start);
+		pthread_barrier_wait(&trun.end);
+		for (unsigned i = 0; i < n; i++) {
+			struct tctx *x = trun.ctx[i];
+			x->todo = ops;
+			x->batches = x->waited = x->created = x->expired = 0;
+			x->wait_ns = x->cpu_ns = 0;
+		}
+		for (unsigned p = 0; p < passes; p++) {
+			struct timespec a, b;
+
+			pthread_barrier_wait(&trun.start);
+			clock_gettime(CLOCK_MONOTONIC, &a);
+			pthread_barrier_wait(&trun.end);
+			clock_gettime(CLOCK_MONOTONIC, &b);
+			double ns = (double)(b.tv_sec - a.tv_sec) * 1e9 + (double)(b.tv_nsec - a.tv_nsec);
+			samples[p] = (double)ops * n / ns * 1e3;
+			wall_ns += ns;
+		}
+		qsort(samples, passes, sizeof(double), cmp_double);
+		r->mops = samples[passes / 2];
+		r->lo = samples[0];
+		r->hi = samples[passes - 1];
+	}
+	trun.stop = 1;
+	pthread_barrier_wait(&trun.start);
+	for (unsigned i = 0; i < started; i++)
+		pthread_join(trun.ctx[i]->thread, NULL);
+	pthread_barrier_destroy(&trun.start);
+	pthread_barrier_destroy(&trun.end);
+	if (started != n)
+		goto out;
+
+	/* Every entry is some dest's connection: the counts agree with the tables'. */
+	uint64_t bound = 0, count = 0;
+	for (unsigned i = 0; i < n; i++) {
+		struct tctx *x = trun.ctx[i];
+		for (size_t k = 0; k < ARRAY_SIZE(services); k++) {
+			struct dest *d;
+			TAILQ_FOREACH(d, &x->svcs[k].svc.dests, entry)
+				bound += (uint64_t)d->activeconns + d->inactconns;
+		}
+		wrong += x->wrong;
+		full += x->full;
+		waited += x->waited;
+		batches += x->batches;
+		created += x->created;
+		expired += x->expired;
+		wait_ns += x->wait_ns;
+		cpu_ns += x->cpu_ns;
+	}
+	for (unsigned i = 0; i < ntab; i++)
+		count += conn_count(tables[i]);
+	in_table = (uint32_t)(count / n);
+	if (wrong || full || bound != count || expired == 0) {
+		fprintf(stderr, "conntab: %s, threads: %u: %" PRIu64 " lookups found the wrong thing, "
+		    "%" PRIu64 " new flows found the table full (capacity %" PRIu32 " per thread), "
+		    "%" PRIu64 " connections counted by the real servers for %" PRIu64 " entries, "
+		    "%" PRIu64 " expired\n", layout_name[layout], n, wrong, full, cap, bound, count,
+		    expired);
+		goto out;
+	}
+	r->waited = batches ? (double)waited / batches : 0;
+	r->wait = wall_ns > 0 ? wait_ns / (wall_ns * n) : 0;
+	r->busy = wall_ns > 0 ? cpu_ns / wall_ns : 0;
+	r->in_table = in_table;
+	r->created = (double)created / passes / n;
+	r->expired = (double)expired / passes / n;
+	rc = 0;
+out:
+	for (unsigned i = 0; i < ntab; i++) {
+		if (tables[i] == NULL)
+			continue;
+		conn_flush(tables[i]);
+		if (conn_count(tables[i]) != 0) {
+			fprintf(stderr, "conntab: %" PRIu32 " connections left after flush\n",
+			    conn_count(tables[i]));
+			rc = -1;
+		}
+		conn_table_free(tables[i]);
+		pthread_mutex_destroy(&locks[i].m);
+	}
+	for (unsigned i = 0; i < n; i++) {
+		struct tctx *x = trun.ctx[i];
+		if (x == NULL)
+			continue;
+		if (services_done(x->svcs))
+			rc = -1;
+		free(x->ring);
+		free(x);
+		trun.ctx[i] = NULL;
+	}
+	free(locks);
+	pthread_mutexattr_destroy(&ma);
+	return rc;
+}
+
+static void
+loadavg(char *buf, size_t len)
+{
+	FILE *f = fopen("/proc/loadavg", "r");
+	double a = 0, b = 0, c = 0;
+
+	if (f == NULL || fscanf(f, "%lf %lf %lf", &a, &b, &c) != 3)
+		snprintf(buf, len, "unknown");
+	else
+		snprintf(buf, len, "%.2f %.2f %.2f", a, b, c);
+	if (f != NULL)
+		fclose(f);
+}
+
+/* The threads mode: each count of NT in both layouts; 0, or 1 on a failure. */
+static int
+threads_main(const unsigned *nt, unsigned nnt, uint32_t flows, uint32_t cap, uint64_t ops,
+    unsigned passes)
+{
+	struct tresult res[2 * THREADS_MAX];
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	char la0[64], la1[64];
+	unsigned nres = 0;
+	double base[LAYOUT_MAX] = { 0, 0 };
+
+	loadavg(la0, sizeof(la0));
+	for (unsigned k = 0; k < nnt; k++) {
+		for (int layout = 0; layout < LAYOUT_MAX; layout++) {
+			if (tconfig_run(nt[k], layout, flows, cap, ops, passes, &res[nres]) < 0)
+				return 1;
+			nres++;
+		}
+	}
+	loadavg(la1, sizeof(la1));
+
+	printf("### Connection table with threads: one shared table and lock, or one each (%s)\n\n",
+	    addr_family_name(family));
+	printf("%ld CPUs online; load average %s before the run, %s after. Rows with more "
+	    "threads than CPUs time-share them: they show oversubscription, not scaling.\n\n",
+	    cpus, la0, la1);
+	printf("| layout | threads | total Mops/s | per thread Mops/s | speed-up over 1 thread "
+	    "| shared ÷ per-thread | total Mops/s, passes' range | CPUs busy | batches that "
+	    "waited for the lock | time waiting for it | entries per thread |\n"
+	    "|---|---|---|---|---|---|---|---|---|---|---|\n");
+	for (unsigned i = 0; i < nres; i++) {
+		const struct tresult *r = &res[i];
+		char vs[32] = "";
+
+		if (r->n == 1)
+			base[r->layout] = r->mops;
+		if (r->layout == LAYOUT_SHARED && i + 1 < nres)
+			snprintf(vs, sizeof(vs), "%.2f", r->mops / res[i + 1].mops);
+		printf("| %s | %u | %.2f | %.2f | %.2f | %s | %.2f – %.2f | %.2f | %.1f %% | %.0f %% "
+		    "| %" PRIu32 " |\n", layout_name[r->layout], r->n, r->mops, r->mops / r->n,
+		    r->mops / base[r->layout], vs, r->lo, r->hi, r->busy, 100.0 * r->waited,
+		    100.0 * r->wait, r->in_table);
+	}
+	printf("\nOne operation is one packet's table work: the first packet of a flow a "
+	    "lookup that misses and conn_new, every other one a lookup (by the client's tuple "
+	    "or the reply's) that must find the flow's own entry, then conn_tcp_update "
+	    "(TCP) or conn_touch (UDP); 2 + %d + 3 packets a TCP flow, 1 + %d a UDP one. "
+	    "Each thread keeps %" PRIu32 " flows open (its own clients), its clock moving %u "
+	    "ticks while it visits each once, so that closed flows expire (conn_expire_run, "
+	    "under the lock) after TIME_WAIT or UDP's timeout; about %.0f flows made and %.0f "
+	    "expired per thread and pass. Locks taken once per batch of %u operations, "
+	    "prepared outside it. Figures: median (and range) of %u passes of %" PRIu64
+	    " operations per thread, wall-clock from the barrier that starts the threads "
+	    "to the last one's end; 85%% TCP / 15%% UDP, every flow hashed both ways.\n",
+	    T_DATA, T_DATA, flows, T_ROUND_TICKS, res[0].created, res[0].expired, T_BATCH, passes,
+	    ops);
 	return 0;
 }
 
@@ -432,11 +1026,41 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: conntab [-6] [-n FLOWS] [-c CAPACITY] [-l LOOKUPS] [-p PASSES]\n"
+	    "       conntab -t THREADS[,THREADS...] [-6] [-n FLOWS] [-c CAPACITY] [-o OPS] "
+	    "[-p PASSES]\n"
 	    "  -6: IPv6 flows\n"
 	    "  FLOWS 10 .. 2^26 (default %u), CAPACITY 10 .. 2^26 (default %u, or FLOWS/0.9),\n"
-	    "  LOOKUPS per pass and kind (default %u), PASSES 1 .. %u (default %u)\n",
-	    FLOWS_DEFAULT, CONN_MAX_DEFAULT, LOOKUPS_DEFAULT, PASSES_MAX, PASSES_DEFAULT);
+	    "  LOOKUPS per pass and kind (default %u), PASSES 1 .. %u (default %u)\n"
+	    "  -t: THREADS 1 .. %u each (1 is added if absent); FLOWS open per thread, 64 .. 2^24\n"
+	    "  (default %u), CAPACITY per thread (default %u x FLOWS), OPS per thread and pass\n"
+	    "  (default %u)\n",
+	    FLOWS_DEFAULT, CONN_MAX_DEFAULT, LOOKUPS_DEFAULT, PASSES_MAX, PASSES_DEFAULT,
+	    THREADS_MAX, T_FLOWS_DEFAULT, T_CAP_FACTOR, T_OPS_DEFAULT);
 	exit(2);
+}
+
+/* "1,2,4": thread counts in 1 .. THREADS_MAX, sorted, 1 first; -1 if malformed. */
+static int
+parse_threads(const char *arg, unsigned *nt, unsigned *nnt)
+{
+	unsigned seen[THREADS_MAX + 1] = { 0 };
+	char buf[128], *tok, *save = NULL;
+
+	if (strlen(arg) >= sizeof(buf))
+		return -1;
+	strcpy(buf, arg);
+	seen[1] = 1;
+	for (tok = strtok_r(buf, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
+		uint32_t v;
+		if (parse_u32(tok, 1, THREADS_MAX, &v) < 0)
+			return -1;
+		seen[v] = 1;
+	}
+	*nnt = 0;
+	for (unsigned v = 1; v <= THREADS_MAX; v++)
+		if (seen[v])
+			nt[(*nnt)++] = v;
+	return 0;
 }
 
 static double
@@ -448,7 +1072,8 @@ mib(double bytes)
 int
 main(int argc, char **argv)
 {
-	uint32_t flows = FLOWS_DEFAULT, cap = 0, nkeys = LOOKUPS_DEFAULT, passes = PASSES_DEFAULT;
+	uint32_t flows = 0, cap = 0, nkeys = 0, passes = PASSES_DEFAULT, ops = 0;
+	unsigned nt[THREADS_MAX], nnt = 0;
 	unsigned long rss0, hwm0, rss1, hwm1;
 	struct load_result loads[3] = { { .pct = 10 }, { .pct = 50 }, { .pct = 90 } };
 	struct conn_table *t;
@@ -457,7 +1082,7 @@ main(int argc, char **argv)
 	double t_fill = 0, t0;
 	int opt, rc = 1;
 
-	while ((opt = getopt(argc, argv, "6n:c:l:p:h")) != -1) {
+	while ((opt = getopt(argc, argv, "6n:c:l:o:p:t:h")) != -1) {
 		switch (opt) {
 		case '6':
 			family = AF_INET6;
@@ -474,8 +1099,16 @@ main(int argc, char **argv)
 			if (parse_u32(optarg, 1, 1u << 26, &nkeys) < 0)
 				usage();
 			break;
+		case 'o':
+			if (parse_u32(optarg, 1, 1u << 30, &ops) < 0)
+				usage();
+			break;
 		case 'p':
 			if (parse_u32(optarg, 1, PASSES_MAX, &passes) < 0)
+				usage();
+			break;
+		case 't':
+			if (parse_threads(optarg, nt, &nnt) < 0)
 				usage();
 			break;
 		default:
@@ -484,6 +1117,25 @@ main(int argc, char **argv)
 	}
 	if (optind != argc)
 		usage();
+	if (nnt > 0) {
+		/* -l is the lookups mode's; -o this one's. */
+		if (nkeys != 0 || (flows != 0 && (flows < 64 || flows > (1u << 24))))
+			usage();
+		if (flows == 0)
+			flows = T_FLOWS_DEFAULT;
+		if (cap == 0)
+			cap = flows * T_CAP_FACTOR;
+		/* The shared table holds every thread's flows. */
+		if ((uint64_t)cap * nt[nnt - 1] > CONN_MAX_ENTRIES)
+			usage();
+		return threads_main(nt, nnt, flows, cap, ops ? ops : T_OPS_DEFAULT, passes);
+	}
+	if (ops != 0)
+		usage();
+	if (flows == 0)
+		flows = FLOWS_DEFAULT;
+	if (nkeys == 0)
+		nkeys = LOOKUPS_DEFAULT;
 	if (cap == 0) {
 		if (flows <= CONN_MAX_DEFAULT && (uint64_t)flows * 10 >= (uint64_t)CONN_MAX_DEFAULT * 9)
 			cap = CONN_MAX_DEFAULT;
@@ -493,7 +1145,7 @@ main(int argc, char **argv)
 			cap = 1u << 26;
 	}
 
-	services_init();
+	services_init(services);
 	/* The key buffer is there, touched, before the first RSS reading: only the table grows. */
 	keys = calloc(nkeys, sizeof(*keys));
 	if (keys == NULL) {
@@ -505,7 +1157,7 @@ main(int argc, char **argv)
 	if (t == NULL) {
 		fprintf(stderr, "conntab: conn_table_new(%" PRIu32 "): %s\n", cap, strerror(errno));
 		free(keys);
-		services_done();
+		services_done(services);
 		return 1;
 	}
 	mem_read(&rss0, &hwm0);
@@ -576,7 +1228,7 @@ out:
 	}
 	conn_table_free(t);
 	free(keys);
-	if (services_done())
+	if (services_done(services))
 		rc = 1;
 	return rc;
 }
