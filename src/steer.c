@@ -289,15 +289,22 @@ steer_set(uint32_t key, unsigned nqueues)
 	steer_nq = nqueues;
 }
 
-int
-steer_attach(int tap_fd, unsigned nqueues, const uint8_t our_mac[6])
+uint32_t
+steer_new_key(void)
 {
-	uint8_t mac[6];
 	uint32_t key;
-	int fd;
 
 	if (getrandom(&key, sizeof(key), GRND_NONBLOCK) != (ssize_t)sizeof(key))
 		key = STEER_MUL ^ (uint32_t)getpid();
+	return key;
+}
+
+int
+steer_attach(int tap_fd, unsigned nqueues, const uint8_t our_mac[6], uint32_t key)
+{
+	uint8_t mac[6];
+	int fd;
+
 	steer_reply_mac(our_mac, mac);
 	fd = steer_prog_load(key, mac, NULL, 0);
 	if (fd < 0 && errno != EPERM) {
