@@ -103,11 +103,12 @@ static struct conn *
 core_probe(struct worker *w, bool out, int af, uint8_t proto, const union vsr_addr *a1,
     uint16_t p1, const union vsr_addr *a2, uint16_t p2)
 {
-	unsigned first = w->held - 1;
+	unsigned first;
 	struct conn *c;
 
 	if (w->nt == 0 || !conn_probe(w->set))
 		return NULL;
+	first = w->held - 1;
 	for (unsigned k = 1; k <= w->nt; k++) {
 		core_use(w, (first + k) % w->nt);
 		c = out ? conn_lookup_out(w->ct, af, proto, a1, p1, a2, p2) :
@@ -783,7 +784,7 @@ core_frag_replay(struct worker *w)
 
 /*
  * Up to RX_BUDGET batches per wake-up. Each batch: read and parse up to
- * RX_BATCH frames (no lock), process them under the data-path lock, then
+ * RX_BATCH frames (no lock), process them under the worker's table lock, then
  * send what they produced (no lock). Frames stay in the receive buffers
  * until their batch is sent.
  */
