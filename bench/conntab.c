@@ -63,7 +63,8 @@
  * daemon has had with workers = N: "shared", one table under one pthread
  * mutex (the adaptive kind lock.c uses) that every thread takes once per
  * batch of 64 operations (RX_BATCH), as every worker did before issue 21;
- * and "per-thread", a table (conn_table_new) and a mutex for each thread,
+ * and "per-thread", the daemon's set of tables (conn_table_sharded: one
+ * per thread, each used through conn_shard) and a mutex for each thread,
  * taken the same way, uncontended, as each worker now owns its own. For
  * each count in THREADS (1 always) and each layout, the same work per
  * thread: it keeps FLOWS flows open (default 100,000), clients of its own
@@ -755,11 +756,11 @@ static int
 tconfig_run(unsigned n, int layout, uint32_t flows, uint32_t cap, uint64_t ops, unsigned passes,
     struct tresult *r)
 {
-	struct conn_table *tables[THREADS_MAX] = { NULL };
-	struct tlock *locks = NULL;
+	struct conn_table *ct;
+	struct tlock *locks;
 	pthread_mutexattr_t ma;
 	double samples[PASSES_MAX], wall_ns = 0, wait_ns = 0, cpu_ns = 0;
-	unsigned ntab = layout == LAYOUT_SHARED ? 1 : n, started = 0;
+	unsigned nlock = layout == LAYOUT_SHARED ? 1 : n, started = 0;
 	uint64_t wrong = 0, full = 0, waited = 0, batches = 0, created = 0, expired = 0;
 	uint32_t in_table = 0;
 	int rc = -1;
@@ -774,20 +775,26 @@ tconfig_run(unsigned n, int layout, uint32_t flows, uint32_t cap, uint64_t ops, 
 	pthread_mutexattr_init(&ma);
 	/* The daemon's lock (lock.c): spins a little before sleeping. */
 	pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_ADAPTIVE_NP);
-	locks = aligned_alloc(64, ntab * sizeof(*locks));
-	if (locks == NULL) {
-		perror("conntab: aligned_alloc");
+	/*
+	 * One table of N x CAPACITY, or the daemon's set of N (conn.h): a
+	 * table of CAPACITY per thread, and the templates' one, unused here.
+	 */
+	ct = layout == LAYOUT_SHARED ? conn_table_new(n * cap, 0) :
+	    conn_table_sharded(n, n * cap, 0, 0x5eed);
+	if (ct == NULL) {
+		fprintf(stderr, "conntab: a table of %" PRIu32 ": %s\n", n * cap, strerror(errno));
+		pthread_mutexattr_destroy(&ma);
 		return -1;
 	}
-	for (unsigned i = 0; i < ntab; i++) {
-		pthread_mutex_init(&locks[i].m, &ma);
-		tables[i] = conn_table_new(layout == LAYOUT_SHARED ? n * cap : cap, 0);
-		if (tables[i] == NULL) {
-			fprintf(stderr, "conntab: conn_table_new(%" PRIu32 "): %s\n",
-			    layout == LAYOUT_SHARED ? n * cap : cap, strerror(errno));
-			goto out;
-		}
+	locks = aligned_alloc(64, nlock * sizeof(*locks));
+	if (locks == NULL) {
+		perror("conntab: aligned_alloc");
+		conn_table_free(ct);
+		pthread_mutexattr_destroy(&ma);
+		return -1;
 	}
+	for (unsigned i = 0; i < nlock; i++)
+		pthread_mutex_init(&locks[i].m, &ma);
 	for (unsigned i = 0; i < n; i++) {
 		struct tctx *x = aligned_alloc(64, sizeof(*x));
 
@@ -800,7 +807,7 @@ tconfig_run(unsigned n, int layout, uint32_t flows, uint32_t cap, uint64_t ops, 
 		x->id = i;
 		memcpy(x->svcs, services, sizeof(services));
 		services_init(x->svcs);
-		x->t = tables[layout == LAYOUT_SHARED ? 0 : i];
+		x->t = layout == LAYOUT_SHARED ? ct : conn_shard(ct, i);
 		x->lock = &locks[layout == LAYOUT_SHARED ? 0 : i];
 		x->nring = flows;
 		x->ring = calloc(flows, sizeof(*x->ring));
@@ -889,8 +896,7 @@ tconfig_run(unsigned n, int layout, uint32_t flows, uint32_t cap, uint64_t ops, 
 		wait_ns += x->wait_ns;
 		cpu_ns += x->cpu_ns;
 	}
-	for (unsigned i = 0; i < ntab; i++)
-		count += conn_count(tables[i]);
+	count = conn_count(ct);
 	in_table = (uint32_t)(count / n);
 	if (wrong || full || bound != count || expired == 0) {
 		fprintf(stderr, "conntab: %s, threads: %u: %" PRIu64 " lookups found the wrong thing, "
@@ -908,18 +914,15 @@ tconfig_run(unsigned n, int layout, uint32_t flows, uint32_t cap, uint64_t ops, 
 	r->expired = (double)expired / passes / n;
 	rc = 0;
 out:
-	for (unsigned i = 0; i < ntab; i++) {
-		if (tables[i] == NULL)
-			continue;
-		conn_flush(tables[i]);
-		if (conn_count(tables[i]) != 0) {
-			fprintf(stderr, "conntab: %" PRIu32 " connections left after flush\n",
-			    conn_count(tables[i]));
-			rc = -1;
-		}
-		conn_table_free(tables[i]);
-		pthread_mutex_destroy(&locks[i].m);
+	conn_flush(ct);
+	if (conn_count(ct) != 0) {
+		fprintf(stderr, "conntab: %" PRIu32 " connections left after flush\n",
+		    conn_count(ct));
+		rc = -1;
 	}
+	conn_table_free(ct);
+	for (unsigned i = 0; i < nlock; i++)
+		pthread_mutex_destroy(&locks[i].m);
 	for (unsigned i = 0; i < n; i++) {
 		struct tctx *x = trun.ctx[i];
 		if (x == NULL)
