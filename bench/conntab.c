@@ -91,8 +91,10 @@
  * speed-up over 1 thread of the same layout, the passes' range, the CPUs
  * the threads kept busy (their CPU time over the wall time: another
  * load on the machine shows there), how often and how long they waited
- * for the lock, and the table's entries per thread. CAPACITY is then per
- * thread (default 3 x FLOWS; the shared table has THREADS times it).
+ * for the lock, and the table's entries per thread (at the end, and the
+ * most after any batch), and the open flows that expired before their
+ * next packet. CAPACITY is then per thread (the shared table has THREADS
+ * times it), by default 3 x FLOWS (the steady state is about 2 x FLOWS).
  *
  * Real servers: each thread has services and dests of its own, in both
  * layouts. conn_new and the expiry count connections in the dest (and
@@ -493,7 +495,20 @@ enum top_kind { TOP_NEW, TOP_IN, TOP_OUT };
 struct tflow {
 	struct conn *c;
 	uint32_t     seq;
-	int32_t      step;      /* 0: none (the next visit opens one); < 0: waits (staggered start) */
+	uint32_t     last;      /* the tick of its last packet */
+	int16_t      step;      /* 0: none (the next visit opens one); < 0: waits (staggered start) */
+	uint8_t      state;     /* its state after that packet */
+};
+
+/*
+ * A clock, moved by the operations done on a table: each thread's own
+ * with its own table; one for the shared table, under its lock, moved by
+ * every thread's (time is common to all, as in the daemon).
+ */
+struct tclock {
+	uint64_t ops;
+	uint64_t per_tick;      /* operations per tick */
+	uint32_t swept;         /* the tick conn_expire_run last ran to */
 };
 
 /* One packet's worth of table work, prepared outside the lock. */
@@ -514,15 +529,15 @@ struct tctx {
 	struct bench_svc   svcs[ARRAY_SIZE(services)];  /* its own services and real servers */
 	struct conn_table *t;               /* the shared table or its own */
 	struct tlock      *lock;            /* the one lock or its own */
+	struct tclock     *clk;             /* the shared table's clock or its own */
+	struct tclock      own;
 	struct tflow      *ring;            /* its open flows, visited in a fixed scattered order */
 	uint32_t           nring, cur, stride;
 	uint32_t           seq;             /* the next new flow's number */
 	uint64_t           rng;
-	uint64_t           ops;             /* since the start, warm-up included */
 	uint64_t           todo;            /* this pass's, set by the main thread */
-	uint32_t           swept_at;        /* the tick of its last expiry run */
-	uint32_t           pub_now;         /* its clock, read by the others' expiry (shared) */
-	uint64_t           wrong, full, expired, created, batches, waited;
+	uint64_t           wrong, full, expired, created, batches, waited, lost;
+	uint32_t           peak;            /* the most entries its table had after a batch */
 	double             wait_ns;         /* wall time in pthread_mutex_lock after a failed try */
 	double             cpu_ns;          /* its CPU time in the timed passes */
 	pthread_t          thread;
@@ -532,7 +547,7 @@ struct tctx {
 static struct {
 	unsigned          n;
 	int               layout;
-	uint32_t          tick_ops;         /* operations per tick of a thread's clock */
+	struct tclock     clk;              /* the shared table's */
 	int               stop;
 	pthread_barrier_t start, end;
 	struct tctx      *ctx[THREADS_MAX];
@@ -547,32 +562,6 @@ clock_ns(clockid_t id)
 	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
 }
 
-static uint32_t
-tclock(const struct tctx *x)
-{
-	return (uint32_t)(x->ops / trun.tick_ops);
-}
-
-/*
- * The tick the expiry may run to. Per-thread tables: the thread's own
- * clock. The shared table: the slowest thread's, so that no thread's
- * flow expires before its own clock says it is due (each flow's expiry is
- * set from its thread's clock, which is at least the slowest's).
- */
-static uint32_t
-tsweep_now(const struct tctx *x)
-{
-	uint32_t now = tclock(x);
-
-	if (trun.layout != LAYOUT_SHARED)
-		return now;
-	for (unsigned i = 0; i < trun.n; i++) {
-		uint32_t o = __atomic_load_n(&trun.ctx[i]->pub_now, __ATOMIC_RELAXED);
-		if ((int32_t)(o - now) < 0)
-			now = o;
-	}
-	return now;
-}
 
 /*
  * The next packet of the next open flow in the ring's order. A TCP flow:
@@ -654,12 +643,16 @@ texec(struct tctx *x, struct top *op, uint32_t now)
 		if (cp->proto == IPPROTO_TCP)
 			conn_tcp_update(t, c, DIR_INPUT, op->tcpflags, now);
 		op->f->c = c;
+		op->f->last = now;
+		op->f->state = c->state;
 		x->created++;
 		return;
 	case TOP_IN:
 		c = conn_lookup_in(t, family, cp->proto, &cp->caddr, cp->cport, &cp->vaddr,
 		    cp->vport);
-		if (c == NULL || c != op->f->c || c->cport != cp->cport || c->vport != cp->vport) {
+		if (c == NULL)
+			goto gone;
+		if (c != op->f->c || c->cport != cp->cport || c->vport != cp->vport) {
 			x->wrong++;
 			return;
 		}
@@ -667,7 +660,9 @@ texec(struct tctx *x, struct top *op, uint32_t now)
 	default:
 		c = conn_lookup_out(t, family, cp->proto, &cp->daddr, cp->dport, &cp->laddr,
 		    cp->lport);
-		if (c == NULL || c != op->f->c || c->dport != cp->dport || c->lport != cp->lport) {
+		if (c == NULL)
+			goto gone;
+		if (c != op->f->c || c->dport != cp->dport || c->lport != cp->lport) {
 			x->wrong++;
 			return;
 		}
@@ -677,6 +672,24 @@ texec(struct tctx *x, struct top *op, uint32_t now)
 		conn_tcp_update(t, c, op->kind == TOP_IN ? DIR_INPUT : DIR_OUTPUT, op->tcpflags, now);
 	else
 		conn_touch(t, c, now);
+	op->f->last = now;
+	op->f->state = c->state;
+	return;
+gone:
+	/*
+	 * Not found: right only if the expiry has run past its timeout since
+	 * its last packet (a thread the shared lock kept waiting while the
+	 * others moved the common clock); the flow ends, the next visit opens
+	 * another. Otherwise the table lost it.
+	 */
+	if ((int32_t)(x->clk->swept - (op->f->last +
+	    conn_get_timeout(t, (enum conn_state)op->f->state) * CONN_HZ)) >= 0) {
+		x->lost++;
+		op->f->c = NULL;
+		op->f->step = 0;
+		return;
+	}
+	x->wrong++;
 }
 
 /* N operations, in batches of T_BATCH: prepared outside the lock, done under it. */
@@ -687,7 +700,7 @@ trun_ops(struct tctx *x, uint64_t n)
 
 	while (done < n) {
 		unsigned m = n - done < T_BATCH ? (unsigned)(n - done) : T_BATCH;
-		uint32_t now = tclock(x);
+		uint32_t now;
 
 		for (unsigned j = 0; j < m; j++)
 			tprep(x, &x->batch[j]);
@@ -697,17 +710,19 @@ trun_ops(struct tctx *x, uint64_t n)
 			x->wait_ns += clock_ns(CLOCK_MONOTONIC) - t0;
 			x->waited++;
 		}
-		if (now != x->swept_at) {
-			x->expired += conn_expire_run(x->t, tsweep_now(x));
-			x->swept_at = now;
+		now = (uint32_t)(x->clk->ops / x->clk->per_tick);
+		if (now != x->clk->swept) {
+			x->expired += conn_expire_run(x->t, now);
+			x->clk->swept = now;
 		}
+		x->clk->ops += m;
 		for (unsigned j = 0; j < m; j++)
 			texec(x, &x->batch[j], now);
+		if (conn_count(x->t) > x->peak)
+			x->peak = conn_count(x->t);
 		pthread_mutex_unlock(&x->lock->m);
 		x->batches++;
-		x->ops += m;
 		done += m;
-		__atomic_store_n(&x->pub_now, tclock(x), __ATOMIC_RELAXED);
 	}
 }
 
@@ -748,7 +763,9 @@ struct tresult {
 	double   wait;              /* share of the threads' wall time spent waiting for it */
 	double   busy;              /* the threads' CPU time over the passes' wall time: CPUs used */
 	uint32_t in_table;          /* entries at the end, per thread */
+	uint32_t peak;              /* the most, per thread */
 	double   created, expired;  /* per pass and thread */
+	uint64_t lost;              /* open flows expired before their next packet, all passes */
 };
 
 /* N threads in LAYOUT: warm up, then PASSES timed passes; 0, or -1 after a message. */
@@ -761,8 +778,8 @@ tconfig_run(unsigned n, int layout, uint32_t flows, uint32_t cap, uint64_t ops, 
 	pthread_mutexattr_t ma;
 	double samples[PASSES_MAX], wall_ns = 0, wait_ns = 0, cpu_ns = 0;
 	unsigned nlock = layout == LAYOUT_SHARED ? 1 : n, started = 0;
-	uint64_t wrong = 0, full = 0, waited = 0, batches = 0, created = 0, expired = 0;
-	uint32_t in_table = 0;
+	uint64_t wrong = 0, full = 0, waited = 0, batches = 0, created = 0, expired = 0, lost = 0;
+	uint32_t in_table = 0, peak = 0;
 	int rc = -1;
 
 	memset(r, 0, sizeof(*r));
@@ -771,7 +788,10 @@ tconfig_run(unsigned n, int layout, uint32_t flows, uint32_t cap, uint64_t ops, 
 	trun.n = n;
 	trun.layout = layout;
 	trun.stop = 0;
-	trun.tick_ops = flows / T_ROUND_TICKS ? flows / T_ROUND_TICKS : 1;
+	memset(&trun.clk, 0, sizeof(trun.clk));
+	/* T_ROUND_TICKS while each thread visits all its flows, if all go at one pace. */
+	trun.clk.per_tick = (flows / T_ROUND_TICKS ? flows / T_ROUND_TICKS : 1) *
+	    (layout == LAYOUT_SHARED ? n : 1);
 	pthread_mutexattr_init(&ma);
 	/* The daemon's lock (lock.c): spins a little before sleeping. */
 	pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_ADAPTIVE_NP);
@@ -809,6 +829,8 @@ tconfig_run(unsigned n, int layout, uint32_t flows, uint32_t cap, uint64_t ops, 
 		services_init(x->svcs);
 		x->t = layout == LAYOUT_SHARED ? ct : conn_shard(ct, i);
 		x->lock = &locks[layout == LAYOUT_SHARED ? 0 : i];
+		x->own.per_tick = trun.clk.per_tick;
+		x->clk = layout == LAYOUT_SHARED ? &trun.clk : &x->own;
 		x->nring = flows;
 		x->ring = calloc(flows, sizeof(*x->ring));
 		if (x->ring == NULL) {
@@ -842,15 +864,24 @@ tconfig_run(unsigned n, int layout, uint32_t flows, uint32_t cap, uint64_t ops, 
 		}
 	}
 	if (started == n) {
-		/* Untimed: the table reaches its steady state (open flows, TIME_WAIT, UDP's). */
-		for (unsigned i = 0; i < n; i++)
-			trun.ctx[i]->todo = (uint64_t)T_WARM_ROUNDS * flows;
-		pthread_barrier_wait(&trun.start);
-		pthread_barrier_wait(&trun.end);
+		/*
+		 * Untimed: the table reaches its steady state (open flows,
+		 * TIME_WAIT, UDP's), in steps of OPS at most, so that no thread
+		 * gets further ahead of the others than in a pass (the capacity).
+		 */
+		for (uint64_t warm = (uint64_t)T_WARM_ROUNDS * flows; warm > 0; ) {
+			uint64_t step = warm < ops ? warm : ops;
+			for (unsigned i = 0; i < n; i++)
+				trun.ctx[i]->todo = step;
+			pthread_barrier_wait(&trun.start);
+			pthread_barrier_wait(&trun.end);
+			warm -= step;
+		}
 		for (unsigned i = 0; i < n; i++) {
 			struct tctx *x = trun.ctx[i];
 			x->todo = ops;
-			x->batches = x->waited = x->created = x->expired = 0;
+			x->batches = x->waited = x->created = x->expired = x->lost = 0;
+			x->peak = 0;
 			x->wait_ns = x->cpu_ns = 0;
 		}
 		for (unsigned p = 0; p < passes; p++) {
@@ -893,8 +924,11 @@ tconfig_run(unsigned n, int layout, uint32_t flows, uint32_t cap, uint64_t ops, 
 		batches += x->batches;
 		created += x->created;
 		expired += x->expired;
+		lost += x->lost;
 		wait_ns += x->wait_ns;
 		cpu_ns += x->cpu_ns;
+		if (x->peak > peak)
+			peak = x->peak;
 	}
 	count = conn_count(ct);
 	in_table = (uint32_t)(count / n);
@@ -910,6 +944,8 @@ tconfig_run(unsigned n, int layout, uint32_t flows, uint32_t cap, uint64_t ops, 
 	r->wait = wall_ns > 0 ? wait_ns / (wall_ns * n) : 0;
 	r->busy = wall_ns > 0 ? cpu_ns / wall_ns : 0;
 	r->in_table = in_table;
+	r->lost = lost;
+	r->peak = layout == LAYOUT_SHARED ? peak / n : peak;
 	r->created = (double)created / passes / n;
 	r->expired = (double)expired / passes / n;
 	rc = 0;
@@ -980,8 +1016,9 @@ threads_main(const unsigned *nt, unsigned nnt, uint32_t flows, uint32_t cap, uin
 	    cpus, la0, la1);
 	printf("| layout | threads | total Mops/s | per thread Mops/s | speed-up over 1 thread "
 	    "| shared ÷ per-thread | total Mops/s, passes' range | CPUs busy | batches that "
-	    "waited for the lock | time waiting for it | entries per thread |\n"
-	    "|---|---|---|---|---|---|---|---|---|---|---|\n");
+	    "waited for the lock | time waiting for it | entries per thread, end / most "
+	    "| open flows expired |\n"
+	    "|---|---|---|---|---|---|---|---|---|---|---|---|\n");
 	for (unsigned i = 0; i < nres; i++) {
 		const struct tresult *r = &res[i];
 		char vs[32] = "";
@@ -991,9 +1028,9 @@ threads_main(const unsigned *nt, unsigned nnt, uint32_t flows, uint32_t cap, uin
 		if (r->layout == LAYOUT_SHARED && i + 1 < nres)
 			snprintf(vs, sizeof(vs), "%.2f", r->mops / res[i + 1].mops);
 		printf("| %s | %u | %.2f | %.2f | %.2f | %s | %.2f – %.2f | %.2f | %.1f %% | %.0f %% "
-		    "| %" PRIu32 " |\n", layout_name[r->layout], r->n, r->mops, r->mops / r->n,
-		    r->mops / base[r->layout], vs, r->lo, r->hi, r->busy, 100.0 * r->waited,
-		    100.0 * r->wait, r->in_table);
+		    "| %" PRIu32 " / %" PRIu32 " | %" PRIu64 " |\n", layout_name[r->layout], r->n,
+		    r->mops, r->mops / r->n, r->mops / base[r->layout], vs, r->lo, r->hi, r->busy,
+		    100.0 * r->waited, 100.0 * r->wait, r->in_table, r->peak, r->lost);
 	}
 	printf("\nOne operation is one packet's table work: the first packet of a flow a "
 	    "lookup that misses and conn_new, every other one a lookup (by the client's tuple "
@@ -1126,12 +1163,15 @@ main(int argc, char **argv)
 			usage();
 		if (flows == 0)
 			flows = T_FLOWS_DEFAULT;
+		if (ops == 0)
+			ops = T_OPS_DEFAULT;
+		/* About 2 x FLOWS in the steady state (open, TIME_WAIT, UDP's 300 s). */
 		if (cap == 0)
 			cap = flows * T_CAP_FACTOR;
 		/* The shared table holds every thread's flows. */
-		if ((uint64_t)cap * nt[nnt - 1] > CONN_MAX_ENTRIES)
+		if (cap == 0 || (uint64_t)cap * nt[nnt - 1] > CONN_MAX_ENTRIES)
 			usage();
-		return threads_main(nt, nnt, flows, cap, ops ? ops : T_OPS_DEFAULT, passes);
+		return threads_main(nt, nnt, flows, cap, ops, passes);
 	}
 	if (ops != 0)
 		usage();
