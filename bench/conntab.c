@@ -4,6 +4,7 @@
 #include <inttypes.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,14 +74,17 @@
  * first packet is a lookup that misses and conn_new, every other one a
  * lookup by the client's tuple or the reply's that must find the flow's
  * own entry, then conn_tcp_update (a TCP flow's handshake, data, FIN both
- * ways, the last ACK: TIME_WAIT) or conn_touch (UDP). A thread's clock
- * moves 100 ticks (10 s) per visit of all its flows, with the default
- * timeouts, so an open flow is always touched within 10 s (its shortest
- * timeout, SYN_RECV's or CLOSE_WAIT's, is 60 s),
- * and closed ones go through conn_expire_run (under the lock, as the
- * clock moves): the free list and the wheel work as in the daemon. With
- * the shared table the expiry runs to the slowest thread's clock, so that
- * no thread's flow goes before its own clock says. Each batch's tuples
+ * ways, the last ACK: TIME_WAIT) or conn_touch (UDP). The clock moves
+ * with the operations done on a table, 100 ticks (10 s) while each thread
+ * visits all its flows once; the shared table has one clock, moved by
+ * every thread under its lock, as time is common to the daemon's
+ * workers. So an open flow is touched within 10 s (its shortest timeout,
+ * SYN_RECV's or CLOSE_WAIT's, is 60 s) unless the shared lock keeps its
+ * thread waiting while the others move the clock; it then expires, as a
+ * starved worker's would, which is counted and checked (it must be past
+ * its last packet's time plus its state's timeout). Closed flows go
+ * through conn_expire_run, under the lock, as the clock moves: the free
+ * list and the wheel work as in the daemon. Each batch's tuples
  * are computed outside the lock (the daemon parses its frames outside it
  * too), the lookups and updates under it. An untimed warm-up of 32 visits
  * of every flow brings the table to its steady state (UDP's 300 s) first;
@@ -95,6 +99,11 @@
  * most after any batch), and the open flows that expired before their
  * next packet. CAPACITY is then per thread (the shared table has THREADS
  * times it), by default 3 x FLOWS (the steady state is about 2 x FLOWS).
+ *
+ * Thread i is pinned to CPU i mod the CPUs online: on this machine (a
+ * VM) CPU 1 ran this work 1.45 x as fast as CPU 0, so unpinned figures
+ * depended on where the scheduler put each thread. Before the table, one
+ * thread runs on each other CPU, and the header says how they compare.
  *
  * Real servers: each thread has services and dests of its own, in both
  * layouts. conn_new and the expiry count connections in the dest (and
@@ -547,6 +556,8 @@ struct tctx {
 static struct {
 	unsigned          n;
 	int               layout;
+	unsigned          cpu0;             /* thread i runs on CPU (cpu0 + i) % ncpu */
+	unsigned          ncpu;
 	struct tclock     clk;              /* the shared table's */
 	int               stop;
 	pthread_barrier_t start, end;
@@ -731,7 +742,13 @@ tthread(void *arg)
 {
 	struct tctx *x = arg;
 
+	cpu_set_t cpus;
+
 	stats_mine = stats_slots[1 + x->id].v;     /* as a worker: its own counters */
+	/* Pinned: this machine's CPUs do not all go at one speed (see threads_main). */
+	CPU_ZERO(&cpus);
+	CPU_SET((trun.cpu0 + x->id) % trun.ncpu, &cpus);
+	pthread_setaffinity_np(pthread_self(), sizeof(cpus), &cpus);
 	for (;;) {
 		pthread_barrier_wait(&trun.start);
 		if (trun.stop)
@@ -993,13 +1010,21 @@ static int
 threads_main(const unsigned *nt, unsigned nnt, uint32_t flows, uint32_t cap, uint64_t ops,
     unsigned passes)
 {
-	struct tresult res[2 * THREADS_MAX];
+	struct tresult res[2 * THREADS_MAX], cal[CPU_SETSIZE];
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	char la0[64], la1[64];
 	unsigned nres = 0;
 	double base[LAYOUT_MAX] = { 0, 0 };
 
+	trun.ncpu = cpus > 0 && cpus <= CPU_SETSIZE ? (unsigned)cpus : 1;
 	loadavg(la0, sizeof(la0));
+	/* One thread on each of the other CPUs: how far they differ. */
+	for (unsigned c = 1; c < trun.ncpu; c++) {
+		trun.cpu0 = c;
+		if (tconfig_run(1, LAYOUT_PER_THREAD, flows, cap, ops, passes, &cal[c]) < 0)
+			return 1;
+	}
+	trun.cpu0 = 0;
 	for (unsigned k = 0; k < nnt; k++) {
 		for (int layout = 0; layout < LAYOUT_MAX; layout++) {
 			if (tconfig_run(nt[k], layout, flows, cap, ops, passes, &res[nres]) < 0)
@@ -1012,8 +1037,13 @@ threads_main(const unsigned *nt, unsigned nnt, uint32_t flows, uint32_t cap, uin
 	printf("### Connection table with threads: one shared table and lock, or one each (%s)\n\n",
 	    addr_family_name(family));
 	printf("%ld CPUs online; load average %s before the run, %s after. Rows with more "
-	    "threads than CPUs time-share them: they show oversubscription, not scaling.\n\n",
-	    cpus, la0, la1);
+	    "threads than CPUs time-share them: they show oversubscription, not scaling. "
+	    "Thread i runs on CPU i mod %u: the 1-thread rows on CPU 0", cpus, la0, la1,
+	    trun.ncpu);
+	for (unsigned c = 1; c < trun.ncpu; c++)
+		printf("%s one thread on CPU %u (per-thread): %.2f Mops/s, %.2f x CPU 0's",
+		    c == 1 ? ";" : ",", c, cal[c].mops, cal[c].mops / res[1].mops);
+	printf(".\n\n");
 	printf("| layout | threads | total Mops/s | per thread Mops/s | speed-up over 1 thread "
 	    "| shared ÷ per-thread | total Mops/s, passes' range | CPUs busy | batches that "
 	    "waited for the lock | time waiting for it | entries per thread, end / most "
@@ -1036,9 +1066,10 @@ threads_main(const unsigned *nt, unsigned nnt, uint32_t flows, uint32_t cap, uin
 	    "lookup that misses and conn_new, every other one a lookup (by the client's tuple "
 	    "or the reply's) that must find the flow's own entry, then conn_tcp_update "
 	    "(TCP) or conn_touch (UDP); 2 + %d + 3 packets a TCP flow, 1 + %d a UDP one. "
-	    "Each thread keeps %" PRIu32 " flows open (its own clients), its clock moving %u "
-	    "ticks while it visits each once, so that closed flows expire (conn_expire_run, "
-	    "under the lock) after TIME_WAIT or UDP's timeout; about %.0f flows made and %.0f "
+	    "Each thread keeps %" PRIu32 " flows open (its own clients); the clock (one per "
+	    "table: the shared one's moved by every thread) moves %u ticks while a thread "
+	    "visits each once, so that closed flows expire (conn_expire_run, under the lock) "
+	    "after TIME_WAIT or UDP's timeout; about %.0f flows made and %.0f "
 	    "expired per thread and pass. Locks taken once per batch of %u operations, "
 	    "prepared outside it. Figures: median (and range) of %u passes of %" PRIu64
 	    " operations per thread, wall-clock from the barrier that starts the threads "
