@@ -246,9 +246,9 @@ arp_link_read(evutil_socket_t fd, short what, void *arg)
 		memcpy(&spa, f.spa, 4);
 		if (spa != 0) {
 			union vsr_addr a = addr_from_ip(spa);
-			lock_acquire();    /* xmit_dr reads the entries */
+			lock_all();    /* xmit_dr reads the entries */
 			neigh_learn(l, AF_INET, &a, f.sha);
-			lock_release();
+			unlock_all();
 		}
 	}
 }
@@ -272,9 +272,9 @@ nd_link_read(evutil_socket_t fd, short what, void *arg)
 		if (from.sll_pkttype == PACKET_OUTGOING ||
 		    pkt_nd_na_parse(f, (uint32_t)n, &target, mac) < 0)
 			continue;
-		lock_acquire();    /* xmit_dr reads the entries */
+		lock_all();    /* xmit_dr reads the entries */
 		neigh_learn(l, AF_INET6, &target, mac);
-		lock_release();
+		unlock_all();
 	}
 }
 

@@ -80,7 +80,7 @@ check_result(struct check *c, int ok, const char *why)
 	char a[ADDRPORT_STRLEN];
 
 	check_end(c);
-	lock_acquire();            /* the schedulers read the dest's flags */
+	lock_all();            /* the schedulers read the dest's flags */
 	addr_port_ntop(d->af, &d->addr, ntohs(d->port), a, sizeof(a));
 	if (ok) {
 		c->fail = 0;
@@ -113,7 +113,7 @@ check_result(struct check *c, int ok, const char *why)
 			STAT_INC(STAT_CHECK_DOWN);
 		}
 	}
-	lock_release();
+	unlock_all();
 }
 
 static void

@@ -10,6 +10,7 @@
 #include "conn.h"
 #include "siphash.h"
 #include "stats.h"
+#include "steer.h"
 
 /*
  * Hash chains link (index, direction) pairs, encoded as a "ref":
@@ -87,7 +88,78 @@ struct conn_table {
 	/* A growth's move into the larger bucket array: old buckets [moved, omask] are still in use. */
 	uint32_t    *old;
 	uint32_t     omask, moved;
+	/*
+	 * Per worker (conn_table_sharded): where this table's flows' templates
+	 * are (itself, or the set's template table), the set it belongs to,
+	 * and conn_id's numbering, index * id_stride + id_base. A set itself
+	 * holds no entry: NSHARD flow tables and one of templates (member
+	 * NSHARD), KEY placing a flow (steer.h's hash), PROBE set once a flow
+	 * sits where the hash of its replies' side does not lead.
+	 */
+	struct conn_table  *tpl, *set;
+	uint32_t            id_stride, id_base;
+	struct conn_table **member;
+	unsigned            nshard;
+	uint32_t            skey;
+	int                 probe;
 };
+
+/* A set's member I: flow table I below NSHARD, the template table at NSHARD. */
+static inline struct conn_table *
+set_member(const struct conn_table *t, unsigned i)
+{
+	return t->member[i];
+}
+
+/* What a set's accessor returns: the sum over its members, flow tables only (FLOWS) or all. */
+#define SET_SUM(t, fn, flows) do {                                                  \
+	if ((t)->nshard) {                                                          \
+		uint64_t sum_ = 0;                                                  \
+		for (unsigned i_ = 0; i_ < (t)->nshard + !(flows); i_++)            \
+			sum_ += fn(set_member((t), i_));                            \
+		return sum_;                                                        \
+	}                                                                           \
+} while (0)
+
+static inline int
+conn_in(const struct conn_table *t, const struct conn *c)
+{
+	return t->conns != NULL && c >= t->conns && c < t->conns + t->cap;
+}
+
+/*
+ * The table that holds C: T itself (a worker's table and its own
+ * flows, the packet path's case), T's template table, or a member of
+ * T's set.
+ */
+static struct conn_table *
+conn_home(const struct conn_table *t, const struct conn *c)
+{
+	const struct conn_table *s;
+
+	if (conn_in(t, c))
+		return (struct conn_table *)t;
+	if (t->tpl != NULL && conn_in(t->tpl, c))
+		return t->tpl;
+	s = t->nshard ? t : t->set;
+	if (s != NULL)
+		for (unsigned i = 0; i <= s->nshard; i++)
+			if (conn_in(set_member(s, i), c))
+				return set_member(s, i);
+	return (struct conn_table *)t;
+}
+
+/* A set's member I's share of a limit of N entries: flows split evenly, templates all N. */
+static uint32_t
+set_part(const struct conn_table *t, unsigned i, uint32_t n)
+{
+	uint32_t part;
+
+	if (i == t->nshard)
+		return n;
+	part = n / t->nshard + (i < n % t->nshard);
+	return part ? part : 1;
+}
 
 static inline int
 tick_before_eq(uint32_t a, uint32_t b)
@@ -280,6 +352,8 @@ conn_table_new(uint32_t max, uint32_t now)
 	 */
 	t->free_head = 0;
 	t->fresh = 0;
+	t->tpl = t;
+	t->id_stride = 1;
 	conn_set_timeouts(t, proto_default_timeout);
 	return t;
 }
@@ -289,6 +363,13 @@ conn_table_free(struct conn_table *t)
 {
 	if (t == NULL)
 		return;
+	if (t->nshard) {
+		for (unsigned i = 0; i <= t->nshard; i++)
+			conn_table_free(t->member[i]);
+		free(t->member);
+		free(t);
+		return;
+	}
 	if (t->pool6 != NULL)
 		munmap(t->pool6, (size_t)t->cap6 * sizeof(*t->pool6));
 	if (t->poolca != NULL)
@@ -306,6 +387,7 @@ conn_table_free(struct conn_table *t)
 uint64_t
 conn_table_bytes(const struct conn_table *t)
 {
+	SET_SUM(t, conn_table_bytes, 0);
 	return sizeof(*t) + (uint64_t)t->max * sizeof(struct conn) +
 	    ((uint64_t)t->mask + 1) * sizeof(uint32_t) + WHEEL_SLOTS * sizeof(uint32_t);
 }
@@ -313,12 +395,14 @@ conn_table_bytes(const struct conn_table *t)
 uint64_t
 conn_table_bytes6(const struct conn_table *t)
 {
+	SET_SUM(t, conn_table_bytes6, 0);
 	return (uint64_t)t->fresh6 * sizeof(struct conn6);
 }
 
 uint64_t
 conn_table_bytes_ca(const struct conn_table *t)
 {
+	SET_SUM(t, conn_table_bytes_ca, 0);
 	return (uint64_t)t->freshca * sizeof(struct cliaddr_state);
 }
 
@@ -327,6 +411,7 @@ conn_cliaddr(const struct conn_table *t, const struct conn *c)
 {
 	if (!(c->flags & CONN_F_CA))
 		return NULL;
+	t = conn_home(t, c);
 	return &t->poolca[c->ca - 1];
 }
 
@@ -369,6 +454,7 @@ conn_ca_free(struct conn_table *t, struct conn *c)
 uint32_t
 conn_count6(const struct conn_table *t)
 {
+	SET_SUM(t, conn_count6, 0);
 	return t->count6;
 }
 
@@ -376,7 +462,7 @@ void
 conn_addrs(const struct conn_table *t, const struct conn *c, struct conn_addrs *a)
 {
 	if (c->proto & CONN_PROTO_V6) {
-		const struct conn6 *e = conn6_of(t, c);
+		const struct conn6 *e = conn6_of(conn_home(t, c), c);
 		a->caddr = e->caddr;
 		a->vaddr = e->vaddr;
 		a->daddr = e->daddr;
@@ -392,6 +478,20 @@ conn_addrs(const struct conn_table *t, const struct conn *c, struct conn_addrs *
 void
 conn_chain_stats(const struct conn_table *t, struct conn_chain_stats *s)
 {
+	if (t->nshard) {
+		struct conn_chain_stats m;
+
+		memset(s, 0, sizeof(*s));
+		for (unsigned i = 0; i <= t->nshard; i++) {
+			conn_chain_stats(set_member(t, i), &m);
+			s->buckets += m.buckets;
+			s->used += m.used;
+			s->refs += m.refs;
+			if (m.max > s->max)
+				s->max = m.max;
+		}
+		return;
+	}
 	s->buckets = t->mask + 1;
 	s->used = s->refs = s->max = 0;
 	/* During a growth's move, the old buckets not moved yet as well. */
@@ -414,6 +514,8 @@ conn_chain_stats(const struct conn_table *t, struct conn_chain_stats *s)
 void
 conn_set_timeouts(struct conn_table *t, const unsigned secs[CS_MAX])
 {
+	for (unsigned i = 0; i < t->nshard + !!t->nshard; i++)
+		conn_set_timeouts(set_member(t, i), secs);
 	for (int s = 0; s < CS_MAX; s++)
 		t->timeout_set[s] = secs[s] * CONN_HZ;
 	conn_set_secure(t, t->secure);
@@ -431,6 +533,8 @@ conn_set_secure(struct conn_table *t, int on)
 {
 	static const enum conn_state embryo[] = { CS_NONE, CS_SYN_RECV, CS_SYNACK, CS_SYN_SENT };
 
+	for (unsigned i = 0; i < t->nshard + !!t->nshard; i++)
+		conn_set_secure(set_member(t, i), on);
 	t->secure = on;
 	memcpy(t->timeout, t->timeout_set, sizeof(t->timeout));
 	if (!on)
@@ -449,30 +553,36 @@ conn_secure(const struct conn_table *t)
 uint32_t
 conn_unconfirmed(const struct conn_table *t)
 {
+	SET_SUM(t, conn_unconfirmed, 1);
 	return t->unconf;
 }
 
 unsigned
 conn_get_timeout(const struct conn_table *t, enum conn_state s)
 {
+	if (t->nshard)
+		t = set_member(t, 0);
 	return t->timeout_set[s] / CONN_HZ;
 }
 
 uint32_t
 conn_count(const struct conn_table *t)
 {
+	SET_SUM(t, conn_count, 0);
 	return t->count;
 }
 
 uint32_t
 conn_capacity(const struct conn_table *t)
 {
+	SET_SUM(t, conn_capacity, 1);
 	return t->limit;
 }
 
 uint32_t
 conn_allocated(const struct conn_table *t)
 {
+	SET_SUM(t, conn_allocated, 1);
 	return t->max;
 }
 
@@ -483,6 +593,12 @@ conn_table_reserve(struct conn_table *t, uint32_t max)
 {
 	uint32_t nb;
 
+	if (t->nshard) {
+		for (unsigned i = 0; i <= t->nshard; i++)
+			if (conn_table_reserve(set_member(t, i), set_part(t, i, max)) < 0)
+				return -1;
+		return 0;
+	}
 	if (max <= t->max)
 		return 0;
 	if (max > CONN_MAX_ENTRIES) {
@@ -509,6 +625,8 @@ conn_table_reserve(struct conn_table *t, uint32_t max)
 void
 conn_table_reserve_drop(struct conn_table *t)
 {
+	for (unsigned i = 0; i < t->nshard + !!t->nshard; i++)
+		conn_table_reserve_drop(set_member(t, i));
 	free(t->next_buckets);
 	free(t->retired);
 	t->next_buckets = t->retired = NULL;
@@ -576,6 +694,12 @@ conn_grow_step(struct conn_table *t)
 	struct timespec a;
 	uint64_t ns;
 
+	if (t->nshard) {
+		int more = 0;
+		for (unsigned i = 0; i <= t->nshard; i++)
+			more |= conn_grow_step(set_member(t, i));
+		return more;
+	}
 	if (t->old == NULL)
 		return 0;
 	clock_gettime(CLOCK_MONOTONIC, &a);
@@ -625,12 +749,29 @@ conn_table_grow(struct conn_table *t)
 uint64_t
 conn_table_grow_ns(const struct conn_table *t)
 {
-	return t->grow_ns;
+	uint64_t ns = t->grow_ns;
+
+	for (unsigned i = 0; i < t->nshard + !!t->nshard; i++)
+		if (conn_table_grow_ns(set_member(t, i)) > ns)
+			ns = conn_table_grow_ns(set_member(t, i));
+	return ns;
 }
 
 uint32_t
 conn_set_limit(struct conn_table *t, uint32_t limit)
 {
+	if (t->nshard) {
+		uint32_t sum = 0;
+		for (unsigned i = 0; i <= t->nshard; i++) {
+			uint32_t part = set_part(t, i, limit == 0 ? 1 : limit);
+			uint32_t got = conn_set_limit(set_member(t, i), part);
+			if (i < t->nshard)
+				sum += got;
+			else if (got != part)
+				sum = 0;        /* the templates' table could not grow: not applied */
+		}
+		return sum;
+	}
 	if (limit > t->max && t->next_max >= limit)
 		(void)conn_table_grow(t);
 	t->limit = limit == 0 ? 1 : limit < t->max ? limit : t->max;
@@ -704,6 +845,12 @@ struct conn *
 conn_lookup_in(struct conn_table *t, int af, uint8_t proto, const union vsr_addr *ca,
     uint16_t cport, const union vsr_addr *va, uint16_t vport)
 {
+	if (t->nshard) {
+		struct conn *c = NULL;
+		for (unsigned i = 0; i < t->nshard && c == NULL; i++)
+			c = conn_lookup_in(set_member(t, i), af, proto, ca, cport, va, vport);
+		return c;
+	}
 	if (af == AF_INET6)
 		return lookup6(t, HDIR_IN, proto | CONN_PROTO_V6, ca, cport, va, vport);
 
@@ -725,6 +872,12 @@ struct conn *
 conn_lookup_out(struct conn_table *t, int af, uint8_t proto, const union vsr_addr *da,
     uint16_t dport, const union vsr_addr *la, uint16_t lport)
 {
+	if (t->nshard) {
+		struct conn *c = NULL;
+		for (unsigned i = 0; i < t->nshard && c == NULL; i++)
+			c = conn_lookup_out(set_member(t, i), af, proto, da, dport, la, lport);
+		return c;
+	}
 	if (af == AF_INET6)
 		return lookup6(t, HDIR_OUT, proto | CONN_PROTO_V6, da, dport, la, lport);
 
@@ -888,7 +1041,26 @@ conn_free_addrs(struct conn_table *t, struct conn *c)
 struct conn *
 conn_new(struct conn_table *t, const struct conn_param *cp, struct dest *dest, uint32_t now)
 {
-	struct conn *c = conn_alloc(t);
+	struct conn *c;
+
+	if (t->nshard) {
+		/*
+		 * The table of the worker its packets reach (steer.h): the
+		 * client's side, or for fullnat the local side its replies come
+		 * back to. Made here, not by a worker (sync, a backup): when
+		 * the two sides lead to different workers, the packets of the
+		 * other side look for it in the other tables (conn_probe).
+		 */
+		unsigned in = conn_shard_of(t, cp->af, &cp->caddr, cp->cport);
+		unsigned at = in;
+		if ((cp->flags & CONN_F_HASH_OUT) && (!addr_eq(&cp->laddr, &cp->caddr) ||
+		    cp->lport != cp->cport))
+			at = conn_shard_of(t, cp->af, &cp->laddr, cp->lport);
+		if (at != in)
+			t->probe = 1;
+		return conn_new(set_member(t, at), cp, dest, now);
+	}
+	c = conn_alloc(t);
 
 	if (c == NULL)
 		return NULL;
@@ -927,9 +1099,10 @@ conn_template_new(struct conn_table *t, int af, uint8_t proto, const union vsr_a
     uint32_t now)
 {
 	static const union vsr_addr none;
-	struct conn *c = conn_alloc(t);
+	struct conn *c;
 
-	if (c == NULL)
+	t = t->tpl;
+	if ((c = conn_alloc(t)) == NULL)
 		return NULL;
 	c->proto = CONN_TEMPLATE_PROTO(CONN_PROTO(af, proto));
 	conn_set_addrs(t, c, af, caddr, vaddr, &dest->addr, &none);
@@ -957,7 +1130,7 @@ struct conn *
 conn_template_lookup(struct conn_table *t, int af, uint8_t proto, const union vsr_addr *caddr,
     const union vsr_addr *vaddr, uint16_t vport)
 {
-	return conn_lookup_in(t, af, CONN_TEMPLATE_PROTO(proto), caddr, 0, vaddr, vport);
+	return conn_lookup_in(t->tpl, af, CONN_TEMPLATE_PROTO(proto), caddr, 0, vaddr, vport);
 }
 
 /* Unhash, unbind from the dest and its template, return C to the free list. */
@@ -984,7 +1157,7 @@ conn_release(struct conn_table *t, struct conn *c)
 	}
 	/* The template is never freed before its flows (see conn_expire_now). */
 	if (c->control) {
-		t->conns[c->control - 1].ncontrol--;
+		t->tpl->conns[c->control - 1].ncontrol--;
 		c->control = 0;
 	}
 	c->dest = NULL;
@@ -1019,6 +1192,7 @@ conn_set_expiry(struct conn_table *t, struct conn *c, uint32_t e)
 void
 conn_set_control(struct conn_table *t, struct conn *c, struct conn *tpl, uint32_t now)
 {
+	t = conn_home(t, c)->tpl;
 	c->control = conn_index(t, tpl) + 1;
 	tpl->ncontrol++;
 	conn_set_expiry(t, tpl, now + tpl->laddr);
@@ -1029,6 +1203,7 @@ conn_template_invalidate(struct conn_table *t, struct conn *tpl)
 {
 	if (tpl->flags & CONN_F_UNHASHED)
 		return;
+	t = conn_home(t, tpl);
 	if (tpl->ncontrol == 0) {
 		conn_expire_now(t, tpl);
 		return;
@@ -1063,6 +1238,7 @@ void
 conn_tcp_update(struct conn_table *t, struct conn *c, enum conn_dir dir, uint8_t tcpflags,
     uint32_t now)
 {
+	t = conn_home(t, c);
 	if (c->flags & CONN_F_NOOUTPUT) {
 		if (dir == DIR_OUTPUT)
 			c->flags &= (uint8_t)~CONN_F_NOOUTPUT;
@@ -1088,6 +1264,14 @@ conn_tcp_update(struct conn_table *t, struct conn *c, enum conn_dir dir, uint8_t
  * A real server quiesced by hand (weight 0, not down) or removed by a
  * reload is drained: a SYN still follows C, as in IPVS by default.
  */
+enum conn_state
+conn_tcp_next(const struct conn *c, enum conn_dir dir, uint8_t tcpflags)
+{
+	if ((c->flags & CONN_F_NOOUTPUT) && dir != DIR_OUTPUT)
+		dir = DIR_INPUT_ONLY;
+	return proto_tcp_next((enum conn_state)c->state, dir, tcpflags);
+}
+
 enum stat_id
 conn_tcp_syn_reschedule(const struct conn *c)
 {
@@ -1102,19 +1286,34 @@ conn_tcp_syn_reschedule(const struct conn *c)
 uint32_t
 conn_id(const struct conn_table *t, const struct conn *c)
 {
-	return conn_index(t, c);
+	t = conn_home(t, c);
+	return conn_index(t, c) * t->id_stride + t->id_base;
+}
+
+uint32_t
+conn_id_space(const struct conn_table *t)
+{
+	uint32_t most = 0;
+
+	if (!t->nshard)
+		return t->max;
+	for (unsigned i = 0; i <= t->nshard; i++)
+		if (set_member(t, i)->max > most)
+			most = set_member(t, i)->max;
+	return most * t->id_stride;
 }
 
 struct conn *
 conn_controller(struct conn_table *t, const struct conn *c)
 {
-	return c->control ? &t->conns[c->control - 1] : NULL;
+	return c->control ? &conn_home(t, c)->tpl->conns[c->control - 1] : NULL;
 }
 
 void
 conn_sync_set(struct conn_table *t, struct conn *c, enum conn_state s, unsigned timeout,
     uint32_t now)
 {
+	t = conn_home(t, c);
 	if (c->flags & CONN_F_TEMPLATE)
 		c->laddr = timeout * CONN_HZ;   /* a template's own timeout (see conn.h) */
 	else
@@ -1125,12 +1324,14 @@ conn_sync_set(struct conn_table *t, struct conn *c, enum conn_state s, unsigned 
 void
 conn_touch(struct conn_table *t, struct conn *c, uint32_t now)
 {
+	t = conn_home(t, c);
 	conn_set_expiry(t, c, now + t->timeout[c->state]);
 }
 
 void
 conn_expire_now(struct conn_table *t, struct conn *c)
 {
+	t = conn_home(t, c);
 	/* A template still controlling flows only stops being found. */
 	if ((c->flags & CONN_F_TEMPLATE) && c->ncontrol) {
 		conn_template_invalidate(t, c);
@@ -1152,6 +1353,9 @@ conn_expire_now(struct conn_table *t, struct conn *c)
 int
 conn_evict_unconfirmed(struct conn_table *t)
 {
+	for (unsigned i = 0; i < t->nshard; i++)
+		if (conn_evict_unconfirmed(set_member(t, i)))
+			return 1;
 	if (t->unconf == 0 || t->fresh == 0)
 		return 0;
 	for (unsigned i = 0; i < CONN_EVICT_PROBES; i++) {
@@ -1188,6 +1392,9 @@ conn_flush_template(struct conn *c, void *arg)
 void
 conn_flush(struct conn_table *t)
 {
+	/* A set: its flow tables first, then no template controls anything. */
+	for (unsigned i = 0; i < t->nshard + !!t->nshard; i++)
+		conn_flush(set_member(t, i));
 	/* Flows first: then no template controls anything. */
 	conn_foreach(t, conn_flush_one, t);
 	conn_foreach(t, conn_flush_template, t);
@@ -1198,6 +1405,8 @@ conn_expire_run(struct conn_table *t, uint32_t now)
 {
 	unsigned n = 0;
 
+	for (unsigned i = 0; i < t->nshard + !!t->nshard; i++)
+		n += conn_expire_run(set_member(t, i), now);
 	while ((int32_t)(now - t->swept) > 0) {
 		uint32_t tick = t->swept + 1;
 		uint32_t slot = tick & WHEEL_MASK;
@@ -1228,6 +1437,11 @@ conn_expire_run(struct conn_table *t, uint32_t now)
 int
 conn_foreach(struct conn_table *t, int (*fn)(struct conn *c, void *arg), void *arg)
 {
+	for (unsigned i = 0; i < t->nshard + !!t->nshard; i++) {
+		int r = conn_foreach(set_member(t, i), fn, arg);
+		if (r)
+			return r;
+	}
 	for (uint32_t i = 0; i < t->fresh; i++) {
 		struct conn *c = &t->conns[i];
 		if (c->dest != NULL) {
@@ -1237,4 +1451,70 @@ conn_foreach(struct conn_table *t, int (*fn)(struct conn *c, void *arg), void *a
 		}
 	}
 	return 0;
+}
+
+/* ---- one table per worker ---- */
+
+struct conn_table *
+conn_table_sharded(unsigned n, uint32_t max, uint32_t now, uint32_t key)
+{
+	struct conn_table *s;
+
+	if (n <= 1)
+		return conn_table_new(max, now);
+	if (max == 0 || max > CONN_MAX_ENTRIES) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return NULL;
+	if ((s->member = calloc(n + 1, sizeof(*s->member))) == NULL) {
+		free(s);
+		return NULL;
+	}
+	s->nshard = n;
+	s->skey = key;
+	s->id_stride = n + 1;
+	for (unsigned i = 0; i <= n; i++) {
+		struct conn_table *m = conn_table_new(set_part(s, i, max), now);
+		if (m == NULL) {
+			int err = errno;
+			conn_table_free(s);
+			errno = err;
+			return NULL;
+		}
+		m->set = s;
+		m->id_stride = n + 1;
+		m->id_base = i;
+		s->member[i] = m;
+	}
+	s->tpl = s->member[n];
+	for (unsigned i = 0; i < n; i++)
+		s->member[i]->tpl = s->tpl;
+	conn_set_timeouts(s, proto_default_timeout);
+	return s;
+}
+
+unsigned
+conn_shards(const struct conn_table *t)
+{
+	return t->nshard;
+}
+
+struct conn_table *
+conn_shard(const struct conn_table *t, unsigned i)
+{
+	return t->nshard ? set_member(t, i) : (struct conn_table *)t;
+}
+
+unsigned
+conn_shard_of(const struct conn_table *t, int af, const union vsr_addr *addr, uint16_t port)
+{
+	return t->nshard ? steer_hash(t->skey, af, addr, port) % t->nshard : 0;
+}
+
+int
+conn_probe(const struct conn_table *t)
+{
+	return t->probe;
 }

@@ -241,6 +241,8 @@ void conn_set_control(struct conn_table *t, struct conn *c, struct conn *tpl, ui
  */
 void conn_template_invalidate(struct conn_table *t, struct conn *tpl);
 
+/* The state a TCP segment's flags would move C to (conn_tcp_update's), nothing changed. */
+enum conn_state conn_tcp_next(const struct conn *c, enum conn_dir dir, uint8_t tcpflags);
 /* Apply a TCP segment's flags (dir as seen by us) and refresh the timeout. */
 void conn_tcp_update(struct conn_table *t, struct conn *c, enum conn_dir dir,
     uint8_t tcpflags, uint32_t now);
@@ -255,8 +257,14 @@ void conn_touch(struct conn_table *t, struct conn *c, uint32_t now);
 /* Remove C at once (the dest reference dropped, the slot freed). */
 void conn_expire_now(struct conn_table *t, struct conn *c);
 
-/* C's index in T, 0 .. capacity - 1: for what another module keeps per connection (sync.c). */
+/*
+ * C's number, below conn_id_space(T): for what another module keeps per
+ * connection (sync.c). A table's index; in a set, index * (N + 1) + the
+ * member's number, so that no two members' entries share one and a
+ * growth moves none.
+ */
 uint32_t conn_id(const struct conn_table *t, const struct conn *c);
+uint32_t conn_id_space(const struct conn_table *t);
 /* C's persistence template, or NULL. */
 struct conn *conn_controller(struct conn_table *t, const struct conn *c);
 /*
@@ -292,5 +300,43 @@ unsigned conn_expire_run(struct conn_table *t, uint32_t now);
 
 /* Visit every live connection (for listings and reloads); stops when FN returns non-zero. */
 int conn_foreach(struct conn_table *t, int (*fn)(struct conn *c, void *arg), void *arg);
+
+/*
+ * One table per worker (workers = N > 1): a set of N flow tables, each
+ * with its own buckets, timer wheel, free list and pools, and one table
+ * of persistence templates, which a client's flows share whichever
+ * worker has them. MAX is conn_max: each flow table holds its share
+ * (MAX / N), the templates' table up to MAX. N <= 1: a table, as
+ * conn_table_new.
+ *
+ * A worker works on its own member (conn_shard), under its own lock
+ * (lock.h); its flows' templates are found from it (conn_template_*,
+ * conn_controller), under the shared lock. Everything above that takes
+ * a table (counts, limits, growth, timeouts, lookups, listings, expiry)
+ * takes the set as well and covers every member: the main thread's way,
+ * holding every lock.
+ *
+ * A flow's member is the worker the TAP steers its packets to (steer.h,
+ * KEY the steering program's): conn_shard_of its client's address and
+ * port; a fullnat flow's local port is chosen so that its replies lead
+ * there too. conn_new on the set places a flow so; one made there whose
+ * two sides lead to different members (a backup's synced fullnat flow,
+ * its local port chosen by the master's key) is placed by its local
+ * side, and conn_probe says that such flows may exist: a packet of the
+ * client's side that its member does not know is then looked for in the
+ * others.
+ */
+struct conn_table *conn_table_sharded(unsigned n, uint32_t max, uint32_t now, uint32_t key);
+/*
+ * The number of flow tables of a set (0 for a table), and member I: flow
+ * table I below that, the templates' table at conn_shards(T); a table
+ * is its own member 0.
+ */
+unsigned conn_shards(const struct conn_table *t);
+struct conn_table *conn_shard(const struct conn_table *t, unsigned i);
+/* The member that a flow whose packets hash by AF/ADDR:PORT belongs to (0 for a table). */
+unsigned conn_shard_of(const struct conn_table *t, int af, const union vsr_addr *addr,
+    uint16_t port);
+int conn_probe(const struct conn_table *t);
 
 #endif

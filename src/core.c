@@ -46,6 +46,106 @@ core_set_sloppy(int tcp)
 	core_sloppy_tcp = tcp != 0;
 }
 
+/*
+ * The locks (lock.h). A worker holds one table's lock at a time: its own
+ * through a batch, another's for a packet whose flow that one has
+ * (core_use); the shared lock on top of it only for what touches the
+ * state the workers share (core_shared), until the batch ends or the
+ * table changes. One table (nt == 0): the locks are no-ops.
+ */
+static void
+core_unlock(struct worker *w)
+{
+	if (w->shared)
+		unlock_shared();
+	w->shared = false;
+	if (w->held)
+		unlock_table(w->held - 1);
+	w->held = 0;
+}
+
+/* Work on table I, under its lock. */
+static void
+core_use(struct worker *w, unsigned i)
+{
+	if (w->nt == 0 || w->held == i + 1)
+		return;
+	core_unlock(w);
+	lock_table(i);
+	w->held = i + 1;
+	w->ct = conn_shard(w->set, i);
+	w->now = conn_clock();          /* after the wait: the sweep may have moved on */
+}
+
+/* Work on the table of the flows whose packets hash by AF/ADDR:PORT (steer.h). */
+static inline void
+core_use_side(struct worker *w, int af, const union vsr_addr *addr, uint16_t port)
+{
+	if (w->nt)
+		core_use(w, conn_shard_of(w->set, af, addr, port));
+}
+
+static inline void
+core_shared(struct worker *w)
+{
+	if (!w->shared)
+		lock_shared();
+	w->shared = true;
+}
+
+/*
+ * A lookup that found nothing in its table: when some flow may sit in
+ * another one (conn_probe: a backup's synced fullnat flows), the others
+ * are looked in, each under its lock; the table that has it stays in
+ * use. NULL, back on the first table, when none has it.
+ */
+static struct conn *
+core_probe(struct worker *w, bool out, int af, uint8_t proto, const union vsr_addr *a1,
+    uint16_t p1, const union vsr_addr *a2, uint16_t p2)
+{
+	unsigned first;
+	struct conn *c;
+
+	if (w->nt == 0 || !conn_probe(w->set))
+		return NULL;
+	first = w->held - 1;
+	for (unsigned k = 1; k <= w->nt; k++) {
+		core_use(w, (first + k) % w->nt);
+		c = out ? conn_lookup_out(w->ct, af, proto, a1, p1, a2, p2) :
+		    conn_lookup_in(w->ct, af, proto, a1, p1, a2, p2);
+		if (c != NULL)
+			return c;
+	}
+	return NULL;    /* the loop ended on the first table, looked in again */
+}
+
+static inline struct conn *
+core_lookup_in(struct worker *w, int af, uint8_t proto, const union vsr_addr *caddr,
+    uint16_t cport, const union vsr_addr *vaddr, uint16_t vport)
+{
+	struct conn *c = conn_lookup_in(w->ct, af, proto, caddr, cport, vaddr, vport);
+
+	return c != NULL ? c : core_probe(w, false, af, proto, caddr, cport, vaddr, vport);
+}
+
+static inline struct conn *
+core_lookup_out(struct worker *w, int af, uint8_t proto, const union vsr_addr *daddr,
+    uint16_t dport, const union vsr_addr *laddr, uint16_t lport)
+{
+	struct conn *c = conn_lookup_out(w->ct, af, proto, daddr, dport, laddr, lport);
+
+	return c != NULL ? c : core_probe(w, true, af, proto, daddr, dport, laddr, lport);
+}
+
+/* A TCP segment's flags on C: a change of state moves its real server's counts (shared). */
+static inline void
+core_tcp_update(struct worker *w, struct conn *c, enum conn_dir dir, uint8_t flags)
+{
+	if (conn_tcp_next(c, dir, flags) != (enum conn_state)c->state)
+		core_shared(w);
+	conn_tcp_update(w->ct, c, dir, flags, w->now);
+}
+
 /* ADDR is ours on the TAP link: a VIP, or in the fullnat local_address pool. */
 static inline bool
 core_is_local(int af, const union vsr_addr *addr)
@@ -132,8 +232,8 @@ core_conn_new(struct worker *w, struct dest *d, struct conn *tpl, const struct p
 	 * whose replies the TAP's steering brings to this worker (steer.h).
 	 */
 	if (d->fwd == FWD_FULLNAT &&
-	    laddr_alloc(w->ct, p->af, p->proto, &d->addr, d->port, w->id, steer_queues(),
-	    &cp.laddr, &cp.lport) < 0)
+	    laddr_alloc(w->ct, p->af, p->proto, &d->addr, d->port, w->held ? w->held - 1 : 0,
+	    w->nt, &cp.laddr, &cp.lport) < 0)
 		return NULL;    /* counted */
 	c = conn_new(w->ct, &cp, d, w->now);
 	if (c == NULL) {
@@ -165,17 +265,24 @@ core_schedule(struct worker *w, struct service *svc, const struct pkt *p, int sy
 	return c;
 }
 
+/*
+ * The real server's and its service's packet and byte counters: any
+ * worker's flows may count on them at once, under their own tables'
+ * locks: atomic adds (the main thread reads them holding every lock).
+ */
+#define CORE_ADD(x, v) ((void)__atomic_fetch_add(&(x), (v), __ATOMIC_RELAXED))
+
 static void
 core_account_in(struct conn *c, const struct pkt *p)
 {
 	struct dest *d = c->dest;
 	uint32_t bytes = p->len - p->l3off;
 
-	d->stats.inpkts++;
-	d->stats.inbytes += bytes;
+	CORE_ADD(d->stats.inpkts, 1);
+	CORE_ADD(d->stats.inbytes, bytes);
 	if (d->svc) {
-		d->svc->stats.inpkts++;
-		d->svc->stats.inbytes += bytes;
+		CORE_ADD(d->svc->stats.inpkts, 1);
+		CORE_ADD(d->svc->stats.inbytes, bytes);
 	}
 }
 
@@ -185,11 +292,11 @@ core_account_out(struct conn *c, const struct pkt *p)
 	struct dest *d = c->dest;
 	uint32_t bytes = p->len - p->l3off;
 
-	d->stats.outpkts++;
-	d->stats.outbytes += bytes;
+	CORE_ADD(d->stats.outpkts, 1);
+	CORE_ADD(d->stats.outbytes, bytes);
 	if (d->svc) {
-		d->svc->stats.outpkts++;
-		d->svc->stats.outbytes += bytes;
+		CORE_ADD(d->svc->stats.outpkts, 1);
+		CORE_ADD(d->svc->stats.outbytes, bytes);
 	}
 }
 
@@ -334,7 +441,8 @@ core_icmp(struct worker *w, struct pkt *p)
 			 * client or a local address: about a packet
 			 * client/LIP -> RIP that we sent.
 			 */
-			c = conn_lookup_out(w->ct, p->af, q.proto, &q.daddr, q.dport, &q.saddr,
+			core_use_side(w, p->af, &q.saddr, q.sport);
+			c = core_lookup_out(w, p->af, q.proto, &q.daddr, q.dport, &q.saddr,
 			    q.sport);
 			if (c == NULL)
 				break;
@@ -344,7 +452,8 @@ core_icmp(struct worker *w, struct pkt *p)
 			xmit_out_table[c->xmit_id](w, c, p);
 			return;
 		}
-		c = conn_lookup_in(w->ct, p->af, q.proto, &q.daddr, q.dport, &q.saddr, q.sport);
+		core_use_side(w, p->af, &q.daddr, q.dport);
+		c = core_lookup_in(w, p->af, q.proto, &q.daddr, q.dport, &q.saddr, q.sport);
 		if (c == NULL)
 			break;
 		core_account_in(c, p);
@@ -454,16 +563,18 @@ core_synproxy(struct worker *w, struct conn *c, struct pkt *p, enum seqadj_way w
 static void
 core_reply(struct worker *w, struct pkt *p)
 {
-	struct conn *c = conn_lookup_out(w->ct, p->af, p->proto, &p->saddr, p->sport, &p->daddr,
-	    p->dport);
+	struct conn *c;
 
+	core_use_side(w, p->af, &p->daddr, p->dport);
+	c = core_lookup_out(w, p->af, p->proto, &p->saddr, p->sport, &p->daddr, p->dport);
 	if (c == NULL) {
+		core_shared(w);
 		fwd_no_flow(w, p);      /* a real server's own traffic: routed on; else dropped, counted */
 		return;
 	}
 	core_note_worker(w, c);
 	if (p->proto == IPPROTO_TCP && p->frag != PKT_FRAG_LATER)
-		conn_tcp_update(w->ct, c, DIR_OUTPUT, p->tcpflags, w->now);
+		core_tcp_update(w, c, DIR_OUTPUT, p->tcpflags);
 	else
 		conn_touch(w->ct, c, w->now);
 	core_account_out(c, p);
@@ -495,14 +606,17 @@ core_forward_in(struct worker *w, struct conn *c, struct pkt *p, bool fresh, boo
 
 	core_note_worker(w, c);
 	if (tcp)
-		conn_tcp_update(w->ct, c, DIR_INPUT, p->tcpflags, w->now);
+		core_tcp_update(w, c, DIR_INPUT, p->tcpflags);
 	else
 		conn_touch(w->ct, c, w->now);
 	core_account_in(c, p);
 	xmit_table[c->xmit_id](w, c, p);
 	/* Where IPVS calls ip_vs_sync_conn(): the master sync daemon may send C. */
-	if (sync_master_running())
+	if (sync_master_running()) {
+		if (c->control)
+			core_shared(w);         /* its template's count is every worker's */
 		sync_conn_in(w, c, fresh);
+	}
 	/*
 	 * One-packet scheduling (ipvsadm -o), UDP: the entry served this
 	 * datagram only (counted, its persistence template kept) and goes;
@@ -512,6 +626,7 @@ core_forward_in(struct worker *w, struct conn *c, struct pkt *p, bool fresh, boo
 	 * table: its later ones go there too (core_ops_later).
 	 */
 	if (once || (p->proto == IPPROTO_UDP && c->dest->svc != NULL && c->dest->svc->ops)) {
+		core_shared(w);
 		frag_set_dest(p, c->dest, w->now);
 		conn_expire_now(w->ct, c);
 	}
@@ -550,6 +665,8 @@ core_input(struct worker *w, struct pkt *p)
 	}
 	/* A fragment: a later one takes its first one's ports, or waits for them (frag.h). */
 	if (p->frag != PKT_FRAG_NONE) {
+		core_shared(w);
+		w->fragged = true;
 		int r = frag_in(p, w->now);
 		if (r == FRAG_ROUTED)
 			fwd_route(w, p);        /* its first one was routed on (fwd.h) */
@@ -566,11 +683,13 @@ core_input(struct worker *w, struct pkt *p)
 	}
 
 	/* Existing flows first: they keep flowing whatever the services are now. */
-	c = conn_lookup_in(w->ct, p->af, p->proto, &p->saddr, p->sport, &p->daddr, p->dport);
+	core_use_side(w, p->af, &p->saddr, p->sport);
+	c = core_lookup_in(w, p->af, p->proto, &p->saddr, p->sport, &p->daddr, p->dport);
 	if (c != NULL && p->proto == IPPROTO_TCP && tcp_is_new(p)) {
 		/* A closing connection, or one to a real server down: scheduled anew. */
 		enum stat_id why = conn_tcp_syn_reschedule(c);
 		if (why != STAT_NONE) {
+			core_shared(w);
 			conn_expire_now(w->ct, c);
 			STAT_INC(why);
 			c = NULL;
@@ -579,6 +698,8 @@ core_input(struct worker *w, struct pkt *p)
 	if (c == NULL) {
 		struct service *svc;
 		uint32_t mark;
+
+		core_shared(w);         /* scheduling, templates, defences: shared */
 		if (p->frag == PKT_FRAG_LATER) {
 			core_ops_later(w, p);
 			return;
@@ -640,7 +761,8 @@ core_frag_replay(struct worker *w)
 	unsigned idx[RX_BATCH], n;
 
 	do {
-		lock_acquire();
+		core_use(w, w->id);
+		core_shared(w);
 		n = frag_take(idx, RX_BATCH);
 		for (unsigned k = 0; k < n; k++) {
 			uint32_t len;
@@ -651,17 +773,18 @@ core_frag_replay(struct worker *w)
 			else
 				core_input(w, &w->rx[k]);
 		}
-		lock_release();
+		core_unlock(w);
 		xmit_flush(w);
-		lock_acquire();
+		core_use(w, w->id);
+		core_shared(w);
 		frag_put(idx, n, w->now);
-		lock_release();
+		core_unlock(w);
 	} while (n == RX_BATCH);
 }
 
 /*
  * Up to RX_BUDGET batches per wake-up. Each batch: read and parse up to
- * RX_BATCH frames (no lock), process them under the data-path lock, then
+ * RX_BATCH frames (no lock), process them under the worker's table lock, then
  * send what they produced (no lock). Frames stay in the receive buffers
  * until their batch is sent.
  */
@@ -696,12 +819,16 @@ core_tap_read(evutil_socket_t fd, short what, void *arg)
 			np++;
 		}
 		if (np > 0) {
-			lock_acquire();
-			w->now = conn_clock();  /* after the wait: the sweep may have moved on */
+			w->now = conn_clock();
+			core_use(w, w->id);     /* its own table: nobody else's, but for a moment */
+			w->fragged = false;
 			for (unsigned k = 0; k < np; k++)
 				core_input(w, &w->rx[k]);
-			ready = frag_ready();
-			lock_release();
+			if (w->fragged) {
+				core_shared(w);
+				ready = frag_ready();
+			}
+			core_unlock(w);
 		}
 		/* Queued frames point into the receive buffers: out before reuse. */
 		xmit_flush(w);
@@ -731,7 +858,11 @@ core_worker_init(struct worker *w, unsigned id, struct event_base *base, int tap
 	w->id = id;
 	w->tap_fd = tap_fd;
 	w->stop_fd = -1;
-	w->ct = ct;
+	w->set = ct;
+	w->nt = conn_shards(ct);
+	w->ct = conn_shard(ct, w->nt ? id : 0);
+	w->held = 0;
+	w->shared = false;
 	w->now = conn_clock();
 	w->rxbuf = malloc((size_t)RX_BATCH * PKT_BUF_STRIDE);
 	w->rx = calloc(RX_BATCH, sizeof(*w->rx));

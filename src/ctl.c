@@ -866,7 +866,7 @@ ctl_request(char *line, struct evbuffer *o, bool read_only)
 		    "change ('%s')", argv[0]);
 	} else if (ctl_dispatch[id].locked) {
 		/* Requests read and change what the workers use. */
-		lock_acquire();
+		lock_all();
 		rc = ctl_dispatch[id].fn(&r);
 		/*
 		 * nat and fullnat real servers added or removed: their rules,
@@ -875,7 +875,7 @@ ctl_request(char *line, struct evbuffer *o, bool read_only)
 		 */
 		if (ctl_dispatch[id].changes && xmit_nat_sync() < 0 && rc == 0)
 			rc = fail(&r, "the host set-up for nat could not be made whole; see the log");
-		lock_release();
+		unlock_all();
 	} else {
 		rc = ctl_dispatch[id].fn(&r);
 	}

@@ -37,7 +37,7 @@
  * that established connections grow into. conn_limit caps a service's
  * live flows (its real servers' ActiveConn + InActConn).
  *
- * All of it runs under the data-path lock, for new flows only: a few
+ * All of it runs under the shared lock (lock.h), for new flows only: a few
  * comparisons, and at most one eviction (a bounded number of probes).
  */
 

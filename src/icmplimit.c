@@ -1,4 +1,6 @@
 /* icmplimit.c - rate limits on the ICMP messages the director makes itself */
+#include <pthread.h>
+
 #include "conn.h"
 #include "icmplimit.h"
 #include "stats.h"
@@ -19,9 +21,26 @@ static struct {
 	uint32_t last;       /* tick of the last refill */
 	int      init;
 } icmp_bucket[ICMP_KINDS];
+/* Any worker's: a lock of its own, taken under no other and around nothing else. */
+static pthread_mutex_t icmp_mtx = PTHREAD_MUTEX_INITIALIZER;
+
+static int icmp_take(enum icmp_kind kind, uint32_t now);
 
 int
 icmp_limit_allow(enum icmp_kind kind, uint32_t now)
+{
+	int ok;
+
+	pthread_mutex_lock(&icmp_mtx);
+	ok = icmp_take(kind, now);
+	pthread_mutex_unlock(&icmp_mtx);
+	if (!ok)
+		STAT_INC(STAT_ICMP_RATE_LIMITED);
+	return ok;
+}
+
+static int
+icmp_take(enum icmp_kind kind, uint32_t now)
 {
 	uint32_t per_tick = rate / CONN_HZ, burst;
 
@@ -39,10 +58,8 @@ icmp_limit_allow(enum icmp_kind kind, uint32_t now)
 		icmp_bucket[kind].tokens = t > burst ? burst : (uint32_t)t;
 		icmp_bucket[kind].last = now;
 	}
-	if (icmp_bucket[kind].tokens == 0) {
-		STAT_INC(STAT_ICMP_RATE_LIMITED);
+	if (icmp_bucket[kind].tokens == 0)
 		return 0;
-	}
 	icmp_bucket[kind].tokens--;
 	return 1;
 }
@@ -50,7 +67,9 @@ icmp_limit_allow(enum icmp_kind kind, uint32_t now)
 void
 icmp_limit_set(unsigned r)
 {
+	pthread_mutex_lock(&icmp_mtx);
 	rate = r;
 	for (int k = 0; k < ICMP_KINDS; k++)
 		icmp_bucket[k].init = 0;
+	pthread_mutex_unlock(&icmp_mtx);
 }

@@ -486,7 +486,7 @@ mconn_request(struct mconn *c)
 			mconn_free(c);
 			return;
 		}
-		lock_acquire();    /* the counters and the table, as the workers leave them */
+		lock_all();    /* the counters and the table, as the workers leave them */
 		if (pages[i].render)
 			pages[i].render(b, time(NULL));
 		else {
@@ -495,7 +495,7 @@ mconn_request(struct mconn *c)
 			if (m.compat == METRICS_COMPAT_NODE_IPVS)
 				metrics_render_node_ipvs(b);
 		}
-		lock_release();
+		unlock_all();
 		m.requests++;
 		mconn_reply(c, 200, "OK", pages[i].ctype, b, head, pages[i].extra);
 		evbuffer_free(b);

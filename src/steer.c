@@ -289,15 +289,22 @@ steer_set(uint32_t key, unsigned nqueues)
 	steer_nq = nqueues;
 }
 
-int
-steer_attach(int tap_fd, unsigned nqueues, const uint8_t our_mac[6])
+uint32_t
+steer_new_key(void)
 {
-	uint8_t mac[6];
 	uint32_t key;
-	int fd;
 
 	if (getrandom(&key, sizeof(key), GRND_NONBLOCK) != (ssize_t)sizeof(key))
 		key = STEER_MUL ^ (uint32_t)getpid();
+	return key;
+}
+
+int
+steer_attach(int tap_fd, unsigned nqueues, const uint8_t our_mac[6], uint32_t key)
+{
+	uint8_t mac[6];
+	int fd;
+
 	steer_reply_mac(our_mac, mac);
 	fd = steer_prog_load(key, mac, NULL, 0);
 	if (fd < 0 && errno != EPERM) {
@@ -310,7 +317,7 @@ steer_attach(int tap_fd, unsigned nqueues, const uint8_t our_mac[6])
 		if (fd < 0)
 			log_warnx("workers: the TAP's steering program is refused: %s (%s); the "
 			    "directions of a flow may reach different workers (worker_crossed), "
-			    "which the data-path lock keeps correct", strerror(err),
+			    "which the daemon keeps correct", strerror(err),
 			    vlog != NULL ? steer_log_tail(vlog) : "");
 		free(vlog);
 		if (fd < 0)
@@ -318,13 +325,13 @@ steer_attach(int tap_fd, unsigned nqueues, const uint8_t our_mac[6])
 	} else if (fd < 0) {
 		log_warn("workers: cannot load the TAP's steering program (it needs CAP_BPF or "
 		    "CAP_SYS_ADMIN); the directions of a flow may reach different workers "
-		    "(worker_crossed), which the data-path lock keeps correct");
+		    "(worker_crossed), which the daemon keeps correct");
 		return -1;
 	}
 	if (ioctl(tap_fd, TUNSETSTEERINGEBPF, &fd) < 0) {
 		log_warn("workers: cannot attach the steering program to the TAP; the directions "
 		    "of a flow may reach different workers (worker_crossed), which the "
-		    "data-path lock keeps correct");
+		    "daemon keeps correct");
 		close(fd);
 		return -1;
 	}

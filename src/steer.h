@@ -127,7 +127,7 @@ int steer_prog_load(uint32_t key, const uint8_t reply_mac[6], char *vlog, size_t
 
 /*
  * Steer the TAP whose first queue is TAP_FD, of NQUEUES queues (> 1),
- * with OUR_MAC the daemon's on its link: a random key, the program loaded
+ * with OUR_MAC the daemon's on its link: the program with KEY loaded
  * and attached (TUNSETSTEERINGEBPF; the device keeps it until it goes, so
  * its fd is closed here). Before the privileges are dropped (CAP_BPF or
  * CAP_SYS_ADMIN, unless unprivileged BPF is allowed). 0; or -1 after one
@@ -135,7 +135,9 @@ int steer_prog_load(uint32_t key, const uint8_t reply_mac[6], char *vlog, size_t
  * flow hash, the directions of a flow may reach different workers, and the
  * data-path lock keeps that correct.
  */
-int steer_attach(int tap_fd, unsigned nqueues, const uint8_t our_mac[6]);
+int steer_attach(int tap_fd, unsigned nqueues, const uint8_t our_mac[6], uint32_t key);
+/* A random key for the hash (the program's, and conn_table_sharded's placement). */
+uint32_t steer_new_key(void);
 
 /* The number of queues steered (0 when no program is attached), and the key. */
 unsigned steer_queues(void);

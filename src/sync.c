@@ -548,7 +548,7 @@ receive_one(struct sync_daemon *d, size_t len, const uint8_t *src, int ifindex)
 	}
 	STAT_INC(STAT_SYNC_RX_MESSAGES);
 	/* One message (255 entries at most) under the lock at a time. */
-	lock_acquire();
+	lock_all();
 	now = conn_clock();
 	for (unsigned i = 0; i < n; i++) {
 		if (sy.errs[i] != SYNC_E_OK) {
@@ -558,7 +558,7 @@ receive_one(struct sync_daemon *d, size_t len, const uint8_t *src, int ifindex)
 		}
 		count_entry(sy.apply(&sy.ents[i], now));
 	}
-	lock_release();
+	unlock_all();
 }
 
 static void
@@ -740,9 +740,9 @@ sync_start(unsigned state, const struct sync_conf *sc)
 			goto fail;
 		}
 		/* From now on the workers queue what is due (under the lock: none is mid-batch). */
-		lock_acquire();
+		lock_all();
 		__atomic_store_n(&sync_master_on, true, __ATOMIC_RELAXED);
-		lock_release();
+		unlock_all();
 	}
 	d->on = true;
 	log_notice("sync: %s daemon started: interface %s, syncid %u, %s %s port %u, ttl %u, "
@@ -774,9 +774,9 @@ sync_stop(unsigned state)
 	}
 	if (state == SYNC_STATE_MASTER) {
 		/* No worker is in a batch while the lock is held: none writes a queue after it. */
-		lock_acquire();
+		lock_all();
 		__atomic_store_n(&sync_master_on, false, __ATOMIC_RELAXED);
-		lock_release();
+		unlock_all();
 		/* What is queued still goes, as far as the socket takes it now. */
 		drain();
 		msg_close();

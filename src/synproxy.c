@@ -25,7 +25,7 @@ static const uint16_t sp_mss6[4] = { 1220, 1280, 1420, 1440 };
 
 /*
  * Two secrets, of period P at [P & 1]: the current one and the last.
- * Written and read under the data-path lock.
+ * Written and read under the shared lock (lock.h).
  */
 static struct vsr_sipkey sp_key[2];
 static uint32_t sp_key_period[2];

@@ -326,7 +326,7 @@ reload_apply(struct daemon *d, struct config *nc, const struct spawn_user *as,
 		    "entries; the running configuration stays", nc->conn_max, conn_allocated(d->ct));
 		return -1;
 	}
-	if (conn_allocated(d->ct) > had && sync_conn_grow(conn_allocated(d->ct)) < 0)
+	if (conn_allocated(d->ct) > had && sync_conn_grow(conn_id_space(d->ct)) < 0)
 		log_warnx("reload: the sync master's state could not grow: flows beyond the "
 		    "first %u entries are not synced until a restart", had);
 	if (conn_allocated(d->ct) > had)
@@ -445,9 +445,9 @@ reload(struct daemon *d)
 		enum vsr_role file_role = d->conf->role;
 		int rc;
 
-		lock_acquire();
+		lock_all();
 		rc = reload_apply(d, nc, &as, &drop);
-		lock_release();
+		unlock_all();
 		conn_table_reserve_drop(d->ct);         /* the old buckets, or the unused new ones */
 		if (rc == 0) {
 			reload_endpoints(d, drop, nc);
@@ -529,9 +529,9 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 		reload(d);             /* locks only to apply */
 		break;
 	case SIGUSR1:
-		lock_acquire();
+		lock_all();
 		stats_dump(d);
-		lock_release();
+		unlock_all();
 		break;
 	default:
 		break;
@@ -545,14 +545,27 @@ on_sweep(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	int moving;
+	int moving = 0;
+	unsigned n = conn_shards(d->ct);
 
-	lock_acquire();
-	conn_expire_run(d->ct, conn_clock());
+	/* Each worker's table under its lock: the others go on meanwhile. */
+	for (unsigned i = 0; i < n; i++) {
+		struct conn_table *t = conn_shard(d->ct, i);
+
+		lock_table(i);
+		lock_shared();          /* expiry: the real servers' counts, the templates */
+		conn_expire_run(t, conn_clock());
+		moving |= conn_grow_step(t);
+		unlock_shared();
+		unlock_table(i);
+	}
+	/* The templates (member N of a set), or the one table. */
+	lock_shared();
+	conn_expire_run(conn_shard(d->ct, n), conn_clock());
 	frag_sweep(conn_clock());
 	/* A growth by reload: its keys into the larger buckets, a step a sweep (conn.h). */
-	moving = conn_grow_step(d->ct);
-	lock_release();
+	moving |= conn_grow_step(conn_shard(d->ct, n));
+	unlock_shared();
 	if (!moving)
 		conn_table_reserve_drop(d->ct);     /* the old buckets, once moved */
 }
@@ -574,9 +587,9 @@ on_est(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	(void)arg;
-	lock_acquire();
+	lock_all();
 	svc_est_tick();
-	lock_release();
+	unlock_all();
 }
 
 static void
@@ -788,7 +801,10 @@ setup(struct daemon *d)
 			return -1;
 		}
 	}
-	d->ct = conn_table_new(c->conn_max, conn_clock());
+	/* workers > 1: a table per worker, placed by the TAP's steering key (steer.h). */
+	uint32_t skey = steer_new_key();
+	steer_set(skey, 0);
+	d->ct = conn_table_sharded(c->workers, c->conn_max, conn_clock(), skey);
 	if (d->ct == NULL) {
 		/* Entries and their two 4-byte buckets each (conn_table_new). */
 		log_errx("conn_max %u: cannot allocate the connection table (about %llu MiB)",
@@ -823,7 +839,7 @@ setup(struct daemon *d)
 	 * it the kernel spreads the frames by its own hash (logged once).
 	 */
 	if (d->nworkers > 1)
-		(void)steer_attach(d->tap_fds[0], d->nworkers, d->workers[0].our_mac);
+		(void)steer_attach(d->tap_fds[0], d->nworkers, d->workers[0].our_mac, skey);
 
 	/*
 	 * The TAP: no reverse-path filter, forwarding on; without IPv6 (no
@@ -898,7 +914,7 @@ setup(struct daemon *d)
 		return -1;
 	/* The sync daemons of the file, before the workers run (sync.h). */
 	sync_conn_init(d->ct);
-	sync_init(d->base, d->nworkers, c->conn_max, sync_conn_apply);
+	sync_init(d->base, d->nworkers, conn_id_space(d->ct), sync_conn_apply);
 	for (unsigned st = SYNC_STATE_MASTER; st <= SYNC_STATE_BACKUP; st <<= 1)
 		if ((c->sync.state & st) && sync_start(st, &c->sync) < 0) {
 			log_errx("sync: cannot start the %s daemon on %s: %s", sync_state_name(st),
@@ -923,7 +939,7 @@ setup(struct daemon *d)
 		return -1;
 	/* Threads last: they inherit the dropped privileges (capabilities are per thread). */
 	if (d->nworkers > 1) {
-		lock_set_threaded(1);
+		lock_set_threaded(d->nworkers);
 		for (unsigned i = 0; i < d->nworkers; i++)
 			if (core_worker_start(&d->workers[i]) < 0)
 				return -1;

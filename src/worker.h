@@ -3,6 +3,7 @@
 #define VSR_WORKER_H
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/uio.h>
 
@@ -16,10 +17,11 @@ struct pkt;
 
 /*
  * A worker reads its queue of the TAP, processes each batch of up to
- * RX_BATCH frames under the data-path lock (lock.h) and sends what they
+ * RX_BATCH frames under its table's lock (lock.h) and sends what they
  * produced after it: the output queues are its own, indexed by its id in
- * link.c and tunnel.c, its TAP queue here (tap.c). The connection table
- * is shared with the other workers.
+ * link.c and tunnel.c, its TAP queue here (tap.c). With more than one
+ * worker, each has a connection table of its own (conn_table_sharded):
+ * member ID of the set.
  *
  * workers = 1: one worker, on the main event base, no thread, no lock.
  * workers = N > 1: N workers, each reading its own queue of the
@@ -52,8 +54,13 @@ struct worker {
 	struct pkt        *rx;            /* RX_BATCH parsed frames of the batch */
 	unsigned           ntapq;         /* frames to write into the TAP after the batch */
 	struct iovec       tapq[RX_BATCH];
-	struct conn_table *ct;
-	uint32_t           now;           /* tick (CONN_HZ), cached per wake-up */
+	struct conn_table *ct;            /* the table in use: its own, or another's for a crossed packet */
+	struct conn_table *set;           /* every table (conn_table_sharded), or the one */
+	unsigned           nt;            /* the set's flow tables; 0: one table, no locks */
+	unsigned           held;          /* 1 + the table whose lock is held; 0: none */
+	bool               shared;        /* the shared lock is held too */
+	bool               fragged;       /* the batch gave the fragment queue a packet */
+	uint32_t           now;           /* tick (CONN_HZ), cached per batch and lock */
 	uint8_t            our_mac[6];    /* the daemon's address on the TAP link */
 	uint8_t            tap_mac[6];    /* the kernel's side of the TAP */
 };

@@ -542,7 +542,7 @@ if [ "$netns" = 1 ]; then
 	for f in "${scenarios[@]}"; do
 		b=${f##*/}; case ${b%.sh} in
 		nat-rr|nat-direct|fullnat-noroute|fullnat-proxy|mixed-modes|dr-udp|dr-cleanup|\
-		tun-udp|persist|ops-reload|ops-vsradm|ops-metrics|ha-nat|mixed6)
+		tun-udp|persist|ops-reload|ops-vsradm|ops-metrics|ha-nat|ha-fullnat|mixed6)
 			run_scenario "$f" "[workers2]" VSR_TEST_WORKERS=2 ;;
 		esac
 	done

@@ -12,6 +12,7 @@
 #include "proto.h"
 #include "siphash.h"
 #include "stats.h"
+#include "steer.h"
 #include "unit.h"
 
 #define SEC(s)  ((uint32_t)(s) * CONN_HZ)
@@ -1546,6 +1547,125 @@ test_laddr(void)
 	conn_table_free(t);
 }
 
+/*
+ * One table per worker (conn_table_sharded): each flow in the member its
+ * client's side hashes to, a fullnat flow whose local side hashes
+ * elsewhere in that one (probe), templates shared, ids apart, limits
+ * split and grown, everything counted and flushed through the set.
+ */
+static void
+test_sets(void)
+{
+	const uint32_t key = 0x5eed1234u;
+	struct conn_table *s = conn_table_sharded(2, 101, 0, key);
+	struct conn *c[40];
+	uint32_t ids[40];
+	unsigned in0 = 0;
+	struct dest d;
+
+	dest_init(&d, htonl(0x0a14000b));
+	CHECK(s != NULL && conn_shards(s) == 2, "sets: two flow tables");
+	CHECK_EQ(conn_capacity(s), 101, "sets: conn_max split, not multiplied");
+	CHECK_EQ(conn_capacity(conn_shard(s, 0)) + conn_capacity(conn_shard(s, 1)), 101,
+	    "sets: the members' shares add up");
+	for (unsigned i = 0; i < 40; i++) {
+		struct conn_param cp = flow(IPPROTO_TCP, 0xc0000200 + i, 1000 + i, &d, CONN_F_HASH_OUT);
+		unsigned at = steer_hash(key, AF_INET, &cp.caddr, cp.cport) % 2;
+		c[i] = conn_new(s, &cp, &d, 0);
+		CHECK(c[i] != NULL, "sets: flow %u made", i);
+		CHECK_EQ(conn_shard_of(s, AF_INET, &cp.caddr, cp.cport), at, "sets: placed by steer_hash");
+		CHECK(lookup_in(conn_shard(s, at), &cp) == c[i] && lookup_in(conn_shard(s, !at), &cp) ==
+		    NULL, "sets: flow %u in member %u only", i, at);
+		CHECK(lookup_in(s, &cp) == c[i] && lookup_out(s, &cp) == c[i],
+		    "sets: the set finds flow %u both ways", i);
+		ids[i] = conn_id(s, c[i]);
+		CHECK_EQ(conn_id(conn_shard(s, at), c[i]), ids[i], "sets: one id from set or member");
+		CHECK(ids[i] < conn_id_space(s) && ids[i] % 3 == at, "sets: id %u in member %u's numbers",
+		    ids[i], at);
+		for (unsigned j = 0; j < i; j++)
+			CHECK(ids[j] != ids[i], "sets: ids %u and %u apart", j, i);
+		in0 += at == 0;
+	}
+	CHECK(in0 > 5 && in0 < 35, "sets: both members used (%u of 40 in the first)", in0);
+	CHECK_EQ(conn_count(s), 40, "sets: counted through the set");
+	CHECK_EQ(live(s), 40, "sets: visited through the set");
+	CHECK_EQ(conn_probe(s), 0, "sets: no flow out of place yet");
+
+	/* A template: made through either member, found from both, controlling flows of each. */
+	union vsr_addr client = addr_from_ip(htonl(0xc0000200)), vip = addr_from_ip(htonl(0x0a0a0064));
+	struct conn *tpl = conn_template_new(conn_shard(s, 1), AF_INET, IPPROTO_TCP, &client, &vip,
+	    htons(80), &d, 30, 0);
+	CHECK(tpl != NULL && conn_template_lookup(conn_shard(s, 0), AF_INET, IPPROTO_TCP, &client,
+	    &vip, htons(80)) == tpl, "sets: a template is every member's");
+	unsigned a = conn_shard_of(s, AF_INET, &client, htons(1000)), b = a;
+	unsigned k = 1;
+	for (; k < 40 && b == a; k++) {
+		union vsr_addr ck = addr_from_ip(htonl(0xc0000200 + k));
+		b = conn_shard_of(s, AF_INET, &ck, htons((uint16_t)(1000 + k)));
+	}
+	k--;
+	conn_set_control(conn_shard(s, a), c[0], tpl, 0);
+	conn_set_control(conn_shard(s, b), c[k], tpl, 0);
+	CHECK(a != b && tpl->ncontrol == 2, "sets: one template over flows of both members");
+	CHECK(conn_controller(conn_shard(s, b), c[k]) == tpl && conn_controller(s, c[0]) == tpl,
+	    "sets: found as their controller");
+	conn_expire_now(conn_shard(s, b), c[k]);
+	CHECK_EQ(tpl->ncontrol, 1, "sets: a flow's end counts down its template");
+	conn_expire_now(s, c[0]);
+	CHECK_EQ(tpl->ncontrol, 0, "sets: through the set as well");
+	CHECK_EQ(d.persistconns, 1, "sets: the template lives on");
+
+	/* A fullnat flow made by the set whose local side leads elsewhere: placed by it. */
+	struct conn_param fp = flow(IPPROTO_TCP, 0xc6336401, 40000, &d, CONN_F_HASH_OUT);
+	unsigned cin = conn_shard_of(s, AF_INET, &fp.caddr, fp.cport);
+	fp.laddr = addr_from_ip(htonl(0x0a1400fa));
+	for (uint16_t p = 1024; ; p++) {
+		fp.lport = htons(p);
+		if (conn_shard_of(s, AF_INET, &fp.laddr, fp.lport) != cin)
+			break;
+	}
+	struct conn *fc = conn_new(s, &fp, &d, 0);
+	CHECK(fc != NULL && lookup_out(conn_shard(s, !cin), &fp) == fc &&
+	    lookup_in(conn_shard(s, cin), &fp) == NULL,
+	    "sets: a synced fullnat flow sits where its replies lead");
+	CHECK_EQ(conn_probe(s), 1, "sets: and the client's side is told to look further");
+
+	CHECK(lookup_in(s, &fp) == fc, "sets: the set finds it by the client's side");
+	/* Limits: split on reload, grown in every member (entries move; their ids stay). */
+	uint32_t fid = conn_id(s, fc);
+	CHECK_EQ(conn_table_reserve(s, 301), 0, "sets: reserved for 301");
+	CHECK_EQ(conn_set_limit(s, 301), 301, "sets: conn_max 301 applied");
+	CHECK_EQ(conn_capacity(conn_shard(s, 0)) + conn_capacity(conn_shard(s, 1)), 301,
+	    "sets: both members grew");
+	fc = lookup_in(s, &fp);
+	CHECK(fc != NULL && conn_id(s, fc) == fid, "sets: flows found after the growth");
+	while (conn_grow_step(s))
+		;
+	conn_table_reserve_drop(s);
+	CHECK_EQ(conn_set_limit(s, 60), 60, "sets: lowered to 60");
+
+	/* A member full at its share while the other has room. */
+	unsigned made = 0;
+	for (uint32_t i = 0; i < 400; i++) {
+		struct conn_param cp = flow(IPPROTO_UDP, 0xc0a80000 + i, 2000, &d, CONN_F_HASH_OUT);
+		if (conn_shard_of(s, AF_INET, &cp.caddr, cp.cport) != 0)
+			continue;
+		if (conn_new(conn_shard(s, 0), &cp, &d, 0) != NULL)
+			made++;
+	}
+	CHECK_EQ(conn_count(conn_shard(s, 0)), 30, "sets: member 0 stops at its 30");
+	CHECK(made > 0 && conn_count(conn_shard(s, 1)) < 30, "sets: member 1 has room meanwhile");
+
+	conn_flush(s);
+	CHECK_EQ(conn_count(s), 0, "sets: flushed, templates included");
+	CHECK_EQ(d.persistconns + d.inactconns + d.activeconns, 0, "sets: counters back to 0");
+	conn_table_free(s);
+	s = conn_table_sharded(1, 10, 0, key);
+	CHECK(s != NULL && conn_shards(s) == 0 && conn_capacity(s) == 10,
+	    "sets: one worker, a plain table");
+	conn_table_free(s);
+}
+
 int
 main(void)
 {
@@ -1567,5 +1687,6 @@ main(void)
 	test_templates();
 	test_laddr();
 	test_cliaddr_pool();
+	test_sets();
 	return unit_done();
 }
