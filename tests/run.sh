@@ -561,13 +561,15 @@ if [ "$netns" = 1 ]; then
 	done
 	run_asan tests/netns/nat-rr.sh "[v6-workers2-asan]" VSR_TEST_FAMILY=6 VSR_TEST_WORKERS=2
 	# Under ThreadSanitizer, where two worker threads run beside the main
-	# thread: both directions of nat and fullnat flows, IPv4 and IPv6, a
-	# reload under traffic and the workers' counters (nat-workers);
-	# fullnat's local ports and 20 MB both ways (fullnat-noroute); runtime
-	# edits and listings of the workers' tables under traffic (ops-vsradm).
+	# thread: nat and fullnat flows of both families, steered and not (a
+	# worker in another's table), a reload under traffic, the workers'
+	# counters (nat-workers); many short flows, UDP, echo requests and the
+	# real servers' own traffic, beside the next-hop monitor's writes
+	# (nat-rr); runtime edits and listings of the workers' tables under
+	# traffic (ops-vsradm).
 	for f in "${scenarios[@]}"; do
 		b=${f##*/}; case ${b%.sh} in
-		nat-workers|fullnat-noroute|ops-vsradm)
+		nat-workers|nat-rr|ops-vsradm)
 			run_tsan "$f" "[workers2-tsan]" VSR_TEST_WORKERS=2 ;;
 		esac
 	done
