@@ -72,6 +72,8 @@ core_use(struct worker *w, unsigned i)
 		return;
 	core_unlock(w);
 	lock_table(i);
+	if (i != w->id)
+		STAT_INC(STAT_LOCK_OTHER_TABLE);
 	w->held = i + 1;
 	w->ct = conn_shard(w->set, i);
 	w->now = conn_clock();          /* after the wait: the sweep may have moved on */
@@ -88,8 +90,11 @@ core_use_side(struct worker *w, int af, const union vsr_addr *addr, uint16_t por
 static inline void
 core_shared(struct worker *w)
 {
-	if (!w->shared)
+	if (!w->shared) {
 		lock_shared();
+		if (w->nt)
+			STAT_INC(STAT_LOCK_SHARED);
+	}
 	w->shared = true;
 }
 

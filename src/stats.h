@@ -30,6 +30,8 @@ enum stat_id {
 	STAT_CHECK_DOWN,        /* a real server failed its health check: taken out */
 	STAT_CHECK_UP,          /* and passed it again: put back */
 	STAT_WORKER_CROSSED,    /* a packet of a flow another worker made (workers > 1) */
+	STAT_LOCK_SHARED,       /* the shared lock taken by a worker (lock.h; workers > 1) */
+	STAT_LOCK_OTHER_TABLE,  /* another worker's table's lock taken by a worker */
 	STAT_SORRY_ON,          /* every real server of a service down: its sorry server takes over */
 	STAT_SORRY_OFF,         /* a real server back: the sorry server gets no new flows */
 	STAT_RX_GSO,            /* GSO super-frames read from the TAP (offload on) */

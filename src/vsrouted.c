@@ -123,6 +123,8 @@ stats_dump(struct daemon *d)
 		    (unsigned long long)stat_slot_get(w->slot, STAT_CONN_CREATED));
 		log_notice("stat worker %u worker_crossed %llu", i,
 		    (unsigned long long)stat_slot_get(w->slot, STAT_WORKER_CROSSED));
+		log_notice("stat worker %u lock_shared %llu", i,
+		    (unsigned long long)stat_slot_get(w->slot, STAT_LOCK_SHARED));
 	}
 	for (int e = SYNC_E_OK + 1; e < SYNC_E_MAX; e++)
 		if (e != SYNC_E_SYNCID)

@@ -2,11 +2,13 @@
 # nat-workers.sh - workers = 2: both TAP queues carry traffic, and the TAP's
 # steering program brings both directions of every TCP and UDP flow, nat
 # and fullnat, IPv4 and IPv6, to the worker that made it (worker_crossed
-# stays 0); a reload whose file is slow to come (a FIFO) holds up no
-# worker. Then the same daemon started without CAP_BPF and CAP_SYS_ADMIN:
-# it cannot load the program, says so once and goes on, the directions of
-# flows cross workers (worker_crossed above 0: the assertion of the first
-# part is one that fails without the program), and the flows stay whole.
+# stays 0) and each works in its own table, taking no other worker's
+# lock and the shared one only for new flows and changes of state; a
+# reload whose file is slow to come (a FIFO) holds up no worker. Then the
+# same daemon started without CAP_BPF and CAP_SYS_ADMIN: it cannot load
+# the program, says so once and goes on, the directions of flows cross
+# workers (worker_crossed and lock_other_table above 0: the assertions of
+# the first part fail without the program), and the flows stay whole.
 #
 #        LAN lan0 10.10.0.0/24                LAN lan1 10.20.0.0/24
 #        2001:db8:10::/64                     2001:db8:20::/64
@@ -164,6 +166,14 @@ for w in 0 1; do
 done
 assert_eq 0 "$(stat_get worker_crossed)" \
 	"no packet of a TCP or UDP flow (nat, fullnat; IPv4, IPv6) reached the worker that did not make it"
+# Each worker's table is its own: no worker took another's lock, and the
+# shared one only for new flows and changes of state, not per packet.
+assert_eq 0 "$(stat_get lock_other_table)" "no worker took another worker's table's lock"
+rx=$(stat_get rx_packets)
+shared=$(stat_get lock_shared)
+assert_gt 0 "$shared" "the workers took the shared lock (new flows)"
+assert_true "the shared lock for fewer than 1 packet in 10 ($shared of $rx)" \
+	test "$((shared * 10))" -lt "$rx"
 assert_eq "$((PAR + 6))" "$(stat_get vs web-nat conns)" "web-nat counted every connection"
 assert_eq "$((2 * UDPN))" "$(stat_get vs dns6-fn conns)" "dns6-fn counted every flow"
 assert_eq 0 "$(stat_get drop_no_conn_out)" "no reply without its connection"
@@ -198,6 +208,8 @@ for w in 0 1; do
 done
 assert_gt 0 "$(stat_get worker_crossed)" \
 	"unsteered: packets of flows made by the other worker were handled (and the flows stayed whole)"
+assert_gt 0 "$(stat_get lock_other_table)" \
+	"unsteered: a worker took the other's table's lock for those packets"
 assert_eq 0 "$(stat_get drop_no_conn_out)" "unsteered: no reply without its connection"
 assert_eq 0 "$(stat_get drop_no_conn)" "unsteered: no client segment without its connection"
 vsrouted_stop director
