@@ -114,13 +114,34 @@ nh_write_end(struct nexthop *nh)
 	__atomic_store_n(&nh->seq, nh->seq + 1, __ATOMIC_RELEASE);
 }
 
+/* The fields nh_read() copies, stored as it loads them (nexthop.h). */
+static void
+nh_store_valid(struct nexthop *nh, uint8_t valid)
+{
+	__atomic_store_n(&nh->valid, valid, __ATOMIC_RELAXED);
+}
+
+static void
+nh_store_mac(struct nexthop *nh, const uint8_t *mac)
+{
+	for (unsigned k = 0; k < 6; k++)
+		__atomic_store_n(&nh->mac[k], mac[k], __ATOMIC_RELAXED);
+}
+
+static void
+nh_store_way(struct nexthop *nh, struct link *l, unsigned mtu)
+{
+	__atomic_store_n(&nh->link, l, __ATOMIC_RELAXED);
+	__atomic_store_n(&nh->mtu, mtu, __ATOMIC_RELAXED);
+}
+
 static void
 nh_set_invalid(struct nexthop *nh)
 {
 	if (!nh->valid)
 		return;
 	nh_write_begin(nh);
-	nh->valid = 0;
+	nh_store_valid(nh, 0);
 	nh_write_end(nh);
 }
 
@@ -194,8 +215,8 @@ nh_neigh_check(struct nexthop *nh, int probe)
 	}
 	if (!nh->valid || memcmp(mac, nh->mac, 6) != 0) {
 		nh_write_begin(nh);
-		memcpy(nh->mac, mac, 6);
-		nh->valid = nh->link != NULL;
+		nh_store_mac(nh, mac);
+		nh_store_valid(nh, nh->link != NULL);
 		nh_write_end(nh);
 	}
 	if (!probe || (state & NH_NUD_FRESH)) {
@@ -239,10 +260,9 @@ nh_apply_route(struct nexthop *nh, int ok, const struct nl_route_info *ri)
 	mtu = ri->mtu ? ri->mtu : l->mtu;
 	via = addr_is_zero(&ri->gateway) ? &nh->dst : &ri->gateway;
 	nh_write_begin(nh);
-	nh->link = l;
-	nh->mtu = mtu;
+	nh_store_way(nh, l, mtu);
 	if (nh->oif != ri->oif || !addr_eq(&nh->via, via))
-		nh->valid = 0;      /* another neighbour: its MAC is to be found */
+		nh_store_valid(nh, 0);      /* another neighbour: its MAC is to be found */
 	nh->oif = ri->oif;
 	nh->via = *via;
 	nh_write_end(nh);
@@ -305,7 +325,7 @@ nh_put(struct nexthop *nh)
 	memset(&nh->dst, 0, sizeof(nh->dst));
 	memset(&nh->via, 0, sizeof(nh->via));
 	nh->oif = 0;
-	nh->link = NULL;
+	nh_store_way(nh, NULL, nh->mtu);
 }
 
 /* ---- clients ---- */
@@ -385,6 +405,7 @@ nh_client_entry(int af, const struct nl_route_info *ri, const union vsr_addr *ca
 {
 	const union vsr_addr *via = addr_is_zero(&ri->gateway) ? caddr : &ri->gateway;
 	struct nexthop *nh;
+	struct link *l;
 
 	for (unsigned i = 0; i < nh_used; i++)
 		if (nh_tab[i].kind == NH_CLIENT && nh_tab[i].af == af && nh_tab[i].oif == ri->oif &&
@@ -399,8 +420,8 @@ nh_client_entry(int af, const struct nl_route_info *ri, const union vsr_addr *ca
 	memset(&nh->dst, 0, sizeof(nh->dst));
 	nh->oif = ri->oif;
 	nh->via = *via;
-	nh->link = link_get(ri->oif);
-	nh->mtu = ri->mtu ? ri->mtu : nh->link ? nh->link->mtu : 0;
+	l = link_get(ri->oif);
+	nh_store_way(nh, l, ri->mtu ? ri->mtu : l ? l->mtu : 0);
 	if (nh->link != NULL)
 		nh_neigh(nh);
 	return nh;
@@ -449,8 +470,8 @@ nh_on_event(const struct nl_event *ev, void *arg)
 				continue;
 			nh_write_begin(nh);
 			if (ev->usable)
-				memcpy(nh->mac, ev->mac, 6);
-			nh->valid = ev->usable && nh->link != NULL;
+				nh_store_mac(nh, ev->mac);
+			nh_store_valid(nh, ev->usable && nh->link != NULL);
 			nh_write_end(nh);
 		}
 		return;

@@ -63,7 +63,10 @@ struct link;
 /*
  * Written by the main thread between two increments of SEQ (odd while it
  * writes); read by workers with nh_read(), which retries nothing: a read
- * that meets a write takes the TAP that once.
+ * that meets a write takes the TAP that once. VALID, MAC, LINK and MTU
+ * are read and written as relaxed atomics (nh_store_* in nexthop.c), so
+ * that a read beside a write is not a data race in C11's terms (nor in
+ * ThreadSanitizer's); SEQ and its fences order them.
  */
 struct nexthop {
 	uint32_t     seq;
@@ -112,11 +115,12 @@ nh_read(struct nexthop *nh, struct nh_view *v, uint32_t now)
 {
 	uint32_t s = __atomic_load_n(&nh->seq, __ATOMIC_ACQUIRE);
 
-	if ((s & 1) || !nh->valid)
+	if ((s & 1) || !__atomic_load_n(&nh->valid, __ATOMIC_RELAXED))
 		return -1;
-	__builtin_memcpy(v->mac, nh->mac, 6);
-	v->link = nh->link;
-	v->mtu = nh->mtu;
+	for (unsigned k = 0; k < 6; k++)
+		v->mac[k] = __atomic_load_n(&nh->mac[k], __ATOMIC_RELAXED);
+	v->link = __atomic_load_n(&nh->link, __ATOMIC_RELAXED);
+	v->mtu = __atomic_load_n(&nh->mtu, __ATOMIC_RELAXED);
 	__atomic_thread_fence(__ATOMIC_ACQUIRE);
 	if (__atomic_load_n(&nh->seq, __ATOMIC_RELAXED) != s)
 		return -1;

@@ -16,7 +16,8 @@
 #     NAME[valgrind], NAME[offload-off];
 #   * a representative set again with "workers = 2" (two TAP queues, two
 #     threads): NAME[workers2], and some of those under ASan or valgrind
-#     too: NAME[workers2-asan], NAME[workers2-valgrind];
+#     too: NAME[workers2-asan], NAME[workers2-valgrind], and a few against
+#     tests/vsrouted-tsan (ThreadSanitizer): NAME[workers2-tsan];
 #     NAME[valgrind], NAME[offload-off]; and some with the daemon's TAP
 #     offloads off (offload = false): NAME[tap-offload-off]; the
 #     scenarios written for both families over IPv6 (VSR_TEST_FAMILY=6):
@@ -330,6 +331,7 @@ end_job() {
 		echo "run.sh: left behind and deleted:$left" >>"$log"
 		[ "$rc" = 0 ] && rc=1
 	fi
+	tsan_check "$log" || { [ "$rc" = 0 ] && rc=1; }
 	name="$name ($((SECONDS - job_t0[i])) s)"
 	case $rc in
 	0)   result PASS "$name" ;;
@@ -338,6 +340,20 @@ end_job() {
 	     result FAIL "$name (timeout)" "$log" ;;
 	*)   result FAIL "$name" "$log" ;;
 	esac
+}
+
+# tsan_check LOG: no ThreadSanitizer report in the files that run_tsan's
+# daemons wrote beside LOG (LOG's name less .log, then .tsan.PID); the
+# reports are appended to LOG. False if there was one.
+tsan_check() {
+	local t bad=0
+	for t in "${1%.log}".tsan.*; do
+		[ -f "$t" ] || continue
+		grep -q 'ThreadSanitizer' "$t" || continue
+		{ echo "run.sh: ThreadSanitizer in $t:"; cat "$t"; } >>"$1"
+		bad=1
+	done
+	[ "$bad" = 0 ]
 }
 
 # wait_job: wait for any running scenario to end, and end it.
@@ -421,6 +437,32 @@ if [ "$netns" = 1 ]; then
 		elif selected "$(basename "$f" .sh)$tag"; then
 			echo "no $asan: make check builds it" >"$logs/asan.log"
 			result FAIL "netns/$(basename "$f" .sh)$tag" "$logs/asan.log"
+		fi
+	}
+	# run_tsan FILE TAG [VAR=VALUE...]: FILE against the ThreadSanitizer
+	# build. Its reports go to files of their own beside the scenario's
+	# log (log_path), which end_job reads (tsan_check): any report fails
+	# the test, whether or not the scenario stops the daemon itself; the
+	# exit status says so too (exitcode), which vsrouted_stop asserts.
+	# The daemon runs with its address space not randomised (setarch -R):
+	# this TSan runtime (gcc 12's) maps its shadow at fixed addresses and
+	# dies with "unexpected memory mapping" where vm.mmap_rnd_bits is
+	# above 28 (kernels that raised the default); without randomisation
+	# it runs whatever the host's setting, which it leaves alone.
+	tsan=$top/tests/vsrouted-tsan
+	run_tsan() {
+		local f=$1 tag=$2 b=${1##*/} opts
+		shift 2
+		opts="halt_on_error=0 exitcode=96 second_deadlock_stack=1 history_size=4"
+		opts="$opts log_path=$logs/${b%.sh}$tag.tsan"
+		[ -f "$top/tests/tsan.supp" ] && opts="$opts suppressions=$top/tests/tsan.supp"
+		if [ -x "$tsan" ] && setarch -R true 2>/dev/null; then
+			run_scenario "$f" "$tag" "$@" VSROUTED="$tsan" VSR_WRAP="setarch -R" \
+				TSAN_OPTIONS="$opts"
+		elif selected "${b%.sh}$tag"; then
+			{ [ -x "$tsan" ] || echo "no $tsan: make check builds it"
+			  setarch -R true || echo "setarch -R cannot run here"; } >"$logs/tsan.log" 2>&1
+			result FAIL "netns/${b%.sh}$tag" "$logs/tsan.log"
 		fi
 	}
 	run_valgrind() {
@@ -518,6 +560,19 @@ if [ "$netns" = 1 ]; then
 		esac
 	done
 	run_asan tests/netns/nat-rr.sh "[v6-workers2-asan]" VSR_TEST_FAMILY=6 VSR_TEST_WORKERS=2
+	# Under ThreadSanitizer, where two worker threads run beside the main
+	# thread: nat and fullnat flows of both families, steered and not (a
+	# worker in another's table), a reload under traffic, the workers'
+	# counters (nat-workers); many short flows, UDP, echo requests and the
+	# real servers' own traffic, beside the next-hop monitor's writes
+	# (nat-rr); runtime edits and listings of the workers' tables under
+	# traffic (ops-vsradm).
+	for f in "${scenarios[@]}"; do
+		b=${f##*/}; case ${b%.sh} in
+		nat-workers|nat-rr|ops-vsradm)
+			run_tsan "$f" "[workers2-tsan]" VSR_TEST_WORKERS=2 ;;
+		esac
+	done
 	# With the daemon's own TAP offloads off (no GSO super-frame, no
 	# partial checksum): the integrity transfers and the UDP paths.
 	for f in "${scenarios[@]}"; do
