@@ -100,6 +100,7 @@ struct conn_table {
 	uint32_t            id_stride, id_base;
 	struct conn_table **member;
 	unsigned            nshard;
+	unsigned            bdiv;       /* buckets for max / bdiv entries: a member's share */
 	uint32_t            skey;
 	int                 probe;
 };
@@ -149,17 +150,14 @@ conn_home(const struct conn_table *t, const struct conn *c)
 	return (struct conn_table *)t;
 }
 
-/* A set's member I's share of a limit of N entries: flows split evenly, templates all N. */
-static uint32_t
-set_part(const struct conn_table *t, unsigned i, uint32_t n)
-{
-	uint32_t part;
-
-	if (i == t->nshard)
-		return n;
-	part = n / t->nshard + (i < n % t->nshard);
-	return part ? part : 1;
-}
+/*
+ * A set's LIMIT and COUNT are its members' together: conn_max bounds
+ * the entries of every worker's table at once (each member can hold
+ * them all: its entries are backed only as used). The daemon makes and
+ * releases entries under the shared lock; the count is atomic all the
+ * same, so that members used by threads without it (bench/conntab -t)
+ * count right, and may then pass the limit by one entry a thread.
+ */
 
 static inline int
 tick_before_eq(uint32_t a, uint32_t b)
@@ -310,8 +308,13 @@ conn_map(uint32_t n, size_t size, int noreserve)
 	return p == MAP_FAILED ? NULL : p;
 }
 
-struct conn_table *
-conn_table_new(uint32_t max, uint32_t now)
+/*
+ * A table of MAX entries whose buckets are sized for MAX / DIV of them: a
+ * set's member, which may hold all of conn_max but, the flows spread over
+ * the members by the steering hash, holds about its share.
+ */
+static struct conn_table *
+conn_table_make(uint32_t max, unsigned div, uint32_t now)
 {
 	struct conn_table *t;
 	uint32_t nb;
@@ -320,7 +323,7 @@ conn_table_new(uint32_t max, uint32_t now)
 		errno = EINVAL;
 		return NULL;
 	}
-	nb = conn_nbuckets(max);
+	nb = conn_nbuckets(max / div);
 	t = calloc(1, sizeof(*t));
 	if (t == NULL)
 		return NULL;
@@ -354,8 +357,15 @@ conn_table_new(uint32_t max, uint32_t now)
 	t->fresh = 0;
 	t->tpl = t;
 	t->id_stride = 1;
+	t->bdiv = div;
 	conn_set_timeouts(t, proto_default_timeout);
 	return t;
+}
+
+struct conn_table *
+conn_table_new(uint32_t max, uint32_t now)
+{
+	return conn_table_make(max, 1, now);
 }
 
 void
@@ -568,22 +578,24 @@ conn_get_timeout(const struct conn_table *t, enum conn_state s)
 uint32_t
 conn_count(const struct conn_table *t)
 {
-	SET_SUM(t, conn_count, 0);
-	return t->count;
+	return __atomic_load_n(&t->count, __ATOMIC_RELAXED);
 }
 
 uint32_t
 conn_capacity(const struct conn_table *t)
 {
-	SET_SUM(t, conn_capacity, 1);
 	return t->limit;
 }
 
 uint32_t
 conn_allocated(const struct conn_table *t)
 {
-	SET_SUM(t, conn_allocated, 1);
-	return t->max;
+	uint32_t least = t->max;
+
+	for (unsigned i = 0; i < t->nshard + !!t->nshard; i++)
+		if (i == 0 || set_member(t, i)->max < least)
+			least = set_member(t, i)->max;
+	return least;
 }
 
 static void hash_link(struct conn_table *t, struct conn *c, int dir);
@@ -595,7 +607,7 @@ conn_table_reserve(struct conn_table *t, uint32_t max)
 
 	if (t->nshard) {
 		for (unsigned i = 0; i <= t->nshard; i++)
-			if (conn_table_reserve(set_member(t, i), set_part(t, i, max)) < 0)
+			if (conn_table_reserve(set_member(t, i), max) < 0)
 				return -1;
 		return 0;
 	}
@@ -606,7 +618,7 @@ conn_table_reserve(struct conn_table *t, uint32_t max)
 		return -1;
 	}
 	conn_table_reserve_drop(t);
-	nb = conn_nbuckets(max);
+	nb = conn_nbuckets(max / t->bdiv);
 	if (nb > t->mask + 1) {
 		t->next_buckets = calloc(nb, sizeof(*t->next_buckets));
 		if (t->next_buckets == NULL) {
@@ -761,16 +773,14 @@ uint32_t
 conn_set_limit(struct conn_table *t, uint32_t limit)
 {
 	if (t->nshard) {
-		uint32_t sum = 0;
+		uint32_t least = UINT32_MAX;
 		for (unsigned i = 0; i <= t->nshard; i++) {
-			uint32_t part = set_part(t, i, limit == 0 ? 1 : limit);
-			uint32_t got = conn_set_limit(set_member(t, i), part);
-			if (i < t->nshard)
-				sum += got;
-			else if (got != part)
-				sum = 0;        /* the templates' table could not grow: not applied */
+			uint32_t got = conn_set_limit(set_member(t, i), limit);
+			if (got < least)
+				least = got;
 		}
-		return sum;
+		t->limit = least;       /* what every member could take */
+		return t->limit;
 	}
 	if (limit > t->max && t->next_max >= limit)
 		(void)conn_table_grow(t);
@@ -976,8 +986,11 @@ conn_alloc(struct conn_table *t)
 {
 	struct conn *c;
 
-	if (t->count >= t->limit)
+	if (t->count >= t->limit || (t->set != NULL &&
+	    __atomic_load_n(&t->set->count, __ATOMIC_RELAXED) >= t->set->limit))
 		return NULL;
+	if (t->set != NULL)
+		__atomic_add_fetch(&t->set->count, 1, __ATOMIC_RELAXED);
 	if (t->free_head) {
 		c = &t->conns[t->free_head - 1];
 		t->free_head = c->tnext;
@@ -1169,6 +1182,8 @@ conn_release(struct conn_table *t, struct conn *c)
 	c->tprev = 0;
 	t->free_head = conn_index(t, c) + 1;
 	t->count--;
+	if (t->set != NULL)
+		__atomic_sub_fetch(&t->set->count, 1, __ATOMIC_RELAXED);
 }
 
 /* Set C's expiry to E: lazily when later, by moving it when earlier. */
@@ -1474,9 +1489,10 @@ conn_table_sharded(unsigned n, uint32_t max, uint32_t now, uint32_t key)
 	}
 	s->nshard = n;
 	s->skey = key;
+	s->max = s->limit = max;
 	s->id_stride = n + 1;
 	for (unsigned i = 0; i <= n; i++) {
-		struct conn_table *m = conn_table_new(set_part(s, i, max), now);
+		struct conn_table *m = conn_table_make(max, n, now);
 		if (m == NULL) {
 			int err = errno;
 			conn_table_free(s);
@@ -1493,6 +1509,12 @@ conn_table_sharded(unsigned n, uint32_t max, uint32_t now, uint32_t key)
 		s->member[i]->tpl = s->tpl;
 	conn_set_timeouts(s, proto_default_timeout);
 	return s;
+}
+
+struct conn_table *
+conn_whole(const struct conn_table *t)
+{
+	return (struct conn_table *)(t->set != NULL ? t->set : t);
 }
 
 unsigned

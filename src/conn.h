@@ -305,9 +305,12 @@ int conn_foreach(struct conn_table *t, int (*fn)(struct conn *c, void *arg), voi
  * One table per worker (workers = N > 1): a set of N flow tables, each
  * with its own buckets, timer wheel, free list and pools, and one table
  * of persistence templates, which a client's flows share whichever
- * worker has them. MAX is conn_max: each flow table holds its share
- * (MAX / N), the templates' table up to MAX. N <= 1: a table, as
- * conn_table_new.
+ * worker has them. MAX is conn_max, and bounds the entries of all the
+ * members together (the set's count, kept as they are made and released,
+ * under the shared lock): each member can hold them all, its entries
+ * backed by the kernel only as they are used, its buckets sized for its
+ * share (MAX / N), which the steering hash makes what it holds.
+ * N <= 1: a table, as conn_table_new.
  *
  * A worker works on its own member (conn_shard), under its own lock
  * (lock.h); its flows' templates are found from it (conn_template_*,
@@ -338,5 +341,7 @@ struct conn_table *conn_shard(const struct conn_table *t, unsigned i);
 unsigned conn_shard_of(const struct conn_table *t, int af, const union vsr_addr *addr,
     uint16_t port);
 int conn_probe(const struct conn_table *t);
+/* The set T is a member of, or T: whose count and capacity bound a new entry in T. */
+struct conn_table *conn_whole(const struct conn_table *t);
 
 #endif

@@ -97,7 +97,9 @@ svc_live(const struct service *svc)
 int
 defence_admit(struct conn_table *ct, const struct service *svc)
 {
-	uint32_t cap = conn_capacity(ct), count = conn_count(ct);
+	/* The limits are every worker's table's together (conn_max): so are the counts. */
+	const struct conn_table *all = conn_whole(ct);
+	uint32_t cap = conn_capacity(all), count = conn_count(all);
 	uint32_t mark = (uint32_t)((uint64_t)cap * conf.amemthresh / 100);
 	uint32_t unconf_max = cap - (uint32_t)((uint64_t)cap * conf.conn_reserve / 100);
 	int nomem = count >= mark;
@@ -133,13 +135,13 @@ defence_admit(struct conn_table *ct, const struct service *svc)
 		}
 	}
 
-	int need_room = count >= cap || conn_unconfirmed(ct) >= unconf_max;
+	int need_room = count >= cap || conn_unconfirmed(all) >= unconf_max;
 	if (in_force(level_entry) && (nomem || need_room) && conn_evict_unconfirmed(ct)) {
 		STAT_INC(STAT_DEFENCE_EVICTED);
-		need_room = conn_count(ct) >= cap || conn_unconfirmed(ct) >= unconf_max;
+		need_room = conn_count(all) >= cap || conn_unconfirmed(all) >= unconf_max;
 	}
 	if (need_room) {
-		STAT_INC(conn_count(ct) >= cap ? STAT_DROP_TABLE_FULL : STAT_DROP_RESERVE);
+		STAT_INC(conn_count(all) >= cap ? STAT_DROP_TABLE_FULL : STAT_DROP_RESERVE);
 		return 0;
 	}
 	return 1;

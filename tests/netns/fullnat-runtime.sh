@@ -31,6 +31,7 @@ conf() {  # conf LIP|- : a fullnat service with that pool, or no service
 			echo "}"
 		fi
 	} >"$T_DIR/vsrouted.conf"
+	vsrouted_conf_variant "$T_DIR/vsrouted.conf"
 }
 proxied() { nsx director ip neigh show proxy | grep -c "^$1 dev eth1" || true; }
 routed() { nsx director ip route show "$1" | grep -c "dev vsr0" || true; }

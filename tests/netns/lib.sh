@@ -827,6 +827,15 @@ vsrouted_start() {
 	fi
 }
 
+# vsrouted_conf_variant CONF: what vsrouted_start puts into CONF for the
+# run's variant (VSR_TEST_TAP_OFFLOAD, VSR_TEST_WORKERS), for a file that a
+# test writes anew before a reload (which would otherwise change, and
+# refuse, what needs a restart).
+vsrouted_conf_variant() {
+	_t_conf_offload "$1"
+	_t_conf_workers "$1"
+}
+
 # _t_conf_workers CONF: "workers = $VSR_TEST_WORKERS" put into CONF (in
 # place, so that a reload reads it again) unless it sets workers itself.
 _t_conf_workers() {
