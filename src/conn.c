@@ -328,7 +328,8 @@ conn_table_make(uint32_t max, unsigned div, uint32_t now)
 	if (t == NULL)
 		return NULL;
 	/* A mapping, not the heap: a reload's growth moves it (mremap) without copying. */
-	t->conns = conn_map(max, sizeof(*t->conns), 0);
+	/* A member of a set (DIV > 1) holds about its share: its entries backed only as used. */
+	t->conns = conn_map(max, sizeof(*t->conns), div > 1);
 	t->cap = t->conns ? max : 0;
 	t->buckets = calloc(nb, sizeof(*t->buckets));
 	t->wheel = calloc(WHEEL_SLOTS, sizeof(*t->wheel));
