@@ -927,7 +927,11 @@ seed_conf() {
 	{
 		echo "tap = vsr0"
 		echo "announce = { eth0 }"
-		[ -n "$VSR_TEST_WORKERS" ] && echo "workers = $VSR_TEST_WORKERS"
+		# The run's workers, unless a LINE says how many (ops-systemd's 2).
+		case " $* " in
+		*" workers = "*) ;;
+		*) [ -n "$VSR_TEST_WORKERS" ] && echo "workers = $VSR_TEST_WORKERS" ;;
+		esac
 		for line in "$@"; do echo "$line"; done
 		echo "virtual_server web {"
 		echo "    address = $VIP"
