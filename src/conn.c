@@ -398,8 +398,11 @@ conn_table_free(struct conn_table *t)
 uint64_t
 conn_table_bytes(const struct conn_table *t)
 {
+	/* A set's member: its entries are backed as used, up to their high-water mark. */
+	uint64_t entries = t->bdiv > 1 ? t->fresh : t->max;
+
 	SET_SUM(t, conn_table_bytes, 0);
-	return sizeof(*t) + (uint64_t)t->max * sizeof(struct conn) +
+	return sizeof(*t) + entries * sizeof(struct conn) +
 	    ((uint64_t)t->mask + 1) * sizeof(uint32_t) + WHEEL_SLOTS * sizeof(uint32_t);
 }
 

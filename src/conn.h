@@ -135,7 +135,8 @@ struct conn_table;
 struct conn_table *conn_table_new(uint32_t max, uint32_t now);
 void conn_table_free(struct conn_table *t);
 /*
- * Bytes allocated for the table (entries, buckets, wheel); the IPv6 pool
+ * Bytes allocated for the table (entries, buckets, wheel; a set's
+ * members' entries as far as used, their high-water mark); the IPv6 pool
  * is reserved at the same capacity but backed by the kernel only as it is
  * used, and counted apart: conn_table_bytes6() is what its entries in use
  * so far (its high-water mark) occupy.
