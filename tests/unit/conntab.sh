@@ -8,33 +8,30 @@
 # (make check does); bench/conntab is one of check_PROGRAMS.
 
 bin=${CONNTAB:-bench/conntab}
-out=$("$bin" -n 100000 2>&1)
-status=$?
-printf '%s\n' "$out"
-if [ "$status" -ne 0 ]; then
-	echo "not ok - bench/conntab -n 100000 exited $status"
-	exit 1
-fi
-rows=$(printf '%s\n' "$out" | grep -c '^| \(10\|50\|90\)% | [0-9]')
-if [ "$rows" -ne 3 ]; then
-	echo "not ok - bench/conntab printed $rows of the 3 load rows"
-	exit 1
-fi
-echo "ok - bench/conntab -n 100000"
+
+# check WHAT ROWS PATTERN ARGS...: bench/conntab ARGS exits 0 and prints
+# ROWS lines matching PATTERN (grep's basic expressions).
+check() {
+	what=$1 want=$2 pattern=$3
+	shift 3
+	out=$("$bin" "$@" 2>&1)
+	status=$?
+	printf '%s\n' "$out"
+	if [ "$status" -ne 0 ]; then
+		echo "not ok - bench/conntab $what exited $status"
+		exit 1
+	fi
+	rows=$(printf '%s\n' "$out" | grep -c "$pattern")
+	if [ "$rows" -ne "$want" ]; then
+		echo "not ok - bench/conntab $what printed $rows of the $want rows"
+		exit 1
+	fi
+	echo "ok - bench/conntab $what"
+}
+
+check "-n 100000" 3 '^| \(10\|50\|90\)% | [0-9]' -n 100000
 
 # The threads mode, small: both layouts with 1 and 2 threads, every lookup
 # checked, the real servers' counts against the tables'. Speed again not
 # asserted: only the exit status and its four rows.
-out=$("$bin" -t 2 -n 2000 -o 50000 -p 1 2>&1)
-status=$?
-printf '%s\n' "$out"
-if [ "$status" -ne 0 ]; then
-	echo "not ok - bench/conntab -t 2 exited $status"
-	exit 1
-fi
-rows=$(printf '%s\n' "$out" | grep -c '^| \(shared\|per-thread\) | [12] | [0-9]')
-if [ "$rows" -ne 4 ]; then
-	echo "not ok - bench/conntab -t 2 printed $rows of the 4 rows"
-	exit 1
-fi
-echo "ok - bench/conntab -t 2"
+check "-t 2" 4 '^| \(shared\|per-thread\) | [12] | [0-9]' -t 2 -n 2000 -o 50000 -p 1
