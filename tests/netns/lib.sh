@@ -803,9 +803,8 @@ vsrouted_start() {
 	local ns=$1 conf=$2 bin tmo=10
 	shift 2
 	need_vsrouted
-	_t_conf_offload "$conf"
+	vsrouted_conf_variant "$conf"
 	bin=$(vsrouted_bin)
-	_t_conf_workers "$conf"
 	[ -n "${VSR_WRAP:-}" ] && tmo=60
 	[ "${VSR_DEBUG:-0}" = 1 ] && set -- -l debug "$@"
 	# shellcheck disable=SC2086 # VSR_WRAP is a command with its arguments
