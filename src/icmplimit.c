@@ -21,7 +21,7 @@ static struct {
 	uint32_t last;       /* tick of the last refill */
 	int      init;
 } icmp_bucket[ICMP_KINDS];
-/* Any worker's: a lock of its own, taken under no other and around nothing else. */
+/* Any worker's: a lock of its own, taken last (nothing else is taken while it is held). */
 static pthread_mutex_t icmp_mtx = PTHREAD_MUTEX_INITIALIZER;
 
 static int icmp_take(enum icmp_kind kind, uint32_t now);
