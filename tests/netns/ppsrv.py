@@ -124,8 +124,8 @@ def tcp_conn(conn, peer, name, banner):
                         break
                     h.update(chunk)
                     left -= len(chunk)
-                conn.sendall(("250 %s %d\r\n" % (h.hexdigest(), total - left)).encode())
                 say("size %d %s from %s" % (total - left, h.hexdigest(), src))
+                conn.sendall(("250 %s %d\r\n" % (h.hexdigest(), total - left)).encode())
             elif w[:1] == [b"QUIT"]:
                 conn.sendall(("221 %s\r\n" % name).encode())
                 break
@@ -165,11 +165,12 @@ def serve_udp(args):
             src, dst = parse(data[:16], data[16:16 + n], True)
             payload = data[16 + n:]
         except ValueError as e:
-            s.sendto(("bad %s" % e).encode(), peer)
             say("bad %s peer %s len %d" % (e, sockname(peer), len(data)))
+            s.sendto(("bad %s" % e).encode(), peer)
             continue
-        s.sendto(("%s %s %s " % (args.name, src, dst)).encode() + payload, peer)
+        # said before the answer, so that a client holding it finds the line
         say("dgram %s %s peer %s len %d" % (src, dst, sockname(peer), len(payload)))
+        s.sendto(("%s %s %s " % (args.name, src, dst)).encode() + payload, peer)
 
 
 def family(addr):

@@ -7,7 +7,7 @@
       the VIP on lo answers from the VIP as LVS-DR needs.  Listens on IPv4
       (ADDR, default 0.0.0.0) and, where IPv6 is on and no ADDR is given,
       on IPv6 too.  Prints "ready" once bound and "from IP:PORT to IP" per
-      datagram (flushed), so tests can count.
+      datagram (flushed, before the answer), so tests can count.
 
       With --echo, answer every datagram with itself instead (as large as
       it came: its fragments go back through the same paths); with
@@ -54,11 +54,13 @@ def answer(s, reply, six):
         out = hashlib.sha256(data).hexdigest().encode()
     else:
         out = data if reply is None else reply
-    s.sendmsg([out], cmsg, 0, peer)
     dst = socket.inet_ntop(socket.AF_INET6 if six else socket.AF_INET, local) \
         if local else "?"
+    # The line before the answer: a test that counts lines once it has its
+    # answer must find every one there.
     print("from %s:%d to %s len %d" % (peer[0], peer[1], dst, len(data)),
           flush=True)
+    s.sendmsg([out], cmsg, 0, peer)
 
 
 def serve(args):
