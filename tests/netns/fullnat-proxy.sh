@@ -115,6 +115,10 @@ for i in $(seq 20); do
 	cat "$T_DIR/body" >>"$T_DIR/bodies" 2>/dev/null || true
 done
 assert_eq 0 "$(count_of ERR "$T_DIR/asked")" "20 requests through nginx proxy_protocol answered"
+# nginx logs a request after its answer: the last line may come a moment
+# after curl is done (so below: wait for each line, then look at it)
+pp_gets() { cat "$T_DIR/nginx-rs1/pp.log" "$T_DIR/nginx-rs2/pp.log" | grep -c '"GET / HTTP/1.1" 200 ' || true; }
+count_wait 20 pp_gets >/dev/null
 bad=0
 while read -r port; do
 	grep -q "^$C:$port .* \"GET / HTTP/1.1\" 200 " "$T_DIR/nginx-rs1/pp.log" \
@@ -133,14 +137,16 @@ bulk() {    # bulk TAG: 3 downloads and 3 uploads
 			-w '%{local_port}\n' "http://$U/blob") || out=ERR
 		sha=$(sha256sum "$T_DIR/get.out" | awk '{print $1}')
 		assert_eq "$sum" "$sha" "$1: 20 MB download $i intact (sha256)"
-		assert_true "$1: download $i logged with the client's port" grep -q \
+		assert_true "$1: download $i logged with the client's port" \
+			wait_for "download $i in the log" 10 grep -q \
 			"^$C:$out .*\"GET /blob HTTP/1.1\" 200 20971520" \
 			"$T_DIR/nginx-rs1/pp.log" "$T_DIR/nginx-rs2/pp.log"
 		out=$(nsx client curl -s --connect-timeout 2 -m 60 -H 'Expect:' \
 			--data-binary "@$T_DIR/www/blob" -w ' %{local_port}\n' "http://$U/up") || out="ERR 0 0"
 		set -- "$1" $out
 		assert_eq "$sum 20971520" "$2 $3" "$1: 20 MB upload $i intact (sha256)"
-		assert_true "$1: upload $i logged with the client's port" grep -q \
+		assert_true "$1: upload $i logged with the client's port" \
+			wait_for "upload $i in the log" 10 grep -q \
 			"^$C:$4 .*\"POST /up HTTP/1.1\" 200 " \
 			"$T_DIR/nginx-rs1/pp.log" "$T_DIR/nginx-rs2/pp.log"
 		set -- "$1"
@@ -173,7 +179,8 @@ for r in rs1 rs2; do nsx "$r" nft delete table inet lossy; done
 out=$(nsx client curl -s --connect-timeout 2 -m 5 -w ' %{local_port}' "http://$U:81/") || out=ERR
 set -- $out
 assert_eq "rs3 $C $4" "$1 $2 $3" "HAProxy read the client's address and port from the header"
-assert_true "HAProxy logged it" grep -q "^req $C:$4 " "$T_DIR/haproxy-rs3.log"
+assert_true "HAProxy logged it (after its answer: waited for)" \
+	wait_for "HAProxy's log line" 10 grep -q "^req $C:$4 " "$T_DIR/haproxy-rs3.log"
 
 # ---- the server speaks first (SMTP-like): the header went with the handshake's ACK
 out=$(nsx client python3 "$VSR_NETNS_DIR/ppsrv.py" ask-tcp "$V" 25 --banner --size 100000) ||

@@ -57,7 +57,7 @@ assert_eq 1 "$(routed 10.20.0.250)" "and routed into the TAP"
 http_get_n client "http://$VIP/" 4 >"$T_DIR/a"
 assert_eq 0 "$(count_of ERR "$T_DIR/a")" "fullnat added by reload serves"
 assert_eq 2 "$(count_of rs2 "$T_DIR/a")" "rr over rs1 and rs2"
-assert_eq 4 "$(seen_from 10.20.0.250)" "the real servers saw the pool's address"
+assert_eq 4 "$(count_wait 4 seen_from 10.20.0.250)" "the real servers saw the pool's address"
 
 conf 10.20.0.251
 reload
@@ -66,7 +66,7 @@ assert_eq 0 "$(proxied 10.20.0.250)" "the old one is not any more"
 assert_eq 0 "$(routed 10.20.0.250)" "nor routed"
 http_get_n client "http://$VIP/" 4 >"$T_DIR/b"
 assert_eq 0 "$(count_of ERR "$T_DIR/b")" "the service still answers"
-assert_eq 4 "$(seen_from 10.20.0.251)" "from the new local address"
+assert_eq 4 "$(count_wait 4 seen_from 10.20.0.251)" "from the new local address"
 assert_false "no restart was asked for" grep -q "needs a restart" "$(vsrouted_log director)"
 
 conf -

@@ -56,7 +56,7 @@
 #              ecmp_paths_are ecmp_bird_router_conf ecmp_bird_director_conf
 #              bird_start bird_pid bird_stop birdc_in
 #   results:   pass fail fatal skip assert_eq assert_ne assert_gt assert_ge
-#              assert_within assert_true assert_false count_of is_int
+#              assert_within assert_true assert_false count_of count_wait is_int
 #
 # Environment:
 #   VSROUTED           daemon binary (default: $VSR_TOP/src/vsrouted)
@@ -191,6 +191,24 @@ assert_false() {
 # count_of WORD FILE: number of lines of FILE that are exactly WORD
 count_of() {
 	grep -cx -- "$1" "$2" || true
+}
+
+# count_wait N CMD...: the number CMD prints, once it is N or more (at most
+# 10 s). For what a server logs AFTER it answered (nginx's and HAProxy's
+# access logs): a client holds the answer to its last request a moment
+# before the line is written, so a count read at once may be one short by
+# chance. A count above N still shows; one that stays below shows too.
+count_wait() {
+	local n=$1
+	shift
+	wait_for "$* to count $n" 10 _t_count_ge "$n" "$@" || true
+	"$@"
+}
+
+_t_count_ge() {
+	local n=$1 c
+	shift
+	c=$("$@") && [ "$c" -ge "$n" ]
 }
 
 # need_cmd CMD...: skip the script unless every CMD is installed
@@ -665,7 +683,9 @@ _t_http_is() {
 
 # http_count NAME: number of "GET /" requests server NAME has answered
 # (from elsewhere than its own loopback: http_start's readiness probe may
-# be logged only after it emptied the log)
+# be logged only after it emptied the log). nginx logs a request after it
+# sent the answer: right after a client's last request, count with
+# count_wait (count_wait 100 http_count rs1).
 http_count() {
 	grep -v -e '^127\.0\.0\.1 ' -e '^::1 ' "$T_DIR/nginx-$1/access.log" | grep -c '"GET / HTTP' || true
 }

@@ -84,7 +84,7 @@ http_get_n client "$(url "$V")" 150 >"$T_DIR/answers"
 assert_eq 0 "$(count_of ERR "$T_DIR/answers")" "no request failed"
 for i in 1 2 3; do
 	assert_eq 50 "$(count_of "rs$i" "$T_DIR/answers")" "client saw rs$i answer 50 times"
-	assert_eq 50 "$(http_count "rs$i")" "rs$i served 50 requests on port 8080"
+	assert_eq 50 "$(count_wait 50 http_count "rs$i")" "rs$i served 50 requests on port 8080"
 done
 assert_eq 0 "$(uniq -d "$T_DIR/answers" | grep -c . || true)" "no real server answered twice in a row"
 assert_true "real servers saw the client's address" \

@@ -77,7 +77,7 @@ assert_eq 300 "$(grep -c . "$T_DIR/answers")" "300 requests got an answer line"
 assert_eq 0 "$(count_of ERR "$T_DIR/answers")" "no request failed"
 for i in 1 2 3; do
 	assert_eq 100 "$(count_of "rs$i" "$T_DIR/answers")" "client saw rs$i answer 100 times"
-	assert_eq 100 "$(http_count "rs$i")" "rs$i served 100 requests"
+	assert_eq 100 "$(count_wait 100 http_count "rs$i")" "rs$i served 100 requests"
 done
 assert_eq 0 "$(uniq -d "$T_DIR/answers" | grep -c . || true)" "no real server answered twice in a row"
 assert_true "rs2 saw the client's own IPv6 address" \
