@@ -26,8 +26,11 @@ for i in 1 2; do http_start "rs$i" "rs$i"; done
 out=$T_DIR/out
 # Written by the script as nobody, and as root without CAP_DAC_OVERRIDE.
 mkdir -m 1777 "$out"
-# The sleepers' mark: an argument no other process has.
-mark=$((3000 + $$ % 1000))
+# The sleepers' mark: an argument no other process has (counted by pgrep
+# across the host: from this script's PID whole, so that two runs at once,
+# two suites on one machine, never count each other's).
+mark=$((3000 + $$))
+cleanup_add "pkill -x -f 'sleep $mark' || true"
 cat >"$T_DIR/chk.sh" <<EOS
 #!/bin/sh
 echo "\$1 \$2" >>"$out/chk.calls"
@@ -87,7 +90,7 @@ wait_for "the hanging script's four sleepers" 20 sh -c "[ \$(pgrep -c -x -f 'sle
 pass "a hanging script runs, with the four sleepers it started ($(sleepers))"
 wait_for "rs1 to be marked down" 10 grep -q "rs1 (10.10.0.11:80) is down: exec check: no answer within 2 s (2 of 2 failures)" "$log"
 pass "a script that hangs is a failure at the timeout"
-wait_for "no sleeper to be left" 3 sh -c "[ \$(pgrep -c -x -f 'sleep $mark') = 0 ]" || true
+wait_for "no sleeper to be left" 20 sh -c "[ \$(pgrep -c -x -f 'sleep $mark') = 0 ]" || true
 assert_eq 0 "$(sleepers)" "at the timeout nothing the script started is left (its group is killed)"
 rm "$T_DIR/hang-10.10.0.11"
 wait_for "rs1 to be marked up" 10 grep -q "rs1 (10.10.0.11:80) is up" "$log"
