@@ -104,7 +104,7 @@ echo "# restart: READY=1 $ms ms after the daemon's fork"
 # several times slower at start (the table's memory), and gets 10 s.
 case "$(vsrouted_bin) ${VSR_WRAP:-}" in *asan*|*valgrind*) limit=10000 ;; *) limit=2000 ;; esac
 assert_true "the restart is ready within $((limit / 1000)) s of its start ($ms ms)" test "$ms" -gt 0 -a "$ms" -le "$limit"
-assert_true "and serves" wait_for "the VIP to answer after the restart" 5 serves
+assert_true "and serves" wait_for "the VIP to answer after the restart" 20 serves
 assert_true "it says it undid what the dead instance left" \
 	grep -Eq 'journal .*: undoing [0-9]+ host changes left by an earlier instance \(pid [0-9]+\)' "$log"
 assert_eq 6 "$(nat_rules)" "six policy rules again, not twelve"

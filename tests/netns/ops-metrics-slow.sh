@@ -126,7 +126,7 @@ assert_eq 0 "$(awk '$1 == "vsradm" && $3 != 0' "$T_DIR/probe2" | wc -l)" "vsradm
 assert_eq 0 "$(grep -c '^vip ERR' "$T_DIR/probe2" || true)" "the VIP answered meanwhile"
 assert_eq 0 "$(grep -c ' is down' "$log" || true)" "the checks kept both real servers up"
 prlimit --pid "$dpid" --nofile="$soft0":"$hard0"
-wait_for "the listener to answer once the limit is raised" 5 sh -c \
+wait_for "the listener to answer once the limit is raised" 20 sh -c \
 	"ip netns exec $(nsname director) curl -sf -m 2 $URL/metrics >/dev/null"
 assert_gt 0 "$(counter vsrouted_http_rejected_total 'reason="fd_reserve"')" "counted: closed for the reserve"
 vsrouted_stop director

@@ -178,12 +178,12 @@ echo "# restart: READY=1 $ms ms after the daemon's fork"
 case "$(vsrouted_bin) ${VSR_WRAP:-}" in *asan*|*valgrind*) limit=10000 ;; *) limit=2000 ;; esac
 assert_true "the restarted unit is ready within $((limit / 1000)) s of its start ($ms ms)" \
 	test "$ms" -gt 0 -a "$ms" -le "$limit"
-assert_true "and serves" wait_for "the VIP to answer after the restart" 5 serves
+assert_true "and serves" wait_for "the VIP to answer after the restart" 20 serves
 assert_true "it undid what the killed one left, from the journal kept in the runtime directory" \
 	grep -q 'undoing [0-9]* host changes left by an earlier instance' "$(vsrouted_log director)"
 
 vsrouted_stop director
-wait_for "STOPPING=1" 5 grep -q 'STOPPING=1$' "$T_DIR/notify.log"
+wait_for "STOPPING=1" 20 grep -q 'STOPPING=1$' "$T_DIR/notify.log"
 assert_eq "STOPPING=1" "$(tail -n 1 "$T_DIR/notify.log" | cut -f 2)" "STOPPING=1 at the stop, last"
 assert_false "the socket is removed from its runtime directory" test -e "$sock"
 ns_snapshot director "$T_DIR/after"

@@ -143,7 +143,7 @@ for i in range(50):
     s.sendto(seg(20000 + i, 1000 + i, 123456789 + i, 0x10), (vip, 0))
 s.sendto(seg(21000, 1, 0, 0x02), (vip, 0))
 EOF3
-wait_for "the forged ACKs counted" 5 _t_invalid_ge $((bad + 50)) || true
+wait_for "the forged ACKs counted" 20 _t_invalid_ge $((bad + 50)) || true
 vsrouted_stats director >/dev/null
 assert_eq $((bad + 50)) "$(stat_get synproxy_ack_invalid)" "50 forged ACKs refused and counted"
 vsradm -lnc >"$T_DIR/conns"

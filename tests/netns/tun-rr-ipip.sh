@@ -158,7 +158,7 @@ if [ "$CSUM" = remcsum ]; then
 	gsend --remcsum 20,26 --payload r-right
 	noports_past() { [ "$(udp_stat UdpNoPorts)" -gt "$1" ]; }
 	assert_true "the right option's datagram reaches rs1's UDP" \
-		wait_for "UdpNoPorts on rs1" 5 noports_past "$np0"
+		wait_for "UdpNoPorts on rs1" 20 noports_past "$np0"
 	vsrtun_stats rs1 >/dev/null
 	assert_eq $((d0 + 3)) "$(stat_get drop_remcsum)" "three malformed options: drop_remcsum"
 	assert_eq $((r0 + 1)) "$(stat_get remcsum)" "the right one completed"
