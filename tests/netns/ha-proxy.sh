@@ -217,7 +217,7 @@ echo "# dir1 killed (kill -9 of keepalived and vsrouted) under load"
 bg_start syncap-syn client tshark -q -n -i eth0 -f "tcp[tcpflags] & tcp-syn != 0 and dst host $VIP" \
 	-w "$T_DIR/syn.pcap"
 SYN_PID=$BG_PID
-wait_for "tshark to capture on the client" 15 grep -q "^Capturing on" "$T_DIR/syncap-syn.log" || true
+wait_for "tshark to capture on the client" 60 grep -q "^Capturing on" "$T_DIR/syncap-syn.log" || true
 ha_capture_start dir2 eth1
 chats_failover kill kill dir1 dir2
 ha_capture_stop

@@ -1818,7 +1818,7 @@ ha_capture_start() {
 	rm -f "$T_DIR/sync.pcap"
 	bg_start capture "$1" tshark -q -n -i "$2" -f "udp port 8848" -w "$T_DIR/sync.pcap"
 	HA_CAP_PID=$BG_PID
-	wait_for "tshark to capture on $1's $2" 15 grep -q "^Capturing on" "$T_DIR/capture.log" ||
+	wait_for "tshark to capture on $1's $2" 60 grep -q "^Capturing on" "$T_DIR/capture.log" ||
 		true
 }
 

@@ -98,7 +98,7 @@ if [ "$TUNNEL" = gue ]; then
 		rm -f "$T_DIR/gue.pcap"
 		bg_start capture rs1 tshark -q -n -i any -c 2000 -f "udp dst port $GUE_PORT" -w "$T_DIR/gue.pcap"
 		cap=$BG_PID
-		wait_for "tshark to capture on rs1" 15 grep -q "^Capturing on" "$T_DIR/capture.log" || true
+		wait_for "tshark to capture on rs1" 60 grep -q "^Capturing on" "$T_DIR/capture.log" || true
 	fi
 	for n in 1 2 3; do
 		ans=$(nsx client curl -s --connect-timeout 2 -m 90 -H 'Expect:' -T "$T_DIR/www/blob" \
