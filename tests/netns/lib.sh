@@ -725,9 +725,11 @@ udp_count() {
 
 # udp_ask NS ADDR PORT [SPORT] [TIMEOUT]: send one datagram from NS to
 # ADDR:PORT (from source port SPORT if given) and print the answer; fails
-# if no answer comes from ADDR:PORT within TIMEOUT seconds (default 2).
+# if no answer comes from ADDR:PORT within TIMEOUT seconds (default 5: the
+# wait ends at the answer, and every caller expects one; a late answer on
+# a busy machine must not count as none).
 udp_ask() {
-	local ns=$1 addr=$2 port=$3 sport=${4:-0} tmo=${5:-2}
+	local ns=$1 addr=$2 port=$3 sport=${4:-0} tmo=${5:-5}
 	nsx "$ns" python3 "$VSR_NETNS_DIR/udpsrv.py" ask "$addr" "$port" \
 		--sport "$sport" --timeout "$tmo"
 }
