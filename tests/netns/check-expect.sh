@@ -15,7 +15,7 @@ need_vsrouted
 
 lvs_dr_seed 3
 for i in 1 2 3; do http_start "rs$i" "rs$i"; done
-check_conf "$T_DIR/vsrouted.conf" 3 "type = http  interval = 1  rise = 1  fall = 1  host = \"www.example\""
+check_conf "$T_DIR/vsrouted.conf" 3 "type = http  interval = 1  timeout = 5  rise = 1  fall = 1  host = \"www.example\""
 sed -i -e 's|\(real_server rs2 { address = [0-9.]*\) }|\1  check { expect = 500 } }|' \
 	-e 's|\(real_server rs3 { address = [0-9.]*\) }|\1  check { path = "/missing"  expect = 404 } }|' \
 	"$T_DIR/vsrouted.conf"

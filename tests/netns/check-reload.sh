@@ -15,7 +15,7 @@ need_vsrouted
 
 lvs_dr_seed 3
 for i in 1 2 3; do http_start "rs$i" "rs$i"; done
-check_conf "$T_DIR/vsrouted.conf" 2 "type = tcp  interval = 1  timeout = 1  rise = 3  fall = 1"
+check_conf "$T_DIR/vsrouted.conf" 2 "type = tcp  interval = 1  timeout = 5  rise = 3  fall = 1"
 vsrouted_start director "$T_DIR/vsrouted.conf"
 log=$(vsrouted_log director)
 rs_weight() { vsradm -Ln | awk -v a="$1:80" '$2 == a { print $4 }'; }
@@ -24,7 +24,7 @@ http_stop rs2
 wait_for "rs2 to be marked down" 10 grep -q "rs2 (10.10.0.12:80) is down" "$log"
 
 # The reload: rs3 added, rs1's weight changed, rs2 as it was.
-check_conf "$T_DIR/vsrouted.conf" 3 "type = tcp  interval = 1  timeout = 1  rise = 3  fall = 1"
+check_conf "$T_DIR/vsrouted.conf" 3 "type = tcp  interval = 1  timeout = 5  rise = 3  fall = 1"
 sed -i 's|\(real_server rs1 { address = [0-9.]*\) }|\1  weight = 2 }|' "$T_DIR/vsrouted.conf"
 kill -HUP "$(cat "$T_DIR/vsrouted-director.pid")"
 wait_for "the reload" 10 grep -q "reloaded:" "$log"

@@ -28,7 +28,7 @@ virtual_server web6 {
     port = 80
     scheduler = rr
     forward = dr
-    check { type = http  interval = 1  timeout = 1  rise = 1  fall = 1 }
+    check { type = http  interval = 1  timeout = 5  rise = 1  fall = 1 }
     real_server rs1 { address = 2001:db8:10::11 }
     real_server rs2 { address = 2001:db8:10::12 }
     real_server rs3 { address = 2001:db8:10::13 }

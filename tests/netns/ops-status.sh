@@ -31,7 +31,7 @@ virtual_server web {
     address = $VIP
     port = 80
     scheduler = rr
-    check { type = http  interval = 1  timeout = 1  rise = 2  fall = 1 }
+    check { type = http  interval = 1  timeout = 5  rise = 2  fall = 1 }
     real_server rs1 { address = 10.10.0.11 }
     real_server rs2 { address = 10.10.0.12  weight = 0 }
     real_server "rs3<b>&" { address = 10.10.0.13 }
@@ -40,7 +40,7 @@ virtual_server web {
 virtual_server alt {
     address = $VIP
     port = 81
-    check { type = tcp  interval = 1  timeout = 1  fall = 1 }
+    check { type = tcp  interval = 1  timeout = 5  fall = 1 }
     real_server lone { address = 10.10.0.12 }
     sorry_server { address = 10.10.0.11 }
 }
