@@ -13,7 +13,7 @@
 
     ctlclient.py fill SOCK MAX SECONDS
         Opens connections one by one, each asking "timeout" and kept while
-        it is answered within 1 s, until one is not (or MAX are); prints
+        it is answered within 5 s, until one is not (or MAX are); prints
         "answered K", then keeps the K until SECONDS have passed or SIGTERM.
 
     ctlclient.py stall SOCK N
@@ -52,7 +52,9 @@ def fill(path, most, secs):
     while len(kept) < most:
         s = connect(path)
         s.sendall(b"timeout\n")
-        s.settimeout(1)
+        # 5 s: an answer slowed by a busy machine must not end the filling
+        # (the unanswered one, which ends it, costs the wait once)
+        s.settimeout(5)
         try:
             answer = s.recv(4096)
         except socket.timeout:
