@@ -127,7 +127,7 @@ chats_check() {
 		n=$(grep -c ' ok$' "$log" || true)
 		after=$(awk -v t="$since" '$1 == "round" && $3 > t && $4 == "ok" { n++ } END { print n + 0 }' "$log")
 		conns=$(cat "$T_DIR"/pp-chat*.log | grep -oE "conn $la $VIP:25 peer " | wc -l)
-		# ppsrv.py logs a round after it answered it: its last line may come a moment later.
+		# ppsrv.py logs a round before it answers it (so this returns at once).
 		wait_for "the real server to log chat $tag-$k's $n rounds" 20 _t_srv_rounds "$la" "$n" || true
 		srv=$(_t_srv_rounds "$la")
 		if [ "$rc" = 0 ] && [ "$after" -gt 0 ] && [ "$conns" = 1 ] && [ "$srv" = "$n" ] &&
