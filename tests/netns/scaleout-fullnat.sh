@@ -102,7 +102,10 @@ rm -f "$T_DIR/vsrouted-d1.pid"
 assert_true "vsrouted in d2 runs" vsrouted_alive d2
 d2pid=$(cat "$T_DIR/vsrouted-d2.pid")
 kill -TERM "$d2pid"
-sleep 0.5
+# The second once the first is taken (its drain begun), not after a fixed
+# 0.5 s: two SIGTERMs still pending together are one, and d2 would drain
+# its whole $DRAIN s.
+wait_for "d2's drain to begin" 20 grep -q 'withdrawing, forwarding for' "$(vsrouted_log d2)" || true
 kill -TERM "$d2pid" 2>/dev/null || true
 wait_for "d2 to stop" 10 _t_not_running "$d2pid" || fail "d2 did not stop on a second SIGTERM"
 rm -f "$T_DIR/vsrouted-d2.pid"
