@@ -93,8 +93,9 @@ struct conn_table {
 	 * are (itself, or the set's template table), the set it belongs to,
 	 * and conn_id's numbering, index * id_stride + id_base. A set itself
 	 * holds no entry: NSHARD flow tables and one of templates (member
-	 * NSHARD), KEY placing a flow (steer.h's hash), PROBE set once a flow
-	 * sits where the hash of its replies' side does not lead.
+	 * NSHARD), KEY placing a flow (steer.h's hash), SPLIT counting the
+	 * flows that sit where the hash of their client's side does not lead
+	 * (moved under the shared lock, read by workers without it).
 	 */
 	struct conn_table  *tpl, *set;
 	uint32_t            id_stride, id_base;
@@ -102,7 +103,7 @@ struct conn_table {
 	unsigned            nshard;
 	unsigned            bdiv;       /* buckets for max / bdiv entries: a member's share */
 	uint32_t            skey;
-	int                 probe;
+	uint32_t            split;
 };
 
 /* A set's member I: flow table I below NSHARD, the template table at NSHARD. */
@@ -1066,16 +1067,18 @@ conn_new(struct conn_table *t, const struct conn_param *cp, struct dest *dest, u
 		 * client's side, or for fullnat the local side its replies come
 		 * back to. Made here, not by a worker (sync, a backup): when
 		 * the two sides lead to different workers, the packets of the
-		 * other side look for it in the other tables (conn_probe).
+		 * other side look for it in the other tables while such a
+		 * flow lives (conn_probe; conn_release counts it out).
 		 */
 		unsigned in = conn_shard_of(t, cp->af, &cp->caddr, cp->cport);
 		unsigned at = in;
 		if ((cp->flags & CONN_F_HASH_OUT) && (!addr_eq(&cp->laddr, &cp->caddr) ||
 		    cp->lport != cp->cport))
 			at = conn_shard_of(t, cp->af, &cp->laddr, cp->lport);
-		if (at != in)
-			t->probe = 1;
-		return conn_new(set_member(t, at), cp, dest, now);
+		c = conn_new(set_member(t, at), cp, dest, now);
+		if (c != NULL && at != in)
+			__atomic_add_fetch(&t->split, 1, __ATOMIC_RELAXED);
+		return c;
 	}
 	c = conn_alloc(t);
 
@@ -1150,11 +1153,32 @@ conn_template_lookup(struct conn_table *t, int af, uint8_t proto, const union vs
 	return conn_lookup_in(t->tpl, af, CONN_TEMPLATE_PROTO(proto), caddr, 0, vaddr, vport);
 }
 
+/*
+ * Whether flow C of set member T sits where its client's side does not
+ * hash to (conn_new on a set: a synced fullnat flow placed by its local
+ * side). Every other flow is in that member, so this tells them apart at
+ * the end with nothing kept per flow; asked only while the set has some.
+ */
+static int
+conn_split(const struct conn_table *t, const struct conn *c)
+{
+	struct conn_addrs a;
+
+	if (t->set == NULL || t->id_base >= t->set->nshard ||
+	    !__atomic_load_n(&t->set->split, __ATOMIC_RELAXED))
+		return 0;
+	conn_addrs(t, c, &a);
+	return conn_shard_of(t->set, conn_af(c), &a.caddr, c->cport) != t->id_base;
+}
+
 /* Unhash, unbind from the dest and its template, return C to the free list. */
 static void
 conn_release(struct conn_table *t, struct conn *c)
 {
 	struct dest *d = c->dest;
+
+	if (conn_split(t, c))
+		__atomic_sub_fetch(&t->set->split, 1, __ATOMIC_RELAXED);
 
 	if (!(c->flags & CONN_F_UNHASHED))
 		hash_unlink(t, c, HDIR_IN);
@@ -1426,6 +1450,8 @@ conn_expire_run(struct conn_table *t, uint32_t now)
 
 	for (unsigned i = 0; i < t->nshard + !!t->nshard; i++)
 		n += conn_expire_run(set_member(t, i), now);
+	if (t->nshard)
+		return n;       /* a set has no wheel of its own */
 	while ((int32_t)(now - t->swept) > 0) {
 		uint32_t tick = t->swept + 1;
 		uint32_t slot = tick & WHEEL_MASK;
@@ -1539,8 +1565,8 @@ conn_shard_of(const struct conn_table *t, int af, const union vsr_addr *addr, ui
 	return t->nshard ? steer_hash(t->skey, af, addr, port) % t->nshard : 0;
 }
 
-int
+uint32_t
 conn_probe(const struct conn_table *t)
 {
-	return t->probe;
+	return __atomic_load_n(&t->split, __ATOMIC_RELAXED);
 }

@@ -323,12 +323,13 @@ int conn_foreach(struct conn_table *t, int (*fn)(struct conn *c, void *arg), voi
  * A flow's member is the worker the TAP steers its packets to (steer.h,
  * KEY the steering program's): conn_shard_of its client's address and
  * port; a fullnat flow's local port is chosen so that its replies lead
- * there too. conn_new on the set places a flow so; one made there whose
- * two sides lead to different members (a backup's synced fullnat flow,
- * its local port chosen by the master's key) is placed by its local
- * side, and conn_probe says that such flows may exist: a packet of the
- * client's side that its member does not know is then looked for in the
- * others.
+ * there too. conn_new on a member takes only flows whose client's side
+ * leads to it (a worker's, core.c); conn_new on the set places a flow so,
+ * and one whose two sides lead to different members (a backup's synced
+ * fullnat flow, its local port chosen by the master's key) by its local
+ * side. conn_probe counts such flows while they live: while it is not 0,
+ * a packet of the client's side that its member does not know is looked
+ * for in the others.
  */
 struct conn_table *conn_table_sharded(unsigned n, uint32_t max, uint32_t now, uint32_t key);
 /*
@@ -341,7 +342,7 @@ struct conn_table *conn_shard(const struct conn_table *t, unsigned i);
 /* The member that a flow whose packets hash by AF/ADDR:PORT belongs to (0 for a table). */
 unsigned conn_shard_of(const struct conn_table *t, int af, const union vsr_addr *addr,
     uint16_t port);
-int conn_probe(const struct conn_table *t);
+uint32_t conn_probe(const struct conn_table *t);
 /* The set T is a member of, or T: whose count and capacity bound a new entry in T. */
 struct conn_table *conn_whole(const struct conn_table *t);
 

@@ -1645,12 +1645,20 @@ test_sets(void)
 	uint32_t live_now = conn_count(s);
 	CHECK_EQ(conn_set_limit(s, live_now + 5), live_now + 5, "sets: lowered to 5 more than live");
 	struct conn *last = NULL;
+	uint32_t cl = 0xc0a80000;
+	/* A member takes the flows whose client's side leads to it (a worker's). */
 	for (uint32_t i = 0; i < 5; i++) {
-		struct conn_param cp = flow(IPPROTO_UDP, 0xc0a80000 + i, 2000, &d, CONN_F_HASH_OUT);
+		struct conn_param cp;
+		do
+			cp = flow(IPPROTO_UDP, cl++, 2000, &d, CONN_F_HASH_OUT);
+		while (conn_shard_of(s, AF_INET, &cp.caddr, cp.cport) != 0);
 		last = conn_new(conn_shard(s, 0), &cp, &d, 0);
 		CHECK(last != NULL, "sets: member 0 takes flow %u of the 5", i);
 	}
-	struct conn_param extra = flow(IPPROTO_UDP, 0xc0a800ff, 2000, &d, CONN_F_HASH_OUT);
+	struct conn_param extra;
+	do
+		extra = flow(IPPROTO_UDP, cl++, 2000, &d, CONN_F_HASH_OUT);
+	while (conn_shard_of(s, AF_INET, &extra.caddr, extra.cport) != 1);
 	CHECK(conn_new(conn_shard(s, 1), &extra, &d, 0) == NULL,
 	    "sets: member 1, nearly empty, refuses once the set is at conn_max");
 	CHECK_EQ(conn_count(s), live_now + 5, "sets: the set's count is its members'");
@@ -1659,6 +1667,29 @@ test_sets(void)
 	    "sets: and takes it once a flow of member 0 ended");
 	CHECK_EQ(conn_count(s), conn_count(conn_shard(s, 0)) + conn_count(conn_shard(s, 1)) +
 	    conn_count(conn_shard(s, 2)), "sets: counts agree");
+	CHECK_EQ(conn_probe(s), 1, "sets: other flows' ends leave the out-of-place one counted");
+
+	/* The probe lasts as long as such flows: a second, then both gone (expiry, eviction). */
+	fp.cport = htons(40001);
+	cin = conn_shard_of(s, AF_INET, &fp.caddr, fp.cport);
+	for (uint16_t p = ntohs(fp.lport) + 1; ; p++) {
+		fp.lport = htons(p);
+		if (conn_shard_of(s, AF_INET, &fp.laddr, fp.lport) != cin)
+			break;
+	}
+	conn_set_limit(s, conn_count(s) + 1);
+	struct conn *fc2 = conn_new(s, &fp, &d, 0);
+	CHECK(fc2 != NULL && conn_probe(s) == 2, "sets: a second one counted (%u)", conn_probe(s));
+	conn_expire_now(s, fc);
+	CHECK_EQ(conn_probe(s), 1, "sets: one ended, one left");
+	unsigned secs[CS_MAX];
+	for (unsigned i = 0; i < CS_MAX; i++)
+		secs[i] = 1;
+	conn_set_timeouts(s, secs);
+	conn_touch(s, fc2, 0);
+	conn_expire_run(s, 5 * CONN_HZ);
+	CHECK(lookup_in(s, &fp) == NULL && conn_probe(s) == 0,
+	    "sets: expired by the sweep, the probe stops (%u)", conn_probe(s));
 
 	conn_flush(s);
 	CHECK_EQ(conn_count(s), 0, "sets: flushed, templates included");
