@@ -333,7 +333,9 @@ check_on_tick(evutil_socket_t fd, short what, void *arg)
 	if (c->fd >= 0 || c->pid > 0)
 		return;
 	if (c->d->svc == NULL) {     /* removed (vsradm -d): the check goes with it */
+		lock_all();             /* its reference, which the workers' flows drop too */
 		check_free(c);
+		unlock_all();
 		return;
 	}
 	evtimer_add(c->deadline, &tmo);

@@ -9,6 +9,8 @@
 #include "svc.h"
 
 static struct service_list services = TAILQ_HEAD_INITIALIZER(services);
+static struct dest_list orphans = TAILQ_HEAD_INITIALIZER(orphans);
+static bool orphan_gone;
 
 /*
  * Lookup by (proto, VIP, port): open addressing over a power-of-two array
@@ -261,8 +263,40 @@ svc_index_build(int notify)
 void
 dest_put(struct dest *d)
 {
-	if (--d->refcnt == 0)
-		free(d);
+	if (--d->refcnt)
+		return;
+	if (d->flags & DEST_F_ORPHAN) {
+		TAILQ_REMOVE(&orphans, d, entry);
+		orphan_gone |= d->fwd == FWD_NAT || d->fwd == FWD_FULLNAT;
+	}
+	free(d);
+}
+
+struct dest_list *
+dest_orphans(void)
+{
+	return &orphans;
+}
+
+bool
+dest_orphans_gone(void)
+{
+	bool gone = orphan_gone;
+
+	orphan_gone = false;
+	return gone;
+}
+
+/* D, in no list of its service any more, leaves it: an orphan while connections hold it. */
+static void
+dest_leave(struct dest *d)
+{
+	d->svc = NULL;
+	if (d->refcnt > 1) {
+		TAILQ_INSERT_TAIL(&orphans, d, entry);
+		d->flags |= DEST_F_ORPHAN;
+	}
+	dest_put(d);
 }
 
 /* A real server of S, scheduled or removed by its check; never the sorry server. */
@@ -318,8 +352,7 @@ dest_unlink(struct service *s, struct dest *d)
 	} else if (!(d->flags & DEST_F_OUT)) {
 		dest_out(s, d, NULL);
 	}
-	d->svc = NULL;
-	dest_put(d);
+	dest_leave(d);
 }
 
 /* A new dest of S from RC, bound, in no list yet. */
@@ -334,6 +367,7 @@ dest_new(struct service *s, const struct rs_conf *rc, char *err, size_t errlen)
 	}
 	snprintf(d->name, sizeof(d->name), "%s", rc->name);
 	d->af = s->af;
+	d->proto = s->proto;
 	d->addr = rc->addr;
 	d->port = htons(rc->port);
 	d->fwd = rc->fwd;
@@ -547,8 +581,7 @@ svc_sorry_drop(struct service *s)
 	if (!(sd->flags & DEST_F_OUT))
 		dest_out(s, sd, NULL);
 	s->sorry = NULL;
-	sd->svc = NULL;
-	dest_put(sd);
+	dest_leave(sd);
 }
 
 /*
@@ -583,13 +616,11 @@ svc_free(struct service *s)
 	svc_sorry_drop(s);
 	while ((d = TAILQ_FIRST(&s->dests)) != NULL) {
 		TAILQ_REMOVE(&s->dests, d, entry);
-		d->svc = NULL;
-		dest_put(d);
+		dest_leave(d);
 	}
 	while ((d = TAILQ_FIRST(&s->removed)) != NULL) {
 		TAILQ_REMOVE(&s->removed, d, entry);
-		d->svc = NULL;
-		dest_put(d);
+		dest_leave(d);
 	}
 	if (s->sched && s->sched->done_service)
 		s->sched->done_service(s);

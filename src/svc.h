@@ -44,12 +44,14 @@ enum xmit_id {
 #define DEST_F_REMOVED   0x4   /* down with on_failure = remove: in svc->removed */
 #define DEST_F_SORRY     0x8   /* the service's sorry server (svc->sorry) */
 #define DEST_F_OUT       0x10  /* not in svc->dests nor known to the scheduler */
+#define DEST_F_ORPHAN    0x20  /* unlinked, held by connections: on dest_orphans() */
 
 struct dest {
 	TAILQ_ENTRY(dest) entry;       /* in svc->dests, config order */
 	struct service  *svc;          /* NULL once unlinked */
 	char             name[CONF_NAME_MAX];
 	int              af;           /* its service's: AF_INET or AF_INET6 */
+	uint8_t          proto;        /* its service's (an orphan's nat rules name it) */
 	union vsr_addr   addr;
 	uint16_t         port;         /* network order */
 	enum fwd_method  fwd;
@@ -147,6 +149,17 @@ dest_hold(struct dest *d)
 	d->refcnt++;
 }
 void dest_put(struct dest *d);
+/*
+ * The real servers taken out of their service (vsradm -d, a reload, a
+ * service deleted, a sorry server replaced) that connections still hold:
+ * their flows go on, as IPVS's do to a server in its trash, and what the
+ * host holds for them (a nat server's policy rules, xmit_nat_sync) stays
+ * while they do. dest_orphans_gone says, once, that the last flow of a
+ * nat or fullnat one ended since it was last asked: what the host holds
+ * for it can go. Both under the shared lock (lock.h), where dest_put is.
+ */
+struct dest_list *dest_orphans(void);
+bool dest_orphans_gone(void);
 
 /*
  * How a real server gets its transmit function on this host (xmit_bind:

@@ -567,9 +567,17 @@ on_sweep(evutil_socket_t fd, short what, void *arg)
 	frag_sweep(conn_clock());
 	/* A growth by reload: its keys into the larger buckets, a step a sweep (conn.h). */
 	moving |= conn_grow_step(conn_shard(d->ct, n));
+	bool orphans = dest_orphans_gone();
 	unlock_shared();
 	if (!moving)
 		conn_table_reserve_drop(d->ct);     /* the old buckets, once moved */
+	/* The last flow of a nat real server taken out of its service ended: its rules go. */
+	if (orphans) {
+		lock_all();
+		if (xmit_nat_sync() < 0)
+			log_warnx("the host set-up for nat could not be made whole; see above");
+		unlock_all();
+	}
 }
 
 static void

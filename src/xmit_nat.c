@@ -356,12 +356,68 @@ xmit_nat_announce(bool on)
 	return xmit_nat_sync();
 }
 
+/*
+ * What the host holds for nat or fullnat real server D (else nothing): a
+ * nat one's policy rules, a fullnat one's interface (FULLNAT[family] set).
+ */
+static int
+nat_want_dest(const struct dest *d, bool fullnat[2])
+{
+	struct nl_route_info ri;
+	int f = d->af == AF_INET6, rc = 0;
+
+	if (d->fwd != FWD_NAT && d->fwd != FWD_FULLNAT)
+		return 0;
+	if (nl_route_get(d->af, &d->addr, &ri) < 0)
+		return -1;
+	if (!f && !nat_rp_done) {
+		if (nat_rp_filter(nat_tap) < 0)
+			rc = -1;
+		nat_rp_done = true;
+	}
+	if (d->fwd == FWD_FULLNAT) {
+		fullnat[f] = true;
+		return nat_want_rs_if(ri.oif, d->af) < 0 ? -1 : rc;
+	}
+	if (nat_want_table(d->af) < 0)
+		rc = -1;
+	struct nat_made k = { .kind = NM_RULE, .af = d->af, .r = {
+		.af = d->af, .src = d->addr, .plen = (int)addr_len(d->af) * 8,
+		.iif = ri.oif, .ipproto = d->proto, .sport = d->port,
+		.table = NAT_RULE_TABLE, .prio = NAT_RULE_PRIO,
+	} };
+	if (nat_want(&k) < 0)
+		rc = -1;
+	/* Its replies' fragments (NAT_FRAG_PRIO): the nop first, so that the jump never misses it. */
+	if (nat_want(&(struct nat_made){ .kind = NM_RULE, .af = d->af, .r = {
+	    .af = d->af, .prio = NAT_SKIP_PRIO, .nop = true } }) < 0)
+		rc = -1;
+	k.r.sport = htons(1);
+	k.r.sport_end = htons(65534);
+	k.r.table = 0;
+	k.r.prio = NAT_PORT_PRIO;
+	k.r.goto_prio = NAT_SKIP_PRIO;
+	if (nat_want(&k) < 0)
+		rc = -1;
+	k.r.sport = k.r.sport_end = 0;
+	k.r.goto_prio = 0;
+	k.r.table = NAT_RULE_TABLE;
+	k.r.prio = NAT_FRAG_PRIO;
+	if (nat_want(&k) < 0)
+		rc = -1;
+	/* ICMP errors about the clients' packets, to be translated. */
+	k.r.ipproto = f ? IPPROTO_ICMPV6 : IPPROTO_ICMP;
+	k.r.prio = NAT_RULE_PRIO;
+	if (nat_want(&k) < 0)
+		rc = -1;
+	return rc;
+}
+
 int
 xmit_nat_sync(void)
 {
 	struct service *s;
 	struct dest *d;
-	struct nl_route_info ri;
 	bool fullnat[2] = { false, false };
 	int rc = 0;
 
@@ -392,62 +448,27 @@ xmit_nat_sync(void)
 		if (nat_want(&k) < 0)
 			rc = -1;
 	}
+	/*
+	 * Every nat and fullnat real server that may have flows: those its
+	 * scheduler picks, those its health check took out, its sorry server
+	 * (in use or not), and those taken out of their service that
+	 * connections still hold (svc.h, dest_orphans: until their last
+	 * flow ends, which the sweep hears and calls this again).
+	 */
 	TAILQ_FOREACH(s, svc_list(), entry) {
-		TAILQ_FOREACH(d, &s->dests, entry) {
-			int f = d->af == AF_INET6;
-			if (d->fwd != FWD_NAT && d->fwd != FWD_FULLNAT)
-				continue;
-			if (nl_route_get(d->af, &d->addr, &ri) < 0) {
+		TAILQ_FOREACH(d, &s->dests, entry)
+			if (nat_want_dest(d, fullnat) < 0)
 				rc = -1;
-				continue;
-			}
-			if (!f && !nat_rp_done) {
-				if (nat_rp_filter(nat_tap) < 0)
-					rc = -1;
-				nat_rp_done = true;
-			}
-			if (d->fwd == FWD_FULLNAT) {
-				fullnat[f] = true;
-				if (nat_want_rs_if(ri.oif, d->af) < 0)
-					rc = -1;
-				continue;
-			}
-			if (nat_want_table(d->af) < 0)
+		TAILQ_FOREACH(d, &s->removed, entry)
+			if (nat_want_dest(d, fullnat) < 0)
 				rc = -1;
-			struct nat_made k = { .kind = NM_RULE, .af = d->af, .r = {
-				.af = d->af, .src = d->addr, .plen = (int)addr_len(d->af) * 8,
-				.iif = ri.oif, .ipproto = s->proto, .sport = d->port,
-				.table = NAT_RULE_TABLE, .prio = NAT_RULE_PRIO,
-			} };
-			if (nat_want(&k) < 0)
-				rc = -1;
-			/*
-			 * Its replies' fragments (NAT_FRAG_PRIO): the nop first,
-			 * so that the jump never misses it.
-			 */
-			if (nat_want(&(struct nat_made){ .kind = NM_RULE, .af = d->af, .r = {
-			    .af = d->af, .prio = NAT_SKIP_PRIO, .nop = true } }) < 0)
-				rc = -1;
-			k.r.sport = htons(1);
-			k.r.sport_end = htons(65534);
-			k.r.table = 0;
-			k.r.prio = NAT_PORT_PRIO;
-			k.r.goto_prio = NAT_SKIP_PRIO;
-			if (nat_want(&k) < 0)
-				rc = -1;
-			k.r.sport = k.r.sport_end = 0;
-			k.r.goto_prio = 0;
-			k.r.table = NAT_RULE_TABLE;
-			k.r.prio = NAT_FRAG_PRIO;
-			if (nat_want(&k) < 0)
-				rc = -1;
-			/* ICMP errors about the clients' packets, to be translated. */
-			k.r.ipproto = f ? IPPROTO_ICMPV6 : IPPROTO_ICMP;
-			k.r.prio = NAT_RULE_PRIO;
-			if (nat_want(&k) < 0)
-				rc = -1;
-		}
+		if (s->sorry != NULL && (s->sorry->flags & DEST_F_OUT) &&
+		    nat_want_dest(s->sorry, fullnat) < 0)
+			rc = -1;
 	}
+	TAILQ_FOREACH(d, dest_orphans(), entry)
+		if (nat_want_dest(d, fullnat) < 0)
+			rc = -1;
 	/*
 	 * The pool: routed into the TAP; answered for on the real servers'
 	 * LANs (proxy ARP, or proxy NDP), each address on the interfaces

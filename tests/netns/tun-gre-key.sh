@@ -79,12 +79,14 @@ assert_gt 0 "$bad0" "the IPIP packets were dropped for want of a key"
 
 # ---- another key: vsrtun refuses it; the same again: served
 conf 4243 >"$T_DIR/vsrouted.conf"
+vsrouted_conf_variant "$T_DIR/vsrouted.conf"   # the run's workers, kept by a reload
 kill -HUP "$pid"
 wait_for "the reload" 10 grep -q '^reloaded' "$log"
 assert_eq "" "$(http_get client "http://$VIP/" || true)" "with key 4243 nothing is answered"
 vsrtun_stats rs1 >/dev/null
 assert_gt "$bad0" "$(stat_get drop_bad_key)" "vsrtun counted the wrong key"
 conf 4242 >"$T_DIR/vsrouted.conf"
+vsrouted_conf_variant "$T_DIR/vsrouted.conf"   # the run's workers, kept by a reload
 kill -HUP "$pid"
 wait_for "the second reload" 10 sh -c "[ \$(grep -c '^reloaded' '$log') -ge 2 ]"
 assert_true "with 4242 again it is answered" wait_for "an answer" 10 sh -c "$(declare -f http_get nsx nsname); T_PREFIX=$T_PREFIX; [ \"\$(http_get client http://$VIP/)\" = rs1 ]"
