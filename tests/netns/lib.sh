@@ -44,7 +44,7 @@
 #   vsradm:    vsrouted_sock vsradm golden_check
 #   control:   wait_for cleanup_add need_cmd need_vsrouted ns_snapshot
 #   nat:       lvs_nat_seed up_post http_sha
-#   tun:       lvs_tun_seed tun_conf upload_start vsrtun_start vsrtun_stop vsrtun_alive
+#   tun:       lvs_tun_seed tun_conf upload_start vsrtun_start vsrtun_stop vsrtun_alive csum_partial
 #              vsrtun_stats vsrtun_log vsrtun_bin need_vsrtun
 #   IPv6:      ns_addr6 rs_dr_setup6 lvs_dr_seed6 lvs_nat_seed6 lvs_tun_seed6 url
 #              (the seeds' IPv6 halves: see "IPv6" below)
@@ -846,6 +846,16 @@ vsrouted_start() {
 		tail -n 40 "$(vsrouted_log "$ns")" >&2
 		return 1
 	fi
+}
+
+# csum_partial: whether the director's kernel leaves the clients' TCP and
+# UDP checksums partial in what it writes into the TAP (every TCP super-frame
+# and its segments), which a GUE remcsum real server then completes
+# (vsrouted.conf(5), tunnel_csum): with the hosts' offloads and the TAP's on.
+# With either off (VSR_TEST_OFFLOAD, VSR_TEST_TAP_OFFLOAD) every checksum
+# arrives complete, and goes without the option.
+csum_partial() {
+	[ "${VSR_TEST_OFFLOAD:-on}" != off ] && [ "${VSR_TEST_TAP_OFFLOAD:-on}" != off ]
 }
 
 # vsrouted_conf_variant CONF: what vsrouted_start puts into CONF for the

@@ -105,6 +105,9 @@ if [ "$TUNNEL" = gue ]; then
 			"http://$VIP:8080/up") || fail "upload $n failed"
 		assert_eq "$sum $((20 * 1048576))" "$ans" "20 MB upload $n through GUE: sha256 and length equal"
 	done
+	# remcsum only for checksums the director's kernel left partial (csum_partial).
+	partial=0
+	csum_partial && partial=1
 	if [ "$CSUM" = remcsum ]; then
 		bg_stop "$cap" INT 10 || true
 		# GUE's first 12 bytes: hlen 2, IPv4 inside, the private flag,
@@ -114,14 +117,22 @@ if [ "$TUNNEL" = gue ]; then
 		n=$(grep -c . "$T_DIR/gue.fields" || true)
 		assert_gt 1000 "$n" "tshark captured the uploads' GUE packets to rs1 ($n)"
 		opt=$(awk '$3 ~ /^020400018000000000140024/ && $1 > 1000 && $2 != "0x0000"' "$T_DIR/gue.fields" | wc -l)
-		assert_gt $((n / 2)) "$opt" "most carry the remote checksum option and a UDP checksum ($opt of $n)"
+		if [ "$partial" = 1 ]; then
+			assert_gt $((n / 2)) "$opt" "most carry the remote checksum option and a UDP checksum ($opt of $n)"
+		else
+			assert_eq 0 "$opt" "offloads off: no packet carries the remote checksum option"
+		fi
 	fi
 	for i in 1 2 3; do
 		vsrtun_stats "rs$i" >/dev/null
 		assert_gt 1000 "$(stat_get rx_gue)" "rs$i received an upload's packets over GUE"
 		assert_eq 0 "$(stat_get drop_gue_unsupported)" "vsrtun on rs$i took every GUE header"
 		if [ "$CSUM" = remcsum ]; then
-			assert_gt 1000 "$(stat_get remcsum)" "vsrtun on rs$i completed the inner checksums of an upload (remcsum)"
+			if [ "$partial" = 1 ]; then
+				assert_gt 1000 "$(stat_get remcsum)" "vsrtun on rs$i completed the inner checksums of an upload (remcsum)"
+			else
+				assert_eq 0 "$(stat_get remcsum)" "offloads off: vsrtun on rs$i had no checksum to complete"
+			fi
 			assert_eq 0 "$(stat_get drop_remcsum)" "vsrtun on rs$i found every option right"
 			assert_eq 0 "$(stat_get gro_csum_bad)" "rs$i: each completed TCP checksum verifies"
 			assert_gt 1000 "$(stat_get gro_segments)" "rs$i: the completed segments joined into super-frames (GRO)"

@@ -94,7 +94,12 @@ for i in 1 2 3; do
 done
 if [ -n "$CSUMLINE" ]; then
 	vsrtun_stats rs1 >/dev/null
-	assert_gt 1000 "$(stat_get remcsum)" "vsrtun on rs1 completed the upload's inner checksums (remcsum)"
+	# remcsum only for checksums the director's kernel left partial (csum_partial).
+	if csum_partial; then
+		assert_gt 1000 "$(stat_get remcsum)" "vsrtun on rs1 completed the upload's inner checksums (remcsum)"
+	else
+		assert_eq 0 "$(stat_get remcsum)" "offloads off: vsrtun on rs1 had no checksum to complete"
+	fi
 	assert_eq 0 "$(stat_get drop_remcsum)" "every option right"
 	assert_eq 0 "$(stat_get gro_csum_bad)" "each completed TCP checksum verifies"
 	assert_eq 0 "$(nsx rs1 nstat -az Udp6InCsumErrors | awk '$1 == "Udp6InCsumErrors" { print $2 }')" \
