@@ -198,11 +198,11 @@ sent=$(nsx client "$SPY" "$VSR_NETNS_DIR/fragsend.py" flood "$FL" "$V" "${fport%
 assert_eq "sent $FLOOD" "$sent" "the flood was sent"
 # Read once the daemon has taken the flood in (each fragment queued or
 # dropped for memory), not after a fixed time.
-_t_flood_in() {
+flood_in() {
 	vsrouted_stats director >/dev/null &&
-		[ $(($(stat_get fragments_queued) - q0 + $(stat_get drop_fragment_memory))) -ge "$FLOOD" ]
+		echo $(($(stat_get fragments_queued) - q0 + $(stat_get drop_fragment_memory)))
 }
-wait_for "the flood counted" 10 _t_flood_in || true
+count_wait "$FLOOD" flood_in >/dev/null
 vsrouted_stats director >/dev/null
 q=$(stat_get fragments_queued) m=$(stat_get drop_fragment_memory)
 # Each waits as its frame (14 + IP + 1400 bytes) and a virtio-net header, rounded to 16.

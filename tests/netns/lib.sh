@@ -40,7 +40,7 @@
 #   servers:   rs_dr_setup http_start http_count blob_make udp_start udp_ask
 #              udp_count http_get http_get_n bg_start bg_stop
 #   daemon:    vsrouted_start vsrouted_stop vsrouted_alive vsrouted_stats
-#              stat_get vsrouted_log vsrouted_bin gso_check
+#              stat_get stat_now vsrouted_log vsrouted_bin gso_check
 #   vsradm:    vsrouted_sock vsradm golden_check
 #   control:   wait_for cleanup_add need_cmd need_vsrouted ns_snapshot
 #   nat:       lvs_nat_seed up_post http_sha
@@ -942,6 +942,15 @@ stat_get() {
 		{ v = $NF; $NF = ""; sub(/ $/, "") }
 		$0 == k { print v; found = 1; exit }
 		END { if (!found) exit 1 }' "$T_DIR/stats.last"
+}
+
+# stat_now NS NAME...: counter NAME of the daemon in NS, dumped afresh
+# (vsrouted_stats, then stat_get): for count_wait, which asks until it is
+# as high as a test needs.
+stat_now() {
+	local ns=$1
+	shift
+	vsrouted_stats "$ns" >/dev/null && stat_get "$@"
 }
 
 # ---------------------------------------------------------------- seed

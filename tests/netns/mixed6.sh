@@ -91,8 +91,7 @@ print("; ".join(" ".join((s["family"], s["address"], s["real_servers"][0]["famil
 # The start's own burst first (role.h: three rounds, at once, 0.5 s and
 # 1.5 s after the start, one gratuitous ARP for VIP in each): a run that
 # gets here within 1.5 s of the start would count its last round too.
-_t_burst_over() { vsrouted_stats director >/dev/null && [ "$(stat_get garp_sent)" -ge 3 ]; }
-wait_for "the start's announcement burst to end" 20 _t_burst_over || true
+count_wait 3 stat_now director garp_sent >/dev/null
 vsrouted_stats director >/dev/null
 na0=$(stat_get na_sent) garp0=$(stat_get garp_sent)
 echo "# at the start: $na0 advertisements, $garp0 gratuitous ARPs"
