@@ -278,8 +278,21 @@ test_merge(void)
 	CHECK(hooked("10.10.0.101", 0) && hooked("10.10.0.102", 1) && nhooks == 2,
 	    "the VIP hook hears 10.10.0.101 go and 10.10.0.102 come, nothing else");
 	CHECK(pick(web) != NULL, "web schedules after the reload");
+	CHECK(TAILQ_FIRST(dest_orphans()) == b && TAILQ_NEXT(b, entry) == NULL &&
+	    (b->flags & DEST_F_ORPHAN), "b is the one orphan (its host set-up stays)");
+	(void)dest_orphans_gone();
 	dest_put(b);                    /* its connection ends: freed */
+	CHECK(TAILQ_EMPTY(dest_orphans()), "b's end leaves no orphan");
+	CHECK(!dest_orphans_gone(), "a dr orphan's end asks for no nat sync");
+
+	/* A nat one: c, held by a connection when its service goes. */
+	dest_hold(c_);
 	svc_teardown();
+	CHECK(TAILQ_FIRST(dest_orphans()) == c_ && c_->svc == NULL, "c, still held, is an orphan");
+	dest_put(c_);
+	CHECK(TAILQ_EMPTY(dest_orphans()) && dest_orphans_gone(),
+	    "a nat orphan's end asks for a nat sync");
+	CHECK(!dest_orphans_gone(), "once");
 }
 
 /* Every service and real server, one line each, as the listing would show them. */
